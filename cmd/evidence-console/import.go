@@ -1,0 +1,52 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/releaseops/evidence-console/evidence"
+)
+
+// importFile ingests an export file {"items": [ … ]} and prints a summary.
+// It fails when any record was rejected, after storing the valid ones.
+func (a *app) importFile(ctx context.Context, args []string) error {
+	if len(args) != 1 {
+		return usageError{message: "import needs exactly one FILE argument: evidence-console import export.json"}
+	}
+	file, err := os.Open(args[0])
+	if err != nil {
+		return usageError{message: fmt.Sprintf("unable to open %s: %v", args[0], err)}
+	}
+	defer file.Close()
+
+	records, err := evidence.ReadExport(file)
+	if err != nil {
+		return err
+	}
+	db, closeDB, err := a.openDatabase(ctx, a.cfg.Migrate)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+
+	service := &evidence.Service{DB: db, Now: time.Now, Logger: a.logger}
+	items, decodeErrs := evidence.DecodeItems(records)
+	result, err := service.Ingest(ctx, items)
+	if err != nil {
+		return err
+	}
+	result.Rejected = append(decodeErrs, result.Rejected...)
+
+	encoder := json.NewEncoder(a.stdout)
+	encoder.SetIndent("", "  ")
+	if err := encoder.Encode(result); err != nil {
+		return err
+	}
+	if len(result.Rejected) > 0 {
+		return fmt.Errorf("%d of %d records rejected; the others were stored", len(result.Rejected), result.Received)
+	}
+	return nil
+}

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/releaseops/evidence-console/evidence"
+	"github.com/releaseops/evidence-console/handlers"
+	"github.com/releaseops/evidence-console/health"
+	"github.com/releaseops/evidence-console/models"
+)
+
+// serve runs the web server until ctx is cancelled, then shuts down
+// gracefully.
+func (a *app) serve(ctx context.Context) error {
+	db, closeDB, err := a.openDatabase(ctx, a.cfg.Migrate)
+	if err != nil {
+		return err
+	}
+	defer closeDB()
+
+	now := time.Now
+	evidenceService := &evidence.Service{DB: db, Now: now, Logger: a.logger}
+	if a.cfg.SampleData {
+		loaded, err := evidenceService.LoadSampleIfEmpty(ctx)
+		if err != nil {
+			return err
+		}
+		if loaded {
+			a.logger.Info("sample evidence loaded into the empty database; set SAMPLE_DATA=false to start empty")
+		}
+	}
+
+	h := &handlers.Handler{
+		Health:    &health.Service{DB: db, Now: now, Logger: a.logger},
+		Evidence:  evidenceService,
+		Ready:     func(ctx context.Context) error { return models.Ping(ctx, db) },
+		TimeZone:  a.cfg.TimeZone,
+		PublicURL: a.cfg.PublicURL,
+		Logger:    a.logger,
+		Now:       now,
+	}
+	server := &http.Server{
+		Addr:              a.cfg.ListenAddr,
+		Handler:           handlers.NewServer(h),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      5 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+	}
+
+	failed := make(chan error, 1)
+	go func() {
+		a.logger.Info("server started", "listen_addr", a.cfg.ListenAddr, "console", a.cfg.PublicURL+"/console", "database", string(models.DialectOf(db)))
+		if err := server.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			failed <- fmt.Errorf("server on %s stopped: %w", a.cfg.ListenAddr, err)
+		}
+		close(failed)
+	}()
+
+	select {
+	case err := <-failed:
+		return err
+	case <-ctx.Done():
+	}
+
+	a.logger.Info("server stopping")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := server.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("graceful shutdown: %w", err)
+	}
+	a.logger.Info("server stopped")
+	return nil
+}

@@ -1,0 +1,164 @@
+// Package config reads the Evidence Console's settings from environment
+// variables and command-line flags of the same meaning; a flag wins over its
+// variable.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the validated configuration.
+type Config struct {
+	DatabaseURL     string
+	ListenAddr      string
+	PublicURL       string
+	TimeZone        *time.Location
+	LogLevel        slog.Level
+	LogFormat       string
+	ConnectorConfig string
+	SampleData      bool
+	Migrate         bool
+	LocalReceiver   string
+}
+
+// setting is one configuration value with its variable, flag and default.
+type setting struct {
+	env, flag, def, help string
+}
+
+var settings = []setting{
+	{"DATABASE_URL", "database-url", "", "database: a postgres:// URL, or empty for the embedded SQLite file data/evidence-console.db"},
+	{"LISTEN_ADDR", "listen-addr", "127.0.0.1:8080", "host:port the web server listens on"},
+	{"PUBLIC_URL", "public-url", "", "absolute URL users reach the console at, used in links inside delivered messages (default http://LISTEN_ADDR)"},
+	{"TIME_ZONE", "time-zone", "UTC", "IANA time zone in which pages show times, for example Europe/Berlin"},
+	{"LOG_LEVEL", "log-level", "info", "minimum log level: debug, info, warn or error"},
+	{"LOG_FORMAT", "log-format", "text", "log format: text or json"},
+	{"CONNECTOR_CONFIG", "connector-config", "", "path of the connector configuration file (JSON or YAML)"},
+	{"SAMPLE_DATA", "sample-data", "true", "load sample evidence when the database holds none: true or false"},
+	{"AUTO_MIGRATE", "auto-migrate", "true", "apply pending database migrations when the server starts: true or false"},
+	{"LOCAL_RECEIVER", "local-receiver", "", "host:port of a local test receiver to start beside the server, for trying deliveries without real destinations"},
+}
+
+// Usage writes the settings and their variables to w.
+func Usage(w io.Writer) {
+	fmt.Fprintln(w, "Settings (environment variable, flag, default):")
+	for _, s := range settings {
+		def := s.def
+		if def == "" {
+			def = "(empty)"
+		}
+		fmt.Fprintf(w, "  %-17s --%-17s %-15s %s\n", s.env, s.flag, def, s.help)
+	}
+}
+
+// Load reads settings from lookupEnv and args (flags first, then the
+// subcommand and its arguments, which are returned).
+func Load(args []string, lookupEnv func(string) (string, bool), output io.Writer) (Config, []string, error) {
+	values := map[string]string{}
+	for _, s := range settings {
+		values[s.env] = s.def
+		if v, ok := lookupEnv(s.env); ok {
+			values[s.env] = v
+		}
+	}
+
+	flags := flag.NewFlagSet("evidence-console", flag.ContinueOnError)
+	flags.SetOutput(output)
+	flags.Usage = func() {
+		fmt.Fprintln(output, "Usage: evidence-console [flags] [serve | migrate | import FILE | user … | token …]")
+		Usage(output)
+	}
+	pointers := map[string]*string{}
+	for _, s := range settings {
+		pointers[s.env] = flags.String(s.flag, values[s.env], s.help)
+	}
+	if err := flags.Parse(args); err != nil {
+		return Config{}, nil, err
+	}
+	for env, pointer := range pointers {
+		values[env] = *pointer
+	}
+
+	cfg, err := validate(values)
+	return cfg, flags.Args(), err
+}
+
+func validate(values map[string]string) (Config, error) {
+	cfg := Config{
+		DatabaseURL:     strings.TrimSpace(values["DATABASE_URL"]),
+		ListenAddr:      strings.TrimSpace(values["LISTEN_ADDR"]),
+		ConnectorConfig: strings.TrimSpace(values["CONNECTOR_CONFIG"]),
+		LocalReceiver:   strings.TrimSpace(values["LOCAL_RECEIVER"]),
+	}
+
+	if cfg.DatabaseURL != "" && strings.Contains(cfg.DatabaseURL, "://") &&
+		!strings.HasPrefix(cfg.DatabaseURL, "postgres://") && !strings.HasPrefix(cfg.DatabaseURL, "postgresql://") {
+		return cfg, errors.New("DATABASE_URL: unsupported scheme; use postgres://user@host:5432/db or leave it empty for embedded SQLite")
+	}
+	if _, _, err := net.SplitHostPort(cfg.ListenAddr); err != nil {
+		return cfg, fmt.Errorf("LISTEN_ADDR: %q is not host:port, for example 127.0.0.1:8080", cfg.ListenAddr)
+	}
+	if cfg.LocalReceiver != "" {
+		if _, _, err := net.SplitHostPort(cfg.LocalReceiver); err != nil {
+			return cfg, fmt.Errorf("LOCAL_RECEIVER: %q is not host:port, for example 127.0.0.1:8090", cfg.LocalReceiver)
+		}
+	}
+
+	publicURL := strings.TrimRight(strings.TrimSpace(values["PUBLIC_URL"]), "/")
+	if publicURL == "" {
+		publicURL = "http://" + cfg.ListenAddr
+	}
+	parsed, err := url.Parse(publicURL)
+	if err != nil || (parsed.Scheme != "http" && parsed.Scheme != "https") || parsed.Host == "" {
+		return cfg, fmt.Errorf("PUBLIC_URL: %q is not an absolute http or https URL", publicURL)
+	}
+	cfg.PublicURL = publicURL
+
+	zone, err := time.LoadLocation(strings.TrimSpace(values["TIME_ZONE"]))
+	if err != nil {
+		return cfg, fmt.Errorf("TIME_ZONE: %q is not a known IANA time zone, for example UTC or Europe/Berlin", values["TIME_ZONE"])
+	}
+	cfg.TimeZone = zone
+
+	if err := cfg.LogLevel.UnmarshalText([]byte(strings.TrimSpace(values["LOG_LEVEL"]))); err != nil {
+		return cfg, fmt.Errorf("LOG_LEVEL: %q is not debug, info, warn or error", values["LOG_LEVEL"])
+	}
+	cfg.LogFormat = strings.ToLower(strings.TrimSpace(values["LOG_FORMAT"]))
+	if cfg.LogFormat != "text" && cfg.LogFormat != "json" {
+		return cfg, fmt.Errorf("LOG_FORMAT: %q is not text or json", values["LOG_FORMAT"])
+	}
+
+	if cfg.SampleData, err = parseBool("SAMPLE_DATA", values["SAMPLE_DATA"]); err != nil {
+		return cfg, err
+	}
+	if cfg.Migrate, err = parseBool("AUTO_MIGRATE", values["AUTO_MIGRATE"]); err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+func parseBool(name, value string) (bool, error) {
+	b, err := strconv.ParseBool(strings.TrimSpace(value))
+	if err != nil {
+		return false, fmt.Errorf("%s: %q is not true or false", name, value)
+	}
+	return b, nil
+}
+
+// NewLogger returns the slog logger the configuration asks for.
+func (c Config) NewLogger(w io.Writer) *slog.Logger {
+	options := &slog.HandlerOptions{Level: c.LogLevel}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, options))
+	}
+	return slog.New(slog.NewTextHandler(w, options))
+}

@@ -1,0 +1,171 @@
+package evidence
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// FieldError names the field of a record that is missing or invalid.
+type FieldError struct {
+	Field   string
+	Problem string
+}
+
+func (e *FieldError) Error() string {
+	return fmt.Sprintf("field %q %s", e.Field, e.Problem)
+}
+
+// item is one decoded record. Numbers are kept as json.Number so integers are
+// checked exactly.
+type item map[string]any
+
+// lookup follows a dotted path through nested objects.
+func (it item) lookup(path string) (any, bool) {
+	var current any = map[string]any(it)
+	for _, part := range strings.Split(path, ".") {
+		object, ok := current.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		current, ok = object[part]
+		if !ok {
+			return nil, false
+		}
+	}
+	return current, current != nil
+}
+
+// firstPresent returns the first of paths present in it, or the first path
+// when none is, so a missing-field error names the preferred field.
+func (it item) firstPresent(paths ...string) string {
+	for _, path := range paths {
+		if _, ok := it.lookup(path); ok {
+			return path
+		}
+	}
+	return paths[0]
+}
+
+func (it item) text(path string) (string, error) {
+	value, ok := it.lookup(path)
+	if !ok {
+		return "", &FieldError{Field: path, Problem: "is missing"}
+	}
+	s, ok := value.(string)
+	if !ok {
+		return "", &FieldError{Field: path, Problem: "must be a string"}
+	}
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", &FieldError{Field: path, Problem: "must not be empty"}
+	}
+	if len(s) > 200 {
+		return "", &FieldError{Field: path, Problem: "must be at most 200 characters"}
+	}
+	return s, nil
+}
+
+func (it item) optionalText(path string) string {
+	value, ok := it.lookup(path)
+	if !ok {
+		return ""
+	}
+	s, _ := value.(string)
+	if len(s) > 200 {
+		s = s[:200]
+	}
+	return strings.TrimSpace(s)
+}
+
+func (it item) count(path string) (int, error) {
+	value, ok := it.lookup(path)
+	if !ok {
+		return 0, &FieldError{Field: path, Problem: "is missing"}
+	}
+	number, ok := value.(json.Number)
+	if !ok {
+		return 0, &FieldError{Field: path, Problem: "must be a whole number"}
+	}
+	n, err := number.Int64()
+	if err != nil || n < 0 || n > 1_000_000_000 {
+		return 0, &FieldError{Field: path, Problem: "must be a whole number from 0 to 1000000000"}
+	}
+	return int(n), nil
+}
+
+func (it item) boolean(path string) (bool, error) {
+	value, ok := it.lookup(path)
+	if !ok {
+		return false, &FieldError{Field: path, Problem: "is missing"}
+	}
+	b, ok := value.(bool)
+	if !ok {
+		return false, &FieldError{Field: path, Problem: "must be true or false (a JSON boolean)"}
+	}
+	return b, nil
+}
+
+func (it item) timestamp(path string) (time.Time, error) {
+	value, ok := it.lookup(path)
+	if !ok {
+		return time.Time{}, &FieldError{Field: path, Problem: "is missing"}
+	}
+	s, ok := value.(string)
+	if !ok {
+		return time.Time{}, &FieldError{Field: path, Problem: "must be a timestamp string"}
+	}
+	t, err := ParseTimestamp(s)
+	if err != nil {
+		return time.Time{}, &FieldError{Field: path, Problem: err.Error()}
+	}
+	return t, nil
+}
+
+func (it item) stringList(path string) ([]string, error) {
+	value, ok := it.lookup(path)
+	if !ok {
+		return []string{}, nil
+	}
+	list, ok := value.([]any)
+	if !ok {
+		return nil, &FieldError{Field: path, Problem: "must be a list of strings"}
+	}
+	out := make([]string, 0, len(list))
+	for _, element := range list {
+		s, ok := element.(string)
+		if !ok {
+			return nil, &FieldError{Field: path, Problem: "must be a list of strings"}
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+var timestampLayouts = []string{
+	time.RFC3339Nano,
+	"2006-01-02T15:04:05.999999999",
+	"2006-01-02 15:04:05.999999999Z07:00",
+	"2006-01-02 15:04:05.999999999",
+}
+
+// ParseTimestamp reads an ingested timestamp. It accepts RFC 3339 with "Z" or
+// an offset, and the same without a zone (taken as UTC), each with or
+// without fractional seconds and with "T" or a space between date and time.
+func ParseTimestamp(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	for _, layout := range timestampLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC().Truncate(time.Microsecond), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("is not a timestamp: %q; use RFC 3339, for example 2026-05-01T12:00:00Z", truncate(s, 40))
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

@@ -1,0 +1,207 @@
+package evidence
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/releaseops/evidence-console/models"
+)
+
+// Service stores ingested evidence.
+type Service struct {
+	DB     *gorm.DB
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// RecordError describes one rejected record.
+type RecordError struct {
+	Index        int    `json:"index"`
+	RecordID     string `json:"record_id,omitempty"`
+	MetadataKind string `json:"metadata_kind,omitempty"`
+	Field        string `json:"field"`
+	Error        string `json:"error"`
+}
+
+// Result summarises one ingestion batch.
+type Result struct {
+	Received     int            `json:"received"`
+	Inserted     int            `json:"inserted"`
+	Duplicates   int            `json:"duplicates"`
+	Rejected     []RecordError  `json:"rejected"`
+	SkippedCount int            `json:"skipped_unknown_count"`
+	SkippedKinds map[string]int `json:"skipped_unknown_kinds"`
+	InsertedKind map[string]int `json:"inserted_by_kind"`
+}
+
+// DecodeItems decodes a JSON array of records, keeping numbers exact.
+func DecodeItems(raw []json.RawMessage) ([]map[string]any, []RecordError) {
+	items := make([]map[string]any, len(raw))
+	var errs []RecordError
+	for i, element := range raw {
+		decoder := json.NewDecoder(bytes.NewReader(element))
+		decoder.UseNumber()
+		var object map[string]any
+		if err := decoder.Decode(&object); err != nil || object == nil {
+			errs = append(errs, RecordError{Index: i, Field: "(record)", Error: "record must be a JSON object"})
+			continue
+		}
+		items[i] = object
+	}
+	return items, errs
+}
+
+// Ingest validates and stores records in one transaction. Invalid records are
+// reported by index and field while valid ones are stored; unknown kinds are
+// counted and skipped; records whose id is already stored are duplicates and
+// change nothing. Records decoded as nil (see DecodeItems) are ignored here
+// because the caller already reported them.
+func (s *Service) Ingest(ctx context.Context, items []map[string]any) (Result, error) {
+	now := models.UTC(s.Now())
+	result := Result{Received: len(items), Rejected: []RecordError{}, SkippedKinds: map[string]int{}, InsertedKind: map[string]int{}}
+
+	var valid []*parsed
+	for i, object := range items {
+		if object == nil {
+			continue
+		}
+		record, err := parseItem(item(object), now)
+		var skip errSkip
+		var fieldErr *FieldError
+		switch {
+		case errors.As(err, &skip):
+			result.SkippedCount++
+			result.SkippedKinds[skip.kind]++
+		case errors.As(err, &fieldErr):
+			result.Rejected = append(result.Rejected, RecordError{
+				Index: i, RecordID: recordID(item(object)), MetadataKind: item(object).optionalText("metadata_kind"),
+				Field: fieldErr.Field, Error: fieldErr.Error(),
+			})
+		case err != nil:
+			return result, err
+		default:
+			valid = append(valid, record)
+		}
+	}
+
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := models.LockEvidence(tx); err != nil {
+			return fmt.Errorf("evidence: unable to lock for ingestion: %w", err)
+		}
+		deltas := map[string]int64{}
+		for _, record := range valid {
+			inserted, err := store(tx, record, deltas)
+			if err != nil {
+				return fmt.Errorf("evidence: unable to store %s %s: %w", record.kind, record.id, err)
+			}
+			if inserted {
+				result.Inserted++
+				result.InsertedKind[record.kind]++
+			} else {
+				result.Duplicates++
+			}
+		}
+		return models.AddCounts(tx, deltas)
+	})
+	if err != nil {
+		return Result{}, err
+	}
+
+	sort.Slice(result.Rejected, func(i, j int) bool { return result.Rejected[i].Index < result.Rejected[j].Index })
+	if s.Logger != nil {
+		s.Logger.Info("evidence ingested", "received", result.Received, "inserted", result.Inserted,
+			"duplicates", result.Duplicates, "rejected", len(result.Rejected), "skipped_unknown", result.SkippedCount)
+	}
+	return result, nil
+}
+
+// recordID finds the record's own id for error reports, whatever its kind.
+func recordID(it item) string {
+	for _, key := range []string{"retry_plan_id", "run_id", "execution_id", "playbook_id", "closure_id", "delivery_id", "id"} {
+		if id := it.optionalText(key); id != "" {
+			return id
+		}
+	}
+	return ""
+}
+
+// store inserts one record unless its id exists, and adds to deltas the
+// running totals it changes.
+func store(tx *gorm.DB, record *parsed, deltas map[string]int64) (bool, error) {
+	switch {
+	case record.plan != nil:
+		inserted, err := models.InsertIfAbsent(tx, record.plan)
+		if inserted {
+			deltas[models.CountRetryPlans]++
+			deltas[models.CountRetryableRetries] += int64(record.plan.RetryableCount)
+		}
+		return inserted, err
+
+	case record.run != nil:
+		inserted, err := models.InsertIfAbsent(tx, record.run)
+		if inserted {
+			deltas[models.CountWorkerRuns]++
+			if !record.run.ScheduleEnabled {
+				deltas[models.CountWorkerRunsDisabled]++
+			}
+		}
+		return inserted, err
+
+	case record.exec != nil:
+		inserted, err := models.InsertIfAbsent(tx, record.exec)
+		if err != nil || !inserted {
+			return inserted, err
+		}
+		deltas[models.CountExecutions]++
+		deltas["escalation_retry_executions_"+record.exec.ExecutionStatus]++
+		change, err := models.UpsertExecutionPair(tx, *record.exec)
+		deltas[models.CountOpenExecutionFailures] += change
+		return true, err
+
+	case record.delivery != nil:
+		inserted, err := models.InsertIfAbsent(tx, record.delivery)
+		if inserted {
+			deltas[models.CountEscalationDeliveries]++
+			if !record.delivery.DeliverySuccess {
+				deltas[models.CountEscalationDeliveryFailed]++
+			}
+		}
+		return inserted, err
+
+	case record.audit != nil:
+		inserted, err := models.InsertIfAbsent(tx, record.audit)
+		if inserted {
+			deltas[models.CountAuditRetryExecutions]++
+		}
+		return inserted, err
+
+	case record.playbook != nil:
+		inserted, err := models.InsertIfAbsent(tx, record.playbook)
+		if err != nil || !inserted {
+			return inserted, err
+		}
+		deltas[models.CountRecoveryPlaybooks]++
+		if len(record.entries) > 0 {
+			if err := tx.Create(&record.entries).Error; err != nil {
+				return false, err
+			}
+		}
+		return true, nil
+
+	case record.closure != nil:
+		inserted, err := models.InsertIfAbsent(tx, record.closure)
+		if inserted {
+			deltas[models.CountRecoveryClosures]++
+		}
+		return inserted, err
+	}
+	return false, fmt.Errorf("evidence: record %s has no row", record.id)
+}

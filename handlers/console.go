@@ -1,0 +1,97 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/releaseops/evidence-console/health"
+	"github.com/releaseops/evidence-console/views"
+)
+
+func (h *Handler) registerConsoleRoutes(e *echo.Echo) {
+	e.GET("/console", h.console)
+}
+
+// console shows the requested health snapshot (health_id), else the newest
+// one, else a preview of the current evaluation that writes nothing.
+func (h *Handler) console(c echo.Context) error {
+	ctx := c.Request().Context()
+
+	var report *health.Report
+	if id := c.QueryParam("health_id"); id != "" {
+		snapshot, err := h.Health.Snapshot(ctx, id)
+		if err != nil {
+			return err
+		}
+		report = &snapshot
+	} else {
+		latest, err := h.Health.Latest(ctx)
+		if err != nil {
+			return err
+		}
+		report = latest
+	}
+	if report == nil {
+		preview, err := h.Health.Evaluate(ctx, health.DefaultParams())
+		if err != nil {
+			return err
+		}
+		report = &preview
+	}
+
+	page := views.ConsolePage{Health: h.healthPanelView(report)}
+	return render(c, http.StatusOK, views.Console(pageContext(c), page))
+}
+
+// healthPanelView maps an evaluation to its view model.
+func (h *Handler) healthPanelView(r *health.Report) views.HealthPanelView {
+	v := views.HealthPanelView{
+		Persisted: r.HealthID != "", HealthID: r.HealthID, Fingerprint: r.Fingerprint,
+		AlertLevel: r.AlertLevel, EvaluatedAt: views.FormatTime(r.EvaluatedAt, h.TimeZone), Actor: r.Actor,
+		ExpectedIntervalMinutes: r.ExpectedIntervalMinutes, StaleMetadataMinutes: r.StaleMetadataMinutes,
+		RecommendedActions: r.RecommendedActions,
+	}
+	for _, f := range r.Findings {
+		v.Findings = append(v.Findings, views.FindingView{Category: f.Category, Severity: f.Severity, Message: f.Message})
+	}
+	counts := r.Counts
+	v.Counts = []views.CountView{
+		{Key: "worker_run_count", Label: "Worker runs", Value: counts.WorkerRunCount},
+		{Key: "retry_plan_count", Label: "Retry plans", Value: counts.RetryPlanCount},
+		{Key: "execution_record_count", Label: "Execution records", Value: counts.ExecutionRecordCount},
+		{Key: "retryable_retry_count", Label: "Retryable retries", Value: counts.RetryableRetryCount},
+		{Key: "selected_retry_count", Label: "Selected retries", Value: counts.SelectedRetryCount},
+		{Key: "acknowledgement_pending_count", Label: "Pending acknowledgements", Value: counts.AcknowledgementPendingCount},
+		{Key: "failed_execution_count", Label: "Open failed executions", Value: counts.FailedExecutionCount},
+		{Key: "delivered_execution_count", Label: "Delivered executions", Value: counts.DeliveredExecutionCount},
+		{Key: "failed_escalation_delivery_count", Label: "Failed escalation deliveries", Value: counts.FailedEscalationDeliveryCount},
+		{Key: "disabled_schedule_count", Label: "Runs with schedule disabled", Value: counts.DisabledScheduleCount},
+	}
+	if run := r.LatestWorkerRun; run != nil {
+		detail := "schedule enabled"
+		if !run.ScheduleEnabled {
+			detail = "schedule disabled"
+		}
+		if run.DryRun {
+			detail += ", dry run"
+		}
+		v.LatestWorkerRun = &views.RecordAgeView{
+			ID: run.RunID, CreatedAt: views.FormatTime(run.CreatedAt, h.TimeZone),
+			Age: views.FormatAge(run.Minutes, run.InFuture), Detail: detail,
+		}
+	}
+	if plan := r.LatestRetryPlan; plan != nil {
+		v.LatestRetryPlan = &views.RecordAgeView{
+			ID: plan.RetryPlanID, CreatedAt: views.FormatTime(plan.CreatedAt, h.TimeZone),
+			Age: views.FormatAge(plan.Minutes, plan.InFuture),
+		}
+	}
+	for _, f := range r.OpenFailedExecutions {
+		v.OpenFailures = append(v.OpenFailures, views.OpenFailureView{
+			PlanID: f.PlanID, Provider: f.Provider, ExecutionID: f.ExecutionID, Status: f.ExecutionStatus,
+			At: views.FormatTime(f.CreatedAt, h.TimeZone),
+		})
+	}
+	return v
+}

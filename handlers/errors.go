@@ -1,0 +1,141 @@
+package handlers
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/releaseops/evidence-console/models"
+	"github.com/releaseops/evidence-console/views"
+)
+
+// APIError is the one error model of the application: every JSON endpoint
+// returns it as {"error": {...}} and every page renders it.
+type APIError struct {
+	Status  int    `json:"status"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	// Field names the request field that is wrong, when one is.
+	Field   string `json:"field,omitempty"`
+	Details any    `json:"details,omitempty"`
+}
+
+func (e *APIError) Error() string { return e.Message }
+
+// Error codes.
+const (
+	CodeInvalidField    = "invalid_field"
+	CodeUnprocessable   = "unprocessable"
+	CodeNotFound        = "not_found"
+	CodeMalformedBody   = "malformed_body"
+	CodeBodyTooLarge    = "body_too_large"
+	CodeUnauthenticated = "unauthenticated"
+	CodeForbidden       = "forbidden"
+	CodeConflict        = "conflict"
+	CodeInternal        = "internal_error"
+	CodeUnavailable     = "unavailable"
+)
+
+// fieldError is a 400 that names the field and what to send instead.
+func fieldError(field, format string, args ...any) *APIError {
+	return &APIError{Status: http.StatusBadRequest, Code: CodeInvalidField, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// unprocessable is a 422: the request is well formed but cannot be acted on.
+func unprocessable(field, format string, args ...any) *APIError {
+	return &APIError{Status: http.StatusUnprocessableEntity, Code: CodeUnprocessable, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+func notFound(format string, args ...any) *APIError {
+	return &APIError{Status: http.StatusNotFound, Code: CodeNotFound, Message: fmt.Sprintf(format, args...)}
+}
+
+// wantsJSON reports whether the caller should get a JSON error: API paths and
+// clients that ask for JSON do; browsers get a page.
+func wantsJSON(c echo.Context) bool {
+	path := c.Request().URL.Path
+	if strings.HasPrefix(path, "/runtime/") || strings.HasPrefix(path, "/api/") {
+		return true
+	}
+	accept := c.Request().Header.Get(echo.HeaderAccept)
+	return strings.Contains(accept, "application/json") && !strings.Contains(accept, "text/html")
+}
+
+// toAPIError converts any handler error to the error model. Unknown errors
+// become a 500 whose message hides the cause, which is logged instead.
+func toAPIError(err error) *APIError {
+	var apiErr *APIError
+	if errors.As(err, &apiErr) {
+		return apiErr
+	}
+	var httpErr *echo.HTTPError
+	if errors.As(err, &httpErr) {
+		code := map[int]string{
+			http.StatusNotFound: CodeNotFound, http.StatusRequestEntityTooLarge: CodeBodyTooLarge,
+			http.StatusMethodNotAllowed: CodeInvalidField, http.StatusUnauthorized: CodeUnauthenticated,
+			http.StatusForbidden: CodeForbidden, http.StatusBadRequest: CodeMalformedBody,
+		}[httpErr.Code]
+		if code == "" {
+			code = CodeInternal
+		}
+		message := http.StatusText(httpErr.Code)
+		switch httpErr.Code {
+		case http.StatusRequestEntityTooLarge:
+			message = "request body is larger than the 10 MiB limit; split the records into smaller batches"
+		case http.StatusNotFound:
+			message = "no page or endpoint at this address"
+		case http.StatusMethodNotAllowed:
+			message = "this address does not accept that HTTP method"
+		default:
+			if text, ok := httpErr.Message.(string); ok && httpErr.Code < 500 {
+				message = text
+			}
+		}
+		return &APIError{Status: httpErr.Code, Code: code, Message: message}
+	}
+	if errors.Is(err, models.ErrNotFound) {
+		return notFound("record not found")
+	}
+	return &APIError{Status: http.StatusInternalServerError, Code: CodeInternal, Message: "internal error; the server log has the details"}
+}
+
+// errorHandler is Echo's central error handler: it logs 5xx at error and 4xx
+// at warn level with the request id, then writes JSON, an htmx fragment or a
+// page.
+func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		apiErr := toAPIError(err)
+
+		attrs := []any{
+			"status", apiErr.Status, "method", c.Request().Method, "path", c.Request().URL.Path,
+			"request_id", c.Response().Header().Get(echo.HeaderXRequestID),
+		}
+		if apiErr.Status >= 500 {
+			logger.Error("request failed", append(attrs, "error", err)...)
+		} else {
+			logger.Warn("request rejected", append(attrs, "code", apiErr.Code, "field", apiErr.Field, "message", apiErr.Message)...)
+		}
+
+		var writeErr error
+		switch {
+		case c.Request().Method == http.MethodHead:
+			writeErr = c.NoContent(apiErr.Status)
+		case wantsJSON(c):
+			writeErr = c.JSON(apiErr.Status, map[string]any{"error": apiErr})
+		case isHTMX(c):
+			writeErr = render(c, apiErr.Status, views.ErrorFragment(apiErr.Status, apiErr.Message, apiErr.Field))
+		default:
+			writeErr = render(c, apiErr.Status, views.ErrorPage(pageContext(c), apiErr.Status, http.StatusText(apiErr.Status), apiErr.Message))
+		}
+		if writeErr != nil {
+			logger.Error("unable to write error response", "error", writeErr)
+		}
+	}
+}

@@ -1,0 +1,113 @@
+package handlers
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+)
+
+// queryInt reads an optional whole-number query or form parameter in
+// [min, max]. A parameter that is present must be valid: an empty value, a
+// fraction or text is rejected rather than replaced by the default.
+func queryInt(c echo.Context, name string, def, min, max int) (int, error) {
+	values := c.QueryParams()
+	if c.Request().Method == "POST" {
+		if form, err := c.FormParams(); err == nil && form.Has(name) {
+			values = form
+		}
+	}
+	if !values.Has(name) {
+		return def, nil
+	}
+	raw := strings.TrimSpace(values.Get(name))
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < min || n > max {
+		return 0, fieldError(name, "%s must be a whole number from %d to %d; got %q", name, min, max, raw)
+	}
+	return n, nil
+}
+
+// decodeJSONBody decodes the request body into dst strictly: unknown fields,
+// wrong types and trailing data are rejected with the field named. An empty
+// body leaves dst unchanged.
+func decodeJSONBody(c echo.Context, dst any) error {
+	body, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		return bodyReadError(err)
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	decoder := json.NewDecoder(bytes.NewReader(body))
+	decoder.DisallowUnknownFields()
+	if err := decoder.Decode(dst); err != nil {
+		return jsonError(err)
+	}
+	if decoder.More() {
+		return &APIError{Status: 400, Code: CodeMalformedBody, Message: "request body has data after the JSON object; send one object"}
+	}
+	return nil
+}
+
+func bodyReadError(err error) error {
+	var tooLarge *echo.HTTPError
+	if errors.As(err, &tooLarge) {
+		return err
+	}
+	if strings.Contains(err.Error(), "too large") {
+		return echo.ErrStatusRequestEntityTooLarge
+	}
+	return &APIError{Status: 400, Code: CodeMalformedBody, Message: "unable to read the request body"}
+}
+
+// jsonError turns a decoding error into a 400 that names the field.
+func jsonError(err error) error {
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) {
+		field := typeErr.Field
+		if field == "" {
+			field = "(body)"
+		}
+		return fieldError(field, "%s must be a JSON %s; got %s", field, jsonTypeName(typeErr.Type.Kind().String()), typeErr.Value)
+	}
+	var syntaxErr *json.SyntaxError
+	if errors.As(err, &syntaxErr) {
+		return &APIError{Status: 400, Code: CodeMalformedBody, Message: fmt.Sprintf("request body is not valid JSON (at byte %d): %v", syntaxErr.Offset, err)}
+	}
+	if strings.HasPrefix(err.Error(), "json: unknown field ") {
+		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return fieldError(field, "%s is not a field of this request; remove it", field)
+	}
+	var fieldErr *APIError
+	if errors.As(err, &fieldErr) {
+		return fieldErr
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return &APIError{Status: 400, Code: CodeMalformedBody, Message: "request body is truncated JSON"}
+	}
+	return &APIError{Status: 400, Code: CodeMalformedBody, Message: "request body is not valid JSON: " + err.Error()}
+}
+
+func jsonTypeName(kind string) string {
+	switch kind {
+	case "bool":
+		return "boolean (true or false, without quotes)"
+	case "int", "int64", "int32", "uint", "uint64":
+		return "whole number"
+	case "float64", "float32":
+		return "number"
+	case "string":
+		return "string"
+	case "slice":
+		return "list"
+	case "map", "struct":
+		return "object"
+	}
+	return kind
+}

@@ -1,0 +1,104 @@
+package models
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"path"
+	"testing/fstest"
+	"text/template"
+
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	"gorm.io/gorm"
+)
+
+// Migrations are numbered, append-only SQL files. Each file is a text/template
+// rendered per dialect, so one file serves SQLite and PostgreSQL; see
+// migrationTypes for the placeholders. Never edit a migration that has been
+// released: add a new one.
+//
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// migrationTypes holds the column types that differ between the dialects.
+type migrationTypes struct {
+	// Timestamp is a point in time stored in UTC.
+	Timestamp string
+	// PostgreSQL reports whether the statement runs on PostgreSQL, for the
+	// rare statement (such as a partial index) that needs its own form.
+	PostgreSQL bool
+}
+
+func renderedMigrations(dialect Dialect) (fs.FS, error) {
+	types := migrationTypes{Timestamp: "TIMESTAMP"}
+	if dialect == DialectPostgres {
+		types = migrationTypes{Timestamp: "TIMESTAMPTZ", PostgreSQL: true}
+	}
+
+	entries, err := fs.ReadDir(migrationFiles, "migrations")
+	if err != nil {
+		return nil, fmt.Errorf("models: unable to list migrations: %w", err)
+	}
+	rendered := fstest.MapFS{}
+	for _, entry := range entries {
+		name := path.Join("migrations", entry.Name())
+		text, err := fs.ReadFile(migrationFiles, name)
+		if err != nil {
+			return nil, fmt.Errorf("models: unable to read migration %s: %w", name, err)
+		}
+		tmpl, err := template.New(entry.Name()).Option("missingkey=error").Parse(string(text))
+		if err != nil {
+			return nil, fmt.Errorf("models: unable to parse migration %s: %w", name, err)
+		}
+		var out bytes.Buffer
+		if err := tmpl.Execute(&out, types); err != nil {
+			return nil, fmt.Errorf("models: unable to render migration %s: %w", name, err)
+		}
+		rendered[entry.Name()] = &fstest.MapFile{Data: out.Bytes()}
+	}
+	return rendered, nil
+}
+
+// Migrate applies every pending migration. On PostgreSQL a session advisory
+// lock makes concurrent instances wait for each other instead of racing.
+func Migrate(ctx context.Context, db *gorm.DB, log *slog.Logger) error {
+	dialect := DialectOf(db)
+	files, err := renderedMigrations(dialect)
+	if err != nil {
+		return err
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return fmt.Errorf("models: unable to reach the connection pool: %w", err)
+	}
+
+	options := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}
+	gooseDialect := goose.DialectSQLite3
+	if dialect == DialectPostgres {
+		gooseDialect = goose.DialectPostgres
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return fmt.Errorf("models: unable to create the migration lock: %w", err)
+		}
+		options = append(options, goose.WithSessionLocker(locker))
+	}
+
+	provider, err := goose.NewProvider(gooseDialect, sqlDB, files, options...)
+	if err != nil {
+		return fmt.Errorf("models: unable to prepare migrations: %w", err)
+	}
+	results, err := provider.Up(ctx)
+	if err != nil {
+		return fmt.Errorf("models: migration failed: %w", err)
+	}
+	for _, result := range results {
+		if log != nil {
+			log.Info("migration applied", "version", result.Source.Version, "file", result.Source.Path, "elapsed_ms", result.Duration.Milliseconds())
+		}
+	}
+	return nil
+}

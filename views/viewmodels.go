@@ -1,0 +1,126 @@
+// Package views holds the templ components and the plain view models they
+// render. Views never query and hold no business rules.
+package views
+
+import (
+	"fmt"
+	"time"
+)
+
+// PageContext is what the layout needs about the current request.
+type PageContext struct {
+	Path      string
+	UserName  string
+	UserRole  string
+	CSRFToken string
+	// SignedIn is false on pages shown before sign-in.
+	SignedIn bool
+}
+
+// NavItem is one entry of the top navigation.
+type NavItem struct {
+	Label string
+	Href  string
+}
+
+// Navigation lists the top navigation entries in order.
+var Navigation = []NavItem{
+	{Label: "Console", Href: "/console"},
+}
+
+// ConsolePage is the console's view model.
+type ConsolePage struct {
+	Health HealthPanelView
+}
+
+// HealthPanelView is a recovery retry health evaluation ready to show.
+type HealthPanelView struct {
+	// Persisted is false for a preview that has not been built yet.
+	Persisted               bool
+	HealthID                string
+	Fingerprint             string
+	AlertLevel              string
+	EvaluatedAt             string
+	Actor                   string
+	ExpectedIntervalMinutes int
+	StaleMetadataMinutes    int
+	Findings                []FindingView
+	Counts                  []CountView
+	LatestWorkerRun         *RecordAgeView
+	LatestRetryPlan         *RecordAgeView
+	OpenFailures            []OpenFailureView
+	RecommendedActions      []string
+}
+
+// FindingView is one finding.
+type FindingView struct {
+	Category string
+	Severity string
+	Message  string
+}
+
+// CountView is one labelled count.
+type CountView struct {
+	Key   string
+	Label string
+	Value int64
+}
+
+// RecordAgeView is a record with its time and age.
+type RecordAgeView struct {
+	ID        string
+	CreatedAt string
+	Age       string
+	Detail    string
+}
+
+// OpenFailureView is one open failed execution.
+type OpenFailureView struct {
+	PlanID      string
+	Provider    string
+	ExecutionID string
+	Status      string
+	At          string
+}
+
+// FormatTime renders t in zone with the zone's abbreviation shown.
+func FormatTime(t time.Time, zone *time.Location) string {
+	if t.IsZero() {
+		return "—"
+	}
+	if zone == nil {
+		zone = time.UTC
+	}
+	return t.In(zone).Format("2006-01-02 15:04 MST")
+}
+
+// FormatAge renders an age in whole minutes, or the clock-skew note.
+func FormatAge(minutes *int, inFuture bool) string {
+	if inFuture {
+		return "in the future (clock skew): no age"
+	}
+	if minutes == nil {
+		return "—"
+	}
+	m := *minutes
+	switch {
+	case m < 60:
+		return fmt.Sprintf("%d min ago", m)
+	case m < 48*60:
+		return fmt.Sprintf("%d min ago (%dh %02dm)", m, m/60, m%60)
+	}
+	return fmt.Sprintf("%d min ago (%d days)", m, m/(24*60))
+}
+
+// LevelClass returns the badge colours of an alert level or severity.
+func LevelClass(level string) string {
+	switch level {
+	case "critical", "failed", "breached":
+		return "bg-red-100 text-red-800 ring-red-600/20"
+	case "warning", "wait", "suppressed", "at_risk":
+		return "bg-amber-100 text-amber-800 ring-amber-600/20"
+	case "healthy", "ok", "sent", "delivered", "resolved", "acknowledged":
+		return "bg-emerald-100 text-emerald-800 ring-emerald-600/20"
+	}
+	return "bg-slate-100 text-slate-700 ring-slate-500/20"
+}
