@@ -3,6 +3,7 @@
 package views
 
 import (
+	"context"
 	"fmt"
 	"time"
 )
@@ -123,4 +124,20 @@ func LevelClass(level string) string {
 		return "bg-emerald-100 text-emerald-800 ring-emerald-600/20"
 	}
 	return "bg-slate-100 text-slate-700 ring-slate-500/20"
+}
+
+type contextKey string
+
+const csrfTokenKey contextKey = "csrf_token"
+
+// WithCSRFToken returns a context carrying the request's CSRF token, which
+// CSRFField renders into forms.
+func WithCSRFToken(ctx context.Context, token string) context.Context {
+	return context.WithValue(ctx, csrfTokenKey, token)
+}
+
+// CSRFToken returns the token stored by WithCSRFToken, or "".
+func CSRFToken(ctx context.Context) string {
+	token, _ := ctx.Value(csrfTokenKey).(string)
+	return token
 }
