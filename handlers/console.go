@@ -5,12 +5,14 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/releaseops/evidence-console/auth"
+
 	"github.com/releaseops/evidence-console/health"
 	"github.com/releaseops/evidence-console/views"
 )
 
 func (h *Handler) registerConsoleRoutes(e *echo.Echo) {
-	e.GET("/console", h.console)
+	h.route(e, http.MethodGet, "/console", h.console, auth.PermissionReadConsole)
 }
 
 // console shows the requested health snapshot (health_id), else the newest

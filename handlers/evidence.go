@@ -6,11 +6,13 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/releaseops/evidence-console/auth"
+
 	"github.com/releaseops/evidence-console/evidence"
 )
 
 func (h *Handler) registerEvidenceRoutes(e *echo.Echo) {
-	e.POST(runtimePrefix+"/evidence", h.ingestEvidence)
+	h.route(e, http.MethodPost, runtimePrefix+"/evidence", h.ingestEvidence, auth.PermissionIngestEvidence)
 }
 
 // ingestEvidence stores {"records": [ … ]}. Valid records land even when

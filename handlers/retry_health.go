@@ -7,13 +7,15 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/releaseops/evidence-console/auth"
+
 	"github.com/releaseops/evidence-console/health"
 	"github.com/releaseops/evidence-console/views"
 )
 
 func (h *Handler) registerRetryHealthRoutes(e *echo.Echo) {
-	e.GET(auditDelivery+"/recovery-escalations/retry-health", h.getRetryHealth)
-	e.POST("/console/retry-health", h.buildRetryHealth)
+	h.route(e, http.MethodGet, auditDelivery+"/recovery-escalations/retry-health", h.getRetryHealth, auth.PermissionReadConsole)
+	h.route(e, http.MethodPost, "/console/retry-health", h.buildRetryHealth, auth.PermissionSendAlerts)
 }
 
 // healthParams reads the two thresholds strictly from the query or form.

@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/releaseops/evidence-console/auth"
 )
 
 // Path prefixes of the JSON API.
@@ -12,11 +14,23 @@ const (
 	auditDelivery = runtimePrefix + "/acknowledgements/audit-delivery"
 )
 
+// routePermissions records the permission of every registered route, keyed
+// by method and path pattern. It is filled by route and read by the
+// authorisation middleware and its tests.
+var routePermissions = map[string]auth.Permission{}
+
+// route registers a handler together with the permission it needs. Every
+// route goes through here, so no route exists without a permission.
+func (h *Handler) route(e *echo.Echo, method, path string, handler echo.HandlerFunc, permission auth.Permission) {
+	routePermissions[method+" "+path] = permission
+	e.Add(method, path, handler)
+}
+
 // registerRoutes wires every route in one place, feature by feature.
 func (h *Handler) registerRoutes(e *echo.Echo) {
-	e.GET("/healthz", h.healthz)
-	e.GET("/readyz", h.readyz)
-	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/console") })
+	h.route(e, http.MethodGet, "/healthz", h.healthz, auth.PermissionPublic)
+	h.route(e, http.MethodGet, "/readyz", h.readyz, auth.PermissionPublic)
+	h.route(e, http.MethodGet, "/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/console") }, auth.PermissionReadConsole)
 
 	h.registerConsoleRoutes(e)
 	h.registerEvidenceRoutes(e)
