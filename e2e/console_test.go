@@ -1,0 +1,33 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestConsoleBuildShowsLevel opens the console, clicks Build and sees the
+// alert level of the new snapshot.
+func TestConsoleBuildShowsLevel(t *testing.T) {
+	a := startApp(t, appOptions{SampleData: true})
+	ctx := newBrowser(t)
+	signIn(t, ctx, a, "release_manager")
+
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(a.BaseURL+"/console"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="build-health"]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid="build-health"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="health-id"]`)),
+	)
+	if err != nil {
+		t.Fatalf("build from the console: %v", err)
+	}
+
+	if got := attributeOf(t, ctx, `[data-testid="alert-level"]`, "data-level"); got != "critical" {
+		t.Errorf("alert level after Build = %q, want %q (the sample's newest worker run is late)", got, "critical")
+	}
+	if got := textOf(t, ctx, `[data-testid="health-id"]`); !strings.HasPrefix(got, "hlth_") {
+		t.Errorf("health id after Build = %q, want an id starting with hlth_", got)
+	}
+}
