@@ -76,7 +76,11 @@ func Migrate(ctx context.Context, db *gorm.DB, log *slog.Logger) error {
 		return fmt.Errorf("models: unable to reach the connection pool: %w", err)
 	}
 
-	options := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}
+	// Features own separate version ranges and may land in any order, so a
+	// database can be at version 30 when version 10 arrives. Every migration
+	// only adds tables and indexes of its own feature, which makes applying a
+	// lower version late safe.
+	options := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true), goose.WithAllowOutofOrder(true)}
 	gooseDialect := goose.DialectSQLite3
 	if dialect == DialectPostgres {
 		gooseDialect = goose.DialectPostgres
