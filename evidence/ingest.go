@@ -62,16 +62,19 @@ func DecodeItems(raw []json.RawMessage) ([]map[string]any, []RecordError) {
 // Ingest validates and stores records in one transaction. Invalid records are
 // reported by index and field while valid ones are stored; unknown kinds are
 // counted and skipped; records whose id is already stored are duplicates and
-// change nothing. Records decoded as nil (see DecodeItems) are ignored here
-// because the caller already reported them.
-func (s *Service) Ingest(ctx context.Context, items []map[string]any) (Result, error) {
+// change nothing.
+func (s *Service) Ingest(ctx context.Context, records []json.RawMessage) (Result, error) {
 	now := models.UTC(s.Now())
-	result := Result{Received: len(items), Rejected: []RecordError{}, SkippedKinds: map[string]int{}, InsertedKind: map[string]int{}}
+	items, decodeErrs := DecodeItems(records)
+	result := Result{Received: len(items), Rejected: decodeErrs, SkippedKinds: map[string]int{}, InsertedKind: map[string]int{}}
+	if result.Rejected == nil {
+		result.Rejected = []RecordError{}
+	}
 
 	var valid []*parsed
 	for i, object := range items {
 		if object == nil {
-			continue
+			continue // already rejected by DecodeItems
 		}
 		record, err := parseItem(item(object), now)
 		var skip errSkip

@@ -162,11 +162,7 @@ func (s *Service) LoadSampleIfEmpty(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	items, decodeErrs := DecodeItems(records)
-	if len(decodeErrs) > 0 {
-		return false, fmt.Errorf("evidence: sample record %d is invalid: %s", decodeErrs[0].Index, decodeErrs[0].Error)
-	}
-	result, err := s.Ingest(ctx, items)
+	result, err := s.Ingest(ctx, records)
 	if err != nil {
 		return false, err
 	}

@@ -29,12 +29,10 @@ func (h *Handler) ingestEvidence(c echo.Context) error {
 		return fieldError("records", `records is missing; send {"records": [ … ]}`)
 	}
 
-	items, decodeErrs := evidence.DecodeItems(*body.Records)
-	result, err := h.Evidence.Ingest(c.Request().Context(), items)
+	result, err := h.Evidence.Ingest(c.Request().Context(), *body.Records)
 	if err != nil {
 		return err
 	}
-	result.Rejected = append(decodeErrs, result.Rejected...)
 
 	status := http.StatusOK
 	if len(result.Rejected) > 0 && result.Inserted == 0 && result.Duplicates == 0 {

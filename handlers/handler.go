@@ -5,6 +5,7 @@ package handlers
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"time"
 
@@ -22,7 +23,7 @@ type HealthService interface {
 
 // EvidenceService ingests upstream evidence.
 type EvidenceService interface {
-	Ingest(ctx context.Context, items []map[string]any) (evidence.Result, error)
+	Ingest(ctx context.Context, records []json.RawMessage) (evidence.Result, error)
 }
 
 // Handler carries the services and settings every route uses.

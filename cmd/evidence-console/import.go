@@ -33,12 +33,10 @@ func (a *app) importFile(ctx context.Context, args []string) error {
 	defer closeDB()
 
 	service := &evidence.Service{DB: db, Now: time.Now, Logger: a.logger}
-	items, decodeErrs := evidence.DecodeItems(records)
-	result, err := service.Ingest(ctx, items)
+	result, err := service.Ingest(ctx, records)
 	if err != nil {
 		return err
 	}
-	result.Rejected = append(decodeErrs, result.Rejected...)
 
 	encoder := json.NewEncoder(a.stdout)
 	encoder.SetIndent("", "  ")

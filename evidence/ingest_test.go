@@ -1,0 +1,297 @@
+package evidence
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/releaseops/evidence-console/models"
+	"github.com/releaseops/evidence-console/models/dbtest"
+)
+
+var fixedNow = time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+
+func newService(t *testing.T) *Service {
+	t.Helper()
+	return &Service{DB: dbtest.Open(t), Now: func() time.Time { return fixedNow }}
+}
+
+// decode turns JSON text into records the way the endpoint and the import do.
+func decode(t *testing.T, text string) []json.RawMessage {
+	t.Helper()
+	records, err := ReadExport(strings.NewReader(text))
+	if err != nil {
+		t.Fatalf("read export: %v", err)
+	}
+	return records
+}
+
+const goodBatch = `{"items": [
+ {"metadata_kind": "go-backend-rollback-drill-acknowledgement-audit-delivery-recovery-escalation-delivery-retry-plan",
+  "session_id": "s1", "retry_plan_id": "plan-1", "retryable_count": 3, "created_at": "2026-05-01T11:00:00Z"},
+ {"metadata_kind": "go-backend-rollback-drill-acknowledgement-audit-delivery-recovery-escalation-retry-worker-run",
+  "run_id": "run-1", "dry_run": false, "created_at": "2026-05-01T11:30:00+02:00",
+  "recovery_escalation_retry_worker_run": {"summary": {"selected_retry_count": 2, "acknowledgement_pending_count": 1}, "schedule": {"enabled": true}}},
+ {"metadata_kind": "go-backend-rollback-drill-acknowledgement-audit-delivery-recovery-escalation-retry-execution-record",
+  "execution_id": "exec-1", "plan_id": "plan-1", "provider": "slack", "execution_status": "failed", "created_at": "2026-05-01T11:40:00.123456"},
+ {"metadata_kind": "go-backend-rollback-drill-acknowledgement-audit-delivery-retry-execution-record",
+  "execution_id": "audit-1", "provider": "jira", "execution_status": "delivered", "executed_at": "2026-05-01T10:00:00.5Z"},
+ {"metadata_kind": "go-backend-rollback-drill-acknowledgement-audit-delivery-connector-recovery-playbook",
+  "playbook_id": "pb-1", "generated_at": "2026-04-30T10:00:00Z",
+  "connector_recovery_playbook": {"provider_playbooks": [{"provider": "slack", "category": "rate_limited", "failure_count": 2}]}},
+ {"metadata_kind": "go-backend-rollback-drill-acknowledgement-audit-delivery-connector-recovery-closure",
+  "closure_id": "cl-1", "playbook_id": "pb-1", "provider": "slack", "closure_state": "resolved", "closed_at": "2026-05-01T09:00:00Z"},
+ {"metadata_kind": "release-connector-delivery", "connector_delivery_source": "go_backend_rollback_drill_acknowledgement_audit_recovery_escalation",
+  "delivery_id": "del-1", "delivery_success": false, "providers": ["slack", "pagerduty"], "failed_providers": ["pagerduty"],
+  "status_codes": {"slack": 200, "pagerduty": 503}, "created_at": "2026-05-01T11:45:00Z"}
+]}`
+
+func TestIngestGoodBatch(t *testing.T) {
+	service := newService(t)
+	result, err := service.Ingest(context.Background(), decode(t, goodBatch))
+	if err != nil {
+		t.Fatalf("ingest: %v", err)
+	}
+	if result.Inserted != 7 {
+		t.Errorf("inserted = %d, want 7 (rejected: %+v)", result.Inserted, result.Rejected)
+	}
+	if len(result.Rejected) != 0 {
+		t.Errorf("rejected = %+v, want none", result.Rejected)
+	}
+
+	counts, err := models.Counts(context.Background(), service.DB)
+	if err != nil {
+		t.Fatalf("counts: %v", err)
+	}
+	want := map[string]int64{
+		models.CountRetryPlans: 1, models.CountRetryableRetries: 3, models.CountWorkerRuns: 1,
+		models.CountExecutions: 1, models.CountExecutionsFailed: 1, models.CountOpenExecutionFailures: 1,
+		models.CountAuditRetryExecutions: 1, models.CountRecoveryPlaybooks: 1, models.CountRecoveryClosures: 1,
+		models.CountEscalationDeliveries: 1, models.CountEscalationDeliveryFailed: 1,
+	}
+	for name, value := range want {
+		if counts[name] != value {
+			t.Errorf("count %s = %d, want %d", name, counts[name], value)
+		}
+	}
+
+	var entries []models.RecoveryPlaybookProvider
+	service.DB.Find(&entries)
+	if len(entries) != 1 || entries[0].Provider != "slack" || entries[0].FailureCount != 2 {
+		t.Errorf("playbook providers = %+v, want one slack entry with 2 failures", entries)
+	}
+}
+
+func TestIngestSameBatchTwiceStoresOnce(t *testing.T) {
+	service := newService(t)
+	if _, err := service.Ingest(context.Background(), decode(t, goodBatch)); err != nil {
+		t.Fatalf("first ingest: %v", err)
+	}
+	before := dbtest.CountRows(t, service.DB)
+	countsBefore, _ := models.Counts(context.Background(), service.DB)
+
+	result, err := service.Ingest(context.Background(), decode(t, goodBatch))
+	if err != nil {
+		t.Fatalf("second ingest: %v", err)
+	}
+	if result.Inserted != 0 || result.Duplicates != 7 {
+		t.Errorf("second ingest inserted %d and found %d duplicates, want 0 and 7", result.Inserted, result.Duplicates)
+	}
+	after := dbtest.CountRows(t, service.DB)
+	for table, n := range before {
+		if after[table] != n {
+			t.Errorf("rows in %s = %d after the repeat, want %d", table, after[table], n)
+		}
+	}
+	countsAfter, _ := models.Counts(context.Background(), service.DB)
+	for name, value := range countsBefore {
+		if countsAfter[name] != value {
+			t.Errorf("count %s = %d after the repeat, want %d", name, countsAfter[name], value)
+		}
+	}
+}
+
+func TestIngestBadRecordAmongGoodOnes(t *testing.T) {
+	service := newService(t)
+	batch := `{"items": [
+	 {"metadata_kind": "go-backend-rollback-drill-acknowledgement-audit-delivery-recovery-escalation-delivery-retry-plan",
+	  "retry_plan_id": "plan-ok", "retryable_count": 1, "created_at": "2026-05-01T11:00:00Z"},
+	 {"metadata_kind": "go-backend-rollback-drill-acknowledgement-audit-delivery-recovery-escalation-retry-worker-run",
+	  "run_id": "run-bad", "dry_run": "false", "created_at": "2026-05-01T11:30:00Z",
+	  "recovery_escalation_retry_worker_run": {"summary": {"selected_retry_count": 2, "acknowledgement_pending_count": 1}, "schedule": {"enabled": true}}},
+	 {"metadata_kind": "go-backend-rollback-drill-acknowledgement-audit-delivery-recovery-escalation-retry-execution-record",
+	  "execution_id": "exec-bad", "plan_id": "plan-ok", "provider": "slack", "execution_status": "lost", "created_at": "2026-05-01T11:40:00Z"},
+	 {"metadata_kind": "go-backend-rollback-drill-acknowledgement-audit-delivery-recovery-escalation-delivery-retry-plan",
+	  "retry_plan_id": "plan-no-time", "retryable_count": 1}
+	]}`
+	result, err := service.Ingest(context.Background(), decode(t, batch))
+	if err != nil {
+		t.Fatalf("ingest: %v", err)
+	}
+	if result.Inserted != 1 {
+		t.Errorf("inserted = %d, want 1 (the valid plan still lands)", result.Inserted)
+	}
+
+	want := []RecordError{
+		{Index: 1, RecordID: "run-bad", Field: "dry_run"},
+		{Index: 2, RecordID: "exec-bad", Field: "execution_status"},
+		{Index: 3, RecordID: "plan-no-time", Field: "created_at"},
+	}
+	if len(result.Rejected) != len(want) {
+		t.Fatalf("rejected = %+v, want %d records", result.Rejected, len(want))
+	}
+	for i, w := range want {
+		got := result.Rejected[i]
+		if got.Index != w.Index || got.RecordID != w.RecordID || got.Field != w.Field {
+			t.Errorf("rejection %d = index %d id %q field %q, want index %d id %q field %q",
+				i, got.Index, got.RecordID, got.Field, w.Index, w.RecordID, w.Field)
+		}
+	}
+}
+
+func TestIngestUnknownKindIsCountedAndSkipped(t *testing.T) {
+	service := newService(t)
+	batch := `{"items": [
+	 {"metadata_kind": "something-else", "id": "x"},
+	 {"metadata_kind": "something-else", "id": "y"},
+	 {"metadata_kind": "release-connector-delivery", "connector_delivery_source": "other_source", "delivery_success": true, "created_at": "2026-05-01T11:00:00Z"}
+	]}`
+	result, err := service.Ingest(context.Background(), decode(t, batch))
+	if err != nil {
+		t.Fatalf("ingest: %v", err)
+	}
+	if result.SkippedCount != 3 {
+		t.Errorf("skipped = %d, want 3", result.SkippedCount)
+	}
+	if result.SkippedKinds["something-else"] != 2 {
+		t.Errorf("skipped something-else = %d, want 2", result.SkippedKinds["something-else"])
+	}
+	if len(result.Rejected) != 0 || result.Inserted != 0 {
+		t.Errorf("rejected %d and inserted %d, want 0 and 0", len(result.Rejected), result.Inserted)
+	}
+}
+
+func TestParseTimestampForms(t *testing.T) {
+	cases := []struct {
+		in   string
+		want time.Time
+	}{
+		{"2026-05-01T12:00:00Z", time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)},
+		{"2026-05-01T12:00:00.250Z", time.Date(2026, 5, 1, 12, 0, 0, 250e6, time.UTC)},
+		{"2026-05-01T14:00:00+02:00", time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)},
+		{"2026-05-01T07:30:00.5-04:30", time.Date(2026, 5, 1, 12, 0, 0, 500e6, time.UTC)},
+		// No zone means UTC.
+		{"2026-05-01T12:00:00", time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)},
+		{"2026-05-01T12:00:00.123456", time.Date(2026, 5, 1, 12, 0, 0, 123456e3, time.UTC)},
+		{"2026-05-01 12:00:00", time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)},
+	}
+	for _, c := range cases {
+		got, err := ParseTimestamp(c.in)
+		if err != nil {
+			t.Errorf("ParseTimestamp(%q) failed: %v", c.in, err)
+			continue
+		}
+		if !got.Equal(c.want) || got.Location() != time.UTC {
+			t.Errorf("ParseTimestamp(%q) = %v, want %v in UTC", c.in, got, c.want)
+		}
+	}
+
+	for _, bad := range []string{"", "yesterday", "2026-13-01T00:00:00Z", "1714564800"} {
+		if _, err := ParseTimestamp(bad); err == nil {
+			t.Errorf("ParseTimestamp(%q) succeeded, want an error", bad)
+		}
+	}
+}
+
+func TestIngestedTimestampsReadBackInUTC(t *testing.T) {
+	service := newService(t)
+	if _, err := service.Ingest(context.Background(), decode(t, goodBatch)); err != nil {
+		t.Fatalf("ingest: %v", err)
+	}
+	var run models.EscalationWorkerRun
+	if err := service.DB.Where("id = ?", "run-1").Take(&run).Error; err != nil {
+		t.Fatalf("read run: %v", err)
+	}
+	if want := time.Date(2026, 5, 1, 9, 30, 0, 0, time.UTC); !run.CreatedAt.Equal(want) {
+		t.Errorf("run created_at = %v, want %v (the +02:00 offset converted to UTC)", run.CreatedAt, want)
+	}
+	var execution models.EscalationRetryExecution
+	if err := service.DB.Where("id = ?", "exec-1").Take(&execution).Error; err != nil {
+		t.Fatalf("read execution: %v", err)
+	}
+	if want := time.Date(2026, 5, 1, 11, 40, 0, 123456000, time.UTC); !execution.CreatedAt.Equal(want) {
+		t.Errorf("execution created_at = %v, want %v (no zone read as UTC, microseconds kept)", execution.CreatedAt, want)
+	}
+}
+
+func TestIngestLaterDeliveryClosesOpenFailure(t *testing.T) {
+	service := newService(t)
+	execution := func(id, status, at string) string {
+		return `{"metadata_kind": "` + KindEscalationRetryExecution + `", "execution_id": "` + id +
+			`", "plan_id": "p", "provider": "slack", "execution_status": "` + status + `", "created_at": "` + at + `"}`
+	}
+	// Arrives out of order: the later delivery first, then the older failure.
+	batch := `{"items": [` + execution("e2", "delivered", "2026-05-01T11:00:00Z") + `,` + execution("e1", "failed", "2026-05-01T10:00:00Z") + `]}`
+	if _, err := service.Ingest(context.Background(), decode(t, batch)); err != nil {
+		t.Fatalf("ingest: %v", err)
+	}
+	counts, _ := models.Counts(context.Background(), service.DB)
+	if counts[models.CountOpenExecutionFailures] != 0 {
+		t.Errorf("open failures = %d, want 0: the failure has a later delivery", counts[models.CountOpenExecutionFailures])
+	}
+
+	batch = `{"items": [` + execution("e3", "skipped", "2026-05-01T12:00:00Z") + `]}`
+	if _, err := service.Ingest(context.Background(), decode(t, batch)); err != nil {
+		t.Fatalf("ingest: %v", err)
+	}
+	counts, _ = models.Counts(context.Background(), service.DB)
+	if counts[models.CountOpenExecutionFailures] != 1 {
+		t.Errorf("open failures = %d, want 1 after a newer skipped execution", counts[models.CountOpenExecutionFailures])
+	}
+}
+
+func TestIngestScrubsSecretsFromRaw(t *testing.T) {
+	service := newService(t)
+	batch := `{"items": [{"metadata_kind": "` + KindEscalationRetryPlan + `", "retry_plan_id": "plan-s", "retryable_count": 0,
+	  "created_at": "2026-05-01T11:00:00Z", "webhook_url": "https://hooks.example.invalid/services/T/B/planted-secret-1",
+	  "target": "https://hooks.example.invalid/path/planted-secret-2?token=planted-secret-3", "api_token": "planted-secret-4"}]}`
+	if _, err := service.Ingest(context.Background(), decode(t, batch)); err != nil {
+		t.Fatalf("ingest: %v", err)
+	}
+	var plan models.EscalationRetryPlan
+	if err := service.DB.Where("id = ?", "plan-s").Take(&plan).Error; err != nil {
+		t.Fatalf("read plan: %v", err)
+	}
+	for _, secret := range []string{"planted-secret-1", "planted-secret-2", "planted-secret-3", "planted-secret-4"} {
+		if strings.Contains(plan.Raw, secret) {
+			t.Errorf("raw item contains %q: %s", secret, plan.Raw)
+		}
+	}
+	if !strings.Contains(plan.Raw, "hooks.example.invalid") {
+		t.Errorf("raw item lost the destination host: %s", plan.Raw)
+	}
+}
+
+func TestSampleLoadsOnlyIntoEmptyDatabase(t *testing.T) {
+	service := newService(t)
+	loaded, err := service.LoadSampleIfEmpty(context.Background())
+	if err != nil || !loaded {
+		t.Fatalf("first load = %v, %v; want true, nil", loaded, err)
+	}
+	loaded, err = service.LoadSampleIfEmpty(context.Background())
+	if err != nil || loaded {
+		t.Errorf("second load = %v, %v; want false, nil", loaded, err)
+	}
+
+	export, _ := json.Marshal(map[string]any{"items": SampleItems(fixedNow)})
+	records, err := ReadExport(bytes.NewReader(export))
+	if err != nil {
+		t.Fatalf("read sample export: %v", err)
+	}
+	if len(records) < 200 {
+		t.Errorf("sample has %d records, want several days' worth (at least 200)", len(records))
+	}
+}

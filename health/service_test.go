@@ -1,0 +1,101 @@
+package health
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/releaseops/evidence-console/evidence"
+	"github.com/releaseops/evidence-console/models"
+	"github.com/releaseops/evidence-console/models/dbtest"
+)
+
+func newServices(t *testing.T) (*Service, *evidence.Service) {
+	t.Helper()
+	db := dbtest.Open(t)
+	clock := func() time.Time { return now }
+	return &Service{DB: db, Now: clock}, &evidence.Service{DB: db, Now: clock}
+}
+
+func TestEvaluateWritesNothing(t *testing.T) {
+	service, ingest := newServices(t)
+	if _, err := ingest.LoadSampleIfEmpty(context.Background()); err != nil {
+		t.Fatalf("load sample: %v", err)
+	}
+	before := dbtest.CountRows(t, service.DB)
+
+	if _, err := service.Evaluate(context.Background(), DefaultParams()); err != nil {
+		t.Fatalf("evaluate: %v", err)
+	}
+	after := dbtest.CountRows(t, service.DB)
+	for table, n := range before {
+		if after[table] != n {
+			t.Errorf("rows in %s = %d after Evaluate, want %d", table, after[table], n)
+		}
+	}
+}
+
+func TestBuildPersistsSnapshotWithStableFingerprint(t *testing.T) {
+	service, ingest := newServices(t)
+	if _, err := ingest.LoadSampleIfEmpty(context.Background()); err != nil {
+		t.Fatalf("load sample: %v", err)
+	}
+
+	first, err := service.Build(context.Background(), DefaultParams(), "alice")
+	if err != nil {
+		t.Fatalf("build: %v", err)
+	}
+	second, err := service.Build(context.Background(), DefaultParams(), "bob")
+	if err != nil {
+		t.Fatalf("second build: %v", err)
+	}
+	if first.HealthID == "" || first.HealthID == second.HealthID {
+		t.Errorf("health ids = %q and %q, want two distinct ids", first.HealthID, second.HealthID)
+	}
+	if first.Fingerprint != second.Fingerprint {
+		t.Errorf("fingerprints = %s and %s, want equal while the same findings persist", first.Fingerprint, second.Fingerprint)
+	}
+	if second.OccurrenceID != first.OccurrenceID {
+		t.Errorf("occurrence of the second build = %s, want the first's %s", second.OccurrenceID, first.OccurrenceID)
+	}
+
+	stored, err := service.Snapshot(context.Background(), first.HealthID)
+	if err != nil {
+		t.Fatalf("read snapshot: %v", err)
+	}
+	if stored.Fingerprint != first.Fingerprint || stored.Actor != "alice" || stored.AlertLevel != first.AlertLevel {
+		t.Errorf("stored snapshot = %s/%s/%s, want %s/alice/%s", stored.Fingerprint, stored.Actor, stored.AlertLevel, first.Fingerprint, first.AlertLevel)
+	}
+
+	if _, err := service.Snapshot(context.Background(), "hlth_missing"); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("unknown snapshot error = %v, want models.ErrNotFound", err)
+	}
+}
+
+func TestBuildStartsNewOccurrenceWhenFindingsChange(t *testing.T) {
+	service, _ := newServices(t)
+	empty, err := service.Build(context.Background(), DefaultParams(), "alice")
+	if err != nil {
+		t.Fatalf("build: %v", err)
+	}
+
+	// A fresh worker run and plan change the findings.
+	ingest := &evidence.Service{DB: service.DB, Now: service.Now}
+	if _, err := ingest.LoadSampleIfEmpty(context.Background()); err != nil {
+		t.Fatalf("load sample: %v", err)
+	}
+	changed, err := service.Build(context.Background(), DefaultParams(), "alice")
+	if err != nil {
+		t.Fatalf("second build: %v", err)
+	}
+	if changed.Fingerprint == empty.Fingerprint {
+		t.Fatalf("fingerprint did not change after evidence arrived")
+	}
+	if changed.OccurrenceID == empty.OccurrenceID {
+		t.Errorf("occurrence = %s for a new set of findings, want a new occurrence", changed.OccurrenceID)
+	}
+	if changed.OccurrenceID != changed.HealthID {
+		t.Errorf("new occurrence id = %s, want the snapshot's own id %s", changed.OccurrenceID, changed.HealthID)
+	}
+}
