@@ -1,0 +1,221 @@
+package alerting
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"gorm.io/gorm"
+
+	"github.com/releaseops/evidence-console/models"
+)
+
+// Limits of the free-text acknowledgement fields, in characters.
+const (
+	MaxExternalRefLength = 200
+	MaxNotesLength       = 2000
+)
+
+// AcknowledgementStates lists the states a user may send, default first.
+func AcknowledgementStates() []string {
+	return []string{models.AcknowledgementAcknowledged, models.AcknowledgementDismissed,
+		models.AcknowledgementEscalated, models.AcknowledgementResolved}
+}
+
+// ClosesOutstanding reports whether state closes an outstanding item. Only
+// acknowledged and resolved do; dismissed and escalated keep it outstanding.
+func ClosesOutstanding(state string) bool {
+	return slices.Contains(models.ClosedAcknowledgementStates, state)
+}
+
+// AcknowledgeRequest is one acknowledgement action by one destination.
+type AcknowledgeRequest struct {
+	HealthID string
+	Provider string
+	// State is empty for the default, acknowledged.
+	State       string
+	ExternalRef string
+	Notes       string
+	// PlanID optionally names the plan acted on; it must be a plan of the
+	// health snapshot.
+	PlanID string
+	Actor  string
+}
+
+// Validate checks the fields and returns a *FieldError naming the first
+// invalid one. It lower-cases the provider and fills the default state.
+func (r *AcknowledgeRequest) Validate() error {
+	r.Provider = strings.ToLower(strings.TrimSpace(r.Provider))
+	r.ExternalRef = strings.TrimSpace(r.ExternalRef)
+	r.State = strings.TrimSpace(r.State)
+	if r.Provider == "" {
+		return fieldErrorf("provider", "provider is missing; send the destination name the alert was sent to")
+	}
+	if r.State == "" {
+		r.State = models.AcknowledgementAcknowledged
+	}
+	if !slices.Contains(AcknowledgementStates(), r.State) {
+		return fieldErrorf("acknowledgement_state", "acknowledgement_state %q is not valid; send one of %s",
+			r.State, strings.Join(AcknowledgementStates(), ", "))
+	}
+	if n := utf8.RuneCountInString(r.ExternalRef); n > MaxExternalRefLength {
+		return fieldErrorf("external_ref", "external_ref is %d characters long; the limit is %d", n, MaxExternalRefLength)
+	}
+	if n := utf8.RuneCountInString(r.Notes); n > MaxNotesLength {
+		return fieldErrorf("notes", "notes are %d characters long; the limit is %d", n, MaxNotesLength)
+	}
+	if !utf8.ValidString(r.ExternalRef) || !utf8.ValidString(r.Notes) {
+		return fieldErrorf("notes", "external_ref and notes must be valid UTF-8 text")
+	}
+	return nil
+}
+
+// AcknowledgementView is the JSON shape of one acknowledgement action.
+type AcknowledgementView struct {
+	AcknowledgementID    string    `json:"acknowledgement_id"`
+	HealthID             string    `json:"health_id"`
+	OccurrenceID         string    `json:"occurrence_id"`
+	PlanID               string    `json:"plan_id"`
+	Provider             string    `json:"provider"`
+	Sequence             int       `json:"sequence"`
+	AcknowledgementState string    `json:"acknowledgement_state"`
+	Repeat               bool      `json:"repeat"`
+	ExternalRef          string    `json:"external_ref"`
+	Notes                string    `json:"notes"`
+	Actor                string    `json:"actor"`
+	CreatedAt            time.Time `json:"created_at"`
+}
+
+func acknowledgementView(a models.AlertAcknowledgement) AcknowledgementView {
+	return AcknowledgementView{
+		AcknowledgementID: a.ID, HealthID: a.HealthID, OccurrenceID: a.OccurrenceID, PlanID: a.PlanID,
+		Provider: a.Provider, Sequence: a.Sequence, AcknowledgementState: a.AcknowledgementState, Repeat: a.Repeat,
+		ExternalRef: a.ExternalRef, Notes: a.Notes, Actor: a.Actor, CreatedAt: a.CreatedAt,
+	}
+}
+
+// CurrentState is the current acknowledgement state of one destination for
+// one alert occurrence.
+type CurrentState struct {
+	OccurrenceID         string    `json:"occurrence_id"`
+	Provider             string    `json:"provider"`
+	AcknowledgementState string    `json:"acknowledgement_state"`
+	Outstanding          bool      `json:"outstanding"`
+	ActionCount          int       `json:"action_count"`
+	ExternalRef          string    `json:"external_ref"`
+	Actor                string    `json:"actor"`
+	UpdatedAt            time.Time `json:"updated_at"`
+}
+
+func currentState(s models.AlertAcknowledgementState) CurrentState {
+	return CurrentState{
+		OccurrenceID: s.OccurrenceID, Provider: s.Provider, AcknowledgementState: s.AcknowledgementState,
+		Outstanding: !ClosesOutstanding(s.AcknowledgementState), ActionCount: s.Sequence,
+		ExternalRef: s.ExternalRef, Actor: s.Actor, UpdatedAt: s.UpdatedAt,
+	}
+}
+
+// AcknowledgeResult is the recorded action and the state after it. Repeat
+// is true when the action sent the state that was already current: it is
+// kept in the history but changes nothing.
+type AcknowledgeResult struct {
+	Acknowledgement AcknowledgementView `json:"acknowledgement"`
+	Current         CurrentState        `json:"current"`
+	Repeat          bool                `json:"repeat"`
+}
+
+// Acknowledge records one action for a destination of an alert. It returns
+// a *NotFoundError for an unknown health_id and an *UnprocessableError for a
+// destination (or plan) the alert did not require acknowledgement from.
+//
+// Every action is appended to the history. The current state changes only
+// when the action's state differs from it, so sending the same state again is
+// idempotent. Concurrent actions on one destination are serialised by a row
+// lock (PostgreSQL) or the single SQLite writer, and the unique
+// (occurrence, destination, sequence) index rejects a lost race.
+func (s *Service) Acknowledge(ctx context.Context, req AcknowledgeRequest) (AcknowledgeResult, error) {
+	if err := req.Validate(); err != nil {
+		return AcknowledgeResult{}, err
+	}
+	target, err := s.acknowledgementTarget(ctx, req.HealthID, req.Provider, req.PlanID)
+	if err != nil {
+		return AcknowledgeResult{}, err
+	}
+
+	var result AcknowledgeResult
+	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		state, err := models.LockAcknowledgementState(tx, target.OccurrenceID, target.Provider)
+		if err != nil {
+			return err
+		}
+		now := models.UTC(s.Now())
+		ack := models.AlertAcknowledgement{
+			ID: models.NewID("ack", now), HealthID: req.HealthID, OccurrenceID: target.OccurrenceID,
+			Provider: target.Provider, PlanID: target.PlanID, Sequence: state.Sequence + 1,
+			AcknowledgementState: req.State, Repeat: state.AcknowledgementState == req.State,
+			ExternalRef: req.ExternalRef, Notes: req.Notes, Actor: req.Actor, CreatedAt: now,
+		}
+		if err := models.AppendAcknowledgement(tx, &ack, state.Sequence); err != nil {
+			return err
+		}
+
+		state.Sequence = ack.Sequence
+		if !ack.Repeat {
+			state.AcknowledgementState, state.AcknowledgementID, state.HealthID = ack.AcknowledgementState, ack.ID, ack.HealthID
+			state.ExternalRef, state.Actor, state.UpdatedAt = ack.ExternalRef, ack.Actor, ack.CreatedAt
+		}
+		result = AcknowledgeResult{Acknowledgement: acknowledgementView(ack), Current: currentState(*state), Repeat: ack.Repeat}
+		return nil
+	})
+	if err != nil {
+		return AcknowledgeResult{}, fmt.Errorf("alerting: unable to acknowledge %s for %s: %w", req.HealthID, req.Provider, err)
+	}
+
+	s.logger().Info("retry health alert acknowledged", "health_id", req.HealthID, "occurrence_id", target.OccurrenceID,
+		"provider", target.Provider, "state", req.State, "repeat", result.Repeat, "actor", req.Actor)
+	return result, nil
+}
+
+// acknowledgementTarget returns the plan destination an acknowledgement
+// acts on: the named plan's, or the newest plan's of the health snapshot.
+func (s *Service) acknowledgementTarget(ctx context.Context, healthID, provider, planID string) (models.AlertPlanDestination, error) {
+	if _, err := models.HealthSnapshotByID(ctx, s.DB, healthID); err != nil {
+		if errors.Is(err, models.ErrNotFound) {
+			return models.AlertPlanDestination{}, &NotFoundError{Message: fmt.Sprintf(
+				"health snapshot %q does not exist; acknowledge an alert by the health_id it was sent with", healthID)}
+		}
+		return models.AlertPlanDestination{}, err
+	}
+
+	required, err := models.AcknowledgementRequiredBy(ctx, s.DB, healthID, provider)
+	if err != nil {
+		return models.AlertPlanDestination{}, err
+	}
+	if len(required) == 0 {
+		providers, err := models.AcknowledgementProvidersOf(ctx, s.DB, healthID)
+		if err != nil {
+			return models.AlertPlanDestination{}, err
+		}
+		list := "none (the alert was healthy or never sent)"
+		if len(providers) > 0 {
+			list = strings.Join(providers, ", ")
+		}
+		return models.AlertPlanDestination{}, &UnprocessableError{Field: "provider", Message: fmt.Sprintf(
+			"alert %s did not require acknowledgement from %q; destinations that must acknowledge: %s", healthID, provider, list)}
+	}
+	if planID == "" {
+		return required[0], nil
+	}
+	for _, d := range required {
+		if d.PlanID == planID {
+			return d, nil
+		}
+	}
+	return models.AlertPlanDestination{}, &UnprocessableError{Field: "plan_id", Message: fmt.Sprintf(
+		"plan %q is not a plan of alert %s that required acknowledgement from %s; omit plan_id or send %s",
+		planID, healthID, provider, required[0].PlanID)}
+}

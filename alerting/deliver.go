@@ -1,0 +1,395 @@
+package alerting
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/releaseops/evidence-console/connectors"
+	"github.com/releaseops/evidence-console/delivery"
+	"github.com/releaseops/evidence-console/health"
+	"github.com/releaseops/evidence-console/models"
+)
+
+// Defaults and bounds of a deliver request.
+const (
+	AllProviders                    = "all"
+	DefaultSuppressionWindowMinutes = 60
+	MaxSuppressionWindowMinutes     = 10080
+	DefaultMaxAlerts                = 20
+	MaxMaxAlerts                    = 100
+	DefaultRetries                  = 2
+	DefaultTimeoutSeconds           = 10.0
+	MinTimeoutSeconds               = 0.1
+	MaxTimeoutSeconds               = 60.0
+)
+
+// Reasons recorded on plan destinations.
+const (
+	ReasonDuplicate = "duplicate_within_window"
+	ReasonForced    = "forced"
+)
+
+// DeliverRequest is one "Send Retry Health Alert".
+type DeliverRequest struct {
+	// Provider is "all" or comma-separated configured names, matched
+	// ignoring case.
+	Provider                 string
+	Force                    bool
+	Health                   health.Params
+	SuppressionWindowMinutes int
+	MaxAlerts                int
+	Retries                  int
+	TimeoutSeconds           float64
+	Actor                    string
+}
+
+// DefaultDeliverRequest returns a request with every default set.
+func DefaultDeliverRequest() DeliverRequest {
+	return DeliverRequest{
+		Provider: AllProviders, Health: health.DefaultParams(),
+		SuppressionWindowMinutes: DefaultSuppressionWindowMinutes, MaxAlerts: DefaultMaxAlerts,
+		Retries: DefaultRetries, TimeoutSeconds: DefaultTimeoutSeconds,
+	}
+}
+
+// Validate checks every field range and returns a *FieldError naming the
+// first invalid field.
+func (r DeliverRequest) Validate() error {
+	if err := r.Health.Validate(); err != nil {
+		if paramErr, ok := err.(*health.ParamError); ok {
+			return &FieldError{Field: paramErr.Field, Message: paramErr.Message}
+		}
+		return err
+	}
+	if strings.TrimSpace(r.Provider) == "" {
+		return fieldErrorf("provider", `provider is empty; send "all" or one or more configured connector names separated by commas`)
+	}
+	ranges := []struct {
+		field    string
+		value    int
+		min, max int
+	}{
+		{"suppression_window_minutes", r.SuppressionWindowMinutes, 1, MaxSuppressionWindowMinutes},
+		{"max_alerts", r.MaxAlerts, 1, MaxMaxAlerts},
+		{"retries", r.Retries, 0, connectors.MaxRetries},
+	}
+	for _, field := range ranges {
+		if field.value < field.min || field.value > field.max {
+			return fieldErrorf(field.field, "%s must be a whole number from %d to %d; got %d", field.field, field.min, field.max, field.value)
+		}
+	}
+	if math.IsNaN(r.TimeoutSeconds) || r.TimeoutSeconds < MinTimeoutSeconds || r.TimeoutSeconds > MaxTimeoutSeconds {
+		return fieldErrorf("timeout_seconds", "timeout_seconds must be a number of seconds from %g to %g; got %s",
+			MinTimeoutSeconds, MaxTimeoutSeconds, strconv.FormatFloat(r.TimeoutSeconds, 'g', -1, 64))
+	}
+	return nil
+}
+
+// SuppressedProvider is a destination left out as a duplicate.
+type SuppressedProvider struct {
+	Provider       string     `json:"provider"`
+	Reason         string     `json:"reason"`
+	LastDeliveryAt *time.Time `json:"last_delivery_at"`
+	DeliveryID     string     `json:"delivery_id,omitempty"`
+}
+
+// PlanView is the JSON shape of an alert plan.
+type PlanView struct {
+	PlanID                           string               `json:"plan_id"`
+	HealthID                         string               `json:"health_id"`
+	OccurrenceID                     string               `json:"occurrence_id"`
+	Fingerprint                      string               `json:"fingerprint"`
+	AlertLevel                       string               `json:"alert_level"`
+	RequestedProviders               string               `json:"requested_providers"`
+	EligibleProviders                []string             `json:"eligible_providers"`
+	SelectedProviders                []string             `json:"selected_providers"`
+	SuppressedProviders              []SuppressedProvider `json:"suppressed_providers"`
+	AcknowledgementRequiredProviders []string             `json:"acknowledgement_required_providers"`
+	SuppressionWindowMinutes         int                  `json:"suppression_window_minutes"`
+	MaxAlerts                        int                  `json:"max_alerts"`
+	Force                            bool                 `json:"force"`
+	// ForceReason is "forced" when force bypassed duplicate suppression.
+	ForceReason string    `json:"force_reason,omitempty"`
+	Actor       string    `json:"actor"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// DeliverResult is the outcome of a deliver request. Success is true when
+// every selected destination succeeded, or when nothing needed sending.
+type DeliverResult struct {
+	Health   health.Report   `json:"health"`
+	Plan     PlanView        `json:"plan"`
+	Delivery []delivery.View `json:"delivery"`
+	Success  bool            `json:"success"`
+	EventID  string          `json:"event_id"`
+}
+
+// Deliver evaluates and persists a health snapshot, plans the alert, stores
+// the plan with its in-flight deliveries in one transaction, and then sends
+// to every selected destination concurrently.
+func (s *Service) Deliver(ctx context.Context, req DeliverRequest) (DeliverResult, error) {
+	if err := req.Validate(); err != nil {
+		return DeliverResult{}, err
+	}
+	requested, err := s.resolveProviders(req.Provider)
+	if err != nil {
+		return DeliverResult{}, err
+	}
+
+	report, err := s.Health.Build(ctx, req.Health, req.Actor)
+	if err != nil {
+		return DeliverResult{}, err
+	}
+
+	plan, destinations, err := s.planAlert(ctx, req, report, requested)
+	if err != nil {
+		return DeliverResult{}, err
+	}
+
+	var pending []*delivery.Pending
+	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := models.CreateAlertPlan(tx, &plan, destinations); err != nil {
+			return err
+		}
+		for _, d := range destinations {
+			if d.Decision != models.DecisionSelected {
+				continue
+			}
+			p, err := s.Delivery.Begin(tx, delivery.Request{
+				SubjectKind: models.SubjectHealthAlert, SubjectID: plan.ID, SubjectKey: plan.Fingerprint,
+				Connector: d.Provider, Message: s.message(report, plan, d.Provider),
+				Options: connectors.SendOptions{Retries: req.Retries, Timeout: secondsToDuration(req.TimeoutSeconds)},
+				Actor:   req.Actor, Origin: models.OriginSend,
+			})
+			if err != nil {
+				return err
+			}
+			pending = append(pending, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return DeliverResult{}, fmt.Errorf("alerting: unable to store alert plan %s: %w", plan.ID, err)
+	}
+	s.logger().Info("retry health alert planned", "plan_id", plan.ID, "health_id", plan.HealthID,
+		"alert_level", plan.AlertLevel, "selected", len(pending), "eligible", len(destinations), "force", plan.Force, "actor", plan.Actor)
+
+	views := s.sendAll(ctx, pending)
+
+	result := DeliverResult{
+		Health: report, Plan: planView(plan, destinations), Delivery: views, Success: true, EventID: report.HealthID,
+	}
+	for _, v := range views {
+		if !v.Success {
+			result.Success = false
+		}
+	}
+	return result, nil
+}
+
+// sendAll sends every pending delivery concurrently. The sends outlive a
+// cancelled request so that each in-flight row is completed; each attempt
+// still has its own timeout.
+func (s *Service) sendAll(ctx context.Context, pending []*delivery.Pending) []delivery.View {
+	views := make([]delivery.View, len(pending))
+	sendCtx := context.WithoutCancel(ctx)
+	var wg sync.WaitGroup
+	for i, p := range pending {
+		wg.Go(func() {
+			record, err := s.Delivery.Send(sendCtx, p)
+			if err != nil {
+				s.logger().Error("unable to record a delivery outcome; the delivery stays in flight",
+					"delivery_id", p.Record.ID, "connector", p.Request.Connector, "error", err)
+			}
+			views[i] = delivery.ViewOf(record)
+		})
+	}
+	wg.Wait()
+	return views
+}
+
+// resolveProviders turns the provider field into lower-case configured
+// names. Unknown names are an *UnprocessableError listing the configured ones.
+func (s *Service) resolveProviders(raw string) ([]string, error) {
+	configured := s.Destinations.Names()
+	value := strings.ToLower(strings.TrimSpace(raw))
+	if value == AllProviders {
+		return configured, nil
+	}
+
+	var names, unknown []string
+	for part := range strings.SplitSeq(value, ",") {
+		name := strings.TrimSpace(part)
+		switch {
+		case name == "":
+			return nil, fieldErrorf("provider", `provider %q has an empty name; separate configured connector names with single commas`, raw)
+		case name == AllProviders:
+			return nil, fieldErrorf("provider", `provider "all" cannot be combined with other names; send "all" alone`)
+		case !slices.Contains(configured, name):
+			unknown = append(unknown, name)
+		case !slices.Contains(names, name):
+			names = append(names, name)
+		}
+	}
+	if len(unknown) > 0 {
+		list := "none"
+		if len(configured) > 0 {
+			list = strings.Join(configured, ", ")
+		}
+		return nil, &UnprocessableError{Field: "provider", Message: fmt.Sprintf(
+			"provider %s is not configured; configured connectors: %s", quoteList(unknown), list)}
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+// planAlert decides, for every eligible destination, whether the alert is
+// sent or suppressed as a duplicate. It reads and writes nothing else.
+func (s *Service) planAlert(ctx context.Context, req DeliverRequest, report health.Report, requested []string) (models.AlertPlan, []models.AlertPlanDestination, error) {
+	now := models.UTC(s.Now())
+	plan := models.AlertPlan{
+		ID: models.NewID("alp", now), HealthID: report.HealthID, OccurrenceID: report.OccurrenceID,
+		Fingerprint: report.Fingerprint, AlertLevel: report.AlertLevel, RequestedProviders: req.Provider,
+		SuppressionWindowMinutes: req.SuppressionWindowMinutes, MaxAlerts: req.MaxAlerts, Force: req.Force,
+		Actor: req.Actor, CreatedAt: now,
+	}
+	if report.AlertLevel == health.LevelHealthy {
+		return plan, nil, nil
+	}
+
+	enabled := s.Destinations.EnabledNames()
+	since := now.Add(-time.Duration(req.SuppressionWindowMinutes) * time.Minute)
+	var destinations []models.AlertPlanDestination
+	for _, provider := range requested {
+		if !slices.Contains(enabled, provider) {
+			continue
+		}
+		d := models.AlertPlanDestination{
+			PlanID: plan.ID, Provider: provider, HealthID: plan.HealthID, OccurrenceID: plan.OccurrenceID,
+			Fingerprint: plan.Fingerprint, Decision: models.DecisionSelected, AcknowledgementRequired: true, CreatedAt: now,
+		}
+		if req.Force {
+			d.Reason = ReasonForced
+		} else {
+			last, err := models.LastSuccessfulDelivery(ctx, s.DB, models.SubjectHealthAlert, plan.Fingerprint, provider, since)
+			if err != nil {
+				return plan, nil, err
+			}
+			if last != nil {
+				d.Decision = models.DecisionSuppressed
+				d.Reason = ReasonDuplicate
+				d.SuppressedByDelivery = last.ID
+				d.LastDeliveryAt = last.CompletedAt
+			}
+		}
+		destinations = append(destinations, d)
+	}
+	return plan, destinations, nil
+}
+
+// planView converts a stored plan and its destinations to JSON.
+func planView(plan models.AlertPlan, destinations []models.AlertPlanDestination) PlanView {
+	v := PlanView{
+		PlanID: plan.ID, HealthID: plan.HealthID, OccurrenceID: plan.OccurrenceID, Fingerprint: plan.Fingerprint,
+		AlertLevel: plan.AlertLevel, RequestedProviders: plan.RequestedProviders,
+		EligibleProviders: []string{}, SelectedProviders: []string{}, SuppressedProviders: []SuppressedProvider{},
+		AcknowledgementRequiredProviders: []string{}, SuppressionWindowMinutes: plan.SuppressionWindowMinutes,
+		MaxAlerts: plan.MaxAlerts, Force: plan.Force, Actor: plan.Actor, CreatedAt: plan.CreatedAt,
+	}
+	if plan.Force {
+		v.ForceReason = ReasonForced
+	}
+	for _, d := range destinations {
+		v.EligibleProviders = append(v.EligibleProviders, d.Provider)
+		if d.Decision == models.DecisionSuppressed {
+			v.SuppressedProviders = append(v.SuppressedProviders, SuppressedProvider{
+				Provider: d.Provider, Reason: d.Reason, LastDeliveryAt: d.LastDeliveryAt, DeliveryID: d.SuppressedByDelivery,
+			})
+		} else {
+			v.SelectedProviders = append(v.SelectedProviders, d.Provider)
+		}
+		if d.AcknowledgementRequired {
+			v.AcknowledgementRequiredProviders = append(v.AcknowledgementRequiredProviders, d.Provider)
+		}
+	}
+	return v
+}
+
+// AcknowledgementLink returns the absolute URL of the acknowledgement page
+// of one destination of an alert.
+func AcknowledgementLink(publicURL, healthID, provider string) string {
+	return strings.TrimRight(publicURL, "/") + "/alerts/" + url.PathEscape(healthID) + "/acknowledge/" + url.PathEscape(provider)
+}
+
+// message renders the alert for one destination: level, at most MaxAlerts
+// findings with the rest counted as omitted, the counts, and the
+// destination's acknowledgement link. The plan id and provider form the
+// idempotency key, so quick retries of one delivery carry the same key.
+func (s *Service) message(report health.Report, plan models.AlertPlan, provider string) connectors.Message {
+	items := make([]connectors.Item, 0, min(len(report.Findings), plan.MaxAlerts))
+	for i, f := range report.Findings {
+		if i == plan.MaxAlerts {
+			break
+		}
+		items = append(items, connectors.Item{Severity: f.Severity, Title: f.Category, Detail: f.Message})
+	}
+	counts := report.Counts
+	facts := []connectors.Fact{
+		{Label: "Findings", Value: strconv.Itoa(len(report.Findings))},
+		{Label: "Worker runs", Value: strconv.FormatInt(counts.WorkerRunCount, 10)},
+		{Label: "Retry plans", Value: strconv.FormatInt(counts.RetryPlanCount, 10)},
+		{Label: "Open failed executions", Value: strconv.FormatInt(counts.FailedExecutionCount, 10)},
+		{Label: "Delivered executions", Value: strconv.FormatInt(counts.DeliveredExecutionCount, 10)},
+		{Label: "Pending acknowledgements", Value: strconv.FormatInt(counts.AcknowledgementPendingCount, 10)},
+		{Label: "Failed escalation deliveries", Value: strconv.FormatInt(counts.FailedEscalationDeliveryCount, 10)},
+		{Label: "Runs with schedule disabled", Value: strconv.FormatInt(counts.DisabledScheduleCount, 10)},
+		{Label: "Health snapshot", Value: report.HealthID},
+	}
+	var countMap map[string]any
+	if encoded, err := json.Marshal(counts); err == nil {
+		_ = json.Unmarshal(encoded, &countMap)
+	}
+
+	return connectors.Message{
+		IdempotencyKey: plan.ID + ":" + provider,
+		Event:          connectors.EventRetryHealthAlert,
+		Title:          "Retry health alert: " + report.AlertLevel,
+		Level:          report.AlertLevel,
+		Summary: fmt.Sprintf("Recovery escalation retries have %d finding(s) at level %s. Acknowledge the alert for %s.",
+			len(report.Findings), report.AlertLevel, provider),
+		Facts:        facts,
+		Items:        items,
+		OmittedCount: len(report.Findings) - len(items),
+		Link:         AcknowledgementLink(s.PublicURL, report.HealthID, provider),
+		LinkText:     "Acknowledge for " + provider,
+		OccurredAt:   report.EvaluatedAt,
+		Payload: map[string]any{
+			"health_id": report.HealthID, "occurrence_id": report.OccurrenceID, "plan_id": plan.ID,
+			"fingerprint": report.Fingerprint, "alert_level": report.AlertLevel, "provider": provider,
+			"finding_count": len(report.Findings), "omitted_finding_count": len(report.Findings) - len(items),
+			"counts": countMap,
+		},
+	}
+}
+
+func secondsToDuration(seconds float64) time.Duration {
+	return time.Duration(seconds * float64(time.Second))
+}
+
+func quoteList(names []string) string {
+	quoted := make([]string, len(names))
+	for i, name := range names {
+		quoted[i] = strconv.Quote(name)
+	}
+	return strings.Join(quoted, ", ")
+}

@@ -1,0 +1,222 @@
+package alerting_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/releaseops/evidence-console/alerting"
+	"github.com/releaseops/evidence-console/models"
+	"github.com/releaseops/evidence-console/models/dbtest"
+)
+
+func TestDeliverSendsToEveryEnabledDestination(t *testing.T) {
+	f := newFixture(t, map[string]string{"alpha": "/webhook/alpha", "beta": "/webhook/beta"})
+
+	result := f.deliver(t, nil)
+
+	if result.Health.AlertLevel != "critical" {
+		t.Fatalf("alert level: got %q, want critical (an empty database misses the worker)", result.Health.AlertLevel)
+	}
+	if got, want := result.Plan.SelectedProviders, []string{"alpha", "beta"}; !slices.Equal(got, want) {
+		t.Errorf("selected providers: got %v, want %v (disabled connectors are not eligible)", got, want)
+	}
+	if got, want := result.Plan.AcknowledgementRequiredProviders, []string{"alpha", "beta"}; !slices.Equal(got, want) {
+		t.Errorf("acknowledgement required providers: got %v, want %v", got, want)
+	}
+	if !result.Success || len(result.Delivery) != 2 {
+		t.Fatalf("success %v with %d deliveries, want true with 2", result.Success, len(result.Delivery))
+	}
+	if result.EventID != result.Health.HealthID || result.Plan.HealthID != result.Health.HealthID {
+		t.Errorf("event_id %q and plan health_id %q, want both %q", result.EventID, result.Plan.HealthID, result.Health.HealthID)
+	}
+	for _, d := range result.Delivery {
+		if d.State != models.DeliveryCompleted || d.ErrorClass != "ok" || d.AttemptCount != 1 {
+			t.Errorf("delivery to %s: state %q class %q attempts %d, want completed ok 1", d.Provider, d.State, d.ErrorClass, d.AttemptCount)
+		}
+		if want := result.Plan.PlanID + ":" + d.Provider; d.IdempotencyKey != want {
+			t.Errorf("idempotency key: got %q, want %q", d.IdempotencyKey, want)
+		}
+	}
+	if got := len(f.receiver.Requests()); got != 2 {
+		t.Errorf("receiver requests: got %d, want 2", got)
+	}
+}
+
+func TestDeliverMessageCarriesLinkAndOmittedCount(t *testing.T) {
+	f := newFixture(t, map[string]string{"alpha": "/webhook/alpha"})
+
+	result := f.deliver(t, func(r *alerting.DeliverRequest) { r.MaxAlerts = 1 })
+
+	requests := f.receiver.Requests()
+	if len(requests) != 1 {
+		t.Fatalf("receiver requests: got %d, want 1", len(requests))
+	}
+	body := string(requests[0].Body)
+	link := "http://console.test/alerts/" + result.Health.HealthID + "/acknowledge/alpha"
+	if !strings.Contains(body, link) {
+		t.Errorf("message body does not contain the acknowledgement link %q: %s", link, body)
+	}
+	if !strings.Contains(body, `"omitted_finding_count":1`) {
+		t.Errorf("message body does not count the omitted finding: %s", body)
+	}
+}
+
+func TestDeliverHealthySelectsNothing(t *testing.T) {
+	f := newFixture(t, map[string]string{"alpha": "/webhook/alpha"})
+	f.ingestFreshRetryPlan(t, "plan-1")
+	ingestFreshWorkerRun(t, f, "run-1")
+
+	result := f.deliver(t, nil)
+
+	if result.Health.AlertLevel != "healthy" {
+		t.Fatalf("alert level: got %q, want healthy", result.Health.AlertLevel)
+	}
+	if len(result.Plan.SelectedProviders) != 0 || len(result.Delivery) != 0 || !result.Success {
+		t.Errorf("healthy alert: selected %v, %d deliveries, success %v; want none, 0, true",
+			result.Plan.SelectedProviders, len(result.Delivery), result.Success)
+	}
+	if got := len(f.receiver.Requests()); got != 0 {
+		t.Errorf("receiver requests: got %d, want 0", got)
+	}
+}
+
+func TestSuppression(t *testing.T) {
+	cases := []struct {
+		name string
+		// path of the destination; /fail/ paths make every delivery fail
+		path string
+		// between runs after the first delivery, before the second
+		between        func(t *testing.T, f *fixture)
+		second         func(r *alerting.DeliverRequest)
+		restart        bool
+		wantSuppressed bool
+		wantReason     string
+	}{
+		{name: "success inside the window suppresses", path: "/webhook/a",
+			between: func(t *testing.T, f *fixture) { f.clock.Advance(59 * time.Minute) }, wantSuppressed: true, wantReason: alerting.ReasonDuplicate},
+		{name: "failure does not suppress", path: "/fail/503/webhook",
+			between: func(t *testing.T, f *fixture) { f.clock.Advance(time.Minute) }},
+		{name: "success outside the window does not suppress", path: "/webhook/a",
+			between: func(t *testing.T, f *fixture) { f.clock.Advance(61 * time.Minute) }},
+		{name: "force does not suppress", path: "/webhook/a",
+			between: func(t *testing.T, f *fixture) { f.clock.Advance(time.Minute) },
+			second:  func(r *alerting.DeliverRequest) { r.Force = true }, wantReason: alerting.ReasonForced},
+		{name: "another fingerprint does not suppress", path: "/webhook/a",
+			between: func(t *testing.T, f *fixture) { f.clock.Advance(time.Minute); f.ingestFreshRetryPlan(t, "fresh") }},
+		{name: "restart keeps suppression", path: "/webhook/a",
+			between: func(t *testing.T, f *fixture) { f.clock.Advance(time.Minute) }, restart: true,
+			wantSuppressed: true, wantReason: alerting.ReasonDuplicate},
+		{name: "shorter window does not suppress", path: "/webhook/a",
+			between: func(t *testing.T, f *fixture) { f.clock.Advance(10 * time.Minute) },
+			second:  func(r *alerting.DeliverRequest) { r.SuppressionWindowMinutes = 5 }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, map[string]string{"alpha": tc.path})
+			first := f.deliver(t, nil)
+			tc.between(t, f)
+			if tc.restart {
+				f.service = f.newService(dbtest.OpenExisting(t, f.url, dbtest.Options{}), nil)
+			}
+
+			second := f.deliver(t, tc.second)
+
+			suppressed, isSuppressed := suppressedProviders(second)["alpha"]
+			if isSuppressed != tc.wantSuppressed {
+				t.Fatalf("alpha suppressed: got %v, want %v (plan %+v)", isSuppressed, tc.wantSuppressed, second.Plan)
+			}
+			if tc.wantSuppressed {
+				if suppressed.Reason != tc.wantReason {
+					t.Errorf("reason: got %q, want %q", suppressed.Reason, tc.wantReason)
+				}
+				firstDone := first.Delivery[0].CompletedAt
+				if suppressed.LastDeliveryAt == nil || firstDone == nil || !suppressed.LastDeliveryAt.Equal(*firstDone) {
+					t.Errorf("last_delivery_at: got %v, want the first delivery's completion %v", suppressed.LastDeliveryAt, firstDone)
+				}
+				if len(second.Delivery) != 0 || !second.Success {
+					t.Errorf("suppressed send: %d deliveries, success %v; want 0, true", len(second.Delivery), second.Success)
+				}
+				return
+			}
+			if !slices.Contains(second.Plan.SelectedProviders, "alpha") || len(second.Delivery) != 1 {
+				t.Errorf("second send: selected %v with %d deliveries, want alpha with 1", second.Plan.SelectedProviders, len(second.Delivery))
+			}
+			if tc.wantReason == alerting.ReasonForced && (!second.Plan.Force || second.Plan.ForceReason != alerting.ReasonForced || second.Plan.Actor != "tester") {
+				t.Errorf("forced plan: force %v reason %q actor %q, want true forced tester", second.Plan.Force, second.Plan.ForceReason, second.Plan.Actor)
+			}
+		})
+	}
+}
+
+func TestDeliverRejectsUnknownProviderWithoutWriting(t *testing.T) {
+	f := newFixture(t, map[string]string{"alpha": "/webhook/alpha"})
+	before := dbtest.CountRows(t, f.db)
+
+	_, err := f.service.Deliver(context.Background(), func() alerting.DeliverRequest {
+		r := alerting.DefaultDeliverRequest()
+		r.Provider = "Alpha,slak"
+		return r
+	}())
+
+	var unprocessable *alerting.UnprocessableError
+	if !errors.As(err, &unprocessable) || unprocessable.Field != "provider" {
+		t.Fatalf("error: got %v, want an unprocessable provider error", err)
+	}
+	if want := `provider "slak" is not configured; configured connectors: alpha, disabled`; unprocessable.Message != want {
+		t.Errorf("message: got %q, want %q", unprocessable.Message, want)
+	}
+	assertRowsUnchanged(t, before, dbtest.CountRows(t, f.db))
+}
+
+func TestDeliverProviderNamesIgnoreCase(t *testing.T) {
+	f := newFixture(t, map[string]string{"alpha": "/webhook/alpha", "beta": "/webhook/beta"})
+
+	result := f.deliver(t, func(r *alerting.DeliverRequest) { r.Provider = " BETA " })
+
+	if got, want := result.Plan.SelectedProviders, []string{"beta"}; !slices.Equal(got, want) {
+		t.Errorf("selected providers: got %v, want %v", got, want)
+	}
+}
+
+func TestDeliverRequestValidate(t *testing.T) {
+	cases := []struct {
+		field  string
+		change func(*alerting.DeliverRequest)
+	}{
+		{"provider", func(r *alerting.DeliverRequest) { r.Provider = " " }},
+		{"expected_interval_minutes", func(r *alerting.DeliverRequest) { r.Health.ExpectedIntervalMinutes = 0 }},
+		{"stale_metadata_minutes", func(r *alerting.DeliverRequest) { r.Health.StaleMetadataMinutes = 10081 }},
+		{"suppression_window_minutes", func(r *alerting.DeliverRequest) { r.SuppressionWindowMinutes = 0 }},
+		{"suppression_window_minutes", func(r *alerting.DeliverRequest) { r.SuppressionWindowMinutes = 10081 }},
+		{"max_alerts", func(r *alerting.DeliverRequest) { r.MaxAlerts = 0 }},
+		{"max_alerts", func(r *alerting.DeliverRequest) { r.MaxAlerts = 101 }},
+		{"retries", func(r *alerting.DeliverRequest) { r.Retries = -1 }},
+		{"retries", func(r *alerting.DeliverRequest) { r.Retries = 6 }},
+		{"timeout_seconds", func(r *alerting.DeliverRequest) { r.TimeoutSeconds = 0.09 }},
+		{"timeout_seconds", func(r *alerting.DeliverRequest) { r.TimeoutSeconds = 60.5 }},
+	}
+	for _, tc := range cases {
+		req := alerting.DefaultDeliverRequest()
+		tc.change(&req)
+		var fieldErr *alerting.FieldError
+		if err := req.Validate(); !errors.As(err, &fieldErr) || fieldErr.Field != tc.field {
+			t.Errorf("%s: got %v, want a field error naming %s", tc.field, err, tc.field)
+		}
+	}
+	if err := alerting.DefaultDeliverRequest().Validate(); err != nil {
+		t.Errorf("defaults: got %v, want valid", err)
+	}
+}
+
+func assertRowsUnchanged(t *testing.T, before, after map[string]int64) {
+	t.Helper()
+	for table, n := range after {
+		if before[table] != n {
+			t.Errorf("table %s: %d rows after the request, want %d (nothing stored)", table, n, before[table])
+		}
+	}
+}
