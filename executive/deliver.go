@@ -1,0 +1,197 @@
+package executive
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/releaseops/evidence-console/connectors"
+	"github.com/releaseops/evidence-console/delivery"
+	"github.com/releaseops/evidence-console/models"
+)
+
+// Delivery options: defaults and bounds.
+const (
+	DefaultRetries        = 2
+	DefaultTimeoutSeconds = 10.0
+	MinTimeoutSeconds     = 0.1
+	MaxTimeoutSeconds     = 60.0
+)
+
+// DeliverRequest asks for a schedule run's report to be delivered.
+type DeliverRequest struct {
+	// RunID is a schedule run id or LatestRunID.
+	RunID string
+	// Providers are configured connector names; case is ignored.
+	Providers []string
+	Retries   int
+	Timeout   time.Duration
+	Actor     string
+}
+
+// DeliverResult is the outcome of one delivery request.
+type DeliverResult struct {
+	RunID       string          `json:"run_id"`
+	ReportID    string          `json:"report_id"`
+	ScheduleRun ScheduleRun     `json:"schedule_run"`
+	Link        string          `json:"link"`
+	Delivery    []delivery.View `json:"delivery"`
+	// Success is true when every destination accepted the report.
+	Success bool `json:"success"`
+}
+
+// Deliver sends the report of a schedule run to each requested destination.
+// Every delivery is written in flight in one transaction before anything is
+// sent, then completed with its outcome, so a crash leaves visible in-flight
+// rows. A failed send is a result with Success false, not an error.
+func (s *Service) Deliver(ctx context.Context, req DeliverRequest) (DeliverResult, error) {
+	providers, err := s.checkProviders(req.Providers)
+	if err != nil {
+		return DeliverResult{}, err
+	}
+	if req.Retries < 0 || req.Retries > connectors.MaxRetries {
+		return DeliverResult{}, &ParamError{Field: "retries", Message: fmt.Sprintf(
+			"retries must be a whole number from 0 to %d; got %d", connectors.MaxRetries, req.Retries)}
+	}
+	if req.Timeout < time.Duration(MinTimeoutSeconds*float64(time.Second)) || req.Timeout > time.Duration(MaxTimeoutSeconds*float64(time.Second)) {
+		return DeliverResult{}, &ParamError{Field: "timeout_seconds", Message: fmt.Sprintf(
+			"timeout_seconds must be a number from %g to %g; got %g", MinTimeoutSeconds, MaxTimeoutSeconds, req.Timeout.Seconds())}
+	}
+
+	run, err := s.ScheduleRunByID(ctx, req.RunID)
+	if err != nil {
+		return DeliverResult{}, err
+	}
+	report, err := s.Report(ctx, run.ReportID)
+	if err != nil {
+		return DeliverResult{}, err
+	}
+
+	var pending []*delivery.Pending
+	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		for _, provider := range providers {
+			destination, _ := s.Destinations.Lookup(provider)
+			p, err := s.Delivery.Begin(tx, delivery.Request{
+				SubjectKind: models.SubjectExecutiveReport, SubjectID: run.RunID, SubjectKey: run.ReportID,
+				Connector: destination.Name, Message: s.message(report, run, destination),
+				Options: connectors.SendOptions{Retries: req.Retries, Timeout: req.Timeout},
+				Actor:   req.Actor, Origin: models.OriginSend,
+			})
+			if err != nil {
+				return err
+			}
+			pending = append(pending, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return DeliverResult{}, fmt.Errorf("executive: unable to record deliveries of run %s: %w", run.RunID, err)
+	}
+
+	// Destinations are sent to concurrently so one slow destination does not
+	// delay the others; each send has its own per-attempt timeout.
+	records := make([]models.Delivery, len(pending))
+	errs := make([]error, len(pending))
+	var wg sync.WaitGroup
+	for i, p := range pending {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			records[i], errs[i] = s.Delivery.Send(ctx, p)
+		}()
+	}
+	wg.Wait()
+
+	result := DeliverResult{
+		RunID: run.RunID, ReportID: run.ReportID, ScheduleRun: run, Link: s.reportLink(run.ReportID),
+		Delivery: []delivery.View{}, Success: true,
+	}
+	for i, record := range records {
+		if errs[i] != nil {
+			return result, fmt.Errorf("executive: unable to record the outcome of delivery %s: %w", pending[i].Record.ID, errs[i])
+		}
+		result.Delivery = append(result.Delivery, delivery.ViewOf(record))
+		result.Success = result.Success && record.Success
+	}
+	s.logger().Info("executive report delivered", "run_id", run.RunID, "report_id", run.ReportID,
+		"destinations", strings.Join(providers, ","), "success", result.Success, "actor", req.Actor)
+	return result, nil
+}
+
+// checkProviders lower-cases and de-duplicates the requested destinations and
+// rejects unknown or disabled ones with a 422 listing the configured names.
+func (s *Service) checkProviders(requested []string) ([]string, error) {
+	var configured []string
+	if s.Destinations != nil {
+		configured = s.Destinations.Names()
+	}
+	var providers []string
+	for _, name := range requested {
+		name = strings.ToLower(strings.TrimSpace(name))
+		if name == "" || slices.Contains(providers, name) {
+			continue
+		}
+		providers = append(providers, name)
+	}
+	if len(providers) == 0 {
+		return nil, &ParamError{Field: "provider", Message: fmt.Sprintf(
+			"provider is required: name one or more configured destinations (%s)", describeNames(configured))}
+	}
+	for _, name := range providers {
+		var destination connectors.Destination
+		ok := false
+		if s.Destinations != nil {
+			destination, ok = s.Destinations.Lookup(name)
+		}
+		if !ok {
+			return nil, &ParamError{Field: "provider", Unprocessable: true, Configured: configured, Message: fmt.Sprintf(
+				"provider %q is not configured; configured: %s", name, describeNames(configured))}
+		}
+		if !destination.Enabled {
+			return nil, &ParamError{Field: "provider", Unprocessable: true, Configured: configured, Message: fmt.Sprintf(
+				"provider %q is disabled in the connector configuration; enable it or choose another", name)}
+		}
+	}
+	return providers, nil
+}
+
+func describeNames(names []string) string {
+	if len(names) == 0 {
+		return "none (set CONNECTOR_CONFIG)"
+	}
+	return strings.Join(names, ", ")
+}
+
+// ExecutiveMessage rebuilds the message of a schedule run's report for one
+// destination. A retry therefore sends the same content with the same
+// idempotency key as the first delivery.
+func (s *Service) ExecutiveMessage(ctx context.Context, runID, provider string) (connectors.Message, error) {
+	run, err := s.ScheduleRunByID(ctx, runID)
+	if err != nil {
+		return connectors.Message{}, err
+	}
+	report, err := s.Report(ctx, run.ReportID)
+	if err != nil {
+		return connectors.Message{}, err
+	}
+	destination := connectors.Destination{Name: strings.ToLower(strings.TrimSpace(provider))}
+	if s.Destinations != nil {
+		if found, ok := s.Destinations.Lookup(provider); ok {
+			destination = found
+		}
+	}
+	return s.message(report, run, destination), nil
+}
+
+func (s *Service) reportLink(reportID string) string {
+	return strings.TrimRight(s.PublicURL, "/") + "/executive/reports/" + reportID
+}
+
+func (s *Service) message(report Report, run ScheduleRun, destination connectors.Destination) connectors.Message {
+	return BuildMessage(report, run, destination, s.reportLink(report.ReportID))
+}
