@@ -7,8 +7,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/releaseops/evidence-console/auth"
-
-	"github.com/releaseops/evidence-console/evidence"
 )
 
 func (h *Handler) registerEvidenceRoutes(e *echo.Echo) {

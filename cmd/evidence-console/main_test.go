@@ -1,0 +1,108 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/releaseops/evidence-console/models"
+	"github.com/releaseops/evidence-console/models/dbtest"
+)
+
+// runWith runs the command line against a fresh test database.
+func runWith(t *testing.T, stdin string, args ...string) (int, string, string, string) {
+	t.Helper()
+	_, databaseURL := dbtest.OpenURL(t, dbtest.Options{})
+	return runOn(t, databaseURL, stdin, args...)
+}
+
+func runOn(t *testing.T, databaseURL, stdin string, args ...string) (int, string, string, string) {
+	t.Helper()
+	t.Setenv("DATABASE_URL", databaseURL)
+	t.Setenv("SAMPLE_DATA", "false")
+	t.Setenv("CONNECTOR_CONFIG", "")
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), args, strings.NewReader(stdin), &stdout, &stderr)
+	return code, stdout.String(), stderr.String(), databaseURL
+}
+
+func writeFile(t *testing.T, text string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "export.json")
+	if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+		t.Fatalf("write export: %v", err)
+	}
+	return path
+}
+
+func TestImportStoresValidRecordsAndReportsBadOnes(t *testing.T) {
+	export := writeFile(t, `{"items": [
+	 {"metadata_kind": "go-backend-rollback-drill-acknowledgement-audit-delivery-recovery-escalation-delivery-retry-plan",
+	  "retry_plan_id": "plan-1", "retryable_count": 1, "created_at": "2026-05-01T11:00:00Z"},
+	 {"metadata_kind": "go-backend-rollback-drill-acknowledgement-audit-delivery-recovery-escalation-delivery-retry-plan",
+	  "retry_plan_id": "plan-2", "retryable_count": -1, "created_at": "2026-05-01T11:00:00Z"}
+	]}`)
+	code, stdout, _, databaseURL := runWith(t, "", "import", export)
+	if code != 1 {
+		t.Errorf("exit code = %d, want 1 because a record was rejected", code)
+	}
+	if !strings.Contains(stdout, `"inserted": 1`) || !strings.Contains(stdout, `"field": "retryable_count"`) {
+		t.Errorf("summary does not show 1 inserted and the rejected field:\n%s", stdout)
+	}
+
+	db := dbtest.OpenExisting(t, databaseURL, dbtest.Options{})
+	var plans int64
+	db.Model(&models.EscalationRetryPlan{}).Count(&plans)
+	if plans != 1 {
+		t.Errorf("stored plans = %d, want 1", plans)
+	}
+
+	// Importing the same file again stores nothing new.
+	code, stdout, _, _ = runOn(t, databaseURL, "", "import", export)
+	if code != 1 || !strings.Contains(stdout, `"duplicates": 1`) {
+		t.Errorf("second import: exit %d, output:\n%s\nwant exit 1 and 1 duplicate", code, stdout)
+	}
+}
+
+func TestCommandLineErrors(t *testing.T) {
+	cases := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantText string
+	}{
+		{"unknown command", []string{"launch"}, 2, `unknown command "launch"`},
+		{"import without file", []string{"import"}, 2, "exactly one FILE"},
+		{"import missing file", []string{"import", "/nonexistent/export.json"}, 2, "unable to open"},
+		{"invalid flag value", []string{"--log-format", "xml", "migrate"}, 2, "LOG_FORMAT"},
+	}
+	for _, c := range cases {
+		code, _, stderr, _ := runWith(t, "", c.args...)
+		if code != c.wantCode {
+			t.Errorf("%s: exit code = %d, want %d", c.name, code, c.wantCode)
+		}
+		if !strings.Contains(stderr, c.wantText) {
+			t.Errorf("%s: stderr %q does not contain %q", c.name, stderr, c.wantText)
+		}
+	}
+}
+
+func TestImportRejectsFileWithoutItems(t *testing.T) {
+	code, _, stderr, _ := runWith(t, "", "import", writeFile(t, `{"things": []}`))
+	if code != 1 || !strings.Contains(stderr, `"items"`) {
+		t.Errorf("exit %d, stderr %q; want 1 and a message naming the items list", code, stderr)
+	}
+}
+
+func TestMigrateSucceeds(t *testing.T) {
+	code, stdout, stderr, _ := runWith(t, "", "migrate")
+	if code != 0 {
+		t.Fatalf("migrate exit code = %d, stderr:\n%s", code, stderr)
+	}
+	if !strings.Contains(stdout, "migrations applied") {
+		t.Errorf("stdout = %q, want a confirmation", stdout)
+	}
+}

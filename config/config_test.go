@@ -1,0 +1,91 @@
+package config
+
+import (
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+)
+
+func envOf(values map[string]string) func(string) (string, bool) {
+	return func(name string) (string, bool) {
+		value, ok := values[name]
+		return value, ok
+	}
+}
+
+func TestLoadDefaults(t *testing.T) {
+	cfg, rest, err := Load(nil, envOf(nil), io.Discard)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if cfg.ListenAddr != "127.0.0.1:8080" {
+		t.Errorf("ListenAddr = %q, want 127.0.0.1:8080", cfg.ListenAddr)
+	}
+	if cfg.PublicURL != "http://127.0.0.1:8080" {
+		t.Errorf("PublicURL = %q, want http://127.0.0.1:8080", cfg.PublicURL)
+	}
+	if cfg.TimeZone.String() != "UTC" || cfg.LogLevel != slog.LevelInfo || cfg.LogFormat != "text" {
+		t.Errorf("zone/level/format = %s/%s/%s, want UTC/INFO/text", cfg.TimeZone, cfg.LogLevel, cfg.LogFormat)
+	}
+	if !cfg.SampleData || !cfg.Migrate {
+		t.Errorf("SampleData = %v, Migrate = %v; want both true", cfg.SampleData, cfg.Migrate)
+	}
+	if cfg.DatabaseURL != "" {
+		t.Errorf("DatabaseURL = %q, want empty (embedded SQLite)", cfg.DatabaseURL)
+	}
+	if len(rest) != 0 {
+		t.Errorf("remaining arguments = %v, want none", rest)
+	}
+}
+
+func TestLoadFlagOverridesEnvironment(t *testing.T) {
+	env := envOf(map[string]string{"LISTEN_ADDR": "127.0.0.1:9000", "TIME_ZONE": "Europe/Berlin"})
+	cfg, rest, err := Load([]string{"--listen-addr", "127.0.0.1:9100", "import", "file.json"}, env, io.Discard)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if cfg.ListenAddr != "127.0.0.1:9100" {
+		t.Errorf("ListenAddr = %q, want the flag's 127.0.0.1:9100", cfg.ListenAddr)
+	}
+	if cfg.TimeZone.String() != "Europe/Berlin" {
+		t.Errorf("TimeZone = %s, want Europe/Berlin from the environment", cfg.TimeZone)
+	}
+	if strings.Join(rest, " ") != "import file.json" {
+		t.Errorf("remaining arguments = %v, want [import file.json]", rest)
+	}
+}
+
+func TestLoadRejectsInvalidSettings(t *testing.T) {
+	cases := []struct {
+		env     map[string]string
+		setting string
+	}{
+		{map[string]string{"DATABASE_URL": "mysql://root@localhost/db"}, "DATABASE_URL"},
+		{map[string]string{"LISTEN_ADDR": "8080"}, "LISTEN_ADDR"},
+		{map[string]string{"PUBLIC_URL": "ftp://example.invalid"}, "PUBLIC_URL"},
+		{map[string]string{"TIME_ZONE": "Mars/Olympus"}, "TIME_ZONE"},
+		{map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL"},
+		{map[string]string{"LOG_FORMAT": "xml"}, "LOG_FORMAT"},
+		{map[string]string{"SAMPLE_DATA": "maybe"}, "SAMPLE_DATA"},
+		{map[string]string{"AUTO_MIGRATE": "yes please"}, "AUTO_MIGRATE"},
+		{map[string]string{"LOCAL_RECEIVER": "nowhere"}, "LOCAL_RECEIVER"},
+	}
+	for _, c := range cases {
+		_, _, err := Load(nil, envOf(c.env), io.Discard)
+		if err == nil {
+			t.Errorf("%v: Load succeeded, want an error naming %s", c.env, c.setting)
+			continue
+		}
+		if !strings.HasPrefix(err.Error(), c.setting+":") {
+			t.Errorf("%v: error %q does not start with the setting %s", c.env, err, c.setting)
+		}
+	}
+}
+
+func TestLoadAcceptsPostgresURL(t *testing.T) {
+	env := envOf(map[string]string{"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/evidence?sslmode=disable"})
+	if _, _, err := Load(nil, env, io.Discard); err != nil {
+		t.Errorf("Load with a postgres URL: %v", err)
+	}
+}

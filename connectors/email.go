@@ -1,0 +1,254 @@
+package connectors
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"net"
+	netmail "net/mail"
+	"net/textproto"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wneessen/go-mail"
+)
+
+// emailSpec sends a multipart message, plain text and HTML, over SMTP.
+var emailSpec = kindSpec{
+	optional: []secretRole{roleUsername, rolePassword},
+	settings: []string{"smtp_host", "smtp_port", "from", "to", "starttls"},
+	validate: validateEmailConfig,
+	deliver:  deliverEmail,
+}
+
+// E-mail defaults and limits.
+const (
+	emailDefaultPort = 587 // SMTP submission
+	emailMaxSubject  = 200
+	emailMaxTo       = 50
+)
+
+var hostnamePattern = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]{0,252}[A-Za-z0-9])?$`)
+
+func validateEmailConfig(name string, cfg ConnectorConfig) error {
+	switch {
+	case cfg.SMTPHost == "":
+		return fieldError(name, "smtp_host", "missing; set the host name of the SMTP server")
+	case !hostnamePattern.MatchString(cfg.SMTPHost):
+		return fieldError(name, "smtp_host", "invalid host name; give the host only, without scheme, user information or port")
+	case cfg.SMTPPort < 0 || cfg.SMTPPort > 65535:
+		return fieldError(name, "smtp_port", "invalid port %d; use 1 to 65535", cfg.SMTPPort)
+	case cfg.From == "":
+		return fieldError(name, "from", "missing; set the sender address")
+	case len(cfg.To) == 0:
+		return fieldError(name, "to", "missing; set at least one recipient address")
+	case len(cfg.To) > emailMaxTo:
+		return fieldError(name, "to", "too many recipients: %d; the maximum is %d", len(cfg.To), emailMaxTo)
+	case (cfg.UsernameEnv == "") != (cfg.PasswordEnv == ""):
+		return fieldError(name, "password_env", "username_env and password_env must be set together")
+	}
+	if _, err := netmail.ParseAddress(cfg.From); err != nil {
+		return fieldError(name, "from", "invalid address %q: %v", cfg.From, err)
+	}
+	for _, recipient := range cfg.To {
+		if _, err := netmail.ParseAddress(recipient); err != nil {
+			return fieldError(name, "to", "invalid address %q: %v", recipient, err)
+		}
+	}
+	return nil
+}
+
+func smtpPort(cfg ConnectorConfig) int {
+	if cfg.SMTPPort == 0 {
+		return emailDefaultPort
+	}
+	return cfg.SMTPPort
+}
+
+// deliverEmail sends one message over a new SMTP connection.
+func deliverEmail(ctx context.Context, r *Registry, d *destination, msg Message) attemptOutcome {
+	cfg := d.config
+	outcome := attemptOutcome{request: RequestSummary{
+		Method:      "SMTP",
+		Host:        d.host(),
+		Headers:     map[string]string{"From": cfg.From, "To": strings.Join(cfg.To, ", ")},
+		ContentType: "multipart/alternative",
+	}}
+
+	message, err := buildEmailMessage(cfg, msg, r.now())
+	if err != nil {
+		outcome.class, outcome.err = ClassConfigError, err
+		return outcome
+	}
+	var rendered bytes.Buffer
+	if _, err := message.WriteTo(&rendered); err == nil {
+		outcome.request.BodyBytes = rendered.Len()
+	}
+
+	options := []mail.Option{mail.WithPort(smtpPort(cfg)), mail.WithTLSPolicy(mail.TLSMandatory)}
+	if cfg.StartTLS != nil && !*cfg.StartTLS {
+		options[1] = mail.WithTLSPolicy(mail.NoTLS)
+	}
+	if deadline, ok := ctx.Deadline(); ok {
+		options = append(options, mail.WithTimeout(max(time.Until(deadline), time.Millisecond)))
+	}
+	if username, ok := d.secrets[roleUsername]; ok {
+		options = append(options,
+			mail.WithSMTPAuth(mail.SMTPAuthAutoDiscover),
+			mail.WithUsername(username),
+			mail.WithPassword(d.secrets[rolePassword]))
+	}
+	client, err := mail.NewClient(cfg.SMTPHost, options...)
+	if err != nil {
+		outcome.class, outcome.err = ClassConfigError, err
+		return outcome
+	}
+
+	err = client.DialAndSendWithContext(ctx, message)
+	if err == nil {
+		outcome.class, outcome.statusCode = ClassOK, 250
+		return outcome
+	}
+	outcome.err = err
+	outcome.statusCode = smtpReplyCode(err)
+	outcome.class = classifySMTPError(ctx, outcome.statusCode, err)
+	return outcome
+}
+
+func buildEmailMessage(cfg ConnectorConfig, msg Message, now time.Time) (*mail.Msg, error) {
+	message := mail.NewMsg()
+	if err := message.From(cfg.From); err != nil {
+		return nil, fmt.Errorf("invalid sender: %w", err)
+	}
+	if err := message.To(cfg.To...); err != nil {
+		return nil, fmt.Errorf("invalid recipient: %w", err)
+	}
+	message.Subject(emailSubject(msg))
+	message.SetDateWithValue(now)
+	message.SetMessageIDWithValue(emailMessageID(msg.IdempotencyKey))
+	message.SetUserAgent(userAgent)
+
+	html, err := emailHTML(msg)
+	if err != nil {
+		return nil, err
+	}
+	message.SetBodyString(mail.TypeTextPlain, plainText(msg))
+	message.AddAlternativeString(mail.TypeTextHTML, html)
+	return message, nil
+}
+
+// emailSubject returns "[Level] Title" on one line.
+func emailSubject(msg Message) string {
+	return truncateText(singleLine("["+levelLabel(msg.Level)+"] "+msg.Title), emailMaxSubject, ellipsis)
+}
+
+var messageIDPattern = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// emailMessageID derives the Message-ID from the idempotency key, so that
+// mail systems can recognise a message delivered twice by a retry.
+func emailMessageID(key string) string {
+	return messageIDPattern.ReplaceAllString(key, "-") + "@evidence-console.invalid"
+}
+
+// smtpReplyCode returns the SMTP reply code carried by err, or 0.
+func smtpReplyCode(err error) int {
+	var sendErr *mail.SendError
+	if errors.As(err, &sendErr) && sendErr.ErrorCode() != 0 {
+		return sendErr.ErrorCode()
+	}
+	var protocolErr *textproto.Error
+	if errors.As(err, &protocolErr) {
+		return protocolErr.Code
+	}
+	// Some go-mail errors keep only the server's text, such as
+	// "535 5.7.8 authentication failed", wrapped in their own message.
+	for _, field := range strings.Fields(err.Error()) {
+		if code, convErr := strconv.Atoi(strings.TrimSuffix(field, ":")); convErr == nil && code >= 400 && code <= 599 {
+			return code
+		}
+	}
+	return 0
+}
+
+// classifySMTPError maps an SMTP failure to a class. Authentication replies
+// (530, 534, 535) are auth errors. Other 4xx replies are transient server
+// errors and other 5xx replies are permanent client errors. Failures
+// without a reply are timeouts or connection errors.
+func classifySMTPError(ctx context.Context, code int, err error) Class {
+	switch {
+	case code == 530 || code == 534 || code == 535:
+		return ClassAuthError
+	case code >= 400 && code <= 499:
+		return ClassServerError
+	case code >= 500 && code <= 599:
+		return ClassClientError
+	}
+	if ctx.Err() != nil {
+		return ClassTimeout
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) && netErr.Timeout() {
+		return ClassTimeout
+	}
+	return classifyTransportError(err)
+}
+
+// emailHTMLTemplate renders the HTML part. html/template escapes every value.
+var emailHTMLTemplate = template.Must(template.New("email").Parse(`<!DOCTYPE html>
+<html><body style="font-family: sans-serif; color: #1f2328;">
+<h2 style="margin-bottom: 4px;">{{.Title}}</h2>
+<p style="margin-top: 0; font-weight: bold; color: {{.Color}};">{{.Level}} · {{.Event}}</p>
+{{if .Summary}}<p>{{.Summary}}</p>{{end}}
+{{if .Facts}}<table style="border-collapse: collapse;">
+{{range .Facts}}<tr><th style="text-align: left; padding: 2px 12px 2px 0;">{{.Label}}</th><td>{{.Value}}</td></tr>
+{{end}}</table>{{end}}
+{{if or .Items .Omitted}}<ul>
+{{range .Items}}<li>{{.}}</li>
+{{end}}{{if .Omitted}}<li><em>{{.Omitted}}</em></li>{{end}}
+</ul>{{end}}
+{{if .Link}}<p><a href="{{.Link}}">{{.LinkText}}</a></p>{{end}}
+<p style="color: #59636e; font-size: small;">{{.OccurredAt}}</p>
+</body></html>
+`))
+
+func emailHTML(msg Message) (string, error) {
+	var items []string
+	for _, item := range msg.Items {
+		items = append(items, itemLine(item))
+	}
+	data := map[string]any{
+		"Title":      msg.Title,
+		"Level":      levelLabel(msg.Level),
+		"Color":      emailColor(msg.Level),
+		"Event":      eventLabel(msg.Event),
+		"Summary":    msg.Summary,
+		"Facts":      msg.Facts,
+		"Items":      items,
+		"Omitted":    omittedLine(msg.OmittedCount),
+		"Link":       msg.Link,
+		"LinkText":   msg.LinkText,
+		"OccurredAt": formatTime(msg.OccurredAt),
+	}
+	var html strings.Builder
+	if err := emailHTMLTemplate.Execute(&html, data); err != nil {
+		return "", err
+	}
+	return html.String(), nil
+}
+
+// emailColor returns the text color of the level line. Unknown levels get grey.
+func emailColor(level string) string {
+	switch styleOf(level) {
+	case styleCritical:
+		return "#cf222e"
+	case styleWarning:
+		return "#9a6700"
+	case styleHealthy:
+		return "#1a7f37"
+	}
+	return "#59636e"
+}

@@ -1,0 +1,106 @@
+package connectors
+
+import (
+	"context"
+	"net/http"
+	"time"
+)
+
+// kindSpec describes one destination kind: its configuration fields, the
+// secrets it needs and how it renders and delivers a message.
+type kindSpec struct {
+	// required lists groups of secret roles, and each group needs one of its roles.
+	required [][]secretRole
+	optional []secretRole
+	// settings lists the kind-specific, non-secret configuration fields.
+	settings []string
+	// defaultURL is the endpoint when no url_env or url_file is configured.
+	defaultURL string
+	// defaultScheme is the Authorization scheme for token_env and token_file.
+	defaultScheme string
+	// defaultAPIKeyHeader carries the api_key_env value.
+	defaultAPIKeyHeader string
+
+	// validate checks the kind-specific settings.
+	validate func(name string, cfg ConnectorConfig) error
+	// build renders the HTTP request of one attempt.
+	build func(d *destination, msg Message, now time.Time) (*outboundRequest, error)
+	// classify overrides the status-based classification of a response.
+	classify func(statusCode int, body []byte) (Class, string)
+	// deliver replaces the HTTP transport for kinds that do not use HTTP.
+	deliver func(ctx context.Context, r *Registry, d *destination, msg Message) attemptOutcome
+}
+
+// outboundRequest is the rendered request of one attempt.
+type outboundRequest struct {
+	method      string
+	url         string
+	header      http.Header
+	body        []byte
+	contentType string
+}
+
+// kindSpecs maps each kind to its description. The entries live in the
+// per-kind files.
+var kindSpecs = map[Kind]*kindSpec{
+	KindWebhook:    &webhookSpec,
+	KindSlack:      &slackSpec,
+	KindTeams:      &teamsSpec,
+	KindJira:       &jiraSpec,
+	KindServiceNow: &serviceNowSpec,
+	KindSplunk:     &splunkSpec,
+	KindDatadog:    &datadogSpec,
+	KindSentinel:   &sentinelSpec,
+	KindPagerDuty:  &pagerDutySpec,
+	KindEmail:      &emailSpec,
+}
+
+// allowedFields returns the configuration fields that apply to the kind.
+func (s *kindSpec) allowedFields() map[string]bool {
+	allowed := map[string]bool{"kind": true, "enabled": true}
+	if s.deliver == nil {
+		allowed["headers"] = true
+	}
+	roles := append([]secretRole(nil), s.optional...)
+	for _, group := range s.required {
+		roles = append(roles, group...)
+	}
+	for _, role := range roles {
+		for _, field := range role.fields() {
+			allowed[field] = true
+		}
+		switch role {
+		case roleToken:
+			allowed["authorization_scheme"] = true
+		case roleAPIKey:
+			allowed["api_key_header"] = true
+		}
+	}
+	for _, field := range s.settings {
+		allowed[field] = true
+	}
+	return allowed
+}
+
+// newJSONRequest returns a POST request with a JSON body to the endpoint,
+// carrying the connector's Authorization and API key headers.
+func newJSONRequest(d *destination, target string, body []byte) *outboundRequest {
+	header := http.Header{}
+	if d.authorization != "" {
+		header.Set("Authorization", d.authorization)
+	}
+	if apiKey, ok := d.secrets[roleAPIKey]; ok {
+		name := d.config.APIKeyHeader
+		if name == "" {
+			name = d.spec.defaultAPIKeyHeader
+		}
+		header.Set(name, apiKey)
+	}
+	return &outboundRequest{
+		method:      http.MethodPost,
+		url:         target,
+		header:      header,
+		body:        body,
+		contentType: "application/json",
+	}
+}

@@ -1,0 +1,231 @@
+package connectors
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"testing"
+	"time"
+)
+
+// sendToServer sends the sample message to one connector whose URL points
+// at a recording server, and returns the result and the one request.
+func sendToServer(t *testing.T, kind Kind, config ConnectorConfig, env map[string]string, handler http.HandlerFunc, urlSuffix string) (Result, capturedRequest) {
+	t.Helper()
+	server := newRecordingServer(t, handler)
+	config.URLEnv = "TARGET_URL"
+	if env == nil {
+		env = map[string]string{}
+	}
+	env["TARGET_URL"] = server.URL + urlSuffix
+	registry := newTestRegistry(t, oneConnector(string(kind), config), env, nil)
+
+	result := registry.Send(context.Background(), string(kind), sampleMessage(), SendOptions{})
+
+	requests := server.captured()
+	if len(requests) != 1 {
+		t.Fatalf("requests received: got %d, want 1", len(requests))
+	}
+	return result, requests[0]
+}
+
+func decodeJSON(t *testing.T, body []byte, target any) {
+	t.Helper()
+	if err := json.Unmarshal(body, target); err != nil {
+		t.Fatalf("decode body: %v\n%s", err, body)
+	}
+}
+
+func checkEqual[T comparable](t *testing.T, name string, got, want T) {
+	t.Helper()
+	if got != want {
+		t.Errorf("%s: got %v, want %v", name, got, want)
+	}
+}
+
+func TestPagerDutyEvent(t *testing.T) {
+	result, request := sendToServer(t, KindPagerDuty,
+		ConnectorConfig{RoutingKeyEnv: "PD_KEY"}, map[string]string{"PD_KEY": "R0UTING-KEY-0001"},
+		func(w http.ResponseWriter, _ *http.Request) {
+			w.WriteHeader(http.StatusAccepted)
+			_, _ = w.Write([]byte(`{"status":"success","message":"Event processed","dedup_key":"alert-2026-01-02-critical"}`))
+		}, "/v2/enqueue")
+
+	var event pagerDutyEvent
+	decodeJSON(t, request.Body, &event)
+	checkEqual(t, "Class", result.Class, ClassOK)
+	checkEqual(t, "path", request.Path, "/v2/enqueue")
+	checkEqual(t, "routing_key", event.RoutingKey, "R0UTING-KEY-0001")
+	checkEqual(t, "event_action", event.EventAction, "trigger")
+	checkEqual(t, "dedup_key", event.DedupKey, "alert-2026-01-02-critical")
+	checkEqual(t, "severity", event.Payload.Severity, "critical")
+	checkEqual(t, "source", event.Payload.Source, pagerDutySource)
+	checkEqual(t, "links", len(event.Links), 1)
+}
+
+func TestPagerDutySeverity(t *testing.T) {
+	tests := map[string]string{"critical": "critical", "warning": "warning", "at_risk": "warning", "healthy": "info", "": "info", "odd": "info"}
+	for level, want := range tests {
+		checkEqual(t, "pagerDutySeverity("+level+")", pagerDutySeverity(level), want)
+	}
+}
+
+func TestJiraIssue(t *testing.T) {
+	tests := []struct {
+		version  string
+		wantPath string
+	}{
+		{version: "", wantPath: "/jira/rest/api/2/issue"},
+		{version: "3", wantPath: "/jira/rest/api/3/issue"},
+	}
+	for _, test := range tests {
+		result, request := sendToServer(t, KindJira,
+			ConnectorConfig{TokenEnv: "JIRA_TOKEN", ProjectKey: "OPS", APIVersion: test.version},
+			map[string]string{"JIRA_TOKEN": "jira-pat"},
+			func(w http.ResponseWriter, _ *http.Request) {
+				w.WriteHeader(http.StatusCreated)
+				_, _ = w.Write([]byte(`{"id":"10001","key":"OPS-1"}`))
+			}, "/jira/")
+
+		var issue struct {
+			Fields struct {
+				Project     jiraKey
+				IssueType   jiraName `json:"issuetype"`
+				Summary     string
+				Description any
+			}
+		}
+		decodeJSON(t, request.Body, &issue)
+		checkEqual(t, "Class", result.Class, ClassOK)
+		checkEqual(t, "path", request.Path, test.wantPath)
+		checkEqual(t, "Authorization", request.Header.Get("Authorization"), "Bearer jira-pat")
+		checkEqual(t, "project", issue.Fields.Project.Key, "OPS")
+		checkEqual(t, "issuetype", issue.Fields.IssueType.Name, "Task")
+		checkEqual(t, "summary", issue.Fields.Summary, "Retry health: critical")
+		checkEqual(t, "ResponseExcerpt", result.ResponseExcerpt, `{"id":"10001","key":"OPS-1"}`)
+		if test.version == "3" {
+			document, ok := issue.Fields.Description.(map[string]any)
+			if !ok || document["type"] != "doc" {
+				t.Errorf("v3 description: got %v, want an Atlassian document", issue.Fields.Description)
+			}
+		} else if _, ok := issue.Fields.Description.(string); !ok {
+			t.Errorf("v2 description: got %T, want a string", issue.Fields.Description)
+		}
+	}
+}
+
+func TestServiceNowIncident(t *testing.T) {
+	result, request := sendToServer(t, KindServiceNow,
+		ConnectorConfig{TokenEnv: "SN_CREDENTIALS", AuthorizationScheme: "Basic"},
+		map[string]string{"SN_CREDENTIALS": "robot:pa55word"},
+		func(w http.ResponseWriter, _ *http.Request) {
+			w.WriteHeader(http.StatusCreated)
+			_, _ = w.Write([]byte(`{"result":{"number":"INC0010001"}}`))
+		}, "")
+
+	var record serviceNowRecord
+	decodeJSON(t, request.Body, &record)
+	checkEqual(t, "Class", result.Class, ClassOK)
+	checkEqual(t, "path", request.Path, "/api/now/table/incident")
+	checkEqual(t, "Authorization", request.Header.Get("Authorization"), "Basic "+base64.StdEncoding.EncodeToString([]byte("robot:pa55word")))
+	checkEqual(t, "urgency", record.Urgency, "1")
+	checkEqual(t, "correlation_id", record.CorrelationID, "alert-2026-01-02-critical")
+}
+
+func TestSplunkEvent(t *testing.T) {
+	result, request := sendToServer(t, KindSplunk,
+		ConnectorConfig{TokenEnv: "HEC_TOKEN", Index: "ops", Sourcetype: "console"},
+		map[string]string{"HEC_TOKEN": "hec-0001"},
+		func(w http.ResponseWriter, _ *http.Request) {
+			_, _ = w.Write([]byte(`{"text":"Success","code":0}`))
+		}, "")
+
+	checkEqual(t, "Class", result.Class, ClassOK)
+	checkEqual(t, "path", request.Path, "/services/collector/event")
+	checkEqual(t, "Authorization", request.Header.Get("Authorization"), "Splunk hec-0001")
+	timePattern := regexp.MustCompile(`^\{"time":1767322800\.000,`)
+	if !timePattern.Match(request.Body) {
+		t.Errorf("body: got %s, want it to start with a fixed-point time of three decimals", request.Body[:min(len(request.Body), 60)])
+	}
+	var event map[string]any
+	decodeJSON(t, request.Body, &event)
+	checkEqual(t, "index", event["index"], any("ops"))
+	checkEqual(t, "sourcetype", event["sourcetype"], any("console"))
+}
+
+func TestSplunkTimeFormat(t *testing.T) {
+	tests := []struct {
+		milliseconds int64
+		want         string
+	}{
+		{1767323045123, "1767323045.123"},
+		{1767323045000, "1767323045.000"},
+		{5, "0.005"},
+		{-1500, "-1.500"},
+	}
+	for _, test := range tests {
+		encoded, err := splunkTime(time.UnixMilli(test.milliseconds)).MarshalJSON()
+		if err != nil {
+			t.Fatalf("MarshalJSON: %v", err)
+		}
+		checkEqual(t, "splunkTime", string(encoded), test.want)
+	}
+}
+
+func TestDatadogEvent(t *testing.T) {
+	result, request := sendToServer(t, KindDatadog,
+		ConnectorConfig{APIKeyEnv: "DD_API_KEY"}, map[string]string{"DD_API_KEY": "dd-0001"},
+		func(w http.ResponseWriter, _ *http.Request) {
+			w.WriteHeader(http.StatusAccepted)
+			_, _ = w.Write([]byte(`{"status":"ok"}`))
+		}, "")
+
+	var event datadogEvent
+	decodeJSON(t, request.Body, &event)
+	checkEqual(t, "Class", result.Class, ClassOK)
+	checkEqual(t, "path", request.Path, "/api/v1/events")
+	checkEqual(t, "DD-API-KEY", request.Header.Get("DD-API-KEY"), "dd-0001")
+	checkEqual(t, "alert_type", event.AlertType, "error")
+	checkEqual(t, "aggregation_key", event.AggregationKey, "alert-2026-01-02-critical")
+	checkEqual(t, "Request header", result.Request.Headers["Dd-Api-Key"], Redacted)
+}
+
+func TestSentinelRecord(t *testing.T) {
+	result, request := sendToServer(t, KindSentinel,
+		ConnectorConfig{TokenEnv: "ENTRA_TOKEN", DCRImmutableID: "dcr-0123456789abcdef0123456789abcdef", StreamName: "Custom-Evidence_CL"},
+		map[string]string{"ENTRA_TOKEN": "entra-0001"},
+		func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }, "/")
+
+	var records []sentinelRecord
+	decodeJSON(t, request.Body, &records)
+	checkEqual(t, "Class", result.Class, ClassOK)
+	checkEqual(t, "path", request.Path, "/dataCollectionRules/dcr-0123456789abcdef0123456789abcdef/streams/Custom-Evidence_CL")
+	checkEqual(t, "query", request.Query, "api-version=2023-01-01")
+	checkEqual(t, "Authorization", request.Header.Get("Authorization"), "Bearer entra-0001")
+	checkEqual(t, "records", len(records), 1)
+	if len(records) == 1 {
+		checkEqual(t, "Title", records[0].Title, "Retry health: critical")
+		checkEqual(t, "TimeGenerated", records[0].TimeGenerated.Equal(sampleMessage().OccurredAt), true)
+	}
+}
+
+func TestSentinelConfigValidation(t *testing.T) {
+	tests := []struct {
+		config    ConnectorConfig
+		wantField string
+	}{
+		{ConnectorConfig{URLEnv: "U", TokenEnv: "T", StreamName: "Custom-X"}, "dcr_immutable_id"},
+		{ConnectorConfig{URLEnv: "U", TokenEnv: "T", DCRImmutableID: "dcr-xyz", StreamName: "Custom-X"}, "dcr_immutable_id"},
+		{ConnectorConfig{URLEnv: "U", TokenEnv: "T", DCRImmutableID: "dcr-0123456789abcdef0123456789abcdef"}, "stream_name"},
+		{ConnectorConfig{URLEnv: "U", TokenEnv: "T", DCRImmutableID: "dcr-0123456789abcdef0123456789abcdef", StreamName: "X"}, "stream_name"},
+	}
+	for _, test := range tests {
+		err := oneConnector("sentinel", test.config).Validate()
+		configErr, ok := err.(*ConfigError)
+		if !ok || configErr.Field != test.wantField {
+			t.Errorf("Validate(%+v): got %v, want an error for field %q", test.config, err, test.wantField)
+		}
+	}
+}

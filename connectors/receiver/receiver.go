@@ -1,0 +1,377 @@
+// Package receiver is a local HTTP server that accepts the requests of every
+// connector kind, responds to each in the form its real destination uses, and
+// records them in memory. Developers run it beside the application so every
+// connector works without external services, and tests use it to choose
+// failures by path.
+//
+// Paths:
+//
+//	POST /fail/<status>/...  responds with that HTTP status (429 and 503 carry Retry-After: 120)
+//	POST /hang/...           responds only when the client gives up
+//	POST any other path      responds with success in the form of the kind the path names
+//	GET  /                   lists recent requests, with credential headers redacted
+//	GET  /requests.json      returns recent requests as JSON, with credential headers redacted
+package receiver
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/releaseops/evidence-console/connectors"
+)
+
+// Limits that keep the receiver's memory bounded.
+const (
+	MaxRecordedRequests = 500
+	MaxBodyBytes        = 1 << 20
+	pageRequests        = 100
+)
+
+// RetryAfterSeconds is the Retry-After value of simulated 429 and 503 responses.
+const RetryAfterSeconds = 120
+
+// Request is one recorded request. Headers and Body are as received,
+// including credentials, so that tests can verify signatures; the page and
+// the JSON listing redact credential headers.
+type Request struct {
+	Time       time.Time
+	Method     string
+	Path       string
+	Query      string
+	Headers    http.Header
+	Body       []byte
+	StatusCode int // status of the receiver's response, 0 while a /hang/ request waits
+}
+
+// Receiver is an http.Handler that records requests. It is safe for
+// concurrent use.
+type Receiver struct {
+	mu       sync.Mutex
+	requests []Request
+	sequence int
+}
+
+// New returns an empty Receiver.
+func New() *Receiver {
+	return &Receiver{}
+}
+
+// Requests returns a copy of the recorded requests, oldest first.
+func (rc *Receiver) Requests() []Request {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	copied := make([]Request, len(rc.requests))
+	for i, request := range rc.requests {
+		request.Headers = request.Headers.Clone()
+		request.Body = slices.Clone(request.Body)
+		copied[i] = request
+	}
+	return copied
+}
+
+// Reset deletes every recorded request.
+func (rc *Receiver) Reset() {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	rc.requests = nil
+}
+
+// record stores a request and returns its sequence number, counting from 1.
+func (rc *Receiver) record(request Request) (int, int) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if len(rc.requests) >= MaxRecordedRequests {
+		rc.requests = slices.Delete(rc.requests, 0, len(rc.requests)-MaxRecordedRequests+1)
+	}
+	rc.requests = append(rc.requests, request)
+	rc.sequence++
+	return len(rc.requests) - 1, rc.sequence
+}
+
+func (rc *Receiver) setStatus(index int, request *Request, statusCode int) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	// The entry may have moved or gone after Reset or eviction, so it is
+	// identified by its time and path as well as its index.
+	if index < len(rc.requests) && rc.requests[index].Time.Equal(request.Time) && rc.requests[index].Path == request.Path {
+		rc.requests[index].StatusCode = statusCode
+	}
+}
+
+// ServeHTTP implements http.Handler.
+func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		switch r.URL.Path {
+		case "/":
+			rc.servePage(w)
+		case "/requests.json":
+			rc.serveJSON(w)
+		default:
+			http.Error(w, "not found; send a POST to any path to record it, or open / to list recorded requests", http.StatusNotFound)
+		}
+		return
+	}
+
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+	if err != nil {
+		http.Error(w, "reading the request body failed", http.StatusBadRequest)
+		return
+	}
+	request := Request{
+		Time:    time.Now().UTC(),
+		Method:  r.Method,
+		Path:    r.URL.Path,
+		Query:   r.URL.RawQuery,
+		Headers: r.Header.Clone(),
+		Body:    body[:min(len(body), MaxBodyBytes)],
+	}
+	index, sequence := rc.record(request)
+
+	if len(body) > MaxBodyBytes {
+		rc.setStatus(index, &request, http.StatusRequestEntityTooLarge)
+		http.Error(w, fmt.Sprintf("request body is larger than %d bytes", MaxBodyBytes), http.StatusRequestEntityTooLarge)
+		return
+	}
+	if strings.HasPrefix(r.URL.Path, "/hang/") {
+		<-r.Context().Done()
+		return
+	}
+	if statusCode, ok := failureStatus(r.URL.Path); ok {
+		rc.setStatus(index, &request, statusCode)
+		writeFailure(w, statusCode)
+		return
+	}
+	statusCode := writeSuccess(w, r.URL.Path, body, sequence)
+	rc.setStatus(index, &request, statusCode)
+}
+
+// failureStatus parses "/fail/<status>/..." and reports the status.
+func failureStatus(path string) (int, bool) {
+	rest, ok := strings.CutPrefix(path, "/fail/")
+	if !ok {
+		return 0, false
+	}
+	code, _, _ := strings.Cut(rest, "/")
+	statusCode, err := strconv.Atoi(code)
+	if err != nil || statusCode < 400 || statusCode > 599 {
+		return 0, false
+	}
+	return statusCode, true
+}
+
+func writeFailure(w http.ResponseWriter, statusCode int) {
+	if statusCode == http.StatusTooManyRequests || statusCode == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", strconv.Itoa(RetryAfterSeconds))
+	}
+	writeJSON(w, statusCode, map[string]any{
+		"error":  "simulated failure",
+		"status": statusCode,
+	})
+}
+
+// writeSuccess responds in the form of the kind named by the path and
+// returns the status it used.
+func writeSuccess(w http.ResponseWriter, path string, body []byte, sequence int) int {
+	switch kindForPath(path) {
+	case connectors.KindSlack:
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusOK)
+		_, _ = io.WriteString(w, "ok")
+		return http.StatusOK
+	case connectors.KindTeams, connectors.KindSentinel:
+		statusCode := http.StatusAccepted
+		if kindForPath(path) == connectors.KindSentinel {
+			statusCode = http.StatusNoContent
+		}
+		w.WriteHeader(statusCode)
+		return statusCode
+	case connectors.KindPagerDuty:
+		var event struct {
+			DedupKey string `json:"dedup_key"`
+		}
+		_ = json.Unmarshal(body, &event)
+		writeJSON(w, http.StatusAccepted, map[string]any{"status": "success", "message": "Event processed", "dedup_key": event.DedupKey})
+		return http.StatusAccepted
+	case connectors.KindJira:
+		writeJSON(w, http.StatusCreated, map[string]any{"id": strconv.Itoa(10000 + sequence), "key": fmt.Sprintf("OPS-%d", sequence)})
+		return http.StatusCreated
+	case connectors.KindServiceNow:
+		sum := sha256.Sum256(body)
+		writeJSON(w, http.StatusCreated, map[string]any{"result": map[string]any{
+			"sys_id": hex.EncodeToString(sum[:16]),
+			"number": fmt.Sprintf("INC%07d", sequence),
+		}})
+		return http.StatusCreated
+	case connectors.KindSplunk:
+		writeJSON(w, http.StatusOK, map[string]any{"text": "Success", "code": 0})
+		return http.StatusOK
+	case connectors.KindDatadog:
+		writeJSON(w, http.StatusAccepted, map[string]any{"status": "ok"})
+		return http.StatusAccepted
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ok"})
+	return http.StatusOK
+}
+
+// kindForPath returns the kind named by a path segment, such as
+// "/slack/T000/B000/XXXX", or by the kind's real API path, such as
+// "/rest/api/2/issue". Other paths are generic webhooks.
+func kindForPath(path string) connectors.Kind {
+	lower := strings.ToLower(path)
+	for segment := range strings.SplitSeq(lower, "/") {
+		if kind := connectors.Kind(segment); kind.Valid() {
+			return kind
+		}
+	}
+	switch {
+	case strings.Contains(lower, "/services/collector"):
+		return connectors.KindSplunk
+	case strings.HasPrefix(lower, "/services/"):
+		return connectors.KindSlack
+	case strings.Contains(lower, "/workflows/"):
+		return connectors.KindTeams
+	case strings.Contains(lower, "/rest/api/"):
+		return connectors.KindJira
+	case strings.Contains(lower, "/api/now/table/"):
+		return connectors.KindServiceNow
+	case strings.Contains(lower, "/api/v1/events"):
+		return connectors.KindDatadog
+	case strings.Contains(lower, "/datacollectionrules/"):
+		return connectors.KindSentinel
+	case strings.Contains(lower, "/v2/enqueue"):
+		return connectors.KindPagerDuty
+	}
+	return connectors.KindWebhook
+}
+
+func writeJSON(w http.ResponseWriter, statusCode int, value any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(statusCode)
+	_ = json.NewEncoder(w).Encode(value)
+}
+
+// listedRequest is a recorded request as the page and the JSON listing show it.
+type listedRequest struct {
+	Time       time.Time         `json:"time"`
+	Method     string            `json:"method"`
+	Path       string            `json:"path"`
+	Query      string            `json:"query,omitempty"`
+	StatusCode int               `json:"status_code"`
+	Headers    map[string]string `json:"headers"`
+	Body       string            `json:"body"`
+}
+
+// recentRequests returns up to pageRequests requests, newest first, with
+// credential headers redacted.
+func (rc *Receiver) recentRequests() []listedRequest {
+	requests := rc.Requests()
+	listed := make([]listedRequest, 0, min(len(requests), pageRequests))
+	for i := len(requests) - 1; i >= 0 && len(listed) < pageRequests; i-- {
+		request := requests[i]
+		listed = append(listed, listedRequest{
+			Time:       request.Time,
+			Method:     request.Method,
+			Path:       request.Path,
+			Query:      request.Query,
+			StatusCode: request.StatusCode,
+			Headers:    connectors.RedactHeaders(request.Headers),
+			Body:       prettyBody(request.Body),
+		})
+	}
+	return listed
+}
+
+// prettyBody indents a JSON body and returns any other body as text.
+func prettyBody(body []byte) string {
+	var indented strings.Builder
+	var value any
+	if json.Unmarshal(body, &value) == nil {
+		encoder := json.NewEncoder(&indented)
+		encoder.SetIndent("", "  ")
+		encoder.SetEscapeHTML(false)
+		if encoder.Encode(value) == nil {
+			return indented.String()
+		}
+	}
+	return string(body)
+}
+
+func (rc *Receiver) serveJSON(w http.ResponseWriter) {
+	writeJSON(w, http.StatusOK, rc.recentRequests())
+}
+
+var pageTemplate = template.Must(template.New("page").Parse(`<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Connector receiver</title>
+<style>
+body { font-family: sans-serif; margin: 2em; }
+pre { background: #f6f8fa; padding: 8px; overflow-x: auto; }
+td, th { text-align: left; padding: 2px 12px 2px 0; vertical-align: top; }
+</style></head>
+<body>
+<h1>Connector receiver</h1>
+<p>{{len .}} most recent requests, newest first. Credential headers are redacted. <a href="/requests.json">JSON</a></p>
+{{range .}}<section>
+<h2>{{.Method}} {{.Path}}{{if .Query}}?{{.Query}}{{end}} → {{if .StatusCode}}{{.StatusCode}}{{else}}waiting{{end}}</h2>
+<p>{{.Time.Format "2006-01-02 15:04:05.000 MST"}}</p>
+<table>{{range $name, $value := .Headers}}<tr><th>{{$name}}</th><td>{{$value}}</td></tr>{{end}}</table>
+<pre>{{.Body}}</pre>
+</section>
+{{else}}<p>No requests yet. Point a connector URL at this server, for example /slack/T000/B000/XXXX or /fail/503/webhook.</p>
+{{end}}</body></html>
+`))
+
+func (rc *Receiver) servePage(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = pageTemplate.Execute(w, rc.recentRequests())
+}
+
+// Server is a running receiver.
+type Server struct {
+	*Receiver
+	URL    string // base URL, such as http://127.0.0.1:8025
+	Addr   string // listening address, such as 127.0.0.1:8025
+	server *http.Server
+}
+
+// Start listens on addr and serves a new Receiver until Close. An empty
+// addr listens on a free loopback port.
+func Start(addr string) (*Server, error) {
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	listener, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("start connector receiver on %s: %w", addr, err)
+	}
+	receiver := New()
+	server := &Server{
+		Receiver: receiver,
+		URL:      "http://" + listener.Addr().String(),
+		Addr:     listener.Addr().String(),
+		server:   &http.Server{Handler: receiver, ReadHeaderTimeout: 10 * time.Second},
+	}
+	go func() {
+		if err := server.server.Serve(listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			slog.Error("connector receiver stopped", "addr", server.Addr, "error", err)
+		}
+	}()
+	return server, nil
+}
+
+// Close stops the server and ends waiting /hang/ requests.
+func (s *Server) Close() error {
+	return s.server.Close()
+}

@@ -1,0 +1,229 @@
+package connectors
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Redacted replaces every secret value and every sensitive header value.
+const Redacted = "[redacted]"
+
+// minFragmentLength is the shortest URL path segment or query value that is
+// redacted on its own. Shorter fragments, such as "v2" or "api", are common
+// words, and the whole URL that contains them is redacted anyway.
+const minFragmentLength = 8
+
+// Redactor replaces configured secret values, and the path and query of any
+// URL, with "[redacted]" in arbitrary text. The zero value and a nil
+// *Redactor redact URLs and credential-looking words only.
+type Redactor struct {
+	secrets  []string // longest first
+	replacer *strings.Replacer
+}
+
+// NewRedactor returns a Redactor for the given secret values. A URL value
+// also covers its path, query, query values, long path segments and user
+// information, so a fragment of the URL quoted in an error is still redacted.
+func NewRedactor(secrets ...string) *Redactor {
+	seen := map[string]bool{}
+	var all []string
+	for _, secret := range secrets {
+		for _, variant := range secretVariants(secret) {
+			if variant == "" || seen[variant] {
+				continue
+			}
+			seen[variant] = true
+			all = append(all, variant)
+		}
+	}
+
+	// strings.Replacer picks the first matching old string at each
+	// position, so longer secrets must come before their own prefixes.
+	sort.SliceStable(all, func(i, j int) bool { return len(all[i]) > len(all[j]) })
+
+	pairs := make([]string, 0, 2*len(all))
+	for _, secret := range all {
+		pairs = append(pairs, secret, Redacted)
+	}
+	return &Redactor{secrets: all, replacer: strings.NewReplacer(pairs...)}
+}
+
+// secretVariants returns the forms in which a secret value can appear in
+// error messages and response bodies.
+func secretVariants(secret string) []string {
+	secret = strings.TrimSpace(secret)
+	if secret == "" {
+		return nil
+	}
+	variants := []string{secret, strings.ReplaceAll(secret, "/", `\/`), url.QueryEscape(secret)}
+
+	u, err := url.Parse(secret)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return variants
+	}
+
+	// The URL without its scheme appears in some proxy and DNS errors.
+	variants = append(variants, strings.TrimPrefix(secret, u.Scheme+"://"))
+	if u.Path != "" && u.Path != "/" {
+		variants = append(variants, u.Path, u.EscapedPath(), strings.ReplaceAll(u.Path, "/", `\/`))
+		for segment := range strings.SplitSeq(u.Path, "/") {
+			if len(segment) >= minFragmentLength {
+				variants = append(variants, segment)
+			}
+		}
+	}
+	if u.RawQuery != "" {
+		variants = append(variants, u.RawQuery)
+		for _, values := range u.Query() {
+			for _, value := range values {
+				if len(value) >= minFragmentLength {
+					variants = append(variants, value, url.QueryEscape(value))
+				}
+			}
+		}
+	}
+	if u.User != nil {
+		variants = append(variants, u.User.String())
+		if password, ok := u.User.Password(); ok && password != "" {
+			variants = append(variants, password)
+		}
+	}
+	return variants
+}
+
+// urlPattern matches an absolute URL up to the next space, quote or bracket.
+var urlPattern = regexp.MustCompile(`(?i)\b[a-z][a-z0-9+.-]{1,15}://[^\s"'<>\x60]+`)
+
+// credentialPattern matches an authorization scheme followed by a credential,
+// as servers sometimes echo the Authorization header in error bodies.
+var credentialPattern = regexp.MustCompile(`(?i)\b(bearer|basic|splunk|token)(\s+)[A-Za-z0-9._~+/=-]{8,}`)
+
+// Redact returns text with every secret value replaced, each URL reduced to
+// its scheme and host, and each "Bearer <credential>"-style pair redacted.
+func (r *Redactor) Redact(text string) string {
+	if text == "" {
+		return ""
+	}
+	if r != nil && r.replacer != nil {
+		text = r.replacer.Replace(text)
+	}
+	text = urlPattern.ReplaceAllStringFunc(text, redactURL)
+	return credentialPattern.ReplaceAllString(text, "${1}${2}"+Redacted)
+}
+
+// Contains reports whether text contains one of the configured secret values.
+func (r *Redactor) Contains(text string) bool {
+	if r == nil {
+		return false
+	}
+	return slices.ContainsFunc(r.secrets, func(secret string) bool {
+		return strings.Contains(text, secret)
+	})
+}
+
+// redactURL keeps the scheme and host of a URL and replaces the rest.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return Redacted
+	}
+	rest := strings.TrimPrefix(raw, u.Scheme+"://")
+	if u.User != nil {
+		rest = rest[strings.Index(rest, "@")+1:]
+	}
+	rest = strings.TrimPrefix(rest, u.Host)
+	base := u.Scheme + "://" + u.Host
+	if rest == "" || rest == "/" || rest == "/"+Redacted {
+		return base + rest
+	}
+	return base + "/" + Redacted
+}
+
+// Sanitize redacts text, replaces control characters and runs of white space
+// with one space, and truncates the result to maxLength characters, ending
+// with "…" when it was cut.
+func (r *Redactor) Sanitize(text string, maxLength int) string {
+	text = r.Redact(text)
+	text = strings.Map(func(c rune) rune {
+		if c == utf8.RuneError || unicode.IsControl(c) {
+			return ' '
+		}
+		return c
+	}, text)
+	text = strings.Join(strings.Fields(text), " ")
+	return truncateText(text, maxLength, ellipsis)
+}
+
+// DescribeError returns a redacted, single-line description of err that is
+// at most MaxErrorLength characters long. A *url.Error is rebuilt from its
+// operation and inner error only, because its URL may be a secret.
+func (r *Redactor) DescribeError(err error) string {
+	if err == nil {
+		return ""
+	}
+	text := err.Error()
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		text = urlErr.Op + ": " + describeInnerError(urlErr.Err)
+	}
+	return r.Sanitize(text, MaxErrorLength)
+}
+
+// describeInnerError unwraps nested *url.Error values, which a proxy or a
+// redirect can produce, so that no URL survives.
+func describeInnerError(err error) string {
+	if err == nil {
+		return "unknown error"
+	}
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		return urlErr.Op + ": " + describeInnerError(urlErr.Err)
+	}
+	return err.Error()
+}
+
+// sensitiveHeaderWords are the substrings that mark a header name as a
+// credential carrier, matched case-insensitively.
+var sensitiveHeaderWords = []string{
+	"auth", "token", "key", "secret", "signature", "cookie", "password", "session", "credential",
+}
+
+// IsSensitiveHeader reports whether a header with this name may carry a
+// credential: any name containing auth (such as Authorization), token, key,
+// secret, signature, cookie, password, session or credential.
+func IsSensitiveHeader(name string) bool {
+	lower := strings.ToLower(name)
+	return slices.ContainsFunc(sensitiveHeaderWords, func(word string) bool {
+		return strings.Contains(lower, word)
+	})
+}
+
+// RedactHeaders returns the first value of each header, keyed by canonical
+// name, with the values of sensitive headers replaced by "[redacted]".
+func RedactHeaders(header http.Header) map[string]string {
+	return redactHeaders(header, nil)
+}
+
+func redactHeaders(header http.Header, redactor *Redactor) map[string]string {
+	summary := make(map[string]string, len(header))
+	for name, values := range header {
+		value := ""
+		if len(values) > 0 {
+			value = values[0]
+		}
+		if IsSensitiveHeader(name) || redactor.Contains(value) {
+			value = Redacted
+		} else {
+			value = redactor.Sanitize(value, MaxErrorLength)
+		}
+		summary[http.CanonicalHeaderKey(name)] = value
+	}
+	return summary
+}

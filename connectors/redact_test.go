@@ -1,0 +1,297 @@
+package connectors
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Planted secret values. Each is distinctive so that a leak of any part is
+// easy to find.
+const (
+	secretPathSegment  = "T0SECRETPATH1234"
+	secretPathSegment2 = "B0SECRETPATH5678"
+	secretQueryValue   = "QUERYSECRET9876"
+	secretToken        = "TOKENSECRET-abcdef123456"
+	secretAPIKey       = "APIKEYSECRET-777"
+	secretKeyMaterial  = "SIGNINGKEYMATERIAL-0001"
+)
+
+var secretSigning = "whsec_" + base64.StdEncoding.EncodeToString([]byte(secretKeyMaterial))
+
+func plantedSecrets() []string {
+	return []string{
+		secretPathSegment, secretPathSegment2, secretQueryValue, secretToken, secretAPIKey,
+		secretSigning, strings.TrimPrefix(secretSigning, "whsec_"), secretKeyMaterial,
+	}
+}
+
+// echoSecrets responds with a status and a body that repeats the request
+// URL and credential headers, as some misconfigured servers do.
+func echoSecrets(statusCode int) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		requestURL := r.URL.String()
+		body := fmt.Sprintf(`{"error":"rejected %s","escaped":%q,"auth":%q,"key":%q,"query":%q}`,
+			requestURL, strings.ReplaceAll(requestURL, "/", `\/`), r.Header.Get("Authorization"),
+			r.Header.Get("X-API-Key"), r.URL.Query().Get("sig"))
+		w.WriteHeader(statusCode)
+		_, _ = w.Write([]byte(body))
+	}
+}
+
+func TestSendRedactsSecretsForEveryClass(t *testing.T) {
+	secretPath := "/hooks/" + secretPathSegment + "/" + secretPathSegment2 + "?sig=" + secretQueryValue + "&v=1"
+	tests := []struct {
+		name      string
+		handler   http.HandlerFunc
+		closed    bool // send to a closed port instead of the server
+		timeout   time.Duration
+		wantClass Class
+	}{
+		{name: "ok", handler: echoSecrets(http.StatusOK), wantClass: ClassOK},
+		{name: "client error", handler: echoSecrets(http.StatusBadRequest), wantClass: ClassClientError},
+		{name: "unauthorized", handler: echoSecrets(http.StatusUnauthorized), wantClass: ClassAuthError},
+		{name: "forbidden", handler: echoSecrets(http.StatusForbidden), wantClass: ClassAuthError},
+		{name: "gone", handler: echoSecrets(http.StatusGone), wantClass: ClassGone},
+		{name: "rate limited", handler: echoSecrets(http.StatusTooManyRequests), wantClass: ClassRateLimited},
+		{name: "server error", handler: echoSecrets(http.StatusInternalServerError), wantClass: ClassServerError},
+		{name: "unavailable", handler: echoSecrets(http.StatusServiceUnavailable), wantClass: ClassServerError},
+		{
+			name: "timeout",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				<-r.Context().Done()
+			},
+			timeout:   50 * time.Millisecond,
+			wantClass: ClassTimeout,
+		},
+		{name: "connection refused", closed: true, wantClass: ClassConnectionError},
+	}
+
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			server := newRecordingServer(t, test.handler)
+			base := server.URL
+			if test.closed {
+				base = closedPortURL(t)
+			}
+			cfg := oneConnector("webhook", ConnectorConfig{
+				URLEnv:           "TARGET_URL",
+				TokenEnv:         "TARGET_TOKEN",
+				APIKeyEnv:        "TARGET_API_KEY",
+				SigningSecretEnv: "TARGET_SIGNING_SECRET",
+			})
+			env := map[string]string{
+				"TARGET_URL":            base + secretPath,
+				"TARGET_TOKEN":          secretToken,
+				"TARGET_API_KEY":        secretAPIKey,
+				"TARGET_SIGNING_SECRET": secretSigning,
+			}
+			var logs bytes.Buffer
+			registry := newTestRegistry(t, cfg, env, &logs)
+			timeout := test.timeout
+			if timeout == 0 {
+				timeout = 2 * time.Second
+			}
+
+			result := registry.Send(context.Background(), "webhook", sampleMessage(), SendOptions{Retries: 1, Timeout: timeout})
+
+			if result.Class != test.wantClass {
+				t.Errorf("Class: got %q, want %q (error %q)", result.Class, test.wantClass, result.Error)
+			}
+			encoded, err := json.Marshal(result)
+			if err != nil {
+				t.Fatalf("marshal Result: %v", err)
+			}
+			for _, secret := range plantedSecrets() {
+				if strings.Contains(string(encoded), secret) {
+					t.Errorf("Result JSON contains secret %q: %s", secret, encoded)
+				}
+				if strings.Contains(logs.String(), secret) {
+					t.Errorf("log output contains secret %q: %s", secret, logs.String())
+				}
+			}
+			if strings.Contains(string(encoded), "/hooks/") {
+				t.Errorf("Result JSON contains the URL path: %s", encoded)
+			}
+			if test.wantClass != ClassOK && test.wantClass != ClassTimeout && !test.closed && result.ResponseExcerpt == "" {
+				t.Errorf("ResponseExcerpt: got empty, want the redacted body")
+			}
+		})
+	}
+}
+
+func TestResultNeverContainsRequestBody(t *testing.T) {
+	server := newRecordingServer(t, respond(http.StatusBadRequest, "", "invalid"))
+	registry := newTestRegistry(t, oneConnector("webhook", ConnectorConfig{URLEnv: "TARGET_URL"}),
+		map[string]string{"TARGET_URL": server.URL}, nil)
+	msg := sampleMessage()
+	msg.Summary = "private-summary-marker"
+
+	result := registry.Send(context.Background(), "webhook", msg, SendOptions{})
+
+	encoded, err := json.Marshal(result)
+	if err != nil {
+		t.Fatalf("marshal Result: %v", err)
+	}
+	if strings.Contains(string(encoded), "private-summary-marker") {
+		t.Errorf("Result JSON contains the request body: %s", encoded)
+	}
+}
+
+func TestRedactorRedact(t *testing.T) {
+	redactor := NewRedactor(
+		"https://hooks.example.test/services/T000/B000/XXXXXXXXXXXXXXXXXXXXXXXX",
+		"short-token-1",
+		"short-token-1-longer",
+	)
+	tests := []struct {
+		name, input, want string
+	}{
+		{
+			name:  "whole URL",
+			input: "posting to https://hooks.example.test/services/T000/B000/XXXXXXXXXXXXXXXXXXXXXXXX failed",
+			want:  "posting to [redacted] failed",
+		},
+		{
+			name:  "path segment alone",
+			input: "unknown webhook XXXXXXXXXXXXXXXXXXXXXXXX",
+			want:  "unknown webhook [redacted]",
+		},
+		{
+			name:  "JSON-escaped path",
+			input: `{"url":"\/services\/T000\/B000\/XXXXXXXXXXXXXXXXXXXXXXXX"}`,
+			want:  `{"url":"[redacted]"}`,
+		},
+		{
+			name:  "longest secret first",
+			input: "token short-token-1-longer and short-token-1",
+			want:  "token [redacted] and [redacted]",
+		},
+		{
+			name:  "unknown URL keeps host only",
+			input: "see https://other.example.test/private/path?key=value for details",
+			want:  "see https://other.example.test/[redacted] for details",
+		},
+		{
+			name:  "URL user information dropped",
+			input: "proxy http://user:pass@proxy.example.test:8080/x",
+			want:  "proxy http://proxy.example.test:8080/[redacted]",
+		},
+		{
+			name:  "bare host kept",
+			input: "dial https://api.example.test failed",
+			want:  "dial https://api.example.test failed",
+		},
+		{
+			name:  "echoed bearer credential",
+			input: "header was Bearer abcdefghijklmnop",
+			want:  "header was Bearer [redacted]",
+		},
+	}
+	for _, test := range tests {
+		if got := redactor.Redact(test.input); got != test.want {
+			t.Errorf("%s: Redact(%q): got %q, want %q", test.name, test.input, got, test.want)
+		}
+	}
+}
+
+func TestRedactorNilAndContains(t *testing.T) {
+	var redactor *Redactor
+	if got, want := redactor.Redact("at https://a.example.test/secret"), "at https://a.example.test/[redacted]"; got != want {
+		t.Errorf("nil Redact: got %q, want %q", got, want)
+	}
+	if redactor.Contains("anything") {
+		t.Errorf("nil Contains: got true, want false")
+	}
+	redactor = NewRedactor("s3cr3t-value")
+	if !redactor.Contains("x s3cr3t-value y") {
+		t.Errorf("Contains: got false, want true")
+	}
+}
+
+func TestRedactorSanitize(t *testing.T) {
+	redactor := NewRedactor("s3cr3t-value")
+	got := redactor.Sanitize("line one\nline\ttwo s3cr3t-value "+strings.Repeat("x", 50), 30)
+	want := "line one line two [redacted]…"
+	if got != want {
+		t.Errorf("Sanitize: got %q, want %q", got, want)
+	}
+	if length := len([]rune(got)); length > 30 {
+		t.Errorf("Sanitize length: got %d, want at most 30", length)
+	}
+}
+
+func TestDescribeErrorDropsURL(t *testing.T) {
+	redactor := NewRedactor("tok-secret-1234")
+	err := fmt.Errorf("send: %w", &url.Error{
+		Op:  "Post",
+		URL: "https://hooks.example.test/services/SECRETSECRET",
+		Err: errors.New("dial tcp 10.0.0.1:443: connect: connection refused; token tok-secret-1234"),
+	})
+
+	got := redactor.DescribeError(err)
+
+	want := "Post: dial tcp 10.0.0.1:443: connect: connection refused; token [redacted]"
+	if got != want {
+		t.Errorf("DescribeError: got %q, want %q", got, want)
+	}
+}
+
+func TestRedactHeaders(t *testing.T) {
+	header := http.Header{}
+	for _, name := range []string{
+		"Authorization", "X-Api-Key", "Dd-Api-Key", "X-Auth-Token", "Webhook-Signature",
+		"Cookie", "X-Client-Secret", "Content-Type", "X-Team", "Webhook-Id",
+	} {
+		header.Set(name, "value-of-"+name)
+	}
+
+	got := RedactHeaders(header)
+
+	want := map[string]string{
+		"Authorization":     Redacted,
+		"X-Api-Key":         Redacted,
+		"Dd-Api-Key":        Redacted,
+		"X-Auth-Token":      Redacted,
+		"Webhook-Signature": Redacted,
+		"Cookie":            Redacted,
+		"X-Client-Secret":   Redacted,
+		"Content-Type":      "value-of-Content-Type",
+		"X-Team":            "value-of-X-Team",
+		"Webhook-Id":        "value-of-Webhook-Id",
+	}
+	for name, wantValue := range want {
+		if got[name] != wantValue {
+			t.Errorf("RedactHeaders[%q]: got %q, want %q", name, got[name], wantValue)
+		}
+	}
+}
+
+func TestRegistryRedactorCoversDerivedSecrets(t *testing.T) {
+	cfg := FileConfig{Connectors: map[string]ConnectorConfig{
+		"servicenow": {URLEnv: "SN_URL", TokenEnv: "SN_USER", AuthorizationScheme: "Basic"},
+		"slack":      {URLEnv: "SLACK_URL"},
+	}}
+	env := map[string]string{
+		"SN_URL":    "https://sn.example.test",
+		"SN_USER":   "robot:hunter2-password",
+		"SLACK_URL": "https://hooks.example.test/services/T1/B1/ZZZZZZZZZZZZ",
+	}
+	registry := newTestRegistry(t, cfg, env, nil)
+	encoded := base64.StdEncoding.EncodeToString([]byte("robot:hunter2-password"))
+
+	for _, secret := range []string{"robot:hunter2-password", encoded, "ZZZZZZZZZZZZ", "/services/T1/B1/ZZZZZZZZZZZZ"} {
+		got := registry.Redactor().Redact("value " + secret + " end")
+		if strings.Contains(got, secret) {
+			t.Errorf("Redact(%q): got %q, want the secret replaced", secret, got)
+		}
+	}
+}

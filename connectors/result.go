@@ -1,0 +1,89 @@
+package connectors
+
+import "time"
+
+// Class is the outcome category of one attempt or of a whole send.
+type Class string
+
+// Result classes. A send that ends in a transient class may succeed when
+// retried later. A permanent class needs an operator to change something first.
+const (
+	ClassOK              Class = "ok"
+	ClassTimeout         Class = "timeout"
+	ClassConnectionError Class = "connection_error"
+	ClassRateLimited     Class = "rate_limited" // HTTP 429
+	ClassServerError     Class = "server_error" // HTTP 5xx
+	ClassAuthError       Class = "auth_error"   // HTTP 401 and 403
+	ClassClientError     Class = "client_error" // any other HTTP 4xx
+	ClassGone            Class = "gone"         // HTTP 410: the destination was deleted
+	ClassConfigError     Class = "config_error" // nothing was sent, for example a secret is missing
+)
+
+// Transient reports whether a later retry of the same request may succeed:
+// timeout, connection_error, rate_limited and server_error.
+func (c Class) Transient() bool {
+	switch c {
+	case ClassTimeout, ClassConnectionError, ClassRateLimited, ClassServerError:
+		return true
+	}
+	return false
+}
+
+// Permanent reports whether retrying is pointless until the configuration or
+// the destination changes: auth_error, client_error, gone and config_error.
+// Rejected credentials count as permanent because a retry sends the same
+// credentials again.
+func (c Class) Permanent() bool {
+	switch c {
+	case ClassAuthError, ClassClientError, ClassGone, ClassConfigError:
+		return true
+	}
+	return false
+}
+
+// Attempt is the record of one request to a destination within a send.
+type Attempt struct {
+	Number      int       `json:"number"`
+	StatusCode  int       `json:"status_code"` // HTTP status or, for e-mail, SMTP reply code; 0 without a response
+	Class       Class     `json:"class"`
+	StartedAt   time.Time `json:"started_at"`
+	CompletedAt time.Time `json:"completed_at"`
+	Error       string    `json:"error,omitempty"`      // redacted, at most MaxErrorLength characters
+	RetryAfter  time.Time `json:"retry_after,omitzero"` // from Retry-After on a 429 or 503 response
+}
+
+// RequestSummary is the only description of a request that may be stored or
+// shown. It never contains the URL path, the query, user information or the body.
+type RequestSummary struct {
+	Method      string            `json:"method"`
+	Host        string            `json:"host"`    // host[:port] only
+	Headers     map[string]string `json:"headers"` // credential headers replaced by "[redacted]"
+	BodyBytes   int               `json:"body_bytes"`
+	ContentType string            `json:"content_type"`
+}
+
+// Result is the redacted outcome of one Send call.
+type Result struct {
+	Connector       string         `json:"connector"` // configured name, lower-case
+	Kind            Kind           `json:"kind"`
+	Success         bool           `json:"success"`
+	StatusCode      int            `json:"status_code"` // of the last attempt
+	Class           Class          `json:"class"`       // of the last attempt
+	AttemptCount    int            `json:"attempt_count"`
+	Attempts        []Attempt      `json:"attempts"`
+	StartedAt       time.Time      `json:"started_at"`
+	CompletedAt     time.Time      `json:"completed_at"`
+	Request         RequestSummary `json:"request"`
+	Error           string         `json:"error,omitempty"`            // redacted, at most MaxErrorLength characters
+	ResponseExcerpt string         `json:"response_excerpt,omitempty"` // redacted, at most MaxExcerptLength characters
+	// RetryAfter is the earliest time the destination accepts another
+	// request. It is set when a Retry-After header asked for a wait too long
+	// to spend inside one send.
+	RetryAfter time.Time `json:"retry_after,omitzero"`
+}
+
+// Limits on the free text that a Result carries, in characters.
+const (
+	MaxErrorLength   = 300
+	MaxExcerptLength = 200
+)

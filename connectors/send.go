@@ -1,0 +1,298 @@
+package connectors
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+var _ Sender = (*Registry)(nil)
+
+// maxResponseBytes is how much of a response body is read for
+// classification and the excerpt. The rest is discarded unread.
+const maxResponseBytes = 64 << 10
+
+// userAgent identifies the connector in destination logs.
+const userAgent = "evidence-console-connectors/1"
+
+// attemptOutcome is the raw result of one attempt before redaction.
+type attemptOutcome struct {
+	statusCode int
+	class      Class
+	err        error  // transport error, nil when a response arrived
+	problem    string // failure description from the response, such as "HTTP 503 Service Unavailable"
+	body       []byte // prefix of the response body
+	retryAfter time.Time
+	request    RequestSummary
+}
+
+// Send renders msg for the connector configured under name and sends it,
+// retrying transient failures up to opts.Retries times within this call.
+// It never returns an error: every failure, including an unknown name or a
+// missing secret, is a Result with a failure class and redacted text.
+func (r *Registry) Send(ctx context.Context, name string, msg Message, opts SendOptions) Result {
+	started := r.now()
+	lower := strings.ToLower(strings.TrimSpace(name))
+	result := Result{Connector: r.redactor.Sanitize(lower, 64), StartedAt: started, Attempts: []Attempt{}}
+
+	d, ok := r.destinations[lower]
+	if !ok {
+		return r.finishWithConfigError(result, fmt.Sprintf("connector %q is not configured", result.Connector))
+	}
+	result.Kind = d.kind
+	if status := d.status(); !status.Ready {
+		return r.finishWithConfigError(result, fmt.Sprintf("connector %q is not ready: %s", d.name, status.Problem))
+	}
+
+	opts = normalizeOptions(opts)
+	msg = prepareMessage(msg, started)
+	for number := 1; ; number++ {
+		attempt, outcome := r.runAttempt(ctx, d, msg, number, opts.Timeout)
+		result.Attempts = append(result.Attempts, attempt)
+		result.Request = outcome.request
+		result.ResponseExcerpt = r.redactor.Sanitize(string(outcome.body), MaxExcerptLength)
+		if attempt.Class == ClassOK {
+			break
+		}
+		r.logger.Warn("connector send attempt failed",
+			"connector", d.name, "kind", d.kind, "attempt", number,
+			"class", attempt.Class, "status_code", attempt.StatusCode, "error", attempt.Error)
+
+		delay, retry := r.nextRetryDelay(ctx, attempt, number, opts.Retries)
+		if !retry {
+			break
+		}
+		r.logger.Info("retrying connector send",
+			"connector", d.name, "kind", d.kind, "next_attempt", number+1, "delay", delay)
+		if !sleepContext(ctx, delay) {
+			break
+		}
+	}
+
+	last := result.Attempts[len(result.Attempts)-1]
+	result.AttemptCount = len(result.Attempts)
+	result.StatusCode = last.StatusCode
+	result.Class = last.Class
+	result.Success = last.Class == ClassOK
+	result.Error = last.Error
+	if !result.Success {
+		result.RetryAfter = last.RetryAfter
+	}
+	result.CompletedAt = r.now()
+	return result
+}
+
+func normalizeOptions(opts SendOptions) SendOptions {
+	opts.Retries = min(max(opts.Retries, 0), MaxRetries)
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	return opts
+}
+
+// finishWithConfigError returns a result for a send that sent nothing.
+func (r *Registry) finishWithConfigError(result Result, problem string) Result {
+	now := r.now()
+	problem = r.redactor.Sanitize(problem, MaxErrorLength)
+	r.logger.Warn("connector send rejected", "connector", result.Connector, "error", problem)
+	result.Class = ClassConfigError
+	result.Error = problem
+	result.CompletedAt = now
+	result.Attempts = []Attempt{}
+	return result
+}
+
+// runAttempt performs one attempt under its own timeout and returns its
+// redacted record with the raw outcome.
+func (r *Registry) runAttempt(ctx context.Context, d *destination, msg Message, number int, timeout time.Duration) (Attempt, attemptOutcome) {
+	attemptCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	attempt := Attempt{Number: number, StartedAt: r.now()}
+	var outcome attemptOutcome
+	if d.spec.deliver != nil {
+		outcome = d.spec.deliver(attemptCtx, r, d, msg)
+	} else {
+		outcome = r.attemptHTTP(attemptCtx, d, msg)
+	}
+	attempt.CompletedAt = r.now()
+	attempt.StatusCode = outcome.statusCode
+	attempt.Class = outcome.class
+	attempt.RetryAfter = outcome.retryAfter
+	switch {
+	case outcome.err != nil:
+		attempt.Error = r.redactor.DescribeError(outcome.err)
+	case outcome.problem != "":
+		attempt.Error = r.redactor.Sanitize(outcome.problem, MaxErrorLength)
+	}
+	return attempt, outcome
+}
+
+// attemptHTTP renders and sends one HTTP request.
+func (r *Registry) attemptHTTP(ctx context.Context, d *destination, msg Message) attemptOutcome {
+	rendered, err := d.spec.build(d, msg, r.now())
+	if err != nil {
+		return attemptOutcome{class: ClassConfigError, err: fmt.Errorf("render %s message: %w", d.kind, err)}
+	}
+
+	request, err := http.NewRequestWithContext(ctx, rendered.method, rendered.url, bytes.NewReader(rendered.body))
+	if err != nil {
+		return attemptOutcome{class: ClassConfigError, err: err}
+	}
+	for name, value := range d.config.Headers {
+		request.Header.Set(name, value)
+	}
+	for name, values := range rendered.header {
+		request.Header[name] = values
+	}
+	request.Header.Set("Content-Type", rendered.contentType)
+	request.Header.Set("User-Agent", userAgent)
+
+	outcome := attemptOutcome{request: RequestSummary{
+		Method:      request.Method,
+		Host:        request.URL.Host,
+		Headers:     redactHeaders(request.Header, r.redactor),
+		BodyBytes:   len(rendered.body),
+		ContentType: rendered.contentType,
+	}}
+
+	response, err := r.client.Do(request)
+	if err != nil {
+		outcome.class = classifyTransportError(err)
+		outcome.err = err
+		return outcome
+	}
+	defer response.Body.Close()
+
+	outcome.statusCode = response.StatusCode
+	outcome.body, err = io.ReadAll(io.LimitReader(response.Body, maxResponseBytes))
+	_, _ = io.Copy(io.Discard, io.LimitReader(response.Body, maxResponseBytes))
+
+	classify := d.spec.classify
+	if classify == nil {
+		classify = classifyStatus
+	}
+	outcome.class, outcome.problem = classify(response.StatusCode, outcome.body)
+	if err != nil && outcome.class == ClassOK && d.spec.classify != nil {
+		// A kind that checks the body cannot confirm success from a cut body.
+		outcome.class = classifyTransportError(err)
+		outcome.err = fmt.Errorf("read response body: %w", err)
+	}
+	if response.StatusCode == http.StatusTooManyRequests || response.StatusCode == http.StatusServiceUnavailable {
+		outcome.retryAfter = parseRetryAfter(response.Header.Get("Retry-After"), r.now())
+	}
+	return outcome
+}
+
+// classifyStatus maps an HTTP status code to a class. Every 2xx status,
+// including 202 and 204 with an empty body, is a success.
+func classifyStatus(statusCode int, _ []byte) (Class, string) {
+	var class Class
+	switch {
+	case statusCode >= 200 && statusCode <= 299:
+		return ClassOK, ""
+	case statusCode == http.StatusTooManyRequests:
+		class = ClassRateLimited
+	case statusCode == http.StatusUnauthorized || statusCode == http.StatusForbidden:
+		class = ClassAuthError
+	case statusCode == http.StatusGone:
+		class = ClassGone
+	case statusCode >= 500:
+		class = ClassServerError
+	default:
+		// Other 4xx statuses, 3xx redirects that were not followed and
+		// 1xx statuses cannot succeed when repeated unchanged.
+		class = ClassClientError
+	}
+	return class, describeStatus(statusCode)
+}
+
+func describeStatus(statusCode int) string {
+	text := http.StatusText(statusCode)
+	if text == "" {
+		return fmt.Sprintf("destination returned HTTP %d", statusCode)
+	}
+	return fmt.Sprintf("destination returned HTTP %d %s", statusCode, text)
+}
+
+// classifyTransportError maps an error without a response to timeout or
+// connection_error. A cancelled parent context counts as a timeout: the
+// caller stopped waiting, and a later retry may still succeed.
+func classifyTransportError(err error) Class {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return ClassTimeout
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) && netErr.Timeout() {
+		return ClassTimeout
+	}
+	// Refused and reset connections, DNS failures, TLS handshake failures
+	// and connections closed before a response.
+	return ClassConnectionError
+}
+
+// parseRetryAfter reads a Retry-After value in seconds or as an HTTP date.
+// It returns the zero time for a missing or invalid value.
+func parseRetryAfter(value string, now time.Time) time.Time {
+	value = strings.TrimSpace(value)
+	if value == "" {
+		return time.Time{}
+	}
+	if seconds, err := strconv.ParseInt(value, 10, 64); err == nil {
+		if seconds < 0 {
+			return time.Time{}
+		}
+		seconds = min(seconds, int64(7*24*time.Hour/time.Second))
+		return now.Add(time.Duration(seconds) * time.Second)
+	}
+	if date, err := http.ParseTime(value); err == nil {
+		if date.Before(now) {
+			return now
+		}
+		return date
+	}
+	return time.Time{}
+}
+
+// nextRetryDelay decides whether a failed attempt gets a quick retry and
+// how long to wait first. A Retry-After longer than the inline limit ends
+// the send, because the retry planner can wait without holding a request open.
+func (r *Registry) nextRetryDelay(ctx context.Context, attempt Attempt, number, retries int) (time.Duration, bool) {
+	if !attempt.Class.Transient() || number > retries || ctx.Err() != nil {
+		return 0, false
+	}
+	delay := min(time.Duration(number)*r.backoffBase, r.backoffMax)
+	if !attempt.RetryAfter.IsZero() {
+		wait := attempt.RetryAfter.Sub(r.now())
+		if wait > r.inlineRetryAfter {
+			return 0, false
+		}
+		delay = max(delay, wait)
+	}
+	if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) <= delay {
+		return 0, false
+	}
+	return delay, true
+}
+
+// sleepContext waits for delay and reports false when ctx ends first.
+func sleepContext(ctx context.Context, delay time.Duration) bool {
+	if delay <= 0 {
+		return ctx.Err() == nil
+	}
+	timer := time.NewTimer(delay)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
