@@ -154,7 +154,7 @@ func parseBool(name, value string) (bool, error) {
 	return b, nil
 }
 
-// NewLogger returns the slog logger the configuration asks for.
+// NewLogger returns a slog logger with the configured level and format.
 func (c Config) NewLogger(w io.Writer) *slog.Logger {
 	options := &slog.HandlerOptions{Level: c.LogLevel}
 	if c.LogFormat == "json" {

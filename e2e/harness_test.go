@@ -81,7 +81,7 @@ const defaultConnectorConfig = `connectors:
     signing_secret_env: E2E_WEBHOOK_SECRET
 `
 
-// startApp runs the binary and waits until /readyz answers. Everything is
+// startApp runs the binary and waits until /readyz returns 200. Everything is
 // stopped when t ends; the server log is printed when t fails.
 func startApp(t *testing.T, opts appOptions) *app {
 	t.Helper()

@@ -60,9 +60,9 @@ func DecodeItems(raw []json.RawMessage) ([]map[string]any, []RecordError) {
 }
 
 // Ingest validates and stores records in one transaction. Invalid records are
-// reported by index and field while valid ones are stored; unknown kinds are
-// counted and skipped; records whose id is already stored are duplicates and
-// change nothing.
+// reported by index and field, and the valid ones are stored all the same.
+// Unknown kinds are counted and skipped. A record whose id is already stored
+// is a duplicate and changes nothing.
 func (s *Service) Ingest(ctx context.Context, records []json.RawMessage) (Result, error) {
 	now := models.UTC(s.Now())
 	items, decodeErrs := DecodeItems(records)

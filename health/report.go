@@ -90,8 +90,8 @@ type Counts struct {
 	DisabledScheduleCount         int64 `json:"disabled_schedule_count"`
 }
 
-// Age is how old a record is in whole minutes. A record stamped in the
-// future has no age: Minutes is nil and InFuture is true.
+// Age is the age of a record in whole minutes. A record stamped in the
+// future has no age, so Minutes is nil and InFuture is true.
 type Age struct {
 	Minutes  *int `json:"age_minutes"`
 	InFuture bool `json:"in_future"`

@@ -1,5 +1,5 @@
-// Package models holds the storage structs, migrations and queries of the
-// Evidence Console. It knows nothing about HTTP or HTML.
+// Package models contains the storage structs, migrations and queries of the
+// Evidence Console. It does not import HTTP or HTML packages.
 package models
 
 import (
@@ -124,7 +124,7 @@ func DialectOf(db *gorm.DB) Dialect {
 	return DialectSQLite
 }
 
-// Ping checks that the database answers, for readiness probes.
+// Ping checks that the database is reachable, for readiness probes.
 func Ping(ctx context.Context, db *gorm.DB) error {
 	sqlDB, err := db.DB()
 	if err != nil {

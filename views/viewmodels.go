@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// PageContext is what the layout needs about the current request.
+// PageContext is the request data the layout shows: path, user and CSRF token.
 type PageContext struct {
 	Path      string
 	UserName  string

@@ -105,7 +105,7 @@ func (a *app) openDatabase(ctx context.Context, migrate bool) (*gorm.DB, func(),
 	}
 	if err := models.Ping(ctx, db); err != nil {
 		closeDB()
-		return nil, nil, fmt.Errorf("database %s does not answer: %w", dialect, err)
+		return nil, nil, fmt.Errorf("database %s is unreachable: %w; check DATABASE_URL", dialect, err)
 	}
 	if migrate {
 		if err := models.Migrate(ctx, db, a.logger); err != nil {
