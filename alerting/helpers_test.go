@@ -50,6 +50,7 @@ type fixture struct {
 	receiver *receiver.Server
 	registry *connectors.Registry
 	logs     *bytes.Buffer
+	output   *lockedWriter
 	service  *alerting.Service
 }
 
@@ -65,18 +66,28 @@ func newFixture(t *testing.T, paths map[string]string) *fixture {
 	t.Cleanup(func() { _ = rcv.Close() })
 
 	f := &fixture{db: db, url: url, clock: &clock{now: startTime}, receiver: rcv, logs: &bytes.Buffer{}}
+	f.output = &lockedWriter{w: f.logs}
+	f.configure(t, paths)
+	return f
+}
+
+// configure builds the registry from paths and a service over the fixture's
+// database, as an application restarted with a changed configuration would.
+func (f *fixture) configure(t *testing.T, paths map[string]string) {
+	t.Helper()
 	env := map[string]string{}
 	cfg := connectors.FileConfig{Connectors: map[string]connectors.ConnectorConfig{}}
 	for name, path := range paths {
 		variable := "URL_" + name
-		env[variable] = rcv.URL + path
+		env[variable] = f.receiver.URL + path
 		cfg.Connectors[name] = connectors.ConnectorConfig{Kind: connectors.KindWebhook, URLEnv: variable}
 	}
 	disabled := false
-	env["URL_DISABLED"] = rcv.URL + "/webhook/disabled"
+	env["URL_DISABLED"] = f.receiver.URL + "/webhook/disabled"
 	cfg.Connectors["disabled"] = connectors.ConnectorConfig{Kind: connectors.KindWebhook, URLEnv: "URL_DISABLED", Enabled: &disabled}
 
-	logger := slog.New(slog.NewTextHandler(&lockedWriter{w: f.logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logger := slog.New(slog.NewTextHandler(f.output, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	var err error
 	f.registry, err = connectors.NewRegistry(cfg, func(name string) (string, bool) {
 		value, ok := env[name]
 		return value, ok
@@ -84,8 +95,7 @@ func newFixture(t *testing.T, paths map[string]string) *fixture {
 	if err != nil {
 		t.Fatalf("build registry: %v", err)
 	}
-	f.service = f.newService(db, logger)
-	return f
+	f.service = f.newService(f.db, logger)
 }
 
 // newService builds a service over db the way the application does, so a

@@ -1,0 +1,248 @@
+package alerting_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/releaseops/evidence-console/alerting"
+	"github.com/releaseops/evidence-console/models"
+	"github.com/releaseops/evidence-console/models/dbtest"
+)
+
+func (f *fixture) acknowledge(t *testing.T, healthID, provider, state string) alerting.AcknowledgeResult {
+	t.Helper()
+	result, err := f.service.Acknowledge(context.Background(), alerting.AcknowledgeRequest{
+		HealthID: healthID, Provider: provider, State: state, Actor: "owner",
+	})
+	if err != nil {
+		t.Fatalf("Acknowledge %s %s %s: %v", healthID, provider, state, err)
+	}
+	return result
+}
+
+func (f *fixture) outstanding(t *testing.T) map[string]string {
+	t.Helper()
+	dashboard, err := f.service.Dashboard(context.Background())
+	if err != nil {
+		t.Fatalf("Dashboard: %v", err)
+	}
+	out := map[string]string{}
+	for _, item := range dashboard.OutstandingAcknowledgements {
+		out[item.Provider] = item.AcknowledgementState
+	}
+	if int64(len(out)) != dashboard.OutstandingAcknowledgementCount {
+		t.Errorf("outstanding count: got %d, want %d listed", dashboard.OutstandingAcknowledgementCount, len(out))
+	}
+	return out
+}
+
+func TestAcknowledgeUnknownAlertIsNotFound(t *testing.T) {
+	f := newFixture(t, map[string]string{"alpha": "/webhook/alpha"})
+	before := dbtest.CountRows(t, f.db)
+
+	_, err := f.service.Acknowledge(context.Background(), alerting.AcknowledgeRequest{HealthID: "hlth_missing", Provider: "alpha"})
+
+	var notFound *alerting.NotFoundError
+	if !errors.As(err, &notFound) {
+		t.Fatalf("error: got %v, want not found", err)
+	}
+	assertRowsUnchanged(t, before, dbtest.CountRows(t, f.db))
+}
+
+func TestAcknowledgeWrongDestinationIsUnprocessable(t *testing.T) {
+	f := newFixture(t, map[string]string{"alpha": "/webhook/alpha", "beta": "/webhook/beta"})
+	result := f.deliver(t, func(r *alerting.DeliverRequest) { r.Provider = "alpha" })
+	before := dbtest.CountRows(t, f.db)
+
+	cases := []alerting.AcknowledgeRequest{
+		{HealthID: result.Health.HealthID, Provider: "beta"},
+		{HealthID: result.Health.HealthID, Provider: "nobody"},
+		{HealthID: result.Health.HealthID, Provider: "alpha", PlanID: "alp_other"},
+	}
+	for _, req := range cases {
+		_, err := f.service.Acknowledge(context.Background(), req)
+		var unprocessable *alerting.UnprocessableError
+		if !errors.As(err, &unprocessable) {
+			t.Errorf("%+v: got %v, want unprocessable", req, err)
+		}
+	}
+	assertRowsUnchanged(t, before, dbtest.CountRows(t, f.db))
+}
+
+func TestAcknowledgeSameStateTwiceIsRepeat(t *testing.T) {
+	f := newFixture(t, map[string]string{"alpha": "/webhook/alpha"})
+	healthID := f.deliver(t, nil).Health.HealthID
+
+	first := f.acknowledge(t, healthID, "alpha", "")
+	f.clock.Advance(time.Minute)
+	second := f.acknowledge(t, healthID, "ALPHA", "acknowledged")
+
+	if first.Repeat || !second.Repeat {
+		t.Errorf("repeat flags: got %v then %v, want false then true", first.Repeat, second.Repeat)
+	}
+	if second.Current.AcknowledgementState != models.AcknowledgementAcknowledged || second.Current.Outstanding {
+		t.Errorf("current: got %+v, want acknowledged and not outstanding", second.Current)
+	}
+	if !second.Current.UpdatedAt.Equal(first.Current.UpdatedAt) {
+		t.Errorf("updated_at: got %v, want unchanged %v", second.Current.UpdatedAt, first.Current.UpdatedAt)
+	}
+	if second.Current.ActionCount != 2 {
+		t.Errorf("action count: got %d, want 2 (every action is kept)", second.Current.ActionCount)
+	}
+}
+
+func TestAcknowledgementStatesAndOutstanding(t *testing.T) {
+	cases := []struct {
+		state           string
+		wantOutstanding bool
+	}{
+		{models.AcknowledgementDismissed, true},
+		{models.AcknowledgementEscalated, true},
+		{models.AcknowledgementAcknowledged, false},
+		{models.AcknowledgementResolved, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.state, func(t *testing.T) {
+			f := newFixture(t, map[string]string{"alpha": "/webhook/alpha", "beta": "/webhook/beta"})
+			healthID := f.deliver(t, nil).Health.HealthID
+
+			result := f.acknowledge(t, healthID, "alpha", tc.state)
+
+			if result.Current.Outstanding != tc.wantOutstanding {
+				t.Errorf("result outstanding: got %v, want %v", result.Current.Outstanding, tc.wantOutstanding)
+			}
+			outstanding := f.outstanding(t)
+			state, listed := outstanding["alpha"]
+			if listed != tc.wantOutstanding {
+				t.Errorf("alpha listed as outstanding: got %v, want %v", listed, tc.wantOutstanding)
+			}
+			if listed && state != tc.state {
+				t.Errorf("outstanding state: got %q, want %q", state, tc.state)
+			}
+			if outstanding["beta"] != models.AcknowledgementPending {
+				t.Errorf("beta: got %q, want pending", outstanding["beta"])
+			}
+		})
+	}
+}
+
+func TestAcknowledgementCoversOccurrence(t *testing.T) {
+	f := newFixture(t, map[string]string{"alpha": "/webhook/alpha"})
+	first := f.deliver(t, nil)
+	f.acknowledge(t, first.Health.HealthID, "alpha", "acknowledged")
+
+	// A forced re-notification continues the same occurrence.
+	f.clock.Advance(time.Minute)
+	renotified := f.deliver(t, func(r *alerting.DeliverRequest) { r.Force = true })
+	if renotified.Health.OccurrenceID != first.Health.OccurrenceID {
+		t.Fatalf("occurrence: got %q, want %q", renotified.Health.OccurrenceID, first.Health.OccurrenceID)
+	}
+	if _, open := f.outstanding(t)["alpha"]; open {
+		t.Errorf("re-notification of an acknowledged occurrence reopened it")
+	}
+
+	// New findings start a new occurrence that needs a new acknowledgement.
+	f.clock.Advance(time.Minute)
+	f.ingestFreshRetryPlan(t, "fresh")
+	changed := f.deliver(t, nil)
+	if changed.Health.OccurrenceID == first.Health.OccurrenceID {
+		t.Fatalf("new findings kept occurrence %q", changed.Health.OccurrenceID)
+	}
+	if state := f.outstanding(t)["alpha"]; state != models.AcknowledgementPending {
+		t.Errorf("new occurrence: got state %q, want pending", state)
+	}
+}
+
+func TestAcknowledgeConcurrently(t *testing.T) {
+	f := newFixture(t, map[string]string{"alpha": "/webhook/alpha"})
+	healthID := f.deliver(t, nil).Health.HealthID
+	states := alerting.AcknowledgementStates()
+
+	const workers = 20
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for i := range workers {
+		wg.Go(func() {
+			_, err := f.service.Acknowledge(context.Background(), alerting.AcknowledgeRequest{
+				HealthID: healthID, Provider: "alpha", State: states[i%len(states)], Actor: "owner",
+			})
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("concurrent acknowledgement: %v", err)
+		}
+	}
+
+	history, err := f.service.History(context.Background(), alerting.HistoryQuery{
+		HealthID: healthID, MetadataKind: alerting.KindAlertAcknowledgement, Limit: 100,
+	})
+	if err != nil {
+		t.Fatalf("History: %v", err)
+	}
+	if history.Total != workers {
+		t.Fatalf("history: got %d actions, want %d", history.Total, workers)
+	}
+	page, err := f.service.AcknowledgementPage(context.Background(), healthID, "alpha")
+	if err != nil {
+		t.Fatalf("AcknowledgementPage: %v", err)
+	}
+	// The newest action that changed the state decides it.
+	var latestChange *alerting.AcknowledgementView
+	for i := range page.Actions {
+		if !page.Actions[i].Repeat {
+			latestChange = &page.Actions[i]
+			break
+		}
+	}
+	if latestChange == nil {
+		t.Fatal("no action changed the state")
+	}
+	if page.Current.AcknowledgementState != latestChange.AcknowledgementState {
+		t.Errorf("current state: got %q, want the latest change %q", page.Current.AcknowledgementState, latestChange.AcknowledgementState)
+	}
+	if page.Current.ActionCount != workers || page.Actions[0].Sequence != workers {
+		t.Errorf("sequence: action count %d, newest sequence %d, want %d", page.Current.ActionCount, page.Actions[0].Sequence, workers)
+	}
+	for i, action := range page.Actions {
+		if want := workers - i; action.Sequence != want {
+			t.Errorf("action %d: sequence %d, want %d (no gaps or duplicates)", i, action.Sequence, want)
+		}
+	}
+}
+
+func TestAcknowledgeRequestValidate(t *testing.T) {
+	long := func(n int) string {
+		b := make([]rune, n)
+		for i := range b {
+			b[i] = 'é'
+		}
+		return string(b)
+	}
+	cases := []struct {
+		field string
+		req   alerting.AcknowledgeRequest
+	}{
+		{"provider", alerting.AcknowledgeRequest{Provider: " "}},
+		{"acknowledgement_state", alerting.AcknowledgeRequest{Provider: "a", State: "closed"}},
+		{"acknowledgement_state", alerting.AcknowledgeRequest{Provider: "a", State: "pending"}},
+		{"external_ref", alerting.AcknowledgeRequest{Provider: "a", ExternalRef: long(201)}},
+		{"notes", alerting.AcknowledgeRequest{Provider: "a", Notes: long(2001)}},
+	}
+	for _, tc := range cases {
+		var fieldErr *alerting.FieldError
+		if err := tc.req.Validate(); !errors.As(err, &fieldErr) || fieldErr.Field != tc.field {
+			t.Errorf("%s: got %v, want a field error naming %s", tc.field, err, tc.field)
+		}
+	}
+	ok := alerting.AcknowledgeRequest{Provider: "a", ExternalRef: long(200), Notes: long(2000)}
+	if err := ok.Validate(); err != nil {
+		t.Errorf("limits: got %v, want valid at exactly 200 and 2000 characters", err)
+	}
+}

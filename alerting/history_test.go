@@ -1,0 +1,138 @@
+package alerting_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/releaseops/evidence-console/alerting"
+)
+
+// historyFixture builds alerts with known numbers:
+//
+//	plan 1 (all):  alpha sent, beta failed, gamma failed
+//	plan 2 (all):  alpha suppressed, beta failed, gamma failed
+//	beta's URL is fixed and the application restarted
+//	plan 3 (beta): beta sent, which closes beta's two failures
+//	actions: alpha acknowledged, gamma escalated twice (the second a repeat)
+func historyFixture(t *testing.T) (*fixture, [3]alerting.DeliverResult) {
+	t.Helper()
+	f := newFixture(t, map[string]string{"alpha": "/webhook/alpha", "beta": "/fail/503/beta", "gamma": "/fail/500/gamma"})
+	var results [3]alerting.DeliverResult
+	results[0] = f.deliver(t, nil)
+	f.clock.Advance(time.Minute)
+	results[1] = f.deliver(t, nil)
+	f.clock.Advance(time.Minute)
+	f.configure(t, map[string]string{"alpha": "/webhook/alpha", "beta": "/webhook/beta", "gamma": "/fail/500/gamma"})
+	results[2] = f.deliver(t, func(r *alerting.DeliverRequest) { r.Provider = "beta" })
+
+	f.clock.Advance(time.Minute)
+	f.acknowledge(t, results[0].Health.HealthID, "alpha", "acknowledged")
+	f.clock.Advance(time.Minute)
+	f.acknowledge(t, results[1].Health.HealthID, "gamma", "escalated")
+	f.clock.Advance(time.Minute)
+	f.acknowledge(t, results[1].Health.HealthID, "gamma", "escalated")
+	return f, results
+}
+
+func TestDashboardCounts(t *testing.T) {
+	f, results := historyFixture(t)
+	if len(results[2].Delivery) != 1 || !results[2].Delivery[0].Success {
+		t.Fatalf("plan 3: got %+v, want one successful delivery to beta", results[2].Delivery)
+	}
+
+	d, err := f.service.Dashboard(context.Background())
+	if err != nil {
+		t.Fatalf("Dashboard: %v", err)
+	}
+
+	counts := []struct {
+		name      string
+		got, want int64
+	}{
+		{"plan_count", d.PlanCount, 3},
+		{"delivery_count", d.DeliveryCount, 6},
+		{"delivered_count", d.DeliveredCount, 2},
+		{"failed_delivery_count", d.FailedDeliveryCount, 2},
+		{"suppressed_provider_count", d.SuppressedProviderCount, 1},
+		{"acknowledgement_count", d.AcknowledgementCount, 3},
+		{"outstanding_acknowledgement_count", d.OutstandingAcknowledgementCount, 2},
+	}
+	for _, c := range counts {
+		if c.got != c.want {
+			t.Errorf("%s: got %d, want %d", c.name, c.got, c.want)
+		}
+	}
+	if d.AlertLevel != "critical" {
+		t.Errorf("alert_level: got %q, want critical", d.AlertLevel)
+	}
+	outstanding := map[string]string{}
+	for _, o := range d.OutstandingAcknowledgements {
+		outstanding[o.Provider] = o.AcknowledgementState
+	}
+	if outstanding["beta"] != "pending" || outstanding["gamma"] != "escalated" || len(outstanding) != 2 {
+		t.Errorf("outstanding: got %v, want beta pending and gamma escalated", outstanding)
+	}
+	if len(d.Latest) != alerting.LatestListLimit {
+		t.Errorf("latest: got %d items, want %d", len(d.Latest), alerting.LatestListLimit)
+	}
+}
+
+func TestHistoryFiltersAndPaging(t *testing.T) {
+	f, results := historyFixture(t)
+	yes, no := true, false
+
+	cases := []struct {
+		name  string
+		query alerting.HistoryQuery
+		want  int64
+	}{
+		{"everything", alerting.HistoryQuery{}, 12},
+		{"provider", alerting.HistoryQuery{Provider: "GAMMA"}, 6},
+		{"suppressed", alerting.HistoryQuery{Suppressed: &yes}, 1},
+		{"suppressed for beta", alerting.HistoryQuery{Suppressed: &yes, Provider: "beta"}, 0},
+		{"not suppressed", alerting.HistoryQuery{Suppressed: &no}, 11},
+		{"deliveries", alerting.HistoryQuery{MetadataKind: alerting.KindAlertDelivery}, 6},
+		{"plans", alerting.HistoryQuery{MetadataKind: alerting.KindAlertPlan}, 3},
+		{"escalated", alerting.HistoryQuery{AcknowledgementState: "escalated"}, 2},
+		{"health_id", alerting.HistoryQuery{HealthID: results[2].Health.HealthID}, 2},
+		{"alpha deliveries", alerting.HistoryQuery{Provider: "alpha", MetadataKind: alerting.KindAlertDelivery}, 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.query.Limit = 500
+			page, err := f.service.History(context.Background(), tc.query)
+			if err != nil {
+				t.Fatalf("History: %v", err)
+			}
+			if page.Total != tc.want || int64(len(page.Items)) != tc.want {
+				t.Errorf("total %d with %d items, want %d", page.Total, len(page.Items), tc.want)
+			}
+			for i := 1; i < len(page.Items); i++ {
+				if page.Items[i].CreatedAt.After(page.Items[i-1].CreatedAt) {
+					t.Errorf("item %d (%s) is newer than item %d: not newest first", i, page.Items[i].ID, i-1)
+				}
+			}
+		})
+	}
+
+	all, err := f.service.History(context.Background(), alerting.HistoryQuery{Limit: 500})
+	if err != nil {
+		t.Fatalf("History: %v", err)
+	}
+	page, err := f.service.History(context.Background(), alerting.HistoryQuery{Limit: 5, Offset: 10})
+	if err != nil {
+		t.Fatalf("History page: %v", err)
+	}
+	if page.Total != 12 || len(page.Items) != 2 || page.Limit != 5 || page.Offset != 10 {
+		t.Fatalf("page: total %d, %d items, limit %d, offset %d; want 12, 2, 5, 10", page.Total, len(page.Items), page.Limit, page.Offset)
+	}
+	for i, item := range page.Items {
+		if item.ID != all.Items[10+i].ID {
+			t.Errorf("page item %d: got %s, want %s", i, item.ID, all.Items[10+i].ID)
+		}
+	}
+	if newest := all.Items[0]; newest.MetadataKind != alerting.KindAlertAcknowledgement || newest.Acknowledgement == nil || !newest.Acknowledgement.Repeat {
+		t.Errorf("newest item: got %+v, want the repeated gamma acknowledgement", newest)
+	}
+}
