@@ -1,0 +1,391 @@
+package models
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Retry decision states.
+const (
+	DecisionPending = "pending" // a retry decision a live run may claim
+	DecisionClaimed = "claimed" // claimed by a live worker run
+	DecisionNone    = "none"    // wait, suppress, or selected by a dry run only
+)
+
+// Retry execution outcomes.
+const (
+	ExecutionInFlight  = "in_flight"
+	ExecutionDelivered = "delivered"
+	ExecutionFailed    = "failed"
+	ExecutionSkipped   = "skipped"
+)
+
+// Worker run states.
+const (
+	WorkerRunRunning   = "running"
+	WorkerRunCompleted = "completed"
+)
+
+// ErrAlreadyClaimed reports that another worker run claimed the decision or
+// the same retry of its group first.
+var ErrAlreadyClaimed = errors.New("models: retry already claimed")
+
+// RetryPlan is one persisted delivery retry plan.
+type RetryPlan struct {
+	ID                  string `gorm:"primaryKey"`
+	SubjectKind         string
+	MaxRetryAttempts    int
+	RetryDelayMinutes   int
+	AllowImmediateRetry bool
+	BackoffMultiplier   float64
+	DecisionCount       int
+	RetryCount          int
+	WaitCount           int
+	SuppressCount       int
+	WorkerRunID         string
+	Actor               string
+	CreatedAt           time.Time
+}
+
+// RetryDecision is one decision of a plan for one (subject, destination).
+type RetryDecision struct {
+	ID             string `gorm:"primaryKey"`
+	PlanID         string
+	Position       int
+	SubjectKind    string
+	SubjectID      string
+	SubjectKey     string
+	Connector      string
+	Action         string
+	Reason         string
+	FailureCount   int
+	LastFailureAt  *time.Time
+	LastErrorClass string
+	NextRetryAt    *time.Time
+	LastDeliveryID string
+	IdempotencyKey string
+	Selected       bool
+	State          string
+	ClaimedBy      string
+}
+
+// RetryWorkerRun is one run of the retry worker, dry or live.
+type RetryWorkerRun struct {
+	ID                      string `gorm:"primaryKey"`
+	SubjectKind             string
+	PlanID                  string
+	DryRun                  bool
+	Actor                   string
+	MaxRetryDeliveries      int
+	ScheduleEnabled         bool
+	ScheduleIntervalMinutes int
+	ScheduleCadence         string
+	WindowStart             time.Time
+	WindowEnd               time.Time
+	RetryableCount          int
+	SelectedCount           int
+	DeliveredCount          int
+	FailedCount             int
+	SkippedCount            int
+	ReconciledCount         int
+	State                   string
+	CreatedAt               time.Time
+	CompletedAt             *time.Time
+}
+
+// RetryExecution is the record of one selected decision executed by a live
+// worker run. ClaimKey is nil for a skipped execution that sent nothing.
+type RetryExecution struct {
+	ID             string `gorm:"primaryKey"`
+	DecisionID     string
+	ClaimKey       *string
+	WorkerRunID    string
+	PlanID         string
+	SubjectKind    string
+	SubjectID      string
+	SubjectKey     string
+	Connector      string
+	Outcome        string
+	Reason         string
+	DeliveryID     string
+	IdempotencyKey string
+	StartedAt      time.Time
+	CompletedAt    *time.Time
+}
+
+// CreateRetryPlan stores a plan and its decisions inside tx.
+func CreateRetryPlan(tx *gorm.DB, plan *RetryPlan, decisions []RetryDecision) error {
+	if err := tx.Create(plan).Error; err != nil {
+		return fmt.Errorf("models: unable to store retry plan %s: %w", plan.ID, err)
+	}
+	if len(decisions) == 0 {
+		return nil
+	}
+	if err := tx.CreateInBatches(decisions, 200).Error; err != nil {
+		return fmt.Errorf("models: unable to store the decisions of retry plan %s: %w", plan.ID, err)
+	}
+	return nil
+}
+
+// CreateRetryWorkerRun stores a worker run inside tx.
+func CreateRetryWorkerRun(tx *gorm.DB, run *RetryWorkerRun) error {
+	if err := tx.Create(run).Error; err != nil {
+		return fmt.Errorf("models: unable to store retry worker run %s: %w", run.ID, err)
+	}
+	return nil
+}
+
+// OpenFailureDeliveries returns, for one subject kind, every completed failed
+// delivery that no later successful delivery of the same subject and
+// destination follows, and every in-flight retry delivery. Together they are
+// what the retry rules read; see retry.OpenGroups.
+func OpenFailureDeliveries(ctx context.Context, db *gorm.DB, subjectKind string) ([]Delivery, error) {
+	var deliveries []Delivery
+	err := db.WithContext(ctx).
+		Where("subject_kind = ?", subjectKind).
+		Where(db.Where("state = ? AND success = ?", DeliveryCompleted, false).
+			Where(`NOT EXISTS (SELECT 1 FROM deliveries later
+				WHERE later.subject_kind = deliveries.subject_kind AND later.subject_id = deliveries.subject_id
+				AND later.connector = deliveries.connector AND later.success = ?
+				AND (later.created_at > deliveries.created_at OR (later.created_at = deliveries.created_at AND later.id > deliveries.id)))`, true).
+			Or("state = ? AND origin = ?", DeliveryInFlight, OriginRetry)).
+		Order("created_at, id").Find(&deliveries).Error
+	if err != nil {
+		return nil, fmt.Errorf("models: unable to read open failed %s deliveries: %w", subjectKind, err)
+	}
+	return deliveries, nil
+}
+
+// CountOpenFailureGroups counts the (subject, destination) groups of one
+// subject kind whose latest completed delivery failed.
+func CountOpenFailureGroups(ctx context.Context, db *gorm.DB, subjectKind string) (int64, error) {
+	var count int64
+	err := db.WithContext(ctx).Raw(`SELECT COUNT(*) FROM (SELECT DISTINCT subject_id, connector FROM deliveries d
+		WHERE d.subject_kind = ? AND d.state = ? AND d.success = ?
+		AND NOT EXISTS (SELECT 1 FROM deliveries later
+			WHERE later.subject_kind = d.subject_kind AND later.subject_id = d.subject_id
+			AND later.connector = d.connector AND later.success = ?
+			AND (later.created_at > d.created_at OR (later.created_at = d.created_at AND later.id > d.id)))) open_groups`,
+		subjectKind, DeliveryCompleted, false, true).Scan(&count).Error
+	if err != nil {
+		return 0, fmt.Errorf("models: unable to count open failed %s deliveries: %w", subjectKind, err)
+	}
+	return count, nil
+}
+
+// ClaimRetryDecision marks a pending decision claimed by runID and stores its
+// in-flight execution, inside tx. It returns ErrAlreadyClaimed when the
+// decision is no longer pending or another execution holds the same claim
+// key; on PostgreSQL tx is then unusable and must be rolled back.
+func ClaimRetryDecision(tx *gorm.DB, decisionID, runID string, execution *RetryExecution) error {
+	result := tx.Model(&RetryDecision{}).Where("id = ? AND state = ?", decisionID, DecisionPending).
+		Updates(map[string]any{"state": DecisionClaimed, "claimed_by": runID})
+	if result.Error != nil {
+		return fmt.Errorf("models: unable to claim retry decision %s: %w", decisionID, result.Error)
+	}
+	if result.RowsAffected != 1 {
+		return ErrAlreadyClaimed
+	}
+	if err := tx.Create(execution).Error; err != nil {
+		if errors.Is(err, gorm.ErrDuplicatedKey) {
+			return ErrAlreadyClaimed
+		}
+		return fmt.Errorf("models: unable to store retry execution %s: %w", execution.ID, err)
+	}
+	return nil
+}
+
+// CreateRetryExecution stores an execution that needs no claim, such as a
+// skipped one.
+func CreateRetryExecution(ctx context.Context, db *gorm.DB, execution *RetryExecution) error {
+	if err := db.WithContext(ctx).Create(execution).Error; err != nil {
+		return fmt.Errorf("models: unable to store retry execution %s: %w", execution.ID, err)
+	}
+	return nil
+}
+
+// SetRetryExecutionDelivery links an in-flight execution to its delivery.
+func SetRetryExecutionDelivery(tx *gorm.DB, executionID, deliveryID string) error {
+	err := tx.Model(&RetryExecution{}).Where("id = ?", executionID).Update("delivery_id", deliveryID).Error
+	if err != nil {
+		return fmt.Errorf("models: unable to link retry execution %s to delivery %s: %w", executionID, deliveryID, err)
+	}
+	return nil
+}
+
+// CompleteRetryExecution records the outcome of an in-flight execution. Only
+// an in-flight row changes, so an execution is completed once.
+func CompleteRetryExecution(ctx context.Context, db *gorm.DB, executionID, outcome, reason string, completedAt time.Time) (bool, error) {
+	result := db.WithContext(ctx).Model(&RetryExecution{}).
+		Where("id = ? AND outcome = ?", executionID, ExecutionInFlight).
+		Updates(map[string]any{"outcome": outcome, "reason": reason, "completed_at": completedAt})
+	if result.Error != nil {
+		return false, fmt.Errorf("models: unable to complete retry execution %s: %w", executionID, result.Error)
+	}
+	return result.RowsAffected == 1, nil
+}
+
+// StaleRetryExecutions returns the in-flight executions of one subject kind
+// started before the given time.
+func StaleRetryExecutions(ctx context.Context, db *gorm.DB, subjectKind string, startedBefore time.Time) ([]RetryExecution, error) {
+	var executions []RetryExecution
+	err := db.WithContext(ctx).Where("subject_kind = ? AND outcome = ? AND started_at < ?", subjectKind, ExecutionInFlight, startedBefore).
+		Order("started_at, id").Find(&executions).Error
+	if err != nil {
+		return nil, fmt.Errorf("models: unable to read in-flight %s retry executions: %w", subjectKind, err)
+	}
+	return executions, nil
+}
+
+// FinishRetryWorkerRun stores the tally of a worker run and marks it completed.
+func FinishRetryWorkerRun(ctx context.Context, db *gorm.DB, run *RetryWorkerRun) error {
+	err := db.WithContext(ctx).Model(&RetryWorkerRun{}).Where("id = ?", run.ID).Updates(map[string]any{
+		"delivered_count": run.DeliveredCount, "failed_count": run.FailedCount, "skipped_count": run.SkippedCount,
+		"reconciled_count": run.ReconciledCount, "state": run.State, "completed_at": run.CompletedAt,
+	}).Error
+	if err != nil {
+		return fmt.Errorf("models: unable to finish retry worker run %s: %w", run.ID, err)
+	}
+	return nil
+}
+
+// RetryWorkerRuns returns the newest worker runs of one subject kind, or of
+// every kind when subjectKind is empty.
+func RetryWorkerRuns(ctx context.Context, db *gorm.DB, subjectKind string, limit, offset int) ([]RetryWorkerRun, error) {
+	var runs []RetryWorkerRun
+	query := db.WithContext(ctx).Order("created_at DESC, id DESC").Limit(limit).Offset(offset)
+	if subjectKind != "" {
+		query = query.Where("subject_kind = ?", subjectKind)
+	}
+	if err := query.Find(&runs).Error; err != nil {
+		return nil, fmt.Errorf("models: unable to list retry worker runs: %w", err)
+	}
+	return runs, nil
+}
+
+// RetryWorkerRunByID returns one worker run or ErrNotFound.
+func RetryWorkerRunByID(ctx context.Context, db *gorm.DB, id string) (*RetryWorkerRun, error) {
+	var run RetryWorkerRun
+	err := db.WithContext(ctx).Where("id = ?", id).Take(&run).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("models: unable to read retry worker run %s: %w", id, err)
+	}
+	return &run, nil
+}
+
+// RetryPlanByID returns one plan or ErrNotFound.
+func RetryPlanByID(ctx context.Context, db *gorm.DB, id string) (*RetryPlan, error) {
+	var plan RetryPlan
+	err := db.WithContext(ctx).Where("id = ?", id).Take(&plan).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("models: unable to read retry plan %s: %w", id, err)
+	}
+	return &plan, nil
+}
+
+// RetryDecisionsOf returns the decisions of a plan in plan order.
+func RetryDecisionsOf(ctx context.Context, db *gorm.DB, planID string) ([]RetryDecision, error) {
+	var decisions []RetryDecision
+	if err := db.WithContext(ctx).Where("plan_id = ?", planID).Order("position").Find(&decisions).Error; err != nil {
+		return nil, fmt.Errorf("models: unable to read the decisions of retry plan %s: %w", planID, err)
+	}
+	return decisions, nil
+}
+
+// RetryExecutionsOf returns the executions of a worker run, oldest first.
+func RetryExecutionsOf(ctx context.Context, db *gorm.DB, runID string) ([]RetryExecution, error) {
+	var executions []RetryExecution
+	if err := db.WithContext(ctx).Where("worker_run_id = ?", runID).Order("started_at, id").Find(&executions).Error; err != nil {
+		return nil, fmt.Errorf("models: unable to read the executions of retry worker run %s: %w", runID, err)
+	}
+	return executions, nil
+}
+
+// LatestDeliveryRetryWorkerRun returns the newest worker run of one subject kind, or nil.
+func LatestDeliveryRetryWorkerRun(ctx context.Context, db *gorm.DB, subjectKind string) (*RetryWorkerRun, error) {
+	runs, err := RetryWorkerRuns(ctx, db, subjectKind, 1, 0)
+	if err != nil || len(runs) == 0 {
+		return nil, err
+	}
+	return &runs[0], nil
+}
+
+// LatestDeliveryRetryPlan returns the newest delivery retry plan of one subject kind, or nil.
+func LatestDeliveryRetryPlan(ctx context.Context, db *gorm.DB, subjectKind string) (*RetryPlan, error) {
+	var plan RetryPlan
+	err := db.WithContext(ctx).Where("subject_kind = ?", subjectKind).Order("created_at DESC, id DESC").Limit(1).Take(&plan).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("models: unable to read the newest %s retry plan: %w", subjectKind, err)
+	}
+	return &plan, nil
+}
+
+// RetryCounts are exact totals of one subject kind's retry records.
+type RetryCounts struct {
+	WorkerRuns         int64
+	DryWorkerRuns      int64
+	LiveWorkerRuns     int64
+	RetryPlans         int64
+	RetryableDecisions int64
+	Executions         int64
+	Delivered          int64
+	Failed             int64
+	Skipped            int64
+	InFlight           int64
+	// OpenFailedExecutions counts failed or skipped executions whose
+	// destination has no later successful delivery of the same subject.
+	OpenFailedExecutions int64
+	FailedDeliveries     int64
+	DisabledSchedules    int64
+}
+
+// CountRetries returns the exact retry totals of one subject kind.
+func CountRetries(ctx context.Context, db *gorm.DB, subjectKind string) (RetryCounts, error) {
+	var counts RetryCounts
+	db = db.WithContext(ctx)
+	steps := []struct {
+		target *int64
+		query  *gorm.DB
+	}{
+		{&counts.WorkerRuns, db.Model(&RetryWorkerRun{}).Where("subject_kind = ?", subjectKind)},
+		{&counts.DryWorkerRuns, db.Model(&RetryWorkerRun{}).Where("subject_kind = ? AND dry_run = ?", subjectKind, true)},
+		{&counts.LiveWorkerRuns, db.Model(&RetryWorkerRun{}).Where("subject_kind = ? AND dry_run = ?", subjectKind, false)},
+		{&counts.DisabledSchedules, db.Model(&RetryWorkerRun{}).Where("subject_kind = ? AND schedule_enabled = ?", subjectKind, false)},
+		{&counts.RetryPlans, db.Model(&RetryPlan{}).Where("subject_kind = ?", subjectKind)},
+		{&counts.RetryableDecisions, db.Model(&RetryDecision{}).Where("subject_kind = ? AND action = ?", subjectKind, "retry")},
+		{&counts.Executions, db.Model(&RetryExecution{}).Where("subject_kind = ?", subjectKind)},
+		{&counts.Delivered, db.Model(&RetryExecution{}).Where("subject_kind = ? AND outcome = ?", subjectKind, ExecutionDelivered)},
+		{&counts.Failed, db.Model(&RetryExecution{}).Where("subject_kind = ? AND outcome = ?", subjectKind, ExecutionFailed)},
+		{&counts.Skipped, db.Model(&RetryExecution{}).Where("subject_kind = ? AND outcome = ?", subjectKind, ExecutionSkipped)},
+		{&counts.InFlight, db.Model(&RetryExecution{}).Where("subject_kind = ? AND outcome = ?", subjectKind, ExecutionInFlight)},
+		{&counts.OpenFailedExecutions, db.Model(&RetryExecution{}).
+			Where("subject_kind = ? AND outcome IN ?", subjectKind, []string{ExecutionFailed, ExecutionSkipped}).
+			Where(`NOT EXISTS (SELECT 1 FROM deliveries later
+				WHERE later.subject_kind = retry_executions.subject_kind AND later.subject_id = retry_executions.subject_id
+				AND later.connector = retry_executions.connector AND later.success = ? AND later.created_at > retry_executions.started_at)`, true)},
+	}
+	for _, step := range steps {
+		if err := step.query.Count(step.target).Error; err != nil {
+			return counts, fmt.Errorf("models: unable to count %s retry records: %w", subjectKind, err)
+		}
+	}
+	failed, err := CountOpenFailureGroups(ctx, db, subjectKind)
+	if err != nil {
+		return counts, err
+	}
+	counts.FailedDeliveries = failed
+	return counts, nil
+}

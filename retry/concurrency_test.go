@@ -1,0 +1,218 @@
+package retry
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/releaseops/evidence-console/connectors"
+	"github.com/releaseops/evidence-console/models"
+	"github.com/releaseops/evidence-console/models/dbtest"
+)
+
+// Environment of the helper process that TestHelperWorkerProcess becomes
+// when the test binary re-executes itself.
+const (
+	helperModeEnv     = "RETRY_TEST_HELPER_MODE" // "worker" or "crash"
+	helperDatabaseEnv = "RETRY_TEST_DATABASE_URL"
+	helperReceiverEnv = "RETRY_TEST_RECEIVER_URL"
+	helperStartAtEnv  = "RETRY_TEST_START_AT" // Unix nanoseconds to wait for
+	crashExitCode     = 3
+)
+
+// crashingSender sends, then ends the process before the outcome is
+// recorded, as a worker killed between send and record would.
+type crashingSender struct{ inner connectors.Sender }
+
+func (s crashingSender) Send(ctx context.Context, name string, msg connectors.Message, opts connectors.SendOptions) connectors.Result {
+	s.inner.Send(ctx, name, msg, opts)
+	os.Exit(crashExitCode)
+	return connectors.Result{}
+}
+
+// TestHelperWorkerProcess is not a test of its own: it runs one live worker
+// run in a child process started by the tests below, and is skipped
+// otherwise.
+func TestHelperWorkerProcess(t *testing.T) {
+	mode := os.Getenv(helperModeEnv)
+	if mode == "" {
+		t.Skip("runs only as a helper process")
+	}
+	db := dbtest.OpenExisting(t, os.Getenv(helperDatabaseEnv), dbtest.Options{})
+	service := newTestService(db, webhookRegistry(t, os.Getenv(helperReceiverEnv), map[string]string{"webhook": "/webhook/exec"}), time.Now, &fakeSource{})
+	service.Concurrency = 2
+	if mode == "crash" {
+		service.Delivery.Sender = crashingSender{inner: service.Delivery.Sender}
+		service.Concurrency = 1
+	}
+	if startAt, err := strconv.ParseInt(os.Getenv(helperStartAtEnv), 10, 64); err == nil {
+		time.Sleep(time.Until(time.Unix(0, startAt)))
+	}
+
+	request := liveRequest(immediatePolicy())
+	request.MaxRetryDeliveries = MaxRetryDeliveriesLimit
+	run, err := service.Run(context.Background(), models.SubjectExecutiveReport, request)
+	if err != nil {
+		t.Fatalf("helper Run: %v", err)
+	}
+	fmt.Printf("helper run %s: delivered %d skipped %d failed %d\n", run.WorkerRunID, run.Counts.DeliveredCount, run.Counts.SkippedCount, run.Counts.FailedCount)
+}
+
+func helperCommand(t *testing.T, mode, databaseURL, receiverURL string, startAt time.Time) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperWorkerProcess$", "-test.count=1", "-test.v")
+	cmd.Env = append(os.Environ(),
+		helperModeEnv+"="+mode, helperDatabaseEnv+"="+databaseURL, helperReceiverEnv+"="+receiverURL,
+		helperStartAtEnv+"="+strconv.FormatInt(startAt.UnixNano(), 10))
+	return cmd
+}
+
+func TestConcurrentWorkersExecuteEachRetryOnce(t *testing.T) {
+	db, databaseURL := dbtest.OpenURL(t, dbtest.Options{})
+	server := startReceiver(t)
+	now := time.Now().Add(-time.Hour)
+	const groups = 8
+	for i := range groups {
+		insertDelivery(t, db, fmt.Sprintf("run_%02d", i), "webhook", false, "server_error", 503, now, nil)
+	}
+
+	// Two child processes and one more connection pool in this process start
+	// at the same moment against the same due retries.
+	startAt := time.Now().Add(1500 * time.Millisecond)
+	var outputs [2]strings.Builder
+	var commands []*exec.Cmd
+	for i := range outputs {
+		cmd := helperCommand(t, "worker", databaseURL, server.URL, startAt)
+		cmd.Stdout, cmd.Stderr = &outputs[i], &outputs[i]
+		if err := cmd.Start(); err != nil {
+			t.Fatalf("start helper %d: %v", i, err)
+		}
+		commands = append(commands, cmd)
+	}
+	otherPool := dbtest.OpenExisting(t, databaseURL, dbtest.Options{})
+	local := newTestService(otherPool, webhookRegistry(t, server.URL, map[string]string{"webhook": "/webhook/exec"}), time.Now, &fakeSource{})
+	var wg sync.WaitGroup
+	var localErr error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		time.Sleep(time.Until(startAt))
+		request := liveRequest(immediatePolicy())
+		request.MaxRetryDeliveries = MaxRetryDeliveriesLimit
+		_, localErr = local.Run(context.Background(), models.SubjectExecutiveReport, request)
+	}()
+	for i, cmd := range commands {
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("helper %d: %v\n%s", i, err, outputs[i].String())
+		}
+	}
+	wg.Wait()
+	for i := range outputs {
+		for _, line := range strings.Split(outputs[i].String(), "\n") {
+			if strings.HasPrefix(line, "helper run") {
+				t.Logf("process %d: %s", i, line)
+			}
+		}
+	}
+	if localErr != nil {
+		t.Fatalf("in-process Run: %v", localErr)
+	}
+
+	keys := receivedKeys(server)
+	if len(keys) != groups {
+		t.Errorf("distinct idempotency keys received: got %d, want %d (%v)", len(keys), groups, keys)
+	}
+	for key, n := range keys {
+		if n != 1 {
+			t.Errorf("requests with idempotency key %q: got %d, want 1", key, n)
+		}
+	}
+	var delivered, inFlight int64
+	if err := db.Model(&models.RetryExecution{}).Where("outcome = ?", models.ExecutionDelivered).Count(&delivered).Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Model(&models.RetryExecution{}).Where("outcome = ?", models.ExecutionInFlight).Count(&inFlight).Error; err != nil {
+		t.Fatal(err)
+	}
+	if delivered != groups || inFlight != 0 {
+		t.Errorf("executions: got %d delivered and %d in flight, want %d and 0", delivered, inFlight, groups)
+	}
+	if got := countTable(t, db, "retry_worker_runs"); got != 3 {
+		t.Errorf("worker runs: got %d, want 3", got)
+	}
+}
+
+func TestKilledWorkerIsReconciled(t *testing.T) {
+	db, databaseURL := dbtest.OpenURL(t, dbtest.Options{})
+	server := startReceiver(t)
+	original := insertDelivery(t, db, "run_1", "webhook", false, "server_error", 503, time.Now().Add(-time.Hour), nil)
+
+	// The helper sends, then exits before it records the outcome.
+	var output strings.Builder
+	cmd := helperCommand(t, "crash", databaseURL, server.URL, time.Now())
+	cmd.Stdout, cmd.Stderr = &output, &output
+	err := cmd.Run()
+	if exitErr, ok := err.(*exec.ExitError); !ok || exitErr.ExitCode() != crashExitCode {
+		t.Fatalf("helper: got %v, want exit code %d\n%s", err, crashExitCode, output.String())
+	}
+	if got := receivedKeys(server)[original.IdempotencyKey]; got != 1 {
+		t.Fatalf("requests before reconciling: got %d, want 1", got)
+	}
+	var interrupted models.RetryExecution
+	if err := db.Where("outcome = ?", models.ExecutionInFlight).Take(&interrupted).Error; err != nil {
+		t.Fatalf("in-flight execution after the crash: %v", err)
+	}
+
+	// A worker whose in-flight timeout has passed reconciles and retries
+	// once more with the same idempotency key.
+	clock := &testClock{now: time.Now().Add(2 * time.Minute)}
+	service := newTestService(db, webhookRegistry(t, server.URL, map[string]string{"webhook": "/webhook/exec"}), clock.Now, &fakeSource{})
+	run, err := service.Run(context.Background(), models.SubjectExecutiveReport, liveRequest(immediatePolicy()))
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if run.Counts.ReconciledCount != 1 || run.Counts.DeliveredCount != 1 {
+		t.Errorf("run counts: got %+v, want 1 reconciled and 1 delivered", run.Counts)
+	}
+	var settled models.RetryExecution
+	if err := db.Where("id = ?", interrupted.ID).Take(&settled).Error; err != nil {
+		t.Fatal(err)
+	}
+	if settled.Outcome != models.ExecutionFailed || settled.Reason != InterruptedReason {
+		t.Errorf("interrupted execution: got %q %q, want failed %q", settled.Outcome, settled.Reason, InterruptedReason)
+	}
+	record, err := models.DeliveryByID(context.Background(), db, settled.DeliveryID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if record.State != models.DeliveryCompleted || record.Success || record.ErrorClass != ClassInterrupted {
+		t.Errorf("interrupted delivery: got state %q success %v class %q, want a completed failure of class %q", record.State, record.Success, record.ErrorClass, ClassInterrupted)
+	}
+	// Each decision executed once: the crashed one and the new one.
+	var executions []models.RetryExecution
+	if err := db.Order("started_at").Find(&executions).Error; err != nil {
+		t.Fatal(err)
+	}
+	if len(executions) != 2 || executions[0].DecisionID == executions[1].DecisionID {
+		t.Errorf("executions: got %d, want 2 of different decisions", len(executions))
+	}
+	if got := receivedKeys(server)[original.IdempotencyKey]; got != 2 {
+		t.Errorf("requests with the original idempotency key: got %d, want 2 (the receiver can drop the second)", got)
+	}
+
+	// Settled once: a later run finds nothing in flight and nothing to send.
+	clock.Advance(time.Hour)
+	later, err := service.Run(context.Background(), models.SubjectExecutiveReport, liveRequest(immediatePolicy()))
+	if err != nil {
+		t.Fatalf("later Run: %v", err)
+	}
+	if later.Counts.ReconciledCount != 0 || later.Counts.SelectedCount != 0 {
+		t.Errorf("later run counts: got %+v, want nothing reconciled or selected", later.Counts)
+	}
+}

@@ -1,0 +1,227 @@
+package retry
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/releaseops/evidence-console/connectors"
+	"github.com/releaseops/evidence-console/models"
+)
+
+// Decision actions.
+const (
+	ActionRetry    = "retry"
+	ActionWait     = "wait"
+	ActionSuppress = "suppress"
+)
+
+// ClassInterrupted marks a retry delivery whose outcome is unknown because
+// the worker stopped between sending and recording. It counts as a failure
+// and is transient.
+const ClassInterrupted = "interrupted"
+
+// Failure is one failed delivery operation: the original send or one retry
+// execution, whatever number of quick attempts it made.
+type Failure struct {
+	DeliveryID     string
+	At             time.Time
+	Class          string
+	StatusCode     int
+	RetryAfter     *time.Time
+	IdempotencyKey string
+}
+
+// Group is the open failures of one (subject kind, subject id, destination):
+// the failed deliveries after its latest success, oldest first.
+type Group struct {
+	SubjectKind string
+	SubjectID   string
+	SubjectKey  string
+	Connector   string
+	Failures    []Failure
+	// InFlightSince is the start of a retry delivery of this group that has
+	// not been recorded yet, or nil.
+	InFlightSince *time.Time
+}
+
+// Decision is what a plan does with one group.
+type Decision struct {
+	SubjectKind    string     `json:"subject_kind"`
+	SubjectID      string     `json:"subject_id"`
+	SubjectKey     string     `json:"subject_key"`
+	Connector      string     `json:"provider"`
+	Action         string     `json:"action"`
+	Reason         string     `json:"reason"`
+	FailureCount   int        `json:"failure_count"`
+	LastFailureAt  *time.Time `json:"last_failure_at"`
+	LastErrorClass string     `json:"last_error_class"`
+	NextRetryAt    *time.Time `json:"next_retry_at"`
+	LastDeliveryID string     `json:"last_delivery_id"`
+	IdempotencyKey string     `json:"idempotency_key"`
+}
+
+// OpenGroups groups completed deliveries by (subject kind, subject id,
+// destination) and keeps the groups whose latest outcome is a failure: a
+// success closes every failure before it. In-flight rows of origin retry
+// mark the group as having a retry under way; other in-flight rows are
+// ignored. The result is sorted by oldest latest failure first.
+func OpenGroups(deliveries []models.Delivery) []Group {
+	sorted := append([]models.Delivery(nil), deliveries...)
+	sort.SliceStable(sorted, func(i, j int) bool {
+		if !sorted[i].CreatedAt.Equal(sorted[j].CreatedAt) {
+			return sorted[i].CreatedAt.Before(sorted[j].CreatedAt)
+		}
+		return sorted[i].ID < sorted[j].ID
+	})
+
+	type groupKey struct{ kind, id, connector string }
+	groups := map[groupKey]*Group{}
+	var order []groupKey
+	for _, d := range sorted {
+		key := groupKey{d.SubjectKind, d.SubjectID, d.Connector}
+		group, ok := groups[key]
+		if !ok {
+			group = &Group{SubjectKind: d.SubjectKind, SubjectID: d.SubjectID, Connector: d.Connector}
+			groups[key] = group
+			order = append(order, key)
+		}
+		group.SubjectKey = d.SubjectKey
+		switch {
+		case d.State == models.DeliveryInFlight:
+			if d.Origin == models.OriginRetry {
+				started := d.StartedAt
+				group.InFlightSince = &started
+			}
+		case d.Success:
+			group.Failures = nil
+			group.InFlightSince = nil
+		default:
+			at := d.CreatedAt
+			if d.CompletedAt != nil {
+				at = *d.CompletedAt
+			}
+			group.Failures = append(group.Failures, Failure{
+				DeliveryID: d.ID, At: at, Class: d.ErrorClass, StatusCode: d.StatusCode,
+				RetryAfter: d.RetryAfter, IdempotencyKey: d.IdempotencyKey,
+			})
+		}
+	}
+
+	out := make([]Group, 0, len(order))
+	for _, key := range order {
+		if group := groups[key]; len(group.Failures) > 0 {
+			out = append(out, *group)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		return out[i].latest().At.Before(out[j].latest().At)
+	})
+	return out
+}
+
+func (g Group) latest() Failure {
+	return g.Failures[len(g.Failures)-1]
+}
+
+// Decide applies the retry rules to one group with open failures. It is pure:
+// the same policy, group, time and in-flight timeout give the same decision.
+//
+// In order: a permanent failure class is suppressed; failures at or above
+// max_retry_attempts are suppressed; a retry still in flight waits; a retry
+// before latest failure + delay (and before a Retry-After time) waits; every
+// other group is retried.
+func Decide(policy Policy, group Group, now time.Time, inFlightTimeout time.Duration) Decision {
+	latest := group.latest()
+	lastAt := models.UTC(latest.At)
+	decision := Decision{
+		SubjectKind: group.SubjectKind, SubjectID: group.SubjectID, SubjectKey: group.SubjectKey,
+		Connector: group.Connector, FailureCount: len(group.Failures), LastFailureAt: &lastAt,
+		LastErrorClass: latest.Class, LastDeliveryID: latest.DeliveryID, IdempotencyKey: latest.IdempotencyKey,
+	}
+
+	if reason, permanent := permanentReason(latest); permanent {
+		decision.Action = ActionSuppress
+		decision.Reason = reason
+		return decision
+	}
+	if decision.FailureCount >= policy.MaxRetryAttempts {
+		decision.Action = ActionSuppress
+		decision.Reason = fmt.Sprintf("maximum retry attempts %d reached", policy.MaxRetryAttempts)
+		return decision
+	}
+	if group.InFlightSince != nil {
+		until := models.UTC(group.InFlightSince.Add(inFlightTimeout))
+		decision.Action = ActionWait
+		decision.Reason = "a retry delivery of this destination is in flight; its outcome is not recorded yet"
+		decision.NextRetryAt = &until
+		return decision
+	}
+
+	next := lastAt.Add(policy.Delay(decision.FailureCount))
+	reason := fmt.Sprintf("retry delay of %s after %d failures has not elapsed", formatDelay(policy.Delay(decision.FailureCount)), decision.FailureCount)
+	if latest.RetryAfter != nil && latest.RetryAfter.After(next) {
+		next = models.UTC(*latest.RetryAfter)
+		reason = "the destination asked to wait (HTTP 429 Retry-After)"
+	}
+	if now.Before(next) {
+		decision.Action = ActionWait
+		decision.Reason = reason
+		decision.NextRetryAt = &next
+		return decision
+	}
+
+	decision.Action = ActionRetry
+	decision.Reason = fmt.Sprintf("retry %d of %d after a %s failure", decision.FailureCount, policy.MaxRetryAttempts, classText(latest.Class))
+	return decision
+}
+
+// permanentReason reports whether the failure needs an operator to change
+// the destination or its credentials first. A configuration error is not
+// permanent here: nothing was sent, and a live run checks that every
+// destination is configured before it sends.
+func permanentReason(failure Failure) (string, bool) {
+	switch connectors.Class(failure.Class) {
+	case connectors.ClassGone:
+		return fmt.Sprintf("permanent failure: the destination is gone (HTTP %d); fix the destination, then deliver again", failure.StatusCode), true
+	case connectors.ClassAuthError:
+		return fmt.Sprintf("permanent failure: the destination rejected the credentials (HTTP %d); fix the connector credentials, then deliver again", failure.StatusCode), true
+	case connectors.ClassClientError:
+		return fmt.Sprintf("permanent failure: the destination rejected the request (HTTP %d); fix the connector configuration, then deliver again", failure.StatusCode), true
+	}
+	return "", false
+}
+
+func classText(class string) string {
+	if class == "" {
+		return "delivery"
+	}
+	return class
+}
+
+func formatDelay(d time.Duration) string {
+	if d%time.Minute == 0 {
+		return fmt.Sprintf("%d minutes", int(d/time.Minute))
+	}
+	return d.Round(time.Second).String()
+}
+
+// Plan decides every group at now, in the order given.
+func Plan(policy Policy, groups []Group, now time.Time, inFlightTimeout time.Duration) []Decision {
+	decisions := make([]Decision, 0, len(groups))
+	for _, group := range groups {
+		decisions = append(decisions, Decide(policy, group, now, inFlightTimeout))
+	}
+	return decisions
+}
+
+// Select returns the indexes of the first limit retry decisions.
+func Select(decisions []Decision, limit int) []int {
+	var selected []int
+	for i, decision := range decisions {
+		if decision.Action == ActionRetry && len(selected) < limit {
+			selected = append(selected, i)
+		}
+	}
+	return selected
+}

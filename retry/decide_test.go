@@ -1,0 +1,191 @@
+package retry
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/releaseops/evidence-console/models"
+)
+
+var decideNow = time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+
+func failuresAt(class string, status int, ages ...time.Duration) []Failure {
+	var failures []Failure
+	for i, age := range ages {
+		failures = append(failures, Failure{DeliveryID: "dlv_" + string(rune('a'+i)), At: decideNow.Add(-age), Class: class, StatusCode: status, IdempotencyKey: "idem-1"})
+	}
+	return failures
+}
+
+func TestDecideTable(t *testing.T) {
+	base := Policy{MaxRetryAttempts: 3, RetryDelayMinutes: 30, BackoffMultiplier: 2}
+	immediate := Policy{MaxRetryAttempts: 3, RetryDelayMinutes: 0, AllowImmediateRetry: true, BackoffMultiplier: 2}
+	retryAfterFuture := decideNow.Add(10 * time.Minute)
+	retryAfterPast := decideNow.Add(-10 * time.Minute)
+	inFlight := decideNow.Add(-time.Minute)
+
+	cases := []struct {
+		name       string
+		policy     Policy
+		failures   []Failure
+		inFlight   *time.Time
+		wantAction string
+		wantReason string
+		wantNext   *time.Time
+	}{
+		// One failure, 30 minutes elapsed: below the maximum and due.
+		{"below maximum and due", base, failuresAt("server_error", 503, 31*time.Minute), nil, ActionRetry, "retry 1 of 3", nil},
+		{"at maximum", base, failuresAt("server_error", 503, 5*time.Hour, 4*time.Hour, 3*time.Hour), nil, ActionSuppress, "maximum retry attempts 3 reached", nil},
+		{"above maximum", base, failuresAt("timeout", 0, 5*time.Hour, 4*time.Hour, 3*time.Hour, 2*time.Hour), nil, ActionSuppress, "maximum retry attempts 3 reached", nil},
+		// Two failures: the delay is 30 × 2^1 = 60 minutes after the latest.
+		{"delay with multiplier not elapsed", base, failuresAt("server_error", 503, 3*time.Hour, 59*time.Minute), nil, ActionWait, "retry delay of 60 minutes after 2 failures", ptr(decideNow.Add(time.Minute))},
+		{"delay with multiplier elapsed exactly", base, failuresAt("server_error", 503, 3*time.Hour, 60*time.Minute), nil, ActionRetry, "retry 2 of 3", nil},
+		{"single failure delay not elapsed", base, failuresAt("connection_error", 0, 29*time.Minute), nil, ActionWait, "retry delay of 30 minutes", ptr(decideNow.Add(time.Minute))},
+		{"immediate retry allowed", immediate, failuresAt("server_error", 500, 0), nil, ActionRetry, "retry 1 of 3", nil},
+		// Retry-After later than the delay moves next_retry_at to it.
+		{"429 with Retry-After in the future", base, withRetryAfter(failuresAt("rate_limited", 429, 2*time.Hour), retryAfterFuture), nil, ActionWait, "HTTP 429 Retry-After", &retryAfterFuture},
+		{"429 with Retry-After passed", base, withRetryAfter(failuresAt("rate_limited", 429, 2*time.Hour), retryAfterPast), nil, ActionRetry, "retry 1 of 3", nil},
+		// Retry-After sooner than the delay does not shorten it.
+		{"429 with Retry-After before the delay", base, withRetryAfter(failuresAt("rate_limited", 429, 5*time.Minute), decideNow.Add(time.Minute)), nil, ActionWait, "retry delay of 30 minutes", ptr(decideNow.Add(25 * time.Minute))},
+		{"400 is permanent", base, failuresAt("client_error", 400, 2*time.Hour), nil, ActionSuppress, "permanent failure: the destination rejected the request (HTTP 400)", nil},
+		{"410 is permanent", base, failuresAt("gone", 410, 2*time.Hour), nil, ActionSuppress, "permanent failure: the destination is gone (HTTP 410)", nil},
+		{"401 is permanent", base, failuresAt("auth_error", 401, 2*time.Hour), nil, ActionSuppress, "rejected the credentials", nil},
+		// Nothing was sent on a configuration error, so it is retried.
+		{"config error is retried", base, failuresAt("config_error", 0, 2*time.Hour), nil, ActionRetry, "retry 1 of 3", nil},
+		{"interrupted is retried", base, failuresAt(ClassInterrupted, 0, 2*time.Hour), nil, ActionRetry, "retry 1 of 3", nil},
+		{"retry in flight waits", base, failuresAt("server_error", 503, 2*time.Hour), &inFlight, ActionWait, "in flight", ptr(inFlight.Add(5 * time.Minute))},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			group := Group{SubjectKind: models.SubjectExecutiveReport, SubjectID: "run_1", SubjectKey: "rep_1", Connector: "webhook", Failures: tc.failures, InFlightSince: tc.inFlight}
+			got := Decide(tc.policy, group, decideNow, 5*time.Minute)
+			if got.Action != tc.wantAction {
+				t.Fatalf("action: got %q (reason %q), want %q", got.Action, got.Reason, tc.wantAction)
+			}
+			if !strings.Contains(got.Reason, tc.wantReason) {
+				t.Errorf("reason: got %q, want it to contain %q", got.Reason, tc.wantReason)
+			}
+			switch {
+			case tc.wantNext == nil && got.NextRetryAt != nil:
+				t.Errorf("next_retry_at: got %v, want none", *got.NextRetryAt)
+			case tc.wantNext != nil && got.NextRetryAt == nil:
+				t.Errorf("next_retry_at: got none, want %v", *tc.wantNext)
+			case tc.wantNext != nil && !got.NextRetryAt.Equal(*tc.wantNext):
+				t.Errorf("next_retry_at: got %v, want %v", *got.NextRetryAt, *tc.wantNext)
+			}
+			if got.FailureCount != len(tc.failures) {
+				t.Errorf("failure_count: got %d, want %d", got.FailureCount, len(tc.failures))
+			}
+			if got.IdempotencyKey != "idem-1" {
+				t.Errorf("idempotency_key: got %q, want %q", got.IdempotencyKey, "idem-1")
+			}
+		})
+	}
+}
+
+func ptr(t time.Time) *time.Time { return &t }
+
+func withRetryAfter(failures []Failure, at time.Time) []Failure {
+	failures[len(failures)-1].RetryAfter = &at
+	return failures
+}
+
+func delivered(id, subjectID, connector string, success bool, class string, at time.Time) models.Delivery {
+	completed := at
+	return models.Delivery{ID: id, SubjectKind: models.SubjectExecutiveReport, SubjectID: subjectID, SubjectKey: "rep_" + subjectID,
+		Connector: connector, State: models.DeliveryCompleted, Success: success, ErrorClass: class, Origin: models.OriginSend,
+		IdempotencyKey: "idem-" + subjectID, CreatedAt: at, StartedAt: at, CompletedAt: &completed}
+}
+
+func TestOpenGroupsLaterSuccessClosesFailures(t *testing.T) {
+	at := func(minutes int) time.Time { return decideNow.Add(time.Duration(minutes) * time.Minute) }
+	cases := []struct {
+		name         string
+		deliveries   []models.Delivery
+		wantGroups   int
+		wantFailures int
+	}{
+		{"failure alone is open", []models.Delivery{delivered("d1", "r1", "slack", false, "server_error", at(0))}, 1, 1},
+		{"later success closes", []models.Delivery{
+			delivered("d1", "r1", "slack", false, "server_error", at(0)),
+			delivered("d2", "r1", "slack", true, "ok", at(1)),
+		}, 0, 0},
+		{"failure after success counts alone", []models.Delivery{
+			delivered("d1", "r1", "slack", false, "server_error", at(0)),
+			delivered("d2", "r1", "slack", true, "ok", at(1)),
+			delivered("d3", "r1", "slack", false, "timeout", at(2)),
+		}, 1, 1},
+		{"success of another destination does not close", []models.Delivery{
+			delivered("d1", "r1", "slack", false, "server_error", at(0)),
+			delivered("d2", "r1", "teams", true, "ok", at(1)),
+		}, 1, 1},
+		{"two failures in one group", []models.Delivery{
+			delivered("d2", "r1", "slack", false, "server_error", at(1)),
+			delivered("d1", "r1", "slack", false, "server_error", at(0)),
+		}, 1, 2},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			groups := OpenGroups(tc.deliveries)
+			if len(groups) != tc.wantGroups {
+				t.Fatalf("groups: got %d, want %d", len(groups), tc.wantGroups)
+			}
+			if tc.wantGroups > 0 && len(groups[0].Failures) != tc.wantFailures {
+				t.Errorf("failures of the first group: got %d, want %d", len(groups[0].Failures), tc.wantFailures)
+			}
+		})
+	}
+}
+
+func TestPolicyValidate(t *testing.T) {
+	cases := []struct {
+		name              string
+		policy            Policy
+		wantField         string
+		wantUnprocessable bool
+	}{
+		{"defaults are valid", DefaultPolicy(), "", false},
+		{"attempts below range", Policy{MaxRetryAttempts: 0, RetryDelayMinutes: 30, BackoffMultiplier: 2}, "retry_policy.max_retry_attempts", false},
+		{"attempts above range", Policy{MaxRetryAttempts: 21, RetryDelayMinutes: 30, BackoffMultiplier: 2}, "retry_policy.max_retry_attempts", false},
+		{"attempts at maximum", Policy{MaxRetryAttempts: 20, RetryDelayMinutes: 30, BackoffMultiplier: 2}, "", false},
+		{"negative delay", Policy{MaxRetryAttempts: 3, RetryDelayMinutes: -1, BackoffMultiplier: 2}, "retry_policy.retry_delay_minutes", false},
+		{"delay above range", Policy{MaxRetryAttempts: 3, RetryDelayMinutes: 10081, BackoffMultiplier: 2}, "retry_policy.retry_delay_minutes", false},
+		{"multiplier below range", Policy{MaxRetryAttempts: 3, RetryDelayMinutes: 30, BackoffMultiplier: 0.5}, "retry_policy.backoff_multiplier", false},
+		{"multiplier above range", Policy{MaxRetryAttempts: 3, RetryDelayMinutes: 30, BackoffMultiplier: 10.5}, "retry_policy.backoff_multiplier", false},
+		{"zero delay without immediate retry", Policy{MaxRetryAttempts: 3, RetryDelayMinutes: 0, BackoffMultiplier: 2}, "retry_policy.retry_delay_minutes", true},
+		{"zero delay with immediate retry", Policy{MaxRetryAttempts: 3, RetryDelayMinutes: 0, AllowImmediateRetry: true, BackoffMultiplier: 2}, "", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.policy.Validate()
+			if tc.wantField == "" {
+				if err != nil {
+					t.Fatalf("Validate: got %v, want nil", err)
+				}
+				return
+			}
+			var validation *ValidationError
+			if !errors.As(err, &validation) {
+				t.Fatalf("Validate: got %v, want a *ValidationError", err)
+			}
+			if validation.Field != tc.wantField {
+				t.Errorf("field: got %q, want %q", validation.Field, tc.wantField)
+			}
+			if validation.Unprocessable != tc.wantUnprocessable {
+				t.Errorf("unprocessable: got %v, want %v", validation.Unprocessable, tc.wantUnprocessable)
+			}
+		})
+	}
+}
+
+func TestPolicyDelayCapsLargeBackoff(t *testing.T) {
+	policy := Policy{MaxRetryAttempts: 20, RetryDelayMinutes: 10080, BackoffMultiplier: 10}
+	if got := policy.Delay(20); got != maxDelay {
+		t.Errorf("Delay(20): got %v, want the cap %v", got, maxDelay)
+	}
+	if got, want := (Policy{RetryDelayMinutes: 30, BackoffMultiplier: 2}).Delay(3), 120*time.Minute; got != want {
+		t.Errorf("Delay(3): got %v, want %v", got, want)
+	}
+}

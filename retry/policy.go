@@ -1,0 +1,166 @@
+// Package retry plans and runs re-deliveries of failed connector deliveries
+// for executive reports and health alerts. It decides per (subject,
+// destination) group whether to retry, wait or suppress, from the open
+// failures recorded in the deliveries table, and runs a worker that is a dry
+// run by default and sends only with explicit consent.
+package retry
+
+import (
+	"fmt"
+	"math"
+	"time"
+)
+
+// Policy bounds and defaults.
+const (
+	DefaultMaxRetryAttempts  = 3
+	MinMaxRetryAttempts      = 1
+	MaxMaxRetryAttempts      = 20
+	DefaultRetryDelayMinutes = 30
+	MaxRetryDelayMinutes     = 10080
+	DefaultBackoffMultiplier = 2.0
+	MinBackoffMultiplier     = 1.0
+	MaxBackoffMultiplier     = 10.0
+
+	DefaultMaxRetryDeliveries = 5
+	MaxRetryDeliveriesLimit   = 25
+
+	DefaultScheduleIntervalMinutes = 60
+	MaxScheduleIntervalMinutes     = 10080
+	DefaultScheduleCadence         = "manual"
+)
+
+// maxDelay caps a computed backoff delay, because base × multiplier^(n−1)
+// overflows time.Duration for large n.
+// NOTE: a cap of one year is a guard against overflow, not a product rule.
+const maxDelay = 365 * 24 * time.Hour
+
+// Policy is the retry policy of a plan.
+type Policy struct {
+	MaxRetryAttempts    int     `json:"max_retry_attempts"`
+	RetryDelayMinutes   int     `json:"retry_delay_minutes"`
+	AllowImmediateRetry bool    `json:"allow_immediate_retry"`
+	BackoffMultiplier   float64 `json:"backoff_multiplier"`
+}
+
+// DefaultPolicy returns the default retry policy.
+func DefaultPolicy() Policy {
+	return Policy{
+		MaxRetryAttempts:  DefaultMaxRetryAttempts,
+		RetryDelayMinutes: DefaultRetryDelayMinutes,
+		BackoffMultiplier: DefaultBackoffMultiplier,
+	}
+}
+
+// ValidationError names the invalid request field. Unprocessable is true
+// when the value is well formed but conflicts with another field (HTTP 422);
+// otherwise the value itself is out of range (HTTP 400).
+type ValidationError struct {
+	Field         string
+	Message       string
+	Unprocessable bool
+}
+
+func (e *ValidationError) Error() string { return e.Message }
+
+func invalid(field, format string, args ...any) *ValidationError {
+	return &ValidationError{Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+func conflict(field, format string, args ...any) *ValidationError {
+	return &ValidationError{Field: field, Message: fmt.Sprintf(format, args...), Unprocessable: true}
+}
+
+// Validate checks the ranges of every field, then that a zero delay is
+// explicitly allowed.
+func (p Policy) Validate() error {
+	if p.MaxRetryAttempts < MinMaxRetryAttempts || p.MaxRetryAttempts > MaxMaxRetryAttempts {
+		return invalid("retry_policy.max_retry_attempts", "retry_policy.max_retry_attempts must be a whole number from %d to %d; got %d",
+			MinMaxRetryAttempts, MaxMaxRetryAttempts, p.MaxRetryAttempts)
+	}
+	if p.RetryDelayMinutes < 0 || p.RetryDelayMinutes > MaxRetryDelayMinutes {
+		return invalid("retry_policy.retry_delay_minutes", "retry_policy.retry_delay_minutes must be a whole number from 0 to %d; got %d",
+			MaxRetryDelayMinutes, p.RetryDelayMinutes)
+	}
+	if math.IsNaN(p.BackoffMultiplier) || p.BackoffMultiplier < MinBackoffMultiplier || p.BackoffMultiplier > MaxBackoffMultiplier {
+		return invalid("retry_policy.backoff_multiplier", "retry_policy.backoff_multiplier must be a number from %.1f to %.1f; got %g",
+			MinBackoffMultiplier, MaxBackoffMultiplier, p.BackoffMultiplier)
+	}
+	if p.RetryDelayMinutes == 0 && !p.AllowImmediateRetry {
+		return conflict("retry_policy.retry_delay_minutes",
+			"retry_policy.retry_delay_minutes is 0 but allow_immediate_retry is false; set allow_immediate_retry to true or use a delay of at least 1 minute")
+	}
+	return nil
+}
+
+// Delay returns the wait after the given number of failures:
+// retry_delay_minutes × backoff_multiplier^(failures−1), capped at one year.
+func (p Policy) Delay(failures int) time.Duration {
+	if failures < 1 {
+		failures = 1
+	}
+	minutes := float64(p.RetryDelayMinutes) * math.Pow(p.BackoffMultiplier, float64(failures-1))
+	if minutes >= maxDelay.Minutes() {
+		return maxDelay
+	}
+	return time.Duration(minutes * float64(time.Minute))
+}
+
+// Schedule describes the schedule a worker run ran under.
+type Schedule struct {
+	IntervalMinutes int    `json:"interval_minutes"`
+	Enabled         bool   `json:"enabled"`
+	Cadence         string `json:"cadence"`
+}
+
+// DefaultSchedule returns an enabled hourly manual schedule.
+func DefaultSchedule() Schedule {
+	return Schedule{IntervalMinutes: DefaultScheduleIntervalMinutes, Enabled: true, Cadence: DefaultScheduleCadence}
+}
+
+// Validate checks the schedule interval and cadence.
+func (s Schedule) Validate() error {
+	if s.IntervalMinutes < 1 || s.IntervalMinutes > MaxScheduleIntervalMinutes {
+		return invalid("schedule.interval_minutes", "schedule.interval_minutes must be a whole number from 1 to %d; got %d",
+			MaxScheduleIntervalMinutes, s.IntervalMinutes)
+	}
+	if len(s.Cadence) > 64 {
+		return invalid("schedule.cadence", "schedule.cadence must be at most 64 characters; got %d", len(s.Cadence))
+	}
+	return nil
+}
+
+// RunRequest is the input of a worker run.
+type RunRequest struct {
+	DryRun             *bool // nil means not given
+	Execute            bool
+	MaxRetryDeliveries int
+	Policy             Policy
+	Schedule           Schedule
+	Actor              string
+	// MayRunLive is whether the actor's role grants live retries. The
+	// caller decides it from the verified identity.
+	MayRunLive bool
+}
+
+// Live reports whether the request asks for a live run: execute is true and
+// dry_run was not set to true.
+func (r RunRequest) Live() bool {
+	return r.Execute && (r.DryRun == nil || !*r.DryRun)
+}
+
+// Validate checks the fields of a worker run request, including that
+// dry_run and execute are not both true.
+func (r RunRequest) Validate() error {
+	if r.DryRun != nil && *r.DryRun && r.Execute {
+		return conflict("execute", "dry_run and execute are both true; send execute: true alone for a live run, or dry_run: true alone for a dry run")
+	}
+	if r.MaxRetryDeliveries < 1 || r.MaxRetryDeliveries > MaxRetryDeliveriesLimit {
+		return invalid("max_retry_deliveries", "max_retry_deliveries must be a whole number from 1 to %d; got %d",
+			MaxRetryDeliveriesLimit, r.MaxRetryDeliveries)
+	}
+	if err := r.Policy.Validate(); err != nil {
+		return err
+	}
+	return r.Schedule.Validate()
+}

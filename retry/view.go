@@ -1,0 +1,207 @@
+package retry
+
+import (
+	"time"
+
+	"github.com/releaseops/evidence-console/delivery"
+	"github.com/releaseops/evidence-console/models"
+)
+
+// Worker run modes.
+const (
+	ModeDryRun = "dry_run"
+	ModeLive   = "live"
+)
+
+// PlanCounts tallies the decisions of a plan by action.
+type PlanCounts struct {
+	DecisionCount int `json:"decision_count"`
+	RetryCount    int `json:"retry_count"`
+	WaitCount     int `json:"wait_count"`
+	SuppressCount int `json:"suppress_count"`
+}
+
+// PlanView is the JSON shape of a persisted retry plan.
+type PlanView struct {
+	RetryPlanID string         `json:"retry_plan_id"`
+	SubjectKind string         `json:"subject_kind"`
+	Policy      Policy         `json:"retry_policy"`
+	CreatedAt   time.Time      `json:"created_at"`
+	Actor       string         `json:"actor"`
+	WorkerRunID string         `json:"worker_run_id,omitempty"`
+	Counts      PlanCounts     `json:"counts"`
+	Decisions   []DecisionView `json:"decisions"`
+}
+
+// DecisionView is the JSON shape of one stored decision. ScheduleRunID and
+// ReportID are set for executive report deliveries, AlertPlanID and
+// Fingerprint for health alert deliveries.
+type DecisionView struct {
+	DecisionID     string     `json:"decision_id"`
+	Action         string     `json:"action"`
+	Reason         string     `json:"reason"`
+	FailureCount   int        `json:"failure_count"`
+	LastFailureAt  *time.Time `json:"last_failure_at"`
+	LastErrorClass string     `json:"last_error_class"`
+	NextRetryAt    *time.Time `json:"next_retry_at"`
+	SubjectKind    string     `json:"subject_kind"`
+	SubjectID      string     `json:"subject_id"`
+	SubjectKey     string     `json:"subject_key"`
+	ScheduleRunID  string     `json:"schedule_run_id,omitempty"`
+	ReportID       string     `json:"report_id,omitempty"`
+	AlertPlanID    string     `json:"alert_plan_id,omitempty"`
+	Fingerprint    string     `json:"fingerprint,omitempty"`
+	Provider       string     `json:"provider"`
+	LastDeliveryID string     `json:"last_delivery_id"`
+	IdempotencyKey string     `json:"idempotency_key"`
+	Selected       bool       `json:"selected"`
+	State          string     `json:"state"`
+}
+
+// ScheduleView is the schedule a worker run ran under and its window.
+type ScheduleView struct {
+	Schedule
+	WindowStart time.Time `json:"window_start"`
+	WindowEnd   time.Time `json:"window_end"`
+}
+
+// RunCounts tallies a worker run.
+type RunCounts struct {
+	RetryableCount  int `json:"retryable_count"`
+	SelectedCount   int `json:"selected_count"`
+	DeliveredCount  int `json:"delivered_count"`
+	FailedCount     int `json:"failed_count"`
+	SkippedCount    int `json:"skipped_count"`
+	ReconciledCount int `json:"reconciled_count"`
+}
+
+// RunView is the JSON shape of one worker run. SelectedDecisions are what a
+// dry run would send and what a live run tried to send.
+type RunView struct {
+	WorkerRunID        string          `json:"worker_run_id"`
+	SubjectKind        string          `json:"subject_kind"`
+	Mode               string          `json:"mode"`
+	DryRun             bool            `json:"dry_run"`
+	Actor              string          `json:"actor"`
+	RetryPlanID        string          `json:"retry_plan_id"`
+	Policy             Policy          `json:"retry_policy"`
+	MaxRetryDeliveries int             `json:"max_retry_deliveries"`
+	Schedule           ScheduleView    `json:"schedule"`
+	State              string          `json:"state"`
+	CreatedAt          time.Time       `json:"created_at"`
+	CompletedAt        *time.Time      `json:"completed_at"`
+	Counts             RunCounts       `json:"counts"`
+	SelectedDecisions  []DecisionView  `json:"selected_decisions"`
+	Executions         []ExecutionView `json:"executions"`
+}
+
+// ExecutionView is the JSON shape of one execution record, linking the
+// worker run, the retry plan, the subject and the new delivery evidence.
+type ExecutionView struct {
+	ExecutionID    string         `json:"execution_id"`
+	DecisionID     string         `json:"decision_id"`
+	WorkerRunID    string         `json:"worker_run_id"`
+	RetryPlanID    string         `json:"retry_plan_id"`
+	SubjectKind    string         `json:"subject_kind"`
+	SubjectID      string         `json:"subject_id"`
+	SubjectKey     string         `json:"subject_key"`
+	ScheduleRunID  string         `json:"schedule_run_id,omitempty"`
+	ReportID       string         `json:"report_id,omitempty"`
+	AlertPlanID    string         `json:"alert_plan_id,omitempty"`
+	Fingerprint    string         `json:"fingerprint,omitempty"`
+	Provider       string         `json:"provider"`
+	Outcome        string         `json:"outcome"`
+	Reason         string         `json:"reason"`
+	DeliveryID     string         `json:"delivery_id"`
+	IdempotencyKey string         `json:"idempotency_key"`
+	StartedAt      time.Time      `json:"started_at"`
+	CompletedAt    *time.Time     `json:"completed_at"`
+	Delivery       *delivery.View `json:"delivery,omitempty"`
+}
+
+// RunSummary is one row of the worker run list.
+type RunSummary struct {
+	WorkerRunID     string     `json:"worker_run_id"`
+	SubjectKind     string     `json:"subject_kind"`
+	Mode            string     `json:"mode"`
+	Actor           string     `json:"actor"`
+	RetryPlanID     string     `json:"retry_plan_id"`
+	ScheduleEnabled bool       `json:"schedule_enabled"`
+	State           string     `json:"state"`
+	CreatedAt       time.Time  `json:"created_at"`
+	CompletedAt     *time.Time `json:"completed_at"`
+	Counts          RunCounts  `json:"counts"`
+}
+
+// Preview is what a live run would send now, for the confirmation step. It
+// is computed without writing anything.
+type Preview struct {
+	SubjectKind        string         `json:"subject_kind"`
+	Policy             Policy         `json:"retry_policy"`
+	MaxRetryDeliveries int            `json:"max_retry_deliveries"`
+	SelectedDecisions  []DecisionView `json:"selected_decisions"`
+	Destinations       []string       `json:"destinations"`
+	// NotReady maps each selected destination that cannot send to the reason.
+	NotReady map[string]string `json:"not_ready"`
+}
+
+func subjectLinks(kind, subjectID, subjectKey string) (scheduleRunID, reportID, alertPlanID, fingerprint string) {
+	switch kind {
+	case models.SubjectExecutiveReport:
+		return subjectID, subjectKey, "", ""
+	case models.SubjectHealthAlert:
+		return "", "", subjectID, subjectKey
+	}
+	return "", "", "", ""
+}
+
+func decisionView(d models.RetryDecision) DecisionView {
+	view := DecisionView{
+		DecisionID: d.ID, Action: d.Action, Reason: d.Reason, FailureCount: d.FailureCount,
+		LastFailureAt: d.LastFailureAt, LastErrorClass: d.LastErrorClass, NextRetryAt: d.NextRetryAt,
+		SubjectKind: d.SubjectKind, SubjectID: d.SubjectID, SubjectKey: d.SubjectKey, Provider: d.Connector,
+		LastDeliveryID: d.LastDeliveryID, IdempotencyKey: d.IdempotencyKey, Selected: d.Selected, State: d.State,
+	}
+	view.ScheduleRunID, view.ReportID, view.AlertPlanID, view.Fingerprint = subjectLinks(d.SubjectKind, d.SubjectID, d.SubjectKey)
+	return view
+}
+
+func executionView(e models.RetryExecution) ExecutionView {
+	view := ExecutionView{
+		ExecutionID: e.ID, DecisionID: e.DecisionID, WorkerRunID: e.WorkerRunID, RetryPlanID: e.PlanID,
+		SubjectKind: e.SubjectKind, SubjectID: e.SubjectID, SubjectKey: e.SubjectKey, Provider: e.Connector,
+		Outcome: e.Outcome, Reason: e.Reason, DeliveryID: e.DeliveryID, IdempotencyKey: e.IdempotencyKey,
+		StartedAt: e.StartedAt, CompletedAt: e.CompletedAt,
+	}
+	view.ScheduleRunID, view.ReportID, view.AlertPlanID, view.Fingerprint = subjectLinks(e.SubjectKind, e.SubjectID, e.SubjectKey)
+	return view
+}
+
+func policyOf(plan models.RetryPlan) Policy {
+	return Policy{
+		MaxRetryAttempts: plan.MaxRetryAttempts, RetryDelayMinutes: plan.RetryDelayMinutes,
+		AllowImmediateRetry: plan.AllowImmediateRetry, BackoffMultiplier: plan.BackoffMultiplier,
+	}
+}
+
+func runCounts(run models.RetryWorkerRun) RunCounts {
+	return RunCounts{
+		RetryableCount: run.RetryableCount, SelectedCount: run.SelectedCount, DeliveredCount: run.DeliveredCount,
+		FailedCount: run.FailedCount, SkippedCount: run.SkippedCount, ReconciledCount: run.ReconciledCount,
+	}
+}
+
+func modeOf(dryRun bool) string {
+	if dryRun {
+		return ModeDryRun
+	}
+	return ModeLive
+}
+
+func runSummary(run models.RetryWorkerRun) RunSummary {
+	return RunSummary{
+		WorkerRunID: run.ID, SubjectKind: run.SubjectKind, Mode: modeOf(run.DryRun), Actor: run.Actor,
+		RetryPlanID: run.PlanID, ScheduleEnabled: run.ScheduleEnabled, State: run.State,
+		CreatedAt: run.CreatedAt, CompletedAt: run.CompletedAt, Counts: runCounts(run),
+	}
+}
