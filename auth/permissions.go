@@ -23,9 +23,11 @@ func Roles() []Role {
 // Permission is what a route needs.
 type Permission string
 
-// Permissions. PermissionPublic routes need no sign-in.
+// Permissions. PermissionPublic routes need no sign-in; PermissionSignedIn
+// routes need any signed-in user with a known role.
 const (
 	PermissionPublic          Permission = "public"
+	PermissionSignedIn        Permission = "signed_in"
 	PermissionReadConsole     Permission = "console.read"
 	PermissionReadExecutive   Permission = "executive_report.read"
 	PermissionAcknowledge     Permission = "alert.acknowledge"
@@ -57,6 +59,9 @@ var rolePermissions = map[Role][]Permission{
 func (r Role) Can(permission Permission) bool {
 	if permission == PermissionPublic {
 		return true
+	}
+	if permission == PermissionSignedIn {
+		return r.Valid()
 	}
 	for _, granted := range rolePermissions[r] {
 		if granted == permission {

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -28,7 +29,45 @@ type Config struct {
 	SampleData      bool
 	Migrate         bool
 	LocalReceiver   string
+	// SessionKeys sign and encrypt session cookies; the first protects new
+	// cookies. Empty means a key kept in SessionKeyFile.
+	SessionKeys         []string
+	SessionCookieSecure bool
+	OIDC                OIDCConfig
 }
+
+// SessionKeyFile is where the server keeps a generated session key when
+// SESSION_KEYS is empty and the database is not an SQLite file elsewhere.
+const SessionKeyFile = "data/session.key"
+
+// SessionKeyPath returns the file for a generated session key: session.key
+// beside the SQLite database file, or SessionKeyFile for PostgreSQL and the
+// default database.
+func (c Config) SessionKeyPath() string {
+	if c.DatabaseURL == "" || strings.Contains(c.DatabaseURL, "://") || c.DatabaseURL == ":memory:" {
+		return SessionKeyFile
+	}
+	return filepath.Join(filepath.Dir(c.DatabaseURL), "session.key")
+}
+
+// minSessionKeyLength is the shortest accepted session key, in characters.
+const minSessionKeyLength = 32
+
+// OIDCConfig configures single sign-on; it is off when Issuer is empty.
+type OIDCConfig struct {
+	Issuer   string
+	ClientID string
+	// ClientSecretFile is a file holding the client secret, and
+	// ClientSecretEnv the name of a variable holding it; exactly one is set.
+	ClientSecretFile string
+	ClientSecretEnv  string
+	GroupsClaim      string
+	// RoleMap is "group=role,group=role" as configured.
+	RoleMap string
+}
+
+// Enabled reports whether single sign-on is configured.
+func (o OIDCConfig) Enabled() bool { return o.Issuer != "" }
 
 // setting is one configuration value with its variable, flag and default.
 type setting struct {
@@ -46,6 +85,14 @@ var settings = []setting{
 	{"SAMPLE_DATA", "sample-data", "true", "load sample evidence when the database holds none: true or false"},
 	{"AUTO_MIGRATE", "auto-migrate", "true", "apply pending database migrations when the server starts: true or false"},
 	{"LOCAL_RECEIVER", "local-receiver", "", "host:port of a local test receiver to start beside the server, for trying deliveries without real destinations"},
+	{"SESSION_KEYS", "session-keys", "", "comma-separated secrets of at least 32 characters that sign and encrypt session cookies; the first protects new cookies, later ones still open older cookies (rotation). Empty: a key generated once and kept in session.key beside the SQLite file, or in " + SessionKeyFile + ". Set the same value on every instance that shares a database"},
+	{"SESSION_COOKIE_SECURE", "session-cookie-secure", "false", "always mark the session cookie Secure (HTTPS only), for TLS ended at a proxy; it is marked Secure anyway for TLS requests and an https PUBLIC_URL: true or false"},
+	{"OIDC_ISSUER", "oidc-issuer", "", "OpenID Connect issuer URL for single sign-on; empty turns single sign-on off"},
+	{"OIDC_CLIENT_ID", "oidc-client-id", "", "OpenID Connect client id registered for PUBLIC_URL/sign-in/oidc/callback"},
+	{"OIDC_CLIENT_SECRET_FILE", "oidc-client-secret-file", "", "path of a file holding the OpenID Connect client secret"},
+	{"OIDC_CLIENT_SECRET_ENV", "oidc-client-secret-env", "", "name of the environment variable holding the OpenID Connect client secret (instead of OIDC_CLIENT_SECRET_FILE)"},
+	{"OIDC_GROUPS_CLAIM", "oidc-groups-claim", "groups", "ID token claim that lists the user's groups"},
+	{"OIDC_ROLE_MAP", "oidc-role-map", "", "group=role pairs, comma-separated, for example ops=release_manager,leads=executive; users in no mapped group cannot sign in"},
 }
 
 // Usage writes the settings and their variables to w.
@@ -143,7 +190,63 @@ func validate(values map[string]string) (Config, error) {
 	if cfg.Migrate, err = parseBool("AUTO_MIGRATE", values["AUTO_MIGRATE"]); err != nil {
 		return cfg, err
 	}
+	if err := validateAuth(&cfg, values); err != nil {
+		return cfg, err
+	}
 	return cfg, nil
+}
+
+// validateAuth reads the session and single sign-on settings.
+func validateAuth(cfg *Config, values map[string]string) error {
+	for _, key := range strings.Split(values["SESSION_KEYS"], ",") {
+		key = strings.TrimSpace(key)
+		if key == "" {
+			continue
+		}
+		if len(key) < minSessionKeyLength {
+			return fmt.Errorf("SESSION_KEYS: key %d has %d characters; each key needs at least %d, for example from `openssl rand -hex 32`", len(cfg.SessionKeys)+1, len(key), minSessionKeyLength)
+		}
+		cfg.SessionKeys = append(cfg.SessionKeys, key)
+	}
+	var err error
+	if cfg.SessionCookieSecure, err = parseBool("SESSION_COOKIE_SECURE", values["SESSION_COOKIE_SECURE"]); err != nil {
+		return err
+	}
+
+	o := OIDCConfig{
+		Issuer: strings.TrimSpace(values["OIDC_ISSUER"]), ClientID: strings.TrimSpace(values["OIDC_CLIENT_ID"]),
+		ClientSecretFile: strings.TrimSpace(values["OIDC_CLIENT_SECRET_FILE"]), ClientSecretEnv: strings.TrimSpace(values["OIDC_CLIENT_SECRET_ENV"]),
+		GroupsClaim: strings.TrimSpace(values["OIDC_GROUPS_CLAIM"]), RoleMap: strings.TrimSpace(values["OIDC_ROLE_MAP"]),
+	}
+	cfg.OIDC = o
+	if o.Issuer == "" {
+		return nil
+	}
+	issuer, err := url.Parse(o.Issuer)
+	if err != nil || issuer.Host == "" || (issuer.Scheme != "https" && !(issuer.Scheme == "http" && isLoopbackHost(issuer.Hostname()))) {
+		return fmt.Errorf("OIDC_ISSUER: %q is not an https URL (http is accepted only for a loopback address)", o.Issuer)
+	}
+	if o.ClientID == "" {
+		return errors.New("OIDC_CLIENT_ID: required when OIDC_ISSUER is set")
+	}
+	if (o.ClientSecretFile == "") == (o.ClientSecretEnv == "") {
+		return errors.New("OIDC_CLIENT_SECRET_FILE or OIDC_CLIENT_SECRET_ENV: set exactly one when OIDC_ISSUER is set")
+	}
+	if o.RoleMap == "" {
+		return errors.New("OIDC_ROLE_MAP: required when OIDC_ISSUER is set, for example ops=release_manager")
+	}
+	if o.GroupsClaim == "" {
+		return errors.New("OIDC_GROUPS_CLAIM: must not be empty; the usual claim is groups")
+	}
+	return nil
+}
+
+func isLoopbackHost(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func parseBool(name, value string) (bool, error) {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/releaseops/evidence-console/auth"
 	"github.com/releaseops/evidence-console/evidence"
 	"github.com/releaseops/evidence-console/health"
 )
@@ -26,10 +27,30 @@ type EvidenceService interface {
 	Ingest(ctx context.Context, records []json.RawMessage) (evidence.Result, error)
 }
 
+// AuthService stores users, sessions and API tokens and checks credentials.
+type AuthService interface {
+	CountUsers(ctx context.Context) (int64, error)
+	CreateUser(ctx context.Context, input auth.NewUser) (auth.User, error)
+	ListUsers(ctx context.Context) ([]auth.User, error)
+	SetRole(ctx context.Context, userID string, role auth.Role, actor string) error
+	SetDisabled(ctx context.Context, userID string, disabled bool, actor string) error
+	CheckPassword(ctx context.Context, username, password, clientIP string) (auth.User, error)
+	SignInOIDC(ctx context.Context, identity auth.OIDCIdentity) (auth.User, error)
+	StartSession(ctx context.Context, userID, method string) (string, error)
+	SessionUser(ctx context.Context, secret string) (auth.User, error)
+	EndSession(ctx context.Context, secret string) error
+	CreateToken(ctx context.Context, userID, name string) (string, auth.Token, error)
+	ListTokens(ctx context.Context, userID string) ([]auth.Token, error)
+	RevokeToken(ctx context.Context, userID, tokenID, actor string) error
+	TokenUser(ctx context.Context, secret string) (auth.User, error)
+}
+
 // Handler carries the services and settings every route uses.
 type Handler struct {
 	Health   HealthService
 	Evidence EvidenceService
+	// Auth authenticates every request; see AuthConfig.
+	Auth AuthConfig
 	// Ready reports whether the database answers, for /readyz.
 	Ready     func(ctx context.Context) error
 	TimeZone  *time.Location

@@ -32,6 +32,7 @@ func (h *Handler) registerRoutes(e *echo.Echo) {
 	h.route(e, http.MethodGet, "/readyz", h.readyz, auth.PermissionPublic)
 	h.route(e, http.MethodGet, "/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/console") }, auth.PermissionReadConsole)
 
+	h.registerAuthRoutes(e)
 	h.registerConsoleRoutes(e)
 	h.registerEvidenceRoutes(e)
 	h.registerRetryHealthRoutes(e)

@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/releaseops/evidence-console/auth"
 	"github.com/releaseops/evidence-console/static"
 )
 
@@ -15,7 +16,8 @@ const maxBodyBytes = "10M"
 
 // NewServer returns the Echo instance with middleware and every route.
 // Middleware order: recover, request id, security headers, body limit,
-// request log; then the routes.
+// request log, then authentication and the route's permission; then the
+// route.
 func NewServer(h *Handler) *echo.Echo {
 	e := echo.New()
 	e.HideBanner = true
@@ -40,8 +42,10 @@ func NewServer(h *Handler) *echo.Echo {
 		},
 	}))
 
+	routePermissions["GET /static*"] = auth.PermissionPublic
 	e.StaticFS("/static", static.Files)
 	h.registerRoutes(e)
+	h.setupAuth(e)
 	return e
 }
 

@@ -56,12 +56,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = app.migrate(ctx)
 	case "import":
 		err = app.importFile(ctx, rest)
+	case "user":
+		err = app.userCommand(ctx, rest)
+	case "token":
+		err = app.tokenCommand(ctx, rest)
 	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, "Usage: evidence-console [flags] [serve | migrate | import FILE]")
+		fmt.Fprintln(stdout, "Usage: evidence-console [flags] [serve | migrate | import FILE | user create --username NAME --role ROLE | token create --username NAME]")
 		config.Usage(stdout)
 		return 0
 	default:
-		fmt.Fprintf(stderr, "evidence-console: unknown command %q; use serve, migrate or import FILE\n", command)
+		fmt.Fprintf(stderr, "evidence-console: unknown command %q; use serve, migrate, import FILE, user create or token create\n", command)
 		return 2
 	}
 

@@ -34,9 +34,15 @@ func (a *app) serve(ctx context.Context) error {
 		}
 	}
 
+	authConfig, err := a.authConfig(ctx, db, now)
+	if err != nil {
+		return err
+	}
+
 	h := &handlers.Handler{
 		Health:    &health.Service{DB: db, Now: now, Logger: a.logger},
 		Evidence:  evidenceService,
+		Auth:      authConfig,
 		Ready:     func(ctx context.Context) error { return models.Ping(ctx, db) },
 		TimeZone:  a.cfg.TimeZone,
 		PublicURL: a.cfg.PublicURL,

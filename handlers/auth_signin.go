@@ -1,0 +1,168 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/releaseops/evidence-console/auth"
+	"github.com/releaseops/evidence-console/views"
+)
+
+func (h *Handler) registerAuthRoutes(e *echo.Echo) {
+	h.route(e, http.MethodGet, "/sign-in", h.signInPage, auth.PermissionPublic)
+	h.route(e, http.MethodPost, "/sign-in", h.signIn, auth.PermissionPublic)
+	h.route(e, http.MethodPost, "/sign-out", h.signOut, auth.PermissionSignedIn)
+	h.route(e, http.MethodGet, "/setup", h.setupPage, auth.PermissionPublic)
+	h.route(e, http.MethodPost, "/setup", h.setup, auth.PermissionPublic)
+	h.route(e, http.MethodGet, "/sign-in/oidc", h.oidcStart, auth.PermissionPublic)
+	h.route(e, http.MethodGet, "/sign-in/oidc/callback", h.oidcCallback, auth.PermissionPublic)
+	h.registerUserRoutes(e)
+	h.registerProfileRoutes(e)
+}
+
+// renderSignIn shows the sign-in form with a pre-session CSRF token.
+func (h *Handler) renderSignIn(c echo.Context, status int, page views.SignInPage) error {
+	token, err := h.preSessionCSRF(c)
+	if err != nil {
+		return err
+	}
+	page.Next = safeNext(page.Next)
+	page.SingleSignOn = h.Auth.OIDC != nil
+	c.SetRequest(c.Request().WithContext(views.WithCSRFToken(c.Request().Context(), token)))
+	return render(c, status, views.SignIn(pageContext(c), page))
+}
+
+func (h *Handler) signInPage(c echo.Context) error {
+	if _, ok := currentUser(c); ok {
+		return c.Redirect(http.StatusSeeOther, safeNext(c.QueryParam("next")))
+	}
+	return h.renderSignIn(c, http.StatusOK, views.SignInPage{Next: c.QueryParam("next")})
+}
+
+// signIn checks the username and password and starts a new session.
+func (h *Handler) signIn(c echo.Context) error {
+	if err := h.checkPreSessionCSRF(c); err != nil {
+		return err
+	}
+	username := strings.TrimSpace(c.FormValue("username"))
+	password := c.FormValue("password")
+	next := c.FormValue("next")
+	if username == "" || password == "" {
+		return h.renderSignIn(c, http.StatusBadRequest, views.SignInPage{Next: next, Username: username, Error: "Enter your username and password."})
+	}
+
+	user, err := h.Auth.Service.CheckPassword(c.Request().Context(), username, password, clientIP(c))
+	switch {
+	case errors.Is(err, auth.ErrRateLimited):
+		return h.renderSignIn(c, http.StatusTooManyRequests, views.SignInPage{Next: next, Username: username, Error: "Too many failed sign-ins. Wait 15 minutes and try again."})
+	case errors.Is(err, auth.ErrInvalidCredentials):
+		return h.renderSignIn(c, http.StatusUnauthorized, views.SignInPage{Next: next, Username: username, Error: "Username or password is wrong, or the user is disabled."})
+	case err != nil:
+		return err
+	}
+
+	if err := h.beginSession(c, user, "password"); err != nil {
+		return err
+	}
+	return redirectAfterPost(c, safeNext(next))
+}
+
+// signOut ends the session and clears the cookie.
+func (h *Handler) signOut(c echo.Context) error {
+	if err := h.endSession(c); err != nil {
+		return err
+	}
+	if user, ok := currentUser(c); ok {
+		h.Logger.Info("user signed out", "user_id", user.ID)
+	}
+	return redirectAfterPost(c, "/sign-in")
+}
+
+// setupAvailable rejects the setup link once a user exists, from a client
+// that is not on this machine, or with a wrong or expired token.
+func (h *Handler) setupAvailable(c echo.Context, token string) error {
+	gone := &APIError{Status: http.StatusNotFound, Code: CodeNotFound,
+		Message: "the setup link is invalid, expired or already used; create an admin with `evidence-console user create --username NAME --role admin`"}
+	if h.Auth.Setup == nil || !h.Auth.Setup.Valid(token, h.authNow()) {
+		return gone
+	}
+	if !isLoopback(c) {
+		h.Logger.Warn("setup link used from a remote client", "client_ip", clientIP(c))
+		return &APIError{Status: http.StatusForbidden, Code: CodeForbidden, Message: "the setup link works only from the machine the server runs on"}
+	}
+	count, err := h.Auth.Service.CountUsers(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	if count > 0 {
+		return gone
+	}
+	return nil
+}
+
+func (h *Handler) renderSetup(c echo.Context, status int, page views.SetupPage) error {
+	csrf, err := h.preSessionCSRF(c)
+	if err != nil {
+		return err
+	}
+	c.SetRequest(c.Request().WithContext(views.WithCSRFToken(c.Request().Context(), csrf)))
+	return render(c, status, views.Setup(pageContext(c), page))
+}
+
+func (h *Handler) setupPage(c echo.Context) error {
+	token := c.QueryParam("token")
+	if err := h.setupAvailable(c, token); err != nil {
+		return err
+	}
+	return h.renderSetup(c, http.StatusOK, views.SetupPage{Token: token})
+}
+
+// setup creates the first admin from the one-time link and signs them in.
+func (h *Handler) setup(c echo.Context) error {
+	if err := h.checkPreSessionCSRF(c); err != nil {
+		return err
+	}
+	token := c.FormValue("token")
+	if err := h.setupAvailable(c, token); err != nil {
+		return err
+	}
+	page := views.SetupPage{Token: token, Username: c.FormValue("username")}
+	password := c.FormValue("password")
+	if password != c.FormValue("password_confirmation") {
+		page.Error, page.Field = "The two passwords differ; type the same password twice.", "password_confirmation"
+		return h.renderSetup(c, http.StatusBadRequest, page)
+	}
+	if len([]rune(password)) < auth.MinPasswordLength {
+		page.Error, page.Field = "The password must have at least 12 characters.", "password"
+		return h.renderSetup(c, http.StatusBadRequest, page)
+	}
+	if err := auth.ValidateUsername(page.Username); err != nil {
+		page.Error, page.Field = "The username is invalid: "+err.Error()+".", "username"
+		return h.renderSetup(c, http.StatusBadRequest, page)
+	}
+	if !h.Auth.Setup.Consume(token, h.authNow()) {
+		return h.setupAvailable(c, token)
+	}
+
+	user, err := h.Auth.Service.CreateUser(c.Request().Context(), auth.NewUser{
+		Username: page.Username, Role: auth.RoleAdmin, Password: password, CreatedBy: "setup link",
+	})
+	if err != nil {
+		return err
+	}
+	if err := h.beginSession(c, user, "setup"); err != nil {
+		return err
+	}
+	return redirectAfterPost(c, "/console")
+}
+
+func (h *Handler) authNow() time.Time {
+	if h.Now == nil {
+		return time.Now()
+	}
+	return h.Now()
+}

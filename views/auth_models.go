@@ -1,0 +1,87 @@
+package views
+
+import (
+	"net/url"
+	"strings"
+)
+
+// SignInPage is the sign-in form's view model.
+type SignInPage struct {
+	Next     string
+	Username string
+	// Error is shown above the form after a failed attempt.
+	Error string
+	// SingleSignOn shows the "Sign in with single sign-on" button.
+	SingleSignOn bool
+}
+
+// SetupPage is the "create the first admin" form's view model.
+type SetupPage struct {
+	Token    string
+	Username string
+	Error    string
+	Field    string
+}
+
+// UserRow is one user on the users page.
+type UserRow struct {
+	ID           string
+	Username     string
+	Role         string
+	Disabled     bool
+	SingleSignOn bool
+	CreatedBy    string
+	CreatedAt    string
+	LastSignInAt string
+	Tokens       []TokenRow
+}
+
+// TokenRow is one API token, never with its secret.
+type TokenRow struct {
+	ID         string
+	Name       string
+	Prefix     string
+	CreatedAt  string
+	LastUsedAt string
+	Revoked    bool
+}
+
+// UsersPage is the admin's users page.
+type UsersPage struct {
+	Users []UserRow
+	Roles []string
+	// Created names the user just created, and GeneratedPassword is their
+	// password when the server generated it (shown once).
+	Created           string
+	GeneratedPassword string
+	Error             string
+	Field             string
+}
+
+// ProfilePage shows the signed-in user's own API tokens.
+type ProfilePage struct {
+	Username string
+	Role     string
+	Tokens   []TokenRow
+	// NewToken is a token just created, shown once.
+	NewToken string
+	Error    string
+}
+
+// SafeExternalLink returns ref as a link target when it is an absolute http
+// or https URL, and "" otherwise, so a reference such as
+// "javascript:alert(1)" is shown as plain text and never becomes a link.
+func SafeExternalLink(ref string) string {
+	ref = strings.TrimSpace(ref)
+	parsed, err := url.Parse(ref)
+	if err != nil || parsed.Host == "" {
+		return ""
+	}
+	scheme := strings.ToLower(parsed.Scheme)
+	if scheme != "http" && scheme != "https" {
+		return ""
+	}
+	return parsed.String()
+}
+
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }
