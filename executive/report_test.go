@@ -2,6 +2,8 @@ package executive
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -71,7 +73,8 @@ func seed(t *testing.T, db *gorm.DB, set evidenceSet) {
 func newTestService(t *testing.T) (*Service, *gorm.DB) {
 	t.Helper()
 	db := dbtest.Open(t)
-	return &Service{DB: db, Now: func() time.Time { return testNow }}, db
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	return &Service{DB: db, Now: func() time.Time { return testNow }, Logger: logger}, db
 }
 
 func categories(report Report) []string {
@@ -127,7 +130,7 @@ func TestReportRules(t *testing.T) {
 				executions: []execution{{"e1", "teams", ExecutionFailed, time.Hour}, {"e2", "teams", ExecutionDelivered, 2 * time.Hour}},
 				playbooks:  []playbook{{"pb1", "jira", 5 * time.Hour}, {"pb2", "teams", time.Hour}},
 			},
-			wantRisks: []string{RiskFailedExecutions + "/critical", RiskRecoverySLOBreach + "/critical", RiskRecoveryStillOpen + "/warning"},
+			wantRisks:  []string{RiskFailedExecutions + "/critical", RiskRecoverySLOBreach + "/critical", RiskRecoveryStillOpen + "/warning"},
 			wantStatus: StatusCritical, wantOpen: 2, wantBreach: 1,
 		},
 		{

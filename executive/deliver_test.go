@@ -1,0 +1,323 @@
+package executive
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/releaseops/evidence-console/connectors"
+	"github.com/releaseops/evidence-console/connectors/receiver"
+	"github.com/releaseops/evidence-console/delivery"
+	"github.com/releaseops/evidence-console/models"
+)
+
+// Secrets planted in connector URLs, tokens and responses; none may appear
+// in stored rows or results.
+const (
+	secretPath  = "s3cretPathT0ken"
+	secretQuery = "s3cretQueryValue"
+	secretToken = "s3cretBearerToken"
+)
+
+// deliveryFixture is a service wired to a local receiver and a server that
+// echoes the planted secrets in a failing response.
+type deliveryFixture struct {
+	service  *Service
+	db       *gorm.DB
+	receiver *receiver.Server
+}
+
+func newDeliveryFixture(t *testing.T) *deliveryFixture {
+	t.Helper()
+	service, db := newTestService(t)
+
+	rcv, err := receiver.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("start receiver: %v", err)
+	}
+	t.Cleanup(func() { _ = rcv.Close() })
+
+	leaky := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = fmt.Fprintf(w, "upstream rejected token %s at %s", secretToken, r.URL.String())
+	}))
+	t.Cleanup(leaky.Close)
+
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("reserve a closed port: %v", err)
+	}
+	closedURL := "http://" + closed.Addr().String() + "/webhook"
+	_ = closed.Close()
+
+	disabled := false
+	cfg := connectors.FileConfig{Connectors: map[string]connectors.ConnectorConfig{
+		"webhook":     {URLEnv: "OK_URL", AuthorizationEnv: "TOKEN"},
+		"slack":       {URLEnv: "SLACK_URL"},
+		"unavailable": {Kind: connectors.KindWebhook, URLEnv: "FAIL_503_URL"},
+		"limited":     {Kind: connectors.KindWebhook, URLEnv: "FAIL_429_URL"},
+		"gone":        {Kind: connectors.KindWebhook, URLEnv: "FAIL_410_URL"},
+		"denied":      {Kind: connectors.KindWebhook, URLEnv: "FAIL_401_URL"},
+		"hanging":     {Kind: connectors.KindWebhook, URLEnv: "HANG_URL"},
+		"refused":     {Kind: connectors.KindWebhook, URLEnv: "CLOSED_URL"},
+		"leaky":       {Kind: connectors.KindWebhook, URLEnv: "LEAKY_URL", AuthorizationEnv: "TOKEN"},
+		"off":         {Kind: connectors.KindWebhook, URLEnv: "OK_URL", Enabled: &disabled},
+	}}
+	env := map[string]string{
+		"OK_URL":       rcv.URL + "/webhook/" + secretPath + "?token=" + secretQuery,
+		"SLACK_URL":    rcv.URL + "/slack/services/T0/B0/" + secretPath,
+		"FAIL_503_URL": rcv.URL + "/fail/503/" + secretPath,
+		"FAIL_429_URL": rcv.URL + "/fail/429/" + secretPath,
+		"FAIL_410_URL": rcv.URL + "/fail/410/" + secretPath,
+		"FAIL_401_URL": rcv.URL + "/fail/401/" + secretPath,
+		"HANG_URL":     rcv.URL + "/hang/" + secretPath,
+		"CLOSED_URL":   closedURL,
+		"LEAKY_URL":    leaky.URL + "/hooks/" + secretPath + "?key=" + secretQuery,
+		"TOKEN":        "Bearer " + secretToken,
+	}
+	registry, err := connectors.NewRegistry(cfg, func(name string) (string, bool) { value, ok := env[name]; return value, ok },
+		connectors.WithBackoff(time.Millisecond, 2*time.Millisecond), connectors.WithInlineRetryAfter(0),
+		connectors.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	if err != nil {
+		t.Fatalf("NewRegistry: %v", err)
+	}
+
+	clock := func() time.Time { return testNow }
+	service.Destinations = registry
+	service.Delivery = &delivery.Service{DB: db, Sender: registry, Now: clock}
+	service.PublicURL = "http://127.0.0.1:8080/"
+	return &deliveryFixture{service: service, db: db, receiver: rcv}
+}
+
+// scheduleRun stores a report with one failed execution and returns its run.
+func (f *deliveryFixture) scheduleRun(t *testing.T) RunResult {
+	t.Helper()
+	seed(t, f.db, evidenceSet{executions: []execution{{fmt.Sprintf("e-%d", time.Now().UnixNano()), "jira", ExecutionFailed, time.Hour}}})
+	result, err := f.service.RunSchedule(context.Background(), DefaultParams(), ScheduleInput{}, "tester")
+	if err != nil {
+		t.Fatalf("RunSchedule: %v", err)
+	}
+	return result
+}
+
+func TestDeliverOutcomePerResultClass(t *testing.T) {
+	cases := []struct {
+		provider     string
+		retries      int
+		timeout      time.Duration
+		wantSuccess  bool
+		wantClass    connectors.Class
+		wantAttempts int
+	}{
+		{"webhook", 0, time.Second, true, connectors.ClassOK, 1},
+		{"slack", 0, time.Second, true, connectors.ClassOK, 1},
+		// Transient failures are retried in the request; each attempt is kept.
+		{"leaky", 1, time.Second, false, connectors.ClassServerError, 2},
+		// A Retry-After longer than the in-request limit ends the send.
+		{"unavailable", 1, time.Second, false, connectors.ClassServerError, 1},
+		{"limited", 0, time.Second, false, connectors.ClassRateLimited, 1},
+		{"hanging", 0, 100 * time.Millisecond, false, connectors.ClassTimeout, 1},
+		{"refused", 0, time.Second, false, connectors.ClassConnectionError, 1},
+		// Permanent failures are not retried.
+		{"gone", 3, time.Second, false, connectors.ClassGone, 1},
+		{"denied", 3, time.Second, false, connectors.ClassAuthError, 1},
+	}
+	f := newDeliveryFixture(t)
+	run := f.scheduleRun(t)
+	for _, tc := range cases {
+		t.Run(tc.provider, func(t *testing.T) {
+			result, err := f.service.Deliver(context.Background(), DeliverRequest{
+				RunID: run.ScheduleRun.RunID, Providers: []string{strings.ToUpper(tc.provider)}, Retries: tc.retries, Timeout: tc.timeout, Actor: "tester",
+			})
+			if err != nil {
+				t.Fatalf("Deliver: %v", err)
+			}
+			if result.Success != tc.wantSuccess {
+				t.Errorf("success: got %v, want %v", result.Success, tc.wantSuccess)
+			}
+			if len(result.Delivery) != 1 {
+				t.Fatalf("deliveries: got %d, want 1", len(result.Delivery))
+			}
+			view := result.Delivery[0]
+			if view.ErrorClass != string(tc.wantClass) {
+				t.Errorf("class: got %q, want %q (error %q)", view.ErrorClass, tc.wantClass, view.Error)
+			}
+			if view.AttemptCount != tc.wantAttempts {
+				t.Errorf("attempts: got %d, want %d", view.AttemptCount, tc.wantAttempts)
+			}
+
+			stored, err := models.DeliveryByID(context.Background(), f.db, view.DeliveryID)
+			if err != nil {
+				t.Fatalf("DeliveryByID: %v", err)
+			}
+			if stored.State != models.DeliveryCompleted {
+				t.Errorf("state: got %q, want %q", stored.State, models.DeliveryCompleted)
+			}
+			if stored.SubjectKind != models.SubjectExecutiveReport || stored.SubjectID != run.ScheduleRun.RunID || stored.SubjectKey != run.Report.ReportID {
+				t.Errorf("subject: got %s/%s/%s, want %s/%s/%s", stored.SubjectKind, stored.SubjectID, stored.SubjectKey,
+					models.SubjectExecutiveReport, run.ScheduleRun.RunID, run.Report.ReportID)
+			}
+			if want := IdempotencyKey(run.ScheduleRun.RunID, tc.provider); stored.IdempotencyKey != want {
+				t.Errorf("idempotency key: got %q, want %q", stored.IdempotencyKey, want)
+			}
+		})
+	}
+}
+
+func TestDeliverSendsLinkAndIdempotencyKey(t *testing.T) {
+	f := newDeliveryFixture(t)
+	run := f.scheduleRun(t)
+
+	_, err := f.service.Deliver(context.Background(), DeliverRequest{
+		RunID: LatestRunID, Providers: []string{"webhook"}, Retries: 0, Timeout: time.Second, Actor: "tester",
+	})
+	if err != nil {
+		t.Fatalf("Deliver: %v", err)
+	}
+	requests := f.receiver.Requests()
+	if len(requests) != 1 {
+		t.Fatalf("received requests: got %d, want 1", len(requests))
+	}
+	wantKey := run.ScheduleRun.RunID + ":webhook"
+	if got := requests[0].Headers.Get("Webhook-Id"); got != wantKey {
+		t.Errorf("webhook-id: got %q, want %q", got, wantKey)
+	}
+	wantLink := "http://127.0.0.1:8080/executive/reports/" + run.Report.ReportID
+	if body := string(requests[0].Body); !strings.Contains(body, wantLink) {
+		t.Errorf("body: got %s, want it to contain the report link %s", body, wantLink)
+	}
+
+	// The retry engine rebuilds the same message for the same destination.
+	rebuilt, err := f.service.ExecutiveMessage(context.Background(), run.ScheduleRun.RunID, "webhook")
+	if err != nil {
+		t.Fatalf("ExecutiveMessage: %v", err)
+	}
+	if rebuilt.IdempotencyKey != wantKey || rebuilt.Link != wantLink {
+		t.Errorf("rebuilt message: got key %q link %q, want %q and %q", rebuilt.IdempotencyKey, rebuilt.Link, wantKey, wantLink)
+	}
+	if len(rebuilt.Items) != 1 || rebuilt.Items[0].Severity != StatusCritical {
+		t.Errorf("rebuilt items: got %+v, want the one critical failed-execution risk", rebuilt.Items)
+	}
+	again, err := f.service.ExecutiveMessage(context.Background(), run.ScheduleRun.RunID, "webhook")
+	if err != nil {
+		t.Fatalf("ExecutiveMessage again: %v", err)
+	}
+	first, _ := json.Marshal(rebuilt)
+	second, _ := json.Marshal(again)
+	if string(first) != string(second) {
+		t.Errorf("rebuilt messages differ:\n%s\n%s", first, second)
+	}
+
+	found, err := f.service.ScheduleRunByID(context.Background(), run.ScheduleRun.RunID)
+	if err != nil {
+		t.Fatalf("ScheduleRunByID: %v", err)
+	}
+	if found.ReportID != run.Report.ReportID || !found.WindowStart.Equal(run.ScheduleRun.WindowStart) {
+		t.Errorf("ScheduleRunByID: got %+v, want run %+v", found, run.ScheduleRun)
+	}
+}
+
+func TestDeliverRejectsBadRequests(t *testing.T) {
+	f := newDeliveryFixture(t)
+
+	_, err := f.service.Deliver(context.Background(), DeliverRequest{RunID: LatestRunID, Providers: []string{"webhook"}, Timeout: time.Second})
+	if !IsNotFound(err) {
+		t.Errorf("latest without runs: got %v, want not found", err)
+	}
+	run := f.scheduleRun(t)
+	_, err = f.service.Deliver(context.Background(), DeliverRequest{RunID: "xrun_missing", Providers: []string{"webhook"}, Timeout: time.Second})
+	if !IsNotFound(err) {
+		t.Errorf("unknown run: got %v, want not found", err)
+	}
+
+	cases := []struct {
+		name          string
+		req           DeliverRequest
+		wantField     string
+		wantRejection bool
+	}{
+		{"unknown destination", DeliverRequest{Providers: []string{"webhook", "slak"}, Timeout: time.Second}, "provider", true},
+		{"disabled destination", DeliverRequest{Providers: []string{"off"}, Timeout: time.Second}, "provider", true},
+		{"no destination", DeliverRequest{Providers: []string{" ", ""}, Timeout: time.Second}, "provider", false},
+		{"retries above 5", DeliverRequest{Providers: []string{"webhook"}, Retries: 6, Timeout: time.Second}, "retries", false},
+		{"timeout below 0.1s", DeliverRequest{Providers: []string{"webhook"}, Timeout: 50 * time.Millisecond}, "timeout_seconds", false},
+		{"timeout above 60s", DeliverRequest{Providers: []string{"webhook"}, Timeout: 61 * time.Second}, "timeout_seconds", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.req.RunID = run.ScheduleRun.RunID
+			var before int64
+			f.db.Model(&models.Delivery{}).Count(&before)
+
+			_, err := f.service.Deliver(context.Background(), tc.req)
+			paramErr, ok := err.(*ParamError)
+			if !ok {
+				t.Fatalf("Deliver: got %v, want a ParamError on %s", err, tc.wantField)
+			}
+			if paramErr.Field != tc.wantField || paramErr.Unprocessable != tc.wantRejection {
+				t.Errorf("error: got field %q unprocessable %v, want %q and %v", paramErr.Field, paramErr.Unprocessable, tc.wantField, tc.wantRejection)
+			}
+			if tc.wantRejection && tc.name == "unknown destination" && !strings.Contains(paramErr.Message, "webhook") {
+				t.Errorf("message: got %q, want it to list the configured destinations", paramErr.Message)
+			}
+			var after int64
+			f.db.Model(&models.Delivery{}).Count(&after)
+			if after != before {
+				t.Errorf("deliveries stored: got %d new, want none", after-before)
+			}
+		})
+	}
+}
+
+func TestDeliverStoresNoSecret(t *testing.T) {
+	f := newDeliveryFixture(t)
+	f.scheduleRun(t)
+
+	result, err := f.service.Deliver(context.Background(), DeliverRequest{
+		RunID: LatestRunID, Providers: []string{"webhook", "leaky", "slack", "unavailable", "refused"}, Retries: 1, Timeout: time.Second, Actor: "tester",
+	})
+	if err != nil {
+		t.Fatalf("Deliver: %v", err)
+	}
+	encoded, err := json.Marshal(result)
+	if err != nil {
+		t.Fatalf("encode result: %v", err)
+	}
+	dump := string(encoded) + dumpTables(t, f.db)
+	for _, secret := range []string{secretPath, secretQuery, secretToken} {
+		if strings.Contains(dump, secret) {
+			t.Errorf("secret %q: found in the stored rows or the result, want it nowhere", secret)
+		}
+	}
+	if !strings.Contains(dump, "server_error") {
+		t.Errorf("dump: want the leaky destination's server_error recorded, got none")
+	}
+}
+
+// dumpTables returns every row of every table as text.
+func dumpTables(t *testing.T, db *gorm.DB) string {
+	t.Helper()
+	tables, err := db.Migrator().GetTables()
+	if err != nil {
+		t.Fatalf("list tables: %v", err)
+	}
+	var out strings.Builder
+	for _, table := range tables {
+		var rows []map[string]any
+		if err := db.Table(table).Find(&rows).Error; err != nil {
+			t.Fatalf("read %s: %v", table, err)
+		}
+		fmt.Fprintf(&out, "%s: %v\n", table, rows)
+	}
+	return out.String()
+}
