@@ -43,6 +43,10 @@ func (h *Handler) console(c echo.Context) error {
 	}
 
 	page := views.ConsolePage{Health: h.healthPanelView(report)}
+	var err error
+	if page.Retry, err = h.retryConsoleView(ctx, c); err != nil {
+		return err
+	}
 	return render(c, http.StatusOK, views.Console(pageContext(c), page))
 }
 

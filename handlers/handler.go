@@ -51,6 +51,8 @@ type Handler struct {
 	Evidence EvidenceService
 	// Auth authenticates every request; see AuthConfig.
 	Auth AuthConfig
+	// Retry plans and runs delivery retries; nil hides the console section.
+	Retry RetryService
 	// Ready reports whether the database answers, for /readyz.
 	Ready     func(ctx context.Context) error
 	TimeZone  *time.Location

@@ -36,4 +36,5 @@ func (h *Handler) registerRoutes(e *echo.Echo) {
 	h.registerConsoleRoutes(e)
 	h.registerEvidenceRoutes(e)
 	h.registerRetryHealthRoutes(e)
+	h.registerExecutiveRetryRoutes(e)
 }

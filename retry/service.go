@@ -260,3 +260,12 @@ func missingSourceMessage(kind string) string {
 func claimKey(d models.RetryDecision) string {
 	return "after:" + d.LastDeliveryID
 }
+
+// MessageSourceFunc adapts a function, such as the executive service's
+// ExecutiveMessage, to MessageSource.
+type MessageSourceFunc func(ctx context.Context, subjectID, connector string) (connectors.Message, error)
+
+// Message calls f.
+func (f MessageSourceFunc) Message(ctx context.Context, subjectID, connector string) (connectors.Message, error) {
+	return f(ctx, subjectID, connector)
+}

@@ -32,6 +32,8 @@ var Navigation = []NavItem{
 // ConsolePage is the console's view model.
 type ConsolePage struct {
 	Health HealthPanelView
+	// Retry is nil when no retry service is configured.
+	Retry *RetryConsoleView
 }
 
 // HealthPanelView is a recovery retry health evaluation ready to show.

@@ -1,0 +1,36 @@
+package main
+
+import (
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/releaseops/evidence-console/connectors"
+	"github.com/releaseops/evidence-console/delivery"
+	"github.com/releaseops/evidence-console/models"
+	"github.com/releaseops/evidence-console/retry"
+)
+
+// retryService wires the delivery retry worker. A nil executiveSource
+// leaves live executive retries unavailable (dry runs and plans still work).
+// NOTE: health alert deliveries have no message source yet, so their live
+// retries are rejected with a clear error until the alerting package can
+// rebuild an alert message by alert plan id.
+func (a *app) retryService(db *gorm.DB, registry *connectors.Registry, now func() time.Time, executiveSource retry.MessageSource) *retry.Service {
+	sources := map[string]retry.MessageSource{}
+	if executiveSource != nil {
+		sources[models.SubjectExecutiveReport] = executiveSource
+	}
+	return &retry.Service{
+		DB:         db,
+		Delivery:   &delivery.Service{DB: db, Sender: registry, Now: now, Logger: a.logger},
+		Connectors: registry,
+		Sources:    sources,
+		Now:        now,
+		Logger:     a.logger,
+		// One quick retry inside each send; both attempts count as one failure.
+		SendOptions:     connectors.SendOptions{Retries: 1, Timeout: connectors.DefaultTimeout},
+		InFlightTimeout: retry.DefaultInFlightTimeout,
+		Concurrency:     retry.DefaultConcurrency,
+	}
+}

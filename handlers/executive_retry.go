@@ -1,0 +1,476 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/releaseops/evidence-console/auth"
+	"github.com/releaseops/evidence-console/health"
+	"github.com/releaseops/evidence-console/models"
+	"github.com/releaseops/evidence-console/retry"
+	"github.com/releaseops/evidence-console/views"
+)
+
+// RetryService plans and runs delivery retries of executive reports and
+// health alerts, and evaluates their health.
+type RetryService interface {
+	Plan(ctx context.Context, kind string, policy retry.Policy, actor string) (retry.PlanView, error)
+	PlanByID(ctx context.Context, planID string) (retry.PlanView, error)
+	LatestPlan(ctx context.Context, kind string) (*retry.PlanView, error)
+	Preview(ctx context.Context, kind string, policy retry.Policy, maxDeliveries int) (retry.Preview, error)
+	Run(ctx context.Context, kind string, req retry.RunRequest) (retry.RunView, error)
+	WorkerRun(ctx context.Context, runID string) (retry.RunView, error)
+	WorkerRuns(ctx context.Context, kind string, limit, offset int) ([]retry.RunSummary, error)
+	Health(ctx context.Context, kind string, params health.Params) (retry.HealthReport, error)
+}
+
+// executiveRetryPath is the JSON prefix of executive delivery retries.
+const executiveRetryPath = auditDelivery + "/recovery-executive-report"
+
+func (h *Handler) registerExecutiveRetryRoutes(e *echo.Echo) {
+	h.route(e, http.MethodPost, executiveRetryPath+"/delivery-retry-plan", h.planExecutiveRetry, auth.PermissionPlanRetries)
+	h.route(e, http.MethodGet, executiveRetryPath+"/delivery-retry-plans/:plan_id", h.getRetryPlan, auth.PermissionReadConsole)
+	h.route(e, http.MethodPost, executiveRetryPath+"/delivery-retry-worker-run", h.runExecutiveRetry, auth.PermissionPlanRetries)
+	h.route(e, http.MethodGet, executiveRetryPath+"/delivery-retry-worker-runs", h.listRetryRuns, auth.PermissionReadConsole)
+	h.route(e, http.MethodGet, executiveRetryPath+"/delivery-retry-worker-runs/:run_id", h.getRetryRun, auth.PermissionReadConsole)
+	h.route(e, http.MethodGet, executiveRetryPath+"/delivery-retry-health", h.getExecutiveRetryHealth, auth.PermissionReadConsole)
+
+	h.route(e, http.MethodGet, "/retries/runs", h.retryRunsPage, auth.PermissionReadConsole)
+	h.route(e, http.MethodGet, "/retries/runs/:run_id", h.retryRunPage, auth.PermissionReadConsole)
+	h.route(e, http.MethodPost, "/console/executive-retry/plan", h.planExecutiveRetry, auth.PermissionPlanRetries)
+	h.route(e, http.MethodPost, "/console/executive-retry/run", h.runExecutiveRetry, auth.PermissionPlanRetries)
+	h.route(e, http.MethodPost, "/console/executive-retry/confirm", h.confirmExecutiveRetry, auth.PermissionPlanRetries)
+	h.route(e, http.MethodGet, "/console/executive-retry/health", h.executiveRetryHealthFragment, auth.PermissionReadConsole)
+
+	h.registerAlertRetryRoutes(e)
+}
+
+// mayRunLiveRetries reports whether the verified actor's role grants live
+// retries. The authentication middleware puts the role in the page context.
+func mayRunLiveRetries(c echo.Context) bool {
+	return auth.Role(pageContext(c).UserRole).Can(auth.PermissionRunLiveRetries)
+}
+
+// retryError maps the retry service's errors to the error model.
+func retryError(err error) error {
+	var validation *retry.ValidationError
+	if errors.As(err, &validation) {
+		if validation.Unprocessable {
+			return unprocessable(validation.Field, "%s", validation.Message)
+		}
+		return fieldError(validation.Field, "%s", validation.Message)
+	}
+	var guard *retry.GuardError
+	if errors.As(err, &guard) {
+		if guard.Forbidden {
+			return &APIError{Status: http.StatusForbidden, Code: CodeForbidden, Message: guard.Message}
+		}
+		return unprocessable("execute", "%s", guard.Message)
+	}
+	var paramErr *health.ParamError
+	if errors.As(err, &paramErr) {
+		return fieldError(paramErr.Field, "%s", paramErr.Message)
+	}
+	return err
+}
+
+// isJSONRequest reports whether the request body is JSON rather than a form.
+func isJSONRequest(c echo.Context) bool {
+	return strings.HasPrefix(c.Request().Header.Get(echo.HeaderContentType), echo.MIMEApplicationJSON)
+}
+
+// retryPolicyInput is the JSON retry_policy; absent fields take defaults.
+type retryPolicyInput struct {
+	MaxRetryAttempts    *int     `json:"max_retry_attempts"`
+	RetryDelayMinutes   *int     `json:"retry_delay_minutes"`
+	AllowImmediateRetry *bool    `json:"allow_immediate_retry"`
+	BackoffMultiplier   *float64 `json:"backoff_multiplier"`
+}
+
+func (in *retryPolicyInput) policy() retry.Policy {
+	policy := retry.DefaultPolicy()
+	if in == nil {
+		return policy
+	}
+	if in.MaxRetryAttempts != nil {
+		policy.MaxRetryAttempts = *in.MaxRetryAttempts
+	}
+	if in.RetryDelayMinutes != nil {
+		policy.RetryDelayMinutes = *in.RetryDelayMinutes
+	}
+	if in.AllowImmediateRetry != nil {
+		policy.AllowImmediateRetry = *in.AllowImmediateRetry
+	}
+	if in.BackoffMultiplier != nil {
+		policy.BackoffMultiplier = *in.BackoffMultiplier
+	}
+	return policy
+}
+
+type scheduleInput struct {
+	IntervalMinutes *int    `json:"interval_minutes"`
+	Enabled         *bool   `json:"enabled"`
+	Cadence         *string `json:"cadence"`
+}
+
+type retryPlanInput struct {
+	RetryPolicy *retryPolicyInput `json:"retry_policy"`
+}
+
+type retryRunInput struct {
+	DryRun             *bool             `json:"dry_run"`
+	Execute            *bool             `json:"execute"`
+	MaxRetryDeliveries *int              `json:"max_retry_deliveries"`
+	RetryPolicy        *retryPolicyInput `json:"retry_policy"`
+	Schedule           *scheduleInput    `json:"schedule"`
+	// Confirm is the browser's explicit consent to a live run.
+	Confirm bool `json:"-"`
+}
+
+func (in retryRunInput) request(c echo.Context) retry.RunRequest {
+	request := retry.RunRequest{
+		DryRun: in.DryRun, Execute: in.Execute != nil && *in.Execute, MaxRetryDeliveries: retry.DefaultMaxRetryDeliveries,
+		Policy: in.RetryPolicy.policy(), Schedule: retry.DefaultSchedule(), Actor: actorName(c), MayRunLive: mayRunLiveRetries(c),
+	}
+	if in.MaxRetryDeliveries != nil {
+		request.MaxRetryDeliveries = *in.MaxRetryDeliveries
+	}
+	if s := in.Schedule; s != nil {
+		if s.IntervalMinutes != nil {
+			request.Schedule.IntervalMinutes = *s.IntervalMinutes
+		}
+		if s.Enabled != nil {
+			request.Schedule.Enabled = *s.Enabled
+		}
+		if s.Cadence != nil {
+			request.Schedule.Cadence = *s.Cadence
+		}
+	}
+	return request
+}
+
+// formInt reads an optional whole number from a form. A present field must
+// be valid; it is never replaced by the default.
+func formInt(c echo.Context, name string) (*int, error) {
+	if !formHas(c, name) {
+		return nil, nil
+	}
+	raw := strings.TrimSpace(c.FormValue(name))
+	n, err := strconv.Atoi(raw)
+	if err != nil {
+		return nil, fieldError(name, "%s must be a whole number; got %q", name, raw)
+	}
+	return &n, nil
+}
+
+func formFloat(c echo.Context, name string) (*float64, error) {
+	if !formHas(c, name) {
+		return nil, nil
+	}
+	raw := strings.TrimSpace(c.FormValue(name))
+	f, err := strconv.ParseFloat(raw, 64)
+	if err != nil {
+		return nil, fieldError(name, "%s must be a number; got %q", name, raw)
+	}
+	return &f, nil
+}
+
+// formBool reads an optional boolean: "true" or "on" (a ticked checkbox) is
+// true and "false" is false; anything else is rejected.
+func formBool(c echo.Context, name string) (*bool, error) {
+	if !formHas(c, name) {
+		return nil, nil
+	}
+	switch raw := strings.TrimSpace(c.FormValue(name)); raw {
+	case "true", "on":
+		value := true
+		return &value, nil
+	case "false":
+		value := false
+		return &value, nil
+	default:
+		return nil, fieldError(name, "%s must be true or false; got %q", name, raw)
+	}
+}
+
+func formHas(c echo.Context, name string) bool {
+	form, err := c.FormParams()
+	return err == nil && form.Has(name)
+}
+
+func formPolicy(c echo.Context) (*retryPolicyInput, error) {
+	in := &retryPolicyInput{}
+	var err error
+	if in.MaxRetryAttempts, err = formInt(c, "max_retry_attempts"); err != nil {
+		return nil, err
+	}
+	if in.RetryDelayMinutes, err = formInt(c, "retry_delay_minutes"); err != nil {
+		return nil, err
+	}
+	if in.AllowImmediateRetry, err = formBool(c, "allow_immediate_retry"); err != nil {
+		return nil, err
+	}
+	if in.AllowImmediateRetry == nil {
+		// An unticked checkbox is not sent at all.
+		value := false
+		in.AllowImmediateRetry = &value
+	}
+	if in.BackoffMultiplier, err = formFloat(c, "backoff_multiplier"); err != nil {
+		return nil, err
+	}
+	return in, nil
+}
+
+// parseRetryPlan reads a plan request from JSON or a form.
+func parseRetryPlan(c echo.Context) (retry.Policy, error) {
+	var in retryPlanInput
+	if isJSONRequest(c) {
+		if err := decodeJSONBody(c, &in); err != nil {
+			return retry.Policy{}, err
+		}
+		return in.RetryPolicy.policy(), nil
+	}
+	policy, err := formPolicy(c)
+	if err != nil {
+		return retry.Policy{}, err
+	}
+	return policy.policy(), nil
+}
+
+// parseRetryRun reads a worker run request from JSON or a form.
+func parseRetryRun(c echo.Context) (retryRunInput, error) {
+	var in retryRunInput
+	if isJSONRequest(c) {
+		err := decodeJSONBody(c, &in)
+		return in, err
+	}
+	var err error
+	if in.RetryPolicy, err = formPolicy(c); err != nil {
+		return in, err
+	}
+	if in.DryRun, err = formBool(c, "dry_run"); err != nil {
+		return in, err
+	}
+	if in.Execute, err = formBool(c, "execute"); err != nil {
+		return in, err
+	}
+	if in.MaxRetryDeliveries, err = formInt(c, "max_retry_deliveries"); err != nil {
+		return in, err
+	}
+	confirm, err := formBool(c, "confirm")
+	if err != nil {
+		return in, err
+	}
+	in.Confirm = confirm != nil && *confirm
+	return in, nil
+}
+
+// planExecutiveRetry persists a retry plan of failed executive deliveries.
+func (h *Handler) planExecutiveRetry(c echo.Context) error {
+	return h.planRetry(c, models.SubjectExecutiveReport)
+}
+
+func (h *Handler) planRetry(c echo.Context, kind string) error {
+	policy, err := parseRetryPlan(c)
+	if err != nil {
+		return err
+	}
+	if err := policy.Validate(); err != nil {
+		return retryError(err)
+	}
+
+	plan, err := h.Retry.Plan(c.Request().Context(), kind, policy, actorName(c))
+	if err != nil {
+		return retryError(err)
+	}
+
+	switch {
+	case wantsJSON(c):
+		return c.JSON(http.StatusCreated, plan)
+	case isHTMX(c):
+		return render(c, http.StatusOK, views.RetryPlanPanel(h.retryPlanView(&plan)))
+	}
+	return redirectAfterPost(c, "/console?retry_plan_id="+plan.RetryPlanID+"#executive-retry")
+}
+
+// runExecutiveRetry runs the executive delivery retry worker once: a dry
+// run unless execute is true, and live only with permission, configured
+// connectors and, from the browser, an explicit confirmation.
+func (h *Handler) runExecutiveRetry(c echo.Context) error {
+	return h.runRetry(c, models.SubjectExecutiveReport)
+}
+
+func (h *Handler) runRetry(c echo.Context, kind string) error {
+	in, err := parseRetryRun(c)
+	if err != nil {
+		return err
+	}
+	request := in.request(c)
+	if err := request.Validate(); err != nil {
+		return retryError(err)
+	}
+	if request.Live() && !isJSONRequest(c) && !in.Confirm {
+		return unprocessable("confirm", "a live run from the browser needs the confirmation box ticked; review the destinations and confirm")
+	}
+
+	run, err := h.Retry.Run(c.Request().Context(), kind, request)
+	if err != nil {
+		return retryError(err)
+	}
+
+	switch {
+	case wantsJSON(c):
+		return c.JSON(http.StatusCreated, run)
+	case isHTMX(c):
+		return render(c, http.StatusOK, views.RetryRunPanel(h.retryRunView(run)))
+	}
+	return redirectAfterPost(c, "/retries/runs/"+run.WorkerRunID)
+}
+
+// confirmExecutiveRetry shows what a live run would send and asks for
+// explicit confirmation. It writes nothing.
+func (h *Handler) confirmExecutiveRetry(c echo.Context) error {
+	in, err := parseRetryRun(c)
+	if err != nil {
+		return err
+	}
+	request := in.request(c)
+	if err := request.Validate(); err != nil {
+		return retryError(err)
+	}
+
+	preview, err := h.Retry.Preview(c.Request().Context(), models.SubjectExecutiveReport, request.Policy, request.MaxRetryDeliveries)
+	if err != nil {
+		return retryError(err)
+	}
+
+	view := h.retryConfirmView(preview, request.MayRunLive)
+	if isHTMX(c) {
+		return render(c, http.StatusOK, views.RetryConfirm(view))
+	}
+	return render(c, http.StatusOK, views.RetryConfirmPage(pageContext(c), view))
+}
+
+func (h *Handler) getRetryPlan(c echo.Context) error {
+	plan, err := h.Retry.PlanByID(c.Request().Context(), c.Param("plan_id"))
+	if errors.Is(err, models.ErrNotFound) {
+		return notFound("retry plan %q not found", c.Param("plan_id"))
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, plan)
+}
+
+// retryListParams reads limit (1..200, default 50) and offset strictly.
+func retryListParams(c echo.Context) (int, int, error) {
+	limit, err := queryInt(c, "limit", 50, 1, 200)
+	if err != nil {
+		return 0, 0, err
+	}
+	offset, err := queryInt(c, "offset", 0, 0, 1_000_000)
+	if err != nil {
+		return 0, 0, err
+	}
+	return limit, offset, nil
+}
+
+func (h *Handler) listRetryRuns(c echo.Context) error {
+	limit, offset, err := retryListParams(c)
+	if err != nil {
+		return err
+	}
+	runs, err := h.Retry.WorkerRuns(c.Request().Context(), models.SubjectExecutiveReport, limit, offset)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"worker_runs": runs, "limit": limit, "offset": offset})
+}
+
+func (h *Handler) getRetryRun(c echo.Context) error {
+	run, err := h.Retry.WorkerRun(c.Request().Context(), c.Param("run_id"))
+	if errors.Is(err, models.ErrNotFound) {
+		return notFound("retry worker run %q not found", c.Param("run_id"))
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, run)
+}
+
+// retryHealthParams reads the thresholds strictly; defaults 60 and 180.
+func retryHealthParams(c echo.Context) (health.Params, error) {
+	params := retry.DefaultHealthParams()
+	var err error
+	if params.ExpectedIntervalMinutes, err = queryInt(c, "expected_interval_minutes",
+		retry.DefaultHealthIntervalMinutes, 1, health.MaxThresholdMinutes); err != nil {
+		return params, err
+	}
+	if params.StaleMetadataMinutes, err = queryInt(c, "stale_metadata_minutes",
+		retry.DefaultHealthStaleMinutes, 1, health.MaxThresholdMinutes); err != nil {
+		return params, err
+	}
+	return params, nil
+}
+
+// getExecutiveRetryHealth evaluates executive delivery retry health and
+// writes nothing.
+func (h *Handler) getExecutiveRetryHealth(c echo.Context) error {
+	params, err := retryHealthParams(c)
+	if err != nil {
+		return err
+	}
+	report, err := h.Retry.Health(c.Request().Context(), models.SubjectExecutiveReport, params)
+	if err != nil {
+		return retryError(err)
+	}
+	return c.JSON(http.StatusOK, report)
+}
+
+func (h *Handler) executiveRetryHealthFragment(c echo.Context) error {
+	params, err := retryHealthParams(c)
+	if err != nil {
+		return err
+	}
+	report, err := h.Retry.Health(c.Request().Context(), models.SubjectExecutiveReport, params)
+	if err != nil {
+		return retryError(err)
+	}
+	view := h.retryHealthView(report)
+	if isHTMX(c) {
+		return render(c, http.StatusOK, views.RetryHealthPanel(view))
+	}
+	return render(c, http.StatusOK, views.RetryHealthPage(pageContext(c), view))
+}
+
+func (h *Handler) retryRunsPage(c echo.Context) error {
+	limit, offset, err := retryListParams(c)
+	if err != nil {
+		return err
+	}
+	runs, err := h.Retry.WorkerRuns(c.Request().Context(), "", limit, offset)
+	if err != nil {
+		return err
+	}
+	rows := make([]views.RetryRunRow, 0, len(runs))
+	for _, run := range runs {
+		rows = append(rows, h.retryRunRow(run))
+	}
+	return render(c, http.StatusOK, views.RetryRunsPage(pageContext(c), rows))
+}
+
+func (h *Handler) retryRunPage(c echo.Context) error {
+	run, err := h.Retry.WorkerRun(c.Request().Context(), c.Param("run_id"))
+	if errors.Is(err, models.ErrNotFound) {
+		return notFound("retry worker run %q not found", c.Param("run_id"))
+	}
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.RetryRunPage(pageContext(c), h.retryRunView(run)))
+}

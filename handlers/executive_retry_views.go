@@ -1,0 +1,204 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/releaseops/evidence-console/models"
+	"github.com/releaseops/evidence-console/retry"
+	"github.com/releaseops/evidence-console/views"
+)
+
+func (h *Handler) retryTime(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return views.FormatTime(*t, h.TimeZone)
+}
+
+func policyForm(policy retry.Policy) views.RetryPolicyForm {
+	return views.RetryPolicyForm{
+		MaxRetryAttempts: policy.MaxRetryAttempts, RetryDelayMinutes: policy.RetryDelayMinutes,
+		AllowImmediateRetry: policy.AllowImmediateRetry, BackoffMultiplier: strconv.FormatFloat(policy.BackoffMultiplier, 'f', -1, 64),
+	}
+}
+
+func policyText(policy retry.Policy) string {
+	text := fmt.Sprintf("at most %d attempts, %d-minute delay × %s per failure",
+		policy.MaxRetryAttempts, policy.RetryDelayMinutes, strconv.FormatFloat(policy.BackoffMultiplier, 'f', -1, 64))
+	if policy.AllowImmediateRetry {
+		text += ", immediate retry allowed"
+	}
+	return text
+}
+
+func (h *Handler) decisionRow(d retry.DecisionView) views.RetryDecisionView {
+	return views.RetryDecisionView{
+		DecisionID: d.DecisionID, Action: d.Action, Reason: d.Reason, Subject: d.SubjectID, SubjectKey: d.SubjectKey,
+		Provider: d.Provider, FailureCount: d.FailureCount, LastFailure: h.retryTime(d.LastFailureAt),
+		NextRetry: h.retryTime(d.NextRetryAt), Selected: d.Selected,
+	}
+}
+
+func (h *Handler) retryPlanView(plan *retry.PlanView) *views.RetryPlanView {
+	if plan == nil {
+		return nil
+	}
+	view := &views.RetryPlanView{
+		PlanID: plan.RetryPlanID, CreatedAt: views.FormatTime(plan.CreatedAt, h.TimeZone), Actor: plan.Actor,
+		Policy: policyText(plan.Policy), RetryCount: plan.Counts.RetryCount, WaitCount: plan.Counts.WaitCount,
+		SuppressCount: plan.Counts.SuppressCount,
+	}
+	for _, d := range plan.Decisions {
+		view.Decisions = append(view.Decisions, h.decisionRow(d))
+	}
+	return view
+}
+
+func (h *Handler) retryRunView(run retry.RunView) views.RetryRunView {
+	schedule := fmt.Sprintf("%s, every %d minutes", run.Schedule.Cadence, run.Schedule.IntervalMinutes)
+	if !run.Schedule.Enabled {
+		schedule += ", disabled"
+	}
+	view := views.RetryRunView{
+		RunID: run.WorkerRunID, SubjectKind: run.SubjectKind, Mode: run.Mode, Actor: run.Actor, PlanID: run.RetryPlanID,
+		Policy: policyText(run.Policy), Schedule: schedule, State: run.State,
+		Window:    views.FormatTime(run.Schedule.WindowStart, h.TimeZone) + " to " + views.FormatTime(run.Schedule.WindowEnd, h.TimeZone),
+		CreatedAt: views.FormatTime(run.CreatedAt, h.TimeZone), CompletedAt: h.retryTime(run.CompletedAt),
+		Selected: run.Counts.SelectedCount, Delivered: run.Counts.DeliveredCount, Failed: run.Counts.FailedCount,
+		Skipped: run.Counts.SkippedCount, Reconciled: run.Counts.ReconciledCount,
+	}
+	for _, d := range run.SelectedDecisions {
+		view.Decisions = append(view.Decisions, h.decisionRow(d))
+	}
+	for _, e := range run.Executions {
+		row := views.RetryExecutionView{
+			ExecutionID: e.ExecutionID, Outcome: e.Outcome, Reason: e.Reason, Subject: e.SubjectID, SubjectKey: e.SubjectKey,
+			Provider: e.Provider, DeliveryID: e.DeliveryID, IdempotencyKey: e.IdempotencyKey,
+			StartedAt: views.FormatTime(e.StartedAt, h.TimeZone),
+		}
+		if e.Delivery != nil {
+			row.StatusCode = e.Delivery.StatusCode
+		}
+		view.Executions = append(view.Executions, row)
+	}
+	return view
+}
+
+func (h *Handler) retryRunRow(run retry.RunSummary) views.RetryRunRow {
+	return views.RetryRunRow{
+		RunID: run.WorkerRunID, SubjectKind: run.SubjectKind, Mode: run.Mode, Actor: run.Actor, State: run.State,
+		CreatedAt: views.FormatTime(run.CreatedAt, h.TimeZone), Selected: run.Counts.SelectedCount,
+		Delivered: run.Counts.DeliveredCount, Failed: run.Counts.FailedCount, Skipped: run.Counts.SkippedCount,
+	}
+}
+
+const liveRetryForbidden = "Your role may not run live retries; a release manager or an administrator can."
+
+func (h *Handler) retryConfirmView(preview retry.Preview, mayRunLive bool) views.RetryConfirmView {
+	view := views.RetryConfirmView{
+		Policy: policyForm(preview.Policy), MaxRetryDeliveries: preview.MaxRetryDeliveries,
+		Count: len(preview.SelectedDecisions), Destinations: preview.Destinations,
+	}
+	for _, d := range preview.SelectedDecisions {
+		view.Decisions = append(view.Decisions, h.decisionRow(d))
+	}
+	for _, name := range preview.Destinations {
+		if reason, ok := preview.NotReady[name]; ok {
+			view.NotReady = append(view.NotReady, name+": "+reason)
+		}
+	}
+	switch {
+	case !mayRunLive:
+		view.BlockedReason = liveRetryForbidden
+	case len(view.NotReady) > 0:
+		view.BlockedReason = "Some destinations cannot send: " + strings.Join(view.NotReady, "; ")
+	case view.Count == 0:
+		view.BlockedReason = "No retry is due now, so a live run would send nothing."
+	}
+	return view
+}
+
+func (h *Handler) retryHealthView(r retry.HealthReport) views.RetryHealthView {
+	view := views.RetryHealthView{
+		AlertLevel: r.AlertLevel, EvaluatedAt: views.FormatTime(r.EvaluatedAt, h.TimeZone),
+		ExpectedIntervalMinutes: r.ExpectedIntervalMinutes, StaleMetadataMinutes: r.StaleMetadataMinutes,
+		RecommendedActions: r.RecommendedActions,
+	}
+	for _, f := range r.Findings {
+		view.Findings = append(view.Findings, views.FindingView{Category: f.Category, Severity: f.Severity, Message: f.Message})
+	}
+	c := r.Counts
+	view.Counts = []views.CountView{
+		{Key: "worker_run_count", Label: "Worker runs", Value: c.WorkerRunCount},
+		{Key: "live_run_count", Label: "Live runs", Value: c.LiveRunCount},
+		{Key: "retry_plan_count", Label: "Retry plans", Value: c.RetryPlanCount},
+		{Key: "failed_delivery_count", Label: "Open failed deliveries", Value: c.FailedDeliveryCount},
+		{Key: "delivered_execution_count", Label: "Delivered executions", Value: c.DeliveredExecutionCount},
+		{Key: "failed_execution_count", Label: "Open failed executions", Value: c.FailedExecutionCount},
+		{Key: "in_flight_execution_count", Label: "Executions in flight", Value: c.InFlightExecutionCount},
+	}
+	if run := r.LatestWorkerRun; run != nil {
+		view.LatestWorkerRun = &views.RecordAgeView{ID: run.WorkerRunID, CreatedAt: views.FormatTime(run.CreatedAt, h.TimeZone),
+			Age: views.FormatAge(run.Minutes, run.InFuture), Detail: run.Mode}
+	}
+	if plan := r.LatestRetryPlan; plan != nil {
+		view.LatestRetryPlan = &views.RecordAgeView{ID: plan.RetryPlanID, CreatedAt: views.FormatTime(plan.CreatedAt, h.TimeZone),
+			Age: views.FormatAge(plan.Minutes, plan.InFuture)}
+	}
+	return view
+}
+
+// retryConsoleView gathers the executive retry section of the console: the
+// requested plan (retry_plan_id) or the newest, the newest worker run and
+// the current health. It writes nothing.
+func (h *Handler) retryConsoleView(ctx context.Context, c echo.Context) (*views.RetryConsoleView, error) {
+	if h.Retry == nil {
+		return nil, nil
+	}
+	view := &views.RetryConsoleView{Policy: policyForm(retry.DefaultPolicy()), MaxRetryDeliveries: retry.DefaultMaxRetryDeliveries}
+	if !mayRunLiveRetries(c) {
+		view.LiveBlockedReason = liveRetryForbidden
+	}
+
+	var plan *retry.PlanView
+	if id := c.QueryParam("retry_plan_id"); id != "" {
+		found, err := h.Retry.PlanByID(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		plan = &found
+	} else {
+		latest, err := h.Retry.LatestPlan(ctx, models.SubjectExecutiveReport)
+		if err != nil {
+			return nil, err
+		}
+		plan = latest
+	}
+	view.Plan = h.retryPlanView(plan)
+
+	runs, err := h.Retry.WorkerRuns(ctx, models.SubjectExecutiveReport, 1, 0)
+	if err != nil {
+		return nil, err
+	}
+	if len(runs) > 0 {
+		run, err := h.Retry.WorkerRun(ctx, runs[0].WorkerRunID)
+		if err != nil {
+			return nil, err
+		}
+		runView := h.retryRunView(run)
+		view.LatestRun = &runView
+	}
+
+	report, err := h.Retry.Health(ctx, models.SubjectExecutiveReport, retry.DefaultHealthParams())
+	if err != nil {
+		return nil, err
+	}
+	view.Health = h.retryHealthView(report)
+	return view, nil
+}

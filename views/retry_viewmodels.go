@@ -1,0 +1,123 @@
+package views
+
+// RetryConsoleView is the executive delivery retry section of the console.
+type RetryConsoleView struct {
+	Policy             RetryPolicyForm
+	MaxRetryDeliveries int
+	// LiveBlockedReason explains why this user cannot run live retries, or
+	// is empty.
+	LiveBlockedReason string
+	Plan              *RetryPlanView
+	LatestRun         *RetryRunView
+	Health            RetryHealthView
+}
+
+// RetryPolicyForm is the retry policy as the form shows it.
+type RetryPolicyForm struct {
+	MaxRetryAttempts    int
+	RetryDelayMinutes   int
+	AllowImmediateRetry bool
+	BackoffMultiplier   string
+}
+
+// RetryPlanView is a persisted retry plan ready to show.
+type RetryPlanView struct {
+	PlanID        string
+	CreatedAt     string
+	Actor         string
+	Policy        string
+	RetryCount    int
+	WaitCount     int
+	SuppressCount int
+	Decisions     []RetryDecisionView
+}
+
+// RetryDecisionView is one decision row.
+type RetryDecisionView struct {
+	DecisionID   string
+	Action       string
+	Reason       string
+	Subject      string // schedule run or alert plan
+	SubjectKey   string // report or fingerprint
+	Provider     string
+	FailureCount int
+	LastFailure  string
+	NextRetry    string
+	Selected     bool
+}
+
+// RetryRunView is one worker run ready to show.
+type RetryRunView struct {
+	RunID       string
+	SubjectKind string
+	Mode        string
+	Actor       string
+	PlanID      string
+	Policy      string
+	Schedule    string
+	Window      string
+	State       string
+	CreatedAt   string
+	CompletedAt string
+	Selected    int
+	Delivered   int
+	Failed      int
+	Skipped     int
+	Reconciled  int
+	Decisions   []RetryDecisionView
+	Executions  []RetryExecutionView
+}
+
+// RetryExecutionView is one execution record row.
+type RetryExecutionView struct {
+	ExecutionID    string
+	Outcome        string
+	Reason         string
+	Subject        string
+	SubjectKey     string
+	Provider       string
+	DeliveryID     string
+	StatusCode     int
+	IdempotencyKey string
+	StartedAt      string
+}
+
+// RetryRunRow is one row of the worker run list.
+type RetryRunRow struct {
+	RunID       string
+	SubjectKind string
+	Mode        string
+	Actor       string
+	State       string
+	CreatedAt   string
+	Selected    int
+	Delivered   int
+	Failed      int
+	Skipped     int
+}
+
+// RetryConfirmView is the confirmation step of a live run.
+type RetryConfirmView struct {
+	Policy             RetryPolicyForm
+	MaxRetryDeliveries int
+	Count              int
+	Destinations       []string
+	Decisions          []RetryDecisionView
+	// NotReady lists "destination: reason" for destinations that cannot send.
+	NotReady []string
+	// BlockedReason is why the live run cannot be confirmed, or empty.
+	BlockedReason string
+}
+
+// RetryHealthView is a delivery retry health evaluation ready to show.
+type RetryHealthView struct {
+	AlertLevel              string
+	EvaluatedAt             string
+	ExpectedIntervalMinutes int
+	StaleMetadataMinutes    int
+	Findings                []FindingView
+	Counts                  []CountView
+	LatestWorkerRun         *RecordAgeView
+	LatestRetryPlan         *RecordAgeView
+	RecommendedActions      []string
+}
