@@ -17,6 +17,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/releaseops/evidence-console/connectors"
+	"github.com/releaseops/evidence-console/metrics"
 	"github.com/releaseops/evidence-console/models"
 )
 
@@ -114,6 +115,7 @@ func (s *Service) Finish(ctx context.Context, pending *Pending, result connector
 	if err := models.CompleteDelivery(ctx, s.DB, &record); err != nil {
 		return record, err
 	}
+	metrics.ObserveDelivery(record.Connector, record.ErrorClass)
 	if s.Logger != nil {
 		s.Logger.Info("delivery attempt finished", "delivery_id", record.ID, "subject_kind", record.SubjectKind,
 			"subject_id", record.SubjectID, "connector", record.Connector, "class", record.ErrorClass,

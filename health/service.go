@@ -9,6 +9,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/releaseops/evidence-console/metrics"
 	"github.com/releaseops/evidence-console/models"
 )
 
@@ -28,6 +29,8 @@ func (s *Service) Evaluate(ctx context.Context, params Params) (Report, error) {
 	if err := params.Validate(); err != nil {
 		return Report{}, err
 	}
+	started := time.Now()
+	defer func() { metrics.ObserveEvaluation(time.Since(started)) }()
 	in, err := s.inputs(ctx)
 	if err != nil {
 		return Report{}, err

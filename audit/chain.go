@@ -1,0 +1,329 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/releaseops/evidence-console/models"
+)
+
+// Audit chain kinds: the records whose whole chain can be traced.
+const (
+	ChainRetryExecution  = models.HistoryRetryExecution
+	ChainDelivery        = models.HistoryDelivery
+	ChainAlertPlan       = models.HistoryAlertPlan
+	ChainAcknowledgement = models.HistoryAcknowledgement
+)
+
+// ChainKinds lists the kinds that have an audit chain.
+func ChainKinds() []string {
+	return []string{ChainRetryExecution, ChainDelivery, ChainAlertPlan, ChainAcknowledgement}
+}
+
+// ErrUnknownChainKind is returned for a kind outside ChainKinds.
+var ErrUnknownChainKind = errors.New("audit: unknown audit chain kind")
+
+// Chain is the whole chain of records behind one record: for a retry
+// execution, its worker run, retry plan and decision, the schedule run and
+// report (or alert plan and health snapshot) it re-delivered, and every
+// delivery of that subject; for an alert record, the health snapshot, the
+// plan, its deliveries and the acknowledgements of the occurrence.
+type Chain struct {
+	Kind  string      `json:"kind"`
+	ID    string      `json:"id"`
+	Links []ChainLink `json:"links"`
+	// Missing names each link that should exist but was not found, such as
+	// the delivery of an execution that was skipped before sending.
+	Missing []string `json:"missing"`
+}
+
+// ChainLink is one record of a chain, with who produced it and when.
+type ChainLink struct {
+	Kind     string    `json:"kind"`
+	ID       string    `json:"id"`
+	Relation string    `json:"relation"`
+	At       time.Time `json:"at"`
+	Actor    string    `json:"actor"`
+	Provider string    `json:"provider,omitempty"`
+	Status   string    `json:"status"`
+	Detail   string    `json:"detail,omitempty"`
+	// AuditKind is set when the linked record has an audit chain of its own.
+	AuditKind string `json:"audit_kind,omitempty"`
+}
+
+func auditKindOf(historyKind string) string {
+	if slices.Contains(ChainKinds(), historyKind) {
+		return historyKind
+	}
+	return ""
+}
+
+// Chain traces the record kind/id. It returns ErrUnknownChainKind for a kind
+// without a chain and models.ErrNotFound when the record does not exist.
+func (s *Service) Chain(ctx context.Context, kind, id string) (Chain, error) {
+	b := &chainBuilder{s: s, chain: Chain{Kind: kind, ID: id, Links: []ChainLink{}, Missing: []string{}}, seen: map[string]bool{}}
+	var err error
+	switch kind {
+	case ChainRetryExecution:
+		err = b.execution(ctx, id, "record")
+	case ChainDelivery:
+		err = b.delivery(ctx, id)
+	case ChainAlertPlan:
+		err = b.alertPlanChain(ctx, id, "record")
+	case ChainAcknowledgement:
+		err = b.acknowledgement(ctx, id)
+	default:
+		return Chain{}, ErrUnknownChainKind
+	}
+	if err != nil {
+		return Chain{}, err
+	}
+	return b.chain, nil
+}
+
+type chainBuilder struct {
+	s     *Service
+	chain Chain
+	seen  map[string]bool
+}
+
+func (b *chainBuilder) add(link ChainLink) {
+	key := link.Kind + "/" + link.ID
+	if b.seen[key] {
+		return
+	}
+	b.seen[key] = true
+	link.At = models.UTC(link.At)
+	link.AuditKind = auditKindOf(link.Kind)
+	b.chain.Links = append(b.chain.Links, link)
+}
+
+func (b *chainBuilder) missing(format string, args ...any) {
+	b.chain.Missing = append(b.chain.Missing, fmt.Sprintf(format, args...))
+}
+
+// optional turns ErrNotFound into a missing-link note and nil, so a broken
+// link is reported instead of failing the whole chain.
+func (b *chainBuilder) optional(err error, what string) (bool, error) {
+	if errors.Is(err, models.ErrNotFound) {
+		b.missing("%s not found", what)
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// execution adds a retry execution and everything upstream of it.
+func (b *chainBuilder) execution(ctx context.Context, id, relation string) error {
+	db := b.s.DB
+	x, err := models.RecordByID[models.RetryExecution](ctx, db, id)
+	if err != nil {
+		return err
+	}
+	b.add(ChainLink{Kind: models.HistoryRetryExecution, ID: x.ID, Relation: relation, At: x.StartedAt,
+		Provider: x.Connector, Status: x.Outcome, Detail: x.Reason})
+
+	run, err := models.RecordByID[models.RetryWorkerRun](ctx, db, x.WorkerRunID)
+	if ok, err := b.optional(err, "worker run "+x.WorkerRunID); err != nil {
+		return err
+	} else if ok {
+		mode := "live"
+		if run.DryRun {
+			mode = "dry"
+		}
+		b.add(ChainLink{Kind: models.HistoryRetryWorkerRun, ID: run.ID, Relation: "worker run", At: run.CreatedAt,
+			Actor: run.Actor, Status: mode + " " + run.State,
+			Detail: fmt.Sprintf("selected %d, delivered %d, failed %d, skipped %d", run.SelectedCount, run.DeliveredCount, run.FailedCount, run.SkippedCount)})
+	}
+
+	plan, err := models.RecordByID[models.RetryPlan](ctx, db, x.PlanID)
+	if ok, err := b.optional(err, "retry plan "+x.PlanID); err != nil {
+		return err
+	} else if ok {
+		b.add(ChainLink{Kind: models.HistoryRetryPlan, ID: plan.ID, Relation: "retry plan", At: plan.CreatedAt,
+			Actor: plan.Actor, Status: "planned",
+			Detail: fmt.Sprintf("%d decisions: retry %d, wait %d, suppress %d", plan.DecisionCount, plan.RetryCount, plan.WaitCount, plan.SuppressCount)})
+	}
+
+	decision, err := models.RecordByID[models.RetryDecision](ctx, db, x.DecisionID)
+	if ok, err := b.optional(err, "retry decision "+x.DecisionID); err != nil {
+		return err
+	} else if ok {
+		at := time.Time{}
+		if decision.LastFailureAt != nil {
+			at = *decision.LastFailureAt
+		}
+		b.add(ChainLink{Kind: "retry_decision", ID: decision.ID, Relation: "retry decision", At: at,
+			Provider: decision.Connector, Status: decision.Action,
+			Detail: fmt.Sprintf("%d failure(s), last class %s; %s", decision.FailureCount, decision.LastErrorClass, decision.Reason)})
+	}
+
+	if err := b.subject(ctx, x.SubjectKind, x.SubjectID); err != nil {
+		return err
+	}
+	if x.DeliveryID == "" && x.Outcome != models.ExecutionSkipped {
+		b.missing("delivery of execution %s", x.ID)
+	}
+	return nil
+}
+
+// subject adds the delivered subject (a schedule run and its report, or an
+// alert plan and its health snapshot) and every delivery of it.
+func (b *chainBuilder) subject(ctx context.Context, subjectKind, subjectID string) error {
+	switch subjectKind {
+	case models.SubjectExecutiveReport:
+		return b.scheduleRun(ctx, subjectID)
+	case models.SubjectHealthAlert:
+		return b.alertPlanChain(ctx, subjectID, "alert plan")
+	default:
+		b.missing("subject %s of unknown kind %s", subjectID, subjectKind)
+		return nil
+	}
+}
+
+func (b *chainBuilder) scheduleRun(ctx context.Context, runID string) error {
+	db := b.s.DB
+	run, err := models.RecordByID[models.ExecutiveScheduleRun](ctx, db, runID)
+	if ok, err := b.optional(err, "schedule run "+runID); err != nil || !ok {
+		return err
+	}
+	b.add(ChainLink{Kind: models.HistoryScheduleRun, ID: run.ID, Relation: "schedule run", At: run.CreatedAt,
+		Actor: run.Actor, Status: run.Cadence,
+		Detail: fmt.Sprintf("window %s to %s", run.WindowStart.UTC().Format(time.RFC3339), run.WindowEnd.UTC().Format(time.RFC3339))})
+
+	report, err := models.RecordByID[models.ExecutiveReport](ctx, db, run.ReportID)
+	if ok, err := b.optional(err, "executive report "+run.ReportID); err != nil {
+		return err
+	} else if ok {
+		b.add(ChainLink{Kind: models.HistoryExecutiveReport, ID: report.ID, Relation: "report", At: report.GeneratedAt,
+			Actor: report.Actor, Status: report.Status,
+			Detail: fmt.Sprintf("%d executions, %d failed, %d key risks", report.ExecutionCount, report.FailedExecutionCount, report.KeyRiskCount)})
+	}
+	return b.deliveriesOf(ctx, models.SubjectExecutiveReport, run.ID)
+}
+
+func (b *chainBuilder) deliveriesOf(ctx context.Context, subjectKind, subjectID string) error {
+	deliveries, err := models.DeliveriesOf(ctx, b.s.DB, subjectKind, subjectID)
+	if err != nil {
+		return err
+	}
+	for _, d := range deliveries {
+		b.add(deliveryLink(d, "delivery evidence"))
+	}
+	return nil
+}
+
+func deliveryLink(d models.Delivery, relation string) ChainLink {
+	status := d.State
+	if d.State == models.DeliveryCompleted {
+		status = "failed"
+		if d.Success {
+			status = "sent"
+		}
+	}
+	detail := fmt.Sprintf("%s to %s, status %d, class %s, %d attempt(s)", d.Origin, d.Host, d.StatusCode, d.ErrorClass, d.AttemptCount)
+	if d.RetryExecutionID != "" {
+		detail += ", retry execution " + d.RetryExecutionID
+	}
+	return ChainLink{Kind: models.HistoryDelivery, ID: d.ID, Relation: relation, At: d.CreatedAt, Actor: d.Actor,
+		Provider: d.Connector, Status: status, Detail: detail}
+}
+
+// delivery adds one delivery; a retry delivery continues with its execution,
+// a first send with its subject.
+func (b *chainBuilder) delivery(ctx context.Context, id string) error {
+	d, err := models.DeliveryByID(ctx, b.s.DB, id)
+	if err != nil {
+		return err
+	}
+	b.add(deliveryLink(*d, "record"))
+	if d.Origin == models.OriginRetry && d.RetryExecutionID != "" {
+		err := b.execution(ctx, d.RetryExecutionID, "retry execution")
+		if _, err := b.optional(err, "retry execution "+d.RetryExecutionID); err != nil {
+			return err
+		}
+		return nil
+	}
+	return b.subject(ctx, d.SubjectKind, d.SubjectID)
+}
+
+// alertPlanChain adds the health snapshot, the plan, its deliveries and the
+// acknowledgement actions on its occurrence.
+func (b *chainBuilder) alertPlanChain(ctx context.Context, planID, relation string) error {
+	db := b.s.DB
+	plan, err := models.AlertPlanByID(ctx, db, planID)
+	if relation != "record" {
+		if ok, err := b.optional(err, "alert plan "+planID); err != nil || !ok {
+			return err
+		}
+	} else if err != nil {
+		return err
+	}
+
+	snapshot, err := models.HealthSnapshotByID(ctx, db, plan.HealthID)
+	if ok, err := b.optional(err, "health snapshot "+plan.HealthID); err != nil {
+		return err
+	} else if ok {
+		b.add(ChainLink{Kind: models.HistoryHealthSnapshot, ID: snapshot.ID, Relation: "health evaluation",
+			At: snapshot.EvaluatedAt, Actor: snapshot.Actor, Status: snapshot.AlertLevel,
+			Detail: fmt.Sprintf("%d finding(s), fingerprint %s", snapshot.FindingCount, snapshot.Fingerprint)})
+	}
+
+	destinations, err := models.AlertPlanDestinationsOfPlan(ctx, db, plan.ID)
+	if err != nil {
+		return err
+	}
+	var selected, suppressed int
+	for _, d := range destinations {
+		if d.Decision == models.DecisionSuppressed {
+			suppressed++
+		} else {
+			selected++
+		}
+	}
+	b.add(ChainLink{Kind: models.HistoryAlertPlan, ID: plan.ID, Relation: relation, At: plan.CreatedAt, Actor: plan.Actor,
+		Status: plan.AlertLevel, Detail: fmt.Sprintf("%d destination(s) selected, %d suppressed, force %t", selected, suppressed, plan.Force)})
+
+	if err := b.deliveriesOf(ctx, models.SubjectHealthAlert, plan.ID); err != nil {
+		return err
+	}
+	acks, err := models.AcknowledgementsOfOccurrence(ctx, db, plan.OccurrenceID)
+	if err != nil {
+		return err
+	}
+	for _, a := range acks {
+		detail := fmt.Sprintf("step %d", a.Sequence)
+		if a.ExternalRef != "" {
+			detail += ", reference " + a.ExternalRef
+		}
+		b.add(ChainLink{Kind: models.HistoryAcknowledgement, ID: a.ID, Relation: "acknowledgement", At: a.CreatedAt,
+			Actor: a.Actor, Provider: a.Provider, Status: a.AcknowledgementState, Detail: detail})
+	}
+	return nil
+}
+
+// acknowledgement adds one action and the alert chain it acknowledged.
+func (b *chainBuilder) acknowledgement(ctx context.Context, id string) error {
+	db := b.s.DB
+	ack, err := models.RecordByID[models.AlertAcknowledgement](ctx, db, id)
+	if err != nil {
+		return err
+	}
+	b.add(ChainLink{Kind: models.HistoryAcknowledgement, ID: ack.ID, Relation: "record", At: ack.CreatedAt,
+		Actor: ack.Actor, Provider: ack.Provider, Status: ack.AcknowledgementState, Detail: fmt.Sprintf("step %d", ack.Sequence)})
+	planID := ack.PlanID
+	if planID == "" {
+		plan, err := models.LatestAlertPlanOf(ctx, db, ack.HealthID)
+		if ok, err := b.optional(err, "alert plan of "+ack.HealthID); err != nil || !ok {
+			return err
+		}
+		if plan == nil {
+			b.missing("alert plan of %s", ack.HealthID)
+			return nil
+		}
+		planID = plan.ID
+	}
+	return b.alertPlanChain(ctx, planID, "alert plan")
+}

@@ -1,0 +1,194 @@
+package audit
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/releaseops/evidence-console/models"
+)
+
+// Alert levels of the dashboard, the same words as a health evaluation's.
+const (
+	LevelHealthy  = "healthy"
+	LevelWarning  = "warning"
+	LevelCritical = "critical"
+)
+
+// Dashboard contains exact counts of every record kind the console produces,
+// computed with SQL aggregates over all stored rows (no sampling window).
+type Dashboard struct {
+	AlertLevel string `json:"alert_level"`
+	// AlertLevelReasons names each condition that raised AlertLevel above
+	// healthy; it is empty when the level is healthy.
+	AlertLevelReasons []string        `json:"alert_level_reasons"`
+	Health            HealthCounts    `json:"health"`
+	Alerts            AlertCounts     `json:"alerts"`
+	Executive         ExecutiveCounts `json:"executive"`
+	ExecutiveRetries  RetryCounts     `json:"executive_retries"`
+	GeneratedAt       time.Time       `json:"generated_at"`
+}
+
+// HealthCounts are the persisted health evaluations.
+type HealthCounts struct {
+	EvaluationCount   int64      `json:"evaluation_count"`
+	FindingCount      int64      `json:"finding_count"`
+	LatestHealthID    string     `json:"latest_health_id"`
+	LatestAlertLevel  string     `json:"latest_alert_level"`
+	LatestEvaluatedAt *time.Time `json:"latest_evaluated_at"`
+}
+
+// DeliveryCounts are the delivery operations of one subject kind. FailedCount
+// counts every failed operation; OpenFailedCount counts the (subject,
+// destination) pairs whose latest outcome is still a failure.
+type DeliveryCounts struct {
+	DeliveryCount   int64 `json:"delivery_count"`
+	SentCount       int64 `json:"sent_count"`
+	FailedCount     int64 `json:"failed_count"`
+	InFlightCount   int64 `json:"in_flight_count"`
+	OpenFailedCount int64 `json:"open_failed_count"`
+}
+
+// AlertCounts are the retry health alert records.
+type AlertCounts struct {
+	PlanCount                       int64          `json:"plan_count"`
+	Deliveries                      DeliveryCounts `json:"deliveries"`
+	SuppressionCount                int64          `json:"suppression_count"`
+	AcknowledgementCount            int64          `json:"acknowledgement_count"`
+	OutstandingAcknowledgementCount int64          `json:"outstanding_acknowledgement_count"`
+}
+
+// ExecutiveCounts are the executive report records.
+type ExecutiveCounts struct {
+	ReportCount      int64          `json:"report_count"`
+	ScheduleRunCount int64          `json:"schedule_run_count"`
+	Deliveries       DeliveryCounts `json:"deliveries"`
+}
+
+// RetryCounts are the executive delivery retry records. Executions are
+// counted by outcome: delivered, failed, skipped and in_flight.
+type RetryCounts struct {
+	PlanCount                int64            `json:"plan_count"`
+	RetryableDecisionCount   int64            `json:"retryable_decision_count"`
+	WorkerRunCount           int64            `json:"worker_run_count"`
+	DryWorkerRunCount        int64            `json:"dry_worker_run_count"`
+	LiveWorkerRunCount       int64            `json:"live_worker_run_count"`
+	ExecutionCount           int64            `json:"execution_count"`
+	ExecutionsByOutcome      map[string]int64 `json:"executions_by_outcome"`
+	OpenFailedExecutionCount int64            `json:"open_failed_execution_count"`
+}
+
+// Dashboard counts every record kind and derives the overall alert level.
+func (s *Service) Dashboard(ctx context.Context) (Dashboard, error) {
+	d := Dashboard{GeneratedAt: models.UTC(s.Now()), AlertLevelReasons: []string{}}
+
+	health, err := models.CountHealthSnapshots(ctx, s.DB)
+	if err != nil {
+		return d, err
+	}
+	d.Health = HealthCounts{EvaluationCount: health.EvaluationCount, FindingCount: health.FindingCount}
+	if latest := health.Latest; latest != nil {
+		at := models.UTC(latest.EvaluatedAt)
+		d.Health.LatestHealthID, d.Health.LatestAlertLevel, d.Health.LatestEvaluatedAt = latest.ID, latest.AlertLevel, &at
+	}
+
+	alerts, err := models.CountAlerts(ctx, s.DB)
+	if err != nil {
+		return d, err
+	}
+	outstanding, err := models.CountOutstandingAcknowledgements(ctx, s.DB)
+	if err != nil {
+		return d, err
+	}
+	alertDeliveries, err := deliveryCounts(ctx, s, models.SubjectHealthAlert)
+	if err != nil {
+		return d, err
+	}
+	d.Alerts = AlertCounts{
+		PlanCount: alerts.PlanCount, Deliveries: alertDeliveries, SuppressionCount: alerts.SuppressedProviderCount,
+		AcknowledgementCount: alerts.AcknowledgementCount, OutstandingAcknowledgementCount: outstanding,
+	}
+
+	executive, err := models.CountExecutiveRecords(ctx, s.DB)
+	if err != nil {
+		return d, err
+	}
+	executiveDeliveries, err := deliveryCounts(ctx, s, models.SubjectExecutiveReport)
+	if err != nil {
+		return d, err
+	}
+	d.Executive = ExecutiveCounts{
+		ReportCount: executive.ReportCount, ScheduleRunCount: executive.ScheduleRunCount, Deliveries: executiveDeliveries,
+	}
+
+	retries, err := models.CountRetries(ctx, s.DB, models.SubjectExecutiveReport)
+	if err != nil {
+		return d, err
+	}
+	d.ExecutiveRetries = RetryCounts{
+		PlanCount: retries.RetryPlans, RetryableDecisionCount: retries.RetryableDecisions,
+		WorkerRunCount: retries.WorkerRuns, DryWorkerRunCount: retries.DryWorkerRuns, LiveWorkerRunCount: retries.LiveWorkerRuns,
+		ExecutionCount: retries.Executions,
+		ExecutionsByOutcome: map[string]int64{
+			models.ExecutionDelivered: retries.Delivered, models.ExecutionFailed: retries.Failed,
+			models.ExecutionSkipped: retries.Skipped, models.ExecutionInFlight: retries.InFlight,
+		},
+		OpenFailedExecutionCount: retries.OpenFailedExecutions,
+	}
+
+	d.AlertLevel, d.AlertLevelReasons = dashboardLevel(d)
+	return d, nil
+}
+
+func deliveryCounts(ctx context.Context, s *Service, subjectKind string) (DeliveryCounts, error) {
+	counts, err := models.CountDeliveryOutcomes(ctx, s.DB, subjectKind)
+	if err != nil {
+		return DeliveryCounts{}, err
+	}
+	return DeliveryCounts{
+		DeliveryCount: counts.DeliveryCount, SentCount: counts.SentCount, FailedCount: counts.FailedCount,
+		InFlightCount: counts.InFlightCount, OpenFailedCount: counts.OpenFailureCount,
+	}, nil
+}
+
+// dashboardLevel derives the overall alert level:
+//
+//   - critical when the newest health evaluation is critical, or any alert
+//     or executive delivery has an open failure (no later success to the same
+//     destination), or any executive retry execution failed or was skipped
+//     with no later successful delivery;
+//   - warning when the newest health evaluation is warning, or any
+//     acknowledgement is outstanding;
+//   - healthy otherwise, including when nothing has been stored yet.
+//
+// Failures that a later delivery repaired no longer raise the level, so the
+// level describes the current state, not the past.
+func dashboardLevel(d Dashboard) (string, []string) {
+	var critical, warning []string
+	switch d.Health.LatestAlertLevel {
+	case LevelCritical:
+		critical = append(critical, fmt.Sprintf("newest health evaluation %s is critical", d.Health.LatestHealthID))
+	case LevelWarning:
+		warning = append(warning, fmt.Sprintf("newest health evaluation %s is warning", d.Health.LatestHealthID))
+	}
+	if n := d.Alerts.Deliveries.OpenFailedCount; n > 0 {
+		critical = append(critical, fmt.Sprintf("%d health alert destination(s) with an open failed delivery", n))
+	}
+	if n := d.Executive.Deliveries.OpenFailedCount; n > 0 {
+		critical = append(critical, fmt.Sprintf("%d executive report destination(s) with an open failed delivery", n))
+	}
+	if n := d.ExecutiveRetries.OpenFailedExecutionCount; n > 0 {
+		critical = append(critical, fmt.Sprintf("%d failed or skipped executive retry execution(s) not yet repaired", n))
+	}
+	if n := d.Alerts.OutstandingAcknowledgementCount; n > 0 {
+		warning = append(warning, fmt.Sprintf("%d outstanding acknowledgement(s)", n))
+	}
+	switch {
+	case len(critical) > 0:
+		return LevelCritical, append(critical, warning...)
+	case len(warning) > 0:
+		return LevelWarning, warning
+	default:
+		return LevelHealthy, []string{}
+	}
+}

@@ -1,0 +1,73 @@
+package metrics
+
+import (
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+)
+
+// scrape serves Registry once and returns the value of the sample of family
+// name whose labels equal labels, or 0 when there is none.
+func scrape(t *testing.T, name string, labels map[string]string) float64 {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(rec.Body)
+	if err != nil {
+		t.Fatalf("parse metrics: %v", err)
+	}
+	family, ok := families[name]
+	if !ok {
+		return 0
+	}
+	for _, metric := range family.GetMetric() {
+		matched := 0
+		for _, pair := range metric.GetLabel() {
+			if labels[pair.GetName()] == pair.GetValue() {
+				matched++
+			}
+		}
+		if matched == len(labels) && len(metric.GetLabel()) == len(labels) {
+			if metric.GetCounter() != nil {
+				return metric.GetCounter().GetValue()
+			}
+			return float64(metric.GetHistogram().GetSampleCount())
+		}
+	}
+	return 0
+}
+
+func TestCountersIncrement(t *testing.T) {
+	tests := []struct {
+		name    string
+		observe func()
+		family  string
+		labels  map[string]string
+	}{
+		{"delivery", func() { ObserveDelivery("metrics-test", "server_error") },
+			"evidence_console_deliveries_total", map[string]string{"connector": "metrics-test", "class": "server_error"}},
+		{"delivery without class", func() { ObserveDelivery("metrics-test", "") },
+			"evidence_console_deliveries_total", map[string]string{"connector": "metrics-test", "class": "unknown"}},
+		{"request", func() { ObserveHTTPRequest("GET", "/metrics-test/:id", 404, time.Millisecond) },
+			"evidence_console_http_requests_total", map[string]string{"method": "GET", "route": "/metrics-test/:id", "status": "404"}},
+		{"unmatched request", func() { ObserveHTTPRequest("GET", "", 404, time.Millisecond) },
+			"evidence_console_http_requests_total", map[string]string{"method": "GET", "route": UnmatchedRoute, "status": "404"}},
+		{"live worker run", func() { ObserveWorkerRun(ModeLive) },
+			"evidence_console_retry_worker_runs_total", map[string]string{"mode": "live"}},
+		{"evaluation", func() { ObserveEvaluation(3 * time.Millisecond) },
+			"evidence_console_health_evaluation_duration_seconds", map[string]string{}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before := scrape(t, tc.family, tc.labels)
+			tc.observe()
+			if got := scrape(t, tc.family, tc.labels); got != before+1 {
+				t.Errorf("%s %v: got %v, want %v", tc.family, tc.labels, got, before+1)
+			}
+		})
+	}
+}

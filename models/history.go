@@ -1,0 +1,207 @@
+package models
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Record kinds of the combined history, one name per stored record type.
+const (
+	HistoryHealthSnapshot  = "health_snapshot"
+	HistoryAlertPlan       = "alert_plan"
+	HistoryDelivery        = "delivery"
+	HistoryAcknowledgement = "acknowledgement"
+	HistoryExecutiveReport = "executive_report"
+	HistoryScheduleRun     = "schedule_run"
+	HistoryRetryPlan       = "retry_plan"
+	HistoryRetryWorkerRun  = "retry_worker_run"
+	HistoryRetryExecution  = "retry_execution"
+)
+
+// HistoryKinds lists every combined history kind in chain order.
+var HistoryKinds = []string{
+	HistoryHealthSnapshot, HistoryAlertPlan, HistoryDelivery, HistoryAcknowledgement,
+	HistoryExecutiveReport, HistoryScheduleRun, HistoryRetryPlan, HistoryRetryWorkerRun, HistoryRetryExecution,
+}
+
+// HistoryFilter selects combined history rows; empty strings and nil match
+// everything. A filter on an attribute that a kind does not carry excludes
+// that kind: Provider keeps deliveries, acknowledgements and retry executions
+// to that destination, and alert and retry plans that include it;
+// AlertLevel keeps health snapshots and alert plans; AcknowledgementState
+// keeps acknowledgement actions; DeliverySuccess keeps completed deliveries
+// and finished retry executions (delivered is a success, failed is not);
+// Source (health_alert or executive_report) keeps every record of that
+// delivery subject kind, which excludes health snapshots.
+type HistoryFilter struct {
+	Kinds                []string
+	Provider             string
+	AlertLevel           string
+	AcknowledgementState string
+	Source               string
+	DeliverySuccess      *bool
+	Limit                int
+	Offset               int
+}
+
+// HistoryRow is one combined history item. Success is nil for records
+// without a delivery outcome; ParentID is the record one step up the chain.
+type HistoryRow struct {
+	Kind                 string
+	ID                   string
+	CreatedAt            time.Time
+	Provider             string
+	AlertLevel           string
+	AcknowledgementState string
+	Source               string
+	Success              *bool
+	Status               string
+	Actor                string
+	ParentID             string
+}
+
+// historyBranch describes how one table maps onto the history columns. An
+// empty expression means the kind does not carry that attribute.
+type historyBranch struct {
+	kind, from                            string
+	id, createdAt, provider, level, state string
+	source, success, status, actor        string
+	parent                                string
+	// providerExists matches a provider through a child table, with one ?.
+	providerExists string
+}
+
+var historyBranches = []historyBranch{
+	{kind: HistoryHealthSnapshot, from: "health_snapshots h", id: "h.id", createdAt: "h.evaluated_at",
+		level: "h.alert_level", status: "h.alert_level", actor: "h.actor"},
+	{kind: HistoryAlertPlan, from: "alert_plans p", id: "p.id", createdAt: "p.created_at", level: "p.alert_level",
+		source: "'" + SubjectHealthAlert + "'", status: "p.alert_level", actor: "p.actor", parent: "p.health_id",
+		providerExists: "EXISTS (SELECT 1 FROM alert_plan_destinations pd WHERE pd.plan_id = p.id AND pd.provider = ?)"},
+	{kind: HistoryDelivery, from: "deliveries d", id: "d.id", createdAt: "d.created_at", provider: "d.connector",
+		source: "d.subject_kind", success: "CASE WHEN d.state = 'completed' THEN d.success END",
+		status: "CASE WHEN d.state = 'completed' THEN d.error_class ELSE d.state END", actor: "d.actor", parent: "d.subject_id"},
+	{kind: HistoryAcknowledgement, from: "alert_acknowledgements a", id: "a.id", createdAt: "a.created_at",
+		provider: "a.provider", state: "a.acknowledgement_state", source: "'" + SubjectHealthAlert + "'",
+		status: "a.acknowledgement_state", actor: "a.actor", parent: "a.health_id"},
+	{kind: HistoryExecutiveReport, from: "executive_reports r", id: "r.id", createdAt: "r.generated_at",
+		source: "'" + SubjectExecutiveReport + "'", status: "r.status", actor: "r.actor"},
+	{kind: HistoryScheduleRun, from: "executive_schedule_runs sr", id: "sr.id", createdAt: "sr.created_at",
+		source: "'" + SubjectExecutiveReport + "'", status: "sr.cadence", actor: "sr.actor", parent: "sr.report_id"},
+	{kind: HistoryRetryPlan, from: "retry_plans rp", id: "rp.id", createdAt: "rp.created_at", source: "rp.subject_kind",
+		status: "'planned'", actor: "rp.actor",
+		providerExists: "EXISTS (SELECT 1 FROM retry_decisions rd WHERE rd.plan_id = rp.id AND rd.connector = ?)"},
+	{kind: HistoryRetryWorkerRun, from: "retry_worker_runs w", id: "w.id", createdAt: "w.created_at", source: "w.subject_kind",
+		status: "CASE WHEN w.dry_run THEN 'dry' ELSE 'live' END", actor: "w.actor", parent: "w.plan_id"},
+	{kind: HistoryRetryExecution, from: "retry_executions x", id: "x.id", createdAt: "x.started_at", provider: "x.connector",
+		source: "x.subject_kind", success: "CASE x.outcome WHEN 'delivered' THEN TRUE WHEN 'failed' THEN FALSE END",
+		status: "x.outcome", actor: "COALESCE((SELECT w2.actor FROM retry_worker_runs w2 WHERE w2.id = x.worker_run_id), '')",
+		parent: "x.worker_run_id"},
+}
+
+// History returns one page of the combined history, newest first (created
+// time, then id, both descending), and the exact number of matching rows.
+func History(ctx context.Context, db *gorm.DB, filter HistoryFilter) ([]HistoryRow, int64, error) {
+	union, args := historyUnion(filter)
+	if union == "" {
+		return []HistoryRow{}, 0, nil
+	}
+	db = db.WithContext(ctx)
+
+	var total int64
+	if err := db.Raw("SELECT COUNT(*) FROM ("+union+") history", args...).Scan(&total).Error; err != nil {
+		return nil, 0, fmt.Errorf("models: unable to count the combined history: %w", err)
+	}
+	rows := []HistoryRow{}
+	pageArgs := append(append([]any{}, args...), filter.Limit, filter.Offset)
+	err := db.Raw("SELECT * FROM ("+union+") history ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?", pageArgs...).
+		Scan(&rows).Error
+	if err != nil {
+		return nil, 0, fmt.Errorf("models: unable to read the combined history: %w", err)
+	}
+	for i := range rows {
+		rows[i].CreatedAt = UTC(rows[i].CreatedAt)
+	}
+	return rows, total, nil
+}
+
+// historyUnion builds the UNION ALL of the branches the filter can match,
+// with its arguments, or "" when no branch can match.
+func historyUnion(f HistoryFilter) (string, []any) {
+	var parts []string
+	var args []any
+	for _, b := range historyBranches {
+		if len(f.Kinds) > 0 && !slices.Contains(f.Kinds, b.kind) {
+			continue
+		}
+		var where []string
+		var branchArgs []any
+		if f.Provider != "" {
+			switch {
+			case b.provider != "":
+				where = append(where, b.provider+" = ?")
+			case b.providerExists != "":
+				where = append(where, b.providerExists)
+			default:
+				continue
+			}
+			branchArgs = append(branchArgs, f.Provider)
+		}
+		if !addCondition(&where, &branchArgs, b.level, f.AlertLevel) ||
+			!addCondition(&where, &branchArgs, b.state, f.AcknowledgementState) ||
+			!addCondition(&where, &branchArgs, b.source, f.Source) {
+			continue
+		}
+		if f.DeliverySuccess != nil {
+			if b.success == "" {
+				continue
+			}
+			where = append(where, "("+b.success+") = ?")
+			branchArgs = append(branchArgs, *f.DeliverySuccess)
+		}
+
+		sql := fmt.Sprintf("SELECT '%s' AS kind, %s AS id, %s AS created_at, %s AS provider, %s AS alert_level, "+
+			"%s AS acknowledgement_state, %s AS source, %s AS success, %s AS status, %s AS actor, %s AS parent_id FROM %s",
+			b.kind, b.id, b.createdAt, orEmpty(b.provider), orEmpty(b.level), orEmpty(b.state), orEmpty(b.source),
+			orNullBool(b.success), orEmpty(b.status), orEmpty(b.actor), orEmpty(b.parent), b.from)
+		if len(where) > 0 {
+			sql += " WHERE " + strings.Join(where, " AND ")
+		}
+		parts = append(parts, sql)
+		args = append(args, branchArgs...)
+	}
+	return strings.Join(parts, " UNION ALL "), args
+}
+
+// addCondition adds "expr = value" when value is set. It returns false when
+// value is set but the branch has no such attribute, so the branch is left
+// out.
+func addCondition(where *[]string, args *[]any, expr, value string) bool {
+	if value == "" {
+		return true
+	}
+	if expr == "" {
+		return false
+	}
+	*where = append(*where, expr+" = ?")
+	*args = append(*args, value)
+	return true
+}
+
+func orEmpty(expr string) string {
+	if expr == "" {
+		return "''"
+	}
+	return expr
+}
+
+func orNullBool(expr string) string {
+	if expr == "" {
+		return "CAST(NULL AS BOOLEAN)"
+	}
+	return expr
+}
