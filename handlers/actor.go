@@ -6,9 +6,10 @@ import "github.com/labstack/echo/v4"
 const actorKey = "actor"
 
 // actorName returns the identity recorded as the actor of what a request
-// creates. It is the one place that decides who acted.
-// NOTE: until sign-in is wired, requests carry no verified identity and the
-// actor is recorded as "anonymous".
+// creates: the username of the user verified by the authentication
+// middleware (session cookie or API token). It is the one place that
+// decides who acted and never reads a request field. Only public routes run
+// without a verified user, and there it returns "anonymous".
 func actorName(c echo.Context) string {
 	if name, ok := c.Get(actorKey).(string); ok && name != "" {
 		return name

@@ -36,10 +36,9 @@ func (h *Handler) renderSignIn(c echo.Context, status int, page views.SignInPage
 	return render(c, status, views.SignIn(pageContext(c), page))
 }
 
+// signInPage shows the form, also to a signed-in user, who may sign in as
+// someone else; the old session then ends.
 func (h *Handler) signInPage(c echo.Context) error {
-	if _, ok := currentUser(c); ok {
-		return c.Redirect(http.StatusSeeOther, safeNext(c.QueryParam("next")))
-	}
 	return h.renderSignIn(c, http.StatusOK, views.SignInPage{Next: c.QueryParam("next")})
 }
 

@@ -34,9 +34,9 @@ type AuthConfig struct {
 	OIDC OIDCProvider
 
 	store *sessions.CookieStore
-	// registered holds every route Echo knows, to tell a route registered
-	// without a permission (denied) from an unknown address (404).
-	registered map[string]bool
+	// echo tells a route registered without a permission (denied) from an
+	// unknown address (404).
+	echo *echo.Echo
 }
 
 // Cookie names and session value keys.
@@ -63,10 +63,7 @@ func (h *Handler) setupAuth(e *echo.Echo) {
 	h.Auth.store = sessions.NewCookieStore(keys...)
 	h.Auth.store.MaxAge(int(auth.DefaultSessionLifetime.Seconds()))
 
-	h.Auth.registered = map[string]bool{}
-	for _, r := range e.Routes() {
-		h.Auth.registered[r.Method+" "+r.Path] = true
-	}
+	h.Auth.echo = e
 	e.Use(h.authenticate)
 }
 
@@ -87,7 +84,7 @@ func (h *Handler) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		key := c.Request().Method + " " + c.Path()
 		permission, known := routePermissions[key]
 		if !known {
-			if h.Auth.registered[key] {
+			if h.isRegistered(c.Request().Method, c.Path()) {
 				h.Logger.Error("route has no recorded permission; register it with Handler.route", "route", key)
 				return &APIError{Status: http.StatusForbidden, Code: CodeForbidden, Message: "this route has no permission configured, so it is denied"}
 			}
@@ -101,7 +98,7 @@ func (h *Handler) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			return &APIError{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Message: "sign-in is not configured on this server"}
 		}
 
-		user, err := h.identify(c)
+		user, err := h.identify(c, permission)
 		if err != nil {
 			return err
 		}
@@ -119,11 +116,24 @@ func (h *Handler) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// isRegistered reports whether Echo has a route for method and path. It
+// runs only for requests whose route has no recorded permission, so the
+// scan over every route stays off the common path.
+func (h *Handler) isRegistered(method, path string) bool {
+	for _, r := range h.Auth.echo.Routes() {
+		if r.Method == method && r.Path == path {
+			return true
+		}
+	}
+	return false
+}
+
 // identify sets the verified user on the request, or leaves it anonymous.
 // A bearer token wins over a cookie and needs no CSRF token, because
 // browsers never send it on their own. A session request that changes state
-// must carry the session's CSRF token.
-func (h *Handler) identify(c echo.Context) (*auth.User, error) {
+// must carry the session's CSRF token, except on public routes, whose forms
+// (sign-in, setup) carry the pre-session token their handlers check.
+func (h *Handler) identify(c echo.Context, permission auth.Permission) (*auth.User, error) {
 	ctx := c.Request().Context()
 	if header := c.Request().Header.Get(echo.HeaderAuthorization); header != "" {
 		scheme, token, found := strings.Cut(header, " ")
@@ -156,7 +166,7 @@ func (h *Handler) identify(c echo.Context) (*auth.User, error) {
 	}
 
 	csrf := auth.CSRFToken(secret)
-	if !isSafeMethod(c.Request().Method) {
+	if !isSafeMethod(c.Request().Method) && permission != auth.PermissionPublic {
 		sent := c.Request().Header.Get(csrfHeader)
 		if sent == "" {
 			sent = c.FormValue(csrfFormField)

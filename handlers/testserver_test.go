@@ -14,6 +14,8 @@ import (
 	"github.com/labstack/echo/v4"
 	"gorm.io/gorm"
 
+	"github.com/releaseops/evidence-console/auth"
+	"github.com/releaseops/evidence-console/auth/authtest"
 	"github.com/releaseops/evidence-console/evidence"
 	"github.com/releaseops/evidence-console/health"
 	"github.com/releaseops/evidence-console/models"
@@ -41,13 +43,32 @@ func newTestServer(t *testing.T) *testServer {
 	h := &Handler{
 		Health:    &health.Service{DB: db, Now: clock, Logger: logger},
 		Evidence:  &evidence.Service{DB: db, Now: clock, Logger: logger},
+		Auth:      AuthConfig{Service: &auth.Service{DB: db, Now: clock, Logger: logger}},
 		Ready:     func(ctx context.Context) error { return models.Ping(ctx, db) },
 		TimeZone:  time.UTC,
 		PublicURL: "http://127.0.0.1:8080",
 		Logger:    logger,
 		Now:       clock,
 	}
-	return &testServer{t: t, e: NewServer(h), db: db, handler: h, headers: map[string]string{}}
+	s := &testServer{t: t, e: NewServer(h), db: db, handler: h, headers: map[string]string{}}
+	// Requests act as an admin by default; s.actAs switches the role and
+	// s.anonymous drops the credentials.
+	s.actAs("test-admin", auth.RoleAdmin)
+	return s
+}
+
+// actAs creates a user with role and sends its API token with every
+// following request.
+func (s *testServer) actAs(username string, role auth.Role) auth.User {
+	s.t.Helper()
+	user, token := authtest.CreateUser(s.t, s.db, username, role)
+	s.headers[echo.HeaderAuthorization] = "Bearer " + token
+	return user
+}
+
+// anonymous sends the following requests without credentials.
+func (s *testServer) anonymous() {
+	delete(s.headers, echo.HeaderAuthorization)
 }
 
 // loadSample fills the database with the sample evidence.

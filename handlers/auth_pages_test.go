@@ -1,0 +1,318 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/labstack/echo/v4"
+
+	"github.com/releaseops/evidence-console/auth"
+	"github.com/releaseops/evidence-console/auth/authtest"
+	"github.com/releaseops/evidence-console/models/dbtest"
+	"github.com/releaseops/evidence-console/views"
+)
+
+func TestCSRFRequiredForSessionRequests(t *testing.T) {
+	s := newTestServer(t)
+	authtest.CreateUser(t, s.db, "rm", auth.RoleReleaseManager)
+	b := newBrowser(s)
+	b.mustSignIn("rm")
+	csrf := b.sessionCSRF()
+
+	cases := []struct {
+		name    string
+		path    string
+		form    url.Values
+		headers []string
+	}{
+		{"token form without field", "/profile/tokens", url.Values{"name": {"ci"}}, nil},
+		{"token form with a wrong field", "/profile/tokens", url.Values{"name": {"ci"}, "_csrf": {"wrong"}}, nil},
+		{"htmx build without header", "/console/retry-health", url.Values{"expected_interval_minutes": {"30"}}, []string{"HX-Request", "true"}},
+		{"htmx build with a wrong header", "/console/retry-health", url.Values{"expected_interval_minutes": {"30"}}, []string{"HX-Request", "true", csrfHeader, csrf + "x"}},
+		{"sign-out without field", "/sign-out", url.Values{}, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := dbtest.CountRows(t, s.db)
+			rec := b.do(http.MethodPost, tc.path, tc.form, tc.headers...)
+			if rec.Code != http.StatusForbidden {
+				t.Fatalf("status = %d, want 403", rec.Code)
+			}
+			after := dbtest.CountRows(t, s.db)
+			for table, n := range before {
+				if after[table] != n {
+					t.Errorf("rows in %s = %d after a rejected request, want %d", table, after[table], n)
+				}
+			}
+		})
+	}
+
+	t.Run("accepted with the token", func(t *testing.T) {
+		before := dbtest.CountRows(t, s.db)
+		rec := b.do(http.MethodPost, "/profile/tokens", url.Values{"name": {"ci"}, "_csrf": {csrf}})
+		if rec.Code != http.StatusCreated {
+			t.Fatalf("form with the token: status = %d, want 201", rec.Code)
+		}
+		if got := dbtest.CountRows(t, s.db)["api_tokens"]; got != before["api_tokens"]+1 {
+			t.Errorf("api_tokens rows = %d, want %d", got, before["api_tokens"]+1)
+		}
+		rec = b.do(http.MethodPost, "/console/retry-health", url.Values{"expected_interval_minutes": {"30"}}, "HX-Request", "true", csrfHeader, csrf)
+		if rec.Code != http.StatusOK {
+			t.Errorf("htmx with the header: status = %d, want 200", rec.Code)
+		}
+	})
+}
+
+func TestProfileTokens(t *testing.T) {
+	s := newTestServer(t)
+	authtest.CreateUser(t, s.db, "viewer", auth.RoleViewer)
+	b := newBrowser(s)
+	b.mustSignIn("viewer")
+	csrf := b.sessionCSRF()
+
+	markup := `<script>alert("x")</script>`
+	rec := b.do(http.MethodPost, "/profile/tokens", url.Values{"name": {markup}, "_csrf": {csrf}})
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("create token: status = %d, want 201", rec.Code)
+	}
+	if got := rec.Header().Get("Cache-Control"); got != "no-store" {
+		t.Errorf("Cache-Control = %q, want no-store", got)
+	}
+	if strings.Contains(rec.Body.String(), markup) {
+		t.Error("token name rendered as markup, want it escaped")
+	}
+	doc := document(t, rec)
+	secret := strings.TrimSpace(byTestID(doc, "new-token").Text())
+	if !strings.HasPrefix(secret, "ecp_") {
+		t.Fatalf("new token = %q, want an ecp_ token shown once", secret)
+	}
+
+	// The token works for the API and is not shown again.
+	api := s.do(http.MethodGet, "/profile", "", "", echo.HeaderAuthorization, "Bearer "+secret)
+	if api.Code != http.StatusOK {
+		t.Fatalf("new token: status = %d, want 200", api.Code)
+	}
+	page := b.do(http.MethodGet, "/profile", nil)
+	if strings.Contains(page.Body.String(), secret) {
+		t.Error("profile page shows the token again, want it shown only once")
+	}
+	// authtest made one token; the new one is the other, its name shown as
+	// text.
+	all := byTestID(document(t, page), "token-row")
+	if all.Length() != 2 {
+		t.Fatalf("token rows = %d, want 2", all.Length())
+	}
+	rows := all.FilterFunction(func(_ int, row *goquery.Selection) bool {
+		return strings.TrimSpace(row.Find("td").Eq(1).Text()) == markup
+	})
+	if rows.Length() != 1 {
+		t.Fatalf("rows named %q = %d, want 1 (the name shown as text)", markup, rows.Length())
+	}
+
+	tokenID, _ := rows.Attr("data-token-id")
+	rec = b.do(http.MethodPost, "/profile/tokens/"+tokenID+"/revoke", url.Values{"_csrf": {csrf}})
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("revoke: status = %d, want 303", rec.Code)
+	}
+	if api := s.do(http.MethodGet, "/profile", "", "", echo.HeaderAuthorization, "Bearer "+secret); api.Code != http.StatusUnauthorized {
+		t.Errorf("revoked token: status = %d, want 401", api.Code)
+	}
+
+	// Another user's token id is not found.
+	other, _ := authtest.CreateUser(t, s.db, "other", auth.RoleViewer)
+	tokens, err := s.handler.Auth.Service.ListTokens(context.Background(), other.ID)
+	if err != nil || len(tokens) != 1 {
+		t.Fatalf("list other's tokens: %v, %d", err, len(tokens))
+	}
+	rec = b.do(http.MethodPost, "/profile/tokens/"+tokens[0].ID+"/revoke", url.Values{"_csrf": {csrf}})
+	if rec.Code != http.StatusNotFound {
+		t.Errorf("revoke another user's token: status = %d, want 404", rec.Code)
+	}
+}
+
+func TestUsersPage(t *testing.T) {
+	s := newTestServer(t)
+	authtest.CreateUser(t, s.db, "root", auth.RoleAdmin)
+	b := newBrowser(s)
+	b.mustSignIn("root")
+	csrf := b.sessionCSRF()
+
+	t.Run("create with a generated password", func(t *testing.T) {
+		rec := b.do(http.MethodPost, "/users", url.Values{"username": {"Carol"}, "role": {"auditor"}, "_csrf": {csrf}})
+		if rec.Code != http.StatusCreated {
+			t.Fatalf("status = %d, want 201", rec.Code)
+		}
+		doc := document(t, rec)
+		password := strings.TrimSpace(byTestID(doc, "generated-password").Text())
+		if len(password) < auth.MinPasswordLength {
+			t.Fatalf("generated password %q is shorter than %d", password, auth.MinPasswordLength)
+		}
+		if byTestID(doc, "user-row").Filter(`[data-username="carol"]`).Length() != 1 {
+			t.Error("users table has no row for carol")
+		}
+		if rec := newBrowser(s).signIn("carol", password); rec.Code != http.StatusSeeOther {
+			t.Errorf("sign in with the generated password: status = %d, want 303", rec.Code)
+		}
+	})
+
+	t.Run("rejects", func(t *testing.T) {
+		cases := []struct {
+			name  string
+			form  url.Values
+			want  int
+			field string
+		}{
+			{"unknown role", url.Values{"username": {"dave"}, "role": {"root"}}, http.StatusBadRequest, "role"},
+			{"bad username", url.Values{"username": {"<b>x</b>"}, "role": {"viewer"}}, http.StatusBadRequest, "username"},
+			{"short password", url.Values{"username": {"dave"}, "role": {"viewer"}, "password": {"short"}}, http.StatusBadRequest, "password"},
+			{"duplicate", url.Values{"username": {"root"}, "role": {"viewer"}}, http.StatusConflict, "username"},
+		}
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				before := dbtest.CountRows(t, s.db)["users"]
+				tc.form.Set("_csrf", csrf)
+				rec := b.do(http.MethodPost, "/users", tc.form)
+				if rec.Code != tc.want {
+					t.Fatalf("status = %d, want %d", rec.Code, tc.want)
+				}
+				if got, _ := byTestID(document(t, rec), "users-error").Attr("data-field"); got != tc.field {
+					t.Errorf("error field = %q, want %q", got, tc.field)
+				}
+				if after := dbtest.CountRows(t, s.db)["users"]; after != before {
+					t.Errorf("users rows = %d, want %d", after, before)
+				}
+			})
+		}
+	})
+
+	t.Run("change role and disable", func(t *testing.T) {
+		erin, erinToken := authtest.CreateUser(t, s.db, "erin", auth.RoleViewer)
+		rec := b.do(http.MethodPost, "/users/"+erin.ID+"/role", url.Values{"role": {"release_manager"}, "_csrf": {csrf}})
+		if rec.Code != http.StatusSeeOther {
+			t.Fatalf("change role: status = %d, want 303", rec.Code)
+		}
+		got, err := s.handler.Auth.Service.(*auth.Service).UserByID(context.Background(), erin.ID)
+		if err != nil || got.Role != auth.RoleReleaseManager {
+			t.Fatalf("role after change = %q (%v), want release_manager", got.Role, err)
+		}
+		rec = b.do(http.MethodPost, "/users/"+erin.ID+"/disable", url.Values{"_csrf": {csrf}})
+		if rec.Code != http.StatusSeeOther {
+			t.Fatalf("disable: status = %d, want 303", rec.Code)
+		}
+		if api := s.do(http.MethodGet, "/console", "", "", echo.HeaderAuthorization, "Bearer "+erinToken, echo.HeaderAccept, "application/json"); api.Code != http.StatusUnauthorized {
+			t.Errorf("disabled user's token: status = %d, want 401", api.Code)
+		}
+		rec = b.do(http.MethodPost, "/users/usr_missing/disable", url.Values{"_csrf": {csrf}})
+		if rec.Code != http.StatusNotFound {
+			t.Errorf("disable an unknown user: status = %d, want 404", rec.Code)
+		}
+		root, _ := s.handler.Auth.Service.(*auth.Service).UserByUsername(context.Background(), "root")
+		rec = b.do(http.MethodPost, "/users/"+root.ID+"/disable", url.Values{"_csrf": {csrf}})
+		if rec.Code != http.StatusUnprocessableEntity {
+			t.Errorf("disable yourself: status = %d, want 422", rec.Code)
+		}
+	})
+
+	t.Run("revoke a user's token", func(t *testing.T) {
+		frank, frankToken := authtest.CreateUser(t, s.db, "frank", auth.RoleViewer)
+		tokens, _ := s.handler.Auth.Service.ListTokens(context.Background(), frank.ID)
+		rec := b.do(http.MethodPost, "/users/"+frank.ID+"/tokens/"+tokens[0].ID+"/revoke", url.Values{"_csrf": {csrf}})
+		if rec.Code != http.StatusSeeOther {
+			t.Fatalf("revoke: status = %d, want 303", rec.Code)
+		}
+		if api := s.do(http.MethodGet, "/console", "", "", echo.HeaderAuthorization, "Bearer "+frankToken, echo.HeaderAccept, "application/json"); api.Code != http.StatusUnauthorized {
+			t.Errorf("revoked token: status = %d, want 401", api.Code)
+		}
+	})
+}
+
+func TestSetupLink(t *testing.T) {
+	newServer := func(t *testing.T) (*testServer, string) {
+		s := newTestServer(t)
+		// newTestServer created an admin; the setup link needs an empty
+		// users table.
+		if err := s.db.Exec("DELETE FROM api_tokens").Error; err != nil {
+			t.Fatalf("clear tokens: %v", err)
+		}
+		if err := s.db.Exec("DELETE FROM users").Error; err != nil {
+			t.Fatalf("clear users: %v", err)
+		}
+		s.handler.Auth.Setup = &auth.SetupToken{}
+		token, err := s.handler.Auth.Setup.Issue(testNow)
+		if err != nil {
+			t.Fatalf("issue setup token: %v", err)
+		}
+		return s, token
+	}
+	submit := func(b *browser, token, password string) *http.Response {
+		csrf := b.formCSRF("/setup?token=" + url.QueryEscape(token))
+		return b.do(http.MethodPost, "/setup", url.Values{
+			"_csrf": {csrf}, "token": {token}, "username": {"first-admin"}, "password": {password}, "password_confirmation": {password},
+		}).Result()
+	}
+
+	t.Run("creates the first admin once", func(t *testing.T) {
+		s, token := newServer(t)
+		b := newBrowser(s)
+		resp := submit(b, token, "a-long-enough-password")
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get(echo.HeaderLocation) != "/console" {
+			t.Fatalf("setup: status = %d, location = %q, want 303 to /console", resp.StatusCode, resp.Header.Get(echo.HeaderLocation))
+		}
+		page := b.do(http.MethodGet, "/users", nil)
+		if page.Code != http.StatusOK {
+			t.Fatalf("users page after setup: status = %d, want 200 (signed in as admin)", page.Code)
+		}
+		if rec := newBrowser(s).do(http.MethodGet, "/setup?token="+url.QueryEscape(token), nil); rec.Code != http.StatusNotFound {
+			t.Errorf("setup link used twice: status = %d, want 404", rec.Code)
+		}
+	})
+
+	t.Run("rejects", func(t *testing.T) {
+		s, token := newServer(t)
+		if rec := newBrowser(s).do(http.MethodGet, "/setup?token=wrong", nil); rec.Code != http.StatusNotFound {
+			t.Errorf("wrong token: status = %d, want 404", rec.Code)
+		}
+		remote := newBrowser(s)
+		remote.remoteAddr = "192.0.2.10:4000"
+		if rec := remote.do(http.MethodGet, "/setup?token="+url.QueryEscape(token), nil, "X-Forwarded-For", "127.0.0.1"); rec.Code != http.StatusForbidden {
+			t.Errorf("remote client: status = %d, want 403", rec.Code)
+		}
+		b := newBrowser(s)
+		if resp := submit(b, token, "short"); resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("short password: status = %d, want 400", resp.StatusCode)
+		}
+		if got := dbtest.CountRows(t, s.db)["users"]; got != 0 {
+			t.Errorf("users after rejected setup = %d, want 0", got)
+		}
+		if !s.handler.Auth.Setup.Valid(token, testNow) {
+			t.Error("a rejected form used up the setup token, want it still valid")
+		}
+		if s.handler.Auth.Setup.Valid(token, testNow.Add(auth.SetupTokenLifetime)) {
+			t.Error("setup token valid after its lifetime, want expired")
+		}
+	})
+}
+
+func TestSafeExternalLink(t *testing.T) {
+	cases := []struct {
+		ref, want string
+	}{
+		{"https://tickets.example.test/CHG-1", "https://tickets.example.test/CHG-1"},
+		{"http://tickets.example.test/1", "http://tickets.example.test/1"},
+		{"javascript:alert(1)", ""},
+		{"JaVaScRiPt:alert(1)", ""},
+		{"data:text/html,<script>alert(1)</script>", ""},
+		{"CHG-1234", ""},
+		{"//evil.example/x", ""},
+		{"ftp://files.example.test/x", ""},
+	}
+	for _, tc := range cases {
+		if got := views.SafeExternalLink(tc.ref); got != tc.want {
+			t.Errorf("SafeExternalLink(%q) = %q, want %q", tc.ref, got, tc.want)
+		}
+	}
+}
