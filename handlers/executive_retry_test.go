@@ -1,0 +1,451 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/releaseops/evidence-console/auth"
+	"github.com/releaseops/evidence-console/connectors"
+	"github.com/releaseops/evidence-console/connectors/receiver"
+	"github.com/releaseops/evidence-console/delivery"
+	"github.com/releaseops/evidence-console/models"
+	"github.com/releaseops/evidence-console/models/dbtest"
+	"github.com/releaseops/evidence-console/retry"
+)
+
+const (
+	executiveRetryPlanPath   = auditDelivery + "/recovery-executive-report/delivery-retry-plan"
+	executiveRetryRunPath    = auditDelivery + "/recovery-executive-report/delivery-retry-worker-run"
+	executiveRetryRunsPath   = auditDelivery + "/recovery-executive-report/delivery-retry-worker-runs"
+	executiveRetryHealthPath = auditDelivery + "/recovery-executive-report/delivery-retry-health"
+)
+
+// retryTestServer is the router with a retry service that sends through a
+// loopback receiver.
+type retryTestServer struct {
+	*testServer
+	receiver *receiver.Server
+}
+
+// retryMessages rebuilds a fixed executive message per schedule run.
+func retryMessages(_ context.Context, runID, _ string) (connectors.Message, error) {
+	return connectors.Message{Event: connectors.EventExecutiveRecoveryReport, Title: "Executive report " + runID, Level: "warning",
+		Summary: "Recovery report", OccurredAt: testNow}, nil
+}
+
+// newRetryTestServer configures the named webhook connectors on the
+// receiver; an empty map configures none.
+func newRetryTestServer(t *testing.T, connectorPaths map[string]string) *retryTestServer {
+	t.Helper()
+	s := &retryTestServer{testServer: newTestServer(t)}
+	server, err := receiver.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("start receiver: %v", err)
+	}
+	t.Cleanup(func() { _ = server.Close() })
+	s.receiver = server
+
+	cfg := connectors.FileConfig{Connectors: map[string]connectors.ConnectorConfig{}}
+	env := map[string]string{}
+	for name, path := range connectorPaths {
+		variable := "RETRY_HANDLER_URL_" + strings.ToUpper(name)
+		env[variable] = server.URL + path
+		cfg.Connectors[name] = connectors.ConnectorConfig{Kind: connectors.KindWebhook, URLEnv: variable}
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	registry, err := connectors.NewRegistry(cfg, func(name string) (string, bool) { v, ok := env[name]; return v, ok }, connectors.WithLogger(logger))
+	if err != nil {
+		t.Fatalf("NewRegistry: %v", err)
+	}
+	clock := func() time.Time { return testNow }
+	s.handler.Retry = &retry.Service{
+		DB: s.db, Delivery: &delivery.Service{DB: s.db, Sender: registry, Now: clock, Logger: logger},
+		Connectors: registry, Sources: map[string]retry.MessageSource{models.SubjectExecutiveReport: retry.MessageSourceFunc(retryMessages)},
+		Now: clock, Logger: logger, SendOptions: connectors.SendOptions{Timeout: 2 * time.Second},
+	}
+	return s
+}
+
+// failDelivery stores a failed executive delivery of schedule run runID to
+// connector, completed at the given time.
+func (s *retryTestServer) failDelivery(runID, connector string, at time.Time) {
+	s.t.Helper()
+	record := models.Delivery{
+		ID: models.NewID("dlv", at), SubjectKind: models.SubjectExecutiveReport, SubjectID: runID, SubjectKey: "rep_" + runID,
+		Connector: connector, State: models.DeliveryInFlight, Attempts: "[]", RequestSummary: "{}",
+		IdempotencyKey: "idem-" + runID, Origin: models.OriginSend, Actor: "release.manager", StartedAt: at, CreatedAt: at,
+	}
+	if err := models.CreateDelivery(s.db, &record); err != nil {
+		s.t.Fatal(err)
+	}
+	record.ErrorClass, record.StatusCode, record.ConnectorKind, record.CompletedAt = "server_error", 503, "webhook", &at
+	if err := models.CompleteDelivery(context.Background(), s.db, &record); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+func errorOf(t *testing.T, body string) APIError {
+	t.Helper()
+	var envelope struct {
+		Error APIError `json:"error"`
+	}
+	if err := json.Unmarshal([]byte(body), &envelope); err != nil {
+		t.Fatalf("decode error body %q: %v", body, err)
+	}
+	return envelope.Error
+}
+
+func TestExecutiveRetryPlanRejectsInvalidPolicy(t *testing.T) {
+	s := newRetryTestServer(t, nil)
+	cases := []struct {
+		name       string
+		body       string
+		wantStatus int
+		wantField  string
+	}{
+		{"attempts below range", `{"retry_policy":{"max_retry_attempts":0}}`, 400, "retry_policy.max_retry_attempts"},
+		{"attempts above range", `{"retry_policy":{"max_retry_attempts":21}}`, 400, "retry_policy.max_retry_attempts"},
+		{"attempts as text", `{"retry_policy":{"max_retry_attempts":"3"}}`, 400, "retry_policy.max_retry_attempts"},
+		{"attempts as fraction", `{"retry_policy":{"max_retry_attempts":2.5}}`, 400, "retry_policy.max_retry_attempts"},
+		{"delay above range", `{"retry_policy":{"retry_delay_minutes":10081}}`, 400, "retry_policy.retry_delay_minutes"},
+		{"zero delay without immediate retry", `{"retry_policy":{"retry_delay_minutes":0}}`, 422, "retry_policy.retry_delay_minutes"},
+		{"multiplier above range", `{"retry_policy":{"backoff_multiplier":10.5}}`, 400, "retry_policy.backoff_multiplier"},
+		{"boolean as text", `{"retry_policy":{"allow_immediate_retry":"false"}}`, 400, "retry_policy.allow_immediate_retry"},
+		{"unknown field", `{"retry_policy":{"max_attempts":3}}`, 400, "max_attempts"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := s.postJSON(executiveRetryPlanPath, tc.body)
+			if rec.Code != tc.wantStatus {
+				t.Fatalf("status: got %d, want %d (%s)", rec.Code, tc.wantStatus, rec.Body.String())
+			}
+			if got := errorOf(t, rec.Body.String()).Field; got != tc.wantField {
+				t.Errorf("field: got %q, want %q", got, tc.wantField)
+			}
+		})
+	}
+	var plans int64
+	if err := s.db.Model(&models.RetryPlan{}).Count(&plans).Error; err != nil {
+		t.Fatal(err)
+	}
+	if plans != 0 {
+		t.Errorf("retry plans stored: got %d, want 0", plans)
+	}
+}
+
+func TestExecutiveRetryPlanReturnsDecisions(t *testing.T) {
+	s := newRetryTestServer(t, nil)
+	s.failDelivery("run_1", "webhook", testNow.Add(-2*time.Hour))
+	s.failDelivery("run_2", "webhook", testNow.Add(-5*time.Minute))
+
+	rec := s.postJSON(executiveRetryPlanPath, `{"retry_policy":{"max_retry_attempts":3,"retry_delay_minutes":30,"backoff_multiplier":2}}`)
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("status: got %d, want 201 (%s)", rec.Code, rec.Body.String())
+	}
+	var plan retry.PlanView
+	if err := json.Unmarshal(rec.Body.Bytes(), &plan); err != nil {
+		t.Fatal(err)
+	}
+	if plan.RetryPlanID == "" || plan.Actor != "test-admin" || len(plan.Decisions) != 2 {
+		t.Fatalf("plan: got id %q actor %q %d decisions, want an id, test-admin and 2", plan.RetryPlanID, plan.Actor, len(plan.Decisions))
+	}
+	actions := map[string]string{}
+	for _, d := range plan.Decisions {
+		actions[d.SubjectID] = d.Action
+	}
+	if actions["run_1"] != retry.ActionRetry || actions["run_2"] != retry.ActionWait {
+		t.Errorf("actions: got %v, want run_1 retry and run_2 wait", actions)
+	}
+}
+
+func TestExecutiveRetryWorkerRunJSON(t *testing.T) {
+	cases := []struct {
+		name          string
+		connectors    map[string]string
+		role          auth.Role
+		body          string
+		wantStatus    int
+		wantField     string
+		wantRequests  int
+		wantMode      string
+		wantDelivered int
+	}{
+		{"dry run by default", map[string]string{"webhook": "/webhook/exec"}, auth.RoleReleaseManager, `{}`, 201, "", 0, retry.ModeDryRun, 0},
+		{"explicit dry run", map[string]string{"webhook": "/webhook/exec"}, auth.RoleReleaseManager, `{"dry_run":true}`, 201, "", 0, retry.ModeDryRun, 0},
+		{"live run", map[string]string{"webhook": "/webhook/exec"}, auth.RoleReleaseManager, `{"execute":true}`, 201, "", 1, retry.ModeLive, 1},
+		{"conflicting flags", map[string]string{"webhook": "/webhook/exec"}, auth.RoleReleaseManager, `{"dry_run":true,"execute":true}`, 422, "execute", 0, "", 0},
+		{"live without connector", map[string]string{"other": "/webhook/other"}, auth.RoleReleaseManager, `{"execute":true}`, 422, "execute", 0, "", 0},
+		{"viewer may not run", map[string]string{"webhook": "/webhook/exec"}, auth.RoleViewer, `{"execute":true}`, 403, "", 0, "", 0},
+		{"max deliveries above range", map[string]string{"webhook": "/webhook/exec"}, auth.RoleReleaseManager, `{"max_retry_deliveries":26}`, 400, "max_retry_deliveries", 0, "", 0},
+		{"execute as text", map[string]string{"webhook": "/webhook/exec"}, auth.RoleReleaseManager, `{"execute":"true"}`, 400, "execute", 0, "", 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newRetryTestServer(t, tc.connectors)
+			s.actAs("user-"+string(tc.role), tc.role)
+			s.failDelivery("run_1", "webhook", testNow.Add(-2*time.Hour))
+			before := dbtest.CountRows(t, s.db)
+
+			rec := s.postJSON(executiveRetryRunPath, tc.body)
+			if rec.Code != tc.wantStatus {
+				t.Fatalf("status: got %d, want %d (%s)", rec.Code, tc.wantStatus, rec.Body.String())
+			}
+			if got := len(s.receiver.Requests()); got != tc.wantRequests {
+				t.Errorf("receiver requests: got %d, want %d", got, tc.wantRequests)
+			}
+			if tc.wantStatus >= 400 {
+				if got := errorOf(t, rec.Body.String()).Field; got != tc.wantField {
+					t.Errorf("field: got %q, want %q", got, tc.wantField)
+				}
+				after := dbtest.CountRows(t, s.db)
+				for table, n := range before {
+					if after[table] != n {
+						t.Errorf("rows of %s: got %d, want %d", table, after[table], n)
+					}
+				}
+				return
+			}
+			var run retry.RunView
+			if err := json.Unmarshal(rec.Body.Bytes(), &run); err != nil {
+				t.Fatal(err)
+			}
+			if run.Mode != tc.wantMode || run.Counts.DeliveredCount != tc.wantDelivered || run.Counts.SelectedCount != 1 {
+				t.Errorf("run: got mode %q counts %+v, want %q with %d delivered of 1 selected", run.Mode, run.Counts, tc.wantMode, tc.wantDelivered)
+			}
+			if tc.wantMode == retry.ModeDryRun && len(run.Executions) != 0 {
+				t.Errorf("dry run executions: got %d, want 0", len(run.Executions))
+			}
+		})
+	}
+}
+
+func TestExecutiveRetryConsoleLiveRunNeedsConfirmation(t *testing.T) {
+	s := newRetryTestServer(t, map[string]string{"webhook": "/webhook/exec"})
+	s.failDelivery("run_1", "webhook", testNow.Add(-2*time.Hour))
+	policy := "max_retry_attempts=3&retry_delay_minutes=30&backoff_multiplier=2&max_retry_deliveries=5"
+
+	// The confirmation step names the destination and the count and writes nothing.
+	before := dbtest.CountRows(t, s.db)
+	rec := s.postForm("/console/executive-retry/confirm", policy, "HX-Request", "true")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("confirm status: got %d, want 200 (%s)", rec.Code, rec.Body.String())
+	}
+	doc := document(t, rec)
+	if got := byTestID(doc, "retry-confirm-summary").Text(); !strings.Contains(got, "1 retry deliveries to webhook") {
+		t.Errorf("confirmation summary: got %q, want it to name 1 delivery to webhook", got)
+	}
+	if _, required := byTestID(doc, "retry-confirm-checkbox").Attr("required"); !required {
+		t.Error("confirmation checkbox: not required, want required")
+	}
+	if _, disabled := byTestID(doc, "run-live-retry").Attr("disabled"); disabled {
+		t.Error("live run button: disabled, want enabled")
+	}
+	after := dbtest.CountRows(t, s.db)
+	for table, n := range before {
+		if after[table] != n {
+			t.Errorf("rows of %s after confirm step: got %d, want %d", table, after[table], n)
+		}
+	}
+
+	rec = s.postForm("/console/executive-retry/run", policy+"&execute=true")
+	if rec.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("live run without confirmation: got %d, want 422", rec.Code)
+	}
+	if got := len(s.receiver.Requests()); got != 0 {
+		t.Fatalf("receiver requests without confirmation: got %d, want 0", got)
+	}
+
+	rec = s.postForm("/console/executive-retry/run", policy+"&execute=true&confirm=true")
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("confirmed live run: got %d, want 303 (%s)", rec.Code, rec.Body.String())
+	}
+	location := rec.Header().Get("Location")
+	if !strings.HasPrefix(location, "/retries/runs/rwr_") {
+		t.Fatalf("redirect: got %q, want the run page", location)
+	}
+	if got := len(s.receiver.Requests()); got != 1 {
+		t.Errorf("receiver requests after confirmation: got %d, want 1", got)
+	}
+
+	page := s.do(http.MethodGet, location, "", "")
+	if page.Code != http.StatusOK {
+		t.Fatalf("run page: got %d, want 200", page.Code)
+	}
+	pageDoc := document(t, page)
+	if got := pageDoc.Find(`[data-testid="retry-execution"][data-outcome="delivered"]`).Length(); got != 1 {
+		t.Errorf("delivered execution rows: got %d, want 1", got)
+	}
+	if got := byTestID(pageDoc, "retry-run").AttrOr("data-mode", ""); got != retry.ModeLive {
+		t.Errorf("run mode: got %q, want %q", got, retry.ModeLive)
+	}
+
+	list := s.do(http.MethodGet, "/retries/runs", "", "")
+	if got := byTestID(document(t, list), "retry-run-row").Length(); got != 1 {
+		t.Errorf("run list rows: got %d, want 1", got)
+	}
+}
+
+func TestExecutiveRetryConsoleConfirmBlockedWithoutConnector(t *testing.T) {
+	s := newRetryTestServer(t, map[string]string{"other": "/webhook/other"})
+	s.failDelivery("run_1", "webhook", testNow.Add(-2*time.Hour))
+
+	rec := s.postForm("/console/executive-retry/confirm", "max_retry_deliveries=5", "HX-Request", "true")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status: got %d, want 200 (%s)", rec.Code, rec.Body.String())
+	}
+	doc := document(t, rec)
+	if got := byTestID(doc, "retry-confirm-blocked").Text(); !strings.Contains(got, "webhook") {
+		t.Errorf("blocked reason: got %q, want it to name webhook", got)
+	}
+	if _, disabled := byTestID(doc, "run-live-retry").Attr("disabled"); !disabled {
+		t.Error("live run button: enabled, want disabled")
+	}
+}
+
+func TestExecutiveRetryConsoleDryRunFragment(t *testing.T) {
+	s := newRetryTestServer(t, map[string]string{"webhook": "/webhook/exec"})
+	s.failDelivery("run_1", "webhook", testNow.Add(-2*time.Hour))
+
+	rec := s.postForm("/console/executive-retry/run", "dry_run=true&max_retry_deliveries=5", "HX-Request", "true")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status: got %d, want 200 (%s)", rec.Code, rec.Body.String())
+	}
+	doc := document(t, rec)
+	if got := byTestID(doc, "retry-run").AttrOr("data-mode", ""); got != retry.ModeDryRun {
+		t.Errorf("mode: got %q, want %q", got, retry.ModeDryRun)
+	}
+	if got := byTestID(doc, "retry-decision").Length(); got != 1 {
+		t.Errorf("would-send rows: got %d, want 1", got)
+	}
+	if got := len(s.receiver.Requests()); got != 0 {
+		t.Errorf("receiver requests: got %d, want 0", got)
+	}
+
+	console := s.do(http.MethodGet, "/console", "", "")
+	consoleDoc := document(t, console)
+	if got := byTestID(consoleDoc, "executive-retry").Length(); got != 1 {
+		t.Fatalf("console retry section: got %d, want 1", got)
+	}
+	if got := byTestID(consoleDoc, "plan-executive-retry").Length(); got != 1 {
+		t.Errorf("plan button: got %d, want 1", got)
+	}
+}
+
+func TestExecutiveRetryHealthIsReadOnly(t *testing.T) {
+	s := newRetryTestServer(t, nil)
+	s.failDelivery("run_1", "webhook", testNow.Add(-2*time.Hour))
+	before := dbtest.CountRows(t, s.db)
+
+	rec := s.getJSON(executiveRetryHealthPath)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status: got %d, want 200 (%s)", rec.Code, rec.Body.String())
+	}
+	var report retry.HealthReport
+	if err := json.Unmarshal(rec.Body.Bytes(), &report); err != nil {
+		t.Fatal(err)
+	}
+	if report.ExpectedIntervalMinutes != 60 || report.StaleMetadataMinutes != 180 {
+		t.Errorf("defaults: got %d and %d, want 60 and 180", report.ExpectedIntervalMinutes, report.StaleMetadataMinutes)
+	}
+	if report.AlertLevel != "critical" || report.Counts.FailedDeliveryCount != 1 {
+		t.Errorf("report: got level %q failed deliveries %d, want critical and 1", report.AlertLevel, report.Counts.FailedDeliveryCount)
+	}
+	after := dbtest.CountRows(t, s.db)
+	for table, n := range before {
+		if after[table] != n {
+			t.Errorf("rows of %s: got %d, want %d", table, after[table], n)
+		}
+	}
+
+	for _, query := range []string{"expected_interval_minutes=0", "expected_interval_minutes=10081", "stale_metadata_minutes=abc", "stale_metadata_minutes=1.5"} {
+		rec := s.getJSON(executiveRetryHealthPath + "?" + query)
+		if rec.Code != http.StatusBadRequest {
+			t.Errorf("%s: got %d, want 400", query, rec.Code)
+		}
+		field := strings.SplitN(query, "=", 2)[0]
+		if got := errorOf(t, rec.Body.String()).Field; got != field {
+			t.Errorf("%s: field got %q, want %q", query, got, field)
+		}
+	}
+}
+
+func TestExecutiveRetryRunListAndDetailJSON(t *testing.T) {
+	s := newRetryTestServer(t, map[string]string{"webhook": "/webhook/exec"})
+	s.failDelivery("run_1", "webhook", testNow.Add(-2*time.Hour))
+	for range 2 {
+		if rec := s.postJSON(executiveRetryRunPath, `{}`); rec.Code != http.StatusCreated {
+			t.Fatalf("run: got %d, want 201", rec.Code)
+		}
+	}
+
+	rec := s.getJSON(executiveRetryRunsPath + "?limit=1")
+	var list struct {
+		WorkerRuns []retry.RunSummary `json:"worker_runs"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list.WorkerRuns) != 1 {
+		t.Fatalf("listed runs with limit 1: got %d, want 1", len(list.WorkerRuns))
+	}
+	detail := s.getJSON(executiveRetryRunsPath + "/" + list.WorkerRuns[0].WorkerRunID)
+	if detail.Code != http.StatusOK || !strings.Contains(detail.Body.String(), `"selected_decisions"`) {
+		t.Errorf("detail: got %d %s, want 200 with selected_decisions", detail.Code, detail.Body.String())
+	}
+	if missing := s.getJSON(executiveRetryRunsPath + "/rwr_missing"); missing.Code != http.StatusNotFound {
+		t.Errorf("missing run: got %d, want 404", missing.Code)
+	}
+	if bad := s.getJSON(executiveRetryRunsPath + "?limit=0"); bad.Code != http.StatusBadRequest {
+		t.Errorf("limit 0: got %d, want 400", bad.Code)
+	}
+}
+
+func TestAlertRetryRoutesUseTheSameEngine(t *testing.T) {
+	s := newRetryTestServer(t, map[string]string{"webhook": "/webhook/exec"})
+	at := testNow.Add(-2 * time.Hour)
+	record := models.Delivery{
+		ID: models.NewID("dlv", at), SubjectKind: models.SubjectHealthAlert, SubjectID: "alp_1", SubjectKey: "fp_1",
+		Connector: "webhook", State: models.DeliveryInFlight, Attempts: "[]", RequestSummary: "{}", IdempotencyKey: "alert-key",
+		Origin: models.OriginSend, Actor: "release.manager", StartedAt: at, CreatedAt: at,
+	}
+	if err := models.CreateDelivery(s.db, &record); err != nil {
+		t.Fatal(err)
+	}
+	record.ErrorClass, record.StatusCode, record.ConnectorKind, record.CompletedAt = "timeout", 0, "webhook", &at
+	if err := models.CompleteDelivery(context.Background(), s.db, &record); err != nil {
+		t.Fatal(err)
+	}
+
+	rec := s.postJSON(alertRetryPath+"/retry-plan", `{}`)
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("plan: got %d, want 201 (%s)", rec.Code, rec.Body.String())
+	}
+	var plan retry.PlanView
+	if err := json.Unmarshal(rec.Body.Bytes(), &plan); err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Decisions) != 1 || plan.Decisions[0].AlertPlanID != "alp_1" || plan.Decisions[0].Fingerprint != "fp_1" {
+		t.Errorf("decisions: got %+v, want one for alert plan alp_1 and fingerprint fp_1", plan.Decisions)
+	}
+
+	// No message source for health alerts is wired in this test server, so
+	// a live run is rejected and sends nothing.
+	rec = s.postJSON(alertRetryPath+"/retry-worker-run", `{"execute":true}`)
+	if rec.Code != http.StatusUnprocessableEntity {
+		t.Errorf("live run: got %d, want 422 (%s)", rec.Code, rec.Body.String())
+	}
+	if got := len(s.receiver.Requests()); got != 0 {
+		t.Errorf("receiver requests: got %d, want 0", got)
+	}
+	rec = s.postJSON(alertRetryPath+"/retry-worker-run", `{}`)
+	if rec.Code != http.StatusCreated || !strings.Contains(rec.Body.String(), fmt.Sprintf(`"mode":%q`, retry.ModeDryRun)) {
+		t.Errorf("dry run: got %d %s, want 201 dry_run", rec.Code, rec.Body.String())
+	}
+}
