@@ -262,15 +262,6 @@ func (b *chainBuilder) alertPlanChain(ctx context.Context, planID, relation stri
 		return err
 	}
 
-	snapshot, err := models.HealthSnapshotByID(ctx, db, plan.HealthID)
-	if ok, err := b.optional(err, "health snapshot "+plan.HealthID); err != nil {
-		return err
-	} else if ok {
-		b.add(ChainLink{Kind: models.HistoryHealthSnapshot, ID: snapshot.ID, Relation: "health evaluation",
-			At: snapshot.EvaluatedAt, Actor: snapshot.Actor, Status: snapshot.AlertLevel,
-			Detail: fmt.Sprintf("%d finding(s), fingerprint %s", snapshot.FindingCount, snapshot.Fingerprint)})
-	}
-
 	destinations, err := models.AlertPlanDestinationsOfPlan(ctx, db, plan.ID)
 	if err != nil {
 		return err
@@ -283,8 +274,22 @@ func (b *chainBuilder) alertPlanChain(ctx context.Context, planID, relation stri
 			selected++
 		}
 	}
-	b.add(ChainLink{Kind: models.HistoryAlertPlan, ID: plan.ID, Relation: relation, At: plan.CreatedAt, Actor: plan.Actor,
-		Status: plan.AlertLevel, Detail: fmt.Sprintf("%d destination(s) selected, %d suppressed, force %t", selected, suppressed, plan.Force)})
+	planLink := ChainLink{Kind: models.HistoryAlertPlan, ID: plan.ID, Relation: relation, At: plan.CreatedAt, Actor: plan.Actor,
+		Status: plan.AlertLevel, Detail: fmt.Sprintf("%d destination(s) selected, %d suppressed, force %t", selected, suppressed, plan.Force)}
+	// The traced record comes first; otherwise the chain runs upstream first.
+	if relation == "record" {
+		b.add(planLink)
+	}
+
+	snapshot, err := models.HealthSnapshotByID(ctx, db, plan.HealthID)
+	if ok, err := b.optional(err, "health snapshot "+plan.HealthID); err != nil {
+		return err
+	} else if ok {
+		b.add(ChainLink{Kind: models.HistoryHealthSnapshot, ID: snapshot.ID, Relation: "health evaluation",
+			At: snapshot.EvaluatedAt, Actor: snapshot.Actor, Status: snapshot.AlertLevel,
+			Detail: fmt.Sprintf("%d finding(s), fingerprint %s", snapshot.FindingCount, snapshot.Fingerprint)})
+	}
+	b.add(planLink)
 
 	if err := b.deliveriesOf(ctx, models.SubjectHealthAlert, plan.ID); err != nil {
 		return err
