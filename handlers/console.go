@@ -42,8 +42,11 @@ func (h *Handler) console(c echo.Context) error {
 		report = &preview
 	}
 
-	page := views.ConsolePage{Health: h.healthPanelView(report)}
-	var err error
+	executiveView, err := h.executiveConsoleView(ctx)
+	if err != nil {
+		return err
+	}
+	page := views.ConsolePage{Health: h.healthPanelView(report), Executive: executiveView}
 	if page.Retry, err = h.retryConsoleView(ctx, c); err != nil {
 		return err
 	}

@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/releaseops/evidence-console/auth"
+	"github.com/releaseops/evidence-console/connectors"
 	"github.com/releaseops/evidence-console/evidence"
+	"github.com/releaseops/evidence-console/executive"
 	"github.com/releaseops/evidence-console/health"
 )
 
@@ -45,10 +47,22 @@ type AuthService interface {
 	TokenUser(ctx context.Context, secret string) (auth.User, error)
 }
 
+// ExecutiveService builds, schedules and delivers executive recovery reports.
+type ExecutiveService interface {
+	Current(ctx context.Context, params executive.Params) (executive.Report, error)
+	RunSchedule(ctx context.Context, params executive.Params, schedule executive.ScheduleInput, actor string) (executive.RunResult, error)
+	Report(ctx context.Context, reportID string) (executive.Report, error)
+	ListRuns(ctx context.Context, limit, offset int) (executive.RunList, error)
+	Deliver(ctx context.Context, req executive.DeliverRequest) (executive.DeliverResult, error)
+	EnabledDestinations() []connectors.Destination
+}
+
 // Handler carries the services and settings every route uses.
 type Handler struct {
-	Health   HealthService
-	Evidence EvidenceService
+	// Executive builds, schedules and delivers executive recovery reports.
+	Executive ExecutiveService
+	Health    HealthService
+	Evidence  EvidenceService
 	// Auth authenticates every request; see AuthConfig.
 	Auth AuthConfig
 	// Retry plans and runs delivery retries; nil hides the console section.

@@ -37,4 +37,5 @@ func (h *Handler) registerRoutes(e *echo.Echo) {
 	h.registerEvidenceRoutes(e)
 	h.registerRetryHealthRoutes(e)
 	h.registerExecutiveRetryRoutes(e)
+	h.registerExecutiveRoutes(e)
 }

@@ -27,11 +27,13 @@ type NavItem struct {
 // Navigation lists the top navigation entries in order.
 var Navigation = []NavItem{
 	{Label: "Console", Href: "/console"},
+	{Label: "Executive report", Href: "/executive/report"},
 }
 
 // ConsolePage is the console's view model.
 type ConsolePage struct {
-	Health HealthPanelView
+	Executive ExecutiveConsoleView
+	Health    HealthPanelView
 	// Retry is nil when no retry service is configured.
 	Retry *RetryConsoleView
 }

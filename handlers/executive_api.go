@@ -1,0 +1,349 @@
+package handlers
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/releaseops/evidence-console/auth"
+	"github.com/releaseops/evidence-console/executive"
+	"github.com/releaseops/evidence-console/models"
+)
+
+const executiveReportPath = auditDelivery + "/recovery-executive-report"
+
+func (h *Handler) registerExecutiveRoutes(e *echo.Echo) {
+	h.route(e, http.MethodGet, executiveReportPath, h.getExecutiveReport, auth.PermissionReadExecutive)
+	h.route(e, http.MethodPost, executiveReportPath+"/schedule-run", h.scheduleExecutiveReport, auth.PermissionSendAlerts)
+	h.route(e, http.MethodGet, executiveReportPath+"/schedule-runs", h.listExecutiveRuns, auth.PermissionReadExecutive)
+	h.route(e, http.MethodPost, executiveReportPath+"/schedule-runs/:run_id/deliver", h.deliverExecutiveReport, auth.PermissionSendAlerts)
+
+	h.route(e, http.MethodGet, "/executive/report", h.executivePreviewPage, auth.PermissionReadExecutive)
+	h.route(e, http.MethodGet, "/executive/reports/:report_id", h.executiveReportPage, auth.PermissionReadExecutive)
+	h.route(e, http.MethodGet, "/executive/runs", h.executiveRunsPage, auth.PermissionReadExecutive)
+	h.route(e, http.MethodGet, "/console/executive-report", h.executivePreviewFragment, auth.PermissionReadExecutive)
+	h.route(e, http.MethodPost, "/console/executive-report/schedule", h.scheduleExecutiveReport, auth.PermissionSendAlerts)
+	h.route(e, http.MethodPost, "/console/executive-report/deliver", h.deliverExecutiveReport, auth.PermissionSendAlerts)
+}
+
+// executiveError maps the executive service's errors to the error model.
+func executiveError(err error) error {
+	var paramErr *executive.ParamError
+	if errors.As(err, &paramErr) {
+		if paramErr.Unprocessable {
+			apiErr := unprocessable(paramErr.Field, "%s", paramErr.Message)
+			if paramErr.Configured != nil {
+				apiErr.Details = map[string]any{"configured_providers": paramErr.Configured}
+			}
+			return apiErr
+		}
+		return fieldError(paramErr.Field, "%s", paramErr.Message)
+	}
+	return err
+}
+
+// rejectUnknownQuery answers 400 naming the first query parameter that is
+// not one of allowed, so a misspelt parameter is not silently ignored.
+func rejectUnknownQuery(c echo.Context, allowed ...string) error {
+	for name := range c.QueryParams() {
+		known := false
+		for _, candidate := range allowed {
+			known = known || candidate == name
+		}
+		if !known {
+			return fieldError(name, "%s is not a parameter of this request; allowed: %s", name, strings.Join(allowed, ", "))
+		}
+	}
+	return nil
+}
+
+// executiveParams reads recovery_slo_minutes and period_days strictly from
+// the query or form.
+func executiveParams(c echo.Context) (executive.Params, error) {
+	params := executive.DefaultParams()
+	var err error
+	if params.RecoverySLOMinutes, err = queryInt(c, "recovery_slo_minutes",
+		executive.DefaultRecoverySLOMinutes, 1, executive.MaxRecoverySLOMinutes); err != nil {
+		return params, err
+	}
+	if params.PeriodDays, err = queryInt(c, "period_days", executive.DefaultPeriodDays, 1, executive.MaxPeriodDays); err != nil {
+		return params, err
+	}
+	return params, nil
+}
+
+// getExecutiveReport returns the report of the current evidence and writes nothing.
+func (h *Handler) getExecutiveReport(c echo.Context) error {
+	if err := rejectUnknownQuery(c, "recovery_slo_minutes", "period_days"); err != nil {
+		return err
+	}
+	params, err := executiveParams(c)
+	if err != nil {
+		return err
+	}
+	report, err := h.Executive.Current(c.Request().Context(), params)
+	if err != nil {
+		return executiveError(err)
+	}
+	return c.JSON(http.StatusOK, report)
+}
+
+// scheduleRunRequest is the JSON body of a schedule run.
+type scheduleRunRequest struct {
+	Schedule *struct {
+		IntervalMinutes *int    `json:"interval_minutes"`
+		Enabled         *bool   `json:"enabled"`
+		Cadence         *string `json:"cadence"`
+	} `json:"schedule"`
+	RecoverySLOMinutes *int `json:"recovery_slo_minutes"`
+	PeriodDays         *int `json:"period_days"`
+}
+
+// isExecutiveJSONBody reports whether the request body is JSON.
+func isExecutiveJSONBody(c echo.Context) bool {
+	return strings.HasPrefix(c.Request().Header.Get(echo.HeaderContentType), echo.MIMEApplicationJSON)
+}
+
+// parseScheduleRun reads a schedule run from a JSON body or from form fields
+// of the same names (interval_minutes, enabled, cadence at the top level).
+func parseScheduleRun(c echo.Context) (executive.Params, executive.ScheduleInput, error) {
+	params := executive.DefaultParams()
+	var input executive.ScheduleInput
+
+	if isExecutiveJSONBody(c) {
+		var body scheduleRunRequest
+		if err := decodeJSONBody(c, &body); err != nil {
+			return params, input, err
+		}
+		if body.RecoverySLOMinutes != nil {
+			params.RecoverySLOMinutes = *body.RecoverySLOMinutes
+		}
+		if body.PeriodDays != nil {
+			params.PeriodDays = *body.PeriodDays
+		}
+		if body.Schedule != nil {
+			input = executive.ScheduleInput{IntervalMinutes: body.Schedule.IntervalMinutes, Enabled: body.Schedule.Enabled, Cadence: body.Schedule.Cadence}
+		}
+		return params, input, params.Validate()
+	}
+
+	var err error
+	if params, err = executiveParams(c); err != nil {
+		return params, input, err
+	}
+	form, err := c.FormParams()
+	if err != nil {
+		return params, input, &APIError{Status: http.StatusBadRequest, Code: CodeMalformedBody, Message: "request body is not a valid form"}
+	}
+	if form.Has("interval_minutes") {
+		n, err := strconv.Atoi(strings.TrimSpace(form.Get("interval_minutes")))
+		if err != nil {
+			return params, input, fieldError("schedule.interval_minutes", "schedule.interval_minutes must be a whole number of minutes from %d to %d; got %q",
+				executive.MinIntervalMinutes, executive.MaxIntervalMinutes, form.Get("interval_minutes"))
+		}
+		input.IntervalMinutes = &n
+	}
+	if form.Has("enabled") {
+		switch form.Get("enabled") {
+		case "true":
+			input.Enabled = boolPointer(true)
+		case "false":
+			input.Enabled = boolPointer(false)
+		default:
+			return params, input, fieldError("schedule.enabled", "schedule.enabled must be true or false; got %q", form.Get("enabled"))
+		}
+	}
+	if form.Has("cadence") && strings.TrimSpace(form.Get("cadence")) != "" {
+		cadence := form.Get("cadence")
+		input.Cadence = &cadence
+	}
+	return params, input, nil
+}
+
+func boolPointer(value bool) *bool { return &value }
+
+// scheduleExecutiveReport persists the report and a schedule run. JSON
+// clients get both; htmx gets the result fragment; a plain form post is
+// redirected to the new report's page.
+func (h *Handler) scheduleExecutiveReport(c echo.Context) error {
+	params, input, err := parseScheduleRun(c)
+	if err != nil {
+		return executiveError(err)
+	}
+	result, err := h.Executive.RunSchedule(c.Request().Context(), params, input, actorName(c))
+	if err != nil {
+		return executiveError(err)
+	}
+
+	if wantsJSON(c) {
+		return c.JSON(http.StatusCreated, result)
+	}
+	if isHTMX(c) {
+		return h.renderScheduleResult(c, result)
+	}
+	return redirectAfterPost(c, "/executive/reports/"+url.PathEscape(result.Report.ReportID))
+}
+
+// listExecutiveRuns returns a page of schedule runs, newest first.
+func (h *Handler) listExecutiveRuns(c echo.Context) error {
+	if err := rejectUnknownQuery(c, "limit", "offset"); err != nil {
+		return err
+	}
+	limit, offset, err := pageParams(c)
+	if err != nil {
+		return err
+	}
+	list, err := h.Executive.ListRuns(c.Request().Context(), limit, offset)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, list)
+}
+
+// pageParams reads limit (1..500, default 50) and offset (0 or more).
+func pageParams(c echo.Context) (int, int, error) {
+	limit, err := queryInt(c, "limit", 50, 1, 500)
+	if err != nil {
+		return 0, 0, err
+	}
+	offset, err := queryInt(c, "offset", 0, 0, math.MaxInt32)
+	if err != nil {
+		return 0, 0, err
+	}
+	return limit, offset, nil
+}
+
+// deliverRequest is the JSON body of a delivery. Provider is a string of
+// comma-separated names or a list of names.
+type deliverRequest struct {
+	Provider       json.RawMessage `json:"provider"`
+	Retries        *int            `json:"retries"`
+	TimeoutSeconds *float64        `json:"timeout_seconds"`
+	RunID          *string         `json:"run_id"`
+}
+
+// parseDeliver reads a delivery request from a JSON body or a form. The run
+// comes from the path, or from the run_id field of the console form.
+func parseDeliver(c echo.Context) (executive.DeliverRequest, error) {
+	req := executive.DeliverRequest{
+		RunID: c.Param("run_id"), Retries: executive.DefaultRetries,
+		Timeout: time.Duration(executive.DefaultTimeoutSeconds * float64(time.Second)),
+	}
+	timeoutSeconds := executive.DefaultTimeoutSeconds
+
+	if isExecutiveJSONBody(c) {
+		var body deliverRequest
+		if err := decodeJSONBody(c, &body); err != nil {
+			return req, err
+		}
+		providers, err := providerList(body.Provider)
+		if err != nil {
+			return req, err
+		}
+		req.Providers = providers
+		if body.Retries != nil {
+			req.Retries = *body.Retries
+		}
+		if body.TimeoutSeconds != nil {
+			timeoutSeconds = *body.TimeoutSeconds
+		}
+		if body.RunID != nil && req.RunID == "" {
+			req.RunID = *body.RunID
+		}
+	} else {
+		form, err := c.FormParams()
+		if err != nil {
+			return req, &APIError{Status: http.StatusBadRequest, Code: CodeMalformedBody, Message: "request body is not a valid form"}
+		}
+		for _, value := range form["provider"] {
+			req.Providers = append(req.Providers, strings.Split(value, ",")...)
+		}
+		if req.Retries, err = queryInt(c, "retries", executive.DefaultRetries, 0, 5); err != nil {
+			return req, err
+		}
+		if form.Has("timeout_seconds") {
+			raw := strings.TrimSpace(form.Get("timeout_seconds"))
+			if timeoutSeconds, err = strconv.ParseFloat(raw, 64); err != nil {
+				return req, fieldError("timeout_seconds", "timeout_seconds must be a number from %g to %g; got %q",
+					executive.MinTimeoutSeconds, executive.MaxTimeoutSeconds, raw)
+			}
+		}
+		if req.RunID == "" {
+			req.RunID = strings.TrimSpace(form.Get("run_id"))
+		}
+	}
+
+	if req.Retries < 0 || req.Retries > 5 {
+		return req, fieldError("retries", "retries must be a whole number from 0 to 5; got %d", req.Retries)
+	}
+	if math.IsNaN(timeoutSeconds) || timeoutSeconds < executive.MinTimeoutSeconds || timeoutSeconds > executive.MaxTimeoutSeconds {
+		return req, fieldError("timeout_seconds", "timeout_seconds must be a number from %g to %g; got %g",
+			executive.MinTimeoutSeconds, executive.MaxTimeoutSeconds, timeoutSeconds)
+	}
+	req.Timeout = time.Duration(timeoutSeconds * float64(time.Second))
+	if req.RunID == "" {
+		req.RunID = executive.LatestRunID
+	}
+	req.Actor = actorName(c)
+	return req, nil
+}
+
+// providerList decodes provider as "a,b" or ["a", "b"].
+func providerList(raw json.RawMessage) ([]string, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil, nil
+	}
+	var text string
+	if err := json.Unmarshal(raw, &text); err == nil {
+		return strings.Split(text, ","), nil
+	}
+	var list []string
+	if err := json.Unmarshal(raw, &list); err == nil {
+		return list, nil
+	}
+	return nil, fieldError("provider", "provider must be a string of comma-separated destination names or a list of names; got %s", truncateForMessage(string(raw)))
+}
+
+func truncateForMessage(text string) string {
+	if len(text) > 60 {
+		return text[:60] + "…"
+	}
+	return text
+}
+
+// deliverExecutiveReport delivers a schedule run's report. The run "latest"
+// is the newest run; an unknown run is a 404 and an unknown destination a 422.
+func (h *Handler) deliverExecutiveReport(c echo.Context) error {
+	req, err := parseDeliver(c)
+	if err != nil {
+		return executiveError(err)
+	}
+	result, err := h.Executive.Deliver(c.Request().Context(), req)
+	if errors.Is(err, models.ErrNotFound) {
+		if req.RunID == executive.LatestRunID {
+			return notFound("no schedule run exists yet; schedule an executive report first")
+		}
+		return notFound("schedule run %q not found", req.RunID)
+	}
+	if err != nil {
+		return executiveError(err)
+	}
+
+	if wantsJSON(c) {
+		return c.JSON(http.StatusOK, result)
+	}
+	if isHTMX(c) {
+		return h.renderDeliverResult(c, result)
+	}
+	return redirectAfterPost(c, fmt.Sprintf("/executive/runs?delivered=%s#run-%s", url.QueryEscape(result.RunID), url.PathEscape(result.RunID)))
+}
