@@ -5,15 +5,13 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/releaseops/evidence-console/audit/audittest"
 	"github.com/releaseops/evidence-console/models/dbtest"
 )
 
 func boolPtr(b bool) *bool { return &b }
 
-// fixtureTotal is the number of records seedFixture stores: 3 snapshots,
-// 2 alert plans, 11 deliveries, 3 acknowledgements, 2 reports, 3 schedule
-// runs, 3 retry plans, 4 worker runs and 4 executions.
-const fixtureTotal = 35
+const fixtureTotal = audittest.Total
 
 func TestHistoryFilters(t *testing.T) {
 	_, service := openFixture(t)
