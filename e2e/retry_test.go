@@ -1,0 +1,142 @@
+package e2e
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/releaseops/evidence-console/executive"
+	"github.com/releaseops/evidence-console/models"
+)
+
+// failedExecutiveDelivery schedules an executive report in the app's
+// database and records a failed delivery of it to the webhook connector two
+// hours ago, as a failed first send would.
+func failedExecutiveDelivery(t *testing.T, a *app) string {
+	t.Helper()
+	ctx := context.Background()
+	service := &executive.Service{DB: a.DB, Now: time.Now}
+	result, err := service.RunSchedule(ctx, executive.DefaultParams(), executive.ScheduleInput{}, "e2e")
+	if err != nil {
+		t.Fatalf("schedule an executive report: %v", err)
+	}
+	runID := result.ScheduleRun.RunID
+
+	at := time.Now().Add(-2 * time.Hour).UTC()
+	record := models.Delivery{
+		ID: models.NewID("dlv", at), SubjectKind: models.SubjectExecutiveReport, SubjectID: runID,
+		SubjectKey: result.Report.ReportID, Connector: "webhook", State: models.DeliveryInFlight, Attempts: "[]",
+		RequestSummary: "{}", IdempotencyKey: "e2e-executive-" + runID, Origin: models.OriginSend, Actor: "e2e",
+		StartedAt: at, CreatedAt: at,
+	}
+	if err := models.CreateDelivery(a.DB, &record); err != nil {
+		t.Fatalf("store delivery: %v", err)
+	}
+	record.ErrorClass, record.StatusCode, record.ConnectorKind, record.CompletedAt = "server_error", 503, "webhook", &at
+	if err := models.CompleteDelivery(ctx, a.DB, &record); err != nil {
+		t.Fatalf("complete delivery: %v", err)
+	}
+	return runID
+}
+
+// signInWithPassword creates a user with role through the command line and
+// signs the browser in through the sign-in form.
+func signInWithPassword(t *testing.T, ctx context.Context, a *app, username, role string) {
+	t.Helper()
+	const password = "e2e-retry-password-1"
+	a.runCLI(t, password+"\n", "user", "create", "--username", username, "--role", role)
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(a.BaseURL+"/sign-in?next=/console"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="sign-in-form"]`)),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid="username"]`), username),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid="password"]`), password),
+		chromedp.Click(chromedp.CSS(`[data-testid="sign-in-submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="go-rollback-drill-notifications"]`)),
+	)
+	if err != nil {
+		t.Fatalf("sign in as %s: %v", username, err)
+	}
+}
+
+// TestExecutiveRetryPlanDryAndLiveRun plans a retry, runs it dry, then
+// confirms a live run in the browser and checks the execution record.
+func TestExecutiveRetryPlanDryAndLiveRun(t *testing.T) {
+	a := startApp(t, appOptions{SampleData: true})
+	runID := failedExecutiveDelivery(t, a)
+	ctx := newBrowser(t)
+	signInWithPassword(t, ctx, a, "retry-manager", "release_manager")
+
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(a.BaseURL+"/console"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="plan-executive-retry"]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid="plan-executive-retry"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="retry-plan-id"]`)),
+	)
+	if err != nil {
+		t.Fatalf("plan from the console: %v", err)
+	}
+	if got := attributeOf(t, ctx, `#executive-retry-plan [data-testid="retry-decision"]`, "data-action"); got != "retry" {
+		t.Errorf("planned action = %q, want retry", got)
+	}
+
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`[data-testid="run-executive-retry"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="retry-run"][data-mode="dry_run"]`)),
+	)
+	if err != nil {
+		t.Fatalf("dry run from the console: %v", err)
+	}
+	if got := textOf(t, ctx, `[data-testid="retry-run-counts"]`); !strings.HasPrefix(got, "1 selected") {
+		t.Errorf("dry run counts = %q, want 1 selected", got)
+	}
+	if got := len(a.Receiver.Requests()); got != 0 {
+		t.Fatalf("receiver requests after the dry run = %d, want 0", got)
+	}
+
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`[data-testid="prepare-live-retry"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="retry-confirm"]`)),
+	)
+	if err != nil {
+		t.Fatalf("prepare the live run: %v", err)
+	}
+	if got := textOf(t, ctx, `[data-testid="retry-confirm-summary"]`); !strings.Contains(got, "1 retry deliveries to webhook") {
+		t.Errorf("confirmation = %q, want it to name 1 delivery to webhook", got)
+	}
+	if got := len(a.Receiver.Requests()); got != 0 {
+		t.Fatalf("receiver requests before confirming = %d, want 0", got)
+	}
+
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`[data-testid="retry-confirm-checkbox"]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid="run-live-retry"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="retry-run"][data-mode="live"]`)),
+	)
+	if err != nil {
+		t.Fatalf("confirmed live run: %v", err)
+	}
+	if got := attributeOf(t, ctx, `[data-testid="retry-execution"]`, "data-outcome"); got != "delivered" {
+		t.Errorf("execution outcome = %q, want delivered", got)
+	}
+	requests := a.Receiver.Requests()
+	if len(requests) != 1 || requests[0].Path != "/webhook/e2e" {
+		t.Fatalf("receiver requests after the live run = %d, want 1 to /webhook/e2e", len(requests))
+	}
+	if got := requests[0].Headers.Get("webhook-id"); got != "e2e-executive-"+runID {
+		t.Errorf("webhook-id = %q, want the original delivery's key %q", got, "e2e-executive-"+runID)
+	}
+
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`[data-testid="retry-run-link"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="retry-run-detail"]`)),
+	)
+	if err != nil {
+		t.Fatalf("open the run page: %v", err)
+	}
+	if got := attributeOf(t, ctx, `[data-testid="retry-execution"]`, "data-outcome"); got != "delivered" {
+		t.Errorf("execution outcome on the run page = %q, want delivered", got)
+	}
+}
