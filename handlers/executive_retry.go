@@ -332,7 +332,7 @@ func (h *Handler) runRetry(c echo.Context, kind string) error {
 	return redirectAfterPost(c, "/retries/runs/"+run.WorkerRunID)
 }
 
-// confirmExecutiveRetry shows what a live run would send and asks for
+// confirmExecutiveRetry shows what a live run would send and requests
 // explicit confirmation. It writes nothing.
 func (h *Handler) confirmExecutiveRetry(c echo.Context) error {
 	in, err := parseRetryRun(c)

@@ -4,7 +4,7 @@ package views
 type RetryConsoleView struct {
 	Policy             RetryPolicyForm
 	MaxRetryDeliveries int
-	// LiveBlockedReason explains why this user cannot run live retries, or
+	// LiveBlockedReason is the reason this user cannot run live retries, or
 	// is empty.
 	LiveBlockedReason string
 	Plan              *RetryPlanView
@@ -105,7 +105,7 @@ type RetryConfirmView struct {
 	Decisions          []RetryDecisionView
 	// NotReady lists "destination: reason" for destinations that cannot send.
 	NotReady []string
-	// BlockedReason is why the live run cannot be confirmed, or empty.
+	// BlockedReason is the reason the live run cannot be confirmed, or empty.
 	BlockedReason string
 }
 
