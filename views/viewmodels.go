@@ -28,6 +28,7 @@ type NavItem struct {
 var Navigation = []NavItem{
 	{Label: "Console", Href: "/console"},
 	{Label: "Executive report", Href: "/executive/report"},
+	{Label: "Retry runs", Href: "/retries/runs"},
 }
 
 // ConsolePage is the console's view model.
