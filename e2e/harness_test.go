@@ -110,6 +110,9 @@ func startApp(t *testing.T, opts appOptions) *app {
 		"CONNECTOR_CONFIG="+configPath,
 		fmt.Sprintf("SAMPLE_DATA=%t", opts.SampleData),
 		"LOCAL_RECEIVER=",
+		// A fixed session key keeps the server from writing data/session.key
+		// into the test's working folder.
+		"SESSION_KEYS=e2e-session-key-of-at-least-32-characters",
 		"LOG_LEVEL=debug",
 		"E2E_SLACK_URL="+rcv.URL+"/slack/services/T0/B0/e2e-secret-path",
 		"E2E_TEAMS_URL="+rcv.URL+"/teams/workflows/e2e",
