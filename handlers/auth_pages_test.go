@@ -316,3 +316,27 @@ func TestSafeExternalLink(t *testing.T) {
 		}
 	}
 }
+
+func TestNavigationUsersItemByRole(t *testing.T) {
+	s := newTestServer(t)
+	cases := []struct {
+		role auth.Role
+		want int
+	}{
+		{auth.RoleAdmin, 1},
+		{auth.RoleReleaseManager, 0},
+		{auth.RoleViewer, 0},
+	}
+	for _, tc := range cases {
+		t.Run(string(tc.role), func(t *testing.T) {
+			s.actAs("nav-"+strings.ReplaceAll(string(tc.role), "_", "-"), tc.role)
+			rec := s.do(http.MethodGet, "/profile", "", "", echo.HeaderAccept, "text/html")
+			if rec.Code != http.StatusOK {
+				t.Fatalf("profile: status = %d, want 200", rec.Code)
+			}
+			if got := byTestID(document(t, rec), "nav-Users").Length(); got != tc.want {
+				t.Errorf("Users navigation items = %d, want %d", got, tc.want)
+			}
+		})
+	}
+}

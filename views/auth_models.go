@@ -3,6 +3,8 @@ package views
 import (
 	"net/url"
 	"strings"
+
+	"github.com/releaseops/evidence-console/auth"
 )
 
 // SignInPage is the sign-in form's view model.
@@ -85,3 +87,9 @@ func SafeExternalLink(ref string) string {
 }
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
+
+// Shows reports whether the navigation item is for the signed-in user's
+// role. The server checks the permission again on every request.
+func (pc PageContext) Shows(item NavItem) bool {
+	return item.Permission == "" || auth.Role(pc.UserRole).Can(item.Permission)
+}

@@ -6,6 +6,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/releaseops/evidence-console/auth"
 )
 
 // PageContext is the request data the layout shows: path, user and CSRF token.
@@ -22,6 +24,9 @@ type PageContext struct {
 type NavItem struct {
 	Label string
 	Href  string
+	// Permission hides the item from users whose role lacks it; empty
+	// shows it to everyone.
+	Permission auth.Permission
 }
 
 // Navigation lists the top navigation entries in order.
@@ -29,6 +34,7 @@ var Navigation = []NavItem{
 	{Label: "Console", Href: "/console"},
 	{Label: "Executive report", Href: "/executive/report"},
 	{Label: "Retry runs", Href: "/retries/runs"},
+	{Label: "Users", Href: "/users", Permission: auth.PermissionManageUsers},
 }
 
 // ConsolePage is the console's view model.
