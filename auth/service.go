@@ -341,6 +341,11 @@ func (s *Service) StartSession(ctx context.Context, userID, method string) (stri
 		ExpiresAt: now.Add(s.lifetime()),
 	}
 	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// Sign-ins are rare, so each one also removes sessions that expired
+		// or went idle, keeping the table small without a background job.
+		if _, err := models.DeleteExpiredUserSessions(ctx, tx, now, now.Add(-s.idleTimeout())); err != nil {
+			return err
+		}
 		if err := models.CreateUserSession(ctx, tx, session); err != nil {
 			return err
 		}

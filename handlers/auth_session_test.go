@@ -355,3 +355,17 @@ func TestDisabledUserAndRevokedToken(t *testing.T) {
 		}
 	})
 }
+
+func TestSignInDeletesExpiredSessions(t *testing.T) {
+	s := newTestServer(t)
+	clock := useClock(s)
+	authtest.CreateUser(t, s.db, "alice", auth.RoleViewer)
+	authtest.CreateUser(t, s.db, "bob", auth.RoleViewer)
+	newBrowser(s).mustSignIn("alice")
+	clock.Advance(auth.DefaultIdleTimeout + time.Minute)
+
+	newBrowser(s).mustSignIn("bob")
+	if got := sessionCount(t, s); got != 1 {
+		t.Errorf("sessions after bob's sign-in = %d, want 1 (alice's idle session deleted)", got)
+	}
+}
