@@ -45,7 +45,7 @@ func LoadOrCreateKeyFile(path string) (string, error) {
 		}
 		key := strings.TrimSpace(string(content))
 		if len(key) < 32 {
-			return "", fmt.Errorf("auth: session key file %s holds fewer than 32 characters; delete it to generate a new key", path)
+			return "", fmt.Errorf("auth: session key file %s contains fewer than 32 characters; delete it to generate a new key", path)
 		}
 		return key, nil
 	}

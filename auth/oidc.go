@@ -40,8 +40,8 @@ type OIDCIdentity struct {
 	Groups []string
 }
 
-// ErrOIDCRejected is a single sign-on identity that may not sign in; its
-// message says why and is safe to show.
+// ErrOIDCRejected is a single sign-on identity that may not sign in. Its
+// message gives the reason and is safe to show.
 type ErrOIDCRejected struct{ Reason string }
 
 func (e *ErrOIDCRejected) Error() string { return e.Reason }
@@ -55,7 +55,7 @@ type OIDC struct {
 }
 
 // NewOIDC discovers the provider at settings.Issuer. It fails when the
-// provider does not answer or its issuer differs.
+// provider does not respond or its issuer differs.
 func NewOIDC(ctx context.Context, settings OIDCSettings) (*OIDC, error) {
 	if settings.GroupsClaim == "" {
 		settings.GroupsClaim = "groups"

@@ -37,7 +37,7 @@ func (l *failureLimiter) record(key string, now time.Time) {
 	l.failures[key] = append(l.recent(key, now), now)
 }
 
-// reset forgets the failures of key after a successful sign-in.
+// reset clears the failures of key after a successful sign-in.
 func (l *failureLimiter) reset(key string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()

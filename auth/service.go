@@ -15,7 +15,7 @@ import (
 	"github.com/releaseops/evidence-console/models"
 )
 
-// Session limits enforced on the server, whatever the cookie says.
+// Session limits enforced on the server, regardless of the cookie expiry.
 const (
 	DefaultSessionLifetime = 12 * time.Hour
 	DefaultIdleTimeout     = 2 * time.Hour
@@ -45,7 +45,8 @@ type ValidationError struct {
 
 func (e *ValidationError) Error() string { return e.Field + ": " + e.Message }
 
-// User is a user as the rest of the application sees it.
+// User is a stored user without credentials, as services and handlers
+// use it.
 type User struct {
 	ID           string
 	Username     string

@@ -36,8 +36,8 @@ type Config struct {
 	OIDC                OIDCConfig
 }
 
-// SessionKeyFile is where the server keeps a generated session key when
-// SESSION_KEYS is empty and the database is not an SQLite file elsewhere.
+// SessionKeyFile is the default path of the generated session key, used
+// when SESSION_KEYS is empty and no SQLite file path is configured.
 const SessionKeyFile = "data/session.key"
 
 // SessionKeyPath returns the file for a generated session key: session.key

@@ -10,8 +10,9 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// TestSignInConsoleSignOut signs in through the form, sees the console as
-// the signed-in user, signs out and is sent back to sign-in.
+// TestSignInConsoleSignOut signs in through the form, opens the console as
+// the signed-in user, signs out and checks that the console needs sign-in
+// again.
 func TestSignInConsoleSignOut(t *testing.T) {
 	a := startApp(t, appOptions{SampleData: true})
 	ctx := newBrowser(t)

@@ -12,8 +12,8 @@ import (
 	"github.com/releaseops/evidence-console/auth/authtest"
 )
 
-// browser sends requests the way a browser does: with cookies, without an
-// API token, from a loopback address unless remoteAddr says otherwise.
+// browser sends requests the way a browser does: with cookies and without an
+// API token. Requests come from remoteAddr, a loopback address by default.
 type browser struct {
 	t          *testing.T
 	s          *testServer

@@ -18,7 +18,7 @@ import (
 // routeParam matches a path parameter (":id") or a trailing wildcard.
 var routeParam = regexp.MustCompile(`:[A-Za-z_]+|\*$`)
 
-// stubServer registers a handler that answers 204 at every route of
+// stubServer registers a handler that returns 204 at every route of
 // routePermissions, behind the real authentication middleware, so a 204
 // proves the middleware let the request through.
 func stubServer(t *testing.T, s *testServer) *echo.Echo {

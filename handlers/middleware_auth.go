@@ -21,9 +21,9 @@ import (
 type AuthConfig struct {
 	Service AuthService
 	// SessionKeys sign and encrypt the session cookie, in pairs of a 32-byte
-	// hash key and a 32-byte encryption key; the first pair protects new
-	// cookies and later pairs still open older ones. When empty, NewServer
-	// generates a random pair, so sessions end when the process stops.
+	// hash key and a 32-byte encryption key. The first pair protects new
+	// cookies, and later pairs still open older ones. When it is empty,
+	// NewServer generates a random pair, so sessions end with the process.
 	SessionKeys [][]byte
 	// SecureCookies sets the Secure flag on every session cookie. It is also
 	// set for TLS requests and when PublicURL is https.
@@ -34,8 +34,8 @@ type AuthConfig struct {
 	OIDC OIDCProvider
 
 	store *sessions.CookieStore
-	// echo tells a route registered without a permission (denied) from an
-	// unknown address (404).
+	// echo lists the registered routes, to distinguish a route registered
+	// without a permission (denied) from an unknown address (404).
 	echo *echo.Echo
 }
 
@@ -88,7 +88,7 @@ func (h *Handler) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 				h.Logger.Error("route has no recorded permission; register it with Handler.route", "route", key)
 				return &APIError{Status: http.StatusForbidden, Code: CodeForbidden, Message: "this route has no permission configured, so it is denied"}
 			}
-			// Echo answers an unknown address with 404 or 405.
+			// Echo responds to an unknown address with 404 or 405.
 			return next(c)
 		}
 		if h.Auth.Service == nil {
@@ -200,7 +200,7 @@ func currentUser(c echo.Context) (auth.User, bool) {
 	return user, ok
 }
 
-// unauthenticated answers an anonymous request for a protected route: JSON
+// unauthenticated responds to an anonymous request for a protected route: JSON
 // clients get 401, htmx gets 401 with a redirect header, browsers are sent
 // to the sign-in page and come back afterwards.
 func (h *Handler) unauthenticated(c echo.Context) error {
