@@ -47,6 +47,11 @@ func (h *Handler) console(c echo.Context) error {
 		return err
 	}
 	page := views.ConsolePage{Health: h.healthPanelView(report), Executive: executiveView}
+	if h.Alerts != nil {
+		if page.Alerts, err = h.alertsSection(c); err != nil {
+			return err
+		}
+	}
 	if page.Retry, err = h.retryConsoleView(ctx, c); err != nil {
 		return err
 	}

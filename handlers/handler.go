@@ -63,6 +63,8 @@ type Handler struct {
 	Executive ExecutiveService
 	Health    HealthService
 	Evidence  EvidenceService
+	// Alerts sends retry health alerts and records acknowledgements.
+	Alerts AlertService
 	// Auth authenticates every request; see AuthConfig.
 	Auth AuthConfig
 	// Retry plans and runs delivery retries; nil hides the console section.

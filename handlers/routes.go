@@ -36,6 +36,7 @@ func (h *Handler) registerRoutes(e *echo.Echo) {
 	h.registerConsoleRoutes(e)
 	h.registerEvidenceRoutes(e)
 	h.registerRetryHealthRoutes(e)
+	h.registerRetryHealthAlertRoutes(e)
 	h.registerExecutiveRetryRoutes(e)
 	h.registerExecutiveRoutes(e)
 }

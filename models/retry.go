@@ -302,6 +302,17 @@ func RetryDecisionsOf(ctx context.Context, db *gorm.DB, planID string) ([]RetryD
 	return decisions, nil
 }
 
+// SelectedRetryDecisionsOf returns the decisions of a plan that its worker
+// run selected, in plan order.
+func SelectedRetryDecisionsOf(ctx context.Context, db *gorm.DB, planID string) ([]RetryDecision, error) {
+	var decisions []RetryDecision
+	err := db.WithContext(ctx).Where("plan_id = ? AND selected = ?", planID, true).Order("position").Find(&decisions).Error
+	if err != nil {
+		return nil, fmt.Errorf("models: unable to read the selected decisions of retry plan %s: %w", planID, err)
+	}
+	return decisions, nil
+}
+
 // RetryExecutionsOf returns the executions of a worker run, oldest first.
 func RetryExecutionsOf(ctx context.Context, db *gorm.DB, runID string) ([]RetryExecution, error) {
 	var executions []RetryExecution
@@ -335,10 +346,11 @@ func LatestDeliveryRetryPlan(ctx context.Context, db *gorm.DB, subjectKind strin
 
 // RetryCounts are exact totals of one subject kind's retry records.
 type RetryCounts struct {
-	WorkerRuns         int64
-	DryWorkerRuns      int64
-	LiveWorkerRuns     int64
-	RetryPlans         int64
+	WorkerRuns     int64
+	DryWorkerRuns  int64
+	LiveWorkerRuns int64
+	RetryPlans     int64
+	// RetryableDecisions sums the retry decisions of every plan.
 	RetryableDecisions int64
 	Executions         int64
 	Delivered          int64
@@ -365,7 +377,6 @@ func CountRetries(ctx context.Context, db *gorm.DB, subjectKind string) (RetryCo
 		{&counts.LiveWorkerRuns, db.Model(&RetryWorkerRun{}).Where("subject_kind = ? AND dry_run = ?", subjectKind, false)},
 		{&counts.DisabledSchedules, db.Model(&RetryWorkerRun{}).Where("subject_kind = ? AND schedule_enabled = ?", subjectKind, false)},
 		{&counts.RetryPlans, db.Model(&RetryPlan{}).Where("subject_kind = ?", subjectKind)},
-		{&counts.RetryableDecisions, db.Model(&RetryDecision{}).Where("subject_kind = ? AND action = ?", subjectKind, "retry")},
 		{&counts.Executions, db.Model(&RetryExecution{}).Where("subject_kind = ?", subjectKind)},
 		{&counts.Delivered, db.Model(&RetryExecution{}).Where("subject_kind = ? AND outcome = ?", subjectKind, ExecutionDelivered)},
 		{&counts.Failed, db.Model(&RetryExecution{}).Where("subject_kind = ? AND outcome = ?", subjectKind, ExecutionFailed)},
@@ -381,6 +392,12 @@ func CountRetries(ctx context.Context, db *gorm.DB, subjectKind string) (RetryCo
 		if err := step.query.Count(step.target).Error; err != nil {
 			return counts, fmt.Errorf("models: unable to count %s retry records: %w", subjectKind, err)
 		}
+	}
+	// Worker run plans store only their selected decisions, so retryable
+	// decisions are summed from the plans' own tallies.
+	if err := db.Model(&RetryPlan{}).Where("subject_kind = ?", subjectKind).
+		Select("COALESCE(SUM(retry_count), 0)").Scan(&counts.RetryableDecisions).Error; err != nil {
+		return counts, fmt.Errorf("models: unable to count retryable %s decisions: %w", subjectKind, err)
 	}
 	failed, err := CountOpenFailureGroups(ctx, db, subjectKind)
 	if err != nil {

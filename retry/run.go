@@ -49,7 +49,10 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (RunView
 		}
 	}
 
-	plan, rows := planRecords(kind, req.Policy, decisions, selected, live, req.Actor, now)
+	// A worker run keeps its selected decisions as rows and the tally of the
+	// rest on its plan, so repeated runs over a large backlog do not store
+	// the whole backlog each time. POST …/delivery-retry-plan keeps them all.
+	plan, rows := planRecords(kind, req.Policy, decisions, selected, live, true, req.Actor, now)
 	run := models.RetryWorkerRun{
 		ID: models.NewID("rwr", now), SubjectKind: kind, PlanID: plan.ID, DryRun: !live, Actor: req.Actor,
 		MaxRetryDeliveries: req.MaxRetryDeliveries, ScheduleEnabled: req.Schedule.Enabled,
@@ -75,6 +78,9 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (RunView
 		"mode", modeOf(run.DryRun), "retry_plan_id", plan.ID, "selected", run.SelectedCount, "actor", req.Actor)
 
 	if live {
+		// A live run finishes what it claimed even if the caller goes away,
+		// so no claimed decision is left half-sent by a closed browser tab.
+		ctx = context.WithoutCancel(ctx)
 		s.executeSelected(ctx, &run, rows)
 		completed := models.UTC(s.Now())
 		run.State = models.WorkerRunCompleted
@@ -194,14 +200,26 @@ func (s *Service) execute(ctx context.Context, run *models.RetryWorkerRun, row m
 		return s.skip(ctx, execution, "unable to claim the decision; nothing was sent")
 	}
 
-	record, err := s.Delivery.Send(ctx, pending)
+	result := s.Delivery.Sender.Send(ctx, row.Connector, message, s.SendOptions)
+
+	// The delivery evidence and the execution outcome are recorded in one
+	// transaction, so both stay in flight or both complete.
+	var outcome string
+	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		recorder := *s.Delivery
+		recorder.DB = tx
+		record, err := recorder.Finish(ctx, pending, result)
+		if err != nil {
+			return err
+		}
+		var reason string
+		outcome, reason = outcomeOf(record)
+		_, err = models.CompleteRetryExecution(ctx, tx, execution.ID, outcome, reason, models.UTC(s.Now()))
+		return err
+	})
 	if err != nil {
-		log.Error("retry delivery outcome not recorded; the next live run reconciles it", "delivery_id", pending.Record.ID, "error", err)
-		return models.ExecutionInFlight
-	}
-	outcome, reason := outcomeOf(record)
-	if _, err := models.CompleteRetryExecution(context.WithoutCancel(ctx), s.DB, execution.ID, outcome, reason, models.UTC(s.Now())); err != nil {
-		log.Error("retry execution outcome not recorded; the next live run reconciles it", "execution_id", execution.ID, "error", err)
+		log.Error("retry outcome not recorded; the next live run reconciles it", "execution_id", execution.ID,
+			"delivery_id", pending.Record.ID, "error", err)
 		return models.ExecutionInFlight
 	}
 	return outcome
@@ -294,7 +312,7 @@ func (s *Service) WorkerRun(ctx context.Context, runID string) (RunView, error) 
 	if err != nil {
 		return RunView{}, err
 	}
-	rows, err := models.RetryDecisionsOf(ctx, s.DB, run.PlanID)
+	rows, err := models.SelectedRetryDecisionsOf(ctx, s.DB, run.PlanID)
 	if err != nil {
 		return RunView{}, err
 	}
@@ -314,9 +332,7 @@ func (s *Service) WorkerRun(ctx context.Context, runID string) (RunView, error) 
 		SelectedDecisions: []DecisionView{}, Executions: []ExecutionView{},
 	}
 	for _, row := range rows {
-		if row.Selected {
-			view.SelectedDecisions = append(view.SelectedDecisions, decisionView(row))
-		}
+		view.SelectedDecisions = append(view.SelectedDecisions, decisionView(row))
 	}
 	for _, execution := range executions {
 		item := executionView(execution)

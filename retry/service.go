@@ -106,7 +106,7 @@ func (s *Service) Plan(ctx context.Context, kind string, policy Policy, actor st
 		return PlanView{}, err
 	}
 
-	plan, rows := planRecords(kind, policy, decisions, nil, false, actor, now)
+	plan, rows := planRecords(kind, policy, decisions, nil, false, false, actor, now)
 	if err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		return models.CreateRetryPlan(tx, &plan, rows)
 	}); err != nil {
@@ -118,8 +118,10 @@ func (s *Service) Plan(ctx context.Context, kind string, policy Policy, actor st
 }
 
 // planRecords turns decisions into the rows of a plan. The decisions at the
-// selected indexes are marked selected, and pending when live is true.
-func planRecords(kind string, policy Policy, decisions []Decision, selected []int, live bool, actor string, now time.Time) (models.RetryPlan, []models.RetryDecision) {
+// selected indexes are marked selected, and pending when live is true. With
+// selectedOnly, only the selected decisions become rows; the plan's counts
+// still cover every decision.
+func planRecords(kind string, policy Policy, decisions []Decision, selected []int, live, selectedOnly bool, actor string, now time.Time) (models.RetryPlan, []models.RetryDecision) {
 	plan := models.RetryPlan{
 		ID: models.NewID("rtp", now), SubjectKind: kind, MaxRetryAttempts: policy.MaxRetryAttempts,
 		RetryDelayMinutes: policy.RetryDelayMinutes, AllowImmediateRetry: policy.AllowImmediateRetry,
@@ -138,6 +140,9 @@ func planRecords(kind string, policy Policy, decisions []Decision, selected []in
 			plan.WaitCount++
 		case ActionSuppress:
 			plan.SuppressCount++
+		}
+		if selectedOnly && !isSelected[i] {
+			continue
 		}
 		state := models.DecisionNone
 		if live && isSelected[i] {
@@ -206,11 +211,9 @@ func (s *Service) Preview(ctx context.Context, kind string, policy Policy, maxDe
 	}
 	preview := Preview{SubjectKind: kind, Policy: policy, MaxRetryDeliveries: maxDeliveries,
 		SelectedDecisions: []DecisionView{}, Destinations: []string{}, NotReady: map[string]string{}}
-	_, rows := planRecords(kind, policy, decisions, Select(decisions, maxDeliveries), false, "", now)
+	_, rows := planRecords(kind, policy, decisions, Select(decisions, maxDeliveries), false, true, "", now)
 	for _, row := range rows {
-		if row.Selected {
-			preview.SelectedDecisions = append(preview.SelectedDecisions, decisionView(row))
-		}
+		preview.SelectedDecisions = append(preview.SelectedDecisions, decisionView(row))
 	}
 	preview.Destinations = destinationsOf(preview.SelectedDecisions)
 	for _, name := range preview.Destinations {

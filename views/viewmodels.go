@@ -32,6 +32,7 @@ type NavItem struct {
 // Navigation lists the top navigation entries in order.
 var Navigation = []NavItem{
 	{Label: "Console", Href: "/console"},
+	{Label: "Connectors", Href: "/connectors"},
 	{Label: "Executive report", Href: "/executive/report"},
 	{Label: "Retry runs", Href: "/retries/runs"},
 	{Label: "Users", Href: "/users", Permission: auth.PermissionManageUsers},
@@ -43,6 +44,8 @@ type ConsolePage struct {
 	Health    HealthPanelView
 	// Retry is nil when no retry service is configured.
 	Retry *RetryConsoleView
+	// Alerts is nil when no alert service is configured.
+	Alerts *AlertsSectionView
 }
 
 // HealthPanelView is a recovery retry health evaluation ready to show.

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/releaseops/evidence-console/alerting"
+	"github.com/releaseops/evidence-console/delivery"
 	"github.com/releaseops/evidence-console/evidence"
 	"github.com/releaseops/evidence-console/handlers"
 	"github.com/releaseops/evidence-console/health"
@@ -39,9 +41,22 @@ func (a *app) serve(ctx context.Context) error {
 		return err
 	}
 
+	registry, stopReceiver, err := a.startConnectors()
+	if err != nil {
+		return err
+	}
+	defer stopReceiver()
+	healthService := &health.Service{DB: db, Now: now, Logger: a.logger}
+	alertService := &alerting.Service{
+		DB: db, Health: healthService, Destinations: registry,
+		Delivery:  &delivery.Service{DB: db, Sender: registry, Now: now, Logger: a.logger},
+		PublicURL: a.cfg.PublicURL, Now: now, Logger: a.logger,
+	}
+
 	h := &handlers.Handler{
-		Health:    &health.Service{DB: db, Now: now, Logger: a.logger},
+		Health:    healthService,
 		Evidence:  evidenceService,
+		Alerts:    alertService,
 		Auth:      authConfig,
 		Ready:     func(ctx context.Context) error { return models.Ping(ctx, db) },
 		TimeZone:  a.cfg.TimeZone,

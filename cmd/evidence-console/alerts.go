@@ -1,0 +1,43 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/releaseops/evidence-console/connectors"
+	"github.com/releaseops/evidence-console/connectors/receiver"
+)
+
+// startConnectors starts the local receiver when LOCAL_RECEIVER is set, then
+// loads the connector registry from CONNECTOR_CONFIG and the environment. A
+// configuration error stops start-up; its message names the connector and
+// the field. The returned function stops the receiver.
+func (a *app) startConnectors() (*connectors.Registry, func(), error) {
+	stop := func() {}
+	if a.cfg.LocalReceiver != "" {
+		server, err := receiver.Start(a.cfg.LocalReceiver)
+		if err != nil {
+			return nil, stop, fmt.Errorf("LOCAL_RECEIVER: %w", err)
+		}
+		a.logger.Info("local connector receiver started", "address", server.Addr, "requests", server.URL+"/")
+		stop = func() {
+			if err := server.Close(); err != nil {
+				a.logger.Warn("unable to stop the local connector receiver", "error", err)
+			}
+		}
+	}
+
+	registry, err := connectors.LoadRegistry(a.cfg.ConnectorConfig, os.LookupEnv, connectors.WithLogger(a.logger))
+	if err != nil {
+		stop()
+		return nil, func() {}, fmt.Errorf("CONNECTOR_CONFIG %s: %w", a.cfg.ConnectorConfig, err)
+	}
+	for _, status := range registry.Statuses() {
+		if status.Ready {
+			a.logger.Info("connector ready", "connector", status.Name, "kind", status.Kind, "host", status.Host)
+		} else {
+			a.logger.Warn("connector not ready", "connector", status.Name, "kind", status.Kind, "problem", status.Problem)
+		}
+	}
+	return registry, stop, nil
+}

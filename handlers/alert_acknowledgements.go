@@ -1,0 +1,137 @@
+package handlers
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/releaseops/evidence-console/alerting"
+	"github.com/releaseops/evidence-console/auth"
+	"github.com/releaseops/evidence-console/views"
+)
+
+func (h *Handler) registerAcknowledgementRoutes(e *echo.Echo) {
+	h.route(e, http.MethodPost, auditDelivery+"/recovery-escalations/retry-health-alerts/:health_id/acknowledgements", h.acknowledgeRetryHealthAlert, auth.PermissionAcknowledge)
+	h.route(e, http.MethodPost, "/console/retry-health-alerts/:health_id/acknowledgements", h.acknowledgeRetryHealthAlertForm, auth.PermissionAcknowledge)
+	h.route(e, http.MethodGet, "/alerts/:health_id/acknowledge/:provider", h.acknowledgementPage, auth.PermissionReadConsole)
+}
+
+// acknowledgeBody is the JSON request of the acknowledgement endpoint. It
+// has no actor field: the actor is the authenticated user.
+type acknowledgeBody struct {
+	Provider             *string `json:"provider"`
+	AcknowledgementState *string `json:"acknowledgement_state"`
+	ExternalRef          *string `json:"external_ref"`
+	Notes                *string `json:"notes"`
+	PlanID               *string `json:"plan_id"`
+}
+
+// acknowledgeRetryHealthAlert records one action. A new state is a 201; the
+// current state sent again is recorded as a repeat and answered with 200.
+func (h *Handler) acknowledgeRetryHealthAlert(c echo.Context) error {
+	var body acknowledgeBody
+	if err := decodeStrictJSON(c, &body); err != nil {
+		return err
+	}
+	req := alerting.AcknowledgeRequest{HealthID: c.Param("health_id"), Actor: actorName(c)}
+	setIfPresent(&req.Provider, body.Provider)
+	setIfPresent(&req.State, body.AcknowledgementState)
+	setIfPresent(&req.ExternalRef, body.ExternalRef)
+	setIfPresent(&req.Notes, body.Notes)
+	setIfPresent(&req.PlanID, body.PlanID)
+
+	result, err := h.Alerts.Acknowledge(c.Request().Context(), req)
+	if err != nil {
+		return alertError(err)
+	}
+	status := http.StatusCreated
+	if result.Repeat {
+		status = http.StatusOK
+	}
+	return c.JSON(status, result)
+}
+
+// acknowledgeRetryHealthAlertForm records one action from a browser form.
+// htmx gets the refreshed acknowledgement panel or console section (by
+// return_to); a plain post is redirected to return_to.
+func (h *Handler) acknowledgeRetryHealthAlertForm(c echo.Context) error {
+	healthID := c.Param("health_id")
+	req := alerting.AcknowledgeRequest{
+		HealthID: healthID, Provider: c.FormValue("provider"), State: c.FormValue("acknowledgement_state"),
+		ExternalRef: c.FormValue("external_ref"), Notes: c.FormValue("notes"), PlanID: c.FormValue("plan_id"),
+		Actor: actorName(c),
+	}
+	returnTo := localPath(c.FormValue("return_to"), alerting.AcknowledgementLink("", healthID, strings.ToLower(strings.TrimSpace(req.Provider))))
+
+	result, err := h.Alerts.Acknowledge(c.Request().Context(), req)
+	if err != nil {
+		return alertError(err)
+	}
+
+	if wantsJSON(c) {
+		return c.JSON(http.StatusCreated, result)
+	}
+	if isHTMX(c) {
+		if strings.HasPrefix(returnTo, "/alerts/") {
+			page, err := h.Alerts.AcknowledgementPage(c.Request().Context(), healthID, result.Current.Provider)
+			if err != nil {
+				return alertError(err)
+			}
+			return render(c, http.StatusOK, views.AcknowledgementPanel(h.acknowledgementPageView(page)))
+		}
+		return h.renderAlertsSection(c, alerting.HistoryQuery{Limit: alerting.DefaultHistoryLimit}, "")
+	}
+	return redirectAfterPost(c, returnTo)
+}
+
+// acknowledgementPage shows one destination's view of an alert.
+func (h *Handler) acknowledgementPage(c echo.Context) error {
+	page, err := h.Alerts.AcknowledgementPage(c.Request().Context(), c.Param("health_id"), c.Param("provider"))
+	if err != nil {
+		return alertError(err)
+	}
+	return render(c, http.StatusOK, views.AcknowledgementPage(pageContext(c), h.acknowledgementPageView(page)))
+}
+
+// localPath returns target when it is a path on this site, else fallback,
+// so a form cannot redirect the browser elsewhere.
+func localPath(target, fallback string) string {
+	if !strings.HasPrefix(target, "/") || strings.HasPrefix(target, "//") || strings.Contains(target, `\`) {
+		return fallback
+	}
+	parsed, err := url.Parse(target)
+	if err != nil || parsed.Host != "" || parsed.Scheme != "" {
+		return fallback
+	}
+	return target
+}
+
+func (h *Handler) acknowledgementPageView(p alerting.AcknowledgementPage) views.AcknowledgementPageView {
+	link := alerting.AcknowledgementLink("", p.Health.HealthID, p.Provider)
+	v := views.AcknowledgementPageView{
+		HealthID: p.Health.HealthID, OccurrenceID: p.Health.OccurrenceID, PlanID: p.Plan.PlanID, Provider: p.Provider,
+		AlertLevel: p.Health.AlertLevel, Fingerprint: p.Health.Fingerprint,
+		EvaluatedAt: views.FormatTime(p.Health.EvaluatedAt, h.TimeZone),
+		State:       p.Current.AcknowledgementState, Outstanding: p.Current.Outstanding, Actor: p.Current.Actor,
+		ExternalRef: p.Current.ExternalRef, FormAction: "/console/retry-health-alerts/" + url.PathEscape(p.Health.HealthID) + "/acknowledgements",
+		ReturnTo: link, States: alerting.AcknowledgementStates(),
+	}
+	if p.Current.Actor != "" {
+		v.UpdatedAt = views.FormatTime(p.Current.UpdatedAt, h.TimeZone)
+	}
+	for _, f := range p.Health.Findings {
+		v.Findings = append(v.Findings, views.FindingView{Category: f.Category, Severity: f.Severity, Message: f.Message})
+	}
+	for _, a := range p.Actions {
+		v.Actions = append(v.Actions, views.AckActionView{
+			Sequence: a.Sequence, State: a.AcknowledgementState, Repeat: a.Repeat, ExternalRef: a.ExternalRef,
+			Notes: a.Notes, Actor: a.Actor, At: views.FormatTime(a.CreatedAt, h.TimeZone),
+		})
+	}
+	for _, d := range p.Deliveries {
+		v.Deliveries = append(v.Deliveries, h.destinationView(d, ""))
+	}
+	return v
+}

@@ -1,0 +1,195 @@
+package handlers
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/releaseops/evidence-console/alerting"
+	"github.com/releaseops/evidence-console/delivery"
+	"github.com/releaseops/evidence-console/models"
+	"github.com/releaseops/evidence-console/views"
+)
+
+// alertsSection reads the console's alert section for the request's
+// history filters (kept in the URL) and plan_id.
+func (h *Handler) alertsSection(c echo.Context) (*views.AlertsSectionView, error) {
+	q, err := historyQuery(c)
+	if err != nil {
+		return nil, err
+	}
+	data, err := h.Alerts.Console(c.Request().Context(), q, c.QueryParam("plan_id"))
+	if err != nil {
+		return nil, alertError(err)
+	}
+	v := h.alertsSectionView(data, q)
+	return &v, nil
+}
+
+// renderAlertsSection renders the alert section as an htmx fragment.
+func (h *Handler) renderAlertsSection(c echo.Context, q alerting.HistoryQuery, planID string) error {
+	data, err := h.Alerts.Console(c.Request().Context(), q, planID)
+	if err != nil {
+		return alertError(err)
+	}
+	return render(c, http.StatusOK, views.AlertsSection(h.alertsSectionView(data, q)))
+}
+
+func (h *Handler) alertsSectionView(data alerting.ConsoleData, q alerting.HistoryQuery) views.AlertsSectionView {
+	d := data.Dashboard
+	v := views.AlertsSectionView{
+		Send: views.AlertSendFormView{
+			Providers: data.Providers, ExpectedIntervalMinutes: 30, StaleMetadataMinutes: 120,
+			SuppressionWindowMinutes: alerting.DefaultSuppressionWindowMinutes, MaxAlerts: alerting.DefaultMaxAlerts,
+			Retries: alerting.DefaultRetries, TimeoutSeconds: strconv.FormatFloat(alerting.DefaultTimeoutSeconds, 'f', -1, 64),
+		},
+		Dashboard: []views.CountView{
+			{Key: "plan_count", Label: "Alert plans", Value: d.PlanCount},
+			{Key: "delivery_count", Label: "Deliveries", Value: d.DeliveryCount},
+			{Key: "delivered_count", Label: "Sent", Value: d.DeliveredCount},
+			{Key: "failed_delivery_count", Label: "Open failures", Value: d.FailedDeliveryCount},
+			{Key: "suppressed_provider_count", Label: "Suppressed", Value: d.SuppressedProviderCount},
+			{Key: "acknowledgement_count", Label: "Acknowledgement actions", Value: d.AcknowledgementCount},
+			{Key: "outstanding_acknowledgement_count", Label: "Outstanding", Value: d.OutstandingAcknowledgementCount},
+		},
+		AlertLevel: d.AlertLevel, OutstandingTotal: d.OutstandingAcknowledgementCount,
+		States: alerting.AcknowledgementStates(),
+	}
+	if data.Result != nil {
+		result := h.alertResultView(*data.Result)
+		v.Result = &result
+	}
+	for _, o := range d.OutstandingAcknowledgements {
+		v.Outstanding = append(v.Outstanding, views.OutstandingAckView{
+			HealthID: o.HealthID, Provider: o.Provider, State: o.AcknowledgementState, AlertLevel: o.AlertLevel,
+			Since: views.FormatTime(o.Since, h.TimeZone), AckURL: o.AcknowledgementURL,
+			FormAction: "/console/retry-health-alerts/" + url.PathEscape(o.HealthID) + "/acknowledgements",
+		})
+	}
+	v.History = h.alertHistoryView(data.History, q)
+	return v
+}
+
+// alertResultView lists every eligible destination of a send: the sent and
+// failed ones from their deliveries, the suppressed ones from the plan.
+func (h *Handler) alertResultView(r alerting.DeliverResult) views.AlertResultView {
+	v := views.AlertResultView{
+		HealthID: r.Health.HealthID, PlanID: r.Plan.PlanID, AlertLevel: r.Plan.AlertLevel,
+		Fingerprint: r.Plan.Fingerprint, Force: r.Plan.Force, Success: r.Success,
+	}
+	for _, d := range r.Delivery {
+		v.Destinations = append(v.Destinations, h.destinationView(d, r.Health.HealthID))
+	}
+	for _, s := range r.Plan.SuppressedProviders {
+		when := "—"
+		if s.LastDeliveryAt != nil {
+			when = views.FormatTime(*s.LastDeliveryAt, h.TimeZone)
+		}
+		v.Destinations = append(v.Destinations, views.AlertDestinationView{
+			Provider: s.Provider, Outcome: views.OutcomeSuppressed, Reason: s.Reason, When: when,
+			AckURL: alerting.AcknowledgementLink("", r.Health.HealthID, s.Provider),
+		})
+	}
+	return v
+}
+
+func (h *Handler) destinationView(d delivery.View, healthID string) views.AlertDestinationView {
+	v := views.AlertDestinationView{
+		Provider: d.Provider, Class: d.ErrorClass, StatusCode: d.StatusCode, Attempts: d.AttemptCount, Error: d.Error,
+		When: views.FormatTime(d.StartedAt, h.TimeZone),
+	}
+	switch {
+	case d.State == models.DeliveryInFlight:
+		v.Outcome = views.OutcomeInFlight
+	case d.Success:
+		v.Outcome = views.OutcomeSent
+	default:
+		v.Outcome = views.OutcomeFailed
+	}
+	if healthID != "" {
+		v.AckURL = alerting.AcknowledgementLink("", healthID, d.Provider)
+	}
+	return v
+}
+
+func (h *Handler) alertHistoryView(page alerting.HistoryPage, q alerting.HistoryQuery) views.AlertHistoryView {
+	v := views.AlertHistoryView{
+		Total: page.Total, Limit: page.Limit, Offset: page.Offset,
+		Filter: views.AlertHistoryFilterView{
+			HealthID: q.HealthID, Provider: q.Provider, MetadataKind: q.MetadataKind, AcknowledgementState: q.AcknowledgementState,
+		},
+		Kinds: []views.OptionView{
+			{Value: alerting.KindAlertPlan, Label: "plan"},
+			{Value: alerting.KindAlertDelivery, Label: "delivery"},
+			{Value: alerting.KindAlertAcknowledgement, Label: "acknowledgement"},
+		},
+	}
+	if q.Suppressed != nil {
+		v.Filter.Suppressed = strconv.FormatBool(*q.Suppressed)
+	}
+	first, last := page.Offset+1, page.Offset+len(page.Items)
+	if len(page.Items) == 0 {
+		v.Showing = "No matching history items (" + strconv.FormatInt(page.Total, 10) + " in total)."
+	} else {
+		v.Showing = "Items " + strconv.Itoa(first) + "–" + strconv.Itoa(last) + " of " + strconv.FormatInt(page.Total, 10) + ", newest first."
+	}
+	if page.Offset > 0 {
+		v.PrevURL = historyURL(q, max(page.Offset-page.Limit, 0))
+	}
+	if int64(page.Offset+page.Limit) < page.Total {
+		v.NextURL = historyURL(q, page.Offset+page.Limit)
+	}
+
+	for _, item := range page.Items {
+		row := views.AlertHistoryRowView{ID: item.ID, HealthID: item.HealthID, At: views.FormatTime(item.CreatedAt, h.TimeZone)}
+		switch {
+		case item.Plan != nil:
+			row.Kind = "plan"
+			row.Outcome = item.Plan.AlertLevel
+			row.Detail = "selected " + strconv.Itoa(len(item.Plan.SelectedProviders)) + ", suppressed " +
+				strconv.Itoa(len(item.Plan.SuppressedProviders)) + " of " + strconv.Itoa(len(item.Plan.EligibleProviders)) + " eligible, by " + item.Plan.Actor
+			if item.Plan.Force {
+				row.Detail += " (forced)"
+			}
+		case item.Delivery != nil:
+			dest := h.destinationView(*item.Delivery, "")
+			row.Kind, row.Provider, row.Outcome = "delivery", item.Delivery.Provider, dest.Outcome
+			row.Detail = item.Delivery.ErrorClass
+			if item.Delivery.StatusCode != 0 {
+				row.Detail += ", HTTP " + strconv.Itoa(item.Delivery.StatusCode)
+			}
+			row.Detail += ", " + strconv.Itoa(item.Delivery.AttemptCount) + " attempt(s)"
+		case item.Acknowledgement != nil:
+			a := item.Acknowledgement
+			row.Kind, row.Provider, row.Outcome = "acknowledgement", a.Provider, a.AcknowledgementState
+			row.Detail = "by " + a.Actor
+			if a.Repeat {
+				row.Detail += " (repeat)"
+			}
+			row.ExternalRef, row.Notes, row.Actor = a.ExternalRef, a.Notes, a.Actor
+		}
+		v.Rows = append(v.Rows, row)
+	}
+	return v
+}
+
+// historyURL is the console address of a history page, keeping the filters.
+func historyURL(q alerting.HistoryQuery, offset int) string {
+	values := url.Values{}
+	for name, value := range map[string]string{
+		"health_id": q.HealthID, "provider": q.Provider, "metadata_kind": q.MetadataKind,
+		"acknowledgement_state": q.AcknowledgementState,
+	} {
+		if value != "" {
+			values.Set(name, value)
+		}
+	}
+	if q.Suppressed != nil {
+		values.Set("suppressed", strconv.FormatBool(*q.Suppressed))
+	}
+	values.Set("limit", strconv.Itoa(q.Limit))
+	values.Set("offset", strconv.Itoa(offset))
+	return "/console?" + values.Encode() + "#alert-history"
+}

@@ -1,0 +1,258 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/releaseops/evidence-console/alerting"
+	"github.com/releaseops/evidence-console/auth"
+	"github.com/releaseops/evidence-console/health"
+)
+
+// AlertService sends retry health alerts, records acknowledgements and
+// reads the alert history, dashboard and connector status.
+type AlertService interface {
+	Deliver(ctx context.Context, req alerting.DeliverRequest) (alerting.DeliverResult, error)
+	Acknowledge(ctx context.Context, req alerting.AcknowledgeRequest) (alerting.AcknowledgeResult, error)
+	History(ctx context.Context, q alerting.HistoryQuery) (alerting.HistoryPage, error)
+	Dashboard(ctx context.Context) (alerting.Dashboard, error)
+	Console(ctx context.Context, q alerting.HistoryQuery, planID string) (alerting.ConsoleData, error)
+	AcknowledgementPage(ctx context.Context, healthID, provider string) (alerting.AcknowledgementPage, error)
+	Connectors(ctx context.Context) ([]alerting.ConnectorStatus, error)
+}
+
+func (h *Handler) registerRetryHealthAlertRoutes(e *echo.Echo) {
+	alerts := auditDelivery + "/recovery-escalations/retry-health-alerts"
+	h.route(e, http.MethodPost, alerts+"/deliver", h.deliverRetryHealthAlert, auth.PermissionSendAlerts)
+	h.route(e, http.MethodGet, alerts, h.retryHealthAlertHistory, auth.PermissionReadConsole)
+	h.route(e, http.MethodGet, auditDelivery+"/recovery-escalations/retry-health-alert-dashboard", h.retryHealthAlertDashboard, auth.PermissionReadConsole)
+	h.route(e, http.MethodPost, "/console/retry-health-alerts", h.sendRetryHealthAlertForm, auth.PermissionSendAlerts)
+
+	h.registerAcknowledgementRoutes(e)
+	h.registerConnectorRoutes(e)
+}
+
+// deliverBody is the JSON request of the deliver endpoint. Pointers tell a
+// missing field (the default) from a zero value, which is range-checked.
+type deliverBody struct {
+	Provider                 *string  `json:"provider"`
+	Force                    *bool    `json:"force"`
+	ExpectedIntervalMinutes  *int     `json:"expected_interval_minutes"`
+	StaleMetadataMinutes     *int     `json:"stale_metadata_minutes"`
+	SuppressionWindowMinutes *int     `json:"suppression_window_minutes"`
+	MaxAlerts                *int     `json:"max_alerts"`
+	Retries                  *int     `json:"retries"`
+	TimeoutSeconds           *float64 `json:"timeout_seconds"`
+}
+
+// deliverRetryHealthAlert is "Send Retry Health Alert" for JSON clients.
+func (h *Handler) deliverRetryHealthAlert(c echo.Context) error {
+	var body deliverBody
+	if err := decodeStrictJSON(c, &body); err != nil {
+		return err
+	}
+	req := alerting.DefaultDeliverRequest()
+	setIfPresent(&req.Provider, body.Provider)
+	setIfPresent(&req.Force, body.Force)
+	setIfPresent(&req.Health.ExpectedIntervalMinutes, body.ExpectedIntervalMinutes)
+	setIfPresent(&req.Health.StaleMetadataMinutes, body.StaleMetadataMinutes)
+	setIfPresent(&req.SuppressionWindowMinutes, body.SuppressionWindowMinutes)
+	setIfPresent(&req.MaxAlerts, body.MaxAlerts)
+	setIfPresent(&req.Retries, body.Retries)
+	setIfPresent(&req.TimeoutSeconds, body.TimeoutSeconds)
+	req.Actor = actorName(c)
+
+	result, err := h.Alerts.Deliver(c.Request().Context(), req)
+	if err != nil {
+		return alertError(err)
+	}
+	return c.JSON(http.StatusCreated, result)
+}
+
+// sendRetryHealthAlertForm is "Send Retry Health Alert" from the console.
+// htmx gets the refreshed alert section with the result; a plain post is
+// redirected to the console showing the plan.
+func (h *Handler) sendRetryHealthAlertForm(c echo.Context) error {
+	req, err := deliverRequestFromForm(c)
+	if err != nil {
+		return err
+	}
+	req.Actor = actorName(c)
+
+	result, err := h.Alerts.Deliver(c.Request().Context(), req)
+	if err != nil {
+		return alertError(err)
+	}
+
+	if wantsJSON(c) {
+		return c.JSON(http.StatusCreated, result)
+	}
+	if isHTMX(c) {
+		return h.renderAlertsSection(c, alerting.HistoryQuery{Limit: alerting.DefaultHistoryLimit}, result.Plan.PlanID)
+	}
+	return redirectAfterPost(c, "/console?plan_id="+url.QueryEscape(result.Plan.PlanID)+"#retry-health-alerts")
+}
+
+// deliverRequestFromForm reads the send form strictly. The force checkbox
+// sends "true" when ticked and nothing otherwise.
+func deliverRequestFromForm(c echo.Context) (alerting.DeliverRequest, error) {
+	req := alerting.DefaultDeliverRequest()
+	form, err := c.FormParams()
+	if err != nil {
+		return req, &APIError{Status: http.StatusBadRequest, Code: CodeMalformedBody, Message: "form body is not valid; send application/x-www-form-urlencoded fields"}
+	}
+	if form.Has("provider") {
+		req.Provider = form.Get("provider")
+	}
+	if form.Has("force") {
+		switch strings.TrimSpace(form.Get("force")) {
+		case "true", "on":
+			req.Force = true
+		case "false":
+		default:
+			return req, fieldError("force", "force must be true or false; got %q", form.Get("force"))
+		}
+	}
+
+	ints := []struct {
+		name     string
+		target   *int
+		min, max int
+	}{
+		{"expected_interval_minutes", &req.Health.ExpectedIntervalMinutes, 1, health.MaxThresholdMinutes},
+		{"stale_metadata_minutes", &req.Health.StaleMetadataMinutes, 1, health.MaxThresholdMinutes},
+		{"suppression_window_minutes", &req.SuppressionWindowMinutes, 1, alerting.MaxSuppressionWindowMinutes},
+		{"max_alerts", &req.MaxAlerts, 1, alerting.MaxMaxAlerts},
+		{"retries", &req.Retries, 0, 5},
+	}
+	for _, field := range ints {
+		if *field.target, err = queryInt(c, field.name, *field.target, field.min, field.max); err != nil {
+			return req, err
+		}
+	}
+	if form.Has("timeout_seconds") {
+		raw := strings.TrimSpace(form.Get("timeout_seconds"))
+		seconds, err := strconv.ParseFloat(raw, 64)
+		if err != nil || math.IsNaN(seconds) || math.IsInf(seconds, 0) {
+			return req, fieldError("timeout_seconds", "timeout_seconds must be a number of seconds from %g to %g; got %q",
+				alerting.MinTimeoutSeconds, alerting.MaxTimeoutSeconds, raw)
+		}
+		req.TimeoutSeconds = seconds
+	}
+	return req, nil
+}
+
+// retryHealthAlertHistory returns plans, deliveries and acknowledgements,
+// newest first.
+func (h *Handler) retryHealthAlertHistory(c echo.Context) error {
+	q, err := historyQuery(c)
+	if err != nil {
+		return err
+	}
+	page, err := h.Alerts.History(c.Request().Context(), q)
+	if err != nil {
+		return alertError(err)
+	}
+	return c.JSON(http.StatusOK, page)
+}
+
+// retryHealthAlertDashboard returns the exact alert counts.
+func (h *Handler) retryHealthAlertDashboard(c echo.Context) error {
+	dashboard, err := h.Alerts.Dashboard(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, dashboard)
+}
+
+// historyQuery reads the history filters and paging strictly from the query.
+func historyQuery(c echo.Context) (alerting.HistoryQuery, error) {
+	q := alerting.HistoryQuery{
+		HealthID: strings.TrimSpace(c.QueryParam("health_id")), Provider: c.QueryParam("provider"),
+		MetadataKind: strings.TrimSpace(c.QueryParam("metadata_kind")), AcknowledgementState: strings.TrimSpace(c.QueryParam("acknowledgement_state")),
+	}
+	var err error
+	if q.Limit, err = queryInt(c, "limit", alerting.DefaultHistoryLimit, 1, alerting.MaxHistoryLimit); err != nil {
+		return q, err
+	}
+	if q.Offset, err = queryInt(c, "offset", 0, 0, math.MaxInt32); err != nil {
+		return q, err
+	}
+	if c.QueryParams().Has("suppressed") {
+		raw := strings.TrimSpace(c.QueryParam("suppressed"))
+		switch raw {
+		case "true":
+			q.Suppressed = new(true)
+		case "false":
+			q.Suppressed = new(false)
+		case "":
+			// An empty select option means "any".
+		default:
+			return q, fieldError("suppressed", "suppressed must be true or false; got %q", raw)
+		}
+	}
+	return q, nil
+}
+
+// alertError maps the alerting errors to the one error model.
+func alertError(err error) error {
+	var fieldErr *alerting.FieldError
+	if errors.As(err, &fieldErr) {
+		return fieldError(fieldErr.Field, "%s", fieldErr.Message)
+	}
+	var unprocessableErr *alerting.UnprocessableError
+	if errors.As(err, &unprocessableErr) {
+		return unprocessable(unprocessableErr.Field, "%s", unprocessableErr.Message)
+	}
+	var notFoundErr *alerting.NotFoundError
+	if errors.As(err, &notFoundErr) {
+		return notFound("%s", notFoundErr.Message)
+	}
+	var paramErr *health.ParamError
+	if errors.As(err, &paramErr) {
+		return fieldError(paramErr.Field, "%s", paramErr.Message)
+	}
+	return err
+}
+
+// decodeStrictJSON is decodeJSONBody that also rejects null values, so a
+// field is either absent (its default) or of its JSON type.
+func decodeStrictJSON(c echo.Context, dst any) error {
+	body, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		return bodyReadError(err)
+	}
+	c.Request().Body = io.NopCloser(bytes.NewReader(body))
+	if err := decodeJSONBody(c, dst); err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(body, &fields); err != nil {
+		return &APIError{Status: http.StatusBadRequest, Code: CodeMalformedBody, Message: "request body must be a JSON object"}
+	}
+	for name, value := range fields {
+		if string(bytes.TrimSpace(value)) == "null" {
+			return fieldError(name, "%s is null; send a value or leave the field out for its default", name)
+		}
+	}
+	return nil
+}
+
+func setIfPresent[T any](target *T, value *T) {
+	if value != nil {
+		*target = *value
+	}
+}

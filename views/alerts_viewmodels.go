@@ -1,0 +1,176 @@
+package views
+
+import (
+	"net/url"
+	"strings"
+)
+
+// AlertsSectionView is the console's retry health alert section.
+type AlertsSectionView struct {
+	Send        AlertSendFormView
+	Result      *AlertResultView
+	Dashboard   []CountView
+	AlertLevel  string
+	Outstanding []OutstandingAckView
+	// OutstandingTotal is the exact count; Outstanding lists the first ones.
+	OutstandingTotal int64
+	History          AlertHistoryView
+	States           []string
+}
+
+// AlertSendFormView holds the choices and defaults of the send form.
+type AlertSendFormView struct {
+	Providers                []string
+	ExpectedIntervalMinutes  int
+	StaleMetadataMinutes     int
+	SuppressionWindowMinutes int
+	MaxAlerts                int
+	Retries                  int
+	TimeoutSeconds           string
+}
+
+// AlertResultView is the outcome of one send, per destination.
+type AlertResultView struct {
+	HealthID     string
+	PlanID       string
+	AlertLevel   string
+	Fingerprint  string
+	Force        bool
+	Success      bool
+	Destinations []AlertDestinationView
+}
+
+// Outcomes of a destination in a send.
+const (
+	OutcomeSent       = "sent"
+	OutcomeFailed     = "failed"
+	OutcomeSuppressed = "suppressed"
+	OutcomeInFlight   = "in_flight"
+)
+
+// AlertDestinationView is one destination of a send: sent, failed (with
+// its result class), suppressed (with the reason and when) or in flight.
+type AlertDestinationView struct {
+	Provider   string
+	Outcome    string
+	Class      string
+	StatusCode int
+	Attempts   int
+	Reason     string
+	When       string
+	Error      string
+	AckURL     string
+}
+
+// OutstandingAckView is one destination that has not closed an alert.
+type OutstandingAckView struct {
+	HealthID   string
+	Provider   string
+	State      string
+	AlertLevel string
+	Since      string
+	AckURL     string
+	FormAction string
+}
+
+// AlertHistoryView is one page of the alert history with its filters.
+type AlertHistoryView struct {
+	Rows    []AlertHistoryRowView
+	Total   int64
+	Limit   int
+	Offset  int
+	Filter  AlertHistoryFilterView
+	PrevURL string
+	NextURL string
+	Kinds   []OptionView
+	Showing string
+}
+
+// AlertHistoryFilterView is the filter state, kept in the URL.
+type AlertHistoryFilterView struct {
+	HealthID             string
+	Provider             string
+	MetadataKind         string
+	AcknowledgementState string
+	Suppressed           string
+}
+
+// OptionView is one option of a select.
+type OptionView struct {
+	Value string
+	Label string
+}
+
+// AlertHistoryRowView is one plan, delivery or acknowledgement action.
+type AlertHistoryRowView struct {
+	Kind        string
+	ID          string
+	HealthID    string
+	At          string
+	Provider    string
+	Outcome     string
+	Detail      string
+	ExternalRef string
+	Notes       string
+	Actor       string
+}
+
+// AcknowledgementPageView is one destination's page for an alert.
+type AcknowledgementPageView struct {
+	HealthID     string
+	OccurrenceID string
+	PlanID       string
+	Provider     string
+	AlertLevel   string
+	Fingerprint  string
+	EvaluatedAt  string
+	Findings     []FindingView
+	State        string
+	Outstanding  bool
+	UpdatedAt    string
+	Actor        string
+	ExternalRef  string
+	Actions      []AckActionView
+	Deliveries   []AlertDestinationView
+	FormAction   string
+	ReturnTo     string
+	States       []string
+}
+
+// AckActionView is one acknowledgement action in the history.
+type AckActionView struct {
+	Sequence    int
+	State       string
+	Repeat      bool
+	ExternalRef string
+	Notes       string
+	Actor       string
+	At          string
+}
+
+// ConnectorView is the public-safe status of one connector.
+type ConnectorView struct {
+	Name        string
+	Kind        string
+	Enabled     bool
+	Host        string
+	Ready       bool
+	Problem     string
+	LastOutcome string
+	LastClass   string
+	LastStatus  int
+	LastAt      string
+}
+
+// ExternalLink returns ref when it is an absolute http or https URL, so it
+// may become a link, and "" for any other text, which is shown as text.
+func ExternalLink(ref string) string {
+	parsed, err := url.Parse(strings.TrimSpace(ref))
+	if err != nil || parsed.Host == "" {
+		return ""
+	}
+	if parsed.Scheme != "http" && parsed.Scheme != "https" {
+		return ""
+	}
+	return parsed.String()
+}
