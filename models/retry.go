@@ -357,8 +357,10 @@ type RetryCounts struct {
 	Failed             int64
 	Skipped            int64
 	InFlight           int64
-	// OpenFailedExecutions counts failed or skipped executions whose
-	// destination has no later successful delivery of the same subject.
+	// OpenFailedExecutions counts failed or skipped executions whose subject
+	// and destination still have an open failed delivery. A skip because
+	// another worker claimed the retry stops counting once that retry
+	// succeeds.
 	OpenFailedExecutions int64
 	FailedDeliveries     int64
 	DisabledSchedules    int64
@@ -384,9 +386,14 @@ func CountRetries(ctx context.Context, db *gorm.DB, subjectKind string) (RetryCo
 		{&counts.InFlight, db.Model(&RetryExecution{}).Where("subject_kind = ? AND outcome = ?", subjectKind, ExecutionInFlight)},
 		{&counts.OpenFailedExecutions, db.Model(&RetryExecution{}).
 			Where("subject_kind = ? AND outcome IN ?", subjectKind, []string{ExecutionFailed, ExecutionSkipped}).
-			Where(`NOT EXISTS (SELECT 1 FROM deliveries later
-				WHERE later.subject_kind = retry_executions.subject_kind AND later.subject_id = retry_executions.subject_id
-				AND later.connector = retry_executions.connector AND later.success = ? AND later.created_at > retry_executions.started_at)`, true)},
+			Where(`EXISTS (SELECT 1 FROM deliveries failed
+				WHERE failed.subject_kind = retry_executions.subject_kind AND failed.subject_id = retry_executions.subject_id
+				AND failed.connector = retry_executions.connector AND failed.state = ? AND failed.success = ?
+				AND NOT EXISTS (SELECT 1 FROM deliveries later
+					WHERE later.subject_kind = failed.subject_kind AND later.subject_id = failed.subject_id
+					AND later.connector = failed.connector AND later.success = ?
+					AND (later.created_at > failed.created_at OR (later.created_at = failed.created_at AND later.id > failed.id))))`,
+				DeliveryCompleted, false, true)},
 	}
 	for _, step := range steps {
 		if err := step.query.Count(step.target).Error; err != nil {

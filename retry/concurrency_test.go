@@ -146,6 +146,17 @@ func TestConcurrentWorkersExecuteEachRetryOnce(t *testing.T) {
 	if got := countTable(t, db, "retry_worker_runs"); got != 3 {
 		t.Errorf("worker runs: got %d, want 3", got)
 	}
+
+	// Runs that lost a claim skipped it, and those skips do not count as
+	// open failures once the winning run delivered.
+	report, err := local.Health(context.Background(), models.SubjectExecutiveReport, DefaultHealthParams())
+	if err != nil {
+		t.Fatalf("Health: %v", err)
+	}
+	if report.Counts.FailedExecutionCount != 0 || report.Counts.FailedDeliveryCount != 0 {
+		t.Errorf("open failures after the concurrent runs: got %d executions and %d deliveries, want 0 and 0",
+			report.Counts.FailedExecutionCount, report.Counts.FailedDeliveryCount)
+	}
 }
 
 func TestKilledWorkerIsReconciled(t *testing.T) {

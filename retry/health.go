@@ -43,8 +43,8 @@ type HealthCounts struct {
 	FailedExecutionRecordCount int64 `json:"failed_execution_record_count"`
 	SkippedExecutionCount      int64 `json:"skipped_execution_count"`
 	InFlightExecutionCount     int64 `json:"in_flight_execution_count"`
-	// FailedExecutionCount counts failed or skipped executions whose
-	// destination has had no successful delivery since.
+	// FailedExecutionCount counts failed or skipped executions whose subject
+	// and destination still have an open failed delivery.
 	FailedExecutionCount int64 `json:"failed_execution_count"`
 	// FailedDeliveryCount counts (subject, destination) pairs whose latest
 	// completed delivery failed.
@@ -169,7 +169,7 @@ func EvaluateHealth(kind string, params health.Params, in HealthInputs) HealthRe
 	}
 	if n := c.OpenFailedExecutions; n > 0 {
 		add(findingFailedExecution, health.SeverityCritical, fmt.Sprintf(
-			"%d %s retry executions failed or were skipped and their destination has had no successful delivery since.", n, label))
+			"%d %s retry executions failed or were skipped and their destination still has an open failed delivery.", n, label))
 	}
 
 	report.AlertLevel = levelOf(report.Findings)

@@ -210,6 +210,14 @@ func TestLiveRunDeliversOnceWithOriginalKey(t *testing.T) {
 	if again.Counts.SelectedCount != 0 || len(server.Requests()) != 1 {
 		t.Errorf("second run: got %d selected and %d requests, want 0 and 1", again.Counts.SelectedCount, len(server.Requests()))
 	}
+	report, err := service.Health(context.Background(), models.SubjectExecutiveReport, DefaultHealthParams())
+	if err != nil {
+		t.Fatalf("Health: %v", err)
+	}
+	if report.Counts.FailedDeliveryCount != 0 || report.Counts.DeliveredExecutionCount != 1 {
+		t.Errorf("health counts: got %d open failed deliveries and %d delivered executions, want 0 and 1",
+			report.Counts.FailedDeliveryCount, report.Counts.DeliveredExecutionCount)
+	}
 }
 
 func TestLiveRunFailureBacksOff(t *testing.T) {
@@ -241,6 +249,15 @@ func TestLiveRunFailureBacksOff(t *testing.T) {
 	}
 	if next := plan.Decisions[0].NextRetryAt; next == nil || next.Before(serviceStart.Add(60*time.Minute)) {
 		t.Errorf("next_retry_at: got %v, want at least %v", next, serviceStart.Add(60*time.Minute))
+	}
+
+	report, err := service.Health(context.Background(), models.SubjectExecutiveReport, DefaultHealthParams())
+	if err != nil {
+		t.Fatalf("Health: %v", err)
+	}
+	if report.Counts.FailedExecutionCount != 1 || !hasFinding(report, "failed_executive_delivery_retry_execution") {
+		t.Errorf("open failed executions: got %d with findings %+v, want 1 and a failed retry execution finding",
+			report.Counts.FailedExecutionCount, report.Findings)
 	}
 }
 
