@@ -1,0 +1,342 @@
+package handlers
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/releaseops/evidence-console/connectors"
+	"github.com/releaseops/evidence-console/models/dbtest"
+)
+
+func TestConsoleAlertSectionForm(t *testing.T) {
+	s := newAlertServer(t, twoWebhooks())
+
+	rec := s.do(http.MethodGet, "/console", "", "", "Accept", "text/html")
+
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status: got %d, want 200", rec.Code)
+	}
+	doc := document(t, rec)
+	form := byTestID(doc, "send-alert-form")
+	if form.Length() != 1 {
+		t.Fatalf("send forms: got %d, want 1", form.Length())
+	}
+	if got, _ := form.Attr("hx-post"); got != "/console/retry-health-alerts" {
+		t.Errorf("hx-post: got %q, want /console/retry-health-alerts", got)
+	}
+	if got, _ := form.Attr("action"); got != "/console/retry-health-alerts" {
+		t.Errorf("action: got %q, want the same route for a plain post", got)
+	}
+	if _, ok := form.Attr("hx-disabled-elt"); !ok {
+		t.Error("send form has no hx-disabled-elt")
+	}
+	if form.Find("#send-progress").Length() != 1 {
+		t.Error("send form has no progress indicator")
+	}
+	var options []string
+	byTestID(doc, "send-provider").Find("option").Each(func(_ int, o *goquery.Selection) {
+		value, _ := o.Attr("value")
+		options = append(options, value)
+	})
+	if strings.Join(options, ",") != "all,alpha,beta" {
+		t.Errorf("destination options: got %v, want all, alpha, beta", options)
+	}
+	if byTestID(doc, "send-force").Length() != 1 {
+		t.Error("send form has no force checkbox")
+	}
+	if form.Find("details input[name=suppression_window_minutes]").Length() != 1 {
+		t.Error("advanced thresholds are not inside a details element")
+	}
+	if got := strings.TrimSpace(byTestID(doc, "alert-count-plan_count").Find("dd").Text()); got != "0" {
+		t.Errorf("plan count card: got %q, want 0", got)
+	}
+	if byTestID(doc, "no-outstanding").Length() != 1 {
+		t.Error("empty outstanding table is not announced")
+	}
+}
+
+func TestConsoleSendPlainPostRedirects(t *testing.T) {
+	s := newAlertServer(t, twoWebhooks())
+
+	rec := s.postForm("/console/retry-health-alerts", "provider=alpha&retries=0")
+
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("status: got %d, want 303: %s", rec.Code, rec.Body.String())
+	}
+	location := rec.Header().Get("Location")
+	if !strings.HasPrefix(location, "/console?plan_id=alp_") {
+		t.Fatalf("location: got %q, want the console with the plan id", location)
+	}
+	// Browsers drop the fragment before requesting the page.
+	location, _, _ = strings.Cut(location, "#")
+	doc := document(t, s.do(http.MethodGet, location, "", "", "Accept", "text/html"))
+	rows := byTestID(doc, "alert-destination")
+	if rows.Length() != 1 {
+		t.Fatalf("result rows: got %d, want 1", rows.Length())
+	}
+	if got, _ := rows.Attr("data-outcome"); got != "sent" {
+		t.Errorf("alpha outcome: got %q, want sent", got)
+	}
+	outstanding := byTestID(doc, "outstanding-row")
+	if outstanding.Length() != 1 {
+		t.Fatalf("outstanding rows: got %d, want 1", outstanding.Length())
+	}
+	if outstanding.Find(`[data-testid="acknowledge-form"]`).Length() != 1 {
+		t.Error("outstanding row has no acknowledgement form")
+	}
+}
+
+func TestConsoleSendHTMXShowsEveryOutcome(t *testing.T) {
+	s := newAlertServer(t, map[string]destination{
+		"alpha": {kind: connectors.KindWebhook, url: "{receiver}/webhook/alpha"},
+		"down":  {kind: connectors.KindWebhook, url: "{receiver}/fail/410/down"},
+	})
+	s.postForm("/console/retry-health-alerts", "provider=alpha&retries=0")
+	s.clock.Advance(time.Minute)
+
+	rec := s.postForm("/console/retry-health-alerts", "provider=all&retries=0&timeout_seconds=2", "HX-Request", "true")
+
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status: got %d, want 200: %s", rec.Code, rec.Body.String())
+	}
+	doc := document(t, rec)
+	if strings.Contains(rec.Body.String(), "<html") || byTestID(doc, "retry-health-alerts").Length() != 1 {
+		t.Error("htmx response is not the alert section fragment")
+	}
+	outcomes := map[string]string{}
+	classes := map[string]string{}
+	byTestID(doc, "alert-destination").Each(func(_ int, row *goquery.Selection) {
+		provider, _ := row.Attr("data-provider")
+		outcomes[provider], _ = row.Attr("data-outcome")
+		classes[provider], _ = row.Attr("data-class")
+	})
+	if outcomes["alpha"] != "suppressed" {
+		t.Errorf("alpha: got %q, want suppressed", outcomes["alpha"])
+	}
+	if outcomes["down"] != "failed" || classes["down"] != "gone" {
+		t.Errorf("down: got %q with class %q, want failed with gone", outcomes["down"], classes["down"])
+	}
+	alpha := byTestID(doc, "alert-destination").FilterFunction(func(_ int, row *goquery.Selection) bool {
+		provider, _ := row.Attr("data-provider")
+		return provider == "alpha"
+	})
+	if text := alpha.Text(); !strings.Contains(text, "duplicate_within_window") || !strings.Contains(text, "last delivered 2026-05-01 12:00 UTC") {
+		t.Errorf("suppressed row: got %q, want the reason and when it was last delivered", text)
+	}
+}
+
+func TestConsoleSendFormRejectsBadInput(t *testing.T) {
+	s := newAlertServer(t, twoWebhooks())
+	before := dbtest.CountRows(t, s.db)
+
+	cases := []struct{ body, field string }{
+		{"force=maybe", "force"},
+		{"timeout_seconds=abc", "timeout_seconds"},
+		{"timeout_seconds=0", "timeout_seconds"},
+		{"max_alerts=0", "max_alerts"},
+		{"retries=9", "retries"},
+		{"suppression_window_minutes=", "suppression_window_minutes"},
+		{"expected_interval_minutes=0", "expected_interval_minutes"},
+		{"provider=", "provider"},
+	}
+	for _, tc := range cases {
+		rec := s.postForm("/console/retry-health-alerts", tc.body, "HX-Request", "true")
+		if rec.Code != http.StatusBadRequest {
+			t.Errorf("%s: status %d, want 400", tc.body, rec.Code)
+			continue
+		}
+		if got, _ := byTestID(document(t, rec), "error-fragment").Attr("data-field"); got != tc.field {
+			t.Errorf("%s: field %q, want %q", tc.body, got, tc.field)
+		}
+	}
+	rec := s.postForm("/console/retry-health-alerts", "provider=nope", "HX-Request", "true")
+	if rec.Code != http.StatusUnprocessableEntity {
+		t.Errorf("unknown provider: status %d, want 422", rec.Code)
+	}
+	assertNothingStored(t, before, dbtest.CountRows(t, s.db))
+}
+
+func TestConsoleAcknowledgeClosesOutstanding(t *testing.T) {
+	s := newAlertServer(t, twoWebhooks())
+	_, result := s.deliver(`{"retries": 0}`)
+	action := "/console/retry-health-alerts/" + result.Health.HealthID + "/acknowledgements"
+
+	rec := s.postForm(action, "provider=alpha&acknowledgement_state=escalated&return_to=%2Fconsole")
+	if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/console" {
+		t.Fatalf("escalate: status %d location %q, want 303 to /console", rec.Code, rec.Header().Get("Location"))
+	}
+	doc := document(t, s.do(http.MethodGet, "/console", "", "", "Accept", "text/html"))
+	states := outstandingStates(doc)
+	if states["alpha"] != "escalated" || states["beta"] != "pending" {
+		t.Errorf("after escalating alpha: got %v, want alpha escalated and beta pending", states)
+	}
+
+	rec = s.postForm(action, "provider=alpha&acknowledgement_state=resolved&return_to=%2Fconsole%23retry-health-alerts", "HX-Request", "true")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("resolve: status %d, want 200", rec.Code)
+	}
+	states = outstandingStates(document(t, rec))
+	if _, listed := states["alpha"]; listed || states["beta"] != "pending" {
+		t.Errorf("after resolving alpha: got %v, want only beta", states)
+	}
+
+	rec = s.postForm(action, "provider=alpha&return_to=https%3A%2F%2Fevil.example%2F")
+	if got := rec.Header().Get("Location"); got != "/alerts/"+result.Health.HealthID+"/acknowledge/alpha" {
+		t.Errorf("foreign return_to: redirected to %q, want the acknowledgement page", got)
+	}
+}
+
+func TestAcknowledgementPage(t *testing.T) {
+	s := newAlertServer(t, twoWebhooks())
+	_, result := s.deliver(`{"retries": 0}`)
+	healthID := result.Health.HealthID
+	path := "/alerts/" + healthID + "/acknowledge/alpha"
+
+	doc := document(t, s.do(http.MethodGet, path, "", "", "Accept", "text/html"))
+	if got, _ := byTestID(doc, "ack-current-state").Attr("data-state"); got != "pending" {
+		t.Errorf("state before acting: got %q, want pending", got)
+	}
+	form := byTestID(doc, "acknowledge-form")
+	if got, _ := form.Attr("action"); got != "/console/retry-health-alerts/"+healthID+"/acknowledgements" {
+		t.Errorf("form action: got %q", got)
+	}
+	if got, _ := form.Find("input[name=return_to]").Attr("value"); got != path {
+		t.Errorf("return_to: got %q, want %q", got, path)
+	}
+	if byTestID(doc, "ack-finding").Length() != len(result.Health.Findings) {
+		t.Errorf("findings: got %d, want %d", byTestID(doc, "ack-finding").Length(), len(result.Health.Findings))
+	}
+
+	script := "<script>alert(1)</script>"
+	s.postForm(form.AttrOr("action", ""), url.Values{
+		"provider": {"alpha"}, "acknowledgement_state": {"dismissed"}, "notes": {script}, "external_ref": {"javascript:alert(1)"},
+	}.Encode())
+	rec := s.postForm(form.AttrOr("action", ""), url.Values{
+		"provider": {"alpha"}, "acknowledgement_state": {"acknowledged"}, "external_ref": {"https://tickets.example/CHG-7"}, "return_to": {path},
+	}.Encode(), "HX-Request", "true")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("htmx acknowledge: status %d, want 200", rec.Code)
+	}
+	panel := document(t, rec)
+	if byTestID(panel, "acknowledgement-panel").Length() != 1 {
+		t.Fatalf("htmx response is not the acknowledgement panel: %.200s", rec.Body.String())
+	}
+
+	rec = s.do(http.MethodGet, path, "", "", "Accept", "text/html")
+	doc = document(t, rec)
+	if got, _ := byTestID(doc, "ack-current-state").Attr("data-outstanding"); got != "false" {
+		t.Errorf("outstanding after acknowledging: got %q, want false", got)
+	}
+	actions := byTestID(doc, "ack-action")
+	if actions.Length() != 2 {
+		t.Fatalf("actions: got %d, want 2", actions.Length())
+	}
+	if strings.Contains(rec.Body.String(), script) {
+		t.Error("notes are rendered unescaped")
+	}
+	if got := strings.TrimSpace(actions.Eq(1).Find(`[data-testid="ack-action-notes"]`).Text()); got != script {
+		t.Errorf("notes text: got %q, want %q shown as text", got, script)
+	}
+	if actions.Eq(1).Find(`[data-testid="external-ref-link"]`).Length() != 0 {
+		t.Error("a javascript: external_ref became a link")
+	}
+	if got, _ := actions.Eq(0).Find(`[data-testid="external-ref-link"]`).Attr("href"); got != "https://tickets.example/CHG-7" {
+		t.Errorf("https external_ref link: got %q", got)
+	}
+}
+
+func TestAcknowledgementPageErrors(t *testing.T) {
+	s := newAlertServer(t, twoWebhooks())
+	_, result := s.deliver(`{"provider": "alpha", "retries": 0}`)
+
+	if rec := s.do(http.MethodGet, "/alerts/hlth_missing/acknowledge/alpha", "", "", "Accept", "text/html"); rec.Code != http.StatusNotFound {
+		t.Errorf("unknown alert: status %d, want 404", rec.Code)
+	}
+	rec := s.do(http.MethodGet, "/alerts/"+result.Health.HealthID+"/acknowledge/beta", "", "", "Accept", "text/html")
+	if rec.Code != http.StatusUnprocessableEntity {
+		t.Errorf("destination not alerted: status %d, want 422", rec.Code)
+	}
+	if byTestID(document(t, rec), "error-page").Length() != 1 {
+		t.Error("error is not shown as a page")
+	}
+}
+
+func TestConsoleHistoryFiltersInURL(t *testing.T) {
+	s := newAlertServer(t, twoWebhooks())
+	for range 3 {
+		s.deliver(`{"retries": 0, "force": true}`)
+		s.clock.Advance(time.Minute)
+	}
+
+	doc := document(t, s.do(http.MethodGet, "/console?provider=alpha&limit=2&offset=1", "", "", "Accept", "text/html"))
+
+	if got := byTestID(doc, "history-row").Length(); got != 2 {
+		t.Errorf("history rows: got %d, want 2", got)
+	}
+	next, _ := byTestID(doc, "history-next").Attr("href")
+	prev, _ := byTestID(doc, "history-prev").Attr("href")
+	if !strings.Contains(next, "provider=alpha") || !strings.Contains(next, "offset=3") || !strings.Contains(next, "limit=2") {
+		t.Errorf("next link: got %q, want the filters kept and offset 3", next)
+	}
+	if !strings.Contains(prev, "offset=0") {
+		t.Errorf("previous link: got %q, want offset 0", prev)
+	}
+	if got, _ := doc.Find(`[data-testid="history-filters"] input[name=provider]`).Attr("value"); got != "alpha" {
+		t.Errorf("provider filter: got %q, want alpha kept", got)
+	}
+	if rec := s.do(http.MethodGet, "/console?suppressed=maybe", "", "", "Accept", "text/html"); rec.Code != http.StatusBadRequest {
+		t.Errorf("invalid filter: status %d, want 400", rec.Code)
+	}
+}
+
+func TestConnectorsPageAndJSON(t *testing.T) {
+	s := newAlertServer(t, map[string]destination{
+		"alpha": {kind: connectors.KindWebhook, url: "{receiver}/webhook/secretpath0123"},
+		"down":  {kind: connectors.KindWebhook, url: "{receiver}/fail/503/secretpath0123"},
+	})
+	s.deliver(`{"retries": 0}`)
+
+	rec := s.do(http.MethodGet, "/connectors", "", "", "Accept", "text/html")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status: got %d, want 200", rec.Code)
+	}
+	doc := document(t, rec)
+	rows := byTestID(doc, "connector-row")
+	if rows.Length() != 2 {
+		t.Fatalf("connector rows: got %d, want 2", rows.Length())
+	}
+	host := strings.TrimPrefix(s.receiver.URL, "http://")
+	if got := strings.TrimSpace(rows.Eq(0).Find(`[data-testid="connector-host"]`).Text()); got != host {
+		t.Errorf("host: got %q, want %q", got, host)
+	}
+	if got := rows.Eq(1).Find(`[data-testid="connector-last-result"]`).Text(); !strings.Contains(got, "server_error") {
+		t.Errorf("down's last result: got %q, want server_error", got)
+	}
+	if byTestID(doc, "nav-Connectors").Length() != 1 {
+		t.Error("navigation has no Connectors item")
+	}
+
+	api := s.getJSON(auditDelivery + "/connectors")
+	if api.Code != http.StatusOK || !strings.Contains(api.Body.String(), `"host":"`+host+`"`) {
+		t.Errorf("connectors JSON: status %d body %s", api.Code, api.Body.String())
+	}
+	for name, text := range map[string]string{"page": rec.Body.String(), "JSON": api.Body.String()} {
+		if strings.Contains(text, "secretpath0123") {
+			t.Errorf("connectors %s shows the URL path", name)
+		}
+	}
+}
+
+func outstandingStates(doc *goquery.Document) map[string]string {
+	states := map[string]string{}
+	byTestID(doc, "outstanding-row").Each(func(_ int, row *goquery.Selection) {
+		provider, _ := row.Attr("data-provider")
+		states[provider], _ = row.Attr("data-state")
+	})
+	return states
+}
