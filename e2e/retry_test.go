@@ -42,32 +42,13 @@ func failedExecutiveDelivery(t *testing.T, a *app) string {
 	return runID
 }
 
-// signInWithPassword creates a user with role through the command line and
-// signs the browser in through the sign-in form.
-func signInWithPassword(t *testing.T, ctx context.Context, a *app, username, role string) {
-	t.Helper()
-	const password = "e2e-retry-password-1"
-	a.runCLI(t, password+"\n", "user", "create", "--username", username, "--role", role)
-	err := chromedp.Do(ctx,
-		chromedp.Navigate(a.BaseURL+"/sign-in?next=/console"),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="sign-in-form"]`)),
-		chromedp.SendKeys(chromedp.CSS(`[data-testid="username"]`), username),
-		chromedp.SendKeys(chromedp.CSS(`[data-testid="password"]`), password),
-		chromedp.Click(chromedp.CSS(`[data-testid="sign-in-submit"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="go-rollback-drill-notifications"]`)),
-	)
-	if err != nil {
-		t.Fatalf("sign in as %s: %v", username, err)
-	}
-}
-
 // TestExecutiveRetryPlanDryAndLiveRun plans a retry, runs it dry, then
 // confirms a live run in the browser and checks the execution record.
 func TestExecutiveRetryPlanDryAndLiveRun(t *testing.T) {
 	a := startApp(t, appOptions{SampleData: true})
 	runID := failedExecutiveDelivery(t, a)
 	ctx := newBrowser(t)
-	signInWithPassword(t, ctx, a, "retry-manager", "release_manager")
+	signIn(t, ctx, a, "release_manager")
 
 	err := chromedp.Do(ctx,
 		chromedp.Navigate(a.BaseURL+"/console"),

@@ -10,9 +10,11 @@ import (
 	"github.com/releaseops/evidence-console/alerting"
 	"github.com/releaseops/evidence-console/delivery"
 	"github.com/releaseops/evidence-console/evidence"
+	"github.com/releaseops/evidence-console/executive"
 	"github.com/releaseops/evidence-console/handlers"
 	"github.com/releaseops/evidence-console/health"
 	"github.com/releaseops/evidence-console/models"
+	"github.com/releaseops/evidence-console/retry"
 )
 
 // serve runs the web server until ctx is cancelled, then shuts down
@@ -53,10 +55,17 @@ func (a *app) serve(ctx context.Context) error {
 		PublicURL: a.cfg.PublicURL, Now: now, Logger: a.logger,
 	}
 
+	executiveService := &executive.Service{
+		DB: db, Now: now, Destinations: registry, PublicURL: a.cfg.PublicURL, Logger: a.logger,
+		Delivery: &delivery.Service{DB: db, Sender: registry, Now: now, Logger: a.logger},
+	}
+
 	h := &handlers.Handler{
 		Health:    healthService,
 		Evidence:  evidenceService,
 		Alerts:    alertService,
+		Executive: executiveService,
+		Retry:     a.retryService(db, registry, now, retry.MessageSourceFunc(executiveService.ExecutiveMessage)),
 		Auth:      authConfig,
 		Ready:     func(ctx context.Context) error { return models.Ping(ctx, db) },
 		TimeZone:  a.cfg.TimeZone,
