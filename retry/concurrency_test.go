@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/releaseops/evidence-console/connectors"
+	"github.com/releaseops/evidence-console/connectors/receiver"
 	"github.com/releaseops/evidence-console/models"
 	"github.com/releaseops/evidence-console/models/dbtest"
 )
@@ -19,7 +20,7 @@ import (
 // Environment of the helper process that TestHelperWorkerProcess becomes
 // when the test binary re-executes itself.
 const (
-	helperModeEnv     = "RETRY_TEST_HELPER_MODE" // "worker" or "crash"
+	helperModeEnv     = "RETRY_TEST_HELPER_MODE" // "worker", "crash" or "hang"
 	helperDatabaseEnv = "RETRY_TEST_DATABASE_URL"
 	helperReceiverEnv = "RETRY_TEST_RECEIVER_URL"
 	helperStartAtEnv  = "RETRY_TEST_START_AT" // Unix nanoseconds to wait for
@@ -45,10 +46,19 @@ func TestHelperWorkerProcess(t *testing.T) {
 		t.Skip("runs only as a helper process")
 	}
 	db := dbtest.OpenExisting(t, os.Getenv(helperDatabaseEnv), dbtest.Options{})
-	service := newTestService(db, webhookRegistry(t, os.Getenv(helperReceiverEnv), map[string]string{"webhook": "/webhook/exec"}), time.Now, &fakeSource{})
+	paths := map[string]string{"webhook": "/webhook/exec"}
+	if mode == "hang" {
+		paths["webhook"] = "/hang/webhook"
+	}
+	service := newTestService(db, webhookRegistry(t, os.Getenv(helperReceiverEnv), paths), time.Now, &fakeSource{})
 	service.Concurrency = 2
-	if mode == "crash" {
+	switch mode {
+	case "crash":
 		service.Delivery.Sender = crashingSender{inner: service.Delivery.Sender}
+		service.Concurrency = 1
+	case "hang":
+		// The parent kills this process while the receiver holds the request.
+		service.SendOptions.Timeout = time.Minute
 		service.Concurrency = 1
 	}
 	if startAt, err := strconv.ParseInt(os.Getenv(helperStartAtEnv), 10, 64); err == nil {
@@ -160,18 +170,53 @@ func TestConcurrentWorkersExecuteEachRetryOnce(t *testing.T) {
 }
 
 func TestKilledWorkerIsReconciled(t *testing.T) {
+	cases := []struct {
+		name string
+		mode string
+		stop func(t *testing.T, cmd *exec.Cmd, server *receiver.Server, output *strings.Builder)
+	}{
+		// The helper sends, then exits before it records the outcome.
+		{"exit between send and record", "crash", func(t *testing.T, cmd *exec.Cmd, _ *receiver.Server, output *strings.Builder) {
+			err := cmd.Run()
+			if exitErr, ok := err.(*exec.ExitError); !ok || exitErr.ExitCode() != crashExitCode {
+				t.Fatalf("helper: got %v, want exit code %d\n%s", err, crashExitCode, output.String())
+			}
+		}},
+		// The receiver holds the request; the helper is killed while it waits.
+		{"killed while the receiver hangs", "hang", func(t *testing.T, cmd *exec.Cmd, server *receiver.Server, output *strings.Builder) {
+			if err := cmd.Start(); err != nil {
+				t.Fatalf("start helper: %v", err)
+			}
+			deadline := time.Now().Add(30 * time.Second)
+			for len(server.Requests()) == 0 {
+				if time.Now().After(deadline) {
+					_ = cmd.Process.Kill()
+					t.Fatalf("the receiver got no request within 30 seconds\n%s", output.String())
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			if err := cmd.Process.Kill(); err != nil {
+				t.Fatalf("kill helper: %v", err)
+			}
+			_ = cmd.Wait()
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			testKilledWorkerIsReconciled(t, tc.mode, tc.stop)
+		})
+	}
+}
+
+func testKilledWorkerIsReconciled(t *testing.T, mode string, stop func(*testing.T, *exec.Cmd, *receiver.Server, *strings.Builder)) {
 	db, databaseURL := dbtest.OpenURL(t, dbtest.Options{})
 	server := startReceiver(t)
 	original := insertDelivery(t, db, "run_1", "webhook", false, "server_error", 503, time.Now().Add(-time.Hour), nil)
 
-	// The helper sends, then exits before it records the outcome.
 	var output strings.Builder
-	cmd := helperCommand(t, "crash", databaseURL, server.URL, time.Now())
+	cmd := helperCommand(t, mode, databaseURL, server.URL, time.Now())
 	cmd.Stdout, cmd.Stderr = &output, &output
-	err := cmd.Run()
-	if exitErr, ok := err.(*exec.ExitError); !ok || exitErr.ExitCode() != crashExitCode {
-		t.Fatalf("helper: got %v, want exit code %d\n%s", err, crashExitCode, output.String())
-	}
+	stop(t, cmd, server, &output)
 	if got := receivedKeys(server)[original.IdempotencyKey]; got != 1 {
 		t.Fatalf("requests before reconciling: got %d, want 1", got)
 	}
