@@ -80,8 +80,11 @@ func retryError(err error) error {
 }
 
 // isJSONRequest reports whether the request body is JSON rather than a form.
+// Bodies sent to the JSON API are always read as JSON, so a client that
+// leaves out the content type cannot have execute: true silently ignored.
 func isJSONRequest(c echo.Context) bool {
-	return strings.HasPrefix(c.Request().Header.Get(echo.HeaderContentType), echo.MIMEApplicationJSON)
+	return strings.HasPrefix(c.Request().Header.Get(echo.HeaderContentType), echo.MIMEApplicationJSON) ||
+		strings.HasPrefix(c.Request().URL.Path, "/runtime/")
 }
 
 // retryPolicyInput is the JSON retry_policy; absent fields take defaults.

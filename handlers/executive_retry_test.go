@@ -226,6 +226,22 @@ func TestExecutiveRetryWorkerRunJSON(t *testing.T) {
 	}
 }
 
+func TestExecutiveRetryWorkerRunReadsJSONWithoutContentType(t *testing.T) {
+	s := newRetryTestServer(t, map[string]string{"webhook": "/webhook/exec"})
+	s.failDelivery("run_1", "webhook", testNow.Add(-2*time.Hour))
+
+	rec := s.do(http.MethodPost, executiveRetryRunPath, "", `{"execute":true}`)
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("status: got %d, want 201 (%s)", rec.Code, rec.Body.String())
+	}
+	if !strings.Contains(rec.Body.String(), `"mode":"live"`) {
+		t.Errorf("body: got %s, want a live run", rec.Body.String())
+	}
+	if got := len(s.receiver.Requests()); got != 1 {
+		t.Errorf("receiver requests: got %d, want 1", got)
+	}
+}
+
 func TestExecutiveRetryConsoleLiveRunNeedsConfirmation(t *testing.T) {
 	s := newRetryTestServer(t, map[string]string{"webhook": "/webhook/exec"})
 	s.failDelivery("run_1", "webhook", testNow.Add(-2*time.Hour))
