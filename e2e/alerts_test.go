@@ -1,0 +1,70 @@
+package e2e
+
+import (
+	"regexp"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// ackLinkPattern finds the acknowledgement link inside a delivered message.
+var ackLinkPattern = regexp.MustCompile(`http://[0-9.:]+/alerts/hlth_[0-9a-z]+/acknowledge/slack`)
+
+// TestAlertSendAndAcknowledge sends a retry health alert from the console to
+// the local receiver, opens the acknowledgement link from the Slack message,
+// acknowledges, and sees Slack leave the outstanding table.
+func TestAlertSendAndAcknowledge(t *testing.T) {
+	a := startApp(t, appOptions{SampleData: true})
+	ctx := newBrowser(t)
+	signIn(t, ctx, a, "release_manager")
+
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(a.BaseURL+"/console"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="send-alert"]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid="send-alert"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="alert-result"]`)),
+	)
+	if err != nil {
+		t.Fatalf("send from the console: %v", err)
+	}
+	if got := attributeOf(t, ctx, `[data-testid="alert-destination"][data-provider="slack"]`, "data-outcome"); got != "sent" {
+		t.Errorf("slack outcome = %q, want sent", got)
+	}
+	if got := attributeOf(t, ctx, `[data-testid="outstanding-row"][data-provider="slack"]`, "data-state"); got != "pending" {
+		t.Errorf("slack outstanding state = %q, want pending", got)
+	}
+
+	var link string
+	for _, request := range a.Receiver.Requests() {
+		if found := ackLinkPattern.FindString(string(request.Body)); found != "" {
+			link = found
+		}
+	}
+	if link == "" {
+		t.Fatalf("no Slack message with an acknowledgement link among %d received requests", len(a.Receiver.Requests()))
+	}
+
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(link),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="acknowledgement-panel"]`)),
+		chromedp.SendKeys(chromedp.CSS(`#acknowledgement-panel [data-testid="ack-external-ref"]`), "https://tickets.example/CHG-1"),
+		chromedp.SendKeys(chromedp.CSS(`#acknowledgement-panel [data-testid="ack-notes"]`), "restarted the worker"),
+		chromedp.Click(chromedp.CSS(`#acknowledgement-panel [data-testid="ack-submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="ack-current-state"][data-outstanding="false"]`)),
+	)
+	if err != nil {
+		t.Fatalf("acknowledge on the linked page: %v", err)
+	}
+	if got := textOf(t, ctx, `[data-testid="ack-action-notes"]`); got != "restarted the worker" {
+		t.Errorf("action notes = %q, want %q", got, "restarted the worker")
+	}
+
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(a.BaseURL+"/console"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="outstanding-row"][data-provider="teams"]`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`[data-testid="outstanding-row"][data-provider="slack"]`)),
+	)
+	if err != nil {
+		t.Fatalf("slack still outstanding after acknowledging: %v", err)
+	}
+}
