@@ -393,3 +393,18 @@ func quoteList(names []string) string {
 	}
 	return strings.Join(quoted, ", ")
 }
+
+// AlertMessage rebuilds the message a plan sent to provider, with the same
+// idempotency key, so a delivery retry re-sends the original alert. It
+// returns models.ErrNotFound for an unknown plan.
+func (s *Service) AlertMessage(ctx context.Context, planID, provider string) (connectors.Message, error) {
+	plan, err := models.AlertPlanByID(ctx, s.DB, planID)
+	if err != nil {
+		return connectors.Message{}, err
+	}
+	report, err := s.Health.Snapshot(ctx, plan.HealthID)
+	if err != nil {
+		return connectors.Message{}, fmt.Errorf("alerting: unable to read the snapshot of plan %s: %w", planID, err)
+	}
+	return s.message(report, *plan, strings.ToLower(strings.TrimSpace(provider))), nil
+}

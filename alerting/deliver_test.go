@@ -220,3 +220,26 @@ func assertRowsUnchanged(t *testing.T, before, after map[string]int64) {
 		}
 	}
 }
+
+func TestAlertMessageRebuildsSentMessage(t *testing.T) {
+	f := newFixture(t, map[string]string{"alpha": "/webhook/alpha"})
+	result := f.deliver(t, func(r *alerting.DeliverRequest) { r.MaxAlerts = 1 })
+
+	message, err := f.service.AlertMessage(context.Background(), result.Plan.PlanID, "ALPHA")
+	if err != nil {
+		t.Fatalf("AlertMessage: %v", err)
+	}
+
+	if want := result.Delivery[0].IdempotencyKey; message.IdempotencyKey != want {
+		t.Errorf("idempotency key: got %q, want the sent key %q", message.IdempotencyKey, want)
+	}
+	if want := "http://console.test/alerts/" + result.Health.HealthID + "/acknowledge/alpha"; message.Link != want {
+		t.Errorf("link: got %q, want %q", message.Link, want)
+	}
+	if len(message.Items) != 1 || message.OmittedCount != len(result.Health.Findings)-1 {
+		t.Errorf("items %d, omitted %d; want 1 and %d", len(message.Items), message.OmittedCount, len(result.Health.Findings)-1)
+	}
+	if _, err := f.service.AlertMessage(context.Background(), "alp_missing", "alpha"); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("unknown plan: got %v, want models.ErrNotFound", err)
+	}
+}
