@@ -30,7 +30,7 @@ func (a *app) startConnectors() (*connectors.Registry, func(), error) {
 	registry, err := connectors.LoadRegistry(a.cfg.ConnectorConfig, os.LookupEnv, connectors.WithLogger(a.logger))
 	if err != nil {
 		stop()
-		return nil, func() {}, fmt.Errorf("CONNECTOR_CONFIG %s: %w", a.cfg.ConnectorConfig, err)
+		return nil, func() {}, fmt.Errorf("CONNECTOR_CONFIG: %w", err)
 	}
 	for _, status := range registry.Statuses() {
 		if status.Ready {
