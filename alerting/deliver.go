@@ -255,6 +255,9 @@ func (s *Service) resolveProviders(raw string) ([]string, error) {
 
 // planAlert decides, for every eligible destination, whether the alert is
 // sent or suppressed as a duplicate. It reads and writes nothing else.
+// NOTE: two sends of the same fingerprint that run at the same moment both
+// find no successful delivery yet, so both send. Only completed successes
+// suppress, as the duplicate rule requires.
 func (s *Service) planAlert(ctx context.Context, req DeliverRequest, report health.Report, requested []string) (models.AlertPlan, []models.AlertPlanDestination, error) {
 	now := models.UTC(s.Now())
 	plan := models.AlertPlan{
