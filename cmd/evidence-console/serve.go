@@ -60,12 +60,16 @@ func (a *app) serve(ctx context.Context) error {
 		Delivery: &delivery.Service{DB: db, Sender: registry, Now: now, Logger: a.logger},
 	}
 
+	retryService := a.retryService(db, registry, now, retry.MessageSourceFunc(executiveService.ExecutiveMessage))
+	// Failed alert deliveries are re-sent with the alert message they carried.
+	retryService.Sources[models.SubjectHealthAlert] = retry.MessageSourceFunc(alertService.AlertMessage)
+
 	h := &handlers.Handler{
 		Health:    healthService,
 		Evidence:  evidenceService,
 		Alerts:    alertService,
 		Executive: executiveService,
-		Retry:     a.retryService(db, registry, now, retry.MessageSourceFunc(executiveService.ExecutiveMessage)),
+		Retry:     retryService,
 		Auth:      authConfig,
 		Ready:     func(ctx context.Context) error { return models.Ping(ctx, db) },
 		TimeZone:  a.cfg.TimeZone,
