@@ -84,7 +84,7 @@ func TestExecutiveRetryPlanDryAndLiveRun(t *testing.T) {
 	if err != nil {
 		t.Fatalf("prepare the live run: %v", err)
 	}
-	if got := textOf(t, ctx, `[data-testid="retry-confirm-summary"]`); !strings.Contains(got, "1 retry deliveries to webhook") {
+	if got := textOf(t, ctx, `[data-testid="retry-confirm-summary"]`); !strings.Contains(got, "1 retry delivery to webhook") {
 		t.Errorf("confirmation = %q, want it to name 1 delivery to webhook", got)
 	}
 	if got := len(a.Receiver.Requests()); got != 0 {

@@ -29,6 +29,10 @@ type RetryService interface {
 	Health(ctx context.Context, kind string, params health.Params) (retry.HealthReport, error)
 }
 
+// retryChangedEvent is the htmx event sent after a plan or run, so the
+// console's retry health panel reloads itself.
+const retryChangedEvent = "retry-changed"
+
 // executiveRetryPath is the JSON prefix of executive delivery retries.
 const executiveRetryPath = auditDelivery + "/recovery-executive-report"
 
@@ -296,6 +300,7 @@ func (h *Handler) planRetry(c echo.Context, kind string) error {
 	case wantsJSON(c):
 		return c.JSON(http.StatusCreated, plan)
 	case isHTMX(c):
+		c.Response().Header().Set("HX-Trigger", retryChangedEvent)
 		return render(c, http.StatusOK, views.RetryPlanPanel(h.retryPlanView(&plan)))
 	}
 	return redirectAfterPost(c, "/console?retry_plan_id="+plan.RetryPlanID+"#executive-retry")
@@ -330,6 +335,7 @@ func (h *Handler) runRetry(c echo.Context, kind string) error {
 	case wantsJSON(c):
 		return c.JSON(http.StatusCreated, run)
 	case isHTMX(c):
+		c.Response().Header().Set("HX-Trigger", retryChangedEvent)
 		return render(c, http.StatusOK, views.RetryRunPanel(h.retryRunView(run)))
 	}
 	return redirectAfterPost(c, "/retries/runs/"+run.WorkerRunID)

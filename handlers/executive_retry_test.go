@@ -254,7 +254,7 @@ func TestExecutiveRetryConsoleLiveRunNeedsConfirmation(t *testing.T) {
 		t.Fatalf("confirm status: got %d, want 200 (%s)", rec.Code, rec.Body.String())
 	}
 	doc := document(t, rec)
-	if got := byTestID(doc, "retry-confirm-summary").Text(); !strings.Contains(got, "1 retry deliveries to webhook") {
+	if got := byTestID(doc, "retry-confirm-summary").Text(); !strings.Contains(got, "1 retry delivery to webhook") {
 		t.Errorf("confirmation summary: got %q, want it to name 1 delivery to webhook", got)
 	}
 	if _, required := byTestID(doc, "retry-confirm-checkbox").Attr("required"); !required {

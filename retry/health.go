@@ -165,11 +165,11 @@ func EvaluateHealth(kind string, params health.Params, in HealthInputs) HealthRe
 
 	if n := c.FailedDeliveries; n > 0 {
 		add(findingFailedDelivery, health.SeverityCritical, fmt.Sprintf(
-			"%d %s and destination pairs have a failed delivery with no later success.", n, label))
+			"Open failed deliveries: %d %s and destination pairs whose latest delivery failed.", n, label))
 	}
 	if n := c.OpenFailedExecutions; n > 0 {
 		add(findingFailedExecution, health.SeverityCritical, fmt.Sprintf(
-			"%d %s retry executions failed or were skipped and their destination still has an open failed delivery.", n, label))
+			"Open failed retry executions: %d %s retry executions failed or were skipped, and their destination still has a failed delivery.", n, label))
 	}
 
 	report.AlertLevel = levelOf(report.Findings)

@@ -1,5 +1,7 @@
 package views
 
+import "fmt"
+
 // RetryConsoleView is the executive delivery retry section of the console.
 type RetryConsoleView struct {
 	Policy             RetryPolicyForm
@@ -107,6 +109,14 @@ type RetryConfirmView struct {
 	NotReady []string
 	// BlockedReason is the reason the live run cannot be confirmed, or empty.
 	BlockedReason string
+}
+
+// DeliveryCount writes n with "retry delivery" or "retry deliveries".
+func DeliveryCount(n int) string {
+	if n == 1 {
+		return "1 retry delivery"
+	}
+	return fmt.Sprintf("%d retry deliveries", n)
 }
 
 // RetryHealthView is a delivery retry health evaluation ready to show.
