@@ -56,6 +56,9 @@ type deliverBody struct {
 }
 
 // deliverRetryHealthAlert is "Send Retry Health Alert" for JSON clients.
+// NOTE: the sends run inside the request. At the limits (six attempts of 60
+// seconds) one send outlasts the server's 5-minute write timeout, so the
+// client loses the response, but every delivery is still completed and stored.
 func (h *Handler) deliverRetryHealthAlert(c echo.Context) error {
 	var body deliverBody
 	if err := decodeStrictJSON(c, &body); err != nil {
