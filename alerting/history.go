@@ -180,15 +180,16 @@ func (s *Service) planViews(ctx context.Context, ids []string) (map[string]PlanV
 // OutstandingItem is a destination that still has to close an alert
 // occurrence.
 type OutstandingItem struct {
-	HealthID             string    `json:"health_id"`
-	OccurrenceID         string    `json:"occurrence_id"`
-	PlanID               string    `json:"plan_id"`
-	Provider             string    `json:"provider"`
-	AlertLevel           string    `json:"alert_level"`
-	Fingerprint          string    `json:"fingerprint"`
-	AcknowledgementState string    `json:"acknowledgement_state"`
-	Since                time.Time `json:"since"`
-	AcknowledgementURL   string    `json:"acknowledgement_url"`
+	HealthID             string `json:"health_id"`
+	OccurrenceID         string `json:"occurrence_id"`
+	PlanID               string `json:"plan_id"`
+	Provider             string `json:"provider"`
+	AlertLevel           string `json:"alert_level"`
+	Fingerprint          string `json:"fingerprint"`
+	AcknowledgementState string `json:"acknowledgement_state"`
+	// Since is when the newest plan that required the destination was built.
+	Since              time.Time `json:"since"`
+	AcknowledgementURL string    `json:"acknowledgement_url"`
 }
 
 // Dashboard contains the exact alert counts and the newest items.
