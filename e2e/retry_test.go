@@ -55,6 +55,8 @@ func TestExecutiveRetryPlanDryAndLiveRun(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="plan-executive-retry"]`)),
 		chromedp.Click(chromedp.CSS(`[data-testid="plan-executive-retry"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="retry-plan-id"]`)),
+		// The retry health panel reloads and now finds the new plan.
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="retry-latest-plan-age"]`)),
 	)
 	if err != nil {
 		t.Fatalf("plan from the console: %v", err)
