@@ -11,11 +11,10 @@ import (
 	"github.com/releaseops/evidence-console/retry"
 )
 
-// retryService wires the delivery retry worker. A nil executiveSource
-// leaves live executive retries unavailable (dry runs and plans still work).
-// NOTE: health alert deliveries have no message source yet, so their live
-// retries are rejected with a clear error until the alerting package can
-// rebuild an alert message by alert plan id.
+// retryService wires the delivery retry worker with the executive report
+// message source. A nil executiveSource leaves live executive retries
+// unavailable (plans and dry runs still work). The caller adds the health
+// alert source to Sources.
 func (a *app) retryService(db *gorm.DB, registry *connectors.Registry, now func() time.Time, executiveSource retry.MessageSource) *retry.Service {
 	sources := map[string]retry.MessageSource{}
 	if executiveSource != nil {
