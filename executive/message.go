@@ -15,9 +15,9 @@ func IdempotencyKey(runID, provider string) string {
 }
 
 // BuildMessage renders a report as a connector message for one destination.
-// Chat and e-mail destinations get every fact; ticket and paging
+// Chat and e-mail destinations get every fact. Ticket and paging
 // destinations (Jira, ServiceNow, PagerDuty) get a title that carries the
-// counts and only the facts an on-call reader acts on; log destinations
+// counts and only the facts an on-call reader acts on. Log destinations
 // read the machine-readable payload.
 func BuildMessage(report Report, run ScheduleRun, destination connectors.Destination, link string) connectors.Message {
 	summary := report.ExecutiveSummary

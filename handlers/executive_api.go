@@ -51,7 +51,7 @@ func executiveError(err error) error {
 	return err
 }
 
-// rejectUnknownQuery answers 400 naming the first query parameter that is
+// rejectUnknownQuery returns a 400 naming the first query parameter that is
 // not one of allowed, so a misspelt parameter is not silently ignored.
 func rejectUnknownQuery(c echo.Context, allowed ...string) error {
 	for name := range c.QueryParams() {

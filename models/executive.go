@@ -10,7 +10,7 @@ import (
 )
 
 // ExecutiveReport is a persisted executive recovery report. Report is the
-// report as JSON, exactly as it was returned when it was built; the other
+// report as JSON, exactly as it was returned when it was built. The other
 // columns repeat its key figures for lists and counts.
 type ExecutiveReport struct {
 	ID                   string `gorm:"primaryKey"`
@@ -165,9 +165,8 @@ LEFT JOIN recovery_closures c
 GROUP BY p.playbook_id, p.provider`
 
 // RecoveryTally counts the recoveries of one provider. A recovery is open
-// unless its latest closure state is one of the closing states; it is
-// breached when it is open and its playbook was generated before the
-// breach cut-off.
+// unless its latest closure state is one of the closing states. An open
+// recovery is breached when its playbook was generated before the cut-off.
 type RecoveryTally struct {
 	Provider      string
 	RecoveryCount int

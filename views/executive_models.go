@@ -193,8 +193,8 @@ func NewTrendChart(days []TrendDay) TrendChart {
 	return chart
 }
 
-// niceCeiling rounds a positive maximum up to a value with a round half,
-// so the y axis reads 0, half and top; it is at least 2.
+// niceCeiling rounds a maximum up to an even, round value of at least 2,
+// so the y axis can be labelled 0, half and top.
 func niceCeiling(value int) int {
 	if value <= 2 {
 		return 2
@@ -205,4 +205,12 @@ func niceCeiling(value int) int {
 		}
 	}
 	return (value + 1999) / 2000 * 2000
+}
+
+// generatedBy renders the generation time, followed by the actor when known.
+func generatedBy(v ExecutiveReportView) string {
+	if v.Actor == "" {
+		return v.GeneratedAt
+	}
+	return v.GeneratedAt + " by " + v.Actor
 }
