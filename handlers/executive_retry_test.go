@@ -464,4 +464,22 @@ func TestAlertRetryRoutesUseTheSameEngine(t *testing.T) {
 	if rec.Code != http.StatusCreated || !strings.Contains(rec.Body.String(), fmt.Sprintf(`"mode":%q`, retry.ModeDryRun)) {
 		t.Errorf("dry run: got %d %s, want 201 dry_run", rec.Code, rec.Body.String())
 	}
+
+	// With a source wired, the live run re-sends the alert with its key.
+	s.handler.Retry.(*retry.Service).Sources[models.SubjectHealthAlert] = retry.MessageSourceFunc(retryMessages)
+	rec = s.postJSON(alertRetryPath+"/retry-worker-run", `{"execute":true}`)
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("live run with a source: got %d, want 201 (%s)", rec.Code, rec.Body.String())
+	}
+	var run retry.RunView
+	if err := json.Unmarshal(rec.Body.Bytes(), &run); err != nil {
+		t.Fatal(err)
+	}
+	if run.Counts.DeliveredCount != 1 || len(run.Executions) != 1 || run.Executions[0].AlertPlanID != "alp_1" {
+		t.Errorf("live run: got counts %+v executions %+v, want one delivered execution of alert plan alp_1", run.Counts, run.Executions)
+	}
+	requests := s.receiver.Requests()
+	if len(requests) != 1 || requests[0].Headers.Get("webhook-id") != "alert-key" {
+		t.Errorf("receiver: got %d requests, want 1 with webhook-id alert-key", len(requests))
+	}
 }
