@@ -180,7 +180,8 @@ func CountOpenFailureGroups(ctx context.Context, db *gorm.DB, subjectKind string
 // ClaimRetryDecision marks a pending decision claimed by runID and stores its
 // in-flight execution, inside tx. It returns ErrAlreadyClaimed when the
 // decision is no longer pending or another execution holds the same claim
-// key; on PostgreSQL tx is then unusable and must be rolled back.
+// key. On PostgreSQL the failed insert aborts tx, so the caller must roll it
+// back.
 func ClaimRetryDecision(tx *gorm.DB, decisionID, runID string, execution *RetryExecution) error {
 	result := tx.Model(&RetryDecision{}).Where("id = ? AND state = ?", decisionID, DecisionPending).
 		Updates(map[string]any{"state": DecisionClaimed, "claimed_by": runID})

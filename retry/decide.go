@@ -45,7 +45,7 @@ type Group struct {
 	InFlightSince *time.Time
 }
 
-// Decision is what a plan does with one group.
+// Decision is the action a plan takes for one group, with its reason.
 type Decision struct {
 	SubjectKind    string     `json:"subject_kind"`
 	SubjectID      string     `json:"subject_id"`
@@ -127,10 +127,10 @@ func (g Group) latest() Failure {
 // Decide applies the retry rules to one group with open failures. It is pure:
 // the same policy, group, time and in-flight timeout give the same decision.
 //
-// In order: a permanent failure class is suppressed; failures at or above
-// max_retry_attempts are suppressed; a retry still in flight waits; a retry
-// before latest failure + delay (and before a Retry-After time) waits; every
-// other group is retried.
+// The rules apply in order. A permanent failure class is suppressed, and so
+// are failures at or above max_retry_attempts. A group with a retry still in
+// flight waits, and so does one before latest failure + delay or before its
+// Retry-After time. Every other group is retried.
 func Decide(policy Policy, group Group, now time.Time, inFlightTimeout time.Duration) Decision {
 	latest := group.latest()
 	lastAt := models.UTC(latest.At)

@@ -109,9 +109,10 @@ func kindLabel(kind string) string {
 }
 
 // EvaluateHealth applies the delivery retry health rules. It is pure. A
-// worker run older than twice the expected interval is missed (exactly twice
-// is not); a plan older than the stale threshold is stale (exactly at the
-// threshold is not); a timestamp in the future has no age and is neither.
+// worker run older than twice the expected interval is missed, but one of
+// exactly twice is not. A plan older than the stale threshold is stale, but
+// one exactly at the threshold is not. A timestamp in the future has no age
+// and is neither.
 func EvaluateHealth(kind string, params health.Params, in HealthInputs) HealthReport {
 	now := models.UTC(in.Now)
 	word, label := kindWord(kind), kindLabel(kind)

@@ -53,8 +53,8 @@ func DefaultPolicy() Policy {
 }
 
 // ValidationError names the invalid request field. Unprocessable is true
-// when the value is well formed but conflicts with another field (HTTP 422);
-// otherwise the value itself is out of range (HTTP 400).
+// when the value is well formed but conflicts with another field (HTTP 422).
+// Otherwise the value itself is out of range (HTTP 400).
 type ValidationError struct {
 	Field         string
 	Message       string
@@ -143,7 +143,7 @@ type RunRequest struct {
 	MayRunLive bool
 }
 
-// Live reports whether the request asks for a live run: execute is true and
+// Live reports whether the request is for a live run: execute is true and
 // dry_run was not set to true.
 func (r RunRequest) Live() bool {
 	return r.Execute && (r.DryRun == nil || !*r.DryRun)

@@ -16,10 +16,10 @@ import (
 // Run runs the retry worker once for one subject kind. It plans, selects up
 // to MaxRetryDeliveries retry decisions and records the worker run. A dry
 // run (the default) stops there: it sends nothing and writes no execution
-// records. A live run needs Execute, the actor's permission and a working
-// connector and message source for every selected destination; it then
-// claims each selected decision in the database before sending, so each
-// executes at most once even when workers run at the same time.
+// records. A live run needs Execute, the actor's permission, and a working
+// connector and message source for every selected destination. It claims
+// each selected decision in the database before sending, so each executes
+// at most once even when workers run at the same time.
 func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (RunView, error) {
 	if err := req.Validate(); err != nil {
 		return RunView{}, err
@@ -239,8 +239,8 @@ func outcomeOf(record models.Delivery) (string, string) {
 	return models.ExecutionFailed, reason
 }
 
-// skip records an execution that sent nothing. It holds no claim key, so
-// it never blocks another run's claim of the same retry.
+// skip records an execution that sent nothing. Its claim key is NULL, so
+// it does not block another run's claim of the same retry.
 func (s *Service) skip(ctx context.Context, execution models.RetryExecution, reason string) string {
 	completed := models.UTC(s.Now())
 	execution.ClaimKey = nil
@@ -256,8 +256,8 @@ func (s *Service) skip(ctx context.Context, execution models.RetryExecution, rea
 // reconcile settles the executions of one subject kind left in flight for
 // longer than InFlightTimeout, which happens when a worker stopped between
 // sending and recording. An execution whose delivery was recorded takes that
-// delivery's outcome; otherwise the execution and its delivery are recorded
-// as failed with InterruptedReason, which counts as a failure of the group.
+// delivery's outcome. Otherwise the execution and its delivery are recorded
+// as failed with InterruptedReason, and that failure counts for the group.
 // It returns the number of executions settled.
 func (s *Service) reconcile(ctx context.Context, kind string, now time.Time) (int, error) {
 	stale, err := models.StaleRetryExecutions(ctx, s.DB, kind, now.Add(-s.inFlightTimeout()))

@@ -133,8 +133,8 @@ type RunSummary struct {
 	Counts          RunCounts  `json:"counts"`
 }
 
-// Preview is what a live run would send now, for the confirmation step. It
-// is computed without writing anything.
+// Preview lists the retries a live run would send now, for the confirmation
+// step. Computing it writes nothing.
 type Preview struct {
 	SubjectKind        string         `json:"subject_kind"`
 	Policy             Policy         `json:"retry_policy"`
