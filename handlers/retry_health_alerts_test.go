@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -446,5 +447,58 @@ func assertNothingStored(t *testing.T, before, after map[string]int64) {
 		if before[table] != n {
 			t.Errorf("table %s: %d rows after the request, want %d (nothing stored)", table, n, before[table])
 		}
+	}
+}
+
+func TestAcknowledgeConcurrentRequests(t *testing.T) {
+	s := newAlertServer(t, twoWebhooks())
+	_, result := s.deliver(`{"retries": 0}`)
+	path := alertsPath + "/" + result.Health.HealthID + "/acknowledgements"
+	states := alerting.AcknowledgementStates()
+
+	const requests = 20
+	statuses := make(chan int, requests)
+	var wg sync.WaitGroup
+	for i := range requests {
+		wg.Go(func() {
+			body := `{"provider": "alpha", "acknowledgement_state": "` + states[i%len(states)] + `"}`
+			statuses <- s.postJSON(path, body).Code
+		})
+	}
+	wg.Wait()
+	close(statuses)
+	for status := range statuses {
+		if status != http.StatusCreated && status != http.StatusOK {
+			t.Errorf("concurrent acknowledgement: status %d, want 201 or 200", status)
+		}
+	}
+
+	var page alerting.HistoryPage
+	rec := s.getJSON(alertsPath + "?provider=alpha&metadata_kind=" + alerting.KindAlertAcknowledgement + "&limit=100")
+	if err := json.Unmarshal(rec.Body.Bytes(), &page); err != nil {
+		t.Fatalf("decode history: %v", err)
+	}
+	if page.Total != requests {
+		t.Fatalf("history: got %d actions, want %d", page.Total, requests)
+	}
+	var newestChange string
+	for _, item := range page.Items {
+		if !item.Acknowledgement.Repeat {
+			newestChange = item.Acknowledgement.AcknowledgementState
+			break
+		}
+	}
+	dashboard := decodeObject(t, s.getJSON(auditDelivery+"/recovery-escalations/retry-health-alert-dashboard"))
+	outstanding := map[string]string{}
+	for _, item := range dashboard["outstanding_acknowledgements"].([]any) {
+		o := item.(map[string]any)
+		outstanding[o["provider"].(string)] = o["acknowledgement_state"].(string)
+	}
+	state, listed := outstanding["alpha"]
+	if closes := alerting.ClosesOutstanding(newestChange); closes == listed {
+		t.Errorf("alpha listed as outstanding %v (state %q), but the newest change is %q", listed, state, newestChange)
+	}
+	if listed && state != newestChange {
+		t.Errorf("alpha state: got %q, want the newest change %q", state, newestChange)
 	}
 }
