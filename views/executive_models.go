@@ -22,8 +22,6 @@ type ExecutiveReportView struct {
 	Trend          TrendChart
 	Actions        []string
 	Evidence       []CountView
-	// Runs lists the schedule runs that produced this report, with their windows.
-	Runs []ExecutiveRunView
 }
 
 // RiskView is one key risk.
