@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"encoding/json"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
@@ -101,5 +103,67 @@ func TestFirstAdminFromSetupLink(t *testing.T) {
 	)
 	if err != nil {
 		t.Fatalf("open the used setup link: %v", err)
+	}
+}
+
+// TestPlatformOwnerAcknowledgesAsThemselves sends an alert through the API
+// with a release manager's token, then acknowledges it in the browser as a
+// platform owner: the action is recorded with the signed-in username, and
+// after sign-out the page needs sign-in again.
+func TestPlatformOwnerAcknowledgesAsThemselves(t *testing.T) {
+	a := startApp(t, appOptions{SampleData: true})
+	a.runCLI(t, e2ePassword+"\n", "user", "create", "--username", "sender", "--role", "release_manager")
+	output := strings.TrimRight(a.runCLI(t, "", "token", "create", "--username", "sender"), "\n")
+	token := output[strings.LastIndex(output, "\n")+1:]
+
+	request, err := http.NewRequest(http.MethodPost,
+		a.BaseURL+"/runtime/go-pilot/rollback-drill-notifications/acknowledgements/audit-delivery/recovery-escalations/retry-health-alerts/deliver",
+		strings.NewReader(`{"retries": 0}`))
+	if err != nil {
+		t.Fatalf("build request: %v", err)
+	}
+	request.Header.Set("Content-Type", "application/json")
+	request.Header.Set("Authorization", "Bearer "+token)
+	response, err := http.DefaultClient.Do(request)
+	if err != nil {
+		t.Fatalf("send the alert: %v", err)
+	}
+	var sent struct {
+		Health struct {
+			HealthID string `json:"health_id"`
+		} `json:"health"`
+	}
+	decodeErr := json.NewDecoder(response.Body).Decode(&sent)
+	response.Body.Close()
+	if response.StatusCode != http.StatusCreated || decodeErr != nil || sent.Health.HealthID == "" {
+		t.Fatalf("send the alert with an API token: status %d, decode error %v, health id %q; want 201 with an id",
+			response.StatusCode, decodeErr, sent.Health.HealthID)
+	}
+	ackPage := a.BaseURL + "/alerts/" + sent.Health.HealthID + "/acknowledge/slack"
+
+	ctx := newBrowser(t)
+	signIn(t, ctx, a, "platform_owner")
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(ackPage),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="acknowledgement-panel"]`)),
+		chromedp.SendKeys(chromedp.CSS(`#acknowledgement-panel [data-testid="ack-notes"]`), "checked by the platform owner"),
+		chromedp.Click(chromedp.CSS(`#acknowledgement-panel [data-testid="ack-submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="ack-current-state"][data-outstanding="false"]`)),
+	)
+	if err != nil {
+		t.Fatalf("acknowledge as a platform owner: %v", err)
+	}
+	if got := textOf(t, ctx, `[data-testid="ack-action"] td:nth-child(3)`); got != "e2e-platform-owner" {
+		t.Errorf("acknowledged by %q, want e2e-platform-owner (the signed-in user)", got)
+	}
+
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`[data-testid="sign-out"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="sign-in-form"]`)),
+		chromedp.Navigate(ackPage),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="sign-in-form"]`)),
+	)
+	if err != nil {
+		t.Fatalf("sign out and reopen the acknowledgement page: %v", err)
 	}
 }
