@@ -483,3 +483,49 @@ func TestAlertRetryRoutesUseTheSameEngine(t *testing.T) {
 		t.Errorf("receiver: got %d requests, want 1 with webhook-id alert-key", len(requests))
 	}
 }
+
+func TestExecutiveRetryConsoleForViewerDisablesLiveRun(t *testing.T) {
+	s := newRetryTestServer(t, map[string]string{"webhook": "/webhook/exec"})
+	s.actAs("console-viewer", auth.RoleViewer)
+
+	doc := document(t, s.do(http.MethodGet, "/console", "", ""))
+	button := byTestID(doc, "prepare-live-retry")
+	if _, disabled := button.Attr("disabled"); !disabled {
+		t.Error("prepare live run button: enabled, want disabled for a viewer")
+	}
+	if got := byTestID(doc, "live-blocked-reason").Text(); !strings.Contains(got, "may not run live retries") {
+		t.Errorf("blocked reason: got %q, want it to say the role may not run live retries", got)
+	}
+	if rec := s.postForm("/console/executive-retry/plan", "max_retry_attempts=3"); rec.Code != http.StatusForbidden {
+		t.Errorf("viewer plan: got %d, want 403", rec.Code)
+	}
+}
+
+func TestExecutiveRetryPlainFormPostRedirects(t *testing.T) {
+	s := newRetryTestServer(t, nil)
+	s.failDelivery("run_1", "webhook", testNow.Add(-2*time.Hour))
+
+	rec := s.postForm("/console/executive-retry/plan", "max_retry_attempts=3&retry_delay_minutes=30&backoff_multiplier=2")
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("status: got %d, want 303 (%s)", rec.Code, rec.Body.String())
+	}
+	location := rec.Header().Get("Location")
+	if !strings.HasPrefix(location, "/console?retry_plan_id=rtp_") {
+		t.Fatalf("redirect: got %q, want the console with the plan", location)
+	}
+	page, _, _ := strings.Cut(location, "#")
+	doc := document(t, s.do(http.MethodGet, page, "", ""))
+	if got := byTestID(doc, "retry-plan-id").Text(); !strings.Contains(location, got) || got == "" {
+		t.Errorf("shown plan: got %q, want the plan in %q", got, location)
+	}
+	if got := doc.Find(`#executive-retry-plan [data-testid="retry-decision"]`).AttrOr("data-action", ""); got != retry.ActionRetry {
+		t.Errorf("decision action: got %q, want retry", got)
+	}
+
+	for _, form := range []string{"max_retry_attempts=abc", "backoff_multiplier=x", "allow_immediate_retry=yes", "retry_delay_minutes=0"} {
+		rec := s.postForm("/console/executive-retry/plan", form, "HX-Request", "true")
+		if rec.Code != http.StatusBadRequest && rec.Code != http.StatusUnprocessableEntity {
+			t.Errorf("%s: got %d, want 400 or 422", form, rec.Code)
+		}
+	}
+}
