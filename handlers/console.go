@@ -55,6 +55,14 @@ func (h *Handler) console(c echo.Context) error {
 	if page.Retry, err = h.retryConsoleView(ctx, c); err != nil {
 		return err
 	}
+	if h.Audit != nil {
+		dashboard, err := h.Audit.Dashboard(ctx)
+		if err != nil {
+			return err
+		}
+		v := dashboardView(dashboard)
+		page.Dashboard = &v
+	}
 	return render(c, http.StatusOK, views.Console(pageContext(c), page))
 }
 

@@ -69,6 +69,8 @@ type Handler struct {
 	Auth AuthConfig
 	// Retry plans and runs delivery retries; nil hides the console section.
 	Retry RetryService
+	// Audit is the dashboard, history, audit trail and evidence export.
+	Audit AuditService
 	// Ready reports whether the database answers, for /readyz.
 	Ready     func(ctx context.Context) error
 	TimeZone  *time.Location

@@ -39,4 +39,5 @@ func (h *Handler) registerRoutes(e *echo.Echo) {
 	h.registerRetryHealthAlertRoutes(e)
 	h.registerExecutiveRetryRoutes(e)
 	h.registerExecutiveRoutes(e)
+	h.registerAuditRoutes(e)
 }

@@ -31,6 +31,7 @@ func NewServer(h *Handler) *echo.Echo {
 		},
 	}))
 	e.Use(middleware.RequestID())
+	e.Use(requestMetrics)
 	e.Use(securityHeaders)
 	e.Use(middleware.BodyLimit(maxBodyBytes))
 	e.Use(middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{

@@ -34,18 +34,21 @@ var Navigation = []NavItem{
 	{Label: "Console", Href: "/console"},
 	{Label: "Connectors", Href: "/connectors"},
 	{Label: "Executive report", Href: "/executive/report"},
+	{Label: "History", Href: "/history"},
 	{Label: "Retry runs", Href: "/retries/runs"},
 	{Label: "Users", Href: "/users", Permission: auth.PermissionManageUsers},
 }
 
 // ConsolePage is the console's view model.
 type ConsolePage struct {
-	Executive ExecutiveConsoleView
 	Health    HealthPanelView
-	// Retry is nil when no retry service is configured.
-	Retry *RetryConsoleView
+	Executive ExecutiveConsoleView
 	// Alerts is nil when no alert service is configured.
 	Alerts *AlertsSectionView
+	// Retry is nil when no retry service is configured.
+	Retry *RetryConsoleView
+	// Dashboard is nil when no audit service is configured.
+	Dashboard *DashboardView
 }
 
 // HealthPanelView is a recovery retry health evaluation ready to show.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/releaseops/evidence-console/alerting"
+	"github.com/releaseops/evidence-console/audit"
 	"github.com/releaseops/evidence-console/delivery"
 	"github.com/releaseops/evidence-console/evidence"
 	"github.com/releaseops/evidence-console/executive"
@@ -70,6 +71,7 @@ func (a *app) serve(ctx context.Context) error {
 		Alerts:    alertService,
 		Executive: executiveService,
 		Retry:     retryService,
+		Audit:     &audit.Service{DB: db, Now: now, Logger: a.logger},
 		Auth:      authConfig,
 		Ready:     func(ctx context.Context) error { return models.Ping(ctx, db) },
 		TimeZone:  a.cfg.TimeZone,

@@ -1,0 +1,404 @@
+package handlers
+
+import (
+	"archive/zip"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/releaseops/evidence-console/audit"
+	"github.com/releaseops/evidence-console/audit/audittest"
+	"github.com/releaseops/evidence-console/auth"
+)
+
+// auditServer is the real router with the audit service wired and the
+// audittest fixture stored.
+type auditServer struct {
+	*testServer
+}
+
+func newAuditServer(t *testing.T) *auditServer {
+	t.Helper()
+	s := &auditServer{testServer: newTestServer(t)}
+	s.handler.Audit = &audit.Service{DB: s.db, Now: func() time.Time { return testNow }, Logger: s.handler.Logger}
+	audittest.Seed(t, s.db)
+	return s
+}
+
+// apiErrorOf decodes the error model of a response.
+func apiErrorOf(t *testing.T, body []byte) APIError {
+	t.Helper()
+	var wrapper struct {
+		Error APIError `json:"error"`
+	}
+	if err := json.Unmarshal(body, &wrapper); err != nil {
+		t.Fatalf("decode error body %s: %v", body, err)
+	}
+	return wrapper.Error
+}
+
+func TestDashboardEndpointCounts(t *testing.T) {
+	s := newAuditServer(t)
+	rec := s.getJSON(runtimePrefix + "/dashboard")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status: got %d, want 200: %s", rec.Code, rec.Body.String())
+	}
+	var d audit.Dashboard
+	if err := json.Unmarshal(rec.Body.Bytes(), &d); err != nil {
+		t.Fatalf("decode: %v", err)
+	}
+	checks := []struct {
+		name      string
+		got, want int64
+	}{
+		{"evaluation_count", d.Health.EvaluationCount, 3},
+		{"alerts.plan_count", d.Alerts.PlanCount, 2},
+		{"alerts.deliveries.sent_count", d.Alerts.Deliveries.SentCount, 2},
+		{"executive.deliveries.failed_count", d.Executive.Deliveries.FailedCount, 3},
+		{"executive_retries.live_worker_run_count", d.ExecutiveRetries.LiveWorkerRunCount, 1},
+		{"executive_retries.executions_by_outcome.skipped", d.ExecutiveRetries.ExecutionsByOutcome["skipped"], 1},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s: got %d, want %d", c.name, c.got, c.want)
+		}
+	}
+	if d.AlertLevel != audit.LevelCritical {
+		t.Errorf("alert_level: got %s, want critical", d.AlertLevel)
+	}
+}
+
+func TestConsoleShowsDashboardCards(t *testing.T) {
+	s := newAuditServer(t)
+	rec := s.getJSON("/console")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET /console: got status %d, want 200", rec.Code)
+	}
+	doc := document(t, rec)
+	if got, _ := byTestID(doc, "dashboard-level").Attr("data-level"); got != audit.LevelCritical {
+		t.Errorf("dashboard level: got %q, want critical", got)
+	}
+	cards := []struct{ key, value, kind string }{
+		{"health_evaluations", "3", "health_snapshot"},
+		{"alert_failed", "3", "delivery"},
+		{"outstanding_acknowledgements", "2", "acknowledgement"},
+		{"schedule_runs", "3", "schedule_run"},
+		{"dry_worker_runs", "2", "retry_worker_run"},
+		{"executions_delivered", "1", "retry_execution"},
+	}
+	for _, card := range cards {
+		selection := byTestID(doc, "dashboard-count-"+card.key)
+		if got := strings.TrimSpace(selection.Find(`[data-testid="value"]`).Text()); got != card.value {
+			t.Errorf("card %s: got %q, want %q", card.key, got, card.value)
+		}
+		href, _ := selection.Attr("href")
+		parsed, err := url.Parse(href)
+		if err != nil || parsed.Path != "/history" || parsed.Query().Get("metadata_kind") != card.kind {
+			t.Errorf("card %s link: got %q, want /history filtered to %s", card.key, href, card.kind)
+		}
+	}
+}
+
+func TestHistoryEndpointFilters(t *testing.T) {
+	s := newAuditServer(t)
+	tests := []struct {
+		query string
+		total int64
+	}{
+		{"", audittest.Total},
+		{"?metadata_kind=delivery", 11},
+		{"?provider=slack", 14},
+		{"?acknowledgement_state=dismissed", 1},
+		{"?connector_delivery_source=executive_report", 19},
+		{"?delivery_success=true", 5},
+		{"?delivery_success=false", 8},
+		{"?delivery_success=", audittest.Total},
+		{"?alert_level=critical", 2},
+		{"?provider=slack&connector_delivery_source=executive_report&delivery_success=false", 3},
+		{"?metadata_kind=delivery&provider=email", 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.query, func(t *testing.T) {
+			rec := s.getJSON(runtimePrefix + tc.query)
+			if rec.Code != http.StatusOK {
+				t.Fatalf("status: got %d, want 200: %s", rec.Code, rec.Body.String())
+			}
+			var page audit.HistoryPage
+			if err := json.Unmarshal(rec.Body.Bytes(), &page); err != nil {
+				t.Fatalf("decode: %v", err)
+			}
+			if page.Total != tc.total {
+				t.Errorf("total: got %d, want %d", page.Total, tc.total)
+			}
+			if page.Limit != audit.DefaultHistoryLimit || page.Offset != 0 {
+				t.Errorf("paging: got limit %d offset %d, want %d and 0", page.Limit, page.Offset, audit.DefaultHistoryLimit)
+			}
+		})
+	}
+}
+
+func TestHistoryEndpointPagingEdges(t *testing.T) {
+	s := newAuditServer(t)
+	tests := []struct {
+		query string
+		items int
+		first string
+	}{
+		{"?limit=1", 1, "e6"},
+		{"?limit=1&offset=34", 1, "h1"},
+		{"?limit=500", audittest.Total, "e6"},
+		{"?offset=35", 0, ""},
+		{"?offset=1000", 0, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.query, func(t *testing.T) {
+			rec := s.getJSON(runtimePrefix + tc.query)
+			if rec.Code != http.StatusOK {
+				t.Fatalf("status: got %d, want 200: %s", rec.Code, rec.Body.String())
+			}
+			var page audit.HistoryPage
+			if err := json.Unmarshal(rec.Body.Bytes(), &page); err != nil {
+				t.Fatalf("decode: %v", err)
+			}
+			if len(page.Items) != tc.items || page.Total != audittest.Total {
+				t.Errorf("page: got %d items of %d, want %d of %d", len(page.Items), page.Total, tc.items, audittest.Total)
+			}
+			if tc.first != "" && len(page.Items) > 0 && page.Items[0].ID != tc.first {
+				t.Errorf("first item: got %s, want %s", page.Items[0].ID, tc.first)
+			}
+			if !strings.Contains(rec.Body.String(), `"items":[`) {
+				t.Errorf("items: got %s, want a JSON array", rec.Body.String())
+			}
+		})
+	}
+}
+
+func TestHistoryEndpointRejectsInvalid(t *testing.T) {
+	s := newAuditServer(t)
+	tests := []struct {
+		query, field, mention string
+	}{
+		{"?limit=0", "limit", "from 1 to 500"},
+		{"?limit=501", "limit", "from 1 to 500"},
+		{"?limit=ten", "limit", "from 1 to 500"},
+		{"?limit=", "limit", "from 1 to 500"},
+		{"?offset=-1", "offset", "offset"},
+		{"?offset=1.5", "offset", "offset"},
+		{"?delivery_success=yes", "delivery_success", "true or false"},
+		{"?delivery_success=1", "delivery_success", "true or false"},
+		{"?metadata_kind=plans", "metadata_kind", "health_snapshot, alert_plan, delivery, acknowledgement, executive_report, schedule_run, retry_plan, retry_worker_run, retry_execution"},
+		{"?acknowledgement_state=pending", "acknowledgement_state", "acknowledged"},
+		{"?connector_delivery_source=slack", "connector_delivery_source", "health_alert, executive_report"},
+		{"?alert_level=red", "alert_level", "healthy, warning, critical"},
+		{"?health_id=h1", "health_id", "not a history filter"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.query, func(t *testing.T) {
+			rec := s.getJSON(runtimePrefix + tc.query)
+			if rec.Code != http.StatusBadRequest {
+				t.Fatalf("status: got %d, want 400: %s", rec.Code, rec.Body.String())
+			}
+			apiErr := apiErrorOf(t, rec.Body.Bytes())
+			if apiErr.Field != tc.field {
+				t.Errorf("field: got %q, want %q", apiErr.Field, tc.field)
+			}
+			if !strings.Contains(apiErr.Message, tc.mention) {
+				t.Errorf("message: got %q, want it to mention %q", apiErr.Message, tc.mention)
+			}
+		})
+	}
+}
+
+func TestHistoryPageKeepsFiltersInLinks(t *testing.T) {
+	s := newAuditServer(t)
+	rec := s.getJSON("/history?provider=slack&limit=5&offset=5")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status: got %d, want 200: %s", rec.Code, rec.Body.String())
+	}
+	doc := document(t, rec)
+	if got := byTestID(doc, "history-row").Length(); got != 5 {
+		t.Errorf("rows: got %d, want 5", got)
+	}
+	if got, _ := byTestID(doc, "filter-provider").Attr("value"); got != "slack" {
+		t.Errorf("provider field: got %q, want slack", got)
+	}
+	if method, _ := byTestID(doc, "history-filters").Attr("method"); method != "get" {
+		t.Errorf("form method: got %q, want get", method)
+	}
+	for _, link := range []struct{ id, offset string }{{"history-previous", "0"}, {"history-next", "10"}} {
+		href, ok := byTestID(doc, link.id).Attr("href")
+		if !ok {
+			t.Errorf("%s: missing", link.id)
+			continue
+		}
+		parsed, _ := url.Parse(href)
+		query := parsed.Query()
+		if query.Get("provider") != "slack" || query.Get("limit") != "5" || query.Get("offset") != link.offset {
+			t.Errorf("%s: got %q, want provider slack, limit 5, offset %s", link.id, href, link.offset)
+		}
+	}
+
+	last := document(t, s.getJSON("/history?provider=slack&limit=5&offset=10"))
+	if byTestID(last, "history-next").Length() != 0 {
+		t.Errorf("last page: got a next link, want none")
+	}
+	empty := document(t, s.getJSON("/history?metadata_kind=acknowledgement&acknowledgement_state=resolved"))
+	if byTestID(empty, "history-empty").Length() != 1 {
+		t.Errorf("empty result: got no empty-state message, want one")
+	}
+	if rec := s.getJSON("/history?limit=0"); rec.Code != http.StatusBadRequest {
+		t.Errorf("invalid limit on the page: got status %d, want 400", rec.Code)
+	}
+}
+
+func TestAuditChainEndpoints(t *testing.T) {
+	s := newAuditServer(t)
+	rec := s.getJSON(runtimePrefix + "/audit/retry_execution/x2")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status: got %d, want 200: %s", rec.Code, rec.Body.String())
+	}
+	var chain audit.Chain
+	if err := json.Unmarshal(rec.Body.Bytes(), &chain); err != nil {
+		t.Fatalf("decode: %v", err)
+	}
+	if len(chain.Links) != 8 || len(chain.Missing) != 0 {
+		t.Errorf("chain: got %d links and missing %q, want 8 and none", len(chain.Links), chain.Missing)
+	}
+
+	page := document(t, s.getJSON("/audit/retry_execution/x2"))
+	if got := byTestID(page, "audit-link").Length(); got != 8 {
+		t.Errorf("page links: got %d, want 8", got)
+	}
+	hrefs := map[string]bool{}
+	byTestID(page, "audit-link-href").Each(func(_ int, link *goquery.Selection) {
+		href, _ := link.Attr("href")
+		hrefs[href] = true
+	})
+	for _, want := range []string{"/audit/delivery/e2", "/audit/delivery/e5"} {
+		if !hrefs[want] {
+			t.Errorf("page: missing link %s in %v", want, hrefs)
+		}
+	}
+
+	notFound := []string{
+		runtimePrefix + "/audit/retry_execution/missing",
+		runtimePrefix + "/audit/health_snapshot/h1",
+		"/audit/alert_plan/missing",
+		"/audit/unknown/x1",
+	}
+	for _, path := range notFound {
+		if rec := s.getJSON(path); rec.Code != http.StatusNotFound {
+			t.Errorf("GET %s: got status %d, want 404", path, rec.Code)
+		}
+	}
+}
+
+func TestExportEndpoint(t *testing.T) {
+	s := newAuditServer(t)
+	from := audittest.Start.Add(-time.Hour).Format(time.RFC3339)
+	to := audittest.Start.Add(24 * time.Hour).Format(time.RFC3339)
+	rec := s.getJSON(runtimePrefix + "/audit/export?from=" + from + "&to=" + to + "&kinds=deliveries,retry_executions")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status: got %d, want 200: %s", rec.Code, rec.Body.String())
+	}
+	if got := rec.Header().Get("Content-Type"); got != "application/zip" {
+		t.Errorf("Content-Type: got %q, want application/zip", got)
+	}
+	if got := rec.Header().Get("Content-Disposition"); !strings.HasPrefix(got, "attachment;") {
+		t.Errorf("Content-Disposition: got %q, want an attachment", got)
+	}
+	data := rec.Body.Bytes()
+	reader, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatalf("open zip: %v", err)
+	}
+	files := map[string][]byte{}
+	for _, file := range reader.File {
+		rc, _ := file.Open()
+		files[file.Name], _ = io.ReadAll(rc)
+		_ = rc.Close()
+	}
+	var manifest audit.Manifest
+	if err := json.Unmarshal(files[audit.ManifestName], &manifest); err != nil {
+		t.Fatalf("decode manifest: %v", err)
+	}
+	wantRows := map[string]int64{"deliveries.jsonl": 11, "retry_executions.jsonl": 4}
+	if len(manifest.Files) != len(wantRows) {
+		t.Errorf("manifest files: got %d, want %d", len(manifest.Files), len(wantRows))
+	}
+	for _, file := range manifest.Files {
+		sum := sha256.Sum256(files[file.Name])
+		if got := hex.EncodeToString(sum[:]); got != file.SHA256 {
+			t.Errorf("%s sha256: got %s, want %s", file.Name, got, file.SHA256)
+		}
+		if file.Rows != wantRows[file.Name] {
+			t.Errorf("%s rows: got %d, want %d", file.Name, file.Rows, wantRows[file.Name])
+		}
+	}
+}
+
+func TestExportEndpointRejectsInvalid(t *testing.T) {
+	s := newAuditServer(t)
+	path := runtimePrefix + "/audit/export"
+	tests := []struct {
+		query, field string
+	}{
+		{"", "from"},
+		{"?to=2026-05-02T00:00:00Z", "from"},
+		{"?from=2026-05-01T00:00:00Z", "to"},
+		{"?from=2026-05-01&to=2026-05-02T00:00:00Z", "from"},
+		{"?from=2026-05-01T00:00:00Z&to=yesterday", "to"},
+		{"?from=2026-05-02T00:00:00Z&to=2026-05-01T00:00:00Z", "to"},
+		{"?from=2026-05-01T00:00:00Z&to=2026-05-01T00:00:00Z", "to"},
+		{"?from=2024-01-01T00:00:00Z&to=2026-05-01T00:00:00Z", "to"},
+		{"?from=2026-05-01T00:00:00Z&to=2026-05-02T00:00:00Z&kinds=deliveries,passwords", "kinds"},
+		{"?from=2026-05-01T00:00:00Z&to=2026-05-02T00:00:00Z&kinds=", "kinds"},
+		{"?from=2026-05-01T00:00:00Z&to=2026-05-02T00:00:00Z&kinds=deliveries,,alert_plans", "kinds"},
+		{"?from=2026-05-01T00:00:00Z&to=2026-05-02T00:00:00Z&format=tar", "format"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.query, func(t *testing.T) {
+			rec := s.getJSON(path + tc.query)
+			if rec.Code != http.StatusBadRequest {
+				t.Fatalf("status: got %d, want 400: %s", rec.Code, rec.Body.String())
+			}
+			if got := apiErrorOf(t, rec.Body.Bytes()).Field; got != tc.field {
+				t.Errorf("field: got %q, want %q", got, tc.field)
+			}
+		})
+	}
+}
+
+func TestExportNeedsExportPermission(t *testing.T) {
+	s := newAuditServer(t)
+	query := runtimePrefix + "/audit/export?from=2026-05-01T00:00:00Z&to=2026-05-02T00:00:00Z"
+	tests := []struct {
+		role auth.Role
+		want int
+	}{
+		{auth.RoleViewer, http.StatusForbidden},
+		{auth.RoleReleaseManager, http.StatusForbidden},
+		{auth.RoleAuditor, http.StatusOK},
+	}
+	for _, tc := range tests {
+		t.Run(string(tc.role), func(t *testing.T) {
+			s.actAs("export-"+string(tc.role), tc.role)
+			if rec := s.getJSON(query); rec.Code != tc.want {
+				t.Errorf("status: got %d, want %d", rec.Code, tc.want)
+			}
+		})
+	}
+	s.anonymous()
+	if rec := s.getJSON(query); rec.Code != http.StatusUnauthorized {
+		t.Errorf("anonymous: got status %d, want 401", rec.Code)
+	}
+}

@@ -1,0 +1,118 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/releaseops/evidence-console/audit"
+	"github.com/releaseops/evidence-console/auth"
+	"github.com/releaseops/evidence-console/views"
+)
+
+// AuditService counts, lists, traces and exports the stored records.
+type AuditService interface {
+	Dashboard(ctx context.Context) (audit.Dashboard, error)
+	History(ctx context.Context, q audit.HistoryQuery) (audit.HistoryPage, error)
+	Chain(ctx context.Context, kind, id string) (audit.Chain, error)
+	Export(ctx context.Context, w io.Writer, q audit.ExportQuery) (audit.Manifest, error)
+}
+
+func (h *Handler) registerAuditRoutes(e *echo.Echo) {
+	h.route(e, http.MethodGet, runtimePrefix+"/dashboard", h.getDashboard, auth.PermissionReadConsole)
+	h.route(e, http.MethodGet, runtimePrefix, h.getHistory, auth.PermissionReadConsole)
+	h.route(e, http.MethodGet, "/history", h.historyPage, auth.PermissionReadConsole)
+	h.route(e, http.MethodGet, runtimePrefix+"/audit/export", h.exportEvidence, auth.PermissionExportAudit)
+	h.route(e, http.MethodGet, runtimePrefix+"/audit/:kind/:id", h.getAuditChain, auth.PermissionReadConsole)
+	h.route(e, http.MethodGet, "/audit/:kind/:id", h.auditChainPage, auth.PermissionReadConsole)
+	h.registerMetricsRoutes(e)
+	h.registerOpenAPIRoutes(e)
+}
+
+// auditError maps the audit package's errors to the error model.
+func auditError(err error) error {
+	var fieldErr *audit.FieldError
+	if errors.As(err, &fieldErr) {
+		return fieldError(fieldErr.Field, "%s", fieldErr.Message)
+	}
+	return err
+}
+
+// getDashboard returns the exact counts of every record kind.
+func (h *Handler) getDashboard(c echo.Context) error {
+	dashboard, err := h.Audit.Dashboard(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, dashboard)
+}
+
+// dashboardView maps the dashboard to its console cards. Each card links to
+// the combined history filtered to the records it counts.
+func dashboardView(d audit.Dashboard) views.DashboardView {
+	history := func(params ...string) string {
+		values := url.Values{}
+		for i := 0; i+1 < len(params); i += 2 {
+			values.Set(params[i], params[i+1])
+		}
+		return "/history?" + values.Encode()
+	}
+	const alertSource, executiveSource = "health_alert", "executive_report"
+	card := func(key, label string, value int64, href string) views.DashboardCard {
+		return views.DashboardCard{Key: key, Label: label, Value: strconv.FormatInt(value, 10), Href: href}
+	}
+	outcomes := d.ExecutiveRetries.ExecutionsByOutcome
+	return views.DashboardView{
+		AlertLevel: d.AlertLevel, Reasons: d.AlertLevelReasons,
+		Groups: []views.DashboardGroup{
+			{Title: "Recovery retry health", Cards: []views.DashboardCard{
+				card("health_evaluations", "Evaluations", d.Health.EvaluationCount, history("metadata_kind", "health_snapshot")),
+				card("health_findings", "Findings", d.Health.FindingCount, history("metadata_kind", "health_snapshot")),
+			}},
+			{Title: "Retry health alerts", Cards: []views.DashboardCard{
+				card("alert_plans", "Alert plans", d.Alerts.PlanCount, history("metadata_kind", "alert_plan")),
+				card("alert_sent", "Deliveries sent", d.Alerts.Deliveries.SentCount,
+					history("metadata_kind", "delivery", "connector_delivery_source", alertSource, "delivery_success", "true")),
+				card("alert_failed", "Deliveries failed", d.Alerts.Deliveries.FailedCount,
+					history("metadata_kind", "delivery", "connector_delivery_source", alertSource, "delivery_success", "false")),
+				card("alert_open_failed", "Open delivery failures", d.Alerts.Deliveries.OpenFailedCount,
+					history("metadata_kind", "delivery", "connector_delivery_source", alertSource, "delivery_success", "false")),
+				card("suppressions", "Suppressed destinations", d.Alerts.SuppressionCount, history("metadata_kind", "alert_plan")),
+				card("acknowledgements", "Acknowledgements", d.Alerts.AcknowledgementCount, history("metadata_kind", "acknowledgement")),
+				card("outstanding_acknowledgements", "Outstanding acknowledgements", d.Alerts.OutstandingAcknowledgementCount,
+					history("metadata_kind", "acknowledgement")),
+			}},
+			{Title: "Executive reports", Cards: []views.DashboardCard{
+				card("executive_reports", "Reports", d.Executive.ReportCount, history("metadata_kind", "executive_report")),
+				card("schedule_runs", "Schedule runs", d.Executive.ScheduleRunCount, history("metadata_kind", "schedule_run")),
+				card("executive_sent", "Deliveries sent", d.Executive.Deliveries.SentCount,
+					history("metadata_kind", "delivery", "connector_delivery_source", executiveSource, "delivery_success", "true")),
+				card("executive_failed", "Deliveries failed", d.Executive.Deliveries.FailedCount,
+					history("metadata_kind", "delivery", "connector_delivery_source", executiveSource, "delivery_success", "false")),
+			}},
+			{Title: "Executive delivery retries", Cards: []views.DashboardCard{
+				card("retry_plans", "Retry plans", d.ExecutiveRetries.PlanCount,
+					history("metadata_kind", "retry_plan", "connector_delivery_source", executiveSource)),
+				card("retryable_decisions", "Retryable decisions", d.ExecutiveRetries.RetryableDecisionCount,
+					history("metadata_kind", "retry_plan", "connector_delivery_source", executiveSource)),
+				card("dry_worker_runs", "Dry worker runs", d.ExecutiveRetries.DryWorkerRunCount,
+					history("metadata_kind", "retry_worker_run", "connector_delivery_source", executiveSource)),
+				card("live_worker_runs", "Live worker runs", d.ExecutiveRetries.LiveWorkerRunCount,
+					history("metadata_kind", "retry_worker_run", "connector_delivery_source", executiveSource)),
+				card("executions_delivered", "Executions delivered", outcomes["delivered"],
+					history("metadata_kind", "retry_execution", "connector_delivery_source", executiveSource, "delivery_success", "true")),
+				card("executions_failed", "Executions failed", outcomes["failed"],
+					history("metadata_kind", "retry_execution", "connector_delivery_source", executiveSource, "delivery_success", "false")),
+				card("executions_skipped", "Executions skipped", outcomes["skipped"],
+					history("metadata_kind", "retry_execution", "connector_delivery_source", executiveSource)),
+				card("executions_in_flight", "Executions in flight", outcomes["in_flight"],
+					history("metadata_kind", "retry_execution", "connector_delivery_source", executiveSource)),
+			}},
+		},
+	}
+}

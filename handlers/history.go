@@ -1,0 +1,135 @@
+package handlers
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/releaseops/evidence-console/audit"
+	"github.com/releaseops/evidence-console/views"
+)
+
+// historyParams are the query parameters of the combined history.
+var historyParams = []string{
+	"provider", "metadata_kind", "acknowledgement_state", "connector_delivery_source",
+	"delivery_success", "alert_level", "limit", "offset",
+}
+
+// combinedHistoryQuery reads the combined history filters strictly: unknown
+// parameters, a delivery_success other than true or false, and a limit or
+// offset out of range are rejected with the parameter named.
+func combinedHistoryQuery(c echo.Context) (audit.HistoryQuery, error) {
+	values := c.QueryParams()
+	for name := range values {
+		if !slices.Contains(historyParams, name) {
+			return audit.HistoryQuery{}, fieldError(name, "%s is not a history filter; use %s", name, strings.Join(historyParams, ", "))
+		}
+	}
+	q := audit.HistoryQuery{
+		Provider: values.Get("provider"), MetadataKind: values.Get("metadata_kind"),
+		AcknowledgementState: values.Get("acknowledgement_state"), ConnectorDeliverySource: values.Get("connector_delivery_source"),
+		AlertLevel: values.Get("alert_level"),
+	}
+	if values.Has("delivery_success") {
+		switch raw := values.Get("delivery_success"); raw {
+		case "true":
+			q.DeliverySuccess = new(true)
+		case "false":
+			q.DeliverySuccess = new(false)
+		case "":
+			// An empty value, as a GET form sends for "any", matches everything.
+		default:
+			return q, fieldError("delivery_success", "delivery_success must be true or false; got %q", raw)
+		}
+	}
+	var err error
+	if q.Limit, err = queryInt(c, "limit", audit.DefaultHistoryLimit, 1, audit.MaxHistoryLimit); err != nil {
+		return q, err
+	}
+	if q.Offset, err = queryInt(c, "offset", 0, 0, maxOffset); err != nil {
+		return q, err
+	}
+	return q, nil
+}
+
+// maxOffset bounds offset so it fits every database's integer type.
+const maxOffset = 1<<31 - 1
+
+// getHistory returns one page of the combined history.
+func (h *Handler) getHistory(c echo.Context) error {
+	q, err := combinedHistoryQuery(c)
+	if err != nil {
+		return err
+	}
+	page, err := h.Audit.History(c.Request().Context(), q)
+	if err != nil {
+		return auditError(err)
+	}
+	return c.JSON(http.StatusOK, page)
+}
+
+// historyPage is the console's combined history: a GET filter form whose
+// state stays in the URL, the table and paging links.
+func (h *Handler) historyPage(c echo.Context) error {
+	q, err := combinedHistoryQuery(c)
+	if err != nil {
+		return err
+	}
+	page, err := h.Audit.History(c.Request().Context(), q)
+	if err != nil {
+		return auditError(err)
+	}
+	return render(c, http.StatusOK, views.HistoryPage(pageContext(c), h.historyView(q, page)))
+}
+
+func (h *Handler) historyView(q audit.HistoryQuery, page audit.HistoryPage) views.HistoryView {
+	success := ""
+	if q.DeliverySuccess != nil {
+		success = strconv.FormatBool(*q.DeliverySuccess)
+	}
+	v := views.HistoryView{
+		Provider: q.Provider, MetadataKind: q.MetadataKind, AcknowledgementState: q.AcknowledgementState,
+		ConnectorDeliverySource: q.ConnectorDeliverySource, DeliverySuccess: success, AlertLevel: q.AlertLevel,
+		Limit: page.Limit, Offset: page.Offset, Total: page.Total,
+		MetadataKinds: audit.MetadataKinds(),
+	}
+	link := func(offset int) string {
+		values := url.Values{}
+		for name, value := range map[string]string{
+			"provider": q.Provider, "metadata_kind": q.MetadataKind, "acknowledgement_state": q.AcknowledgementState,
+			"connector_delivery_source": q.ConnectorDeliverySource, "delivery_success": success, "alert_level": q.AlertLevel,
+		} {
+			if value != "" {
+				values.Set(name, value)
+			}
+		}
+		values.Set("limit", strconv.Itoa(page.Limit))
+		values.Set("offset", strconv.Itoa(offset))
+		return "/history?" + values.Encode()
+	}
+	if page.Offset > 0 {
+		v.PreviousHref = link(max(page.Offset-page.Limit, 0))
+	}
+	if int64(page.Offset+page.Limit) < page.Total {
+		v.NextHref = link(page.Offset + page.Limit)
+	}
+	for _, item := range page.Items {
+		row := views.HistoryRow{
+			Kind: item.MetadataKind, ID: item.ID, CreatedAt: views.FormatTime(item.CreatedAt, h.TimeZone),
+			Provider: item.Provider, Level: item.AlertLevel, Source: item.ConnectorDeliverySource,
+			Status: item.Status, Actor: item.Actor, ParentID: item.ParentID,
+		}
+		if item.DeliverySuccess != nil {
+			row.Success = strconv.FormatBool(*item.DeliverySuccess)
+		}
+		if item.AuditKind != "" {
+			row.AuditHref = "/audit/" + url.PathEscape(item.AuditKind) + "/" + url.PathEscape(item.ID)
+		}
+		v.Rows = append(v.Rows, row)
+	}
+	return v
+}

@@ -1,0 +1,346 @@
+package spec
+
+import (
+	"encoding/json"
+	"reflect"
+
+	"github.com/releaseops/evidence-console/alerting"
+	"github.com/releaseops/evidence-console/audit"
+	"github.com/releaseops/evidence-console/evidence"
+	"github.com/releaseops/evidence-console/executive"
+	"github.com/releaseops/evidence-console/health"
+	"github.com/releaseops/evidence-console/retry"
+)
+
+// Path prefixes of the JSON API, as in handlers/routes.go.
+const (
+	runtimePrefix = "/runtime/go-pilot/rollback-drill-notifications"
+	auditDelivery = runtimePrefix + "/acknowledgements/audit-delivery"
+	alerts        = auditDelivery + "/recovery-escalations/retry-health-alerts"
+	executiveBase = auditDelivery + "/recovery-executive-report"
+)
+
+// operation describes one JSON endpoint.
+type operation struct {
+	method, path, id, summary, permission string
+	parameters                            []schema
+	body                                  schema
+	// responses maps a status code to the Go value whose type is encoded.
+	responses map[string]any
+	// errors lists the error statuses the endpoint documents.
+	errors []string
+}
+
+// Response wrappers the handlers build with a map literal.
+type (
+	healthStatus struct {
+		Status string `json:"status"`
+	}
+	readyStatus struct {
+		Status   string `json:"status"`
+		Database string `json:"database"`
+	}
+	connectorList struct {
+		Connectors []alerting.ConnectorStatus `json:"connectors"`
+	}
+	workerRunList struct {
+		WorkerRuns []retry.RunSummary `json:"worker_runs"`
+		Limit      int                `json:"limit"`
+		Offset     int                `json:"offset"`
+	}
+	// apiError is handlers.APIError, the body of every error response.
+	apiError struct {
+		Status  int    `json:"status"`
+		Code    string `json:"code"`
+		Message string `json:"message"`
+		Field   string `json:"field,omitempty"`
+		Details any    `json:"details,omitempty"`
+	}
+	errorResponse struct {
+		Error apiError `json:"error"`
+	}
+)
+
+func query(name, description string, s schema) schema {
+	return schema{"name": name, "in": "query", "required": false, "description": description, "schema": s}
+}
+
+func requiredQuery(name, description string, s schema) schema {
+	return schema{"name": name, "in": "query", "required": true, "description": description, "schema": s}
+}
+
+func pathParam(name, description string) schema {
+	return schema{"name": name, "in": "path", "required": true, "description": description, "schema": schema{"type": "string"}}
+}
+
+func integer(min, max int) schema {
+	return schema{"type": "integer", "minimum": min, "maximum": max}
+}
+
+func enum(values ...string) schema {
+	list := make([]any, len(values))
+	for i, v := range values {
+		list[i] = v
+	}
+	return schema{"type": "string", "enum": list}
+}
+
+// object is a request body schema with the given properties; unknown fields
+// are rejected by every JSON endpoint.
+func object(properties schema, required ...string) schema {
+	s := schema{"type": "object", "properties": properties, "additionalProperties": false}
+	if len(required) > 0 {
+		s["required"] = required
+	}
+	return s
+}
+
+var (
+	str     = schema{"type": "string"}
+	boolean = schema{"type": "boolean"}
+
+	thresholdParams = []schema{
+		query("expected_interval_minutes", "Expected worker interval in minutes.", integer(1, 10080)),
+		query("stale_metadata_minutes", "Age in minutes after which a retry plan is stale.", integer(1, 10080)),
+	}
+	retryPolicy = object(schema{
+		"max_retry_attempts":    integer(1, 20),
+		"retry_delay_minutes":   integer(0, 10080),
+		"allow_immediate_retry": boolean,
+		"backoff_multiplier":    schema{"type": "number", "minimum": 1, "maximum": 10},
+	})
+	scheduleInput = object(schema{"interval_minutes": schema{"type": "integer"}, "enabled": boolean, "cadence": str})
+	retryPlanBody = object(schema{"retry_policy": retryPolicy})
+	retryRunBody  = object(schema{
+		"dry_run": boolean, "execute": boolean, "max_retry_deliveries": integer(1, 25),
+		"retry_policy": retryPolicy, "schedule": scheduleInput,
+	})
+)
+
+// operations lists every JSON endpoint registered with h.route.
+func operations() []operation {
+	return []operation{
+		{method: "get", path: "/healthz", id: "getLiveness", summary: "Report that the process is up.", permission: "public",
+			responses: map[string]any{"200": healthStatus{}}},
+		{method: "get", path: "/readyz", id: "getReadiness", summary: "Report whether the database answers.", permission: "public",
+			responses: map[string]any{"200": readyStatus{}, "503": readyStatus{}}},
+		{method: "post", path: runtimePrefix + "/evidence", id: "ingestEvidence", permission: "evidence.ingest",
+			summary:   "Ingest upstream evidence records, idempotent on each record's id.",
+			body:      object(schema{"records": schema{"type": "array", "items": schema{"type": "object"}}}, "records"),
+			responses: map[string]any{"200": evidence.Result{}, "422": evidence.Result{}}, errors: []string{"400"}},
+		{method: "get", path: auditDelivery + "/recovery-escalations/retry-health", id: "getRetryHealth", permission: "console.read",
+			summary: "Evaluate recovery retry health now, writing nothing.", parameters: thresholdParams,
+			responses: map[string]any{"200": health.Report{}}, errors: []string{"400"}},
+		{method: "post", path: alerts + "/deliver", id: "deliverRetryHealthAlert", permission: "alert.send",
+			summary: "Evaluate health, plan the alert with duplicate suppression and deliver it.",
+			body: object(schema{
+				"provider": str, "force": boolean, "expected_interval_minutes": integer(1, 10080),
+				"stale_metadata_minutes": integer(1, 10080), "suppression_window_minutes": integer(1, 10080),
+				"max_alerts": integer(1, 100), "retries": integer(0, 5),
+				"timeout_seconds": schema{"type": "number", "minimum": 0.1, "maximum": 60},
+			}),
+			responses: map[string]any{"201": alerting.DeliverResult{}}, errors: []string{"400", "422"}},
+		{method: "get", path: alerts, id: "listRetryHealthAlerts", permission: "console.read",
+			summary: "List alert plans, deliveries and acknowledgements, newest first.",
+			parameters: []schema{
+				query("health_id", "Only records of this health snapshot.", str),
+				query("provider", "Only records of this destination.", str),
+				query("metadata_kind", "Only records of this kind.", enum(alerting.MetadataKinds()...)),
+				query("acknowledgement_state", "Only acknowledgement actions in this state.", str),
+				query("suppressed", "Only plans that suppressed a destination (true) or did not (false).", enum("true", "false")),
+				query("limit", "Page size.", integer(1, 500)),
+				query("offset", "Records to skip.", schema{"type": "integer", "minimum": 0}),
+			},
+			responses: map[string]any{"200": alerting.HistoryPage{}}, errors: []string{"400"}},
+		{method: "get", path: auditDelivery + "/recovery-escalations/retry-health-alert-dashboard", id: "getRetryHealthAlertDashboard",
+			permission: "console.read", summary: "Count alert plans, deliveries and acknowledgements exactly.",
+			responses: map[string]any{"200": alerting.Dashboard{}}},
+		{method: "post", path: alerts + "/{health_id}/acknowledgements", id: "acknowledgeRetryHealthAlert", permission: "alert.acknowledge",
+			summary:    "Record an acknowledgement action of one destination.",
+			parameters: []schema{pathParam("health_id", "The alerted health snapshot.")},
+			body: object(schema{
+				"provider": str, "acknowledgement_state": enum("acknowledged", "dismissed", "escalated", "resolved"),
+				"external_ref": schema{"type": "string", "maxLength": 200}, "notes": schema{"type": "string", "maxLength": 2000},
+				"plan_id": str,
+			}, "provider"),
+			responses: map[string]any{"201": alerting.AcknowledgeResult{}, "200": alerting.AcknowledgeResult{}},
+			errors:    []string{"400", "404", "422"}},
+		{method: "post", path: alerts + "/retry-plan", id: "planAlertRetry", permission: "retry.plan",
+			summary: "Plan retries of failed health alert deliveries.", body: retryPlanBody,
+			responses: map[string]any{"201": retry.PlanView{}}, errors: []string{"400", "422"}},
+		{method: "post", path: alerts + "/retry-worker-run", id: "runAlertRetry", permission: "retry.plan",
+			summary: "Run the health alert delivery retry worker once (dry run unless execute is true).", body: retryRunBody,
+			responses: map[string]any{"201": retry.RunView{}}, errors: []string{"400", "403", "422"}},
+		{method: "get", path: auditDelivery + "/connectors", id: "listConnectors", permission: "console.read",
+			summary:   "List the configured destinations and their readiness, without secrets.",
+			responses: map[string]any{"200": connectorList{}}},
+		{method: "get", path: executiveBase, id: "getExecutiveReport", permission: "executive_report.read",
+			summary: "Build the current executive recovery report, writing nothing.",
+			parameters: []schema{
+				query("recovery_slo_minutes", "Recovery SLO in minutes.", schema{"type": "integer", "minimum": 1}),
+				query("period_days", "Report period in days.", integer(1, 366)),
+			},
+			responses: map[string]any{"200": executive.Report{}}, errors: []string{"400"}},
+		{method: "post", path: executiveBase + "/schedule-run", id: "runExecutiveSchedule", permission: "alert.send",
+			summary: "Persist the report and a schedule run with its window.",
+			body: object(schema{"schedule": scheduleInput, "recovery_slo_minutes": schema{"type": "integer"},
+				"period_days": integer(1, 366)}),
+			responses: map[string]any{"201": executive.RunResult{}}, errors: []string{"400"}},
+		{method: "get", path: executiveBase + "/schedule-runs", id: "listExecutiveScheduleRuns", permission: "executive_report.read",
+			summary:    "List schedule runs, newest first.",
+			parameters: []schema{query("limit", "Page size.", integer(1, 500)), query("offset", "Runs to skip.", schema{"type": "integer", "minimum": 0})},
+			responses:  map[string]any{"200": executive.RunList{}}, errors: []string{"400"}},
+		{method: "post", path: executiveBase + "/schedule-runs/{run_id}/deliver", id: "deliverExecutiveReport", permission: "alert.send",
+			summary:    "Deliver a schedule run's report; run_id latest is the newest run.",
+			parameters: []schema{pathParam("run_id", "Schedule run id, or latest.")},
+			body: object(schema{"provider": schema{}, "retries": integer(0, 5),
+				"timeout_seconds": schema{"type": "number", "minimum": 0.1, "maximum": 60}, "run_id": str}),
+			responses: map[string]any{"200": executive.DeliverResult{}}, errors: []string{"400", "404", "422"}},
+		{method: "post", path: executiveBase + "/delivery-retry-plan", id: "planExecutiveRetry", permission: "retry.plan",
+			summary: "Plan retries of failed executive report deliveries.", body: retryPlanBody,
+			responses: map[string]any{"201": retry.PlanView{}}, errors: []string{"400", "422"}},
+		{method: "get", path: executiveBase + "/delivery-retry-plans/{plan_id}", id: "getExecutiveRetryPlan", permission: "console.read",
+			summary: "Read one retry plan with its decisions.", parameters: []schema{pathParam("plan_id", "Retry plan id.")},
+			responses: map[string]any{"200": retry.PlanView{}}, errors: []string{"404"}},
+		{method: "post", path: executiveBase + "/delivery-retry-worker-run", id: "runExecutiveRetry", permission: "retry.plan",
+			summary: "Run the executive delivery retry worker once (dry run unless execute is true).", body: retryRunBody,
+			responses: map[string]any{"201": retry.RunView{}}, errors: []string{"400", "403", "422"}},
+		{method: "get", path: executiveBase + "/delivery-retry-worker-runs", id: "listExecutiveRetryRuns", permission: "console.read",
+			summary:    "List retry worker runs, newest first.",
+			parameters: []schema{query("limit", "Page size.", integer(1, 200)), query("offset", "Runs to skip.", integer(0, 1_000_000))},
+			responses:  map[string]any{"200": workerRunList{}}, errors: []string{"400"}},
+		{method: "get", path: executiveBase + "/delivery-retry-worker-runs/{run_id}", id: "getExecutiveRetryRun", permission: "console.read",
+			summary: "Read one retry worker run with its executions.", parameters: []schema{pathParam("run_id", "Worker run id.")},
+			responses: map[string]any{"200": retry.RunView{}}, errors: []string{"404"}},
+		{method: "get", path: executiveBase + "/delivery-retry-health", id: "getExecutiveRetryHealth", permission: "console.read",
+			summary: "Evaluate executive delivery retry health now.", parameters: thresholdParams,
+			responses: map[string]any{"200": retry.HealthReport{}}, errors: []string{"400"}},
+		{method: "get", path: runtimePrefix + "/dashboard", id: "getDashboard", permission: "console.read",
+			summary:   "Count every stored record kind exactly and derive the overall alert level.",
+			responses: map[string]any{"200": audit.Dashboard{}}},
+		{method: "get", path: runtimePrefix, id: "listHistory", permission: "console.read",
+			summary: "List the combined history of every record kind, newest first (created time, then id).",
+			parameters: []schema{
+				query("provider", "Only records of this destination.", str),
+				query("metadata_kind", "Only records of this kind.", enum(audit.MetadataKinds()...)),
+				query("acknowledgement_state", "Only acknowledgement actions in this state.", enum("acknowledged", "dismissed", "escalated", "resolved")),
+				query("connector_delivery_source", "Only records of this delivery subject kind.", enum("health_alert", "executive_report")),
+				query("delivery_success", "Only deliveries and retry executions that succeeded (true) or failed (false).", enum("true", "false", "")),
+				query("alert_level", "Only health snapshots and alert plans of this level.", enum("healthy", "warning", "critical")),
+				query("limit", "Page size.", integer(1, 500)),
+				query("offset", "Records to skip.", integer(0, 1<<31-1)),
+			},
+			responses: map[string]any{"200": audit.HistoryPage{}}, errors: []string{"400"}},
+		{method: "get", path: runtimePrefix + "/audit/{kind}/{id}", id: "getAuditChain", permission: "console.read",
+			summary: "Trace the whole chain of records behind one record.",
+			parameters: []schema{
+				{"name": "kind", "in": "path", "required": true, "description": "Record kind.", "schema": enum(audit.ChainKinds()...)},
+				pathParam("id", "Record id."),
+			},
+			responses: map[string]any{"200": audit.Chain{}}, errors: []string{"404"}},
+	}
+}
+
+// exportOperation is the evidence export, a zip download.
+func exportOperation() schema {
+	return schema{
+		"operationId": "exportEvidence",
+		"summary":     "Download the stored records in [from, to) as a zip of JSON Lines files with a hashed manifest.json.",
+		"description": "Every record is stored public-safe, so the export contains no secret. Rows are streamed; an archive without manifest.json is incomplete. Needs permission audit.export.",
+		"parameters": []schema{
+			requiredQuery("from", "Start of the range, inclusive (RFC 3339).", schema{"type": "string", "format": "date-time"}),
+			requiredQuery("to", "End of the range, exclusive (RFC 3339), at most 366 days after from.", schema{"type": "string", "format": "date-time"}),
+			query("kinds", "Comma-separated export kinds; every kind when absent: "+joinKinds(), str),
+		},
+		"responses": schema{
+			"200": schema{"description": "The zip archive.", "content": schema{"application/zip": schema{"schema": schema{"type": "string", "format": "binary"}}}},
+		},
+	}
+}
+
+func joinKinds() string {
+	out := ""
+	for i, kind := range audit.ExportKinds() {
+		if i > 0 {
+			out += ", "
+		}
+		out += kind
+	}
+	return out
+}
+
+// Build returns the OpenAPI document as indented JSON.
+func Build() ([]byte, error) {
+	c := &components{schemas: map[string]schema{}}
+	errorRef := c.ref(reflect.TypeFor[errorResponse]())
+	paths := map[string]schema{}
+	for _, op := range operations() {
+		responses := schema{}
+		for status, value := range op.responses {
+			responses[status] = schema{
+				"description": "Success.",
+				"content":     schema{"application/json": schema{"schema": c.ref(reflect.TypeOf(value))}},
+			}
+		}
+		errorStatuses := append([]string{"401", "403", "500"}, op.errors...)
+		if op.permission == "public" {
+			errorStatuses = append([]string{"500"}, op.errors...)
+		}
+		for _, status := range errorStatuses {
+			responses[status] = schema{
+				"description": "Error; the body names the failed check and, for a 400, the field.",
+				"content":     schema{"application/json": schema{"schema": errorRef}},
+			}
+		}
+		operation := schema{
+			"operationId": op.id, "summary": op.summary, "responses": responses,
+			"description": "Needs permission " + op.permission + ".",
+		}
+		if len(op.parameters) > 0 {
+			operation["parameters"] = op.parameters
+		}
+		if op.body != nil {
+			operation["requestBody"] = schema{"required": false, "content": schema{"application/json": schema{"schema": op.body}}}
+		}
+		if paths[op.path] == nil {
+			paths[op.path] = schema{}
+		}
+		paths[op.path][op.method] = operation
+	}
+	export := exportOperation()
+	export["responses"].(schema)["400"] = schema{"description": "Invalid parameter.", "content": schema{"application/json": schema{"schema": errorRef}}}
+	for _, status := range []string{"401", "403"} {
+		export["responses"].(schema)[status] = schema{"description": "Not signed in, or no audit.export permission.", "content": schema{"application/json": schema{"schema": errorRef}}}
+	}
+	paths[runtimePrefix+"/audit/export"] = schema{"get": export}
+	paths["/openapi.json"] = schema{"get": schema{
+		"operationId": "getOpenAPIDocument", "summary": "This document.", "description": "Public.",
+		"responses": schema{"200": schema{"description": "The OpenAPI document.", "content": schema{"application/json": schema{"schema": schema{"type": "object"}}}}},
+	}}
+	paths["/metrics"] = schema{"get": schema{
+		"operationId": "getMetrics", "summary": "Prometheus metrics in the text exposition format.", "description": "Public.",
+		"responses": schema{"200": schema{"description": "Metrics.", "content": schema{"text/plain": schema{"schema": schema{"type": "string"}}}}},
+	}}
+
+	document := schema{
+		"openapi": "3.0.3",
+		"info": schema{
+			"title":       "Evidence Console API",
+			"version":     "1",
+			"description": "JSON API of the Evidence Console. Authenticate with a personal API token (Authorization: Bearer) or a session cookie.",
+		},
+		"components": schema{
+			"schemas": c.schemas,
+			"securitySchemes": schema{
+				"bearerToken": schema{"type": "http", "scheme": "bearer"},
+			},
+		},
+		"security": []schema{{"bearerToken": []any{}}},
+		"paths":    paths,
+	}
+	out, err := json.MarshalIndent(document, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(out, '\n'), nil
+}

@@ -1,0 +1,80 @@
+package views
+
+// DashboardView is the rollback drill notification dashboard: the overall
+// alert level with its reasons, and count cards in groups.
+type DashboardView struct {
+	AlertLevel string
+	Reasons    []string
+	Groups     []DashboardGroup
+}
+
+// DashboardGroup is one titled row of count cards.
+type DashboardGroup struct {
+	Title string
+	Cards []DashboardCard
+}
+
+// DashboardCard is one count with a link to the history it counts.
+type DashboardCard struct {
+	Key   string
+	Label string
+	Value string
+	Href  string
+}
+
+// HistoryView is one page of the combined history with its filter state.
+type HistoryView struct {
+	Provider                string
+	MetadataKind            string
+	AcknowledgementState    string
+	ConnectorDeliverySource string
+	DeliverySuccess         string
+	AlertLevel              string
+	Limit                   int
+	Offset                  int
+	Total                   int64
+	MetadataKinds           []string
+	Rows                    []HistoryRow
+	// PreviousHref and NextHref are empty on the first and last page.
+	PreviousHref string
+	NextHref     string
+}
+
+// HistoryRow is one record of the combined history. AuditHref is empty for
+// kinds without an audit chain page.
+type HistoryRow struct {
+	Kind      string
+	ID        string
+	CreatedAt string
+	Provider  string
+	Level     string
+	Source    string
+	Success   string
+	Status    string
+	Actor     string
+	ParentID  string
+	AuditHref string
+}
+
+// AuditChainView is the chain of records behind one record.
+type AuditChainView struct {
+	Kind     string
+	ID       string
+	JSONHref string
+	Links    []AuditLinkView
+	Missing  []string
+}
+
+// AuditLinkView is one record of a chain. Href is empty when the record has
+// no chain page of its own or is the traced record itself.
+type AuditLinkView struct {
+	Kind     string
+	ID       string
+	Relation string
+	At       string
+	Actor    string
+	Provider string
+	Status   string
+	Detail   string
+	Href     string
+}
