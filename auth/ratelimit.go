@@ -13,6 +13,11 @@ const (
 	failedSignInWindow = 15 * time.Minute
 )
 
+// pruneThreshold is the number of tracked keys above which record drops
+// every key whose failures all left the window, so many distinct usernames
+// cannot grow the map without bound.
+const pruneThreshold = 10000
+
 // failureLimiter counts recent failures per key in memory. Each server
 // process keeps its own counts.
 type failureLimiter struct {
@@ -33,6 +38,11 @@ func (l *failureLimiter) record(key string, now time.Time) {
 	defer l.mu.Unlock()
 	if l.failures == nil {
 		l.failures = map[string][]time.Time{}
+	}
+	if len(l.failures) >= pruneThreshold {
+		for other := range l.failures {
+			l.recent(other, now)
+		}
 	}
 	l.failures[key] = append(l.recent(key, now), now)
 }

@@ -284,21 +284,29 @@ func (s *Service) SetDisabled(ctx context.Context, userID string, disabled bool,
 // CheckPassword verifies a username and password for sign-in. Failures are
 // counted per username and per client address; once either reaches the
 // limit, CheckPassword returns ErrRateLimited without checking the
-// password. The password is never logged.
+// password. The password is never logged, and neither is a username that
+// matches no user, because people sometimes type their password into the
+// username field.
 func (s *Service) CheckPassword(ctx context.Context, username, password, clientIP string) (User, error) {
 	username = NormalizeUsername(username)
 	now := s.now()
 	userKey, ipKey := "user:"+username, "ip:"+clientIP
-	limiter := s.failures()
-	if limiter.blocked(userKey, now) || limiter.blocked(ipKey, now) {
-		s.logger().Warn("sign-in rejected by the rate limit", "username", username, "client_ip", clientIP)
-		return User{}, ErrRateLimited
-	}
 
 	record, err := models.UserByUsername(ctx, s.DB, username)
 	if err != nil && !errors.Is(err, models.ErrNotFound) {
 		return User{}, err
 	}
+	attempt := []any{"client_ip", clientIP}
+	if record != nil {
+		attempt = append(attempt, "user_id", record.ID, "username", record.Username)
+	}
+
+	limiter := s.failures()
+	if limiter.blocked(userKey, now) || limiter.blocked(ipKey, now) {
+		s.logger().Warn("sign-in rejected by the rate limit", attempt...)
+		return User{}, ErrRateLimited
+	}
+
 	ok := false
 	if record != nil {
 		ok, err = VerifyPassword(record.PasswordHash, password)
@@ -320,7 +328,7 @@ func (s *Service) CheckPassword(ctx context.Context, username, password, clientI
 		case ok && record.Disabled:
 			reason = "user is disabled"
 		}
-		s.logger().Warn("sign-in failed", "username", username, "client_ip", clientIP, "reason", reason)
+		s.logger().Warn("sign-in failed", append(attempt, "reason", reason)...)
 		return User{}, ErrInvalidCredentials
 	}
 

@@ -215,6 +215,14 @@ func TestUsersPage(t *testing.T) {
 		if rec.Code != http.StatusUnprocessableEntity {
 			t.Errorf("disable yourself: status = %d, want 422", rec.Code)
 		}
+		rec = b.do(http.MethodPost, "/users/"+root.ID+"/role", url.Values{"role": {"viewer"}, "_csrf": {csrf}})
+		if rec.Code != http.StatusUnprocessableEntity {
+			t.Errorf("change your own role: status = %d, want 422", rec.Code)
+		}
+		rec = b.do(http.MethodPost, "/users/"+erin.ID+"/role", url.Values{"role": {"root"}, "_csrf": {csrf}})
+		if rec.Code != http.StatusBadRequest {
+			t.Errorf("unknown role: status = %d, want 400", rec.Code)
+		}
 	})
 
 	t.Run("revoke a user's token", func(t *testing.T) {

@@ -104,7 +104,12 @@ func (h *Handler) createUser(c echo.Context) error {
 	return h.renderUsers(c, http.StatusCreated, views.UsersPage{Created: user.Username, GeneratedPassword: generated})
 }
 
+// changeUserRole sets another user's role. Admins cannot change their own
+// role, so the last admin cannot lock everyone out by mistake.
 func (h *Handler) changeUserRole(c echo.Context) error {
+	if user, ok := currentUser(c); ok && user.ID == c.Param("id") {
+		return unprocessable("id", "you cannot change your own role; ask another admin")
+	}
 	role := auth.Role(strings.TrimSpace(c.FormValue("role")))
 	err := h.Auth.Service.SetRole(c.Request().Context(), c.Param("id"), role, actorName(c))
 	var invalid *auth.ValidationError
