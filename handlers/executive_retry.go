@@ -378,6 +378,9 @@ func (h *Handler) getRetryPlan(c echo.Context) error {
 
 // retryListParams reads limit (1..200, default 50) and offset strictly.
 func retryListParams(c echo.Context) (int, int, error) {
+	if err := rejectUnknownQuery(c, "limit", "offset"); err != nil {
+		return 0, 0, err
+	}
 	limit, err := queryInt(c, "limit", 50, 1, 200)
 	if err != nil {
 		return 0, 0, err
@@ -415,6 +418,9 @@ func (h *Handler) getRetryRun(c echo.Context) error {
 // retryHealthParams reads the thresholds strictly; defaults 60 and 180.
 func retryHealthParams(c echo.Context) (health.Params, error) {
 	params := retry.DefaultHealthParams()
+	if err := rejectUnknownQuery(c, "expected_interval_minutes", "stale_metadata_minutes"); err != nil {
+		return params, err
+	}
 	var err error
 	if params.ExpectedIntervalMinutes, err = queryInt(c, "expected_interval_minutes",
 		retry.DefaultHealthIntervalMinutes, 1, health.MaxThresholdMinutes); err != nil {

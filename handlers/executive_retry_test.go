@@ -380,7 +380,10 @@ func TestExecutiveRetryHealthIsReadOnly(t *testing.T) {
 		}
 	}
 
-	for _, query := range []string{"expected_interval_minutes=0", "expected_interval_minutes=10081", "stale_metadata_minutes=abc", "stale_metadata_minutes=1.5"} {
+	if rec := s.getJSON(executiveRetryHealthPath + "?expected_interval_minutes=10080&stale_metadata_minutes=1"); rec.Code != http.StatusOK {
+		t.Errorf("thresholds at the range ends: got %d, want 200 (%s)", rec.Code, rec.Body.String())
+	}
+	for _, query := range []string{"expected_interval_minutes=0", "expected_interval_minutes=10081", "stale_metadata_minutes=abc", "stale_metadata_minutes=1.5", "stale_minutes=5"} {
 		rec := s.getJSON(executiveRetryHealthPath + "?" + query)
 		if rec.Code != http.StatusBadRequest {
 			t.Errorf("%s: got %d, want 400", query, rec.Code)
