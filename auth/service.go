@@ -382,6 +382,7 @@ func (s *Service) SessionUser(ctx context.Context, secret string) (User, error) 
 	if err != nil {
 		return User{}, err
 	}
+
 	now := s.now()
 	if !now.Before(session.ExpiresAt) || now.Sub(session.LastSeenAt) >= s.idleTimeout() {
 		if err := models.DeleteUserSession(ctx, s.DB, id); err != nil {
@@ -389,6 +390,7 @@ func (s *Service) SessionUser(ctx context.Context, secret string) (User, error) 
 		}
 		return User{}, ErrNoSession
 	}
+
 	record, err := models.UserByID(ctx, s.DB, session.UserID)
 	if errors.Is(err, models.ErrNotFound) {
 		return User{}, ErrNoSession
@@ -399,6 +401,10 @@ func (s *Service) SessionUser(ctx context.Context, secret string) (User, error) 
 	if record.Disabled {
 		return User{}, ErrNoSession
 	}
+
+	// NOTE: activity is written at most once per sessionTouchInterval, so
+	// reading pages writes here, and the idle timeout can run up to that
+	// interval late.
 	if now.Sub(session.LastSeenAt) >= sessionTouchInterval {
 		if err := models.TouchUserSession(ctx, s.DB, id, now); err != nil {
 			return User{}, err
