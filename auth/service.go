@@ -403,8 +403,8 @@ func (s *Service) SessionUser(ctx context.Context, secret string) (User, error) 
 	}
 
 	// NOTE: activity is written at most once per sessionTouchInterval, so
-	// reading pages writes here, and the idle timeout can run up to that
-	// interval late.
+	// reading pages writes here, and the idle timeout can end a session up
+	// to that interval early.
 	if now.Sub(session.LastSeenAt) >= sessionTouchInterval {
 		if err := models.TouchUserSession(ctx, s.DB, id, now); err != nil {
 			return User{}, err
