@@ -60,6 +60,9 @@ type RunSummary struct {
 	KeyRiskCount   int       `json:"key_risk_count"`
 	SLOBreachCount int       `json:"slo_breach_count"`
 	GeneratedAt    time.Time `json:"generated_at"`
+	// SentCount and FailedCount count the run's completed deliveries.
+	SentCount   int `json:"sent_delivery_count"`
+	FailedCount int `json:"failed_delivery_count"`
 }
 
 // RunList is a page of schedule runs, newest first.
@@ -169,6 +172,7 @@ func (s *Service) ListRuns(ctx context.Context, limit, offset int) (RunList, err
 		list.Items = append(list.Items, RunSummary{
 			ScheduleRun: scheduleRunOf(row.ExecutiveScheduleRun), Status: row.Status,
 			KeyRiskCount: row.KeyRiskCount, SLOBreachCount: row.SLOBreachCount, GeneratedAt: row.GeneratedAt.UTC(),
+			SentCount: row.SentCount, FailedCount: row.FailedCount,
 		})
 	}
 	return list, nil

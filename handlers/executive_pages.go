@@ -128,7 +128,7 @@ func (h *Handler) executiveRunView(run executive.RunSummary) views.ExecutiveRunV
 		Interval: fmt.Sprintf("%d min", run.Schedule.IntervalMinutes), Enabled: run.Schedule.Enabled,
 		Window:    views.FormatTime(run.WindowStart, h.TimeZone) + " – " + views.FormatTime(run.WindowEnd, h.TimeZone),
 		CreatedAt: views.FormatTime(run.CreatedAt, h.TimeZone), Actor: run.Actor,
-		KeyRiskCount: run.KeyRiskCount, Breaches: run.SLOBreachCount,
+		KeyRiskCount: run.KeyRiskCount, Breaches: run.SLOBreachCount, Sent: run.SentCount, Failed: run.FailedCount,
 	}
 }
 

@@ -562,6 +562,33 @@ func TestExecutiveConsoleControls(t *testing.T) {
 	if got := byTestID(runs, "run-report-link").First().AttrOr("href", ""); !strings.HasPrefix(got, "/executive/reports/xrpt_") {
 		t.Errorf("runs page link: got %q, want a report link", got)
 	}
+	// The newest run received three successful deliveries: two through htmx, one plain.
+	newest := byTestID(runs, "run-deliveries").First()
+	if got := newest.AttrOr("data-sent", ""); got != "3" {
+		t.Errorf("newest run sent deliveries: got %q, want 3", got)
+	}
+	if got := newest.AttrOr("data-failed", ""); got != "0" {
+		t.Errorf("newest run failed deliveries: got %q, want 0", got)
+	}
+}
+
+func TestExecutiveReportPageTimeZone(t *testing.T) {
+	s := newExecutiveServer(t)
+	zone, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Skipf("time zone data unavailable: %v", err)
+	}
+	s.handler.TimeZone = zone
+	run := s.schedule()
+
+	doc := document(t, s.do(http.MethodGet, "/executive/reports/"+run.Report.ReportID, "", ""))
+	// testNow is 12:00 UTC on 1 May, which is 14:00 CEST in Berlin.
+	if got := byTestID(doc, "report-meta").Text(); !strings.Contains(got, "2026-05-01 14:00 CEST") {
+		t.Errorf("generation time: got %q, want it shown as 2026-05-01 14:00 CEST", got)
+	}
+	if got := byTestID(doc, "report-period").Text(); !strings.Contains(got, "CEST") {
+		t.Errorf("period: got %q, want times in CEST", got)
+	}
 }
 
 func TestExecutivePermissions(t *testing.T) {

@@ -97,13 +97,18 @@ func LatestExecutiveScheduleRun(ctx context.Context, db *gorm.DB) (*ExecutiveSch
 	return &run, nil
 }
 
-// ExecutiveScheduleRunRow is a schedule run with its report's key figures.
+// ExecutiveScheduleRunRow is a schedule run with its report's key figures
+// and the outcome counts of its deliveries.
 type ExecutiveScheduleRunRow struct {
 	ExecutiveScheduleRun
 	Status         string
 	KeyRiskCount   int
 	SLOBreachCount int `gorm:"column:slo_breach_count"`
 	GeneratedAt    time.Time
+	// SentCount and FailedCount count completed deliveries of the run that
+	// succeeded and failed; deliveries still in flight are in neither.
+	SentCount   int
+	FailedCount int
 }
 
 // ListExecutiveScheduleRuns returns a page of schedule runs, newest first,
@@ -115,7 +120,12 @@ func ListExecutiveScheduleRuns(ctx context.Context, db *gorm.DB, limit, offset i
 	}
 	var rows []ExecutiveScheduleRunRow
 	err := db.WithContext(ctx).Table("executive_schedule_runs AS r").
-		Select("r.*, e.status, e.key_risk_count, e.slo_breach_count, e.generated_at").
+		Select(`r.*, e.status, e.key_risk_count, e.slo_breach_count, e.generated_at,
+			(SELECT COUNT(*) FROM deliveries d WHERE d.subject_kind = ? AND d.subject_id = r.id
+			   AND d.state = ? AND d.success) AS sent_count,
+			(SELECT COUNT(*) FROM deliveries d WHERE d.subject_kind = ? AND d.subject_id = r.id
+			   AND d.state = ? AND NOT d.success) AS failed_count`,
+			SubjectExecutiveReport, DeliveryCompleted, SubjectExecutiveReport, DeliveryCompleted).
 		Joins("JOIN executive_reports e ON e.id = r.report_id").
 		Order("r.created_at DESC, r.id DESC").Limit(limit).Offset(offset).
 		Scan(&rows).Error

@@ -60,6 +60,9 @@ type ExecutiveRunView struct {
 	Actor        string
 	KeyRiskCount int
 	Breaches     int
+	// Sent and Failed count the run's completed deliveries.
+	Sent   int
+	Failed int
 }
 
 // ExecutiveRunsPage is the list of schedule runs.
