@@ -225,3 +225,12 @@ func assertErrorCode(t *testing.T, rec *httptest.ResponseRecorder, want string) 
 		t.Errorf("error code = %q, want %q (message %q)", body.Error.Code, want, body.Error.Message)
 	}
 }
+
+func TestEveryRouteHasPermission(t *testing.T) {
+	s := newTestServer(t)
+	for _, r := range s.e.Routes() {
+		if _, ok := routePermissions[r.Method+" "+r.Path]; !ok {
+			t.Errorf("route %s %s was registered without Handler.route, so every request to it is denied", r.Method, r.Path)
+		}
+	}
+}
