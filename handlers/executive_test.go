@@ -606,3 +606,44 @@ func TestExecutivePermissions(t *testing.T) {
 		t.Errorf("schedule runs after a forbidden request: got %d, want 0", got)
 	}
 }
+
+func TestExecutiveFormsRejectBadInput(t *testing.T) {
+	s := newExecutiveServer(t)
+	s.seedRecovery()
+	s.schedule()
+	cases := []struct {
+		path      string
+		body      string
+		wantField string
+	}{
+		{"/console/executive-report/schedule", "interval_minutes=daily", "schedule.interval_minutes"},
+		{"/console/executive-report/schedule", "interval_minutes=4", "schedule.interval_minutes"},
+		{"/console/executive-report/schedule", "enabled=on", "schedule.enabled"},
+		{"/console/executive-report/schedule", "recovery_slo_minutes=0", "recovery_slo_minutes"},
+		{"/console/executive-report/schedule", "period_days=400", "period_days"},
+		{"/console/executive-report/deliver", "provider=webhook&retries=9", "retries"},
+		{"/console/executive-report/deliver", "provider=webhook&timeout_seconds=fast", "timeout_seconds"},
+		{"/console/executive-report/deliver", "provider=webhook&timeout_seconds=NaN", "timeout_seconds"},
+		{"/console/executive-report/deliver", "retries=1", "provider"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.body, func(t *testing.T) {
+			before := dbtest.CountRows(t, s.db)
+			rec := s.postForm(tc.path, tc.body, "HX-Request", "true")
+			if rec.Code != http.StatusBadRequest {
+				t.Fatalf("status: got %d, want 400; body %s", rec.Code, rec.Body.String())
+			}
+			if got := byTestID(document(t, rec), "error-fragment").AttrOr("data-field", ""); got != tc.wantField {
+				t.Errorf("field: got %q, want %q", got, tc.wantField)
+			}
+			if after := dbtest.CountRows(t, s.db); !sameRowCounts(before, after) {
+				t.Errorf("row counts changed: got %v, want %v", after, before)
+			}
+		})
+	}
+
+	rec := s.postForm("/console/executive-report/deliver", "provider=nowhere", "HX-Request", "true")
+	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "webhook") {
+		t.Errorf("unknown destination from the form: got %d %s, want 422 listing the configured destinations", rec.Code, rec.Body.String())
+	}
+}
