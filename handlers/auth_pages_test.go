@@ -141,6 +141,18 @@ func TestUsersPage(t *testing.T) {
 	b.mustSignIn("root")
 	csrf := b.sessionCSRF()
 
+	t.Run("own row has no controls", func(t *testing.T) {
+		own := byTestID(document(t, b.do(http.MethodGet, "/users", nil)), "user-row").Filter(`[data-username="root"]`)
+		if own.Length() != 1 {
+			t.Fatalf("rows for root = %d, want 1", own.Length())
+		}
+		for _, action := range []string{"/role", "/disable"} {
+			if got := own.Find(`form[action$="` + action + `"]`).Length(); got != 0 {
+				t.Errorf("%s forms in the admin's own row = %d, want 0", action, got)
+			}
+		}
+	})
+
 	t.Run("create with a generated password", func(t *testing.T) {
 		rec := b.do(http.MethodPost, "/users", url.Values{"username": {"Carol"}, "role": {"auditor"}, "_csrf": {csrf}})
 		if rec.Code != http.StatusCreated {
@@ -347,4 +359,11 @@ func TestNavigationUsersItemByRole(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("signed out", func(t *testing.T) {
+		rec := newBrowser(s).do(http.MethodGet, "/sign-in", nil)
+		if got := document(t, rec).Find(`[data-testid^="nav-"]`).Length(); got != 0 {
+			t.Errorf("navigation items on the sign-in page = %d, want 0", got)
+		}
+	})
 }

@@ -36,6 +36,7 @@ func (h *Handler) renderUsers(c echo.Context, status int, page views.UsersPage) 
 		return err
 	}
 	page.Roles = roleNames()
+	current, _ := currentUser(c)
 	for _, user := range users {
 		tokens, err := h.Auth.Service.ListTokens(ctx, user.ID)
 		if err != nil {
@@ -44,7 +45,7 @@ func (h *Handler) renderUsers(c echo.Context, status int, page views.UsersPage) 
 		row := views.UserRow{
 			ID: user.ID, Username: user.Username, Role: string(user.Role), Disabled: user.Disabled,
 			SingleSignOn: user.SingleSignOn, CreatedBy: user.CreatedBy, CreatedAt: views.FormatTime(user.CreatedAt, h.TimeZone),
-			LastSignInAt: "never",
+			LastSignInAt: "never", Self: user.ID == current.ID,
 		}
 		if user.LastSignInAt != nil {
 			row.LastSignInAt = views.FormatTime(*user.LastSignInAt, h.TimeZone)

@@ -36,6 +36,9 @@ type UserRow struct {
 	CreatedAt    string
 	LastSignInAt string
 	Tokens       []TokenRow
+	// Self marks the signed-in admin's own row, whose role and status cannot
+	// be changed from this page.
+	Self bool
 }
 
 // TokenRow is one API token, never with its secret.
@@ -89,7 +92,11 @@ func SafeExternalLink(ref string) string {
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 
 // Shows reports whether the navigation item is for the signed-in user's
-// role. The server checks the permission again on every request.
+// role; visitors who are not signed in see no items. The server checks the
+// permission again on every request.
 func (pc PageContext) Shows(item NavItem) bool {
+	if !pc.SignedIn {
+		return false
+	}
 	return item.Permission == "" || auth.Role(pc.UserRole).Can(item.Permission)
 }
