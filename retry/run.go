@@ -203,18 +203,17 @@ func (s *Service) execute(ctx context.Context, run *models.RetryWorkerRun, row m
 	result := s.Delivery.Sender.Send(ctx, row.Connector, message, s.SendOptions)
 
 	// The delivery evidence and the execution outcome are recorded in one
-	// transaction, so both stay in flight or both complete.
-	var outcome string
+	// transaction, so both stay in flight or both complete. The execution is
+	// written before the delivery, in the same order as the claim, so rows
+	// that triggers lock for both are always taken in one order.
+	outcome, reason := outcomeOf(result.Success, string(result.Class), result.StatusCode, result.Error)
 	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		recorder := *s.Delivery
-		recorder.DB = tx
-		record, err := recorder.Finish(ctx, pending, result)
-		if err != nil {
+		if _, err := models.CompleteRetryExecution(ctx, tx, execution.ID, outcome, reason, models.UTC(s.Now())); err != nil {
 			return err
 		}
-		var reason string
-		outcome, reason = outcomeOf(record)
-		_, err = models.CompleteRetryExecution(ctx, tx, execution.ID, outcome, reason, models.UTC(s.Now()))
+		recorder := *s.Delivery
+		recorder.DB = tx
+		_, err := recorder.Finish(ctx, pending, result)
 		return err
 	})
 	if err != nil {
@@ -225,16 +224,18 @@ func (s *Service) execute(ctx context.Context, run *models.RetryWorkerRun, row m
 	return outcome
 }
 
-func outcomeOf(record models.Delivery) (string, string) {
-	if record.Success {
-		return models.ExecutionDelivered, fmt.Sprintf("delivered (HTTP %d)", record.StatusCode)
+// outcomeOf returns the execution outcome and reason of a delivery result.
+// errorText is the connector's redacted error.
+func outcomeOf(success bool, class string, statusCode int, errorText string) (string, string) {
+	if success {
+		return models.ExecutionDelivered, fmt.Sprintf("delivered (HTTP %d)", statusCode)
 	}
-	reason := record.ErrorClass
-	if record.StatusCode != 0 {
-		reason = fmt.Sprintf("%s (HTTP %d)", reason, record.StatusCode)
+	reason := class
+	if statusCode != 0 {
+		reason = fmt.Sprintf("%s (HTTP %d)", reason, statusCode)
 	}
-	if record.Error != "" {
-		reason += ": " + record.Error
+	if errorText != "" {
+		reason += ": " + errorText
 	}
 	return models.ExecutionFailed, reason
 }
@@ -266,29 +267,7 @@ func (s *Service) reconcile(ctx context.Context, kind string, now time.Time) (in
 	}
 	settled := 0
 	for _, execution := range stale {
-		outcome, reason := models.ExecutionFailed, InterruptedReason
-		if execution.DeliveryID != "" {
-			record, err := models.DeliveryByID(ctx, s.DB, execution.DeliveryID)
-			if err != nil && !errors.Is(err, models.ErrNotFound) {
-				return settled, err
-			}
-			switch {
-			case record != nil && record.State == models.DeliveryCompleted:
-				outcome, reason = outcomeOf(*record)
-			case record != nil:
-				record.Success = false
-				record.ErrorClass = ClassInterrupted
-				record.Error = InterruptedReason
-				record.CompletedAt = &now
-				if record.ConnectorKind == "" {
-					record.ConnectorKind = "unknown"
-				}
-				if err := models.CompleteDelivery(ctx, s.DB, record); err != nil {
-					return settled, err
-				}
-			}
-		}
-		changed, err := models.CompleteRetryExecution(ctx, s.DB, execution.ID, outcome, reason, now)
+		changed, outcome, reason, err := s.settle(ctx, execution, now)
 		if err != nil {
 			return settled, err
 		}
@@ -299,6 +278,43 @@ func (s *Service) reconcile(ctx context.Context, kind string, now time.Time) (in
 		}
 	}
 	return settled, nil
+}
+
+// settle records the outcome of one stale in-flight execution and of its
+// delivery in one transaction. The execution is updated first and only
+// while still in flight, so when two runs reconcile at once, the second
+// changes nothing.
+func (s *Service) settle(ctx context.Context, execution models.RetryExecution, now time.Time) (bool, string, string, error) {
+	outcome, reason := models.ExecutionFailed, InterruptedReason
+	var record *models.Delivery
+	if execution.DeliveryID != "" {
+		found, err := models.DeliveryByID(ctx, s.DB, execution.DeliveryID)
+		if err != nil && !errors.Is(err, models.ErrNotFound) {
+			return false, "", "", err
+		}
+		record = found
+	}
+	if record != nil && record.State == models.DeliveryCompleted {
+		outcome, reason = outcomeOf(record.Success, record.ErrorClass, record.StatusCode, record.Error)
+	}
+
+	changed := false
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var err error
+		changed, err = models.CompleteRetryExecution(ctx, tx, execution.ID, outcome, reason, now)
+		if err != nil || !changed || record == nil || record.State == models.DeliveryCompleted {
+			return err
+		}
+		record.Success = false
+		record.ErrorClass = ClassInterrupted
+		record.Error = InterruptedReason
+		record.CompletedAt = &now
+		if record.ConnectorKind == "" {
+			record.ConnectorKind = "unknown"
+		}
+		return models.CompleteDelivery(ctx, tx, record)
+	})
+	return changed, outcome, reason, err
 }
 
 // WorkerRun returns one worker run with its selected decisions and
