@@ -42,7 +42,7 @@ func (h *Handler) console(c echo.Context) error {
 		report = &preview
 	}
 
-	executiveView, err := h.executiveConsoleView(ctx)
+	executiveView, err := h.executiveConsoleView(c)
 	if err != nil {
 		return err
 	}

@@ -1,13 +1,13 @@
 package handlers
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/releaseops/evidence-console/auth"
 	"github.com/releaseops/evidence-console/executive"
 	"github.com/releaseops/evidence-console/views"
 )
@@ -101,10 +101,15 @@ func (h *Handler) renderDeliverResult(c echo.Context, result executive.DeliverRe
 	return render(c, http.StatusOK, views.ExecutiveDeliverResult(v))
 }
 
-// executiveConsoleView gathers the console's executive report section.
-func (h *Handler) executiveConsoleView(ctx context.Context) (views.ExecutiveConsoleView, error) {
-	var v views.ExecutiveConsoleView
-	if h.Executive == nil {
+// executiveConsoleView gathers the console's executive report section. The
+// controls a user's role may not use are replaced by a note.
+func (h *Handler) executiveConsoleView(c echo.Context) (views.ExecutiveConsoleView, error) {
+	ctx := c.Request().Context()
+	role := auth.Role(pageContext(c).UserRole)
+	v := views.ExecutiveConsoleView{
+		MayRead: role.Can(auth.PermissionReadExecutive), MaySchedule: role.Can(auth.PermissionSendAlerts),
+	}
+	if h.Executive == nil || !v.MayRead {
 		return v, nil
 	}
 	for _, destination := range h.Executive.EnabledDestinations() {

@@ -605,6 +605,25 @@ func TestExecutivePermissions(t *testing.T) {
 	if got := dbtest.CountRows(t, s.db)["executive_schedule_runs"]; got != 0 {
 		t.Errorf("schedule runs after a forbidden request: got %d, want 0", got)
 	}
+
+	// The console offers an executive the report but not the forms it may not use.
+	console := document(t, s.do(http.MethodGet, "/console", "", ""))
+	if byTestID(console, "executive-preview-link").Length() != 1 || byTestID(console, "executive-read-only").Length() != 1 {
+		t.Errorf("executive console: want the preview link and the read-only note")
+	}
+	if got := byTestID(console, "executive-schedule-form").Length(); got != 0 {
+		t.Errorf("executive console schedule forms: got %d, want 0", got)
+	}
+
+	_, viewerToken := authtest.CreateUser(t, s.db, "plain-viewer", auth.RoleViewer)
+	s.headers["Authorization"] = "Bearer " + viewerToken
+	console = document(t, s.do(http.MethodGet, "/console", "", ""))
+	if byTestID(console, "executive-no-access").Length() != 1 || byTestID(console, "executive-preview-link").Length() != 0 {
+		t.Errorf("viewer console: want the no-access note instead of the report link")
+	}
+	if rec := s.do(http.MethodGet, "/executive/report", "", ""); rec.Code != http.StatusForbidden {
+		t.Errorf("viewer reads the report page: got status %d, want 403", rec.Code)
+	}
 }
 
 func TestExecutiveFormsRejectBadInput(t *testing.T) {

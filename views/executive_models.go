@@ -82,6 +82,10 @@ type ExecutiveConsoleView struct {
 	LatestRun    *ExecutiveRunView
 	// CanSend is false when no destination is configured.
 	CanSend bool
+	// MayRead and MaySchedule say whether the user's role may read reports
+	// and schedule or deliver them.
+	MayRead     bool
+	MaySchedule bool
 }
 
 // ExecutiveDeliveryView is the outcome of one delivery.
