@@ -79,76 +79,65 @@ type RetryCounts struct {
 }
 
 // Dashboard counts every record kind and derives the overall alert level.
+// The totals come from the running counts the database triggers maintain
+// (see models.AuditCounts), so the cost does not grow with the number of
+// stored records; the newest health snapshot is read through its index.
 func (s *Service) Dashboard(ctx context.Context) (Dashboard, error) {
 	d := Dashboard{GeneratedAt: models.UTC(s.Now()), AlertLevelReasons: []string{}}
-
-	health, err := models.CountHealthSnapshots(ctx, s.DB)
+	counts, err := models.AuditCounts(ctx, s.DB)
 	if err != nil {
 		return d, err
 	}
-	d.Health = HealthCounts{EvaluationCount: health.EvaluationCount, FindingCount: health.FindingCount}
-	if latest := health.Latest; latest != nil {
+	latest, err := models.LatestHealthSnapshot(ctx, s.DB)
+	if err != nil {
+		return d, err
+	}
+
+	d.Health = HealthCounts{EvaluationCount: counts["health_snapshot"], FindingCount: counts["health_finding"]}
+	if latest != nil {
 		at := models.UTC(latest.EvaluatedAt)
 		d.Health.LatestHealthID, d.Health.LatestAlertLevel, d.Health.LatestEvaluatedAt = latest.ID, latest.AlertLevel, &at
 	}
-
-	alerts, err := models.CountAlerts(ctx, s.DB)
-	if err != nil {
-		return d, err
-	}
-	outstanding, err := models.CountOutstandingAcknowledgements(ctx, s.DB)
-	if err != nil {
-		return d, err
-	}
-	alertDeliveries, err := deliveryCounts(ctx, s, models.SubjectHealthAlert)
-	if err != nil {
-		return d, err
-	}
 	d.Alerts = AlertCounts{
-		PlanCount: alerts.PlanCount, Deliveries: alertDeliveries, SuppressionCount: alerts.SuppressedProviderCount,
-		AcknowledgementCount: alerts.AcknowledgementCount, OutstandingAcknowledgementCount: outstanding,
-	}
-
-	executive, err := models.CountExecutiveRecords(ctx, s.DB)
-	if err != nil {
-		return d, err
-	}
-	executiveDeliveries, err := deliveryCounts(ctx, s, models.SubjectExecutiveReport)
-	if err != nil {
-		return d, err
+		PlanCount: counts["alert_plan"], Deliveries: deliveryCounts(counts, models.SubjectHealthAlert),
+		SuppressionCount:                counts["alert_destination:"+models.DecisionSuppressed],
+		AcknowledgementCount:            counts["acknowledgement"],
+		OutstandingAcknowledgementCount: counts["acknowledgement_state:outstanding"],
 	}
 	d.Executive = ExecutiveCounts{
-		ReportCount: executive.ReportCount, ScheduleRunCount: executive.ScheduleRunCount, Deliveries: executiveDeliveries,
+		ReportCount: counts["executive_report"], ScheduleRunCount: counts["schedule_run"],
+		Deliveries: deliveryCounts(counts, models.SubjectExecutiveReport),
 	}
 
-	retries, err := models.CountRetries(ctx, s.DB, models.SubjectExecutiveReport)
-	if err != nil {
-		return d, err
+	kind := models.SubjectExecutiveReport
+	retries := RetryCounts{
+		PlanCount:                counts["retry_plan:"+kind],
+		RetryableDecisionCount:   counts["retry_decision:"+kind+":retry"],
+		DryWorkerRunCount:        counts["retry_worker_run:"+kind+":dry"],
+		LiveWorkerRunCount:       counts["retry_worker_run:"+kind+":live"],
+		ExecutionsByOutcome:      map[string]int64{},
+		OpenFailedExecutionCount: counts["open_failed_execution:"+kind],
 	}
-	d.ExecutiveRetries = RetryCounts{
-		PlanCount: retries.RetryPlans, RetryableDecisionCount: retries.RetryableDecisions,
-		WorkerRunCount: retries.WorkerRuns, DryWorkerRunCount: retries.DryWorkerRuns, LiveWorkerRunCount: retries.LiveWorkerRuns,
-		ExecutionCount: retries.Executions,
-		ExecutionsByOutcome: map[string]int64{
-			models.ExecutionDelivered: retries.Delivered, models.ExecutionFailed: retries.Failed,
-			models.ExecutionSkipped: retries.Skipped, models.ExecutionInFlight: retries.InFlight,
-		},
-		OpenFailedExecutionCount: retries.OpenFailedExecutions,
+	retries.WorkerRunCount = retries.DryWorkerRunCount + retries.LiveWorkerRunCount
+	for _, outcome := range []string{models.ExecutionDelivered, models.ExecutionFailed, models.ExecutionSkipped, models.ExecutionInFlight} {
+		retries.ExecutionsByOutcome[outcome] = counts["retry_execution:"+kind+":"+outcome]
+		retries.ExecutionCount += retries.ExecutionsByOutcome[outcome]
 	}
+	d.ExecutiveRetries = retries
 
 	d.AlertLevel, d.AlertLevelReasons = dashboardLevel(d)
 	return d, nil
 }
 
-func deliveryCounts(ctx context.Context, s *Service, subjectKind string) (DeliveryCounts, error) {
-	counts, err := models.CountDeliveryOutcomes(ctx, s.DB, subjectKind)
-	if err != nil {
-		return DeliveryCounts{}, err
+// deliveryCounts reads one subject kind's delivery totals from counts.
+func deliveryCounts(counts map[string]int64, subjectKind string) DeliveryCounts {
+	prefix := "delivery:" + subjectKind + ":"
+	d := DeliveryCounts{
+		SentCount: counts[prefix+"sent"], FailedCount: counts[prefix+"failed"], InFlightCount: counts[prefix+"in_flight"],
+		OpenFailedCount: counts["open_failed_delivery_group:"+subjectKind],
 	}
-	return DeliveryCounts{
-		DeliveryCount: counts.DeliveryCount, SentCount: counts.SentCount, FailedCount: counts.FailedCount,
-		InFlightCount: counts.InFlightCount, OpenFailedCount: counts.OpenFailureCount,
-	}, nil
+	d.DeliveryCount = d.SentCount + d.FailedCount + d.InFlightCount
+	return d
 }
 
 // dashboardLevel derives the overall alert level:

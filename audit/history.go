@@ -126,7 +126,11 @@ func (s *Service) History(ctx context.Context, q HistoryQuery) (HistoryPage, err
 	if q.MetadataKind != "" {
 		filter.Kinds = []string{q.MetadataKind}
 	}
-	rows, total, err := models.History(ctx, s.DB, filter)
+	total, err := s.historyTotal(ctx, filter)
+	if err != nil {
+		return HistoryPage{}, err
+	}
+	rows, err := models.HistoryPage(ctx, s.DB, filter)
 	if err != nil {
 		return HistoryPage{}, err
 	}
@@ -140,4 +144,38 @@ func (s *Service) History(ctx context.Context, q HistoryQuery) (HistoryPage, err
 		})
 	}
 	return page, nil
+}
+
+// historyTotal counts the matching records. Without filters it adds up the
+// running totals, which costs the same however many records are stored;
+// with filters it counts the matching rows, whose cost grows with them.
+func (s *Service) historyTotal(ctx context.Context, filter models.HistoryFilter) (int64, error) {
+	unfiltered := len(filter.Kinds) == 0 && filter.Provider == "" && filter.AlertLevel == "" &&
+		filter.AcknowledgementState == "" && filter.Source == "" && filter.DeliverySuccess == nil
+	if !unfiltered {
+		return models.CountHistory(ctx, s.DB, filter)
+	}
+	counts, err := models.AuditCounts(ctx, s.DB)
+	if err != nil {
+		return 0, err
+	}
+	var total int64
+	for name, value := range counts {
+		if historyCounter(name) {
+			total += value
+		}
+	}
+	return total, nil
+}
+
+// historyCounter reports whether a running total counts records of a
+// combined history kind (each record under exactly one such counter).
+func historyCounter(name string) bool {
+	prefix, _, _ := strings.Cut(name, ":")
+	switch prefix {
+	case "health_snapshot", "alert_plan", "delivery", "acknowledgement", "executive_report", "schedule_run",
+		"retry_plan", "retry_worker_run", "retry_execution":
+		return true
+	}
+	return false
 }

@@ -106,27 +106,46 @@ var historyBranches = []historyBranch{
 // History returns one page of the combined history, newest first (created
 // time, then id, both descending), and the exact number of matching rows.
 func History(ctx context.Context, db *gorm.DB, filter HistoryFilter) ([]HistoryRow, int64, error) {
+	total, err := CountHistory(ctx, db, filter)
+	if err != nil {
+		return nil, 0, err
+	}
+	rows, err := HistoryPage(ctx, db, filter)
+	return rows, total, err
+}
+
+// CountHistory returns the exact number of rows that match filter. It reads
+// every matching row's index entry, so its cost grows with the match count.
+func CountHistory(ctx context.Context, db *gorm.DB, filter HistoryFilter) (int64, error) {
 	union, args := historyUnion(filter)
 	if union == "" {
-		return []HistoryRow{}, 0, nil
+		return 0, nil
 	}
-	db = db.WithContext(ctx)
-
 	var total int64
-	if err := db.Raw("SELECT COUNT(*) FROM ("+union+") history", args...).Scan(&total).Error; err != nil {
-		return nil, 0, fmt.Errorf("models: unable to count the combined history: %w", err)
+	if err := db.WithContext(ctx).Raw("SELECT COUNT(*) FROM ("+union+") history", args...).Scan(&total).Error; err != nil {
+		return 0, fmt.Errorf("models: unable to count the combined history: %w", err)
 	}
+	return total, nil
+}
+
+// HistoryPage returns one page of the rows that match filter, newest first
+// (created time, then id, both descending).
+func HistoryPage(ctx context.Context, db *gorm.DB, filter HistoryFilter) ([]HistoryRow, error) {
 	rows := []HistoryRow{}
+	union, args := historyUnion(filter)
+	if union == "" {
+		return rows, nil
+	}
 	pageArgs := append(append([]any{}, args...), filter.Limit, filter.Offset)
-	err := db.Raw("SELECT * FROM ("+union+") history ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?", pageArgs...).
+	err := db.WithContext(ctx).Raw("SELECT * FROM ("+union+") history ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?", pageArgs...).
 		Scan(&rows).Error
 	if err != nil {
-		return nil, 0, fmt.Errorf("models: unable to read the combined history: %w", err)
+		return nil, fmt.Errorf("models: unable to read the combined history: %w", err)
 	}
 	for i := range rows {
 		rows[i].CreatedAt = UTC(rows[i].CreatedAt)
 	}
-	return rows, total, nil
+	return rows, nil
 }
 
 // historyUnion builds the UNION ALL of the branches the filter can match,

@@ -1,0 +1,161 @@
+package audit
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"gorm.io/gorm"
+
+	"github.com/releaseops/evidence-console/models"
+	"github.com/releaseops/evidence-console/models/dbtest"
+)
+
+// aggregateDashboard computes the dashboard counts with SQL aggregates over
+// every row, the definition the trigger-maintained totals must match.
+func aggregateDashboard(t *testing.T, db *gorm.DB) Dashboard {
+	t.Helper()
+	ctx := context.Background()
+	count := func(sql string, args ...any) int64 {
+		var n int64
+		if err := db.Raw(sql, args...).Scan(&n).Error; err != nil {
+			t.Fatalf("count %s: %v", sql, err)
+		}
+		return n
+	}
+	health, err := models.CountHealthSnapshots(ctx, db)
+	if err != nil {
+		t.Fatalf("CountHealthSnapshots: %v", err)
+	}
+	deliveries := func(kind string) DeliveryCounts {
+		c, err := models.CountDeliveryOutcomes(ctx, db, kind)
+		if err != nil {
+			t.Fatalf("CountDeliveryOutcomes: %v", err)
+		}
+		return DeliveryCounts{DeliveryCount: c.DeliveryCount, SentCount: c.SentCount, FailedCount: c.FailedCount,
+			InFlightCount: c.InFlightCount, OpenFailedCount: c.OpenFailureCount}
+	}
+	outstanding, err := models.CountOutstandingAcknowledgements(ctx, db)
+	if err != nil {
+		t.Fatalf("CountOutstandingAcknowledgements: %v", err)
+	}
+	kind := models.SubjectExecutiveReport
+	retries := RetryCounts{
+		PlanCount:              count("SELECT COUNT(*) FROM retry_plans WHERE subject_kind = ?", kind),
+		RetryableDecisionCount: count("SELECT COUNT(*) FROM retry_decisions WHERE subject_kind = ? AND action = 'retry'", kind),
+		WorkerRunCount:         count("SELECT COUNT(*) FROM retry_worker_runs WHERE subject_kind = ?", kind),
+		DryWorkerRunCount:      count("SELECT COUNT(*) FROM retry_worker_runs WHERE subject_kind = ? AND dry_run = ?", kind, true),
+		LiveWorkerRunCount:     count("SELECT COUNT(*) FROM retry_worker_runs WHERE subject_kind = ? AND dry_run = ?", kind, false),
+		ExecutionCount:         count("SELECT COUNT(*) FROM retry_executions WHERE subject_kind = ?", kind),
+		ExecutionsByOutcome:    map[string]int64{},
+		OpenFailedExecutionCount: count(`SELECT COUNT(*) FROM retry_executions x WHERE x.subject_kind = ? AND x.outcome IN ('failed', 'skipped')
+			AND NOT EXISTS (SELECT 1 FROM deliveries later WHERE later.subject_kind = x.subject_kind AND later.subject_id = x.subject_id
+			AND later.connector = x.connector AND later.success = ? AND later.created_at > x.started_at)`, kind, true),
+	}
+	for _, outcome := range []string{"delivered", "failed", "skipped", "in_flight"} {
+		retries.ExecutionsByOutcome[outcome] = count("SELECT COUNT(*) FROM retry_executions WHERE subject_kind = ? AND outcome = ?", kind, outcome)
+	}
+	return Dashboard{
+		Health: HealthCounts{EvaluationCount: health.EvaluationCount, FindingCount: health.FindingCount},
+		Alerts: AlertCounts{
+			PlanCount: count("SELECT COUNT(*) FROM alert_plans"), Deliveries: deliveries(models.SubjectHealthAlert),
+			SuppressionCount:                count("SELECT COUNT(*) FROM alert_plan_destinations WHERE decision = 'suppressed'"),
+			AcknowledgementCount:            count("SELECT COUNT(*) FROM alert_acknowledgements"),
+			OutstandingAcknowledgementCount: outstanding,
+		},
+		Executive: ExecutiveCounts{
+			ReportCount: count("SELECT COUNT(*) FROM executive_reports"), ScheduleRunCount: count("SELECT COUNT(*) FROM executive_schedule_runs"),
+			Deliveries: deliveries(kind),
+		},
+		ExecutiveRetries: retries,
+	}
+}
+
+// checkCountsMatch compares every count of the dashboard with the aggregates.
+func checkCountsMatch(t *testing.T, service *Service) {
+	t.Helper()
+	got, err := service.Dashboard(context.Background())
+	if err != nil {
+		t.Fatalf("Dashboard: %v", err)
+	}
+	want := aggregateDashboard(t, service.DB)
+	pairs := []struct {
+		name      string
+		got, want any
+	}{
+		{"health", got.Health.EvaluationCount, want.Health.EvaluationCount},
+		{"findings", got.Health.FindingCount, want.Health.FindingCount},
+		{"alerts", fmt.Sprintf("%+v", got.Alerts), fmt.Sprintf("%+v", want.Alerts)},
+		{"executive", fmt.Sprintf("%+v", got.Executive), fmt.Sprintf("%+v", want.Executive)},
+		{"executive retries", fmt.Sprintf("%+v", got.ExecutiveRetries), fmt.Sprintf("%+v", want.ExecutiveRetries)},
+	}
+	for _, pair := range pairs {
+		if pair.got != pair.want {
+			t.Errorf("%s (%s): got %v from running totals, want %v from aggregates", pair.name, dbtest.Describe(), pair.got, pair.want)
+		}
+	}
+}
+
+func TestRunningTotalsMatchFixture(t *testing.T) {
+	_, service := openFixture(t)
+	checkCountsMatch(t, service)
+}
+
+func TestRunningTotalsMatchLiveRetry(t *testing.T) {
+	live := runLiveRetry(t)
+	checkCountsMatch(t, live.service)
+}
+
+func TestRunningTotalsFollowUpdatesAndDeletes(t *testing.T) {
+	db, service := openFixture(t)
+	steps := []string{
+		// The in-flight e3 completes successfully.
+		"UPDATE deliveries SET state = 'completed', success = TRUE WHERE id = 'e3'",
+		// A later success closes the open failure of pB/email and repairs x4.
+		"UPDATE deliveries SET success = TRUE, created_at = created_at WHERE id = 'd5'",
+		"UPDATE alert_acknowledgement_states SET acknowledgement_state = 'resolved' WHERE occurrence_id = 'h3' AND provider = 'email'",
+		"UPDATE retry_executions SET outcome = 'failed' WHERE id = 'x1'",
+		"UPDATE health_snapshots SET finding_count = 7 WHERE id = 'h1'",
+		"DELETE FROM alert_acknowledgements WHERE id = 'a2'",
+	}
+	for _, step := range steps {
+		if err := db.Exec(step).Error; err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+		checkCountsMatch(t, service)
+	}
+}
+
+func TestRunningTotalsCompactPendingDeltas(t *testing.T) {
+	db := dbtest.Open(t)
+	service := newTestService(db)
+	series := "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 1500) SELECT n FROM s"
+	err := db.Exec(`INSERT INTO health_snapshots (id, fingerprint, occurrence_id, alert_level, finding_count,
+		expected_interval_minutes, stale_metadata_minutes, actor, evaluated_at, report)
+		SELECT 'h-' || n, 'fp', 'h-' || n, 'warning', 2, 30, 120, 'bench', ?, '{}' FROM (`+series+`) s`, fixtureStart).Error
+	if err != nil {
+		t.Fatalf("insert snapshots: %v", err)
+	}
+
+	d, err := service.Dashboard(context.Background())
+	if err != nil {
+		t.Fatalf("Dashboard: %v", err)
+	}
+	if d.Health.EvaluationCount != 1500 || d.Health.FindingCount != 3000 {
+		t.Errorf("health: got %d evaluations and %d findings, want 1500 and 3000", d.Health.EvaluationCount, d.Health.FindingCount)
+	}
+	var pending int64
+	if err := db.Raw("SELECT COUNT(*) FROM audit_count_deltas").Scan(&pending).Error; err != nil {
+		t.Fatalf("count deltas: %v", err)
+	}
+	if pending != 0 {
+		t.Errorf("pending deltas after the read: got %d, want 0", pending)
+	}
+	again, err := service.Dashboard(context.Background())
+	if err != nil {
+		t.Fatalf("second Dashboard: %v", err)
+	}
+	if again.Health.EvaluationCount != 1500 {
+		t.Errorf("after compaction: got %d evaluations, want 1500", again.Health.EvaluationCount)
+	}
+}
