@@ -26,11 +26,11 @@ func ChainKinds() []string {
 // ErrUnknownChainKind is returned for a kind outside ChainKinds.
 var ErrUnknownChainKind = errors.New("audit: unknown audit chain kind")
 
-// Chain is the whole chain of records behind one record: for a retry
-// execution, its worker run, retry plan and decision, the schedule run and
-// report (or alert plan and health snapshot) it re-delivered, and every
-// delivery of that subject; for an alert record, the health snapshot, the
-// plan, its deliveries and the acknowledgements of the occurrence.
+// Chain is the whole chain of records behind one record. A retry execution
+// links its worker run, retry plan and decision, the schedule run and report
+// (or alert plan and health snapshot) it re-delivered, and every delivery of
+// that subject. An alert record links the health snapshot, the plan, its
+// deliveries and the acknowledgements of the occurrence.
 type Chain struct {
 	Kind  string      `json:"kind"`
 	ID    string      `json:"id"`

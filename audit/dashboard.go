@@ -81,7 +81,7 @@ type RetryCounts struct {
 // Dashboard counts every record kind and derives the overall alert level.
 // The totals come from the running counts the database triggers maintain
 // (see models.AuditCounts), so the cost does not grow with the number of
-// stored records; the newest health snapshot is read through its index.
+// stored records. The newest health snapshot is read through its index.
 func (s *Service) Dashboard(ctx context.Context) (Dashboard, error) {
 	d := Dashboard{GeneratedAt: models.UTC(s.Now()), AlertLevelReasons: []string{}}
 	counts, err := models.AuditCounts(ctx, s.DB)

@@ -147,8 +147,8 @@ func (s *Service) History(ctx context.Context, q HistoryQuery) (HistoryPage, err
 }
 
 // historyTotal counts the matching records. Without filters it adds up the
-// running totals, which costs the same however many records are stored;
-// with filters it counts the matching rows, whose cost grows with them.
+// running totals, whose cost does not grow with the stored records. With
+// filters it counts the matching rows, so its cost grows with the matches.
 func (s *Service) historyTotal(ctx context.Context, filter models.HistoryFilter) (int64, error) {
 	unfiltered := len(filter.Kinds) == 0 && filter.Provider == "" && filter.AlertLevel == "" &&
 		filter.AcknowledgementState == "" && filter.Source == "" && filter.DeliverySuccess == nil

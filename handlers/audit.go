@@ -121,6 +121,10 @@ func exportQuery(c echo.Context) (audit.ExportQuery, error) {
 // count and SHA-256. Parameters are checked before anything is written. An
 // error after the download started cannot change the status, so it is
 // logged and the archive ends without its manifest.
+//
+// NOTE: the server's WriteTimeout (5 minutes in cmd/evidence-console) also
+// bounds a download; a very large range over a slow link can be cut short,
+// which the missing manifest shows.
 func (h *Handler) exportEvidence(c echo.Context) error {
 	q, err := exportQuery(c)
 	if err != nil {

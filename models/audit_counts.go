@@ -48,10 +48,10 @@ func AuditCounts(ctx context.Context, db *gorm.DB) (map[string]int64, error) {
 
 // compactAuditCounts moves the pending deltas into audit_counts. On
 // PostgreSQL one statement deletes exactly the deltas it adds, so a delta
-// committed meanwhile is either moved or left pending, never lost; totals are
-// updated in name order, so two concurrent compactions cannot deadlock. On
-// SQLite the transaction holds the only write lock, so no delta can commit
-// between the two statements.
+// committed meanwhile is either moved or left pending, never lost. Totals
+// are updated in name order, so two concurrent compactions cannot deadlock.
+// On SQLite only deltas up to the id read first are moved and deleted, and a
+// delta committed later has a larger id, so it stays pending.
 func compactAuditCounts(db *gorm.DB) error {
 	if DialectOf(db) == DialectPostgres {
 		err := db.Exec(`WITH moved AS (DELETE FROM audit_count_deltas RETURNING name, delta)

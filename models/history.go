@@ -31,13 +31,15 @@ var HistoryKinds = []string{
 
 // HistoryFilter selects combined history rows; empty strings and nil match
 // everything. A filter on an attribute that a kind does not carry excludes
-// that kind: Provider keeps deliveries, acknowledgements and retry executions
-// to that destination, and alert and retry plans that include it;
-// AlertLevel keeps health snapshots and alert plans; AcknowledgementState
-// keeps acknowledgement actions; DeliverySuccess keeps completed deliveries
-// and finished retry executions (delivered is a success, failed is not);
-// Source (health_alert or executive_report) keeps every record of that
-// delivery subject kind, which excludes health snapshots.
+// that kind:
+//   - Provider keeps deliveries, acknowledgements and retry executions to
+//     that destination, and alert and retry plans that include it.
+//   - AlertLevel keeps health snapshots and alert plans.
+//   - AcknowledgementState keeps acknowledgement actions.
+//   - DeliverySuccess keeps completed deliveries and finished retry
+//     executions (delivered is a success, failed is not).
+//   - Source (health_alert or executive_report) keeps every record of that
+//     delivery subject kind, which excludes health snapshots.
 type HistoryFilter struct {
 	Kinds                []string
 	Provider             string
