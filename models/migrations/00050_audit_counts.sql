@@ -154,9 +154,12 @@ END $$;
 
 -- audit_refresh_group recomputes one group's open failure state from its
 -- rows. It locks the group row first, so the rows it then reads include
--- every concurrent change committed before it.
+-- every concurrent change committed before it. Sequential scans are off
+-- inside it: a plan cached while deliveries was small would otherwise scan
+-- the whole table once per row of a bulk insert.
 -- +goose StatementBegin
-CREATE FUNCTION audit_refresh_group(kind TEXT, subject TEXT, conn TEXT) RETURNS void LANGUAGE plpgsql AS $$
+CREATE FUNCTION audit_refresh_group(kind TEXT, subject TEXT, conn TEXT) RETURNS void LANGUAGE plpgsql
+SET enable_seqscan = off AS $$
 DECLARE
     old_open INTEGER;
     old_executions INTEGER;
