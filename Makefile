@@ -71,4 +71,4 @@ lint:
 # Benchmarks at 10 thousand and 1 million rows on PostgreSQL; see
 # docs/BENCHMARKS.md. Needs TEST_DATABASE_URL.
 bench:
-	TEST_DATABASE_DRIVER=postgres $(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./health/
+	TEST_DATABASE_DRIVER=postgres $(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./health/ ./audit/
