@@ -1,9 +1,13 @@
 package audit
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"os"
+	"strings"
 	"testing"
+	"text/template"
 
 	"gorm.io/gorm"
 
@@ -158,4 +162,53 @@ func TestRunningTotalsCompactPendingDeltas(t *testing.T) {
 	if again.Health.EvaluationCount != 1500 {
 		t.Errorf("after compaction: got %d evaluations, want 1500", again.Health.EvaluationCount)
 	}
+}
+
+// TestMigrationSeedsExistingRows runs the migration's statements that total
+// the rows existing when it is applied, on a database whose counters were
+// emptied, and checks the totals against the aggregates.
+func TestMigrationSeedsExistingRows(t *testing.T) {
+	db, service := openFixture(t)
+	text, err := os.ReadFile("../models/migrations/00050_audit_counts.sql")
+	if err != nil {
+		t.Fatalf("read the migration: %v", err)
+	}
+	tmpl, err := template.New("migration").Parse(string(text))
+	if err != nil {
+		t.Fatalf("parse the migration: %v", err)
+	}
+	var rendered bytes.Buffer
+	data := struct {
+		Timestamp  string
+		PostgreSQL bool
+	}{"TIMESTAMP", models.DialectOf(db) == models.DialectPostgres}
+	if err := tmpl.Execute(&rendered, data); err != nil {
+		t.Fatalf("render the migration: %v", err)
+	}
+	_, seeding, found := strings.Cut(rendered.String(), "-- Totals of the rows that exist when this migration runs.")
+	seeding, _, _ = strings.Cut(seeding, "-- +goose StatementBegin")
+	seeding, _, _ = strings.Cut(seeding, "-- SQLite has no trigger functions")
+	if !found || !strings.Contains(seeding, "INSERT INTO audit_delivery_groups") {
+		t.Fatalf("seeding statements not found in the migration")
+	}
+
+	for _, table := range []string{"audit_counts", "audit_count_deltas", "audit_delivery_groups"} {
+		if err := db.Exec("DELETE FROM " + table).Error; err != nil {
+			t.Fatalf("empty %s: %v", table, err)
+		}
+	}
+	statements := 0
+	for _, statement := range strings.Split(seeding, ";") {
+		if strings.TrimSpace(statement) == "" || strings.HasPrefix(strings.TrimSpace(statement), "{{") {
+			continue
+		}
+		if err := db.Exec(statement).Error; err != nil {
+			t.Fatalf("seeding statement %q: %v", statement, err)
+		}
+		statements++
+	}
+	if statements < 10 {
+		t.Fatalf("seeding statements run: got %d, want at least 10", statements)
+	}
+	checkCountsMatch(t, service)
 }
