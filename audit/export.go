@@ -42,6 +42,14 @@ var exportKinds = []exportKind{
 		"plan_id IN (SELECT id FROM retry_plans WHERE created_at >= ? AND created_at < ?)", "plan_id, position"},
 	{"retry_worker_runs", "retry_worker_runs", "created_at >= ? AND created_at < ?", "created_at, id"},
 	{"retry_executions", "retry_executions", "started_at >= ? AND started_at < ?", "started_at, id"},
+	// Ingested upstream evidence, with its scrubbed raw item.
+	{"escalation_retry_plans", "escalation_retry_plans", "created_at >= ? AND created_at < ?", "created_at, id"},
+	{"escalation_worker_runs", "escalation_worker_runs", "created_at >= ? AND created_at < ?", "created_at, id"},
+	{"escalation_retry_executions", "escalation_retry_executions", "created_at >= ? AND created_at < ?", "created_at, id"},
+	{"escalation_deliveries", "escalation_deliveries", "created_at >= ? AND created_at < ?", "created_at, id"},
+	{"audit_retry_executions", "audit_retry_executions", "executed_at >= ? AND executed_at < ?", "executed_at, id"},
+	{"recovery_playbooks", "recovery_playbooks", "generated_at >= ? AND generated_at < ?", "generated_at, id"},
+	{"recovery_closures", "recovery_closures", "closed_at >= ? AND closed_at < ?", "closed_at, id"},
 }
 
 // ExportKinds lists the kinds an export can contain, one file each.
