@@ -60,6 +60,26 @@ func TestMetricsCountRequestsByRoute(t *testing.T) {
 	}
 }
 
+func TestMetricsLabelUnknownPathsUnmatched(t *testing.T) {
+	s := newTestServer(t)
+	labels := map[string]string{"method": "GET", "route": "unmatched", "status": "404"}
+	before := scrapeCounter(t, s, "evidence_console_http_requests_total", labels)
+
+	if rec := s.getJSON("/no-such-page/s3cretPathValue?token=s3cretQueryValue"); rec.Code != http.StatusNotFound {
+		t.Fatalf("GET unknown path: got status %d, want 404", rec.Code)
+	}
+
+	if got := scrapeCounter(t, s, "evidence_console_http_requests_total", labels); got != before+1 {
+		t.Errorf("requests %v: got %v, want %v", labels, got, before+1)
+	}
+	body := s.getJSON("/metrics").Body.String()
+	for _, secret := range []string{"s3cretPathValue", "s3cretQueryValue", "no-such-page"} {
+		if strings.Contains(body, secret) {
+			t.Errorf("/metrics contains %q from a request URL", secret)
+		}
+	}
+}
+
 func TestMetricsCountDeliveriesByClass(t *testing.T) {
 	s := newAlertServer(t, map[string]destination{
 		"metrics-ok":   {kind: connectors.KindWebhook, url: "{receiver}/webhook/metrics"},
