@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"text/template"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -209,6 +211,52 @@ func TestMigrationSeedsExistingRows(t *testing.T) {
 	}
 	if statements < 10 {
 		t.Fatalf("seeding statements run: got %d, want at least 10", statements)
+	}
+	checkCountsMatch(t, service)
+}
+
+// TestRunningTotalsUnderConcurrentWriters completes deliveries of the same
+// groups from several goroutines at once; the group refresh must still
+// leave totals equal to the aggregates.
+func TestRunningTotalsUnderConcurrentWriters(t *testing.T) {
+	db := dbtest.Open(t)
+	service := newTestService(db)
+	ctx := context.Background()
+	var pending []models.Delivery
+	for i := range 24 {
+		at := fixtureStart.Add(time.Duration(i) * time.Second)
+		record := models.Delivery{
+			ID: fmt.Sprintf("c-%02d", i), SubjectKind: models.SubjectExecutiveReport, SubjectID: fmt.Sprintf("run-%d", i%3),
+			SubjectKey: "rep", Connector: "slack", State: models.DeliveryInFlight, Attempts: "[]", RequestSummary: "{}",
+			Origin: models.OriginSend, Actor: "tester", StartedAt: at, CreatedAt: at,
+		}
+		if err := models.CreateDelivery(db, &record); err != nil {
+			t.Fatalf("CreateDelivery: %v", err)
+		}
+		pending = append(pending, record)
+	}
+
+	var wg sync.WaitGroup
+	errs := make(chan error, len(pending))
+	for i, record := range pending {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			completed := record.CreatedAt.Add(time.Minute)
+			// The newest delivery of group run-0 (i = 21) succeeds, so only that
+			// group ends without an open failure.
+			record.Success = i%4 == 0 || i == 21
+			record.ErrorClass = "server_error"
+			record.CompletedAt = &completed
+			errs <- models.CompleteDelivery(ctx, db, &record)
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("CompleteDelivery: %v", err)
+		}
 	}
 	checkCountsMatch(t, service)
 }
