@@ -259,4 +259,11 @@ func TestRunningTotalsUnderConcurrentWriters(t *testing.T) {
 		}
 	}
 	checkCountsMatch(t, service)
+	d, err := service.Dashboard(ctx)
+	if err != nil {
+		t.Fatalf("Dashboard: %v", err)
+	}
+	if got := d.Executive.Deliveries.OpenFailedCount; got != 2 {
+		t.Errorf("open failed groups: got %d, want 2 (run-1 and run-2)", got)
+	}
 }
