@@ -143,6 +143,10 @@ func TestRunningTotalsCompactPendingDeltas(t *testing.T) {
 		t.Fatalf("insert snapshots: %v", err)
 	}
 
+	var pendingBefore int64
+	if err := db.Raw("SELECT COUNT(*) FROM audit_count_deltas").Scan(&pendingBefore).Error; err != nil {
+		t.Fatalf("count deltas: %v", err)
+	}
 	d, err := service.Dashboard(context.Background())
 	if err != nil {
 		t.Fatalf("Dashboard: %v", err)
@@ -154,8 +158,17 @@ func TestRunningTotalsCompactPendingDeltas(t *testing.T) {
 	if err := db.Raw("SELECT COUNT(*) FROM audit_count_deltas").Scan(&pending).Error; err != nil {
 		t.Fatalf("count deltas: %v", err)
 	}
+	if pending != pendingBefore {
+		t.Errorf("pending deltas after the read: got %d, want %d (a read never compacts)", pending, pendingBefore)
+	}
+	if err := service.CompactCounts(context.Background()); err != nil {
+		t.Fatalf("CompactCounts: %v", err)
+	}
+	if err := db.Raw("SELECT COUNT(*) FROM audit_count_deltas").Scan(&pending).Error; err != nil {
+		t.Fatalf("count deltas: %v", err)
+	}
 	if pending != 0 {
-		t.Errorf("pending deltas after the read: got %d, want 0", pending)
+		t.Errorf("pending deltas after compaction: got %d, want 0", pending)
 	}
 	again, err := service.Dashboard(context.Background())
 	if err != nil {

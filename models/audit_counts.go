@@ -7,28 +7,13 @@ import (
 	"gorm.io/gorm"
 )
 
-// auditCompactThreshold is the number of pending deltas above which
-// AuditCounts folds them into audit_counts first, so a read sums at most
-// about this many delta rows.
-const auditCompactThreshold = 1000
-
 // AuditCounts returns the running totals that the migration's triggers
 // maintain, keyed by counter name (such as delivery:health_alert:sent). A
-// name without rows is absent, which reads as 0. When many deltas are
-// pending, it first folds them into audit_counts, so this read may write.
+// name without rows is absent, which reads as 0. It only reads: it sums the
+// folded totals and the deltas still pending, which CompactAuditCounts folds
+// in the background, so the number of pending rows stays small.
 func AuditCounts(ctx context.Context, db *gorm.DB) (map[string]int64, error) {
 	db = db.WithContext(ctx)
-	var pending int64
-	if err := db.Raw("SELECT COUNT(*) FROM (SELECT 1 FROM audit_count_deltas LIMIT ?) pending", auditCompactThreshold+1).
-		Scan(&pending).Error; err != nil {
-		return nil, fmt.Errorf("models: unable to count pending audit count deltas: %w", err)
-	}
-	if pending > auditCompactThreshold {
-		if err := compactAuditCounts(db); err != nil {
-			return nil, err
-		}
-	}
-
 	var rows []struct {
 		Name  string
 		Value int64
@@ -46,13 +31,14 @@ func AuditCounts(ctx context.Context, db *gorm.DB) (map[string]int64, error) {
 	return counts, nil
 }
 
-// compactAuditCounts moves the pending deltas into audit_counts. On
+// CompactAuditCounts moves the pending deltas into audit_counts. On
 // PostgreSQL one statement deletes exactly the deltas it adds, so a delta
 // committed meanwhile is either moved or left pending, never lost. Totals
 // are updated in name order, so two concurrent compactions cannot deadlock.
 // On SQLite only deltas up to the id read first are moved and deleted, and a
 // delta committed later has a larger id, so it stays pending.
-func compactAuditCounts(db *gorm.DB) error {
+func CompactAuditCounts(ctx context.Context, db *gorm.DB) error {
+	db = db.WithContext(ctx)
 	if DialectOf(db) == DialectPostgres {
 		err := db.Exec(`WITH moved AS (DELETE FROM audit_count_deltas RETURNING name, delta)
 			INSERT INTO audit_counts (name, value)

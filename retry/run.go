@@ -1,6 +1,8 @@
 package retry
 
 import (
+	"github.com/releaseops/evidence-console/metrics"
+
 	"context"
 	"errors"
 	"fmt"
@@ -74,6 +76,7 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (RunView
 	}); err != nil {
 		return RunView{}, err
 	}
+	metrics.ObserveWorkerRun(metricsMode(run.DryRun))
 	s.logger().Info("delivery retry worker run started", "worker_run_id", run.ID, "subject_kind", kind,
 		"mode", modeOf(run.DryRun), "retry_plan_id", plan.ID, "selected", run.SelectedCount, "actor", req.Actor)
 
@@ -378,4 +381,11 @@ func (s *Service) WorkerRuns(ctx context.Context, kind string, limit, offset int
 		out = append(out, runSummary(run))
 	}
 	return out, nil
+}
+
+func metricsMode(dryRun bool) string {
+	if dryRun {
+		return metrics.ModeDry
+	}
+	return metrics.ModeLive
 }

@@ -65,13 +65,18 @@ func (a *app) serve(ctx context.Context) error {
 	// Failed alert deliveries are re-sent with the alert message they carried.
 	retryService.Sources[models.SubjectHealthAlert] = retry.MessageSourceFunc(alertService.AlertMessage)
 
+	auditService := &audit.Service{DB: db, Now: now, Logger: a.logger}
+	compactionCtx, stopCompaction := context.WithCancel(ctx)
+	defer stopCompaction()
+	go auditService.RunCompaction(compactionCtx, 30*time.Second)
+
 	h := &handlers.Handler{
 		Health:    healthService,
 		Evidence:  evidenceService,
 		Alerts:    alertService,
 		Executive: executiveService,
 		Retry:     retryService,
-		Audit:     &audit.Service{DB: db, Now: now, Logger: a.logger},
+		Audit:     auditService,
 		Auth:      authConfig,
 		Ready:     func(ctx context.Context) error { return models.Ping(ctx, db) },
 		TimeZone:  a.cfg.TimeZone,
