@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
 )
 
 // Retry decision states.
@@ -29,10 +32,6 @@ const (
 	WorkerRunRunning   = "running"
 	WorkerRunCompleted = "completed"
 )
-
-// ErrAlreadyClaimed reports that another worker run claimed the decision or
-// the same retry of its group first.
-var ErrAlreadyClaimed = errors.New("models: retry already claimed")
 
 // RetryPlan is one persisted delivery retry plan.
 type RetryPlan struct {
@@ -139,13 +138,21 @@ func CreateRetryWorkerRun(tx *gorm.DB, run *RetryWorkerRun) error {
 	return nil
 }
 
+// openFailureColumns are the delivery columns that the retry rules read.
+// Reading only these keeps a plan over a large backlog from loading every
+// attempt log and request summary.
+var openFailureColumns = []string{"id", "subject_kind", "subject_id", "subject_key", "connector", "state", "success",
+	"status_code", "error_class", "idempotency_key", "origin", "retry_after", "started_at", "completed_at", "created_at"}
+
 // OpenFailureDeliveries returns, for one subject kind, every completed failed
 // delivery that no later successful delivery of the same subject and
 // destination follows, and every in-flight retry delivery. Together they are
-// what the retry rules read; see retry.OpenGroups.
+// what the retry rules read; see retry.OpenGroups. Only openFailureColumns
+// are filled in.
 func OpenFailureDeliveries(ctx context.Context, db *gorm.DB, subjectKind string) ([]Delivery, error) {
 	var deliveries []Delivery
 	err := db.WithContext(ctx).
+		Select(openFailureColumns).
 		Where("subject_kind = ?", subjectKind).
 		Where(db.Where("state = ? AND success = ?", DeliveryCompleted, false).
 			Where(`NOT EXISTS (SELECT 1 FROM deliveries later
@@ -177,27 +184,59 @@ func CountOpenFailureGroups(ctx context.Context, db *gorm.DB, subjectKind string
 	return count, nil
 }
 
-// ClaimRetryDecision marks a pending decision claimed by runID and stores its
-// in-flight execution, inside tx. It returns ErrAlreadyClaimed when the
-// decision is no longer pending or another execution holds the same claim
-// key. On PostgreSQL the failed insert aborts tx, so the caller must roll it
-// back.
-func ClaimRetryDecision(tx *gorm.DB, decisionID, runID string, execution *RetryExecution) error {
-	result := tx.Model(&RetryDecision{}).Where("id = ? AND state = ?", decisionID, DecisionPending).
+// ClaimRetryDecisions claims the selected decisions of one live worker run
+// inside tx. It stores each in-flight execution unless another execution
+// already holds its claim key, and marks the decisions of the stored ones
+// claimed by runID. It returns the IDs of the executions it stored. The
+// insert skips conflicting rows instead of failing, so tx stays usable on
+// PostgreSQL, and it takes claim keys in sorted order, so two runs claiming
+// the same retries wait for each other instead of deadlocking.
+func ClaimRetryDecisions(tx *gorm.DB, runID string, executions []RetryExecution) (map[string]bool, error) {
+	claimed := map[string]bool{}
+	if len(executions) == 0 {
+		return claimed, nil
+	}
+	sorted := append([]RetryExecution(nil), executions...)
+	sort.Slice(sorted, func(i, j int) bool { return claimKeyOf(sorted[i]) < claimKeyOf(sorted[j]) })
+	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&sorted).Error; err != nil {
+		return nil, fmt.Errorf("models: unable to store the executions of retry worker run %s: %w", runID, err)
+	}
+
+	ids := make([]string, 0, len(sorted))
+	for _, execution := range sorted {
+		ids = append(ids, execution.ID)
+	}
+	var stored []RetryExecution
+	if err := tx.Select("id", "decision_id").Where("id IN ?", ids).Find(&stored).Error; err != nil {
+		return nil, fmt.Errorf("models: unable to read the claims of retry worker run %s: %w", runID, err)
+	}
+	if len(stored) == 0 {
+		return claimed, nil
+	}
+	decisionIDs := make([]string, 0, len(stored))
+	for _, execution := range stored {
+		claimed[execution.ID] = true
+		decisionIDs = append(decisionIDs, execution.DecisionID)
+	}
+	result := tx.Model(&RetryDecision{}).Where("id IN ? AND state = ?", decisionIDs, DecisionPending).
 		Updates(map[string]any{"state": DecisionClaimed, "claimed_by": runID})
 	if result.Error != nil {
-		return fmt.Errorf("models: unable to claim retry decision %s: %w", decisionID, result.Error)
+		return nil, fmt.Errorf("models: unable to claim the decisions of retry worker run %s: %w", runID, result.Error)
 	}
-	if result.RowsAffected != 1 {
-		return ErrAlreadyClaimed
+	// Each decision belongs to this run's own plan and was stored pending, so
+	// a count below the claimed executions means the plan rows are wrong.
+	if result.RowsAffected != int64(len(decisionIDs)) {
+		return nil, fmt.Errorf("models: claimed %d of %d pending decisions of retry worker run %s",
+			result.RowsAffected, len(decisionIDs), runID)
 	}
-	if err := tx.Create(execution).Error; err != nil {
-		if errors.Is(err, gorm.ErrDuplicatedKey) {
-			return ErrAlreadyClaimed
-		}
-		return fmt.Errorf("models: unable to store retry execution %s: %w", execution.ID, err)
+	return claimed, nil
+}
+
+func claimKeyOf(execution RetryExecution) string {
+	if execution.ClaimKey == nil {
+		return ""
 	}
-	return nil
+	return *execution.ClaimKey
 }
 
 // CreateRetryExecution stores an execution that needs no claim, such as a
@@ -209,11 +248,32 @@ func CreateRetryExecution(ctx context.Context, db *gorm.DB, execution *RetryExec
 	return nil
 }
 
-// SetRetryExecutionDelivery links an in-flight execution to its delivery.
-func SetRetryExecutionDelivery(tx *gorm.DB, executionID, deliveryID string) error {
-	err := tx.Model(&RetryExecution{}).Where("id = ?", executionID).Update("delivery_id", deliveryID).Error
-	if err != nil {
-		return fmt.Errorf("models: unable to link retry execution %s to delivery %s: %w", executionID, deliveryID, err)
+// SetRetryExecutionDeliveries links in-flight executions to their
+// deliveries, keyed by execution ID, in one statement inside tx.
+func SetRetryExecutionDeliveries(tx *gorm.DB, deliveryIDs map[string]string) error {
+	if len(deliveryIDs) == 0 {
+		return nil
+	}
+	executionIDs := make([]string, 0, len(deliveryIDs))
+	for executionID := range deliveryIDs {
+		executionIDs = append(executionIDs, executionID)
+	}
+	sort.Strings(executionIDs)
+	var query strings.Builder
+	args := make([]any, 0, 2*len(executionIDs)+1)
+	query.WriteString("UPDATE retry_executions SET delivery_id = CASE id")
+	for _, executionID := range executionIDs {
+		query.WriteString(" WHEN ? THEN ?")
+		args = append(args, executionID, deliveryIDs[executionID])
+	}
+	query.WriteString(" END WHERE id IN ?")
+	args = append(args, executionIDs)
+	result := tx.Exec(query.String(), args...)
+	if result.Error != nil {
+		return fmt.Errorf("models: unable to link %d retry executions to their deliveries: %w", len(executionIDs), result.Error)
+	}
+	if result.RowsAffected != int64(len(executionIDs)) {
+		return fmt.Errorf("models: linked %d of %d retry executions to their deliveries", result.RowsAffected, len(executionIDs))
 	}
 	return nil
 }
@@ -228,6 +288,42 @@ func CompleteRetryExecution(ctx context.Context, db *gorm.DB, executionID, outco
 		return false, fmt.Errorf("models: unable to complete retry execution %s: %w", executionID, result.Error)
 	}
 	return result.RowsAffected == 1, nil
+}
+
+// ExecutionOutcome is the recorded outcome of one in-flight execution.
+type ExecutionOutcome struct {
+	ExecutionID string
+	Outcome     string
+	Reason      string
+}
+
+// CompleteRetryExecutions records the outcomes of in-flight executions in
+// one statement. Only in-flight rows change, so an execution is completed
+// once. It returns the number of rows changed.
+func CompleteRetryExecutions(ctx context.Context, db *gorm.DB, outcomes []ExecutionOutcome, completedAt time.Time) (int64, error) {
+	if len(outcomes) == 0 {
+		return 0, nil
+	}
+	sorted := append([]ExecutionOutcome(nil), outcomes...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].ExecutionID < sorted[j].ExecutionID })
+	var outcomeCase, reasonCase strings.Builder
+	var outcomeArgs, reasonArgs []any
+	ids := make([]string, 0, len(sorted))
+	for _, item := range sorted {
+		outcomeCase.WriteString(" WHEN ? THEN ?")
+		outcomeArgs = append(outcomeArgs, item.ExecutionID, item.Outcome)
+		reasonCase.WriteString(" WHEN ? THEN ?")
+		reasonArgs = append(reasonArgs, item.ExecutionID, item.Reason)
+		ids = append(ids, item.ExecutionID)
+	}
+	query := "UPDATE retry_executions SET outcome = CASE id" + outcomeCase.String() + " END, reason = CASE id" +
+		reasonCase.String() + " END, completed_at = ? WHERE id IN ? AND outcome = ?"
+	args := append(append(outcomeArgs, reasonArgs...), completedAt, ids, ExecutionInFlight)
+	result := db.WithContext(ctx).Exec(query, args...)
+	if result.Error != nil {
+		return 0, fmt.Errorf("models: unable to complete %d retry executions: %w", len(sorted), result.Error)
+	}
+	return result.RowsAffected, nil
 }
 
 // StaleRetryExecutions returns the in-flight executions of one subject kind
@@ -413,4 +509,21 @@ func CountRetries(ctx context.Context, db *gorm.DB, subjectKind string) (RetryCo
 	}
 	counts.FailedDeliveries = failed
 	return counts, nil
+}
+
+// DeliveriesByID returns the deliveries with the given IDs, keyed by ID. IDs
+// with no delivery are missing from the map.
+func DeliveriesByID(ctx context.Context, db *gorm.DB, ids []string) (map[string]Delivery, error) {
+	found := map[string]Delivery{}
+	if len(ids) == 0 {
+		return found, nil
+	}
+	var deliveries []Delivery
+	if err := db.WithContext(ctx).Where("id IN ?", ids).Find(&deliveries).Error; err != nil {
+		return nil, fmt.Errorf("models: unable to read %d deliveries: %w", len(ids), err)
+	}
+	for _, record := range deliveries {
+		found[record.ID] = record
+	}
+	return found, nil
 }

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -68,11 +67,24 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (RunView
 		run.CompletedAt = &now
 	}
 	plan.WorkerRunID = run.ID
+
+	// A live run looks up every message before it writes anything, so a
+	// missing message becomes a skipped execution, never a claim.
+	var prepared []preparedRetry
+	if live {
+		prepared = s.prepareRetries(ctx, &run, rows)
+	}
+	var claims []claimedRetry
 	if err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := models.CreateRetryPlan(tx, &plan, rows); err != nil {
 			return err
 		}
-		return models.CreateRetryWorkerRun(tx, &run)
+		if err := models.CreateRetryWorkerRun(tx, &run); err != nil {
+			return err
+		}
+		var err error
+		claims, err = s.claimRetries(tx, &run, prepared)
+		return err
 	}); err != nil {
 		return RunView{}, err
 	}
@@ -84,11 +96,8 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (RunView
 		// A live run finishes what it claimed even if the caller goes away,
 		// so no claimed decision is left half-sent by a closed browser tab.
 		ctx = context.WithoutCancel(ctx)
-		s.executeSelected(ctx, &run, rows)
-		completed := models.UTC(s.Now())
-		run.State = models.WorkerRunCompleted
-		run.CompletedAt = &completed
-		if err := models.FinishRetryWorkerRun(context.WithoutCancel(ctx), s.DB, &run); err != nil {
+		s.sendClaimed(ctx, claims)
+		if err := s.recordOutcomes(ctx, &run, claims); err != nil {
 			return RunView{}, err
 		}
 	}
@@ -120,113 +129,6 @@ func (s *Service) guardLive(kind string, decisions []Decision, selected []int) e
 	return nil
 }
 
-// executeSelected executes the selected decisions of a live run with at most
-// Concurrency sends at once and tallies the outcomes on run.
-func (s *Service) executeSelected(ctx context.Context, run *models.RetryWorkerRun, rows []models.RetryDecision) {
-	concurrency := s.Concurrency
-	if concurrency <= 0 {
-		concurrency = DefaultConcurrency
-	}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	slots := make(chan struct{}, concurrency)
-	for _, row := range rows {
-		if !row.Selected {
-			continue
-		}
-		wg.Add(1)
-		slots <- struct{}{}
-		go func(row models.RetryDecision) {
-			defer wg.Done()
-			defer func() { <-slots }()
-			outcome := s.execute(ctx, run, row)
-			mu.Lock()
-			defer mu.Unlock()
-			switch outcome {
-			case models.ExecutionDelivered:
-				run.DeliveredCount++
-			case models.ExecutionFailed:
-				run.FailedCount++
-			case models.ExecutionSkipped:
-				run.SkippedCount++
-			}
-		}(row)
-	}
-	wg.Wait()
-}
-
-// execute claims one decision, sends its message and records the outcome.
-// It returns the outcome, or ExecutionInFlight when the outcome could not
-// be recorded (the next live run reconciles it).
-func (s *Service) execute(ctx context.Context, run *models.RetryWorkerRun, row models.RetryDecision) string {
-	log := s.logger().With("worker_run_id", run.ID, "decision_id", row.ID, "subject_id", row.SubjectID, "connector", row.Connector)
-	now := models.UTC(s.Now())
-	key := claimKey(row)
-	execution := models.RetryExecution{
-		ID: models.NewID("rex", now), DecisionID: row.ID, ClaimKey: &key, WorkerRunID: run.ID, PlanID: row.PlanID,
-		SubjectKind: row.SubjectKind, SubjectID: row.SubjectID, SubjectKey: row.SubjectKey, Connector: row.Connector,
-		Outcome: models.ExecutionInFlight, IdempotencyKey: row.IdempotencyKey, StartedAt: now,
-	}
-
-	message, err := s.Sources[row.SubjectKind].Message(ctx, row.SubjectID, row.Connector)
-	if err != nil {
-		log.Warn("retry message unavailable", "error", err)
-		return s.skip(ctx, execution, fmt.Sprintf("message unavailable: %v", err))
-	}
-	if row.IdempotencyKey != "" {
-		message.IdempotencyKey = row.IdempotencyKey
-	}
-	execution.IdempotencyKey = message.IdempotencyKey
-
-	var pending *delivery.Pending
-	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := models.ClaimRetryDecision(tx, row.ID, run.ID, &execution); err != nil {
-			return err
-		}
-		var err error
-		pending, err = s.Delivery.Begin(tx, delivery.Request{
-			SubjectKind: row.SubjectKind, SubjectID: row.SubjectID, SubjectKey: row.SubjectKey,
-			Connector: row.Connector, Message: message, Options: s.SendOptions, Actor: run.Actor,
-			Origin: models.OriginRetry, RetryExecutionID: execution.ID,
-		})
-		if err != nil {
-			return err
-		}
-		return models.SetRetryExecutionDelivery(tx, execution.ID, pending.Record.ID)
-	})
-	if errors.Is(err, models.ErrAlreadyClaimed) {
-		log.Info("retry already claimed by another worker run")
-		return s.skip(ctx, execution, "already claimed by another worker run; sent at most once")
-	}
-	if err != nil {
-		log.Error("unable to claim retry decision", "error", err)
-		return s.skip(ctx, execution, "unable to claim the decision; nothing was sent")
-	}
-
-	result := s.Delivery.Sender.Send(ctx, row.Connector, message, s.SendOptions)
-
-	// The delivery evidence and the execution outcome are recorded in one
-	// transaction, so both stay in flight or both complete. The execution is
-	// written before the delivery, in the same order as the claim, so rows
-	// that triggers lock for both are always taken in one order.
-	outcome, reason := outcomeOf(result.Success, string(result.Class), result.StatusCode, result.Error)
-	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if _, err := models.CompleteRetryExecution(ctx, tx, execution.ID, outcome, reason, models.UTC(s.Now())); err != nil {
-			return err
-		}
-		recorder := *s.Delivery
-		recorder.DB = tx
-		_, err := recorder.Finish(ctx, pending, result)
-		return err
-	})
-	if err != nil {
-		log.Error("retry outcome not recorded; the next live run reconciles it", "execution_id", execution.ID,
-			"delivery_id", pending.Record.ID, "error", err)
-		return models.ExecutionInFlight
-	}
-	return outcome
-}
-
 // outcomeOf returns the execution outcome and reason of a delivery result.
 // errorText is the connector's redacted error.
 func outcomeOf(success bool, class string, statusCode int, errorText string) (string, string) {
@@ -241,20 +143,6 @@ func outcomeOf(success bool, class string, statusCode int, errorText string) (st
 		reason += ": " + errorText
 	}
 	return models.ExecutionFailed, reason
-}
-
-// skip records an execution that sent nothing. Its claim key is NULL, so
-// it does not block another run's claim of the same retry.
-func (s *Service) skip(ctx context.Context, execution models.RetryExecution, reason string) string {
-	completed := models.UTC(s.Now())
-	execution.ClaimKey = nil
-	execution.Outcome = models.ExecutionSkipped
-	execution.Reason = reason
-	execution.CompletedAt = &completed
-	if err := models.CreateRetryExecution(context.WithoutCancel(ctx), s.DB, &execution); err != nil {
-		s.logger().Error("unable to record skipped retry execution", "execution_id", execution.ID, "decision_id", execution.DecisionID, "error", err)
-	}
-	return models.ExecutionSkipped
 }
 
 // reconcile settles the executions of one subject kind left in flight for
@@ -353,16 +241,21 @@ func (s *Service) WorkerRun(ctx context.Context, runID string) (RunView, error) 
 	for _, row := range rows {
 		view.SelectedDecisions = append(view.SelectedDecisions, decisionView(row))
 	}
+	deliveryIDs := make([]string, 0, len(executions))
+	for _, execution := range executions {
+		if execution.DeliveryID != "" {
+			deliveryIDs = append(deliveryIDs, execution.DeliveryID)
+		}
+	}
+	records, err := models.DeliveriesByID(ctx, s.DB, deliveryIDs)
+	if err != nil {
+		return RunView{}, err
+	}
 	for _, execution := range executions {
 		item := executionView(execution)
-		if execution.DeliveryID != "" {
-			record, err := models.DeliveryByID(ctx, s.DB, execution.DeliveryID)
-			if err == nil {
-				evidence := delivery.ViewOf(*record)
-				item.Delivery = &evidence
-			} else if !errors.Is(err, models.ErrNotFound) {
-				return RunView{}, err
-			}
+		if record, ok := records[execution.DeliveryID]; ok {
+			evidence := delivery.ViewOf(record)
+			item.Delivery = &evidence
 		}
 		view.Executions = append(view.Executions, item)
 	}
