@@ -8,19 +8,21 @@ RECEIVER_URL := http://$(LOCAL_RECEIVER)
 
 # The local connector configuration names environment variables; these
 # values point every destination at the local receiver started by `make run`.
-LOCAL_CONNECTOR_ENV := \
-	CONNECTOR_CONFIG=config/connectors.local.yaml \
-	LOCAL_WEBHOOK_URL=$(RECEIVER_URL)/webhook/hooks/local \
-	LOCAL_WEBHOOK_SIGNING_SECRET=whsec_bG9jYWwtZGV2ZWxvcG1lbnQtc2lnbmluZy1zZWNyZXQ= \
-	LOCAL_SLACK_URL=$(RECEIVER_URL)/slack/services/T000/B000/localtoken \
-	LOCAL_TEAMS_URL=$(RECEIVER_URL)/teams/workflows/local \
-	LOCAL_FAILING_URL=$(RECEIVER_URL)/fail/503/webhook
+# They are exported to the recipe's environment rather than written on its
+# command line, so neither make's echo nor `ps` shows them.
+run: export CONNECTOR_CONFIG := config/connectors.local.yaml
+run: export LOCAL_WEBHOOK_URL := $(RECEIVER_URL)/webhook/hooks/local
+run: export LOCAL_WEBHOOK_SIGNING_SECRET := whsec_bG9jYWwtZGV2ZWxvcG1lbnQtc2lnbmluZy1zZWNyZXQ=
+run: export LOCAL_SLACK_URL := $(RECEIVER_URL)/slack/services/T000/B000/localtoken
+run: export LOCAL_TEAMS_URL := $(RECEIVER_URL)/teams/workflows/local
+run: export LOCAL_FAILING_URL := $(RECEIVER_URL)/fail/503/webhook
+run: export LISTEN_ADDR := $(LISTEN_ADDR)
+run: export LOCAL_RECEIVER := $(LOCAL_RECEIVER)
 
 .PHONY: run test test-sqlite test-postgres browser build generate css lint bench tools
 
 run:
-	$(LOCAL_CONNECTOR_ENV) LISTEN_ADDR=$(LISTEN_ADDR) LOCAL_RECEIVER=$(LOCAL_RECEIVER) \
-		$(GO) run ./cmd/evidence-console serve
+	$(GO) run ./cmd/evidence-console serve
 
 # Every test on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is
 # set. In CI (CI=true) PostgreSQL and the browser are required.

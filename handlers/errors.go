@@ -28,16 +28,17 @@ func (e *APIError) Error() string { return e.Message }
 
 // Error codes.
 const (
-	CodeInvalidField    = "invalid_field"
-	CodeUnprocessable   = "unprocessable"
-	CodeNotFound        = "not_found"
-	CodeMalformedBody   = "malformed_body"
-	CodeBodyTooLarge    = "body_too_large"
-	CodeUnauthenticated = "unauthenticated"
-	CodeForbidden       = "forbidden"
-	CodeConflict        = "conflict"
-	CodeInternal        = "internal_error"
-	CodeUnavailable     = "unavailable"
+	CodeInvalidField     = "invalid_field"
+	CodeUnprocessable    = "unprocessable"
+	CodeNotFound         = "not_found"
+	CodeMalformedBody    = "malformed_body"
+	CodeBodyTooLarge     = "body_too_large"
+	CodeUnauthenticated  = "unauthenticated"
+	CodeForbidden        = "forbidden"
+	CodeConflict         = "conflict"
+	CodeInternal         = "internal_error"
+	CodeMethodNotAllowed = "method_not_allowed"
+	CodeUnavailable      = "unavailable"
 )
 
 // fieldError is a 400 that names the field and what to send instead.
@@ -76,7 +77,7 @@ func toAPIError(err error) *APIError {
 	if errors.As(err, &httpErr) {
 		code := map[int]string{
 			http.StatusNotFound: CodeNotFound, http.StatusRequestEntityTooLarge: CodeBodyTooLarge,
-			http.StatusMethodNotAllowed: CodeInvalidField, http.StatusUnauthorized: CodeUnauthenticated,
+			http.StatusMethodNotAllowed: CodeMethodNotAllowed, http.StatusUnauthorized: CodeUnauthenticated,
 			http.StatusForbidden: CodeForbidden, http.StatusBadRequest: CodeMalformedBody,
 		}[httpErr.Code]
 		if code == "" {

@@ -108,8 +108,12 @@ func Evaluate(params Params, in Inputs) Report {
 	}
 
 	if open := report.Counts.FailedExecutionCount; open > 0 {
+		pairs := "escalation plan and provider pairs have"
+		if open == 1 {
+			pairs = "escalation plan and provider pair has"
+		}
 		report.add(CategoryFailedExecution, SeverityCritical, fmt.Sprintf(
-			"%d escalation plan and provider pairs have a failed or skipped retry execution with no later delivery.", open))
+			"%d %s a failed or skipped retry execution with no later delivery.", open, pairs))
 	}
 	for _, pair := range in.OpenFailures {
 		report.OpenFailedExecutions = append(report.OpenFailedExecutions, OpenFailure{

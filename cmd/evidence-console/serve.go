@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"time"
 
@@ -93,10 +94,16 @@ func (a *app) serve(ctx context.Context) error {
 		IdleTimeout:       2 * time.Minute,
 	}
 
+	// Bind before announcing, so a taken port fails start-up without a
+	// misleading "server started" line.
+	listener, err := net.Listen("tcp", a.cfg.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("LISTEN_ADDR %s: %w", a.cfg.ListenAddr, err)
+	}
 	failed := make(chan error, 1)
 	go func() {
 		a.logger.Info("server started", "listen_addr", a.cfg.ListenAddr, "console", a.cfg.PublicURL+"/console", "database", string(models.DialectOf(db)))
-		if err := server.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := server.Serve(listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			failed <- fmt.Errorf("server on %s stopped: %w", a.cfg.ListenAddr, err)
 		}
 		close(failed)
