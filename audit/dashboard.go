@@ -161,10 +161,10 @@ func dashboardLevel(d Dashboard) (string, []string) {
 		warning = append(warning, fmt.Sprintf("newest health evaluation %s is warning", d.Health.LatestHealthID))
 	}
 	if n := d.Alerts.Deliveries.OpenFailedCount; n > 0 {
-		critical = append(critical, fmt.Sprintf("%d health alert destination(s) with an open failed delivery", n))
+		critical = append(critical, fmt.Sprintf("%d health alert (plan, destination) pairs with a failed delivery and no later success", n))
 	}
 	if n := d.Executive.Deliveries.OpenFailedCount; n > 0 {
-		critical = append(critical, fmt.Sprintf("%d executive report destination(s) with an open failed delivery", n))
+		critical = append(critical, fmt.Sprintf("%d executive report (schedule run, destination) pairs with a failed delivery and no later success", n))
 	}
 	if n := d.ExecutiveRetries.OpenFailedExecutionCount; n > 0 {
 		critical = append(critical, fmt.Sprintf("%d failed or skipped executive retry execution(s) not yet repaired", n))
