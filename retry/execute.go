@@ -124,13 +124,26 @@ func skippedExecution(execution models.RetryExecution, reason string, completedA
 	return &execution
 }
 
-// sendClaimed sends the claimed retries with at most Concurrency sends at
-// once, outside any transaction, and keeps each result on its claim.
-func (s *Service) sendClaimed(ctx context.Context, claims []claimedRetry) {
+// recordsEachOutcome reports whether a live run records each outcome in its
+// own transaction as soon as its send returns, instead of all outcomes in
+// one transaction after the last send. On PostgreSQL the audit count
+// triggers make each outcome write costly, and concurrent transactions
+// spread that work over the database's cores. SQLite has a single writer,
+// so there one transaction with one commit is faster.
+func (s *Service) recordsEachOutcome() bool {
+	return s.DB.Dialector.Name() == "postgres"
+}
+
+// sendClaimed sends the claimed retries with at most Concurrency at once,
+// outside any transaction. With recordEach it records each outcome as soon
+// as its send returns and tallies it on run. Otherwise it keeps each result
+// on its claim for recordOutcomes.
+func (s *Service) sendClaimed(ctx context.Context, run *models.RetryWorkerRun, claims []claimedRetry, recordEach bool) {
 	concurrency := s.Concurrency
 	if concurrency <= 0 {
 		concurrency = DefaultConcurrency
 	}
+	var mu sync.Mutex
 	var wg sync.WaitGroup
 	slots := make(chan struct{}, concurrency)
 	for i := range claims {
@@ -140,9 +153,46 @@ func (s *Service) sendClaimed(ctx context.Context, claims []claimedRetry) {
 			defer wg.Done()
 			defer func() { <-slots }()
 			claim.result = s.Delivery.Sender.Send(ctx, claim.execution.Connector, claim.pending.Request.Message, s.SendOptions)
+			if !recordEach {
+				return
+			}
+			outcome := s.recordOutcome(ctx, run, *claim, claim.result)
+			mu.Lock()
+			defer mu.Unlock()
+			switch outcome {
+			case models.ExecutionDelivered:
+				run.DeliveredCount++
+			case models.ExecutionFailed:
+				run.FailedCount++
+			}
 		}(&claims[i])
 	}
 	wg.Wait()
+}
+
+// recordOutcome records the outcome of one sent retry and returns it, or
+// returns ExecutionInFlight when it could not be recorded (the next live run
+// reconciles it). The execution and its delivery are recorded in one
+// transaction, so both stay in flight or both complete. The execution is
+// written before the delivery, in the same order as the claim, so rows that
+// triggers lock for both are always taken in one order.
+func (s *Service) recordOutcome(ctx context.Context, run *models.RetryWorkerRun, claim claimedRetry, result connectors.Result) string {
+	outcome, reason := outcomeOf(result.Success, string(result.Class), result.StatusCode, result.Error)
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if _, err := models.CompleteRetryExecution(ctx, tx, claim.execution.ID, outcome, reason, models.UTC(s.Now())); err != nil {
+			return err
+		}
+		recorder := *s.Delivery
+		recorder.DB = tx
+		_, err := recorder.Finish(ctx, claim.pending, result)
+		return err
+	})
+	if err != nil {
+		s.logger().Error("retry outcome not recorded; the next live run reconciles it", "worker_run_id", run.ID,
+			"execution_id", claim.execution.ID, "delivery_id", claim.pending.Record.ID, "error", err)
+		return models.ExecutionInFlight
+	}
+	return outcome
 }
 
 // recordOutcomes records the outcome of every sent retry and completes the

@@ -96,8 +96,16 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (RunView
 		// A live run finishes what it claimed even if the caller goes away,
 		// so no claimed decision is left half-sent by a closed browser tab.
 		ctx = context.WithoutCancel(ctx)
-		s.sendClaimed(ctx, claims)
-		if err := s.recordOutcomes(ctx, &run, claims); err != nil {
+		recordEach := s.recordsEachOutcome()
+		s.sendClaimed(ctx, &run, claims, recordEach)
+		if recordEach {
+			completed := models.UTC(s.Now())
+			run.State = models.WorkerRunCompleted
+			run.CompletedAt = &completed
+			if err := models.FinishRetryWorkerRun(ctx, s.DB, &run); err != nil {
+				return RunView{}, err
+			}
+		} else if err := s.recordOutcomes(ctx, &run, claims); err != nil {
 			return RunView{}, err
 		}
 	}
