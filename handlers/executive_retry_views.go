@@ -37,6 +37,21 @@ func policyText(policy retry.Policy) string {
 	return text
 }
 
+// noRetryDueText describes the open failures of a run or preview that
+// selected nothing: how many are open, waiting and suppressed, and when the
+// next waiting one is due.
+func (h *Handler) noRetryDueText(open retry.OpenFailures) string {
+	if open.DecisionCount == 0 {
+		return "No failed deliveries are open."
+	}
+	text := views.CountNoun(open.DecisionCount, "failed delivery is open", "failed deliveries are open") +
+		fmt.Sprintf(" (%d waiting, %d suppressed)", open.WaitCount, open.SuppressCount)
+	if open.NextRetryAt == nil {
+		return text + "; none is due, because every one is suppressed."
+	}
+	return text + "; none is due before " + h.retryTime(open.NextRetryAt) + "."
+}
+
 func (h *Handler) decisionRow(d retry.DecisionView) views.RetryDecisionView {
 	return views.RetryDecisionView{
 		DecisionID: d.DecisionID, Action: d.Action, Reason: d.Reason, Subject: d.SubjectID, SubjectKey: d.SubjectKey,
@@ -72,6 +87,7 @@ func (h *Handler) retryRunView(run retry.RunView) views.RetryRunView {
 		CreatedAt: views.FormatTime(run.CreatedAt, h.TimeZone), CompletedAt: h.retryTime(run.CompletedAt),
 		Selected: run.Counts.SelectedCount, Delivered: run.Counts.DeliveredCount, Failed: run.Counts.FailedCount,
 		Skipped: run.Counts.SkippedCount, Reconciled: run.Counts.ReconciledCount,
+		NoRetryDue: h.noRetryDueText(run.OpenFailures),
 	}
 	for _, d := range run.SelectedDecisions {
 		view.Decisions = append(view.Decisions, h.decisionRow(d))
@@ -104,6 +120,7 @@ func (h *Handler) retryConfirmView(preview retry.Preview, mayRunLive bool) views
 	view := views.RetryConfirmView{
 		Policy: policyForm(preview.Policy), MaxRetryDeliveries: preview.MaxRetryDeliveries,
 		Count: len(preview.SelectedDecisions), Destinations: preview.Destinations,
+		NoRetryDue: h.noRetryDueText(preview.OpenFailures),
 	}
 	for _, d := range preview.SelectedDecisions {
 		view.Decisions = append(view.Decisions, h.decisionRow(d))
@@ -119,7 +136,7 @@ func (h *Handler) retryConfirmView(preview retry.Preview, mayRunLive bool) views
 	case len(view.NotReady) > 0:
 		view.BlockedReason = "Some destinations cannot send: " + strings.Join(view.NotReady, "; ")
 	case view.Count == 0:
-		view.BlockedReason = "No retry is due now, so a live run would send nothing."
+		view.BlockedReason = "No retry is due now, so a live run would send nothing. " + view.NoRetryDue
 	}
 	return view
 }

@@ -45,9 +45,12 @@ type RetryPlan struct {
 	RetryCount          int
 	WaitCount           int
 	SuppressCount       int
-	WorkerRunID         string
-	Actor               string
-	CreatedAt           time.Time
+	// NextRetryAt is the earliest next retry time of the wait decisions, or
+	// nil when no decision waits.
+	NextRetryAt *time.Time
+	WorkerRunID string
+	Actor       string
+	CreatedAt   time.Time
 }
 
 // RetryDecision is one decision of a plan for one (subject, destination).

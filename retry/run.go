@@ -244,6 +244,7 @@ func (s *Service) WorkerRun(ctx context.Context, runID string) (RunView, error) 
 			WindowStart: run.WindowStart, WindowEnd: run.WindowEnd,
 		},
 		State: run.State, CreatedAt: run.CreatedAt, CompletedAt: run.CompletedAt, Counts: runCounts(*run),
+		OpenFailures:      openFailuresOf(*plan),
 		SelectedDecisions: []DecisionView{}, Executions: []ExecutionView{},
 	}
 	for _, row := range rows {

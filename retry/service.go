@@ -138,6 +138,10 @@ func planRecords(kind string, policy Policy, decisions []Decision, selected []in
 			plan.RetryCount++
 		case ActionWait:
 			plan.WaitCount++
+			if d.NextRetryAt != nil && (plan.NextRetryAt == nil || d.NextRetryAt.Before(*plan.NextRetryAt)) {
+				next := *d.NextRetryAt
+				plan.NextRetryAt = &next
+			}
 		case ActionSuppress:
 			plan.SuppressCount++
 		}
@@ -163,7 +167,8 @@ func planView(plan models.RetryPlan, rows []models.RetryDecision) PlanView {
 	view := PlanView{
 		RetryPlanID: plan.ID, SubjectKind: plan.SubjectKind, Policy: policyOf(plan), CreatedAt: plan.CreatedAt,
 		Actor: plan.Actor, WorkerRunID: plan.WorkerRunID, Decisions: make([]DecisionView, 0, len(rows)),
-		Counts: PlanCounts{DecisionCount: plan.DecisionCount, RetryCount: plan.RetryCount, WaitCount: plan.WaitCount, SuppressCount: plan.SuppressCount},
+		Counts:      PlanCounts{DecisionCount: plan.DecisionCount, RetryCount: plan.RetryCount, WaitCount: plan.WaitCount, SuppressCount: plan.SuppressCount},
+		NextRetryAt: plan.NextRetryAt,
 	}
 	for _, row := range rows {
 		view.Decisions = append(view.Decisions, decisionView(row))
@@ -211,7 +216,8 @@ func (s *Service) Preview(ctx context.Context, kind string, policy Policy, maxDe
 	}
 	preview := Preview{SubjectKind: kind, Policy: policy, MaxRetryDeliveries: maxDeliveries,
 		SelectedDecisions: []DecisionView{}, Destinations: []string{}, NotReady: map[string]string{}}
-	_, rows := planRecords(kind, policy, decisions, Select(decisions, maxDeliveries), false, true, "", now)
+	plan, rows := planRecords(kind, policy, decisions, Select(decisions, maxDeliveries), false, true, "", now)
+	preview.OpenFailures = openFailuresOf(plan)
 	for _, row := range rows {
 		preview.SelectedDecisions = append(preview.SelectedDecisions, decisionView(row))
 	}

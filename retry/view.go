@@ -21,6 +21,23 @@ type PlanCounts struct {
 	SuppressCount int `json:"suppress_count"`
 }
 
+// OpenFailures tallies the decisions of the plan behind a worker run or a
+// preview: every open failure group, whether or not it is due now.
+// NextRetryAt is the earliest next retry time of the waiting groups, or nil
+// when none waits.
+type OpenFailures struct {
+	PlanCounts
+	NextRetryAt *time.Time `json:"next_retry_at"`
+}
+
+func openFailuresOf(plan models.RetryPlan) OpenFailures {
+	return OpenFailures{
+		PlanCounts: PlanCounts{DecisionCount: plan.DecisionCount, RetryCount: plan.RetryCount,
+			WaitCount: plan.WaitCount, SuppressCount: plan.SuppressCount},
+		NextRetryAt: plan.NextRetryAt,
+	}
+}
+
 // PlanView is the JSON shape of a persisted retry plan.
 type PlanView struct {
 	RetryPlanID string         `json:"retry_plan_id"`
@@ -30,6 +47,7 @@ type PlanView struct {
 	Actor       string         `json:"actor"`
 	WorkerRunID string         `json:"worker_run_id,omitempty"`
 	Counts      PlanCounts     `json:"counts"`
+	NextRetryAt *time.Time     `json:"next_retry_at"`
 	Decisions   []DecisionView `json:"decisions"`
 }
 
@@ -91,6 +109,7 @@ type RunView struct {
 	CreatedAt          time.Time       `json:"created_at"`
 	CompletedAt        *time.Time      `json:"completed_at"`
 	Counts             RunCounts       `json:"counts"`
+	OpenFailures       OpenFailures    `json:"open_failures"`
 	SelectedDecisions  []DecisionView  `json:"selected_decisions"`
 	Executions         []ExecutionView `json:"executions"`
 }
@@ -139,6 +158,7 @@ type Preview struct {
 	SubjectKind        string         `json:"subject_kind"`
 	Policy             Policy         `json:"retry_policy"`
 	MaxRetryDeliveries int            `json:"max_retry_deliveries"`
+	OpenFailures       OpenFailures   `json:"open_failures"`
 	SelectedDecisions  []DecisionView `json:"selected_decisions"`
 	Destinations       []string       `json:"destinations"`
 	// NotReady maps each selected destination that cannot send to the reason.

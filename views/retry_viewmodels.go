@@ -66,8 +66,10 @@ type RetryRunView struct {
 	Failed      int
 	Skipped     int
 	Reconciled  int
-	Decisions   []RetryDecisionView
-	Executions  []RetryExecutionView
+	// NoRetryDue describes the open failures when the run selected nothing.
+	NoRetryDue string
+	Decisions  []RetryDecisionView
+	Executions []RetryExecutionView
 }
 
 // RetryExecutionView is one execution record row.
@@ -104,11 +106,21 @@ type RetryConfirmView struct {
 	MaxRetryDeliveries int
 	Count              int
 	Destinations       []string
-	Decisions          []RetryDecisionView
+	// NoRetryDue describes the open failures when no retry is due now.
+	NoRetryDue string
+	Decisions  []RetryDecisionView
 	// NotReady lists "destination: reason" for destinations that cannot send.
 	NotReady []string
 	// BlockedReason is the reason the live run cannot be confirmed, or empty.
 	BlockedReason string
+}
+
+// CountNoun writes n followed by singular when n is 1, otherwise by plural.
+func CountNoun(n int, singular, plural string) string {
+	if n == 1 {
+		return "1 " + singular
+	}
+	return fmt.Sprintf("%d %s", n, plural)
 }
 
 // DeliveryCount writes n with "retry delivery" or "retry deliveries".
