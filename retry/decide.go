@@ -162,7 +162,7 @@ func Decide(policy Policy, group Group, now time.Time, inFlightTimeout time.Dura
 	reason := fmt.Sprintf("retry delay of %s after %d failures has not elapsed", formatDelay(policy.Delay(decision.FailureCount)), decision.FailureCount)
 	if latest.RetryAfter != nil && latest.RetryAfter.After(next) {
 		next = models.UTC(*latest.RetryAfter)
-		reason = "the destination asked to wait (HTTP 429 Retry-After)"
+		reason = retryAfterReason(latest)
 	}
 	if now.Before(next) {
 		decision.Action = ActionWait
@@ -190,6 +190,15 @@ func permanentReason(failure Failure) (string, bool) {
 		return fmt.Sprintf("permanent failure: the destination rejected the request (HTTP %d); fix the connector configuration, then deliver again", failure.StatusCode), true
 	}
 	return "", false
+}
+
+// retryAfterReason names the status or error class of the failure whose
+// Retry-After time a group waits for.
+func retryAfterReason(failure Failure) string {
+	if failure.StatusCode != 0 {
+		return fmt.Sprintf("the destination asked to wait (HTTP %d, Retry-After)", failure.StatusCode)
+	}
+	return fmt.Sprintf("the destination asked to wait (%s, Retry-After)", classText(failure.Class))
 }
 
 func classText(class string) string {

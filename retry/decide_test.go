@@ -45,7 +45,7 @@ func TestDecideTable(t *testing.T) {
 		{"single failure delay not elapsed", base, failuresAt("connection_error", 0, 29*time.Minute), nil, ActionWait, "retry delay of 30 minutes", ptr(decideNow.Add(time.Minute))},
 		{"immediate retry allowed", immediate, failuresAt("server_error", 500, 0), nil, ActionRetry, "retry 1 of 3", nil},
 		// Retry-After later than the delay moves next_retry_at to it.
-		{"429 with Retry-After in the future", base, withRetryAfter(failuresAt("rate_limited", 429, 2*time.Hour), retryAfterFuture), nil, ActionWait, "HTTP 429 Retry-After", &retryAfterFuture},
+		{"429 with Retry-After in the future", base, withRetryAfter(failuresAt("rate_limited", 429, 2*time.Hour), retryAfterFuture), nil, ActionWait, "HTTP 429, Retry-After", &retryAfterFuture},
 		{"429 with Retry-After passed", base, withRetryAfter(failuresAt("rate_limited", 429, 2*time.Hour), retryAfterPast), nil, ActionRetry, "retry 1 of 3", nil},
 		// Retry-After sooner than the delay does not shorten it.
 		{"429 with Retry-After before the delay", base, withRetryAfter(failuresAt("rate_limited", 429, 5*time.Minute), decideNow.Add(time.Minute)), nil, ActionWait, "retry delay of 30 minutes", ptr(decideNow.Add(25 * time.Minute))},

@@ -1,0 +1,39 @@
+package retry
+
+import (
+	"testing"
+	"time"
+)
+
+func TestDecideRetryAfterReasonNamesStatus(t *testing.T) {
+	now := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	retryAfter := now.Add(2 * time.Minute)
+	policy := Policy{MaxRetryAttempts: 3, RetryDelayMinutes: 0, AllowImmediateRetry: true, BackoffMultiplier: 2}
+	cases := []struct {
+		name       string
+		statusCode int
+		class      string
+		want       string
+	}{
+		{"429", 429, "rate_limited", "the destination asked to wait (HTTP 429, Retry-After)"},
+		{"503", 503, "server_error", "the destination asked to wait (HTTP 503, Retry-After)"},
+		{"no status", 0, "timeout", "the destination asked to wait (timeout, Retry-After)"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			group := Group{SubjectKind: "executive_report", SubjectID: "run_1", Connector: "webhook", Failures: []Failure{{
+				DeliveryID: "dlv_1", At: now.Add(-time.Minute), Class: tc.class, StatusCode: tc.statusCode, RetryAfter: &retryAfter,
+			}}}
+			decision := Decide(policy, group, now, 5*time.Minute)
+			if decision.Action != ActionWait {
+				t.Fatalf("action: got %q, want %q", decision.Action, ActionWait)
+			}
+			if decision.Reason != tc.want {
+				t.Errorf("reason: got %q, want %q", decision.Reason, tc.want)
+			}
+			if decision.NextRetryAt == nil || !decision.NextRetryAt.Equal(retryAfter) {
+				t.Errorf("next retry: got %v, want %v", decision.NextRetryAt, retryAfter)
+			}
+		})
+	}
+}
