@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/releaseops/evidence-console/auth"
+	"github.com/releaseops/evidence-console/executive"
 	"github.com/releaseops/evidence-console/health"
 	"github.com/releaseops/evidence-console/models"
 	"github.com/releaseops/evidence-console/retry"
@@ -139,7 +140,9 @@ type retryRunInput struct {
 	Confirm bool `json:"-"`
 }
 
-func (in retryRunInput) request(c echo.Context) retry.RunRequest {
+// request builds the worker run request. It fails when the schedule breaks
+// the rules of executive schedule runs.
+func (in retryRunInput) request(c echo.Context) (retry.RunRequest, error) {
 	request := retry.RunRequest{
 		DryRun: in.DryRun, Execute: in.Execute != nil && *in.Execute, MaxRetryDeliveries: retry.DefaultMaxRetryDeliveries,
 		Policy: in.RetryPolicy.policy(), Schedule: retry.DefaultSchedule(), Actor: actorName(c), MayRunLive: mayRunLiveRetries(c),
@@ -148,17 +151,13 @@ func (in retryRunInput) request(c echo.Context) retry.RunRequest {
 		request.MaxRetryDeliveries = *in.MaxRetryDeliveries
 	}
 	if s := in.Schedule; s != nil {
-		if s.IntervalMinutes != nil {
-			request.Schedule.IntervalMinutes = *s.IntervalMinutes
+		schedule, err := retry.ResolveSchedule(executive.ScheduleInput{IntervalMinutes: s.IntervalMinutes, Enabled: s.Enabled, Cadence: s.Cadence})
+		if err != nil {
+			return request, err
 		}
-		if s.Enabled != nil {
-			request.Schedule.Enabled = *s.Enabled
-		}
-		if s.Cadence != nil {
-			request.Schedule.Cadence = *s.Cadence
-		}
+		request.Schedule = schedule
 	}
-	return request
+	return request, nil
 }
 
 // formInt reads an optional whole number from a form. A present field must
@@ -318,7 +317,10 @@ func (h *Handler) runRetry(c echo.Context, kind string) error {
 	if err != nil {
 		return err
 	}
-	request := in.request(c)
+	request, err := in.request(c)
+	if err != nil {
+		return retryError(err)
+	}
 	if err := request.Validate(); err != nil {
 		return retryError(err)
 	}
@@ -348,7 +350,10 @@ func (h *Handler) confirmExecutiveRetry(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	request := in.request(c)
+	request, err := in.request(c)
+	if err != nil {
+		return retryError(err)
+	}
 	if err := request.Validate(); err != nil {
 		return retryError(err)
 	}

@@ -78,11 +78,11 @@ func (h *Handler) retryPlanView(plan *retry.PlanView) *views.RetryPlanView {
 func (h *Handler) retryRunView(run retry.RunView) views.RetryRunView {
 	schedule := fmt.Sprintf("%s, every %d minutes", run.Schedule.Cadence, run.Schedule.IntervalMinutes)
 	if !run.Schedule.Enabled {
-		schedule += ", disabled"
+		schedule += ", disabled (automatic runs are paused; this run was started by hand)"
 	}
 	view := views.RetryRunView{
 		RunID: run.WorkerRunID, SubjectKind: run.SubjectKind, Mode: run.Mode, Actor: run.Actor, PlanID: run.RetryPlanID,
-		Policy: policyText(run.Policy), Schedule: schedule, State: run.State,
+		Policy: policyText(run.Policy), Schedule: schedule, ScheduleEnabled: run.Schedule.Enabled, State: run.State,
 		Window:    views.FormatTime(run.Schedule.WindowStart, h.TimeZone) + " to " + views.FormatTime(run.Schedule.WindowEnd, h.TimeZone),
 		CreatedAt: views.FormatTime(run.CreatedAt, h.TimeZone), CompletedAt: h.retryTime(run.CompletedAt),
 		Selected: run.Counts.SelectedCount, Delivered: run.Counts.DeliveredCount, Failed: run.Counts.FailedCount,

@@ -6,9 +6,12 @@
 package retry
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/releaseops/evidence-console/executive"
 )
 
 // Policy bounds and defaults.
@@ -26,7 +29,7 @@ const (
 	MaxRetryDeliveriesLimit   = 25
 
 	DefaultScheduleIntervalMinutes = 60
-	MaxScheduleIntervalMinutes     = 10080
+	MaxScheduleIntervalMinutes     = executive.MaxIntervalMinutes
 	DefaultScheduleCadence         = "manual"
 )
 
@@ -118,16 +121,44 @@ func DefaultSchedule() Schedule {
 	return Schedule{IntervalMinutes: DefaultScheduleIntervalMinutes, Enabled: true, Cadence: DefaultScheduleCadence}
 }
 
-// Validate checks the schedule interval and cadence.
+// ResolveSchedule applies the worker run defaults to a requested schedule
+// and checks it with the rules of executive schedule runs
+// (executive.ResolveSchedule): an interval of 5 to 10080 minutes, a cadence
+// label of 1 to 40 printable characters, and hourly, daily or weekly only
+// with their own interval. Without a cadence the cadence is "manual", and
+// without a cadence or an interval the interval is 60 minutes. A disabled
+// schedule is kept as given: it pauses automatic runs, not a manual one.
+func ResolveSchedule(in executive.ScheduleInput) (Schedule, error) {
+	if in.Cadence == nil {
+		cadence := DefaultScheduleCadence
+		in.Cadence = &cadence
+		if in.IntervalMinutes == nil {
+			interval := DefaultScheduleIntervalMinutes
+			in.IntervalMinutes = &interval
+		}
+	}
+	resolved, err := executive.ResolveSchedule(in)
+	if err != nil {
+		return Schedule{}, scheduleError(err)
+	}
+	return Schedule{IntervalMinutes: resolved.IntervalMinutes, Enabled: resolved.Enabled, Cadence: resolved.Cadence}, nil
+}
+
+// Validate checks the schedule with the rules of ResolveSchedule.
 func (s Schedule) Validate() error {
-	if s.IntervalMinutes < 1 || s.IntervalMinutes > MaxScheduleIntervalMinutes {
-		return invalid("schedule.interval_minutes", "schedule.interval_minutes must be a whole number from 1 to %d; got %d",
-			MaxScheduleIntervalMinutes, s.IntervalMinutes)
+	interval, enabled, cadence := s.IntervalMinutes, s.Enabled, s.Cadence
+	_, err := ResolveSchedule(executive.ScheduleInput{IntervalMinutes: &interval, Enabled: &enabled, Cadence: &cadence})
+	return err
+}
+
+// scheduleError turns an executive schedule error into a ValidationError
+// with the same field, message and status.
+func scheduleError(err error) error {
+	var param *executive.ParamError
+	if errors.As(err, &param) {
+		return &ValidationError{Field: param.Field, Message: param.Message, Unprocessable: param.Unprocessable}
 	}
-	if len(s.Cadence) > 64 {
-		return invalid("schedule.cadence", "schedule.cadence must be at most 64 characters; got %d", len(s.Cadence))
-	}
-	return nil
+	return err
 }
 
 // RunRequest is the input of a worker run.

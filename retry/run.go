@@ -90,7 +90,7 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (RunView
 	}
 	metrics.ObserveWorkerRun(metricsMode(run.DryRun))
 	s.logger().Info("delivery retry worker run started", "worker_run_id", run.ID, "subject_kind", kind,
-		"mode", modeOf(run.DryRun), "retry_plan_id", plan.ID, "selected", run.SelectedCount, "actor", req.Actor)
+		"mode", modeOf(run.DryRun), "retry_plan_id", plan.ID, "selected", run.SelectedCount, "schedule_enabled", run.ScheduleEnabled, "actor", req.Actor)
 
 	if live {
 		// A live run finishes what it claimed even if the caller goes away,

@@ -57,15 +57,18 @@ type RetryRunView struct {
 	PlanID      string
 	Policy      string
 	Schedule    string
-	Window      string
-	State       string
-	CreatedAt   string
-	CompletedAt string
-	Selected    int
-	Delivered   int
-	Failed      int
-	Skipped     int
-	Reconciled  int
+	// ScheduleEnabled is false when automatic runs of the schedule are
+	// paused; a manual run still runs.
+	ScheduleEnabled bool
+	Window          string
+	State           string
+	CreatedAt       string
+	CompletedAt     string
+	Selected        int
+	Delivered       int
+	Failed          int
+	Skipped         int
+	Reconciled      int
 	// NoRetryDue describes the open failures when the run selected nothing.
 	NoRetryDue string
 	Decisions  []RetryDecisionView
