@@ -29,8 +29,8 @@ func policyForm(policy retry.Policy) views.RetryPolicyForm {
 }
 
 func policyText(policy retry.Policy) string {
-	text := fmt.Sprintf("at most %d attempts, %d-minute delay × %s per failure",
-		policy.MaxRetryAttempts, policy.RetryDelayMinutes, strconv.FormatFloat(policy.BackoffMultiplier, 'f', -1, 64))
+	text := fmt.Sprintf("at most %s, %d-minute delay × %s per failure",
+		views.CountNoun(policy.MaxRetryAttempts, "attempt", "attempts"), policy.RetryDelayMinutes, strconv.FormatFloat(policy.BackoffMultiplier, 'f', -1, 64))
 	if policy.AllowImmediateRetry {
 		text += ", immediate retry allowed"
 	}
@@ -76,7 +76,7 @@ func (h *Handler) retryPlanView(plan *retry.PlanView) *views.RetryPlanView {
 }
 
 func (h *Handler) retryRunView(run retry.RunView) views.RetryRunView {
-	schedule := fmt.Sprintf("%s, every %d minutes", run.Schedule.Cadence, run.Schedule.IntervalMinutes)
+	schedule := run.Schedule.Cadence + ", every " + views.CountNoun(run.Schedule.IntervalMinutes, "minute", "minutes")
 	if !run.Schedule.Enabled {
 		schedule += ", disabled (automatic runs are paused; this run was started by hand)"
 	}

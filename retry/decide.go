@@ -159,7 +159,8 @@ func Decide(policy Policy, group Group, now time.Time, inFlightTimeout time.Dura
 	}
 
 	next := lastAt.Add(policy.Delay(decision.FailureCount))
-	reason := fmt.Sprintf("retry delay of %s after %d failures has not elapsed", formatDelay(policy.Delay(decision.FailureCount)), decision.FailureCount)
+	reason := fmt.Sprintf("retry delay of %s after %s has not elapsed",
+		formatDelay(policy.Delay(decision.FailureCount)), countNoun(decision.FailureCount, "failure", "failures"))
 	if latest.RetryAfter != nil && latest.RetryAfter.After(next) {
 		next = models.UTC(*latest.RetryAfter)
 		reason = retryAfterReason(latest)
@@ -210,9 +211,17 @@ func classText(class string) string {
 
 func formatDelay(d time.Duration) string {
 	if d%time.Minute == 0 {
-		return fmt.Sprintf("%d minutes", int(d/time.Minute))
+		return countNoun(int(d/time.Minute), "minute", "minutes")
 	}
 	return d.Round(time.Second).String()
+}
+
+// countNoun writes n followed by singular when n is 1, otherwise by plural.
+func countNoun(n int, singular, plural string) string {
+	if n == 1 {
+		return "1 " + singular
+	}
+	return fmt.Sprintf("%d %s", n, plural)
 }
 
 // Plan decides every group at now, in the order given.

@@ -37,3 +37,33 @@ func TestDecideRetryAfterReasonNamesStatus(t *testing.T) {
 		})
 	}
 }
+
+func TestDecideDelayReasonSingular(t *testing.T) {
+	now := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	cases := []struct {
+		name     string
+		policy   Policy
+		failures int
+		want     string
+	}{
+		{"one failure, one minute", Policy{MaxRetryAttempts: 5, RetryDelayMinutes: 1, BackoffMultiplier: 1}, 1,
+			"retry delay of 1 minute after 1 failure has not elapsed"},
+		{"two failures, two minutes", Policy{MaxRetryAttempts: 5, RetryDelayMinutes: 1, BackoffMultiplier: 2}, 2,
+			"retry delay of 2 minutes after 2 failures has not elapsed"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			group := Group{SubjectKind: "executive_report", SubjectID: "run_1", Connector: "webhook"}
+			for i := 0; i < tc.failures; i++ {
+				group.Failures = append(group.Failures, Failure{DeliveryID: "dlv", At: now, Class: "server_error", StatusCode: 503})
+			}
+			decision := Decide(tc.policy, group, now, 5*time.Minute)
+			if decision.Action != ActionWait {
+				t.Fatalf("action: got %q, want %q", decision.Action, ActionWait)
+			}
+			if decision.Reason != tc.want {
+				t.Errorf("reason: got %q, want %q", decision.Reason, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,35 @@
+package handlers
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/releaseops/evidence-console/retry"
+)
+
+func TestRetryViewsCountSingular(t *testing.T) {
+	h := &Handler{TimeZone: time.UTC}
+	policy := retry.Policy{MaxRetryAttempts: 1, RetryDelayMinutes: 1, BackoffMultiplier: 1}
+	if got, want := policyText(policy), "at most 1 attempt, "; !strings.HasPrefix(got, want) {
+		t.Errorf("policy text: got %q, want it to start with %q", got, want)
+	}
+	policy.MaxRetryAttempts = 3
+	if got, want := policyText(policy), "at most 3 attempts, "; !strings.HasPrefix(got, want) {
+		t.Errorf("policy text: got %q, want it to start with %q", got, want)
+	}
+
+	run := retry.RunView{Policy: policy, Schedule: retry.ScheduleView{Schedule: retry.Schedule{IntervalMinutes: 1, Enabled: true, Cadence: "manual"}}}
+	if got, want := h.retryRunView(run).Schedule, "manual, every 1 minute"; got != want {
+		t.Errorf("schedule text: got %q, want %q", got, want)
+	}
+	run.Schedule.IntervalMinutes = 90
+	if got, want := h.retryRunView(run).Schedule, "manual, every 90 minutes"; got != want {
+		t.Errorf("schedule text: got %q, want %q", got, want)
+	}
+
+	open := retry.OpenFailures{PlanCounts: retry.PlanCounts{DecisionCount: 1, SuppressCount: 1}}
+	if got, want := h.noRetryDueText(open), "1 failed delivery is open (0 waiting, 1 suppressed); none is due, because every one is suppressed."; got != want {
+		t.Errorf("nothing due text: got %q, want %q", got, want)
+	}
+}
