@@ -1,10 +1,5 @@
 package views
 
-import (
-	"net/url"
-	"strings"
-)
-
 // AlertsSectionView is the console's retry health alert section.
 type AlertsSectionView struct {
 	Send        AlertSendFormView
@@ -160,17 +155,4 @@ type ConnectorView struct {
 	LastClass   string
 	LastStatus  int
 	LastAt      string
-}
-
-// ExternalLink returns ref when it is an absolute http or https URL, so it
-// may become a link, and "" for any other text, which is shown as text.
-func ExternalLink(ref string) string {
-	parsed, err := url.Parse(strings.TrimSpace(ref))
-	if err != nil || parsed.Host == "" {
-		return ""
-	}
-	if parsed.Scheme != "http" && parsed.Scheme != "https" {
-		return ""
-	}
-	return parsed.String()
 }
