@@ -108,18 +108,13 @@ type scheduleRunRequest struct {
 	PeriodDays         *int `json:"period_days"`
 }
 
-// isExecutiveJSONBody reports whether the request body is JSON.
-func isExecutiveJSONBody(c echo.Context) bool {
-	return strings.HasPrefix(c.Request().Header.Get(echo.HeaderContentType), echo.MIMEApplicationJSON)
-}
-
 // parseScheduleRun reads a schedule run from a JSON body or from form fields
 // of the same names (interval_minutes, enabled, cadence at the top level).
 func parseScheduleRun(c echo.Context) (executive.Params, executive.ScheduleInput, error) {
 	params := executive.DefaultParams()
 	var input executive.ScheduleInput
 
-	if isExecutiveJSONBody(c) {
+	if hasJSONBody(c) {
 		var body scheduleRunRequest
 		if err := decodeJSONBody(c, &body); err != nil {
 			return params, input, err
@@ -240,7 +235,7 @@ func parseDeliver(c echo.Context) (executive.DeliverRequest, error) {
 	}
 	timeoutSeconds := executive.DefaultTimeoutSeconds
 
-	if isExecutiveJSONBody(c) {
+	if hasJSONBody(c) {
 		var body deliverRequest
 		if err := decodeJSONBody(c, &body); err != nil {
 			return req, err

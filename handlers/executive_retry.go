@@ -84,14 +84,6 @@ func retryError(err error) error {
 	return err
 }
 
-// isJSONRequest reports whether the request body is JSON rather than a form.
-// Bodies sent to the JSON API are always read as JSON, so a client that
-// leaves out the content type cannot have execute: true silently ignored.
-func isJSONRequest(c echo.Context) bool {
-	return strings.HasPrefix(c.Request().Header.Get(echo.HeaderContentType), echo.MIMEApplicationJSON) ||
-		strings.HasPrefix(c.Request().URL.Path, "/runtime/")
-}
-
 // retryPolicyInput is the JSON retry_policy; absent fields take defaults.
 type retryPolicyInput struct {
 	MaxRetryAttempts    *int     `json:"max_retry_attempts"`
@@ -235,7 +227,7 @@ func formPolicy(c echo.Context) (*retryPolicyInput, error) {
 // parseRetryPlan reads a plan request from JSON or a form.
 func parseRetryPlan(c echo.Context) (retry.Policy, error) {
 	var in retryPlanInput
-	if isJSONRequest(c) {
+	if hasJSONBody(c) {
 		if err := decodeJSONBody(c, &in); err != nil {
 			return retry.Policy{}, err
 		}
@@ -251,7 +243,7 @@ func parseRetryPlan(c echo.Context) (retry.Policy, error) {
 // parseRetryRun reads a worker run request from JSON or a form.
 func parseRetryRun(c echo.Context) (retryRunInput, error) {
 	var in retryRunInput
-	if isJSONRequest(c) {
+	if hasJSONBody(c) {
 		err := decodeJSONBody(c, &in)
 		return in, err
 	}
@@ -324,7 +316,7 @@ func (h *Handler) runRetry(c echo.Context, kind string) error {
 	if err := request.Validate(); err != nil {
 		return retryError(err)
 	}
-	if request.Live() && !isJSONRequest(c) && !in.Confirm {
+	if request.Live() && !hasJSONBody(c) && !in.Confirm {
 		return unprocessable("confirm", "a live run from the browser needs the confirmation box ticked; review the destinations and confirm")
 	}
 

@@ -111,3 +111,12 @@ func jsonTypeName(kind string) string {
 	}
 	return kind
 }
+
+// hasJSONBody reports whether the request body is JSON: a JSON content type,
+// or any API path. Bodies sent to the JSON API are always read as JSON, so a
+// client that leaves out the content type cannot have a field such as
+// execute: true silently ignored.
+func hasJSONBody(c echo.Context) bool {
+	return strings.HasPrefix(c.Request().Header.Get(echo.HeaderContentType), echo.MIMEApplicationJSON) ||
+		strings.HasPrefix(c.Request().URL.Path, runtimePrefix+"/")
+}
