@@ -55,7 +55,7 @@ type Service struct {
 	Logger    *slog.Logger
 }
 
-// FieldError is an invalid request field; handlers answer it with a 400.
+// FieldError is an invalid request field; handlers return it as a 400.
 type FieldError struct {
 	Field   string
 	Message string
@@ -68,7 +68,7 @@ func fieldErrorf(field, format string, args ...any) *FieldError {
 }
 
 // UnprocessableError is a well-formed request that cannot be acted on, such
-// as an unknown destination; handlers answer it with a 422.
+// as an unknown destination; handlers return it as a 422.
 type UnprocessableError struct {
 	Field   string
 	Message string

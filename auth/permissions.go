@@ -20,7 +20,7 @@ func Roles() []Role {
 	return []Role{RoleViewer, RoleExecutive, RoleAuditor, RolePlatformOwner, RoleReleaseManager, RoleAdmin}
 }
 
-// Permission is what a route needs.
+// Permission is the right a route requires.
 type Permission string
 
 // Permissions. PermissionPublic routes need no sign-in; PermissionSignedIn

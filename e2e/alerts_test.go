@@ -12,7 +12,7 @@ var ackLinkPattern = regexp.MustCompile(`http://[0-9.:]+/alerts/hlth_[0-9a-z]+/a
 
 // TestAlertSendAndAcknowledge sends a retry health alert from the console to
 // the local receiver, opens the acknowledgement link from the Slack message,
-// acknowledges, and sees Slack leave the outstanding table.
+// acknowledges, and checks that Slack leaves the outstanding table.
 func TestAlertSendAndAcknowledge(t *testing.T) {
 	a := startApp(t, appOptions{SampleData: true})
 	ctx := newBrowser(t)

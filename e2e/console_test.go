@@ -7,7 +7,7 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// TestConsoleBuildShowsLevel opens the console, clicks Build and sees the
+// TestConsoleBuildShowsLevel opens the console, clicks Build and reads the
 // alert level of the new snapshot.
 func TestConsoleBuildShowsLevel(t *testing.T) {
 	a := startApp(t, appOptions{SampleData: true})

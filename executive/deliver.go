@@ -23,7 +23,7 @@ const (
 	MaxTimeoutSeconds     = 60.0
 )
 
-// DeliverRequest asks for a schedule run's report to be delivered.
+// DeliverRequest is a request to deliver a schedule run's report.
 type DeliverRequest struct {
 	// RunID is a schedule run id or LatestRunID.
 	RunID string

@@ -15,7 +15,7 @@ import (
 	"github.com/releaseops/evidence-console/models"
 )
 
-// Destinations is what the service needs of the connector registry:
+// Destinations is the part of the connector registry the service uses:
 // the configured names and their kinds. *connectors.Registry implements it.
 type Destinations interface {
 	Names() []string

@@ -2,7 +2,8 @@ package handlers
 
 import "github.com/labstack/echo/v4"
 
-// actorKey is where the authentication middleware stores the verified actor.
+// actorKey is the context key of the verified actor, which the
+// authentication middleware sets.
 const actorKey = "actor"
 
 // actorName returns the identity recorded as the actor of what a request

@@ -29,7 +29,7 @@ type acknowledgeBody struct {
 }
 
 // acknowledgeRetryHealthAlert records one action. A new state is a 201; the
-// current state sent again is recorded as a repeat and answered with 200.
+// current state sent again is recorded as a repeat and returns 200.
 func (h *Handler) acknowledgeRetryHealthAlert(c echo.Context) error {
 	var body acknowledgeBody
 	if err := decodeStrictJSON(c, &body); err != nil {

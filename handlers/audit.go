@@ -123,8 +123,8 @@ func exportQuery(c echo.Context) (audit.ExportQuery, error) {
 // logged and the archive ends without its manifest.
 //
 // NOTE: the server's WriteTimeout (5 minutes in cmd/evidence-console) also
-// bounds a download; a very large range over a slow link can be cut short,
-// which the missing manifest shows.
+// bounds a download. A very large range over a slow link can be cut short,
+// and the missing manifest then shows it.
 func (h *Handler) exportEvidence(c echo.Context) error {
 	q, err := exportQuery(c)
 	if err != nil {

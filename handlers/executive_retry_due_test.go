@@ -14,7 +14,7 @@ import (
 )
 
 // failDeliveryWithRetryAfter stores a failed executive delivery of schedule
-// run runID to connector that answered statusCode with Retry-After
+// run runID to connector that returned statusCode with Retry-After
 // retryAfter.
 func (s *retryTestServer) failDeliveryWithRetryAfter(runID, connector string, statusCode int, class string, at, retryAfter time.Time) {
 	s.t.Helper()

@@ -71,7 +71,7 @@ type Handler struct {
 	Retry RetryService
 	// Audit is the dashboard, history, audit trail and evidence export.
 	Audit AuditService
-	// Ready reports whether the database answers, for /readyz.
+	// Ready reports whether the database is reachable, for /readyz.
 	Ready     func(ctx context.Context) error
 	TimeZone  *time.Location
 	PublicURL string

@@ -84,7 +84,7 @@ func echoPathToOpenAPI(path string) string {
 }
 
 // apiServer is the router with every service wired to loopback connectors:
-// "webhook" succeeds and "failing" answers 500 (no Retry-After).
+// "webhook" succeeds and "failing" returns 500 (no Retry-After).
 func newAPIServer(t *testing.T) *testServer {
 	t.Helper()
 	s := newTestServer(t)

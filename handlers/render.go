@@ -23,7 +23,7 @@ func isHTMX(c echo.Context) bool {
 	return c.Request().Header.Get("HX-Request") == "true"
 }
 
-// redirectAfterPost answers a plain form post with 303 See Other so a reload
+// redirectAfterPost responds to a plain form post with 303 See Other so a reload
 // does not repeat the action.
 func redirectAfterPost(c echo.Context, location string) error {
 	return c.Redirect(http.StatusSeeOther, location)
@@ -39,7 +39,7 @@ func pageContext(c echo.Context) views.PageContext {
 	return pc
 }
 
-// pageContextKey is where middleware stores extra page context (the signed-in
+// pageContextKey is the context key of extra page context (the signed-in
 // user, the CSRF token) for pageContext to pick up.
 const pageContextKey = "page_context"
 

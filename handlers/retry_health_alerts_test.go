@@ -359,7 +359,7 @@ func TestDeliverRedactsSecrets(t *testing.T) {
 	)
 	secrets := []string{pathSecret, querySecret, tokenSecret}
 
-	// echo answers with the status the path asks for and a body that repeats
+	// echo responds with the status the path requests and a body that repeats
 	// the path, query and Authorization header it received.
 	released := make(chan struct{})
 	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -1,8 +1,6 @@
 package retry
 
 import (
-	"github.com/releaseops/evidence-console/metrics"
-
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +9,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/releaseops/evidence-console/delivery"
+	"github.com/releaseops/evidence-console/metrics"
 	"github.com/releaseops/evidence-console/models"
 )
 
