@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -68,6 +70,25 @@ func CreateDelivery(tx *gorm.DB, delivery *Delivery) error {
 	return nil
 }
 
+// createBatchSize is the number of rows one batched INSERT stores. At 25
+// columns a row, a batch binds 5,000 parameters. PostgreSQL allows 65,535
+// bound parameters per statement, and SQLite 32,766 by default
+// (SQLITE_MAX_VARIABLE_NUMBER since SQLite 3.32.0).
+const createBatchSize = 200
+
+// CreateDeliveries stores in-flight deliveries in one statement per
+// createBatchSize rows. Call it inside the transaction that stores the
+// deliveries' subjects.
+func CreateDeliveries(tx *gorm.DB, deliveries []Delivery) error {
+	if len(deliveries) == 0 {
+		return nil
+	}
+	if err := tx.CreateInBatches(deliveries, createBatchSize).Error; err != nil {
+		return fmt.Errorf("models: unable to store %d deliveries: %w", len(deliveries), err)
+	}
+	return nil
+}
+
 // CompleteDelivery records the outcome of an in-flight delivery. Only an
 // in-flight row is updated, so finishing twice is an error, not a change.
 func CompleteDelivery(ctx context.Context, db *gorm.DB, delivery *Delivery) error {
@@ -88,6 +109,100 @@ func CompleteDelivery(ctx context.Context, db *gorm.DB, delivery *Delivery) erro
 	}
 	delivery.State = DeliveryCompleted
 	return nil
+}
+
+// completeBatchSize is the number of deliveries CompleteDeliveries updates
+// per statement. Each row binds 27 parameters, so a batch binds 13,502,
+// within the limits given at createBatchSize.
+const completeBatchSize = 500
+
+// CompleteDeliveries records the outcomes of in-flight deliveries, each
+// carrying its own outcome columns, in one UPDATE per completeBatchSize rows.
+// Only in-flight rows change. If any delivery is not in flight, it returns
+// an error and the caller's transaction must roll back, because the other
+// rows of the batch are already updated. On success it sets State on every
+// element of deliveries.
+func CompleteDeliveries(ctx context.Context, db *gorm.DB, deliveries []Delivery) error {
+	for start := 0; start < len(deliveries); start += completeBatchSize {
+		batch := deliveries[start:min(start+completeBatchSize, len(deliveries))]
+		if err := completeDeliveryBatch(ctx, db, batch); err != nil {
+			return err
+		}
+	}
+	for i := range deliveries {
+		deliveries[i].State = DeliveryCompleted
+	}
+	return nil
+}
+
+// completeDeliveryBatch updates one batch of CompleteDeliveries with a
+// CASE id WHEN … THEN … END expression per column.
+func completeDeliveryBatch(ctx context.Context, db *gorm.DB, deliveries []Delivery) error {
+	sorted := append([]Delivery(nil), deliveries...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].ID < sorted[j].ID })
+
+	// PostgreSQL resolves a CASE whose branches are all bound parameters to
+	// text, so non-text columns need a cast. SQLite needs none, and a CAST to
+	// a timestamp type there would turn the stored time text into a number.
+	integer, boolean, timestamp := "?", "?", "?"
+	if DialectOf(db) == DialectPostgres {
+		integer, boolean, timestamp = "CAST(? AS INTEGER)", "CAST(? AS BOOLEAN)", "CAST(? AS TIMESTAMPTZ)"
+	}
+	columns := []struct {
+		name  string
+		param string
+		value func(Delivery) any
+	}{
+		{"success", boolean, func(d Delivery) any { return d.Success }},
+		{"status_code", integer, func(d Delivery) any { return d.StatusCode }},
+		{"error_class", "?", func(d Delivery) any { return d.ErrorClass }},
+		{"attempt_count", integer, func(d Delivery) any { return d.AttemptCount }},
+		{"attempts", "?", func(d Delivery) any { return d.Attempts }},
+		{"error", "?", func(d Delivery) any { return d.Error }},
+		{"response_excerpt", "?", func(d Delivery) any { return d.ResponseExcerpt }},
+		{"request_summary", "?", func(d Delivery) any { return d.RequestSummary }},
+		{"host", "?", func(d Delivery) any { return d.Host }},
+		{"method", "?", func(d Delivery) any { return d.Method }},
+		{"connector_kind", "?", func(d Delivery) any { return d.ConnectorKind }},
+		{"retry_after", timestamp, func(d Delivery) any { return optionalTime(d.RetryAfter) }},
+		{"completed_at", timestamp, func(d Delivery) any { return optionalTime(d.CompletedAt) }},
+	}
+
+	var query strings.Builder
+	args := make([]any, 0, (2*len(columns)+1)*len(sorted)+2)
+	query.WriteString("UPDATE deliveries SET state = ?")
+	args = append(args, DeliveryCompleted)
+	for _, column := range columns {
+		query.WriteString(", " + column.name + " = CASE id")
+		for _, delivery := range sorted {
+			query.WriteString(" WHEN ? THEN " + column.param)
+			args = append(args, delivery.ID, column.value(delivery))
+		}
+		query.WriteString(" END")
+	}
+	ids := make([]string, 0, len(sorted))
+	for _, delivery := range sorted {
+		ids = append(ids, delivery.ID)
+	}
+	query.WriteString(" WHERE id IN ? AND state = ?")
+	args = append(args, ids, DeliveryInFlight)
+
+	result := db.WithContext(ctx).Exec(query.String(), args...)
+	if result.Error != nil {
+		return fmt.Errorf("models: unable to complete %d deliveries: %w", len(sorted), result.Error)
+	}
+	if result.RowsAffected != int64(len(sorted)) {
+		return fmt.Errorf("models: completed %d of %d deliveries; the others are not in flight", result.RowsAffected, len(sorted))
+	}
+	return nil
+}
+
+// optionalTime returns *t, or nil for a nil t, as a bound parameter.
+func optionalTime(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return *t
 }
 
 // DeliveriesOf returns the deliveries of one subject, oldest first.

@@ -242,41 +242,14 @@ func claimKeyOf(execution RetryExecution) string {
 	return *execution.ClaimKey
 }
 
-// CreateRetryExecution stores an execution that needs no claim, such as a
-// skipped one.
-func CreateRetryExecution(ctx context.Context, db *gorm.DB, execution *RetryExecution) error {
-	if err := db.WithContext(ctx).Create(execution).Error; err != nil {
-		return fmt.Errorf("models: unable to store retry execution %s: %w", execution.ID, err)
-	}
-	return nil
-}
-
-// SetRetryExecutionDeliveries links in-flight executions to their
-// deliveries, keyed by execution ID, in one statement inside tx.
-func SetRetryExecutionDeliveries(tx *gorm.DB, deliveryIDs map[string]string) error {
-	if len(deliveryIDs) == 0 {
+// CreateRetryExecutions stores executions that need no claim, such as
+// skipped ones, inside tx.
+func CreateRetryExecutions(tx *gorm.DB, executions []RetryExecution) error {
+	if len(executions) == 0 {
 		return nil
 	}
-	executionIDs := make([]string, 0, len(deliveryIDs))
-	for executionID := range deliveryIDs {
-		executionIDs = append(executionIDs, executionID)
-	}
-	sort.Strings(executionIDs)
-	var query strings.Builder
-	args := make([]any, 0, 2*len(executionIDs)+1)
-	query.WriteString("UPDATE retry_executions SET delivery_id = CASE id")
-	for _, executionID := range executionIDs {
-		query.WriteString(" WHEN ? THEN ?")
-		args = append(args, executionID, deliveryIDs[executionID])
-	}
-	query.WriteString(" END WHERE id IN ?")
-	args = append(args, executionIDs)
-	result := tx.Exec(query.String(), args...)
-	if result.Error != nil {
-		return fmt.Errorf("models: unable to link %d retry executions to their deliveries: %w", len(executionIDs), result.Error)
-	}
-	if result.RowsAffected != int64(len(executionIDs)) {
-		return fmt.Errorf("models: linked %d of %d retry executions to their deliveries", result.RowsAffected, len(executionIDs))
+	if err := tx.CreateInBatches(executions, createBatchSize).Error; err != nil {
+		return fmt.Errorf("models: unable to store %d retry executions: %w", len(executions), err)
 	}
 	return nil
 }

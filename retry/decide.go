@@ -2,7 +2,6 @@ package retry
 
 import (
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/releaseops/evidence-console/connectors"
@@ -33,13 +32,15 @@ type Failure struct {
 }
 
 // Group is the open failures of one (subject kind, subject id, destination):
-// the failed deliveries after its latest success, oldest first.
+// the failed deliveries after its latest success.
 type Group struct {
 	SubjectKind string
 	SubjectID   string
 	SubjectKey  string
 	Connector   string
-	Failures    []Failure
+	// FailureCount is the number of open failures; Latest is the newest.
+	FailureCount int
+	Latest       Failure
 	// InFlightSince is the start of a retry delivery of this group that has
 	// not been recorded yet, or nil.
 	InFlightSince *time.Time
@@ -61,67 +62,15 @@ type Decision struct {
 	IdempotencyKey string     `json:"idempotency_key"`
 }
 
-// OpenGroups groups completed deliveries by (subject kind, subject id,
-// destination) and keeps the groups whose latest outcome is a failure: a
-// success closes every failure before it. In-flight rows of origin retry
-// mark the group as having a retry under way; other in-flight rows are
-// ignored. The result is sorted by oldest latest failure first.
-func OpenGroups(deliveries []models.Delivery) []Group {
-	sorted := append([]models.Delivery(nil), deliveries...)
-	sort.SliceStable(sorted, func(i, j int) bool {
-		if !sorted[i].CreatedAt.Equal(sorted[j].CreatedAt) {
-			return sorted[i].CreatedAt.Before(sorted[j].CreatedAt)
-		}
-		return sorted[i].ID < sorted[j].ID
-	})
-
-	type groupKey struct{ kind, id, connector string }
-	groups := map[groupKey]*Group{}
-	var order []groupKey
-	for _, d := range sorted {
-		key := groupKey{d.SubjectKind, d.SubjectID, d.Connector}
-		group, ok := groups[key]
-		if !ok {
-			group = &Group{SubjectKind: d.SubjectKind, SubjectID: d.SubjectID, Connector: d.Connector}
-			groups[key] = group
-			order = append(order, key)
-		}
-		group.SubjectKey = d.SubjectKey
-		switch {
-		case d.State == models.DeliveryInFlight:
-			if d.Origin == models.OriginRetry {
-				started := d.StartedAt
-				group.InFlightSince = &started
-			}
-		case d.Success:
-			group.Failures = nil
-			group.InFlightSince = nil
-		default:
-			at := d.CreatedAt
-			if d.CompletedAt != nil {
-				at = *d.CompletedAt
-			}
-			group.Failures = append(group.Failures, Failure{
-				DeliveryID: d.ID, At: at, Class: d.ErrorClass, StatusCode: d.StatusCode,
-				RetryAfter: d.RetryAfter, IdempotencyKey: d.IdempotencyKey,
-			})
-		}
+// groupOf converts the stored state of an open group.
+func groupOf(g models.DeliveryGroup) Group {
+	latest := Failure{DeliveryID: g.LastFailureID, Class: g.LastErrorClass, StatusCode: g.LastStatusCode,
+		RetryAfter: g.LastRetryAfter, IdempotencyKey: g.LastIdempotencyKey}
+	if g.LastFailureAt != nil {
+		latest.At = *g.LastFailureAt
 	}
-
-	out := make([]Group, 0, len(order))
-	for _, key := range order {
-		if group := groups[key]; len(group.Failures) > 0 {
-			out = append(out, *group)
-		}
-	}
-	sort.SliceStable(out, func(i, j int) bool {
-		return out[i].latest().At.Before(out[j].latest().At)
-	})
-	return out
-}
-
-func (g Group) latest() Failure {
-	return g.Failures[len(g.Failures)-1]
+	return Group{SubjectKind: g.SubjectKind, SubjectID: g.SubjectID, SubjectKey: g.SubjectKey, Connector: g.Connector,
+		FailureCount: g.FailureCount, Latest: latest, InFlightSince: g.InFlightSince}
 }
 
 // Decide applies the retry rules to one group with open failures. It is pure:
@@ -132,11 +81,11 @@ func (g Group) latest() Failure {
 // flight waits, and so does one before latest failure + delay or before its
 // Retry-After time. Every other group is retried.
 func Decide(policy Policy, group Group, now time.Time, inFlightTimeout time.Duration) Decision {
-	latest := group.latest()
+	latest := group.Latest
 	lastAt := models.UTC(latest.At)
 	decision := Decision{
 		SubjectKind: group.SubjectKind, SubjectID: group.SubjectID, SubjectKey: group.SubjectKey,
-		Connector: group.Connector, FailureCount: len(group.Failures), LastFailureAt: &lastAt,
+		Connector: group.Connector, FailureCount: group.FailureCount, LastFailureAt: &lastAt,
 		LastErrorClass: latest.Class, LastDeliveryID: latest.DeliveryID, IdempotencyKey: latest.IdempotencyKey,
 	}
 
@@ -175,6 +124,23 @@ func Decide(policy Policy, group Group, now time.Time, inFlightTimeout time.Dura
 	decision.Action = ActionRetry
 	decision.Reason = fmt.Sprintf("retry %d of %d after a %s failure", decision.FailureCount, policy.MaxRetryAttempts, classText(latest.Class))
 	return decision
+}
+
+// permanentClasses are the failure classes that permanentReason suppresses.
+var permanentClasses = []connectors.Class{connectors.ClassGone, connectors.ClassAuthError, connectors.ClassClientError}
+
+// rulesOf states the retry rules for the database, so it can count and
+// select open groups without returning them all. A group the database
+// finds due is decided again with Decide before it is retried.
+func rulesOf(policy Policy, now time.Time) models.GroupRules {
+	rules := models.GroupRules{Now: now, MaxAttempts: policy.MaxRetryAttempts}
+	for _, class := range permanentClasses {
+		rules.PermanentClasses = append(rules.PermanentClasses, string(class))
+	}
+	for failures := 1; failures < policy.MaxRetryAttempts; failures++ {
+		rules.Delays = append(rules.Delays, policy.Delay(failures))
+	}
+	return rules
 }
 
 // permanentReason reports whether the failure needs an operator to change
@@ -231,15 +197,4 @@ func Plan(policy Policy, groups []Group, now time.Time, inFlightTimeout time.Dur
 		decisions = append(decisions, Decide(policy, group, now, inFlightTimeout))
 	}
 	return decisions
-}
-
-// Select returns the indexes of the first limit retry decisions.
-func Select(decisions []Decision, limit int) []int {
-	var selected []int
-	for i, decision := range decisions {
-		if decision.Action == ActionRetry && len(selected) < limit {
-			selected = append(selected, i)
-		}
-	}
-	return selected
 }

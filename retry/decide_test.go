@@ -19,22 +19,26 @@ func failuresAt(class string, status int, ages ...time.Duration) []Failure {
 	return failures
 }
 
-func TestDecideTable(t *testing.T) {
+// decideCase is one row of the decision table: a policy, the open failures
+// of a group, oldest first, and the decision they must give at decideNow.
+type decideCase struct {
+	name       string
+	policy     Policy
+	failures   []Failure
+	inFlight   *time.Time
+	wantAction string
+	wantReason string
+	wantNext   *time.Time
+}
+
+func decideTable() []decideCase {
 	base := Policy{MaxRetryAttempts: 3, RetryDelayMinutes: 30, BackoffMultiplier: 2}
 	immediate := Policy{MaxRetryAttempts: 3, RetryDelayMinutes: 0, AllowImmediateRetry: true, BackoffMultiplier: 2}
 	retryAfterFuture := decideNow.Add(10 * time.Minute)
 	retryAfterPast := decideNow.Add(-10 * time.Minute)
 	inFlight := decideNow.Add(-time.Minute)
 
-	cases := []struct {
-		name       string
-		policy     Policy
-		failures   []Failure
-		inFlight   *time.Time
-		wantAction string
-		wantReason string
-		wantNext   *time.Time
-	}{
+	return []decideCase{
 		// One failure, 30 minutes elapsed: below the maximum and due.
 		{"below maximum and due", base, failuresAt("server_error", 503, 31*time.Minute), nil, ActionRetry, "retry 1 of 3", nil},
 		{"at maximum", base, failuresAt("server_error", 503, 5*time.Hour, 4*time.Hour, 3*time.Hour), nil, ActionSuppress, "maximum retry attempts 3 reached", nil},
@@ -57,9 +61,12 @@ func TestDecideTable(t *testing.T) {
 		{"interrupted is retried", base, failuresAt(ClassInterrupted, 0, 2*time.Hour), nil, ActionRetry, "retry 1 of 3", nil},
 		{"retry in flight waits", base, failuresAt("server_error", 503, 2*time.Hour), &inFlight, ActionWait, "in flight", ptr(inFlight.Add(5 * time.Minute))},
 	}
-	for _, tc := range cases {
+}
+
+func TestDecideTable(t *testing.T) {
+	for _, tc := range decideTable() {
 		t.Run(tc.name, func(t *testing.T) {
-			group := Group{SubjectKind: models.SubjectExecutiveReport, SubjectID: "run_1", SubjectKey: "rep_1", Connector: "webhook", Failures: tc.failures, InFlightSince: tc.inFlight}
+			group := groupOfFailures(tc.failures, tc.inFlight)
 			got := Decide(tc.policy, group, decideNow, 5*time.Minute)
 			if got.Action != tc.wantAction {
 				t.Fatalf("action: got %q (reason %q), want %q", got.Action, got.Reason, tc.wantAction)
@@ -85,58 +92,18 @@ func TestDecideTable(t *testing.T) {
 	}
 }
 
+// groupOfFailures returns the group of one schedule run and destination
+// whose open failures are failures, oldest first.
+func groupOfFailures(failures []Failure, inFlight *time.Time) Group {
+	return Group{SubjectKind: models.SubjectExecutiveReport, SubjectID: "run_1", SubjectKey: "rep_1", Connector: "webhook",
+		FailureCount: len(failures), Latest: failures[len(failures)-1], InFlightSince: inFlight}
+}
+
 func ptr(t time.Time) *time.Time { return &t }
 
 func withRetryAfter(failures []Failure, at time.Time) []Failure {
 	failures[len(failures)-1].RetryAfter = &at
 	return failures
-}
-
-func delivered(id, subjectID, connector string, success bool, class string, at time.Time) models.Delivery {
-	completed := at
-	return models.Delivery{ID: id, SubjectKind: models.SubjectExecutiveReport, SubjectID: subjectID, SubjectKey: "rep_" + subjectID,
-		Connector: connector, State: models.DeliveryCompleted, Success: success, ErrorClass: class, Origin: models.OriginSend,
-		IdempotencyKey: "idem-" + subjectID, CreatedAt: at, StartedAt: at, CompletedAt: &completed}
-}
-
-func TestOpenGroupsLaterSuccessClosesFailures(t *testing.T) {
-	at := func(minutes int) time.Time { return decideNow.Add(time.Duration(minutes) * time.Minute) }
-	cases := []struct {
-		name         string
-		deliveries   []models.Delivery
-		wantGroups   int
-		wantFailures int
-	}{
-		{"failure alone is open", []models.Delivery{delivered("d1", "r1", "slack", false, "server_error", at(0))}, 1, 1},
-		{"later success closes", []models.Delivery{
-			delivered("d1", "r1", "slack", false, "server_error", at(0)),
-			delivered("d2", "r1", "slack", true, "ok", at(1)),
-		}, 0, 0},
-		{"failure after success counts alone", []models.Delivery{
-			delivered("d1", "r1", "slack", false, "server_error", at(0)),
-			delivered("d2", "r1", "slack", true, "ok", at(1)),
-			delivered("d3", "r1", "slack", false, "timeout", at(2)),
-		}, 1, 1},
-		{"success of another destination does not close", []models.Delivery{
-			delivered("d1", "r1", "slack", false, "server_error", at(0)),
-			delivered("d2", "r1", "teams", true, "ok", at(1)),
-		}, 1, 1},
-		{"two failures in one group", []models.Delivery{
-			delivered("d2", "r1", "slack", false, "server_error", at(1)),
-			delivered("d1", "r1", "slack", false, "server_error", at(0)),
-		}, 1, 2},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			groups := OpenGroups(tc.deliveries)
-			if len(groups) != tc.wantGroups {
-				t.Fatalf("groups: got %d, want %d", len(groups), tc.wantGroups)
-			}
-			if tc.wantGroups > 0 && len(groups[0].Failures) != tc.wantFailures {
-				t.Errorf("failures of the first group: got %d, want %d", len(groups[0].Failures), tc.wantFailures)
-			}
-		})
-	}
 }
 
 func TestPolicyValidate(t *testing.T) {

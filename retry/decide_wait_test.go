@@ -21,9 +21,9 @@ func TestDecideRetryAfterReasonNamesStatus(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			group := Group{SubjectKind: "executive_report", SubjectID: "run_1", Connector: "webhook", Failures: []Failure{{
+			group := groupOfFailures([]Failure{{
 				DeliveryID: "dlv_1", At: now.Add(-time.Minute), Class: tc.class, StatusCode: tc.statusCode, RetryAfter: &retryAfter,
-			}}}
+			}}, nil)
 			decision := Decide(policy, group, now, 5*time.Minute)
 			if decision.Action != ActionWait {
 				t.Fatalf("action: got %q, want %q", decision.Action, ActionWait)
@@ -53,10 +53,11 @@ func TestDecideDelayReasonSingular(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			group := Group{SubjectKind: "executive_report", SubjectID: "run_1", Connector: "webhook"}
-			for i := 0; i < tc.failures; i++ {
-				group.Failures = append(group.Failures, Failure{DeliveryID: "dlv", At: now, Class: "server_error", StatusCode: 503})
+			var failures []Failure
+			for range tc.failures {
+				failures = append(failures, Failure{DeliveryID: "dlv", At: now, Class: "server_error", StatusCode: 503})
 			}
+			group := groupOfFailures(failures, nil)
 			decision := Decide(tc.policy, group, now, 5*time.Minute)
 			if decision.Action != ActionWait {
 				t.Fatalf("action: got %q, want %q", decision.Action, ActionWait)

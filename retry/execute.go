@@ -22,16 +22,20 @@ type preparedRetry struct {
 	skipReason string
 }
 
-// claimedRetry is one claimed decision with its in-flight delivery and, once
-// sent, the connector result.
+// claimedRetry is one claimed decision with its delivery and, once sent,
+// the connector result. record is the delivery as stored: in flight until
+// recordOutcomes completes it.
 type claimedRetry struct {
 	execution models.RetryExecution
 	pending   *delivery.Pending
+	record    models.Delivery
 	result    connectors.Result
 }
 
 // prepareRetries builds the in-flight execution of each selected decision
-// and reads its message from the subject kind's message source.
+// and reads its message from the subject kind's message source. An
+// execution that will send gets the ID of its future delivery, so the claim
+// stores the link and no later statement has to.
 func (s *Service) prepareRetries(ctx context.Context, run *models.RetryWorkerRun, rows []models.RetryDecision) []preparedRetry {
 	var prepared []preparedRetry
 	for _, row := range rows {
@@ -56,6 +60,7 @@ func (s *Service) prepareRetries(ctx context.Context, run *models.RetryWorkerRun
 			}
 			item.message = message
 			item.execution.IdempotencyKey = message.IdempotencyKey
+			item.execution.DeliveryID = delivery.NewDeliveryID(now)
 		}
 		prepared = append(prepared, item)
 	}
@@ -66,8 +71,10 @@ func (s *Service) prepareRetries(ctx context.Context, run *models.RetryWorkerRun
 // writes the in-flight delivery of each claimed one, so every claim and its
 // in-flight rows commit together before anything is sent. A retry whose
 // message is missing, or whose retry another run claimed first, is stored as
-// a skipped execution. It tallies the skips on run and returns the claims.
-func (s *Service) claimRetries(tx *gorm.DB, run *models.RetryWorkerRun, prepared []preparedRetry) ([]claimedRetry, error) {
+// a skipped execution. Each kind of row is written with one batched
+// statement, executions before deliveries. It tallies the skips on run and
+// returns the claims and the skipped executions.
+func (s *Service) claimRetries(tx *gorm.DB, run *models.RetryWorkerRun, prepared []preparedRetry) ([]claimedRetry, []models.RetryExecution, error) {
 	var toClaim []models.RetryExecution
 	for _, item := range prepared {
 		if item.skipReason == "" {
@@ -76,11 +83,13 @@ func (s *Service) claimRetries(tx *gorm.DB, run *models.RetryWorkerRun, prepared
 	}
 	claimed, err := models.ClaimRetryDecisions(tx, run.ID, toClaim)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 
 	var claims []claimedRetry
-	deliveryIDs := map[string]string{}
+	var requests []delivery.Request
+	var skipped []models.RetryExecution
+	skippedAt := models.UTC(s.Now())
 	for _, item := range prepared {
 		row := item.decision
 		if item.skipReason == "" && !claimed[item.execution.ID] {
@@ -89,61 +98,51 @@ func (s *Service) claimRetries(tx *gorm.DB, run *models.RetryWorkerRun, prepared
 			item.skipReason = "already claimed by another worker run; sent at most once"
 		}
 		if item.skipReason != "" {
-			if err := models.CreateRetryExecution(tx.Statement.Context, tx, skippedExecution(item.execution, item.skipReason, models.UTC(s.Now()))); err != nil {
-				return nil, err
-			}
-			run.SkippedCount++
+			skipped = append(skipped, skippedExecution(item.execution, item.skipReason, skippedAt))
 			continue
 		}
-		pending, err := s.Delivery.Begin(tx, delivery.Request{
+		requests = append(requests, delivery.Request{
 			SubjectKind: row.SubjectKind, SubjectID: row.SubjectID, SubjectKey: row.SubjectKey,
 			Connector: row.Connector, Message: item.message, Options: s.SendOptions, Actor: run.Actor,
-			Origin: models.OriginRetry, RetryExecutionID: item.execution.ID,
+			Origin: models.OriginRetry, RetryExecutionID: item.execution.ID, DeliveryID: item.execution.DeliveryID,
 		})
-		if err != nil {
-			return nil, err
-		}
-		execution := item.execution
-		execution.DeliveryID = pending.Record.ID
-		deliveryIDs[execution.ID] = pending.Record.ID
-		claims = append(claims, claimedRetry{execution: execution, pending: pending})
+		claims = append(claims, claimedRetry{execution: item.execution})
 	}
-	if err := models.SetRetryExecutionDeliveries(tx, deliveryIDs); err != nil {
-		return nil, err
+	if err := models.CreateRetryExecutions(tx, skipped); err != nil {
+		return nil, nil, err
 	}
-	return claims, nil
+	pendings, err := s.Delivery.BeginBatch(tx, requests)
+	if err != nil {
+		return nil, nil, err
+	}
+	for i, pending := range pendings {
+		claims[i].pending = pending
+		claims[i].record = pending.Record
+	}
+	run.SkippedCount += len(skipped)
+	return claims, skipped, nil
 }
 
 // skippedExecution returns execution recorded as skipped. Its claim key is
-// NULL, so it does not block another run's claim of the same retry.
-func skippedExecution(execution models.RetryExecution, reason string, completedAt time.Time) *models.RetryExecution {
+// NULL, so it does not block another run's claim of the same retry, and it
+// links no delivery because it sent nothing.
+func skippedExecution(execution models.RetryExecution, reason string, completedAt time.Time) models.RetryExecution {
 	execution.ClaimKey = nil
+	execution.DeliveryID = ""
 	execution.Outcome = models.ExecutionSkipped
 	execution.Reason = reason
 	execution.CompletedAt = &completedAt
-	return &execution
-}
-
-// recordsEachOutcome reports whether a live run records each outcome in its
-// own transaction as soon as its send returns, instead of all outcomes in
-// one transaction after the last send. On PostgreSQL the audit count
-// triggers make each outcome write costly, and concurrent transactions
-// spread that work over the database's cores. SQLite has a single writer,
-// so there one transaction with one commit is faster.
-func (s *Service) recordsEachOutcome() bool {
-	return s.DB.Dialector.Name() == "postgres"
+	return execution
 }
 
 // sendClaimed sends the claimed retries with at most Concurrency at once,
-// outside any transaction. With recordEach it records each outcome as soon
-// as its send returns and tallies it on run. Otherwise it keeps each result
-// on its claim for recordOutcomes.
-func (s *Service) sendClaimed(ctx context.Context, run *models.RetryWorkerRun, claims []claimedRetry, recordEach bool) {
+// outside any transaction, and keeps each result on its claim for
+// recordOutcomes.
+func (s *Service) sendClaimed(ctx context.Context, claims []claimedRetry) {
 	concurrency := s.Concurrency
 	if concurrency <= 0 {
 		concurrency = DefaultConcurrency
 	}
-	var mu sync.Mutex
 	var wg sync.WaitGroup
 	slots := make(chan struct{}, concurrency)
 	for i := range claims {
@@ -153,97 +152,73 @@ func (s *Service) sendClaimed(ctx context.Context, run *models.RetryWorkerRun, c
 			defer wg.Done()
 			defer func() { <-slots }()
 			claim.result = s.Delivery.Sender.Send(ctx, claim.execution.Connector, claim.pending.Request.Message, s.SendOptions)
-			if !recordEach {
-				return
-			}
-			outcome := s.recordOutcome(ctx, run, *claim, claim.result)
-			mu.Lock()
-			defer mu.Unlock()
-			switch outcome {
-			case models.ExecutionDelivered:
-				run.DeliveredCount++
-			case models.ExecutionFailed:
-				run.FailedCount++
-			}
 		}(&claims[i])
 	}
 	wg.Wait()
 }
 
-// recordOutcome records the outcome of one sent retry and returns it, or
-// returns ExecutionInFlight when it could not be recorded (the next live run
-// reconciles it). The execution and its delivery are recorded in one
-// transaction, so both stay in flight or both complete. The execution is
-// written before the delivery, in the same order as the claim, so rows that
-// triggers lock for both are always taken in one order.
-func (s *Service) recordOutcome(ctx context.Context, run *models.RetryWorkerRun, claim claimedRetry, result connectors.Result) string {
-	outcome, reason := outcomeOf(result.Success, string(result.Class), result.StatusCode, result.Error)
-	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if _, err := models.CompleteRetryExecution(ctx, tx, claim.execution.ID, outcome, reason, models.UTC(s.Now())); err != nil {
-			return err
-		}
-		recorder := *s.Delivery
-		recorder.DB = tx
-		_, err := recorder.Finish(ctx, claim.pending, result)
-		return err
-	})
-	if err != nil {
-		s.logger().Error("retry outcome not recorded; the next live run reconciles it", "worker_run_id", run.ID,
-			"execution_id", claim.execution.ID, "delivery_id", claim.pending.Record.ID, "error", err)
-		return models.ExecutionInFlight
-	}
-	return outcome
-}
-
 // recordOutcomes records the outcome of every sent retry and completes the
-// worker run in one transaction, so each execution and its delivery stay in
-// flight together or complete together. Executions are written before
-// deliveries, in the same order as the claim, so the rows that triggers lock
-// for both tables are always taken in one order. When the outcomes cannot be
-// recorded, they stay in flight for the next live run to reconcile, and the
-// run is completed without them.
-func (s *Service) recordOutcomes(ctx context.Context, run *models.RetryWorkerRun, claims []claimedRetry) error {
+// worker run in one transaction: one UPDATE for the executions, one for
+// their deliveries, and one for the run. Each execution and its delivery
+// therefore stay in flight together or complete together. Executions are
+// written before deliveries, in the same order as the claim, so the rows
+// that triggers lock for both tables are always taken in one order.
+//
+// On success it tallies the outcomes on run, stores them on claims and
+// returns true. When the outcomes cannot be recorded, they stay in flight
+// for the next live run to reconcile, the run is completed without them,
+// and it returns false.
+func (s *Service) recordOutcomes(ctx context.Context, run *models.RetryWorkerRun, claims []claimedRetry) (bool, error) {
 	completed := models.UTC(s.Now())
 	finished := *run
 	finished.State = models.WorkerRunCompleted
 	finished.CompletedAt = &completed
-	outcomes := make([]string, len(claims))
-	for i, claim := range claims {
-		outcomes[i], _ = outcomeOf(claim.result.Success, string(claim.result.Class), claim.result.StatusCode, claim.result.Error)
-		switch outcomes[i] {
+	outcomes := make([]models.ExecutionOutcome, 0, len(claims))
+	pendings := make([]*delivery.Pending, 0, len(claims))
+	results := make([]connectors.Result, 0, len(claims))
+	for _, claim := range claims {
+		outcome, reason := outcomeOf(claim.result.Success, string(claim.result.Class), claim.result.StatusCode, claim.result.Error)
+		outcomes = append(outcomes, models.ExecutionOutcome{ExecutionID: claim.execution.ID, Outcome: outcome, Reason: reason})
+		switch outcome {
 		case models.ExecutionDelivered:
 			finished.DeliveredCount++
 		case models.ExecutionFailed:
 			finished.FailedCount++
 		}
+		pendings = append(pendings, claim.pending)
+		results = append(results, claim.result)
 	}
 
+	var records []models.Delivery
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		items := make([]models.ExecutionOutcome, 0, len(claims))
-		for i, claim := range claims {
-			_, reason := outcomeOf(claim.result.Success, string(claim.result.Class), claim.result.StatusCode, claim.result.Error)
-			items = append(items, models.ExecutionOutcome{ExecutionID: claim.execution.ID, Outcome: outcomes[i], Reason: reason})
-		}
-		if _, err := models.CompleteRetryExecutions(ctx, tx, items, completed); err != nil {
+		changed, err := models.CompleteRetryExecutions(ctx, tx, outcomes, completed)
+		if err != nil {
 			return err
 		}
-		recorder := *s.Delivery
-		recorder.DB = tx
-		for _, claim := range claims {
-			if _, err := recorder.Finish(ctx, claim.pending, claim.result); err != nil {
-				return err
-			}
+		if changed != int64(len(outcomes)) {
+			return fmt.Errorf("retry: recorded %d of %d executions of worker run %s; the others are no longer in flight",
+				changed, len(outcomes), run.ID)
+		}
+		if records, err = s.Delivery.FinishBatch(ctx, tx, pendings, results); err != nil {
+			return err
 		}
 		return models.FinishRetryWorkerRun(ctx, tx, &finished)
 	})
 	if err == nil {
 		*run = finished
-		return nil
+		for i := range claims {
+			claims[i].execution.Outcome = outcomes[i].Outcome
+			claims[i].execution.Reason = outcomes[i].Reason
+			claims[i].execution.CompletedAt = &completed
+			claims[i].record = records[i]
+			s.Delivery.ObserveFinished(records[i])
+		}
+		return true, nil
 	}
 
 	s.logger().Error("retry outcomes not recorded; the next live run reconciles them", "worker_run_id", run.ID,
 		"executions", len(claims), "error", err)
 	run.State = models.WorkerRunCompleted
 	run.CompletedAt = &completed
-	return models.FinishRetryWorkerRun(ctx, s.DB, run)
+	return false, models.FinishRetryWorkerRun(ctx, s.DB, run)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
 	"gorm.io/gorm"
@@ -38,27 +39,23 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (RunView
 		}
 	}
 
-	decisions, err := s.decide(ctx, kind, req.Policy, now)
+	due, open, err := s.decideDue(ctx, kind, req.Policy, now, req.MaxRetryDeliveries)
 	if err != nil {
 		return RunView{}, err
 	}
-	selected := Select(decisions, req.MaxRetryDeliveries)
 	if live {
-		if err := s.guardLive(kind, decisions, selected); err != nil {
+		if err := s.guardLive(kind, due); err != nil {
 			return RunView{}, err
 		}
 	}
 
-	// A worker run keeps its selected decisions as rows and the tally of the
-	// rest on its plan, so repeated runs over a large backlog do not store
-	// the whole backlog each time. POST …/delivery-retry-plan keeps them all.
-	plan, rows := planRecords(kind, req.Policy, decisions, selected, live, true, req.Actor, now)
+	plan, rows := selectedPlanRecords(kind, req.Policy, due, open, live, req.Actor, now)
 	run := models.RetryWorkerRun{
 		ID: models.NewID("rwr", now), SubjectKind: kind, PlanID: plan.ID, DryRun: !live, Actor: req.Actor,
 		MaxRetryDeliveries: req.MaxRetryDeliveries, ScheduleEnabled: req.Schedule.Enabled,
 		ScheduleIntervalMinutes: req.Schedule.IntervalMinutes, ScheduleCadence: req.Schedule.Cadence,
 		WindowStart: now.Add(-time.Duration(req.Schedule.IntervalMinutes) * time.Minute), WindowEnd: now,
-		RetryableCount: plan.RetryCount, SelectedCount: len(selected), ReconciledCount: reconciled,
+		RetryableCount: plan.RetryCount, SelectedCount: len(rows), ReconciledCount: reconciled,
 		State: models.WorkerRunRunning, CreatedAt: now,
 	}
 	if !live {
@@ -73,7 +70,14 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (RunView
 	if live {
 		prepared = s.prepareRetries(ctx, &run, rows)
 	}
+	// The database keeps microseconds, and the view built below from these
+	// records must equal what WorkerRun reads back.
+	if plan.NextRetryAt != nil {
+		next := models.UTC(*plan.NextRetryAt)
+		plan.NextRetryAt = &next
+	}
 	var claims []claimedRetry
+	var skipped []models.RetryExecution
 	if err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if err := models.CreateRetryPlan(tx, &plan, rows); err != nil {
 			return err
@@ -82,7 +86,7 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (RunView
 			return err
 		}
 		var err error
-		claims, err = s.claimRetries(tx, &run, prepared)
+		claims, skipped, err = s.claimRetries(tx, &run, prepared)
 		return err
 	}); err != nil {
 		return RunView{}, err
@@ -91,40 +95,75 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (RunView
 	s.logger().Info("delivery retry worker run started", "worker_run_id", run.ID, "subject_kind", kind,
 		"mode", modeOf(run.DryRun), "retry_plan_id", plan.ID, "selected", run.SelectedCount, "schedule_enabled", run.ScheduleEnabled, "actor", req.Actor)
 
+	recorded := true
 	if live {
 		// A live run finishes what it claimed even if the caller goes away,
 		// so no claimed decision is left half-sent by a closed browser tab.
 		ctx = context.WithoutCancel(ctx)
-		recordEach := s.recordsEachOutcome()
-		s.sendClaimed(ctx, &run, claims, recordEach)
-		if recordEach {
-			completed := models.UTC(s.Now())
-			run.State = models.WorkerRunCompleted
-			run.CompletedAt = &completed
-			if err := models.FinishRetryWorkerRun(ctx, s.DB, &run); err != nil {
-				return RunView{}, err
-			}
-		} else if err := s.recordOutcomes(ctx, &run, claims); err != nil {
+		s.sendClaimed(ctx, claims)
+		var err error
+		if recorded, err = s.recordOutcomes(ctx, &run, claims); err != nil {
 			return RunView{}, err
 		}
 	}
 	s.logger().Info("delivery retry worker run finished", "worker_run_id", run.ID, "mode", modeOf(run.DryRun),
 		"delivered", run.DeliveredCount, "failed", run.FailedCount, "skipped", run.SkippedCount, "reconciled", run.ReconciledCount)
-	return s.WorkerRun(context.WithoutCancel(ctx), run.ID)
+	if !recorded {
+		// Whatever kept the outcomes from being recorded may also have
+		// changed the rows, so the view comes from the database.
+		return s.WorkerRun(context.WithoutCancel(ctx), run.ID)
+	}
+	return writtenRunView(run, plan, rows, claims, skipped), nil
+}
+
+// writtenRunView builds the view of a worker run from the records that Run
+// wrote, so it equals what WorkerRun reads back. The selected decisions are
+// in plan order and claimed by the run where its claim was stored. The
+// executions are in (started_at, id) order with their deliveries.
+func writtenRunView(run models.RetryWorkerRun, plan models.RetryPlan, rows []models.RetryDecision, claims []claimedRetry, skipped []models.RetryExecution) RunView {
+	claimedDecisions := make(map[string]bool, len(claims))
+	executions := make([]models.RetryExecution, 0, len(claims)+len(skipped))
+	records := make(map[string]models.Delivery, len(claims))
+	for _, claim := range claims {
+		claimedDecisions[claim.execution.DecisionID] = true
+		executions = append(executions, claim.execution)
+		records[claim.record.ID] = claim.record
+	}
+	executions = append(executions, skipped...)
+	sort.Slice(executions, func(i, j int) bool {
+		if !executions[i].StartedAt.Equal(executions[j].StartedAt) {
+			return executions[i].StartedAt.Before(executions[j].StartedAt)
+		}
+		return executions[i].ID < executions[j].ID
+	})
+
+	selected := make([]models.RetryDecision, 0, len(rows))
+	for _, row := range rows {
+		if !row.Selected {
+			continue
+		}
+		if claimedDecisions[row.ID] {
+			row.State = models.DecisionClaimed
+			row.ClaimedBy = run.ID
+		}
+		selected = append(selected, row)
+	}
+	sort.SliceStable(selected, func(i, j int) bool { return selected[i].Position < selected[j].Position })
+	return runView(run, plan, selected, executions, records)
 }
 
 // guardLive rejects a live run when a selected destination cannot send or
 // the subject kind has no message source. Nothing has been written yet.
-func (s *Service) guardLive(kind string, decisions []Decision, selected []int) error {
-	if len(selected) == 0 {
+func (s *Service) guardLive(kind string, due []Decision) error {
+	if len(due) == 0 {
 		return nil
 	}
 	if _, ok := s.Sources[kind]; !ok {
 		return &GuardError{Message: missingSourceMessage(kind) + "; nothing was sent"}
 	}
 	checked := map[string]bool{}
-	for _, i := range selected {
-		name := decisions[i].Connector
+	for _, decision := range due {
+		name := decision.Connector
 		if checked[name] {
 			continue
 		}
@@ -234,21 +273,6 @@ func (s *Service) WorkerRun(ctx context.Context, runID string) (RunView, error) 
 	if err != nil {
 		return RunView{}, err
 	}
-
-	view := RunView{
-		WorkerRunID: run.ID, SubjectKind: run.SubjectKind, Mode: modeOf(run.DryRun), DryRun: run.DryRun,
-		Actor: run.Actor, RetryPlanID: run.PlanID, Policy: policyOf(*plan), MaxRetryDeliveries: run.MaxRetryDeliveries,
-		Schedule: ScheduleView{
-			Schedule:    Schedule{IntervalMinutes: run.ScheduleIntervalMinutes, Enabled: run.ScheduleEnabled, Cadence: run.ScheduleCadence},
-			WindowStart: run.WindowStart, WindowEnd: run.WindowEnd,
-		},
-		State: run.State, CreatedAt: run.CreatedAt, CompletedAt: run.CompletedAt, Counts: runCounts(*run),
-		OpenFailures:      openFailuresOf(*plan),
-		SelectedDecisions: []DecisionView{}, Executions: []ExecutionView{},
-	}
-	for _, row := range rows {
-		view.SelectedDecisions = append(view.SelectedDecisions, decisionView(row))
-	}
 	deliveryIDs := make([]string, 0, len(executions))
 	for _, execution := range executions {
 		if execution.DeliveryID != "" {
@@ -259,6 +283,26 @@ func (s *Service) WorkerRun(ctx context.Context, runID string) (RunView, error) 
 	if err != nil {
 		return RunView{}, err
 	}
+	return runView(*run, *plan, rows, executions, records), nil
+}
+
+// runView builds the view of a worker run from its plan, its selected
+// decisions, its executions and their deliveries keyed by delivery ID.
+func runView(run models.RetryWorkerRun, plan models.RetryPlan, rows []models.RetryDecision, executions []models.RetryExecution, records map[string]models.Delivery) RunView {
+	view := RunView{
+		WorkerRunID: run.ID, SubjectKind: run.SubjectKind, Mode: modeOf(run.DryRun), DryRun: run.DryRun,
+		Actor: run.Actor, RetryPlanID: run.PlanID, Policy: policyOf(plan), MaxRetryDeliveries: run.MaxRetryDeliveries,
+		Schedule: ScheduleView{
+			Schedule:    Schedule{IntervalMinutes: run.ScheduleIntervalMinutes, Enabled: run.ScheduleEnabled, Cadence: run.ScheduleCadence},
+			WindowStart: run.WindowStart, WindowEnd: run.WindowEnd,
+		},
+		State: run.State, CreatedAt: run.CreatedAt, CompletedAt: run.CompletedAt, Counts: runCounts(run),
+		OpenFailures:      openFailuresOf(plan),
+		SelectedDecisions: []DecisionView{}, Executions: []ExecutionView{},
+	}
+	for _, row := range rows {
+		view.SelectedDecisions = append(view.SelectedDecisions, decisionView(row))
+	}
 	for _, execution := range executions {
 		item := executionView(execution)
 		if record, ok := records[execution.DeliveryID]; ok {
@@ -267,7 +311,7 @@ func (s *Service) WorkerRun(ctx context.Context, runID string) (RunView, error) 
 		}
 		view.Executions = append(view.Executions, item)
 	}
-	return view, nil
+	return view
 }
 
 // WorkerRuns lists the newest worker runs of one subject kind, or of every

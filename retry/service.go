@@ -85,13 +85,81 @@ func (s *Service) logger() *slog.Logger {
 	return slog.Default()
 }
 
-// decide reads the open failures of one subject kind and decides each group.
+// decide reads every open group of one subject kind and decides each, the
+// group whose latest failure is oldest first.
 func (s *Service) decide(ctx context.Context, kind string, policy Policy, now time.Time) ([]Decision, error) {
-	deliveries, err := models.OpenFailureDeliveries(ctx, s.DB, kind)
+	groups, err := models.OpenDeliveryGroups(ctx, s.DB, kind)
 	if err != nil {
 		return nil, err
 	}
-	return Plan(policy, OpenGroups(deliveries), now, s.inFlightTimeout()), nil
+	decisions := make([]Decision, 0, len(groups))
+	for _, group := range groups {
+		decisions = append(decisions, Decide(policy, groupOf(group), now, s.inFlightTimeout()))
+	}
+	return decisions, nil
+}
+
+// decideDue returns the retry decisions of up to limit groups of one subject
+// kind that are due now, oldest latest failure first, and the tally of
+// every open group. The database counts and selects the groups, so a run
+// over a large backlog reads only what it may send.
+func (s *Service) decideDue(ctx context.Context, kind string, policy Policy, now time.Time, limit int) ([]Decision, OpenFailures, error) {
+	rules := rulesOf(policy, now)
+	buckets, err := models.TallyOpenGroups(ctx, s.DB, kind, rules)
+	if err != nil {
+		return nil, OpenFailures{}, err
+	}
+	open := s.tallyOf(policy, buckets)
+	if open.RetryCount == 0 {
+		return nil, open, nil
+	}
+	groups, err := models.DueDeliveryGroups(ctx, s.DB, kind, rules, limit)
+	if err != nil {
+		return nil, OpenFailures{}, err
+	}
+	decisions := make([]Decision, 0, len(groups))
+	for _, group := range groups {
+		decision := Decide(policy, groupOf(group), now, s.inFlightTimeout())
+		if decision.Action != ActionRetry {
+			// The database and Decide apply the same rules; a difference is
+			// a defect, so the group is left for the next run.
+			s.logger().Error("a group the database found due is not due by the retry rules", "subject_kind", kind,
+				"subject_id", group.SubjectID, "connector", group.Connector, "action", decision.Action, "reason", decision.Reason)
+			continue
+		}
+		decisions = append(decisions, decision)
+	}
+	return decisions, open, nil
+}
+
+// tallyOf adds up the buckets of TallyOpenGroups. The earliest next retry of
+// a waiting group is its retry under way plus the in-flight timeout, its
+// Retry-After time, or its latest failure plus the delay after that many
+// failures, whichever applies.
+func (s *Service) tallyOf(policy Policy, buckets []models.GroupBucket) OpenFailures {
+	var open OpenFailures
+	earliest := func(t time.Time) {
+		t = models.UTC(t)
+		if open.NextRetryAt == nil || t.Before(*open.NextRetryAt) {
+			open.NextRetryAt = &t
+		}
+	}
+	for _, b := range buckets {
+		open.DecisionCount += b.Groups
+		open.SuppressCount += b.Suppressed
+		open.WaitCount += b.Waiting
+		open.RetryCount += b.Groups - b.Suppressed - b.Waiting
+		if b.InFlightSince != nil {
+			earliest(b.InFlightSince.Add(s.inFlightTimeout()))
+		}
+		if b.DelayFrom != nil {
+			earliest(b.DelayFrom.Add(policy.Delay(b.FailureCount)))
+		}
+		if b.RetryAfter != nil {
+			earliest(*b.RetryAfter)
+		}
+	}
+	return open
 }
 
 // Plan decides every group of open failures of one subject kind and
@@ -106,7 +174,7 @@ func (s *Service) Plan(ctx context.Context, kind string, policy Policy, actor st
 		return PlanView{}, err
 	}
 
-	plan, rows := planRecords(kind, policy, decisions, nil, false, false, actor, now)
+	plan, rows := planRecords(kind, policy, decisions, false, actor, now)
 	if err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		return models.CreateRetryPlan(tx, &plan, rows)
 	}); err != nil {
@@ -117,19 +185,13 @@ func (s *Service) Plan(ctx context.Context, kind string, policy Policy, actor st
 	return planView(plan, rows), nil
 }
 
-// planRecords turns decisions into the rows of a plan. The decisions at the
-// selected indexes are marked selected, and pending when live is true. With
-// selectedOnly, only the selected decisions become rows; the plan's counts
-// still cover every decision.
-func planRecords(kind string, policy Policy, decisions []Decision, selected []int, live, selectedOnly bool, actor string, now time.Time) (models.RetryPlan, []models.RetryDecision) {
+// planRecords turns decisions into the rows of a plan whose counts tally
+// them. With selected, every decision is marked selected.
+func planRecords(kind string, policy Policy, decisions []Decision, selected bool, actor string, now time.Time) (models.RetryPlan, []models.RetryDecision) {
 	plan := models.RetryPlan{
 		ID: models.NewID("rtp", now), SubjectKind: kind, MaxRetryAttempts: policy.MaxRetryAttempts,
 		RetryDelayMinutes: policy.RetryDelayMinutes, AllowImmediateRetry: policy.AllowImmediateRetry,
 		BackoffMultiplier: policy.BackoffMultiplier, DecisionCount: len(decisions), Actor: actor, CreatedAt: now,
-	}
-	isSelected := map[int]bool{}
-	for _, i := range selected {
-		isSelected[i] = true
 	}
 	rows := make([]models.RetryDecision, 0, len(decisions))
 	for i, d := range decisions {
@@ -145,21 +207,32 @@ func planRecords(kind string, policy Policy, decisions []Decision, selected []in
 		case ActionSuppress:
 			plan.SuppressCount++
 		}
-		if selectedOnly && !isSelected[i] {
-			continue
-		}
-		state := models.DecisionNone
-		if live && isSelected[i] {
-			state = models.DecisionPending
-		}
 		rows = append(rows, models.RetryDecision{
 			ID: models.NewID("rtd", now), PlanID: plan.ID, Position: i, SubjectKind: d.SubjectKind,
 			SubjectID: d.SubjectID, SubjectKey: d.SubjectKey, Connector: d.Connector, Action: d.Action,
 			Reason: d.Reason, FailureCount: d.FailureCount, LastFailureAt: d.LastFailureAt,
 			LastErrorClass: d.LastErrorClass, NextRetryAt: d.NextRetryAt, LastDeliveryID: d.LastDeliveryID,
-			IdempotencyKey: d.IdempotencyKey, Selected: isSelected[i], State: state,
+			IdempotencyKey: d.IdempotencyKey, Selected: selected, State: models.DecisionNone,
 		})
 	}
+	return plan, rows
+}
+
+// selectedPlanRecords returns the plan of a worker run or preview: the due
+// decisions it selected as rows, pending when live is true, and the tally
+// of every open group as its counts. Repeated runs over a large backlog
+// therefore do not store the whole backlog each time. POST
+// …/delivery-retry-plan keeps every decision.
+func selectedPlanRecords(kind string, policy Policy, due []Decision, open OpenFailures, live bool, actor string, now time.Time) (models.RetryPlan, []models.RetryDecision) {
+	plan, rows := planRecords(kind, policy, due, true, actor, now)
+	if live {
+		for i := range rows {
+			rows[i].State = models.DecisionPending
+		}
+	}
+	plan.DecisionCount, plan.RetryCount = open.DecisionCount, open.RetryCount
+	plan.WaitCount, plan.SuppressCount = open.WaitCount, open.SuppressCount
+	plan.NextRetryAt = open.NextRetryAt
 	return plan, rows
 }
 
@@ -210,14 +283,13 @@ func (s *Service) Preview(ctx context.Context, kind string, policy Policy, maxDe
 		return Preview{}, err
 	}
 	now := models.UTC(s.Now())
-	decisions, err := s.decide(ctx, kind, policy, now)
+	due, open, err := s.decideDue(ctx, kind, policy, now, maxDeliveries)
 	if err != nil {
 		return Preview{}, err
 	}
 	preview := Preview{SubjectKind: kind, Policy: policy, MaxRetryDeliveries: maxDeliveries,
-		SelectedDecisions: []DecisionView{}, Destinations: []string{}, NotReady: map[string]string{}}
-	plan, rows := planRecords(kind, policy, decisions, Select(decisions, maxDeliveries), false, true, "", now)
-	preview.OpenFailures = openFailuresOf(plan)
+		SelectedDecisions: []DecisionView{}, Destinations: []string{}, NotReady: map[string]string{}, OpenFailures: open}
+	_, rows := selectedPlanRecords(kind, policy, due, open, false, "", now)
 	for _, row := range rows {
 		preview.SelectedDecisions = append(preview.SelectedDecisions, decisionView(row))
 	}

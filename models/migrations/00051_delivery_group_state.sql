@@ -1,0 +1,378 @@
+-- +goose Up
+-- What the retry rules need of each (subject, destination) group, kept on
+-- its audit_delivery_groups row, so a worker run reads one row per open
+-- group instead of every failed delivery. A success closes every failure
+-- created before it (ordered by created_at, then id):
+--   failure_count    completed failed deliveries after the latest success
+--   last_failure_*   the newest of them; last_failure_at is its completion
+--   in_flight_since  start of the newest in-flight retry delivery after the
+--                    latest success
+--   subject_key      the report id or alert fingerprint of the group
+ALTER TABLE audit_delivery_groups ADD COLUMN subject_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit_delivery_groups ADD COLUMN failure_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE audit_delivery_groups ADD COLUMN last_failure_id TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit_delivery_groups ADD COLUMN last_failure_at {{.Timestamp}};
+ALTER TABLE audit_delivery_groups ADD COLUMN last_error_class TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit_delivery_groups ADD COLUMN last_status_code INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE audit_delivery_groups ADD COLUMN last_retry_after {{.Timestamp}};
+ALTER TABLE audit_delivery_groups ADD COLUMN last_idempotency_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit_delivery_groups ADD COLUMN in_flight_since {{.Timestamp}};
+
+-- A worker run takes the groups whose latest failure is oldest first.
+CREATE INDEX audit_delivery_groups_open ON audit_delivery_groups (subject_kind, last_failure_at, last_failure_id)
+WHERE failure_count > 0;
+
+{{if .PostgreSQL}}
+-- The row-level triggers of the audit counts are replaced by statement-level
+-- ones that read the changed rows from transition tables, so a statement
+-- that writes many rows appends one delta per counter and refreshes each
+-- touched group once.
+DROP TRIGGER retry_executions_audit_group_update ON retry_executions;
+DROP TRIGGER retry_executions_audit_group_insert ON retry_executions;
+DROP TRIGGER deliveries_audit_group_update ON deliveries;
+DROP TRIGGER deliveries_audit_group_insert ON deliveries;
+DROP TRIGGER health_snapshots_audit_count ON health_snapshots;
+DROP TRIGGER alert_plans_audit_count ON alert_plans;
+DROP TRIGGER alert_plan_destinations_audit_count ON alert_plan_destinations;
+DROP TRIGGER alert_acknowledgements_audit_count ON alert_acknowledgements;
+DROP TRIGGER alert_acknowledgement_states_audit_count ON alert_acknowledgement_states;
+DROP TRIGGER executive_reports_audit_count ON executive_reports;
+DROP TRIGGER executive_schedule_runs_audit_count ON executive_schedule_runs;
+DROP TRIGGER deliveries_audit_count ON deliveries;
+DROP TRIGGER retry_plans_audit_count ON retry_plans;
+DROP TRIGGER retry_decisions_audit_count ON retry_decisions;
+DROP TRIGGER retry_worker_runs_audit_count ON retry_worker_runs;
+DROP TRIGGER retry_executions_audit_count ON retry_executions;
+
+-- audit_count_rows appends, per counter, the net change of one statement:
+-- +1 for each new row and -1 for each old row, under the counter that
+-- audit_counter_of names. A trigger may name one transition table only for
+-- one event, so each table has one trigger per event, all calling this.
+-- +goose StatementBegin
+CREATE FUNCTION audit_count_rows() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    fixed TEXT := CASE WHEN TG_NARGS > 0 THEN TG_ARGV[0] END;
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO audit_count_deltas (name, delta)
+        SELECT name, SUM(delta) FROM (
+            SELECT audit_counter_of(TG_TABLE_NAME, fixed, to_jsonb(n)) AS name, 1::bigint AS delta FROM new_rows n
+            UNION ALL
+            SELECT 'health_finding', (to_jsonb(n)->>'finding_count')::bigint FROM new_rows n WHERE TG_TABLE_NAME = 'health_snapshots'
+        ) changes WHERE name IS NOT NULL GROUP BY name HAVING SUM(delta) <> 0;
+    ELSIF TG_OP = 'DELETE' THEN
+        INSERT INTO audit_count_deltas (name, delta)
+        SELECT name, SUM(delta) FROM (
+            SELECT audit_counter_of(TG_TABLE_NAME, fixed, to_jsonb(o)) AS name, -1::bigint AS delta FROM old_rows o
+            UNION ALL
+            SELECT 'health_finding', -(to_jsonb(o)->>'finding_count')::bigint FROM old_rows o WHERE TG_TABLE_NAME = 'health_snapshots'
+        ) changes WHERE name IS NOT NULL GROUP BY name HAVING SUM(delta) <> 0;
+    ELSE
+        INSERT INTO audit_count_deltas (name, delta)
+        SELECT name, SUM(delta) FROM (
+            SELECT audit_counter_of(TG_TABLE_NAME, fixed, to_jsonb(n)) AS name, 1::bigint AS delta FROM new_rows n
+            UNION ALL
+            SELECT audit_counter_of(TG_TABLE_NAME, fixed, to_jsonb(o)), -1::bigint FROM old_rows o
+            UNION ALL
+            SELECT 'health_finding', (to_jsonb(n)->>'finding_count')::bigint FROM new_rows n WHERE TG_TABLE_NAME = 'health_snapshots'
+            UNION ALL
+            SELECT 'health_finding', -(to_jsonb(o)->>'finding_count')::bigint FROM old_rows o WHERE TG_TABLE_NAME = 'health_snapshots'
+        ) changes WHERE name IS NOT NULL GROUP BY name HAVING SUM(delta) <> 0;
+    END IF;
+    RETURN NULL;
+END $$;
+-- +goose StatementEnd
+
+-- audit_refresh_groups recomputes the given groups from their rows. It
+-- first creates and locks the group rows in key order, so two transactions
+-- refreshing overlapping groups wait for each other instead of deadlocking.
+-- The recompute is a later statement, so under READ COMMITTED it sees every
+-- change committed before the locks were granted. Sequential and bitmap
+-- scans are off inside it: before the tables have statistics, the planner
+-- would otherwise scan the whole table, or combine the kind and connector
+-- indexes, for each group instead of taking the group's own index entries.
+-- +goose StatementBegin
+CREATE FUNCTION audit_refresh_groups(kinds TEXT[], subjects TEXT[], conns TEXT[]) RETURNS void LANGUAGE plpgsql
+SET enable_seqscan = off SET enable_bitmapscan = off AS $$
+BEGIN
+    INSERT INTO audit_delivery_groups (subject_kind, subject_id, connector)
+    SELECT DISTINCT k.subject_kind, k.subject_id, k.connector FROM unnest(kinds, subjects, conns) AS k(subject_kind, subject_id, connector)
+    ORDER BY 1, 2, 3
+    ON CONFLICT DO NOTHING;
+    PERFORM 1 FROM audit_delivery_groups g
+    WHERE (g.subject_kind, g.subject_id, g.connector) IN (SELECT * FROM unnest(kinds, subjects, conns))
+    ORDER BY g.subject_kind, g.subject_id, g.connector
+    FOR UPDATE;
+
+    WITH keys AS (
+        SELECT DISTINCT k.subject_kind, k.subject_id, k.connector FROM unnest(kinds, subjects, conns) AS k(subject_kind, subject_id, connector)
+    ), group_rows AS MATERIALIZED (
+        -- Each group's deliveries, read once through the (subject_kind,
+        -- subject_id, connector, created_at) index.
+        SELECT d.subject_kind, d.subject_id, d.connector, d.id, d.created_at, d.state, d.success, d.origin, d.subject_key,
+            COALESCE(d.completed_at, d.created_at) AS at, d.error_class, d.status_code, d.retry_after, d.idempotency_key, d.started_at
+        FROM keys k JOIN deliveries d ON d.subject_kind = k.subject_kind AND d.subject_id = k.subject_id AND d.connector = k.connector
+    ), latest_success AS (
+        SELECT DISTINCT ON (subject_kind, subject_id, connector) subject_kind, subject_id, connector, created_at, id
+        FROM group_rows WHERE success ORDER BY subject_kind, subject_id, connector, created_at DESC, id DESC
+    ), open_rows AS (
+        SELECT r.* FROM group_rows r LEFT JOIN latest_success ls
+            ON ls.subject_kind = r.subject_kind AND ls.subject_id = r.subject_id AND ls.connector = r.connector
+        WHERE ls.id IS NULL OR (r.created_at, r.id) > (ls.created_at, ls.id)
+    ), failures AS (
+        SELECT subject_kind, subject_id, connector, COUNT(*) AS failure_count FROM open_rows
+        WHERE state = 'completed' AND NOT success GROUP BY subject_kind, subject_id, connector
+    ), latest_failure AS (
+        SELECT DISTINCT ON (subject_kind, subject_id, connector) * FROM open_rows
+        WHERE state = 'completed' AND NOT success ORDER BY subject_kind, subject_id, connector, created_at DESC, id DESC
+    ), in_flight AS (
+        SELECT DISTINCT ON (subject_kind, subject_id, connector) subject_kind, subject_id, connector, started_at FROM open_rows
+        WHERE state = 'in_flight' AND origin = 'retry' ORDER BY subject_kind, subject_id, connector, created_at DESC, id DESC
+    ), latest AS (
+        SELECT DISTINCT ON (subject_kind, subject_id, connector) subject_kind, subject_id, connector, subject_key FROM group_rows
+        ORDER BY subject_kind, subject_id, connector, created_at DESC, id DESC
+    ), executions AS (
+        SELECT x.subject_kind, x.subject_id, x.connector, COUNT(*) AS open_executions
+        FROM keys k JOIN retry_executions x ON x.subject_kind = k.subject_kind AND x.subject_id = k.subject_id AND x.connector = k.connector
+        WHERE x.outcome IN ('failed', 'skipped')
+          AND NOT EXISTS (SELECT 1 FROM group_rows later
+              WHERE later.subject_kind = x.subject_kind AND later.subject_id = x.subject_id AND later.connector = x.connector
+                AND later.success AND later.created_at > x.started_at)
+        GROUP BY x.subject_kind, x.subject_id, x.connector
+    ), fresh AS (
+        SELECT g.subject_kind, g.subject_id, g.connector, g.open_failure AS old_open, g.open_executions AS old_executions,
+            COALESCE(latest.subject_key, g.subject_key) AS subject_key,
+            COALESCE(failures.failure_count, 0) AS failure_count,
+            COALESCE(lf.id, '') AS last_failure_id, lf.at AS last_failure_at,
+            COALESCE(lf.error_class, '') AS last_error_class, COALESCE(lf.status_code, 0) AS last_status_code,
+            lf.retry_after AS last_retry_after, COALESCE(lf.idempotency_key, '') AS last_idempotency_key,
+            in_flight.started_at AS in_flight_since, COALESCE(executions.open_executions, 0) AS open_executions
+        FROM keys k
+        JOIN audit_delivery_groups g ON g.subject_kind = k.subject_kind AND g.subject_id = k.subject_id AND g.connector = k.connector
+        LEFT JOIN latest ON latest.subject_kind = k.subject_kind AND latest.subject_id = k.subject_id AND latest.connector = k.connector
+        LEFT JOIN failures ON failures.subject_kind = k.subject_kind AND failures.subject_id = k.subject_id AND failures.connector = k.connector
+        LEFT JOIN latest_failure lf ON lf.subject_kind = k.subject_kind AND lf.subject_id = k.subject_id AND lf.connector = k.connector
+        LEFT JOIN in_flight ON in_flight.subject_kind = k.subject_kind AND in_flight.subject_id = k.subject_id AND in_flight.connector = k.connector
+        LEFT JOIN executions ON executions.subject_kind = k.subject_kind AND executions.subject_id = k.subject_id AND executions.connector = k.connector
+    ), changed AS (
+        UPDATE audit_delivery_groups g SET
+            open_failure = CASE WHEN f.failure_count > 0 THEN 1 ELSE 0 END, open_executions = f.open_executions,
+            subject_key = f.subject_key, failure_count = f.failure_count, last_failure_id = f.last_failure_id,
+            last_failure_at = f.last_failure_at, last_error_class = f.last_error_class, last_status_code = f.last_status_code,
+            last_retry_after = f.last_retry_after, last_idempotency_key = f.last_idempotency_key, in_flight_since = f.in_flight_since
+        FROM fresh f
+        WHERE g.subject_kind = f.subject_kind AND g.subject_id = f.subject_id AND g.connector = f.connector
+        RETURNING f.subject_kind, (CASE WHEN f.failure_count > 0 THEN 1 ELSE 0 END) - f.old_open AS open_delta,
+            f.open_executions - f.old_executions AS executions_delta
+    )
+    INSERT INTO audit_count_deltas (name, delta)
+    SELECT 'open_failed_delivery_group:' || subject_kind, SUM(open_delta) FROM changed GROUP BY subject_kind HAVING SUM(open_delta) <> 0
+    UNION ALL
+    SELECT 'open_failed_execution:' || subject_kind, SUM(executions_delta) FROM changed GROUP BY subject_kind HAVING SUM(executions_delta) <> 0;
+END $$;
+-- +goose StatementEnd
+
+-- audit_refresh_changed_groups refreshes the groups of the rows a statement
+-- changed in a way that can open or close a failure or a retry under way: a
+-- delivery written completed or as an in-flight retry, a delivery whose
+-- state or success changed, and an execution that failed or was skipped, or
+-- stopped being so.
+-- +goose StatementBegin
+CREATE FUNCTION audit_refresh_changed_groups() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    kinds TEXT[];
+    subjects TEXT[];
+    conns TEXT[];
+BEGIN
+    IF TG_TABLE_NAME = 'deliveries' AND TG_OP = 'INSERT' THEN
+        SELECT array_agg(n.subject_kind), array_agg(n.subject_id), array_agg(n.connector) INTO kinds, subjects, conns
+        FROM new_rows n WHERE n.state = 'completed' OR n.origin = 'retry';
+    ELSIF TG_TABLE_NAME = 'deliveries' THEN
+        SELECT array_agg(n.subject_kind), array_agg(n.subject_id), array_agg(n.connector) INTO kinds, subjects, conns
+        FROM new_rows n JOIN old_rows o ON o.id = n.id
+        WHERE n.state IS DISTINCT FROM o.state OR n.success IS DISTINCT FROM o.success;
+    ELSIF TG_OP = 'INSERT' THEN
+        SELECT array_agg(n.subject_kind), array_agg(n.subject_id), array_agg(n.connector) INTO kinds, subjects, conns
+        FROM new_rows n WHERE n.outcome IN ('failed', 'skipped');
+    ELSE
+        SELECT array_agg(n.subject_kind), array_agg(n.subject_id), array_agg(n.connector) INTO kinds, subjects, conns
+        FROM new_rows n JOIN old_rows o ON o.id = n.id
+        WHERE n.outcome IS DISTINCT FROM o.outcome AND (n.outcome IN ('failed', 'skipped') OR o.outcome IN ('failed', 'skipped'));
+    END IF;
+    IF kinds IS NOT NULL THEN
+        PERFORM audit_refresh_groups(kinds, subjects, conns);
+    END IF;
+    RETURN NULL;
+END $$;
+-- +goose StatementEnd
+
+CREATE TRIGGER health_snapshots_audit_count_insert AFTER INSERT ON health_snapshots REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows('health_snapshot');
+CREATE TRIGGER health_snapshots_audit_count_update AFTER UPDATE ON health_snapshots REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows('health_snapshot');
+CREATE TRIGGER health_snapshots_audit_count_delete AFTER DELETE ON health_snapshots REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows('health_snapshot');
+CREATE TRIGGER alert_plans_audit_count_insert AFTER INSERT ON alert_plans REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows('alert_plan');
+CREATE TRIGGER alert_plans_audit_count_delete AFTER DELETE ON alert_plans REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows('alert_plan');
+CREATE TRIGGER alert_plan_destinations_audit_count_insert AFTER INSERT ON alert_plan_destinations REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows();
+CREATE TRIGGER alert_plan_destinations_audit_count_update AFTER UPDATE ON alert_plan_destinations REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows();
+CREATE TRIGGER alert_plan_destinations_audit_count_delete AFTER DELETE ON alert_plan_destinations REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows();
+CREATE TRIGGER alert_acknowledgements_audit_count_insert AFTER INSERT ON alert_acknowledgements REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows('acknowledgement');
+CREATE TRIGGER alert_acknowledgements_audit_count_delete AFTER DELETE ON alert_acknowledgements REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows('acknowledgement');
+CREATE TRIGGER alert_acknowledgement_states_audit_count_insert AFTER INSERT ON alert_acknowledgement_states REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows();
+CREATE TRIGGER alert_acknowledgement_states_audit_count_update AFTER UPDATE ON alert_acknowledgement_states REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows();
+CREATE TRIGGER alert_acknowledgement_states_audit_count_delete AFTER DELETE ON alert_acknowledgement_states REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows();
+CREATE TRIGGER executive_reports_audit_count_insert AFTER INSERT ON executive_reports REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows('executive_report');
+CREATE TRIGGER executive_reports_audit_count_delete AFTER DELETE ON executive_reports REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows('executive_report');
+CREATE TRIGGER executive_schedule_runs_audit_count_insert AFTER INSERT ON executive_schedule_runs REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows('schedule_run');
+CREATE TRIGGER executive_schedule_runs_audit_count_delete AFTER DELETE ON executive_schedule_runs REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows('schedule_run');
+CREATE TRIGGER deliveries_audit_count_insert AFTER INSERT ON deliveries REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows();
+CREATE TRIGGER deliveries_audit_count_update AFTER UPDATE ON deliveries REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows();
+CREATE TRIGGER deliveries_audit_count_delete AFTER DELETE ON deliveries REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows();
+CREATE TRIGGER retry_plans_audit_count_insert AFTER INSERT ON retry_plans REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows();
+CREATE TRIGGER retry_plans_audit_count_update AFTER UPDATE ON retry_plans REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows();
+CREATE TRIGGER retry_plans_audit_count_delete AFTER DELETE ON retry_plans REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows();
+CREATE TRIGGER retry_decisions_audit_count_insert AFTER INSERT ON retry_decisions REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows();
+CREATE TRIGGER retry_decisions_audit_count_update AFTER UPDATE ON retry_decisions REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows();
+CREATE TRIGGER retry_decisions_audit_count_delete AFTER DELETE ON retry_decisions REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows();
+CREATE TRIGGER retry_worker_runs_audit_count_insert AFTER INSERT ON retry_worker_runs REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows();
+CREATE TRIGGER retry_worker_runs_audit_count_update AFTER UPDATE ON retry_worker_runs REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows();
+CREATE TRIGGER retry_worker_runs_audit_count_delete AFTER DELETE ON retry_worker_runs REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows();
+CREATE TRIGGER retry_executions_audit_count_insert AFTER INSERT ON retry_executions REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows();
+CREATE TRIGGER retry_executions_audit_count_update AFTER UPDATE ON retry_executions REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows();
+CREATE TRIGGER retry_executions_audit_count_delete AFTER DELETE ON retry_executions REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows();
+
+CREATE TRIGGER deliveries_audit_group_insert AFTER INSERT ON deliveries REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_refresh_changed_groups();
+CREATE TRIGGER deliveries_audit_group_update AFTER UPDATE ON deliveries REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_refresh_changed_groups();
+CREATE TRIGGER retry_executions_audit_group_insert AFTER INSERT ON retry_executions REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_refresh_changed_groups();
+CREATE TRIGGER retry_executions_audit_group_update AFTER UPDATE ON retry_executions REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_refresh_changed_groups();
+
+-- Fill the new columns of the groups that exist.
+SELECT audit_refresh_groups(array_agg(subject_kind), array_agg(subject_id), array_agg(connector)) FROM audit_delivery_groups;
+{{else}}
+-- SQLite runs a second INSTEAD OF trigger on audit_group_refresh that keeps
+-- the new columns, next to the one that keeps the open counts. An in-flight
+-- retry delivery now refreshes its group too.
+-- +goose StatementBegin
+CREATE TRIGGER audit_group_refresh_state INSTEAD OF INSERT ON audit_group_refresh BEGIN
+    INSERT OR IGNORE INTO audit_delivery_groups (subject_kind, subject_id, connector) VALUES (NEW.subject_kind, NEW.subject_id, NEW.connector);
+    UPDATE audit_delivery_groups SET
+        subject_key = COALESCE((SELECT d.subject_key FROM deliveries d
+            WHERE d.subject_kind = NEW.subject_kind AND d.subject_id = NEW.subject_id AND d.connector = NEW.connector
+            ORDER BY d.created_at DESC, d.id DESC LIMIT 1), subject_key),
+        failure_count = (SELECT COUNT(*) FROM deliveries f
+            WHERE f.subject_kind = NEW.subject_kind AND f.subject_id = NEW.subject_id AND f.connector = NEW.connector
+              AND f.state = 'completed' AND NOT f.success
+              AND NOT EXISTS (SELECT 1 FROM deliveries s
+                  WHERE s.subject_kind = f.subject_kind AND s.subject_id = f.subject_id AND s.connector = f.connector
+                    AND s.success AND (s.created_at, s.id) > (f.created_at, f.id))),
+        last_failure_id = COALESCE((SELECT f.id FROM deliveries f
+            WHERE f.subject_kind = NEW.subject_kind AND f.subject_id = NEW.subject_id AND f.connector = NEW.connector
+              AND f.state = 'completed' AND NOT f.success
+              AND NOT EXISTS (SELECT 1 FROM deliveries s
+                  WHERE s.subject_kind = f.subject_kind AND s.subject_id = f.subject_id AND s.connector = f.connector
+                    AND s.success AND (s.created_at, s.id) > (f.created_at, f.id))
+            ORDER BY f.created_at DESC, f.id DESC LIMIT 1), ''),
+        in_flight_since = (SELECT r.started_at FROM deliveries r
+            WHERE r.subject_kind = NEW.subject_kind AND r.subject_id = NEW.subject_id AND r.connector = NEW.connector
+              AND r.state = 'in_flight' AND r.origin = 'retry'
+              AND NOT EXISTS (SELECT 1 FROM deliveries s
+                  WHERE s.subject_kind = r.subject_kind AND s.subject_id = r.subject_id AND s.connector = r.connector
+                    AND s.success AND (s.created_at, s.id) > (r.created_at, r.id))
+            ORDER BY r.created_at DESC, r.id DESC LIMIT 1)
+    WHERE subject_kind = NEW.subject_kind AND subject_id = NEW.subject_id AND connector = NEW.connector;
+    UPDATE audit_delivery_groups SET
+        last_failure_at = (SELECT COALESCE(f.completed_at, f.created_at) FROM deliveries f WHERE f.id = last_failure_id),
+        last_error_class = COALESCE((SELECT f.error_class FROM deliveries f WHERE f.id = last_failure_id), ''),
+        last_status_code = COALESCE((SELECT f.status_code FROM deliveries f WHERE f.id = last_failure_id), 0),
+        last_retry_after = (SELECT f.retry_after FROM deliveries f WHERE f.id = last_failure_id),
+        last_idempotency_key = COALESCE((SELECT f.idempotency_key FROM deliveries f WHERE f.id = last_failure_id), '')
+    WHERE subject_kind = NEW.subject_kind AND subject_id = NEW.subject_id AND connector = NEW.connector;
+END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER deliveries_audit_group_retry_insert AFTER INSERT ON deliveries WHEN NEW.state <> 'completed' AND NEW.origin = 'retry' BEGIN
+    INSERT INTO audit_group_refresh (subject_kind, subject_id, connector) VALUES (NEW.subject_kind, NEW.subject_id, NEW.connector);
+END;
+-- +goose StatementEnd
+
+-- Fill the new columns of the groups that exist.
+INSERT INTO audit_group_refresh (subject_kind, subject_id, connector)
+SELECT subject_kind, subject_id, connector FROM audit_delivery_groups;
+{{end}}
+
+-- +goose Down
+{{if .PostgreSQL}}
+DROP TRIGGER retry_executions_audit_group_update ON retry_executions;
+DROP TRIGGER retry_executions_audit_group_insert ON retry_executions;
+DROP TRIGGER deliveries_audit_group_update ON deliveries;
+DROP TRIGGER deliveries_audit_group_insert ON deliveries;
+DROP TRIGGER health_snapshots_audit_count_insert ON health_snapshots;
+DROP TRIGGER health_snapshots_audit_count_update ON health_snapshots;
+DROP TRIGGER health_snapshots_audit_count_delete ON health_snapshots;
+DROP TRIGGER alert_plans_audit_count_insert ON alert_plans;
+DROP TRIGGER alert_plans_audit_count_delete ON alert_plans;
+DROP TRIGGER alert_plan_destinations_audit_count_insert ON alert_plan_destinations;
+DROP TRIGGER alert_plan_destinations_audit_count_update ON alert_plan_destinations;
+DROP TRIGGER alert_plan_destinations_audit_count_delete ON alert_plan_destinations;
+DROP TRIGGER alert_acknowledgements_audit_count_insert ON alert_acknowledgements;
+DROP TRIGGER alert_acknowledgements_audit_count_delete ON alert_acknowledgements;
+DROP TRIGGER alert_acknowledgement_states_audit_count_insert ON alert_acknowledgement_states;
+DROP TRIGGER alert_acknowledgement_states_audit_count_update ON alert_acknowledgement_states;
+DROP TRIGGER alert_acknowledgement_states_audit_count_delete ON alert_acknowledgement_states;
+DROP TRIGGER executive_reports_audit_count_insert ON executive_reports;
+DROP TRIGGER executive_reports_audit_count_delete ON executive_reports;
+DROP TRIGGER executive_schedule_runs_audit_count_insert ON executive_schedule_runs;
+DROP TRIGGER executive_schedule_runs_audit_count_delete ON executive_schedule_runs;
+DROP TRIGGER deliveries_audit_count_insert ON deliveries;
+DROP TRIGGER deliveries_audit_count_update ON deliveries;
+DROP TRIGGER deliveries_audit_count_delete ON deliveries;
+DROP TRIGGER retry_plans_audit_count_insert ON retry_plans;
+DROP TRIGGER retry_plans_audit_count_update ON retry_plans;
+DROP TRIGGER retry_plans_audit_count_delete ON retry_plans;
+DROP TRIGGER retry_decisions_audit_count_insert ON retry_decisions;
+DROP TRIGGER retry_decisions_audit_count_update ON retry_decisions;
+DROP TRIGGER retry_decisions_audit_count_delete ON retry_decisions;
+DROP TRIGGER retry_worker_runs_audit_count_insert ON retry_worker_runs;
+DROP TRIGGER retry_worker_runs_audit_count_update ON retry_worker_runs;
+DROP TRIGGER retry_worker_runs_audit_count_delete ON retry_worker_runs;
+DROP TRIGGER retry_executions_audit_count_insert ON retry_executions;
+DROP TRIGGER retry_executions_audit_count_update ON retry_executions;
+DROP TRIGGER retry_executions_audit_count_delete ON retry_executions;
+DROP FUNCTION audit_refresh_changed_groups();
+DROP FUNCTION audit_refresh_groups(TEXT[], TEXT[], TEXT[]);
+DROP FUNCTION audit_count_rows();
+
+-- The row-level triggers of the previous version call functions that this
+-- migration kept.
+CREATE TRIGGER health_snapshots_audit_count AFTER INSERT OR UPDATE OR DELETE ON health_snapshots FOR EACH ROW EXECUTE FUNCTION audit_count_row('health_snapshot');
+CREATE TRIGGER alert_plans_audit_count AFTER INSERT OR DELETE ON alert_plans FOR EACH ROW EXECUTE FUNCTION audit_count_row('alert_plan');
+CREATE TRIGGER alert_plan_destinations_audit_count AFTER INSERT OR UPDATE OR DELETE ON alert_plan_destinations FOR EACH ROW EXECUTE FUNCTION audit_count_row();
+CREATE TRIGGER alert_acknowledgements_audit_count AFTER INSERT OR DELETE ON alert_acknowledgements FOR EACH ROW EXECUTE FUNCTION audit_count_row('acknowledgement');
+CREATE TRIGGER alert_acknowledgement_states_audit_count AFTER INSERT OR UPDATE OR DELETE ON alert_acknowledgement_states FOR EACH ROW EXECUTE FUNCTION audit_count_row();
+CREATE TRIGGER executive_reports_audit_count AFTER INSERT OR DELETE ON executive_reports FOR EACH ROW EXECUTE FUNCTION audit_count_row('executive_report');
+CREATE TRIGGER executive_schedule_runs_audit_count AFTER INSERT OR DELETE ON executive_schedule_runs FOR EACH ROW EXECUTE FUNCTION audit_count_row('schedule_run');
+CREATE TRIGGER deliveries_audit_count AFTER INSERT OR UPDATE OR DELETE ON deliveries FOR EACH ROW EXECUTE FUNCTION audit_count_row();
+CREATE TRIGGER retry_plans_audit_count AFTER INSERT OR UPDATE OR DELETE ON retry_plans FOR EACH ROW EXECUTE FUNCTION audit_count_row();
+CREATE TRIGGER retry_decisions_audit_count AFTER INSERT OR UPDATE OR DELETE ON retry_decisions FOR EACH ROW EXECUTE FUNCTION audit_count_row();
+CREATE TRIGGER retry_worker_runs_audit_count AFTER INSERT OR UPDATE OR DELETE ON retry_worker_runs FOR EACH ROW EXECUTE FUNCTION audit_count_row();
+CREATE TRIGGER retry_executions_audit_count AFTER INSERT OR UPDATE OR DELETE ON retry_executions FOR EACH ROW EXECUTE FUNCTION audit_count_row();
+CREATE TRIGGER deliveries_audit_group_insert AFTER INSERT ON deliveries FOR EACH ROW
+WHEN (NEW.state = 'completed') EXECUTE FUNCTION audit_refresh_group_of_row();
+CREATE TRIGGER deliveries_audit_group_update AFTER UPDATE ON deliveries FOR EACH ROW
+WHEN (NEW.state IS DISTINCT FROM OLD.state OR NEW.success IS DISTINCT FROM OLD.success) EXECUTE FUNCTION audit_refresh_group_of_row();
+CREATE TRIGGER retry_executions_audit_group_insert AFTER INSERT ON retry_executions FOR EACH ROW
+WHEN (NEW.outcome IN ('failed', 'skipped')) EXECUTE FUNCTION audit_refresh_group_of_row();
+CREATE TRIGGER retry_executions_audit_group_update AFTER UPDATE ON retry_executions FOR EACH ROW
+WHEN (NEW.outcome IS DISTINCT FROM OLD.outcome) EXECUTE FUNCTION audit_refresh_group_of_row();
+{{else}}
+DROP TRIGGER deliveries_audit_group_retry_insert;
+DROP TRIGGER audit_group_refresh_state;
+{{end}}
+DROP INDEX audit_delivery_groups_open;
+ALTER TABLE audit_delivery_groups DROP COLUMN in_flight_since;
+ALTER TABLE audit_delivery_groups DROP COLUMN last_idempotency_key;
+ALTER TABLE audit_delivery_groups DROP COLUMN last_retry_after;
+ALTER TABLE audit_delivery_groups DROP COLUMN last_status_code;
+ALTER TABLE audit_delivery_groups DROP COLUMN last_error_class;
+ALTER TABLE audit_delivery_groups DROP COLUMN last_failure_at;
+ALTER TABLE audit_delivery_groups DROP COLUMN last_failure_id;
+ALTER TABLE audit_delivery_groups DROP COLUMN failure_count;
+ALTER TABLE audit_delivery_groups DROP COLUMN subject_key;

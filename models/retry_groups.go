@@ -1,0 +1,236 @@
+package models
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// DeliveryGroup is the open failure state of one (subject kind, subject id,
+// destination) group, kept current by database triggers on deliveries and
+// retry executions. A success closes every failure created before it.
+type DeliveryGroup struct {
+	SubjectKind string
+	SubjectID   string
+	Connector   string
+	SubjectKey  string
+	// FailureCount is the number of completed failed deliveries after the
+	// latest success. The group is open when it is above zero.
+	FailureCount int
+	// The newest of those failures. LastFailureAt is when it completed.
+	LastFailureID      string
+	LastFailureAt      *time.Time
+	LastErrorClass     string
+	LastStatusCode     int
+	LastRetryAfter     *time.Time
+	LastIdempotencyKey string
+	// InFlightSince is the start of the newest in-flight retry delivery
+	// after the latest success, or nil.
+	InFlightSince *time.Time
+}
+
+// TableName maps DeliveryGroup to the table the triggers keep.
+func (DeliveryGroup) TableName() string { return "audit_delivery_groups" }
+
+const deliveryGroupColumns = "subject_kind, subject_id, connector, subject_key, failure_count, last_failure_id, " +
+	"last_failure_at, last_error_class, last_status_code, last_retry_after, last_idempotency_key, in_flight_since"
+
+// OpenDeliveryGroups returns every open group of one subject kind, the one
+// whose latest failure is oldest first.
+func OpenDeliveryGroups(ctx context.Context, db *gorm.DB, subjectKind string) ([]DeliveryGroup, error) {
+	var groups []DeliveryGroup
+	err := db.WithContext(ctx).Select(deliveryGroupColumns).
+		Where("subject_kind = ? AND failure_count > 0", subjectKind).
+		Order("last_failure_at, last_failure_id").Find(&groups).Error
+	if err != nil {
+		return nil, fmt.Errorf("models: unable to read open %s delivery groups: %w", subjectKind, err)
+	}
+	return groups, nil
+}
+
+// GroupRules are the retry rules in a form the database can apply to the
+// open groups, so a worker run can count and select groups without reading
+// them all. The retry package derives them from a policy, and its own
+// decision function still decides each selected group.
+type GroupRules struct {
+	Now time.Time
+	// MaxAttempts suppresses a group with at least this many failures.
+	MaxAttempts int
+	// PermanentClasses suppress a group whose latest failure has one.
+	PermanentClasses []string
+	// Delays[k-1] is the delay after k failures, for k from 1 to
+	// MaxAttempts-1.
+	Delays []time.Duration
+}
+
+// GroupBucket tallies the open groups of one failure count.
+type GroupBucket struct {
+	FailureCount  int
+	Groups        int
+	Suppressed    int
+	Waiting       int
+	InFlightSince *time.Time // earliest retry under way among waiting groups
+	// The waiting groups without a retry under way wait for their latest
+	// failure plus the delay, or for their Retry-After time when that is
+	// later. DelayFrom is the earliest latest-failure time of the first
+	// kind, RetryAfter the earliest Retry-After time of the second.
+	DelayFrom  *time.Time
+	RetryAfter *time.Time
+}
+
+// ruleSQL holds the SQL conditions of GroupRules with their arguments in the
+// order the conditions use them.
+type ruleSQL struct {
+	suppress, wait, lead, delay string
+	suppressArgs, waitArgs      []any
+	delayArgs                   []any
+}
+
+func (r GroupRules) sql(dialect Dialect) ruleSQL {
+	var out ruleSQL
+	classes := r.PermanentClasses
+	if len(classes) == 0 {
+		classes = []string{""}
+	}
+	out.suppress = "(last_error_class IN ? OR failure_count >= ?)"
+	out.suppressArgs = []any{classes, r.MaxAttempts}
+
+	// A parameter inside CASE has no column to take its type from, so
+	// PostgreSQL needs it cast, while SQLite compares the driver's time text.
+	timeParam := "?"
+	if dialect == DialectPostgres {
+		timeParam = "CAST(? AS TIMESTAMPTZ)"
+	}
+	var cutoff, delay strings.Builder
+	cutoff.WriteString("CASE failure_count")
+	delay.WriteString("CASE failure_count")
+	var cutoffArgs []any
+	for i, d := range r.Delays {
+		cutoff.WriteString(" WHEN ? THEN " + timeParam)
+		cutoffArgs = append(cutoffArgs, i+1, UTC(r.Now.Add(-d)))
+		delay.WriteString(" WHEN ? THEN CAST(? AS DOUBLE PRECISION)")
+		out.delayArgs = append(out.delayArgs, i+1, d.Seconds())
+	}
+	cutoff.WriteString(" END")
+	delay.WriteString(" END")
+	if len(r.Delays) == 0 {
+		cutoff.Reset()
+		cutoff.WriteString("NULL")
+		delay.Reset()
+		delay.WriteString("NULL")
+	}
+	out.wait = "(in_flight_since IS NOT NULL OR last_failure_at > " + cutoff.String() +
+		" OR (last_retry_after IS NOT NULL AND last_retry_after > ?))"
+	out.waitArgs = append(cutoffArgs, UTC(r.Now))
+	out.delay = delay.String()
+	// lead is how many seconds the Retry-After time falls after the latest
+	// failure.
+	if dialect == DialectPostgres {
+		out.lead = "EXTRACT(EPOCH FROM (last_retry_after - last_failure_at))"
+	} else {
+		out.lead = "((julianday(last_retry_after) - julianday(last_failure_at)) * 86400.0)"
+	}
+	return out
+}
+
+// TallyOpenGroups counts the open groups of one subject kind by failure
+// count under rules.
+func TallyOpenGroups(ctx context.Context, db *gorm.DB, subjectKind string, rules GroupRules) ([]GroupBucket, error) {
+	r := rules.sql(DialectOf(db))
+	// The inner query classifies each group once: s is 1 when the rules
+	// suppress it, w when they hold it back.
+	query := "SELECT failure_count, COUNT(*), SUM(s), SUM(w), " +
+		"MIN(CASE WHEN w = 1 THEN in_flight_since END), " +
+		"MIN(CASE WHEN w = 1 AND in_flight_since IS NULL AND (last_retry_after IS NULL OR " + r.lead + " <= " + r.delay + ") THEN last_failure_at END), " +
+		"MIN(CASE WHEN w = 1 AND in_flight_since IS NULL AND last_retry_after IS NOT NULL AND " + r.lead + " > " + r.delay + " THEN last_retry_after END) " +
+		"FROM (SELECT failure_count, in_flight_since, last_failure_at, last_retry_after, " +
+		"CASE WHEN " + r.suppress + " THEN 1 ELSE 0 END AS s, " +
+		"CASE WHEN " + r.suppress + " THEN 0 WHEN " + r.wait + " THEN 1 ELSE 0 END AS w " +
+		"FROM audit_delivery_groups WHERE subject_kind = ? AND failure_count > 0) g " +
+		"GROUP BY failure_count ORDER BY failure_count"
+	var args []any
+	args = append(args, r.delayArgs...)
+	args = append(args, r.delayArgs...)
+	args = append(args, r.suppressArgs...)
+	args = append(args, r.suppressArgs...)
+	args = append(args, r.waitArgs...)
+	args = append(args, subjectKind)
+
+	rows, err := db.WithContext(ctx).Raw(query, args...).Rows()
+	if err != nil {
+		return nil, fmt.Errorf("models: unable to count open %s delivery groups: %w", subjectKind, err)
+	}
+	defer rows.Close()
+	var buckets []GroupBucket
+	for rows.Next() {
+		var b GroupBucket
+		var suppressed, waiting sql.NullInt64
+		var inFlight, delayFrom, retryAfter any
+		if err := rows.Scan(&b.FailureCount, &b.Groups, &suppressed, &waiting, &inFlight, &delayFrom, &retryAfter); err != nil {
+			return nil, fmt.Errorf("models: unable to read the open %s delivery groups: %w", subjectKind, err)
+		}
+		b.Suppressed, b.Waiting = int(suppressed.Int64), int(waiting.Int64)
+		for _, field := range []struct {
+			value any
+			into  **time.Time
+		}{{inFlight, &b.InFlightSince}, {delayFrom, &b.DelayFrom}, {retryAfter, &b.RetryAfter}} {
+			t, err := timeValue(field.value)
+			if err != nil {
+				return nil, fmt.Errorf("models: unable to read the open %s delivery groups: %w", subjectKind, err)
+			}
+			*field.into = t
+		}
+		buckets = append(buckets, b)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("models: unable to read the open %s delivery groups: %w", subjectKind, err)
+	}
+	return buckets, nil
+}
+
+// DueDeliveryGroups returns up to limit open groups of one subject kind that
+// rules neither suppress nor hold back, the one whose latest failure is
+// oldest first.
+func DueDeliveryGroups(ctx context.Context, db *gorm.DB, subjectKind string, rules GroupRules, limit int) ([]DeliveryGroup, error) {
+	r := rules.sql(DialectOf(db))
+	var groups []DeliveryGroup
+	args := append(append([]any{subjectKind}, r.suppressArgs...), r.waitArgs...)
+	err := db.WithContext(ctx).Select(deliveryGroupColumns).
+		Where("subject_kind = ? AND failure_count > 0 AND NOT "+r.suppress+" AND NOT "+r.wait, args...).
+		Order("last_failure_at, last_failure_id").Limit(limit).Find(&groups).Error
+	if err != nil {
+		return nil, fmt.Errorf("models: unable to read due %s delivery groups: %w", subjectKind, err)
+	}
+	return groups, nil
+}
+
+// sqliteTimeLayouts are the layouts in which the SQLite driver stores and
+// returns times that an aggregate hands back as text.
+var sqliteTimeLayouts = []string{"2006-01-02 15:04:05.999999999-07:00", time.RFC3339Nano, "2006-01-02 15:04:05"}
+
+// timeValue converts an aggregate's time result, which the SQLite driver
+// returns as text, to a UTC time. A nil value stays nil.
+func timeValue(value any) (*time.Time, error) {
+	switch v := value.(type) {
+	case nil:
+		return nil, nil
+	case time.Time:
+		t := UTC(v)
+		return &t, nil
+	case []byte:
+		return timeValue(string(v))
+	case string:
+		for _, layout := range sqliteTimeLayouts {
+			if t, err := time.Parse(layout, v); err == nil {
+				t = UTC(t)
+				return &t, nil
+			}
+		}
+		return nil, fmt.Errorf("invalid time %q: no known layout matches", v)
+	}
+	return nil, fmt.Errorf("unexpected time value of type %T", value)
+}
