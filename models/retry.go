@@ -141,35 +141,6 @@ func CreateRetryWorkerRun(tx *gorm.DB, run *RetryWorkerRun) error {
 	return nil
 }
 
-// openFailureColumns are the delivery columns that the retry rules read.
-// Reading only these keeps a plan over a large backlog from loading every
-// attempt log and request summary.
-var openFailureColumns = []string{"id", "subject_kind", "subject_id", "subject_key", "connector", "state", "success",
-	"status_code", "error_class", "idempotency_key", "origin", "retry_after", "started_at", "completed_at", "created_at"}
-
-// OpenFailureDeliveries returns, for one subject kind, every completed failed
-// delivery that no later successful delivery of the same subject and
-// destination follows, and every in-flight retry delivery. Together they are
-// what the retry rules read; see retry.OpenGroups. Only openFailureColumns
-// are filled in.
-func OpenFailureDeliveries(ctx context.Context, db *gorm.DB, subjectKind string) ([]Delivery, error) {
-	var deliveries []Delivery
-	err := db.WithContext(ctx).
-		Select(openFailureColumns).
-		Where("subject_kind = ?", subjectKind).
-		Where(db.Where("state = ? AND success = ?", DeliveryCompleted, false).
-			Where(`NOT EXISTS (SELECT 1 FROM deliveries later
-				WHERE later.subject_kind = deliveries.subject_kind AND later.subject_id = deliveries.subject_id
-				AND later.connector = deliveries.connector AND later.success = ?
-				AND (later.created_at > deliveries.created_at OR (later.created_at = deliveries.created_at AND later.id > deliveries.id)))`, true).
-			Or("state = ? AND origin = ?", DeliveryInFlight, OriginRetry)).
-		Order("created_at, id").Find(&deliveries).Error
-	if err != nil {
-		return nil, fmt.Errorf("models: unable to read open failed %s deliveries: %w", subjectKind, err)
-	}
-	return deliveries, nil
-}
-
 // CountOpenFailureGroups counts the (subject, destination) groups of one
 // subject kind whose latest completed delivery failed.
 func CountOpenFailureGroups(ctx context.Context, db *gorm.DB, subjectKind string) (int64, error) {
