@@ -30,27 +30,41 @@ func BenchmarkLiveRetry2000(b *testing.B) {
 	service := newTestService(db, webhookRegistry(b, server.URL, map[string]string{"webhook": "/webhook/bench"}), time.Now, &fakeSource{})
 	service.Concurrency = benchConcurrency
 
+	// drain sends every due retry with live runs of at most 25 and
+	// returns how many were delivered.
+	drain := func(b *testing.B) int {
+		sent := 0
+		for {
+			request := liveRequest(immediatePolicy())
+			request.MaxRetryDeliveries = MaxRetryDeliveriesLimit
+			run, err := service.Run(context.Background(), models.SubjectExecutiveReport, request)
+			if err != nil {
+				b.Fatalf("Run: %v", err)
+			}
+			if run.Counts.SelectedCount == 0 {
+				return sent
+			}
+			sent += run.Counts.DeliveredCount
+		}
+	}
+	// A running database holds earlier runs and has table statistics, so
+	// one untimed pass comes first, followed by ANALYZE as autovacuum would
+	// run it.
+	seed(b, db)
+	if sent := drain(b); sent != benchRetries {
+		b.Fatalf("warm-up delivered: got %d, want %d", sent, benchRetries)
+	}
+	if err := db.Exec("ANALYZE").Error; err != nil {
+		b.Fatalf("analyze: %v", err)
+	}
+
 	var bodies [][]byte
 	b.Run("worker", func(b *testing.B) {
 		for range b.N {
 			b.StopTimer()
 			seed(b, db)
 			b.StartTimer()
-
-			sent := 0
-			for {
-				request := liveRequest(immediatePolicy())
-				request.MaxRetryDeliveries = MaxRetryDeliveriesLimit
-				run, err := service.Run(context.Background(), models.SubjectExecutiveReport, request)
-				if err != nil {
-					b.Fatalf("Run: %v", err)
-				}
-				if run.Counts.SelectedCount == 0 {
-					break
-				}
-				sent += run.Counts.DeliveredCount
-			}
-			if sent != benchRetries {
+			if sent := drain(b); sent != benchRetries {
 				b.Fatalf("delivered: got %d, want %d", sent, benchRetries)
 			}
 		}

@@ -44,41 +44,28 @@ DROP TRIGGER retry_decisions_audit_count ON retry_decisions;
 DROP TRIGGER retry_worker_runs_audit_count ON retry_worker_runs;
 DROP TRIGGER retry_executions_audit_count ON retry_executions;
 
--- audit_count_rows appends, per counter, the net change of one statement:
--- +1 for each new row and -1 for each old row, under the counter that
--- audit_counter_of names. A trigger may name one transition table only for
--- one event, so each table has one trigger per event, all calling this.
+-- audit_count_changes appends, per counter, the net change of one
+-- statement. Its arguments come in pairs: an SQL expression over a row's
+-- columns that names the counter, and one that gives the amount each row
+-- adds. New rows add it and old rows take it away. A trigger may name a
+-- transition table for one event only, so each table has one trigger per
+-- event, all calling this.
 -- +goose StatementBegin
-CREATE FUNCTION audit_count_rows() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION audit_count_changes() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-    fixed TEXT := CASE WHEN TG_NARGS > 0 THEN TG_ARGV[0] END;
+    parts TEXT[] := '{}';
 BEGIN
-    IF TG_OP = 'INSERT' THEN
-        INSERT INTO audit_count_deltas (name, delta)
-        SELECT name, SUM(delta) FROM (
-            SELECT audit_counter_of(TG_TABLE_NAME, fixed, to_jsonb(n)) AS name, 1::bigint AS delta FROM new_rows n
-            UNION ALL
-            SELECT 'health_finding', (to_jsonb(n)->>'finding_count')::bigint FROM new_rows n WHERE TG_TABLE_NAME = 'health_snapshots'
-        ) changes WHERE name IS NOT NULL GROUP BY name HAVING SUM(delta) <> 0;
-    ELSIF TG_OP = 'DELETE' THEN
-        INSERT INTO audit_count_deltas (name, delta)
-        SELECT name, SUM(delta) FROM (
-            SELECT audit_counter_of(TG_TABLE_NAME, fixed, to_jsonb(o)) AS name, -1::bigint AS delta FROM old_rows o
-            UNION ALL
-            SELECT 'health_finding', -(to_jsonb(o)->>'finding_count')::bigint FROM old_rows o WHERE TG_TABLE_NAME = 'health_snapshots'
-        ) changes WHERE name IS NOT NULL GROUP BY name HAVING SUM(delta) <> 0;
-    ELSE
-        INSERT INTO audit_count_deltas (name, delta)
-        SELECT name, SUM(delta) FROM (
-            SELECT audit_counter_of(TG_TABLE_NAME, fixed, to_jsonb(n)) AS name, 1::bigint AS delta FROM new_rows n
-            UNION ALL
-            SELECT audit_counter_of(TG_TABLE_NAME, fixed, to_jsonb(o)), -1::bigint FROM old_rows o
-            UNION ALL
-            SELECT 'health_finding', (to_jsonb(n)->>'finding_count')::bigint FROM new_rows n WHERE TG_TABLE_NAME = 'health_snapshots'
-            UNION ALL
-            SELECT 'health_finding', -(to_jsonb(o)->>'finding_count')::bigint FROM old_rows o WHERE TG_TABLE_NAME = 'health_snapshots'
-        ) changes WHERE name IS NOT NULL GROUP BY name HAVING SUM(delta) <> 0;
-    END IF;
+    FOR i IN 0 .. TG_NARGS / 2 - 1 LOOP
+        IF TG_OP <> 'DELETE' THEN
+            parts := parts || format('SELECT %s AS name, (%s)::bigint AS delta FROM new_rows', TG_ARGV[2 * i], TG_ARGV[2 * i + 1]);
+        END IF;
+        IF TG_OP <> 'INSERT' THEN
+            parts := parts || format('SELECT %s AS name, -(%s)::bigint AS delta FROM old_rows', TG_ARGV[2 * i], TG_ARGV[2 * i + 1]);
+        END IF;
+    END LOOP;
+    EXECUTE 'INSERT INTO audit_count_deltas (name, delta) SELECT name, SUM(delta) FROM ('
+        || array_to_string(parts, ' UNION ALL ')
+        || ') changes WHERE name IS NOT NULL GROUP BY name HAVING SUM(delta) <> 0';
     RETURN NULL;
 END $$;
 -- +goose StatementEnd
@@ -106,54 +93,34 @@ BEGIN
 
     WITH keys AS (
         SELECT DISTINCT k.subject_kind, k.subject_id, k.connector FROM unnest(kinds, subjects, conns) AS k(subject_kind, subject_id, connector)
-    ), group_rows AS MATERIALIZED (
-        -- Each group's deliveries, read once through the (subject_kind,
-        -- subject_id, connector, created_at) index.
-        SELECT d.subject_kind, d.subject_id, d.connector, d.id, d.created_at, d.state, d.success, d.origin, d.subject_key,
-            COALESCE(d.completed_at, d.created_at) AS at, d.error_class, d.status_code, d.retry_after, d.idempotency_key, d.started_at
-        FROM keys k JOIN deliveries d ON d.subject_kind = k.subject_kind AND d.subject_id = k.subject_id AND d.connector = k.connector
-    ), latest_success AS (
-        SELECT DISTINCT ON (subject_kind, subject_id, connector) subject_kind, subject_id, connector, created_at, id
-        FROM group_rows WHERE success ORDER BY subject_kind, subject_id, connector, created_at DESC, id DESC
-    ), open_rows AS (
-        SELECT r.* FROM group_rows r LEFT JOIN latest_success ls
-            ON ls.subject_kind = r.subject_kind AND ls.subject_id = r.subject_id AND ls.connector = r.connector
-        WHERE ls.id IS NULL OR (r.created_at, r.id) > (ls.created_at, ls.id)
-    ), failures AS (
-        SELECT subject_kind, subject_id, connector, COUNT(*) AS failure_count FROM open_rows
-        WHERE state = 'completed' AND NOT success GROUP BY subject_kind, subject_id, connector
-    ), latest_failure AS (
-        SELECT DISTINCT ON (subject_kind, subject_id, connector) * FROM open_rows
-        WHERE state = 'completed' AND NOT success ORDER BY subject_kind, subject_id, connector, created_at DESC, id DESC
-    ), in_flight AS (
-        SELECT DISTINCT ON (subject_kind, subject_id, connector) subject_kind, subject_id, connector, started_at FROM open_rows
-        WHERE state = 'in_flight' AND origin = 'retry' ORDER BY subject_kind, subject_id, connector, created_at DESC, id DESC
-    ), latest AS (
-        SELECT DISTINCT ON (subject_kind, subject_id, connector) subject_kind, subject_id, connector, subject_key FROM group_rows
-        ORDER BY subject_kind, subject_id, connector, created_at DESC, id DESC
-    ), executions AS (
-        SELECT x.subject_kind, x.subject_id, x.connector, COUNT(*) AS open_executions
-        FROM keys k JOIN retry_executions x ON x.subject_kind = k.subject_kind AND x.subject_id = k.subject_id AND x.connector = k.connector
-        WHERE x.outcome IN ('failed', 'skipped')
-          AND NOT EXISTS (SELECT 1 FROM group_rows later
-              WHERE later.subject_kind = x.subject_kind AND later.subject_id = x.subject_id AND later.connector = x.connector
-                AND later.success AND later.created_at > x.started_at)
-        GROUP BY x.subject_kind, x.subject_id, x.connector
     ), fresh AS (
+        -- Each lookup below is a probe of one group's entries in the
+        -- (subject_kind, subject_id, connector, created_at) index.
         SELECT g.subject_kind, g.subject_id, g.connector, g.open_failure AS old_open, g.open_executions AS old_executions,
-            COALESCE(latest.subject_key, g.subject_key) AS subject_key,
-            COALESCE(failures.failure_count, 0) AS failure_count,
-            COALESCE(lf.id, '') AS last_failure_id, lf.at AS last_failure_at,
+            COALESCE(lf.subject_key, g.subject_key) AS subject_key,
+            COALESCE(open_rows.failure_count, 0) AS failure_count,
+            COALESCE(lf.id, '') AS last_failure_id, COALESCE(lf.completed_at, lf.created_at) AS last_failure_at,
             COALESCE(lf.error_class, '') AS last_error_class, COALESCE(lf.status_code, 0) AS last_status_code,
             lf.retry_after AS last_retry_after, COALESCE(lf.idempotency_key, '') AS last_idempotency_key,
-            in_flight.started_at AS in_flight_since, COALESCE(executions.open_executions, 0) AS open_executions
+            open_rows.in_flight_since,
+            (SELECT COUNT(*) FROM retry_executions x
+             WHERE x.subject_kind = k.subject_kind AND x.subject_id = k.subject_id AND x.connector = k.connector
+               AND x.outcome IN ('failed', 'skipped')
+               AND NOT EXISTS (SELECT 1 FROM deliveries later
+                   WHERE later.subject_kind = x.subject_kind AND later.subject_id = x.subject_id AND later.connector = x.connector
+                     AND later.success AND later.created_at > x.started_at)) AS open_executions
         FROM keys k
         JOIN audit_delivery_groups g ON g.subject_kind = k.subject_kind AND g.subject_id = k.subject_id AND g.connector = k.connector
-        LEFT JOIN latest ON latest.subject_kind = k.subject_kind AND latest.subject_id = k.subject_id AND latest.connector = k.connector
-        LEFT JOIN failures ON failures.subject_kind = k.subject_kind AND failures.subject_id = k.subject_id AND failures.connector = k.connector
-        LEFT JOIN latest_failure lf ON lf.subject_kind = k.subject_kind AND lf.subject_id = k.subject_id AND lf.connector = k.connector
-        LEFT JOIN in_flight ON in_flight.subject_kind = k.subject_kind AND in_flight.subject_id = k.subject_id AND in_flight.connector = k.connector
-        LEFT JOIN executions ON executions.subject_kind = k.subject_kind AND executions.subject_id = k.subject_id AND executions.connector = k.connector
+        LEFT JOIN LATERAL (SELECT s.created_at, s.id FROM deliveries s
+            WHERE s.subject_kind = k.subject_kind AND s.subject_id = k.subject_id AND s.connector = k.connector AND s.success
+            ORDER BY s.created_at DESC, s.id DESC LIMIT 1) ls ON true
+        LEFT JOIN LATERAL (SELECT COUNT(*) FILTER (WHERE d.state = 'completed' AND NOT d.success) AS failure_count,
+                (array_agg(d.id ORDER BY d.created_at DESC, d.id DESC) FILTER (WHERE d.state = 'completed' AND NOT d.success))[1] AS last_failure_id,
+                (array_agg(d.started_at ORDER BY d.created_at DESC, d.id DESC) FILTER (WHERE d.state = 'in_flight' AND d.origin = 'retry'))[1] AS in_flight_since
+            FROM deliveries d
+            WHERE d.subject_kind = k.subject_kind AND d.subject_id = k.subject_id AND d.connector = k.connector
+              AND (ls.id IS NULL OR (d.created_at, d.id) > (ls.created_at, ls.id))) open_rows ON true
+        LEFT JOIN deliveries lf ON lf.id = open_rows.last_failure_id
     ), changed AS (
         UPDATE audit_delivery_groups g SET
             open_failure = CASE WHEN f.failure_count > 0 THEN 1 ELSE 0 END, open_executions = f.open_executions,
@@ -174,9 +141,9 @@ END $$;
 
 -- audit_refresh_changed_groups refreshes the groups of the rows a statement
 -- changed in a way that can open or close a failure or a retry under way: a
--- delivery written completed or as an in-flight retry, a delivery whose
--- state or success changed, and an execution that failed or was skipped, or
--- stopped being so.
+-- delivery written completed, a delivery whose state or success changed,
+-- and an execution that failed or was skipped, or stopped being so. A
+-- delivery written as an in-flight retry only marks its group.
 -- +goose StatementBegin
 CREATE FUNCTION audit_refresh_changed_groups() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
@@ -185,8 +152,26 @@ DECLARE
     conns TEXT[];
 BEGIN
     IF TG_TABLE_NAME = 'deliveries' AND TG_OP = 'INSERT' THEN
+        -- An in-flight retry after the group's latest success becomes its
+        -- retry under way without a recompute, unless a newer one is
+        -- already marked. A group with no row has no completed delivery
+        -- yet, so it is not open.
+        PERFORM 1 FROM audit_delivery_groups g
+        WHERE (g.subject_kind, g.subject_id, g.connector) IN
+            (SELECT n.subject_kind, n.subject_id, n.connector FROM new_rows n WHERE n.state = 'in_flight' AND n.origin = 'retry')
+        ORDER BY g.subject_kind, g.subject_id, g.connector
+        FOR UPDATE;
+        UPDATE audit_delivery_groups g SET in_flight_since = n.started_at
+        FROM (SELECT DISTINCT ON (subject_kind, subject_id, connector) subject_kind, subject_id, connector, started_at, created_at, id
+              FROM new_rows WHERE state = 'in_flight' AND origin = 'retry'
+              ORDER BY subject_kind, subject_id, connector, created_at DESC, id DESC) n
+        WHERE g.subject_kind = n.subject_kind AND g.subject_id = n.subject_id AND g.connector = n.connector
+          AND (g.in_flight_since IS NULL OR g.in_flight_since < n.started_at)
+          AND NOT EXISTS (SELECT 1 FROM deliveries s
+              WHERE s.subject_kind = n.subject_kind AND s.subject_id = n.subject_id AND s.connector = n.connector
+                AND s.success AND (s.created_at, s.id) > (n.created_at, n.id));
         SELECT array_agg(n.subject_kind), array_agg(n.subject_id), array_agg(n.connector) INTO kinds, subjects, conns
-        FROM new_rows n WHERE n.state = 'completed' OR n.origin = 'retry';
+        FROM new_rows n WHERE n.state = 'completed';
     ELSIF TG_TABLE_NAME = 'deliveries' THEN
         SELECT array_agg(n.subject_kind), array_agg(n.subject_id), array_agg(n.connector) INTO kinds, subjects, conns
         FROM new_rows n JOIN old_rows o ON o.id = n.id
@@ -206,38 +191,38 @@ BEGIN
 END $$;
 -- +goose StatementEnd
 
-CREATE TRIGGER health_snapshots_audit_count_insert AFTER INSERT ON health_snapshots REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows('health_snapshot');
-CREATE TRIGGER health_snapshots_audit_count_update AFTER UPDATE ON health_snapshots REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows('health_snapshot');
-CREATE TRIGGER health_snapshots_audit_count_delete AFTER DELETE ON health_snapshots REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows('health_snapshot');
-CREATE TRIGGER alert_plans_audit_count_insert AFTER INSERT ON alert_plans REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows('alert_plan');
-CREATE TRIGGER alert_plans_audit_count_delete AFTER DELETE ON alert_plans REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows('alert_plan');
-CREATE TRIGGER alert_plan_destinations_audit_count_insert AFTER INSERT ON alert_plan_destinations REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows();
-CREATE TRIGGER alert_plan_destinations_audit_count_update AFTER UPDATE ON alert_plan_destinations REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows();
-CREATE TRIGGER alert_plan_destinations_audit_count_delete AFTER DELETE ON alert_plan_destinations REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows();
-CREATE TRIGGER alert_acknowledgements_audit_count_insert AFTER INSERT ON alert_acknowledgements REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows('acknowledgement');
-CREATE TRIGGER alert_acknowledgements_audit_count_delete AFTER DELETE ON alert_acknowledgements REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows('acknowledgement');
-CREATE TRIGGER alert_acknowledgement_states_audit_count_insert AFTER INSERT ON alert_acknowledgement_states REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows();
-CREATE TRIGGER alert_acknowledgement_states_audit_count_update AFTER UPDATE ON alert_acknowledgement_states REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows();
-CREATE TRIGGER alert_acknowledgement_states_audit_count_delete AFTER DELETE ON alert_acknowledgement_states REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows();
-CREATE TRIGGER executive_reports_audit_count_insert AFTER INSERT ON executive_reports REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows('executive_report');
-CREATE TRIGGER executive_reports_audit_count_delete AFTER DELETE ON executive_reports REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows('executive_report');
-CREATE TRIGGER executive_schedule_runs_audit_count_insert AFTER INSERT ON executive_schedule_runs REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows('schedule_run');
-CREATE TRIGGER executive_schedule_runs_audit_count_delete AFTER DELETE ON executive_schedule_runs REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows('schedule_run');
-CREATE TRIGGER deliveries_audit_count_insert AFTER INSERT ON deliveries REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows();
-CREATE TRIGGER deliveries_audit_count_update AFTER UPDATE ON deliveries REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows();
-CREATE TRIGGER deliveries_audit_count_delete AFTER DELETE ON deliveries REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows();
-CREATE TRIGGER retry_plans_audit_count_insert AFTER INSERT ON retry_plans REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows();
-CREATE TRIGGER retry_plans_audit_count_update AFTER UPDATE ON retry_plans REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows();
-CREATE TRIGGER retry_plans_audit_count_delete AFTER DELETE ON retry_plans REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows();
-CREATE TRIGGER retry_decisions_audit_count_insert AFTER INSERT ON retry_decisions REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows();
-CREATE TRIGGER retry_decisions_audit_count_update AFTER UPDATE ON retry_decisions REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows();
-CREATE TRIGGER retry_decisions_audit_count_delete AFTER DELETE ON retry_decisions REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows();
-CREATE TRIGGER retry_worker_runs_audit_count_insert AFTER INSERT ON retry_worker_runs REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows();
-CREATE TRIGGER retry_worker_runs_audit_count_update AFTER UPDATE ON retry_worker_runs REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows();
-CREATE TRIGGER retry_worker_runs_audit_count_delete AFTER DELETE ON retry_worker_runs REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows();
-CREATE TRIGGER retry_executions_audit_count_insert AFTER INSERT ON retry_executions REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows();
-CREATE TRIGGER retry_executions_audit_count_update AFTER UPDATE ON retry_executions REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows();
-CREATE TRIGGER retry_executions_audit_count_delete AFTER DELETE ON retry_executions REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_rows();
+CREATE TRIGGER health_snapshots_audit_count_insert AFTER INSERT ON health_snapshots REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_changes($$'health_snapshot'$$, '1', $$'health_finding'$$, 'finding_count');
+CREATE TRIGGER health_snapshots_audit_count_update AFTER UPDATE ON health_snapshots REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_changes($$'health_snapshot'$$, '1', $$'health_finding'$$, 'finding_count');
+CREATE TRIGGER health_snapshots_audit_count_delete AFTER DELETE ON health_snapshots REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_changes($$'health_snapshot'$$, '1', $$'health_finding'$$, 'finding_count');
+CREATE TRIGGER alert_plans_audit_count_insert AFTER INSERT ON alert_plans REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_changes($$'alert_plan'$$, '1');
+CREATE TRIGGER alert_plans_audit_count_delete AFTER DELETE ON alert_plans REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_changes($$'alert_plan'$$, '1');
+CREATE TRIGGER alert_plan_destinations_audit_count_insert AFTER INSERT ON alert_plan_destinations REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_changes($$'alert_destination:' || decision$$, '1');
+CREATE TRIGGER alert_plan_destinations_audit_count_update AFTER UPDATE ON alert_plan_destinations REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_changes($$'alert_destination:' || decision$$, '1');
+CREATE TRIGGER alert_plan_destinations_audit_count_delete AFTER DELETE ON alert_plan_destinations REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_changes($$'alert_destination:' || decision$$, '1');
+CREATE TRIGGER alert_acknowledgements_audit_count_insert AFTER INSERT ON alert_acknowledgements REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_changes($$'acknowledgement'$$, '1');
+CREATE TRIGGER alert_acknowledgements_audit_count_delete AFTER DELETE ON alert_acknowledgements REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_changes($$'acknowledgement'$$, '1');
+CREATE TRIGGER alert_acknowledgement_states_audit_count_insert AFTER INSERT ON alert_acknowledgement_states REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_changes($$'acknowledgement_state:' || CASE WHEN acknowledgement_state IN ('acknowledged', 'resolved') THEN 'closed' ELSE 'outstanding' END$$, '1');
+CREATE TRIGGER alert_acknowledgement_states_audit_count_update AFTER UPDATE ON alert_acknowledgement_states REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_changes($$'acknowledgement_state:' || CASE WHEN acknowledgement_state IN ('acknowledged', 'resolved') THEN 'closed' ELSE 'outstanding' END$$, '1');
+CREATE TRIGGER alert_acknowledgement_states_audit_count_delete AFTER DELETE ON alert_acknowledgement_states REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_changes($$'acknowledgement_state:' || CASE WHEN acknowledgement_state IN ('acknowledged', 'resolved') THEN 'closed' ELSE 'outstanding' END$$, '1');
+CREATE TRIGGER executive_reports_audit_count_insert AFTER INSERT ON executive_reports REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_changes($$'executive_report'$$, '1');
+CREATE TRIGGER executive_reports_audit_count_delete AFTER DELETE ON executive_reports REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_changes($$'executive_report'$$, '1');
+CREATE TRIGGER executive_schedule_runs_audit_count_insert AFTER INSERT ON executive_schedule_runs REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_changes($$'schedule_run'$$, '1');
+CREATE TRIGGER executive_schedule_runs_audit_count_delete AFTER DELETE ON executive_schedule_runs REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_changes($$'schedule_run'$$, '1');
+CREATE TRIGGER deliveries_audit_count_insert AFTER INSERT ON deliveries REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_changes($$'delivery:' || subject_kind || ':' || CASE WHEN state = 'completed' AND success THEN 'sent' WHEN state = 'completed' THEN 'failed' ELSE 'in_flight' END$$, '1');
+CREATE TRIGGER deliveries_audit_count_update AFTER UPDATE ON deliveries REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_changes($$'delivery:' || subject_kind || ':' || CASE WHEN state = 'completed' AND success THEN 'sent' WHEN state = 'completed' THEN 'failed' ELSE 'in_flight' END$$, '1');
+CREATE TRIGGER deliveries_audit_count_delete AFTER DELETE ON deliveries REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_changes($$'delivery:' || subject_kind || ':' || CASE WHEN state = 'completed' AND success THEN 'sent' WHEN state = 'completed' THEN 'failed' ELSE 'in_flight' END$$, '1');
+CREATE TRIGGER retry_plans_audit_count_insert AFTER INSERT ON retry_plans REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_changes($$'retry_plan:' || subject_kind$$, '1');
+CREATE TRIGGER retry_plans_audit_count_update AFTER UPDATE ON retry_plans REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_changes($$'retry_plan:' || subject_kind$$, '1');
+CREATE TRIGGER retry_plans_audit_count_delete AFTER DELETE ON retry_plans REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_changes($$'retry_plan:' || subject_kind$$, '1');
+CREATE TRIGGER retry_decisions_audit_count_insert AFTER INSERT ON retry_decisions REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_changes($$'retry_decision:' || subject_kind || ':' || action$$, '1');
+CREATE TRIGGER retry_decisions_audit_count_update AFTER UPDATE ON retry_decisions REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_changes($$'retry_decision:' || subject_kind || ':' || action$$, '1');
+CREATE TRIGGER retry_decisions_audit_count_delete AFTER DELETE ON retry_decisions REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_changes($$'retry_decision:' || subject_kind || ':' || action$$, '1');
+CREATE TRIGGER retry_worker_runs_audit_count_insert AFTER INSERT ON retry_worker_runs REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_changes($$'retry_worker_run:' || subject_kind || ':' || CASE WHEN dry_run THEN 'dry' ELSE 'live' END$$, '1');
+CREATE TRIGGER retry_worker_runs_audit_count_update AFTER UPDATE ON retry_worker_runs REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_changes($$'retry_worker_run:' || subject_kind || ':' || CASE WHEN dry_run THEN 'dry' ELSE 'live' END$$, '1');
+CREATE TRIGGER retry_worker_runs_audit_count_delete AFTER DELETE ON retry_worker_runs REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_changes($$'retry_worker_run:' || subject_kind || ':' || CASE WHEN dry_run THEN 'dry' ELSE 'live' END$$, '1');
+CREATE TRIGGER retry_executions_audit_count_insert AFTER INSERT ON retry_executions REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_changes($$'retry_execution:' || subject_kind || ':' || outcome$$, '1');
+CREATE TRIGGER retry_executions_audit_count_update AFTER UPDATE ON retry_executions REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_changes($$'retry_execution:' || subject_kind || ':' || outcome$$, '1');
+CREATE TRIGGER retry_executions_audit_count_delete AFTER DELETE ON retry_executions REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_count_changes($$'retry_execution:' || subject_kind || ':' || outcome$$, '1');
 
 CREATE TRIGGER deliveries_audit_group_insert AFTER INSERT ON deliveries REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_refresh_changed_groups();
 CREATE TRIGGER deliveries_audit_group_update AFTER UPDATE ON deliveries REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_refresh_changed_groups();
@@ -338,7 +323,7 @@ DROP TRIGGER retry_executions_audit_count_update ON retry_executions;
 DROP TRIGGER retry_executions_audit_count_delete ON retry_executions;
 DROP FUNCTION audit_refresh_changed_groups();
 DROP FUNCTION audit_refresh_groups(TEXT[], TEXT[], TEXT[]);
-DROP FUNCTION audit_count_rows();
+DROP FUNCTION audit_count_changes();
 
 -- The row-level triggers of the previous version call functions that this
 -- migration kept.
