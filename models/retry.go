@@ -159,9 +159,10 @@ func CountOpenFailureGroups(ctx context.Context, db *gorm.DB, subjectKind string
 }
 
 // ClaimRetryDecisions claims the selected decisions of one live worker run
-// inside tx. It stores each in-flight execution unless another execution
-// already holds its claim key, and marks the decisions of the stored ones
-// claimed by runID. It returns the IDs of the executions it stored. The
+// inside tx. The run stores those decisions already claimed by runID, and
+// this stores each in-flight execution unless another execution already
+// holds its claim key. The decision of an execution that was not stored
+// goes back to pending. It returns the IDs of the executions it stored. The
 // insert skips conflicting rows instead of failing, so tx stays usable on
 // PostgreSQL, and it takes claim keys in sorted order, so two runs claiming
 // the same retries wait for each other instead of deadlocking.
@@ -172,36 +173,45 @@ func ClaimRetryDecisions(tx *gorm.DB, runID string, executions []RetryExecution)
 	}
 	sorted := append([]RetryExecution(nil), executions...)
 	sort.Slice(sorted, func(i, j int) bool { return claimKeyOf(sorted[i]) < claimKeyOf(sorted[j]) })
-	if err := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&sorted).Error; err != nil {
-		return nil, fmt.Errorf("models: unable to store the executions of retry worker run %s: %w", runID, err)
+	result := tx.Clauses(clause.OnConflict{DoNothing: true}).Create(&sorted)
+	if result.Error != nil {
+		return nil, fmt.Errorf("models: unable to store the executions of retry worker run %s: %w", runID, result.Error)
 	}
-
 	ids := make([]string, 0, len(sorted))
 	for _, execution := range sorted {
 		ids = append(ids, execution.ID)
+		claimed[execution.ID] = true
 	}
-	var stored []RetryExecution
-	if err := tx.Select("id", "decision_id").Where("id IN ?", ids).Find(&stored).Error; err != nil {
-		return nil, fmt.Errorf("models: unable to read the claims of retry worker run %s: %w", runID, err)
-	}
-	if len(stored) == 0 {
+	if result.RowsAffected == int64(len(sorted)) {
 		return claimed, nil
 	}
-	decisionIDs := make([]string, 0, len(stored))
-	for _, execution := range stored {
-		claimed[execution.ID] = true
-		decisionIDs = append(decisionIDs, execution.DecisionID)
+
+	// Another run holds some claim keys, so read which executions were
+	// stored and release the decisions of the others.
+	var stored []string
+	if err := tx.Model(&RetryExecution{}).Where("id IN ?", ids).Pluck("id", &stored).Error; err != nil {
+		return nil, fmt.Errorf("models: unable to read the claims of retry worker run %s: %w", runID, err)
 	}
-	result := tx.Model(&RetryDecision{}).Where("id IN ? AND state = ?", decisionIDs, DecisionPending).
-		Updates(map[string]any{"state": DecisionClaimed, "claimed_by": runID})
-	if result.Error != nil {
-		return nil, fmt.Errorf("models: unable to claim the decisions of retry worker run %s: %w", runID, result.Error)
+	claimed = make(map[string]bool, len(stored))
+	for _, id := range stored {
+		claimed[id] = true
 	}
-	// Each decision belongs to this run's own plan and was stored pending, so
-	// a count below the claimed executions means the plan rows are wrong.
-	if result.RowsAffected != int64(len(decisionIDs)) {
-		return nil, fmt.Errorf("models: claimed %d of %d pending decisions of retry worker run %s",
-			result.RowsAffected, len(decisionIDs), runID)
+	var lost []string
+	for _, execution := range sorted {
+		if !claimed[execution.ID] {
+			lost = append(lost, execution.DecisionID)
+		}
+	}
+	released := tx.Model(&RetryDecision{}).Where("id IN ? AND state = ? AND claimed_by = ?", lost, DecisionClaimed, runID).
+		Updates(map[string]any{"state": DecisionPending, "claimed_by": ""})
+	if released.Error != nil {
+		return nil, fmt.Errorf("models: unable to release the unclaimed decisions of retry worker run %s: %w", runID, released.Error)
+	}
+	// Each of these decisions belongs to this run's own plan and was stored
+	// claimed, so a lower count means the plan rows are wrong.
+	if released.RowsAffected != int64(len(lost)) {
+		return nil, fmt.Errorf("models: released %d of %d unclaimed decisions of retry worker run %s",
+			released.RowsAffected, len(lost), runID)
 	}
 	return claimed, nil
 }

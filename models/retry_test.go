@@ -10,22 +10,24 @@ import (
 	"github.com/releaseops/evidence-console/models/dbtest"
 )
 
-// storeLiveRun stores a retry plan with one pending selected decision per
-// subject and a running live worker run of that plan.
+// storeLiveRun stores a retry plan with one selected decision per subject,
+// claimed by the run as a live run stores it, and a running live worker run
+// of that plan.
 func storeLiveRun(t *testing.T, db *gorm.DB, subjects ...string) (models.RetryWorkerRun, []models.RetryDecision) {
 	t.Helper()
 	plan := models.RetryPlan{ID: models.NewID("rtp", deliveryStart), SubjectKind: models.SubjectExecutiveReport,
 		MaxRetryAttempts: 3, BackoffMultiplier: 2, DecisionCount: len(subjects), RetryCount: len(subjects),
 		Actor: "release.manager", CreatedAt: deliveryStart}
+	runID := models.NewID("rwr", deliveryStart)
 	var decisions []models.RetryDecision
 	for i, subject := range subjects {
 		decisions = append(decisions, models.RetryDecision{
 			ID: models.NewID("rtd", deliveryStart), PlanID: plan.ID, Position: i, SubjectKind: models.SubjectExecutiveReport,
 			SubjectID: subject, SubjectKey: "rep_" + subject, Connector: "webhook", Action: "retry",
-			LastDeliveryID: "dlv_before_" + subject, Selected: true, State: models.DecisionPending,
+			LastDeliveryID: "dlv_before_" + subject, Selected: true, State: models.DecisionClaimed, ClaimedBy: runID,
 		})
 	}
-	run := models.RetryWorkerRun{ID: models.NewID("rwr", deliveryStart), SubjectKind: models.SubjectExecutiveReport,
+	run := models.RetryWorkerRun{ID: runID, SubjectKind: models.SubjectExecutiveReport,
 		PlanID: plan.ID, Actor: "release.manager", SelectedCount: len(subjects), State: models.WorkerRunRunning,
 		WindowStart: deliveryStart, WindowEnd: deliveryStart, CreatedAt: deliveryStart}
 	plan.WorkerRunID = run.ID
@@ -118,7 +120,7 @@ func TestClaimRetryDecisionsStoresDeliveryLinks(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(decisions) != 1 || decisions[0].State != models.DecisionPending || decisions[0].ClaimedBy != "" {
-		t.Errorf("decision of the second run: got %+v, want it still pending", decisions)
+		t.Errorf("decision of the second run: got %+v, want it released to pending", decisions)
 	}
 }
 

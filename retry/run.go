@@ -69,6 +69,7 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (RunView
 	var prepared []preparedRetry
 	if live {
 		prepared = s.prepareRetries(ctx, &run, rows)
+		markClaimed(rows, prepared, run.ID)
 	}
 	// The database keeps microseconds, and the view built below from these
 	// records must equal what WorkerRun reads back.
@@ -116,6 +117,24 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (RunView
 	return writtenRunView(run, plan, rows, claims, skipped), nil
 }
 
+// markClaimed stores the decisions that a live run will try to claim as
+// claimed by runID, so a claim needs no update of them. ClaimRetryDecisions
+// releases the few whose claim another run holds.
+func markClaimed(rows []models.RetryDecision, prepared []preparedRetry, runID string) {
+	willClaim := make(map[string]bool, len(prepared))
+	for _, item := range prepared {
+		if item.skipReason == "" {
+			willClaim[item.decision.ID] = true
+		}
+	}
+	for i := range rows {
+		if willClaim[rows[i].ID] {
+			rows[i].State = models.DecisionClaimed
+			rows[i].ClaimedBy = runID
+		}
+	}
+}
+
 // writtenRunView builds the view of a worker run from the records that Run
 // wrote, so it equals what WorkerRun reads back. The selected decisions are
 // in plan order and claimed by the run where its claim was stored. The
@@ -142,9 +161,9 @@ func writtenRunView(run models.RetryWorkerRun, plan models.RetryPlan, rows []mod
 		if !row.Selected {
 			continue
 		}
-		if claimedDecisions[row.ID] {
-			row.State = models.DecisionClaimed
-			row.ClaimedBy = run.ID
+		if row.State == models.DecisionClaimed && !claimedDecisions[row.ID] {
+			row.State = models.DecisionPending
+			row.ClaimedBy = ""
 		}
 		selected = append(selected, row)
 	}

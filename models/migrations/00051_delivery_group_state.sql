@@ -143,13 +143,17 @@ END $$;
 -- changed in a way that can open or close a failure or a retry under way: a
 -- delivery written completed, a delivery whose state or success changed,
 -- and an execution that failed or was skipped, or stopped being so. A
--- delivery written as an in-flight retry only marks its group.
+-- delivery written as an in-flight retry only marks its group, and a success
+-- that is the newest delivery of its group only closes it.
 -- +goose StatementBegin
 CREATE FUNCTION audit_refresh_changed_groups() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     kinds TEXT[];
     subjects TEXT[];
     conns TEXT[];
+    closed_kinds TEXT[];
+    closed_subjects TEXT[];
+    closed_conns TEXT[];
 BEGIN
     IF TG_TABLE_NAME = 'deliveries' AND TG_OP = 'INSERT' THEN
         -- An in-flight retry after the group's latest success becomes its
@@ -173,9 +177,48 @@ BEGIN
         SELECT array_agg(n.subject_kind), array_agg(n.subject_id), array_agg(n.connector) INTO kinds, subjects, conns
         FROM new_rows n WHERE n.state = 'completed';
     ELSIF TG_TABLE_NAME = 'deliveries' THEN
+        -- Every touched group is locked in key order first, so the two
+        -- paths below never take group locks in another order.
+        PERFORM 1 FROM audit_delivery_groups g
+        WHERE (g.subject_kind, g.subject_id, g.connector) IN
+            (SELECT n.subject_kind, n.subject_id, n.connector FROM new_rows n JOIN old_rows o ON o.id = n.id
+             WHERE n.state IS DISTINCT FROM o.state OR n.success IS DISTINCT FROM o.success)
+        ORDER BY g.subject_kind, g.subject_id, g.connector
+        FOR UPDATE;
+        -- A success that is the newest delivery of its group closes every
+        -- failure and repairs every execution started before it was
+        -- created. Unless an execution started since then failed, the
+        -- group closes without a recompute.
+        SELECT array_agg(c.subject_kind), array_agg(c.subject_id), array_agg(c.connector) INTO closed_kinds, closed_subjects, closed_conns
+        FROM (SELECT DISTINCT n.subject_kind, n.subject_id, n.connector FROM new_rows n JOIN old_rows o ON o.id = n.id
+              WHERE (n.state IS DISTINCT FROM o.state OR n.success IS DISTINCT FROM o.success)
+                AND n.state = 'completed' AND n.success
+                AND NOT EXISTS (SELECT 1 FROM deliveries d
+                    WHERE d.subject_kind = n.subject_kind AND d.subject_id = n.subject_id AND d.connector = n.connector
+                      AND (d.created_at, d.id) > (n.created_at, n.id))
+                AND NOT EXISTS (SELECT 1 FROM retry_executions x
+                    WHERE x.subject_kind = n.subject_kind AND x.subject_id = n.subject_id AND x.connector = n.connector
+                      AND x.outcome IN ('failed', 'skipped') AND x.started_at >= n.created_at)) c;
+        IF closed_kinds IS NOT NULL THEN
+            WITH closed AS (
+                UPDATE audit_delivery_groups g SET open_failure = 0, open_executions = 0, failure_count = 0,
+                    last_failure_id = '', last_failure_at = NULL, last_error_class = '', last_status_code = 0,
+                    last_retry_after = NULL, last_idempotency_key = '', in_flight_since = NULL
+                FROM (SELECT b.subject_kind, b.subject_id, b.connector, b.open_failure, b.open_executions FROM audit_delivery_groups b
+                      WHERE (b.subject_kind, b.subject_id, b.connector) IN (SELECT * FROM unnest(closed_kinds, closed_subjects, closed_conns))) prior
+                WHERE g.subject_kind = prior.subject_kind AND g.subject_id = prior.subject_id AND g.connector = prior.connector
+                RETURNING prior.subject_kind, prior.open_failure, prior.open_executions
+            )
+            INSERT INTO audit_count_deltas (name, delta)
+            SELECT 'open_failed_delivery_group:' || subject_kind, -SUM(open_failure) FROM closed GROUP BY subject_kind HAVING SUM(open_failure) <> 0
+            UNION ALL
+            SELECT 'open_failed_execution:' || subject_kind, -SUM(open_executions) FROM closed GROUP BY subject_kind HAVING SUM(open_executions) <> 0;
+        END IF;
         SELECT array_agg(n.subject_kind), array_agg(n.subject_id), array_agg(n.connector) INTO kinds, subjects, conns
         FROM new_rows n JOIN old_rows o ON o.id = n.id
-        WHERE n.state IS DISTINCT FROM o.state OR n.success IS DISTINCT FROM o.success;
+        WHERE (n.state IS DISTINCT FROM o.state OR n.success IS DISTINCT FROM o.success)
+          AND (closed_kinds IS NULL OR (n.subject_kind, n.subject_id, n.connector) NOT IN
+              (SELECT * FROM unnest(closed_kinds, closed_subjects, closed_conns)));
     ELSIF TG_OP = 'INSERT' THEN
         SELECT array_agg(n.subject_kind), array_agg(n.subject_id), array_agg(n.connector) INTO kinds, subjects, conns
         FROM new_rows n WHERE n.outcome IN ('failed', 'skipped');
