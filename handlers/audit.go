@@ -39,6 +39,9 @@ func chainError(err error, kind, id string) error {
 
 // getAuditChain returns the whole chain behind one record as JSON.
 func (h *Handler) getAuditChain(c echo.Context) error {
+	if err := rejectUnknownQuery(c); err != nil {
+		return err
+	}
 	kind, err := chainKind(c)
 	if err != nil {
 		return err
@@ -81,12 +84,10 @@ func (h *Handler) auditChainPage(c echo.Context) error {
 // exportQuery reads from, to (RFC 3339, required) and kinds (optional,
 // comma-separated; absent means every kind) strictly.
 func exportQuery(c echo.Context) (audit.ExportQuery, error) {
-	values := c.QueryParams()
-	for name := range values {
-		if name != "from" && name != "to" && name != "kinds" {
-			return audit.ExportQuery{}, fieldError(name, "%s is not an export parameter; use from, to and kinds", name)
-		}
+	if err := rejectUnknownQuery(c, "from", "to", "kinds"); err != nil {
+		return audit.ExportQuery{}, err
 	}
+	values := c.QueryParams()
 	var q audit.ExportQuery
 	for _, field := range []struct {
 		name   string

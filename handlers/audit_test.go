@@ -199,7 +199,7 @@ func TestHistoryEndpointRejectsInvalid(t *testing.T) {
 		{"?acknowledgement_state=pending", "acknowledgement_state", "acknowledged"},
 		{"?connector_delivery_source=slack", "connector_delivery_source", "health_alert, executive_report"},
 		{"?alert_level=red", "alert_level", "healthy, warning, critical"},
-		{"?health_id=h1", "health_id", "not a history filter"},
+		{"?health_id=h1", "health_id", "not a query parameter"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.query, func(t *testing.T) {

@@ -16,6 +16,9 @@ func (h *Handler) registerConnectorRoutes(e *echo.Echo) {
 
 // connectorStatuses returns every connector's public-safe status.
 func (h *Handler) connectorStatuses(c echo.Context) error {
+	if err := rejectUnknownQuery(c); err != nil {
+		return err
+	}
 	statuses, err := h.Alerts.Connectors(c.Request().Context())
 	if err != nil {
 		return err

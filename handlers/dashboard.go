@@ -45,6 +45,9 @@ func auditError(err error) error {
 
 // getDashboard returns the exact counts of every record kind.
 func (h *Handler) getDashboard(c echo.Context) error {
+	if err := rejectUnknownQuery(c); err != nil {
+		return err
+	}
 	dashboard, err := h.Audit.Dashboard(c.Request().Context())
 	if err != nil {
 		return err

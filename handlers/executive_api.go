@@ -51,21 +51,6 @@ func executiveError(err error) error {
 	return err
 }
 
-// rejectUnknownQuery returns a 400 naming the first query parameter that is
-// not one of allowed, so a misspelt parameter is not silently ignored.
-func rejectUnknownQuery(c echo.Context, allowed ...string) error {
-	for name := range c.QueryParams() {
-		known := false
-		for _, candidate := range allowed {
-			known = known || candidate == name
-		}
-		if !known {
-			return fieldError(name, "%s is not a parameter of this request; allowed: %s", name, strings.Join(allowed, ", "))
-		}
-	}
-	return nil
-}
-
 // executiveParams reads recovery_slo_minutes and period_days strictly from
 // the query or form.
 func executiveParams(c echo.Context) (executive.Params, error) {
@@ -108,6 +93,34 @@ type scheduleRunRequest struct {
 	PeriodDays         *int `json:"period_days"`
 }
 
+// values returns the report parameters and schedule of the body, with
+// defaults for absent fields.
+func (body scheduleRunRequest) values() (executive.Params, executive.ScheduleInput) {
+	params := executive.DefaultParams()
+	var input executive.ScheduleInput
+	if body.RecoverySLOMinutes != nil {
+		params.RecoverySLOMinutes = *body.RecoverySLOMinutes
+	}
+	if body.PeriodDays != nil {
+		params.PeriodDays = *body.PeriodDays
+	}
+	if body.Schedule != nil {
+		input = executive.ScheduleInput{IntervalMinutes: body.Schedule.IntervalMinutes, Enabled: body.Schedule.Enabled, Cadence: body.Schedule.Cadence}
+	}
+	return params, input
+}
+
+// checkRanges validates the report parameters and the schedule with the
+// executive rules.
+func (body scheduleRunRequest) checkRanges() error {
+	params, input := body.values()
+	if err := params.Validate(); err != nil {
+		return executiveError(err)
+	}
+	_, err := executive.ResolveSchedule(input)
+	return executiveError(err)
+}
+
 // parseScheduleRun reads a schedule run from a JSON body or from form fields
 // of the same names (interval_minutes, enabled, cadence at the top level).
 func parseScheduleRun(c echo.Context) (executive.Params, executive.ScheduleInput, error) {
@@ -119,15 +132,7 @@ func parseScheduleRun(c echo.Context) (executive.Params, executive.ScheduleInput
 		if err := decodeJSONBody(c, &body); err != nil {
 			return params, input, err
 		}
-		if body.RecoverySLOMinutes != nil {
-			params.RecoverySLOMinutes = *body.RecoverySLOMinutes
-		}
-		if body.PeriodDays != nil {
-			params.PeriodDays = *body.PeriodDays
-		}
-		if body.Schedule != nil {
-			input = executive.ScheduleInput{IntervalMinutes: body.Schedule.IntervalMinutes, Enabled: body.Schedule.Enabled, Cadence: body.Schedule.Cadence}
-		}
+		params, input = body.values()
 		return params, input, params.Validate()
 	}
 
@@ -277,12 +282,8 @@ func parseDeliver(c echo.Context) (executive.DeliverRequest, error) {
 		}
 	}
 
-	if req.Retries < 0 || req.Retries > 5 {
-		return req, fieldError("retries", "retries must be a whole number from 0 to 5; got %d", req.Retries)
-	}
-	if math.IsNaN(timeoutSeconds) || timeoutSeconds < executive.MinTimeoutSeconds || timeoutSeconds > executive.MaxTimeoutSeconds {
-		return req, fieldError("timeout_seconds", "timeout_seconds must be a number from %g to %g; got %g",
-			executive.MinTimeoutSeconds, executive.MaxTimeoutSeconds, timeoutSeconds)
+	if err := checkDeliverRanges(req.Retries, timeoutSeconds); err != nil {
+		return req, err
 	}
 	req.Timeout = time.Duration(timeoutSeconds * float64(time.Second))
 	if req.RunID == "" {
@@ -290,6 +291,27 @@ func parseDeliver(c echo.Context) (executive.DeliverRequest, error) {
 	}
 	req.Actor = actorName(c)
 	return req, nil
+}
+
+// checkDeliverRanges checks the retries and timeout of a delivery.
+func checkDeliverRanges(retries int, timeoutSeconds float64) error {
+	if retries < 0 || retries > 5 {
+		return fieldError("retries", "retries must be a whole number from 0 to 5; got %d", retries)
+	}
+	if math.IsNaN(timeoutSeconds) || timeoutSeconds < executive.MinTimeoutSeconds || timeoutSeconds > executive.MaxTimeoutSeconds {
+		return fieldError("timeout_seconds", "timeout_seconds must be a number from %g to %g; got %g",
+			executive.MinTimeoutSeconds, executive.MaxTimeoutSeconds, timeoutSeconds)
+	}
+	return nil
+}
+
+// checkRanges checks the retries and timeout of the body, with the defaults
+// for absent fields.
+func (body deliverRequest) checkRanges() error {
+	retries, timeoutSeconds := executive.DefaultRetries, executive.DefaultTimeoutSeconds
+	setIfPresent(&retries, body.Retries)
+	setIfPresent(&timeoutSeconds, body.TimeoutSeconds)
+	return checkDeliverRanges(retries, timeoutSeconds)
 }
 
 // providerList decodes provider as "a,b" or ["a", "b"].

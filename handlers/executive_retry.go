@@ -132,12 +132,20 @@ type retryRunInput struct {
 	Confirm bool `json:"-"`
 }
 
-// request builds the worker run request. It fails when the schedule breaks
-// the rules of executive schedule runs.
+// request builds the worker run request for the verified actor. It fails
+// when the schedule breaks the rules of executive schedule runs.
 func (in retryRunInput) request(c echo.Context) (retry.RunRequest, error) {
+	request, err := in.runRequest()
+	request.Actor = actorName(c)
+	request.MayRunLive = mayRunLiveRetries(c)
+	return request, err
+}
+
+// runRequest builds the worker run request without an actor.
+func (in retryRunInput) runRequest() (retry.RunRequest, error) {
 	request := retry.RunRequest{
 		DryRun: in.DryRun, Execute: in.Execute != nil && *in.Execute, MaxRetryDeliveries: retry.DefaultMaxRetryDeliveries,
-		Policy: in.RetryPolicy.policy(), Schedule: retry.DefaultSchedule(), Actor: actorName(c), MayRunLive: mayRunLiveRetries(c),
+		Policy: in.RetryPolicy.policy(), Schedule: retry.DefaultSchedule(),
 	}
 	if in.MaxRetryDeliveries != nil {
 		request.MaxRetryDeliveries = *in.MaxRetryDeliveries
@@ -150,6 +158,20 @@ func (in retryRunInput) request(c echo.Context) (retry.RunRequest, error) {
 		request.Schedule = schedule
 	}
 	return request, nil
+}
+
+// checkRanges validates the run request with the retry rules.
+func (in retryRunInput) checkRanges() error {
+	request, err := in.runRequest()
+	if err == nil {
+		err = request.Validate()
+	}
+	return retryError(err)
+}
+
+// checkRanges validates the retry policy with the retry rules.
+func (in retryPlanInput) checkRanges() error {
+	return retryError(in.RetryPolicy.policy().Validate())
 }
 
 // formInt reads an optional whole number from a form. A present field must
@@ -363,6 +385,9 @@ func (h *Handler) confirmExecutiveRetry(c echo.Context) error {
 }
 
 func (h *Handler) getRetryPlan(c echo.Context) error {
+	if err := rejectUnknownQuery(c); err != nil {
+		return err
+	}
 	plan, err := h.Retry.PlanByID(c.Request().Context(), c.Param("plan_id"))
 	if errors.Is(err, models.ErrNotFound) {
 		return notFound("retry plan %q not found", c.Param("plan_id"))
@@ -402,6 +427,9 @@ func (h *Handler) listRetryRuns(c echo.Context) error {
 }
 
 func (h *Handler) getRetryRun(c echo.Context) error {
+	if err := rejectUnknownQuery(c); err != nil {
+		return err
+	}
 	run, err := h.Retry.WorkerRun(c.Request().Context(), c.Param("run_id"))
 	if errors.Is(err, models.ErrNotFound) {
 		return notFound("retry worker run %q not found", c.Param("run_id"))
@@ -415,7 +443,7 @@ func (h *Handler) getRetryRun(c echo.Context) error {
 // retryHealthParams reads the thresholds strictly; defaults 60 and 180.
 func retryHealthParams(c echo.Context) (health.Params, error) {
 	params := retry.DefaultHealthParams()
-	if err := rejectUnknownQuery(c, "expected_interval_minutes", "stale_metadata_minutes"); err != nil {
+	if err := rejectUnknownQuery(c, thresholdParams...); err != nil {
 		return params, err
 	}
 	var err error

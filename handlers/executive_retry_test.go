@@ -118,7 +118,7 @@ func TestExecutiveRetryPlanRejectsInvalidPolicy(t *testing.T) {
 		{"zero delay without immediate retry", `{"retry_policy":{"retry_delay_minutes":0}}`, 422, "retry_policy.retry_delay_minutes"},
 		{"multiplier above range", `{"retry_policy":{"backoff_multiplier":10.5}}`, 400, "retry_policy.backoff_multiplier"},
 		{"boolean as text", `{"retry_policy":{"allow_immediate_retry":"false"}}`, 400, "retry_policy.allow_immediate_retry"},
-		{"unknown field", `{"retry_policy":{"max_attempts":3}}`, 400, "max_attempts"},
+		{"unknown field", `{"retry_policy":{"max_attempts":3}}`, 400, "retry_policy.max_attempts"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

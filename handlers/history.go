@@ -3,9 +3,7 @@ package handlers
 import (
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -23,12 +21,10 @@ var historyParams = []string{
 // parameters, a delivery_success other than true or false, and a limit or
 // offset out of range are rejected with the parameter named.
 func combinedHistoryQuery(c echo.Context) (audit.HistoryQuery, error) {
-	values := c.QueryParams()
-	for name := range values {
-		if !slices.Contains(historyParams, name) {
-			return audit.HistoryQuery{}, fieldError(name, "%s is not a history filter; use %s", name, strings.Join(historyParams, ", "))
-		}
+	if err := rejectUnknownQuery(c, historyParams...); err != nil {
+		return audit.HistoryQuery{}, err
 	}
+	values := c.QueryParams()
 	q := audit.HistoryQuery{
 		Provider: values.Get("provider"), MetadataKind: values.Get("metadata_kind"),
 		AcknowledgementState: values.Get("acknowledgement_state"), ConnectorDeliverySource: values.Get("connector_delivery_source"),

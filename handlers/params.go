@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -33,9 +35,33 @@ func queryInt(c echo.Context, name string, def, min, max int) (int, error) {
 	return n, nil
 }
 
+// rejectUnknownQuery returns a 400 naming the first query parameter, in
+// sorted order, that is not one of accepted, so a misspelt parameter is not
+// silently ignored. The error lists the accepted parameters in its message
+// and in details.accepted_parameters.
+func rejectUnknownQuery(c echo.Context, accepted ...string) error {
+	var unknown []string
+	for name := range c.QueryParams() {
+		if !slices.Contains(accepted, name) {
+			unknown = append(unknown, name)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	slices.Sort(unknown)
+	name := unknown[0]
+	apiErr := fieldError(name, "%s is not a query parameter of this endpoint; remove it, or use one of %s", name, strings.Join(accepted, ", "))
+	if len(accepted) == 0 {
+		apiErr.Message = fmt.Sprintf("%s is not a query parameter of this endpoint, which takes none; remove it", name)
+	}
+	apiErr.Details = map[string]any{"accepted_parameters": append([]string{}, accepted...)}
+	return apiErr
+}
+
 // decodeJSONBody decodes the request body into dst strictly: unknown fields,
-// wrong types and trailing data are rejected with the field named. An empty
-// body leaves dst unchanged.
+// wrong types, numbers out of range and trailing data are rejected with the
+// field's full path named. An empty body leaves dst unchanged.
 func decodeJSONBody(c echo.Context, dst any) error {
 	body, err := io.ReadAll(c.Request().Body)
 	if err != nil {
@@ -47,12 +73,36 @@ func decodeJSONBody(c echo.Context, dst any) error {
 	decoder := json.NewDecoder(bytes.NewReader(body))
 	decoder.DisallowUnknownFields()
 	if err := decoder.Decode(dst); err != nil {
-		return jsonError(err)
+		return decodeError(body, dst, err)
 	}
 	if decoder.More() {
 		return &APIError{Status: 400, Code: CodeMalformedBody, Message: "request body has data after the JSON object; send one object"}
 	}
 	return nil
+}
+
+// decodeError turns a failed decode of body into dst into a 400.
+// encoding/json names an unknown field by its bare key and calls a number
+// too large for its field a type mismatch, so for those two errors the body
+// is walked again along dst's type to find the field's full path.
+func decodeError(body []byte, dst any, err error) error {
+	var typeErr *json.UnmarshalTypeError
+	unknownField, isUnknown := strings.CutPrefix(err.Error(), "json: unknown field ")
+	if !errors.As(err, &typeErr) && !isUnknown {
+		return jsonError(err)
+	}
+	problem := findBodyProblem(body, reflect.TypeOf(dst))
+	switch {
+	case problem == nil:
+	// encoding/json quotes the key with %q, as strconv.Quote does.
+	case isUnknown && problem.unknownField && strconv.Quote(problem.path.last()) == unknownField:
+		return problem.unknownFieldError()
+	case typeErr != nil && !problem.unknownField && problem.path.fieldPath() == typeErr.Field:
+		return problem.outOfRangeError(dst)
+	}
+	// The walk found no problem, or not the one encoding/json reported
+	// first, so the decoder's own error is the one to report.
+	return jsonError(err)
 }
 
 func bodyReadError(err error) error {

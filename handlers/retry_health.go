@@ -18,6 +18,9 @@ func (h *Handler) registerRetryHealthRoutes(e *echo.Echo) {
 	h.route(e, http.MethodPost, "/console/retry-health", h.buildRetryHealth, auth.PermissionSendAlerts)
 }
 
+// thresholdParams are the query parameters of the health evaluations.
+var thresholdParams = []string{"expected_interval_minutes", "stale_metadata_minutes"}
+
 // healthParams reads the two thresholds strictly from the query or form.
 func healthParams(c echo.Context) (health.Params, error) {
 	params := health.DefaultParams()
@@ -44,6 +47,9 @@ func healthError(err error) error {
 
 // getRetryHealth returns the current evaluation and writes nothing.
 func (h *Handler) getRetryHealth(c echo.Context) error {
+	if err := rejectUnknownQuery(c, thresholdParams...); err != nil {
+		return err
+	}
 	params, err := healthParams(c)
 	if err != nil {
 		return err

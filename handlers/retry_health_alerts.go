@@ -55,15 +55,9 @@ type deliverBody struct {
 	TimeoutSeconds           *float64 `json:"timeout_seconds"`
 }
 
-// deliverRetryHealthAlert is "Send Retry Health Alert" for JSON clients.
-// NOTE: the sends run inside the request. At the limits (six attempts of 60
-// seconds) one send outlasts the server's 5-minute write timeout, so the
-// client loses the response, but every delivery is still completed and stored.
-func (h *Handler) deliverRetryHealthAlert(c echo.Context) error {
-	var body deliverBody
-	if err := decodeStrictJSON(c, &body); err != nil {
-		return err
-	}
+// request returns the alert request of the body, with defaults for absent
+// fields and no actor.
+func (body deliverBody) request() alerting.DeliverRequest {
 	req := alerting.DefaultDeliverRequest()
 	setIfPresent(&req.Provider, body.Provider)
 	setIfPresent(&req.Force, body.Force)
@@ -73,6 +67,24 @@ func (h *Handler) deliverRetryHealthAlert(c echo.Context) error {
 	setIfPresent(&req.MaxAlerts, body.MaxAlerts)
 	setIfPresent(&req.Retries, body.Retries)
 	setIfPresent(&req.TimeoutSeconds, body.TimeoutSeconds)
+	return req
+}
+
+// checkRanges validates the alert request with the alerting rules.
+func (body deliverBody) checkRanges() error {
+	return alertError(body.request().Validate())
+}
+
+// deliverRetryHealthAlert is "Send Retry Health Alert" for JSON clients.
+// NOTE: the sends run inside the request. At the limits (six attempts of 60
+// seconds) one send outlasts the server's 5-minute write timeout, so the
+// client loses the response, but every delivery is still completed and stored.
+func (h *Handler) deliverRetryHealthAlert(c echo.Context) error {
+	var body deliverBody
+	if err := decodeStrictJSON(c, &body); err != nil {
+		return err
+	}
+	req := body.request()
 	req.Actor = actorName(c)
 
 	result, err := h.Alerts.Deliver(c.Request().Context(), req)
@@ -158,6 +170,9 @@ func deliverRequestFromForm(c echo.Context) (alerting.DeliverRequest, error) {
 // retryHealthAlertHistory returns plans, deliveries and acknowledgements,
 // newest first.
 func (h *Handler) retryHealthAlertHistory(c echo.Context) error {
+	if err := rejectUnknownQuery(c, alertHistoryParams...); err != nil {
+		return err
+	}
 	q, err := historyQuery(c)
 	if err != nil {
 		return err
@@ -171,6 +186,9 @@ func (h *Handler) retryHealthAlertHistory(c echo.Context) error {
 
 // retryHealthAlertDashboard returns the exact alert counts.
 func (h *Handler) retryHealthAlertDashboard(c echo.Context) error {
+	if err := rejectUnknownQuery(c); err != nil {
+		return err
+	}
 	dashboard, err := h.Alerts.Dashboard(c.Request().Context())
 	if err != nil {
 		return err
@@ -178,7 +196,12 @@ func (h *Handler) retryHealthAlertDashboard(c echo.Context) error {
 	return c.JSON(http.StatusOK, dashboard)
 }
 
+// alertHistoryParams are the query parameters of the alert history.
+var alertHistoryParams = []string{"health_id", "provider", "metadata_kind", "acknowledgement_state", "suppressed", "limit", "offset"}
+
 // historyQuery reads the history filters and paging strictly from the query.
+// The console's alert section reads them too, next to parameters of its own,
+// so unknown parameters are rejected by the JSON handler only.
 func historyQuery(c echo.Context) (alerting.HistoryQuery, error) {
 	q := alerting.HistoryQuery{
 		HealthID: strings.TrimSpace(c.QueryParam("health_id")), Provider: c.QueryParam("provider"),

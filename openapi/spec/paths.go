@@ -154,7 +154,7 @@ func operations() []operation {
 			responses: map[string]any{"200": alerting.HistoryPage{}}, errors: []string{"400"}},
 		{method: "get", path: auditDelivery + "/recovery-escalations/retry-health-alert-dashboard", id: "getRetryHealthAlertDashboard",
 			permission: "console.read", summary: "Count alert plans, deliveries and acknowledgements exactly.",
-			responses: map[string]any{"200": alerting.Dashboard{}}},
+			responses: map[string]any{"200": alerting.Dashboard{}}, errors: []string{"400"}},
 		{method: "post", path: alerts + "/{health_id}/acknowledgements", id: "acknowledgeRetryHealthAlert", permission: "alert.acknowledge",
 			summary:    "Record an acknowledgement action of one destination.",
 			parameters: []schema{pathParam("health_id", "The alerted health snapshot.")},
@@ -173,7 +173,7 @@ func operations() []operation {
 			responses: map[string]any{"201": retry.RunView{}}, errors: []string{"400", "403", "422"}},
 		{method: "get", path: auditDelivery + "/connectors", id: "listConnectors", permission: "console.read",
 			summary:   "List the configured destinations and their readiness, without secrets.",
-			responses: map[string]any{"200": connectorList{}}},
+			responses: map[string]any{"200": connectorList{}}, errors: []string{"400"}},
 		{method: "get", path: executiveBase, id: "getExecutiveReport", permission: "executive_report.read",
 			summary: "Build the current executive recovery report, writing nothing.",
 			parameters: []schema{
@@ -201,7 +201,7 @@ func operations() []operation {
 			responses: map[string]any{"201": retry.PlanView{}}, errors: []string{"400", "422"}},
 		{method: "get", path: executiveBase + "/delivery-retry-plans/{plan_id}", id: "getExecutiveRetryPlan", permission: "console.read",
 			summary: "Read one retry plan with its decisions.", parameters: []schema{pathParam("plan_id", "Retry plan id.")},
-			responses: map[string]any{"200": retry.PlanView{}}, errors: []string{"404"}},
+			responses: map[string]any{"200": retry.PlanView{}}, errors: []string{"400", "404"}},
 		{method: "post", path: executiveBase + "/delivery-retry-worker-run", id: "runExecutiveRetry", permission: "retry.plan",
 			summary: "Run the executive delivery retry worker once (dry run unless execute is true).", body: retryRunBody,
 			responses: map[string]any{"201": retry.RunView{}}, errors: []string{"400", "403", "422"}},
@@ -211,13 +211,13 @@ func operations() []operation {
 			responses:  map[string]any{"200": workerRunList{}}, errors: []string{"400"}},
 		{method: "get", path: executiveBase + "/delivery-retry-worker-runs/{run_id}", id: "getExecutiveRetryRun", permission: "console.read",
 			summary: "Read one retry worker run with its executions.", parameters: []schema{pathParam("run_id", "Worker run id.")},
-			responses: map[string]any{"200": retry.RunView{}}, errors: []string{"404"}},
+			responses: map[string]any{"200": retry.RunView{}}, errors: []string{"400", "404"}},
 		{method: "get", path: executiveBase + "/delivery-retry-health", id: "getExecutiveRetryHealth", permission: "console.read",
 			summary: "Evaluate executive delivery retry health now.", parameters: thresholdParams,
 			responses: map[string]any{"200": retry.HealthReport{}}, errors: []string{"400"}},
 		{method: "get", path: runtimePrefix + "/dashboard", id: "getDashboard", permission: "console.read",
 			summary:   "Count every stored record kind exactly and derive the overall alert level.",
-			responses: map[string]any{"200": audit.Dashboard{}}},
+			responses: map[string]any{"200": audit.Dashboard{}}, errors: []string{"400"}},
 		{method: "get", path: runtimePrefix, id: "listHistory", permission: "console.read",
 			summary: "List the combined history of every record kind, newest first (created time, then id).",
 			parameters: []schema{
@@ -237,7 +237,7 @@ func operations() []operation {
 				{"name": "kind", "in": "path", "required": true, "description": "Record kind.", "schema": enum(audit.ChainKinds()...)},
 				pathParam("id", "Record id."),
 			},
-			responses: map[string]any{"200": audit.Chain{}}, errors: []string{"404"}},
+			responses: map[string]any{"200": audit.Chain{}}, errors: []string{"400", "404"}},
 	}
 }
 
@@ -268,6 +268,12 @@ func joinKinds() string {
 	}
 	return out
 }
+
+// apiDescription introduces the API and the input checks every operation
+// shares.
+const apiDescription = "JSON API of the Evidence Console. Authenticate with a personal API token (Authorization: Bearer) or a session cookie. " +
+	"A query parameter that an operation does not list, a body field that its schema does not list and a number outside a field's range " +
+	"are rejected with a 400 whose field names the parameter or the field's full path, such as retry_policy.max_retry_attempts."
 
 // Build returns the OpenAPI document as indented JSON.
 func Build() ([]byte, error) {
@@ -327,7 +333,7 @@ func Build() ([]byte, error) {
 		"info": schema{
 			"title":       "Evidence Console API",
 			"version":     "1",
-			"description": "JSON API of the Evidence Console. Authenticate with a personal API token (Authorization: Bearer) or a session cookie.",
+			"description": apiDescription,
 		},
 		"components": schema{
 			"schemas": c.schemas,

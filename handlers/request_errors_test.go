@@ -1,0 +1,368 @@
+package handlers
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"github.com/labstack/echo/v4"
+
+	"github.com/releaseops/evidence-console/audit"
+	"github.com/releaseops/evidence-console/audit/audittest"
+	"github.com/releaseops/evidence-console/models/dbtest"
+)
+
+// stringsOf converts a decoded JSON list of strings.
+func stringsOf(value any) []string {
+	list, _ := value.([]any)
+	out := make([]string, 0, len(list))
+	for _, item := range list {
+		text, _ := item.(string)
+		out = append(out, text)
+	}
+	return out
+}
+
+// detailList returns a list from the details object of an error.
+func detailList(apiErr APIError, key string) []string {
+	details, _ := apiErr.Details.(map[string]any)
+	return stringsOf(details[key])
+}
+
+func TestJSONBodyUnknownNestedFieldPath(t *testing.T) {
+	s := newAPIServer(t)
+	audittest.Seed(t, s.db)
+	alertRetry := alertRetryPath
+	cases := []struct {
+		name, path, body string
+		wantField        string
+		// wantAccepted is one field the error must list as accepted.
+		wantAccepted string
+	}{
+		{"retry plan policy", executiveRetryPlanPath, `{"retry_policy":{"max_attempts":3}}`, "retry_policy.max_attempts", "max_retry_attempts"},
+		{"retry plan policy after valid fields", executiveRetryPlanPath,
+			`{"retry_policy":{"retry_delay_minutes":5,"backoff_multiplier":2,"max_attempts":3}}`, "retry_policy.max_attempts", "backoff_multiplier"},
+		{"retry plan key in other case", executiveRetryPlanPath, `{"Retry_Policy":{"max_attempts":3}}`, "retry_policy.max_attempts", "allow_immediate_retry"},
+		{"alert retry plan policy", alertRetry + "/retry-plan", `{"retry_policy":{"delay":1}}`, "retry_policy.delay", "retry_delay_minutes"},
+		{"worker run policy", executiveRetryRunPath, `{"retry_policy":{"max_attempts":3}}`, "retry_policy.max_attempts", "max_retry_attempts"},
+		{"worker run schedule", executiveRetryRunPath, `{"schedule":{"every":5}}`, "schedule.every", "interval_minutes"},
+		{"alert worker run schedule", alertRetry + "/retry-worker-run", `{"schedule":{"every":5}}`, "schedule.every", "cadence"},
+		{"schedule run schedule", executiveReportPath + "/schedule-run", `{"schedule":{"every":5}}`, "schedule.every", "enabled"},
+		{"top-level field keeps its name", executiveRetryRunPath, `{"max_attempts":3}`, "max_attempts", "max_retry_deliveries"},
+		{"top-level field of the alert send", alertRetry + "/deliver", `{"provider":"all","plan":1}`, "plan", "suppression_window_minutes"},
+		{"top-level field of an acknowledgement", alertRetry + "/hlth_missing/acknowledgements", `{"provider":"webhook","state":"acknowledged"}`,
+			"state", "acknowledgement_state"},
+		{"top-level field of the evidence", runtimePrefix + "/evidence", `{"records":[],"extra":true}`, "extra", "records"},
+	}
+	before := dbtest.CountRows(t, s.db)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := s.postJSON(tc.path, tc.body)
+			if rec.Code != http.StatusBadRequest {
+				t.Fatalf("status: got %d, want 400: %s", rec.Code, rec.Body.String())
+			}
+			apiErr := errorOf(t, rec.Body.String())
+			if apiErr.Field != tc.wantField {
+				t.Errorf("field: got %q, want %q", apiErr.Field, tc.wantField)
+			}
+			if apiErr.Code != CodeInvalidField {
+				t.Errorf("code: got %q, want %q", apiErr.Code, CodeInvalidField)
+			}
+			if !strings.HasPrefix(apiErr.Message, tc.wantField+" is not a field of ") {
+				t.Errorf("message: got %q, want it to start with the full path %q", apiErr.Message, tc.wantField)
+			}
+			if !strings.Contains(apiErr.Message, tc.wantAccepted) {
+				t.Errorf("message: got %q, want it to list the accepted field %q", apiErr.Message, tc.wantAccepted)
+			}
+			if accepted := detailList(apiErr, "accepted_fields"); !slices.Contains(accepted, tc.wantAccepted) {
+				t.Errorf("details.accepted_fields: got %v, want it to contain %q", accepted, tc.wantAccepted)
+			}
+		})
+	}
+	if after := dbtest.CountRows(t, s.db); !sameRowCounts(before, after) {
+		t.Errorf("row counts after rejected bodies: got %v, want %v", after, before)
+	}
+
+	// A valid plan is stored, so the row count check above can see a write.
+	if rec := s.postJSON(executiveRetryPlanPath, `{}`); rec.Code != http.StatusCreated {
+		t.Fatalf("valid plan: status %d, want 201: %s", rec.Code, rec.Body.String())
+	}
+	if after := dbtest.CountRows(t, s.db); sameRowCounts(before, after) {
+		t.Error("row counts after a valid plan: unchanged, want the stored plan counted")
+	}
+}
+
+func TestJSONBodyNumberOutOfRange(t *testing.T) {
+	s := newAPIServer(t)
+	audittest.Seed(t, s.db)
+	s.loadSample()
+	alerts := alertRetryPath
+	cases := []struct {
+		name, path, body string
+		wantField        string
+		wantLiteral      string
+		// wantRange is the range the domain validation states for the field.
+		wantRange string
+	}{
+		{"max deliveries exponent", executiveRetryRunPath, `{"max_retry_deliveries": 1e30}`, "max_retry_deliveries", "1e30", "from 1 to 25"},
+		{"max deliveries twenty digits", executiveRetryRunPath, `{"max_retry_deliveries": 99999999999999999999}`,
+			"max_retry_deliveries", "99999999999999999999", "from 1 to 25"},
+		{"max deliveries far below", alerts + "/retry-worker-run", `{"max_retry_deliveries": -99999999999999999999}`,
+			"max_retry_deliveries", "-99999999999999999999", "from 1 to 25"},
+		{"policy attempts", executiveRetryPlanPath, `{"retry_policy":{"max_retry_attempts": 99999999999999999999}}`,
+			"retry_policy.max_retry_attempts", "99999999999999999999", "from 1 to 20"},
+		{"policy delay below", alerts + "/retry-plan", `{"retry_policy":{"retry_delay_minutes": -1e30}}`,
+			"retry_policy.retry_delay_minutes", "-1e30", "from 0 to 10080"},
+		{"policy multiplier beyond float64", executiveRetryPlanPath, `{"retry_policy":{"backoff_multiplier": 1e400}}`,
+			"retry_policy.backoff_multiplier", "1e400", "from 1.0 to 10.0"},
+		{"worker run schedule interval", executiveRetryRunPath, `{"schedule":{"interval_minutes": 1e30}}`,
+			"schedule.interval_minutes", "1e30", "from 5 to 10080"},
+		{"schedule run interval", executiveReportPath + "/schedule-run", `{"schedule":{"interval_minutes": 1e19}}`,
+			"schedule.interval_minutes", "1e19", "from 5 to 10080"},
+		{"schedule run period", executiveReportPath + "/schedule-run", `{"period_days": 9223372036854775808}`,
+			"period_days", "9223372036854775808", "from 1 to 366"},
+		{"executive delivery retries", executiveReportPath + "/schedule-runs/latest/deliver", `{"provider":"webhook","retries": 1e30}`,
+			"retries", "1e30", "from 0 to 5"},
+		{"executive delivery timeout", executiveReportPath + "/schedule-runs/latest/deliver", `{"provider":"webhook","timeout_seconds": -1e400}`,
+			"timeout_seconds", "-1e400", "from 0.1 to 60"},
+		{"alert max alerts", alerts + "/deliver", `{"max_alerts": 1e30}`, "max_alerts", "1e30", "from 1 to 100"},
+		{"alert threshold", alerts + "/deliver", `{"expected_interval_minutes": 99999999999999999999}`,
+			"expected_interval_minutes", "99999999999999999999", "from 1 to 10080"},
+		{"alert timeout", alerts + "/deliver", `{"timeout_seconds": 1e309}`, "timeout_seconds", "1e309", "from 0.1 to 60"},
+	}
+	before := dbtest.CountRows(t, s.db)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := s.postJSON(tc.path, tc.body)
+			if rec.Code != http.StatusBadRequest {
+				t.Fatalf("status: got %d, want 400: %s", rec.Code, rec.Body.String())
+			}
+			apiErr := errorOf(t, rec.Body.String())
+			if apiErr.Field != tc.wantField {
+				t.Errorf("field: got %q, want %q", apiErr.Field, tc.wantField)
+			}
+			if !strings.HasPrefix(apiErr.Message, tc.wantField+" is out of range") {
+				t.Errorf("message: got %q, want it to start with %q", apiErr.Message, tc.wantField+" is out of range")
+			}
+			if !strings.Contains(apiErr.Message, tc.wantRange) {
+				t.Errorf("message: got %q, want the range %q", apiErr.Message, tc.wantRange)
+			}
+			if !strings.HasSuffix(apiErr.Message, "got "+tc.wantLiteral) {
+				t.Errorf("message: got %q, want it to end with the number sent, %s", apiErr.Message, tc.wantLiteral)
+			}
+			if strings.Contains(apiErr.Message, "JSON") {
+				t.Errorf("message: got %q, want a range error, not a type error", apiErr.Message)
+			}
+		})
+	}
+	if after := dbtest.CountRows(t, s.db); !sameRowCounts(before, after) {
+		t.Errorf("row counts after rejected numbers: got %v, want %v", after, before)
+	}
+}
+
+func TestJSONBodyFractionStaysTypeError(t *testing.T) {
+	s := newRetryTestServer(t, nil)
+	cases := []struct{ name, body, field string }{
+		{"fraction", `{"max_retry_deliveries": 2.5}`, "max_retry_deliveries"},
+		{"exponent in range", `{"max_retry_deliveries": 1e1}`, "max_retry_deliveries"},
+		{"text before an out-of-range number", `{"retry_policy":{"max_retry_attempts":"3","retry_delay_minutes":1e30}}`,
+			"retry_policy.max_retry_attempts"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := s.postJSON(executiveRetryRunPath, tc.body)
+			if rec.Code != http.StatusBadRequest {
+				t.Fatalf("status: got %d, want 400: %s", rec.Code, rec.Body.String())
+			}
+			apiErr := errorOf(t, rec.Body.String())
+			if apiErr.Field != tc.field {
+				t.Errorf("field: got %q, want %q", apiErr.Field, tc.field)
+			}
+			if !strings.Contains(apiErr.Message, "must be a JSON") {
+				t.Errorf("message: got %q, want the type error", apiErr.Message)
+			}
+		})
+	}
+}
+
+// pathTestBody has fields of every shape the body walk follows: arrays of
+// objects, maps, embedded structs, numbers without a domain range and a
+// range check of its own.
+type pathTestBody struct {
+	Items []struct {
+		Name  string  `json:"name"`
+		Count int32   `json:"count"`
+		Size  uint8   `json:"size"`
+		Ratio float32 `json:"ratio"`
+	} `json:"items"`
+	Groups map[string][]struct {
+		ID int `json:"id"`
+	} `json:"groups"`
+	pathTestEmbedded
+	Limit  *int `json:"limit"`
+	Quoted int  `json:"quoted,string"`
+	Hidden int  `json:"-"`
+}
+
+type pathTestEmbedded struct {
+	Note string `json:"note"`
+}
+
+// checkRanges accepts limit from 1 to 10.
+func (body pathTestBody) checkRanges() error {
+	if body.Limit != nil && (*body.Limit < 1 || *body.Limit > 10) {
+		return fieldError("limit", "limit must be a whole number from 1 to 10; got %d", *body.Limit)
+	}
+	return nil
+}
+
+func decodeTestBody(t *testing.T, body string) *APIError {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+	c := echo.New().NewContext(req, httptest.NewRecorder())
+	var dst pathTestBody
+	err := decodeJSONBody(c, &dst)
+	if err == nil {
+		return nil
+	}
+	return toAPIError(err)
+}
+
+func TestDecodeJSONBodyFieldPaths(t *testing.T) {
+	cases := []struct {
+		name, body string
+		wantField  string
+		// wantMessage is a part of the message.
+		wantMessage string
+	}{
+		{"array element field", `{"items":[{"name":"a"},{"name":"b"},{"name":"c","colour":"red"}]}`,
+			"items[2].colour", "items[2].colour is not a field of items[2]; remove it, or use one of name, count, size, ratio"},
+		{"key with a quote and an accent", `{"items":[{"na\u00efve\"key":1}]}`, "items[0].naïve\"key", "use one of name"},
+		{"map value element", `{"groups":{"blue":[{"id":1},{"key":2}]}}`, "groups.blue[1].key", "use one of id"},
+		{"embedded field is known", `{"note":"x","nope":1}`, "nope", "use one of items, groups, note, limit, quoted"},
+		{"ignored field is unknown", `{"Hidden":1}`, "Hidden", "not a field of this request"},
+		{"int32 in an array", `{"items":[{},{"count":2147483648}]}`, "items[1].count",
+			"items[1].count is out of range; send a whole number from -2147483648 to 2147483647; got 2147483648"},
+		{"negative uint8", `{"items":[{"size":-1}]}`, "items[0].size", "send a whole number from 0 to 255; got -1"},
+		{"uint8 above range", `{"items":[{"size":256}]}`, "items[0].size", "from 0 to 255; got 256"},
+		{"float32 above range", `{"items":[{"ratio":1e39}]}`, "items[0].ratio", "send a number from -3.4028235e+38 to 3.4028235e+38; got 1e39"},
+		{"own range check", `{"limit":1e30}`, "limit", "limit is out of range because limit must be a whole number from 1 to 10; got 1e30"},
+		{"own range check below", `{"limit":-1e30}`, "limit", "because limit must be a whole number from 1 to 10; got -1e30"},
+		{"fraction in an array", `{"items":[{"count":1.5}]}`, "items.count", "must be a JSON whole number"},
+		{"quoted number out of range", `{"quoted":"1e30"}`, "quoted", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			apiErr := decodeTestBody(t, tc.body)
+			if apiErr == nil {
+				t.Fatal("decode: got no error, want a 400")
+			}
+			if apiErr.Status != http.StatusBadRequest {
+				t.Errorf("status: got %d, want 400 (%s)", apiErr.Status, apiErr.Message)
+			}
+			if apiErr.Field != tc.wantField {
+				t.Errorf("field: got %q, want %q (%s)", apiErr.Field, tc.wantField, apiErr.Message)
+			}
+			if !strings.Contains(apiErr.Message, tc.wantMessage) {
+				t.Errorf("message: got %q, want it to contain %q", apiErr.Message, tc.wantMessage)
+			}
+		})
+	}
+
+	if apiErr := decodeTestBody(t, `{"ITEMS":[{"Name":"a","COUNT":3}],"limit":5}`); apiErr != nil {
+		t.Errorf("keys differing in case: got %v, want them matched as encoding/json does", apiErr)
+	}
+}
+
+// TestGetJSONRoutesRejectUnknownQuery sends an unknown query parameter to
+// every GET route of the JSON API and checks the 400 lists exactly the
+// parameters openapi.json documents for the route.
+func TestGetJSONRoutesRejectUnknownQuery(t *testing.T) {
+	doc := loadOpenAPI(t)
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		t.Fatalf("build router: %v", err)
+	}
+	s := newAPIServer(t)
+	audittest.Seed(t, s.db)
+
+	var paths []string
+	for key := range routePermissions {
+		method, path, _ := strings.Cut(key, " ")
+		if method == http.MethodGet && strings.HasPrefix(path, runtimePrefix) {
+			paths = append(paths, path)
+		}
+	}
+	slices.Sort(paths)
+	if len(paths) < 14 {
+		t.Fatalf("found %d GET routes under %s, want every JSON read route (at least 14)", len(paths), runtimePrefix)
+	}
+
+	before := dbtest.CountRows(t, s.db)
+	for _, path := range paths {
+		t.Run(path, func(t *testing.T) {
+			segments := strings.Split(path, "/")
+			for i, segment := range segments {
+				switch {
+				case segment == ":kind":
+					segments[i] = audit.ChainKinds()[0]
+				case strings.HasPrefix(segment, ":"):
+					segments[i] = "missing"
+				}
+			}
+			url := strings.Join(segments, "/") + "?unknown_parameter=1"
+			rec := validateCall(t, doc, router, s, http.MethodGet, url, "", http.StatusBadRequest)
+			if rec == nil {
+				return
+			}
+			apiErr := errorOf(t, rec.Body.String())
+			if apiErr.Field != "unknown_parameter" {
+				t.Errorf("field: got %q, want unknown_parameter", apiErr.Field)
+			}
+			if !strings.HasPrefix(apiErr.Message, "unknown_parameter is not a query parameter of this endpoint") {
+				t.Errorf("message: got %q, want it to name unknown_parameter", apiErr.Message)
+			}
+
+			var documented []string
+			if item := doc.Paths.Find(echoPathToOpenAPI(path)); item != nil && item.Get != nil {
+				for _, parameter := range item.Get.Parameters {
+					if parameter.Value.In == "query" {
+						documented = append(documented, parameter.Value.Name)
+					}
+				}
+			}
+			accepted := detailList(apiErr, "accepted_parameters")
+			for _, name := range accepted {
+				if !strings.Contains(apiErr.Message, name) {
+					t.Errorf("message: got %q, want it to list %s", apiErr.Message, name)
+				}
+			}
+			slices.Sort(accepted)
+			slices.Sort(documented)
+			if !slices.Equal(accepted, documented) {
+				t.Errorf("details.accepted_parameters: got %v, want the documented query parameters %v", accepted, documented)
+			}
+		})
+	}
+	if after := dbtest.CountRows(t, s.db); !sameRowCounts(before, after) {
+		t.Errorf("row counts after rejected queries: got %v, want %v", after, before)
+	}
+}
+
+func TestUnknownQueryNamesFirstInOrder(t *testing.T) {
+	s := newTestServer(t)
+	rec := s.getJSON(runtimePrefix + "/dashboard?zeta=1&alpha=2")
+	if rec.Code != http.StatusBadRequest {
+		t.Fatalf("status: got %d, want 400: %s", rec.Code, rec.Body.String())
+	}
+	apiErr := errorOf(t, rec.Body.String())
+	if apiErr.Field != "alpha" {
+		t.Errorf("field: got %q, want alpha, the first unknown parameter in sorted order", apiErr.Field)
+	}
+	if !strings.Contains(apiErr.Message, "takes none") {
+		t.Errorf("message: got %q, want it to say the endpoint takes no parameters", apiErr.Message)
+	}
+}
