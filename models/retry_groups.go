@@ -129,6 +129,9 @@ func (r GroupRules) sql(dialect Dialect) ruleSQL {
 	out.delay = delay.String()
 	// lead is how many seconds the Retry-After time falls after the latest
 	// failure.
+	// NOTE: SQLite's Julian day numbers keep about a millisecond, so when a
+	// Retry-After time lies within a millisecond of the end of the delay,
+	// the earliest next retry time may be off by that much on SQLite.
 	if dialect == DialectPostgres {
 		out.lead = "EXTRACT(EPOCH FROM (last_retry_after - last_failure_at))"
 	} else {
