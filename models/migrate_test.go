@@ -23,6 +23,7 @@ func TestMigrationsRollBackAndReapply(t *testing.T) {
 	if err != nil {
 		t.Fatalf("connection pool: %v", err)
 	}
+
 	dialect := goose.DialectSQLite3
 	if models.DialectOf(db) == models.DialectPostgres {
 		dialect = goose.DialectPostgres
@@ -31,6 +32,7 @@ func TestMigrationsRollBackAndReapply(t *testing.T) {
 	if err != nil {
 		t.Fatalf("NewProvider: %v", err)
 	}
+
 	ctx := context.Background()
 	if _, err := provider.DownTo(ctx, 50); err != nil {
 		t.Fatalf("down to version 50: %v", err)
@@ -38,6 +40,7 @@ func TestMigrationsRollBackAndReapply(t *testing.T) {
 	if _, err := provider.Up(ctx); err != nil {
 		t.Fatalf("up again: %v", err)
 	}
+
 	current, err := provider.GetDBVersion(ctx)
 	if err != nil {
 		t.Fatalf("GetDBVersion: %v", err)
@@ -45,6 +48,7 @@ func TestMigrationsRollBackAndReapply(t *testing.T) {
 	if current < 51 {
 		t.Errorf("version after up: got %d, want at least 51", current)
 	}
+
 	if _, err := provider.DownTo(ctx, 0); err != nil {
 		t.Fatalf("down to nothing: %v", err)
 	}
