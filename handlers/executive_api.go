@@ -331,6 +331,20 @@ func providerList(raw json.RawMessage) ([]string, error) {
 	return nil, fieldError("provider", "provider must be a string of comma-separated destination names or a list of names; got %s", truncateForMessage(string(raw)))
 }
 
+// destinationNames is a provider field that accepts "a,b" or ["a", "b"],
+// as providerList does, and keeps the names comma-separated.
+type destinationNames string
+
+// UnmarshalJSON decodes the names with providerList.
+func (d *destinationNames) UnmarshalJSON(raw []byte) error {
+	names, err := providerList(raw)
+	if err != nil {
+		return err
+	}
+	*d = destinationNames(strings.Join(names, ","))
+	return nil
+}
+
 func truncateForMessage(text string) string {
 	if len(text) > 60 {
 		return text[:60] + "…"

@@ -45,21 +45,23 @@ func (h *Handler) registerRetryHealthAlertRoutes(e *echo.Echo) {
 // deliverBody is the JSON request of the deliver endpoint. Pointers tell a
 // missing field (the default) from a zero value, which is range-checked.
 type deliverBody struct {
-	Provider                 *string  `json:"provider"`
-	Force                    *bool    `json:"force"`
-	ExpectedIntervalMinutes  *int     `json:"expected_interval_minutes"`
-	StaleMetadataMinutes     *int     `json:"stale_metadata_minutes"`
-	SuppressionWindowMinutes *int     `json:"suppression_window_minutes"`
-	MaxAlerts                *int     `json:"max_alerts"`
-	Retries                  *int     `json:"retries"`
-	TimeoutSeconds           *float64 `json:"timeout_seconds"`
+	Provider                 *destinationNames `json:"provider"`
+	Force                    *bool             `json:"force"`
+	ExpectedIntervalMinutes  *int              `json:"expected_interval_minutes"`
+	StaleMetadataMinutes     *int              `json:"stale_metadata_minutes"`
+	SuppressionWindowMinutes *int              `json:"suppression_window_minutes"`
+	MaxAlerts                *int              `json:"max_alerts"`
+	Retries                  *int              `json:"retries"`
+	TimeoutSeconds           *float64          `json:"timeout_seconds"`
 }
 
 // request returns the alert request of the body, with defaults for absent
 // fields and no actor.
 func (body deliverBody) request() alerting.DeliverRequest {
 	req := alerting.DefaultDeliverRequest()
-	setIfPresent(&req.Provider, body.Provider)
+	if body.Provider != nil {
+		req.Provider = string(*body.Provider)
+	}
 	setIfPresent(&req.Force, body.Force)
 	setIfPresent(&req.Health.ExpectedIntervalMinutes, body.ExpectedIntervalMinutes)
 	setIfPresent(&req.Health.StaleMetadataMinutes, body.StaleMetadataMinutes)

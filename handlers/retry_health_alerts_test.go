@@ -66,6 +66,19 @@ func TestDeliverResponseKeys(t *testing.T) {
 	}
 }
 
+func TestDeliverAcceptsProviderList(t *testing.T) {
+	s := newAlertServer(t, twoWebhooks())
+
+	rec, result := s.deliver(`{"provider": ["alpha", "beta"], "retries": 0}`)
+
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("status: got %d, want 201: %s", rec.Code, rec.Body.String())
+	}
+	if got := strings.Join(result.Plan.SelectedProviders, ","); got != "alpha,beta" {
+		t.Errorf("selected providers: got %q, want alpha,beta", got)
+	}
+}
+
 func TestDeliverUnknownProviderIs422(t *testing.T) {
 	s := newAlertServer(t, twoWebhooks())
 	before := dbtest.CountRows(t, s.db)
@@ -90,6 +103,9 @@ func TestDeliverRejectsBadFields(t *testing.T) {
 		{`{"provider": 5}`, "provider"},
 		{`{"provider": null}`, "provider"},
 		{`{"provider": "alpha,,beta"}`, "provider"},
+		{`{"provider": ["alpha", ""]}`, "provider"},
+		{`{"provider": [1]}`, "provider"},
+		{`{"provider": {"name": "alpha"}}`, "provider"},
 		{`{"force": "false"}`, "force"},
 		{`{"force": 1}`, "force"},
 		{`{"force": null}`, "force"},

@@ -99,6 +99,11 @@ var (
 	str     = schema{"type": "string"}
 	boolean = schema{"type": "boolean"}
 
+	destinations = schema{
+		"description": "One or more configured destination names, comma-separated or as a list.",
+		"oneOf":       []any{str, schema{"type": "array", "items": str}},
+	}
+
 	thresholdParams = []schema{
 		query("expected_interval_minutes", "Expected worker interval in minutes.", integer(1, 10080)),
 		query("stale_metadata_minutes", "Age in minutes after which a retry plan is stale.", integer(1, 10080)),
@@ -134,7 +139,7 @@ func operations() []operation {
 		{method: "post", path: alerts + "/deliver", id: "deliverRetryHealthAlert", permission: "alert.send",
 			summary: "Evaluate health, plan the alert with duplicate suppression and deliver it.",
 			body: object(schema{
-				"provider": str, "force": boolean, "expected_interval_minutes": integer(1, 10080),
+				"provider": destinations, "force": boolean, "expected_interval_minutes": integer(1, 10080),
 				"stale_metadata_minutes": integer(1, 10080), "suppression_window_minutes": integer(1, 10080),
 				"max_alerts": integer(1, 100), "retries": integer(0, 5),
 				"timeout_seconds": schema{"type": "number", "minimum": 0.1, "maximum": 60},
@@ -193,7 +198,7 @@ func operations() []operation {
 		{method: "post", path: executiveBase + "/schedule-runs/{run_id}/deliver", id: "deliverExecutiveReport", permission: "alert.send",
 			summary:    "Deliver a schedule run's report; run_id latest is the newest run.",
 			parameters: []schema{pathParam("run_id", "Schedule run id, or latest.")},
-			body: object(schema{"provider": schema{}, "retries": integer(0, 5),
+			body: object(schema{"provider": destinations, "retries": integer(0, 5),
 				"timeout_seconds": schema{"type": "number", "minimum": 0.1, "maximum": 60}, "run_id": str}),
 			responses: map[string]any{"200": executive.DeliverResult{}}, errors: []string{"400", "404", "422"}},
 		{method: "post", path: executiveBase + "/delivery-retry-plan", id: "planExecutiveRetry", permission: "retry.plan",
