@@ -363,3 +363,54 @@ func checkGroupState(t *testing.T, db *gorm.DB, records []models.Delivery) {
 		t.Errorf("open groups: got %d, want %d", len(got), open)
 	}
 }
+
+// TestGroupStateFollowsCreationOrder completes and writes deliveries out of
+// creation order. The state still follows creation order: a success closes
+// only what was created before it, and an in-flight retry created before
+// the latest success is no retry under way.
+func TestGroupStateFollowsCreationOrder(t *testing.T) {
+	at := func(minutes int) time.Time { return decideNow.Add(time.Duration(minutes) * time.Minute) }
+	done := func(minutes int) *time.Time { t := at(minutes); return &t }
+	ctx := context.Background()
+
+	t.Run("success completed after a newer failure", func(t *testing.T) {
+		db := dbtest.Open(t)
+		storeDeliveries(t, db, storedDelivery("d1", "r1", "slack", models.OriginSend, false, "server_error", at(0), done(1)))
+		success := storedDelivery("d2", "r1", "slack", models.OriginRetry, false, "", at(2), nil)
+		storeDeliveries(t, db, success)
+		storeDeliveries(t, db, storedDelivery("d3", "r1", "slack", models.OriginSend, false, "timeout", at(3), done(4)))
+
+		success.Success, success.CompletedAt = true, done(5)
+		if err := models.CompleteDelivery(ctx, db, &success); err != nil {
+			t.Fatalf("CompleteDelivery: %v", err)
+		}
+
+		group, open := openGroupsByKey(t, db)["r1/slack"]
+		if !open {
+			t.Fatal("group closed, want it open with the failure created after the success")
+		}
+		if group.FailureCount != 1 || group.LastFailureID != "d3" {
+			t.Errorf("failures: got %d, latest %q; want 1, latest d3", group.FailureCount, group.LastFailureID)
+		}
+	})
+
+	t.Run("in-flight retry created before the latest success", func(t *testing.T) {
+		db := dbtest.Open(t)
+		storeDeliveries(t, db,
+			storedDelivery("d1", "r1", "slack", models.OriginSend, false, "server_error", at(0), done(1)),
+			storedDelivery("d3", "r1", "slack", models.OriginSend, true, "", at(3), done(4)),
+			storedDelivery("d4", "r1", "slack", models.OriginSend, false, "timeout", at(5), done(6)))
+		storeDeliveries(t, db, storedDelivery("d2", "r1", "slack", models.OriginRetry, false, "", at(2), nil))
+
+		group, open := openGroupsByKey(t, db)["r1/slack"]
+		if !open {
+			t.Fatal("group closed, want it open with the failure created after the success")
+		}
+		if group.FailureCount != 1 || group.LastFailureID != "d4" {
+			t.Errorf("failures: got %d, latest %q; want 1, latest d4", group.FailureCount, group.LastFailureID)
+		}
+		if group.InFlightSince != nil {
+			t.Errorf("in flight since: got %v, want none", *group.InFlightSince)
+		}
+	})
+}
