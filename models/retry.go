@@ -307,6 +307,30 @@ func FinishRetryWorkerRun(ctx context.Context, db *gorm.DB, run *RetryWorkerRun)
 	return nil
 }
 
+// CompleteInterruptedWorkerRuns completes the given worker runs that are
+// still running although none of their executions is in flight any more,
+// which is what a run left behind when its worker stopped. Each run's
+// counts are taken from its executions. It returns the number of runs
+// completed.
+func CompleteInterruptedWorkerRuns(ctx context.Context, db *gorm.DB, runIDs []string, completedAt time.Time) (int64, error) {
+	if len(runIDs) == 0 {
+		return 0, nil
+	}
+	count := func(outcome string) string {
+		return "(SELECT COUNT(*) FROM retry_executions x WHERE x.worker_run_id = retry_worker_runs.id AND x.outcome = '" + outcome + "')"
+	}
+	result := db.WithContext(ctx).Exec(`UPDATE retry_worker_runs SET state = ?, completed_at = ?,
+		delivered_count = `+count(ExecutionDelivered)+`, failed_count = `+count(ExecutionFailed)+`,
+		skipped_count = `+count(ExecutionSkipped)+`
+		WHERE id IN ? AND state = ?
+		AND NOT EXISTS (SELECT 1 FROM retry_executions x WHERE x.worker_run_id = retry_worker_runs.id AND x.outcome = ?)`,
+		WorkerRunCompleted, completedAt, runIDs, WorkerRunRunning, ExecutionInFlight)
+	if result.Error != nil {
+		return 0, fmt.Errorf("models: unable to complete %d interrupted retry worker runs: %w", len(runIDs), result.Error)
+	}
+	return result.RowsAffected, nil
+}
+
 // RetryWorkerRuns returns the newest worker runs of one subject kind, or of
 // every kind when subjectKind is empty.
 func RetryWorkerRuns(ctx context.Context, db *gorm.DB, subjectKind string, limit, offset int) ([]RetryWorkerRun, error) {

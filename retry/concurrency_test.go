@@ -251,6 +251,16 @@ func testKilledWorkerIsReconciled(t *testing.T, mode string, stop func(*testing.
 	if settled.Outcome != models.ExecutionFailed || settled.Reason != InterruptedReason {
 		t.Errorf("interrupted execution: got %q %q, want failed %q", settled.Outcome, settled.Reason, InterruptedReason)
 	}
+	// The stopped worker's run is completed, with its execution counted as
+	// failed.
+	crashed, err := models.RetryWorkerRunByID(context.Background(), db, interrupted.WorkerRunID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if crashed.State != models.WorkerRunCompleted || crashed.CompletedAt == nil || crashed.FailedCount != 1 || crashed.DeliveredCount != 0 {
+		t.Errorf("stopped worker's run: got state %q completed at %v, %d failed and %d delivered; want completed with 1 failed",
+			crashed.State, crashed.CompletedAt, crashed.FailedCount, crashed.DeliveredCount)
+	}
 	record, err := models.DeliveryByID(context.Background(), db, settled.DeliveryID)
 	if err != nil {
 		t.Fatal(err)

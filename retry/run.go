@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -222,6 +223,7 @@ func (s *Service) reconcile(ctx context.Context, kind string, now time.Time) (in
 		return 0, err
 	}
 	settled := 0
+	var runIDs []string
 	for _, execution := range stale {
 		changed, outcome, reason, err := s.settle(ctx, execution, now)
 		if err != nil {
@@ -232,6 +234,18 @@ func (s *Service) reconcile(ctx context.Context, kind string, now time.Time) (in
 			s.logger().Warn("in-flight retry execution reconciled", "execution_id", execution.ID,
 				"delivery_id", execution.DeliveryID, "outcome", outcome, "reason", reason)
 		}
+		if !slices.Contains(runIDs, execution.WorkerRunID) {
+			runIDs = append(runIDs, execution.WorkerRunID)
+		}
+	}
+	// A worker that stopped between sending and recording also left its run
+	// running; once none of its executions is in flight, it is completed.
+	completed, err := models.CompleteInterruptedWorkerRuns(ctx, s.DB, runIDs, now)
+	if err != nil {
+		return settled, err
+	}
+	if completed > 0 {
+		s.logger().Warn("interrupted retry worker runs completed", "runs", completed, "worker_run_ids", runIDs)
 	}
 	return settled, nil
 }

@@ -2,6 +2,7 @@ package retry
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -105,15 +106,27 @@ func (s *Service) decide(ctx context.Context, kind string, policy Policy, now ti
 // over a large backlog reads only what it may send.
 func (s *Service) decideDue(ctx context.Context, kind string, policy Policy, now time.Time, limit int) ([]Decision, OpenFailures, error) {
 	rules := rulesOf(policy, now)
-	buckets, err := models.TallyOpenGroups(ctx, s.DB, kind, rules)
-	if err != nil {
-		return nil, OpenFailures{}, err
+	var open OpenFailures
+	var groups []models.DeliveryGroup
+	// Both reads see one snapshot, so the groups selected are among those
+	// counted as due even while another run claims some of them. On
+	// SQLite a transaction always reads one snapshot.
+	var options []*sql.TxOptions
+	if models.DialectOf(s.DB) == models.DialectPostgres {
+		options = append(options, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
 	}
-	open := s.tallyOf(policy, buckets)
-	if open.RetryCount == 0 {
-		return nil, open, nil
-	}
-	groups, err := models.DueDeliveryGroups(ctx, s.DB, kind, rules, limit)
+	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		buckets, err := models.TallyOpenGroups(ctx, tx, kind, rules)
+		if err != nil {
+			return err
+		}
+		open = s.tallyOf(policy, buckets)
+		if open.RetryCount == 0 {
+			return nil
+		}
+		groups, err = models.DueDeliveryGroups(ctx, tx, kind, rules, limit)
+		return err
+	}, options...)
 	if err != nil {
 		return nil, OpenFailures{}, err
 	}
