@@ -128,8 +128,10 @@ type retryRunInput struct {
 	MaxRetryDeliveries *int              `json:"max_retry_deliveries"`
 	RetryPolicy        *retryPolicyInput `json:"retry_policy"`
 	Schedule           *scheduleInput    `json:"schedule"`
-	// Confirm is the browser's explicit consent to a live run.
-	Confirm bool `json:"-"`
+	// Confirm is the browser's explicit consent to a live run, and
+	// Confirmed what the confirmation named.
+	Confirm   bool                `json:"-"`
+	Confirmed *retry.Confirmation `json:"-"`
 }
 
 // request builds the worker run request for the verified actor. It fails
@@ -287,6 +289,17 @@ func parseRetryRun(c echo.Context) (retryRunInput, error) {
 		return in, err
 	}
 	in.Confirm = confirm != nil && *confirm
+	if in.Confirm {
+		count, err := formInt(c, "confirmed_count")
+		if err != nil {
+			return in, err
+		}
+		destinations := strings.TrimSpace(c.FormValue("confirmed_destinations"))
+		if count == nil || destinations == "" {
+			return in, unprocessable("confirm", "the confirmation does not name its destinations and count; open the live run confirmation again and confirm there")
+		}
+		in.Confirmed = &retry.Confirmation{Destinations: strings.Split(destinations, ","), Count: *count}
+	}
 	return in, nil
 }
 
@@ -341,6 +354,7 @@ func (h *Handler) runRetry(c echo.Context, kind string) error {
 	if request.Live() && !hasJSONBody(c) && !in.Confirm {
 		return unprocessable("confirm", "a live run from the browser needs the confirmation box ticked; review the destinations and confirm")
 	}
+	request.Confirmed = in.Confirmed
 
 	run, err := h.Retry.Run(c.Request().Context(), kind, request)
 	if err != nil {

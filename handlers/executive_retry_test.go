@@ -279,6 +279,14 @@ func TestExecutiveRetryConsoleLiveRunNeedsConfirmation(t *testing.T) {
 	}
 
 	rec = s.postForm("/console/executive-retry/run", policy+"&execute=true&confirm=true")
+	if rec.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("live run whose confirmation names nothing: got %d, want 422", rec.Code)
+	}
+	if got := len(s.receiver.Requests()); got != 0 {
+		t.Fatalf("receiver requests after a confirmation that names nothing: got %d, want 0", got)
+	}
+
+	rec = s.postForm("/console/executive-retry/run", policy+"&execute=true&confirm=true&confirmed_destinations=webhook&confirmed_count=1")
 	if rec.Code != http.StatusSeeOther {
 		t.Fatalf("confirmed live run: got %d, want 303 (%s)", rec.Code, rec.Body.String())
 	}
@@ -305,6 +313,37 @@ func TestExecutiveRetryConsoleLiveRunNeedsConfirmation(t *testing.T) {
 	list := s.do(http.MethodGet, "/retries/runs", "", "")
 	if got := byTestID(document(t, list), "retry-run-row").Length(); got != 1 {
 		t.Errorf("run list rows: got %d, want 1", got)
+	}
+}
+
+// TestConsoleLiveRunSendsOnlyConfirmed confirms one delivery to one
+// destination. Retries that became due since, to it and to another
+// destination, wait for a later run.
+func TestConsoleLiveRunSendsOnlyConfirmed(t *testing.T) {
+	s := newRetryTestServer(t, map[string]string{"alpha": "/webhook/alpha", "beta": "/webhook/beta"})
+	s.failDelivery("run_1", "alpha", testNow.Add(-3*time.Hour))
+	s.failDelivery("run_2", "alpha", testNow.Add(-2*time.Hour))
+	s.failDelivery("run_3", "beta", testNow.Add(-2*time.Hour))
+	policy := "max_retry_attempts=3&retry_delay_minutes=30&backoff_multiplier=2&max_retry_deliveries=5"
+
+	rec := s.postForm("/console/executive-retry/run", policy+"&execute=true&confirm=true&confirmed_destinations=alpha&confirmed_count=1")
+
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("confirmed live run: got %d, want 303 (%s)", rec.Code, rec.Body.String())
+	}
+	requests := s.receiver.Requests()
+	if len(requests) != 1 {
+		t.Fatalf("receiver requests: got %d, want 1", len(requests))
+	}
+	if requests[0].Path != "/webhook/alpha" {
+		t.Errorf("request path: got %q, want /webhook/alpha", requests[0].Path)
+	}
+	var executions int64
+	if err := s.db.Table("retry_executions").Count(&executions).Error; err != nil {
+		t.Fatal(err)
+	}
+	if executions != 1 {
+		t.Errorf("executions: got %d, want 1", executions)
 	}
 }
 

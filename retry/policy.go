@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/releaseops/evidence-console/executive"
@@ -172,6 +173,32 @@ type RunRequest struct {
 	// MayRunLive is whether the actor's role grants live retries. The
 	// caller decides it from the verified identity.
 	MayRunLive bool
+	// Confirmed, when set, is what a person confirmed for a live run: it
+	// sends only to those destinations and at most that many deliveries.
+	Confirmed *Confirmation
+}
+
+// Confirmation is the destinations and number of deliveries a person saw
+// and confirmed before a live run.
+type Confirmation struct {
+	Destinations []string
+	Count        int
+}
+
+// limit keeps the due decisions the confirmation covers: those to its
+// destinations, up to its count. Retries that became due since stay due
+// for a later run.
+func (c *Confirmation) limit(due []Decision) []Decision {
+	if c == nil {
+		return due
+	}
+	var kept []Decision
+	for _, d := range due {
+		if len(kept) < c.Count && slices.Contains(c.Destinations, d.Connector) {
+			kept = append(kept, d)
+		}
+	}
+	return kept
 }
 
 // Live reports whether the request is for a live run: execute is true and

@@ -45,6 +45,7 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (RunView
 		return RunView{}, err
 	}
 	if live {
+		due = req.Confirmed.limit(due)
 		if err := s.guardLive(kind, due); err != nil {
 			return RunView{}, err
 		}
