@@ -347,6 +347,32 @@ func TestConsoleLiveRunSendsOnlyConfirmed(t *testing.T) {
 	}
 }
 
+// TestPostRejectsQueryParameters sends execute as a query parameter, which
+// a POST of the API does not read, and expects a 400 that changes nothing.
+func TestPostRejectsQueryParameters(t *testing.T) {
+	s := newRetryTestServer(t, map[string]string{"webhook": "/webhook/exec"})
+	s.failDelivery("run_1", "webhook", testNow.Add(-2*time.Hour))
+	before := dbtest.CountRows(t, s.db)
+
+	rec := s.postJSON(executiveRetryRunPath+"?execute=true", `{}`)
+
+	if rec.Code != http.StatusBadRequest {
+		t.Fatalf("status: got %d, want 400 (%s)", rec.Code, rec.Body.String())
+	}
+	if body := rec.Body.String(); !strings.Contains(body, `"field":"execute"`) || !strings.Contains(body, "JSON body") {
+		t.Errorf("error: got %s, want it to name execute and the JSON body", body)
+	}
+	after := dbtest.CountRows(t, s.db)
+	for table, n := range before {
+		if after[table] != n {
+			t.Errorf("rows of %s: got %d, want %d", table, after[table], n)
+		}
+	}
+	if got := len(s.receiver.Requests()); got != 0 {
+		t.Errorf("receiver requests: got %d, want 0", got)
+	}
+}
+
 func TestExecutiveRetryConsoleConfirmBlockedWithoutConnector(t *testing.T) {
 	s := newRetryTestServer(t, map[string]string{"other": "/webhook/other"})
 	s.failDelivery("run_1", "webhook", testNow.Add(-2*time.Hour))

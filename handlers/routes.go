@@ -1,7 +1,9 @@
 package handlers
 
 import (
+	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -23,7 +25,27 @@ var routePermissions = map[string]auth.Permission{}
 // route goes through here, so no route exists without a permission.
 func (h *Handler) route(e *echo.Echo, method, path string, handler echo.HandlerFunc, permission auth.Permission) {
 	routePermissions[method+" "+path] = permission
+	if method == http.MethodPost && strings.HasPrefix(path, runtimePrefix+"/") {
+		handler = rejectQueryOnPost(handler)
+	}
 	e.Add(method, path, handler)
+}
+
+// rejectQueryOnPost answers a JSON API POST that carries query parameters
+// with a 400 before anything runs. Those endpoints read their input from
+// the JSON body only, so a parameter such as ?execute=true would otherwise
+// be ignored without a word.
+func rejectQueryOnPost(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if err := rejectUnknownQuery(c); err != nil {
+			var apiErr *APIError
+			if errors.As(err, &apiErr) {
+				apiErr.Message += ", or send it in the JSON body"
+			}
+			return err
+		}
+		return next(c)
+	}
 }
 
 // registerRoutes wires every route in one place, feature by feature.
