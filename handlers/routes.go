@@ -31,7 +31,7 @@ func (h *Handler) route(e *echo.Echo, method, path string, handler echo.HandlerF
 	e.Add(method, path, handler)
 }
 
-// rejectQueryOnPost answers a JSON API POST that carries query parameters
+// rejectQueryOnPost rejects a JSON API POST that carries query parameters
 // with a 400 before anything runs. Those endpoints read their input from
 // the JSON body only, so a parameter such as ?execute=true would otherwise
 // be ignored without a word.
