@@ -86,8 +86,10 @@ type bodyProblem struct {
 	// unknownField is true for a key the object does not have, and false for
 	// a number outside the range of its Go type.
 	unknownField bool
-	// accepted lists the JSON names of the enclosing object's fields.
+	// accepted lists the JSON names of the enclosing object's fields, and
+	// caseOf is the one an unknown key differs from only in case.
 	accepted []string
+	caseOf   string
 	// literal is the number as sent, and target the type it did not fit.
 	literal string
 	target  reflect.Type
@@ -102,6 +104,9 @@ func (p *bodyProblem) unknownFieldError() error {
 		object = p.path[:len(p.path)-1].String()
 	}
 	apiErr := fieldError(field, "%s is not a field of %s; remove it, or use one of %s", field, object, strings.Join(p.accepted, ", "))
+	if p.caseOf != "" {
+		apiErr.Message = fmt.Sprintf("%s is not a field of %s; field names are case-sensitive, so use %s", field, object, p.caseOf)
+	}
 	if len(p.accepted) == 0 {
 		apiErr.Message = fmt.Sprintf("%s is not a field of %s, which has no fields; remove it", field, object)
 	}
@@ -166,8 +171,7 @@ func probeBody(path jsonPath, literal string) []byte {
 
 // findBodyProblem walks body along t, the type it is decoded into, and
 // returns the first unknown field or out-of-range number in document order,
-// or nil. It matches keys to fields as encoding/json does: the exact JSON
-// name first, then one that differs only in case.
+// or nil. A key matches a field only by its exact JSON name.
 func findBodyProblem(body []byte, t reflect.Type) *bodyProblem {
 	if t == nil {
 		return nil
@@ -234,7 +238,9 @@ func walkObject(decoder *json.Decoder, t reflect.Type, path jsonPath) (*bodyProb
 		key, _ := token.(string)
 		field, ok := fields.lookup(key)
 		if !ok {
-			return &bodyProblem{path: path.child(key), unknownField: true, accepted: fields.names()}, nil
+			problem := &bodyProblem{path: path.child(key), unknownField: true, accepted: fields.names()}
+			problem.caseOf, _ = fields.caseVariant(key)
+			return problem, nil
 		}
 		if field.quoted {
 			// A ",string" field holds its number inside a JSON string.
@@ -392,20 +398,26 @@ type jsonField struct {
 // jsonFields lists the fields of a struct type in declaration order.
 type jsonFields []jsonField
 
-// lookup finds the field of a key: the exact name first, then the first
-// name equal under case folding, as encoding/json matches keys.
+// lookup finds the field of a key by its exact name. encoding/json also
+// takes a key that differs only in case, but the API's field names are
+// case-sensitive, so such a key is reported as unknown.
 func (fields jsonFields) lookup(key string) (jsonField, bool) {
 	for _, field := range fields {
 		if field.name == key {
 			return field, true
 		}
 	}
+	return jsonField{}, false
+}
+
+// caseVariant returns the field name that key differs from only in case.
+func (fields jsonFields) caseVariant(key string) (string, bool) {
 	for _, field := range fields {
 		if strings.EqualFold(field.name, key) {
-			return field, true
+			return field.name, true
 		}
 	}
-	return jsonField{}, false
+	return "", false
 }
 
 func (fields jsonFields) names() []string {

@@ -78,6 +78,12 @@ func decodeJSONBody(c echo.Context, dst any) error {
 	if decoder.More() {
 		return &APIError{Status: 400, Code: CodeMalformedBody, Message: "request body has data after the JSON object; send one object"}
 	}
+	// encoding/json also accepts a key that differs from a field's name
+	// only in case, so two spellings of one field could both be sent and
+	// the last would win. The walk matches names exactly.
+	if problem := findBodyProblem(body, reflect.TypeOf(dst)); problem != nil && problem.unknownField {
+		return problem.unknownFieldError()
+	}
 	return nil
 }
 
@@ -94,6 +100,10 @@ func decodeError(body []byte, dst any, err error) error {
 	problem := findBodyProblem(body, reflect.TypeOf(dst))
 	switch {
 	case problem == nil:
+	// A key in another case than its field comes first in the document,
+	// though encoding/json accepted it and reported a later problem.
+	case problem.unknownField && problem.caseOf != "":
+		return problem.unknownFieldError()
 	// encoding/json quotes the key with %q, as strconv.Quote does.
 	case isUnknown && problem.unknownField && strconv.Quote(problem.path.last()) == unknownField:
 		return problem.unknownFieldError()

@@ -45,7 +45,9 @@ func TestJSONBodyUnknownNestedFieldPath(t *testing.T) {
 		{"retry plan policy", executiveRetryPlanPath, `{"retry_policy":{"max_attempts":3}}`, "retry_policy.max_attempts", "max_retry_attempts"},
 		{"retry plan policy after valid fields", executiveRetryPlanPath,
 			`{"retry_policy":{"retry_delay_minutes":5,"backoff_multiplier":2,"max_attempts":3}}`, "retry_policy.max_attempts", "backoff_multiplier"},
-		{"retry plan key in other case", executiveRetryPlanPath, `{"Retry_Policy":{"max_attempts":3}}`, "retry_policy.max_attempts", "allow_immediate_retry"},
+		{"retry plan key in other case", executiveRetryPlanPath, `{"Retry_Policy":{"max_attempts":3}}`, "Retry_Policy", "retry_policy"},
+		{"nested key in other case", executiveRetryPlanPath, `{"retry_policy":{"max_retry_attempts":1,"Max_Retry_Attempts":5}}`,
+			"retry_policy.Max_Retry_Attempts", "max_retry_attempts"},
 		{"alert retry plan policy", alertRetry + "/retry-plan", `{"retry_policy":{"delay":1}}`, "retry_policy.delay", "retry_delay_minutes"},
 		{"worker run policy", executiveRetryRunPath, `{"retry_policy":{"max_attempts":3}}`, "retry_policy.max_attempts", "max_retry_attempts"},
 		{"worker run schedule", executiveRetryRunPath, `{"schedule":{"every":5}}`, "schedule.every", "interval_minutes"},
@@ -272,8 +274,11 @@ func TestDecodeJSONBodyFieldPaths(t *testing.T) {
 		})
 	}
 
-	if apiErr := decodeTestBody(t, `{"ITEMS":[{"Name":"a","COUNT":3}],"limit":5}`); apiErr != nil {
-		t.Errorf("keys differing in case: got %v, want them matched as encoding/json does", apiErr)
+	// Field names are case-sensitive, although encoding/json would take
+	// these keys.
+	apiErr := decodeTestBody(t, `{"ITEMS":[{"Name":"a","COUNT":3}],"limit":5}`)
+	if apiErr == nil || apiErr.Field != "ITEMS" || !strings.Contains(apiErr.Message, "case-sensitive, so use items") {
+		t.Errorf("keys differing in case: got %v, want ITEMS rejected with the name items", apiErr)
 	}
 }
 
