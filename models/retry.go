@@ -422,6 +422,21 @@ func LatestDeliveryRetryPlan(ctx context.Context, db *gorm.DB, subjectKind strin
 	return &plan, nil
 }
 
+// LatestPlannedRetryPlan returns the newest plan of one subject kind made
+// on its own, not by a worker run, or nil. Such a plan keeps every decision.
+func LatestPlannedRetryPlan(ctx context.Context, db *gorm.DB, subjectKind string) (*RetryPlan, error) {
+	var plan RetryPlan
+	err := db.WithContext(ctx).Where("subject_kind = ? AND worker_run_id = ?", subjectKind, "").
+		Order("created_at DESC, id DESC").Limit(1).Take(&plan).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("models: unable to read the newest planned %s retry plan: %w", subjectKind, err)
+	}
+	return &plan, nil
+}
+
 // RetryCounts are exact totals of one subject kind's retry records.
 type RetryCounts struct {
 	WorkerRuns     int64

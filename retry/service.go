@@ -275,9 +275,11 @@ func (s *Service) PlanByID(ctx context.Context, planID string) (PlanView, error)
 	return planView(*plan, rows), nil
 }
 
-// LatestPlan returns the newest plan of one subject kind, or nil.
+// LatestPlan returns the newest plan of one subject kind made by Plan, or
+// nil. A worker run's plan keeps only the decisions it selected, so it is
+// shown with its run instead.
 func (s *Service) LatestPlan(ctx context.Context, kind string) (*PlanView, error) {
-	plan, err := models.LatestDeliveryRetryPlan(ctx, s.DB, kind)
+	plan, err := models.LatestPlannedRetryPlan(ctx, s.DB, kind)
 	if err != nil || plan == nil {
 		return nil, err
 	}

@@ -309,3 +309,35 @@ func TestMessageSourceErrorSkips(t *testing.T) {
 		t.Errorf("receiver requests: got %d, want 0", got)
 	}
 }
+
+// TestLatestPlanSkipsWorkerRunPlans plans, then runs the worker; the latest
+// plan is still the one with every decision, not the run's selection.
+func TestLatestPlanSkipsWorkerRunPlans(t *testing.T) {
+	db := dbtest.Open(t)
+	clock := &testClock{now: serviceStart}
+	service := newTestService(db, nil, clock.Now, &fakeSource{})
+	insertDelivery(t, db, "run_due", "slack", false, "server_error", 503, serviceStart.Add(-2*time.Hour), nil)
+	insertDelivery(t, db, "run_wait", "slack", false, "timeout", 0, serviceStart.Add(-10*time.Minute), nil)
+
+	plan, err := service.Plan(context.Background(), models.SubjectExecutiveReport, DefaultPolicy(), "release.manager")
+	if err != nil {
+		t.Fatalf("Plan: %v", err)
+	}
+	clock.Advance(time.Minute)
+	run, err := service.Run(context.Background(), models.SubjectExecutiveReport, RunRequest{
+		MaxRetryDeliveries: DefaultMaxRetryDeliveries, Policy: DefaultPolicy(), Schedule: DefaultSchedule(), Actor: "release.manager"})
+	if err != nil {
+		t.Fatalf("dry Run: %v", err)
+	}
+
+	latest, err := service.LatestPlan(context.Background(), models.SubjectExecutiveReport)
+	if err != nil {
+		t.Fatalf("LatestPlan: %v", err)
+	}
+	if latest == nil || latest.RetryPlanID != plan.RetryPlanID {
+		t.Fatalf("latest plan: got %v, want %s, not the worker run's plan %s", latest, plan.RetryPlanID, run.RetryPlanID)
+	}
+	if len(latest.Decisions) != 2 {
+		t.Errorf("decisions of the latest plan: got %d, want 2", len(latest.Decisions))
+	}
+}
