@@ -122,7 +122,12 @@ func Decide(policy Policy, group Group, now time.Time, inFlightTimeout time.Dura
 	}
 
 	decision.Action = ActionRetry
-	decision.Reason = fmt.Sprintf("retry %d of %d after a %s failure", decision.FailureCount, policy.MaxRetryAttempts, classText(latest.Class))
+	// The original send is the first of max_retry_attempts attempts, so
+	// after n failures the retry is attempt n+1.
+	decision.Reason = fmt.Sprintf("attempt %d of %d; the previous attempt failed", decision.FailureCount+1, policy.MaxRetryAttempts)
+	if latest.Class != "" {
+		decision.Reason += " (" + latest.Class + ")"
+	}
 	return decision
 }
 

@@ -40,25 +40,25 @@ func decideTable() []decideCase {
 
 	return []decideCase{
 		// One failure, 30 minutes elapsed: below the maximum and due.
-		{"below maximum and due", base, failuresAt("server_error", 503, 31*time.Minute), nil, ActionRetry, "retry 1 of 3", nil},
+		{"below maximum and due", base, failuresAt("server_error", 503, 31*time.Minute), nil, ActionRetry, "attempt 2 of 3", nil},
 		{"at maximum", base, failuresAt("server_error", 503, 5*time.Hour, 4*time.Hour, 3*time.Hour), nil, ActionSuppress, "maximum retry attempts 3 reached", nil},
 		{"above maximum", base, failuresAt("timeout", 0, 5*time.Hour, 4*time.Hour, 3*time.Hour, 2*time.Hour), nil, ActionSuppress, "maximum retry attempts 3 reached", nil},
 		// Two failures: the delay is 30 × 2^1 = 60 minutes after the latest.
 		{"delay with multiplier not elapsed", base, failuresAt("server_error", 503, 3*time.Hour, 59*time.Minute), nil, ActionWait, "retry delay of 60 minutes after 2 failures", ptr(decideNow.Add(time.Minute))},
-		{"delay with multiplier elapsed exactly", base, failuresAt("server_error", 503, 3*time.Hour, 60*time.Minute), nil, ActionRetry, "retry 2 of 3", nil},
+		{"delay with multiplier elapsed exactly", base, failuresAt("server_error", 503, 3*time.Hour, 60*time.Minute), nil, ActionRetry, "attempt 3 of 3", nil},
 		{"single failure delay not elapsed", base, failuresAt("connection_error", 0, 29*time.Minute), nil, ActionWait, "retry delay of 30 minutes", ptr(decideNow.Add(time.Minute))},
-		{"immediate retry allowed", immediate, failuresAt("server_error", 500, 0), nil, ActionRetry, "retry 1 of 3", nil},
+		{"immediate retry allowed", immediate, failuresAt("server_error", 500, 0), nil, ActionRetry, "attempt 2 of 3", nil},
 		// Retry-After later than the delay moves next_retry_at to it.
 		{"429 with Retry-After in the future", base, withRetryAfter(failuresAt("rate_limited", 429, 2*time.Hour), retryAfterFuture), nil, ActionWait, "HTTP 429, Retry-After", &retryAfterFuture},
-		{"429 with Retry-After passed", base, withRetryAfter(failuresAt("rate_limited", 429, 2*time.Hour), retryAfterPast), nil, ActionRetry, "retry 1 of 3", nil},
+		{"429 with Retry-After passed", base, withRetryAfter(failuresAt("rate_limited", 429, 2*time.Hour), retryAfterPast), nil, ActionRetry, "attempt 2 of 3", nil},
 		// Retry-After sooner than the delay does not shorten it.
 		{"429 with Retry-After before the delay", base, withRetryAfter(failuresAt("rate_limited", 429, 5*time.Minute), decideNow.Add(time.Minute)), nil, ActionWait, "retry delay of 30 minutes", ptr(decideNow.Add(25 * time.Minute))},
 		{"400 is permanent", base, failuresAt("client_error", 400, 2*time.Hour), nil, ActionSuppress, "permanent failure: the destination rejected the request (HTTP 400)", nil},
 		{"410 is permanent", base, failuresAt("gone", 410, 2*time.Hour), nil, ActionSuppress, "permanent failure: the destination is gone (HTTP 410)", nil},
 		{"401 is permanent", base, failuresAt("auth_error", 401, 2*time.Hour), nil, ActionSuppress, "rejected the credentials", nil},
 		// Nothing was sent on a configuration error, so it is retried.
-		{"config error is retried", base, failuresAt("config_error", 0, 2*time.Hour), nil, ActionRetry, "retry 1 of 3", nil},
-		{"interrupted is retried", base, failuresAt(ClassInterrupted, 0, 2*time.Hour), nil, ActionRetry, "retry 1 of 3", nil},
+		{"config error is retried", base, failuresAt("config_error", 0, 2*time.Hour), nil, ActionRetry, "attempt 2 of 3", nil},
+		{"interrupted is retried", base, failuresAt(ClassInterrupted, 0, 2*time.Hour), nil, ActionRetry, "attempt 2 of 3", nil},
 		{"retry in flight waits", base, failuresAt("server_error", 503, 2*time.Hour), &inFlight, ActionWait, "in flight", ptr(inFlight.Add(5 * time.Minute))},
 	}
 }

@@ -143,8 +143,8 @@ func EvaluateHealth(kind string, params health.Params, in HealthInputs) HealthRe
 		report.Counts.SelectedRetryCount = int64(run.SelectedCount)
 		if !age.InFuture && now.Sub(run.CreatedAt) > missedAfter {
 			add(findingMissedWorker, health.SeverityCritical, fmt.Sprintf(
-				"The newest %s delivery retry worker run %s is %d minutes old, more than twice the expected %d-minute interval.",
-				label, run.ID, *age.Minutes, params.ExpectedIntervalMinutes))
+				"The newest %s delivery retry worker run %s is %s old, more than twice the expected %d-minute interval.",
+				label, run.ID, countNoun(*age.Minutes, "minute", "minutes"), params.ExpectedIntervalMinutes))
 		}
 		if !run.ScheduleEnabled {
 			add(findingDisabledSchedule, health.SeverityWarning, fmt.Sprintf(
@@ -159,8 +159,8 @@ func EvaluateHealth(kind string, params health.Params, in HealthInputs) HealthRe
 		report.LatestRetryPlan = &HealthRetryPlan{RetryPlanID: plan.ID, CreatedAt: plan.CreatedAt, Age: age, RetryCount: plan.RetryCount}
 		if !age.InFuture && now.Sub(plan.CreatedAt) > staleAfter {
 			add(findingStalePlan, health.SeverityWarning, fmt.Sprintf(
-				"The newest %s delivery retry plan %s is %d minutes old, past the %d-minute stale threshold.",
-				label, plan.ID, *age.Minutes, params.StaleMetadataMinutes))
+				"The newest %s delivery retry plan %s is %s old, past the %d-minute stale threshold.",
+				label, plan.ID, countNoun(*age.Minutes, "minute", "minutes"), params.StaleMetadataMinutes))
 		}
 	}
 
