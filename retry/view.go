@@ -22,7 +22,8 @@ type PlanCounts struct {
 }
 
 // OpenFailures tallies the decisions of the plan behind a worker run or a
-// preview: every open failure group, whether or not it is due now.
+// preview: every open failure group, whether or not it is due now. A
+// worker run counts them when it plans, before it sends anything.
 // NextRetryAt is the earliest next retry time of the waiting groups, or nil
 // when none waits.
 type OpenFailures struct {
