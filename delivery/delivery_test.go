@@ -104,7 +104,8 @@ func TestFinishBatchRecordsAsFinish(t *testing.T) {
 		if pendings[0].Record.ID != presetID {
 			t.Errorf("ID of the first pending delivery: got %q, want the preset %q", pendings[0].Record.ID, presetID)
 		}
-		batch, err = service.FinishBatch(context.Background(), tx, pendings, results)
+		// The second send returned a second before the batch is recorded.
+		batch, err = service.FinishBatch(context.Background(), tx, pendings, results, []time.Time{{}, start.Add(-time.Second)})
 		return err
 	})
 	if err != nil {
@@ -136,6 +137,14 @@ func TestFinishBatchRecordsAsFinish(t *testing.T) {
 		// Only the identity of the delivery differs between the two ways.
 		got.DeliveryID, got.RetryExecutionID, got.IdempotencyKey = want.DeliveryID, want.RetryExecutionID, want.IdempotencyKey
 		got.Provider = want.Provider
+		wantCompleted := start
+		if i == 1 {
+			wantCompleted = start.Add(-time.Second)
+		}
+		if got.CompletedAt == nil || !got.CompletedAt.Equal(wantCompleted) {
+			t.Errorf("completed_at of batch delivery %d: got %v, want %v, when its send returned", i, got.CompletedAt, wantCompleted)
+		}
+		got.CompletedAt = want.CompletedAt
 		if gotText, wantText := viewText(t, got), viewText(t, want); gotText != wantText {
 			t.Errorf("batch delivery %d:\n got  %s\n want %s", i, gotText, wantText)
 		}
@@ -155,7 +164,7 @@ func TestFinishBatchRejectsMismatchedResults(t *testing.T) {
 	if err != nil {
 		t.Fatalf("BeginBatch: %v", err)
 	}
-	if _, err := service.FinishBatch(context.Background(), db, pendings, nil); err == nil {
+	if _, err := service.FinishBatch(context.Background(), db, pendings, nil, nil); err == nil {
 		t.Fatal("FinishBatch with no results for one pending delivery: got nil error, want an error")
 	}
 }

@@ -30,6 +30,8 @@ type claimedRetry struct {
 	pending   *delivery.Pending
 	record    models.Delivery
 	result    connectors.Result
+	// returned is when the send returned: the delivery's completion time.
+	returned time.Time
 }
 
 // prepareRetries builds the in-flight execution of each selected decision
@@ -152,6 +154,7 @@ func (s *Service) sendClaimed(ctx context.Context, claims []claimedRetry) {
 			defer wg.Done()
 			defer func() { <-slots }()
 			claim.result = s.Delivery.Sender.Send(ctx, claim.execution.Connector, claim.pending.Request.Message, s.SendOptions)
+			claim.returned = s.Now()
 		}(&claims[i])
 	}
 	wg.Wait()
@@ -176,6 +179,7 @@ func (s *Service) recordOutcomes(ctx context.Context, run *models.RetryWorkerRun
 	outcomes := make([]models.ExecutionOutcome, 0, len(claims))
 	pendings := make([]*delivery.Pending, 0, len(claims))
 	results := make([]connectors.Result, 0, len(claims))
+	returned := make([]time.Time, 0, len(claims))
 	for _, claim := range claims {
 		outcome, reason := outcomeOf(claim.result.Success, string(claim.result.Class), claim.result.StatusCode, claim.result.Error)
 		outcomes = append(outcomes, models.ExecutionOutcome{ExecutionID: claim.execution.ID, Outcome: outcome, Reason: reason})
@@ -187,6 +191,7 @@ func (s *Service) recordOutcomes(ctx context.Context, run *models.RetryWorkerRun
 		}
 		pendings = append(pendings, claim.pending)
 		results = append(results, claim.result)
+		returned = append(returned, claim.returned)
 	}
 
 	var records []models.Delivery
@@ -199,7 +204,7 @@ func (s *Service) recordOutcomes(ctx context.Context, run *models.RetryWorkerRun
 			return fmt.Errorf("retry: recorded %d of %d executions of worker run %s; the others are no longer in flight",
 				changed, len(outcomes), run.ID)
 		}
-		if records, err = s.Delivery.FinishBatch(ctx, tx, pendings, results); err != nil {
+		if records, err = s.Delivery.FinishBatch(ctx, tx, pendings, results, returned); err != nil {
 			return err
 		}
 		return models.FinishRetryWorkerRun(ctx, tx, &finished)
