@@ -120,10 +120,10 @@ func (p *bodyProblem) unknownFieldError() error {
 func (p *bodyProblem) outOfRangeError(dst any) error {
 	field := p.path.String()
 	if rule := p.domainRule(dst); rule != "" {
-		return fieldError(field, "%s is out of range because %s; got %s", field, rule, p.literal)
+		return fieldError(field, "%s is out of range because %s; got %s", field, rule, truncateForMessage(p.literal))
 	}
 	low, high, kind := typeBounds(p.target)
-	return fieldError(field, "%s is out of range; send a %s from %s to %s; got %s", field, kind, low, high, p.literal)
+	return fieldError(field, "%s is out of range; send a %s from %s to %s; got %s", field, kind, low, high, truncateForMessage(p.literal))
 }
 
 // domainRule runs the range checks of dst's type on a copy that holds only

@@ -371,3 +371,22 @@ func TestUnknownQueryNamesFirstInOrder(t *testing.T) {
 		t.Errorf("message: got %q, want it to say the endpoint takes no parameters", apiErr.Message)
 	}
 }
+
+// TestHugeNumberIsNotEchoed sends a number of 100,000 digits; the error
+// names the field without repeating the whole number.
+func TestHugeNumberIsNotEchoed(t *testing.T) {
+	s := newAPIServer(t)
+	body := `{"max_retry_deliveries":` + strings.Repeat("9", 100000) + `}`
+
+	rec := s.postJSON(executiveRetryRunPath, body)
+
+	if rec.Code != http.StatusBadRequest {
+		t.Fatalf("status: got %d, want 400", rec.Code)
+	}
+	if size := rec.Body.Len(); size > 2000 {
+		t.Errorf("error size: got %d bytes, want at most 2000", size)
+	}
+	if !strings.Contains(rec.Body.String(), "max_retry_deliveries is out of range") {
+		t.Errorf("error: got %.300s, want it to name max_retry_deliveries as out of range", rec.Body.String())
+	}
+}
