@@ -103,6 +103,10 @@ func Decide(policy Policy, group Group, now time.Time, inFlightTimeout time.Dura
 		until := models.UTC(group.InFlightSince.Add(inFlightTimeout))
 		decision.Action = ActionWait
 		decision.Reason = "a retry delivery of this destination is in flight; its outcome is not recorded yet"
+		if !now.Before(until) {
+			decision.Reason = fmt.Sprintf("a retry delivery of this destination has been in flight for longer than the in-flight timeout of %s; "+
+				"the next live run records it as interrupted and decides again", formatDelay(inFlightTimeout))
+		}
 		decision.NextRetryAt = &until
 		return decision
 	}

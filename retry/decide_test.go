@@ -37,6 +37,7 @@ func decideTable() []decideCase {
 	retryAfterFuture := decideNow.Add(10 * time.Minute)
 	retryAfterPast := decideNow.Add(-10 * time.Minute)
 	inFlight := decideNow.Add(-time.Minute)
+	stuck := decideNow.Add(-time.Hour)
 
 	return []decideCase{
 		// One failure, 30 minutes elapsed: below the maximum and due.
@@ -60,6 +61,8 @@ func decideTable() []decideCase {
 		{"config error is retried", base, failuresAt("config_error", 0, 2*time.Hour), nil, ActionRetry, "attempt 2 of 3", nil},
 		{"interrupted is retried", base, failuresAt(ClassInterrupted, 0, 2*time.Hour), nil, ActionRetry, "attempt 2 of 3", nil},
 		{"retry in flight waits", base, failuresAt("server_error", 503, 2*time.Hour), &inFlight, ActionWait, "in flight", ptr(inFlight.Add(5 * time.Minute))},
+		{"retry in flight past the timeout waits for reconciling", base, failuresAt("server_error", 503, 2*time.Hour), &stuck, ActionWait,
+			"the next live run records it as interrupted", ptr(stuck.Add(5 * time.Minute))},
 	}
 }
 
