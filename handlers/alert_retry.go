@@ -15,6 +15,14 @@ const alertRetryPath = auditDelivery + "/recovery-escalations/retry-health-alert
 func (h *Handler) registerAlertRetryRoutes(e *echo.Echo) {
 	h.route(e, http.MethodPost, alertRetryPath+"/retry-plan", h.planAlertRetry, auth.PermissionPlanRetries)
 	h.route(e, http.MethodPost, alertRetryPath+"/retry-worker-run", h.runAlertRetry, auth.PermissionPlanRetries)
+	h.route(e, http.MethodGet, alertRetryPath+"/retry-worker-runs", h.listAlertRetryRuns, auth.PermissionReadConsole)
+}
+
+// listAlertRetryRuns lists the newest health alert delivery retry worker
+// runs. One run is read with the executive worker run path, which serves
+// both kinds.
+func (h *Handler) listAlertRetryRuns(c echo.Context) error {
+	return h.listRetryRunsOf(c, models.SubjectHealthAlert)
 }
 
 // planAlertRetry persists a retry plan of failed health alert deliveries.

@@ -429,11 +429,16 @@ func retryListParams(c echo.Context) (int, int, error) {
 }
 
 func (h *Handler) listRetryRuns(c echo.Context) error {
+	return h.listRetryRunsOf(c, models.SubjectExecutiveReport)
+}
+
+// listRetryRunsOf lists the newest worker runs of one subject kind.
+func (h *Handler) listRetryRunsOf(c echo.Context, kind string) error {
 	limit, offset, err := retryListParams(c)
 	if err != nil {
 		return err
 	}
-	runs, err := h.Retry.WorkerRuns(c.Request().Context(), models.SubjectExecutiveReport, limit, offset)
+	runs, err := h.Retry.WorkerRuns(c.Request().Context(), kind, limit, offset)
 	if err != nil {
 		return err
 	}

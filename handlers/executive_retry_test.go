@@ -550,6 +550,26 @@ func TestAlertRetryRoutesUseTheSameEngine(t *testing.T) {
 	if len(requests) != 1 || requests[0].Headers.Get("webhook-id") != "alert-key" {
 		t.Errorf("receiver: got %d requests, want 1 with webhook-id alert-key", len(requests))
 	}
+
+	// The health alert runs have their own list, newest first; the
+	// executive list has none of them.
+	rec = s.getJSON(alertRetryPath + "/retry-worker-runs")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("alert run list: got %d, want 200 (%s)", rec.Code, rec.Body.String())
+	}
+	var list struct {
+		WorkerRuns []retry.RunSummary `json:"worker_runs"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &list); err != nil {
+		t.Fatal(err)
+	}
+	if len(list.WorkerRuns) != 2 || list.WorkerRuns[0].WorkerRunID != run.WorkerRunID {
+		t.Errorf("alert run list: got %+v, want the live run first and the dry run", list.WorkerRuns)
+	}
+	executive := s.getJSON(executiveRetryPath + "/delivery-retry-worker-runs")
+	if strings.Contains(executive.Body.String(), run.WorkerRunID) {
+		t.Errorf("executive run list: got the health alert run %s, want only executive runs", run.WorkerRunID)
+	}
 }
 
 func TestExecutiveRetryConsoleForViewerDisablesLiveRun(t *testing.T) {
