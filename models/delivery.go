@@ -141,13 +141,7 @@ func completeDeliveryBatch(ctx context.Context, db *gorm.DB, deliveries []Delive
 	sorted := append([]Delivery(nil), deliveries...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].ID < sorted[j].ID })
 
-	// PostgreSQL resolves a CASE whose branches are all bound parameters to
-	// text, so non-text columns need a cast. SQLite needs none, and a CAST to
-	// a timestamp type there would turn the stored time text into a number.
-	integer, boolean, timestamp := "?", "?", "?"
-	if DialectOf(db) == DialectPostgres {
-		integer, boolean, timestamp = "CAST(? AS INTEGER)", "CAST(? AS BOOLEAN)", "CAST(? AS TIMESTAMPTZ)"
-	}
+	integer, boolean, timestamp := typedParam(db, "INTEGER"), typedParam(db, "BOOLEAN"), typedParam(db, "TIMESTAMPTZ")
 	columns := []struct {
 		name  string
 		param string
@@ -167,22 +161,18 @@ func completeDeliveryBatch(ctx context.Context, db *gorm.DB, deliveries []Delive
 		{"retry_after", timestamp, func(d Delivery) any { return optionalTime(d.RetryAfter) }},
 		{"completed_at", timestamp, func(d Delivery) any { return optionalTime(d.CompletedAt) }},
 	}
+	ids := make([]string, 0, len(sorted))
+	for _, delivery := range sorted {
+		ids = append(ids, delivery.ID)
+	}
 
 	var query strings.Builder
 	args := make([]any, 0, (2*len(columns)+1)*len(sorted)+2)
 	query.WriteString("UPDATE deliveries SET state = ?")
 	args = append(args, DeliveryCompleted)
 	for _, column := range columns {
-		query.WriteString(", " + column.name + " = CASE id")
-		for _, delivery := range sorted {
-			query.WriteString(" WHEN ? THEN " + column.param)
-			args = append(args, delivery.ID, column.value(delivery))
-		}
-		query.WriteString(" END")
-	}
-	ids := make([]string, 0, len(sorted))
-	for _, delivery := range sorted {
-		ids = append(ids, delivery.ID)
+		query.WriteString(", ")
+		writeCaseByID(&query, &args, column.name, column.param, ids, func(i int) any { return column.value(sorted[i]) })
 	}
 	query.WriteString(" WHERE id IN ? AND state = ?")
 	args = append(args, ids, DeliveryInFlight)

@@ -263,19 +263,20 @@ func CompleteRetryExecutions(ctx context.Context, db *gorm.DB, outcomes []Execut
 	}
 	sorted := append([]ExecutionOutcome(nil), outcomes...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].ExecutionID < sorted[j].ExecutionID })
-	var outcomeCase, reasonCase strings.Builder
-	var outcomeArgs, reasonArgs []any
 	ids := make([]string, 0, len(sorted))
 	for _, item := range sorted {
-		outcomeCase.WriteString(" WHEN ? THEN ?")
-		outcomeArgs = append(outcomeArgs, item.ExecutionID, item.Outcome)
-		reasonCase.WriteString(" WHEN ? THEN ?")
-		reasonArgs = append(reasonArgs, item.ExecutionID, item.Reason)
 		ids = append(ids, item.ExecutionID)
 	}
-	query := "UPDATE retry_executions SET outcome = CASE id" + outcomeCase.String() + " END, reason = CASE id" +
-		reasonCase.String() + " END, completed_at = ? WHERE id IN ? AND outcome = ?"
-	args := append(append(outcomeArgs, reasonArgs...), completedAt, ids, ExecutionInFlight)
+
+	var builder strings.Builder
+	var args []any
+	builder.WriteString("UPDATE retry_executions SET ")
+	writeCaseByID(&builder, &args, "outcome", "?", ids, func(i int) any { return sorted[i].Outcome })
+	builder.WriteString(", ")
+	writeCaseByID(&builder, &args, "reason", "?", ids, func(i int) any { return sorted[i].Reason })
+	builder.WriteString(", completed_at = ? WHERE id IN ? AND outcome = ?")
+	args = append(args, completedAt, ids, ExecutionInFlight)
+	query := builder.String()
 	result := db.WithContext(ctx).Exec(query, args...)
 	if result.Error != nil {
 		return 0, fmt.Errorf("models: unable to complete %d retry executions: %w", len(sorted), result.Error)

@@ -90,7 +90,7 @@ type ruleSQL struct {
 	delayArgs                   []any
 }
 
-func (r GroupRules) sql(dialect Dialect) ruleSQL {
+func (r GroupRules) sql(db *gorm.DB) ruleSQL {
 	var out ruleSQL
 	classes := r.PermanentClasses
 	if len(classes) == 0 {
@@ -99,12 +99,7 @@ func (r GroupRules) sql(dialect Dialect) ruleSQL {
 	out.suppress = "(last_error_class IN ? OR failure_count >= ?)"
 	out.suppressArgs = []any{classes, r.MaxAttempts}
 
-	// A parameter inside CASE has no column to take its type from, so
-	// PostgreSQL needs it cast, while SQLite compares the driver's time text.
-	timeParam := "?"
-	if dialect == DialectPostgres {
-		timeParam = "CAST(? AS TIMESTAMPTZ)"
-	}
+	timeParam, secondsParam := typedParam(db, "TIMESTAMPTZ"), typedParam(db, "DOUBLE PRECISION")
 	var cutoff, delay strings.Builder
 	cutoff.WriteString("CASE failure_count")
 	delay.WriteString("CASE failure_count")
@@ -112,7 +107,7 @@ func (r GroupRules) sql(dialect Dialect) ruleSQL {
 	for i, d := range r.Delays {
 		cutoff.WriteString(" WHEN ? THEN " + timeParam)
 		cutoffArgs = append(cutoffArgs, i+1, UTC(r.Now.Add(-d)))
-		delay.WriteString(" WHEN ? THEN CAST(? AS DOUBLE PRECISION)")
+		delay.WriteString(" WHEN ? THEN " + secondsParam)
 		out.delayArgs = append(out.delayArgs, i+1, d.Seconds())
 	}
 	cutoff.WriteString(" END")
@@ -132,7 +127,7 @@ func (r GroupRules) sql(dialect Dialect) ruleSQL {
 	// NOTE: SQLite's Julian day numbers keep about a millisecond, so when a
 	// Retry-After time lies within a millisecond of the end of the delay,
 	// the earliest next retry time may be off by that much on SQLite.
-	if dialect == DialectPostgres {
+	if DialectOf(db) == DialectPostgres {
 		out.lead = "EXTRACT(EPOCH FROM (last_retry_after - last_failure_at))"
 	} else {
 		out.lead = "((julianday(last_retry_after) - julianday(last_failure_at)) * 86400.0)"
@@ -146,7 +141,7 @@ func (r GroupRules) sql(dialect Dialect) ruleSQL {
 // each worker run takes longer as the open backlog grows: about 1.2 ms for
 // 2,000 open groups on PostgreSQL, measured on a 2-core machine.
 func TallyOpenGroups(ctx context.Context, db *gorm.DB, subjectKind string, rules GroupRules) ([]GroupBucket, error) {
-	r := rules.sql(DialectOf(db))
+	r := rules.sql(db)
 	// The inner query classifies each group once: s is 1 when the rules
 	// suppress it, w when they hold it back.
 	query := "SELECT failure_count, COUNT(*), SUM(s), SUM(w), " +
@@ -202,7 +197,7 @@ func TallyOpenGroups(ctx context.Context, db *gorm.DB, subjectKind string, rules
 // rules neither suppress nor hold back, the one whose latest failure is
 // oldest first.
 func DueDeliveryGroups(ctx context.Context, db *gorm.DB, subjectKind string, rules GroupRules, limit int) ([]DeliveryGroup, error) {
-	r := rules.sql(DialectOf(db))
+	r := rules.sql(db)
 	var groups []DeliveryGroup
 	args := append(append([]any{subjectKind}, r.suppressArgs...), r.waitArgs...)
 	err := db.WithContext(ctx).Select(deliveryGroupColumns).
