@@ -130,12 +130,12 @@ func (s *Service) Finish(ctx context.Context, pending *Pending, result connector
 }
 
 // FinishBatch records the connector results of several pending deliveries
-// inside tx with one batched UPDATE, where results[i] belongs to
-// pendings[i] and returned[i] is when its send returned, which becomes its
-// completion time; a zero time stands for now. After an error some rows may already be updated, so the
-// caller must roll tx back. Unlike Finish, it emits no metrics or logs,
-// because tx may still roll back: call ObserveFinished for each returned
-// delivery after tx commits.
+// inside tx with one batched UPDATE. results[i] belongs to pendings[i], and
+// returned[i], the time its send returned, becomes its completion time (a
+// zero time means now). After an error some rows may already be updated,
+// so the caller must roll tx back. Unlike Finish, it emits no metrics or
+// logs, because tx may still roll back, so call ObserveFinished for each
+// returned delivery after tx commits.
 func (s *Service) FinishBatch(ctx context.Context, tx *gorm.DB, pendings []*Pending, results []connectors.Result, returned []time.Time) ([]models.Delivery, error) {
 	if len(pendings) != len(results) || len(pendings) != len(returned) {
 		return nil, fmt.Errorf("delivery: got %d results and %d return times for %d pending deliveries", len(results), len(returned), len(pendings))

@@ -4,6 +4,7 @@ package models
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -194,4 +195,15 @@ func truncateSQL(sql string) string {
 		return sql[:300] + "…"
 	}
 	return sql
+}
+
+// ReadSnapshot runs read inside a read-only transaction whose statements all
+// see one snapshot of the database. PostgreSQL needs REPEATABLE READ for
+// that. On SQLite every transaction reads one snapshot.
+func ReadSnapshot(ctx context.Context, db *gorm.DB, read func(tx *gorm.DB) error) error {
+	var options []*sql.TxOptions
+	if DialectOf(db) == DialectPostgres {
+		options = append(options, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	}
+	return db.WithContext(ctx).Transaction(read, options...)
 }

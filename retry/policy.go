@@ -192,13 +192,13 @@ func (c *Confirmation) limit(due []Decision) []Decision {
 	if c == nil {
 		return due
 	}
-	var kept []Decision
+	var confirmed []Decision
 	for _, d := range due {
-		if len(kept) < c.Count && slices.Contains(c.Destinations, d.Connector) {
-			kept = append(kept, d)
+		if len(confirmed) < c.Count && slices.Contains(c.Destinations, d.Connector) {
+			confirmed = append(confirmed, d)
 		}
 	}
-	return kept
+	return confirmed
 }
 
 // Live reports whether the request is for a live run: execute is true and

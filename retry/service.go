@@ -2,7 +2,6 @@ package retry
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"log/slog"
 	"sort"
@@ -108,14 +107,10 @@ func (s *Service) decideDue(ctx context.Context, kind string, policy Policy, now
 	rules := rulesOf(policy, now)
 	var open OpenFailures
 	var groups []models.DeliveryGroup
+
 	// Both reads see one snapshot, so the groups selected are among those
-	// counted as due even while another run claims some of them. On
-	// SQLite a transaction always reads one snapshot.
-	var options []*sql.TxOptions
-	if models.DialectOf(s.DB) == models.DialectPostgres {
-		options = append(options, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
-	}
-	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	// counted as due even while another run claims some of them.
+	err := models.ReadSnapshot(ctx, s.DB, func(tx *gorm.DB) error {
 		buckets, err := models.TallyOpenGroups(ctx, tx, kind, rules)
 		if err != nil {
 			return err
@@ -126,16 +121,17 @@ func (s *Service) decideDue(ctx context.Context, kind string, policy Policy, now
 		}
 		groups, err = models.DueDeliveryGroups(ctx, tx, kind, rules, limit)
 		return err
-	}, options...)
+	})
 	if err != nil {
 		return nil, OpenFailures{}, err
 	}
+
 	decisions := make([]Decision, 0, len(groups))
 	for _, group := range groups {
 		decision := Decide(policy, groupOf(group), now, s.inFlightTimeout())
 		if decision.Action != ActionRetry {
-			// The database and Decide apply the same rules; a difference is
-			// a defect, so the group is left for the next run.
+			// The database and Decide apply the same rules, so a difference
+			// is a defect. The group is left for the next run.
 			s.logger().Error("a group the database found due is not due by the retry rules", "subject_kind", kind,
 				"subject_id", group.SubjectID, "connector", group.Connector, "action", decision.Action, "reason", decision.Reason)
 			continue
