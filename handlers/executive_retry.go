@@ -298,6 +298,10 @@ func parseRetryRun(c echo.Context) (retryRunInput, error) {
 		if count == nil || destinations == "" {
 			return in, unprocessable("confirm", "the confirmation does not name its destinations and count; open the live run confirmation again and confirm there")
 		}
+		if *count < 1 || *count > retry.MaxRetryDeliveriesLimit {
+			return in, fieldError("confirmed_count", "confirmed_count must be a whole number from 1 to %d; got %d; open the live run confirmation again",
+				retry.MaxRetryDeliveriesLimit, *count)
+		}
 		in.Confirmed = &retry.Confirmation{Destinations: strings.Split(destinations, ","), Count: *count}
 	}
 	return in, nil

@@ -326,6 +326,16 @@ func TestConsoleLiveRunSendsOnlyConfirmed(t *testing.T) {
 	s.failDelivery("run_3", "beta", testNow.Add(-2*time.Hour))
 	policy := "max_retry_attempts=3&retry_delay_minutes=30&backoff_multiplier=2&max_retry_deliveries=5"
 
+	for _, count := range []string{"abc", "0", "26"} {
+		bad := s.postForm("/console/executive-retry/run", policy+"&execute=true&confirm=true&confirmed_destinations=alpha&confirmed_count="+count)
+		if bad.Code != http.StatusBadRequest || !strings.Contains(bad.Body.String(), "confirmed_count") {
+			t.Errorf("confirmed_count %s: got %d %s, want 400 naming confirmed_count", count, bad.Code, bad.Body.String())
+		}
+	}
+	if got := len(s.receiver.Requests()); got != 0 {
+		t.Fatalf("receiver requests after invalid confirmations: got %d, want 0", got)
+	}
+
 	rec := s.postForm("/console/executive-retry/run", policy+"&execute=true&confirm=true&confirmed_destinations=alpha&confirmed_count=1")
 
 	if rec.Code != http.StatusSeeOther {
