@@ -105,7 +105,18 @@ type SendOptions struct {
 const (
 	MaxRetries     = 5
 	DefaultTimeout = 10 * time.Second
+	// MaxPause is the longest wait between two attempts of one send: the
+	// backoff and an honoured Retry-After are both capped at it.
+	MaxPause = 2 * time.Second
 )
+
+// MaxDuration returns the maximum time one send with these options takes
+// with the default pauses: every attempt times out and each retry waits
+// MaxPause first.
+func (o SendOptions) MaxDuration() time.Duration {
+	o = normalizeOptions(o)
+	return time.Duration(o.Retries+1)*o.Timeout + time.Duration(o.Retries)*MaxPause
+}
 
 // Sender sends a message to the connector configured under name.
 // *Registry implements it, and tests of other packages can use fakes.

@@ -150,8 +150,8 @@ func NewRegistry(cfg FileConfig, lookupEnv func(string) (string, bool), options 
 		client:           defaultHTTPClient(),
 		now:              time.Now,
 		backoffBase:      200 * time.Millisecond,
-		backoffMax:       2 * time.Second,
-		inlineRetryAfter: 2 * time.Second,
+		backoffMax:       MaxPause,
+		inlineRetryAfter: MaxPause,
 		logger:           slog.Default(),
 	}
 	for _, option := range options {

@@ -477,3 +477,20 @@ func TestClassTransientAndPermanent(t *testing.T) {
 		}
 	}
 }
+
+func TestSendOptionsMaxDuration(t *testing.T) {
+	tests := []struct {
+		options SendOptions
+		want    time.Duration
+	}{
+		{SendOptions{}, DefaultTimeout},
+		{SendOptions{Retries: 1, Timeout: 10 * time.Second}, 22 * time.Second},
+		{SendOptions{Retries: 2, Timeout: 250 * time.Millisecond}, 4750 * time.Millisecond},
+		{SendOptions{Retries: MaxRetries + 4, Timeout: time.Second}, 16 * time.Second},
+	}
+	for _, test := range tests {
+		if got := test.options.MaxDuration(); got != test.want {
+			t.Errorf("%+v: got %v, want %v", test.options, got, test.want)
+		}
+	}
+}

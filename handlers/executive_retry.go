@@ -128,6 +128,8 @@ type retryRunInput struct {
 	MaxRetryDeliveries *int              `json:"max_retry_deliveries"`
 	RetryPolicy        *retryPolicyInput `json:"retry_policy"`
 	Schedule           *scheduleInput    `json:"schedule"`
+	Retries            *int              `json:"retries"`
+	TimeoutSeconds     *float64          `json:"timeout_seconds"`
 	// Confirm is the browser's explicit consent to a live run, and
 	// Confirmed what the confirmation named.
 	Confirm   bool                `json:"-"`
@@ -147,7 +149,7 @@ func (in retryRunInput) request(c echo.Context) (retry.RunRequest, error) {
 func (in retryRunInput) runRequest() (retry.RunRequest, error) {
 	request := retry.RunRequest{
 		DryRun: in.DryRun, Execute: in.Execute != nil && *in.Execute, MaxRetryDeliveries: retry.DefaultMaxRetryDeliveries,
-		Policy: in.RetryPolicy.policy(), Schedule: retry.DefaultSchedule(),
+		Policy: in.RetryPolicy.policy(), Schedule: retry.DefaultSchedule(), Retries: in.Retries, TimeoutSeconds: in.TimeoutSeconds,
 	}
 	if in.MaxRetryDeliveries != nil {
 		request.MaxRetryDeliveries = *in.MaxRetryDeliveries
@@ -282,6 +284,12 @@ func parseRetryRun(c echo.Context) (retryRunInput, error) {
 		return in, err
 	}
 	if in.MaxRetryDeliveries, err = formInt(c, "max_retry_deliveries"); err != nil {
+		return in, err
+	}
+	if in.Retries, err = formInt(c, "retries"); err != nil {
+		return in, err
+	}
+	if in.TimeoutSeconds, err = formFloat(c, "timeout_seconds"); err != nil {
 		return in, err
 	}
 	confirm, err := formBool(c, "confirm")

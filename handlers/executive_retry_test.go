@@ -185,6 +185,12 @@ func TestExecutiveRetryWorkerRunJSON(t *testing.T) {
 		{"viewer may not run", map[string]string{"webhook": "/webhook/exec"}, auth.RoleViewer, `{"execute":true}`, 403, "", 0, "", 0},
 		{"max deliveries above range", map[string]string{"webhook": "/webhook/exec"}, auth.RoleReleaseManager, `{"max_retry_deliveries":26}`, 400, "max_retry_deliveries", 0, "", 0},
 		{"execute as text", map[string]string{"webhook": "/webhook/exec"}, auth.RoleReleaseManager, `{"execute":"true"}`, 400, "execute", 0, "", 0},
+		{"retries above range", map[string]string{"webhook": "/webhook/exec"}, auth.RoleReleaseManager, `{"execute":true,"retries":6}`, 400, "retries", 0, "", 0},
+		{"timeout below range", map[string]string{"webhook": "/webhook/exec"}, auth.RoleReleaseManager, `{"execute":true,"timeout_seconds":0.01}`, 400, "timeout_seconds", 0, "", 0},
+		{"sends outlast the in-flight timeout", map[string]string{"webhook": "/webhook/exec"}, auth.RoleReleaseManager,
+			`{"execute":true,"max_retry_deliveries":25,"retries":5,"timeout_seconds":60}`, 422, "timeout_seconds", 0, "", 0},
+		{"live run with send options", map[string]string{"webhook": "/webhook/exec"}, auth.RoleReleaseManager,
+			`{"execute":true,"retries":0,"timeout_seconds":1.5}`, 201, "", 1, retry.ModeLive, 1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -221,6 +227,16 @@ func TestExecutiveRetryWorkerRunJSON(t *testing.T) {
 			}
 			if tc.wantMode == retry.ModeDryRun && len(run.Executions) != 0 {
 				t.Errorf("dry run executions: got %d, want 0", len(run.Executions))
+			}
+			var sent struct {
+				Retries        *int     `json:"retries"`
+				TimeoutSeconds *float64 `json:"timeout_seconds"`
+			}
+			if err := json.Unmarshal([]byte(tc.body), &sent); err != nil {
+				t.Fatal(err)
+			}
+			if sent.Retries != nil && (run.Retries != *sent.Retries || run.TimeoutSeconds != *sent.TimeoutSeconds) {
+				t.Errorf("send options: got retries %d and timeout_seconds %g, want %d and %g", run.Retries, run.TimeoutSeconds, *sent.Retries, *sent.TimeoutSeconds)
 			}
 		})
 	}
@@ -591,8 +607,8 @@ func TestExecutiveRetryConsoleForViewerDisablesLiveRun(t *testing.T) {
 	if _, disabled := button.Attr("disabled"); !disabled {
 		t.Error("prepare live run button: enabled, want disabled for a viewer")
 	}
-	if got := byTestID(doc, "live-blocked-reason").Text(); !strings.Contains(got, "may not run live retries") {
-		t.Errorf("blocked reason: got %q, want it to say the role may not run live retries", got)
+	if got := byTestID(doc, "retry-run-blocked").Text(); !strings.Contains(got, "may not run delivery retries") {
+		t.Errorf("blocked reason: got %q, want it to say the role may not run retries, dry or live", got)
 	}
 	if rec := s.postForm("/console/executive-retry/plan", "max_retry_attempts=3"); rec.Code != http.StatusForbidden {
 		t.Errorf("viewer plan: got %d, want 403", rec.Code)

@@ -94,9 +94,13 @@ type RetryWorkerRun struct {
 	FailedCount             int
 	SkippedCount            int
 	ReconciledCount         int
-	State                   string
-	CreatedAt               time.Time
-	CompletedAt             *time.Time
+	// SendRetries and SendTimeoutMS are the quick retries and the
+	// per-attempt timeout, in milliseconds, of each live retry delivery.
+	SendRetries   int
+	SendTimeoutMS int64 `gorm:"column:send_timeout_ms"`
+	State         string
+	CreatedAt     time.Time
+	CompletedAt   *time.Time
 }
 
 // RetryExecution is the record of one selected decision executed by a live

@@ -58,7 +58,9 @@ func TestHelperWorkerProcess(t *testing.T) {
 		service.Concurrency = 1
 	case "hang":
 		// The parent kills this process while the receiver holds the request.
+		// The in-flight timeout only has to outlast the run's sends here.
 		service.SendOptions.Timeout = time.Minute
+		service.InFlightTimeout = time.Hour
 		service.Concurrency = 1
 	}
 	if startAt, err := strconv.ParseInt(os.Getenv(helperStartAtEnv), 10, 64); err == nil {

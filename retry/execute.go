@@ -105,7 +105,7 @@ func (s *Service) claimRetries(tx *gorm.DB, run *models.RetryWorkerRun, prepared
 		}
 		requests = append(requests, delivery.Request{
 			SubjectKind: row.SubjectKind, SubjectID: row.SubjectID, SubjectKey: row.SubjectKey,
-			Connector: row.Connector, Message: item.message, Options: s.SendOptions, Actor: run.Actor,
+			Connector: row.Connector, Message: item.message, Options: sendOptionsOf(*run), Actor: run.Actor,
 			Origin: models.OriginRetry, RetryExecutionID: item.execution.ID, DeliveryID: item.execution.DeliveryID,
 		})
 		claims = append(claims, claimedRetry{execution: item.execution})
@@ -140,20 +140,16 @@ func skippedExecution(execution models.RetryExecution, reason string, completedA
 // sendClaimed sends the claimed retries with at most Concurrency at once,
 // outside any transaction, and keeps each result on its claim for
 // recordOutcomes.
-func (s *Service) sendClaimed(ctx context.Context, claims []claimedRetry) {
-	concurrency := s.Concurrency
-	if concurrency <= 0 {
-		concurrency = DefaultConcurrency
-	}
+func (s *Service) sendClaimed(ctx context.Context, claims []claimedRetry, options connectors.SendOptions) {
 	var wg sync.WaitGroup
-	slots := make(chan struct{}, concurrency)
+	slots := make(chan struct{}, s.concurrency())
 	for i := range claims {
 		wg.Add(1)
 		slots <- struct{}{}
 		go func(claim *claimedRetry) {
 			defer wg.Done()
 			defer func() { <-slots }()
-			claim.result = s.Delivery.Sender.Send(ctx, claim.execution.Connector, claim.pending.Request.Message, s.SendOptions)
+			claim.result = s.Delivery.Sender.Send(ctx, claim.execution.Connector, claim.pending.Request.Message, options)
 			claim.returned = s.Now()
 		}(&claims[i])
 	}

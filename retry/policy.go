@@ -10,8 +10,10 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"time"
 
+	"github.com/releaseops/evidence-console/connectors"
 	"github.com/releaseops/evidence-console/executive"
 )
 
@@ -28,6 +30,10 @@ const (
 
 	DefaultMaxRetryDeliveries = 5
 	MaxRetryDeliveriesLimit   = 25
+
+	// Bounds of the per-attempt timeout a worker run request may choose.
+	MinSendTimeoutSeconds = 0.1
+	MaxSendTimeoutSeconds = 60.0
 
 	DefaultScheduleIntervalMinutes = 60
 	MaxScheduleIntervalMinutes     = executive.MaxIntervalMinutes
@@ -176,6 +182,10 @@ type RunRequest struct {
 	// Confirmed, when set, is what a person confirmed for a live run: it
 	// sends only to those destinations and at most that many deliveries.
 	Confirmed *Confirmation
+	// Retries and TimeoutSeconds, when set, replace the service's quick
+	// retries and per-attempt timeout for each retry delivery of the run.
+	Retries        *int
+	TimeoutSeconds *float64
 }
 
 // Confirmation is the destinations and number of deliveries a person saw
@@ -217,8 +227,31 @@ func (r RunRequest) Validate() error {
 		return invalid("max_retry_deliveries", "max_retry_deliveries must be a whole number from 1 to %d; got %d",
 			MaxRetryDeliveriesLimit, r.MaxRetryDeliveries)
 	}
+	if r.Retries != nil && (*r.Retries < 0 || *r.Retries > connectors.MaxRetries) {
+		return invalid("retries", "retries must be a whole number from 0 to %d; got %d", connectors.MaxRetries, *r.Retries)
+	}
+	if t := r.TimeoutSeconds; t != nil && (math.IsNaN(*t) || *t < MinSendTimeoutSeconds || *t > MaxSendTimeoutSeconds) {
+		return invalid("timeout_seconds", "timeout_seconds must be a number from %g to %g; got %s",
+			MinSendTimeoutSeconds, MaxSendTimeoutSeconds, strconv.FormatFloat(*t, 'g', 6, 64))
+	}
 	if err := r.Policy.Validate(); err != nil {
 		return err
 	}
 	return r.Schedule.Validate()
+}
+
+// sendOptions returns the options of each retry delivery of the run: the
+// request's choices over defaults.
+func (r RunRequest) sendOptions(defaults connectors.SendOptions) connectors.SendOptions {
+	options := defaults
+	if options.Timeout <= 0 {
+		options.Timeout = connectors.DefaultTimeout
+	}
+	if r.Retries != nil {
+		options.Retries = *r.Retries
+	}
+	if r.TimeoutSeconds != nil {
+		options.Timeout = time.Duration(*r.TimeoutSeconds * float64(time.Second)).Round(time.Millisecond)
+	}
+	return options
 }

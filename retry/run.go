@@ -10,6 +10,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/releaseops/evidence-console/connectors"
 	"github.com/releaseops/evidence-console/delivery"
 	"github.com/releaseops/evidence-console/metrics"
 	"github.com/releaseops/evidence-console/models"
@@ -31,6 +32,10 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (RunView
 		return RunView{}, &GuardError{Forbidden: true, Message: "your role may not run live retries; ask a release manager or an administrator, or run a dry run"}
 	}
 
+	options := req.sendOptions(s.SendOptions)
+	if err := s.checkRunLength(req.MaxRetryDeliveries, options); err != nil {
+		return RunView{}, err
+	}
 	now := models.UTC(s.Now())
 	reconciled := 0
 	if live {
@@ -58,6 +63,7 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (RunView
 		ScheduleIntervalMinutes: req.Schedule.IntervalMinutes, ScheduleCadence: req.Schedule.Cadence,
 		WindowStart: now.Add(-time.Duration(req.Schedule.IntervalMinutes) * time.Minute), WindowEnd: now,
 		RetryableCount: plan.RetryCount, SelectedCount: len(rows), ReconciledCount: reconciled,
+		SendRetries: options.Retries, SendTimeoutMS: options.Timeout.Milliseconds(),
 		State: models.WorkerRunRunning, CreatedAt: now,
 	}
 	if !live {
@@ -103,7 +109,7 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (RunView
 		// A live run finishes what it claimed even if the caller goes away,
 		// so no claimed decision is left half-sent by a closed browser tab.
 		ctx = context.WithoutCancel(ctx)
-		s.sendClaimed(ctx, claims)
+		s.sendClaimed(ctx, claims, options)
 		var err error
 		if recorded, err = s.recordOutcomes(ctx, &run, claims); err != nil {
 			return RunView{}, err
@@ -117,6 +123,27 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (RunView
 		return s.WorkerRun(context.WithoutCancel(ctx), run.ID)
 	}
 	return writtenRunView(run, plan, rows, claims, skipped), nil
+}
+
+// checkRunLength rejects send options with which the last delivery of a
+// run of maxDeliveries could still be under way when the in-flight timeout
+// marks it interrupted. A run sends Concurrency deliveries at a time, and
+// each send takes at most options.MaxDuration().
+func (s *Service) checkRunLength(maxDeliveries int, options connectors.SendOptions) error {
+	concurrency := s.concurrency()
+	rounds := (maxDeliveries + concurrency - 1) / concurrency
+	longest := time.Duration(rounds) * options.MaxDuration()
+	if longest < s.inFlightTimeout() {
+		return nil
+	}
+	return conflict("timeout_seconds", "with retries %d and timeout_seconds %g one retry delivery can take up to %s, so %d deliveries sent %d at a time can take up to %s: "+
+		"not less than the %s after which an unrecorded retry counts as interrupted; lower timeout_seconds, retries or max_retry_deliveries",
+		options.Retries, options.Timeout.Seconds(), options.MaxDuration(), maxDeliveries, concurrency, longest, s.inFlightTimeout())
+}
+
+// sendOptionsOf returns the send options a worker run records.
+func sendOptionsOf(run models.RetryWorkerRun) connectors.SendOptions {
+	return connectors.SendOptions{Retries: run.SendRetries, Timeout: time.Duration(run.SendTimeoutMS) * time.Millisecond}
 }
 
 // markClaimed stores the decisions that a live run will try to claim as
@@ -326,6 +353,7 @@ func runView(run models.RetryWorkerRun, plan models.RetryPlan, rows []models.Ret
 	view := RunView{
 		WorkerRunID: run.ID, SubjectKind: run.SubjectKind, Mode: modeOf(run.DryRun), DryRun: run.DryRun,
 		Actor: run.Actor, RetryPlanID: run.PlanID, Policy: policyOf(plan), MaxRetryDeliveries: run.MaxRetryDeliveries,
+		Retries: run.SendRetries, TimeoutSeconds: float64(run.SendTimeoutMS) / 1000,
 		Schedule: ScheduleView{
 			Schedule:    Schedule{IntervalMinutes: run.ScheduleIntervalMinutes, Enabled: run.ScheduleEnabled, Cadence: run.ScheduleCadence},
 			WindowStart: run.WindowStart, WindowEnd: run.WindowEnd,

@@ -71,6 +71,13 @@ type Service struct {
 	Concurrency int
 }
 
+func (s *Service) concurrency() int {
+	if s.Concurrency > 0 {
+		return s.Concurrency
+	}
+	return DefaultConcurrency
+}
+
 func (s *Service) inFlightTimeout() time.Duration {
 	if s.InFlightTimeout > 0 {
 		return s.InFlightTimeout

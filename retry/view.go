@@ -97,22 +97,27 @@ type RunCounts struct {
 // RunView is the JSON shape of one worker run. SelectedDecisions are what a
 // dry run would send and what a live run tried to send.
 type RunView struct {
-	WorkerRunID        string          `json:"worker_run_id"`
-	SubjectKind        string          `json:"subject_kind"`
-	Mode               string          `json:"mode"`
-	DryRun             bool            `json:"dry_run"`
-	Actor              string          `json:"actor"`
-	RetryPlanID        string          `json:"retry_plan_id"`
-	Policy             Policy          `json:"retry_policy"`
-	MaxRetryDeliveries int             `json:"max_retry_deliveries"`
-	Schedule           ScheduleView    `json:"schedule"`
-	State              string          `json:"state"`
-	CreatedAt          time.Time       `json:"created_at"`
-	CompletedAt        *time.Time      `json:"completed_at"`
-	Counts             RunCounts       `json:"counts"`
-	OpenFailures       OpenFailures    `json:"open_failures"`
-	SelectedDecisions  []DecisionView  `json:"selected_decisions"`
-	Executions         []ExecutionView `json:"executions"`
+	WorkerRunID        string `json:"worker_run_id"`
+	SubjectKind        string `json:"subject_kind"`
+	Mode               string `json:"mode"`
+	DryRun             bool   `json:"dry_run"`
+	Actor              string `json:"actor"`
+	RetryPlanID        string `json:"retry_plan_id"`
+	Policy             Policy `json:"retry_policy"`
+	MaxRetryDeliveries int    `json:"max_retry_deliveries"`
+	// Retries and TimeoutSeconds are the quick retries and per-attempt
+	// timeout of each retry delivery. A dry run records what a live run
+	// would have used.
+	Retries           int             `json:"retries"`
+	TimeoutSeconds    float64         `json:"timeout_seconds"`
+	Schedule          ScheduleView    `json:"schedule"`
+	State             string          `json:"state"`
+	CreatedAt         time.Time       `json:"created_at"`
+	CompletedAt       *time.Time      `json:"completed_at"`
+	Counts            RunCounts       `json:"counts"`
+	OpenFailures      OpenFailures    `json:"open_failures"`
+	SelectedDecisions []DecisionView  `json:"selected_decisions"`
+	Executions        []ExecutionView `json:"executions"`
 }
 
 // ExecutionView is the JSON shape of one execution record, linking the

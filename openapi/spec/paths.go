@@ -119,6 +119,7 @@ var (
 	retryRunBody  = object(schema{
 		"dry_run": boolean, "execute": boolean, "max_retry_deliveries": integer(1, 25),
 		"retry_policy": retryPolicy, "schedule": scheduleInput,
+		"retries": integer(0, 5), "timeout_seconds": schema{"type": "number", "minimum": 0.1, "maximum": 60},
 	})
 )
 
