@@ -46,7 +46,7 @@ func (h *Handler) console(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	page := views.ConsolePage{Health: h.healthPanelView(report), Executive: executiveView}
+	page := views.ConsolePage{Health: h.healthPanelView(c, report), Executive: executiveView}
 	if h.Alerts != nil {
 		if page.Alerts, err = h.alertsSection(c); err != nil {
 			return err
@@ -66,13 +66,15 @@ func (h *Handler) console(c echo.Context) error {
 	return render(c, http.StatusOK, views.Console(pageContext(c), page))
 }
 
-// healthPanelView maps an evaluation to its view model.
-func (h *Handler) healthPanelView(r *health.Report) views.HealthPanelView {
+// healthPanelView maps an evaluation to its view model. The build form is
+// disabled for roles without alert.send, the permission of its route.
+func (h *Handler) healthPanelView(c echo.Context, r *health.Report) views.HealthPanelView {
 	v := views.HealthPanelView{
 		Persisted: r.HealthID != "", HealthID: r.HealthID, Fingerprint: r.Fingerprint,
 		AlertLevel: r.AlertLevel, EvaluatedAt: views.FormatTime(r.EvaluatedAt, h.TimeZone), Actor: r.Actor,
 		ExpectedIntervalMinutes: r.ExpectedIntervalMinutes, StaleMetadataMinutes: r.StaleMetadataMinutes,
 		RecommendedActions: r.RecommendedActions,
+		BuildBlockedReason: formBlockedReason(c, auth.PermissionSendAlerts, "build health snapshots"),
 	}
 	for _, f := range r.Findings {
 		v.Findings = append(v.Findings, views.FindingView{Category: f.Category, Severity: f.Severity, Message: f.Message})

@@ -77,7 +77,7 @@ func (h *Handler) buildRetryHealth(c echo.Context) error {
 		return c.JSON(http.StatusCreated, report)
 	}
 	if isHTMX(c) {
-		return render(c, http.StatusOK, views.HealthPanel(h.healthPanelView(&report)))
+		return render(c, http.StatusOK, views.HealthPanel(h.healthPanelView(c, &report)))
 	}
 	return redirectAfterPost(c, "/console?health_id="+url.QueryEscape(report.HealthID)+"#retry-health")
 }

@@ -68,6 +68,9 @@ type HealthPanelView struct {
 	LatestRetryPlan         *RecordAgeView
 	OpenFailures            []OpenFailureView
 	RecommendedActions      []string
+	// BuildBlockedReason is the reason the user's role may not build a
+	// snapshot, shown under the disabled form. It is empty when the role may.
+	BuildBlockedReason string
 }
 
 // FindingView is one finding.
