@@ -79,7 +79,7 @@ func (h *Handler) acknowledgeRetryHealthAlertForm(c echo.Context) error {
 			if err != nil {
 				return alertError(err)
 			}
-			return render(c, http.StatusOK, views.AcknowledgementPanel(h.acknowledgementPageView(page)))
+			return render(c, http.StatusOK, views.AcknowledgementPanel(h.acknowledgementPageView(c, page)))
 		}
 		return h.renderAlertsSection(c, alerting.HistoryQuery{Limit: alerting.DefaultHistoryLimit}, "")
 	}
@@ -92,7 +92,7 @@ func (h *Handler) acknowledgementPage(c echo.Context) error {
 	if err != nil {
 		return alertError(err)
 	}
-	return render(c, http.StatusOK, views.AcknowledgementPage(pageContext(c), h.acknowledgementPageView(page)))
+	return render(c, http.StatusOK, views.AcknowledgementPage(pageContext(c), h.acknowledgementPageView(c, page)))
 }
 
 // localPath returns target when it is a path on this site, else fallback,
@@ -108,7 +108,9 @@ func localPath(target, fallback string) string {
 	return target
 }
 
-func (h *Handler) acknowledgementPageView(p alerting.AcknowledgementPage) views.AcknowledgementPageView {
+// acknowledgementPageView maps one destination's view of an alert to its
+// view model, with the form disabled for roles that may not acknowledge.
+func (h *Handler) acknowledgementPageView(c echo.Context, p alerting.AcknowledgementPage) views.AcknowledgementPageView {
 	link := alerting.AcknowledgementLink("", p.Health.HealthID, p.Provider)
 	v := views.AcknowledgementPageView{
 		HealthID: p.Health.HealthID, OccurrenceID: p.Health.OccurrenceID, PlanID: p.Plan.PlanID, Provider: p.Provider,
@@ -117,6 +119,7 @@ func (h *Handler) acknowledgementPageView(p alerting.AcknowledgementPage) views.
 		State:       p.Current.AcknowledgementState, Outstanding: p.Current.Outstanding, Actor: p.Current.Actor,
 		ExternalRef: p.Current.ExternalRef, FormAction: "/console/retry-health-alerts/" + url.PathEscape(p.Health.HealthID) + "/acknowledgements",
 		ReturnTo: link, States: alerting.AcknowledgementStates(),
+		AcknowledgeBlockedReason: formBlockedReason(c, auth.PermissionAcknowledge, "acknowledge alerts"),
 	}
 	if p.Current.Actor != "" {
 		v.UpdatedAt = views.FormatTime(p.Current.UpdatedAt, h.TimeZone)

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/releaseops/evidence-console/alerting"
+	"github.com/releaseops/evidence-console/auth"
 	"github.com/releaseops/evidence-console/delivery"
 	"github.com/releaseops/evidence-console/models"
 	"github.com/releaseops/evidence-console/views"
@@ -24,7 +25,7 @@ func (h *Handler) alertsSection(c echo.Context) (*views.AlertsSectionView, error
 	if err != nil {
 		return nil, alertError(err)
 	}
-	v := h.alertsSectionView(data, q)
+	v := h.alertsSectionView(c, data, q)
 	return &v, nil
 }
 
@@ -34,16 +35,19 @@ func (h *Handler) renderAlertsSection(c echo.Context, q alerting.HistoryQuery, p
 	if err != nil {
 		return alertError(err)
 	}
-	return render(c, http.StatusOK, views.AlertsSection(h.alertsSectionView(data, q)))
+	return render(c, http.StatusOK, views.AlertsSection(h.alertsSectionView(c, data, q)))
 }
 
-func (h *Handler) alertsSectionView(data alerting.ConsoleData, q alerting.HistoryQuery) views.AlertsSectionView {
+// alertsSectionView maps the alert section's data to its view model, with
+// the send and acknowledge forms disabled for roles that may not use them.
+func (h *Handler) alertsSectionView(c echo.Context, data alerting.ConsoleData, q alerting.HistoryQuery) views.AlertsSectionView {
 	d := data.Dashboard
 	v := views.AlertsSectionView{
 		Send: views.AlertSendFormView{
 			Providers: data.Providers, ExpectedIntervalMinutes: 30, StaleMetadataMinutes: 120,
 			SuppressionWindowMinutes: alerting.DefaultSuppressionWindowMinutes, MaxAlerts: alerting.DefaultMaxAlerts,
 			Retries: alerting.DefaultRetries, TimeoutSeconds: strconv.FormatFloat(alerting.DefaultTimeoutSeconds, 'f', -1, 64),
+			BlockedReason: formBlockedReason(c, auth.PermissionSendAlerts, "send alerts"),
 		},
 		Dashboard: []views.CountView{
 			{Key: "plan_count", Label: "Alert plans", Value: d.PlanCount},
@@ -55,7 +59,8 @@ func (h *Handler) alertsSectionView(data alerting.ConsoleData, q alerting.Histor
 			{Key: "outstanding_acknowledgement_count", Label: "Outstanding", Value: d.OutstandingAcknowledgementCount},
 		},
 		AlertLevel: d.AlertLevel, OutstandingTotal: d.OutstandingAcknowledgementCount,
-		States: alerting.AcknowledgementStates(),
+		States:                   alerting.AcknowledgementStates(),
+		AcknowledgeBlockedReason: formBlockedReason(c, auth.PermissionAcknowledge, "acknowledge alerts"),
 	}
 	if data.Result != nil {
 		result := h.alertResultView(*data.Result)

@@ -11,6 +11,10 @@ type AlertsSectionView struct {
 	OutstandingTotal int64
 	History          AlertHistoryView
 	States           []string
+	// AcknowledgeBlockedReason is the reason the user's role may not
+	// acknowledge alerts, shown once above the disabled forms. It is empty
+	// when the role may.
+	AcknowledgeBlockedReason string
 }
 
 // AlertSendFormView holds the choices and defaults of the send form.
@@ -22,6 +26,9 @@ type AlertSendFormView struct {
 	MaxAlerts                int
 	Retries                  int
 	TimeoutSeconds           string
+	// BlockedReason is the reason the user's role may not send alerts,
+	// shown under the disabled form. It is empty when the role may.
+	BlockedReason string
 }
 
 // AlertResultView is the outcome of one send, per destination.
@@ -130,6 +137,10 @@ type AcknowledgementPageView struct {
 	FormAction   string
 	ReturnTo     string
 	States       []string
+	// AcknowledgeBlockedReason is the reason the user's role may not
+	// acknowledge alerts, shown under the disabled form. It is empty when
+	// the role may.
+	AcknowledgeBlockedReason string
 }
 
 // AckActionView is one acknowledgement action in the history.
