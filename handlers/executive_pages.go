@@ -101,13 +101,16 @@ func (h *Handler) renderDeliverResult(c echo.Context, result executive.DeliverRe
 	return render(c, http.StatusOK, views.ExecutiveDeliverResult(v))
 }
 
-// executiveConsoleView gathers the console's executive report section. The
-// controls a user's role may not use are replaced by a note.
+// executiveConsoleView gathers the console's executive report section. A
+// role that may not read reports gets a note instead of the section, and
+// the forms a role may not submit are disabled with the reason.
 func (h *Handler) executiveConsoleView(c echo.Context) (views.ExecutiveConsoleView, error) {
 	ctx := c.Request().Context()
 	role := auth.Role(pageContext(c).UserRole)
 	v := views.ExecutiveConsoleView{
-		MayRead: role.Can(auth.PermissionReadExecutive), MaySchedule: role.Can(auth.PermissionSendAlerts),
+		MayRead:               role.Can(auth.PermissionReadExecutive),
+		ScheduleBlockedReason: formBlockedReason(c, auth.PermissionSendAlerts, "schedule executive reports"),
+		DeliverBlockedReason:  formBlockedReason(c, auth.PermissionSendAlerts, "deliver executive reports"),
 	}
 	if h.Executive == nil || !v.MayRead {
 		return v, nil

@@ -606,13 +606,20 @@ func TestExecutivePermissions(t *testing.T) {
 		t.Errorf("schedule runs after a forbidden request: got %d, want 0", got)
 	}
 
-	// The console offers an executive the report but not the forms it may not use.
+	// The console offers an executive the report, and the forms it may not
+	// submit only disabled, with the reason.
 	console := document(t, s.do(http.MethodGet, "/console", "", ""))
-	if byTestID(console, "executive-preview-link").Length() != 1 || byTestID(console, "executive-read-only").Length() != 1 {
-		t.Errorf("executive console: want the preview link and the read-only note")
+	if got := byTestID(console, "executive-preview-link").Length(); got != 1 {
+		t.Errorf("executive console preview links: got %d, want 1", got)
 	}
-	if got := byTestID(console, "executive-schedule-form").Length(); got != 0 {
-		t.Errorf("executive console schedule forms: got %d, want 0", got)
+	for _, button := range []string{"executive-schedule", "executive-deliver"} {
+		if !formControlDisabled(byTestID(console, button)) {
+			t.Errorf("executive console %s button: enabled, want disabled", button)
+		}
+	}
+	wantNote := "Your role (executive) may not schedule executive reports; a release manager or an administrator can."
+	if got := byTestID(console, "executive-schedule-blocked").Text(); got != wantNote {
+		t.Errorf("executive console schedule note: got %q, want %q", got, wantNote)
 	}
 
 	_, viewerToken := authtest.CreateUser(t, s.db, "plain-viewer", auth.RoleViewer)

@@ -82,10 +82,13 @@ type ExecutiveConsoleView struct {
 	LatestRun    *ExecutiveRunView
 	// CanSend is false when no destination is configured.
 	CanSend bool
-	// MayRead and MaySchedule say whether the user's role may read reports
-	// and schedule or deliver them.
-	MayRead     bool
-	MaySchedule bool
+	// MayRead is true when the user's role may read reports.
+	MayRead bool
+	// ScheduleBlockedReason and DeliverBlockedReason are the reasons the
+	// user's role may not schedule or deliver reports, shown under the
+	// disabled forms. They are empty when the role may.
+	ScheduleBlockedReason string
+	DeliverBlockedReason  string
 }
 
 // ExecutiveDeliveryView is the outcome of one delivery.
