@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/releaseops/evidence-console/auth"
 	"github.com/releaseops/evidence-console/models"
 	"github.com/releaseops/evidence-console/retry"
 	"github.com/releaseops/evidence-console/views"
@@ -114,7 +115,12 @@ func (h *Handler) retryRunRow(run retry.RunSummary) views.RetryRunRow {
 	}
 }
 
-const liveRetryForbidden = "Your role may not run live retries; a release manager or an administrator can."
+// Actions named in the notes of retry forms a role may not submit.
+const (
+	planRetryAction = "plan delivery retries"
+	runRetryAction  = "run delivery retries"
+	liveRetryAction = "run live retries"
+)
 
 func (h *Handler) retryConfirmView(preview retry.Preview, mayRunLive bool) views.RetryConfirmView {
 	view := views.RetryConfirmView{
@@ -132,7 +138,8 @@ func (h *Handler) retryConfirmView(preview retry.Preview, mayRunLive bool) views
 	}
 	switch {
 	case !mayRunLive:
-		view.BlockedReason = liveRetryForbidden
+		// The caller passes no role, so the note leaves it out.
+		view.BlockedReason = blockedReason("", auth.PermissionRunLiveRetries, liveRetryAction)
 	case len(view.NotReady) > 0:
 		view.BlockedReason = "Some destinations cannot send: " + strings.Join(view.NotReady, "; ")
 	case view.Count == 0:
@@ -178,9 +185,11 @@ func (h *Handler) retryConsoleView(ctx context.Context, c echo.Context) (*views.
 	if h.Retry == nil {
 		return nil, nil
 	}
-	view := &views.RetryConsoleView{Policy: policyForm(retry.DefaultPolicy()), MaxRetryDeliveries: retry.DefaultMaxRetryDeliveries}
-	if !mayRunLiveRetries(c) {
-		view.LiveBlockedReason = liveRetryForbidden
+	view := &views.RetryConsoleView{
+		Policy: policyForm(retry.DefaultPolicy()), MaxRetryDeliveries: retry.DefaultMaxRetryDeliveries,
+		PlanBlockedReason: formBlockedReason(c, auth.PermissionPlanRetries, planRetryAction),
+		RunBlockedReason:  formBlockedReason(c, auth.PermissionPlanRetries, runRetryAction),
+		LiveBlockedReason: formBlockedReason(c, auth.PermissionRunLiveRetries, liveRetryAction),
 	}
 
 	var plan *retry.PlanView

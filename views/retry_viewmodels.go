@@ -6,6 +6,11 @@ import "fmt"
 type RetryConsoleView struct {
 	Policy             RetryPolicyForm
 	MaxRetryDeliveries int
+	// PlanBlockedReason and RunBlockedReason are the reasons the user's role
+	// may not plan retries or start worker runs, shown under the disabled
+	// forms. They are empty when the role may.
+	PlanBlockedReason string
+	RunBlockedReason  string
 	// LiveBlockedReason is the reason this user cannot run live retries, or
 	// is empty.
 	LiveBlockedReason string
