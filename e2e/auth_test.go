@@ -47,6 +47,19 @@ func TestSignInConsoleSignOut(t *testing.T) {
 		t.Errorf("current user link = %q, want /profile", got)
 	}
 
+	// The viewer may not send alerts, so the browser shows that form
+	// disabled, with the reason.
+	disabled, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('[data-testid="send-alert"]').matches(":disabled")`))
+	if err != nil {
+		t.Fatalf("read the send alert button's state: %v", err)
+	}
+	if !disabled {
+		t.Error("viewer's send alert button: enabled, want disabled")
+	}
+	if got := textOf(t, ctx, `[data-testid="send-alert-blocked"]`); !strings.Contains(got, "may not send alerts") {
+		t.Errorf("viewer's send alert note = %q, want it to say the role may not send alerts", got)
+	}
+
 	err = chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS(`[data-testid="sign-out"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="sign-in-form"]`)),
