@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/releaseops/evidence-console/auth"
+	"github.com/releaseops/evidence-console/connectors"
 	"github.com/releaseops/evidence-console/executive"
 	"github.com/releaseops/evidence-console/health"
 	"github.com/releaseops/evidence-console/models"
@@ -25,6 +26,7 @@ type RetryService interface {
 	LatestPlan(ctx context.Context, kind string) (*retry.PlanView, error)
 	Preview(ctx context.Context, kind string, policy retry.Policy, maxDeliveries int) (retry.Preview, error)
 	Run(ctx context.Context, kind string, req retry.RunRequest) (retry.RunView, error)
+	ResolveSendOptions(req retry.RunRequest) (connectors.SendOptions, error)
 	WorkerRun(ctx context.Context, runID string) (retry.RunView, error)
 	WorkerRuns(ctx context.Context, kind string, limit, offset int) ([]retry.RunSummary, error)
 	Health(ctx context.Context, kind string, params health.Params) (retry.HealthReport, error)
@@ -397,13 +399,17 @@ func (h *Handler) confirmExecutiveRetry(c echo.Context) error {
 	if err := request.Validate(); err != nil {
 		return retryError(err)
 	}
+	options, err := h.Retry.ResolveSendOptions(request)
+	if err != nil {
+		return retryError(err)
+	}
 
 	preview, err := h.Retry.Preview(c.Request().Context(), models.SubjectExecutiveReport, request.Policy, request.MaxRetryDeliveries)
 	if err != nil {
 		return retryError(err)
 	}
 
-	view := h.retryConfirmView(preview, request.MayRunLive)
+	view := h.retryConfirmView(preview, options, request.MayRunLive)
 	if isHTMX(c) {
 		return render(c, http.StatusOK, views.RetryConfirm(view))
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/releaseops/evidence-console/auth"
+	"github.com/releaseops/evidence-console/connectors"
 	"github.com/releaseops/evidence-console/models"
 	"github.com/releaseops/evidence-console/retry"
 	"github.com/releaseops/evidence-console/views"
@@ -83,7 +84,8 @@ func (h *Handler) retryRunView(run retry.RunView) views.RetryRunView {
 	}
 	view := views.RetryRunView{
 		RunID: run.WorkerRunID, SubjectKind: run.SubjectKind, Mode: run.Mode, Actor: run.Actor, PlanID: run.RetryPlanID,
-		Policy: policyText(run.Policy), Schedule: schedule, ScheduleEnabled: run.Schedule.Enabled, State: run.State,
+		Policy: policyText(run.Policy), Send: sendText(run.Retries, run.TimeoutSeconds),
+		Schedule: schedule, ScheduleEnabled: run.Schedule.Enabled, State: run.State,
 		Window:    views.FormatTime(run.Schedule.WindowStart, h.TimeZone) + " to " + views.FormatTime(run.Schedule.WindowEnd, h.TimeZone),
 		CreatedAt: views.FormatTime(run.CreatedAt, h.TimeZone), CompletedAt: h.retryTime(run.CompletedAt),
 		Selected: run.Counts.SelectedCount, Delivered: run.Counts.DeliveredCount, Failed: run.Counts.FailedCount,
@@ -122,9 +124,10 @@ const (
 	liveRetryAction = "run live retries"
 )
 
-func (h *Handler) retryConfirmView(preview retry.Preview, mayRunLive bool) views.RetryConfirmView {
+func (h *Handler) retryConfirmView(preview retry.Preview, options connectors.SendOptions, mayRunLive bool) views.RetryConfirmView {
 	view := views.RetryConfirmView{
 		Policy: policyForm(preview.Policy), MaxRetryDeliveries: preview.MaxRetryDeliveries,
+		Send:  sendForm(options.Retries, options.Timeout.Seconds()),
 		Count: len(preview.SelectedDecisions), Destinations: preview.Destinations,
 		NoRetryDue: h.noRetryDueText(preview.OpenFailures),
 	}
@@ -187,6 +190,7 @@ func (h *Handler) retryConsoleView(ctx context.Context, c echo.Context) (*views.
 	}
 	view := &views.RetryConsoleView{
 		Policy: policyForm(retry.DefaultPolicy()), MaxRetryDeliveries: retry.DefaultMaxRetryDeliveries,
+		Send:              sendForm(retry.DefaultSendRetries, retry.DefaultSendTimeoutSeconds),
 		PlanBlockedReason: formBlockedReason(c, auth.PermissionPlanRetries, planRetryAction),
 		RunBlockedReason:  formBlockedReason(c, auth.PermissionPlanRetries, runRetryAction),
 		LiveBlockedReason: formBlockedReason(c, auth.PermissionRunLiveRetries, liveRetryAction),
@@ -227,4 +231,18 @@ func (h *Handler) retryConsoleView(ctx context.Context, c echo.Context) (*views.
 	}
 	view.Health = h.retryHealthView(report)
 	return view, nil
+}
+
+// sendForm returns a run's send options as the forms show them.
+func sendForm(retries int, timeoutSeconds float64) views.RetrySendForm {
+	return views.RetrySendForm{
+		Retries: retries, TimeoutSeconds: strconv.FormatFloat(timeoutSeconds, 'f', -1, 64),
+		Text: sendText(retries, timeoutSeconds),
+	}
+}
+
+// sendText describes the attempts of each retry delivery of a run.
+func sendText(retries int, timeoutSeconds float64) string {
+	return "each delivery up to " + views.CountNoun(retries+1, "attempt", "attempts") + " of " +
+		strconv.FormatFloat(timeoutSeconds, 'f', -1, 64) + " s"
 }

@@ -31,9 +31,12 @@ const (
 	DefaultMaxRetryDeliveries = 5
 	MaxRetryDeliveriesLimit   = 25
 
-	// Bounds of the per-attempt timeout a worker run request may choose.
-	MinSendTimeoutSeconds = 0.1
-	MaxSendTimeoutSeconds = 60.0
+	// Defaults of the send options the application configures, and the
+	// bounds of the per-attempt timeout a worker run request may choose.
+	DefaultSendRetries        = 1
+	DefaultSendTimeoutSeconds = 10.0
+	MinSendTimeoutSeconds     = 0.1
+	MaxSendTimeoutSeconds     = 60.0
 
 	DefaultScheduleIntervalMinutes = 60
 	MaxScheduleIntervalMinutes     = executive.MaxIntervalMinutes

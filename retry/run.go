@@ -32,14 +32,13 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (RunView
 		return RunView{}, &GuardError{Forbidden: true, Message: "your role may not run live retries; ask a release manager or an administrator, or run a dry run"}
 	}
 
-	options := req.sendOptions(s.SendOptions)
-	if err := s.checkRunLength(req.MaxRetryDeliveries, options); err != nil {
+	options, err := s.ResolveSendOptions(req)
+	if err != nil {
 		return RunView{}, err
 	}
 	now := models.UTC(s.Now())
 	reconciled := 0
 	if live {
-		var err error
 		if reconciled, err = s.reconcile(ctx, kind, now); err != nil {
 			return RunView{}, err
 		}
@@ -123,6 +122,14 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (RunView
 		return s.WorkerRun(context.WithoutCancel(ctx), run.ID)
 	}
 	return writtenRunView(run, plan, rows, claims, skipped), nil
+}
+
+// ResolveSendOptions returns the send options of each retry delivery of a
+// run made with req. It rejects them when the run's sends could outlast the
+// in-flight timeout.
+func (s *Service) ResolveSendOptions(req RunRequest) (connectors.SendOptions, error) {
+	options := req.sendOptions(s.SendOptions)
+	return options, s.checkRunLength(req.MaxRetryDeliveries, options)
 }
 
 // checkRunLength rejects send options with which the last delivery of a

@@ -6,6 +6,7 @@ import "fmt"
 type RetryConsoleView struct {
 	Policy             RetryPolicyForm
 	MaxRetryDeliveries int
+	Send               RetrySendForm
 	// PlanBlockedReason and RunBlockedReason are the reasons the user's role
 	// may not plan retries or start worker runs, shown under the disabled
 	// forms. They are empty when the role may.
@@ -17,6 +18,14 @@ type RetryConsoleView struct {
 	Plan              *RetryPlanView
 	LatestRun         *RetryRunView
 	Health            RetryHealthView
+}
+
+// RetrySendForm is the send options of a worker run as the forms show
+// them. Text describes them in words.
+type RetrySendForm struct {
+	Retries        int
+	TimeoutSeconds string
+	Text           string
 }
 
 // RetryPolicyForm is the retry policy as the form shows it.
@@ -61,7 +70,9 @@ type RetryRunView struct {
 	Actor       string
 	PlanID      string
 	Policy      string
-	Schedule    string
+	// Send describes the attempts of each retry delivery.
+	Send     string
+	Schedule string
 	// ScheduleEnabled is false when automatic runs of the schedule are
 	// paused; a manual run still runs.
 	ScheduleEnabled bool
@@ -112,6 +123,7 @@ type RetryRunRow struct {
 type RetryConfirmView struct {
 	Policy             RetryPolicyForm
 	MaxRetryDeliveries int
+	Send               RetrySendForm
 	Count              int
 	Destinations       []string
 	// NoRetryDue describes the open failures when no retry is due now.

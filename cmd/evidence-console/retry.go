@@ -28,7 +28,9 @@ func (a *app) retryService(db *gorm.DB, registry *connectors.Registry, now func(
 		Now:        now,
 		Logger:     a.logger,
 		// One quick retry inside each send; both attempts count as one failure.
-		SendOptions:     connectors.SendOptions{Retries: 1, Timeout: connectors.DefaultTimeout},
+		SendOptions: connectors.SendOptions{
+			Retries: retry.DefaultSendRetries, Timeout: time.Duration(retry.DefaultSendTimeoutSeconds * float64(time.Second)),
+		},
 		InFlightTimeout: retry.DefaultInFlightTimeout,
 		Concurrency:     retry.DefaultConcurrency,
 	}
