@@ -3,6 +3,7 @@ package connectors
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"html/template"
@@ -12,6 +13,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/wneessen/go-mail"
@@ -92,6 +94,10 @@ func deliverEmail(ctx context.Context, r *Registry, d *destination, msg Message)
 	options := []mail.Option{mail.WithPort(smtpPort(cfg)), mail.WithTLSPolicy(mail.TLSMandatory)}
 	if cfg.StartTLS != nil && !*cfg.StartTLS {
 		options[1] = mail.WithTLSPolicy(mail.NoTLS)
+	} else if r.smtpRootCAs != nil {
+		options = append(options, mail.WithTLSConfig(&tls.Config{
+			ServerName: cfg.SMTPHost, RootCAs: r.smtpRootCAs, MinVersion: tls.VersionTLS12,
+		}))
 	}
 	if deadline, ok := ctx.Deadline(); ok {
 		options = append(options, mail.WithTimeout(max(time.Until(deadline), time.Millisecond)))
@@ -102,6 +108,8 @@ func deliverEmail(ctx context.Context, r *Registry, d *destination, msg Message)
 			mail.WithUsername(username),
 			mail.WithPassword(d.secrets[rolePassword]))
 	}
+	var connections dialedConnections
+	options = append(options, mail.WithDialContextFunc(connections.dial))
 	client, err := mail.NewClient(cfg.SMTPHost, options...)
 	if err != nil {
 		outcome.class, outcome.err = ClassConfigError, err
@@ -109,6 +117,9 @@ func deliverEmail(ctx context.Context, r *Registry, d *destination, msg Message)
 	}
 
 	err = client.DialAndSendWithContext(ctx, message)
+	// The mail client leaves the connection open when the session fails
+	// after connecting, for example when STARTTLS is missing.
+	connections.closeAll()
 	if err == nil {
 		outcome.class, outcome.statusCode = ClassOK, 250
 		return outcome
@@ -117,6 +128,35 @@ func deliverEmail(ctx context.Context, r *Registry, d *destination, msg Message)
 	outcome.statusCode = smtpReplyCode(err)
 	outcome.class = classifySMTPError(ctx, outcome.statusCode, err)
 	return outcome
+}
+
+// dialedConnections dials SMTP connections and keeps them, so a send can
+// close what the mail client left open.
+type dialedConnections struct {
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+func (d *dialedConnections) dial(ctx context.Context, network, address string) (net.Conn, error) {
+	var dialer net.Dialer
+	conn, err := dialer.DialContext(ctx, network, address)
+	if err == nil {
+		d.mu.Lock()
+		d.conns = append(d.conns, conn)
+		d.mu.Unlock()
+	}
+	return conn, err
+}
+
+// closeAll closes every dialed connection. Closing one the client already
+// closed does nothing.
+func (d *dialedConnections) closeAll() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, conn := range d.conns {
+		_ = conn.Close()
+	}
+	d.conns = nil
 }
 
 func buildEmailMessage(cfg ConnectorConfig, msg Message, now time.Time) (*mail.Msg, error) {

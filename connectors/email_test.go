@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/md5"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -26,10 +28,16 @@ type smtpTestServer struct {
 	silent    bool   // never send the greeting
 	username  string // required AUTH user, "" to not advertise AUTH
 	password  string
+	// tlsConfig, when set, makes the server offer STARTTLS and offer AUTH
+	// only after the upgrade.
+	tlsConfig *tls.Config
 
-	mu       sync.Mutex
-	messages []string
-	rcpts    []string
+	mu           sync.Mutex
+	messages     []string
+	rcpts        []string
+	tlsMessages  int // messages received over TLS
+	authAttempts int
+	open         atomic.Int32 // connections not yet closed
 }
 
 func startSMTPServer(t *testing.T, configure func(*smtpTestServer)) *smtpTestServer {
@@ -64,9 +72,12 @@ func (s *smtpTestServer) port() int {
 }
 
 func (s *smtpTestServer) handle(conn net.Conn) {
-	defer conn.Close()
+	s.open.Add(1)
+	defer s.open.Add(-1)
+	defer func() { _ = conn.Close() }()
 	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
 	reader := bufio.NewReader(conn)
+	upgraded := false
 	reply := func(lines ...string) {
 		for _, line := range lines {
 			_, _ = conn.Write([]byte(line + "\r\n"))
@@ -87,14 +98,27 @@ func (s *smtpTestServer) handle(conn net.Conn) {
 		verb := strings.ToUpper(strings.SplitN(command, " ", 2)[0])
 		switch {
 		case verb == "EHLO":
-			if s.username != "" {
+			switch {
+			case s.tlsConfig != nil && !upgraded:
+				reply("250-127.0.0.1", "250-STARTTLS", "250 8BITMIME")
+			case s.username != "":
 				reply("250-127.0.0.1", "250-AUTH CRAM-MD5", "250 8BITMIME")
-			} else {
+			default:
 				reply("250-127.0.0.1", "250 8BITMIME")
 			}
+		case verb == "STARTTLS" && s.tlsConfig != nil && !upgraded:
+			reply("220 2.0.0 Ready to start TLS")
+			secure := tls.Server(conn, s.tlsConfig)
+			if err := secure.Handshake(); err != nil {
+				return
+			}
+			conn, reader, upgraded = secure, bufio.NewReader(secure), true
 		case verb == "HELO", verb == "RSET", verb == "NOOP":
 			reply("250 OK")
 		case strings.HasPrefix(strings.ToUpper(command), "AUTH CRAM-MD5"):
+			s.mu.Lock()
+			s.authAttempts++
+			s.mu.Unlock()
 			s.authenticate(reader, reply)
 		case verb == "MAIL":
 			reply("250 2.1.0 OK")
@@ -118,6 +142,9 @@ func (s *smtpTestServer) handle(conn net.Conn) {
 			}
 			s.mu.Lock()
 			s.messages = append(s.messages, data.String())
+			if upgraded {
+				s.tlsMessages++
+			}
 			s.mu.Unlock()
 			reply("250 2.0.0 OK queued")
 		case verb == "QUIT":

@@ -1,6 +1,7 @@
 package connectors
 
 import (
+	"crypto/x509"
 	"fmt"
 	"log/slog"
 	"net"
@@ -26,6 +27,9 @@ type Registry struct {
 	backoffMax       time.Duration
 	inlineRetryAfter time.Duration
 	logger           *slog.Logger
+	// smtpRootCAs, when set, replaces the system roots that verify an SMTP
+	// server's certificate after STARTTLS.
+	smtpRootCAs *x509.CertPool
 }
 
 // destination is one configured connector with its resolved secrets.
@@ -73,6 +77,14 @@ func WithHTTPClient(client *http.Client) Option {
 		if client != nil {
 			r.client = client
 		}
+	}
+}
+
+// WithSMTPRootCAs sets the certificate authorities that e-mail destinations
+// trust after STARTTLS, for relays with certificates of a private authority.
+func WithSMTPRootCAs(pool *x509.CertPool) Option {
+	return func(r *Registry) {
+		r.smtpRootCAs = pool
 	}
 }
 

@@ -1,0 +1,134 @@
+package connectors
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
+	"net"
+	"strings"
+	"testing"
+	"time"
+)
+
+// selfSignedTLS returns a server configuration with a new self-signed
+// certificate for 127.0.0.1, and a pool that trusts it.
+func selfSignedTLS(t *testing.T) (*tls.Config, *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatalf("generate key: %v", err)
+	}
+	template := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "smtp test server"},
+		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IsCA:         true,
+
+		BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, template, template, &key.PublicKey, key)
+	if err != nil {
+		t.Fatalf("create certificate: %v", err)
+	}
+	certificate, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatalf("parse certificate: %v", err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(certificate)
+	return &tls.Config{
+		Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}},
+		MinVersion:   tls.VersionTLS12,
+	}, pool
+}
+
+// startTLSConfig is emailConfig with STARTTLS left at its default: required.
+func startTLSConfig(port int) ConnectorConfig {
+	cfg := emailConfig(port)
+	cfg.StartTLS = nil
+	return cfg
+}
+
+func TestEmailSendsAfterStartTLS(t *testing.T) {
+	serverTLS, trusted := selfSignedTLS(t)
+	server := startSMTPServer(t, func(s *smtpTestServer) {
+		s.tlsConfig = serverTLS
+		s.username, s.password = "mailer", "smtp-pa55word-secret"
+	})
+	env := map[string]string{"SMTP_USER": "mailer", "SMTP_PASS": "smtp-pa55word-secret"}
+	cfg := startTLSConfig(server.port())
+	cfg.UsernameEnv, cfg.PasswordEnv = "SMTP_USER", "SMTP_PASS"
+	registry := newTestRegistry(t, oneConnector("email", cfg), env, nil, WithSMTPRootCAs(trusted))
+
+	result := registry.Send(context.Background(), "email", sampleMessage(), SendOptions{Timeout: 5 * time.Second})
+
+	if !result.Success {
+		t.Fatalf("send: got class %s error %q, want success", result.Class, result.Error)
+	}
+	server.mu.Lock()
+	defer server.mu.Unlock()
+	if len(server.messages) != 1 || server.tlsMessages != 1 {
+		t.Errorf("messages: got %d, %d of them over TLS, want 1 over TLS", len(server.messages), server.tlsMessages)
+	}
+	if server.authAttempts != 1 {
+		t.Errorf("AUTH attempts: got %d, want 1 after the upgrade", server.authAttempts)
+	}
+}
+
+func TestEmailRequiresStartTLS(t *testing.T) {
+	serverTLS, _ := selfSignedTLS(t)
+	tests := []struct {
+		name      string
+		tlsConfig *tls.Config // nil: the server does not offer STARTTLS
+		want      string
+	}{
+		{"server without STARTTLS", nil, "STARTTLS"},
+		{"certificate of an unknown authority", serverTLS, "certificate"},
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			server := startSMTPServer(t, func(s *smtpTestServer) {
+				s.tlsConfig = test.tlsConfig
+				s.username, s.password = "mailer", "smtp-pa55word-secret"
+			})
+			env := map[string]string{"SMTP_USER": "mailer", "SMTP_PASS": "smtp-pa55word-secret"}
+			cfg := startTLSConfig(server.port())
+			cfg.UsernameEnv, cfg.PasswordEnv = "SMTP_USER", "SMTP_PASS"
+			registry := newTestRegistry(t, oneConnector("email", cfg), env, nil)
+
+			result := registry.Send(context.Background(), "email", sampleMessage(), SendOptions{Timeout: 5 * time.Second})
+
+			if result.Success {
+				t.Fatal("send: got success, want a failure")
+			}
+			if !strings.Contains(result.Error, test.want) {
+				t.Errorf("error: got %q, want it to mention %s", result.Error, test.want)
+			}
+			if strings.Contains(result.Error, "smtp-pa55word-secret") {
+				t.Errorf("error %q contains the password", result.Error)
+			}
+			// The server reads until the client closes the connection.
+			deadline := time.Now().Add(2 * time.Second)
+			for server.open.Load() > 0 && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			if n := server.open.Load(); n != 0 {
+				t.Errorf("open connections after the send: got %d, want 0", n)
+			}
+			server.mu.Lock()
+			defer server.mu.Unlock()
+			if len(server.messages) != 0 || server.authAttempts != 0 {
+				t.Errorf("server: got %d messages and %d AUTH attempts, want none", len(server.messages), server.authAttempts)
+			}
+		})
+	}
+}
