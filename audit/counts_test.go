@@ -13,6 +13,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/releaseops/evidence-console/audit/audittest"
 	"github.com/releaseops/evidence-console/models"
 	"github.com/releaseops/evidence-console/models/dbtest"
 )
@@ -56,7 +57,12 @@ func aggregateDashboard(t *testing.T, db *gorm.DB) Dashboard {
 		ExecutionsByOutcome:    map[string]int64{},
 		OpenFailedExecutionCount: count(`SELECT COUNT(*) FROM retry_executions x WHERE x.subject_kind = ? AND x.outcome IN ('failed', 'skipped')
 			AND NOT EXISTS (SELECT 1 FROM deliveries later WHERE later.subject_kind = x.subject_kind AND later.subject_id = x.subject_id
-			AND later.connector = x.connector AND later.success = ? AND later.created_at > x.started_at)`, kind, true),
+			AND later.connector = x.connector AND later.success = ? AND later.created_at > x.started_at)
+			AND EXISTS (SELECT 1 FROM deliveries f WHERE f.subject_kind = x.subject_kind AND f.subject_id = x.subject_id
+			AND f.connector = x.connector AND f.state = 'completed' AND f.success = ?
+			AND NOT EXISTS (SELECT 1 FROM deliveries s WHERE s.subject_kind = f.subject_kind AND s.subject_id = f.subject_id
+			AND s.connector = f.connector AND s.success = ? AND (s.created_at > f.created_at OR (s.created_at = f.created_at AND s.id > f.id))))`,
+			kind, true, false, true),
 	}
 	for _, outcome := range []string{"delivered", "failed", "skipped", "in_flight"} {
 		retries.ExecutionsByOutcome[outcome] = count("SELECT COUNT(*) FROM retry_executions WHERE subject_kind = ? AND outcome = ?", kind, outcome)
@@ -129,6 +135,43 @@ func TestRunningTotalsFollowUpdatesAndDeletes(t *testing.T) {
 			t.Fatalf("%s: %v", step, err)
 		}
 		checkCountsMatch(t, service)
+	}
+}
+
+// TestRunningTotalsIgnoreClosedGroupExecutions stores the skip of a worker
+// run that lost its claim to x1 and started after x1's delivery e4 closed
+// s1/webhook. A closed group has nothing left to repair, so the skip is not
+// counted, on the dashboard or in retry health.
+func TestRunningTotalsIgnoreClosedGroupExecutions(t *testing.T) {
+	db, service := openFixture(t)
+	completed := audittest.At(28).Add(time.Second)
+	late := models.RetryExecution{ID: "x5", DecisionID: "dec7", WorkerRunID: "w3", PlanID: "rp1",
+		SubjectKind: models.SubjectExecutiveReport, SubjectID: "s1", SubjectKey: "key-s1", Connector: "webhook",
+		Outcome: models.ExecutionSkipped, Reason: "already claimed by another worker run; sent at most once",
+		IdempotencyKey: "idem-dec1", StartedAt: audittest.At(28), CompletedAt: &completed}
+	before, err := service.Dashboard(context.Background())
+	if err != nil {
+		t.Fatalf("Dashboard: %v", err)
+	}
+	if err := db.Create(&late).Error; err != nil {
+		t.Fatalf("create execution: %v", err)
+	}
+
+	checkCountsMatch(t, service)
+	after, err := service.Dashboard(context.Background())
+	if err != nil {
+		t.Fatalf("Dashboard: %v", err)
+	}
+	if got, want := after.ExecutiveRetries.OpenFailedExecutionCount, before.ExecutiveRetries.OpenFailedExecutionCount; got != want {
+		t.Errorf("open failed executions: got %d after the late skip, want %d as before", got, want)
+	}
+	counts, err := models.CountRetries(context.Background(), db, models.SubjectExecutiveReport)
+	if err != nil {
+		t.Fatalf("CountRetries: %v", err)
+	}
+	if counts.OpenFailedExecutions != after.ExecutiveRetries.OpenFailedExecutionCount {
+		t.Errorf("retry health open failed executions: got %d, want the dashboard's %d",
+			counts.OpenFailedExecutions, after.ExecutiveRetries.OpenFailedExecutionCount)
 	}
 }
 

@@ -455,10 +455,10 @@ type RetryCounts struct {
 	Failed             int64
 	Skipped            int64
 	InFlight           int64
-	// OpenFailedExecutions counts failed or skipped executions whose subject
-	// and destination still have an open failed delivery. A skip because
-	// another worker claimed the retry stops counting once that retry
-	// succeeds.
+	// OpenFailedExecutions counts failed or skipped executions that no
+	// success followed and whose subject and destination still have an open
+	// failed delivery. A skip because another worker claimed the retry
+	// stops counting once that retry succeeds.
 	OpenFailedExecutions int64
 	FailedDeliveries     int64
 	DisabledSchedules    int64
@@ -484,6 +484,9 @@ func CountRetries(ctx context.Context, db *gorm.DB, subjectKind string) (RetryCo
 		{&counts.InFlight, db.Model(&RetryExecution{}).Where("subject_kind = ? AND outcome = ?", subjectKind, ExecutionInFlight)},
 		{&counts.OpenFailedExecutions, db.Model(&RetryExecution{}).
 			Where("subject_kind = ? AND outcome IN ?", subjectKind, []string{ExecutionFailed, ExecutionSkipped}).
+			Where(`NOT EXISTS (SELECT 1 FROM deliveries repaired
+				WHERE repaired.subject_kind = retry_executions.subject_kind AND repaired.subject_id = retry_executions.subject_id
+				AND repaired.connector = retry_executions.connector AND repaired.success = ? AND repaired.created_at > retry_executions.started_at)`, true).
 			Where(`EXISTS (SELECT 1 FROM deliveries failed
 				WHERE failed.subject_kind = retry_executions.subject_kind AND failed.subject_id = retry_executions.subject_id
 				AND failed.connector = retry_executions.connector AND failed.state = ? AND failed.success = ?
