@@ -16,13 +16,18 @@ func (h *Handler) registerAlertRetryRoutes(e *echo.Echo) {
 	h.route(e, http.MethodPost, alertRetryPath+"/retry-plan", h.planAlertRetry, auth.PermissionPlanRetries)
 	h.route(e, http.MethodPost, alertRetryPath+"/retry-worker-run", h.runAlertRetry, auth.PermissionPlanRetries)
 	h.route(e, http.MethodGet, alertRetryPath+"/retry-worker-runs", h.listAlertRetryRuns, auth.PermissionReadConsole)
+	h.route(e, http.MethodGet, alertRetryPath+"/retry-worker-runs/:run_id", h.getAlertRetryRun, auth.PermissionReadConsole)
 }
 
 // listAlertRetryRuns lists the newest health alert delivery retry worker
-// runs. One run is read with the executive worker run path, which serves
-// both kinds.
+// runs.
 func (h *Handler) listAlertRetryRuns(c echo.Context) error {
 	return h.listRetryRunsOf(c, models.SubjectHealthAlert)
+}
+
+// getAlertRetryRun returns one health alert delivery retry worker run.
+func (h *Handler) getAlertRetryRun(c echo.Context) error {
+	return h.getRetryRunOf(c, models.SubjectHealthAlert)
 }
 
 // planAlertRetry persists a retry plan of failed health alert deliveries.

@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/releaseops/evidence-console/auth"
+	"github.com/releaseops/evidence-console/connectors"
 	"github.com/releaseops/evidence-console/executive"
 	"github.com/releaseops/evidence-console/models"
 )
@@ -256,7 +257,11 @@ func parseDeliver(c echo.Context) (executive.DeliverRequest, error) {
 		if body.TimeoutSeconds != nil {
 			timeoutSeconds = *body.TimeoutSeconds
 		}
-		if body.RunID != nil && req.RunID == "" {
+		if body.RunID != nil {
+			if req.RunID != "" && *body.RunID != req.RunID {
+				return req, unprocessable("run_id", "run_id %q in the body differs from %q in the path; leave run_id out of the body or send the path's value",
+					truncateForMessage(*body.RunID), req.RunID)
+			}
 			req.RunID = *body.RunID
 		}
 	} else {
@@ -359,6 +364,7 @@ func (h *Handler) deliverExecutiveReport(c echo.Context) error {
 	if err != nil {
 		return executiveError(err)
 	}
+	h.allowSlowSend(c, connectors.SendOptions{Retries: req.Retries, Timeout: req.Timeout})
 	result, err := h.Executive.Deliver(c.Request().Context(), req)
 	if errors.Is(err, models.ErrNotFound) {
 		if req.RunID == executive.LatestRunID {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -27,6 +28,7 @@ type RetryService interface {
 	Preview(ctx context.Context, kind string, policy retry.Policy, maxDeliveries int) (retry.Preview, error)
 	Run(ctx context.Context, kind string, req retry.RunRequest) (retry.RunView, error)
 	ResolveSendOptions(req retry.RunRequest) (connectors.SendOptions, error)
+	MaxRunDuration() time.Duration
 	WorkerRun(ctx context.Context, runID string) (retry.RunView, error)
 	WorkerRuns(ctx context.Context, kind string, limit, offset int) ([]retry.RunSummary, error)
 	Health(ctx context.Context, kind string, params health.Params) (retry.HealthReport, error)
@@ -369,6 +371,9 @@ func (h *Handler) runRetry(c echo.Context, kind string) error {
 		return unprocessable("confirm", "a live run from the browser needs the confirmation box ticked; review the destinations and confirm")
 	}
 	request.Confirmed = in.Confirmed
+	if request.Live() {
+		h.allowSlowResponse(c, h.Retry.MaxRunDuration())
+	}
 
 	run, err := h.Retry.Run(c.Request().Context(), kind, request)
 	if err != nil {
@@ -464,15 +469,30 @@ func (h *Handler) listRetryRunsOf(c echo.Context, kind string) error {
 }
 
 func (h *Handler) getRetryRun(c echo.Context) error {
+	return h.getRetryRunOf(c, models.SubjectExecutiveReport)
+}
+
+// getRetryRunOf returns one worker run of the subject kind. A run of the
+// other kind is not found here, and the error names the path that has it.
+func (h *Handler) getRetryRunOf(c echo.Context, kind string) error {
 	if err := rejectUnknownQuery(c); err != nil {
 		return err
 	}
-	run, err := h.Retry.WorkerRun(c.Request().Context(), c.Param("run_id"))
+	runID := c.Param("run_id")
+	run, err := h.Retry.WorkerRun(c.Request().Context(), runID)
 	if errors.Is(err, models.ErrNotFound) {
-		return notFound("retry worker run %q not found", c.Param("run_id"))
+		return notFound("retry worker run %q not found", runID)
 	}
 	if err != nil {
 		return err
+	}
+	if run.SubjectKind != kind {
+		path := executiveRetryPath + "/delivery-retry-worker-runs/"
+		if run.SubjectKind == models.SubjectHealthAlert {
+			path = alertRetryPath + "/retry-worker-runs/"
+		}
+		return notFound("retry worker run %q retries %s deliveries; read it at %s%s", runID,
+			strings.ReplaceAll(run.SubjectKind, "_", " "), path, runID)
 	}
 	return c.JSON(http.StatusOK, run)
 }

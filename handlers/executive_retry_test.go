@@ -596,6 +596,19 @@ func TestAlertRetryRoutesUseTheSameEngine(t *testing.T) {
 	if strings.Contains(executive.Body.String(), run.WorkerRunID) {
 		t.Errorf("executive run list: got the health alert run %s, want only executive runs", run.WorkerRunID)
 	}
+	if list.WorkerRuns[0].Retries != 0 || list.WorkerRuns[0].TimeoutSeconds != 2 || list.WorkerRuns[0].MaxRetryDeliveries != 5 {
+		t.Errorf("alert run list send options: got %+v, want retries 0, timeout_seconds 2 and max_retry_deliveries 5", list.WorkerRuns[0])
+	}
+
+	// One run is read at the path of its kind; the other kind's path names it.
+	rec = s.getJSON(alertRetryPath + "/retry-worker-runs/" + run.WorkerRunID)
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), run.WorkerRunID) {
+		t.Errorf("alert run: got %d %s, want 200 with the run", rec.Code, rec.Body.String())
+	}
+	rec = s.getJSON(executiveRetryPath + "/delivery-retry-worker-runs/" + run.WorkerRunID)
+	if rec.Code != http.StatusNotFound || !strings.Contains(rec.Body.String(), alertRetryPath+"/retry-worker-runs/"+run.WorkerRunID) {
+		t.Errorf("alert run at the executive path: got %d %s, want 404 naming the alert path", rec.Code, rec.Body.String())
+	}
 }
 
 func TestExecutiveRetryConsoleForViewerDisablesLiveRun(t *testing.T) {

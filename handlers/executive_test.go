@@ -304,7 +304,17 @@ func TestExecutiveDeliverEndpoint(t *testing.T) {
 		t.Errorf("unknown run: got status %d, want 404", rec.Code)
 	}
 
-	rec = s.postJSON(executiveReportPath+"/schedule-runs/latest/deliver", `{"provider": ["Webhook", "slack"], "retries": 0, "timeout_seconds": 2.5}`)
+	// A run_id in the body must name the path's run.
+	before := dbtest.CountRows(t, s.db)
+	rec = s.postJSON(executiveReportPath+"/schedule-runs/latest/deliver", `{"provider": "webhook", "run_id": "xrun_other"}`)
+	if rec.Code != http.StatusUnprocessableEntity || errorOf(t, rec.Body.String()).Field != "run_id" {
+		t.Errorf("run_id differing from the path: got status %d %s, want 422 naming run_id", rec.Code, rec.Body.String())
+	}
+	if after := dbtest.CountRows(t, s.db); !sameRowCounts(before, after) || len(s.receiver.Requests()) != 0 {
+		t.Errorf("run_id differing from the path: rows %v (want %v) and %d requests (want 0)", after, before, len(s.receiver.Requests()))
+	}
+
+	rec = s.postJSON(executiveReportPath+"/schedule-runs/latest/deliver", `{"provider": ["Webhook", "slack"], "retries": 0, "timeout_seconds": 2.5, "run_id": "latest"}`)
 	if rec.Code != http.StatusOK {
 		t.Fatalf("deliver: got status %d, want 200; body %s", rec.Code, rec.Body.String())
 	}

@@ -11,11 +11,13 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/releaseops/evidence-console/alerting"
 	"github.com/releaseops/evidence-console/auth"
+	"github.com/releaseops/evidence-console/connectors"
 	"github.com/releaseops/evidence-console/health"
 )
 
@@ -78,9 +80,8 @@ func (body deliverBody) checkRanges() error {
 }
 
 // deliverRetryHealthAlert is "Send Retry Health Alert" for JSON clients.
-// NOTE: the sends run inside the request. At the limits (six attempts of 60
-// seconds) one send outlasts the server's 5-minute write timeout, so the
-// client loses the response, but every delivery is still completed and stored.
+// The sends run inside the request, so the response may come after the
+// server's usual write timeout.
 func (h *Handler) deliverRetryHealthAlert(c echo.Context) error {
 	var body deliverBody
 	if err := decodeStrictJSON(c, &body); err != nil {
@@ -88,6 +89,7 @@ func (h *Handler) deliverRetryHealthAlert(c echo.Context) error {
 	}
 	req := body.request()
 	req.Actor = actorName(c)
+	h.allowSlowAlert(c, req)
 
 	result, err := h.Alerts.Deliver(c.Request().Context(), req)
 	if err != nil {
@@ -105,6 +107,7 @@ func (h *Handler) sendRetryHealthAlertForm(c echo.Context) error {
 		return err
 	}
 	req.Actor = actorName(c)
+	h.allowSlowAlert(c, req)
 
 	result, err := h.Alerts.Deliver(c.Request().Context(), req)
 	if err != nil {
@@ -282,5 +285,13 @@ func decodeStrictJSON(c echo.Context, dst any) error {
 func setIfPresent[T any](target *T, value *T) {
 	if value != nil {
 		*target = *value
+	}
+}
+
+// allowSlowAlert extends the response write deadline for the sends of a
+// valid alert request. An invalid one is rejected before sending.
+func (h *Handler) allowSlowAlert(c echo.Context, req alerting.DeliverRequest) {
+	if req.Validate() == nil {
+		h.allowSlowSend(c, connectors.SendOptions{Retries: req.Retries, Timeout: time.Duration(req.TimeoutSeconds * float64(time.Second))})
 	}
 }

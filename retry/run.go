@@ -132,6 +132,12 @@ func (s *Service) ResolveSendOptions(req RunRequest) (connectors.SendOptions, er
 	return options, s.checkRunLength(req.MaxRetryDeliveries, options)
 }
 
+// MaxRunDuration returns the longest a live run's sends can take: runs
+// whose sends could take longer are rejected.
+func (s *Service) MaxRunDuration() time.Duration {
+	return s.inFlightTimeout()
+}
+
 // checkRunLength rejects send options with which the last delivery of a
 // run of maxDeliveries could still be under way when the in-flight timeout
 // marks it interrupted. A run sends Concurrency deliveries at a time, and

@@ -146,16 +146,21 @@ type ExecutionView struct {
 
 // RunSummary is one row of the worker run list.
 type RunSummary struct {
-	WorkerRunID     string     `json:"worker_run_id"`
-	SubjectKind     string     `json:"subject_kind"`
-	Mode            string     `json:"mode"`
-	Actor           string     `json:"actor"`
-	RetryPlanID     string     `json:"retry_plan_id"`
-	ScheduleEnabled bool       `json:"schedule_enabled"`
-	State           string     `json:"state"`
-	CreatedAt       time.Time  `json:"created_at"`
-	CompletedAt     *time.Time `json:"completed_at"`
-	Counts          RunCounts  `json:"counts"`
+	WorkerRunID     string `json:"worker_run_id"`
+	SubjectKind     string `json:"subject_kind"`
+	Mode            string `json:"mode"`
+	Actor           string `json:"actor"`
+	RetryPlanID     string `json:"retry_plan_id"`
+	ScheduleEnabled bool   `json:"schedule_enabled"`
+	// MaxRetryDeliveries, Retries and TimeoutSeconds are the run's limit and
+	// the send options of each of its retry deliveries.
+	MaxRetryDeliveries int        `json:"max_retry_deliveries"`
+	Retries            int        `json:"retries"`
+	TimeoutSeconds     float64    `json:"timeout_seconds"`
+	State              string     `json:"state"`
+	CreatedAt          time.Time  `json:"created_at"`
+	CompletedAt        *time.Time `json:"completed_at"`
+	Counts             RunCounts  `json:"counts"`
 }
 
 // Preview lists the retries a live run would send now, for the confirmation
@@ -228,6 +233,7 @@ func runSummary(run models.RetryWorkerRun) RunSummary {
 	return RunSummary{
 		WorkerRunID: run.ID, SubjectKind: run.SubjectKind, Mode: modeOf(run.DryRun), Actor: run.Actor,
 		RetryPlanID: run.PlanID, ScheduleEnabled: run.ScheduleEnabled, State: run.State,
+		MaxRetryDeliveries: run.MaxRetryDeliveries, Retries: run.SendRetries, TimeoutSeconds: float64(run.SendTimeoutMS) / 1000,
 		CreatedAt: run.CreatedAt, CompletedAt: run.CompletedAt, Counts: runCounts(run),
 	}
 }
