@@ -107,9 +107,16 @@ func Usage(w io.Writer) {
 	}
 }
 
-// Load reads settings from lookupEnv and args (flags first, then the
-// subcommand and its arguments, which are returned).
-func Load(args []string, lookupEnv func(string) (string, bool), output io.Writer) (Config, []string, error) {
+// Settings holds the setting values read so far, before validation: the
+// defaults, then the environment variables, then the flags parsed by the
+// flag sets that AddFlags defined them on.
+type Settings struct {
+	values map[string]string
+}
+
+// NewSettings returns the defaults, overridden by the environment
+// variables that lookupEnv finds.
+func NewSettings(lookupEnv func(string) (string, bool)) *Settings {
 	values := map[string]string{}
 	for _, s := range settings {
 		values[s.env] = s.def
@@ -117,26 +124,40 @@ func Load(args []string, lookupEnv func(string) (string, bool), output io.Writer
 			values[s.env] = v
 		}
 	}
+	return &Settings{values: values}
+}
 
-	flags := flag.NewFlagSet("evidence-console", flag.ContinueOnError)
-	flags.SetOutput(output)
-	flags.Usage = func() {
-		fmt.Fprintln(output, "Usage: evidence-console [flags] [serve | migrate | import FILE | user … | token …]")
-		Usage(output)
+// AddFlags defines a flag for every setting on flags. Flag sets that share
+// one Settings write into the same values, so when a flag is given more
+// than once, the value parsed last wins.
+func (s *Settings) AddFlags(flags *flag.FlagSet) {
+	for _, setting := range settings {
+		flags.Var(settingFlag{values: s.values, env: setting.env}, setting.flag, setting.help)
 	}
-	pointers := map[string]*string{}
-	for _, s := range settings {
-		pointers[s.env] = flags.String(s.flag, values[s.env], s.help)
-	}
-	if err := flags.Parse(args); err != nil {
-		return Config{}, nil, err
-	}
-	for env, pointer := range pointers {
-		values[env] = *pointer
-	}
+}
 
-	cfg, err := validate(values)
-	return cfg, flags.Args(), err
+// Config validates the settings. An error starts with the environment
+// variable of the invalid setting.
+func (s *Settings) Config() (Config, error) {
+	return validate(s.values)
+}
+
+// settingFlag is the flag.Value of one setting.
+type settingFlag struct {
+	values map[string]string
+	env    string
+}
+
+func (f settingFlag) String() string {
+	if f.values == nil {
+		return ""
+	}
+	return f.values[f.env]
+}
+
+func (f settingFlag) Set(value string) error {
+	f.values[f.env] = value
+	return nil
 }
 
 func validate(values map[string]string) (Config, error) {

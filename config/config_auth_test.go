@@ -1,17 +1,16 @@
 package config
 
 import (
-	"io"
 	"strings"
 	"testing"
 )
 
 func TestLoadSessionAndSingleSignOn(t *testing.T) {
 	key := strings.Repeat("k", 32)
-	cfg, _, err := Load(nil, envOf(map[string]string{
+	cfg, _, err := load(nil, map[string]string{
 		"SESSION_KEYS": key + ", " + strings.Repeat("o", 40), "OIDC_ISSUER": "https://id.example.test",
 		"OIDC_CLIENT_ID": "console", "OIDC_CLIENT_SECRET_ENV": "OIDC_SECRET", "OIDC_ROLE_MAP": "ops=admin",
-	}), io.Discard)
+	})
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
@@ -59,13 +58,13 @@ func TestLoadRejectsAuthSettings(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			_, _, err := Load(nil, envOf(tc.env), io.Discard)
+			_, _, err := load(nil, tc.env)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error = %v, want one naming %s", err, tc.want)
 			}
 		})
 	}
-	if _, _, err := Load(nil, envOf(with(map[string]string{"OIDC_ISSUER": "http://127.0.0.1:9000"})), io.Discard); err != nil {
+	if _, _, err := load(nil, with(map[string]string{"OIDC_ISSUER": "http://127.0.0.1:9000"})); err != nil {
 		t.Errorf("http issuer on loopback: %v, want accepted", err)
 	}
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"flag"
 	"io"
 	"log/slog"
 	"strings"
@@ -14,8 +15,22 @@ func envOf(values map[string]string) func(string) (string, bool) {
 	}
 }
 
+// load reads settings from env and the flags at the start of args, and
+// returns the arguments after the flags.
+func load(args []string, env map[string]string) (Config, []string, error) {
+	settings := NewSettings(envOf(env))
+	flags := flag.NewFlagSet("evidence-console", flag.ContinueOnError)
+	flags.SetOutput(io.Discard)
+	settings.AddFlags(flags)
+	if err := flags.Parse(args); err != nil {
+		return Config{}, nil, err
+	}
+	cfg, err := settings.Config()
+	return cfg, flags.Args(), err
+}
+
 func TestLoadDefaults(t *testing.T) {
-	cfg, rest, err := Load(nil, envOf(nil), io.Discard)
+	cfg, rest, err := load(nil, nil)
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
@@ -40,8 +55,8 @@ func TestLoadDefaults(t *testing.T) {
 }
 
 func TestLoadFlagOverridesEnvironment(t *testing.T) {
-	env := envOf(map[string]string{"LISTEN_ADDR": "127.0.0.1:9000", "TIME_ZONE": "Europe/Berlin"})
-	cfg, rest, err := Load([]string{"--listen-addr", "127.0.0.1:9100", "import", "file.json"}, env, io.Discard)
+	env := map[string]string{"LISTEN_ADDR": "127.0.0.1:9000", "TIME_ZONE": "Europe/Berlin"}
+	cfg, rest, err := load([]string{"--listen-addr", "127.0.0.1:9100", "import", "file.json"}, env)
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
@@ -72,9 +87,9 @@ func TestLoadRejectsInvalidSettings(t *testing.T) {
 		{map[string]string{"LOCAL_RECEIVER": "nowhere"}, "LOCAL_RECEIVER"},
 	}
 	for _, c := range cases {
-		_, _, err := Load(nil, envOf(c.env), io.Discard)
+		_, _, err := load(nil, c.env)
 		if err == nil {
-			t.Errorf("%v: Load succeeded, want an error naming %s", c.env, c.setting)
+			t.Errorf("%v: loading succeeded, want an error naming %s", c.env, c.setting)
 			continue
 		}
 		if !strings.HasPrefix(err.Error(), c.setting+":") {
@@ -84,8 +99,33 @@ func TestLoadRejectsInvalidSettings(t *testing.T) {
 }
 
 func TestLoadAcceptsPostgresURL(t *testing.T) {
-	env := envOf(map[string]string{"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/evidence?sslmode=disable"})
-	if _, _, err := Load(nil, env, io.Discard); err != nil {
+	env := map[string]string{"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/evidence?sslmode=disable"}
+	if _, _, err := load(nil, env); err != nil {
 		t.Errorf("Load with a postgres URL: %v", err)
+	}
+}
+
+func TestSettingsLastFlagWins(t *testing.T) {
+	settings := NewSettings(envOf(map[string]string{"LISTEN_ADDR": "127.0.0.1:9000"}))
+	before := flag.NewFlagSet("evidence-console", flag.ContinueOnError)
+	after := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	settings.AddFlags(before)
+	settings.AddFlags(after)
+
+	if err := before.Parse([]string{"--listen-addr", "127.0.0.1:9100", "--time-zone", "Europe/Berlin", "migrate"}); err != nil {
+		t.Fatalf("parse the flags before the command: %v", err)
+	}
+	if err := after.Parse([]string{"--listen-addr", "127.0.0.1:9200"}); err != nil {
+		t.Fatalf("parse the flags after the command: %v", err)
+	}
+	cfg, err := settings.Config()
+	if err != nil {
+		t.Fatalf("Config: %v", err)
+	}
+	if cfg.ListenAddr != "127.0.0.1:9200" {
+		t.Errorf("ListenAddr = %q, want 127.0.0.1:9200 from the flag parsed last", cfg.ListenAddr)
+	}
+	if cfg.TimeZone.String() != "Europe/Berlin" {
+		t.Errorf("TimeZone = %s, want Europe/Berlin from the flag before the command", cfg.TimeZone)
 	}
 }

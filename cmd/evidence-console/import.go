@@ -12,13 +12,10 @@ import (
 
 // importFile ingests an export file {"items": [ … ]} and prints a summary.
 // It fails when any record was rejected, after storing the valid ones.
-func (a *app) importFile(ctx context.Context, args []string) error {
-	if len(args) != 1 {
-		return usageError{message: "import needs exactly one FILE argument: evidence-console import export.json"}
-	}
-	file, err := os.Open(args[0])
+func (a *app) importFile(ctx context.Context, path string) error {
+	file, err := os.Open(path)
 	if err != nil {
-		return usageError{message: fmt.Sprintf("unable to open %s: %v", args[0], err)}
+		return usageError{message: fmt.Sprintf("unable to open %s: %v", path, err)}
 	}
 	defer file.Close()
 

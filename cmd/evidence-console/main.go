@@ -29,60 +29,96 @@ func main() {
 	os.Exit(code)
 }
 
-// run parses the configuration and dispatches to a subcommand. It returns
-// the process exit code: 0 on success, 1 on failure, 2 on bad usage.
+// run parses the command line and runs the subcommand. It returns the
+// process exit code: 0 on success, 1 on failure, 2 on bad usage.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	cfg, rest, err := config.Load(args, os.LookupEnv, stderr)
+	settings := config.NewSettings(os.LookupEnv)
+	leading := newFlagSet("evidence-console", settings)
+	if err := leading.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printHelp(stdout)
+			return 0
+		}
+		fmt.Fprintf(stderr, "evidence-console: %v\n%s", err, overallUsage)
+		return 2
+	}
+
+	rest := leading.Args()
+	if len(rest) > 0 && rest[0] == "help" {
+		return runHelp(rest[1:], stdout, stderr)
+	}
+	cmd, rest, err := findCommand(rest)
+	if err != nil {
+		fmt.Fprintf(stderr, "evidence-console: %v\n", err)
+		if errors.Is(err, errUnknownCommand) {
+			fmt.Fprint(stderr, overallUsage)
+		} else {
+			printCommandUsage(stderr, cmd)
+		}
+		return 2
+	}
+
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
+	flags := newFlagSet(cmd.name(), settings)
+	runCommand := cmd.define(a, flags)
+	arguments, err := parseInterspersed(flags, rest)
 	if errors.Is(err, flag.ErrHelp) {
+		printHelp(stdout)
 		return 0
 	}
+	if err == nil {
+		err = cmd.checkArguments(arguments)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "evidence-console: %s: %v\n", cmd.name(), err)
+		printCommandUsage(stderr, cmd)
+		return 2
+	}
+
+	cfg, err := settings.Config()
 	if err != nil {
 		fmt.Fprintf(stderr, "evidence-console: invalid configuration: %v\n", err)
 		return 2
 	}
-	logger := cfg.NewLogger(stderr)
-	slog.SetDefault(logger)
+	a.cfg = cfg
+	a.logger = cfg.NewLogger(stderr)
+	slog.SetDefault(a.logger)
 
-	command := "serve"
-	if len(rest) > 0 {
-		command, rest = rest[0], rest[1:]
-	}
-
-	app := &app{cfg: cfg, logger: logger, stdin: stdin, stdout: stdout, stderr: stderr}
-	switch command {
-	case "serve":
-		err = app.serve(ctx)
-	case "migrate":
-		err = app.migrate(ctx)
-	case "import":
-		err = app.importFile(ctx, rest)
-	case "user":
-		err = app.userCommand(ctx, rest)
-	case "token":
-		err = app.tokenCommand(ctx, rest)
-	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, "Usage: evidence-console [flags] [serve | migrate | import FILE | user create --username NAME --role ROLE | token create --username NAME]")
-		config.Usage(stdout)
-		return 0
-	default:
-		fmt.Fprintf(stderr, "evidence-console: unknown command %q; use serve, migrate, import FILE, user create or token create\n", command)
-		return 2
-	}
-
+	err = runCommand(ctx, arguments)
 	var usage usageError
 	if errors.As(err, &usage) {
-		fmt.Fprintf(stderr, "evidence-console: %v\n", err)
+		fmt.Fprintf(stderr, "evidence-console: %s: %v\n", cmd.name(), err)
+		if usage.showUsage {
+			printCommandUsage(stderr, cmd)
+		}
 		return 2
 	}
 	if err != nil {
-		logger.Error("command failed", "command", command, "error", err)
+		a.logger.Error("command failed", "command", cmd.name(), "error", err)
 		return 1
 	}
 	return 0
 }
 
+// runHelp prints the full help for `help [COMMAND]`, which covers every
+// command.
+func runHelp(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		if _, _, err := findCommand(args); errors.Is(err, errUnknownCommand) {
+			fmt.Fprintf(stderr, "evidence-console: help: %v\n%s", err, overallUsage)
+			return 2
+		}
+	}
+	printHelp(stdout)
+	return 0
+}
+
 // usageError is a mistake in the command line, reported with exit code 2.
-type usageError struct{ message string }
+// When showUsage is set, the command's usage follows the message.
+type usageError struct {
+	message   string
+	showUsage bool
+}
 
 func (e usageError) Error() string { return e.message }
 

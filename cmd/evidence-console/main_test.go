@@ -75,7 +75,7 @@ func TestCommandLineErrors(t *testing.T) {
 		wantText string
 	}{
 		{"unknown command", []string{"launch"}, 2, `unknown command "launch"`},
-		{"import without file", []string{"import"}, 2, "exactly one FILE"},
+		{"import without file", []string{"import"}, 2, "import: missing argument FILE"},
 		{"import missing file", []string{"import", "/nonexistent/export.json"}, 2, "unable to open"},
 		{"invalid flag value", []string{"--log-format", "xml", "migrate"}, 2, "LOG_FORMAT"},
 	}

@@ -14,31 +14,25 @@ import (
 	"github.com/releaseops/evidence-console/auth"
 )
 
-// userCommand runs `user create --username NAME --role ROLE`. The password
-// is the first line of standard input; with no input, a strong password is
+// defineUserCreate defines the flags of `user create --username NAME
+// --role ROLE` and returns the function that runs it. The password is the
+// first line of standard input; with no input, a strong password is
 // generated and printed once.
-func (a *app) userCommand(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] != "create" {
-		return usageError{message: "use: evidence-console user create --username NAME --role ROLE (password on standard input, or empty to generate one)"}
-	}
-	flags := flag.NewFlagSet("user create", flag.ContinueOnError)
-	flags.SetOutput(io.Discard)
+func (a *app) defineUserCreate(flags *flag.FlagSet) runFunc {
 	username := flags.String("username", "", "username of the new user")
 	role := flags.String("role", "", "role of the new user: "+auth.RoleList())
-	if err := flags.Parse(args[1:]); err != nil {
-		return usageError{message: "user create: " + err.Error() + "; use --username NAME --role ROLE"}
+	return func(ctx context.Context, _ []string) error { return a.createUser(ctx, *username, *role) }
+}
+
+func (a *app) createUser(ctx context.Context, username, role string) error {
+	if strings.TrimSpace(username) == "" {
+		return usageError{message: "--username is required", showUsage: true}
 	}
-	if flags.NArg() > 0 {
-		return usageError{message: fmt.Sprintf("user create: unexpected argument %q; use --username NAME --role ROLE", flags.Arg(0))}
+	if err := auth.ValidateUsername(username); err != nil {
+		return usageError{message: "--username " + err.Error(), showUsage: true}
 	}
-	if strings.TrimSpace(*username) == "" {
-		return usageError{message: "user create: --username is required"}
-	}
-	if err := auth.ValidateUsername(*username); err != nil {
-		return usageError{message: "user create: --username " + err.Error()}
-	}
-	if !auth.Role(*role).Valid() {
-		return usageError{message: fmt.Sprintf("user create: --role %q is not a role; use one of %s", *role, auth.RoleList())}
+	if !auth.Role(role).Valid() {
+		return usageError{message: fmt.Sprintf("--role %q is not a role; use one of %s", role, auth.RoleList()), showUsage: true}
 	}
 
 	password, err := a.readSecretLine()
@@ -51,7 +45,7 @@ func (a *app) userCommand(ctx context.Context, args []string) error {
 			return err
 		}
 	} else if len([]rune(password)) < auth.MinPasswordLength {
-		return usageError{message: fmt.Sprintf("user create: the password on standard input has fewer than %d characters", auth.MinPasswordLength)}
+		return usageError{message: fmt.Sprintf("the password on standard input has fewer than %d characters", auth.MinPasswordLength)}
 	}
 
 	db, closeDB, err := a.openDatabase(ctx, a.cfg.Migrate)
@@ -60,13 +54,13 @@ func (a *app) userCommand(ctx context.Context, args []string) error {
 	}
 	defer closeDB()
 	service := &auth.Service{DB: db, Now: time.Now, Logger: a.logger}
-	user, err := service.CreateUser(ctx, auth.NewUser{Username: *username, Role: auth.Role(*role), Password: password, CreatedBy: "command line"})
+	user, err := service.CreateUser(ctx, auth.NewUser{Username: username, Role: auth.Role(role), Password: password, CreatedBy: "command line"})
 	var invalid *auth.ValidationError
 	if errors.As(err, &invalid) {
-		return usageError{message: "user create: " + invalid.Error()}
+		return usageError{message: invalid.Error()}
 	}
 	if errors.Is(err, auth.ErrUserExists) {
-		return usageError{message: fmt.Sprintf("user create: a user named %s already exists", auth.NormalizeUsername(*username))}
+		return usageError{message: fmt.Sprintf("a user named %s already exists", auth.NormalizeUsername(username))}
 	}
 	if err != nil {
 		return err
