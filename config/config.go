@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 	"time"
 )
 
@@ -95,16 +96,19 @@ var settings = []setting{
 	{"OIDC_ROLE_MAP", "oidc-role-map", "", "group=role pairs, comma-separated, for example ops=release_manager,leads=executive; users in no mapped group cannot sign in"},
 }
 
-// Usage writes the settings and their variables to w.
+// Usage writes the settings table to w: each setting's environment
+// variable, flag, default and meaning, in aligned columns.
 func Usage(w io.Writer) {
-	fmt.Fprintln(w, "Settings (environment variable, flag, default):")
+	fmt.Fprintln(w, "Settings (environment variable, flag, default, meaning):")
+	table := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, s := range settings {
 		def := s.def
 		if def == "" {
 			def = "(empty)"
 		}
-		fmt.Fprintf(w, "  %-17s --%-17s %-15s %s\n", s.env, s.flag, def, s.help)
+		fmt.Fprintf(table, "  %s\t--%s\t%s\t%s\n", s.env, s.flag, def, s.help)
 	}
+	table.Flush()
 }
 
 // Settings holds the setting values read so far, before validation: the

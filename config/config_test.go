@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"flag"
 	"io"
 	"log/slog"
@@ -127,5 +128,33 @@ func TestSettingsLastFlagWins(t *testing.T) {
 	}
 	if cfg.TimeZone.String() != "Europe/Berlin" {
 		t.Errorf("TimeZone = %s, want Europe/Berlin from the flag before the command", cfg.TimeZone)
+	}
+}
+
+func TestUsageAlignsEveryRow(t *testing.T) {
+	var output bytes.Buffer
+	Usage(&output)
+	lines := strings.Split(strings.TrimRight(output.String(), "\n"), "\n")
+	rows := lines[1:]
+	if len(rows) != len(settings) {
+		t.Fatalf("Usage wrote %d rows, want one per setting (%d):\n%s", len(rows), len(settings), output.String())
+	}
+
+	// columnStarts returns where the flag, default and meaning of a row begin.
+	columnStarts := func(row string, s setting) [3]int {
+		flagStart := strings.Index(row, " --"+s.flag+" ") + 1
+		flagEnd := flagStart + len("--"+s.flag)
+		defaultStart := flagEnd + len(row[flagEnd:]) - len(strings.TrimLeft(row[flagEnd:], " "))
+		return [3]int{flagStart, defaultStart, strings.Index(row, s.help)}
+	}
+	want := columnStarts(rows[0], settings[0])
+	for i, s := range settings {
+		got := columnStarts(rows[i], s)
+		if got != want {
+			t.Errorf("row %s: flag, default and meaning start at %v, want %v like the first row:\n%s", s.env, got, want, rows[i])
+		}
+		if !strings.HasPrefix(rows[i], "  "+s.env+" ") {
+			t.Errorf("row %d = %q, want it to start with %s", i, rows[i], s.env)
+		}
 	}
 }
