@@ -149,9 +149,13 @@ func (s *Service) checkRunLength(maxDeliveries int, options connectors.SendOptio
 	if longest < s.inFlightTimeout() {
 		return nil
 	}
-	return conflict("timeout_seconds", "with retries %d and timeout_seconds %g one retry delivery can take up to %s, so %d deliveries sent %d at a time can take up to %s: "+
+	deliveries := fmt.Sprintf("%d deliveries sent %d at a time", maxDeliveries, concurrency)
+	if maxDeliveries == 1 {
+		deliveries = "1 delivery"
+	}
+	return conflict("timeout_seconds", "with retries %d and timeout_seconds %g one retry delivery can take up to %s, so %s can take up to %s: "+
 		"not less than the %s after which an unrecorded retry counts as interrupted; lower timeout_seconds, retries or max_retry_deliveries",
-		options.Retries, options.Timeout.Seconds(), options.MaxDuration(), maxDeliveries, concurrency, longest, s.inFlightTimeout())
+		options.Retries, options.Timeout.Seconds(), options.MaxDuration(), deliveries, longest, s.inFlightTimeout())
 }
 
 // sendOptionsOf returns the send options a worker run records.

@@ -2,7 +2,10 @@ package spec
 
 import (
 	"encoding/json"
+	"net/http"
 	"reflect"
+	"strconv"
+	"strings"
 
 	"github.com/releaseops/evidence-console/alerting"
 	"github.com/releaseops/evidence-console/audit"
@@ -296,8 +299,13 @@ func Build() ([]byte, error) {
 	for _, op := range operations() {
 		responses := schema{}
 		for status, value := range op.responses {
+			description := "Success."
+			if !strings.HasPrefix(status, "2") {
+				code, _ := strconv.Atoi(status)
+				description = http.StatusText(code) + "; the body describes the outcome."
+			}
 			responses[status] = schema{
-				"description": "Success.",
+				"description": description,
 				"content":     schema{"application/json": schema{"schema": c.ref(reflect.TypeOf(value))}},
 			}
 		}
@@ -319,7 +327,9 @@ func Build() ([]byte, error) {
 			operation["parameters"] = op.parameters
 		}
 		if op.body != nil {
-			operation["requestBody"] = schema{"required": false, "content": schema{"application/json": schema{"schema": op.body}}}
+			// A body with required fields must be sent.
+			_, needed := op.body["required"]
+			operation["requestBody"] = schema{"required": needed, "content": schema{"application/json": schema{"schema": op.body}}}
 		}
 		if paths[op.path] == nil {
 			paths[op.path] = schema{}
