@@ -10,12 +10,15 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/releaseops/evidence-console/auth"
 )
 
 // Config is the validated configuration.
@@ -176,12 +179,12 @@ func validate(values map[string]string) (Config, error) {
 		!strings.HasPrefix(cfg.DatabaseURL, "postgres://") && !strings.HasPrefix(cfg.DatabaseURL, "postgresql://") {
 		return cfg, errors.New("DATABASE_URL: unsupported scheme; use postgres://user@host:5432/db or leave it empty for embedded SQLite")
 	}
-	if _, _, err := net.SplitHostPort(cfg.ListenAddr); err != nil {
-		return cfg, fmt.Errorf("LISTEN_ADDR: %q is not host:port, for example 127.0.0.1:8080", cfg.ListenAddr)
+	if err := validateListenAddr("LISTEN_ADDR", cfg.ListenAddr, "127.0.0.1:8080"); err != nil {
+		return cfg, err
 	}
 	if cfg.LocalReceiver != "" {
-		if _, _, err := net.SplitHostPort(cfg.LocalReceiver); err != nil {
-			return cfg, fmt.Errorf("LOCAL_RECEIVER: %q is not host:port, for example 127.0.0.1:8090", cfg.LocalReceiver)
+		if err := validateListenAddr("LOCAL_RECEIVER", cfg.LocalReceiver, "127.0.0.1:8090"); err != nil {
+			return cfg, err
 		}
 	}
 
@@ -244,6 +247,12 @@ func validateAuth(cfg *Config, values map[string]string) error {
 		GroupsClaim: strings.TrimSpace(values["OIDC_GROUPS_CLAIM"]), RoleMap: strings.TrimSpace(values["OIDC_ROLE_MAP"]),
 	}
 	cfg.OIDC = o
+	// The role map is checked even while single sign-on is off, so a
+	// mistake shows when it is written, not when single sign-on is turned on.
+	roles, err := auth.ParseRoleMap(o.RoleMap)
+	if err != nil {
+		return fmt.Errorf("OIDC_ROLE_MAP: %w", err)
+	}
 	if o.Issuer == "" {
 		return nil
 	}
@@ -257,13 +266,58 @@ func validateAuth(cfg *Config, values map[string]string) error {
 	if (o.ClientSecretFile == "") == (o.ClientSecretEnv == "") {
 		return errors.New("OIDC_CLIENT_SECRET_FILE or OIDC_CLIENT_SECRET_ENV: set exactly one when OIDC_ISSUER is set")
 	}
-	if o.RoleMap == "" {
+	if len(roles) == 0 {
 		return errors.New("OIDC_ROLE_MAP: required when OIDC_ISSUER is set, for example ops=release_manager")
 	}
 	if o.GroupsClaim == "" {
 		return errors.New("OIDC_GROUPS_CLAIM: must not be empty; the usual claim is groups")
 	}
 	return nil
+}
+
+// validateListenAddr checks that address is host:port with a port from 1
+// to 65535 and a host that is empty (every interface), an IP address or a
+// host name. It does not resolve the name.
+func validateListenAddr(name, address, example string) error {
+	host, port, err := net.SplitHostPort(address)
+	if err != nil {
+		return fmt.Errorf("%s: %q is not host:port, for example %s", name, address, example)
+	}
+	if number, err := strconv.ParseUint(port, 10, 16); err != nil || number == 0 {
+		return fmt.Errorf("%s: the port %q in %q is invalid; use a number from 1 to 65535, for example %s", name, port, address, example)
+	}
+	if host == "" || isHostName(host) {
+		return nil
+	}
+	if _, err := netip.ParseAddr(host); err != nil {
+		return fmt.Errorf("%s: the host %q in %q is neither an IP address nor a host name; use host:port, for example %s", name, host, address, example)
+	}
+	return nil
+}
+
+// isHostName reports whether host is a syntactically valid DNS name:
+// dot-separated labels of 1 to 63 letters, digits, hyphens or underscores
+// that neither start nor end with a hyphen. The last label must contain a
+// letter, so a malformed IPv4 address such as 999.1.1.1 is no host name.
+func isHostName(host string) bool {
+	host = strings.TrimSuffix(host, ".")
+	if host == "" || len(host) > 253 {
+		return false
+	}
+	labels := strings.Split(host, ".")
+	for _, label := range labels {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+				return false
+			}
+		}
+	}
+	return strings.ContainsFunc(labels[len(labels)-1], func(r rune) bool {
+		return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
+	})
 }
 
 func isLoopbackHost(host string) bool {

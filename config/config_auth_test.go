@@ -55,6 +55,9 @@ func TestLoadRejectsAuthSettings(t *testing.T) {
 		{"no client id", with(map[string]string{"OIDC_CLIENT_ID": ""}), "OIDC_CLIENT_ID"},
 		{"two secrets", with(map[string]string{"OIDC_CLIENT_SECRET_ENV": "X"}), "OIDC_CLIENT_SECRET"},
 		{"no role map", with(map[string]string{"OIDC_ROLE_MAP": ""}), "OIDC_ROLE_MAP"},
+		{"role map of commas only", with(map[string]string{"OIDC_ROLE_MAP": " , "}), "OIDC_ROLE_MAP"},
+		{"role map without pairs, sign-on off", map[string]string{"OIDC_ROLE_MAP": "bad"}, "OIDC_ROLE_MAP"},
+		{"role map with unknown role, sign-on off", map[string]string{"OIDC_ROLE_MAP": "ops=root"}, "OIDC_ROLE_MAP"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -86,6 +86,14 @@ func TestLoadRejectsInvalidSettings(t *testing.T) {
 		{map[string]string{"SAMPLE_DATA": "maybe"}, "SAMPLE_DATA"},
 		{map[string]string{"AUTO_MIGRATE": "yes please"}, "AUTO_MIGRATE"},
 		{map[string]string{"LOCAL_RECEIVER": "nowhere"}, "LOCAL_RECEIVER"},
+		{map[string]string{"LISTEN_ADDR": "999.1.1.1:80"}, "LISTEN_ADDR"},
+		{map[string]string{"LISTEN_ADDR": "127.0.0.1:0"}, "LISTEN_ADDR"},
+		{map[string]string{"LISTEN_ADDR": "127.0.0.1:65536"}, "LISTEN_ADDR"},
+		{map[string]string{"LISTEN_ADDR": "127.0.0.1:http"}, "LISTEN_ADDR"},
+		{map[string]string{"LISTEN_ADDR": "bad host:8080"}, "LISTEN_ADDR"},
+		{map[string]string{"LISTEN_ADDR": "-console:8080"}, "LISTEN_ADDR"},
+		{map[string]string{"LOCAL_RECEIVER": "127.0.0.1:+8090"}, "LOCAL_RECEIVER"},
+		{map[string]string{"LOCAL_RECEIVER": "256.0.0.1:8090"}, "LOCAL_RECEIVER"},
 	}
 	for _, c := range cases {
 		_, _, err := load(nil, c.env)
@@ -103,6 +111,14 @@ func TestLoadAcceptsPostgresURL(t *testing.T) {
 	env := map[string]string{"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/evidence?sslmode=disable"}
 	if _, _, err := load(nil, env); err != nil {
 		t.Errorf("Load with a postgres URL: %v", err)
+	}
+}
+
+func TestLoadAcceptsListenAddresses(t *testing.T) {
+	for _, address := range []string{"127.0.0.1:8080", ":8080", "0.0.0.0:80", "[::1]:8080", "localhost:65535", "console.internal:8080", "console_1:8080"} {
+		if _, _, err := load(nil, map[string]string{"LISTEN_ADDR": address, "LOCAL_RECEIVER": address}); err != nil {
+			t.Errorf("LISTEN_ADDR and LOCAL_RECEIVER %q: %v, want accepted", address, err)
+		}
 	}
 }
 

@@ -227,3 +227,34 @@ func TestHelpRejectsUnknownCommand(t *testing.T) {
 		t.Errorf("exit code %d, stderr %q; want 2 and the unknown command named", code, stderr)
 	}
 }
+
+func TestEveryCommandRejectsInvalidSettings(t *testing.T) {
+	commandLines := [][]string{
+		{"serve"},
+		{"migrate"},
+		{"import", "export.json"},
+		{"user", "create", "--username", "judy", "--role", "viewer"},
+		{"token", "create", "--username", "judy"},
+	}
+	settings := []struct {
+		flags   []string
+		setting string
+	}{
+		{[]string{"--oidc-role-map", "bad"}, `OIDC_ROLE_MAP: "bad" is not group=role`},
+		{[]string{"--oidc-role-map", "ops=root"}, `OIDC_ROLE_MAP: "ops=root": "root" is not a role`},
+		{[]string{"--listen-addr", "999.1.1.1:80"}, `LISTEN_ADDR: the host "999.1.1.1" in "999.1.1.1:80" is neither an IP address nor a host name`},
+		{[]string{"--local-receiver", "127.0.0.1:0"}, `LOCAL_RECEIVER: the port "0" in "127.0.0.1:0" is invalid`},
+	}
+	for _, commandLine := range commandLines {
+		for _, s := range settings {
+			args := append(append([]string{}, commandLine...), s.flags...)
+			code, stdout, stderr, _ := runWith(t, "", args...)
+			if code != 2 {
+				t.Errorf("%v: exit code = %d, want 2; stdout: %s stderr: %s", args, code, stdout, stderr)
+			}
+			if !strings.Contains(stderr, "invalid configuration: "+s.setting) {
+				t.Errorf("%v: stderr = %q, want it to contain %q", args, stderr, s.setting)
+			}
+		}
+	}
+}
