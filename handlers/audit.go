@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/releaseops/evidence-console/audit"
+	"github.com/releaseops/evidence-console/auth"
 	"github.com/releaseops/evidence-console/models"
 	"github.com/releaseops/evidence-console/views"
 )
@@ -47,11 +48,32 @@ func (h *Handler) getAuditChain(c echo.Context) error {
 		return err
 	}
 	id := c.Param("id")
-	chain, err := h.Audit.Chain(c.Request().Context(), kind, id)
+	chain, err := h.chain(c, kind, id)
 	if err != nil {
 		return chainError(err, kind, id)
 	}
 	return c.JSON(http.StatusOK, chain)
+}
+
+// executiveDetailHidden replaces the detail of an executive report link for
+// a role that may not read executive reports.
+const executiveDetailHidden = "reading the report's figures needs the executive_report.read permission"
+
+// chain returns the chain behind one record as the signed-in role may see
+// it. The figures of an executive report are part of the report, so a role
+// without executive_report.read sees that the report exists, its level and
+// who made it, but not its detail.
+func (h *Handler) chain(c echo.Context, kind, id string) (audit.Chain, error) {
+	chain, err := h.Audit.Chain(c.Request().Context(), kind, id)
+	if err != nil || auth.Role(pageContext(c).UserRole).Can(auth.PermissionReadExecutive) {
+		return chain, err
+	}
+	for i, link := range chain.Links {
+		if link.Kind == models.HistoryExecutiveReport && link.Detail != "" {
+			chain.Links[i].Detail = executiveDetailHidden
+		}
+	}
+	return chain, nil
 }
 
 // auditChainPage shows the chain behind one record, each linked record
@@ -62,7 +84,7 @@ func (h *Handler) auditChainPage(c echo.Context) error {
 		return err
 	}
 	id := c.Param("id")
-	chain, err := h.Audit.Chain(c.Request().Context(), kind, id)
+	chain, err := h.chain(c, kind, id)
 	if err != nil {
 		return chainError(err, kind, id)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/releaseops/evidence-console/audit"
 	"github.com/releaseops/evidence-console/audit/audittest"
 	"github.com/releaseops/evidence-console/auth"
+	"github.com/releaseops/evidence-console/models"
 )
 
 // auditServer is the real router with the audit service wired and the
@@ -400,5 +401,38 @@ func TestExportNeedsExportPermission(t *testing.T) {
 	s.anonymous()
 	if rec := s.getJSON(query); rec.Code != http.StatusUnauthorized {
 		t.Errorf("anonymous: got status %d, want 401", rec.Code)
+	}
+}
+
+func TestAuditChainHidesReportFiguresFromViewers(t *testing.T) {
+	s := newAuditServer(t)
+	detail := func() string {
+		rec := s.getJSON(runtimePrefix + "/audit/retry_execution/x2")
+		if rec.Code != http.StatusOK {
+			t.Fatalf("status: got %d, want 200: %s", rec.Code, rec.Body.String())
+		}
+		var chain audit.Chain
+		if err := json.Unmarshal(rec.Body.Bytes(), &chain); err != nil {
+			t.Fatalf("decode: %v", err)
+		}
+		for _, link := range chain.Links {
+			if link.Kind == models.HistoryExecutiveReport {
+				return link.Detail
+			}
+		}
+		t.Fatalf("chain: got links %+v, want an executive report", chain.Links)
+		return ""
+	}
+
+	if got := detail(); !strings.Contains(got, "key risks") {
+		t.Errorf("admin's report detail: got %q, want the report's figures", got)
+	}
+	s.actAs("chain-viewer", auth.RoleViewer)
+	if got := detail(); got != executiveDetailHidden {
+		t.Errorf("viewer's report detail: got %q, want %q", got, executiveDetailHidden)
+	}
+	page := document(t, s.getJSON("/audit/retry_execution/x2")).Text()
+	if strings.Contains(page, "key risks") || !strings.Contains(page, executiveDetailHidden) {
+		t.Errorf("viewer's chain page: want the figures hidden and the reason shown")
 	}
 }
