@@ -29,7 +29,7 @@ func (a *app) createUser(ctx context.Context, username, role string) error {
 		return usageError{message: "--username is required", showUsage: true}
 	}
 	if err := auth.ValidateUsername(username); err != nil {
-		return usageError{message: "--username " + err.Error(), showUsage: true}
+		return usageError{message: fmt.Sprintf("--username %q is not a valid username; %s", username, err), showUsage: true}
 	}
 	if !auth.Role(role).Valid() {
 		return usageError{message: fmt.Sprintf("--role %q is not a role; use one of %s", role, auth.RoleList()), showUsage: true}
@@ -67,6 +67,9 @@ func (a *app) createUser(ctx context.Context, username, role string) error {
 	}
 
 	fmt.Fprintf(a.stdout, "user %s created with role %s\n", user.Username, user.Role)
+	if user.Username != username {
+		fmt.Fprintf(a.stderr, "evidence-console: user create: the username %q is stored as %q, trimmed and in lower case; sign-in accepts either form\n", username, user.Username)
+	}
 	if generated {
 		fmt.Fprintln(a.stdout, "generated password (shown only now):")
 		fmt.Fprintln(a.stdout, password)

@@ -27,6 +27,23 @@ func TestUserCreateWithPasswordOnStdin(t *testing.T) {
 	if user.Role != auth.RoleReleaseManager {
 		t.Errorf("role = %q, want release_manager", user.Role)
 	}
+	if !strings.Contains(stdout, "user alice created") {
+		t.Errorf("stdout = %q, want it to name the stored user alice", stdout)
+	}
+	wantNotice := `the username "Alice" is stored as "alice"`
+	if !strings.Contains(stderr, wantNotice) {
+		t.Errorf("stderr = %q, want the notice %q", stderr, wantNotice)
+	}
+}
+
+func TestUserCreateLowerCaseNameHasNoNotice(t *testing.T) {
+	code, _, stderr, _ := runWith(t, "", "user", "create", "--username", "heidi", "--role", "viewer")
+	if code != 0 {
+		t.Fatalf("exit code = %d, want 0; stderr: %s", code, stderr)
+	}
+	if strings.Contains(stderr, "is stored as") {
+		t.Errorf("stderr = %q, want no notice for a name already in its stored form", stderr)
+	}
 }
 
 func TestUserCreateGeneratesPassword(t *testing.T) {
@@ -54,7 +71,10 @@ func TestUserAndTokenBadUsage(t *testing.T) {
 	}{
 		{"unknown role", "", []string{"user", "create", "--username", "carol", "--role", "root"}, "not a role"},
 		{"missing username", "", []string{"user", "create", "--role", "viewer"}, "--username is required"},
-		{"bad username", "", []string{"user", "create", "--username", "a b", "--role", "viewer"}, "--username"},
+		{"bad username", "", []string{"user", "create", "--username", "x", "--role", "viewer"},
+			`user create: --username "x" is not a valid username; use 2 to 64 lower-case letters`},
+		{"username with a space", "", []string{"user", "create", "--username", "a b", "--role", "viewer"},
+			`--username "a b" is not a valid username`},
 		{"short password", "short\n", []string{"user", "create", "--username", "carol", "--role", "viewer"}, "fewer than 12"},
 		{"unknown flag", "", []string{"user", "create", "--username", "carol", "--role", "viewer", "--admin"}, "-admin"},
 		{"no subcommand", "", []string{"user"}, "user create"},
