@@ -54,6 +54,16 @@ func (a *app) createUser(ctx context.Context, username, role string) error {
 	}
 	defer closeDB()
 	service := &auth.Service{DB: db, Now: time.Now, Logger: a.logger}
+	// A taken name is the caller's mistake, so look it up first, because a
+	// failed INSERT would log an ERROR line. ErrUserExists below still
+	// covers a user created in between.
+	_, err = service.UserByUsername(ctx, username)
+	if err == nil {
+		return usageError{message: fmt.Sprintf("a user named %s already exists", auth.NormalizeUsername(username))}
+	}
+	if !errors.Is(err, auth.ErrUserNotFound) {
+		return err
+	}
 	user, err := service.CreateUser(ctx, auth.NewUser{Username: username, Role: auth.Role(role), Password: password, CreatedBy: "command line"})
 	var invalid *auth.ValidationError
 	if errors.As(err, &invalid) {

@@ -115,3 +115,24 @@ func TestTokenCreatePrintsTokenLast(t *testing.T) {
 		t.Errorf("token user = %q, want dave", user.Username)
 	}
 }
+
+func TestUserCreateDuplicateLogsNoError(t *testing.T) {
+	code, _, stderr, databaseURL := runWith(t, "", "user", "create", "--username", "ivan", "--role", "viewer")
+	if code != 0 {
+		t.Fatalf("first user create: exit code = %d, want 0; stderr: %s", code, stderr)
+	}
+
+	code, stdout, stderr, _ := runOn(t, databaseURL, "", "user", "create", "--username", "Ivan", "--role", "admin")
+	if code != 2 {
+		t.Errorf("exit code = %d, want 2; stdout: %s", code, stdout)
+	}
+	if !strings.Contains(stderr, "user create: a user named ivan already exists") {
+		t.Errorf("stderr = %q, want it to name the existing user ivan", stderr)
+	}
+	if strings.Contains(stderr, "level=ERROR") {
+		t.Errorf("stderr = %q, want no ERROR log line for a taken name", stderr)
+	}
+	if strings.Contains(stderr, "database statement failed") {
+		t.Errorf("stderr = %q, want no failed database statement", stderr)
+	}
+}
