@@ -18,6 +18,9 @@ func (a *app) importFile(ctx context.Context, path string) error {
 		return usageError{message: fmt.Sprintf("unable to open %s: %v", path, err)}
 	}
 	defer file.Close()
+	if info, err := file.Stat(); err == nil && info.IsDir() {
+		return usageError{message: fmt.Sprintf(`%s is a directory; give the path of an export file, a JSON file of the form {"items": [ … ]}`, path), showUsage: true}
+	}
 
 	records, err := evidence.ReadExport(file)
 	if err != nil {
