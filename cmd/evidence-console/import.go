@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/releaseops/evidence-console/evidence"
@@ -44,7 +45,30 @@ func (a *app) importFile(ctx context.Context, path string) error {
 		return err
 	}
 	if len(result.Rejected) > 0 {
-		return fmt.Errorf("%d of %d records rejected; the others were stored", len(result.Rejected), result.Received)
+		return fmt.Errorf(`%s; the "rejected" list in the summary on standard output names each record and field`, rejectionSummary(result))
 	}
 	return nil
+}
+
+// rejectionSummary counts what became of the records of an import that
+// rejected some, for example "1 of 3 records rejected, 1 stored, 1 already
+// stored".
+func rejectionSummary(result evidence.Result) string {
+	noun := "records"
+	if result.Received == 1 {
+		noun = "record"
+	}
+	counts := []string{fmt.Sprintf("%d of %d %s rejected", len(result.Rejected), result.Received, noun)}
+	if result.Inserted == 0 {
+		counts = append(counts, "none stored")
+	} else {
+		counts = append(counts, fmt.Sprintf("%d stored", result.Inserted))
+	}
+	if result.Duplicates > 0 {
+		counts = append(counts, fmt.Sprintf("%d already stored", result.Duplicates))
+	}
+	if result.SkippedCount > 0 {
+		counts = append(counts, fmt.Sprintf("%d with an unknown metadata_kind skipped", result.SkippedCount))
+	}
+	return strings.Join(counts, ", ")
 }

@@ -3,7 +3,48 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/releaseops/evidence-console/evidence"
 )
+
+func TestRejectionSummaryCounts(t *testing.T) {
+	rejected := func(n int) []evidence.RecordError { return make([]evidence.RecordError, n) }
+	cases := []struct {
+		result evidence.Result
+		want   string
+	}{
+		{evidence.Result{Received: 1, Rejected: rejected(1)}, "1 of 1 record rejected, none stored"},
+		{evidence.Result{Received: 3, Rejected: rejected(3)}, "3 of 3 records rejected, none stored"},
+		{evidence.Result{Received: 3, Inserted: 2, Rejected: rejected(1)}, "1 of 3 records rejected, 2 stored"},
+		{evidence.Result{Received: 2, Duplicates: 1, Rejected: rejected(1)}, "1 of 2 records rejected, none stored, 1 already stored"},
+		{
+			evidence.Result{Received: 6, Inserted: 1, Duplicates: 1, SkippedCount: 2, Rejected: rejected(2)},
+			"2 of 6 records rejected, 1 stored, 1 already stored, 2 with an unknown metadata_kind skipped",
+		},
+	}
+	for _, tc := range cases {
+		if got := rejectionSummary(tc.result); got != tc.want {
+			t.Errorf("rejectionSummary(%+v) = %q, want %q", tc.result, got, tc.want)
+		}
+	}
+}
+
+func TestImportAllRejected(t *testing.T) {
+	export := writeFile(t, `{"items": [
+	 {"metadata_kind": "go-backend-rollback-drill-acknowledgement-audit-delivery-recovery-escalation-delivery-retry-plan",
+	  "retry_plan_id": "plan-1", "retryable_count": -1, "created_at": "2026-05-01T11:00:00Z"}
+	]}`)
+	code, _, stderr, _ := runWith(t, "", "import", export)
+	if code != 1 {
+		t.Errorf("exit code = %d, want 1", code)
+	}
+	if !strings.Contains(stderr, "1 of 1 record rejected, none stored;") {
+		t.Errorf("stderr = %q, want it to say that the one record was rejected and none stored", stderr)
+	}
+	if strings.Contains(stderr, "others") {
+		t.Errorf("stderr = %q, want no mention of other records", stderr)
+	}
+}
 
 func TestImportDirectory(t *testing.T) {
 	directory := t.TempDir()

@@ -45,9 +45,12 @@ func TestImportStoresValidRecordsAndReportsBadOnes(t *testing.T) {
 	 {"metadata_kind": "go-backend-rollback-drill-acknowledgement-audit-delivery-recovery-escalation-delivery-retry-plan",
 	  "retry_plan_id": "plan-2", "retryable_count": -1, "created_at": "2026-05-01T11:00:00Z"}
 	]}`)
-	code, stdout, _, databaseURL := runWith(t, "", "import", export)
+	code, stdout, stderr, databaseURL := runWith(t, "", "import", export)
 	if code != 1 {
 		t.Errorf("exit code = %d, want 1 because a record was rejected", code)
+	}
+	if !strings.Contains(stderr, "1 of 2 records rejected, 1 stored;") {
+		t.Errorf("stderr = %q, want it to count 1 of 2 rejected and 1 stored", stderr)
 	}
 	if !strings.Contains(stdout, `"inserted": 1`) || !strings.Contains(stdout, `"field": "retryable_count"`) {
 		t.Errorf("summary does not show 1 inserted and the rejected field:\n%s", stdout)
@@ -61,9 +64,12 @@ func TestImportStoresValidRecordsAndReportsBadOnes(t *testing.T) {
 	}
 
 	// Importing the same file again stores nothing new.
-	code, stdout, _, _ = runOn(t, databaseURL, "", "import", export)
+	code, stdout, stderr, _ = runOn(t, databaseURL, "", "import", export)
 	if code != 1 || !strings.Contains(stdout, `"duplicates": 1`) {
 		t.Errorf("second import: exit %d, output:\n%s\nwant exit 1 and 1 duplicate", code, stdout)
+	}
+	if !strings.Contains(stderr, "1 of 2 records rejected, none stored, 1 already stored;") {
+		t.Errorf("second import: stderr = %q, want it to count none stored and 1 already stored", stderr)
 	}
 }
 
