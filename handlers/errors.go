@@ -86,7 +86,7 @@ func toAPIError(err error) *APIError {
 		message := http.StatusText(httpErr.Code)
 		switch httpErr.Code {
 		case http.StatusRequestEntityTooLarge:
-			message = "request body is larger than the 10 MiB limit; split the records into smaller batches"
+			message = "request body is larger than the 10 MiB limit; send less, for example evidence records in smaller batches"
 		case http.StatusNotFound:
 			message = "no page or endpoint at this address"
 		case http.StatusMethodNotAllowed:
