@@ -220,11 +220,17 @@ func (r RunRequest) Live() bool {
 	return r.Execute && (r.DryRun == nil || !*r.DryRun)
 }
 
-// Validate checks the fields of a worker run request, including that
-// dry_run and execute are not both true.
+// Validate checks the fields of a worker run request. A run is live only
+// with execute true, so dry_run and execute must not both be true. A client
+// that sends dry_run false expects a live run, so dry_run false without
+// execute true is rejected rather than run dry.
 func (r RunRequest) Validate() error {
 	if r.DryRun != nil && *r.DryRun && r.Execute {
 		return conflict("execute", "dry_run and execute are both true; send execute: true alone for a live run, or dry_run: true alone for a dry run")
+	}
+	if r.DryRun != nil && !*r.DryRun && !r.Execute {
+		return conflict("dry_run", "dry_run is false but execute is not true, and a run is live only with execute: true; "+
+			"send execute: true for a live run, or leave dry_run out (or send dry_run: true) for a dry run")
 	}
 	if r.MaxRetryDeliveries < 1 || r.MaxRetryDeliveries > MaxRetryDeliveriesLimit {
 		return invalid("max_retry_deliveries", "max_retry_deliveries must be a whole number from 1 to %d; got %d",
