@@ -80,19 +80,73 @@ func (p jsonPath) last() string {
 	return ""
 }
 
-// bodyProblem is the first unknown field or out-of-range number of a body.
+// problemKind is the kind of problem the body walk found in one value.
+type problemKind int
+
+const (
+	// problemUnknownField is a key the object does not have.
+	problemUnknownField problemKind = iota + 1
+	// problemOutOfRange is a number outside the range of its Go type.
+	problemOutOfRange
+	// problemDuplicateKey is a key an object already had. encoding/json
+	// keeps the last value, so {"execute":false,"execute":true} would
+	// start a live run.
+	problemDuplicateKey
+	// problemNull is a null field value, which encoding/json treats as
+	// absent.
+	problemNull
+)
+
+// bodyProblem is the first problem of a body in document order.
 type bodyProblem struct {
 	path jsonPath
-	// unknownField is true for a key the object does not have, and false for
-	// a number outside the range of its Go type.
-	unknownField bool
+	kind problemKind
 	// accepted lists the JSON names of the enclosing object's fields, and
 	// caseOf is the one an unknown key differs from only in case.
 	accepted []string
 	caseOf   string
-	// literal is the number as sent, and target the type it did not fit.
+	// literal is the number as sent. target is the Go type the number did
+	// not fit or, for a null, the type of the value expected, or nil when
+	// that value decodes itself.
 	literal string
 	target  reflect.Type
+}
+
+// fieldError returns the 400 of a duplicate key or a null value.
+func (p *bodyProblem) fieldError() error {
+	field := p.path.String()
+	if p.kind == problemDuplicateKey {
+		return fieldError(field, "%s is given twice; send it once", field)
+	}
+	expected := expectedValue(p.target)
+	if len(p.path) > 0 && p.path[len(p.path)-1].index >= 0 {
+		return fieldError(field, "%s is null; send %s, or remove the element", field, expected)
+	}
+	return fieldError(field, "%s is null; send %s, or leave the field out for its default", field, expected)
+}
+
+// expectedValue names the JSON value that Go type t decodes from, with its
+// article, or "a value" when t is nil.
+func expectedValue(t reflect.Type) string {
+	if t == nil {
+		return "a value"
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return "a boolean (true or false, without quotes)"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return "a value"
 }
 
 // unknownFieldError names the field by its full path and lists the fields
@@ -170,8 +224,11 @@ func probeBody(path jsonPath, literal string) []byte {
 }
 
 // findBodyProblem walks body along t, the type it is decoded into, and
-// returns the first unknown field or out-of-range number in document order,
-// or nil. A key matches a field only by its exact JSON name.
+// returns its first problem in document order, or nil: an unknown field, a
+// number out of range, a key its object already had, or a null value. A key
+// matches a field only by its exact JSON name. A value that decodes itself,
+// such as a json.RawMessage, is checked for duplicate keys only, because
+// its own decoder decides what its nulls mean.
 func findBodyProblem(body []byte, t reflect.Type) *bodyProblem {
 	if t == nil {
 		return nil
@@ -198,16 +255,31 @@ func decodesItself(t reflect.Type) bool {
 		t.Implements(textUnmarshalerType) || pointer.Implements(textUnmarshalerType)
 }
 
-func walkValue(decoder *json.Decoder, t reflect.Type, path jsonPath) (*bodyProblem, error) {
+// valueType returns t without the pointers that encoding/json follows.
+func valueType(t reflect.Type) reflect.Type {
 	for t.Kind() == reflect.Pointer && !decodesItself(t) {
 		t = t.Elem()
 	}
+	return t
+}
+
+// walkValue walks the next value, of Go type t, at path. A null is a
+// problem here, so callers that allow one read the token themselves.
+func walkValue(decoder *json.Decoder, t reflect.Type, path jsonPath) (*bodyProblem, error) {
+	t = valueType(t)
 	token, err := decoder.Token()
 	if err != nil {
 		return nil, err
 	}
+	if token == nil {
+		problem := &bodyProblem{path: path, kind: problemNull}
+		if !decodesItself(t) {
+			problem.target = t
+		}
+		return problem, nil
+	}
 	if decodesItself(t) {
-		return nil, skipValue(decoder, token)
+		return walkUntyped(decoder, token, path)
 	}
 	switch token := token.(type) {
 	case json.Delim:
@@ -219,10 +291,11 @@ func walkValue(decoder *json.Decoder, t reflect.Type, path jsonPath) (*bodyProbl
 		case token == '[' && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array):
 			return walkArray(decoder, t, path)
 		}
-		return nil, skipValue(decoder, token)
+		// A type mismatch, which the decoder reports.
+		return walkUntyped(decoder, token, path)
 	case json.Number:
 		if numberOutOfRange(token.String(), t) {
-			return &bodyProblem{path: path, literal: token.String(), target: t}, nil
+			return &bodyProblem{path: path, kind: problemOutOfRange, literal: token.String(), target: t}, nil
 		}
 	}
 	return nil, nil
@@ -230,6 +303,7 @@ func walkValue(decoder *json.Decoder, t reflect.Type, path jsonPath) (*bodyProbl
 
 func walkObject(decoder *json.Decoder, t reflect.Type, path jsonPath) (*bodyProblem, error) {
 	fields := fieldsOf(t)
+	seen := map[string]bool{}
 	for decoder.More() {
 		token, err := decoder.Token()
 		if err != nil {
@@ -238,14 +312,18 @@ func walkObject(decoder *json.Decoder, t reflect.Type, path jsonPath) (*bodyProb
 		key, _ := token.(string)
 		field, ok := fields.lookup(key)
 		if !ok {
-			problem := &bodyProblem{path: path.child(key), unknownField: true, accepted: fields.names()}
+			problem := &bodyProblem{path: path.child(key), kind: problemUnknownField, accepted: fields.names()}
 			problem.caseOf, _ = fields.caseVariant(key)
 			return problem, nil
 		}
+		if seen[key] {
+			return &bodyProblem{path: path.child(key), kind: problemDuplicateKey}, nil
+		}
+		seen[key] = true
 		if field.quoted {
 			// A ",string" field holds its number inside a JSON string.
-			if err := skipNext(decoder); err != nil {
-				return nil, err
+			if problem, err := walkQuoted(decoder, field, path.child(key)); problem != nil || err != nil {
+				return problem, err
 			}
 			continue
 		}
@@ -257,13 +335,31 @@ func walkObject(decoder *json.Decoder, t reflect.Type, path jsonPath) (*bodyProb
 	return nil, err
 }
 
+// walkQuoted walks the value of a ",string" field, whose number is inside a
+// JSON string.
+func walkQuoted(decoder *json.Decoder, field jsonField, path jsonPath) (*bodyProblem, error) {
+	token, err := decoder.Token()
+	if err != nil {
+		return nil, err
+	}
+	if token == nil {
+		return &bodyProblem{path: path, kind: problemNull, target: valueType(field.typ)}, nil
+	}
+	return walkUntyped(decoder, token, path)
+}
+
 func walkMap(decoder *json.Decoder, t reflect.Type, path jsonPath) (*bodyProblem, error) {
+	seen := map[string]bool{}
 	for decoder.More() {
 		token, err := decoder.Token()
 		if err != nil {
 			return nil, err
 		}
 		key, _ := token.(string)
+		if seen[key] {
+			return &bodyProblem{path: path.child(key), kind: problemDuplicateKey}, nil
+		}
+		seen[key] = true
 		if problem, err := walkValue(decoder, t.Elem(), path.child(key)); problem != nil || err != nil {
 			return problem, err
 		}
@@ -272,12 +368,16 @@ func walkMap(decoder *json.Decoder, t reflect.Type, path jsonPath) (*bodyProblem
 	return nil, err
 }
 
+// walkArray walks the elements of a list. An element that decodes itself
+// may be null: a json.RawMessage element, such as an evidence record, is
+// judged by its own parser.
 func walkArray(decoder *json.Decoder, t reflect.Type, path jsonPath) (*bodyProblem, error) {
+	elementDecodesItself := decodesItself(valueType(t.Elem()))
 	for index := 0; decoder.More(); index++ {
 		// encoding/json drops the elements beyond a Go array's length.
-		if t.Kind() == reflect.Array && index >= t.Len() {
-			if err := skipNext(decoder); err != nil {
-				return nil, err
+		if elementDecodesItself || (t.Kind() == reflect.Array && index >= t.Len()) {
+			if problem, err := walkNextUntyped(decoder, path.element(index)); problem != nil || err != nil {
+				return problem, err
 			}
 			continue
 		}
@@ -289,34 +389,47 @@ func walkArray(decoder *json.Decoder, t reflect.Type, path jsonPath) (*bodyProbl
 	return nil, err
 }
 
-// skipNext reads and discards the next value.
-func skipNext(decoder *json.Decoder) error {
+// walkNextUntyped reads the next value and checks it for duplicate keys.
+func walkNextUntyped(decoder *json.Decoder, path jsonPath) (*bodyProblem, error) {
 	token, err := decoder.Token()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return skipValue(decoder, token)
+	return walkUntyped(decoder, token, path)
 }
 
-// skipValue discards the rest of the value that token starts.
-func skipValue(decoder *json.Decoder, token json.Token) error {
-	delim, ok := token.(json.Delim)
-	if !ok || delim == '}' || delim == ']' {
-		return nil
-	}
-	for depth := 1; depth > 0; {
-		token, err := decoder.Token()
-		if err != nil {
-			return err
+// walkUntyped reads the rest of the value that token starts, whose Go type
+// the walk does not follow, and returns its first duplicate key at any
+// depth.
+func walkUntyped(decoder *json.Decoder, token json.Token, path jsonPath) (*bodyProblem, error) {
+	switch token {
+	case json.Delim('{'):
+		seen := map[string]bool{}
+		for decoder.More() {
+			keyToken, err := decoder.Token()
+			if err != nil {
+				return nil, err
+			}
+			key, _ := keyToken.(string)
+			if seen[key] {
+				return &bodyProblem{path: path.child(key), kind: problemDuplicateKey}, nil
+			}
+			seen[key] = true
+			if problem, err := walkNextUntyped(decoder, path.child(key)); problem != nil || err != nil {
+				return problem, err
+			}
 		}
-		switch token {
-		case json.Delim('{'), json.Delim('['):
-			depth++
-		case json.Delim('}'), json.Delim(']'):
-			depth--
+	case json.Delim('['):
+		for index := 0; decoder.More(); index++ {
+			if problem, err := walkNextUntyped(decoder, path.element(index)); problem != nil || err != nil {
+				return problem, err
+			}
 		}
+	default:
+		return nil, nil
 	}
-	return nil
+	_, err := decoder.Token() // the closing delimiter
+	return nil, err
 }
 
 // numberOutOfRange reports whether a JSON number is outside the range of

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"reflect"
 	"slices"
 	"strconv"
@@ -59,9 +60,11 @@ func rejectUnknownQuery(c echo.Context, accepted ...string) error {
 	return apiErr
 }
 
-// decodeJSONBody decodes the request body into dst strictly: unknown fields,
-// wrong types, numbers out of range and trailing data are rejected with the
-// field's full path named. An empty body leaves dst unchanged.
+// decodeJSONBody decodes the request body into dst strictly. The body must
+// be one JSON object. Unknown fields, wrong types, numbers out of range, a
+// key given twice in one object, null values and trailing data are
+// rejected with the field's full path named. An empty body leaves dst
+// unchanged.
 func decodeJSONBody(c echo.Context, dst any) error {
 	body, err := io.ReadAll(c.Request().Body)
 	if err != nil {
@@ -70,44 +73,86 @@ func decodeJSONBody(c echo.Context, dst any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
 	}
+	if !json.Valid(body) {
+		return invalidJSONError(body, dst)
+	}
+	if kind := topLevelKind(body); kind != "an object" {
+		return &APIError{Status: http.StatusBadRequest, Code: CodeMalformedBody,
+			Message: fmt.Sprintf("request body must be a JSON object, such as {}; got %s", kind)}
+	}
+
+	// encoding/json keeps the last of two equal keys and decodes null as
+	// if the field were absent, so these are found by the walk before
+	// anything is decoded.
+	problem := findBodyProblem(body, reflect.TypeOf(dst))
+	if problem != nil && (problem.kind == problemDuplicateKey || problem.kind == problemNull) {
+		return problem.fieldError()
+	}
+
 	decoder := json.NewDecoder(bytes.NewReader(body))
 	decoder.DisallowUnknownFields()
 	if err := decoder.Decode(dst); err != nil {
-		return decodeError(body, dst, err)
-	}
-	if decoder.More() {
-		return &APIError{Status: 400, Code: CodeMalformedBody, Message: "request body has data after the JSON object; send one object"}
+		return decodeError(problem, dst, err)
 	}
 	// encoding/json also accepts a key that differs from a field's name
 	// only in case, so two spellings of one field could both be sent and
 	// the last would win. The walk matches names exactly.
-	if problem := findBodyProblem(body, reflect.TypeOf(dst)); problem != nil && problem.unknownField {
+	if problem != nil && problem.kind == problemUnknownField {
 		return problem.unknownFieldError()
 	}
 	return nil
 }
 
-// decodeError turns a failed decode of body into dst into a 400.
-// encoding/json names an unknown field by its bare key and calls a number
-// too large for its field a type mismatch, so for those two errors the body
-// is walked again along dst's type to find the field's full path.
-func decodeError(body []byte, dst any, err error) error {
+// invalidJSONError returns the 400 of a body that is not one valid JSON
+// value: the decoder's error for the first value, or trailing data after it.
+func invalidJSONError(body []byte, dst any) error {
+	decoder := json.NewDecoder(bytes.NewReader(body))
+	decoder.DisallowUnknownFields()
+	if err := decoder.Decode(dst); err != nil {
+		return decodeError(findBodyProblem(body, reflect.TypeOf(dst)), dst, err)
+	}
+	return &APIError{Status: http.StatusBadRequest, Code: CodeMalformedBody, Message: "request body has data after the JSON object; send one object"}
+}
+
+// topLevelKind names the kind of a valid JSON document by its first byte,
+// with its article.
+func topLevelKind(body []byte) string {
+	switch bytes.TrimSpace(body)[0] {
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	}
+	return "a number"
+}
+
+// decodeError turns a failed decode into a 400. problem is the first
+// problem the body walk found, or nil. encoding/json names an unknown field
+// by its bare key and calls a number too large for its field a type
+// mismatch, so for those two errors the walk's problem gives the field's
+// full path.
+func decodeError(problem *bodyProblem, dst any, err error) error {
 	var typeErr *json.UnmarshalTypeError
 	unknownField, isUnknown := strings.CutPrefix(err.Error(), "json: unknown field ")
 	if !errors.As(err, &typeErr) && !isUnknown {
 		return jsonError(err)
 	}
-	problem := findBodyProblem(body, reflect.TypeOf(dst))
 	switch {
 	case problem == nil:
 	// A key in another case than its field comes first in the document,
 	// though encoding/json accepted it and reported a later problem.
-	case problem.unknownField && problem.caseOf != "":
+	case problem.kind == problemUnknownField && problem.caseOf != "":
 		return problem.unknownFieldError()
 	// encoding/json quotes the key with %q, as strconv.Quote does.
-	case isUnknown && problem.unknownField && strconv.Quote(problem.path.last()) == unknownField:
+	case isUnknown && problem.kind == problemUnknownField && strconv.Quote(problem.path.last()) == unknownField:
 		return problem.unknownFieldError()
-	case typeErr != nil && !problem.unknownField && problem.path.fieldPath() == typeErr.Field:
+	case typeErr != nil && problem.kind == problemOutOfRange && problem.path.fieldPath() == typeErr.Field:
 		return problem.outOfRangeError(dst)
 	}
 	// The walk found no problem, or not the one encoding/json reported

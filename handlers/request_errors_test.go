@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -207,6 +208,10 @@ type pathTestBody struct {
 	Limit  *int `json:"limit"`
 	Quoted int  `json:"quoted,string"`
 	Hidden int  `json:"-"`
+	// Raw and Records decode themselves, so the walk checks only their
+	// keys.
+	Raw     json.RawMessage   `json:"raw"`
+	Records []json.RawMessage `json:"records"`
 }
 
 type pathTestEmbedded struct {
@@ -279,6 +284,111 @@ func TestDecodeJSONBodyFieldPaths(t *testing.T) {
 	apiErr := decodeTestBody(t, `{"ITEMS":[{"Name":"a","COUNT":3}],"limit":5}`)
 	if apiErr == nil || apiErr.Field != "ITEMS" || !strings.Contains(apiErr.Message, "case-sensitive, so use items") {
 		t.Errorf("keys differing in case: got %v, want ITEMS rejected with the name items", apiErr)
+	}
+}
+
+func TestDecodeJSONBodyDuplicatesAndNulls(t *testing.T) {
+	cases := []struct {
+		name, body string
+		wantField  string
+		// wantMessage is the whole message.
+		wantMessage string
+	}{
+		{"top-level key", `{"note":"a","note":"b"}`, "note", "note is given twice; send it once"},
+		{"key written with an escape", `{"note":"a","n\u006fte":"b"}`, "note", "note is given twice; send it once"},
+		{"array element key", `{"items":[{"name":"a"},{"name":"b","count":1,"name":"c"}]}`, "items[1].name",
+			"items[1].name is given twice; send it once"},
+		{"map key", `{"groups":{"blue":[],"blue":[]}}`, "groups.blue", "groups.blue is given twice; send it once"},
+		{"key inside a map value", `{"groups":{"blue":[{"id":1,"id":2}]}}`, "groups.blue[0].id", "groups.blue[0].id is given twice; send it once"},
+		{"quoted field", `{"quoted":"1","quoted":"2"}`, "quoted", "quoted is given twice; send it once"},
+		{"key inside a raw value", `{"raw":{"a":[{"b":1},{"b":1,"b":2}]}}`, "raw.a[1].b", "raw.a[1].b is given twice; send it once"},
+		{"key inside a raw element", `{"records":[{},{"kind":"a","kind":"b"}]}`, "records[1].kind", "records[1].kind is given twice; send it once"},
+		{"key inside a mismatched value", `{"note":{"a":1,"a":2}}`, "note.a", "note.a is given twice; send it once"},
+		{"after a type mismatch", `{"limit":"x","limit":2}`, "limit", "limit is given twice; send it once"},
+		{"null number", `{"limit":null}`, "limit", "limit is null; send a whole number, or leave the field out for its default"},
+		{"null string", `{"note":null}`, "note", "note is null; send a string, or leave the field out for its default"},
+		{"null list", `{"items":null}`, "items", "items is null; send a list, or leave the field out for its default"},
+		{"null map", `{"groups":null}`, "groups", "groups is null; send an object, or leave the field out for its default"},
+		{"null quoted field", `{"quoted":null}`, "quoted", "quoted is null; send a whole number, or leave the field out for its default"},
+		{"null raw field", `{"raw":null}`, "raw", "raw is null; send a value, or leave the field out for its default"},
+		{"null nested field", `{"items":[{"ratio":null}]}`, "items[0].ratio", "items[0].ratio is null; send a number, or leave the field out for its default"},
+		{"null map value", `{"groups":{"blue":null}}`, "groups.blue", "groups.blue is null; send a list, or leave the field out for its default"},
+		{"null array element", `{"items":[{},null]}`, "items[1]", "items[1] is null; send an object, or remove the element"},
+		{"null before an unknown field", `{"note":null,"nope":1}`, "note", "note is null; send a string, or leave the field out for its default"},
+		{"unknown field before a null", `{"nope":null,"note":null}`, "nope", "nope is not a field of this request; remove it, or use one of items, groups, note, limit, quoted, raw, records"},
+		{"null before a duplicate", `{"limit":null,"note":"a","note":"b"}`, "limit", "limit is null; send a whole number, or leave the field out for its default"},
+		{"duplicate before a null", `{"note":"a","note":"b","limit":null}`, "note", "note is given twice; send it once"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			apiErr := decodeTestBody(t, tc.body)
+			if apiErr == nil {
+				t.Fatal("decode: got no error, want a 400")
+			}
+			if apiErr.Status != http.StatusBadRequest {
+				t.Errorf("status: got %d, want 400 (%s)", apiErr.Status, apiErr.Message)
+			}
+			if apiErr.Field != tc.wantField {
+				t.Errorf("field: got %q, want %q (%s)", apiErr.Field, tc.wantField, apiErr.Message)
+			}
+			if apiErr.Message != tc.wantMessage {
+				t.Errorf("message: got %q, want %q", apiErr.Message, tc.wantMessage)
+			}
+		})
+	}
+
+	// Nulls inside a value that decodes itself are left to its decoder,
+	// and equal keys in different objects are not duplicates.
+	for _, body := range []string{
+		`{"raw":{"a":null,"b":[null]}}`,
+		`{"records":[null,{"session_id":null}]}`,
+		`{"items":[{"name":"a"},{"name":"b"}],"groups":{"blue":[{"id":1}],"red":[{"id":1}]}}`,
+		`{"raw":[{"a":1},{"a":1}]}`,
+	} {
+		if apiErr := decodeTestBody(t, body); apiErr != nil {
+			t.Errorf("%s: got %q, want no error", body, apiErr.Message)
+		}
+	}
+}
+
+func TestDecodeJSONBodyDocumentShape(t *testing.T) {
+	cases := []struct {
+		name, body string
+		// wantMessage is the whole message, or "" for no error.
+		wantMessage string
+	}{
+		{"empty body", "", ""},
+		{"blank body", " \n\t", ""},
+		{"empty object", "{}", ""},
+		{"null", "null", "request body must be a JSON object, such as {}; got null"},
+		{"array", `[{"note":"a"}]`, "request body must be a JSON object, such as {}; got an array"},
+		{"string", `"{}"`, "request body must be a JSON object, such as {}; got a string"},
+		{"number", "-1.5", "request body must be a JSON object, such as {}; got a number"},
+		{"boolean", " true ", "request body must be a JSON object, such as {}; got a boolean"},
+		{"trailing object", `{} {"note":"a"}`, "request body has data after the JSON object; send one object"},
+		{"trailing brace", `{"note":"a"}}`, "request body has data after the JSON object; send one object"},
+		{"trailing null", `{"note":"a"} null`, "request body has data after the JSON object; send one object"},
+		{"truncated after a duplicate", `{"note":"a","note":"b"`, "request body is truncated JSON"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			apiErr := decodeTestBody(t, tc.body)
+			if tc.wantMessage == "" {
+				if apiErr != nil {
+					t.Fatalf("decode: got %q, want no error", apiErr.Message)
+				}
+				return
+			}
+			if apiErr == nil {
+				t.Fatalf("decode: got no error, want %q", tc.wantMessage)
+			}
+			if apiErr.Status != http.StatusBadRequest || apiErr.Code != CodeMalformedBody {
+				t.Errorf("status and code: got %d %q, want 400 %q", apiErr.Status, apiErr.Code, CodeMalformedBody)
+			}
+			if apiErr.Message != tc.wantMessage {
+				t.Errorf("message: got %q, want %q", apiErr.Message, tc.wantMessage)
+			}
+		})
 	}
 }
 
