@@ -150,6 +150,11 @@ func (s *Service) Deliver(ctx context.Context, req DeliverRequest) (DeliverResul
 	if err != nil {
 		return DeliverResult{}, err
 	}
+	release, err := s.holdSendLease(ctx, req, report)
+	if err != nil {
+		return DeliverResult{}, err
+	}
+	defer release()
 
 	plan, destinations, err := s.planAlert(ctx, req, report, requested)
 	if err != nil {
@@ -253,11 +258,58 @@ func (s *Service) resolveProviders(raw string) ([]string, error) {
 	return names, nil
 }
 
+// Waiting for the send lease of an alert.
+const (
+	leasePollInterval = 100 * time.Millisecond
+	// MaxLeaseWait is how long a send waits for another send of the same
+	// alert to finish before it gives up with a *BusyError.
+	MaxLeaseWait = 2 * time.Minute
+)
+
+// holdSendLease waits until no other send of the report's alert is under
+// way, in this process or another sharing the database, and takes its
+// send lease. Duplicate suppression counts only completed successes, so
+// without the lease two sends at the same moment would both find none and
+// both send. The returned function frees the lease. A healthy report sends
+// nothing and a forced send suppresses nothing, so neither takes a lease.
+func (s *Service) holdSendLease(ctx context.Context, req DeliverRequest, report health.Report) (func(), error) {
+	if report.AlertLevel == health.LevelHealthy || req.Force {
+		return func() {}, nil
+	}
+	holder := models.NewID("lse", s.Now())
+	sends := connectors.SendOptions{Retries: req.Retries, Timeout: secondsToDuration(req.TimeoutSeconds)}
+	waitUntil := time.Now().Add(MaxLeaseWait)
+	for {
+		now := s.Now()
+		acquired, err := models.AcquireAlertSendLease(ctx, s.DB, report.Fingerprint, holder, now, now.Add(sends.MaxDuration()+time.Minute))
+		if err != nil {
+			return nil, err
+		}
+		if acquired {
+			break
+		}
+		if time.Now().After(waitUntil) {
+			return nil, &BusyError{Message: fmt.Sprintf(
+				"another send of alert %s has been under way for over %s; try again when it has finished", report.Fingerprint, MaxLeaseWait)}
+		}
+		timer := time.NewTimer(leasePollInterval)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return nil, ctx.Err()
+		case <-timer.C:
+		}
+	}
+	return func() {
+		if err := models.ReleaseAlertSendLease(context.WithoutCancel(ctx), s.DB, report.Fingerprint, holder); err != nil {
+			s.logger().Error("unable to free an alert send lease; it expires on its own", "fingerprint", report.Fingerprint, "error", err)
+		}
+	}, nil
+}
+
 // planAlert decides, for every eligible destination, whether the alert is
-// sent or suppressed as a duplicate. It reads and writes nothing else.
-// NOTE: two sends of the same fingerprint that run at the same moment both
-// find no successful delivery yet, so both send. Only completed successes
-// suppress, as the duplicate rule requires.
+// sent or suppressed as a duplicate. It reads and writes nothing else. The
+// caller holds the alert's send lease, so no other send of it is under way.
 func (s *Service) planAlert(ctx context.Context, req DeliverRequest, report health.Report, requested []string) (models.AlertPlan, []models.AlertPlanDestination, error) {
 	now := models.UTC(s.Now())
 	plan := models.AlertPlan{

@@ -83,6 +83,14 @@ type NotFoundError struct {
 
 func (e *NotFoundError) Error() string { return e.Message }
 
+// BusyError is a send that could not start because another send of the
+// same alert did not finish in time; handlers return it as a 409.
+type BusyError struct {
+	Message string
+}
+
+func (e *BusyError) Error() string { return e.Message }
+
 func (s *Service) logger() *slog.Logger {
 	if s.Logger == nil {
 		return slog.Default()

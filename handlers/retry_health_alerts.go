@@ -249,6 +249,10 @@ func alertError(err error) error {
 	if errors.As(err, &notFoundErr) {
 		return notFound("%s", notFoundErr.Message)
 	}
+	var busyErr *alerting.BusyError
+	if errors.As(err, &busyErr) {
+		return &APIError{Status: http.StatusConflict, Code: CodeConflict, Message: busyErr.Message}
+	}
 	var paramErr *health.ParamError
 	if errors.As(err, &paramErr) {
 		return fieldError(paramErr.Field, "%s", paramErr.Message)
@@ -289,9 +293,11 @@ func setIfPresent[T any](target *T, value *T) {
 }
 
 // allowSlowAlert extends the response write deadline for the sends of a
-// valid alert request. An invalid one is rejected before sending.
+// valid alert request, and for the wait for another send of the same alert.
+// An invalid request is rejected before sending.
 func (h *Handler) allowSlowAlert(c echo.Context, req alerting.DeliverRequest) {
 	if req.Validate() == nil {
-		h.allowSlowSend(c, connectors.SendOptions{Retries: req.Retries, Timeout: time.Duration(req.TimeoutSeconds * float64(time.Second))})
+		options := connectors.SendOptions{Retries: req.Retries, Timeout: time.Duration(req.TimeoutSeconds * float64(time.Second))}
+		h.allowSlowResponse(c, options.MaxDuration()+alerting.MaxLeaseWait)
 	}
 }
