@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"reflect"
 	"slices"
 	"strconv"
@@ -39,16 +40,19 @@ func queryInt(c echo.Context, name string, def, min, max int) (int, error) {
 // rejectUnknownQuery returns a 400 naming the first query parameter, in
 // sorted order, that is not one of accepted, so a misspelt parameter is not
 // silently ignored. The error lists the accepted parameters in its message
-// and in details.accepted_parameters.
+// and in details.accepted_parameters. Every parameter takes one value, so a
+// parameter given more than once is rejected too rather than read as its
+// first value.
 func rejectUnknownQuery(c echo.Context, accepted ...string) error {
+	values := c.QueryParams()
 	var unknown []string
-	for name := range c.QueryParams() {
+	for name := range values {
 		if !slices.Contains(accepted, name) {
 			unknown = append(unknown, name)
 		}
 	}
 	if len(unknown) == 0 {
-		return nil
+		return rejectRepeatedQuery(values)
 	}
 	slices.Sort(unknown)
 	name := unknown[0]
@@ -59,6 +63,35 @@ func rejectUnknownQuery(c echo.Context, accepted ...string) error {
 	apiErr.Details = map[string]any{"accepted_parameters": append([]string{}, accepted...)}
 	return apiErr
 }
+
+// rejectRepeatedQuery returns a 400 naming the first query parameter, in
+// sorted order, that is given more than once.
+func rejectRepeatedQuery(values url.Values) error {
+	var repeated []string
+	for name, list := range values {
+		if len(list) > 1 {
+			repeated = append(repeated, name)
+		}
+	}
+	if len(repeated) == 0 {
+		return nil
+	}
+	slices.Sort(repeated)
+	name := repeated[0]
+	var quotedValues []string
+	for _, value := range values[name] {
+		if len(quotedValues) == maxRepeatedValuesShown {
+			quotedValues = append(quotedValues, "…")
+			break
+		}
+		quotedValues = append(quotedValues, strconv.Quote(truncateForMessage(value)))
+	}
+	return fieldError(name, "%s is given %d times (%s); send it once", name, len(values[name]), strings.Join(quotedValues, ", "))
+}
+
+// maxRepeatedValuesShown bounds the values a repeated parameter's error
+// quotes, so a long query does not make a long message.
+const maxRepeatedValuesShown = 3
 
 // decodeJSONBody decodes the request body into dst strictly. The body must
 // be one JSON object. Unknown fields, wrong types, numbers out of range, a
