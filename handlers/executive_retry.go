@@ -307,14 +307,23 @@ func parseRetryRun(c echo.Context) (retryRunInput, error) {
 			return in, err
 		}
 		destinations := strings.TrimSpace(c.FormValue("confirmed_destinations"))
-		if count == nil || destinations == "" {
+		// A count of 0 confirms a run that only records interrupted
+		// executions, so it names no destination.
+		if count == nil || (destinations == "" && *count != 0) {
 			return in, unprocessable("confirm", "the confirmation does not name its destinations and count; open the live run confirmation again and confirm there")
 		}
-		if *count < 1 || *count > retry.MaxRetryDeliveriesLimit {
-			return in, fieldError("confirmed_count", "confirmed_count must be a whole number from 1 to %d; got %d; open the live run confirmation again",
+		if *count < 0 || *count > retry.MaxRetryDeliveriesLimit {
+			return in, fieldError("confirmed_count", "confirmed_count must be a whole number from 0 to %d; got %d; open the live run confirmation again",
 				retry.MaxRetryDeliveriesLimit, *count)
 		}
-		in.Confirmed = &retry.Confirmation{Destinations: strings.Split(destinations, ","), Count: *count}
+		if *count == 0 && destinations != "" {
+			return in, fieldError("confirmed_count", "confirmed_count is 0 but the confirmation names destinations %q; open the live run confirmation again",
+				truncateForMessage(destinations))
+		}
+		in.Confirmed = &retry.Confirmation{Count: *count}
+		if destinations != "" {
+			in.Confirmed.Destinations = strings.Split(destinations, ",")
+		}
 	}
 	return in, nil
 }

@@ -128,7 +128,7 @@ func (h *Handler) retryConfirmView(preview retry.Preview, options connectors.Sen
 	view := views.RetryConfirmView{
 		Policy: policyForm(preview.Policy), MaxRetryDeliveries: preview.MaxRetryDeliveries,
 		Send:  sendForm(options.Retries, options.Timeout.Seconds()),
-		Count: len(preview.SelectedDecisions), Destinations: preview.Destinations,
+		Count: len(preview.SelectedDecisions), Destinations: preview.Destinations, Interrupted: preview.InterruptedCount,
 		NoRetryDue: h.noRetryDueText(preview.OpenFailures),
 	}
 	for _, d := range preview.SelectedDecisions {
@@ -145,7 +145,7 @@ func (h *Handler) retryConfirmView(preview retry.Preview, options connectors.Sen
 		view.BlockedReason = blockedReason("", auth.PermissionRunLiveRetries, liveRetryAction)
 	case len(view.NotReady) > 0:
 		view.BlockedReason = "Some destinations cannot send: " + strings.Join(view.NotReady, "; ")
-	case view.Count == 0:
+	case view.Count == 0 && view.Interrupted == 0:
 		view.BlockedReason = "No retry is due now, so a live run would send nothing. " + view.NoRetryDue
 	}
 	return view

@@ -305,7 +305,11 @@ func (s *Service) Preview(ctx context.Context, kind string, policy Policy, maxDe
 	if err != nil {
 		return Preview{}, err
 	}
-	preview := Preview{SubjectKind: kind, Policy: policy, MaxRetryDeliveries: maxDeliveries,
+	stale, err := models.StaleRetryExecutions(ctx, s.DB, kind, now.Add(-s.inFlightTimeout()))
+	if err != nil {
+		return Preview{}, err
+	}
+	preview := Preview{SubjectKind: kind, Policy: policy, MaxRetryDeliveries: maxDeliveries, InterruptedCount: len(stale),
 		SelectedDecisions: []DecisionView{}, Destinations: []string{}, NotReady: map[string]string{}, OpenFailures: open}
 	_, rows := selectedPlanRecords(kind, policy, due, open, false, "", now)
 	for _, row := range rows {

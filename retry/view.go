@@ -174,6 +174,9 @@ type Preview struct {
 	Destinations       []string       `json:"destinations"`
 	// NotReady maps each selected destination that cannot send to the reason.
 	NotReady map[string]string `json:"not_ready"`
+	// InterruptedCount is the number of executions left in flight past the
+	// in-flight timeout, which a live run records as interrupted first.
+	InterruptedCount int `json:"interrupted_count"`
 }
 
 func subjectLinks(kind, subjectID, subjectKey string) (scheduleRunID, reportID, alertPlanID, fingerprint string) {

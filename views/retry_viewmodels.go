@@ -126,6 +126,9 @@ type RetryConfirmView struct {
 	Send               RetrySendForm
 	Count              int
 	Destinations       []string
+	// Interrupted is the number of executions a stopped worker left in
+	// flight, which the live run records as interrupted before it sends.
+	Interrupted int
 	// NoRetryDue describes the open failures when no retry is due now.
 	NoRetryDue string
 	Decisions  []RetryDecisionView

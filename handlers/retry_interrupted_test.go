@@ -1,0 +1,95 @@
+package handlers
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/releaseops/evidence-console/models"
+)
+
+// interruptRetry stores what a worker stopped between sending and recording
+// leaves: a running worker run with one in-flight execution and delivery to
+// connector for schedule run runID, started at the given time.
+func (s *retryTestServer) interruptRetry(runID, connector string, startedAt time.Time) {
+	s.t.Helper()
+	kind := models.SubjectExecutiveReport
+	plan := models.RetryPlan{ID: models.NewID("rtp", startedAt), SubjectKind: kind, MaxRetryAttempts: 3, BackoffMultiplier: 2,
+		DecisionCount: 1, RetryCount: 1, Actor: "release.manager", CreatedAt: startedAt}
+	run := models.RetryWorkerRun{ID: models.NewID("rwr", startedAt), SubjectKind: kind, PlanID: plan.ID, Actor: "release.manager",
+		MaxRetryDeliveries: 5, SelectedCount: 1, SendRetries: 1, SendTimeoutMS: 10000, ScheduleCadence: "manual",
+		WindowStart: startedAt, WindowEnd: startedAt, State: models.WorkerRunRunning, CreatedAt: startedAt}
+	plan.WorkerRunID = run.ID
+	decision := models.RetryDecision{ID: models.NewID("rtd", startedAt), PlanID: plan.ID, SubjectKind: kind, SubjectID: runID,
+		SubjectKey: "rep_" + runID, Connector: connector, Action: "retry", FailureCount: 1, IdempotencyKey: "idem-" + runID,
+		Selected: true, State: "claimed", ClaimedBy: run.ID}
+	delivery := models.Delivery{ID: models.NewID("dlv", startedAt), SubjectKind: kind, SubjectID: runID, SubjectKey: "rep_" + runID,
+		Connector: connector, State: models.DeliveryInFlight, Attempts: "[]", RequestSummary: "{}", IdempotencyKey: "idem-" + runID,
+		Origin: models.OriginRetry, Actor: "release.manager", StartedAt: startedAt, CreatedAt: startedAt}
+	claimKey := "claim-" + runID
+	execution := models.RetryExecution{ID: models.NewID("rex", startedAt), DecisionID: decision.ID, ClaimKey: &claimKey,
+		WorkerRunID: run.ID, PlanID: plan.ID, SubjectKind: kind, SubjectID: runID, SubjectKey: "rep_" + runID, Connector: connector,
+		Outcome: models.ExecutionInFlight, DeliveryID: delivery.ID, IdempotencyKey: "idem-" + runID, StartedAt: startedAt}
+	delivery.RetryExecutionID = execution.ID
+	err := s.db.Transaction(func(tx *gorm.DB) error {
+		if err := models.CreateRetryPlan(tx, &plan, []models.RetryDecision{decision}); err != nil {
+			return err
+		}
+		if err := models.CreateRetryWorkerRun(tx, &run); err != nil {
+			return err
+		}
+		if err := models.CreateRetryExecutions(tx, []models.RetryExecution{execution}); err != nil {
+			return err
+		}
+		return models.CreateDelivery(tx, &delivery)
+	})
+	if err != nil {
+		s.t.Fatalf("store the interrupted retry: %v", err)
+	}
+}
+
+// TestConsoleLiveRunRecordsInterruptedRetries checks that the console can
+// clear what a stopped worker left in flight when no retry is due: the
+// confirmation offers it and the confirmed run records it.
+func TestConsoleLiveRunRecordsInterruptedRetries(t *testing.T) {
+	s := newRetryTestServer(t, map[string]string{"webhook": "/webhook/exec"})
+	s.failDelivery("run_1", "webhook", testNow.Add(-3*time.Hour))
+	s.interruptRetry("run_1", "webhook", testNow.Add(-10*time.Minute))
+	policy := "max_retry_attempts=3&retry_delay_minutes=30&backoff_multiplier=2&max_retry_deliveries=5"
+
+	confirm := s.postForm("/console/executive-retry/confirm", policy, "HX-Request", "true")
+	if confirm.Code != http.StatusOK {
+		t.Fatalf("confirm: got %d, want 200 (%s)", confirm.Code, confirm.Body.String())
+	}
+	doc := document(t, confirm)
+	if got := byTestID(doc, "retry-confirm-interrupted").Text(); !strings.Contains(got, "1 execution") {
+		t.Errorf("confirmation: got %q, want it to name 1 interrupted execution", got)
+	}
+	if _, disabled := byTestID(doc, "run-live-retry").Attr("disabled"); disabled {
+		t.Fatalf("live run button: disabled (%s), want it enabled", byTestID(doc, "retry-confirm-blocked").Text())
+	}
+	if got, _ := byTestID(doc, "retry-confirm-form").Find(`input[name="confirmed_count"]`).Attr("value"); got != "0" {
+		t.Errorf("confirmed_count: got %q, want 0", got)
+	}
+
+	run := s.postForm("/console/executive-retry/run", policy+"&execute=true&confirm=true&confirmed_destinations=&confirmed_count=0", "HX-Request", "true")
+	if run.Code != http.StatusOK {
+		t.Fatalf("live run: got %d, want 200 (%s)", run.Code, run.Body.String())
+	}
+	if got := byTestID(document(t, run), "retry-run-counts").Text(); !strings.Contains(got, "1 interrupted execution reconciled") {
+		t.Errorf("run counts: got %q, want 1 interrupted execution reconciled", got)
+	}
+	if got := len(s.receiver.Requests()); got != 0 {
+		t.Errorf("receiver requests: got %d, want 0", got)
+	}
+	var inFlight int64
+	if err := s.db.Model(&models.RetryExecution{}).Where("outcome = ?", models.ExecutionInFlight).Count(&inFlight).Error; err != nil {
+		t.Fatal(err)
+	}
+	if inFlight != 0 {
+		t.Errorf("in-flight executions after the run: got %d, want 0", inFlight)
+	}
+}
