@@ -29,6 +29,7 @@ type RetryService interface {
 	Run(ctx context.Context, kind string, req retry.RunRequest) (retry.RunView, error)
 	ResolveSendOptions(req retry.RunRequest) (connectors.SendOptions, error)
 	MaxRunDuration() time.Duration
+	MaxSendTime(deliveries int, options connectors.SendOptions) time.Duration
 	WorkerRun(ctx context.Context, runID string) (retry.RunView, error)
 	WorkerRuns(ctx context.Context, kind string, limit, offset int) ([]retry.RunSummary, error)
 	Health(ctx context.Context, kind string, params health.Params) (retry.HealthReport, error)
@@ -424,6 +425,9 @@ func (h *Handler) confirmExecutiveRetry(c echo.Context) error {
 	}
 
 	view := h.retryConfirmView(preview, options, request.MayRunLive)
+	if view.Count > 0 {
+		view.MaxDuration = "up to " + h.Retry.MaxSendTime(view.Count, options).String()
+	}
 	if isHTMX(c) {
 		return render(c, http.StatusOK, views.RetryConfirm(view))
 	}

@@ -36,6 +36,12 @@ func TestConsoleLiveRunUsesConfirmedSendOptions(t *testing.T) {
 	if got := byTestID(doc, "retry-confirm-summary").Text(); !strings.Contains(got, "each delivery up to 1 attempt of 1.5 s") {
 		t.Errorf("confirmation summary: got %q, want it to name 1 attempt of 1.5 s", got)
 	}
+	if got := byTestID(doc, "retry-confirm-summary").Text(); !strings.Contains(got, "The sends take up to 1.5s") {
+		t.Errorf("confirmation summary: got %q, want the sends' longest time, 1.5s", got)
+	}
+	if got, _ := byTestID(doc, "retry-confirm-form").Attr("hx-disabled-elt"); got != "#executive-retry button" {
+		t.Errorf("confirmation form hx-disabled-elt: got %q, want every retry button disabled during the run", got)
+	}
 	form := byTestID(doc, "retry-confirm-form")
 	if got, _ := form.Find(`input[name="retries"]`).Attr("value"); got != "0" {
 		t.Errorf("confirmed retries: got %q, want 0", got)

@@ -144,8 +144,7 @@ func (s *Service) MaxRunDuration() time.Duration {
 // each send takes at most options.MaxDuration().
 func (s *Service) checkRunLength(maxDeliveries int, options connectors.SendOptions) error {
 	concurrency := s.concurrency()
-	rounds := (maxDeliveries + concurrency - 1) / concurrency
-	longest := time.Duration(rounds) * options.MaxDuration()
+	longest := s.MaxSendTime(maxDeliveries, options)
 	if longest < s.inFlightTimeout() {
 		return nil
 	}
@@ -156,6 +155,14 @@ func (s *Service) checkRunLength(maxDeliveries int, options connectors.SendOptio
 	return conflict("timeout_seconds", "with retries %d and timeout_seconds %g one retry delivery can take up to %s, so %s can take up to %s: "+
 		"not less than the %s after which an unrecorded retry counts as interrupted; lower timeout_seconds, retries or max_retry_deliveries",
 		options.Retries, options.Timeout.Seconds(), options.MaxDuration(), deliveries, longest, s.inFlightTimeout())
+}
+
+// MaxSendTime returns the longest a live run takes to send the given
+// number of deliveries with options, Concurrency at a time.
+func (s *Service) MaxSendTime(deliveries int, options connectors.SendOptions) time.Duration {
+	concurrency := s.concurrency()
+	rounds := (deliveries + concurrency - 1) / concurrency
+	return time.Duration(rounds) * options.MaxDuration()
 }
 
 // sendOptionsOf returns the send options a worker run records.

@@ -129,6 +129,9 @@ type RetryConfirmView struct {
 	// Interrupted is the number of executions a stopped worker left in
 	// flight, which the live run records as interrupted before it sends.
 	Interrupted int
+	// MaxDuration is how long the sends can take, such as "up to 44s", or
+	// empty when the run sends nothing.
+	MaxDuration string
 	// NoRetryDue describes the open failures when no retry is due now.
 	NoRetryDue string
 	Decisions  []RetryDecisionView
