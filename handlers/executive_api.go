@@ -329,9 +329,16 @@ func providerList(raw json.RawMessage) ([]string, error) {
 	if err := json.Unmarshal(raw, &text); err == nil {
 		return strings.Split(text, ","), nil
 	}
-	var list []string
+	var list []*string
 	if err := json.Unmarshal(raw, &list); err == nil {
-		return list, nil
+		names := make([]string, 0, len(list))
+		for i, name := range list {
+			if name == nil || strings.TrimSpace(*name) == "" {
+				return nil, fieldError(fmt.Sprintf("provider[%d]", i), "provider[%d] is empty; name a configured destination or remove the element", i)
+			}
+			names = append(names, *name)
+		}
+		return names, nil
 	}
 	return nil, fieldError("provider", "provider must be a string of comma-separated destination names or a list of names; got %s", truncateForMessage(string(raw)))
 }

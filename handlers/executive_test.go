@@ -304,6 +304,14 @@ func TestExecutiveDeliverEndpoint(t *testing.T) {
 		t.Errorf("unknown run: got status %d, want 404", rec.Code)
 	}
 
+	// Every element of a provider list names a destination.
+	for _, body := range []string{`{"provider": ["webhook", null]}`, `{"provider": ["webhook", " "]}`} {
+		rec = s.postJSON(executiveReportPath+"/schedule-runs/latest/deliver", body)
+		if rec.Code != http.StatusBadRequest || errorOf(t, rec.Body.String()).Field != "provider[1]" {
+			t.Errorf("%s: got status %d %s, want 400 naming provider[1]", body, rec.Code, rec.Body.String())
+		}
+	}
+
 	// A run_id in the body must name the path's run.
 	before := dbtest.CountRows(t, s.db)
 	rec = s.postJSON(executiveReportPath+"/schedule-runs/latest/deliver", `{"provider": "webhook", "run_id": "xrun_other"}`)

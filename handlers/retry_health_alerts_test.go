@@ -103,7 +103,7 @@ func TestDeliverRejectsBadFields(t *testing.T) {
 		{`{"provider": 5}`, "provider"},
 		{`{"provider": null}`, "provider"},
 		{`{"provider": "alpha,,beta"}`, "provider"},
-		{`{"provider": ["alpha", ""]}`, "provider"},
+		{`{"provider": ["alpha", ""]}`, "provider[1]"},
 		{`{"provider": [1]}`, "provider"},
 		{`{"provider": {"name": "alpha"}}`, "provider"},
 		{`{"force": "false"}`, "force"},
