@@ -255,3 +255,38 @@ func LastDeliveryPerConnector(ctx context.Context, db *gorm.DB, connectors []str
 	}
 	return out, nil
 }
+
+// DeliveryGroupKey names one (subject, destination) group of a subject kind.
+type DeliveryGroupKey struct {
+	SubjectID string
+	Connector string
+}
+
+// InFlightSends returns, for the groups among subjectIDs of subjectKind
+// that have a delivery other than a retry in flight since since, the start
+// of the earliest one.
+func InFlightSends(ctx context.Context, db *gorm.DB, subjectKind string, subjectIDs []string, since time.Time) (map[DeliveryGroupKey]time.Time, error) {
+	out := map[DeliveryGroupKey]time.Time{}
+	if len(subjectIDs) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		SubjectID string
+		Connector string
+		StartedAt time.Time
+	}
+	err := db.WithContext(ctx).Model(&Delivery{}).Select("subject_id, connector, started_at").
+		Where("subject_kind = ? AND subject_id IN ? AND state = ? AND origin <> ? AND started_at >= ?",
+			subjectKind, subjectIDs, DeliveryInFlight, OriginRetry, UTC(since)).
+		Order("started_at").Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("models: unable to read the deliveries under way of %s: %w", subjectKind, err)
+	}
+	for _, row := range rows {
+		key := DeliveryGroupKey{SubjectID: row.SubjectID, Connector: row.Connector}
+		if _, seen := out[key]; !seen {
+			out[key] = row.StartedAt
+		}
+	}
+	return out, nil
+}

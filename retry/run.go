@@ -75,7 +75,9 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (RunView
 	// missing message becomes a skipped execution, never a claim.
 	var prepared []preparedRetry
 	if live {
-		prepared = s.prepareRetries(ctx, &run, rows)
+		if prepared, err = s.prepareRetries(ctx, &run, rows); err != nil {
+			return RunView{}, err
+		}
 		markClaimed(rows, prepared, run.ID)
 	}
 	// The database keeps microseconds, and the view built below from these

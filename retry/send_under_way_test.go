@@ -1,0 +1,58 @@
+package retry
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/releaseops/evidence-console/models"
+	"github.com/releaseops/evidence-console/models/dbtest"
+)
+
+// TestRunSkipsRetryWhileSendUnderWay starts a live run while a delivery
+// from the console to a failed destination is still in flight. The retry
+// of that destination waits for its outcome; one whose send stopped longer
+// ago than the in-flight timeout does not block.
+func TestRunSkipsRetryWhileSendUnderWay(t *testing.T) {
+	db := dbtest.Open(t)
+	server := startReceiver(t)
+	clock := &testClock{now: serviceStart}
+	service := newTestService(db, webhookRegistry(t, server.URL, map[string]string{"busy": "/webhook/busy", "stale": "/webhook/stale"}), clock.Now, &fakeSource{})
+	for _, connector := range []string{"busy", "stale"} {
+		insertDelivery(t, db, "run_1", connector, false, "server_error", 503, serviceStart.Add(-2*time.Hour), nil)
+	}
+	underWay := func(connector string, startedAt time.Time) {
+		record := models.Delivery{
+			ID: models.NewID("dlv", startedAt), SubjectKind: models.SubjectExecutiveReport, SubjectID: "run_1", SubjectKey: "rep_run_1",
+			Connector: connector, State: models.DeliveryInFlight, Attempts: "[]", RequestSummary: "{}",
+			IdempotencyKey: "idem-run_1-" + connector, Origin: models.OriginSend, Actor: "release.manager",
+			StartedAt: startedAt, CreatedAt: startedAt,
+		}
+		if err := models.CreateDelivery(db, &record); err != nil {
+			t.Fatalf("CreateDelivery: %v", err)
+		}
+	}
+	underWay("busy", serviceStart.Add(-30*time.Second))
+	underWay("stale", serviceStart.Add(-service.InFlightTimeout-time.Minute))
+
+	run, err := service.Run(context.Background(), models.SubjectExecutiveReport, liveRequest(immediatePolicy()))
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+
+	outcomes := map[string]ExecutionView{}
+	for _, execution := range run.Executions {
+		outcomes[execution.Provider] = execution
+	}
+	if got := outcomes["busy"]; got.Outcome != models.ExecutionSkipped || !strings.Contains(got.Reason, "still under way") {
+		t.Errorf("busy: got %s (%q), want skipped because a delivery is under way", got.Outcome, got.Reason)
+	}
+	if got := outcomes["stale"]; got.Outcome != models.ExecutionDelivered {
+		t.Errorf("stale: got %s (%q), want delivered", got.Outcome, got.Reason)
+	}
+	requests := server.Requests()
+	if len(requests) != 1 || requests[0].Path != "/webhook/stale" {
+		t.Errorf("receiver requests: got %d, want 1 to /webhook/stale", len(requests))
+	}
+}
