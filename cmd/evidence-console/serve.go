@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/releaseops/evidence-console/alerting"
@@ -115,12 +118,39 @@ func (a *app) serve(ctx context.Context) error {
 	case <-ctx.Done():
 	}
 
-	a.logger.Info("server stopping")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if err := server.Shutdown(shutdownCtx); err != nil {
-		return fmt.Errorf("graceful shutdown: %w", err)
+	// A live retry run or a delivery may send for minutes. Stopping in the
+	// middle leaves its outcomes unrecorded until the next live run records
+	// them as interrupted, so the server waits for requests under way,
+	// unless it is told to stop a second time.
+	a.logger.Info("server stopping; waiting for requests under way, interrupt again to stop now", "wait_at_most", shutdownGrace)
+	again := make(chan os.Signal, 1)
+	signal.Notify(again, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(again)
+	if err := shutdown(server, shutdownGrace, again); err != nil {
+		return err
 	}
 	a.logger.Info("server stopped")
 	return nil
 }
+
+// shutdown stops server once its requests under way have finished, waiting
+// at most grace, or until a second stop signal arrives on again.
+func shutdown(server *http.Server, grace time.Duration, again <-chan os.Signal) error {
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	go func() {
+		select {
+		case <-again:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	if err := server.Shutdown(ctx); err != nil {
+		return fmt.Errorf("graceful shutdown: %w; the next live retry run records any retry left in flight as interrupted", err)
+	}
+	return nil
+}
+
+// shutdownGrace is how long a stopping server waits for requests under way:
+// the longest live retry run, plus a minute for recording.
+const shutdownGrace = retry.DefaultInFlightTimeout + time.Minute
