@@ -161,11 +161,7 @@ func (h *Handler) alertHistoryView(page alerting.HistoryPage, q alerting.History
 		case item.Delivery != nil:
 			dest := h.destinationView(*item.Delivery, "")
 			row.Kind, row.Provider, row.Outcome = "delivery", item.Delivery.Provider, dest.Outcome
-			row.Detail = item.Delivery.ErrorClass
-			if item.Delivery.StatusCode != 0 {
-				row.Detail += ", HTTP " + strconv.Itoa(item.Delivery.StatusCode)
-			}
-			row.Detail += ", " + strconv.Itoa(item.Delivery.AttemptCount) + " attempt(s)"
+			row.Detail = views.DeliveryDetail(item.Delivery.ErrorClass, item.Delivery.StatusCode, item.Delivery.AttemptCount)
 		case item.Acknowledgement != nil:
 			a := item.Acknowledgement
 			row.Kind, row.Provider, row.Outcome = "acknowledgement", a.Provider, a.AcknowledgementState

@@ -5,6 +5,7 @@ package views
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/releaseops/evidence-console/auth"
@@ -131,6 +132,30 @@ func FormatAge(minutes *int, inFuture bool) string {
 		return fmt.Sprintf("%d min ago (%dh %02dm)", m, m/60, m%60)
 	}
 	return fmt.Sprintf("%d min ago (%d days)", m, m/(24*60))
+}
+
+// DeliveryDetail describes a delivery's outcome, for example
+// "server_error, HTTP 503, 1 attempt". A zero statusCode means no HTTP
+// response, so it is left out.
+func DeliveryDetail(class string, statusCode, attempts int) string {
+	detail := class
+	if statusCode != 0 {
+		detail += ", HTTP " + strconv.Itoa(statusCode)
+	}
+	return detail + ", " + CountNoun(attempts, "attempt", "attempts")
+}
+
+// RecordsShown describes one page of a list: the total and, when the page
+// has rows, which of them it shows, for example "12 records, showing 1 to 10".
+func RecordsShown(total int64, offset, rows int) string {
+	text := strconv.FormatInt(total, 10) + " records"
+	if total == 1 {
+		text = "1 record"
+	}
+	if rows > 0 {
+		text += fmt.Sprintf(", showing %d to %d", offset+1, offset+rows)
+	}
+	return text
 }
 
 // LevelClass returns the badge colours of an alert level or severity.

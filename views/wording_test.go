@@ -1,0 +1,46 @@
+package views
+
+import "testing"
+
+func TestDeliveryDetail(t *testing.T) {
+	cases := []struct {
+		name       string
+		class      string
+		statusCode int
+		attempts   int
+		want       string
+	}{
+		{"one failed attempt", "server_error", 503, 1, "server_error, HTTP 503, 1 attempt"},
+		{"several attempts", "ok", 200, 3, "ok, HTTP 200, 3 attempts"},
+		{"no HTTP response", "timeout", 0, 2, "timeout, 2 attempts"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := DeliveryDetail(tc.class, tc.statusCode, tc.attempts); got != tc.want {
+				t.Errorf("DeliveryDetail(%q, %d, %d) = %q, want %q", tc.class, tc.statusCode, tc.attempts, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestRecordsShown(t *testing.T) {
+	cases := []struct {
+		name   string
+		total  int64
+		offset int
+		rows   int
+		want   string
+	}{
+		{"empty", 0, 0, 0, "0 records"},
+		{"one record", 1, 0, 1, "1 record, showing 1 to 1"},
+		{"second page", 120, 50, 50, "120 records, showing 51 to 100"},
+		{"offset past the end", 3, 10, 0, "3 records"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := RecordsShown(tc.total, tc.offset, tc.rows); got != tc.want {
+				t.Errorf("RecordsShown(%d, %d, %d) = %q, want %q", tc.total, tc.offset, tc.rows, got, tc.want)
+			}
+		})
+	}
+}
