@@ -79,6 +79,9 @@ func (h *Handler) retryPlanView(plan *retry.PlanView) *views.RetryPlanView {
 
 func (h *Handler) retryRunView(run retry.RunView) views.RetryRunView {
 	schedule := run.Schedule.Cadence + ", every " + views.CountNoun(run.Schedule.IntervalMinutes, "minute", "minutes")
+	if run.Schedule.Cadence == retry.DefaultScheduleCadence {
+		schedule = "manual (started by hand), expected every " + views.CountNoun(run.Schedule.IntervalMinutes, "minute", "minutes")
+	}
 	if !run.Schedule.Enabled {
 		schedule += ", disabled (automatic runs are paused; this run was started by hand)"
 	}
@@ -103,6 +106,9 @@ func (h *Handler) retryRunView(run retry.RunView) views.RetryRunView {
 		}
 		if e.Delivery != nil {
 			row.StatusCode = e.Delivery.StatusCode
+		}
+		if e.CompletedAt != nil {
+			row.Duration = e.CompletedAt.Sub(e.StartedAt).Round(time.Millisecond).String()
 		}
 		view.Executions = append(view.Executions, row)
 	}

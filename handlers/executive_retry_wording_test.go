@@ -20,11 +20,15 @@ func TestRetryViewsCountSingular(t *testing.T) {
 	}
 
 	run := retry.RunView{Policy: policy, Schedule: retry.ScheduleView{Schedule: retry.Schedule{IntervalMinutes: 1, Enabled: true, Cadence: "manual"}}}
-	if got, want := h.retryRunView(run).Schedule, "manual, every 1 minute"; got != want {
+	if got, want := h.retryRunView(run).Schedule, "manual (started by hand), expected every 1 minute"; got != want {
 		t.Errorf("schedule text: got %q, want %q", got, want)
 	}
 	run.Schedule.IntervalMinutes = 90
-	if got, want := h.retryRunView(run).Schedule, "manual, every 90 minutes"; got != want {
+	if got, want := h.retryRunView(run).Schedule, "manual (started by hand), expected every 90 minutes"; got != want {
+		t.Errorf("schedule text: got %q, want %q", got, want)
+	}
+	run.Schedule.Cadence = "hourly"
+	if got, want := h.retryRunView(run).Schedule, "hourly, every 90 minutes"; got != want {
 		t.Errorf("schedule text: got %q, want %q", got, want)
 	}
 

@@ -103,6 +103,8 @@ type RetryExecutionView struct {
 	StatusCode     int
 	IdempotencyKey string
 	StartedAt      string
+	// Duration is how long the execution took, or empty while in flight.
+	Duration string
 }
 
 // RetryRunRow is one row of the worker run list.
