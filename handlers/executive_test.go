@@ -536,8 +536,29 @@ func TestExecutiveConsoleControls(t *testing.T) {
 			t.Errorf("console control %s: missing", id)
 		}
 	}
-	if got := byTestID(doc, "executive-destination").Find("option").Length(); got != 3 {
-		t.Errorf("destination options: got %d, want 3 enabled (leaky, slack, webhook)", got)
+	var destinations []string
+	byTestID(doc, "executive-destination-option").Each(func(_ int, option *goquery.Selection) {
+		if option.AttrOr("name", "") != "provider" || option.AttrOr("type", "") != "checkbox" {
+			t.Errorf("destination %q: got name %q and type %q, want a provider checkbox",
+				option.AttrOr("value", ""), option.AttrOr("name", ""), option.AttrOr("type", ""))
+		}
+		destinations = append(destinations, option.AttrOr("value", ""))
+	})
+	if got := strings.Join(destinations, ","); got != "leaky,slack,webhook" {
+		t.Errorf("destination checkboxes: got %q, want the enabled leaky,slack,webhook", got)
+	}
+	if got := byTestID(doc, "executive-destination-option").Filter("[checked]").Length(); got != 0 {
+		t.Errorf("preselected destinations: got %d, want none", got)
+	}
+	if got := visibleText(byTestID(doc, "executive-destination-hint")); got != "Choose one or more." {
+		t.Errorf("destination hint: got %q, want %q", got, "Choose one or more.")
+	}
+	none := s.postForm("/console/executive-report/deliver", "run_id=latest&retries=0", "HX-Request", "true")
+	if none.Code != http.StatusBadRequest {
+		t.Errorf("deliver without a destination: got status %d, want 400", none.Code)
+	}
+	if got := byTestID(document(t, none), "error-fragment").AttrOr("data-field", ""); got != "provider" {
+		t.Errorf("deliver without a destination: error field %q, want provider; body %s", got, none.Body.String())
 	}
 
 	preview := s.do(http.MethodGet, "/console/executive-report", "", "", "HX-Request", "true")
