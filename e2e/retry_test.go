@@ -123,3 +123,36 @@ func TestExecutiveRetryPlanDryAndLiveRun(t *testing.T) {
 		t.Errorf("execution outcome on the run page = %q, want delivered", got)
 	}
 }
+
+// TestRetryFormErrorMarksField asks for a live run whose sends could outlast
+// the in-flight timeout. The error names the API field, so the page marks
+// the input and names its label.
+func TestRetryFormErrorMarksField(t *testing.T) {
+	a := startApp(t, appOptions{SampleData: true})
+	failedExecutiveDelivery(t, a)
+	ctx := newBrowser(t)
+	signIn(t, ctx, a, "release_manager")
+
+	form := `[data-testid="retry-run-form"] `
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(a.BaseURL+"/console"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="prepare-live-retry"]`)),
+		chromedp.SetValue(chromedp.CSS(form+`input[name="max_retry_deliveries"]`), "25"),
+		chromedp.SetValue(chromedp.CSS(form+`input[name="retries"]`), "5"),
+		chromedp.SetValue(chromedp.CSS(form+`input[name="timeout_seconds"]`), "60"),
+		chromedp.Click(chromedp.CSS(`[data-testid="prepare-live-retry"]`)),
+		chromedp.WaitVisible(chromedp.CSS(form+`[data-testid="error-field-label"]`)),
+	)
+	if err != nil {
+		t.Fatalf("prepare a live run that is too long: %v", err)
+	}
+	if got := textOf(t, ctx, form+`[data-testid="error-field-label"]`); got != "Check \u201cTimeout per attempt (s)\u201d." {
+		t.Errorf("field note = %q, want it to name the timeout's label", got)
+	}
+	if got := attributeOf(t, ctx, form+`input[name="timeout_seconds"]`, "aria-invalid"); got != "true" {
+		t.Errorf("timeout input aria-invalid = %q, want true", got)
+	}
+	if got := len(a.Receiver.Requests()); got != 0 {
+		t.Errorf("receiver requests = %d, want 0", got)
+	}
+}

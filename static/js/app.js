@@ -29,6 +29,43 @@
     }
   });
 
+  // After an error fragment lands in a form, mark the input it names as
+  // invalid, move the focus to it and name its label, because the message
+  // names the field as the JSON API does.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var box = event.detail.target;
+    if (!box || !box.getAttribute || box.getAttribute("data-role") !== "errors") {
+      return;
+    }
+    var form = box.closest("form");
+    if (!form) {
+      return;
+    }
+    form.querySelectorAll('[aria-invalid="true"]').forEach(function (element) {
+      element.removeAttribute("aria-invalid");
+    });
+    var fragment = box.querySelector("[data-field]");
+    var field = fragment ? fragment.getAttribute("data-field") : "";
+    if (!field) {
+      return;
+    }
+    var name = field.split(".").pop();
+    var input = form.querySelector('[name="' + CSS.escape(name) + '"]');
+    if (!input || input.type === "hidden") {
+      return;
+    }
+    input.setAttribute("aria-invalid", "true");
+    var label = input.closest("label");
+    var caption = label ? label.querySelector("span") : null;
+    if (caption) {
+      var note = document.createElement("p");
+      note.setAttribute("data-testid", "error-field-label");
+      note.textContent = "Check “" + caption.textContent.trim() + "”.";
+      fragment.appendChild(note);
+    }
+    input.focus();
+  });
+
   // Ask for confirmation before submitting a form marked data-confirm.
   document.addEventListener("submit", function (event) {
     var form = event.target;
