@@ -127,6 +127,10 @@ func (r *Registry) runAttempt(ctx context.Context, d *destination, msg Message, 
 	attempt.Class = outcome.class
 	attempt.RetryAfter = outcome.retryAfter
 	switch {
+	case outcome.err != nil && errors.Is(outcome.err, context.DeadlineExceeded) && attemptCtx.Err() != nil && ctx.Err() == nil:
+		attempt.Error = fmt.Sprintf("no response within the attempt's timeout of %s", timeout)
+	case outcome.err != nil && errors.Is(outcome.err, io.EOF):
+		attempt.Error = "the destination closed the connection without a response"
 	case outcome.err != nil:
 		attempt.Error = r.redactor.DescribeError(outcome.err)
 	case outcome.problem != "":

@@ -238,6 +238,9 @@ func TestSendTimeout(t *testing.T) {
 	if result.AttemptCount != 2 {
 		t.Errorf("AttemptCount: got %d, want 2", result.AttemptCount)
 	}
+	if want := "no response within the attempt's timeout of 100ms"; result.Error != want {
+		t.Errorf("Error: got %q, want %q", result.Error, want)
+	}
 	if result.StatusCode != 0 {
 		t.Errorf("StatusCode: got %d, want 0", result.StatusCode)
 	}
@@ -492,5 +495,27 @@ func TestSendOptionsMaxDuration(t *testing.T) {
 		if got := test.options.MaxDuration(); got != test.want {
 			t.Errorf("%+v: got %v, want %v", test.options, got, test.want)
 		}
+	}
+}
+
+func TestSendDescribesConnectionClosedWithoutResponse(t *testing.T) {
+	server := newRecordingServer(t, func(w http.ResponseWriter, r *http.Request) {
+		hijacker, ok := w.(http.Hijacker)
+		if !ok {
+			t.Error("response writer cannot be hijacked")
+			return
+		}
+		conn, _, err := hijacker.Hijack()
+		if err == nil {
+			_ = conn.Close()
+		}
+	})
+	registry := newTestRegistry(t, oneConnector("webhook", ConnectorConfig{URLEnv: "TARGET_URL"}),
+		map[string]string{"TARGET_URL": server.URL + "/hook"}, nil)
+
+	result := registry.Send(context.Background(), "webhook", sampleMessage(), SendOptions{Timeout: time.Second})
+
+	if want := "the destination closed the connection without a response"; result.Error != want {
+		t.Errorf("Error: got %q (class %s), want %q", result.Error, result.Class, want)
 	}
 }
