@@ -1,0 +1,41 @@
+package e2e
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestDisabledFieldsLookDisabled checks that a select inside a form the
+// role may not submit is drawn differently from an enabled one.
+func TestDisabledFieldsLookDisabled(t *testing.T) {
+	a := startApp(t, appOptions{SampleData: true})
+	ctx := newBrowser(t)
+	signIn(t, ctx, a, "viewer")
+
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(a.BaseURL+"/console"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="send-provider"]`)),
+	)
+	if err != nil {
+		t.Fatalf("open the console: %v", err)
+	}
+	background := func(css string) string {
+		t.Helper()
+		script := fmt.Sprintf(`getComputedStyle(document.querySelector(%q)).backgroundColor`, css)
+		value, err := chromedp.Run(ctx, chromedp.Evaluate[string](script))
+		if err != nil {
+			t.Fatalf("read the background of %s: %v", css, err)
+		}
+		return value
+	}
+	disabled := background(`[data-testid="send-provider"]`)
+	enabled := background(`#alert-history select[name="metadata_kind"]`)
+	if disabled == enabled {
+		t.Errorf("disabled destination select: background %s, the same as the enabled history filter", disabled)
+	}
+	if enabled != "rgb(255, 255, 255)" {
+		t.Errorf("enabled history filter: background %s, want white", enabled)
+	}
+}
