@@ -40,7 +40,7 @@ func Console(pc PageContext, page ConsolePage) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<h1 class=\"text-2xl font-semibold tracking-tight\">Go Rollback Drill Notifications</h1><p class=\"mt-1 max-w-3xl text-sm text-slate-600\">Watch the workers that retry failed escalation notifications, alert the team's destinations, collect acknowledgements, and re-deliver executive recovery reports.</p><div class=\"mt-6 grid gap-6\" data-testid=\"go-rollback-drill-notifications\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<h1 class=\"text-2xl font-semibold tracking-tight\">Go Rollback Drill Notifications</h1><p class=\"mt-1 max-w-3xl text-sm text-slate-600\">Watch the workers that retry failed escalation notifications, alert the team's destinations, collect acknowledgements, and re-deliver executive recovery reports.</p><div class=\"mt-6 grid grid-cols-1 gap-6\" data-testid=\"go-rollback-drill-notifications\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

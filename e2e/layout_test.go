@@ -1,0 +1,120 @@
+package e2e
+
+import (
+	"context"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// phoneWidth and phoneHeight are the viewport of a common phone in CSS
+// pixels.
+const (
+	phoneWidth  = 390
+	phoneHeight = 844
+)
+
+// pageWidth returns the document's scroll width, which exceeds the viewport
+// when something on the page makes it scroll sideways.
+func pageWidth(t *testing.T, ctx context.Context, url, ready string) int {
+	t.Helper()
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(url),
+		chromedp.WaitVisible(chromedp.CSS(ready)),
+	)
+	if err != nil {
+		t.Fatalf("open %s: %v", url, err)
+	}
+	width, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+	if err != nil {
+		t.Fatalf("read the page width of %s: %v", url, err)
+	}
+	return width
+}
+
+// TestPagesFitPhoneWidth opens the acknowledgement page (linked from every
+// alert message), the executive report and the console at a phone's width
+// and checks that none of them scrolls sideways and that the menu uses the
+// width instead of stacking.
+func TestPagesFitPhoneWidth(t *testing.T) {
+	a := startApp(t, appOptions{SampleData: true})
+	ctx := newBrowser(t)
+	signIn(t, ctx, a, "release_manager")
+
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(a.BaseURL+"/console"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="send-alert"]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid="send-alert"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="alert-result"]`)),
+	)
+	if err != nil {
+		t.Fatalf("send an alert from the console: %v", err)
+	}
+	ackPage := attributeOf(t, ctx, `[data-testid="alert-destination"][data-provider="slack"] [data-testid="alert-ack-link"]`, "href")
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(a.BaseURL+ackPage),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="acknowledgement-panel"]`)),
+		chromedp.SendKeys(chromedp.CSS(`#acknowledgement-panel [data-testid="ack-external-ref"]`), "CHG-42"),
+		chromedp.SendKeys(chromedp.CSS(`#acknowledgement-panel [data-testid="ack-notes"]`), "paged the on-call engineer for the retry worker"),
+		chromedp.Click(chromedp.CSS(`#acknowledgement-panel [data-testid="ack-submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="ack-action"]`)),
+	)
+	if err != nil {
+		t.Fatalf("acknowledge the alert: %v", err)
+	}
+
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(phoneWidth, phoneHeight)); err != nil {
+		t.Fatalf("set a phone viewport: %v", err)
+	}
+	pages := []struct {
+		name, path, ready string
+	}{
+		{"acknowledgement page", ackPage, `[data-testid="ack-action"]`},
+		{"executive report", "/executive/report", `[data-testid="provider-row"]`},
+		{"console", "/console", `[data-testid="outstanding-row"]`},
+	}
+	for _, page := range pages {
+		if got := pageWidth(t, ctx, a.BaseURL+page.path, page.ready); got > phoneWidth {
+			t.Errorf("%s at %d px: page is %d px wide, want at most %d", page.name, phoneWidth, got, phoneWidth)
+		}
+	}
+
+	menuWidth, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.querySelector('nav[aria-label="Main"] ul').getBoundingClientRect().width`))
+	if err != nil {
+		t.Fatalf("read the menu width: %v", err)
+	}
+	if menuWidth < phoneWidth-40 {
+		t.Errorf("menu at %d px: %.0f px wide, want the full row (at least %d px)", phoneWidth, menuWidth, phoneWidth-40)
+	}
+
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(a.BaseURL+"/executive/report"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="provider-row"]`)),
+	)
+	if err != nil {
+		t.Fatalf("open the executive report: %v", err)
+	}
+	label, err := chromedp.Run(ctx, chromedp.Evaluate[string](
+		`getComputedStyle(document.querySelector('[data-testid="provider-failed"]'), '::before').content`))
+	if err != nil {
+		t.Fatalf("read the failed count's label: %v", err)
+	}
+	if label != `"Failed"` {
+		t.Errorf("failed count label at %d px: got %s, want \"Failed\" above the value", phoneWidth, label)
+	}
+
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1366, 768)); err != nil {
+		t.Fatalf("set a desktop viewport: %v", err)
+	}
+	if got := pageWidth(t, ctx, a.BaseURL+"/executive/report", `[data-testid="provider-row"]`); got > 1366 {
+		t.Errorf("executive report at 1366 px: %d px wide", got)
+	}
+	display, err := chromedp.Run(ctx, chromedp.Evaluate[string](
+		`getComputedStyle(document.querySelector('[data-testid="provider-row"]')).display`))
+	if err != nil {
+		t.Fatalf("read the provider row's display: %v", err)
+	}
+	if display != "table-row" {
+		t.Errorf("provider row at 1366 px: display %q, want table-row", display)
+	}
+}
