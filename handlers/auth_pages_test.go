@@ -76,19 +76,35 @@ func TestProfileTokens(t *testing.T) {
 
 	markup := `<script>alert("x")</script>`
 	rec := b.do(http.MethodPost, "/profile/tokens", url.Values{"name": {markup}, "_csrf": {csrf}})
-	if rec.Code != http.StatusCreated {
-		t.Fatalf("create token: status = %d, want 201", rec.Code)
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("create token: status = %d, want 303; body: %s", rec.Code, rec.Body.String())
+	}
+	if got := rec.Header().Get(echo.HeaderLocation); got != "/profile" {
+		t.Errorf("create token: location = %q, want /profile without the token", got)
 	}
 	if got := rec.Header().Get("Cache-Control"); got != "no-store" {
-		t.Errorf("Cache-Control = %q, want no-store", got)
+		t.Errorf("create token: Cache-Control = %q, want no-store", got)
 	}
-	if strings.Contains(rec.Body.String(), markup) {
+
+	// The page after the redirect shows the token once.
+	shown := b.do(http.MethodGet, "/profile", nil)
+	if shown.Code != http.StatusOK {
+		t.Fatalf("profile after creating: status = %d, want 200", shown.Code)
+	}
+	if got := shown.Header().Get("Cache-Control"); got != "no-store" {
+		t.Errorf("profile showing the token: Cache-Control = %q, want no-store", got)
+	}
+	if strings.Contains(shown.Body.String(), markup) {
 		t.Error("token name rendered as markup, want it escaped")
 	}
-	doc := document(t, rec)
-	secret := strings.TrimSpace(byTestID(doc, "new-token").Text())
+	secret := strings.TrimSpace(byTestID(document(t, shown), "new-token").Text())
 	if !strings.HasPrefix(secret, "ecp_") {
 		t.Fatalf("new token = %q, want an ecp_ token shown once", secret)
+	}
+	for _, cookie := range rec.Result().Cookies() {
+		if strings.Contains(cookie.Value, secret) || strings.Contains(cookie.Value, strings.TrimPrefix(secret, "ecp_")) {
+			t.Errorf("cookie %s carries the token in clear text, want it encrypted", cookie.Name)
+		}
 	}
 
 	// The token works for the API and is not shown again.
@@ -99,6 +115,9 @@ func TestProfileTokens(t *testing.T) {
 	page := b.do(http.MethodGet, "/profile", nil)
 	if strings.Contains(page.Body.String(), secret) {
 		t.Error("profile page shows the token again, want it shown only once")
+	}
+	if got := page.Header().Get("Cache-Control"); got == "no-store" {
+		t.Errorf("profile without a new token: Cache-Control = %q, want the default", got)
 	}
 	// authtest made one token; the new one is the other, its name shown as
 	// text.
@@ -131,6 +150,25 @@ func TestProfileTokens(t *testing.T) {
 	rec = b.do(http.MethodPost, "/profile/tokens/"+tokens[0].ID+"/revoke", url.Values{"_csrf": {csrf}})
 	if rec.Code != http.StatusNotFound {
 		t.Errorf("revoke another user's token: status = %d, want 404", rec.Code)
+	}
+}
+
+func TestProfileTokenWithAPIToken(t *testing.T) {
+	s := newTestServer(t)
+
+	rec := s.postForm("/profile/tokens", "name=script")
+
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("create token with an API token: status = %d, want 201 (no session to carry it)", rec.Code)
+	}
+	if got := rec.Header().Get("Cache-Control"); got != "no-store" {
+		t.Errorf("Cache-Control = %q, want no-store", got)
+	}
+	if got := strings.TrimSpace(byTestID(document(t, rec), "new-token").Text()); !strings.HasPrefix(got, "ecp_") {
+		t.Errorf("new token = %q, want an ecp_ token in the response", got)
+	}
+	if cookies := rec.Result().Cookies(); len(cookies) != 0 {
+		t.Errorf("cookies set for an API token request: got %d, want none", len(cookies))
 	}
 }
 

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -29,12 +30,29 @@ func (h *Handler) renderProfile(c echo.Context, status int, page views.ProfilePa
 	return render(c, status, views.Profile(pageContext(c), page))
 }
 
+// newTokenFlashKey names the session flash that carries a token just
+// created on the profile page to the GET that shows it once. The session
+// cookie is encrypted, and reading the flash removes it.
+const newTokenFlashKey = "new_api_token"
+
+// profilePage shows the user's tokens and, once, a token that
+// createOwnToken just created.
 func (h *Handler) profilePage(c echo.Context) error {
-	return h.renderProfile(c, http.StatusOK, views.ProfilePage{})
+	token, err := h.takeNewToken(c)
+	if err != nil {
+		return err
+	}
+	if token != "" {
+		c.Response().Header().Set("Cache-Control", "no-store")
+	}
+	return h.renderProfile(c, http.StatusOK, views.ProfilePage{NewToken: token})
 }
 
-// createOwnToken creates a personal API token and shows it once. The
-// response must not be cached, because it carries the token.
+// createOwnToken creates a personal API token. A browser session is
+// redirected to GET /profile, which shows the token once, so a reload does
+// not post the form again. The token travels in the session flash, never in
+// a URL. A request authenticated with an API token has no session, so it
+// gets the page with the token at once. Neither response may be cached.
 func (h *Handler) createOwnToken(c echo.Context) error {
 	user, ok := currentUser(c)
 	if !ok {
@@ -49,7 +67,31 @@ func (h *Handler) createOwnToken(c echo.Context) error {
 		return err
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return h.renderProfile(c, http.StatusCreated, views.ProfilePage{NewToken: secret})
+
+	session := h.sessionCookie(c)
+	if signedIn, _ := session.Values[sessionSecretKey].(string); signedIn == "" {
+		return h.renderProfile(c, http.StatusCreated, views.ProfilePage{NewToken: secret})
+	}
+	session.AddFlash(secret, newTokenFlashKey)
+	if err := session.Save(c.Request(), c.Response()); err != nil {
+		return fmt.Errorf("save the new token in the session cookie: %w", err)
+	}
+	return redirectAfterPost(c, "/profile")
+}
+
+// takeNewToken returns the token createOwnToken left in the session flash
+// and removes it from the cookie, or "" when there is none.
+func (h *Handler) takeNewToken(c echo.Context) (string, error) {
+	session := h.sessionCookie(c)
+	flashes := session.Flashes(newTokenFlashKey)
+	if len(flashes) == 0 {
+		return "", nil
+	}
+	if err := session.Save(c.Request(), c.Response()); err != nil {
+		return "", fmt.Errorf("remove the new token from the session cookie: %w", err)
+	}
+	token, _ := flashes[len(flashes)-1].(string)
+	return token, nil
 }
 
 // revokeOwnToken revokes one of the signed-in user's own tokens; another
