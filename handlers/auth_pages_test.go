@@ -54,8 +54,8 @@ func TestCSRFRequiredForSessionRequests(t *testing.T) {
 	t.Run("accepted with the token", func(t *testing.T) {
 		before := dbtest.CountRows(t, s.db)
 		rec := b.do(http.MethodPost, "/profile/tokens", url.Values{"name": {"ci"}, "_csrf": {csrf}})
-		if rec.Code != http.StatusCreated {
-			t.Fatalf("form with the token: status = %d, want 201", rec.Code)
+		if rec.Code != http.StatusSeeOther {
+			t.Fatalf("form with the token: status = %d, want 303 to the profile", rec.Code)
 		}
 		if got := dbtest.CountRows(t, s.db)["api_tokens"]; got != before["api_tokens"]+1 {
 			t.Errorf("api_tokens rows = %d, want %d", got, before["api_tokens"]+1)
