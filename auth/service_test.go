@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -52,5 +53,53 @@ func TestRecordPrunesStaleKeys(t *testing.T) {
 	limiter.record("user:late", start.Add(failedSignInWindow))
 	if got := len(limiter.failures); got != 1 {
 		t.Errorf("tracked keys after pruning = %d, want 1", got)
+	}
+}
+
+func TestCheckPasswordLimitsPerUsernameAndAddress(t *testing.T) {
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	service := &Service{DB: dbtest.Open(t), Now: func() time.Time { return now }, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	ctx := context.Background()
+	for _, name := range []string{"alice", "bob"} {
+		if _, err := service.CreateUser(ctx, NewUser{Username: name, Role: RoleViewer, Password: name + "-long-password", CreatedBy: "test"}); err != nil {
+			t.Fatalf("create %s: %v", name, err)
+		}
+	}
+	const proxy = "192.0.2.10"
+
+	for range failedSignInLimit {
+		if _, err := service.CheckPassword(ctx, "alice", "wrong-password-value", proxy); !errors.Is(err, ErrInvalidCredentials) {
+			t.Fatalf("alice's wrong password: error = %v, want ErrInvalidCredentials", err)
+		}
+	}
+	if _, err := service.CheckPassword(ctx, "alice", "alice-long-password", proxy); !errors.Is(err, ErrRateLimited) {
+		t.Errorf("alice after %d failures: error = %v, want ErrRateLimited", failedSignInLimit, err)
+	}
+	block, blocked := service.SignInBlock("Alice", proxy)
+	if !blocked || block.Scope != LimitUsername || block.Failures != failedSignInLimit {
+		t.Errorf("alice's block = %+v, %t; want the username limit of %d", block, blocked, failedSignInLimit)
+	}
+	if _, err := service.CheckPassword(ctx, "bob", "bob-long-password", proxy); err != nil {
+		t.Errorf("bob from the same address after alice's failures: error = %v, want signed in", err)
+	}
+
+	// Unknown usernames count against the address like known ones.
+	for i := failedSignInLimit; i < failedAddressSignInLimit; i++ {
+		if _, err := service.CheckPassword(ctx, "guess-"+strconv.Itoa(i), "wrong-password-value", proxy); !errors.Is(err, ErrInvalidCredentials) {
+			t.Fatalf("failure %d from the address: error = %v, want ErrInvalidCredentials", i+1, err)
+		}
+	}
+	if _, err := service.CheckPassword(ctx, "bob", "bob-long-password", proxy); !errors.Is(err, ErrRateLimited) {
+		t.Errorf("bob after %d failures from the address: error = %v, want ErrRateLimited", failedAddressSignInLimit, err)
+	}
+	block, blocked = service.SignInBlock("nobody-by-this-name", proxy)
+	if !blocked || block.Scope != LimitAddress || block.Failures != failedAddressSignInLimit {
+		t.Errorf("address block = %+v, %t; want the address limit of %d", block, blocked, failedAddressSignInLimit)
+	}
+	if block.RetryAfter != failedSignInWindow {
+		t.Errorf("address retry after = %v, want %v (every failure happened now)", block.RetryAfter, failedSignInWindow)
+	}
+	if _, err := service.CheckPassword(ctx, "bob", "bob-long-password", "192.0.2.11"); err != nil {
+		t.Errorf("bob from another address: error = %v, want signed in", err)
 	}
 }

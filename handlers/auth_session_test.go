@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -264,12 +265,62 @@ func TestSignInRateLimit(t *testing.T) {
 		}
 		b := newBrowser(s)
 		b.remoteAddr = "10.0.0.9:1000"
-		if rec := b.signIn("alice", authtest.Password); rec.Code != http.StatusTooManyRequests {
+		rec := b.signIn("alice", authtest.Password)
+		if rec.Code != http.StatusTooManyRequests {
 			t.Fatalf("right password after 5 failures: status = %d, want 429", rec.Code)
+		}
+		want := "Too many failed sign-ins for this username (5 in 15 minutes). Try again in 15 minutes."
+		if got := strings.TrimSpace(byTestID(document(t, rec), "sign-in-error").Text()); got != want {
+			t.Errorf("message = %q, want %q", got, want)
+		}
+		if got := rec.Header().Get("Retry-After"); got != "900" {
+			t.Errorf("Retry-After = %q, want 900 (the failures happened at the test clock's time)", got)
 		}
 		clock.Advance(15 * time.Minute)
 		if rec := b.signIn("alice", authtest.Password); rec.Code != http.StatusSeeOther {
 			t.Errorf("after the window: status = %d, want 303", rec.Code)
+		}
+	})
+
+	t.Run("same message for an unknown username", func(t *testing.T) {
+		s := newTestServer(t)
+		useClock(s)
+		authtest.CreateUser(t, s.db, "alice", auth.RoleViewer)
+		messages := map[string]string{}
+		for _, username := range []string{"alice", "nobody"} {
+			b := newBrowser(s)
+			b.remoteAddr = "10.0.2.1:1000"
+			if username == "nobody" {
+				b.remoteAddr = "10.0.2.2:1000"
+			}
+			for range 5 {
+				b.signIn(username, "wrong-password-guess")
+			}
+			rec := b.signIn(username, authtest.Password)
+			if rec.Code != http.StatusTooManyRequests {
+				t.Fatalf("%s after 5 failures: status = %d, want 429", username, rec.Code)
+			}
+			messages[username] = strings.TrimSpace(byTestID(document(t, rec), "sign-in-error").Text())
+		}
+		if messages["alice"] != messages["nobody"] {
+			t.Errorf("messages differ: existing user %q, unknown user %q; want the same", messages["alice"], messages["nobody"])
+		}
+	})
+
+	t.Run("one user's failures leave the address open", func(t *testing.T) {
+		s := newTestServer(t)
+		useClock(s)
+		authtest.CreateUser(t, s.db, "alice", auth.RoleViewer)
+		authtest.CreateUser(t, s.db, "bob", auth.RoleViewer)
+		b := newBrowser(s)
+		b.remoteAddr = "10.0.3.1:1000"
+		for range 6 {
+			b.signIn("alice", "wrong-password-guess")
+		}
+		colleague := newBrowser(s)
+		colleague.remoteAddr = "10.0.3.1:2000"
+		if rec := colleague.signIn("bob", authtest.Password); rec.Code != http.StatusSeeOther {
+			t.Errorf("bob behind the same address: status = %d, want 303", rec.Code)
 		}
 	})
 
@@ -279,13 +330,18 @@ func TestSignInRateLimit(t *testing.T) {
 		authtest.CreateUser(t, s.db, "bob", auth.RoleViewer)
 		b := newBrowser(s)
 		b.remoteAddr = "10.0.1.1:1000"
-		for i := range 5 {
-			if rec := b.signIn("guess"+string(rune('a'+i)), "wrong-password-guess"); rec.Code != http.StatusUnauthorized {
+		for i := range 20 {
+			if rec := b.signIn("guess"+strconv.Itoa(i), "wrong-password-guess"); rec.Code != http.StatusUnauthorized {
 				t.Fatalf("failure %d: status = %d, want 401", i+1, rec.Code)
 			}
 		}
-		if rec := b.signIn("bob", authtest.Password); rec.Code != http.StatusTooManyRequests {
-			t.Fatalf("sixth attempt from the same address: status = %d, want 429", rec.Code)
+		rec := b.signIn("bob", authtest.Password)
+		if rec.Code != http.StatusTooManyRequests {
+			t.Fatalf("attempt after 20 failures from the same address: status = %d, want 429", rec.Code)
+		}
+		want := "Too many failed sign-ins from this network address (20 in 15 minutes), for any username. Try again in 15 minutes."
+		if got := strings.TrimSpace(byTestID(document(t, rec), "sign-in-error").Text()); got != want {
+			t.Errorf("message = %q, want %q", got, want)
 		}
 		other := newBrowser(s)
 		other.remoteAddr = "10.0.1.2:1000"

@@ -2,7 +2,10 @@ package handlers
 
 import (
 	"errors"
+	"fmt"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -57,7 +60,7 @@ func (h *Handler) signIn(c echo.Context) error {
 	user, err := h.Auth.Service.CheckPassword(c.Request().Context(), username, password, clientIP(c))
 	switch {
 	case errors.Is(err, auth.ErrRateLimited):
-		return h.renderSignIn(c, http.StatusTooManyRequests, views.SignInPage{Next: next, Username: username, Error: "Too many failed sign-ins. Wait 15 minutes and try again."})
+		return h.renderSignIn(c, http.StatusTooManyRequests, views.SignInPage{Next: next, Username: username, Error: h.rateLimitMessage(c, username)})
 	case errors.Is(err, auth.ErrInvalidCredentials):
 		return h.renderSignIn(c, http.StatusUnauthorized, views.SignInPage{Next: next, Username: username, Error: "Username or password is wrong, or the user is disabled."})
 	case err != nil:
@@ -68,6 +71,36 @@ func (h *Handler) signIn(c echo.Context) error {
 		return err
 	}
 	return redirectAfterPost(c, safeNext(next))
+}
+
+// signInBlocker is implemented by auth.Service: it returns which sign-in
+// rate limit rejects an attempt.
+type signInBlocker interface {
+	SignInBlock(username, clientIP string) (auth.SignInBlock, bool)
+}
+
+// rateLimitMessage explains a rate-limited sign-in: whether the failures of
+// this username or of this address reached their limit, and when to try
+// again. It sets Retry-After. The message is the same whether or not the
+// username exists, because failures of unknown usernames count too.
+func (h *Handler) rateLimitMessage(c echo.Context, username string) string {
+	blocker, ok := h.Auth.Service.(signInBlocker)
+	if !ok {
+		return "Too many failed sign-ins. Wait 15 minutes and try again."
+	}
+	block, blocked := blocker.SignInBlock(username, clientIP(c))
+	if !blocked {
+		// The failures left the window between the check and now.
+		return "Too many failed sign-ins. Try again now."
+	}
+	c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(block.RetryAfter.Seconds()))))
+	waitMinutes := max(1, int(math.Ceil(block.RetryAfter.Minutes())))
+	window := views.CountNoun(int(block.Window.Minutes()), "minute", "minutes")
+	again := "Try again in " + views.CountNoun(waitMinutes, "minute", "minutes") + "."
+	if block.Scope == auth.LimitAddress {
+		return fmt.Sprintf("Too many failed sign-ins from this network address (%d in %s), for any username. %s", block.Failures, window, again)
+	}
+	return fmt.Sprintf("Too many failed sign-ins for this username (%d in %s). %s", block.Failures, window, again)
 }
 
 // signOut ends the session and clears the cookie.
