@@ -223,7 +223,11 @@ func deliveryLink(d models.Delivery, relation string) ChainLink {
 			status = "sent"
 		}
 	}
-	detail := fmt.Sprintf("%s to %s, status %d, class %s, %d attempt(s)", d.Origin, d.Host, d.StatusCode, d.ErrorClass, d.AttemptCount)
+	attempts := "1 attempt"
+	if d.AttemptCount != 1 {
+		attempts = fmt.Sprintf("%d attempts", d.AttemptCount)
+	}
+	detail := fmt.Sprintf("%s to %s, status %d, class %s, %s", d.Origin, d.Host, d.StatusCode, d.ErrorClass, attempts)
 	if d.RetryExecutionID != "" {
 		detail += ", retry execution " + d.RetryExecutionID
 	}

@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/releaseops/evidence-console/models/dbtest"
@@ -111,5 +112,16 @@ func TestDashboardLevelRule(t *testing.T) {
 				t.Errorf("reasons: got %q, want %d non-empty", reasons, tc.reasons)
 			}
 		})
+	}
+}
+
+func TestDashboardReasonsCountSingular(t *testing.T) {
+	var d Dashboard
+	d.ExecutiveRetries.OpenFailedExecutionCount = 1
+	d.Alerts.OutstandingAcknowledgementCount = 2
+	_, reasons := dashboardLevel(d)
+	want := []string{"1 failed or skipped executive retry execution not yet repaired", "2 outstanding acknowledgements"}
+	if strings.Join(reasons, "|") != strings.Join(want, "|") {
+		t.Errorf("reasons: got %q, want %q", reasons, want)
 	}
 }

@@ -166,11 +166,11 @@ func EvaluateHealth(kind string, params health.Params, in HealthInputs) HealthRe
 
 	if n := c.FailedDeliveries; n > 0 {
 		add(findingFailedDelivery, health.SeverityCritical, fmt.Sprintf(
-			"Open failed deliveries: %d %s and destination pairs whose latest delivery failed.", n, label))
+			"Open failed deliveries: %s whose latest delivery failed.", countNoun(int(n), label+" and destination pair", label+" and destination pairs")))
 	}
 	if n := c.OpenFailedExecutions; n > 0 {
 		add(findingFailedExecution, health.SeverityCritical, fmt.Sprintf(
-			"Open failed retry executions: %d %s retry executions failed or were skipped, and their destination still has a failed delivery.", n, label))
+			"Open failed retry executions: %s failed or skipped, and their destination still has a failed delivery.", countNoun(int(n), label+" retry execution", label+" retry executions")))
 	}
 
 	report.AlertLevel = levelOf(report.Findings)

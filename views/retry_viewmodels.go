@@ -171,3 +171,13 @@ type RetryHealthView struct {
 	LatestRetryPlan         *RecordAgeView
 	RecommendedActions      []string
 }
+
+// RunCountsText sums up what a worker run selected and how its executions
+// ended.
+func RunCountsText(r RetryRunView) string {
+	text := fmt.Sprintf("%d selected, %d delivered, %d failed, %d skipped", r.Selected, r.Delivered, r.Failed, r.Skipped)
+	if r.Reconciled > 0 {
+		text += ", " + CountNoun(r.Reconciled, "interrupted execution", "interrupted executions") + " reconciled"
+	}
+	return text
+}

@@ -41,3 +41,10 @@ func TestRetryViewsCountSingular(t *testing.T) {
 		})
 	}
 }
+
+func TestRunCountsTextSpacesAndCounts(t *testing.T) {
+	got := RunCountsText(RetryRunView{Selected: 3, Delivered: 1, Failed: 1, Skipped: 0, Reconciled: 1})
+	if want := "3 selected, 1 delivered, 1 failed, 0 skipped, 1 interrupted execution reconciled"; got != want {
+		t.Errorf("counts: got %q, want %q", got, want)
+	}
+}
