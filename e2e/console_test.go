@@ -3,6 +3,7 @@ package e2e
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -29,5 +30,18 @@ func TestConsoleBuildShowsLevel(t *testing.T) {
 	}
 	if got := textOf(t, ctx, `[data-testid="health-id"]`); !strings.HasPrefix(got, "hlth_") {
 		t.Errorf("health id after Build = %q, want an id starting with hlth_", got)
+	}
+
+	// The dashboard reloads itself and counts the new evaluation.
+	err = chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`[data-testid="dashboard-count-health_evaluations"] [data-testid="value"]`)))
+	if err != nil {
+		t.Fatalf("dashboard after Build: %v", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for textOf(t, ctx, `[data-testid="dashboard-count-health_evaluations"] [data-testid="value"]`) == "0" && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got := textOf(t, ctx, `[data-testid="dashboard-count-health_evaluations"] [data-testid="value"]`); got != "1" {
+		t.Errorf("dashboard evaluations after Build = %q, want 1 without a reload", got)
 	}
 }

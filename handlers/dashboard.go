@@ -25,6 +25,7 @@ type AuditService interface {
 
 func (h *Handler) registerAuditRoutes(e *echo.Echo) {
 	h.route(e, http.MethodGet, runtimePrefix+"/dashboard", h.getDashboard, auth.PermissionReadConsole)
+	h.route(e, http.MethodGet, "/console/dashboard", h.dashboardFragment, auth.PermissionReadConsole)
 	h.route(e, http.MethodGet, runtimePrefix, h.getHistory, auth.PermissionReadConsole)
 	h.route(e, http.MethodGet, "/history", h.historyPage, auth.PermissionReadConsole)
 	h.route(e, http.MethodGet, runtimePrefix+"/audit/export", h.exportEvidence, auth.PermissionExportAudit)
@@ -53,6 +54,44 @@ func (h *Handler) getDashboard(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, dashboard)
+}
+
+// dashboardFragment renders the console's dashboard section, which reloads
+// itself after a console form changes stored records.
+func (h *Handler) dashboardFragment(c echo.Context) error {
+	if err := rejectUnknownQuery(c); err != nil {
+		return err
+	}
+	dashboard, err := h.Audit.Dashboard(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.Dashboard(dashboardView(dashboard)))
+}
+
+// recordsChangedEvent is the htmx event a successful console form post
+// sends, so panels that count records, such as the dashboard, reload.
+const recordsChangedEvent = "records-changed"
+
+// announceChanges adds recordsChangedEvent to the HX-Trigger header of every
+// successful htmx POST, next to any event the handler set.
+func announceChanges(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if c.Request().Method == http.MethodPost && isHTMX(c) {
+			response := c.Response()
+			response.Before(func() {
+				if response.Status >= http.StatusBadRequest {
+					return
+				}
+				events := recordsChangedEvent
+				if current := response.Header().Get("HX-Trigger"); current != "" {
+					events = current + ", " + events
+				}
+				response.Header().Set("HX-Trigger", events)
+			})
+		}
+		return next(c)
+	}
 }
 
 // dashboardView maps the dashboard to its console cards. Each card links to

@@ -33,6 +33,7 @@ func NewServer(h *Handler) *echo.Echo {
 	e.Use(middleware.RequestID())
 	e.Use(requestMetrics)
 	e.Use(securityHeaders)
+	e.Use(announceChanges)
 	e.Use(middleware.BodyLimit(maxBodyBytes))
 	e.Use(middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
 		LogStatus: true, LogURIPath: true, LogMethod: true, LogLatency: true, LogRequestID: true,
