@@ -169,6 +169,15 @@ func (s *Service) CreateUser(ctx context.Context, input NewUser) (User, error) {
 		}
 	}
 
+	// A taken username is the caller's mistake, so look it up before the
+	// INSERT, because a failed INSERT logs an ERROR line. The duplicate-key
+	// check below still covers a user created in between.
+	if _, err := models.UserByUsername(ctx, s.DB, username); err == nil {
+		return User{}, ErrUserExists
+	} else if !errors.Is(err, models.ErrNotFound) {
+		return User{}, err
+	}
+
 	now := s.now()
 	record := &models.User{
 		ID: models.NewID("usr", now), Username: username, Role: string(input.Role), PasswordHash: hash,

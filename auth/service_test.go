@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/releaseops/evidence-console/models"
 	"github.com/releaseops/evidence-console/models/dbtest"
 )
 
@@ -101,5 +102,41 @@ func TestCheckPasswordLimitsPerUsernameAndAddress(t *testing.T) {
 	}
 	if _, err := service.CheckPassword(ctx, "bob", "bob-long-password", "192.0.2.11"); err != nil {
 		t.Errorf("bob from another address: error = %v, want signed in", err)
+	}
+}
+
+func TestCreateUserTakenNameLogsNoError(t *testing.T) {
+	_, databaseURL := dbtest.OpenURL(t, dbtest.Options{})
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	db, _, err := models.Open(models.OpenOptions{URL: databaseURL, Logger: logger})
+	if err != nil {
+		t.Fatalf("open the test database with a logger: %v", err)
+	}
+	t.Cleanup(func() {
+		if sqlDB, err := db.DB(); err == nil {
+			_ = sqlDB.Close()
+		}
+	})
+	service := &Service{DB: db, Logger: logger}
+	ctx := context.Background()
+	if _, err := service.CreateUser(ctx, NewUser{Username: "ivan", Role: RoleViewer, Password: "ivan-long-password", CreatedBy: "test"}); err != nil {
+		t.Fatalf("create ivan: %v", err)
+	}
+
+	_, err = service.CreateUser(ctx, NewUser{Username: " Ivan ", Role: RoleAdmin, Password: "other-long-password", CreatedBy: "test"})
+
+	if !errors.Is(err, ErrUserExists) {
+		t.Errorf("second ivan: error = %v, want ErrUserExists", err)
+	}
+	if strings.Contains(logs.String(), "level=ERROR") {
+		t.Errorf("log has an ERROR line for a taken username:\n%s", logs.String())
+	}
+	count, err := service.CountUsers(ctx)
+	if err != nil {
+		t.Fatalf("count users: %v", err)
+	}
+	if count != 1 {
+		t.Errorf("users = %d, want 1", count)
 	}
 }
