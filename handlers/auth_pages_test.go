@@ -191,24 +191,6 @@ func TestUsersPage(t *testing.T) {
 		}
 	})
 
-	t.Run("create with a generated password", func(t *testing.T) {
-		rec := b.do(http.MethodPost, "/users", url.Values{"username": {"Carol"}, "role": {"auditor"}, "_csrf": {csrf}})
-		if rec.Code != http.StatusCreated {
-			t.Fatalf("status = %d, want 201", rec.Code)
-		}
-		doc := document(t, rec)
-		password := strings.TrimSpace(byTestID(doc, "generated-password").Text())
-		if len(password) < auth.MinPasswordLength {
-			t.Fatalf("generated password %q is shorter than %d", password, auth.MinPasswordLength)
-		}
-		if byTestID(doc, "user-row").Filter(`[data-username="carol"]`).Length() != 1 {
-			t.Error("users table has no row for carol")
-		}
-		if rec := newBrowser(s).signIn("carol", password); rec.Code != http.StatusSeeOther {
-			t.Errorf("sign in with the generated password: status = %d, want 303", rec.Code)
-		}
-	})
-
 	t.Run("rejects", func(t *testing.T) {
 		cases := []struct {
 			name  string

@@ -1,7 +1,9 @@
 package handlers
 
 import (
+	"encoding/gob"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -71,12 +73,42 @@ func (h *Handler) tokenRows(tokens []auth.Token) []views.TokenRow {
 	return rows
 }
 
+// createdUserFlashKey names the session flash that carries a user just
+// created on the users page, with any generated password, to the GET that
+// shows it once. The session cookie is encrypted, and reading the flash
+// removes it.
+const createdUserFlashKey = "created_user"
+
+// createdUserFlash is the value createUser leaves in the session flash.
+type createdUserFlash struct {
+	Username          string
+	GeneratedPassword string
+}
+
+func init() {
+	// The session cookie encodes its values with encoding/gob, which needs
+	// every concrete type stored in an interface value registered.
+	gob.Register(createdUserFlash{})
+}
+
+// usersPage lists the users and, once, the users createUser just created.
 func (h *Handler) usersPage(c echo.Context) error {
-	return h.renderUsers(c, http.StatusOK, views.UsersPage{})
+	created, err := h.takeCreatedUsers(c)
+	if err != nil {
+		return err
+	}
+	if len(created) > 0 {
+		c.Response().Header().Set("Cache-Control", "no-store")
+	}
+	return h.renderUsers(c, http.StatusOK, views.UsersPage{Created: created})
 }
 
 // createUser creates a user with the posted password, or with a generated
-// one that the page shows once.
+// one that the page shows once. A browser session is redirected to GET
+// /users, which shows the new user once, so a reload does not post the form
+// again. The generated password travels in the session flash, never in a
+// URL. A request authenticated with an API token has no session, so it gets
+// the page with the password at once. Neither response may be cached.
 func (h *Handler) createUser(c echo.Context) error {
 	username := strings.TrimSpace(c.FormValue("username"))
 	role := auth.Role(strings.TrimSpace(c.FormValue("role")))
@@ -98,11 +130,52 @@ func (h *Handler) createUser(c echo.Context) error {
 	case errors.As(err, &invalid):
 		return h.renderUsers(c, http.StatusBadRequest, views.UsersPage{Error: "The " + invalid.Field + " is invalid: " + invalid.Message + ".", Field: invalid.Field})
 	case errors.Is(err, auth.ErrUserExists):
-		return h.renderUsers(c, http.StatusConflict, views.UsersPage{Error: "A user named " + auth.NormalizeUsername(username) + " already exists.", Field: "username"})
+		message := "A user named " + auth.NormalizeUsername(username) + " already exists. Choose another username."
+		return h.renderUsers(c, http.StatusConflict, views.UsersPage{Error: message, Field: "username"})
 	case err != nil:
 		return err
 	}
-	return h.renderUsers(c, http.StatusCreated, views.UsersPage{Created: user.Username, GeneratedPassword: generated})
+	c.Response().Header().Set("Cache-Control", "no-store")
+
+	created := createdUserFlash{Username: user.Username, GeneratedPassword: generated}
+	session := h.sessionCookie(c)
+	if signedIn, _ := session.Values[sessionSecretKey].(string); signedIn == "" {
+		return h.renderUsers(c, http.StatusCreated, views.UsersPage{Created: []views.CreatedUser{created.view()}})
+	}
+	session.AddFlash(created, createdUserFlashKey)
+	if err := session.Save(c.Request(), c.Response()); err != nil {
+		// The user exists now, so show the password in this response rather
+		// than lose it. Save fails when the cookie would pass its size limit
+		// because many created users are waiting in the flash.
+		h.Logger.Warn("created user does not fit in the session cookie, so the form response shows it", "username", user.Username, "error", err)
+		return h.renderUsers(c, http.StatusCreated, views.UsersPage{Created: []views.CreatedUser{created.view()}})
+	}
+	return redirectAfterPost(c, "/users")
+}
+
+// takeCreatedUsers returns the users createUser left in the session flash,
+// oldest first, and removes them from the cookie. The flash holds several
+// when the form was posted more than once before the page was loaded.
+func (h *Handler) takeCreatedUsers(c echo.Context) ([]views.CreatedUser, error) {
+	session := h.sessionCookie(c)
+	flashes := session.Flashes(createdUserFlashKey)
+	if len(flashes) == 0 {
+		return nil, nil
+	}
+	if err := session.Save(c.Request(), c.Response()); err != nil {
+		return nil, fmt.Errorf("remove the created users from the session cookie: %w", err)
+	}
+	created := make([]views.CreatedUser, 0, len(flashes))
+	for _, flash := range flashes {
+		if value, ok := flash.(createdUserFlash); ok {
+			created = append(created, value.view())
+		}
+	}
+	return created, nil
+}
+
+func (flash createdUserFlash) view() views.CreatedUser {
+	return views.CreatedUser{Username: flash.Username, GeneratedPassword: flash.GeneratedPassword}
 }
 
 // changeUserRole sets another user's role. Admins cannot change their own

@@ -55,12 +55,18 @@ type TokenRow struct {
 type UsersPage struct {
 	Users []UserRow
 	Roles []string
-	// Created names the user just created, and GeneratedPassword is their
-	// password when the server generated it (shown once).
-	Created           string
+	// Created lists the users created since the page was last shown.
+	Created []CreatedUser
+	Error   string
+	Field   string
+}
+
+// CreatedUser is a user just created on the users page.
+type CreatedUser struct {
+	Username string
+	// GeneratedPassword is the password the server generated, shown once,
+	// or "" when the admin chose the password.
 	GeneratedPassword string
-	Error             string
-	Field             string
 }
 
 // ProfilePage shows the signed-in user's own API tokens.
