@@ -144,7 +144,7 @@ func (b *chainBuilder) execution(ctx context.Context, id, relation string) error
 	} else if ok {
 		b.add(ChainLink{Kind: models.HistoryRetryPlan, ID: plan.ID, Relation: "retry plan", At: plan.CreatedAt,
 			Actor: plan.Actor, Status: "planned",
-			Detail: fmt.Sprintf("%d decisions: retry %d, wait %d, suppress %d", plan.DecisionCount, plan.RetryCount, plan.WaitCount, plan.SuppressCount)})
+			Detail: fmt.Sprintf("%s: retry %d, wait %d, suppress %d", countWords(plan.DecisionCount, "decision", "decisions"), plan.RetryCount, plan.WaitCount, plan.SuppressCount)})
 	}
 
 	decision, err := models.RecordByID[models.RetryDecision](ctx, db, x.DecisionID)
@@ -157,7 +157,7 @@ func (b *chainBuilder) execution(ctx context.Context, id, relation string) error
 		}
 		b.add(ChainLink{Kind: "retry_decision", ID: decision.ID, Relation: "retry decision", At: at,
 			Provider: decision.Connector, Status: decision.Action,
-			Detail: fmt.Sprintf("%d failure(s), last class %s; %s", decision.FailureCount, decision.LastErrorClass, decision.Reason)})
+			Detail: fmt.Sprintf("%s, last class %s; %s", countWords(decision.FailureCount, "failure", "failures"), decision.LastErrorClass, decision.Reason)})
 	}
 
 	if err := b.subject(ctx, x.SubjectKind, x.SubjectID); err != nil {
@@ -223,11 +223,11 @@ func deliveryLink(d models.Delivery, relation string) ChainLink {
 			status = "sent"
 		}
 	}
-	attempts := "1 attempt"
-	if d.AttemptCount != 1 {
-		attempts = fmt.Sprintf("%d attempts", d.AttemptCount)
+	response := fmt.Sprintf("status %d", d.StatusCode)
+	if d.StatusCode == 0 {
+		response = "no response status"
 	}
-	detail := fmt.Sprintf("%s to %s, status %d, class %s, %s", d.Origin, d.Host, d.StatusCode, d.ErrorClass, attempts)
+	detail := fmt.Sprintf("%s to %s, %s, class %s, %s", d.Origin, d.Host, response, d.ErrorClass, countWords(d.AttemptCount, "attempt", "attempts"))
 	if d.RetryExecutionID != "" {
 		detail += ", retry execution " + d.RetryExecutionID
 	}
@@ -335,4 +335,12 @@ func (b *chainBuilder) acknowledgement(ctx context.Context, id string) error {
 		planID = plan.ID
 	}
 	return b.alertPlanChain(ctx, planID, "alert plan")
+}
+
+// countWords writes n followed by singular when n is 1, otherwise by plural.
+func countWords(n int, singular, plural string) string {
+	if n == 1 {
+		return "1 " + singular
+	}
+	return fmt.Sprintf("%d %s", n, plural)
 }

@@ -145,6 +145,9 @@ func (h *Handler) retryConfirmView(preview retry.Preview, options connectors.Sen
 			view.NotReady = append(view.NotReady, name+": "+reason)
 		}
 	}
+	if view.Count == 0 && view.Interrupted > 0 {
+		view.NoRetryDue = "No retry is due before the interrupted executions are recorded."
+	}
 	switch {
 	case !mayRunLive:
 		// The caller passes no role, so the note leaves it out.
@@ -249,6 +252,6 @@ func sendForm(retries int, timeoutSeconds float64) views.RetrySendForm {
 
 // sendText describes the attempts of each retry delivery of a run.
 func sendText(retries int, timeoutSeconds float64) string {
-	return "each delivery up to " + views.CountNoun(retries+1, "attempt", "attempts") + " of " +
-		strconv.FormatFloat(timeoutSeconds, 'f', -1, 64) + " s"
+	timeout := time.Duration(timeoutSeconds * float64(time.Second)).Round(time.Millisecond)
+	return "each delivery up to " + views.CountNoun(retries+1, "attempt", "attempts") + " of " + timeout.String()
 }

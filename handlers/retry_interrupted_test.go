@@ -68,6 +68,9 @@ func TestConsoleLiveRunRecordsInterruptedRetries(t *testing.T) {
 	if got := byTestID(doc, "retry-confirm-interrupted").Text(); !strings.Contains(got, "1 execution") {
 		t.Errorf("confirmation: got %q, want it to name 1 interrupted execution", got)
 	}
+	if got := byTestID(doc, "retry-confirm-decisions-empty").Text(); got != "No retry is due before the interrupted executions are recorded." {
+		t.Errorf("confirmation decisions: got %q, want that retries wait for the record", got)
+	}
 	if _, disabled := byTestID(doc, "run-live-retry").Attr("disabled"); disabled {
 		t.Fatalf("live run button: disabled (%s), want it enabled", byTestID(doc, "retry-confirm-blocked").Text())
 	}

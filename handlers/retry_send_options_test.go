@@ -33,10 +33,10 @@ func TestConsoleLiveRunUsesConfirmedSendOptions(t *testing.T) {
 		t.Fatalf("confirm status: got %d, want 200 (%s)", confirm.Code, confirm.Body.String())
 	}
 	doc := document(t, confirm)
-	if got := byTestID(doc, "retry-confirm-summary").Text(); !strings.Contains(got, "each delivery up to 1 attempt of 1.5 s") {
-		t.Errorf("confirmation summary: got %q, want it to name 1 attempt of 1.5 s", got)
+	if got := byTestID(doc, "retry-confirm-summary").Text(); !strings.Contains(got, "each delivery up to 1 attempt of 1.5s") {
+		t.Errorf("confirmation summary: got %q, want it to name 1 attempt of 1.5s", got)
 	}
-	if got := byTestID(doc, "retry-confirm-summary").Text(); !strings.Contains(got, "The sends take up to 1.5s") {
+	if got := byTestID(doc, "retry-confirm-summary").Text(); !strings.Contains(got, "The sends can take up to 1.5s") {
 		t.Errorf("confirmation summary: got %q, want the sends' longest time, 1.5s", got)
 	}
 	if got, _ := byTestID(doc, "retry-confirm-form").Attr("hx-disabled-elt"); got != "#executive-retry button" {
@@ -55,8 +55,8 @@ func TestConsoleLiveRunUsesConfirmedSendOptions(t *testing.T) {
 	if run.Code != http.StatusOK {
 		t.Fatalf("live run status: got %d, want 200 (%s)", run.Code, run.Body.String())
 	}
-	if got := byTestID(document(t, run), "retry-run-send").Text(); !strings.Contains(got, "each delivery up to 1 attempt of 1.5 s") {
-		t.Errorf("run panel: got %q, want it to name 1 attempt of 1.5 s", got)
+	if got := byTestID(document(t, run), "retry-run-send").Text(); !strings.Contains(got, "each delivery up to 1 attempt of 1.5s") {
+		t.Errorf("run panel: got %q, want it to name 1 attempt of 1.5s", got)
 	}
 	var stored models.RetryWorkerRun
 	if err := s.db.Where("dry_run = ?", false).First(&stored).Error; err != nil {
