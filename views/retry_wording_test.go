@@ -48,3 +48,13 @@ func TestRunCountsTextSpacesAndCounts(t *testing.T) {
 		t.Errorf("counts: got %q, want %q", got, want)
 	}
 }
+
+func TestBadgeSpellsCodesAsWords(t *testing.T) {
+	var out strings.Builder
+	if err := Badge("dry_run").Render(context.Background(), &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), ">dry run<") {
+		t.Errorf("badge: got %s, want the words dry run", out.String())
+	}
+}
