@@ -79,7 +79,7 @@ type setting struct {
 }
 
 var settings = []setting{
-	{"DATABASE_URL", "database-url", "", "database: a postgres:// URL, or empty for the embedded SQLite file data/evidence-console.db"},
+	{"DATABASE_URL", "database-url", "", "database: a postgres:// URL, the path of an embedded SQLite file, or empty for the SQLite file data/evidence-console.db"},
 	{"LISTEN_ADDR", "listen-addr", "127.0.0.1:8080", "host:port the web server listens on"},
 	{"PUBLIC_URL", "public-url", "", "absolute URL users reach the console at, used in links inside delivered messages (default http://LISTEN_ADDR)"},
 	{"TIME_ZONE", "time-zone", "UTC", "IANA time zone in which pages show times, for example Europe/Berlin"},
