@@ -125,7 +125,7 @@ func TestConsoleSendHTMXShowsEveryOutcome(t *testing.T) {
 		provider, _ := row.Attr("data-provider")
 		return provider == "alpha"
 	})
-	if text := alpha.Text(); !strings.Contains(text, "duplicate_within_window") || !strings.Contains(text, "last delivered 2026-05-01 12:00 UTC") {
+	if text := alpha.Text(); !strings.Contains(text, "sent successfully inside the suppression window") || !strings.Contains(text, "last delivered 2026-05-01 12:00 UTC") {
 		t.Errorf("suppressed row: got %q, want the reason and when it was last delivered", text)
 	}
 }

@@ -1,5 +1,7 @@
 package views
 
+import "strings"
+
 // AlertsSectionView is the console's retry health alert section.
 type AlertsSectionView struct {
 	Send        AlertSendFormView
@@ -166,4 +168,12 @@ type ConnectorView struct {
 	LastClass   string
 	LastStatus  int
 	LastAt      string
+}
+
+// SuppressionText describes a suppression reason code in words.
+func SuppressionText(reason string) string {
+	if reason == "duplicate_within_window" {
+		return "sent successfully inside the suppression window"
+	}
+	return strings.ReplaceAll(reason, "_", " ")
 }
