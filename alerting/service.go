@@ -84,7 +84,7 @@ type NotFoundError struct {
 func (e *NotFoundError) Error() string { return e.Message }
 
 // BusyError is a send that could not start because another send of the
-// same alert did not finish in time; handlers return it as a 409.
+// same alert did not finish in time. Handlers return it as a 409.
 type BusyError struct {
 	Message string
 }

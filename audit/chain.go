@@ -338,7 +338,7 @@ func (b *chainBuilder) acknowledgement(ctx context.Context, id string) error {
 }
 
 // countWords writes n followed by singular when n is 1, otherwise by plural.
-func countWords(n int, singular, plural string) string {
+func countWords[N int | int64](n N, singular, plural string) string {
 	if n == 1 {
 		return "1 " + singular
 	}

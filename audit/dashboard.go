@@ -161,16 +161,16 @@ func dashboardLevel(d Dashboard) (string, []string) {
 		warning = append(warning, fmt.Sprintf("newest health evaluation %s is warning", d.Health.LatestHealthID))
 	}
 	if n := d.Alerts.Deliveries.OpenFailedCount; n > 0 {
-		critical = append(critical, plural(n, "health alert (plan, destination) pair", "health alert (plan, destination) pairs")+" with a failed delivery and no later success")
+		critical = append(critical, countWords(n, "health alert (plan, destination) pair", "health alert (plan, destination) pairs")+" with a failed delivery and no later success")
 	}
 	if n := d.Executive.Deliveries.OpenFailedCount; n > 0 {
-		critical = append(critical, plural(n, "executive report (schedule run, destination) pair", "executive report (schedule run, destination) pairs")+" with a failed delivery and no later success")
+		critical = append(critical, countWords(n, "executive report (schedule run, destination) pair", "executive report (schedule run, destination) pairs")+" with a failed delivery and no later success")
 	}
 	if n := d.ExecutiveRetries.OpenFailedExecutionCount; n > 0 {
-		critical = append(critical, plural(n, "failed or skipped executive retry execution", "failed or skipped executive retry executions")+" not yet repaired")
+		critical = append(critical, countWords(n, "failed or skipped executive retry execution", "failed or skipped executive retry executions")+" not yet repaired")
 	}
 	if n := d.Alerts.OutstandingAcknowledgementCount; n > 0 {
-		warning = append(warning, plural(n, "outstanding acknowledgement", "outstanding acknowledgements"))
+		warning = append(warning, countWords(n, "outstanding acknowledgement", "outstanding acknowledgements"))
 	}
 	switch {
 	case len(critical) > 0:
@@ -180,12 +180,4 @@ func dashboardLevel(d Dashboard) (string, []string) {
 	default:
 		return LevelHealthy, []string{}
 	}
-}
-
-// plural writes n followed by singular when n is 1, otherwise by plural.
-func plural(n int64, singular, plural string) string {
-	if n == 1 {
-		return "1 " + singular
-	}
-	return fmt.Sprintf("%d %s", n, plural)
 }

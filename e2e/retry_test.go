@@ -124,7 +124,7 @@ func TestExecutiveRetryPlanDryAndLiveRun(t *testing.T) {
 	}
 }
 
-// TestRetryFormErrorMarksField asks for a live run whose sends could outlast
+// TestRetryFormErrorMarksField requests a live run whose sends could outlast
 // the in-flight timeout. The error names the API field, so the page marks
 // the input and names its label.
 func TestRetryFormErrorMarksField(t *testing.T) {

@@ -60,9 +60,9 @@ func (h *Handler) getAuditChain(c echo.Context) error {
 const executiveDetailHidden = "reading the report's figures needs the executive_report.read permission"
 
 // chain returns the chain behind one record as the signed-in role may see
-// it. The figures of an executive report are part of the report, so a role
-// without executive_report.read sees that the report exists, its level and
-// who made it, but not its detail.
+// it. The figures of an executive report are part of the report, so for a
+// role without executive_report.read the report's link keeps its level and
+// actor but its detail is replaced.
 func (h *Handler) chain(c echo.Context, kind, id string) (audit.Chain, error) {
 	chain, err := h.Audit.Chain(c.Request().Context(), kind, id)
 	if err != nil || auth.Role(pageContext(c).UserRole).Can(auth.PermissionReadExecutive) {

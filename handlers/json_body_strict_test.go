@@ -126,7 +126,7 @@ func TestJSONBodyNullFieldRejected(t *testing.T) {
 	cases := []struct {
 		name, path, body string
 		wantField        string
-		// wantExpected is the JSON value the message asks for instead.
+		// wantExpected is the JSON value the message requests instead.
 		wantExpected string
 	}{
 		{"worker run retries", executiveRetryRunPath, `{"retries":null}`, "retries", "a whole number"},
@@ -200,7 +200,7 @@ func TestEvidenceRecordMayHoldNull(t *testing.T) {
 }
 
 // TestJSONPostBodyMustBeObject sends bodies that are not objects to every
-// JSON POST route, and checks that {} and an empty body get the same answer
+// JSON POST route, and checks that {} and an empty body get the same response
 // as before null values were rejected: the defaults, or the 400 of a
 // missing required field.
 func TestJSONPostBodyMustBeObject(t *testing.T) {

@@ -23,17 +23,20 @@ func (s *retryTestServer) interruptRetry(runID, connector string, startedAt time
 		MaxRetryDeliveries: 5, SelectedCount: 1, SendRetries: 1, SendTimeoutMS: 10000, ScheduleCadence: "manual",
 		WindowStart: startedAt, WindowEnd: startedAt, State: models.WorkerRunRunning, CreatedAt: startedAt}
 	plan.WorkerRunID = run.ID
+
 	decision := models.RetryDecision{ID: models.NewID("rtd", startedAt), PlanID: plan.ID, SubjectKind: kind, SubjectID: runID,
 		SubjectKey: "rep_" + runID, Connector: connector, Action: "retry", FailureCount: 1, IdempotencyKey: "idem-" + runID,
 		Selected: true, State: "claimed", ClaimedBy: run.ID}
 	delivery := models.Delivery{ID: models.NewID("dlv", startedAt), SubjectKind: kind, SubjectID: runID, SubjectKey: "rep_" + runID,
 		Connector: connector, State: models.DeliveryInFlight, Attempts: "[]", RequestSummary: "{}", IdempotencyKey: "idem-" + runID,
 		Origin: models.OriginRetry, Actor: "release.manager", StartedAt: startedAt, CreatedAt: startedAt}
+
 	claimKey := "claim-" + runID
 	execution := models.RetryExecution{ID: models.NewID("rex", startedAt), DecisionID: decision.ID, ClaimKey: &claimKey,
 		WorkerRunID: run.ID, PlanID: plan.ID, SubjectKind: kind, SubjectID: runID, SubjectKey: "rep_" + runID, Connector: connector,
 		Outcome: models.ExecutionInFlight, DeliveryID: delivery.ID, IdempotencyKey: "idem-" + runID, StartedAt: startedAt}
 	delivery.RetryExecutionID = execution.ID
+
 	err := s.db.Transaction(func(tx *gorm.DB) error {
 		if err := models.CreateRetryPlan(tx, &plan, []models.RetryDecision{decision}); err != nil {
 			return err

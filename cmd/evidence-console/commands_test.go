@@ -71,12 +71,12 @@ func freePort(t *testing.T) string {
 func TestServeListensOnFlagAfterCommand(t *testing.T) {
 	cases := []struct {
 		name string
-		args func(wanted, other string) []string
+		args func(chosen, other string) []string
 	}{
-		{"after", func(wanted, _ string) []string { return []string{"serve", "--listen-addr", wanted} }},
-		{"before", func(wanted, _ string) []string { return []string{"--listen-addr", wanted, "serve"} }},
-		{"both, later wins", func(wanted, other string) []string {
-			return []string{"--listen-addr", other, "serve", "--listen-addr", wanted}
+		{"after", func(chosen, _ string) []string { return []string{"serve", "--listen-addr", chosen} }},
+		{"before", func(chosen, _ string) []string { return []string{"--listen-addr", chosen, "serve"} }},
+		{"both, later wins", func(chosen, other string) []string {
+			return []string{"--listen-addr", other, "serve", "--listen-addr", chosen}
 		}},
 	}
 	for _, tc := range cases {
@@ -90,21 +90,21 @@ func TestServeListensOnFlagAfterCommand(t *testing.T) {
 			t.Setenv("PUBLIC_URL", "")
 			t.Setenv("OIDC_ISSUER", "")
 			t.Setenv("SESSION_KEYS", strings.Repeat("s", 32))
-			wanted, other := freePort(t), freePort(t)
+			chosen, other := freePort(t), freePort(t)
 
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			var stdout, stderr bytes.Buffer
 			exited := make(chan int, 1)
-			go func() { exited <- run(ctx, tc.args(wanted, other), strings.NewReader(""), &stdout, &stderr) }()
+			go func() { exited <- run(ctx, tc.args(chosen, other), strings.NewReader(""), &stdout, &stderr) }()
 
-			if err := waitForHealth(t, "http://"+wanted+"/healthz", exited); err != nil {
+			if err := waitForHealth(t, "http://"+chosen+"/healthz", exited); err != nil {
 				cancel()
 				<-exited
-				t.Fatalf("server on %s: %v; stderr:\n%s", wanted, err, stderr.String())
+				t.Fatalf("server on %s: %v; stderr:\n%s", chosen, err, stderr.String())
 			}
 			if _, err := http.Get("http://" + other + "/healthz"); err == nil {
-				t.Errorf("a server also responds on %s, want one only on %s", other, wanted)
+				t.Errorf("a server also responds on %s, want one only on %s", other, chosen)
 			}
 			cancel()
 			if code := <-exited; code != 0 {

@@ -121,7 +121,7 @@ func (a *app) serve(ctx context.Context) error {
 	// A live retry run or a delivery may send for minutes. Stopping in the
 	// middle leaves its outcomes unrecorded until the next live run records
 	// them as interrupted, so the server waits for requests under way,
-	// unless it is told to stop a second time.
+	// unless it receives a second stop signal.
 	a.logger.Info("server stopping; waiting for requests under way, interrupt again to stop now", "wait_at_most", shutdownGrace)
 	again := make(chan os.Signal, 1)
 	signal.Notify(again, os.Interrupt, syscall.SIGTERM)
