@@ -1,6 +1,10 @@
 package connectors
 
 import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -9,15 +13,21 @@ import (
 // jiraSpec creates an issue through the Jira REST API, version 2 (plain-text
 // description) or 3 (Atlassian Document Format description).
 //
-// NOTE: Jira has no idempotency key, so a retry after a timeout whose first
-// request did reach Jira creates a second issue. Both carry the label
-// derived from Message.IdempotencyKey.
+// Jira has no idempotency key. Each issue carries a label derived from
+// Message.IdempotencyKey, and each attempt first searches the project for an
+// issue with that label. A retry after a timeout whose first request did
+// create the issue therefore finds it instead of creating a second one.
+//
+// NOTE: Jira's search index can lag a just-created issue by a moment, so a
+// retry sent within that moment may not find it.
 var jiraSpec = kindSpec{
 	required:      [][]secretRole{{roleURL}, {roleToken, roleAuthorization}},
 	settings:      []string{"project_key", "issue_type", "api_version"},
 	defaultScheme: "Bearer",
 	validate:      validateJiraConfig,
 	build:         buildJiraRequest,
+	lookup:        buildJiraLookup,
+	found:         foundJiraIssue,
 }
 
 // Jira limits: the summary field takes at most 255 characters and a v2
@@ -103,12 +113,60 @@ func buildJiraRequest(d *destination, msg Message, _ time.Time) (*outboundReques
 func jiraLabels(msg Message) []string {
 	labels := []string{"evidence-console"}
 	for _, value := range []string{msg.Event, msg.IdempotencyKey} {
-		label := strings.Trim(jiraLabelPattern.ReplaceAllString(value, "-"), "-")
-		if label != "" {
-			labels = append(labels, truncateText(label, 255, ""))
+		if label := jiraLabel(value); label != "" {
+			labels = append(labels, label)
 		}
 	}
 	return labels
+}
+
+// jiraLabel turns value into a label: runs of characters that labels may
+// not hold become "-", and the result is at most 255 characters.
+func jiraLabel(value string) string {
+	return truncateText(strings.Trim(jiraLabelPattern.ReplaceAllString(value, "-"), "-"), 255, "")
+}
+
+// buildJiraLookup searches the project for an issue with the label of the
+// message's idempotency key. Version 3 uses the search endpoint of Jira
+// Cloud; version 2 the one of Jira Data Center.
+func buildJiraLookup(d *destination, msg Message) (*outboundRequest, error) {
+	label := jiraLabel(msg.IdempotencyKey)
+	if label == "" {
+		return nil, nil
+	}
+	path := "/rest/api/2/search"
+	if d.config.APIVersion == "3" {
+		path = "/rest/api/3/search/jql"
+	}
+	query := url.Values{}
+	// The project key and the label hold only characters that need no
+	// escaping inside JQL's double quotes.
+	query.Set("jql", fmt.Sprintf(`project = "%s" AND labels = "%s"`, d.config.ProjectKey, label))
+	query.Set("maxResults", "1")
+	query.Set("fields", "key")
+	return newLookupRequest(d, joinURLPathQuery(d, path, query)), nil
+}
+
+// foundJiraIssue returns the key of the first issue of a search response, or
+// "" when it lists none.
+func foundJiraIssue(body []byte) (string, error) {
+	var response struct {
+		Issues *[]struct {
+			Key string `json:"key"`
+		} `json:"issues"`
+	}
+	if err := json.Unmarshal(body, &response); err != nil {
+		return "", fmt.Errorf("search response is not JSON: %w", err)
+	}
+	if response.Issues == nil {
+		return "", errors.New(`search response has no "issues" list`)
+	}
+	for _, issue := range *response.Issues {
+		if issue.Key != "" {
+			return issue.Key, nil
+		}
+	}
+	return "", nil
 }
 
 // atlassianDocument wraps plain text in an Atlassian Document Format
@@ -135,6 +193,19 @@ func joinURLPath(d *destination, path string) string {
 	joined := *d.endpoint
 	joined.Path = strings.TrimRight(joined.Path, "/") + path
 	joined.RawPath = ""
+	return joined.String()
+}
+
+// joinURLPathQuery appends an API path and query parameters to the
+// configured base URL, after any query the base URL has.
+func joinURLPathQuery(d *destination, path string, query url.Values) string {
+	joined := *d.endpoint
+	joined.Path = strings.TrimRight(joined.Path, "/") + path
+	joined.RawPath = ""
+	if joined.RawQuery != "" {
+		joined.RawQuery += "&"
+	}
+	joined.RawQuery += query.Encode()
 	return joined.String()
 }
 

@@ -27,6 +27,13 @@ type kindSpec struct {
 	build func(d *destination, msg Message, now time.Time) (*outboundRequest, error)
 	// classify overrides the status-based classification of a response.
 	classify func(statusCode int, body []byte) (Class, string)
+	// lookup renders a request that looks for a record an earlier attempt
+	// of the same message created, and found reads its response: the record's
+	// name, or "" when there is none. Kinds whose destination has no
+	// idempotency key set both, so that a retry after a timeout whose first
+	// request did arrive creates no second record.
+	lookup func(d *destination, msg Message) (*outboundRequest, error)
+	found  func(body []byte) (string, error)
 	// deliver replaces the HTTP transport for kinds that do not use HTTP.
 	deliver func(ctx context.Context, r *Registry, d *destination, msg Message) attemptOutcome
 }
@@ -103,4 +110,14 @@ func newJSONRequest(d *destination, target string, body []byte) *outboundRequest
 		body:        body,
 		contentType: "application/json",
 	}
+}
+
+// newLookupRequest returns a GET request for a JSON response from target,
+// carrying the same credential headers as newJSONRequest.
+func newLookupRequest(d *destination, target string) *outboundRequest {
+	request := newJSONRequest(d, target, nil)
+	request.method = http.MethodGet
+	request.contentType = ""
+	request.header.Set("Accept", "application/json")
+	return request
 }

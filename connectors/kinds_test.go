@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"regexp"
 	"testing"
 	"time"
@@ -13,6 +14,17 @@ import (
 // sendToServer sends the sample message to one connector whose URL points
 // at a recording server, and returns the result and the one request.
 func sendToServer(t *testing.T, kind Kind, config ConnectorConfig, env map[string]string, handler http.HandlerFunc, urlSuffix string) (Result, capturedRequest) {
+	t.Helper()
+	result, requests := sendToServerRequests(t, kind, config, env, handler, urlSuffix)
+	if len(requests) != 1 {
+		t.Fatalf("requests received: got %d, want 1", len(requests))
+	}
+	return result, requests[0]
+}
+
+// sendToServerRequests is sendToServer for kinds that send more than one
+// request per attempt; it returns every request received.
+func sendToServerRequests(t *testing.T, kind Kind, config ConnectorConfig, env map[string]string, handler http.HandlerFunc, urlSuffix string) (Result, []capturedRequest) {
 	t.Helper()
 	server := newRecordingServer(t, handler)
 	config.URLEnv = "TARGET_URL"
@@ -23,12 +35,7 @@ func sendToServer(t *testing.T, kind Kind, config ConnectorConfig, env map[strin
 	registry := newTestRegistry(t, oneConnector(string(kind), config), env, nil)
 
 	result := registry.Send(context.Background(), string(kind), sampleMessage(), SendOptions{})
-
-	requests := server.captured()
-	if len(requests) != 1 {
-		t.Fatalf("requests received: got %d, want 1", len(requests))
-	}
-	return result, requests[0]
+	return result, server.captured()
 }
 
 func decodeJSON(t *testing.T, body []byte, target any) {
@@ -74,20 +81,39 @@ func TestPagerDutySeverity(t *testing.T) {
 
 func TestJiraIssue(t *testing.T) {
 	tests := []struct {
-		version  string
-		wantPath string
+		version        string
+		wantPath       string
+		wantLookupPath string
 	}{
-		{version: "", wantPath: "/jira/rest/api/2/issue"},
-		{version: "3", wantPath: "/jira/rest/api/3/issue"},
+		{version: "", wantPath: "/jira/rest/api/2/issue", wantLookupPath: "/jira/rest/api/2/search"},
+		{version: "3", wantPath: "/jira/rest/api/3/issue", wantLookupPath: "/jira/rest/api/3/search/jql"},
 	}
 	for _, test := range tests {
-		result, request := sendToServer(t, KindJira,
+		result, requests := sendToServerRequests(t, KindJira,
 			ConnectorConfig{TokenEnv: "JIRA_TOKEN", ProjectKey: "OPS", APIVersion: test.version},
 			map[string]string{"JIRA_TOKEN": "jira-pat"},
-			func(w http.ResponseWriter, _ *http.Request) {
+			func(w http.ResponseWriter, r *http.Request) {
+				if r.Method == http.MethodGet {
+					_, _ = w.Write([]byte(`{"issues":[]}`))
+					return
+				}
 				w.WriteHeader(http.StatusCreated)
 				_, _ = w.Write([]byte(`{"id":"10001","key":"OPS-1"}`))
 			}, "/jira/")
+		if len(requests) != 2 {
+			t.Fatalf("requests received: got %d, want a lookup and a create", len(requests))
+		}
+		lookup, request := requests[0], requests[1]
+		checkEqual(t, "lookup method", lookup.Method, http.MethodGet)
+		checkEqual(t, "lookup path", lookup.Path, test.wantLookupPath)
+		checkEqual(t, "lookup Authorization", lookup.Header.Get("Authorization"), "Bearer jira-pat")
+		query, err := url.ParseQuery(lookup.Query)
+		if err != nil {
+			t.Fatalf("lookup query: %v", err)
+		}
+		checkEqual(t, "jql", query.Get("jql"), `project = "OPS" AND labels = "alert-2026-01-02-critical"`)
+		checkEqual(t, "maxResults", query.Get("maxResults"), "1")
+		checkEqual(t, "create method", request.Method, http.MethodPost)
 
 		var issue struct {
 			Fields struct {
@@ -117,13 +143,30 @@ func TestJiraIssue(t *testing.T) {
 }
 
 func TestServiceNowIncident(t *testing.T) {
-	result, request := sendToServer(t, KindServiceNow,
+	result, requests := sendToServerRequests(t, KindServiceNow,
 		ConnectorConfig{TokenEnv: "SN_CREDENTIALS", AuthorizationScheme: "Basic"},
 		map[string]string{"SN_CREDENTIALS": "robot:pa55word"},
-		func(w http.ResponseWriter, _ *http.Request) {
+		func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodGet {
+				_, _ = w.Write([]byte(`{"result":[]}`))
+				return
+			}
 			w.WriteHeader(http.StatusCreated)
 			_, _ = w.Write([]byte(`{"result":{"number":"INC0010001"}}`))
 		}, "")
+	if len(requests) != 2 {
+		t.Fatalf("requests received: got %d, want a lookup and a create", len(requests))
+	}
+	lookup, request := requests[0], requests[1]
+	checkEqual(t, "lookup method", lookup.Method, http.MethodGet)
+	checkEqual(t, "lookup path", lookup.Path, "/api/now/table/incident")
+	query, err := url.ParseQuery(lookup.Query)
+	if err != nil {
+		t.Fatalf("lookup query: %v", err)
+	}
+	checkEqual(t, "sysparm_query", query.Get("sysparm_query"), "correlation_id=alert-2026-01-02-critical")
+	checkEqual(t, "sysparm_limit", query.Get("sysparm_limit"), "1")
+	checkEqual(t, "lookup Authorization", lookup.Header.Get("Authorization"), "Basic "+base64.StdEncoding.EncodeToString([]byte("robot:pa55word")))
 
 	var record serviceNowRecord
 	decodeJSON(t, request.Body, &record)

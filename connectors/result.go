@@ -50,7 +50,14 @@ type Attempt struct {
 	CompletedAt time.Time `json:"completed_at"`
 	Error       string    `json:"error,omitempty"`      // redacted, at most MaxErrorLength characters
 	RetryAfter  time.Time `json:"retry_after,omitzero"` // from Retry-After on a 429 or 503 response
+	// ExistingRecord names the issue or record, such as OPS-12, that an
+	// earlier attempt of the same message created. The attempt found it and
+	// created no other.
+	ExistingRecord string `json:"existing_record,omitempty"`
 }
+
+// maxExistingRecordLength bounds Attempt.ExistingRecord.
+const maxExistingRecordLength = 100
 
 // RequestSummary is the only description of a request that may be stored or
 // shown. It never contains the URL path, the query, user information or the body.

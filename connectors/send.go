@@ -31,6 +31,10 @@ type attemptOutcome struct {
 	body       []byte // prefix of the response body
 	retryAfter time.Time
 	request    RequestSummary
+	// lookup is true when the outcome is that of a lookup for a record an
+	// earlier attempt created; existing is the record it found.
+	lookup   bool
+	existing string
 }
 
 // Send renders msg for the connector configured under name and sends it,
@@ -136,16 +140,65 @@ func (r *Registry) runAttempt(ctx context.Context, d *destination, msg Message, 
 	case outcome.problem != "":
 		attempt.Error = r.redactor.Sanitize(outcome.problem, MaxErrorLength)
 	}
+	if outcome.lookup && attempt.Error != "" {
+		attempt.Error = r.redactor.Sanitize("looking for a record an earlier attempt created: "+attempt.Error, MaxErrorLength)
+	}
+	attempt.ExistingRecord = r.redactor.Sanitize(outcome.existing, maxExistingRecordLength)
 	return attempt, outcome
 }
 
-// attemptHTTP renders and sends one HTTP request.
+// attemptHTTP renders and sends one HTTP request. For a kind whose
+// destination has no idempotency key, it first looks for a record that an
+// earlier attempt of the same message created, and sends nothing more when
+// it finds one.
 func (r *Registry) attemptHTTP(ctx context.Context, d *destination, msg Message) attemptOutcome {
+	if d.spec.lookup != nil && strings.TrimSpace(msg.IdempotencyKey) != "" {
+		if outcome, done := r.lookUpEarlier(ctx, d, msg); done {
+			return outcome
+		}
+	}
 	rendered, err := d.spec.build(d, msg, r.now())
 	if err != nil {
 		return attemptOutcome{class: ClassConfigError, err: fmt.Errorf("render %s message: %w", d.kind, err)}
 	}
+	return r.exchange(ctx, d, rendered, d.spec.classify)
+}
 
+// lookUpEarlier sends the kind's lookup request. It reports done with the
+// outcome of the attempt when the lookup failed or found a record, and
+// not done when no earlier record exists.
+func (r *Registry) lookUpEarlier(ctx context.Context, d *destination, msg Message) (attemptOutcome, bool) {
+	rendered, err := d.spec.lookup(d, msg)
+	if err != nil {
+		return attemptOutcome{class: ClassConfigError, lookup: true, err: fmt.Errorf("render %s lookup: %w", d.kind, err)}, true
+	}
+	if rendered == nil {
+		return attemptOutcome{}, false
+	}
+	outcome := r.exchange(ctx, d, rendered, nil)
+	outcome.lookup = true
+	if outcome.class != ClassOK {
+		return outcome, true
+	}
+	existing, err := d.spec.found(outcome.body)
+	if err != nil {
+		// Creating a record without knowing whether one exists could
+		// create a second one, so the attempt fails and a later one
+		// looks again.
+		outcome.class = ClassServerError
+		outcome.problem = fmt.Sprintf("the destination's response could not be read: %v", err)
+		return outcome, true
+	}
+	if existing == "" {
+		return attemptOutcome{}, false
+	}
+	outcome.existing = existing
+	return outcome, true
+}
+
+// exchange sends one rendered request and classifies its response with
+// classify, or by status code when classify is nil.
+func (r *Registry) exchange(ctx context.Context, d *destination, rendered *outboundRequest, classify func(int, []byte) (Class, string)) attemptOutcome {
 	request, err := http.NewRequestWithContext(ctx, rendered.method, rendered.url, bytes.NewReader(rendered.body))
 	if err != nil {
 		return attemptOutcome{class: ClassConfigError, err: err}
@@ -156,7 +209,9 @@ func (r *Registry) attemptHTTP(ctx context.Context, d *destination, msg Message)
 	for name, values := range rendered.header {
 		request.Header[name] = values
 	}
-	request.Header.Set("Content-Type", rendered.contentType)
+	if rendered.contentType != "" {
+		request.Header.Set("Content-Type", rendered.contentType)
+	}
 	request.Header.Set("User-Agent", userAgent)
 
 	outcome := attemptOutcome{request: RequestSummary{
@@ -179,12 +234,12 @@ func (r *Registry) attemptHTTP(ctx context.Context, d *destination, msg Message)
 	outcome.body, err = io.ReadAll(io.LimitReader(response.Body, maxResponseBytes))
 	_, _ = io.Copy(io.Discard, io.LimitReader(response.Body, maxResponseBytes))
 
-	classify := d.spec.classify
+	checksBody := classify != nil
 	if classify == nil {
 		classify = classifyStatus
 	}
 	outcome.class, outcome.problem = classify(response.StatusCode, outcome.body)
-	if err != nil && outcome.class == ClassOK && d.spec.classify != nil {
+	if err != nil && outcome.class == ClassOK && checksBody {
 		// A kind that checks the body cannot confirm success from a cut body.
 		outcome.class = classifyTransportError(err)
 		outcome.err = fmt.Errorf("read response body: %w", err)

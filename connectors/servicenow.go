@@ -1,6 +1,10 @@
 package connectors
 
 import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -9,15 +13,18 @@ import (
 // serviceNowSpec creates a record, an incident by default, through the
 // ServiceNow Table API.
 //
-// NOTE: the Table API has no idempotency key, so a retry after a timeout
-// whose first request did reach ServiceNow creates a second record. Both
-// carry the same correlation_id.
+// The Table API has no idempotency key. Each record carries the message's
+// idempotency key as its correlation_id, and each attempt first queries the
+// table for a record with it. A retry after a timeout whose first request did
+// create the record therefore finds it instead of creating a second one.
 var serviceNowSpec = kindSpec{
 	required:      [][]secretRole{{roleURL}, {roleToken, roleAuthorization}},
 	settings:      []string{"table"},
 	defaultScheme: "Bearer",
 	validate:      validateServiceNowConfig,
 	build:         buildServiceNowRequest,
+	lookup:        buildServiceNowLookup,
+	found:         foundServiceNowRecord,
 }
 
 // ServiceNow field lengths of the incident table in a default instance.
@@ -47,17 +54,14 @@ type serviceNowRecord struct {
 }
 
 func buildServiceNowRequest(d *destination, msg Message, _ time.Time) (*outboundRequest, error) {
-	table := d.config.Table
-	if table == "" {
-		table = serviceNowDefaultTable
-	}
+	table := serviceNowTable(d)
 	priority := serviceNowPriority(msg.Level)
 	encoded, err := marshalJSON(serviceNowRecord{
 		ShortDescription:   truncateText(singleLine(msg.Title), serviceNowMaxShortDescription, ellipsis),
 		Description:        truncateText(plainText(msg), serviceNowMaxDescription, truncatedMarker),
 		Urgency:            priority,
 		Impact:             priority,
-		CorrelationID:      truncateText(msg.IdempotencyKey, serviceNowMaxCorrelationID, ""),
+		CorrelationID:      serviceNowCorrelationID(msg),
 		CorrelationDisplay: "Evidence Console",
 	})
 	if err != nil {
@@ -66,6 +70,56 @@ func buildServiceNowRequest(d *destination, msg Message, _ time.Time) (*outbound
 	request := newJSONRequest(d, joinURLPath(d, "/api/now/table/"+table), encoded)
 	request.header.Set("Accept", "application/json")
 	return request, nil
+}
+
+// serviceNowCorrelationID returns the correlation_id of a message's record.
+func serviceNowCorrelationID(msg Message) string {
+	return truncateText(msg.IdempotencyKey, serviceNowMaxCorrelationID, "")
+}
+
+// serviceNowTable returns the configured table, incident by default.
+func serviceNowTable(d *destination) string {
+	if d.config.Table == "" {
+		return serviceNowDefaultTable
+	}
+	return d.config.Table
+}
+
+// buildServiceNowLookup queries the table for a record with the message's
+// correlation_id. In an encoded query "^" separates conditions, and "^^"
+// stands for a literal "^".
+func buildServiceNowLookup(d *destination, msg Message) (*outboundRequest, error) {
+	query := url.Values{}
+	query.Set("sysparm_query", "correlation_id="+strings.ReplaceAll(serviceNowCorrelationID(msg), "^", "^^"))
+	query.Set("sysparm_limit", "1")
+	query.Set("sysparm_fields", "number,sys_id")
+	return newLookupRequest(d, joinURLPathQuery(d, "/api/now/table/"+serviceNowTable(d), query)), nil
+}
+
+// foundServiceNowRecord returns the number, or else the sys_id, of the
+// first record of a query response, or "" when it lists none.
+func foundServiceNowRecord(body []byte) (string, error) {
+	var response struct {
+		Result *[]struct {
+			Number string `json:"number"`
+			SysID  string `json:"sys_id"`
+		} `json:"result"`
+	}
+	if err := json.Unmarshal(body, &response); err != nil {
+		return "", fmt.Errorf("query response is not JSON: %w", err)
+	}
+	if response.Result == nil {
+		return "", errors.New(`query response has no "result" list`)
+	}
+	for _, record := range *response.Result {
+		if record.Number != "" {
+			return record.Number, nil
+		}
+		if record.SysID != "" {
+			return record.SysID, nil
+		}
+	}
+	return "", nil
 }
 
 // serviceNowPriority maps a level to urgency and impact: 1 (high) for

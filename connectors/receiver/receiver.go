@@ -11,6 +11,10 @@
 //	POST any other path      responds with success in the form of the kind the path names
 //	GET  /                   lists recent requests, with credential headers redacted
 //	GET  /requests.json      returns recent requests as JSON, with credential headers redacted
+//	GET  Jira and ServiceNow lookups
+//	                         find the issues and records created here, by label
+//	                         (…/search and …/search/jql) or by correlation_id
+//	                         (/api/now/table/<table>?sysparm_query=correlation_id=…)
 package receiver
 
 import (
@@ -62,11 +66,16 @@ type Receiver struct {
 	mu       sync.Mutex
 	requests []Request
 	sequence int
+	// created maps the label of a Jira issue, or the correlation_id of a
+	// ServiceNow record, to the name of the one created here. order lists
+	// its keys oldest first, so that the oldest can be dropped.
+	created map[string]string
+	order   []string
 }
 
 // New returns an empty Receiver.
 func New() *Receiver {
-	return &Receiver{}
+	return &Receiver{created: map[string]string{}}
 }
 
 // Requests returns a copy of the recorded requests, oldest first.
@@ -87,6 +96,32 @@ func (rc *Receiver) Reset() {
 	rc.mu.Lock()
 	defer rc.mu.Unlock()
 	rc.requests = nil
+	rc.created = map[string]string{}
+	rc.order = nil
+}
+
+// remember stores the name of a created issue or record under each key it
+// can be found by.
+func (rc *Receiver) remember(keys []string, name string) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	for _, key := range keys {
+		if _, ok := rc.created[key]; !ok {
+			rc.order = append(rc.order, key)
+		}
+		rc.created[key] = name
+	}
+	for len(rc.order) > MaxRecordedRequests {
+		delete(rc.created, rc.order[0])
+		rc.order = rc.order[1:]
+	}
+}
+
+func (rc *Receiver) lookUp(key string) (string, bool) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	name, ok := rc.created[key]
+	return name, ok
 }
 
 // record stores a request and returns its sequence number, counting from 1.
@@ -120,6 +155,9 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case "/requests.json":
 			rc.serveJSON(w)
 		default:
+			if rc.serveLookup(w, r) {
+				return
+			}
 			http.Error(w, "not found; send a POST to any path to record it, or open / to list recorded requests", http.StatusNotFound)
 		}
 		return
@@ -156,7 +194,63 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	statusCode := writeSuccess(w, r.URL.Path, body, sequence)
 	rc.setStatus(index, &request, statusCode)
+	rc.rememberCreated(r.URL.Path, body, sequence)
 }
+
+// rememberCreated keeps the issue or record that a Jira or ServiceNow
+// request created, so that a later lookup finds it.
+func (rc *Receiver) rememberCreated(path string, body []byte, sequence int) {
+	switch kindForPath(path) {
+	case connectors.KindJira:
+		var issue struct {
+			Fields struct {
+				Labels []string `json:"labels"`
+			} `json:"fields"`
+		}
+		if json.Unmarshal(body, &issue) == nil && len(issue.Fields.Labels) > 0 {
+			rc.remember(issue.Fields.Labels, jiraIssueKey(sequence))
+		}
+	case connectors.KindServiceNow:
+		var record struct {
+			CorrelationID string `json:"correlation_id"`
+		}
+		if json.Unmarshal(body, &record) == nil && record.CorrelationID != "" {
+			rc.remember([]string{record.CorrelationID}, serviceNowNumber(sequence))
+		}
+	}
+}
+
+// serveLookup responds to a Jira search by label or a ServiceNow query by
+// correlation_id in the form of the real API, and reports whether r was one.
+func (rc *Receiver) serveLookup(w http.ResponseWriter, r *http.Request) bool {
+	query := r.URL.Query()
+	switch {
+	case kindForPath(r.URL.Path) == connectors.KindJira &&
+		(strings.HasSuffix(r.URL.Path, "/search") || strings.HasSuffix(r.URL.Path, "/search/jql")):
+		issues := []any{}
+		if _, label, ok := strings.Cut(query.Get("jql"), `labels = "`); ok {
+			if key, found := rc.lookUp(strings.TrimSuffix(label, `"`)); found {
+				issues = append(issues, map[string]any{"key": key})
+			}
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"issues": issues})
+		return true
+	case kindForPath(r.URL.Path) == connectors.KindServiceNow && query.Has("sysparm_query"):
+		records := []any{}
+		if id, ok := strings.CutPrefix(query.Get("sysparm_query"), "correlation_id="); ok {
+			if number, found := rc.lookUp(strings.ReplaceAll(id, "^^", "^")); found {
+				records = append(records, map[string]any{"number": number})
+			}
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"result": records})
+		return true
+	}
+	return false
+}
+
+func jiraIssueKey(sequence int) string { return fmt.Sprintf("OPS-%d", sequence) }
+
+func serviceNowNumber(sequence int) string { return fmt.Sprintf("INC%07d", sequence) }
 
 // failureStatus parses "/fail/<status>/..." and reports the status.
 func failureStatus(path string) (int, bool) {
@@ -206,13 +300,13 @@ func writeSuccess(w http.ResponseWriter, path string, body []byte, sequence int)
 		writeJSON(w, http.StatusAccepted, map[string]any{"status": "success", "message": "Event processed", "dedup_key": event.DedupKey})
 		return http.StatusAccepted
 	case connectors.KindJira:
-		writeJSON(w, http.StatusCreated, map[string]any{"id": strconv.Itoa(10000 + sequence), "key": fmt.Sprintf("OPS-%d", sequence)})
+		writeJSON(w, http.StatusCreated, map[string]any{"id": strconv.Itoa(10000 + sequence), "key": jiraIssueKey(sequence)})
 		return http.StatusCreated
 	case connectors.KindServiceNow:
 		sum := sha256.Sum256(body)
 		writeJSON(w, http.StatusCreated, map[string]any{"result": map[string]any{
 			"sys_id": hex.EncodeToString(sum[:16]),
-			"number": fmt.Sprintf("INC%07d", sequence),
+			"number": serviceNowNumber(sequence),
 		}})
 		return http.StatusCreated
 	case connectors.KindSplunk:

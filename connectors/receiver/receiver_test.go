@@ -231,3 +231,58 @@ func TestReceiverWithRegistry(t *testing.T) {
 		t.Errorf("Requests: got %d, want %d", got, len(tests))
 	}
 }
+
+func TestReceiverLookupsFindCreatedRecords(t *testing.T) {
+	server := startServer(t)
+	cfg := connectors.FileConfig{Connectors: map[string]connectors.ConnectorConfig{
+		"jira":       {URLEnv: "JIRA_URL", TokenEnv: "TOKEN", ProjectKey: "OPS"},
+		"jira-cloud": {Kind: connectors.KindJira, URLEnv: "JIRA_URL", TokenEnv: "TOKEN", ProjectKey: "OPS", APIVersion: "3"},
+		"servicenow": {URLEnv: "SERVICENOW_URL", TokenEnv: "TOKEN"},
+	}}
+	env := map[string]string{"JIRA_URL": server.URL + "/jira", "SERVICENOW_URL": server.URL, "TOKEN": "receiver-token"}
+	registry, err := connectors.NewRegistry(cfg, func(name string) (string, bool) {
+		value, ok := env[name]
+		return value, ok
+	})
+	if err != nil {
+		t.Fatalf("NewRegistry: %v", err)
+	}
+	tests := []struct {
+		connector string
+		key       string
+		wantName  string
+	}{
+		{connector: "jira", key: "xrun_0001:jira", wantName: "OPS-1"},
+		{connector: "jira-cloud", key: "xrun_0001:jira-cloud", wantName: "OPS-2"},
+		{connector: "servicenow", key: "apl_0001:servicenow", wantName: "INC0000003"},
+	}
+	for _, test := range tests {
+		msg := connectors.Message{Event: connectors.EventExecutiveRecoveryReport, Title: "Recovery report", Level: "warning", IdempotencyKey: test.key}
+		first := registry.Send(context.Background(), test.connector, msg, connectors.SendOptions{})
+		if !first.Success || first.Attempts[0].ExistingRecord != "" {
+			t.Fatalf("%s first send: got success %v, existing record %q (%s), want a new record",
+				test.connector, first.Success, first.Attempts[0].ExistingRecord, first.Error)
+		}
+		again := registry.Send(context.Background(), test.connector, msg, connectors.SendOptions{})
+		if !again.Success || again.Attempts[0].ExistingRecord != test.wantName {
+			t.Errorf("%s second send: got success %v, existing record %q (%s), want %s found",
+				test.connector, again.Success, again.Attempts[0].ExistingRecord, again.Error, test.wantName)
+		}
+	}
+	if got := len(server.Requests()); got != len(tests) {
+		t.Errorf("recorded creates: got %d, want %d", got, len(tests))
+	}
+
+	// A label nothing was created with finds nothing.
+	response, err := http.Get(server.URL + `/jira/rest/api/2/search?jql=project+%3D+%22OPS%22+AND+labels+%3D+%22unknown%22`)
+	if err != nil {
+		t.Fatalf("GET search: %v", err)
+	}
+	defer response.Body.Close()
+	var found struct {
+		Issues []any `json:"issues"`
+	}
+	if err := json.NewDecoder(response.Body).Decode(&found); err != nil || response.StatusCode != http.StatusOK || len(found.Issues) != 0 {
+		t.Errorf("search for an unknown label: got status %d, %v (%v), want 200 and no issues", response.StatusCode, found.Issues, err)
+	}
+}
