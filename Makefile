@@ -16,6 +16,9 @@ run: export LOCAL_WEBHOOK_SIGNING_SECRET := whsec_bG9jYWwtZGV2ZWxvcG1lbnQtc2lnbm
 run: export LOCAL_SLACK_URL := $(RECEIVER_URL)/slack/services/T000/B000/localtoken
 run: export LOCAL_TEAMS_URL := $(RECEIVER_URL)/teams/workflows/local
 run: export LOCAL_FAILING_URL := $(RECEIVER_URL)/fail/503/webhook
+run: export LOCAL_JIRA_URL := $(RECEIVER_URL)/jira
+run: export LOCAL_SERVICENOW_URL := $(RECEIVER_URL)/servicenow
+run: export LOCAL_TRACKER_TOKEN := local-receiver-token
 run: export LISTEN_ADDR := $(LISTEN_ADDR)
 run: export LOCAL_RECEIVER := $(LOCAL_RECEIVER)
 
