@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestPasswordHash(t *testing.T) {
@@ -44,64 +43,6 @@ func TestPasswordHash(t *testing.T) {
 	other, _ := HashPassword("a long enough password")
 	if other == hash {
 		t.Error("two hashes of one password are equal, want different salts")
-	}
-}
-
-func TestFailureLimiterWindow(t *testing.T) {
-	var limiter failureLimiter
-	start := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
-	for i := range failedSignInLimit {
-		if limiter.blocked("user:a", start) {
-			t.Fatalf("blocked after %d failures, want %d allowed", i, failedSignInLimit)
-		}
-		limiter.record("user:a", start.Add(time.Duration(i)*time.Minute))
-	}
-	if !limiter.blocked("user:a", start.Add(5*time.Minute)) {
-		t.Error("not blocked after the limit, want blocked")
-	}
-	if limiter.blocked("user:b", start) {
-		t.Error("another key blocked, want keys counted apart")
-	}
-	if limiter.blocked("user:a", start.Add(failedSignInWindow)) {
-		t.Error("still blocked once the first failure left the window, want allowed")
-	}
-	limiter.reset("user:a")
-	if limiter.blocked("user:a", start.Add(5*time.Minute)) {
-		t.Error("blocked after reset, want allowed")
-	}
-}
-
-func TestFailureLimiterAddressLimit(t *testing.T) {
-	var limiter failureLimiter
-	start := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
-	for i := range failedAddressSignInLimit {
-		if limiter.blocked("ip:192.0.2.1", start.Add(time.Duration(i)*time.Second)) {
-			t.Fatalf("address blocked after %d failures, want %d allowed", i, failedAddressSignInLimit)
-		}
-		limiter.record("ip:192.0.2.1", start.Add(time.Duration(i)*time.Second))
-	}
-	if !limiter.blocked("ip:192.0.2.1", start.Add(time.Minute)) {
-		t.Errorf("address not blocked after %d failures, want blocked", failedAddressSignInLimit)
-	}
-}
-
-func TestFailureLimiterRetryAfter(t *testing.T) {
-	var limiter failureLimiter
-	start := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
-	for i := range failedSignInLimit {
-		limiter.record("user:a", start.Add(time.Duration(i)*time.Minute))
-	}
-
-	wait, blocked := limiter.retryAfter("user:a", start.Add(5*time.Minute))
-
-	if !blocked {
-		t.Fatal("not blocked after the limit, want blocked")
-	}
-	if want := 10 * time.Minute; wait != want {
-		t.Errorf("retry after = %v, want %v (when the first failure leaves the window)", wait, want)
-	}
-	if _, blocked := limiter.retryAfter("user:a", start.Add(5*time.Minute+wait)); blocked {
-		t.Error("blocked after waiting the retry time, want allowed")
 	}
 }
 

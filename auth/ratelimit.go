@@ -1,9 +1,13 @@
 package auth
 
 import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/releaseops/evidence-console/models"
 )
 
 // Sign-in rate limits. A username with failedSignInLimit failures within
@@ -25,11 +29,6 @@ const (
 	userKeyPrefix    = "user:"
 	addressKeyPrefix = "ip:"
 )
-
-// pruneThreshold is the number of tracked keys above which record drops
-// every key whose failures all left the window, so many distinct usernames
-// cannot grow the map without bound.
-const pruneThreshold = 10000
 
 // SignInLimitScope is the kind of key whose failures a sign-in rate limit
 // counts: a username or a client address.
@@ -55,15 +54,22 @@ type SignInBlock struct {
 // SignInBlock returns the rate limit that rejects sign-ins for username
 // from clientIP now, and false when neither limit does. When both do, it
 // returns the address limit, because trying another username would not
-// help. The result is the same whether or not the username exists.
-func (s *Service) SignInBlock(username, clientIP string) (SignInBlock, bool) {
+// help. The result is the same whether or not the username exists. When
+// the failures cannot be read it logs the error and returns false.
+func (s *Service) SignInBlock(ctx context.Context, username, clientIP string) (SignInBlock, bool) {
 	now := s.now()
-	limiter := s.failures()
-	if retryAfter, blocked := limiter.retryAfter(addressKeyPrefix+clientIP, now); blocked {
-		return SignInBlock{Scope: LimitAddress, Failures: failedAddressSignInLimit, Window: failedSignInWindow, RetryAfter: retryAfter}, true
-	}
-	if retryAfter, blocked := limiter.retryAfter(userKeyPrefix+NormalizeUsername(username), now); blocked {
-		return SignInBlock{Scope: LimitUsername, Failures: failedSignInLimit, Window: failedSignInWindow, RetryAfter: retryAfter}, true
+	for _, limit := range []struct {
+		scope SignInLimitScope
+		key   string
+	}{{LimitAddress, addressKeyPrefix + clientIP}, {LimitUsername, userKeyPrefix + NormalizeUsername(username)}} {
+		retryAfter, blocked, err := s.retryAfter(ctx, limit.key, now)
+		if err != nil {
+			s.logger().Error("reading failed sign-ins from the database failed", "client_ip", clientIP, "error", err)
+			return SignInBlock{}, false
+		}
+		if blocked {
+			return SignInBlock{Scope: limit.scope, Failures: limitOf(limit.key), Window: failedSignInWindow, RetryAfter: retryAfter}, true
+		}
 	}
 	return SignInBlock{}, false
 }
@@ -76,70 +82,49 @@ func limitOf(key string) int {
 	return failedSignInLimit
 }
 
-// failureLimiter counts recent failures per key in memory. Each server
-// process keeps its own counts.
-type failureLimiter struct {
-	mu       sync.Mutex
-	failures map[string][]time.Time
+// storedKey returns the form of a limiter key that the database keeps: a
+// hash, because an unknown username can be a password typed into the
+// wrong field.
+func storedKey(key string) string {
+	sum := sha256.Sum256([]byte("sign-in-limit:" + key))
+	return hex.EncodeToString(sum[:])
 }
 
 // blocked reports whether key reached its limit at now.
-func (l *failureLimiter) blocked(key string, now time.Time) bool {
-	_, blocked := l.retryAfter(key, now)
-	return blocked
+func (s *Service) blocked(ctx context.Context, key string, now time.Time) (bool, error) {
+	_, blocked, err := s.retryAfter(ctx, key, now)
+	return blocked, err
 }
 
 // retryAfter reports whether key reached its limit at now and, if so, how
 // long until enough of its failures leave the window to allow one more
-// attempt.
-func (l *failureLimiter) retryAfter(key string, now time.Time) (time.Duration, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	recent := l.recent(key, now)
+// attempt. The failures are kept in the database, so every server that
+// shares it counts them, and they survive a restart.
+func (s *Service) retryAfter(ctx context.Context, key string, now time.Time) (time.Duration, bool, error) {
 	limit := limitOf(key)
+	recent, err := models.RecentSignInFailures(ctx, s.DB, storedKey(key), now.Add(-failedSignInWindow), limit)
+	if err != nil {
+		return 0, false, err
+	}
 	if len(recent) < limit {
-		return 0, false
+		return 0, false, nil
 	}
-	// Failures are appended in time order, so after the one at index
-	// len-limit leaves the window, fewer than limit remain.
-	return recent[len(recent)-limit].Add(failedSignInWindow).Sub(now), true
+	// recent holds the newest limit failures, newest first. Once the
+	// oldest of them leaves the window, fewer than limit remain.
+	return recent[limit-1].Add(failedSignInWindow).Sub(now), true, nil
 }
 
-// record adds a failure of key at now.
-func (l *failureLimiter) record(key string, now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.failures == nil {
-		l.failures = map[string][]time.Time{}
+// recordFailure counts one failure at now against each key, and deletes
+// failures that have left the window.
+func (s *Service) recordFailure(ctx context.Context, now time.Time, keys ...string) error {
+	stored := make([]string, 0, len(keys))
+	for _, key := range keys {
+		stored = append(stored, storedKey(key))
 	}
-	if len(l.failures) >= pruneThreshold {
-		for other := range l.failures {
-			l.recent(other, now)
-		}
-	}
-	l.failures[key] = append(l.recent(key, now), now)
+	return models.RecordSignInFailure(ctx, s.DB, stored, now, now.Add(-failedSignInWindow))
 }
 
-// reset clears the failures of key after a successful sign-in.
-func (l *failureLimiter) reset(key string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.failures, key)
-}
-
-// recent drops failures older than the window and returns the rest. The
-// caller holds mu.
-func (l *failureLimiter) recent(key string, now time.Time) []time.Time {
-	kept := l.failures[key][:0]
-	for _, at := range l.failures[key] {
-		if now.Sub(at) < failedSignInWindow {
-			kept = append(kept, at)
-		}
-	}
-	if len(kept) == 0 {
-		delete(l.failures, key)
-		return nil
-	}
-	l.failures[key] = kept
-	return kept
+// resetFailures clears the failures of key after a successful sign-in.
+func (s *Service) resetFailures(ctx context.Context, key string) error {
+	return models.ClearSignInFailures(ctx, s.DB, storedKey(key))
 }

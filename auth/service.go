@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -78,9 +77,6 @@ type Service struct {
 	// DefaultIdleTimeout.
 	SessionLifetime time.Duration
 	IdleTimeout     time.Duration
-
-	limiterOnce sync.Once
-	limiter     *failureLimiter
 }
 
 func (s *Service) now() time.Time {
@@ -95,11 +91,6 @@ func (s *Service) logger() *slog.Logger {
 		return slog.Default()
 	}
 	return s.Logger
-}
-
-func (s *Service) failures() *failureLimiter {
-	s.limiterOnce.Do(func() { s.limiter = &failureLimiter{} })
-	return s.limiter
 }
 
 func (s *Service) lifetime() time.Duration {
@@ -299,7 +290,7 @@ func (s *Service) SetDisabled(ctx context.Context, userID string, disabled bool,
 func (s *Service) CheckPassword(ctx context.Context, username, password, clientIP string) (User, error) {
 	username = NormalizeUsername(username)
 	now := s.now()
-	userKey, ipKey := "user:"+username, "ip:"+clientIP
+	userKey, ipKey := userKeyPrefix+username, addressKeyPrefix+clientIP
 
 	record, err := models.UserByUsername(ctx, s.DB, username)
 	if err != nil && !errors.Is(err, models.ErrNotFound) {
@@ -310,10 +301,15 @@ func (s *Service) CheckPassword(ctx context.Context, username, password, clientI
 		attempt = append(attempt, "user_id", record.ID, "username", record.Username)
 	}
 
-	limiter := s.failures()
-	if limiter.blocked(userKey, now) || limiter.blocked(ipKey, now) {
-		s.logger().Warn("sign-in rejected by the rate limit", attempt...)
-		return User{}, ErrRateLimited
+	for _, key := range []string{userKey, ipKey} {
+		blocked, err := s.blocked(ctx, key, now)
+		if err != nil {
+			return User{}, err
+		}
+		if blocked {
+			s.logger().Warn("sign-in rejected by the rate limit", attempt...)
+			return User{}, ErrRateLimited
+		}
 	}
 
 	ok := false
@@ -328,8 +324,9 @@ func (s *Service) CheckPassword(ctx context.Context, username, password, clientI
 		_, _ = HashPassword(password)
 	}
 	if !ok || record.Disabled {
-		limiter.record(userKey, now)
-		limiter.record(ipKey, now)
+		if err := s.recordFailure(ctx, now, userKey, ipKey); err != nil {
+			return User{}, err
+		}
 		reason := "wrong password"
 		switch {
 		case record == nil:
@@ -341,7 +338,11 @@ func (s *Service) CheckPassword(ctx context.Context, username, password, clientI
 		return User{}, ErrInvalidCredentials
 	}
 
-	limiter.reset(userKey)
+	if err := s.resetFailures(ctx, userKey); err != nil {
+		// The sign-in itself succeeded; the old failures leave the window
+		// on their own.
+		s.logger().Error("clearing failed sign-ins failed", append(attempt, "error", err)...)
+	}
 	return userOf(record), nil
 }
 

@@ -45,18 +45,6 @@ func TestCheckPasswordLogsNoSecrets(t *testing.T) {
 	}
 }
 
-func TestRecordPrunesStaleKeys(t *testing.T) {
-	var limiter failureLimiter
-	start := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
-	for i := range pruneThreshold {
-		limiter.record("user:"+strconv.Itoa(i), start)
-	}
-	limiter.record("user:late", start.Add(failedSignInWindow))
-	if got := len(limiter.failures); got != 1 {
-		t.Errorf("tracked keys after pruning = %d, want 1", got)
-	}
-}
-
 func TestCheckPasswordLimitsPerUsernameAndAddress(t *testing.T) {
 	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 	service := &Service{DB: dbtest.Open(t), Now: func() time.Time { return now }, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
@@ -76,7 +64,7 @@ func TestCheckPasswordLimitsPerUsernameAndAddress(t *testing.T) {
 	if _, err := service.CheckPassword(ctx, "alice", "alice-long-password", proxy); !errors.Is(err, ErrRateLimited) {
 		t.Errorf("alice after %d failures: error = %v, want ErrRateLimited", failedSignInLimit, err)
 	}
-	block, blocked := service.SignInBlock("Alice", proxy)
+	block, blocked := service.SignInBlock(ctx, "Alice", proxy)
 	if !blocked || block.Scope != LimitUsername || block.Failures != failedSignInLimit {
 		t.Errorf("alice's block = %+v, %t; want the username limit of %d", block, blocked, failedSignInLimit)
 	}
@@ -93,7 +81,7 @@ func TestCheckPasswordLimitsPerUsernameAndAddress(t *testing.T) {
 	if _, err := service.CheckPassword(ctx, "bob", "bob-long-password", proxy); !errors.Is(err, ErrRateLimited) {
 		t.Errorf("bob after %d failures from the address: error = %v, want ErrRateLimited", failedAddressSignInLimit, err)
 	}
-	block, blocked = service.SignInBlock("nobody-by-this-name", proxy)
+	block, blocked = service.SignInBlock(ctx, "nobody-by-this-name", proxy)
 	if !blocked || block.Scope != LimitAddress || block.Failures != failedAddressSignInLimit {
 		t.Errorf("address block = %+v, %t; want the address limit of %d", block, blocked, failedAddressSignInLimit)
 	}

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -76,7 +77,7 @@ func (h *Handler) signIn(c echo.Context) error {
 // signInBlocker is implemented by auth.Service: it returns which sign-in
 // rate limit rejects an attempt.
 type signInBlocker interface {
-	SignInBlock(username, clientIP string) (auth.SignInBlock, bool)
+	SignInBlock(ctx context.Context, username, clientIP string) (auth.SignInBlock, bool)
 }
 
 // rateLimitMessage explains a rate-limited sign-in: whether the failures of
@@ -88,7 +89,7 @@ func (h *Handler) rateLimitMessage(c echo.Context, username string) string {
 	if !ok {
 		return "Too many failed sign-ins. Wait 15 minutes and try again."
 	}
-	block, blocked := blocker.SignInBlock(username, clientIP(c))
+	block, blocked := blocker.SignInBlock(c.Request().Context(), username, clientIP(c))
 	if !blocked {
 		// The failures left the window between the check and now.
 		return "Too many failed sign-ins. Try again now."
