@@ -227,6 +227,16 @@ type View struct {
 	Actor            string                    `json:"actor"`
 }
 
+// ExistingRecord returns the issue or record that the delivery found
+// instead of creating one, because an earlier attempt of the same message
+// created it, or "" when it found none.
+func (v View) ExistingRecord() string {
+	if len(v.Attempts) == 0 {
+		return ""
+	}
+	return v.Attempts[len(v.Attempts)-1].ExistingRecord
+}
+
 // ViewOf converts a stored delivery to its JSON shape.
 func ViewOf(record models.Delivery) View {
 	view := View{

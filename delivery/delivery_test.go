@@ -188,3 +188,13 @@ func viewText(t *testing.T, view delivery.View) string {
 	}
 	return string(text)
 }
+
+func TestViewExistingRecord(t *testing.T) {
+	view := delivery.View{Attempts: []connectors.Attempt{{Number: 1, Class: connectors.ClassTimeout}, {Number: 2, Class: connectors.ClassOK, ExistingRecord: "INC0000007"}}}
+	if got := view.ExistingRecord(); got != "INC0000007" {
+		t.Errorf("ExistingRecord: got %q, want INC0000007", got)
+	}
+	if got := (delivery.View{}).ExistingRecord(); got != "" {
+		t.Errorf("ExistingRecord without attempts: got %q, want none", got)
+	}
+}

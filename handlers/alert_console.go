@@ -103,7 +103,7 @@ func (h *Handler) alertResultView(r alerting.DeliverResult) views.AlertResultVie
 func (h *Handler) destinationView(d delivery.View, healthID string) views.AlertDestinationView {
 	v := views.AlertDestinationView{
 		Provider: d.Provider, Class: d.ErrorClass, StatusCode: d.StatusCode, Attempts: d.AttemptCount, Error: d.Error,
-		When: views.FormatTime(d.StartedAt, h.TimeZone),
+		When: views.FormatTime(d.StartedAt, h.TimeZone), ExistingRecord: d.ExistingRecord(),
 	}
 	switch {
 	case d.State == models.DeliveryInFlight:

@@ -96,6 +96,7 @@ func (h *Handler) renderDeliverResult(c echo.Context, result executive.DeliverRe
 		v.Deliveries = append(v.Deliveries, views.ExecutiveDeliveryView{
 			DeliveryID: d.DeliveryID, Provider: d.Provider, Kind: d.ConnectorKind, Success: d.Success,
 			StatusCode: d.StatusCode, Class: d.ErrorClass, Attempts: d.AttemptCount, Error: d.Error,
+			ExistingRecord: d.ExistingRecord(),
 		})
 	}
 	return render(c, http.StatusOK, views.ExecutiveDeliverResult(v))

@@ -64,6 +64,9 @@ type AlertDestinationView struct {
 	When       string
 	Error      string
 	AckURL     string
+	// ExistingRecord is the issue or record an earlier attempt created,
+	// which the delivery found instead of creating another.
+	ExistingRecord string
 }
 
 // OutstandingAckView is one destination that has not closed an alert.

@@ -101,6 +101,9 @@ type ExecutiveDeliveryView struct {
 	Class      string
 	Attempts   int
 	Error      string
+	// ExistingRecord is the issue or record an earlier attempt created,
+	// which the delivery found instead of creating another.
+	ExistingRecord string
 }
 
 // ExecutiveDeliverResultView is the result fragment of a delivery request.

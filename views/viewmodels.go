@@ -145,6 +145,12 @@ func DeliveryDetail(class string, statusCode, attempts int) string {
 	return detail + ", " + CountNoun(attempts, "attempt", "attempts")
 }
 
+// ExistingRecordText explains a delivery that created nothing because an
+// earlier attempt of the same message had created the issue or record.
+func ExistingRecordText(name string) string {
+	return "found " + name + ", created by an earlier attempt; no second one was created"
+}
+
 // RecordsShown describes one page of a list: the total and, when the page
 // has rows, which of them it shows, for example "12 records, showing 1 to 10".
 func RecordsShown(total int64, offset, rows int) string {
