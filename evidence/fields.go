@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // FieldError names the field of a record that is missing or invalid.
@@ -61,22 +62,61 @@ func (it item) text(path string) (string, error) {
 	if s == "" {
 		return "", &FieldError{Field: path, Problem: "must not be empty"}
 	}
-	if len(s) > 200 {
-		return "", &FieldError{Field: path, Problem: "must be at most 200 characters"}
+	if err := checkText(path, s); err != nil {
+		return "", err
+	}
+	if utf8.RuneCountInString(s) > maxTextLength {
+		return "", &FieldError{Field: path, Problem: fmt.Sprintf("must be at most %d characters", maxTextLength)}
 	}
 	return s, nil
 }
 
-func (it item) optionalText(path string) string {
+// maxTextLength is the longest text field of a record, in characters.
+const maxTextLength = 200
+
+// checkText rejects text that no database column can store: a NUL
+// character, which PostgreSQL's text type cannot hold.
+func checkText(path, s string) error {
+	if strings.ContainsRune(s, 0) {
+		return &FieldError{Field: path, Problem: `must not contain a NUL character (\u0000)`}
+	}
+	return nil
+}
+
+// optionalText returns the text at path, or "" when it is absent. Text
+// longer than maxTextLength characters is cut to that length.
+func (it item) optionalText(path string) (string, error) {
 	value, ok := it.lookup(path)
 	if !ok {
+		return "", nil
+	}
+	s, ok := value.(string)
+	if !ok {
+		return "", &FieldError{Field: path, Problem: "must be a string"}
+	}
+	if err := checkText(path, s); err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(truncateRunes(s, maxTextLength)), nil
+}
+
+// describingText returns the text at path for an error report, or "" when
+// it is absent or not usable text.
+func (it item) describingText(path string) string {
+	s, err := it.optionalText(path)
+	if err != nil {
 		return ""
 	}
-	s, _ := value.(string)
-	if len(s) > 200 {
-		s = s[:200]
+	return s
+}
+
+// truncateRunes cuts s to at most n characters, never inside one.
+func truncateRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
 	}
-	return strings.TrimSpace(s)
+	runes := []rune(s)
+	return string(runes[:n])
 }
 
 func (it item) count(path string) (int, error) {
@@ -138,6 +178,9 @@ func (it item) stringList(path string) ([]string, error) {
 		if !ok {
 			return nil, &FieldError{Field: path, Problem: "must be a list of strings"}
 		}
+		if err := checkText(path, s); err != nil {
+			return nil, err
+		}
 		out = append(out, s)
 	}
 	return out, nil
@@ -164,8 +207,8 @@ func ParseTimestamp(s string) (time.Time, error) {
 }
 
 func truncate(s string, n int) string {
-	if len(s) <= n {
+	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
-	return s[:n] + "…"
+	return truncateRunes(s, n) + "…"
 }

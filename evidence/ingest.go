@@ -85,7 +85,7 @@ func (s *Service) Ingest(ctx context.Context, records []json.RawMessage) (Result
 			result.SkippedKinds[skip.kind]++
 		case errors.As(err, &fieldErr):
 			result.Rejected = append(result.Rejected, RecordError{
-				Index: i, RecordID: recordID(item(object)), MetadataKind: item(object).optionalText("metadata_kind"),
+				Index: i, RecordID: recordID(item(object)), MetadataKind: item(object).describingText("metadata_kind"),
 				Field: fieldErr.Field, Error: fieldErr.Error(),
 			})
 		case err != nil:
@@ -128,8 +128,9 @@ func (s *Service) Ingest(ctx context.Context, records []json.RawMessage) (Result
 
 // recordID finds the record's own id for error reports, whatever its kind.
 func recordID(it item) string {
-	for _, key := range []string{"retry_plan_id", "run_id", "execution_id", "playbook_id", "closure_id", "delivery_id", "id"} {
-		if id := it.optionalText(key); id != "" {
+	// A closure also names its playbook, so closure_id comes first.
+	for _, key := range []string{"retry_plan_id", "run_id", "execution_id", "closure_id", "playbook_id", "delivery_id", "id"} {
+		if id := it.describingText(key); id != "" {
 			return id
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/releaseops/evidence-console/models"
@@ -37,7 +38,10 @@ func parseItem(it item, now time.Time) (*parsed, error) {
 	if err != nil {
 		return nil, err
 	}
-	session := it.optionalText("session_id")
+	session, err := it.optionalText("session_id")
+	if err != nil {
+		return nil, err
+	}
 	raw, err := json.Marshal(scrub(map[string]any(it)))
 	if err != nil {
 		return nil, &FieldError{Field: "metadata_kind", Problem: "could not be stored: " + err.Error()}
@@ -57,8 +61,8 @@ func parseItem(it item, now time.Time) (*parsed, error) {
 	case KindRecoveryClosure:
 		return parseClosure(it, session, string(raw), now)
 	case KindConnectorDelivery:
-		if it.optionalText("connector_delivery_source") != EscalationDeliverySource {
-			return nil, errSkip{kind: kind + " (source " + it.optionalText("connector_delivery_source") + ")"}
+		if source := it.describingText("connector_delivery_source"); source != EscalationDeliverySource {
+			return nil, errSkip{kind: kind + " (source " + source + ")"}
 		}
 		return parseEscalationDelivery(it, session, string(raw), now)
 	}
@@ -253,6 +257,9 @@ func parseClosure(it item, session, raw string, now time.Time) (*parsed, error) 
 	if err != nil {
 		return nil, err
 	}
+	// Closure states are matched without regard to case, so RESOLVED
+	// closes a recovery as resolved does.
+	state = strings.ToLower(state)
 	closed, err := it.timestamp("closed_at")
 	if err != nil {
 		return nil, err
@@ -264,7 +271,10 @@ func parseClosure(it item, session, raw string, now time.Time) (*parsed, error) 
 }
 
 func parseEscalationDelivery(it item, session, raw string, now time.Time) (*parsed, error) {
-	id := it.optionalText(it.firstPresent("delivery_id", "id"))
+	id, err := it.optionalText(it.firstPresent("delivery_id", "id"))
+	if err != nil {
+		return nil, err
+	}
 	if id == "" {
 		// Without an id of its own, a delivery is identified by its content so
 		// importing the same export twice stores it once.

@@ -1,0 +1,96 @@
+package evidence
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/releaseops/evidence-console/models"
+)
+
+const closureKind = "go-backend-rollback-drill-acknowledgement-audit-delivery-connector-recovery-closure"
+
+// closureBatch returns a batch of one valid plan and one closure whose
+// fields after closure_id are the given JSON members.
+func closureBatch(members string) string {
+	return `{"items": [
+	 {"metadata_kind": "go-backend-rollback-drill-acknowledgement-audit-delivery-recovery-escalation-delivery-retry-plan",
+	  "retry_plan_id": "plan-ok", "retryable_count": 1, "created_at": "2026-05-01T11:00:00Z"},
+	 {"metadata_kind": "` + closureKind + `", "closure_id": "cl-bad", ` + members + `}
+	]}`
+}
+
+func TestIngestRejectsUnstorableText(t *testing.T) {
+	cases := []struct {
+		name      string
+		members   string
+		wantField string
+		wantText  string
+	}{
+		{"NUL in a required field", `"playbook_id": "pb-1", "provider": "sl\u0000ack", "closure_state": "resolved", "closed_at": "2026-05-01T09:00:00Z"`,
+			"provider", "NUL character"},
+		{"NUL in session_id", `"session_id": "s\u0000", "playbook_id": "pb-1", "provider": "slack", "closure_state": "resolved", "closed_at": "2026-05-01T09:00:00Z"`,
+			"session_id", "NUL character"},
+		{"number as session_id", `"session_id": 12345, "playbook_id": "pb-1", "provider": "slack", "closure_state": "resolved", "closed_at": "2026-05-01T09:00:00Z"`,
+			"session_id", "must be a string"},
+		{"201 characters", `"playbook_id": "pb-1", "provider": "` + strings.Repeat("é", 201) + `", "closure_state": "resolved", "closed_at": "2026-05-01T09:00:00Z"`,
+			"provider", "at most 200 characters"},
+		{"bad time", `"playbook_id": "pb-1", "provider": "slack", "closure_state": "resolved", "closed_at": "yesterday"`,
+			"closed_at", "not a timestamp"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			service := newService(t)
+
+			result, err := service.Ingest(context.Background(), decode(t, closureBatch(tc.members)))
+
+			if err != nil {
+				t.Fatalf("ingest: %v", err)
+			}
+			if result.Inserted != 1 {
+				t.Errorf("inserted: got %d, want 1 (the valid plan still lands)", result.Inserted)
+			}
+			if len(result.Rejected) != 1 {
+				t.Fatalf("rejected: got %+v, want the closure", result.Rejected)
+			}
+			got := result.Rejected[0]
+			if got.RecordID != "cl-bad" {
+				t.Errorf("record id: got %q, want the closure's own id cl-bad", got.RecordID)
+			}
+			if got.Field != tc.wantField {
+				t.Errorf("field: got %q, want %q", got.Field, tc.wantField)
+			}
+			if !strings.Contains(got.Error, tc.wantText) {
+				t.Errorf("error: got %q, want it to contain %q", got.Error, tc.wantText)
+			}
+		})
+	}
+}
+
+func TestIngestTextLimitCountsCharacters(t *testing.T) {
+	service := newService(t)
+	provider := strings.Repeat("é", 200)
+	session := strings.Repeat("s", 199) + "é"
+	batch := `{"items": [{"metadata_kind": "` + closureKind + `", "closure_id": "cl-1", "session_id": "` + session + `x",
+	  "playbook_id": "pb-1", "provider": "` + provider + `", "closure_state": "RESOLVED", "closed_at": "2026-05-01T09:00:00Z"}]}`
+
+	result, err := service.Ingest(context.Background(), decode(t, batch))
+
+	if err != nil || result.Inserted != 1 {
+		t.Fatalf("ingest: got %+v, %v; want the closure stored", result, err)
+	}
+	var closure models.RecoveryClosure
+	if err := service.DB.First(&closure, "id = ?", "cl-1").Error; err != nil {
+		t.Fatalf("read closure: %v", err)
+	}
+	if closure.Provider != provider {
+		t.Errorf("provider: got %d characters, want the 200 sent", utf8.RuneCountInString(closure.Provider))
+	}
+	if closure.SessionID != session || !utf8.ValidString(closure.SessionID) {
+		t.Errorf("session_id: got %q, want it cut to 200 characters at a character boundary", closure.SessionID)
+	}
+	if closure.ClosureState != "resolved" {
+		t.Errorf("closure_state: got %q, want resolved in lower case", closure.ClosureState)
+	}
+}
