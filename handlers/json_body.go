@@ -95,6 +95,9 @@ const (
 	// problemNull is a null field value, which encoding/json treats as
 	// absent.
 	problemNull
+	// problemNulCharacter is a string with a NUL character (\u0000), which
+	// PostgreSQL's text type cannot store.
+	problemNulCharacter
 )
 
 // bodyProblem is the first problem of a body in document order.
@@ -118,11 +121,14 @@ func (p *bodyProblem) fieldError() error {
 	if p.kind == problemDuplicateKey {
 		return fieldError(field, "%s is given twice; send it once", field)
 	}
+	if p.kind == problemNulCharacter {
+		return fieldError(field, `%s contains a NUL character (\u0000); remove it`, field)
+	}
 	expected := expectedValue(p.target)
 	if len(p.path) > 0 && p.path[len(p.path)-1].index >= 0 {
 		return fieldError(field, "%s is null; send %s, or remove the element", field, expected)
 	}
-	return fieldError(field, "%s is null; send %s, or leave the field out for its default", field, expected)
+	return fieldError(field, "%s is null; send %s, or leave the field out if it has a default", field, expected)
 }
 
 // expectedValue names the JSON value that Go type t decodes from, with its
@@ -297,8 +303,19 @@ func walkValue(decoder *json.Decoder, t reflect.Type, path jsonPath) (*bodyProbl
 		if numberOutOfRange(token.String(), t) {
 			return &bodyProblem{path: path, kind: problemOutOfRange, literal: token.String(), target: t}, nil
 		}
+	case string:
+		return nulProblem(token, path), nil
 	}
 	return nil, nil
+}
+
+// nulProblem returns the problem of a string value with a NUL character,
+// or nil.
+func nulProblem(value string, path jsonPath) *bodyProblem {
+	if strings.ContainsRune(value, 0) {
+		return &bodyProblem{path: path, kind: problemNulCharacter}
+	}
+	return nil
 }
 
 func walkObject(decoder *json.Decoder, t reflect.Type, path jsonPath) (*bodyProblem, error) {
@@ -426,6 +443,9 @@ func walkUntyped(decoder *json.Decoder, token json.Token, path jsonPath) (*bodyP
 			}
 		}
 	default:
+		if value, ok := token.(string); ok {
+			return nulProblem(value, path), nil
+		}
 		return nil, nil
 	}
 	_, err := decoder.Token() // the closing delimiter

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 )
@@ -103,6 +105,9 @@ func decodeJSONBody(c echo.Context, dst any) error {
 	if err != nil {
 		return bodyReadError(err)
 	}
+	if err := checkBodyEncoding(c, body); err != nil {
+		return err
+	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
 	}
@@ -118,7 +123,7 @@ func decodeJSONBody(c echo.Context, dst any) error {
 	// if the field were absent, so these are found by the walk before
 	// anything is decoded.
 	problem := findBodyProblem(body, reflect.TypeOf(dst))
-	if problem != nil && (problem.kind == problemDuplicateKey || problem.kind == problemNull) {
+	if problem != nil && (problem.kind == problemDuplicateKey || problem.kind == problemNull || problem.kind == problemNulCharacter) {
 		return problem.fieldError()
 	}
 
@@ -132,6 +137,33 @@ func decodeJSONBody(c echo.Context, dst any) error {
 	// the last would win. The walk matches names exactly.
 	if problem != nil && problem.kind == problemUnknownField {
 		return problem.unknownFieldError()
+	}
+	return nil
+}
+
+// checkBodyEncoding rejects a body that is not UTF-8 JSON text: a form, a
+// byte order mark or bytes that are not UTF-8, each of which would
+// otherwise get the JSON parser's message about its first character.
+func checkBodyEncoding(c echo.Context, body []byte) error {
+	malformed := func(message string) error {
+		return &APIError{Status: http.StatusBadRequest, Code: CodeMalformedBody, Message: message}
+	}
+	mediaType, _, _ := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
+	switch {
+	case mediaType == echo.MIMEApplicationForm || mediaType == echo.MIMEMultipartForm:
+		return malformed("request body is a form; send a JSON object with Content-Type: application/json")
+	case bytes.HasPrefix(body, []byte("\xef\xbb\xbf")):
+		return malformed("request body starts with a byte order mark; send UTF-8 JSON without one")
+	case !utf8.Valid(body):
+		valid := 0
+		for valid < len(body) {
+			r, size := utf8.DecodeRune(body[valid:])
+			if r == utf8.RuneError && size <= 1 {
+				break
+			}
+			valid += size
+		}
+		return malformed(fmt.Sprintf("request body is not UTF-8 text (byte %d is not); send the JSON encoded as UTF-8", valid+1))
 	}
 	return nil
 }

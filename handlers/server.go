@@ -15,7 +15,8 @@ import (
 const maxBodyBytes = "10M"
 
 // NewServer returns the Echo instance with middleware and every route.
-// Middleware order: recover, request id, security headers, body limit,
+// Middleware order: recover, request id, metrics, security headers, change
+// announcements, body limit, the check for text no column can store,
 // request log, then authentication and the route's permission; then the
 // route.
 func NewServer(h *Handler) *echo.Echo {
@@ -35,6 +36,7 @@ func NewServer(h *Handler) *echo.Echo {
 	e.Use(securityHeaders)
 	e.Use(announceChanges)
 	e.Use(middleware.BodyLimit(maxBodyBytes))
+	e.Use(rejectUnstorableText)
 	e.Use(middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
 		LogStatus: true, LogURIPath: true, LogMethod: true, LogLatency: true, LogRequestID: true,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {

@@ -1,0 +1,125 @@
+package handlers
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/releaseops/evidence-console/connectors"
+)
+
+func TestUnstorableTextRejected(t *testing.T) {
+	s := newTestServer(t)
+	s.loadSample()
+	cases := []struct {
+		name        string
+		method      string
+		path        string
+		contentType string
+		body        string
+		wantField   string
+	}{
+		{"NUL in a path id", http.MethodGet, auditDelivery + "/recovery-executive-report/delivery-retry-plans/%00", "", "", "path"},
+		{"bad UTF-8 in a path id", http.MethodPost, auditDelivery + "/recovery-escalations/retry-health-alerts/%c3/acknowledgements",
+			echo.MIMEApplicationJSON, `{"provider":"slack"}`, "path"},
+		{"NUL in a query value", http.MethodGet, auditDelivery + "/recovery-escalations/retry-health-alerts?provider=%00", "", "", "provider"},
+		{"bad UTF-8 in a query value", http.MethodGet, auditDelivery + "/recovery-escalations/retry-health-alerts?health_id=%c3", "", "", "health_id"},
+		{"NUL in a JSON string", http.MethodPost, auditDelivery + "/recovery-escalations/retry-health-alerts/deliver",
+			echo.MIMEApplicationJSON, `{"provider":"sl\u0000ack"}`, "provider"},
+		{"NUL in a nested JSON string", http.MethodPost, auditDelivery + "/recovery-executive-report/delivery-retry-worker-run",
+			echo.MIMEApplicationJSON, `{"schedule":{"cadence":"daily\u0000"}}`, "schedule.cadence"},
+		{"NUL in a form field", http.MethodPost, "/console/executive-retry/plan", echo.MIMEApplicationForm, "max_retry_attempts=3%00", "max_retry_attempts"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := s.getJSON(runtimePrefix + "/dashboard").Body.String()
+
+			rec := s.do(tc.method, tc.path, tc.contentType, tc.body, echo.HeaderAccept, echo.MIMEApplicationJSON)
+
+			if rec.Code != http.StatusBadRequest {
+				t.Fatalf("status: got %d, want 400 (body %s)", rec.Code, rec.Body.String())
+			}
+			if !strings.Contains(rec.Body.String(), `"field":"`+tc.wantField+`"`) {
+				t.Errorf("body: got %s, want field %s named", rec.Body.String(), tc.wantField)
+			}
+			if after := s.getJSON(runtimePrefix + "/dashboard").Body.String(); after != before {
+				t.Errorf("dashboard changed:\nbefore %s\nafter  %s", before, after)
+			}
+		})
+	}
+}
+
+func TestBodyEncodingRejected(t *testing.T) {
+	s := newTestServer(t)
+	path := auditDelivery + "/recovery-escalations/retry-health-alerts/deliver"
+	cases := []struct {
+		name        string
+		contentType string
+		body        string
+		want        string
+	}{
+		{"form", echo.MIMEApplicationForm, "provider=slack", "request body is a form; send a JSON object"},
+		{"byte order mark", echo.MIMEApplicationJSON, "\xef\xbb\xbf{}", "byte order mark"},
+		{"not UTF-8", echo.MIMEApplicationJSON, "{\"provider\":\"sl\xffack\"}", "request body is not UTF-8 text (byte 16 is not)"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := s.do(http.MethodPost, path, tc.contentType, tc.body)
+
+			if rec.Code != http.StatusBadRequest {
+				t.Fatalf("status: got %d, want 400 (body %s)", rec.Code, rec.Body.String())
+			}
+			if !strings.Contains(rec.Body.String(), tc.want) {
+				t.Errorf("body: got %s, want %q", rec.Body.String(), tc.want)
+			}
+		})
+	}
+}
+
+func TestErrorRepeatsNoHugeValue(t *testing.T) {
+	s := newAlertServer(t, map[string]destination{"slack": {kind: connectors.KindSlack, url: "{receiver}/slack/T/B/X"}})
+	huge := strings.Repeat("x", 100_000)
+	cases := []struct {
+		name string
+		path string
+		body string
+	}{
+		{"unknown destination", auditDelivery + "/recovery-escalations/retry-health-alerts/deliver", `{"provider":"` + huge + `"}`},
+		{"long cadence", auditDelivery + "/recovery-executive-report/delivery-retry-worker-run", `{"schedule":{"cadence":"` + huge + `"}}`},
+		{"unknown field", auditDelivery + "/recovery-executive-report/delivery-retry-plan", `{"` + huge + `":1}`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := s.postJSON(tc.path, tc.body)
+
+			if rec.Code < 400 || rec.Code >= 500 {
+				t.Fatalf("status: got %d, want a 4xx", rec.Code)
+			}
+			if size := rec.Body.Len(); size > 3000 {
+				t.Errorf("response: got %d bytes, want at most 3000", size)
+			}
+			if !strings.Contains(rec.Body.String(), "…") {
+				t.Errorf("response: got %.300s, want the value cut and marked", rec.Body.String())
+			}
+			if strings.Contains(s.logs.String(), strings.Repeat("x", 1000)) {
+				for _, line := range strings.Split(s.logs.String(), "\n") {
+					if strings.Contains(line, strings.Repeat("x", 1000)) {
+						t.Errorf("log: got the value in full, want it cut: %.300s", line)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestShortenedKeepsShortMessages(t *testing.T) {
+	e := fieldError("provider", `provider %q is not configured; configured destinations: %s`, "slak", "slack, teams")
+
+	got := shortened(e)
+
+	if got.Message != e.Message || got.Field != e.Field {
+		t.Errorf("shortened: got %q, %q; want the message and field unchanged", got.Message, got.Field)
+	}
+}
