@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -104,6 +106,44 @@ func toAPIError(err error) *APIError {
 	return &APIError{Status: http.StatusInternalServerError, Code: CodeInternal, Message: "internal error; the server log has the details"}
 }
 
+// Limits on what an error repeats of the request, so a request with a huge
+// value does not get it back in full, or fill the log with it.
+const (
+	maxQuotedLength  = 80
+	maxMessageLength = 2000
+	maxFieldLength   = 200
+)
+
+// quotedText matches a double-quoted string as %q writes it.
+var quotedText = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+
+// shortened returns a copy of e whose field, quoted values and message are
+// cut to their limits, each cut marked with "…". The field is cut in the
+// message too.
+func shortened(e *APIError) *APIError {
+	out := *e
+	if field := cutRunes(out.Field, maxFieldLength); field != out.Field {
+		out.Message = strings.ReplaceAll(out.Message, out.Field, field)
+		out.Field = field
+	}
+	out.Message = quotedText.ReplaceAllStringFunc(out.Message, func(quoted string) string {
+		if utf8.RuneCountInString(quoted) <= maxQuotedLength {
+			return quoted
+		}
+		return cutRunes(quoted, maxQuotedLength-2) + `…"`
+	})
+	out.Message = cutRunes(out.Message, maxMessageLength)
+	return &out
+}
+
+// cutRunes cuts s to at most n characters, marking a cut with "…".
+func cutRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
+}
+
 // errorHandler is Echo's central error handler: it logs 5xx at error and 4xx
 // at warn level with the request id, then writes JSON, an htmx fragment or a
 // page.
@@ -112,7 +152,7 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 		if c.Response().Committed {
 			return
 		}
-		apiErr := toAPIError(err)
+		apiErr := shortened(toAPIError(err))
 
 		attrs := []any{
 			"status", apiErr.Status, "method", c.Request().Method, "path", c.Request().URL.Path,

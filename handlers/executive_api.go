@@ -358,10 +358,7 @@ func (d *destinationNames) UnmarshalJSON(raw []byte) error {
 }
 
 func truncateForMessage(text string) string {
-	if len(text) > 60 {
-		return text[:60] + "…"
-	}
-	return text
+	return cutRunes(text, 60)
 }
 
 // deliverExecutiveReport delivers a schedule run's report. The run "latest"
