@@ -125,6 +125,7 @@ func (s *Service) Deliver(ctx context.Context, req DeliverRequest) (DeliverResul
 
 // checkProviders lower-cases and de-duplicates the requested destinations and
 // rejects unknown or disabled ones with a 422 listing the configured names.
+// "all" stands for every enabled destination.
 func (s *Service) checkProviders(requested []string) ([]string, error) {
 	var configured []string
 	if s.Destinations != nil {
@@ -133,10 +134,15 @@ func (s *Service) checkProviders(requested []string) ([]string, error) {
 	var providers []string
 	for _, name := range requested {
 		name = strings.ToLower(strings.TrimSpace(name))
-		if name == "" || slices.Contains(providers, name) {
-			continue
+		names := []string{name}
+		if name == AllDestinations {
+			names = s.enabledDestinations(configured)
 		}
-		providers = append(providers, name)
+		for _, name := range names {
+			if name != "" && !slices.Contains(providers, name) {
+				providers = append(providers, name)
+			}
+		}
 	}
 	if len(providers) == 0 {
 		return nil, &ParamError{Field: "provider", Message: fmt.Sprintf(
@@ -158,6 +164,21 @@ func (s *Service) checkProviders(requested []string) ([]string, error) {
 		}
 	}
 	return providers, nil
+}
+
+// AllDestinations is the provider value that names every enabled
+// destination.
+const AllDestinations = "all"
+
+// enabledDestinations returns the configured destinations that are enabled.
+func (s *Service) enabledDestinations(configured []string) []string {
+	var enabled []string
+	for _, name := range configured {
+		if destination, ok := s.Destinations.Lookup(name); ok && destination.Enabled {
+			enabled = append(enabled, name)
+		}
+	}
+	return enabled
 }
 
 func describeNames(names []string) string {

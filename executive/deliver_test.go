@@ -1,6 +1,7 @@
 package executive
 
 import (
+	"slices"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -320,4 +321,19 @@ func dumpTables(t *testing.T, db *gorm.DB) string {
 		fmt.Fprintf(&out, "%s: %v\n", table, rows)
 	}
 	return out.String()
+}
+
+func TestDeliverAllNamesEnabledDestinations(t *testing.T) {
+	f := newDeliveryFixture(t)
+
+	providers, err := f.service.checkProviders([]string{"webhook", " ALL "})
+
+	if err != nil {
+		t.Fatalf("checkProviders: %v", err)
+	}
+	want := []string{"webhook", "denied", "gone", "hanging", "leaky", "limited", "refused", "slack", "unavailable"}
+	slices.Sort(want[1:])
+	if !slices.Equal(providers, want) {
+		t.Errorf("destinations: got %v, want %v (every enabled one, once, without off)", providers, want)
+	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/releaseops/evidence-console/alerting"
 	"github.com/releaseops/evidence-console/auth"
+	"github.com/releaseops/evidence-console/models"
 	"github.com/releaseops/evidence-console/views"
 )
 
@@ -34,6 +35,11 @@ func (h *Handler) acknowledgeRetryHealthAlert(c echo.Context) error {
 	var body acknowledgeBody
 	if err := decodeStrictJSON(c, &body); err != nil {
 		return err
+	}
+	// An absent state means acknowledged; an empty one is a mistake.
+	if body.AcknowledgementState != nil && strings.TrimSpace(*body.AcknowledgementState) == "" {
+		return fieldError("acknowledgement_state", "acknowledgement_state is empty; send one of %s, or leave the field out for %s",
+			strings.Join(alerting.AcknowledgementStates(), ", "), models.AcknowledgementAcknowledged)
 	}
 	req := alerting.AcknowledgeRequest{HealthID: c.Param("health_id"), Actor: actorName(c)}
 	setIfPresent(&req.Provider, body.Provider)

@@ -123,6 +123,11 @@ func exportQuery(c echo.Context) (audit.ExportQuery, error) {
 		if err != nil {
 			return q, fieldError(field.name, "%s must be an RFC 3339 time such as 2026-05-01T00:00:00Z; got %q", field.name, raw)
 		}
+		// No record is older than the Unix epoch, and the zero time
+		// would read as a missing value.
+		if parsed.Year() < 1970 {
+			return q, fieldError(field.name, "%s must be a time from 1970 on, such as 2026-05-01T00:00:00Z; got %q", field.name, raw)
+		}
 		*field.target = parsed
 	}
 	if values.Has("kinds") {

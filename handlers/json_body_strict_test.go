@@ -160,7 +160,7 @@ func TestJSONBodyNullFieldRejected(t *testing.T) {
 			if !strings.HasPrefix(apiErr.Message, tc.wantField+" is null; send "+tc.wantExpected) {
 				t.Errorf("message: got %q, want it to name %s and ask for %s", apiErr.Message, tc.wantField, tc.wantExpected)
 			}
-			if !strings.HasSuffix(apiErr.Message, "or leave the field out for its default") {
+			if !strings.HasSuffix(apiErr.Message, "or leave the field out if it has a default") {
 				t.Errorf("message: got %q, want it to say to leave the field out", apiErr.Message)
 			}
 		})

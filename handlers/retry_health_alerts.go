@@ -280,7 +280,7 @@ func decodeStrictJSON(c echo.Context, dst any) error {
 	}
 	for name, value := range fields {
 		if string(bytes.TrimSpace(value)) == "null" {
-			return fieldError(name, "%s is null; send a value or leave the field out for its default", name)
+			return fieldError(name, "%s is null; send a value or leave the field out if it has a default", name)
 		}
 	}
 	return nil

@@ -103,7 +103,7 @@ var (
 	boolean = schema{"type": "boolean"}
 
 	destinations = schema{
-		"description": "One or more configured destination names, comma-separated or as a list.",
+		"description": "One or more configured destination names, comma-separated or as a list, or \"all\" for every enabled destination.",
 		"oneOf":       []any{str, schema{"type": "array", "items": str}},
 	}
 
