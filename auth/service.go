@@ -324,7 +324,9 @@ func (s *Service) CheckPassword(ctx context.Context, username, password, clientI
 		_, _ = HashPassword(password)
 	}
 	if !ok || record.Disabled {
-		if err := s.recordFailure(ctx, now, userKey, ipKey); err != nil {
+		// A client that disconnects after sending a guess must not keep it
+		// from being counted, so the count ignores the request's end.
+		if err := s.recordFailure(context.WithoutCancel(ctx), now, userKey, ipKey); err != nil {
 			return User{}, err
 		}
 		reason := "wrong password"
@@ -338,7 +340,7 @@ func (s *Service) CheckPassword(ctx context.Context, username, password, clientI
 		return User{}, ErrInvalidCredentials
 	}
 
-	if err := s.resetFailures(ctx, userKey); err != nil {
+	if err := s.resetFailures(context.WithoutCancel(ctx), userKey); err != nil {
 		// The sign-in itself succeeded; the old failures leave the window
 		// on their own.
 		s.logger().Error("clearing failed sign-ins failed", append(attempt, "error", err)...)

@@ -153,6 +153,13 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 			return
 		}
 		apiErr := shortened(toAPIError(err))
+		if apiErr.Status >= 500 && c.Request().Context().Err() != nil {
+			// The client went away before the response, so the error most
+			// likely comes from the cancelled request, and nobody reads a reply.
+			logger.Info("request ended by the client", "method", c.Request().Method, "path", c.Request().URL.Path,
+				"request_id", c.Response().Header().Get(echo.HeaderXRequestID), "error", err)
+			return
+		}
 
 		attrs := []any{
 			"status", apiErr.Status, "method", c.Request().Method, "path", c.Request().URL.Path,

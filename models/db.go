@@ -179,6 +179,10 @@ func (l *gormLogger) Error(ctx context.Context, msg string, args ...any) {
 func (l *gormLogger) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
 	elapsed := time.Since(begin)
 	switch {
+	case err != nil && ctx.Err() != nil:
+		// The caller stopped waiting, such as a browser that left: the
+		// statement was cancelled, the database did not fail.
+		l.log.InfoContext(ctx, "database statement cancelled", "error", err, "elapsed_ms", elapsed.Milliseconds())
 	case err != nil && !errors.Is(err, gorm.ErrRecordNotFound) && l.level >= logger.Error:
 		l.log.ErrorContext(ctx, "database statement failed", "error", err, "elapsed_ms", elapsed.Milliseconds())
 	case elapsed > l.slowQuery && l.level >= logger.Warn:
