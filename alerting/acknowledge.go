@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -71,7 +73,29 @@ func (r *AcknowledgeRequest) Validate() error {
 	if !utf8.ValidString(r.ExternalRef) || !utf8.ValidString(r.Notes) {
 		return fieldErrorf("notes", "external_ref and notes must be valid UTF-8 text")
 	}
+	for _, field := range []struct{ name, text string }{{"external_ref", r.ExternalRef}, {"notes", r.Notes}} {
+		if linkCarriesCredential(field.text) {
+			return fieldErrorf(field.name, "%s contains a link with a user name, password or query string, which can carry a credential "+
+				"and would be stored and shown; send the link without them, such as https://tickets.example/browse/OPS-1", field.name)
+		}
+	}
 	return nil
+}
+
+// linkPattern finds links in free text.
+var linkPattern = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^\s<>"']+`)
+
+// linkCarriesCredential reports whether text has a link with user
+// information or a query string, the two places where links carry tokens
+// and passwords.
+func linkCarriesCredential(text string) bool {
+	for _, link := range linkPattern.FindAllString(text, -1) {
+		parsed, err := url.Parse(link)
+		if err != nil || parsed.User != nil || parsed.RawQuery != "" || parsed.ForceQuery {
+			return true
+		}
+	}
+	return false
 }
 
 // AcknowledgementView is the JSON shape of one acknowledgement action.

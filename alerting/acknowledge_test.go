@@ -234,6 +234,9 @@ func TestAcknowledgeRequestValidate(t *testing.T) {
 		{"acknowledgement_state", alerting.AcknowledgeRequest{Provider: "a", State: "pending"}},
 		{"external_ref", alerting.AcknowledgeRequest{Provider: "a", ExternalRef: long(201)}},
 		{"notes", alerting.AcknowledgeRequest{Provider: "a", Notes: long(2001)}},
+		{"external_ref", alerting.AcknowledgeRequest{Provider: "a", ExternalRef: "https://user:pw@tickets.example/x"}},
+		{"external_ref", alerting.AcknowledgeRequest{Provider: "a", ExternalRef: "https://tickets.example/x?token=abc"}},
+		{"notes", alerting.AcknowledgeRequest{Provider: "a", Notes: "see HTTPS://tickets.example/browse/OPS-1?jwt=eyJ and call back"}},
 	}
 	for _, tc := range cases {
 		var fieldErr *alerting.FieldError
@@ -244,5 +247,10 @@ func TestAcknowledgeRequestValidate(t *testing.T) {
 	ok := alerting.AcknowledgeRequest{Provider: "a", ExternalRef: long(200), Notes: long(2000)}
 	if err := ok.Validate(); err != nil {
 		t.Errorf("limits: got %v, want valid at exactly 200 and 2000 characters", err)
+	}
+	plainLinks := alerting.AcknowledgeRequest{Provider: "a", ExternalRef: "https://tickets.example/browse/OPS-1",
+		Notes: "Tracked in https://tickets.example/browse/OPS-1, paged on-call."}
+	if err := plainLinks.Validate(); err != nil {
+		t.Errorf("links without credentials: got %v, want valid", err)
 	}
 }
