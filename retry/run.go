@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -49,7 +50,14 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (RunView
 		return RunView{}, err
 	}
 	if live {
-		due = req.Confirmed.limit(due)
+		confirmed := req.Confirmed.limit(due)
+		if len(due) > 0 && len(confirmed) == 0 {
+			// Running on would record a live run that sends nothing while
+			// retries are due, which reads as if none were.
+			return RunView{}, conflict("confirmed_destinations", "no retry is due to the confirmed destinations (%s); retries are due to %s; "+
+				"open the confirmation again to see what a live run would send", strings.Join(req.Confirmed.Destinations, ", "), dueDestinations(due))
+		}
+		due = confirmed
 		if err := s.guardLive(kind, due); err != nil {
 			return RunView{}, err
 		}
@@ -124,6 +132,17 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (RunView
 		return s.WorkerRun(context.WithoutCancel(ctx), run.ID)
 	}
 	return writtenRunView(run, plan, rows, claims, skipped), nil
+}
+
+// dueDestinations lists the destinations of due decisions, each once.
+func dueDestinations(due []Decision) string {
+	var names []string
+	for _, d := range due {
+		if !slices.Contains(names, d.Connector) {
+			names = append(names, d.Connector)
+		}
+	}
+	return strings.Join(names, ", ")
 }
 
 // ResolveSendOptions returns the send options of each retry delivery of a

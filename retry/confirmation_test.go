@@ -1,0 +1,45 @@
+package retry
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/releaseops/evidence-console/models"
+	"github.com/releaseops/evidence-console/models/dbtest"
+)
+
+func TestConfirmationWithoutDueDestinationRejected(t *testing.T) {
+	db := dbtest.Open(t)
+	server := startReceiver(t)
+	clock := &testClock{now: serviceStart}
+	service := newTestService(db, webhookRegistry(t, server.URL, map[string]string{"webhook": "/webhook/exec"}), clock.Now, &fakeSource{})
+	insertDelivery(t, db, "run_1", "webhook", false, "server_error", 503, serviceStart.Add(-2*time.Hour), nil)
+	runsBefore := countTable(t, db, "retry_worker_runs")
+
+	request := liveRequest(immediatePolicy())
+	request.Confirmed = &Confirmation{Destinations: []string{"slack"}, Count: 1}
+	_, err := service.Run(context.Background(), models.SubjectExecutiveReport, request)
+
+	var invalid *ValidationError
+	if !errors.As(err, &invalid) || invalid.Field != "confirmed_destinations" {
+		t.Fatalf("Run: got %v, want an error naming confirmed_destinations", err)
+	}
+	if !strings.Contains(invalid.Message, "retries are due to webhook") {
+		t.Errorf("message: got %q, want it to name the destination that is due", invalid.Message)
+	}
+	if got := countTable(t, db, "retry_worker_runs"); got != runsBefore {
+		t.Errorf("worker runs: got %d, want %d (nothing recorded)", got, runsBefore)
+	}
+	if got := len(server.Requests()); got != 0 {
+		t.Errorf("requests sent: got %d, want none", got)
+	}
+
+	request.Confirmed = &Confirmation{Destinations: []string{"webhook"}, Count: 1}
+	run, err := service.Run(context.Background(), models.SubjectExecutiveReport, request)
+	if err != nil || run.Counts.DeliveredCount != 1 {
+		t.Errorf("confirmed run: got %+v, %v; want the retry delivered", run.Counts, err)
+	}
+}
