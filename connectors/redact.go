@@ -195,11 +195,20 @@ var sensitiveHeaderWords = []string{
 	"auth", "token", "key", "secret", "signature", "cookie", "password", "session", "credential",
 }
 
+// publicHeaders are lower-case header names that contain one of those words
+// but carry no secret: the idempotency key is stored and shown as a field of
+// every delivery.
+var publicHeaders = []string{"idempotency-key"}
+
 // IsSensitiveHeader reports whether a header with this name may carry a
 // credential: any name containing auth (such as Authorization), token, key,
-// secret, signature, cookie, password, session or credential.
+// secret, signature, cookie, password, session or credential, except
+// publicHeaders.
 func IsSensitiveHeader(name string) bool {
 	lower := strings.ToLower(name)
+	if slices.Contains(publicHeaders, lower) {
+		return false
+	}
 	return slices.ContainsFunc(sensitiveHeaderWords, func(word string) bool {
 		return strings.Contains(lower, word)
 	})

@@ -295,3 +295,18 @@ func TestRegistryRedactorCoversDerivedSecrets(t *testing.T) {
 		}
 	}
 }
+
+func TestIdempotencyKeyHeaderShown(t *testing.T) {
+	header := http.Header{}
+	header.Set("Idempotency-Key", "xrun_1:webhook")
+	header.Set("X-Api-Key", "k-123")
+
+	got := RedactHeaders(header)
+
+	if got["Idempotency-Key"] != "xrun_1:webhook" {
+		t.Errorf("Idempotency-Key: got %q, want the key, which every delivery shows anyway", got["Idempotency-Key"])
+	}
+	if got["X-Api-Key"] != "[redacted]" {
+		t.Errorf("X-Api-Key: got %q, want it redacted", got["X-Api-Key"])
+	}
+}

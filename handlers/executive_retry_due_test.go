@@ -120,6 +120,9 @@ func TestRetryConfirmBlockedWhenNothingDue(t *testing.T) {
 	if !strings.Contains(blocked, "2 failed deliveries are open") {
 		t.Errorf("blocked reason: got %q, want it to count 2 open failures", blocked)
 	}
+	if got := strings.Count(byTestID(doc, "retry-confirm").Text(), "2 failed deliveries are open"); got != 1 {
+		t.Errorf("confirmation: says the open failures %d times, want once", got)
+	}
 	button := byTestID(doc, "run-live-retry")
 	if _, disabled := button.Attr("disabled"); !disabled {
 		t.Error("live run button: enabled, want disabled")

@@ -48,10 +48,13 @@ func (h *Handler) noRetryDueText(open retry.OpenFailures) string {
 	}
 	text := views.CountNoun(open.DecisionCount, "failed delivery is open", "failed deliveries are open") +
 		fmt.Sprintf(" (%d waiting, %d suppressed)", open.WaitCount, open.SuppressCount)
-	if open.NextRetryAt == nil {
+	switch {
+	case open.NextRetryAt != nil:
+		return text + "; none is due before " + h.retryTime(open.NextRetryAt) + "."
+	case open.SuppressCount == open.DecisionCount:
 		return text + "; none is due, because every one is suppressed."
 	}
-	return text + "; none is due before " + h.retryTime(open.NextRetryAt) + "."
+	return text + "; none could be selected now."
 }
 
 func (h *Handler) decisionRow(d retry.DecisionView) views.RetryDecisionView {
