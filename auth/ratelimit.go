@@ -90,12 +90,6 @@ func storedKey(key string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// blocked reports whether key reached its limit at now.
-func (s *Service) blocked(ctx context.Context, key string, now time.Time) (bool, error) {
-	_, blocked, err := s.retryAfter(ctx, key, now)
-	return blocked, err
-}
-
 // retryAfter reports whether key reached its limit at now and, if so, how
 // long until enough of its failures leave the window to allow one more
 // attempt. The failures are kept in the database, so every server that
@@ -114,17 +108,24 @@ func (s *Service) retryAfter(ctx context.Context, key string, now time.Time) (ti
 	return recent[limit-1].Add(failedSignInWindow).Sub(now), true, nil
 }
 
-// recordFailure counts one failure at now against each key, and deletes
-// failures that have left the window.
-func (s *Service) recordFailure(ctx context.Context, now time.Time, keys ...string) error {
-	stored := make([]string, 0, len(keys))
+// reserveAttempt counts an attempt as a failure against each key before
+// its password is checked, unless a key has reached its limit, in which
+// case it stores nothing and reports blocked. Counting first means attempts
+// sent in parallel, to one server or several, cannot all pass the limit
+// while their passwords are being checked. It also deletes failures that
+// have left the window.
+func (s *Service) reserveAttempt(ctx context.Context, now time.Time, keys ...string) ([]int64, bool, error) {
+	limits := make([]models.SignInLimit, 0, len(keys))
 	for _, key := range keys {
-		stored = append(stored, storedKey(key))
+		limits = append(limits, models.SignInLimit{Key: storedKey(key), Failures: limitOf(key)})
 	}
-	return models.RecordSignInFailure(ctx, s.DB, stored, now, now.Add(-failedSignInWindow))
+	window := now.Add(-failedSignInWindow)
+	ids, reached, err := models.ReserveSignInAttempt(ctx, s.DB, limits, now, window, window)
+	return ids, reached >= 0, err
 }
 
-// resetFailures clears the failures of key after a successful sign-in.
-func (s *Service) resetFailures(ctx context.Context, key string) error {
-	return models.ClearSignInFailures(ctx, s.DB, storedKey(key))
+// releaseAttempt removes the failures an attempt reserved once it
+// succeeded, and clears the failures of userKey.
+func (s *Service) releaseAttempt(ctx context.Context, ids []int64, userKey string) error {
+	return models.ReleaseSignInAttempt(ctx, s.DB, ids, storedKey(userKey))
 }

@@ -2,9 +2,12 @@ package auth
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,17 +27,18 @@ func limiterService(db *gorm.DB, now *time.Time) *Service {
 // mustBlocked returns whether key has reached its limit at now.
 func mustBlocked(t *testing.T, service *Service, key string, now time.Time) bool {
 	t.Helper()
-	blocked, err := service.blocked(context.Background(), key, now)
+	_, blocked, err := service.retryAfter(context.Background(), key, now)
 	if err != nil {
 		t.Fatalf("blocked(%s): %v", key, err)
 	}
 	return blocked
 }
 
+// mustRecord counts one failed attempt at at against keys.
 func mustRecord(t *testing.T, service *Service, at time.Time, keys ...string) {
 	t.Helper()
-	if err := service.recordFailure(context.Background(), at, keys...); err != nil {
-		t.Fatalf("recordFailure: %v", err)
+	if _, blocked, err := service.reserveAttempt(context.Background(), at, keys...); err != nil || blocked {
+		t.Fatalf("reserveAttempt: got blocked %t, error %v; want the attempt counted", blocked, err)
 	}
 }
 
@@ -56,8 +60,8 @@ func TestLimiterWindow(t *testing.T) {
 	if mustBlocked(t, service, "user:a", limitStart.Add(failedSignInWindow)) {
 		t.Error("still blocked once the first failure left the window, want allowed")
 	}
-	if err := service.resetFailures(context.Background(), "user:a"); err != nil {
-		t.Fatalf("resetFailures: %v", err)
+	if err := service.releaseAttempt(context.Background(), nil, "user:a"); err != nil {
+		t.Fatalf("releaseAttempt: %v", err)
 	}
 	if mustBlocked(t, service, "user:a", limitStart.Add(5*time.Minute)) {
 		t.Error("blocked after reset, want allowed")
@@ -82,7 +86,7 @@ func TestLimiterAddressLimit(t *testing.T) {
 func TestLimiterRetryAfter(t *testing.T) {
 	now := limitStart
 	service := limiterService(dbtest.Open(t), &now)
-	for i := range failedSignInLimit + 2 {
+	for i := range failedSignInLimit {
 		mustRecord(t, service, limitStart.Add(time.Duration(i)*time.Minute), "user:a")
 	}
 
@@ -91,9 +95,9 @@ func TestLimiterRetryAfter(t *testing.T) {
 	if err != nil || !blocked {
 		t.Fatalf("retryAfter: got blocked %t, error %v; want blocked", blocked, err)
 	}
-	// Failures at minutes 0 to 6: once the one at minute 2 leaves the
+	// Failures at minutes 0 to 4: once the one at minute 0 leaves the
 	// window, four remain.
-	if want := 10 * time.Minute; wait != want {
+	if want := 8 * time.Minute; wait != want {
 		t.Errorf("retry after = %v, want %v", wait, want)
 	}
 	if _, blocked, _ := service.retryAfter(context.Background(), "user:a", limitStart.Add(7*time.Minute+wait)); blocked {
@@ -151,5 +155,69 @@ func TestLimiterDeletesOldFailures(t *testing.T) {
 	}
 	if stored != 1 {
 		t.Errorf("stored failures: got %d, want 1 (those that left the window deleted)", stored)
+	}
+}
+
+func TestParallelAttemptsStayWithinLimit(t *testing.T) {
+	db := dbtest.Open(t)
+	now := limitStart
+	first, second := limiterService(db, &now), limiterService(db, &now)
+	ctx := context.Background()
+	if _, err := first.CreateUser(ctx, NewUser{Username: "victim", Role: RoleViewer, Password: "victim-long-password", CreatedBy: "test"}); err != nil {
+		t.Fatalf("create user: %v", err)
+	}
+
+	const attempts = 12
+	results := make(chan error, attempts)
+	var wg sync.WaitGroup
+	for i := range attempts {
+		service := first
+		if i%2 == 1 {
+			service = second
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := service.CheckPassword(ctx, "victim", "wrong-password-value", fmt.Sprintf("192.0.2.%d", i+1))
+			results <- err
+		}()
+	}
+	wg.Wait()
+	close(results)
+
+	checked, limited := 0, 0
+	for err := range results {
+		switch {
+		case errors.Is(err, ErrInvalidCredentials):
+			checked++
+		case errors.Is(err, ErrRateLimited):
+			limited++
+		default:
+			t.Errorf("attempt: got %v, want wrong credentials or the rate limit", err)
+		}
+	}
+	if checked != failedSignInLimit || limited != attempts-failedSignInLimit {
+		t.Errorf("parallel attempts: got %d passwords checked and %d limited, want %d and %d",
+			checked, limited, failedSignInLimit, attempts-failedSignInLimit)
+	}
+}
+
+func TestSuccessTakesBackItsAttempt(t *testing.T) {
+	db := dbtest.Open(t)
+	now := limitStart
+	service := limiterService(db, &now)
+	ctx := context.Background()
+	if _, err := service.CreateUser(ctx, NewUser{Username: "carol", Role: RoleViewer, Password: "carol-long-password", CreatedBy: "test"}); err != nil {
+		t.Fatalf("create user: %v", err)
+	}
+	for range failedAddressSignInLimit - 1 {
+		if _, err := service.CheckPassword(ctx, "carol", "carol-long-password", "192.0.2.9"); err != nil {
+			t.Fatalf("sign-in: %v", err)
+		}
+	}
+
+	if _, err := service.CheckPassword(ctx, "someone-else", "wrong-password-value", "192.0.2.9"); !errors.Is(err, ErrInvalidCredentials) {
+		t.Errorf("failure after %d successes from one address: got %v, want it checked, because successes do not count",
+			failedAddressSignInLimit-1, err)
 	}
 }

@@ -32,6 +32,7 @@ var (
 	ErrNoSession          = errors.New("session is missing, expired or signed out")
 	ErrInvalidToken       = errors.New("API token is unknown, revoked, or belongs to a disabled user")
 	ErrUserExists         = errors.New("a user with this username already exists")
+	ErrNotFirstUser       = errors.New("a user exists already, so this is not the first user")
 	ErrUserNotFound       = errors.New("user not found")
 	ErrTokenNotFound      = errors.New("API token not found")
 )
@@ -135,6 +136,9 @@ type NewUser struct {
 	// OIDCSubject links the user to a single sign-on identity.
 	OIDCSubject string
 	CreatedBy   string
+	// FirstUser stores the user only while no user exists, and otherwise
+	// fails with ErrNotFirstUser.
+	FirstUser bool
 }
 
 // CreateUser validates and stores a new user.
@@ -174,9 +178,16 @@ func (s *Service) CreateUser(ctx context.Context, input NewUser) (User, error) {
 		ID: models.NewID("usr", now), Username: username, Role: string(input.Role), PasswordHash: hash,
 		OIDCSubject: input.OIDCSubject, CreatedBy: input.CreatedBy, CreatedAt: now, UpdatedAt: now,
 	}
-	if err := models.CreateUser(ctx, s.DB, record); err != nil {
+	store := models.CreateUser
+	if input.FirstUser {
+		store = models.CreateFirstUser
+	}
+	if err := store(ctx, s.DB, record); err != nil {
 		if errors.Is(err, models.ErrDuplicate) {
 			return User{}, ErrUserExists
+		}
+		if errors.Is(err, models.ErrUsersExist) {
+			return User{}, ErrNotFirstUser
 		}
 		return User{}, err
 	}
@@ -301,15 +312,15 @@ func (s *Service) CheckPassword(ctx context.Context, username, password, clientI
 		attempt = append(attempt, "user_id", record.ID, "username", record.Username)
 	}
 
-	for _, key := range []string{userKey, ipKey} {
-		blocked, err := s.blocked(ctx, key, now)
-		if err != nil {
-			return User{}, err
-		}
-		if blocked {
-			s.logger().Warn("sign-in rejected by the rate limit", attempt...)
-			return User{}, ErrRateLimited
-		}
+	// The attempt counts as a failure from here on, and a success below
+	// takes it back.
+	reserved, blocked, err := s.reserveAttempt(ctx, now, ipKey, userKey)
+	if err != nil {
+		return User{}, err
+	}
+	if blocked {
+		s.logger().Warn("sign-in rejected by the rate limit", attempt...)
+		return User{}, ErrRateLimited
 	}
 
 	ok := false
@@ -324,11 +335,6 @@ func (s *Service) CheckPassword(ctx context.Context, username, password, clientI
 		_, _ = HashPassword(password)
 	}
 	if !ok || record.Disabled {
-		// A client that disconnects after sending a guess must not keep it
-		// from being counted, so the count ignores the request's end.
-		if err := s.recordFailure(context.WithoutCancel(ctx), now, userKey, ipKey); err != nil {
-			return User{}, err
-		}
 		reason := "wrong password"
 		switch {
 		case record == nil:
@@ -340,9 +346,9 @@ func (s *Service) CheckPassword(ctx context.Context, username, password, clientI
 		return User{}, ErrInvalidCredentials
 	}
 
-	if err := s.resetFailures(context.WithoutCancel(ctx), userKey); err != nil {
-		// The sign-in itself succeeded; the old failures leave the window
-		// on their own.
+	if err := s.releaseAttempt(context.WithoutCancel(ctx), reserved, userKey); err != nil {
+		// The sign-in itself succeeded; the attempt stays counted as a
+		// failure until it leaves the window.
 		s.logger().Error("clearing failed sign-ins failed", append(attempt, "error", err)...)
 	}
 	return userOf(record), nil

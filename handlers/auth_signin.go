@@ -182,8 +182,12 @@ func (h *Handler) setup(c echo.Context) error {
 	}
 
 	user, err := h.Auth.Service.CreateUser(c.Request().Context(), auth.NewUser{
-		Username: page.Username, Role: auth.RoleAdmin, Password: password, CreatedBy: "setup link",
+		Username: page.Username, Role: auth.RoleAdmin, Password: password, CreatedBy: "setup link", FirstUser: true,
 	})
+	if errors.Is(err, auth.ErrNotFirstUser) {
+		// Another server's setup link created the first admin meanwhile.
+		return h.setupAvailable(c, token)
+	}
 	if err != nil {
 		return err
 	}

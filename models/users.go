@@ -61,6 +61,29 @@ func CreateUser(ctx context.Context, db *gorm.DB, user *User) error {
 	return nil
 }
 
+// ErrUsersExist rejects CreateFirstUser when a user exists.
+var ErrUsersExist = errors.New("models: a user already exists")
+
+// CreateFirstUser stores user only when no user exists yet, and returns
+// ErrUsersExist otherwise. The check and the insert run under one lock, so
+// of two first users created at the same moment, on any server, one is
+// stored.
+func CreateFirstUser(ctx context.Context, db *gorm.DB, user *User) error {
+	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := lockNames(tx, "first-user"); err != nil {
+			return err
+		}
+		var count int64
+		if err := tx.Model(&User{}).Count(&count).Error; err != nil {
+			return fmt.Errorf("models: unable to count users: %w", err)
+		}
+		if count > 0 {
+			return ErrUsersExist
+		}
+		return CreateUser(ctx, tx, user)
+	})
+}
+
 // UserByID returns one user or ErrNotFound.
 func UserByID(ctx context.Context, db *gorm.DB, id string) (*User, error) {
 	return takeUser(ctx, db, "id = ?", id)
