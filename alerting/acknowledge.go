@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"gorm.io/gorm"
@@ -73,6 +74,14 @@ func (r *AcknowledgeRequest) Validate() error {
 	if !utf8.ValidString(r.ExternalRef) || !utf8.ValidString(r.Notes) {
 		return fieldErrorf("notes", "external_ref and notes must be valid UTF-8 text")
 	}
+	if i := strings.IndexFunc(r.ExternalRef, func(c rune) bool { return unicode.IsControl(c) || isBidiControl(c) }); i >= 0 {
+		return fieldErrorf("external_ref", "external_ref contains the control character %U; send one line of plain text, such as OPS-1", []rune(r.ExternalRef[i:])[0])
+	}
+	if i := strings.IndexFunc(r.Notes, func(c rune) bool {
+		return (unicode.IsControl(c) && c != '\n' && c != '\r' && c != '\t') || isBidiControl(c)
+	}); i >= 0 {
+		return fieldErrorf("notes", "notes contain the control character %U; send plain text (line breaks and tabs are fine)", []rune(r.Notes[i:])[0])
+	}
 	for _, field := range []struct{ name, text string }{{"external_ref", r.ExternalRef}, {"notes", r.Notes}} {
 		if linkCarriesCredential(field.text) {
 			return fieldErrorf(field.name, "%s contains a link with a user name, password or query string, which can carry a credential "+
@@ -80,6 +89,12 @@ func (r *AcknowledgeRequest) Validate() error {
 		}
 	}
 	return nil
+}
+
+// isBidiControl reports whether c changes the direction of the text around
+// it, which can make a page show text in another order than it is stored.
+func isBidiControl(c rune) bool {
+	return (c >= '\u202a' && c <= '\u202e') || (c >= '\u2066' && c <= '\u2069') || c == '\u200e' || c == '\u200f'
 }
 
 // linkPattern finds links in free text.

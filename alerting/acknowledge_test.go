@@ -237,6 +237,9 @@ func TestAcknowledgeRequestValidate(t *testing.T) {
 		{"external_ref", alerting.AcknowledgeRequest{Provider: "a", ExternalRef: "https://user:pw@tickets.example/x"}},
 		{"external_ref", alerting.AcknowledgeRequest{Provider: "a", ExternalRef: "https://tickets.example/x?token=abc"}},
 		{"notes", alerting.AcknowledgeRequest{Provider: "a", Notes: "see HTTPS://tickets.example/browse/OPS-1?jwt=eyJ and call back"}},
+		{"external_ref", alerting.AcknowledgeRequest{Provider: "a", ExternalRef: "OPS-1\nOPS-2"}},
+		{"notes", alerting.AcknowledgeRequest{Provider: "a", Notes: "bell \a here"}},
+		{"notes", alerting.AcknowledgeRequest{Provider: "a", Notes: "fixed \u202egnp.exe"}},
 	}
 	for _, tc := range cases {
 		var fieldErr *alerting.FieldError
@@ -249,7 +252,7 @@ func TestAcknowledgeRequestValidate(t *testing.T) {
 		t.Errorf("limits: got %v, want valid at exactly 200 and 2000 characters", err)
 	}
 	plainLinks := alerting.AcknowledgeRequest{Provider: "a", ExternalRef: "https://tickets.example/browse/OPS-1",
-		Notes: "Tracked in https://tickets.example/browse/OPS-1, paged on-call."}
+		Notes: "Tracked in https://tickets.example/browse/OPS-1, paged on-call.\n\tSecond line."}
 	if err := plainLinks.Validate(); err != nil {
 		t.Errorf("links without credentials: got %v, want valid", err)
 	}
