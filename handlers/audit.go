@@ -158,6 +158,64 @@ func (h *Handler) exportEvidence(c echo.Context) error {
 	if err != nil {
 		return auditError(err)
 	}
+	return h.streamExport(c, q)
+}
+
+// exportEvidenceDays downloads the whole days that the history page's
+// export form names: from the start of from_date to the end of to_date in
+// the console's time zone. Each ticked kind comes as its own kinds
+// parameter; none ticked means every kind.
+func (h *Handler) exportEvidenceDays(c echo.Context) error {
+	q, err := exportDaysQuery(c, h.TimeZone)
+	if err != nil {
+		return auditError(err)
+	}
+	return h.streamExport(c, q)
+}
+
+// exportDaysQuery reads the export form's fields strictly.
+func exportDaysQuery(c echo.Context, zone *time.Location) (audit.ExportQuery, error) {
+	accepted := []string{"from_date", "to_date", "kinds"}
+	values := c.QueryParams()
+	for name, list := range values {
+		if !slices.Contains(accepted, name) {
+			return audit.ExportQuery{}, fieldError(name, "%s is not a field of the export form; remove it, or use one of %s", name, strings.Join(accepted, ", "))
+		}
+		if name != "kinds" && len(list) > 1 {
+			return audit.ExportQuery{}, fieldError(name, "%s is given %d times; send it once", name, len(list))
+		}
+	}
+
+	var days [2]time.Time
+	for i, name := range accepted[:2] {
+		raw := strings.TrimSpace(values.Get(name))
+		if raw == "" {
+			return audit.ExportQuery{}, fieldError(name, "%s is required: pick a day such as 2026-05-01", name)
+		}
+		day, err := time.ParseInLocation(time.DateOnly, raw, zone)
+		if err != nil || day.Year() < 1970 {
+			return audit.ExportQuery{}, fieldError(name, "%s must be a day from 1970 on, such as 2026-05-01; got %q", name, raw)
+		}
+		days[i] = day
+	}
+	if days[1].Before(days[0]) {
+		return audit.ExportQuery{}, fieldError("to_date", "to_date %s is before from_date %s; pick a later day",
+			days[1].Format(time.DateOnly), days[0].Format(time.DateOnly))
+	}
+
+	q := audit.ExportQuery{From: days[0], To: days[1].AddDate(0, 0, 1), Kinds: values["kinds"]}
+	err := q.Validate()
+	// The range rules name the API's from and to; the form's fields are days.
+	var fieldErr *audit.FieldError
+	if errors.As(err, &fieldErr) && (fieldErr.Field == "from" || fieldErr.Field == "to") {
+		fieldErr.Field += "_date"
+	}
+	return q, err
+}
+
+// streamExport writes the export of q, already validated, as a zip
+// download.
+func (h *Handler) streamExport(c echo.Context, q audit.ExportQuery) error {
 	name := fmt.Sprintf("evidence-export-%s-%s.zip", q.From.UTC().Format("20060102T150405Z"), q.To.UTC().Format("20060102T150405Z"))
 	header := c.Response().Header()
 	header.Set(echo.HeaderContentType, "application/zip")

@@ -44,7 +44,7 @@ func (h *Handler) oidcStart(c echo.Context) error {
 	session.Values[oidcNonceKey] = nonce
 	session.Values[oidcVerifierKey] = verifier
 	session.Values[oidcNextKey] = safeNext(c.QueryParam("next"))
-	session.Values[oidcStartedKey] = h.authNow().Unix()
+	session.Values[oidcStartedKey] = h.now().Unix()
 	if err := session.Save(c.Request(), c.Response()); err != nil {
 		return err
 	}
@@ -78,7 +78,7 @@ func (h *Handler) oidcCallback(c echo.Context) error {
 		return reject(http.StatusUnauthorized, "The identity provider did not sign you in ("+providerError+"). Try again.")
 	}
 	if state == "" || !auth.EqualTokens(c.QueryParam("state"), state) ||
-		h.authNow().Sub(time.Unix(started, 0)) > oidcAttemptLifetime {
+		h.now().Sub(time.Unix(started, 0)) > oidcAttemptLifetime {
 		h.Logger.Warn("single sign-on callback with a missing, wrong or expired state", "client_ip", clientIP(c))
 		return reject(http.StatusBadRequest, "This sign-in attempt is unknown or expired. Start again from the sign-in page.")
 	}

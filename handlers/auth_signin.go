@@ -120,7 +120,7 @@ func (h *Handler) signOut(c echo.Context) error {
 func (h *Handler) setupAvailable(c echo.Context, token string) error {
 	gone := &APIError{Status: http.StatusNotFound, Code: CodeNotFound,
 		Message: "the setup link is invalid, expired or already used; create an admin with `evidence-console user create --username NAME --role admin`"}
-	if h.Auth.Setup == nil || !h.Auth.Setup.Valid(token, h.authNow()) {
+	if h.Auth.Setup == nil || !h.Auth.Setup.Valid(token, h.now()) {
 		return gone
 	}
 	if !isLoopback(c) {
@@ -177,7 +177,7 @@ func (h *Handler) setup(c echo.Context) error {
 		page.Error, page.Field = "The username is invalid: "+err.Error()+".", "username"
 		return h.renderSetup(c, http.StatusBadRequest, page)
 	}
-	if !h.Auth.Setup.Consume(token, h.authNow()) {
+	if !h.Auth.Setup.Consume(token, h.now()) {
 		return h.setupAvailable(c, token)
 	}
 
@@ -197,7 +197,8 @@ func (h *Handler) setup(c echo.Context) error {
 	return redirectAfterPost(c, "/console")
 }
 
-func (h *Handler) authNow() time.Time {
+// now returns the current time from the handler's clock.
+func (h *Handler) now() time.Time {
 	if h.Now == nil {
 		return time.Now()
 	}

@@ -29,6 +29,7 @@ func (h *Handler) registerAuditRoutes(e *echo.Echo) {
 	h.route(e, http.MethodGet, runtimePrefix, h.getHistory, auth.PermissionReadConsole)
 	h.route(e, http.MethodGet, "/history", h.historyPage, auth.PermissionReadConsole)
 	h.route(e, http.MethodGet, runtimePrefix+"/audit/export", h.exportEvidence, auth.PermissionExportAudit)
+	h.route(e, http.MethodGet, "/history/export", h.exportEvidenceDays, auth.PermissionExportAudit)
 	h.route(e, http.MethodGet, runtimePrefix+"/audit/:kind/:id", h.getAuditChain, auth.PermissionReadConsole)
 	h.route(e, http.MethodGet, "/audit/:kind/:id", h.auditChainPage, auth.PermissionReadConsole)
 	h.registerMetricsRoutes(e)

@@ -4,10 +4,12 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/releaseops/evidence-console/audit"
+	"github.com/releaseops/evidence-console/auth"
 	"github.com/releaseops/evidence-console/views"
 )
 
@@ -79,7 +81,24 @@ func (h *Handler) historyPage(c echo.Context) error {
 	if err != nil {
 		return auditError(err)
 	}
-	return render(c, http.StatusOK, views.HistoryPage(pageContext(c), h.historyView(q, page)))
+	view := h.historyView(q, page)
+	view.Export = h.exportFormView(c)
+	return render(c, http.StatusOK, views.HistoryPage(pageContext(c), view))
+}
+
+// exportAction is named in the note of the export form for roles that may
+// not export.
+const exportAction = "export evidence"
+
+// exportFormView fills the export form with the last seven days, today
+// included, in the console's time zone.
+func (h *Handler) exportFormView(c echo.Context) views.ExportFormView {
+	today := h.now().In(h.TimeZone)
+	return views.ExportFormView{
+		FromDate: today.AddDate(0, 0, -6).Format(time.DateOnly), ToDate: today.Format(time.DateOnly),
+		TimeZone: h.TimeZone.String(), Kinds: audit.ExportKinds(),
+		BlockedReason: formBlockedReason(c, auth.PermissionExportAudit, exportAction),
+	}
 }
 
 func (h *Handler) historyView(q audit.HistoryQuery, page audit.HistoryPage) views.HistoryView {

@@ -38,6 +38,18 @@ type HistoryView struct {
 	// PreviousHref and NextHref are empty on the first and last page.
 	PreviousHref string
 	NextHref     string
+	Export       ExportFormView
+}
+
+// ExportFormView is the evidence export form of the history page.
+type ExportFormView struct {
+	// FromDate and ToDate are the default days, YYYY-MM-DD, in TimeZone.
+	FromDate string
+	ToDate   string
+	TimeZone string
+	Kinds    []string
+	// BlockedReason says why the user's role may not export, or is empty.
+	BlockedReason string
 }
 
 // HistoryRow is one record of the combined history. AuditHref is empty for
