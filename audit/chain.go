@@ -122,13 +122,20 @@ func (b *chainBuilder) execution(ctx context.Context, id, relation string) error
 	if err != nil {
 		return err
 	}
-	b.add(ChainLink{Kind: models.HistoryRetryExecution, ID: x.ID, Relation: relation, At: x.StartedAt,
-		Provider: x.Connector, Status: x.Outcome, Detail: x.Reason})
+	executionLink := ChainLink{Kind: models.HistoryRetryExecution, ID: x.ID, Relation: relation, At: x.StartedAt,
+		Provider: x.Connector, Status: x.Outcome, Detail: x.Reason}
 
 	run, err := models.RecordByID[models.RetryWorkerRun](ctx, db, x.WorkerRunID)
-	if ok, err := b.optional(err, "worker run "+x.WorkerRunID); err != nil {
+	runFound, err := b.optional(err, "worker run "+x.WorkerRunID)
+	if err != nil {
 		return err
-	} else if ok {
+	}
+	// An execution is the work of its worker run, so it has the run's actor.
+	if runFound {
+		executionLink.Actor = run.Actor
+	}
+	b.add(executionLink)
+	if runFound {
 		mode := "live"
 		if run.DryRun {
 			mode = "dry"
@@ -139,9 +146,11 @@ func (b *chainBuilder) execution(ctx context.Context, id, relation string) error
 	}
 
 	plan, err := models.RecordByID[models.RetryPlan](ctx, db, x.PlanID)
-	if ok, err := b.optional(err, "retry plan "+x.PlanID); err != nil {
+	planFound, err := b.optional(err, "retry plan "+x.PlanID)
+	if err != nil {
 		return err
-	} else if ok {
+	}
+	if planFound {
 		b.add(ChainLink{Kind: models.HistoryRetryPlan, ID: plan.ID, Relation: "retry plan", At: plan.CreatedAt,
 			Actor: plan.Actor, Status: "planned",
 			Detail: fmt.Sprintf("%s: retry %d, wait %d, suppress %d", countWords(plan.DecisionCount, "decision", "decisions"), plan.RetryCount, plan.WaitCount, plan.SuppressCount)})
@@ -151,13 +160,19 @@ func (b *chainBuilder) execution(ctx context.Context, id, relation string) error
 	if ok, err := b.optional(err, "retry decision "+x.DecisionID); err != nil {
 		return err
 	} else if ok {
-		at := time.Time{}
+		// A decision is made when its plan is; the failure it weighs is older.
+		at, actor := time.Time{}, ""
+		if planFound {
+			at, actor = plan.CreatedAt, plan.Actor
+		}
+		lastFailure := "unknown"
 		if decision.LastFailureAt != nil {
-			at = *decision.LastFailureAt
+			lastFailure = decision.LastFailureAt.UTC().Format(time.RFC3339)
 		}
 		b.add(ChainLink{Kind: "retry_decision", ID: decision.ID, Relation: "retry decision", At: at,
-			Provider: decision.Connector, Status: decision.Action,
-			Detail: fmt.Sprintf("%s, last class %s; %s", countWords(decision.FailureCount, "failure", "failures"), decision.LastErrorClass, decision.Reason)})
+			Actor: actor, Provider: decision.Connector, Status: decision.Action,
+			Detail: fmt.Sprintf("%s, last at %s with class %s; %s", countWords(decision.FailureCount, "failure", "failures"), lastFailure,
+				decision.LastErrorClass, decision.Reason)})
 	}
 
 	if err := b.subject(ctx, x.SubjectKind, x.SubjectID); err != nil {

@@ -226,6 +226,13 @@ func TestChainOfLiveRetryExecution(t *testing.T) {
 	if run := found[models.HistoryRetryWorkerRun]; len(run) == 1 && run[0].Actor != "release.manager" {
 		t.Errorf("worker run actor: got %q, want release.manager", run[0].Actor)
 	}
+	if got := chain.Links[0].Actor; got != "release.manager" {
+		t.Errorf("execution actor: got %q, want the worker run's actor release.manager", got)
+	}
+	if decisions, plans := found["retry_decision"], found[models.HistoryRetryPlan]; len(decisions) == 1 && len(plans) == 1 &&
+		!decisions[0].At.Equal(plans[0].At) {
+		t.Errorf("decision time: got %s, want its plan's time %s", decisions[0].At, plans[0].At)
+	}
 
 	// The retry delivery traces to the same execution.
 	fromDelivery, err := live.service.Chain(context.Background(), ChainDelivery, live.delivered.DeliveryID)
