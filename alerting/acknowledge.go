@@ -83,9 +83,9 @@ func (r *AcknowledgeRequest) Validate() error {
 		return fieldErrorf("notes", "notes contain the control character %U; send plain text (line breaks and tabs are fine)", []rune(r.Notes[i:])[0])
 	}
 	for _, field := range []struct{ name, text string }{{"external_ref", r.ExternalRef}, {"notes", r.Notes}} {
-		if linkCarriesCredential(field.text) {
-			return fieldErrorf(field.name, "%s contains a link with a user name, password or query string, which can carry a credential "+
-				"and would be stored and shown; send the link without them, such as https://tickets.example/browse/OPS-1", field.name)
+		if problem := linkProblem(field.text); problem != "" {
+			return fieldErrorf(field.name, "%s contains %s, which would be stored and shown; "+
+				"send the link without it, such as https://tickets.example/browse/OPS-1", field.name, problem)
 		}
 	}
 	return nil
@@ -100,17 +100,25 @@ func isBidiControl(c rune) bool {
 // linkPattern finds links in free text.
 var linkPattern = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^\s<>"']+`)
 
-// linkCarriesCredential reports whether text has a link with user
-// information or a query string, the two places where links carry tokens
-// and passwords.
-func linkCarriesCredential(text string) bool {
+// linkProblem describes the first link in text that can carry a
+// credential, or returns "": one with user information, a query string or
+// a fragment with a value (such as #access_token=…), where links carry
+// tokens and passwords, or one that cannot be read to tell.
+func linkProblem(text string) string {
 	for _, link := range linkPattern.FindAllString(text, -1) {
 		parsed, err := url.Parse(link)
-		if err != nil || parsed.User != nil || parsed.RawQuery != "" || parsed.ForceQuery {
-			return true
+		switch {
+		case err != nil:
+			return "a link that cannot be read as a URL"
+		case parsed.User != nil:
+			return "a link with a user name or password"
+		case parsed.RawQuery != "" || parsed.ForceQuery:
+			return "a link with a query string, which can carry a token"
+		case strings.Contains(parsed.Fragment, "="):
+			return "a link whose fragment holds a value, which can carry a token"
 		}
 	}
-	return false
+	return ""
 }
 
 // AcknowledgementView is the JSON shape of one acknowledgement action.

@@ -238,6 +238,8 @@ func TestAcknowledgeRequestValidate(t *testing.T) {
 		{"external_ref", alerting.AcknowledgeRequest{Provider: "a", ExternalRef: "https://tickets.example/x?token=abc"}},
 		{"notes", alerting.AcknowledgeRequest{Provider: "a", Notes: "see HTTPS://tickets.example/browse/OPS-1?jwt=eyJ and call back"}},
 		{"external_ref", alerting.AcknowledgeRequest{Provider: "a", ExternalRef: "OPS-1\nOPS-2"}},
+		{"external_ref", alerting.AcknowledgeRequest{Provider: "a", ExternalRef: "https://tickets.example/x#access_token=abc"}},
+		{"external_ref", alerting.AcknowledgeRequest{Provider: "a", ExternalRef: "https://tickets.example:abc/OPS-1"}},
 		{"notes", alerting.AcknowledgeRequest{Provider: "a", Notes: "bell \a here"}},
 		{"notes", alerting.AcknowledgeRequest{Provider: "a", Notes: "fixed \u202egnp.exe"}},
 	}
@@ -251,7 +253,7 @@ func TestAcknowledgeRequestValidate(t *testing.T) {
 	if err := ok.Validate(); err != nil {
 		t.Errorf("limits: got %v, want valid at exactly 200 and 2000 characters", err)
 	}
-	plainLinks := alerting.AcknowledgeRequest{Provider: "a", ExternalRef: "https://tickets.example/browse/OPS-1",
+	plainLinks := alerting.AcknowledgeRequest{Provider: "a", ExternalRef: "https://tickets.example/browse/OPS-1#comment-2",
 		Notes: "Tracked in https://tickets.example/browse/OPS-1, paged on-call.\n\tSecond line."}
 	if err := plainLinks.Validate(); err != nil {
 		t.Errorf("links without credentials: got %v, want valid", err)

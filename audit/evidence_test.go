@@ -229,8 +229,11 @@ func TestChainOfLiveRetryExecution(t *testing.T) {
 	if got := chain.Links[0].Actor; got != "release.manager" {
 		t.Errorf("execution actor: got %q, want the worker run's actor release.manager", got)
 	}
-	if decisions, plans := found["retry_decision"], found[models.HistoryRetryPlan]; len(decisions) == 1 && len(plans) == 1 &&
-		!decisions[0].At.Equal(plans[0].At) {
+	decisions, plans := found["retry_decision"], found[models.HistoryRetryPlan]
+	if len(decisions) != 1 || len(plans) != 1 {
+		t.Fatalf("decisions and plans: got %d and %d, want one of each", len(decisions), len(plans))
+	}
+	if !decisions[0].At.Equal(plans[0].At) {
 		t.Errorf("decision time: got %s, want its plan's time %s", decisions[0].At, plans[0].At)
 	}
 

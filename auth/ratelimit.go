@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"strings"
@@ -82,12 +83,13 @@ func limitOf(key string) int {
 	return failedSignInLimit
 }
 
-// storedKey returns the form of a limiter key that the database keeps: a
-// hash, because an unknown username can be a password typed into the
-// wrong field.
-func storedKey(key string) string {
-	sum := sha256.Sum256([]byte("sign-in-limit:" + key))
-	return hex.EncodeToString(sum[:])
+// storedKey returns the form of a limiter key that the database keeps: an
+// HMAC-SHA256 under LimitKeySecret, because an unknown username can be a
+// password typed into the wrong field.
+func (s *Service) storedKey(key string) string {
+	mac := hmac.New(sha256.New, s.LimitKeySecret)
+	mac.Write([]byte("sign-in-limit:" + key))
+	return hex.EncodeToString(mac.Sum(nil))
 }
 
 // retryAfter reports whether key reached its limit at now and, if so, how
@@ -96,7 +98,7 @@ func storedKey(key string) string {
 // shares it counts them, and they survive a restart.
 func (s *Service) retryAfter(ctx context.Context, key string, now time.Time) (time.Duration, bool, error) {
 	limit := limitOf(key)
-	recent, err := models.RecentSignInFailures(ctx, s.DB, storedKey(key), now.Add(-failedSignInWindow), limit)
+	recent, err := models.RecentSignInFailures(ctx, s.DB, s.storedKey(key), now.Add(-failedSignInWindow), limit)
 	if err != nil {
 		return 0, false, err
 	}
@@ -117,7 +119,7 @@ func (s *Service) retryAfter(ctx context.Context, key string, now time.Time) (ti
 func (s *Service) reserveAttempt(ctx context.Context, now time.Time, keys ...string) ([]int64, bool, error) {
 	limits := make([]models.SignInLimit, 0, len(keys))
 	for _, key := range keys {
-		limits = append(limits, models.SignInLimit{Key: storedKey(key), Failures: limitOf(key)})
+		limits = append(limits, models.SignInLimit{Key: s.storedKey(key), Failures: limitOf(key)})
 	}
 	window := now.Add(-failedSignInWindow)
 	ids, reached, err := models.ReserveSignInAttempt(ctx, s.DB, limits, now, window, window)
@@ -127,5 +129,5 @@ func (s *Service) reserveAttempt(ctx context.Context, now time.Time, keys ...str
 // releaseAttempt removes the failures an attempt reserved once it
 // succeeded, and clears the failures of userKey.
 func (s *Service) releaseAttempt(ctx context.Context, ids []int64, userKey string) error {
-	return models.ReleaseSignInAttempt(ctx, s.DB, ids, storedKey(userKey))
+	return models.ReleaseSignInAttempt(ctx, s.DB, ids, s.storedKey(userKey))
 }

@@ -210,7 +210,7 @@ func TestSuccessTakesBackItsAttempt(t *testing.T) {
 	if _, err := service.CreateUser(ctx, NewUser{Username: "carol", Role: RoleViewer, Password: "carol-long-password", CreatedBy: "test"}); err != nil {
 		t.Fatalf("create user: %v", err)
 	}
-	for range failedAddressSignInLimit - 1 {
+	for range failedAddressSignInLimit {
 		if _, err := service.CheckPassword(ctx, "carol", "carol-long-password", "192.0.2.9"); err != nil {
 			t.Fatalf("sign-in: %v", err)
 		}
@@ -218,6 +218,18 @@ func TestSuccessTakesBackItsAttempt(t *testing.T) {
 
 	if _, err := service.CheckPassword(ctx, "someone-else", "wrong-password-value", "192.0.2.9"); !errors.Is(err, ErrInvalidCredentials) {
 		t.Errorf("failure after %d successes from one address: got %v, want it checked, because successes do not count",
-			failedAddressSignInLimit-1, err)
+			failedAddressSignInLimit, err)
+	}
+}
+
+func TestLimitKeysDependOnTheSecret(t *testing.T) {
+	first := &Service{LimitKeySecret: []byte("first-secret")}
+	second := &Service{LimitKeySecret: []byte("second-secret")}
+
+	if first.storedKey("user:alice") == second.storedKey("user:alice") {
+		t.Error("stored keys under two secrets: got equal, want different, so a database copy alone cannot be tested against guesses")
+	}
+	if first.storedKey("user:alice") != (&Service{LimitKeySecret: []byte("first-secret")}).storedKey("user:alice") {
+		t.Error("stored keys under one secret: got different, want equal, so servers sharing it share their counts")
 	}
 }

@@ -78,6 +78,11 @@ type Service struct {
 	// DefaultIdleTimeout.
 	SessionLifetime time.Duration
 	IdleTimeout     time.Duration
+	// LimitKeySecret keys the hash under which sign-in limits store the
+	// usernames and addresses they count, so a copy of the database does not
+	// reveal them to a dictionary attack. Servers that share a database
+	// must share it to share their counts. Without it the hash is unkeyed.
+	LimitKeySecret []byte
 }
 
 func (s *Service) now() time.Time {

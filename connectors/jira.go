@@ -127,16 +127,13 @@ func jiraLabel(value string) string {
 }
 
 // buildJiraLookup searches the project for an issue with the label of the
-// message's idempotency key. Version 3 uses the search endpoint of Jira
-// Cloud; version 2 the one of Jira Data Center.
-func buildJiraLookup(d *destination, msg Message) (*outboundRequest, error) {
+// message's idempotency key. Jira Cloud serves …/search/jql, and Jira
+// Data Center, which lacks it, serves /rest/api/2/search, so version 2
+// tries the second when the first is not found.
+func buildJiraLookup(d *destination, msg Message) ([]*outboundRequest, error) {
 	label := jiraLabel(msg.IdempotencyKey)
 	if label == "" {
 		return nil, nil
-	}
-	path := "/rest/api/2/search"
-	if d.config.APIVersion == "3" {
-		path = "/rest/api/3/search/jql"
 	}
 	query := url.Values{}
 	// The project key and the label hold only characters that need no
@@ -144,15 +141,22 @@ func buildJiraLookup(d *destination, msg Message) (*outboundRequest, error) {
 	query.Set("jql", fmt.Sprintf(`project = "%s" AND labels = "%s"`, d.config.ProjectKey, label))
 	query.Set("maxResults", "1")
 	query.Set("fields", "key")
-	return newLookupRequest(d, joinURLPathQuery(d, path, query)), nil
+	if d.config.APIVersion == "3" {
+		return []*outboundRequest{newLookupRequest(d, joinURLPathQuery(d, "/rest/api/3/search/jql", query))}, nil
+	}
+	return []*outboundRequest{
+		newLookupRequest(d, joinURLPathQuery(d, "/rest/api/2/search/jql", query)),
+		newLookupRequest(d, joinURLPathQuery(d, "/rest/api/2/search", query)),
+	}, nil
 }
 
-// foundJiraIssue returns the key of the first issue of a search response, or
-// "" when it lists none.
+// foundJiraIssue returns the key, or else the id, of the first issue of a
+// search response, or "" when it lists none.
 func foundJiraIssue(body []byte) (string, error) {
 	var response struct {
 		Issues *[]struct {
 			Key string `json:"key"`
+			ID  string `json:"id"`
 		} `json:"issues"`
 	}
 	if err := json.Unmarshal(body, &response); err != nil {
@@ -165,6 +169,12 @@ func foundJiraIssue(body []byte) (string, error) {
 		if issue.Key != "" {
 			return issue.Key, nil
 		}
+		if issue.ID != "" {
+			return issue.ID, nil
+		}
+	}
+	if len(*response.Issues) > 0 {
+		return "", errors.New("search response lists an issue without a key or an id")
 	}
 	return "", nil
 }

@@ -27,12 +27,13 @@ type kindSpec struct {
 	build func(d *destination, msg Message, now time.Time) (*outboundRequest, error)
 	// classify overrides the status-based classification of a response.
 	classify func(statusCode int, body []byte) (Class, string)
-	// lookup renders a request that looks for a record an earlier attempt
-	// of the same message created, and found reads its response: the record's
-	// name, or "" when there is none. Kinds whose destination has no
-	// idempotency key set both, so that a retry after a timeout whose first
-	// request did arrive creates no second record.
-	lookup func(d *destination, msg Message) (*outboundRequest, error)
+	// lookup renders the requests that look for a record an earlier attempt
+	// of the same message created. Each is tried only when the one before
+	// it got HTTP 404. found reads a response: the record's name, or "" when
+	// there is none. Kinds whose destination has no idempotency key set
+	// both, so a retry after a timeout whose first request did arrive
+	// creates no second record.
+	lookup func(d *destination, msg Message) ([]*outboundRequest, error)
 	found  func(body []byte) (string, error)
 	// deliver replaces the HTTP transport for kinds that do not use HTTP.
 	deliver func(ctx context.Context, r *Registry, d *destination, msg Message) attemptOutcome

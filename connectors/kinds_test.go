@@ -85,7 +85,7 @@ func TestJiraIssue(t *testing.T) {
 		wantPath       string
 		wantLookupPath string
 	}{
-		{version: "", wantPath: "/jira/rest/api/2/issue", wantLookupPath: "/jira/rest/api/2/search"},
+		{version: "", wantPath: "/jira/rest/api/2/issue", wantLookupPath: "/jira/rest/api/2/search/jql"},
 		{version: "3", wantPath: "/jira/rest/api/3/issue", wantLookupPath: "/jira/rest/api/3/search/jql"},
 	}
 	for _, test := range tests {

@@ -205,3 +205,44 @@ func TestLookupKeepsBaseURLQuery(t *testing.T) {
 	checkEqual(t, "instance", query.Get("instance"), "ops")
 	checkEqual(t, "sysparm_fields", query.Get("sysparm_fields"), "number,sys_id")
 }
+
+func TestJiraLookupFallsBackToDataCenterSearch(t *testing.T) {
+	server := newRecordingServer(t, func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasSuffix(r.URL.Path, "/search/jql"):
+			w.WriteHeader(http.StatusNotFound)
+		case strings.HasSuffix(r.URL.Path, "/search"):
+			_, _ = w.Write([]byte(`{"issues":[{"id":"10007"}]}`))
+		default:
+			w.WriteHeader(http.StatusCreated)
+		}
+	})
+	config, env := trackerConnector(KindJira, server.URL)
+	registry := newTestRegistry(t, config, env, nil)
+
+	result := registry.Send(context.Background(), "jira", sampleMessage(), SendOptions{})
+
+	checkEqual(t, "ExistingRecord", result.Attempts[0].ExistingRecord, "10007")
+	var paths []string
+	for _, request := range server.captured() {
+		paths = append(paths, request.Method+" "+request.Path)
+	}
+	checkEqual(t, "requests", strings.Join(paths, ", "), "GET /rest/api/2/search/jql, GET /rest/api/2/search")
+}
+
+func TestLookupListingWithoutNamesCreatesNothing(t *testing.T) {
+	server := newRecordingServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet {
+			_, _ = w.Write([]byte(`{"issues":[{"fields":{}}]}`))
+			return
+		}
+		w.WriteHeader(http.StatusCreated)
+	})
+	config, env := trackerConnector(KindJira, server.URL)
+	registry := newTestRegistry(t, config, env, nil)
+
+	result := registry.Send(context.Background(), "jira", sampleMessage(), SendOptions{})
+
+	checkEqual(t, "Class", result.Class, ClassServerError)
+	checkEqual(t, "requests", len(server.captured()), 1)
+}

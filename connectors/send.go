@@ -168,14 +168,20 @@ func (r *Registry) attemptHTTP(ctx context.Context, d *destination, msg Message)
 // outcome of the attempt when the lookup failed or found a record, and
 // not done when no earlier record exists.
 func (r *Registry) lookUpEarlier(ctx context.Context, d *destination, msg Message) (attemptOutcome, bool) {
-	rendered, err := d.spec.lookup(d, msg)
+	candidates, err := d.spec.lookup(d, msg)
 	if err != nil {
 		return attemptOutcome{class: ClassConfigError, lookup: true, err: fmt.Errorf("render %s lookup: %w", d.kind, err)}, true
 	}
-	if rendered == nil {
+	if len(candidates) == 0 {
 		return attemptOutcome{}, false
 	}
-	outcome := r.exchange(ctx, d, rendered, nil)
+	var outcome attemptOutcome
+	for _, rendered := range candidates {
+		outcome = r.exchange(ctx, d, rendered, nil)
+		if outcome.statusCode != http.StatusNotFound {
+			break
+		}
+	}
 	outcome.lookup = true
 	if outcome.class != ClassOK {
 		return outcome, true

@@ -88,12 +88,12 @@ func serviceNowTable(d *destination) string {
 // buildServiceNowLookup queries the table for a record with the message's
 // correlation_id. In an encoded query "^" separates conditions, and "^^"
 // stands for a literal "^".
-func buildServiceNowLookup(d *destination, msg Message) (*outboundRequest, error) {
+func buildServiceNowLookup(d *destination, msg Message) ([]*outboundRequest, error) {
 	query := url.Values{}
 	query.Set("sysparm_query", "correlation_id="+strings.ReplaceAll(serviceNowCorrelationID(msg), "^", "^^"))
 	query.Set("sysparm_limit", "1")
 	query.Set("sysparm_fields", "number,sys_id")
-	return newLookupRequest(d, joinURLPathQuery(d, "/api/now/table/"+serviceNowTable(d), query)), nil
+	return []*outboundRequest{newLookupRequest(d, joinURLPathQuery(d, "/api/now/table/"+serviceNowTable(d), query))}, nil
 }
 
 // foundServiceNowRecord returns the number, or else the sys_id, of the
@@ -118,6 +118,9 @@ func foundServiceNowRecord(body []byte) (string, error) {
 		if record.SysID != "" {
 			return record.SysID, nil
 		}
+	}
+	if len(*response.Result) > 0 {
+		return "", errors.New("query response lists a record without a number or a sys_id")
 	}
 	return "", nil
 }

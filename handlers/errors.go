@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -130,7 +131,7 @@ func shortened(e *APIError) *APIError {
 		if utf8.RuneCountInString(quoted) <= maxQuotedLength {
 			return quoted
 		}
-		return cutRunes(quoted, maxQuotedLength-2) + `…"`
+		return string([]rune(quoted)[:maxQuotedLength-2]) + `…"`
 	})
 	out.Message = cutRunes(out.Message, maxMessageLength)
 	return &out
@@ -153,7 +154,7 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 			return
 		}
 		apiErr := shortened(toAPIError(err))
-		if apiErr.Status >= 500 && c.Request().Context().Err() != nil {
+		if apiErr.Status >= 500 && errors.Is(c.Request().Context().Err(), context.Canceled) {
 			// The client went away before the response, so the error most
 			// likely comes from the cancelled request, and nobody reads a reply.
 			logger.Info("request ended by the client", "method", c.Request().Method, "path", c.Request().URL.Path,

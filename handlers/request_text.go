@@ -20,15 +20,25 @@ func rejectUnstorableText(next echo.HandlerFunc) echo.HandlerFunc {
 		if !storableText(r.URL.Path) {
 			return fieldError("path", "the request path contains a NUL character or bytes that are not UTF-8; remove them")
 		}
-		if query, err := url.ParseQuery(r.URL.RawQuery); err == nil {
-			if err := checkValues(query, "query parameter"); err != nil {
-				return err
-			}
+		// A malformed pair does not stop the parsers from returning the
+		// others, and handlers read those, so they are checked either way.
+		query, _ := url.ParseQuery(r.URL.RawQuery)
+		if err := checkValues(query, "query parameter"); err != nil {
+			return err
+		}
+		if r.Method != http.MethodPost {
+			return next(c)
 		}
 		mediaType, _, _ := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
-		if r.Method == http.MethodPost && mediaType == echo.MIMEApplicationForm {
-			if err := r.ParseForm(); err == nil {
-				if err := checkValues(r.PostForm, "form field"); err != nil {
+		switch mediaType {
+		case echo.MIMEApplicationForm:
+			_ = r.ParseForm()
+			if err := checkValues(r.PostForm, "form field"); err != nil {
+				return err
+			}
+		case echo.MIMEMultipartForm:
+			if err := r.ParseMultipartForm(maxFormMemory); err == nil && r.MultipartForm != nil {
+				if err := checkValues(r.MultipartForm.Value, "form field"); err != nil {
 					return err
 				}
 			}
@@ -37,18 +47,21 @@ func rejectUnstorableText(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// maxFormMemory is how much of a multipart form is held in memory; the
+// body limit bounds the rest.
+const maxFormMemory = 1 << 20
+
 // checkValues returns a 400 naming the first of values whose name or value
-// is not storable text. what names the kind of values, such as "form field".
-func checkValues(values url.Values, what string) error {
+// is not storable text. kind names the kind of values, such as "form field".
+func checkValues(values url.Values, kind string) error {
 	for name, list := range values {
-		shown := name
 		if !storableText(name) {
-			shown = strings.ToValidUTF8(strings.ReplaceAll(name, "\x00", ""), "")
-			return fieldError(shown, "a %s name contains a NUL character or bytes that are not UTF-8; remove them", what)
+			printable := strings.ToValidUTF8(strings.ReplaceAll(name, "\x00", ""), "")
+			return fieldError(printable, "a %s name contains a NUL character or bytes that are not UTF-8; remove them", kind)
 		}
 		for _, value := range list {
 			if !storableText(value) {
-				return fieldError(name, "%s %s contains a NUL character or bytes that are not UTF-8; remove them", what, name)
+				return fieldError(name, "%s %s contains a NUL character or bytes that are not UTF-8; remove them", kind, name)
 			}
 		}
 	}

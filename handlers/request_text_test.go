@@ -1,6 +1,8 @@
 package handlers
 
 import (
+	"bytes"
+	"mime/multipart"
 	"net/http"
 	"strings"
 	"testing"
@@ -31,6 +33,8 @@ func TestUnstorableTextRejected(t *testing.T) {
 		{"NUL in a nested JSON string", http.MethodPost, auditDelivery + "/recovery-executive-report/delivery-retry-worker-run",
 			echo.MIMEApplicationJSON, `{"schedule":{"cadence":"daily\u0000"}}`, "schedule.cadence"},
 		{"NUL in a form field", http.MethodPost, "/console/executive-retry/plan", echo.MIMEApplicationForm, "max_retry_attempts=3%00", "max_retry_attempts"},
+		{"NUL beside a malformed query pair", http.MethodGet, runtimePrefix + "?provider=%00&x=%zz", "", "", "provider"},
+		{"NUL beside a malformed form pair", http.MethodPost, "/console/executive-retry/plan", echo.MIMEApplicationForm, "max_retry_attempts=3%00&y=%zz", "max_retry_attempts"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -100,8 +104,8 @@ func TestErrorRepeatsNoHugeValue(t *testing.T) {
 			if size := rec.Body.Len(); size > 3000 {
 				t.Errorf("response: got %d bytes, want at most 3000", size)
 			}
-			if !strings.Contains(rec.Body.String(), "…") {
-				t.Errorf("response: got %.300s, want the value cut and marked", rec.Body.String())
+			if !strings.Contains(rec.Body.String(), "…") || strings.Contains(rec.Body.String(), "……") {
+				t.Errorf("response: got %.300s, want the value cut and marked once", rec.Body.String())
 			}
 			if strings.Contains(s.logs.String(), strings.Repeat("x", 1000)) {
 				for _, line := range strings.Split(s.logs.String(), "\n") {
@@ -121,5 +125,23 @@ func TestShortenedKeepsShortMessages(t *testing.T) {
 
 	if got.Message != e.Message || got.Field != e.Field {
 		t.Errorf("shortened: got %q, %q; want the message and field unchanged", got.Message, got.Field)
+	}
+}
+
+func TestUnstorableMultipartFieldRejected(t *testing.T) {
+	s := newTestServer(t)
+	var body bytes.Buffer
+	form := multipart.NewWriter(&body)
+	if err := form.WriteField("max_retry_attempts", "3\x00"); err != nil {
+		t.Fatalf("write field: %v", err)
+	}
+	if err := form.Close(); err != nil {
+		t.Fatalf("close form: %v", err)
+	}
+
+	rec := s.do(http.MethodPost, "/console/executive-retry/plan", form.FormDataContentType(), body.String(), echo.HeaderAccept, echo.MIMEApplicationJSON)
+
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), `"field":"max_retry_attempts"`) {
+		t.Errorf("multipart form with a NUL: got %d %s, want a 400 naming max_retry_attempts", rec.Code, rec.Body.String())
 	}
 }

@@ -179,7 +179,7 @@ func (l *gormLogger) Error(ctx context.Context, msg string, args ...any) {
 func (l *gormLogger) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
 	elapsed := time.Since(begin)
 	switch {
-	case err != nil && ctx.Err() != nil:
+	case err != nil && errors.Is(ctx.Err(), context.Canceled):
 		// The caller stopped waiting, such as a browser that left: the
 		// statement was cancelled, the database did not fail.
 		l.log.InfoContext(ctx, "database statement cancelled", "error", err, "elapsed_ms", elapsed.Milliseconds())

@@ -24,6 +24,15 @@ func TestCancelledStatementLoggedAsInfo(t *testing.T) {
 	}
 
 	logs.Reset()
+	expired, stop := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer stop()
+	log.Trace(expired, time.Now(), sql, errors.New("context deadline exceeded"))
+
+	if !strings.Contains(logs.String(), "level=ERROR") {
+		t.Errorf("timed-out statement: got log %q, want an error line", logs.String())
+	}
+
+	logs.Reset()
 	log.Trace(context.Background(), time.Now(), sql, errors.New("disk I/O error"))
 
 	if !strings.Contains(logs.String(), "level=ERROR") {

@@ -43,3 +43,22 @@ func TestConfirmationWithoutDueDestinationRejected(t *testing.T) {
 		t.Errorf("confirmed run: got %+v, %v; want the retry delivered", run.Counts, err)
 	}
 }
+
+func TestConfirmationOfNoDeliveriesRecordsOnly(t *testing.T) {
+	db := dbtest.Open(t)
+	server := startReceiver(t)
+	clock := &testClock{now: serviceStart}
+	service := newTestService(db, webhookRegistry(t, server.URL, map[string]string{"webhook": "/webhook/exec"}), clock.Now, &fakeSource{})
+	insertDelivery(t, db, "run_1", "webhook", false, "server_error", 503, serviceStart.Add(-2*time.Hour), nil)
+
+	request := liveRequest(immediatePolicy())
+	request.Confirmed = &Confirmation{Count: 0}
+	run, err := service.Run(context.Background(), models.SubjectExecutiveReport, request)
+
+	if err != nil {
+		t.Fatalf("Run: got %v, want a run that records interrupted executions only", err)
+	}
+	if run.Counts.SelectedCount != 0 || len(server.Requests()) != 0 {
+		t.Errorf("run: got %d selected and %d requests sent, want none", run.Counts.SelectedCount, len(server.Requests()))
+	}
+}

@@ -51,7 +51,9 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (RunView
 	}
 	if live {
 		confirmed := req.Confirmed.limit(due)
-		if len(due) > 0 && len(confirmed) == 0 {
+		// A confirmation of no deliveries only records interrupted
+		// executions, so it covers no retry on purpose.
+		if req.Confirmed != nil && req.Confirmed.Count > 0 && len(due) > 0 && len(confirmed) == 0 {
 			// Running on would record a live run that sends nothing while
 			// retries are due, which reads as if none were.
 			return RunView{}, conflict("confirmed_destinations", "no retry is due to the confirmed destinations (%s); retries are due to %s; "+

@@ -34,6 +34,9 @@ func (a *app) authConfig(ctx context.Context, db *gorm.DB, now func() time.Time)
 		secrets = []string{secret}
 	}
 	cfg.SessionKeys = auth.SessionKeyPairs(secrets)
+	// Servers that share a database share SESSION_KEYS, so they also share
+	// the key of the sign-in limits' hashes, and with it their counts.
+	service.LimitKeySecret = []byte("sign-in-limits:" + secrets[0])
 
 	if a.cfg.OIDC.Enabled() {
 		provider, err := a.oidcProvider(ctx)
