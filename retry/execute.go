@@ -129,6 +129,9 @@ func (s *Service) claimRetries(tx *gorm.DB, run *models.RetryWorkerRun, prepared
 			s.logger().Info("retry already claimed by another worker run", "worker_run_id", run.ID, "decision_id", row.ID,
 				"subject_id", row.SubjectID, "connector", row.Connector)
 			item.skipReason = "already claimed by another worker run; sent at most once"
+			// NOTE: like every skip, this one counts as an unrepaired
+			// execution while its group stays open, so when the winning
+			// run's send fails, that failure is counted twice.
 		}
 		if item.skipReason != "" {
 			skipped = append(skipped, skippedExecution(item.execution, item.skipReason, skippedAt))
