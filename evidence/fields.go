@@ -160,6 +160,11 @@ func (it item) timestamp(path string) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, &FieldError{Field: path, Problem: err.Error()}
 	}
+	// No evidence predates the Unix epoch, and the zero time reads as a
+	// missing value everywhere else.
+	if t.Year() < 1970 {
+		return time.Time{}, &FieldError{Field: path, Problem: fmt.Sprintf("is before 1970: %q; send the time the record was made", truncate(s, 40))}
+	}
 	return t, nil
 }
 

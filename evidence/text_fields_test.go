@@ -38,6 +38,8 @@ func TestIngestRejectsUnstorableText(t *testing.T) {
 			"provider", "at most 200 characters"},
 		{"bad time", `"playbook_id": "pb-1", "provider": "slack", "closure_state": "resolved", "closed_at": "yesterday"`,
 			"closed_at", "not a timestamp"},
+		{"zero time", `"playbook_id": "pb-1", "provider": "slack", "closure_state": "resolved", "closed_at": "0001-01-01T00:00:00Z"`,
+			"closed_at", "is before 1970"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
