@@ -10,8 +10,9 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
-// rejectUnstorableText rejects a request whose path, query parameters or
-// form fields contain a NUL character or bytes that are not UTF-8. No text
+// rejectUnstorableText rejects a request whose query string or form body is
+// malformed, or whose path, query parameters or form fields contain a NUL
+// character or bytes that are not UTF-8. No text
 // column can store such a value: PostgreSQL rejects both, and SQLite would
 // keep bytes that no page or export can show.
 func rejectUnstorableText(next echo.HandlerFunc) echo.HandlerFunc {
@@ -20,9 +21,13 @@ func rejectUnstorableText(next echo.HandlerFunc) echo.HandlerFunc {
 		if !storableText(r.URL.Path) {
 			return fieldError("path", "the request path contains a NUL character or bytes that are not UTF-8; remove them")
 		}
-		// A malformed pair does not stop the parsers from returning the
-		// others, and handlers read those, so they are checked either way.
-		query, _ := url.ParseQuery(r.URL.RawQuery)
+		// Handlers read query and form values through parsers that drop a
+		// malformed pair without a word, which would silently apply a
+		// default, so a malformed pair is rejected here.
+		query, err := url.ParseQuery(r.URL.RawQuery)
+		if err != nil {
+			return fieldError("query", "the query string is malformed (%v); escape %% as %%25 and separate parameters with &", err)
+		}
 		if err := checkValues(query, "query parameter"); err != nil {
 			return err
 		}
@@ -32,7 +37,9 @@ func rejectUnstorableText(next echo.HandlerFunc) echo.HandlerFunc {
 		mediaType, _, _ := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
 		switch mediaType {
 		case echo.MIMEApplicationForm:
-			_ = r.ParseForm()
+			if err := r.ParseForm(); err != nil {
+				return fieldError("form", "the form body is malformed (%v); send it URL-encoded, with %% escaped as %%25", err)
+			}
 			if err := checkValues(r.PostForm, "form field"); err != nil {
 				return err
 			}

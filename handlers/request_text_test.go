@@ -33,8 +33,9 @@ func TestUnstorableTextRejected(t *testing.T) {
 		{"NUL in a nested JSON string", http.MethodPost, auditDelivery + "/recovery-executive-report/delivery-retry-worker-run",
 			echo.MIMEApplicationJSON, `{"schedule":{"cadence":"daily\u0000"}}`, "schedule.cadence"},
 		{"NUL in a form field", http.MethodPost, "/console/executive-retry/plan", echo.MIMEApplicationForm, "max_retry_attempts=3%00", "max_retry_attempts"},
-		{"NUL beside a malformed query pair", http.MethodGet, runtimePrefix + "?provider=%00&x=%zz", "", "", "provider"},
-		{"NUL beside a malformed form pair", http.MethodPost, "/console/executive-retry/plan", echo.MIMEApplicationForm, "max_retry_attempts=3%00&y=%zz", "max_retry_attempts"},
+		{"malformed query escape", http.MethodGet, runtimePrefix + "?provider=%zz", "", "", "query"},
+		{"semicolon in a query", http.MethodGet, runtimePrefix + "?limit=1;x=2", "", "", "query"},
+		{"malformed form escape", http.MethodPost, "/console/retry-health", echo.MIMEApplicationForm, "stale_metadata_minutes=7%zz", "form"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
