@@ -193,8 +193,11 @@ func exportDaysQuery(c echo.Context, zone *time.Location) (audit.ExportQuery, er
 			return audit.ExportQuery{}, fieldError(name, "%s is required: pick a day such as 2026-05-01", name)
 		}
 		day, err := time.ParseInLocation(time.DateOnly, raw, zone)
-		if err != nil || day.Year() < 1970 {
-			return audit.ExportQuery{}, fieldError(name, "%s must be a day from 1970 on, such as 2026-05-01; got %q", name, raw)
+		if err != nil {
+			return audit.ExportQuery{}, fieldError(name, "%s is not a day: %q; send YYYY-MM-DD, such as 2026-05-01", name, raw)
+		}
+		if day.Year() < 1970 || day.Year() > 9998 {
+			return audit.ExportQuery{}, fieldError(name, "%s must be a day from 1970 to 9998; got %s", name, raw)
 		}
 		days[i] = day
 	}
@@ -202,8 +205,22 @@ func exportDaysQuery(c echo.Context, zone *time.Location) (audit.ExportQuery, er
 		return audit.ExportQuery{}, fieldError("to_date", "to_date %s is before from_date %s; pick a later day",
 			days[1].Format(time.DateOnly), days[0].Format(time.DateOnly))
 	}
+	end := days[1].AddDate(0, 0, 1)
+	if end.Sub(days[0]) > audit.MaxExportRange {
+		return audit.ExportQuery{}, fieldError("to_date", "from_date %s to to_date %s is more than %d days; export it in parts",
+			days[0].Format(time.DateOnly), days[1].Format(time.DateOnly), int(audit.MaxExportRange.Hours()/24))
+	}
 
-	q := audit.ExportQuery{From: days[0], To: days[1].AddDate(0, 0, 1), Kinds: values["kinds"]}
+	// Ticked kinds come one per parameter; a typed list may use commas.
+	var kinds []string
+	for _, value := range values["kinds"] {
+		for kind := range strings.SplitSeq(value, ",") {
+			if kind = strings.TrimSpace(kind); kind != "" {
+				kinds = append(kinds, kind)
+			}
+		}
+	}
+	q := audit.ExportQuery{From: days[0], To: end, Kinds: kinds}
 	err := q.Validate()
 	// The range rules name the API's from and to; the form's fields are days.
 	var fieldErr *audit.FieldError

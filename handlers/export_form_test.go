@@ -53,7 +53,7 @@ func TestExportFormDownloadsWholeDays(t *testing.T) {
 	s := newAuditServer(t)
 	s.actAs("auditor", auth.RoleAuditor)
 
-	manifest := exportedManifest(t, s, "/history/export?from_date=2026-05-01&to_date=2026-05-01&kinds=deliveries&kinds=retry_executions")
+	manifest := exportedManifest(t, s, "/history/export?from_date=2026-05-01&to_date=2026-05-01&kinds=deliveries&kinds=retry_executions,+deliveries&kinds=")
 
 	wantRows := map[string]int64{"deliveries.jsonl": 11, "retry_executions.jsonl": 4}
 	if len(manifest.Files) != len(wantRows) {
@@ -80,6 +80,8 @@ func TestExportFormRejectsBadDays(t *testing.T) {
 		{"not a day", "from_date=May+1&to_date=2026-05-01", "from_date"},
 		{"to before from", "from_date=2026-05-02&to_date=2026-05-01", "to_date"},
 		{"longer than a year", "from_date=2025-01-01&to_date=2026-05-01", "to_date"},
+		{"no such day", "from_date=2026-13-01&to_date=2026-05-01", "from_date"},
+		{"last possible year", "from_date=9999-12-31&to_date=9999-12-31", "from_date"},
 		{"unknown kind", "from_date=2026-05-01&to_date=2026-05-01&kinds=passwords", "kinds"},
 		{"unknown field", "from_date=2026-05-01&to_date=2026-05-01&from=x", "from"},
 		{"repeated day", "from_date=2026-05-01&from_date=2026-04-01&to_date=2026-05-01", "from_date"},
