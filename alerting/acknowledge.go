@@ -181,7 +181,8 @@ type AcknowledgeResult struct {
 //
 // Every action is appended to the history. The current state changes only
 // when the action's state differs from it, so sending the same state again is
-// idempotent. Concurrent actions on one destination are serialised by a row
+// idempotent, except that a repeat with an external_ref replaces the current
+// reference: that is how a ticket is attached after the fact. Concurrent actions on one destination are serialised by a row
 // lock (PostgreSQL) or the single SQLite writer, and the unique
 // (occurrence, destination, sequence) index rejects a lost race.
 func (s *Service) Acknowledge(ctx context.Context, req AcknowledgeRequest) (AcknowledgeResult, error) {
@@ -211,6 +212,9 @@ func (s *Service) Acknowledge(ctx context.Context, req AcknowledgeRequest) (Ackn
 		}
 
 		state.Sequence = ack.Sequence
+		if ack.Repeat && ack.ExternalRef != "" {
+			state.ExternalRef = ack.ExternalRef
+		}
 		if !ack.Repeat {
 			state.AcknowledgementState, state.AcknowledgementID, state.HealthID = ack.AcknowledgementState, ack.ID, ack.HealthID
 			state.ExternalRef, state.Actor, state.UpdatedAt = ack.ExternalRef, ack.Actor, ack.CreatedAt

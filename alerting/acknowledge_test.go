@@ -3,6 +3,8 @@ package alerting_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -257,5 +259,33 @@ func TestAcknowledgeRequestValidate(t *testing.T) {
 		Notes: "Tracked in https://tickets.example/browse/OPS-1, paged on-call.\n\tSecond line."}
 	if err := plainLinks.Validate(); err != nil {
 		t.Errorf("links without credentials: got %v, want valid", err)
+	}
+}
+
+func TestRepeatAttachesTicketReference(t *testing.T) {
+	f := newFixture(t, map[string]string{"alpha": "/webhook/alpha"})
+	healthID := f.deliver(t, nil).Health.HealthID
+	f.acknowledge(t, healthID, "alpha", "acknowledged")
+
+	repeat, err := f.service.Acknowledge(context.Background(), alerting.AcknowledgeRequest{
+		HealthID: healthID, Provider: "alpha", State: "acknowledged", ExternalRef: "OPS-9", Actor: "owner",
+	})
+	if err != nil {
+		t.Fatalf("Acknowledge: %v", err)
+	}
+	if !repeat.Repeat || repeat.Current.ExternalRef != "OPS-9" {
+		t.Errorf("repeat with a reference: got repeat %v and current reference %q, want a repeat that attaches OPS-9", repeat.Repeat, repeat.Current.ExternalRef)
+	}
+
+	plain := f.acknowledge(t, healthID, "alpha", "acknowledged")
+	if plain.Current.ExternalRef != "OPS-9" {
+		t.Errorf("repeat without a reference: got current reference %q, want OPS-9 kept", plain.Current.ExternalRef)
+	}
+	stored, err := f.service.AcknowledgementPage(context.Background(), healthID, "alpha")
+	if err != nil {
+		t.Fatalf("AcknowledgementPage: %v", err)
+	}
+	if got := fmt.Sprintf("%+v", stored); !strings.Contains(got, "OPS-9") {
+		t.Errorf("stored state: got %s, want the reference OPS-9", got)
 	}
 }

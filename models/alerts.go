@@ -237,6 +237,11 @@ func AppendAcknowledgement(tx *gorm.DB, ack *AlertAcknowledgement, previousSeque
 		return fmt.Errorf("models: unable to store acknowledgement %s: %w", ack.ID, err)
 	}
 	updates := map[string]any{"sequence": ack.Sequence}
+	// A repeat leaves the state as it is but may add or change its ticket
+	// reference, since that is the only way to attach one afterwards.
+	if ack.Repeat && ack.ExternalRef != "" {
+		updates["external_ref"] = ack.ExternalRef
+	}
 	if !ack.Repeat {
 		updates["acknowledgement_state"] = ack.AcknowledgementState
 		updates["acknowledgement_id"] = ack.ID
