@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -67,6 +68,9 @@ type app struct {
 	DatabaseURL string
 	env         []string
 	logs        *bytes.Buffer
+	// users records the usernames signIn created in this app's database.
+	// It lives on the app because a later app can get the same port.
+	users sync.Map
 }
 
 // defaultConnectorConfig points slack, teams and webhook at the receiver;

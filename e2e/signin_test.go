@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -12,17 +11,13 @@ import (
 // e2ePassword is the password of every user signIn creates.
 const e2ePassword = "browser-test-password"
 
-// createdUsers records the users signIn created, keyed by app address and
-// username, because each app has its own database.
-var createdUsers sync.Map
-
 // signIn creates a user with role through the command line (once per app)
 // and signs the browser in through the sign-in form, so every later page
 // is seen as that user.
 func signIn(t *testing.T, ctx context.Context, a *app, role string) {
 	t.Helper()
 	username := "e2e-" + strings.ReplaceAll(role, "_", "-")
-	if _, exists := createdUsers.LoadOrStore(a.BaseURL+" "+username, true); !exists {
+	if _, exists := a.users.LoadOrStore(username, true); !exists {
 		a.runCLI(t, e2ePassword+"\n", "user", "create", "--username", username, "--role", role)
 	}
 
