@@ -11,6 +11,7 @@
 //	POST any other path      responds with success in the form of the kind the path names
 //	GET  /                   lists recent requests, with credential headers redacted
 //	GET  /requests.json      returns recent requests as JSON, with credential headers redacted
+//	GET  /lookups.json       returns recent Jira and ServiceNow lookups and what they found
 //	GET  Jira and ServiceNow lookups
 //	                         find the issues and records created here, by label
 //	                         (…/search and …/search/jql) or by correlation_id
@@ -71,6 +72,35 @@ type Receiver struct {
 	// its keys oldest first, so that the oldest can be dropped.
 	created map[string]string
 	order   []string
+	// lookups are the Jira and ServiceNow lookups served, oldest first.
+	lookups []Lookup
+}
+
+// Lookup is one Jira search or ServiceNow query the receiver served.
+type Lookup struct {
+	Time  time.Time `json:"time"`
+	Path  string    `json:"path"`
+	Query string    `json:"query"`
+	// Found names the issue or record returned, or is empty when none was.
+	Found string `json:"found"`
+}
+
+// Lookups returns a copy of the served lookups, oldest first.
+func (rc *Receiver) Lookups() []Lookup {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return slices.Clone(rc.lookups)
+}
+
+// recordLookup keeps one served lookup, dropping the oldest beyond
+// MaxRecordedRequests.
+func (rc *Receiver) recordLookup(r *http.Request, found string) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	if len(rc.lookups) >= MaxRecordedRequests {
+		rc.lookups = slices.Delete(rc.lookups, 0, len(rc.lookups)-MaxRecordedRequests+1)
+	}
+	rc.lookups = append(rc.lookups, Lookup{Time: time.Now().UTC(), Path: r.URL.Path, Query: r.URL.RawQuery, Found: found})
 }
 
 // New returns an empty Receiver.
@@ -98,6 +128,7 @@ func (rc *Receiver) Reset() {
 	rc.requests = nil
 	rc.created = map[string]string{}
 	rc.order = nil
+	rc.lookups = nil
 }
 
 // remember stores the name of a created issue or record under each key it
@@ -154,6 +185,8 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			rc.servePage(w)
 		case "/requests.json":
 			rc.serveJSON(w)
+		case "/lookups.json":
+			writeJSON(w, http.StatusOK, rc.recentLookups())
 		default:
 			if rc.serveLookup(w, r) {
 				return
@@ -228,20 +261,26 @@ func (rc *Receiver) serveLookup(w http.ResponseWriter, r *http.Request) bool {
 	case kindForPath(r.URL.Path) == connectors.KindJira &&
 		(strings.HasSuffix(r.URL.Path, "/search") || strings.HasSuffix(r.URL.Path, "/search/jql")):
 		issues := []any{}
+		found := ""
 		if _, label, ok := strings.Cut(query.Get("jql"), `labels = "`); ok {
-			if key, found := rc.lookUp(strings.TrimSuffix(label, `"`)); found {
+			if key, ok := rc.lookUp(strings.TrimSuffix(label, `"`)); ok {
 				issues = append(issues, map[string]any{"key": key})
+				found = key
 			}
 		}
+		rc.recordLookup(r, found)
 		writeJSON(w, http.StatusOK, map[string]any{"issues": issues})
 		return true
 	case kindForPath(r.URL.Path) == connectors.KindServiceNow && query.Has("sysparm_query"):
 		records := []any{}
+		found := ""
 		if id, ok := strings.CutPrefix(query.Get("sysparm_query"), "correlation_id="); ok {
-			if number, found := rc.lookUp(strings.ReplaceAll(id, "^^", "^")); found {
+			if number, ok := rc.lookUp(strings.ReplaceAll(id, "^^", "^")); ok {
 				records = append(records, map[string]any{"number": number})
+				found = number
 			}
 		}
+		rc.recordLookup(r, found)
 		writeJSON(w, http.StatusOK, map[string]any{"result": records})
 		return true
 	}
@@ -403,6 +442,13 @@ func prettyBody(body []byte) string {
 	return string(body)
 }
 
+// recentLookups returns up to pageRequests lookups, newest first.
+func (rc *Receiver) recentLookups() []Lookup {
+	lookups := rc.Lookups()
+	slices.Reverse(lookups)
+	return lookups[:min(len(lookups), pageRequests)]
+}
+
 func (rc *Receiver) serveJSON(w http.ResponseWriter) {
 	writeJSON(w, http.StatusOK, rc.recentRequests())
 }
@@ -416,8 +462,12 @@ td, th { text-align: left; padding: 2px 12px 2px 0; vertical-align: top; }
 </style></head>
 <body>
 <h1>Connector receiver</h1>
-<p>{{len .}} most recent requests, newest first. Credential headers are redacted. <a href="/requests.json">JSON</a></p>
-{{range .}}<section>
+<p>{{len .Requests}} most recent requests, newest first. Credential headers are redacted. <a href="/requests.json">JSON</a></p>
+{{if .Lookups}}<h2>Jira and ServiceNow lookups</h2>
+<p>Each attempt to Jira or ServiceNow first looks for the issue or record an earlier attempt created. <a href="/lookups.json">JSON</a></p>
+<table>{{range .Lookups}}<tr><td>{{.Time.Format "15:04:05.000"}}</td><td>GET {{.Path}}?{{.Query}}</td><td>{{if .Found}}found {{.Found}}{{else}}none found{{end}}</td></tr>{{end}}</table>
+{{end}}
+{{range .Requests}}<section>
 <h2>{{.Method}} {{.Path}}{{if .Query}}?{{.Query}}{{end}} → {{if .StatusCode}}{{.StatusCode}}{{else}}waiting{{end}}</h2>
 <p>{{.Time.Format "2006-01-02 15:04:05.000 MST"}}</p>
 <table>{{range $name, $value := .Headers}}<tr><th>{{$name}}</th><td>{{$value}}</td></tr>{{end}}</table>
@@ -429,7 +479,10 @@ td, th { text-align: left; padding: 2px 12px 2px 0; vertical-align: top; }
 
 func (rc *Receiver) servePage(w http.ResponseWriter) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	_ = pageTemplate.Execute(w, rc.recentRequests())
+	_ = pageTemplate.Execute(w, struct {
+		Requests []listedRequest
+		Lookups  []Lookup
+	}{rc.recentRequests(), rc.recentLookups()})
 }
 
 // Server is a running receiver.

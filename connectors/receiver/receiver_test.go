@@ -272,6 +272,19 @@ func TestReceiverLookupsFindCreatedRecords(t *testing.T) {
 	if got := len(server.Requests()); got != len(tests) {
 		t.Errorf("recorded creates: got %d, want %d", got, len(tests))
 	}
+	lookups := server.Lookups()
+	if len(lookups) != 2*len(tests) || lookups[0].Found != "" || lookups[1].Found != "OPS-1" {
+		t.Errorf("lookups: got %+v, want one that found nothing, then one that found OPS-1, per destination", lookups)
+	}
+	page, err := http.Get(server.URL + "/")
+	if err != nil {
+		t.Fatalf("GET /: %v", err)
+	}
+	body, _ := io.ReadAll(page.Body)
+	_ = page.Body.Close()
+	if !strings.Contains(string(body), "found INC0000003") || !strings.Contains(string(body), "none found") {
+		t.Errorf("page: got no lookup lines, want each lookup with what it found")
+	}
 
 	// A label nothing was created with finds nothing.
 	response, err := http.Get(server.URL + `/jira/rest/api/2/search?jql=project+%3D+%22OPS%22+AND+labels+%3D+%22unknown%22`)
