@@ -121,6 +121,11 @@ type RetryExecution struct {
 	IdempotencyKey string
 	StartedAt      time.Time
 	CompletedAt    *time.Time
+	// Yielded is true for a skipped execution whose retry went to another
+	// sender: another worker run claimed it first, or a delivery to its
+	// destination was under way. It did not fail, so it never counts as a
+	// retry execution not yet repaired.
+	Yielded bool
 }
 
 // CreateRetryPlan stores a plan and its decisions inside tx.
@@ -483,7 +488,7 @@ func CountRetries(ctx context.Context, db *gorm.DB, subjectKind string) (RetryCo
 		{&counts.Skipped, db.Model(&RetryExecution{}).Where("subject_kind = ? AND outcome = ?", subjectKind, ExecutionSkipped)},
 		{&counts.InFlight, db.Model(&RetryExecution{}).Where("subject_kind = ? AND outcome = ?", subjectKind, ExecutionInFlight)},
 		{&counts.OpenFailedExecutions, db.Model(&RetryExecution{}).
-			Where("subject_kind = ? AND outcome IN ?", subjectKind, []string{ExecutionFailed, ExecutionSkipped}).
+			Where("subject_kind = ? AND (outcome = ? OR (outcome = ? AND yielded = ?))", subjectKind, ExecutionFailed, ExecutionSkipped, false).
 			Where(`NOT EXISTS (SELECT 1 FROM deliveries repaired
 				WHERE repaired.subject_kind = retry_executions.subject_kind AND repaired.subject_id = retry_executions.subject_id
 				AND repaired.connector = retry_executions.connector AND repaired.success = ? AND repaired.created_at > retry_executions.started_at)`, true).

@@ -58,7 +58,7 @@ func (s *Service) prepareRetries(ctx context.Context, run *models.RetryWorkerRun
 				started.UTC().Format(time.RFC3339)), execution: models.RetryExecution{
 				ID: models.NewID("rex", now), DecisionID: row.ID, WorkerRunID: run.ID, PlanID: row.PlanID,
 				SubjectKind: row.SubjectKind, SubjectID: row.SubjectID, SubjectKey: row.SubjectKey, Connector: row.Connector,
-				Outcome: models.ExecutionInFlight, IdempotencyKey: row.IdempotencyKey, StartedAt: now,
+				Outcome: models.ExecutionInFlight, IdempotencyKey: row.IdempotencyKey, StartedAt: now, Yielded: true,
 			}})
 			continue
 		}
@@ -129,9 +129,7 @@ func (s *Service) claimRetries(tx *gorm.DB, run *models.RetryWorkerRun, prepared
 			s.logger().Info("retry already claimed by another worker run", "worker_run_id", run.ID, "decision_id", row.ID,
 				"subject_id", row.SubjectID, "connector", row.Connector)
 			item.skipReason = "already claimed by another worker run; sent at most once"
-			// NOTE: like every skip, this one counts as an unrepaired
-			// execution while its group stays open, so when the winning
-			// run's send fails, that failure is counted twice.
+			item.execution.Yielded = true
 		}
 		if item.skipReason != "" {
 			skipped = append(skipped, skippedExecution(item.execution, item.skipReason, skippedAt))

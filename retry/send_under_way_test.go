@@ -55,4 +55,21 @@ func TestRunSkipsRetryWhileSendUnderWay(t *testing.T) {
 	if len(requests) != 1 || requests[0].Path != "/webhook/stale" {
 		t.Errorf("receiver requests: got %d, want 1 to /webhook/stale", len(requests))
 	}
+
+	// The skip yielded the retry to the send under way; it did not fail,
+	// so neither the group state nor the health counts it as unrepaired.
+	var openExecutions int64
+	if err := db.Table("audit_delivery_groups").Where("connector = ?", "busy").Select("open_executions").Scan(&openExecutions).Error; err != nil {
+		t.Fatalf("read group: %v", err)
+	}
+	if openExecutions != 0 {
+		t.Errorf("busy group's open executions: got %d, want 0", openExecutions)
+	}
+	counts, err := models.CountRetries(context.Background(), db, models.SubjectExecutiveReport)
+	if err != nil {
+		t.Fatalf("CountRetries: %v", err)
+	}
+	if counts.OpenFailedExecutions != 0 || counts.Skipped != 1 {
+		t.Errorf("counts: got %d open failed executions and %d skipped, want 0 and 1", counts.OpenFailedExecutions, counts.Skipped)
+	}
 }
