@@ -74,13 +74,12 @@ func (r *AcknowledgeRequest) Validate() error {
 	if !utf8.ValidString(r.ExternalRef) || !utf8.ValidString(r.Notes) {
 		return fieldErrorf("notes", "external_ref and notes must be valid UTF-8 text")
 	}
-	if i := strings.IndexFunc(r.ExternalRef, func(c rune) bool { return unicode.IsControl(c) || isBidiControl(c) }); i >= 0 {
-		return fieldErrorf("external_ref", "external_ref contains the control character %U; send one line of plain text, such as OPS-1", []rune(r.ExternalRef[i:])[0])
+	if c, found := firstRune(r.ExternalRef, func(c rune) bool { return unicode.IsControl(c) || isBidiControl(c) }); found {
+		return fieldErrorf("external_ref", "external_ref contains the control character %U; send one line of plain text, such as OPS-1", c)
 	}
-	if i := strings.IndexFunc(r.Notes, func(c rune) bool {
-		return (unicode.IsControl(c) && c != '\n' && c != '\r' && c != '\t') || isBidiControl(c)
-	}); i >= 0 {
-		return fieldErrorf("notes", "notes contain the control character %U; send plain text (line breaks and tabs are fine)", []rune(r.Notes[i:])[0])
+	lineBreakOrTab := func(c rune) bool { return c == '\n' || c == '\r' || c == '\t' }
+	if c, found := firstRune(r.Notes, func(c rune) bool { return (unicode.IsControl(c) && !lineBreakOrTab(c)) || isBidiControl(c) }); found {
+		return fieldErrorf("notes", "notes contain the control character %U; send plain text (line breaks and tabs are fine)", c)
 	}
 	for _, field := range []struct{ name, text string }{{"external_ref", r.ExternalRef}, {"notes", r.Notes}} {
 		if problem := linkProblem(field.text); problem != "" {
@@ -89,6 +88,16 @@ func (r *AcknowledgeRequest) Validate() error {
 		}
 	}
 	return nil
+}
+
+// firstRune returns the first character of s that match accepts.
+func firstRune(s string, match func(rune) bool) (rune, bool) {
+	for _, c := range s {
+		if match(c) {
+			return c, true
+		}
+	}
+	return 0, false
 }
 
 // isBidiControl reports whether c changes the direction of the text around

@@ -175,6 +175,7 @@ func (r *Registry) lookUpEarlier(ctx context.Context, d *destination, msg Messag
 	if len(candidates) == 0 {
 		return attemptOutcome{}, false
 	}
+
 	var outcome attemptOutcome
 	for _, rendered := range candidates {
 		outcome = r.exchange(ctx, d, rendered, nil)
@@ -186,6 +187,7 @@ func (r *Registry) lookUpEarlier(ctx context.Context, d *destination, msg Messag
 	if outcome.class != ClassOK {
 		return outcome, true
 	}
+
 	existing, err := d.spec.found(outcome.body)
 	if err != nil {
 		// Creating a record without knowing whether one exists could

@@ -155,8 +155,8 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 		}
 		apiErr := shortened(toAPIError(err))
 		if apiErr.Status >= 500 && errors.Is(c.Request().Context().Err(), context.Canceled) {
-			// The client went away before the response, so the error most
-			// likely comes from the cancelled request, and nobody reads a reply.
+			// The client left before the response, so the error most likely
+			// comes from the cancelled request, and no reply can reach it.
 			logger.Info("request ended by the client", "method", c.Request().Method, "path", c.Request().URL.Path,
 				"request_id", c.Response().Header().Get(echo.HeaderXRequestID), "error", err)
 			return

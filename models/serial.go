@@ -9,8 +9,8 @@ import (
 // lockNames takes a transaction-scoped lock on each name, in sorted order so
 // two transactions that lock overlapping names cannot deadlock. On
 // PostgreSQL it is an advisory lock, released at commit or rollback. SQLite
-// needs none: every transaction begins with the database's write lock
-// (_txlock=immediate), so writers already run one at a time.
+// needs none, because the DSN that Open builds sets _txlock=immediate: every
+// transaction begins with the database's write lock.
 func lockNames(tx *gorm.DB, names ...string) error {
 	if DialectOf(tx) != DialectPostgres {
 		return nil

@@ -56,8 +56,8 @@ func TestRunSkipsRetryWhileSendUnderWay(t *testing.T) {
 		t.Errorf("receiver requests: got %d, want 1 to /webhook/stale", len(requests))
 	}
 
-	// The skip yielded the retry to the send under way; it did not fail,
-	// so neither the group state nor the health counts it as unrepaired.
+	// The skip left the retry to the send under way. Nothing failed, so
+	// neither the group state nor the health counts it as unrepaired.
 	var openExecutions int64
 	if err := db.Table("audit_delivery_groups").Where("connector = ?", "busy").Select("open_executions").Scan(&openExecutions).Error; err != nil {
 		t.Fatalf("read group: %v", err)

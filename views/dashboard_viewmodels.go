@@ -48,7 +48,7 @@ type ExportFormView struct {
 	ToDate   string
 	TimeZone string
 	Kinds    []string
-	// BlockedReason says why the user's role may not export, or is empty.
+	// BlockedReason is the reason the user's role may not export, or empty.
 	BlockedReason string
 }
 

@@ -4,7 +4,8 @@
 -- under way, is yielded. It did not fail, so it no longer counts as a retry
 -- execution not yet repaired; before, a failing winner's failure counted
 -- twice. Existing skips are marked by their reasons, and the groups that
--- counted any execution are counted again.
+-- counted any execution are counted again. The definitions below are those
+-- of 00053 with only the execution condition changed; Down restores them.
 ALTER TABLE retry_executions ADD COLUMN yielded BOOLEAN NOT NULL DEFAULT FALSE;
 
 {{if .PostgreSQL}}
