@@ -24,8 +24,11 @@ run: export LOCAL_RECEIVER := $(LOCAL_RECEIVER)
 
 .PHONY: run test test-sqlite test-postgres browser build generate css lint bench tools
 
-run:
-	$(GO) run ./cmd/evidence-console serve
+# Builds first and then replaces the shell with the server, so Ctrl-C reaches
+# the server directly and a clean stop ends make without an error (`go run`
+# exits 1 whenever its program is interrupted).
+run: build
+	exec ./bin/evidence-console serve
 
 # Every test on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is
 # set. In CI (CI=true) PostgreSQL and the browser are required.
