@@ -1,12 +1,14 @@
 package connectors
 
 import (
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"net/url"
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -25,6 +27,7 @@ const minFragmentLength = 8
 // *Redactor redact URLs and credential-looking words only.
 type Redactor struct {
 	secrets  []string // longest first
+	values   []string // the wholeValues of every secret
 	replacer *strings.Replacer
 }
 
@@ -33,8 +36,9 @@ type Redactor struct {
 // information, so a fragment of the URL quoted in an error is still redacted.
 func NewRedactor(secrets ...string) *Redactor {
 	seen := map[string]bool{}
-	var all []string
+	var all, values []string
 	for _, secret := range secrets {
+		values = append(values, wholeValues(secret)...)
 		for _, variant := range secretVariants(secret) {
 			if variant == "" || seen[variant] {
 				continue
@@ -52,7 +56,7 @@ func NewRedactor(secrets ...string) *Redactor {
 	for _, secret := range all {
 		pairs = append(pairs, secret, Redacted)
 	}
-	return &Redactor{secrets: all, replacer: strings.NewReplacer(pairs...)}
+	return &Redactor{secrets: all, values: values, replacer: strings.NewReplacer(pairs...)}
 }
 
 // secretVariants returns the forms in which a secret value can appear in
@@ -63,6 +67,9 @@ func secretVariants(secret string) []string {
 		return nil
 	}
 	variants := []string{secret, strings.ReplaceAll(secret, "/", `\/`), url.QueryEscape(secret)}
+	if len(secret) >= minFragmentLength {
+		variants = append(variants, base64.StdEncoding.EncodeToString([]byte(secret)))
+	}
 
 	u, err := url.Parse(secret)
 	if err != nil || u.Scheme == "" || u.Host == "" {
@@ -92,10 +99,35 @@ func secretVariants(secret string) []string {
 	if u.User != nil {
 		variants = append(variants, u.User.String())
 		if password, ok := u.User.Password(); ok && password != "" {
-			variants = append(variants, password)
+			// net/http sends the user information as a Basic credential.
+			variants = append(variants, password,
+				base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+password)))
 		}
 	}
 	return variants
+}
+
+// wholeValues returns the forms of a secret that no one types by chance, for
+// FindCredential: the value, a URL without its scheme, a URL path of more
+// than one segment, its query values and password. Single path segments are
+// left out, because words such as "services" are segments of many URLs.
+func wholeValues(secret string) []string {
+	secret = strings.TrimSpace(secret)
+	values := []string{secret}
+	u, err := url.Parse(secret)
+	if err == nil && u.Scheme != "" && u.Host != "" {
+		values = append(values, strings.TrimPrefix(secret, u.Scheme+"://"))
+		if strings.Count(strings.Trim(u.Path, "/"), "/") >= 1 {
+			values = append(values, u.Path)
+		}
+		for _, list := range u.Query() {
+			values = append(values, list...)
+		}
+		if password, ok := u.User.Password(); ok {
+			values = append(values, password)
+		}
+	}
+	return slices.DeleteFunc(values, func(value string) bool { return len(value) < minFragmentLength })
 }
 
 // urlPattern matches an absolute URL up to the next space, quote or bracket.
@@ -105,18 +137,84 @@ var urlPattern = regexp.MustCompile(`(?i)\b[a-z][a-z0-9+.-]{1,15}://[^\s"'<>\x60
 // as servers sometimes echo the Authorization header in error bodies.
 var credentialPattern = regexp.MustCompile(`(?i)\b(bearer|basic|splunk|token)(\s+)[A-Za-z0-9._~+/=-]{8,}`)
 
+// assignmentPattern matches a credential given as a name and a value, such
+// as password=… in a connection string or "token": "…" in JSON.
+var assignmentPattern = regexp.MustCompile(
+	`(?i)\b(password|passwd|pwd|secret|client_secret|token|access_token|api_?key|x-api-key|sig|signature|jsessionid)` +
+		`("?\s*[=:]\s*"?)[^\s"'&,;<>]{4,}`)
+
+// webhookPattern matches links of well-known incoming webhooks written
+// without a scheme, whose path is the secret.
+var webhookPattern = regexp.MustCompile(
+	`(?i)\b(hooks\.slack\.com|[a-z0-9-]+\.webhook\.office\.com|discord(?:app)?\.com/api/webhooks)/[^\s"'<>\x60]+`)
+
+// jsonEscapePattern matches a JSON \uXXXX escape, with which a server can
+// spell any character of an echoed secret.
+var jsonEscapePattern = regexp.MustCompile(`\\u[0-9A-Fa-f]{4}`)
+
 // Redact returns text with every secret value replaced, each URL reduced to
-// its scheme and host, and each "Bearer <credential>"-style pair redacted.
+// its scheme and host, and each "Bearer <credential>"-style pair or
+// password=… assignment redacted. JSON escapes (\uXXXX and \/) are decoded
+// first, so an escaped secret is found too.
 func (r *Redactor) Redact(text string) string {
 	if text == "" {
 		return ""
 	}
+	text = decodeJSONEscapes(text)
 	if r != nil && r.replacer != nil {
 		text = r.replacer.Replace(text)
 	}
 	text = urlPattern.ReplaceAllStringFunc(text, redactURL)
-	return credentialPattern.ReplaceAllString(text, "${1}${2}"+Redacted)
+	text = webhookPattern.ReplaceAllString(text, "${1}/"+Redacted)
+	text = credentialPattern.ReplaceAllString(text, "${1}${2}"+Redacted)
+	return assignmentPattern.ReplaceAllString(text, "${1}${2}"+Redacted)
 }
+
+// decodeJSONEscapes replaces \uXXXX escapes with their characters and \/
+// with a slash. A lone surrogate becomes U+FFFD.
+func decodeJSONEscapes(text string) string {
+	if !strings.Contains(text, `\`) {
+		return text
+	}
+	text = jsonEscapePattern.ReplaceAllStringFunc(text, func(escape string) string {
+		code, _ := strconv.ParseUint(escape[2:], 16, 32)
+		return string(rune(code))
+	})
+	return strings.ReplaceAll(text, `\/`, "/")
+}
+
+// FindCredential describes the first credential in text that a person may
+// have pasted by mistake, or returns "": a configured secret, a
+// "Bearer <credential>"-style pair, a password=… assignment or a link of a
+// well-known incoming webhook. A nil *Redactor finds the patterns only.
+func (r *Redactor) FindCredential(text string) string {
+	decoded := decodeJSONEscapes(text)
+	if r != nil && slices.ContainsFunc(r.values, func(value string) bool { return strings.Contains(decoded, value) }) {
+		return "a secret of a configured destination"
+	}
+	for _, match := range typedCredentialPattern.FindAllStringSubmatch(decoded, -1) {
+		// A credential has a digit or a symbol, so "Basic troubleshooting" is prose.
+		if strings.ContainsFunc(match[2], func(c rune) bool { return !unicode.IsLetter(c) }) {
+			return "an authorization credential"
+		}
+	}
+	switch {
+	case typedAssignmentPattern.MatchString(decoded):
+		return "a password, token or signature assignment"
+	case webhookPattern.MatchString(decoded):
+		return "a webhook link, whose path is its secret"
+	}
+	return ""
+}
+
+// typedCredentialPattern and typedAssignmentPattern are the stricter forms
+// of credentialPattern and assignmentPattern for text people write, where
+// "token rotation" or "password: reset by ops" is prose.
+var (
+	typedCredentialPattern = regexp.MustCompile(`(?i)\b(bearer|basic)\s+([A-Za-z0-9._~+/=-]{12,})`)
+	typedAssignmentPattern = regexp.MustCompile(
+		`(?i)\b(password|passwd|pwd|secret|client_secret|token|access_token|api_?key|sig|signature|jsessionid)=[^\s"'&,;<>]{4,}`)
+)
 
 // Contains reports whether text contains one of the configured secret values.
 func (r *Redactor) Contains(text string) bool {

@@ -296,6 +296,100 @@ func TestRegistryRedactorCoversDerivedSecrets(t *testing.T) {
 	}
 }
 
+func TestRegistryRedactorCoversEchoedForms(t *testing.T) {
+	cfg := FileConfig{Connectors: map[string]ConnectorConfig{
+		"sentinel":   {Kind: "webhook", URLEnv: "SENTINEL_URL", AuthorizationEnv: "SENTINEL_AUTH"},
+		"servicenow": {URLEnv: "SN_URL", TokenEnv: "SN_USER", AuthorizationScheme: "Basic"},
+		"signed":     {Kind: "webhook", URLEnv: "SIGNED_URL", SigningSecretEnv: "SIGNED_SECRET"},
+		"userinfo":   {Kind: "webhook", URLEnv: "USERINFO_URL"},
+		"email": {SMTPHost: "127.0.0.1", SMTPPort: 2525, From: "a@example.test", To: []string{"b@example.test"},
+			UsernameEnv: "SMTP_USER", PasswordEnv: "SMTP_PASSWORD"},
+	}}
+	signingKey := "signing-key-canary-1"
+	env := map[string]string{
+		"SENTINEL_URL":  "https://sentinel.example.test/ingest",
+		"SENTINEL_AUTH": "Bearer bearer-canary-1234",
+		"SN_URL":        "https://sn.example.test",
+		"SN_USER":       "robot:password-canary-2",
+		"SIGNED_URL":    "https://signed.example.test/hook",
+		"SIGNED_SECRET": "whsec_" + base64.StdEncoding.EncodeToString([]byte(signingKey)),
+		"USERINFO_URL":  "https://ops:userinfo-canary-3@hook.example.test/in",
+		"SMTP_USER":     "mailer",
+		"SMTP_PASSWORD": "smtp-canary-4",
+	}
+	registry := newTestRegistry(t, cfg, env, nil)
+	encode := base64.StdEncoding.EncodeToString
+
+	echoes := map[string]string{
+		"credential after the scheme":      "bearer-canary-1234",
+		"Basic password half":              "password-canary-2",
+		"decoded signing key":              signingKey,
+		"Basic credential of URL userinfo": encode([]byte("ops:userinfo-canary-3")),
+		"SMTP AUTH PLAIN":                  encode([]byte("\x00mailer\x00smtp-canary-4")),
+		"SMTP AUTH PLAIN with identity":    encode([]byte("mailer\x00mailer\x00smtp-canary-4")),
+		"SMTP AUTH LOGIN password":         encode([]byte("smtp-canary-4")),
+	}
+	for name, echo := range echoes {
+		got := registry.Redactor().Redact("rejected: " + echo + " end")
+		if strings.Contains(got, echo) {
+			t.Errorf("%s: Redact: got %q, want %q replaced", name, got, echo)
+		}
+	}
+}
+
+func TestRedactorRedactsEscapedAndAssignedSecrets(t *testing.T) {
+	redactor := NewRedactor("https://hooks.example.test/services/T000/B000/XXXXXXXXXXXXXXXXXXXXXXXX")
+	escaped := ""
+	for _, c := range "/services/T000/B000/XXXXXXXXXXXXXXXXXXXXXXXX" {
+		escaped += fmt.Sprintf(`\u%04x`, c)
+	}
+	tests := []struct {
+		name, input, want string
+	}{
+		{name: "every character escaped", input: `{"path":"` + escaped + `"}`, want: `{"path":"[redacted]"}`},
+		{name: "connection string password", input: "dsn host=db password=hunter2x user=app", want: "dsn host=db password=[redacted] user=app"},
+		{name: "JSON token member", input: `{"token": "abcd1234"}`, want: `{"token": "[redacted]"}`},
+		{name: "webhook link without scheme", input: "post to hooks.slack.com/services/T1/B1/abc failed", want: "post to hooks.slack.com/[redacted] failed"},
+	}
+	for _, test := range tests {
+		if got := redactor.Redact(test.input); got != test.want {
+			t.Errorf("%s: Redact(%q): got %q, want %q", test.name, test.input, got, test.want)
+		}
+	}
+}
+
+func TestRedactorFindCredential(t *testing.T) {
+	redactor := NewRedactor("https://hooks.example.test/services/T000/B000/XXXXXXXXXXXXXXXXXXXXXXXX", "jira-token-value-1")
+	found := map[string]string{
+		"configured URL":           "see https://hooks.example.test/services/T000/B000/XXXXXXXXXXXXXXXXXXXXXXXX",
+		"configured URL path":      "path /services/T000/B000/XXXXXXXXXXXXXXXXXXXXXXXX",
+		"configured token":         "token jira-token-value-1 pasted",
+		"bearer credential":        "Authorization: Bearer eyJhbGciOi.J9x",
+		"password assignment":      "login with password=hunter22",
+		"signature in a query":     "127.0.0.1:9342/teams/x?sig=abcdef123",
+		"session in a path":        "https://x.example.test/p;jsessionid=ABCDEF12",
+		"webhook link":             "hooks.slack.com/services/T0/B0/abcdefgh",
+		"escaped configured token": `jira\u002dtoken\u002dvalue\u002d1`,
+	}
+	for name, text := range found {
+		if redactor.FindCredential(text) == "" {
+			t.Errorf("%s: FindCredential(%q): got nothing, want a credential", name, text)
+		}
+	}
+	prose := []string{
+		"Rotated the token yesterday; see OPS-12",
+		"password: reset by ops",
+		"Basic troubleshooting done, services restored",
+		"https://tickets.example.test/browse/OPS-1",
+		"",
+	}
+	for _, text := range prose {
+		if got := redactor.FindCredential(text); got != "" {
+			t.Errorf("FindCredential(%q): got %q, want nothing", text, got)
+		}
+	}
+}
+
 func TestIdempotencyKeyHeaderShown(t *testing.T) {
 	header := http.Header{}
 	header.Set("Idempotency-Key", "xrun_1:webhook")

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // secretRole is the purpose of one secret value of a connector.
@@ -161,9 +163,14 @@ func (d *destination) resolveSecrets(lookupEnv func(string) (string, bool)) {
 
 	if authorization, ok := d.secrets[roleAuthorization]; ok {
 		d.authorization = authorization
+		d.secretValues = append(d.secretValues, credentialForms(authorization)...)
 	} else if token, ok := d.secrets[roleToken]; ok {
 		d.authorization = authorizationValue(d.config.AuthorizationScheme, d.spec.defaultScheme, token)
-		d.secretValues = append(d.secretValues, d.authorization, strings.TrimSpace(d.authorization[strings.Index(d.authorization, " ")+1:]))
+		d.secretValues = append(d.secretValues, d.authorization)
+		d.secretValues = append(d.secretValues, credentialForms(d.authorization)...)
+	}
+	if username, ok := d.secrets[roleUsername]; ok {
+		d.secretValues = append(d.secretValues, smtpAuthForms(username, d.secrets[rolePassword])...)
 	}
 
 	if secret, ok := d.secrets[roleSigningSecret]; ok {
@@ -173,6 +180,9 @@ func (d *destination) resolveSecrets(lookupEnv func(string) (string, bool)) {
 		} else {
 			d.signingKey = key
 			d.secretValues = append(d.secretValues, strings.TrimPrefix(secret, signingSecretPrefix))
+			if isPrintable(string(key)) {
+				d.secretValues = append(d.secretValues, string(key))
+			}
 		}
 	}
 
@@ -215,4 +225,53 @@ func decodeSigningSecret(secret string) ([]byte, error) {
 		return nil, fmt.Errorf("the part after %q is empty", signingSecretPrefix)
 	}
 	return key, nil
+}
+
+// credentialForms returns the parts of an Authorization header value that a
+// server may echo on their own: the credential after the scheme and, for
+// Basic, the decoded "user:password" and its password.
+func credentialForms(authorization string) []string {
+	scheme, credential, found := strings.Cut(strings.TrimSpace(authorization), " ")
+	if !found {
+		return nil
+	}
+	credential = strings.TrimSpace(credential)
+	forms := []string{credential}
+	if !strings.EqualFold(scheme, "Basic") {
+		return forms
+	}
+	decoded, err := base64.StdEncoding.DecodeString(credential)
+	if err != nil || !isPrintable(string(decoded)) {
+		return forms
+	}
+	forms = append(forms, string(decoded))
+	if _, password, ok := strings.Cut(string(decoded), ":"); ok && password != "" {
+		forms = append(forms, password)
+	}
+	return forms
+}
+
+// smtpAuthForms returns the base64 strings in which SMTP authentication
+// sends a password, because some servers quote the line they reject:
+// AUTH PLAIN with and without an authorization identity, and the password
+// line of AUTH LOGIN.
+func smtpAuthForms(username, password string) []string {
+	if password == "" {
+		return nil
+	}
+	encode := base64.StdEncoding.EncodeToString
+	return []string{
+		encode([]byte("\x00" + username + "\x00" + password)),
+		encode([]byte(username + "\x00" + username + "\x00" + password)),
+		encode([]byte(password)),
+	}
+}
+
+// isPrintable reports whether s is valid UTF-8 text without control
+// characters, so that it can appear as text in a response.
+func isPrintable(s string) bool {
+	if s == "" || !utf8.ValidString(s) {
+		return false
+	}
+	return !strings.ContainsFunc(s, unicode.IsControl)
 }
