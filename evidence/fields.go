@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/releaseops/evidence-console/connectors"
 )
 
 // FieldError names the field of a record that is missing or invalid.
@@ -74,11 +76,21 @@ func (it item) text(path string) (string, error) {
 // maxTextLength is the longest text field of a record, in characters.
 const maxTextLength = 200
 
-// checkText rejects text that no database column can store: a NUL
-// character, which PostgreSQL's text type cannot hold.
+// checkText rejects text that no database column can store, a NUL
+// character, which PostgreSQL's text type cannot hold, and text that can
+// carry a secret. Typed fields are names, ids and states, which are stored,
+// shown and sent to destinations as they are, so a link or credential in
+// one is an upstream mistake.
 func checkText(path, s string) error {
 	if strings.ContainsRune(s, 0) {
 		return &FieldError{Field: path, Problem: `must not contain a NUL character (\u0000)`}
+	}
+	if strings.Contains(s, "://") {
+		return &FieldError{Field: path, Problem: "contains a link, which can carry a secret; send the name or id alone"}
+	}
+	var redactor *connectors.Redactor
+	if found := redactor.FindCredential(s); found != "" {
+		return &FieldError{Field: path, Problem: "contains " + found + "; send the name or id alone"}
 	}
 	return nil
 }

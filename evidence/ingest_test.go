@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -257,7 +258,14 @@ func TestIngestScrubsSecretsFromRaw(t *testing.T) {
 	service := newService(t)
 	batch := `{"items": [{"metadata_kind": "` + KindEscalationRetryPlan + `", "retry_plan_id": "plan-s", "retryable_count": 0,
 	  "created_at": "2026-05-01T11:00:00Z", "webhook_url": "https://hooks.example.invalid/services/T/B/planted-secret-1",
-	  "target": "https://hooks.example.invalid/path/planted-secret-2?token=planted-secret-3", "api_token": "planted-secret-4"}]}`
+	  "target": "https://hooks.example.invalid/path/planted-secret-2?token=planted-secret-3", "api_token": "planted-secret-4",
+	  "x-api-key": "planted-secret-5", "pwd": "planted-secret-6", "access_key": "planted-secret-7", "Private-Key": "planted-secret-8",
+	  "session": "planted-secret-9", "dsn": "planted-secret-10",
+	  "error": "POST https://hooks.example.invalid/planted-secret-11 failed with Authorization: Bearer planted-secret-12",
+	  "upper": "HTTPS://hooks.example.invalid/planted-secret-13", "spaced": " https://hooks.example.invalid/planted-secret-14",
+	  "list": ["Bearer planted-secret-15"], "conn": "amqp://u:planted-secret-16@mq.example.invalid/",
+	  "detail": "postgres://app:planted-secret-17@db.example.invalid/x password=planted-secret-18",
+	  "passed_count": 3}]}`
 	if _, err := service.Ingest(context.Background(), decode(t, batch)); err != nil {
 		t.Fatalf("ingest: %v", err)
 	}
@@ -265,7 +273,11 @@ func TestIngestScrubsSecretsFromRaw(t *testing.T) {
 	if err := service.DB.Where("id = ?", "plan-s").Take(&plan).Error; err != nil {
 		t.Fatalf("read plan: %v", err)
 	}
-	for _, secret := range []string{"planted-secret-1", "planted-secret-2", "planted-secret-3", "planted-secret-4"} {
+	if !strings.Contains(plan.Raw, `"passed_count":3`) {
+		t.Errorf("raw item lost a field that only contains a sensitive word: %s", plan.Raw)
+	}
+	for i := 1; i <= 18; i++ {
+		secret := fmt.Sprintf("planted-secret-%d", i)
 		if strings.Contains(plan.Raw, secret) {
 			t.Errorf("raw item contains %q: %s", secret, plan.Raw)
 		}

@@ -301,10 +301,15 @@ func parseEscalationDelivery(it item, session, raw string, now time.Time) (*pars
 	if value, ok := it.lookup("status_codes"); ok {
 		switch v := value.(type) {
 		case map[string]any:
-			codes = v
+			for provider, code := range v {
+				if err := checkText("status_codes", provider); err != nil {
+					return nil, err
+				}
+				codes[provider] = scrub(code)
+			}
 		case []any:
 			for i, code := range v {
-				codes[strconv.Itoa(i)] = code
+				codes[strconv.Itoa(i)] = scrub(code)
 			}
 		default:
 			return nil, &FieldError{Field: "status_codes", Problem: "must be an object of provider to status code"}

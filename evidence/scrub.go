@@ -1,26 +1,35 @@
 package evidence
 
 import (
-	"net/url"
 	"strings"
+
+	"github.com/releaseops/evidence-console/connectors"
 )
 
 // sensitiveKeyParts mark object keys whose values are never kept in the raw
-// item: upstream tooling sometimes copies connector settings into evidence.
+// item, because upstream tooling sometimes copies connector settings into
+// evidence. Keys are compared in lower case without "-", "_", "." or spaces.
 var sensitiveKeyParts = []string{
-	"token", "secret", "password", "passwd", "authorization", "api_key", "apikey",
-	"webhook_url", "cookie", "credential", "private_key", "routing_key", "signature",
+	"token", "secret", "password", "passwd", "authorization", "apikey", "webhookurl", "cookie",
+	"credential", "privatekey", "routingkey", "signature", "accesskey", "clientassertion",
+	"connectionstring", "sessionkey", "bearer",
 }
 
+// sensitiveKeys are short keys that are sensitive only as a whole, because
+// as parts they occur in harmless keys (pass in passed_count).
+var sensitiveKeys = []string{"pass", "pwd", "auth", "sig", "dsn", "conn", "session", "key", "jwt", "otp"}
+
 // scrub returns a public-safe copy of a decoded record: values under
-// sensitive keys become "[redacted]", and URLs keep only scheme and host.
+// sensitive keys become "[redacted]", and strings are redacted as connector
+// responses are, so a URL keeps only its scheme and host and credentials
+// such as "Bearer …" or password=… are replaced.
 func scrub(value any) any {
 	switch v := value.(type) {
 	case map[string]any:
 		out := make(map[string]any, len(v))
 		for key, inner := range v {
 			if isSensitiveKey(key) {
-				out[key] = "[redacted]"
+				out[key] = connectors.Redacted
 				continue
 			}
 			out[key] = scrub(inner)
@@ -33,34 +42,32 @@ func scrub(value any) any {
 		}
 		return out
 	case string:
-		return scrubURL(v)
+		// A nil redactor has no configured secret but still redacts every URL
+		// and credential-looking text.
+		var redactor *connectors.Redactor
+		return redactor.Redact(v)
 	default:
 		return v
 	}
 }
 
 func isSensitiveKey(key string) bool {
-	lower := strings.ToLower(key)
+	normalized := strings.Map(func(c rune) rune {
+		switch c {
+		case '-', '_', '.', ' ':
+			return -1
+		}
+		return c
+	}, strings.ToLower(key))
 	for _, part := range sensitiveKeyParts {
-		if strings.Contains(lower, part) {
+		if strings.Contains(normalized, part) {
+			return true
+		}
+	}
+	for _, whole := range sensitiveKeys {
+		if normalized == whole {
 			return true
 		}
 	}
 	return false
-}
-
-// scrubURL reduces an absolute http(s) URL to scheme and host, because paths
-// and queries of webhook URLs carry secrets.
-func scrubURL(s string) string {
-	if !strings.HasPrefix(s, "http://") && !strings.HasPrefix(s, "https://") {
-		return s
-	}
-	parsed, err := url.Parse(s)
-	if err != nil || parsed.Host == "" {
-		return "[redacted]"
-	}
-	if parsed.Path == "" && parsed.RawQuery == "" && parsed.User == nil {
-		return s
-	}
-	return parsed.Scheme + "://" + parsed.Host + "/[redacted]"
 }

@@ -40,6 +40,16 @@ func TestIngestRejectsUnstorableText(t *testing.T) {
 			"closed_at", "not a timestamp"},
 		{"zero time", `"playbook_id": "pb-1", "provider": "slack", "closure_state": "resolved", "closed_at": "0001-01-01T00:00:00Z"`,
 			"closed_at", "is before 1970"},
+		{"link as provider", `"playbook_id": "pb-1", "provider": "https://hooks.slack.com/services/T0/B0/planted", "closure_state": "resolved", "closed_at": "2026-05-01T09:00:00Z"`,
+			"provider", "contains a link"},
+		{"upper-case link inside text", `"playbook_id": "pb-1", "provider": "slack via HTTPS://h.example/x", "closure_state": "resolved", "closed_at": "2026-05-01T09:00:00Z"`,
+			"provider", "contains a link"},
+		{"credential as closure state", `"playbook_id": "pb-1", "provider": "slack", "closure_state": "Bearer abc123def456ghi", "closed_at": "2026-05-01T09:00:00Z"`,
+			"closure_state", "authorization credential"},
+		{"webhook link without scheme", `"playbook_id": "hooks.slack.com/services/T0/B0/planted", "provider": "slack", "closure_state": "resolved", "closed_at": "2026-05-01T09:00:00Z"`,
+			"playbook_id", "webhook link"},
+		{"assignment in session_id", `"session_id": "s1 token=planted1", "playbook_id": "pb-1", "provider": "slack", "closure_state": "resolved", "closed_at": "2026-05-01T09:00:00Z"`,
+			"session_id", "assignment"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
