@@ -14,6 +14,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/releaseops/evidence-console/connectors"
 	"github.com/releaseops/evidence-console/models"
 )
 
@@ -130,6 +131,23 @@ func linkProblem(text string) string {
 	return ""
 }
 
+// rejectCredentials returns a *FieldError when external_ref or notes
+// contain a secret of a configured destination or text that looks like a
+// credential, because both fields are stored, shown and exported as sent.
+func (s *Service) rejectCredentials(req AcknowledgeRequest) error {
+	var redactor *connectors.Redactor
+	if s.Destinations != nil {
+		redactor = s.Destinations.Redactor()
+	}
+	for _, field := range []struct{ name, text string }{{"external_ref", req.ExternalRef}, {"notes", req.Notes}} {
+		if found := redactor.FindCredential(field.text); found != "" {
+			return fieldErrorf(field.name, "%s contains %s, which would be stored and shown; remove it and send the ticket "+
+				"reference or a link without credentials", field.name, found)
+		}
+	}
+	return nil
+}
+
 // AcknowledgementView is the JSON shape of one acknowledgement action.
 type AcknowledgementView struct {
 	AcknowledgementID    string    `json:"acknowledgement_id"`
@@ -196,6 +214,9 @@ type AcknowledgeResult struct {
 // (occurrence, destination, sequence) index rejects a lost race.
 func (s *Service) Acknowledge(ctx context.Context, req AcknowledgeRequest) (AcknowledgeResult, error) {
 	if err := req.Validate(); err != nil {
+		return AcknowledgeResult{}, err
+	}
+	if err := s.rejectCredentials(req); err != nil {
 		return AcknowledgeResult{}, err
 	}
 	target, err := s.acknowledgementTarget(ctx, req.HealthID, req.Provider, req.PlanID)

@@ -289,3 +289,41 @@ func TestRepeatAttachesTicketReference(t *testing.T) {
 		t.Errorf("stored state: got %s, want the reference OPS-9", got)
 	}
 }
+
+func TestAcknowledgeRejectsCredentials(t *testing.T) {
+	f := newFixture(t, map[string]string{"alpha": "/webhook/alpha-secret-path"})
+	healthID := f.deliver(t, func(r *alerting.DeliverRequest) { r.Provider = "alpha" }).Health.HealthID
+	before := dbtest.CountRows(t, f.db)
+
+	cases := []struct {
+		name, externalRef, notes, field string
+	}{
+		{"configured URL in notes", "", "posted to " + f.receiver.URL + "/webhook/alpha-secret-path", "notes"},
+		{"configured path in notes", "", "path /webhook/alpha-secret-path", "notes"},
+		{"bearer credential as reference", "Bearer abc123def456ghi789", "", "external_ref"},
+		{"password assignment in notes", "", "used password=hunter2x to log in", "notes"},
+		{"webhook link without scheme", "hooks.slack.com/services/T0/B0/abcdefgh", "", "external_ref"},
+	}
+	for _, tc := range cases {
+		_, err := f.service.Acknowledge(context.Background(), alerting.AcknowledgeRequest{
+			HealthID: healthID, Provider: "alpha", ExternalRef: tc.externalRef, Notes: tc.notes, Actor: "owner",
+		})
+		var fieldErr *alerting.FieldError
+		if !errors.As(err, &fieldErr) {
+			t.Errorf("%s: got %v, want a field error", tc.name, err)
+			continue
+		}
+		if fieldErr.Field != tc.field {
+			t.Errorf("%s: field: got %q, want %q", tc.name, fieldErr.Field, tc.field)
+		}
+	}
+	assertRowsUnchanged(t, before, dbtest.CountRows(t, f.db))
+
+	_, err := f.service.Acknowledge(context.Background(), alerting.AcknowledgeRequest{
+		HealthID: healthID, Provider: "alpha", ExternalRef: "OPS-12",
+		Notes: "Rotated the token; password: reset by ops. Basic troubleshooting done.", Actor: "owner",
+	})
+	if err != nil {
+		t.Errorf("prose that names credentials: got %v, want it accepted", err)
+	}
+}

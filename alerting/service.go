@@ -40,6 +40,7 @@ type Destinations interface {
 	Names() []string
 	EnabledNames() []string
 	Statuses() []connectors.Status
+	Redactor() *connectors.Redactor
 }
 
 // Service runs the alert flow.
