@@ -81,7 +81,7 @@ type setting struct {
 var settings = []setting{
 	{"DATABASE_URL", "database-url", "", "database: a postgres:// URL, the path of an embedded SQLite file, or empty for the SQLite file data/evidence-console.db"},
 	{"LISTEN_ADDR", "listen-addr", "127.0.0.1:8080", "host:port the web server listens on"},
-	{"PUBLIC_URL", "public-url", "", "absolute URL users reach the console at, used in links inside delivered messages (default http://LISTEN_ADDR)"},
+	{"PUBLIC_URL", "public-url", "", "absolute URL users reach the console at, used in links inside delivered messages, without user name, query or fragment (default http://LISTEN_ADDR)"},
 	{"TIME_ZONE", "time-zone", "UTC", "IANA time zone in which pages show times, for example Europe/Berlin"},
 	{"LOG_LEVEL", "log-level", "info", "minimum log level: debug, info, warn or error"},
 	{"LOG_FORMAT", "log-format", "text", "log format: text or json"},
@@ -193,8 +193,15 @@ func validate(values map[string]string) (Config, error) {
 		publicURL = "http://" + cfg.ListenAddr
 	}
 	parsed, err := url.Parse(publicURL)
-	if err != nil || (parsed.Scheme != "http" && parsed.Scheme != "https") || parsed.Host == "" {
-		return cfg, fmt.Errorf("PUBLIC_URL: %q is not an absolute http or https URL", publicURL)
+	switch {
+	case err != nil || (parsed.Scheme != "http" && parsed.Scheme != "https") || parsed.Host == "":
+		// The value is not quoted, because an unreadable URL may still
+		// carry a password.
+		return cfg, errors.New("PUBLIC_URL: not an absolute http or https URL; send one such as https://console.example.com")
+	case parsed.User != nil || parsed.RawQuery != "" || parsed.ForceQuery || parsed.Fragment != "":
+		// The URL goes into the log and into every delivered message, so
+		// it must carry no credential.
+		return cfg, errors.New("PUBLIC_URL: must not contain a user name, password, query or fragment; send scheme, host and path only, such as https://console.example.com")
 	}
 	cfg.PublicURL = publicURL
 

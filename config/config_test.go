@@ -80,6 +80,9 @@ func TestLoadRejectsInvalidSettings(t *testing.T) {
 		{map[string]string{"DATABASE_URL": "mysql://root@localhost/db"}, "DATABASE_URL"},
 		{map[string]string{"LISTEN_ADDR": "8080"}, "LISTEN_ADDR"},
 		{map[string]string{"PUBLIC_URL": "ftp://example.invalid"}, "PUBLIC_URL"},
+		{map[string]string{"PUBLIC_URL": "https://ops:planted-secret@console.example.invalid"}, "PUBLIC_URL"},
+		{map[string]string{"PUBLIC_URL": "https://console.example.invalid/?token=planted-secret"}, "PUBLIC_URL"},
+		{map[string]string{"PUBLIC_URL": "https://console.example.invalid/#access_token=planted-secret"}, "PUBLIC_URL"},
 		{map[string]string{"TIME_ZONE": "Mars/Olympus"}, "TIME_ZONE"},
 		{map[string]string{"LOG_LEVEL": "loud"}, "LOG_LEVEL"},
 		{map[string]string{"LOG_FORMAT": "xml"}, "LOG_FORMAT"},
@@ -103,6 +106,9 @@ func TestLoadRejectsInvalidSettings(t *testing.T) {
 		}
 		if !strings.HasPrefix(err.Error(), c.setting+":") {
 			t.Errorf("%v: error %q does not start with the setting %s", c.env, err, c.setting)
+		}
+		if strings.Contains(err.Error(), "planted-secret") {
+			t.Errorf("%v: error %q repeats the secret", c.env, err)
 		}
 	}
 }
