@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/releaseops/evidence-console/connectors"
 )
 
 // Schedule bounds and defaults, in minutes.
@@ -56,6 +58,13 @@ func ResolveSchedule(in ScheduleInput) (Schedule, error) {
 		if cadence == "" || len([]rune(cadence)) > MaxCadenceLength || strings.IndexFunc(*in.Cadence, unicode.IsControl) >= 0 {
 			return schedule, &ParamError{Field: "schedule.cadence", Message: fmt.Sprintf(
 				"schedule.cadence must be hourly, daily, weekly or a label of 1 to %d printable characters; got %q", MaxCadenceLength, *in.Cadence)}
+		}
+		var redactor *connectors.Redactor
+		if strings.Contains(cadence, "://") || redactor.FindCredential(cadence) != "" {
+			// The label is shown and sent in every report, so it must not
+			// carry a link or credential. The value is not repeated.
+			return schedule, &ParamError{Field: "schedule.cadence", Message: "schedule.cadence contains a link or " +
+				"credential; send hourly, daily, weekly or a plain label such as \"every 6 hours\""}
 		}
 		if interval, ok := namedCadences[strings.ToLower(cadence)]; ok {
 			cadence = strings.ToLower(cadence)

@@ -68,6 +68,8 @@ func TestResolveSchedule(t *testing.T) {
 		{"cadence too long", ScheduleInput{Cadence: text("0123456789012345678901234567890123456789x")}, Schedule{}, "schedule.cadence", false},
 		{"cadence blank", ScheduleInput{Cadence: text("  ")}, Schedule{}, "schedule.cadence", false},
 		{"cadence control character", ScheduleInput{Cadence: text("daily\n")}, Schedule{}, "schedule.cadence", false},
+		{"cadence link", ScheduleInput{Cadence: text("https://h.example/x")}, Schedule{}, "schedule.cadence", false},
+		{"cadence credential", ScheduleInput{Cadence: text("token=abcd1234")}, Schedule{}, "schedule.cadence", false},
 		{"cadence disagrees", ScheduleInput{IntervalMinutes: intPtr(60), Cadence: text("daily")}, Schedule{}, "schedule.cadence", true},
 	}
 	for _, tc := range cases {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/releaseops/evidence-console/connectors"
 	"github.com/releaseops/evidence-console/models"
 	"github.com/releaseops/evidence-console/views"
 )
@@ -119,8 +120,8 @@ const (
 var quotedText = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
 
 // shortened returns a copy of e whose field, quoted values and message are
-// cut to their limits, each cut marked with "…". The field is cut in the
-// message too.
+// cut to their limits, each cut marked with "…", and whose quoted values are
+// redacted. The field is cut in the message too.
 func shortened(e *APIError) *APIError {
 	out := *e
 	if field := cutRunes(out.Field, maxFieldLength); field != out.Field {
@@ -128,6 +129,11 @@ func shortened(e *APIError) *APIError {
 		out.Field = field
 	}
 	out.Message = quotedText.ReplaceAllStringFunc(out.Message, func(quoted string) string {
+		// A quoted value is request input, which may be a pasted secret.
+		// A nil redactor reduces links to scheme and host and replaces
+		// credential-like text.
+		var redactor *connectors.Redactor
+		quoted = redactor.Redact(quoted)
 		if utf8.RuneCountInString(quoted) <= maxQuotedLength {
 			return quoted
 		}

@@ -500,3 +500,25 @@ func TestHugeNumberIsNotEchoed(t *testing.T) {
 		t.Errorf("error: got %.300s, want it to name max_retry_deliveries as out of range", rec.Body.String())
 	}
 }
+
+func TestRejectedSecretIsNotEchoed(t *testing.T) {
+	s := newAPIServer(t)
+	cases := map[string]string{
+		"too long to be a label": "https://hooks.slack.com/services/T0/B0/planted-secret-value",
+		"short link":             "https://h.example/planted-secret",
+		"credential":             "Bearer planted-secret",
+	}
+	for name, cadence := range cases {
+		rec := s.postJSON(executiveReportPath+"/schedule-run", `{"schedule": {"cadence": "`+cadence+`"}}`)
+
+		if rec.Code != http.StatusBadRequest {
+			t.Errorf("%s: status: got %d, want 400", name, rec.Code)
+		}
+		if strings.Contains(rec.Body.String(), "planted-secret") {
+			t.Errorf("%s: error repeats the secret: %s", name, rec.Body.String())
+		}
+		if !strings.Contains(rec.Body.String(), "schedule.cadence") {
+			t.Errorf("%s: error: got %s, want it to name schedule.cadence", name, rec.Body.String())
+		}
+	}
+}
