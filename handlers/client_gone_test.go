@@ -16,7 +16,7 @@ import (
 func TestClientGoneLoggedAsInfo(t *testing.T) {
 	var logs bytes.Buffer
 	e := echo.New()
-	e.HTTPErrorHandler = errorHandler(slog.New(slog.NewTextHandler(&logs, nil)))
+	e.HTTPErrorHandler = errorHandler(slog.New(slog.NewTextHandler(&logs, nil)), nil)
 	e.GET("/slow", func(echo.Context) error { return errors.New("database statement interrupted") })
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -39,5 +39,43 @@ func TestClientGoneLoggedAsInfo(t *testing.T) {
 	e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/slow", nil))
 	if rec.Code != http.StatusInternalServerError || !strings.Contains(logs.String(), "level=ERROR") {
 		t.Errorf("connected client: got %d and log %q, want a 500 logged as an error", rec.Code, logs.String())
+	}
+}
+
+func TestStoppingServerResponds503(t *testing.T) {
+	var logs bytes.Buffer
+	stopping := make(chan struct{})
+	e := echo.New()
+	e.HTTPErrorHandler = errorHandler(slog.New(slog.NewTextHandler(&logs, nil)), stopping)
+	e.GET("/run", func(echo.Context) error { return errors.New("sql: database is closed") })
+	e.GET("/bad", func(echo.Context) error { return fieldError("limit", "limit must be 1 to 100") })
+
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/run", nil))
+	if rec.Code != http.StatusInternalServerError {
+		t.Errorf("before stopping: got %d, want 500", rec.Code)
+	}
+
+	close(stopping)
+	logs.Reset()
+	rec = httptest.NewRecorder()
+	request := httptest.NewRequest(http.MethodGet, "/run", nil)
+	request.Header.Set(echo.HeaderAccept, "application/json")
+	e.ServeHTTP(rec, request)
+
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Errorf("status: got %d, want 503", rec.Code)
+	}
+	if !strings.Contains(rec.Body.String(), `"code":"unavailable"`) || !strings.Contains(rec.Body.String(), "server stopped") {
+		t.Errorf("body: got %s, want the unavailable code and a message that the server stopped", rec.Body.String())
+	}
+	if strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "request ended by the stopping server") {
+		t.Errorf("log: got %q, want one warning about the stopping server", logs.String())
+	}
+
+	rec = httptest.NewRecorder()
+	e.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/bad", nil))
+	if rec.Code != http.StatusBadRequest {
+		t.Errorf("client error while stopping: got %d, want it kept as 400", rec.Code)
 	}
 }

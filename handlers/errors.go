@@ -153,29 +153,34 @@ func cutRunes(s string, n int) string {
 
 // errorHandler is Echo's central error handler: it logs 5xx at error and 4xx
 // at warn level with the request id, then writes JSON, an htmx fragment or a
-// page.
-func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
+// page. Once stopping is closed, a 5xx becomes a 503 that says the
+// server stopped, because the cause is most likely its closed database.
+func errorHandler(logger *slog.Logger, stopping <-chan struct{}) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
 		if c.Response().Committed {
 			return
 		}
 		apiErr := shortened(toAPIError(err))
-		if apiErr.Status >= 500 && errors.Is(c.Request().Context().Err(), context.Canceled) {
-			// The client left before the response, so the error most likely
-			// comes from the cancelled request, and no reply can reach it.
-			logger.Info("request ended by the client", "method", c.Request().Method, "path", c.Request().URL.Path,
-				"request_id", c.Response().Header().Get(echo.HeaderXRequestID), "error", err)
-			return
-		}
-
 		attrs := []any{
-			"status", apiErr.Status, "method", c.Request().Method, "path", c.Request().URL.Path,
+			"method", c.Request().Method, "path", c.Request().URL.Path,
 			"request_id", c.Response().Header().Get(echo.HeaderXRequestID),
 		}
-		if apiErr.Status >= 500 {
-			logger.Error("request failed", append(attrs, "error", err)...)
-		} else {
-			logger.Warn("request rejected", append(attrs, "code", apiErr.Code, "field", apiErr.Field, "message", apiErr.Message)...)
+		switch {
+		case apiErr.Status >= 500 && isClosed(stopping):
+			logger.Warn("request ended by the stopping server", append(attrs, "error", err)...)
+			apiErr = &APIError{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Message: "the server stopped " +
+				"before this request finished, so its outcome may not be recorded. A retry it sent stays in flight " +
+				"until a live retry run records it as interrupted"}
+		case apiErr.Status >= 500 && errors.Is(c.Request().Context().Err(), context.Canceled):
+			// The client left before the response, so the error most likely
+			// comes from the cancelled request, and no reply can reach it.
+			logger.Info("request ended by the client", append(attrs, "error", err)...)
+			return
+		case apiErr.Status >= 500:
+			logger.Error("request failed", append(attrs, "status", apiErr.Status, "error", err)...)
+		default:
+			logger.Warn("request rejected", append(attrs, "status", apiErr.Status, "code", apiErr.Code,
+				"field", apiErr.Field, "message", apiErr.Message)...)
 		}
 
 		var writeErr error
@@ -192,5 +197,15 @@ func errorHandler(logger *slog.Logger) echo.HTTPErrorHandler {
 		if writeErr != nil {
 			logger.Error("unable to write error response", "error", writeErr)
 		}
+	}
+}
+
+// isClosed reports whether channel is closed. A nil channel never is.
+func isClosed(channel <-chan struct{}) bool {
+	select {
+	case <-channel:
+		return true
+	default:
+		return false
 	}
 }

@@ -77,4 +77,8 @@ type Handler struct {
 	PublicURL string
 	Logger    *slog.Logger
 	Now       func() time.Time
+	// Stopping is closed when the server stops without waiting for the
+	// requests under way. Their failures then get a 503.
+	// Nil means the server never stops that way.
+	Stopping <-chan struct{}
 }

@@ -23,7 +23,7 @@ func NewServer(h *Handler) *echo.Echo {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
-	e.HTTPErrorHandler = errorHandler(h.Logger)
+	e.HTTPErrorHandler = errorHandler(h.Logger, h.Stopping)
 
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -25,11 +26,14 @@ import (
 // serve runs the web server until ctx is cancelled, then shuts down
 // gracefully.
 func (a *app) serve(ctx context.Context) error {
-	db, closeDB, err := a.openDatabase(ctx, a.cfg.Migrate)
+	db, closeDatabase, err := a.openDatabase(ctx, a.cfg.Migrate)
 	if err != nil {
 		return err
 	}
+	var closeOnce sync.Once
+	closeDB := func() { closeOnce.Do(closeDatabase) }
 	defer closeDB()
+	stopping := make(chan struct{})
 
 	now := time.Now
 	evidenceService := &evidence.Service{DB: db, Now: now, Logger: a.logger}
@@ -52,7 +56,9 @@ func (a *app) serve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer stopReceiver()
+	var stopReceiverOnce sync.Once
+	stopLocalReceiver := func() { stopReceiverOnce.Do(stopReceiver) }
+	defer stopLocalReceiver()
 	healthService := &health.Service{DB: db, Now: now, Logger: a.logger}
 	alertService := &alerting.Service{
 		DB: db, Health: healthService, Destinations: registry,
@@ -87,6 +93,7 @@ func (a *app) serve(ctx context.Context) error {
 		PublicURL: a.cfg.PublicURL,
 		Logger:    a.logger,
 		Now:       now,
+		Stopping:  stopping,
 	}
 	server := &http.Server{
 		Addr:              a.cfg.ListenAddr,
@@ -127,6 +134,19 @@ func (a *app) serve(ctx context.Context) error {
 	signal.Notify(again, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(again)
 	if err := shutdown(server, shutdownGrace, again); err != nil {
+		// Requests still under way fail once the database is closed. They
+		// get a moment to respond with a 503 that says the server stopped,
+		// instead of a dropped connection. Stopping the local receiver ends
+		// sends to it at once. A send to a real destination that takes
+		// longer than the moment has its connection closed.
+		close(stopping)
+		closeDB()
+		stopLocalReceiver()
+		answered, cancel := context.WithTimeout(context.Background(), stoppedResponseWait)
+		defer cancel()
+		if server.Shutdown(answered) != nil {
+			_ = server.Close()
+		}
 		return err
 	}
 	a.logger.Info("server stopped")
@@ -150,6 +170,10 @@ func shutdown(server *http.Server, grace time.Duration, again <-chan os.Signal) 
 	}
 	return nil
 }
+
+// stoppedResponseWait is how long a server that stops without waiting gives
+// its requests under way to respond that it stopped.
+const stoppedResponseWait = 3 * time.Second
 
 // shutdownGrace is how long a stopping server waits for requests under way:
 // the longest live retry run, plus a minute for recording.
