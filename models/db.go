@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
 	"os"
@@ -110,6 +111,16 @@ func dialectorFor(rawURL string) (Dialect, gorm.Dialector, error) {
 	if path != ":memory:" {
 		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 			return "", nil, fmt.Errorf("models: unable to create the folder for %s: %w", path, err)
+		}
+		// The file holds password and token hashes, so a new one is
+		// readable by its owner only. SQLite gives its WAL and shared
+		// memory files the same mode. An existing file keeps its mode.
+		file, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		switch {
+		case err == nil:
+			_ = file.Close()
+		case !errors.Is(err, fs.ErrExist):
+			return "", nil, fmt.Errorf("models: unable to create the SQLite file %s: %w", path, err)
 		}
 	}
 	dsn := path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
