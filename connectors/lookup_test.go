@@ -132,6 +132,18 @@ func TestLookupFindsEarlierRecord(t *testing.T) {
 	checkEqual(t, "requests", len(server.captured()), 1)
 }
 
+func TestLookupRecordNameIsSanitized(t *testing.T) {
+	tracker := &issueTracker{records: map[string]string{"alert-2026-01-02-critical": "OPS tracker-token"}}
+	server := newRecordingServer(t, tracker.handler(KindJira))
+	config, env := trackerConnector(KindJira, server.URL)
+	registry := newTestRegistry(t, config, env, nil)
+
+	result := registry.Send(context.Background(), "jira", sampleMessage(), SendOptions{})
+
+	checkEqual(t, "Success", result.Success, true)
+	checkEqual(t, "ExistingRecord", result.Attempts[0].ExistingRecord, "OPS [redacted]")
+}
+
 func TestFailedLookupCreatesNothing(t *testing.T) {
 	tests := []struct {
 		name      string

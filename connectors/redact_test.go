@@ -404,3 +404,21 @@ func TestIdempotencyKeyHeaderShown(t *testing.T) {
 		t.Errorf("X-Api-Key: got %q, want it redacted", got["X-Api-Key"])
 	}
 }
+
+func TestRedactorRedactsPartsAndSchemes(t *testing.T) {
+	redactor := NewRedactor("https://ops:pw-canary-1234@hooks.example.test/in/abcdefgh/x")
+	tests := []struct {
+		name, input, want string
+	}{
+		{name: "URL password alone", input: "login failed for pw-canary-1234", want: "login failed for [redacted]"},
+		{name: "path segment of 8 characters", input: "unknown hook abcdefgh", want: "unknown hook [redacted]"},
+		{name: "token scheme", input: "got Token zyxwvuts9876", want: "got Token [redacted]"},
+		{name: "basic scheme", input: "got Basic dXNlcjpwYXNzd29yZA==", want: "got Basic [redacted]"},
+		{name: "splunk scheme", input: "got Splunk 0f1e2d3c-4b5a", want: "got Splunk [redacted]"},
+	}
+	for _, test := range tests {
+		if got := redactor.Redact(test.input); got != test.want {
+			t.Errorf("%s: Redact(%q): got %q, want %q", test.name, test.input, got, test.want)
+		}
+	}
+}

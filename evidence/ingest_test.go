@@ -265,6 +265,9 @@ func TestIngestScrubsSecretsFromRaw(t *testing.T) {
 	  "upper": "HTTPS://hooks.example.invalid/planted-secret-13", "spaced": " https://hooks.example.invalid/planted-secret-14",
 	  "list": ["Bearer planted-secret-15"], "conn": "amqp://u:planted-secret-16@mq.example.invalid/",
 	  "detail": "postgres://app:planted-secret-17@db.example.invalid/x password=planted-secret-18",
+	  "query_only": "https://hooks.example.invalid?token=planted-secret-19",
+	  "userinfo_only": "https://ops:planted-secret-20@hooks.example.invalid",
+	  "routing_key": "planted-secret-21",
 	  "passed_count": 3}]}`
 	if _, err := service.Ingest(context.Background(), decode(t, batch)); err != nil {
 		t.Fatalf("ingest: %v", err)
@@ -276,7 +279,7 @@ func TestIngestScrubsSecretsFromRaw(t *testing.T) {
 	if !strings.Contains(plan.Raw, `"passed_count":3`) {
 		t.Errorf("raw item lost a field that only contains a sensitive word: %s", plan.Raw)
 	}
-	for i := 1; i <= 18; i++ {
+	for i := 1; i <= 21; i++ {
 		secret := fmt.Sprintf("planted-secret-%d", i)
 		if strings.Contains(plan.Raw, secret) {
 			t.Errorf("raw item contains %q: %s", secret, plan.Raw)

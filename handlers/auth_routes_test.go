@@ -234,3 +234,99 @@ func TestEveryRouteHasPermission(t *testing.T) {
 		}
 	}
 }
+
+// TestRoutePermissionsMatchTable checks each route's permission against a
+// table written out here, so a route registered with a weaker permission
+// fails even though the middleware applies the table it is given.
+func TestRoutePermissionsMatchTable(t *testing.T) {
+	newTestServer(t)
+	const rt = "/runtime/go-pilot/rollback-drill-notifications"
+	const ad = rt + "/acknowledgements/audit-delivery"
+	want := map[string]auth.Permission{
+		"GET /": auth.PermissionReadConsole,
+		"GET /alerts/:health_id/acknowledge/:provider":     auth.PermissionReadConsole,
+		"GET /audit/:kind/:id":                             auth.PermissionReadConsole,
+		"GET /connectors":                                  auth.PermissionReadConsole,
+		"GET /console":                                     auth.PermissionReadConsole,
+		"GET /console/dashboard":                           auth.PermissionReadConsole,
+		"GET /console/executive-report":                    auth.PermissionReadExecutive,
+		"GET /console/executive-retry/health":              auth.PermissionReadConsole,
+		"GET /executive/report":                            auth.PermissionReadExecutive,
+		"GET /executive/reports/:report_id":                auth.PermissionReadExecutive,
+		"GET /executive/runs":                              auth.PermissionReadExecutive,
+		"GET /healthz":                                     auth.PermissionPublic,
+		"GET /history":                                     auth.PermissionReadConsole,
+		"GET /history/export":                              auth.PermissionExportAudit,
+		"GET /metrics":                                     auth.PermissionPublic,
+		"GET /openapi.json":                                auth.PermissionPublic,
+		"GET /profile":                                     auth.PermissionManageOwnTokens,
+		"GET /readyz":                                      auth.PermissionPublic,
+		"GET /retries/runs":                                auth.PermissionReadConsole,
+		"GET /retries/runs/:run_id":                        auth.PermissionReadConsole,
+		"GET " + rt + "":                                   auth.PermissionReadConsole,
+		"GET " + ad + "/connectors":                        auth.PermissionReadConsole,
+		"GET " + ad + "/recovery-escalations/retry-health": auth.PermissionReadConsole,
+		"GET " + ad + "/recovery-escalations/retry-health-alert-dashboard":                     auth.PermissionReadConsole,
+		"GET " + ad + "/recovery-escalations/retry-health-alerts":                              auth.PermissionReadConsole,
+		"GET " + ad + "/recovery-escalations/retry-health-alerts/retry-worker-runs":            auth.PermissionReadConsole,
+		"GET " + ad + "/recovery-escalations/retry-health-alerts/retry-worker-runs/:run_id":    auth.PermissionReadConsole,
+		"GET " + ad + "/recovery-executive-report":                                             auth.PermissionReadExecutive,
+		"GET " + ad + "/recovery-executive-report/delivery-retry-health":                       auth.PermissionReadConsole,
+		"GET " + ad + "/recovery-executive-report/delivery-retry-plans/:plan_id":               auth.PermissionReadConsole,
+		"GET " + ad + "/recovery-executive-report/delivery-retry-worker-runs":                  auth.PermissionReadConsole,
+		"GET " + ad + "/recovery-executive-report/delivery-retry-worker-runs/:run_id":          auth.PermissionReadConsole,
+		"GET " + ad + "/recovery-executive-report/schedule-runs":                               auth.PermissionReadExecutive,
+		"GET " + rt + "/audit/:kind/:id":                                                       auth.PermissionReadConsole,
+		"GET " + rt + "/audit/export":                                                          auth.PermissionExportAudit,
+		"GET " + rt + "/dashboard":                                                             auth.PermissionReadConsole,
+		"GET /setup":                                                                           auth.PermissionPublic,
+		"GET /sign-in":                                                                         auth.PermissionPublic,
+		"GET /sign-in/oidc":                                                                    auth.PermissionPublic,
+		"GET /sign-in/oidc/callback":                                                           auth.PermissionPublic,
+		"GET /static*":                                                                         auth.PermissionPublic,
+		"GET /users":                                                                           auth.PermissionManageUsers,
+		"POST /console/executive-report/deliver":                                               auth.PermissionSendAlerts,
+		"POST /console/executive-report/schedule":                                              auth.PermissionSendAlerts,
+		"POST /console/executive-retry/confirm":                                                auth.PermissionPlanRetries,
+		"POST /console/executive-retry/plan":                                                   auth.PermissionPlanRetries,
+		"POST /console/executive-retry/run":                                                    auth.PermissionPlanRetries,
+		"POST /console/retry-health":                                                           auth.PermissionSendAlerts,
+		"POST /console/retry-health-alerts":                                                    auth.PermissionSendAlerts,
+		"POST /console/retry-health-alerts/:health_id/acknowledgements":                        auth.PermissionAcknowledge,
+		"POST /profile/tokens":                                                                 auth.PermissionManageOwnTokens,
+		"POST /profile/tokens/:id/revoke":                                                      auth.PermissionManageOwnTokens,
+		"POST " + ad + "/recovery-escalations/retry-health-alerts/:health_id/acknowledgements": auth.PermissionAcknowledge,
+		"POST " + ad + "/recovery-escalations/retry-health-alerts/deliver":                     auth.PermissionSendAlerts,
+		"POST " + ad + "/recovery-escalations/retry-health-alerts/retry-plan":                  auth.PermissionPlanRetries,
+		"POST " + ad + "/recovery-escalations/retry-health-alerts/retry-worker-run":            auth.PermissionPlanRetries,
+		"POST " + ad + "/recovery-executive-report/delivery-retry-plan":                        auth.PermissionPlanRetries,
+		"POST " + ad + "/recovery-executive-report/delivery-retry-worker-run":                  auth.PermissionPlanRetries,
+		"POST " + ad + "/recovery-executive-report/schedule-run":                               auth.PermissionSendAlerts,
+		"POST " + ad + "/recovery-executive-report/schedule-runs/:run_id/deliver":              auth.PermissionSendAlerts,
+		"POST " + rt + "/evidence":                                                             auth.PermissionIngestEvidence,
+		"POST /setup":                                                                          auth.PermissionPublic,
+		"POST /sign-in":                                                                        auth.PermissionPublic,
+		"POST /sign-out":                                                                       auth.PermissionSignedIn,
+		"POST /users":                                                                          auth.PermissionManageUsers,
+		"POST /users/:id/disable":                                                              auth.PermissionManageUsers,
+		"POST /users/:id/enable":                                                               auth.PermissionManageUsers,
+		"POST /users/:id/role":                                                                 auth.PermissionManageUsers,
+		"POST /users/:id/tokens/:token_id/revoke":                                              auth.PermissionManageUsers,
+	}
+
+	for key, permission := range want {
+		got, ok := routePermissions[key]
+		if !ok {
+			t.Errorf("%s: route not registered", key)
+			continue
+		}
+		if got != permission {
+			t.Errorf("%s: permission: got %s, want %s", key, got, permission)
+		}
+	}
+	for key := range routePermissions {
+		if _, ok := want[key]; !ok {
+			t.Errorf("%s: registered but missing from this table; add it with the permission it needs", key)
+		}
+	}
+}
