@@ -151,6 +151,11 @@ func (h *Handler) retryConfirmView(preview retry.Preview, options connectors.Sen
 	if view.Count == 0 && view.Interrupted > 0 {
 		view.NoRetryDue = "No retry is due before the interrupted executions are recorded."
 	}
+	if preview.InFlightCount > 0 {
+		view.InFlight = views.CountNoun(preview.InFlightCount, "retry is", "retries are") + " in flight without an outcome yet: " +
+			"a send under way, or one a stopped worker left. Its group waits for it. If one is still in flight at " +
+			h.retryTime(preview.InterruptibleAt) + ", a live run from then on records it as interrupted."
+	}
 	switch {
 	case !mayRunLive:
 		// The caller passes no role, so the note leaves it out.

@@ -9,6 +9,8 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/releaseops/evidence-console/models"
+	"github.com/releaseops/evidence-console/retry"
+	"github.com/releaseops/evidence-console/views"
 )
 
 // interruptRetry stores what a worker stopped between sending and recording
@@ -97,5 +99,30 @@ func TestConsoleLiveRunRecordsInterruptedRetries(t *testing.T) {
 	}
 	if inFlight != 0 {
 		t.Errorf("in-flight executions after the run: got %d, want 0", inFlight)
+	}
+}
+
+func TestConfirmationNamesYoungInFlightRetry(t *testing.T) {
+	s := newRetryTestServer(t, map[string]string{"webhook": "/webhook/exec"})
+	s.failDelivery("run_1", "webhook", testNow.Add(-3*time.Hour))
+	s.interruptRetry("run_1", "webhook", testNow.Add(-2*time.Minute))
+	policy := "max_retry_attempts=3&retry_delay_minutes=30&backoff_multiplier=2&max_retry_deliveries=5"
+
+	confirm := s.postForm("/console/executive-retry/confirm", policy, "HX-Request", "true")
+
+	if confirm.Code != http.StatusOK {
+		t.Fatalf("confirm: got %d, want 200 (%s)", confirm.Code, confirm.Body.String())
+	}
+	doc := document(t, confirm)
+	inFlight := byTestID(doc, "retry-confirm-in-flight").Text()
+	if !strings.Contains(inFlight, "1 retry is in flight") {
+		t.Errorf("in-flight note: got %q, want it to name 1 retry in flight", inFlight)
+	}
+	interruptibleAt := views.FormatTime(testNow.Add(-2*time.Minute+retry.DefaultInFlightTimeout), time.UTC)
+	if !strings.Contains(inFlight, interruptibleAt) {
+		t.Errorf("in-flight note: got %q, want the time it can be recorded as interrupted, %s", inFlight, interruptibleAt)
+	}
+	if got := byTestID(doc, "retry-confirm-interrupted").Length(); got != 0 {
+		t.Errorf("interrupted note: got %d, want none before the in-flight timeout", got)
 	}
 }

@@ -305,12 +305,25 @@ func (s *Service) Preview(ctx context.Context, kind string, policy Policy, maxDe
 	if err != nil {
 		return Preview{}, err
 	}
-	stale, err := models.StaleRetryExecutions(ctx, s.DB, kind, now.Add(-s.inFlightTimeout()))
+	inFlight, err := models.StaleRetryExecutions(ctx, s.DB, kind, now.Add(time.Microsecond))
 	if err != nil {
 		return Preview{}, err
 	}
-	preview := Preview{SubjectKind: kind, Policy: policy, MaxRetryDeliveries: maxDeliveries, InterruptedCount: len(stale),
+	preview := Preview{SubjectKind: kind, Policy: policy, MaxRetryDeliveries: maxDeliveries,
 		SelectedDecisions: []DecisionView{}, Destinations: []string{}, NotReady: map[string]string{}, OpenFailures: open}
+	cutoff := now.Add(-s.inFlightTimeout())
+	for _, execution := range inFlight {
+		if execution.StartedAt.Before(cutoff) {
+			preview.InterruptedCount++
+			continue
+		}
+		if preview.InFlightCount == 0 {
+			// Executions come oldest first.
+			at := execution.StartedAt.Add(s.inFlightTimeout())
+			preview.InterruptibleAt = &at
+		}
+		preview.InFlightCount++
+	}
 	_, rows := selectedPlanRecords(kind, policy, due, open, false, "", now)
 	for _, row := range rows {
 		preview.SelectedDecisions = append(preview.SelectedDecisions, decisionView(row))

@@ -177,6 +177,12 @@ type Preview struct {
 	// InterruptedCount is the number of executions left in flight past the
 	// in-flight timeout, which a live run records as interrupted first.
 	InterruptedCount int `json:"interrupted_count"`
+	// InFlightCount is the number of executions in flight for less than the
+	// in-flight timeout: sends under way, or left by a worker stopped
+	// moments ago. InterruptibleAt is when the oldest of them, if still in
+	// flight, is past the timeout and a live run records it as interrupted.
+	InFlightCount   int        `json:"in_flight_count"`
+	InterruptibleAt *time.Time `json:"interruptible_at,omitempty"`
 }
 
 func subjectLinks(kind, subjectID, subjectKey string) (scheduleRunID, reportID, alertPlanID, fingerprint string) {

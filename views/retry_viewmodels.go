@@ -131,6 +131,10 @@ type RetryConfirmView struct {
 	// Interrupted is the number of executions a stopped worker left in
 	// flight, which the live run records as interrupted before it sends.
 	Interrupted int
+	// InFlight describes executions in flight for less than the in-flight
+	// timeout and when a live run may record them as interrupted, or is
+	// empty when there are none.
+	InFlight string
 	// MaxDuration is how long the sends can take, such as "up to 44s", or
 	// empty when the run sends nothing.
 	MaxDuration string
