@@ -34,7 +34,7 @@ type NavItem struct {
 var Navigation = []NavItem{
 	{Label: "Console", Href: "/console"},
 	{Label: "Connectors", Href: "/connectors"},
-	{Label: "Executive report", Href: "/executive/report"},
+	{Label: "Executive report", Href: "/executive/report", Permission: auth.PermissionReadExecutive},
 	{Label: "History", Href: "/history"},
 	{Label: "Retry runs", Href: "/retries/runs"},
 	{Label: "Users", Href: "/users", Permission: auth.PermissionManageUsers},
