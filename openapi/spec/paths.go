@@ -80,6 +80,15 @@ func integer(min, max int) schema {
 	return schema{"type": "integer", "minimum": min, "maximum": max}
 }
 
+// withDefault returns a copy of s with a default value and a description.
+func withDefault(s schema, value any, description string) schema {
+	out := schema{"default": value, "description": description}
+	for key, v := range s {
+		out[key] = v
+	}
+	return out
+}
+
 func enum(values ...string) schema {
 	list := make([]any, len(values))
 	for i, v := range values {
@@ -168,7 +177,9 @@ func operations() []operation {
 			summary:    "Record an acknowledgement action of one destination.",
 			parameters: []schema{pathParam("health_id", "The alerted health snapshot.")},
 			body: object(schema{
-				"provider": str, "acknowledgement_state": enum("acknowledged", "dismissed", "escalated", "resolved"),
+				"provider": str,
+				"acknowledgement_state": withDefault(enum("acknowledged", "dismissed", "escalated", "resolved"), "acknowledged",
+					"Absent means acknowledged, which closes the outstanding acknowledgement; send escalated or dismissed to keep it open."),
 				"external_ref": schema{"type": "string", "maxLength": 200}, "notes": schema{"type": "string", "maxLength": 2000},
 				"plan_id": str,
 			}, "provider"),
@@ -288,6 +299,7 @@ func joinKinds() string {
 // apiDescription introduces the API and the input checks every operation
 // shares.
 const apiDescription = "JSON API of the Evidence Console. Authenticate with a personal API token (Authorization: Bearer) or a session cookie. " +
+	"With a session cookie, a POST also needs the X-CSRF-Token header, whose value is the csrf-token meta tag of any console page. " +
 	"A query parameter that an operation does not list, a body field that its schema does not list and a number outside a field's range " +
 	"are rejected with a 400 whose field names the parameter or the field's full path, such as retry_policy.max_retry_attempts."
 
