@@ -115,6 +115,12 @@ func (h *Handler) retryRunView(run retry.RunView) views.RetryRunView {
 		}
 		view.Executions = append(view.Executions, row)
 	}
+	for _, e := range run.ReconciledExecutions {
+		view.ReconciledExecutions = append(view.ReconciledExecutions, views.RetryReconciledView{
+			ExecutionID: e.ExecutionID, WorkerRunID: e.WorkerRunID, Provider: e.Provider, Outcome: e.Outcome,
+			Reason: e.Reason, StartedAt: views.FormatTime(e.StartedAt, h.TimeZone),
+		})
+	}
 	return view
 }
 

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -92,6 +93,34 @@ func TestConsoleLiveRunRecordsInterruptedRetries(t *testing.T) {
 	}
 	if got := len(s.receiver.Requests()); got != 0 {
 		t.Errorf("receiver requests: got %d, want 0", got)
+	}
+	runDoc := document(t, run)
+	if got := byTestID(runDoc, "retry-reconciled-execution").Length(); got != 1 {
+		t.Errorf("reconciled executions on the run: got %d, want 1", got)
+	}
+	runID := strings.TrimSpace(byTestID(runDoc, "retry-run-link").First().Text())
+	stoppedRun, _ := byTestID(runDoc, "reconciled-run-link").Attr("href")
+	if !strings.HasPrefix(stoppedRun, "/retries/runs/rwr_") || stoppedRun == "/retries/runs/"+runID {
+		t.Errorf("stopped run link: got %q, want the stopped run, not %s", stoppedRun, runID)
+	}
+	detail := s.getJSON(executiveRetryRunsPath + "/" + runID)
+	var view struct {
+		ReconciledExecutions []struct {
+			ReconciledByRunID string `json:"reconciled_by_run_id"`
+			Outcome           string `json:"outcome"`
+		} `json:"reconciled_executions"`
+	}
+	if err := json.Unmarshal(detail.Body.Bytes(), &view); err != nil {
+		t.Fatalf("worker run detail: %v (%s)", err, detail.Body.String())
+	}
+	if len(view.ReconciledExecutions) != 1 {
+		t.Fatalf("reconciled_executions: got %d, want 1", len(view.ReconciledExecutions))
+	}
+	if got := view.ReconciledExecutions[0].ReconciledByRunID; got != runID {
+		t.Errorf("reconciled_by_run_id: got %q, want %q", got, runID)
+	}
+	if got := view.ReconciledExecutions[0].Outcome; got != models.ExecutionFailed {
+		t.Errorf("reconciled outcome: got %q, want %q", got, models.ExecutionFailed)
 	}
 	var inFlight int64
 	if err := s.db.Model(&models.RetryExecution{}).Where("outcome = ?", models.ExecutionInFlight).Count(&inFlight).Error; err != nil {

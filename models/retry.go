@@ -126,6 +126,10 @@ type RetryExecution struct {
 	// destination was under way. It did not fail, so it never counts as a
 	// retry execution not yet repaired.
 	Yielded bool
+	// ReconciledByRunID is the live worker run that recorded the outcome of
+	// this execution, which a stopped worker left in flight. It is empty
+	// for every other execution.
+	ReconciledByRunID string
 }
 
 // CreateRetryPlan stores a plan and its decisions inside tx.
@@ -244,12 +248,13 @@ func CreateRetryExecutions(tx *gorm.DB, executions []RetryExecution) error {
 	return nil
 }
 
-// CompleteRetryExecution records the outcome of an in-flight execution. Only
-// an in-flight row changes, so an execution is completed once.
-func CompleteRetryExecution(ctx context.Context, db *gorm.DB, executionID, outcome, reason string, completedAt time.Time) (bool, error) {
+// ReconcileRetryExecution records the outcome of an execution that a stopped
+// worker left in flight, and the live run that recorded it. Only an
+// in-flight row changes, so an execution is completed once.
+func ReconcileRetryExecution(ctx context.Context, db *gorm.DB, executionID, outcome, reason, runID string, completedAt time.Time) (bool, error) {
 	result := db.WithContext(ctx).Model(&RetryExecution{}).
 		Where("id = ? AND outcome = ?", executionID, ExecutionInFlight).
-		Updates(map[string]any{"outcome": outcome, "reason": reason, "completed_at": completedAt})
+		Updates(map[string]any{"outcome": outcome, "reason": reason, "completed_at": completedAt, "reconciled_by_run_id": runID})
 	if result.Error != nil {
 		return false, fmt.Errorf("models: unable to complete retry execution %s: %w", executionID, result.Error)
 	}
@@ -535,4 +540,16 @@ func DeliveriesByID(ctx context.Context, db *gorm.DB, ids []string) (map[string]
 		found[record.ID] = record
 	}
 	return found, nil
+}
+
+// RetryExecutionsReconciledBy returns the executions whose outcome the live
+// worker run recorded after a stopped worker left them in flight, oldest
+// first.
+func RetryExecutionsReconciledBy(ctx context.Context, db *gorm.DB, runID string) ([]RetryExecution, error) {
+	var executions []RetryExecution
+	err := db.WithContext(ctx).Where("reconciled_by_run_id = ?", runID).Order("started_at, id").Find(&executions).Error
+	if err != nil {
+		return nil, fmt.Errorf("models: unable to read the executions worker run %s reconciled: %w", runID, err)
+	}
+	return executions, nil
 }

@@ -38,9 +38,10 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (RunView
 		return RunView{}, err
 	}
 	now := models.UTC(s.Now())
-	reconciled := 0
+	runID := models.NewID("rwr", now)
+	var reconciled []models.RetryExecution
 	if live {
-		if reconciled, err = s.reconcile(ctx, kind, now); err != nil {
+		if reconciled, err = s.reconcile(ctx, kind, runID, now); err != nil {
 			return RunView{}, err
 		}
 	}
@@ -67,11 +68,11 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (RunView
 
 	plan, rows := selectedPlanRecords(kind, req.Policy, due, open, live, req.Actor, now)
 	run := models.RetryWorkerRun{
-		ID: models.NewID("rwr", now), SubjectKind: kind, PlanID: plan.ID, DryRun: !live, Actor: req.Actor,
+		ID: runID, SubjectKind: kind, PlanID: plan.ID, DryRun: !live, Actor: req.Actor,
 		MaxRetryDeliveries: req.MaxRetryDeliveries, ScheduleEnabled: req.Schedule.Enabled,
 		ScheduleIntervalMinutes: req.Schedule.IntervalMinutes, ScheduleCadence: req.Schedule.Cadence,
 		WindowStart: now.Add(-time.Duration(req.Schedule.IntervalMinutes) * time.Minute), WindowEnd: now,
-		RetryableCount: plan.RetryCount, SelectedCount: len(rows), ReconciledCount: reconciled,
+		RetryableCount: plan.RetryCount, SelectedCount: len(rows), ReconciledCount: len(reconciled),
 		SendRetries: options.Retries, SendTimeoutMS: options.Timeout.Milliseconds(),
 		State: models.WorkerRunRunning, CreatedAt: now,
 	}
@@ -133,7 +134,11 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (RunView
 		// changed the rows, so the view comes from the database.
 		return s.WorkerRun(context.WithoutCancel(ctx), run.ID)
 	}
-	return writtenRunView(run, plan, rows, claims, skipped), nil
+	view := writtenRunView(run, plan, rows, claims, skipped)
+	for _, execution := range reconciled {
+		view.ReconciledExecutions = append(view.ReconciledExecutions, executionView(execution))
+	}
+	return view, nil
 }
 
 // dueDestinations lists the destinations of due decisions, each once.
@@ -292,22 +297,23 @@ func outcomeOf(success bool, class string, statusCode int, errorText string) (st
 // delivery's outcome. Otherwise the execution and its delivery are recorded
 // as failed with InterruptedReason, and that failure counts for the group.
 // It returns the number of executions settled.
-func (s *Service) reconcile(ctx context.Context, kind string, now time.Time) (int, error) {
+func (s *Service) reconcile(ctx context.Context, kind, runID string, now time.Time) ([]models.RetryExecution, error) {
 	stale, err := models.StaleRetryExecutions(ctx, s.DB, kind, now.Add(-s.inFlightTimeout()))
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	settled := 0
+	var settled []models.RetryExecution
 	var runIDs []string
 	for _, execution := range stale {
-		changed, outcome, reason, err := s.settle(ctx, execution, now)
+		changed, outcome, reason, err := s.settle(ctx, execution, runID, now)
 		if err != nil {
 			return settled, err
 		}
 		if changed {
-			settled++
+			execution.Outcome, execution.Reason, execution.CompletedAt, execution.ReconciledByRunID = outcome, reason, &now, runID
+			settled = append(settled, execution)
 			s.logger().Warn("in-flight retry execution reconciled", "execution_id", execution.ID,
-				"delivery_id", execution.DeliveryID, "outcome", outcome, "reason", reason)
+				"delivery_id", execution.DeliveryID, "outcome", outcome, "reason", reason, "worker_run_id", runID)
 		}
 		if !slices.Contains(runIDs, execution.WorkerRunID) {
 			runIDs = append(runIDs, execution.WorkerRunID)
@@ -329,7 +335,7 @@ func (s *Service) reconcile(ctx context.Context, kind string, now time.Time) (in
 // delivery in one transaction. The execution is updated first and only
 // while still in flight, so when two runs reconcile at once, the second
 // changes nothing.
-func (s *Service) settle(ctx context.Context, execution models.RetryExecution, now time.Time) (bool, string, string, error) {
+func (s *Service) settle(ctx context.Context, execution models.RetryExecution, runID string, now time.Time) (bool, string, string, error) {
 	outcome, reason := models.ExecutionFailed, InterruptedReason
 	var record *models.Delivery
 	if execution.DeliveryID != "" {
@@ -346,7 +352,7 @@ func (s *Service) settle(ctx context.Context, execution models.RetryExecution, n
 	changed := false
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var err error
-		changed, err = models.CompleteRetryExecution(ctx, tx, execution.ID, outcome, reason, now)
+		changed, err = models.ReconcileRetryExecution(ctx, tx, execution.ID, outcome, reason, runID, now)
 		if err != nil || !changed || record == nil || record.State == models.DeliveryCompleted {
 			return err
 		}
@@ -391,7 +397,17 @@ func (s *Service) WorkerRun(ctx context.Context, runID string) (RunView, error) 
 	if err != nil {
 		return RunView{}, err
 	}
-	return runView(*run, *plan, rows, executions, records), nil
+	view := runView(*run, *plan, rows, executions, records)
+	if run.ReconciledCount > 0 {
+		reconciled, err := models.RetryExecutionsReconciledBy(ctx, s.DB, run.ID)
+		if err != nil {
+			return RunView{}, err
+		}
+		for _, execution := range reconciled {
+			view.ReconciledExecutions = append(view.ReconciledExecutions, executionView(execution))
+		}
+	}
+	return view, nil
 }
 
 // runView builds the view of a worker run from its plan, its selected
@@ -407,7 +423,7 @@ func runView(run models.RetryWorkerRun, plan models.RetryPlan, rows []models.Ret
 		},
 		State: run.State, CreatedAt: run.CreatedAt, CompletedAt: run.CompletedAt, Counts: runCounts(run),
 		OpenFailures:      openFailuresOf(plan),
-		SelectedDecisions: []DecisionView{}, Executions: []ExecutionView{},
+		SelectedDecisions: []DecisionView{}, Executions: []ExecutionView{}, ReconciledExecutions: []ExecutionView{},
 	}
 	for _, row := range rows {
 		view.SelectedDecisions = append(view.SelectedDecisions, decisionView(row))

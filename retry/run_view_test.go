@@ -145,7 +145,7 @@ func (s settlingSender) Send(ctx context.Context, name string, msg connectors.Me
 		var execution models.RetryExecution
 		if err := s.db.Where("idempotency_key = ? AND outcome = ?", msg.IdempotencyKey, models.ExecutionInFlight).Take(&execution).Error; err == nil {
 			now := models.UTC(time.Now())
-			_, _ = models.CompleteRetryExecution(ctx, s.db, execution.ID, models.ExecutionFailed, InterruptedReason, now)
+			_, _ = models.ReconcileRetryExecution(ctx, s.db, execution.ID, models.ExecutionFailed, InterruptedReason, "", now)
 			_ = s.db.Model(&models.Delivery{}).Where("id = ?", execution.DeliveryID).
 				Updates(map[string]any{"state": models.DeliveryCompleted, "error_class": ClassInterrupted, "completed_at": now}).Error
 		}

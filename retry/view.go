@@ -118,6 +118,10 @@ type RunView struct {
 	OpenFailures      OpenFailures    `json:"open_failures"`
 	SelectedDecisions []DecisionView  `json:"selected_decisions"`
 	Executions        []ExecutionView `json:"executions"`
+	// ReconciledExecutions are the executions of stopped workers whose
+	// outcome this live run recorded before it sent anything: their
+	// delivery's outcome when it was recorded, otherwise interrupted.
+	ReconciledExecutions []ExecutionView `json:"reconciled_executions"`
 }
 
 // ExecutionView is the JSON shape of one execution record, linking the
@@ -142,6 +146,9 @@ type ExecutionView struct {
 	StartedAt      time.Time      `json:"started_at"`
 	CompletedAt    *time.Time     `json:"completed_at"`
 	Delivery       *delivery.View `json:"delivery,omitempty"`
+	// ReconciledByRunID is the live worker run that recorded the outcome of
+	// this execution, which a stopped worker left in flight.
+	ReconciledByRunID string `json:"reconciled_by_run_id,omitempty"`
 }
 
 // RunSummary is one row of the worker run list.
@@ -211,7 +218,7 @@ func executionView(e models.RetryExecution) ExecutionView {
 		ExecutionID: e.ID, DecisionID: e.DecisionID, WorkerRunID: e.WorkerRunID, RetryPlanID: e.PlanID,
 		SubjectKind: e.SubjectKind, SubjectID: e.SubjectID, SubjectKey: e.SubjectKey, Provider: e.Connector,
 		Outcome: e.Outcome, Reason: e.Reason, DeliveryID: e.DeliveryID, IdempotencyKey: e.IdempotencyKey,
-		StartedAt: e.StartedAt, CompletedAt: e.CompletedAt,
+		StartedAt: e.StartedAt, CompletedAt: e.CompletedAt, ReconciledByRunID: e.ReconciledByRunID,
 	}
 	view.ScheduleRunID, view.ReportID, view.AlertPlanID, view.Fingerprint = subjectLinks(e.SubjectKind, e.SubjectID, e.SubjectKey)
 	return view

@@ -89,6 +89,21 @@ type RetryRunView struct {
 	NoRetryDue string
 	Decisions  []RetryDecisionView
 	Executions []RetryExecutionView
+	// ReconciledExecutions are executions of stopped workers whose outcome
+	// this run recorded.
+	ReconciledExecutions []RetryReconciledView
+}
+
+// RetryReconciledView is one execution of a stopped worker whose outcome a
+// live run recorded.
+type RetryReconciledView struct {
+	ExecutionID string
+	// WorkerRunID is the stopped run the execution belongs to.
+	WorkerRunID string
+	Provider    string
+	Outcome     string
+	Reason      string
+	StartedAt   string
 }
 
 // RetryExecutionView is one execution record row.
