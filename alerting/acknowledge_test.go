@@ -262,6 +262,28 @@ func TestAcknowledgeRequestValidate(t *testing.T) {
 	}
 }
 
+func TestAcknowledgeRequestBidiControls(t *testing.T) {
+	// U+200E and U+200F are the left-to-right and right-to-left marks. The
+	// others are the first and last of the embedding and isolate ranges.
+	controls := []rune{'\u200e', '\u200f', '\u202a', '\u202e', '\u2066', '\u2069'}
+	for _, c := range controls {
+		t.Run(fmt.Sprintf("external_ref %U", c), func(t *testing.T) {
+			req := alerting.AcknowledgeRequest{Provider: "a", ExternalRef: "OPS-" + string(c) + "1"}
+			var fieldErr *alerting.FieldError
+			if err := req.Validate(); !errors.As(err, &fieldErr) || fieldErr.Field != "external_ref" {
+				t.Errorf("got %v, want a field error naming external_ref", err)
+			}
+		})
+		t.Run(fmt.Sprintf("notes %U", c), func(t *testing.T) {
+			req := alerting.AcknowledgeRequest{Provider: "a", Notes: "fixed " + string(c) + "in OPS-1"}
+			var fieldErr *alerting.FieldError
+			if err := req.Validate(); !errors.As(err, &fieldErr) || fieldErr.Field != "notes" {
+				t.Errorf("got %v, want a field error naming notes", err)
+			}
+		})
+	}
+}
+
 func TestRepeatAttachesTicketReference(t *testing.T) {
 	f := newFixture(t, map[string]string{"alpha": "/webhook/alpha"})
 	healthID := f.deliver(t, nil).Health.HealthID

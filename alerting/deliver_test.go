@@ -98,6 +98,10 @@ func TestSuppression(t *testing.T) {
 	}{
 		{name: "success inside the window suppresses", path: "/webhook/a",
 			between: func(t *testing.T, f *fixture) { f.clock.Advance(59 * time.Minute) }, wantSuppressed: true, wantReason: alerting.ReasonDuplicate},
+		{name: "success at the window start suppresses", path: "/webhook/a",
+			between: func(t *testing.T, f *fixture) { f.clock.Advance(60 * time.Minute) }, wantSuppressed: true, wantReason: alerting.ReasonDuplicate},
+		{name: "success one microsecond before the window does not suppress", path: "/webhook/a",
+			between: func(t *testing.T, f *fixture) { f.clock.Advance(60*time.Minute + time.Microsecond) }},
 		{name: "failure does not suppress", path: "/fail/503/webhook",
 			between: func(t *testing.T, f *fixture) { f.clock.Advance(time.Minute) }},
 		{name: "success outside the window does not suppress", path: "/webhook/a",

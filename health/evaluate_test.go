@@ -69,6 +69,16 @@ func TestEvaluateRules(t *testing.T) {
 			want: []string{},
 		},
 		{
+			name: "no pending acknowledgement on the newest run", wantLevel: LevelHealthy,
+			in:   Inputs{LatestRun: run(time.Minute, 0, true), LatestPlan: fresh},
+			want: []string{},
+		},
+		{
+			name: "one pending acknowledgement on the newest run", wantLevel: SeverityWarning,
+			in:   Inputs{LatestRun: run(time.Minute, 1, true), LatestPlan: fresh},
+			want: []string{CategoryAckGap},
+		},
+		{
 			name: "pending acknowledgements on the newest run", wantLevel: SeverityWarning,
 			in:   Inputs{LatestRun: run(time.Minute, 3, true), LatestPlan: fresh},
 			want: []string{CategoryAckGap},

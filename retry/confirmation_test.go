@@ -3,6 +3,7 @@ package retry
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -60,5 +61,65 @@ func TestConfirmationOfNoDeliveriesRecordsOnly(t *testing.T) {
 	}
 	if run.Counts.SelectedCount != 0 || len(server.Requests()) != 0 {
 		t.Errorf("run: got %d selected and %d requests sent, want none", run.Counts.SelectedCount, len(server.Requests()))
+	}
+}
+
+func TestConfirmationLimitKeepsCount(t *testing.T) {
+	due := []Decision{
+		{SubjectID: "run_1", Connector: "webhook"},
+		{SubjectID: "run_2", Connector: "slack"},
+		{SubjectID: "run_3", Connector: "webhook"},
+		{SubjectID: "run_4", Connector: "webhook"},
+	}
+	cases := []struct {
+		name         string
+		confirmation *Confirmation
+		want         []string
+	}{
+		{"no confirmation keeps all", nil, []string{"run_1", "run_2", "run_3", "run_4"}},
+		{"count 0", &Confirmation{Destinations: []string{"webhook"}, Count: 0}, nil},
+		{"count 1", &Confirmation{Destinations: []string{"webhook"}, Count: 1}, []string{"run_1"}},
+		{"count 2 of one destination", &Confirmation{Destinations: []string{"webhook"}, Count: 2}, []string{"run_1", "run_3"}},
+		{"count above due", &Confirmation{Destinations: []string{"webhook", "slack"}, Count: 10}, []string{"run_1", "run_2", "run_3", "run_4"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			kept := tc.confirmation.limit(due)
+
+			var got []string
+			for _, d := range kept {
+				got = append(got, d.SubjectID)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("kept decisions: got %v, want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestConfirmationSendsAtMostCount(t *testing.T) {
+	db := dbtest.Open(t)
+	server := startReceiver(t)
+	clock := &testClock{now: serviceStart}
+	service := newTestService(db, webhookRegistry(t, server.URL, map[string]string{"webhook": "/webhook/exec"}), clock.Now, &fakeSource{})
+	for _, subjectID := range []string{"run_1", "run_2", "run_3"} {
+		insertDelivery(t, db, subjectID, "webhook", false, "server_error", 503, serviceStart.Add(-2*time.Hour), nil)
+	}
+
+	request := liveRequest(immediatePolicy())
+	request.Confirmed = &Confirmation{Destinations: []string{"webhook"}, Count: 2}
+	run, err := service.Run(context.Background(), models.SubjectExecutiveReport, request)
+
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if got := run.Counts.SelectedCount; got != 2 {
+		t.Errorf("selected: got %d, want 2", got)
+	}
+	if got := run.Counts.DeliveredCount; got != 2 {
+		t.Errorf("delivered: got %d, want 2", got)
+	}
+	if got := len(server.Requests()); got != 2 {
+		t.Errorf("receiver requests: got %d, want 2", got)
 	}
 }

@@ -48,6 +48,9 @@ func decideTable() []decideCase {
 		{"delay with multiplier not elapsed", base, failuresAt("server_error", 503, 3*time.Hour, 59*time.Minute), nil, ActionWait, "retry delay of 60 minutes after 2 failures", ptr(decideNow.Add(time.Minute))},
 		{"delay with multiplier elapsed exactly", base, failuresAt("server_error", 503, 3*time.Hour, 60*time.Minute), nil, ActionRetry, "attempt 3 of 3", nil},
 		{"single failure delay not elapsed", base, failuresAt("connection_error", 0, 29*time.Minute), nil, ActionWait, "retry delay of 30 minutes", ptr(decideNow.Add(time.Minute))},
+		// The retry is due at latest failure + delay, and not a moment before.
+		{"single failure delay 1ms short", base, failuresAt("server_error", 503, 30*time.Minute-time.Millisecond), nil, ActionWait, "retry delay of 30 minutes", ptr(decideNow.Add(time.Millisecond))},
+		{"single failure delay elapsed exactly", base, failuresAt("server_error", 503, 30*time.Minute), nil, ActionRetry, "attempt 2 of 3", nil},
 		{"immediate retry allowed", immediate, failuresAt("server_error", 500, 0), nil, ActionRetry, "attempt 2 of 3", nil},
 		// Retry-After later than the delay moves next_retry_at to it.
 		{"429 with Retry-After in the future", base, withRetryAfter(failuresAt("rate_limited", 429, 2*time.Hour), retryAfterFuture), nil, ActionWait, "HTTP 429, Retry-After", &retryAfterFuture},
@@ -157,5 +160,21 @@ func TestPolicyDelayCapsLargeBackoff(t *testing.T) {
 	}
 	if got, want := (Policy{RetryDelayMinutes: 30, BackoffMultiplier: 2}).Delay(3), 120*time.Minute; got != want {
 		t.Errorf("Delay(3): got %v, want %v", got, want)
+	}
+}
+
+// TestPolicyDelayCapsJustAboveCap checks the cap where the uncapped delay
+// after 7 failures, 10080 × 2^6 = 645120 minutes, is above the cap of
+// 525600 minutes (one year) but below twice the cap.
+func TestPolicyDelayCapsJustAboveCap(t *testing.T) {
+	policy := Policy{MaxRetryAttempts: 20, RetryDelayMinutes: 10080, BackoffMultiplier: 2}
+	oneYear := 365 * 24 * time.Hour
+
+	if got := policy.Delay(7); got != oneYear {
+		t.Errorf("Delay(7): got %v, want %v", got, oneYear)
+	}
+	// Six failures give 10080 × 2^5 = 322560 minutes, below the cap.
+	if got, want := policy.Delay(6), 322560*time.Minute; got != want {
+		t.Errorf("Delay(6): got %v, want %v", got, want)
 	}
 }

@@ -58,6 +58,43 @@ func TestRunRequestValidateRunMode(t *testing.T) {
 	}
 }
 
+func TestRunRequestMaxRetryDeliveriesRange(t *testing.T) {
+	cases := []struct {
+		name      string
+		max       int
+		wantValid bool
+	}{
+		{"zero", 0, false},
+		{"minimum", 1, true},
+		{"maximum", 25, true},
+		{"above maximum", 26, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			request := RunRequest{MaxRetryDeliveries: tc.max, Policy: DefaultPolicy(), Schedule: DefaultSchedule()}
+
+			err := request.Validate()
+
+			if tc.wantValid {
+				if err != nil {
+					t.Fatalf("Validate: got %v, want nil", err)
+				}
+				return
+			}
+			var validation *ValidationError
+			if !errors.As(err, &validation) {
+				t.Fatalf("Validate: got %v, want a *ValidationError", err)
+			}
+			if validation.Field != "max_retry_deliveries" {
+				t.Errorf("field: got %q, want %q", validation.Field, "max_retry_deliveries")
+			}
+			if validation.Unprocessable {
+				t.Error("unprocessable: got true, want false (a 400)")
+			}
+		})
+	}
+}
+
 func TestRunRequestDryRunFalseMessage(t *testing.T) {
 	request := RunRequest{DryRun: boolPtr(false), MaxRetryDeliveries: DefaultMaxRetryDeliveries, Policy: DefaultPolicy(), Schedule: DefaultSchedule()}
 
