@@ -152,6 +152,12 @@ func checkBodyEncoding(c echo.Context, body []byte) error {
 	switch {
 	case mediaType == echo.MIMEApplicationForm || mediaType == echo.MIMEMultipartForm:
 		return malformed("request body is a form; send a JSON object with Content-Type: application/json")
+	case mediaType != "" && mediaType != echo.MIMEApplicationJSON && !strings.HasSuffix(mediaType, "+json"):
+		// A missing type is read as JSON, but a body declared as another
+		// type, such as text/plain, is most likely not what the client
+		// meant to send.
+		return &APIError{Status: http.StatusUnsupportedMediaType, Code: CodeMalformedBody,
+			Message: fmt.Sprintf("request body is declared as %.60s; send a JSON object with Content-Type: application/json", mediaType)}
 	case bytes.HasPrefix(body, []byte("\xef\xbb\xbf")):
 		return malformed("request body starts with a byte order mark; send UTF-8 JSON without one")
 	case !utf8.Valid(body):

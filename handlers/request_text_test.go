@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/releaseops/evidence-console/connectors"
+	"github.com/releaseops/evidence-console/models/dbtest"
 )
 
 func TestUnstorableTextRejected(t *testing.T) {
@@ -63,19 +64,24 @@ func TestBodyEncodingRejected(t *testing.T) {
 		name        string
 		contentType string
 		body        string
+		wantStatus  int
 		want        string
 	}{
-		{"form", echo.MIMEApplicationForm, "provider=slack", "request body is a form; send a JSON object"},
-		{"byte order mark", echo.MIMEApplicationJSON, "\xef\xbb\xbf{}", "byte order mark"},
-		{"not UTF-8", echo.MIMEApplicationJSON, "{\"provider\":\"sl\xffack\"}", "request body is not UTF-8 text (byte 16 is not)"},
+		{"form", echo.MIMEApplicationForm, "provider=slack", http.StatusBadRequest, "request body is a form; send a JSON object"},
+		{"byte order mark", echo.MIMEApplicationJSON, "\xef\xbb\xbf{}", http.StatusBadRequest, "byte order mark"},
+		{"not UTF-8", echo.MIMEApplicationJSON, "{\"provider\":\"sl\xffack\"}", http.StatusBadRequest, "request body is not UTF-8 text (byte 16 is not)"},
+		{"plain text", "text/plain; charset=utf-8", `{"provider":"slack"}`, http.StatusUnsupportedMediaType, "declared as text/plain; send a JSON object"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			before := dbtest.CountRows(t, s.db)
+
 			rec := s.do(http.MethodPost, path, tc.contentType, tc.body)
 
-			if rec.Code != http.StatusBadRequest {
-				t.Fatalf("status: got %d, want 400 (body %s)", rec.Code, rec.Body.String())
+			if rec.Code != tc.wantStatus {
+				t.Fatalf("status: got %d, want %d (body %s)", rec.Code, tc.wantStatus, rec.Body.String())
 			}
+			assertNothingStored(t, before, dbtest.CountRows(t, s.db))
 			if !strings.Contains(rec.Body.String(), tc.want) {
 				t.Errorf("body: got %s, want %q", rec.Body.String(), tc.want)
 			}

@@ -300,6 +300,7 @@ func joinKinds() string {
 // shares.
 const apiDescription = "JSON API of the Evidence Console. Authenticate with a personal API token (Authorization: Bearer) or a session cookie. " +
 	"With a session cookie, a POST also needs the X-CSRF-Token header, whose value is the csrf-token meta tag of any console page. " +
+	"A request body is read as JSON when it has no Content-Type or application/json; a form is a 400 and any other declared type a 415. " +
 	"A query parameter that an operation does not list, a body field that its schema does not list and a number outside a field's range " +
 	"are rejected with a 400 whose field names the parameter or the field's full path, such as retry_policy.max_retry_attempts."
 
