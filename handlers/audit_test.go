@@ -436,3 +436,19 @@ func TestAuditChainHidesReportFiguresFromViewers(t *testing.T) {
 		t.Errorf("viewer's chain page: want the figures hidden and the reason shown")
 	}
 }
+
+func TestDashboardSaysWhenNoHealthIsBuilt(t *testing.T) {
+	s := newTestServer(t)
+	s.handler.Audit = &audit.Service{DB: s.db, Now: func() time.Time { return testNow }, Logger: s.handler.Logger}
+
+	empty := document(t, s.getJSON("/console"))
+	if got := byTestID(empty, "dashboard-no-health").Length(); got != 1 {
+		t.Errorf("note without a health evaluation: got %d, want 1", got)
+	}
+
+	audittest.Seed(t, s.db)
+	seeded := document(t, s.getJSON("/console"))
+	if got := byTestID(seeded, "dashboard-no-health").Length(); got != 0 {
+		t.Errorf("note with health evaluations stored: got %d, want 0", got)
+	}
+}

@@ -111,7 +111,7 @@ func dashboardView(d audit.Dashboard) views.DashboardView {
 	}
 	outcomes := d.ExecutiveRetries.ExecutionsByOutcome
 	return views.DashboardView{
-		AlertLevel: d.AlertLevel, Reasons: d.AlertLevelReasons,
+		AlertLevel: d.AlertLevel, Reasons: d.AlertLevelReasons, NoHealthEvaluation: d.Health.LatestHealthID == "",
 		Groups: []views.DashboardGroup{
 			{Title: "Recovery retry health", Cards: []views.DashboardCard{
 				card("health_evaluations", "Evaluations", d.Health.EvaluationCount, history("metadata_kind", "health_snapshot")),

@@ -5,7 +5,10 @@ package views
 type DashboardView struct {
 	AlertLevel string
 	Reasons    []string
-	Groups     []DashboardGroup
+	// NoHealthEvaluation is true while no health evaluation is stored, so
+	// the level covers deliveries and acknowledgements only.
+	NoHealthEvaluation bool
+	Groups             []DashboardGroup
 }
 
 // DashboardGroup is one titled row of count cards.
