@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -96,6 +97,12 @@ func (h *Handler) acknowledgeRetryHealthAlertForm(c echo.Context) error {
 func (h *Handler) acknowledgementPage(c echo.Context) error {
 	page, err := h.Alerts.AcknowledgementPage(c.Request().Context(), c.Param("health_id"), c.Param("provider"))
 	if err != nil {
+		// The page's address names the destination, so a destination the
+		// alert did not require is a page that does not exist.
+		var unprocessable *alerting.UnprocessableError
+		if errors.As(err, &unprocessable) {
+			return notFound("%s", unprocessable.Message)
+		}
 		return alertError(err)
 	}
 	return render(c, http.StatusOK, views.AcknowledgementPage(pageContext(c), h.acknowledgementPageView(c, page)))

@@ -258,11 +258,15 @@ func TestAcknowledgementPageErrors(t *testing.T) {
 		t.Errorf("unknown alert: status %d, want 404", rec.Code)
 	}
 	rec := s.do(http.MethodGet, "/alerts/"+result.Health.HealthID+"/acknowledge/beta", "", "", "Accept", "text/html")
-	if rec.Code != http.StatusUnprocessableEntity {
-		t.Errorf("destination not alerted: status %d, want 422", rec.Code)
+	if rec.Code != http.StatusNotFound {
+		t.Errorf("destination not alerted: status %d, want 404", rec.Code)
 	}
-	if byTestID(document(t, rec), "error-page").Length() != 1 {
+	page := byTestID(document(t, rec), "error-page")
+	if page.Length() != 1 {
 		t.Error("error is not shown as a page")
+	}
+	if !strings.Contains(page.Text(), "beta") {
+		t.Errorf("error page: got %q, want it to name the destination beta", page.Text())
 	}
 }
 
