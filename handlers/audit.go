@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -167,10 +168,33 @@ func (h *Handler) exportEvidence(c echo.Context) error {
 // parameter; none ticked means every kind.
 func (h *Handler) exportEvidenceDays(c echo.Context) error {
 	q, err := exportDaysQuery(c, h.TimeZone)
+	var fieldErr *APIError
+	if errors.As(err, &fieldErr) && fieldErr.Status == http.StatusBadRequest && !wantsJSON(c) {
+		return h.historyWithExportError(c, shortened(fieldErr))
+	}
 	if err != nil {
 		return auditError(err)
 	}
 	return h.streamExport(c, q)
+}
+
+// historyWithExportError shows the History page again with the export form
+// as submitted and the error beside it, so the user can correct the days.
+func (h *Handler) historyWithExportError(c echo.Context, fieldErr *APIError) error {
+	q := audit.HistoryQuery{Limit: audit.DefaultHistoryLimit}
+	page, err := h.Audit.History(c.Request().Context(), q)
+	if err != nil {
+		return auditError(err)
+	}
+	view := h.historyView(q, page)
+	view.Export = h.exportFormView(c)
+	values := c.QueryParams()
+	if utf8.ValidString(values.Get("from_date")) && utf8.ValidString(values.Get("to_date")) {
+		view.Export.FromDate, view.Export.ToDate = values.Get("from_date"), values.Get("to_date")
+	}
+	view.Export.Checked = values["kinds"]
+	view.Export.Error, view.Export.ErrorField = fieldErr.Message, fieldErr.Field
+	return render(c, fieldErr.Status, views.HistoryPage(pageContext(c), view))
 }
 
 // exportDaysQuery reads the export form's fields strictly.

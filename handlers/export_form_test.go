@@ -100,6 +100,37 @@ func TestExportFormRejectsBadDays(t *testing.T) {
 	}
 }
 
+func TestExportFormErrorShownOnHistoryPage(t *testing.T) {
+	s := newAuditServer(t)
+
+	rec := s.do(http.MethodGet, "/history/export?from_date=2026-05-02&to_date=2026-05-01&kinds=deliveries", "", "", "Accept", "text/html")
+
+	if rec.Code != http.StatusBadRequest {
+		t.Fatalf("status: got %d, want 400", rec.Code)
+	}
+	doc := document(t, rec)
+	errorText := byTestID(doc, "export-error")
+	if field, _ := errorText.Attr("data-field"); field != "to_date" {
+		t.Errorf("error field: got %q, want to_date", field)
+	}
+	if !strings.Contains(errorText.Text(), "before from_date") {
+		t.Errorf("error: got %q, want it to say to_date is before from_date", errorText.Text())
+	}
+	if got, _ := byTestID(doc, "export-from").Attr("value"); got != "2026-05-02" {
+		t.Errorf("from day kept: got %q, want 2026-05-02", got)
+	}
+	if got, _ := byTestID(doc, "export-to").Attr("aria-invalid"); got != "true" {
+		t.Errorf("to day aria-invalid: got %q, want true", got)
+	}
+	checked := doc.Find(`[data-testid="export-kind"][checked]`)
+	if value, _ := checked.Attr("value"); checked.Length() != 1 || value != "deliveries" {
+		t.Errorf("ticked kinds: got %d (%q), want only deliveries", checked.Length(), value)
+	}
+	if byTestID(doc, "history-filters").Length() != 1 {
+		t.Errorf("history page: not shown with the error")
+	}
+}
+
 func TestExportFormByRole(t *testing.T) {
 	s := newAuditServer(t)
 	for _, tc := range []struct {

@@ -53,6 +53,12 @@ type ExportFormView struct {
 	Kinds    []string
 	// BlockedReason is the reason the user's role may not export, or empty.
 	BlockedReason string
+	// Checked lists the kinds ticked in a submitted form.
+	Checked []string
+	// Error is the message of a rejected submission and ErrorField the
+	// field it names, or both are empty.
+	Error      string
+	ErrorField string
 }
 
 // HistoryRow is one record of the combined history. AuditHref is empty for
