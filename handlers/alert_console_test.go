@@ -344,3 +344,15 @@ func outstandingStates(doc *goquery.Document) map[string]string {
 	})
 	return states
 }
+
+func TestSendProgressSaysHowLong(t *testing.T) {
+	s := newAlertServer(t, twoWebhooks())
+
+	doc := document(t, s.do(http.MethodGet, "/console", "", "", "Accept", "text/html"))
+
+	// Two quick retries of 10 seconds each after the first attempt, with
+	// at most 2 seconds of pause before each retry.
+	if got := doc.Find("#send-progress").Text(); !strings.Contains(got, "up to 34s") {
+		t.Errorf("send progress: got %q, want it to say up to 34s", got)
+	}
+}

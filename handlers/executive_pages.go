@@ -3,6 +3,7 @@ package handlers
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -112,6 +113,9 @@ func (h *Handler) executiveConsoleView(c echo.Context) (views.ExecutiveConsoleVi
 		MayRead:               role.Can(auth.PermissionReadExecutive),
 		ScheduleBlockedReason: formBlockedReason(c, auth.PermissionSendAlerts, "schedule executive reports"),
 		DeliverBlockedReason:  formBlockedReason(c, auth.PermissionSendAlerts, "deliver executive reports"),
+		DeliverRetries:        executive.DefaultRetries,
+		DeliverTimeoutSeconds: strconv.FormatFloat(executive.DefaultTimeoutSeconds, 'f', -1, 64),
+		DeliverMaxDuration:    sendDuration(executive.DefaultRetries, executive.DefaultTimeoutSeconds),
 	}
 	if h.Executive == nil || !v.MayRead {
 		return v, nil

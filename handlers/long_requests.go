@@ -30,3 +30,11 @@ func (h *Handler) allowSlowResponse(c echo.Context, sends time.Duration) {
 func (h *Handler) allowSlowSend(c echo.Context, options connectors.SendOptions) {
 	h.allowSlowResponse(c, options.MaxDuration())
 }
+
+// sendDuration returns how long one send with these options can take, all
+// attempts and the pauses between them, such as "34s", for the hints
+// beside the send buttons.
+func sendDuration(retries int, timeoutSeconds float64) string {
+	options := connectors.SendOptions{Retries: retries, Timeout: time.Duration(timeoutSeconds * float64(time.Second))}
+	return options.MaxDuration().String()
+}

@@ -28,6 +28,9 @@ type AlertSendFormView struct {
 	MaxAlerts                int
 	Retries                  int
 	TimeoutSeconds           string
+	// MaxDuration is how long a send with the default options can take,
+	// such as "34s".
+	MaxDuration string
 	// BlockedReason is the reason the user's role may not send alerts,
 	// shown under the disabled form. It is empty when the role may.
 	BlockedReason string

@@ -79,6 +79,12 @@ type ExecutiveRunsPage struct {
 type ExecutiveConsoleView struct {
 	// Destinations are the enabled connector names.
 	Destinations []string
+	// DeliverRetries and DeliverTimeoutSeconds are the deliver form's
+	// defaults, and DeliverMaxDuration how long a delivery with them can
+	// take, such as "34s".
+	DeliverRetries        int
+	DeliverTimeoutSeconds string
+	DeliverMaxDuration    string
 	LatestRun    *ExecutiveRunView
 	// CanSend is false when no destination is configured.
 	CanSend bool
