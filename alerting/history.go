@@ -59,8 +59,16 @@ type HistoryQuery struct {
 func (q *HistoryQuery) Validate() error {
 	q.Provider = strings.ToLower(strings.TrimSpace(q.Provider))
 	if q.MetadataKind != "" {
+		// The console and the combined history name the kinds plan,
+		// delivery and acknowledgement, so those short names are accepted
+		// for the full ones.
+		for full, short := range metadataKinds {
+			if q.MetadataKind == short {
+				q.MetadataKind = full
+			}
+		}
 		if _, ok := metadataKinds[q.MetadataKind]; !ok {
-			return fieldErrorf("metadata_kind", "metadata_kind %q is not a history kind; send one of %s",
+			return fieldErrorf("metadata_kind", "metadata_kind %q is not a history kind; send one of %s, or plan, delivery or acknowledgement",
 				q.MetadataKind, strings.Join(MetadataKinds(), ", "))
 		}
 	}

@@ -94,6 +94,8 @@ func TestHistoryFiltersAndPaging(t *testing.T) {
 		{"not suppressed", alerting.HistoryQuery{Suppressed: &no}, 11},
 		{"deliveries", alerting.HistoryQuery{MetadataKind: alerting.KindAlertDelivery}, 6},
 		{"plans", alerting.HistoryQuery{MetadataKind: alerting.KindAlertPlan}, 3},
+		{"plans by short name", alerting.HistoryQuery{MetadataKind: "plan"}, 3},
+		{"deliveries by short name", alerting.HistoryQuery{MetadataKind: "delivery"}, 6},
 		{"escalated", alerting.HistoryQuery{AcknowledgementState: "escalated"}, 2},
 		{"health_id", alerting.HistoryQuery{HealthID: results[2].Health.HealthID}, 2},
 		{"alpha deliveries", alerting.HistoryQuery{Provider: "alpha", MetadataKind: alerting.KindAlertDelivery}, 1},

@@ -163,7 +163,7 @@ func operations() []operation {
 			parameters: []schema{
 				query("health_id", "Only records of this health snapshot.", str),
 				query("provider", "Only records of this destination.", str),
-				query("metadata_kind", "Only records of this kind.", enum(alerting.MetadataKinds()...)),
+				query("metadata_kind", "Only records of this kind; plan, delivery and acknowledgement are accepted for the full names.", enum(append(alerting.MetadataKinds(), "plan", "delivery", "acknowledgement")...)),
 				query("acknowledgement_state", "Only acknowledgement actions in this state.", str),
 				query("suppressed", "Only plans that suppressed a destination (true) or did not (false).", enum("true", "false")),
 				query("limit", "Page size.", integer(1, 500)),
