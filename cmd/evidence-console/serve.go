@@ -14,6 +14,7 @@ import (
 
 	"github.com/releaseops/evidence-console/alerting"
 	"github.com/releaseops/evidence-console/audit"
+	"github.com/releaseops/evidence-console/connectors"
 	"github.com/releaseops/evidence-console/delivery"
 	"github.com/releaseops/evidence-console/evidence"
 	"github.com/releaseops/evidence-console/executive"
@@ -176,5 +177,13 @@ func shutdown(server *http.Server, grace time.Duration, again <-chan os.Signal) 
 const stoppedResponseWait = 3 * time.Second
 
 // shutdownGrace is how long a stopping server waits for requests under way:
-// the longest live retry run, plus a minute for recording.
-const shutdownGrace = retry.DefaultInFlightTimeout + time.Minute
+// the longest of a live retry run and an alert send with the largest send
+// options that first waits for another send of the same alert, plus a
+// minute for recording.
+var shutdownGrace = max(retry.DefaultInFlightTimeout, longestSend+alerting.MaxLeaseWait) + time.Minute
+
+// longestSend is how long one delivery with the largest send options that
+// a request may choose can take.
+var longestSend = connectors.SendOptions{
+	Retries: connectors.MaxRetries, Timeout: time.Duration(alerting.MaxTimeoutSeconds * float64(time.Second)),
+}.MaxDuration()
