@@ -81,7 +81,7 @@ type setting struct {
 var settings = []setting{
 	{"DATABASE_URL", "database-url", "", "database: a postgres:// URL, the path of an embedded SQLite file, or empty for the SQLite file data/evidence-console.db"},
 	{"LISTEN_ADDR", "listen-addr", "127.0.0.1:8080", "host:port the web server listens on"},
-	{"PUBLIC_URL", "public-url", "", "absolute URL users reach the console at, used in links inside delivered messages, without user name, query or fragment (default http://LISTEN_ADDR)"},
+	{"PUBLIC_URL", "public-url", "", "absolute URL users reach the console at, used in links inside delivered messages, without user name, query or fragment (default http://LISTEN_ADDR; required when LISTEN_ADDR has no host or 0.0.0.0)"},
 	{"TIME_ZONE", "time-zone", "UTC", "IANA time zone in which pages show times, for example Europe/Berlin"},
 	{"LOG_LEVEL", "log-level", "info", "minimum log level: debug, info, warn or error"},
 	{"LOG_FORMAT", "log-format", "text", "log format: text or json"},
@@ -190,6 +190,11 @@ func validate(values map[string]string) (Config, error) {
 
 	publicURL := strings.TrimRight(strings.TrimSpace(values["PUBLIC_URL"]), "/")
 	if publicURL == "" {
+		// Links in delivered messages and the setup link need an address
+		// people can open, which a wildcard host such as 0.0.0.0 is not.
+		if host, _, _ := net.SplitHostPort(cfg.ListenAddr); isWildcardHost(host) {
+			return cfg, fmt.Errorf("PUBLIC_URL: required when LISTEN_ADDR %s listens on every interface; set the URL people reach the console at, such as http://console.example.com:8080", cfg.ListenAddr)
+		}
 		publicURL = "http://" + cfg.ListenAddr
 	}
 	parsed, err := url.Parse(publicURL)
@@ -350,4 +355,14 @@ func (c Config) NewLogger(w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, options))
 	}
 	return slog.New(slog.NewTextHandler(w, options))
+}
+
+// isWildcardHost reports whether a listen address with this host listens
+// on every interface: an empty host, 0.0.0.0 or ::.
+func isWildcardHost(host string) bool {
+	if host == "" {
+		return true
+	}
+	address, err := netip.ParseAddr(host)
+	return err == nil && address.IsUnspecified()
 }

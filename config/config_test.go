@@ -122,9 +122,26 @@ func TestLoadAcceptsPostgresURL(t *testing.T) {
 
 func TestLoadAcceptsListenAddresses(t *testing.T) {
 	for _, address := range []string{"127.0.0.1:8080", ":8080", "0.0.0.0:80", "[::1]:8080", "localhost:65535", "console.internal:8080", "console_1:8080"} {
-		if _, _, err := load(nil, map[string]string{"LISTEN_ADDR": address, "LOCAL_RECEIVER": address}); err != nil {
+		env := map[string]string{"LISTEN_ADDR": address, "LOCAL_RECEIVER": address, "PUBLIC_URL": "http://console.example.invalid"}
+		if _, _, err := load(nil, env); err != nil {
 			t.Errorf("LISTEN_ADDR and LOCAL_RECEIVER %q: %v, want accepted", address, err)
 		}
+	}
+}
+
+func TestWildcardListenAddressNeedsPublicURL(t *testing.T) {
+	for _, address := range []string{":8080", "0.0.0.0:8080", "[::]:8080"} {
+		_, _, err := load(nil, map[string]string{"LISTEN_ADDR": address})
+		if err == nil || !strings.HasPrefix(err.Error(), "PUBLIC_URL:") {
+			t.Errorf("LISTEN_ADDR %q without PUBLIC_URL: got %v, want an error naming PUBLIC_URL", address, err)
+		}
+	}
+	cfg, _, err := load(nil, map[string]string{"LISTEN_ADDR": "127.0.0.1:8080"})
+	if err != nil {
+		t.Fatalf("loopback LISTEN_ADDR without PUBLIC_URL: %v", err)
+	}
+	if cfg.PublicURL != "http://127.0.0.1:8080" {
+		t.Errorf("PublicURL: got %q, want http://127.0.0.1:8080", cfg.PublicURL)
 	}
 }
 
