@@ -76,7 +76,9 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-# Benchmarks at 10 thousand and 1 million rows on PostgreSQL; see
-# docs/BENCHMARKS.md. Needs TEST_DATABASE_URL.
+# Every benchmark on PostgreSQL, with the options docs/BENCHMARKS.md
+# records. Needs TEST_DATABASE_URL.
 bench:
-	TEST_DATABASE_DRIVER=postgres $(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./health/ ./audit/
+	TEST_DATABASE_DRIVER=postgres $(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./health/ ./executive/
+	TEST_DATABASE_DRIVER=postgres $(GO) test -run '^$$' -bench . -benchtime 20x -benchmem -timeout 60m ./audit/
+	TEST_DATABASE_DRIVER=postgres $(GO) test -run '^$$' -bench LiveRetry2000 -benchtime 1x -count 3 -timeout 60m ./retry/
