@@ -261,7 +261,7 @@ func TestHistoryEndpoint(t *testing.T) {
 	bad := []struct{ query, field string }{
 		{"limit=0", "limit"}, {"limit=501", "limit"}, {"limit=ten", "limit"}, {"offset=-1", "offset"},
 		{"offset=1.5", "offset"}, {"suppressed=yes", "suppressed"}, {"suppressed=1", "suppressed"},
-		{"metadata_kind=plan", "metadata_kind"}, {"acknowledgement_state=pending", "acknowledgement_state"},
+		{"metadata_kind=plans", "metadata_kind"}, {"acknowledgement_state=pending", "acknowledgement_state"},
 	}
 	for _, tc := range bad {
 		rec := s.getJSON(alertsPath + "?" + tc.query)
