@@ -148,6 +148,13 @@ var assignmentPattern = regexp.MustCompile(
 var webhookPattern = regexp.MustCompile(
 	`(?i)\b(hooks\.slack\.com|[a-z0-9-]+\.webhook\.office\.com|discord(?:app)?\.com/api/webhooks)/[^\s"'<>\x60]+`)
 
+// tokenPattern matches credentials of well-known formats wherever they
+// appear: Slack, GitHub and GitLab tokens, AWS access key IDs, Stripe and
+// Google API keys, JSON Web Tokens and this console's own API tokens.
+var tokenPattern = regexp.MustCompile(`\b(?:xox[abposr]-[A-Za-z0-9-]{10,}|xapp-[A-Za-z0-9-]{10,}|gh[pousr]_[A-Za-z0-9]{20,}|` +
+	`github_pat_[A-Za-z0-9_]{20,}|glpat-[A-Za-z0-9_-]{20,}|(?:AKIA|ASIA)[A-Z0-9]{16}|[sr]k_(?:live|test)_[A-Za-z0-9]{16,}|` +
+	`AIza[0-9A-Za-z_-]{35}|eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}|ecp_[A-Za-z0-9_-]{16,})`)
+
 // jsonEscapePattern matches a JSON \uXXXX escape, with which a server can
 // spell any character of an echoed secret.
 var jsonEscapePattern = regexp.MustCompile(`\\u[0-9A-Fa-f]{4}`)
@@ -167,6 +174,7 @@ func (r *Redactor) Redact(text string) string {
 	text = urlPattern.ReplaceAllStringFunc(text, redactURL)
 	text = webhookPattern.ReplaceAllString(text, "${1}/"+Redacted)
 	text = credentialPattern.ReplaceAllString(text, "${1}${2}"+Redacted)
+	text = tokenPattern.ReplaceAllString(text, Redacted)
 	return assignmentPattern.ReplaceAllString(text, "${1}${2}"+Redacted)
 }
 
@@ -198,9 +206,17 @@ func (r *Redactor) FindCredential(text string) string {
 			return "an authorization credential"
 		}
 	}
+	for _, match := range typedColonPattern.FindAllStringSubmatch(decoded, -1) {
+		// "password: hunter2" gives a credential, "password: reset" prose.
+		if strings.ContainsFunc(match[2], func(c rune) bool { return !unicode.IsLetter(c) }) {
+			return "a password, token or signature assignment"
+		}
+	}
 	switch {
 	case typedAssignmentPattern.MatchString(decoded):
 		return "a password, token or signature assignment"
+	case tokenPattern.MatchString(decoded):
+		return "a token of a well-known format"
 	case webhookPattern.MatchString(decoded):
 		return "a webhook link, whose path is its secret"
 	}
@@ -214,6 +230,7 @@ var (
 	typedCredentialPattern = regexp.MustCompile(`(?i)\b(bearer|basic)\s+([A-Za-z0-9._~+/=-]{12,})`)
 	typedAssignmentPattern = regexp.MustCompile(
 		`(?i)\b(password|passwd|pwd|secret|client_secret|token|access_token|api_?key|sig|signature|jsessionid)=[^\s"'&,;<>]{4,}`)
+	typedColonPattern = regexp.MustCompile(`(?i)\b(password|passwd|pwd|secret|client_secret|token|access_token|api_?key)\s*:\s*([^\s"'&,;<>]{4,})`)
 )
 
 // Contains reports whether text contains one of the configured secret values.

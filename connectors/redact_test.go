@@ -370,6 +370,11 @@ func TestRedactorFindCredential(t *testing.T) {
 		"session in a path":        "https://x.example.test/p;jsessionid=ABCDEF12",
 		"webhook link":             "hooks.slack.com/services/T0/B0/abcdefgh",
 		"escaped configured token": `jira\u002dtoken\u002dvalue\u002d1`,
+		"Slack bot token":          "ref xoxb-123456789012-abcdefabcdefabcdef",
+		"GitHub token":             "ghp_abcdefghijklmnopqrstuvwxyz0123",
+		"AWS access key ID":        "key AKIAABCDEFGHIJKLMNOP here",
+		"console API token":        "ecp_0123456789abcdefghijklmnop",
+		"password with a digit":    "password: hunter2 was used to log in",
 	}
 	for name, text := range found {
 		if redactor.FindCredential(text) == "" {
@@ -380,6 +385,8 @@ func TestRedactorFindCredential(t *testing.T) {
 		"Rotated the token yesterday; see OPS-12",
 		"password: reset by ops",
 		"Basic troubleshooting done, services restored",
+		"token: expired, rotated by ops",
+		"ecp_0123abcd is the prefix of the revoked token",
 		"https://tickets.example.test/browse/OPS-1",
 		"",
 	}
@@ -415,6 +422,8 @@ func TestRedactorRedactsPartsAndSchemes(t *testing.T) {
 		{name: "token scheme", input: "got Token zyxwvuts9876", want: "got Token [redacted]"},
 		{name: "basic scheme", input: "got Basic dXNlcjpwYXNzd29yZA==", want: "got Basic [redacted]"},
 		{name: "splunk scheme", input: "got Splunk 0f1e2d3c-4b5a", want: "got Splunk [redacted]"},
+		{name: "Slack token", input: "invalid_auth for xoxb-123456789012-abcdefabcdef", want: "invalid_auth for [redacted]"},
+		{name: "JSON Web Token", input: "jwt eyJhbGciOiJIUzI1.eyJzdWIiOiIxMjM0.c2lnbmF0dXJlMTIz end", want: "jwt [redacted] end"},
 	}
 	for _, test := range tests {
 		if got := redactor.Redact(test.input); got != test.want {
