@@ -54,7 +54,7 @@ func TestRetryDryRunNamesWaitingFailures(t *testing.T) {
 		t.Fatalf("status: got %d, want 200 (%s)", rec.Code, rec.Body.String())
 	}
 	got := byTestID(document(t, rec), "retry-run-decisions-empty").Text()
-	want := "2 failed deliveries are open (2 waiting, 0 suppressed); none is due before " + views.FormatTime(retryAfter, time.UTC) + "."
+	want := "2 failed deliveries are open (2 waiting, 0 suppressed); none is due before " + views.FormatTimeSeconds(retryAfter, time.UTC) + "."
 	if got != want {
 		t.Errorf("dry run text: got %q, want %q", got, want)
 	}
@@ -114,7 +114,7 @@ func TestRetryConfirmBlockedWhenNothingDue(t *testing.T) {
 		t.Errorf("confirmation summary: got %q, want no offer to send 0 deliveries", got)
 	}
 	blocked := byTestID(doc, "retry-confirm-blocked").Text()
-	if want := "none is due before " + views.FormatTime(retryAfter, time.UTC); !strings.Contains(blocked, want) {
+	if want := "none is due before " + views.FormatTimeSeconds(retryAfter, time.UTC); !strings.Contains(blocked, want) {
 		t.Errorf("blocked reason: got %q, want it to contain %q", blocked, want)
 	}
 	if !strings.Contains(blocked, "2 failed deliveries are open") {

@@ -20,7 +20,7 @@ func (h *Handler) retryTime(t *time.Time) string {
 	if t == nil {
 		return ""
 	}
-	return views.FormatTime(*t, h.TimeZone)
+	return views.FormatTimeSeconds(*t, h.TimeZone)
 }
 
 func policyForm(policy retry.Policy) views.RetryPolicyForm {

@@ -116,6 +116,19 @@ func FormatTime(t time.Time, zone *time.Location) string {
 	return t.In(zone).Format("2006-01-02 15:04 MST")
 }
 
+// FormatTimeSeconds is FormatTime with seconds, for times a user waits
+// for, such as the next retry time, where a minute's rounding would make
+// "none is due before 05:07" read as wrong at 05:07:39.
+func FormatTimeSeconds(t time.Time, zone *time.Location) string {
+	if t.IsZero() {
+		return "—"
+	}
+	if zone == nil {
+		zone = time.UTC
+	}
+	return t.In(zone).Format("2006-01-02 15:04:05 MST")
+}
+
 // FormatAge renders an age in whole minutes, or the clock-skew note.
 func FormatAge(minutes *int, inFuture bool) string {
 	if inFuture {
@@ -167,11 +180,11 @@ func RecordsShown(total int64, offset, rows int) string {
 // LevelClass returns the badge colours of an alert level or severity.
 func LevelClass(level string) string {
 	switch level {
-	case "critical", "failed", "breached":
+	case "critical", "failed", "breached", "not_ready":
 		return "bg-red-100 text-red-800 ring-red-600/20"
 	case "warning", "wait", "suppressed", "at_risk":
 		return "bg-amber-100 text-amber-800 ring-amber-600/20"
-	case "healthy", "ok", "sent", "delivered", "resolved", "acknowledged":
+	case "healthy", "ok", "ready", "sent", "delivered", "resolved", "acknowledged":
 		return "bg-emerald-100 text-emerald-800 ring-emerald-600/20"
 	}
 	return "bg-slate-100 text-slate-700 ring-slate-500/20"
