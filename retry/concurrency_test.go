@@ -56,6 +56,9 @@ func TestHelperWorkerProcess(t *testing.T) {
 	case "crash":
 		service.Delivery.Sender = crashingSender{inner: service.Delivery.Sender}
 		service.Concurrency = 1
+		// One at a time, 25 sends of up to 2 s would not leave the run
+		// a fifth of the one-minute in-flight timeout to record.
+		service.SendOptions.Timeout = time.Second
 	case "hang":
 		// The parent kills this process while the receiver holds the request.
 		// The in-flight timeout only has to outlast the run's sends here.

@@ -173,7 +173,11 @@ func (s *Service) MaxRunDuration() time.Duration {
 func (s *Service) checkRunLength(maxDeliveries int, options connectors.SendOptions) error {
 	concurrency := s.concurrency()
 	longest := s.MaxSendTime(maxDeliveries, options)
-	if longest < s.inFlightTimeout() {
+	// The run also reads, claims and records around its sends, and its
+	// executions' start times are the run's, so the sends must leave a
+	// fifth of the in-flight timeout for that work. Otherwise another
+	// worker could record a run still under way as interrupted.
+	if longest <= s.inFlightTimeout()-s.inFlightTimeout()/5 {
 		return nil
 	}
 	deliveries := fmt.Sprintf("%d deliveries sent %d at a time", maxDeliveries, concurrency)
@@ -181,8 +185,9 @@ func (s *Service) checkRunLength(maxDeliveries int, options connectors.SendOptio
 		deliveries = "1 delivery"
 	}
 	return conflict("timeout_seconds", "with retries %d and timeout_seconds %g one retry delivery can take up to %s, so %s can take up to %s: "+
-		"not less than the %s after which an unrecorded retry counts as interrupted; lower timeout_seconds, retries or max_retry_deliveries",
-		options.Retries, options.Timeout.Seconds(), options.MaxDuration(), deliveries, longest, s.inFlightTimeout())
+		"more than %s, four fifths of the %s after which an unrecorded retry counts as interrupted; lower timeout_seconds, retries or max_retry_deliveries",
+		options.Retries, options.Timeout.Seconds(), options.MaxDuration(), deliveries, longest,
+		s.inFlightTimeout()-s.inFlightTimeout()/5, s.inFlightTimeout())
 }
 
 // MaxSendTime returns the longest a live run takes to send the given

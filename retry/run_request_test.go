@@ -140,3 +140,37 @@ func TestDryRunFalseWithoutExecuteRunsNothing(t *testing.T) {
 		}
 	}
 }
+
+func TestRunLengthLeavesRoomToRecord(t *testing.T) {
+	service := newTestService(nil, nil, time.Now, &fakeSource{})
+	service.InFlightTimeout = DefaultInFlightTimeout
+	cases := []struct {
+		name       string
+		deliveries int
+		timeout    float64
+		wantValid  bool
+	}{
+		// Four sends at a time, no quick retry: one round per four
+		// deliveries, each as long as the timeout.
+		{"four rounds of 60 seconds", 16, 60, true},
+		{"five rounds just under 60 seconds", 20, 59.999, false},
+		{"five rounds of 48 seconds", 20, 48, true},
+		{"five rounds just over 48 seconds", 20, 48.001, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			retries, timeout := 0, tc.timeout
+			request := RunRequest{MaxRetryDeliveries: tc.deliveries, Policy: DefaultPolicy(), Schedule: DefaultSchedule(),
+				Retries: &retries, TimeoutSeconds: &timeout}
+
+			_, err := service.ResolveSendOptions(request)
+
+			if tc.wantValid && err != nil {
+				t.Errorf("ResolveSendOptions: got %v, want nil", err)
+			}
+			if !tc.wantValid && err == nil {
+				t.Errorf("ResolveSendOptions: got nil, want an error about the run's length")
+			}
+		})
+	}
+}

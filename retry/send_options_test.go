@@ -58,11 +58,12 @@ func TestRunRejectsSendsOutlastingInFlight(t *testing.T) {
 	service.Concurrency = 4
 	insertDelivery(t, db, "run_1", "webhook", false, "server_error", 503, serviceStart.Add(-2*time.Hour), nil)
 
-	// Two attempts of 14 s with a 2 s pause take 30 s. Eight deliveries
-	// four at a time take two rounds, so 60 s: the whole in-flight timeout.
+	// Two attempts of 12 s with a 2 s pause take 26 s. Eight deliveries
+	// four at a time take two rounds, so 52 s: more than the 48 s, four
+	// fifths of the in-flight timeout, that a run may spend sending.
 	request := liveRequest(immediatePolicy())
 	request.MaxRetryDeliveries = 8
-	request.Retries, request.TimeoutSeconds = intPtr(1), floatPtr(14)
+	request.Retries, request.TimeoutSeconds = intPtr(1), floatPtr(12)
 	_, err := service.Run(context.Background(), models.SubjectExecutiveReport, request)
 	var invalid *ValidationError
 	if !errors.As(err, &invalid) || invalid.Field != "timeout_seconds" || !invalid.Unprocessable {
@@ -80,10 +81,10 @@ func TestRunRejectsSendsOutlastingInFlight(t *testing.T) {
 		t.Errorf("receiver requests: got %d, want 0", got)
 	}
 
-	// One second less per attempt fits.
-	request.TimeoutSeconds = floatPtr(13)
+	// One second less per attempt takes exactly 48 s, which fits.
+	request.TimeoutSeconds = floatPtr(11)
 	if _, err := service.Run(context.Background(), models.SubjectExecutiveReport, request); err != nil {
-		t.Fatalf("Run with 13 s attempts: got %v, want nil", err)
+		t.Fatalf("Run with 11 s attempts: got %v, want nil", err)
 	}
 }
 
