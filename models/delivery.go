@@ -290,3 +290,17 @@ func InFlightSends(ctx context.Context, db *gorm.DB, subjectKind string, subject
 	}
 	return out, nil
 }
+
+// StaleSendDeliveries returns the in-flight deliveries of one subject kind
+// that a send made, not a retry, created before the given time, oldest
+// first. They are the sends of a server that stopped before recording.
+func StaleSendDeliveries(ctx context.Context, db *gorm.DB, subjectKind string, createdBefore time.Time) ([]Delivery, error) {
+	var deliveries []Delivery
+	err := db.WithContext(ctx).
+		Where("subject_kind = ? AND state = ? AND origin = ? AND created_at < ?", subjectKind, DeliveryInFlight, OriginSend, UTC(createdBefore)).
+		Order("created_at, id").Find(&deliveries).Error
+	if err != nil {
+		return nil, fmt.Errorf("models: unable to read stale in-flight %s deliveries: %w", subjectKind, err)
+	}
+	return deliveries, nil
+}

@@ -178,3 +178,47 @@ func TestReconcileTakesRecordedDelivery(t *testing.T) {
 		t.Errorf("receiver requests: got %d, want 1", got)
 	}
 }
+
+// TestStaleSendBecomesRetryable checks that a live run records a send left
+// in flight longer than StaleSendAfter as interrupted and retries it, and
+// leaves a younger send alone.
+func TestStaleSendBecomesRetryable(t *testing.T) {
+	db := dbtest.Open(t)
+	server := startReceiver(t)
+	clock := &testClock{now: serviceStart}
+	inFlightSend := func(subjectID string, at time.Time) models.Delivery {
+		record := models.Delivery{
+			ID: models.NewID("dlv", at), SubjectKind: models.SubjectExecutiveReport, SubjectID: subjectID,
+			SubjectKey: "rep_" + subjectID, Connector: "webhook", State: models.DeliveryInFlight, Attempts: "[]",
+			RequestSummary: "{}", IdempotencyKey: "idem-" + subjectID, Origin: models.OriginSend,
+			Actor: "release.manager", StartedAt: at, CreatedAt: at,
+		}
+		if err := models.CreateDelivery(db, &record); err != nil {
+			t.Fatalf("CreateDelivery: %v", err)
+		}
+		return record
+	}
+	stale := inFlightSend("run_stale", serviceStart.Add(-StaleSendAfter-time.Second))
+	young := inFlightSend("run_young", serviceStart.Add(-StaleSendAfter+time.Minute))
+	service := newTestService(db, webhookRegistry(t, server.URL, map[string]string{"webhook": "/webhook/webhook"}), clock.Now, &fakeSource{})
+
+	run, err := service.Run(context.Background(), models.SubjectExecutiveReport, liveRequest(immediatePolicy()))
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+
+	settled := deliveryOf(t, service, models.RetryExecution{DeliveryID: stale.ID})
+	if settled.State != models.DeliveryCompleted || settled.Success || settled.ErrorClass != ClassInterrupted {
+		t.Errorf("stale send: got state %s, success %v, class %q, want completed, failed, %s",
+			settled.State, settled.Success, settled.ErrorClass, ClassInterrupted)
+	}
+	if got := deliveryOf(t, service, models.RetryExecution{DeliveryID: young.ID}).State; got != models.DeliveryInFlight {
+		t.Errorf("young send: got state %s, want %s", got, models.DeliveryInFlight)
+	}
+	if run.Counts.DeliveredCount != 1 || len(run.Executions) != 1 || run.Executions[0].SubjectID != "run_stale" {
+		t.Errorf("run: got %d delivered of %d executions, want the stale send's group retried once", run.Counts.DeliveredCount, len(run.Executions))
+	}
+	if got := len(server.Requests()); got != 1 {
+		t.Errorf("receiver requests: got %d, want 1, the retry of the stale send", got)
+	}
+}

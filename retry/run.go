@@ -324,6 +324,9 @@ func (s *Service) reconcile(ctx context.Context, kind, runID string, now time.Ti
 			runIDs = append(runIDs, execution.WorkerRunID)
 		}
 	}
+	if err := s.settleStaleSends(ctx, kind, now); err != nil {
+		return settled, err
+	}
 	// A worker that stopped between sending and recording also left its run
 	// running; once none of its executions is in flight, it is completed.
 	completed, err := models.CompleteInterruptedWorkerRuns(ctx, s.DB, runIDs, now)
@@ -334,6 +337,38 @@ func (s *Service) reconcile(ctx context.Context, kind, runID string, now time.Ti
 		s.logger().Warn("interrupted retry worker runs completed", "runs", completed, "worker_run_ids", runIDs)
 	}
 	return settled, nil
+}
+
+// StaleSendAfter is how long after it started a delivery made by a send
+// from the console or the API, not by a retry, counts as cut short when it
+// is still in flight. It is longer than the longest such send, six minutes
+// and ten seconds with the largest send options, plus the two minutes an
+// alert send may first wait for another send of the same alert.
+const StaleSendAfter = 10 * time.Minute
+
+// settleStaleSends records, as interrupted, the sends of one subject kind
+// that a stopped server left in flight. Each then counts as a failed
+// delivery of its group, which the retry rules can retry.
+func (s *Service) settleStaleSends(ctx context.Context, kind string, now time.Time) error {
+	stale, err := models.StaleSendDeliveries(ctx, s.DB, kind, now.Add(-StaleSendAfter))
+	if err != nil {
+		return err
+	}
+	for i := range stale {
+		record := &stale[i]
+		record.Success, record.ErrorClass, record.Error, record.CompletedAt = false, ClassInterrupted, InterruptedReason, &now
+		if record.ConnectorKind == "" {
+			record.ConnectorKind = "unknown"
+		}
+		if err := models.CompleteDelivery(ctx, s.DB, record); err != nil {
+			// Another run, or the late sender itself, recorded it first.
+			s.logger().Info("stale send not settled", "delivery_id", record.ID, "error", err)
+			continue
+		}
+		s.logger().Warn("in-flight send recorded as interrupted", "delivery_id", record.ID,
+			"subject_kind", kind, "subject_id", record.SubjectID, "connector", record.Connector)
+	}
+	return nil
 }
 
 // settle records the outcome of one stale in-flight execution and of its
