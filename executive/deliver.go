@@ -2,8 +2,10 @@ package executive
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -74,6 +76,17 @@ func (s *Service) Deliver(ctx context.Context, req DeliverRequest) (DeliverResul
 
 	var pending []*delivery.Pending
 	err = s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		// A second delivery of the same run to a destination that is still
+		// receiving the first would create a second Jira issue or
+		// ServiceNow incident before the first one can be looked up.
+		now := models.UTC(s.Now())
+		underWay, err := models.LockDeliveriesUnderWay(tx, models.SubjectExecutiveReport, run.RunID, providers, now.Add(-models.StaleSendAfter))
+		if err != nil {
+			return err
+		}
+		if len(underWay) > 0 {
+			return underWayError(run.RunID, underWay)
+		}
 		for _, provider := range providers {
 			destination, _ := s.Destinations.Lookup(provider)
 			p, err := s.Delivery.Begin(tx, delivery.Request{
@@ -89,6 +102,10 @@ func (s *Service) Deliver(ctx context.Context, req DeliverRequest) (DeliverResul
 		}
 		return nil
 	})
+	var conflict *ConflictError
+	if errors.As(err, &conflict) {
+		return DeliverResult{}, conflict
+	}
 	if err != nil {
 		return DeliverResult{}, fmt.Errorf("executive: unable to record deliveries of run %s: %w", run.RunID, err)
 	}
@@ -215,4 +232,20 @@ func (s *Service) reportLink(reportID string) string {
 
 func (s *Service) message(report Report, run ScheduleRun, destination connectors.Destination) connectors.Message {
 	return BuildMessage(report, run, destination, s.reportLink(report.ReportID))
+}
+
+// underWayError names the destinations that a delivery of run runID is
+// still under way to, with when each started.
+func underWayError(runID string, underWay map[string]time.Time) *ConflictError {
+	names := make([]string, 0, len(underWay))
+	for name := range underWay {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	parts := make([]string, 0, len(names))
+	for _, name := range names {
+		parts = append(parts, name+" (since "+underWay[name].Format(time.RFC3339)+")")
+	}
+	return &ConflictError{Field: "provider", Message: fmt.Sprintf("a delivery of run %s is still under way to %s; "+
+		"wait for it to finish, then deliver again to the destinations that failed", runID, strings.Join(parts, ", "))}
 }

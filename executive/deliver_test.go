@@ -1,15 +1,16 @@
 package executive
 
 import (
-	"slices"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/releaseops/evidence-console/connectors/receiver"
 	"github.com/releaseops/evidence-console/delivery"
 	"github.com/releaseops/evidence-console/models"
+	"github.com/releaseops/evidence-console/models/dbtest"
 )
 
 // Secrets planted in connector URLs, tokens and responses; none may appear
@@ -335,5 +337,48 @@ func TestDeliverAllNamesEnabledDestinations(t *testing.T) {
 	slices.Sort(want[1:])
 	if !slices.Equal(providers, want) {
 		t.Errorf("destinations: got %v, want %v (every enabled one, once, without off)", providers, want)
+	}
+}
+
+func TestDeliverWaitsForDeliveryUnderWay(t *testing.T) {
+	f := newDeliveryFixture(t)
+	run := f.scheduleRun(t)
+	inFlight := func(startedAt time.Time) {
+		record := models.Delivery{
+			ID: models.NewID("dlv", startedAt), SubjectKind: models.SubjectExecutiveReport, SubjectID: run.ScheduleRun.RunID,
+			SubjectKey: run.Report.ReportID, Connector: "webhook", State: models.DeliveryInFlight, Attempts: "[]",
+			RequestSummary: "{}", IdempotencyKey: run.ScheduleRun.RunID + ":webhook", Origin: models.OriginSend,
+			Actor: "tester", StartedAt: startedAt, CreatedAt: startedAt,
+		}
+		if err := models.CreateDelivery(f.db, &record); err != nil {
+			t.Fatalf("CreateDelivery: %v", err)
+		}
+	}
+	request := DeliverRequest{RunID: run.ScheduleRun.RunID, Providers: []string{"webhook", "slack"}, Timeout: time.Second, Actor: "tester"}
+
+	// A delivery older than StaleSendAfter no longer counts as under way.
+	inFlight(testNow.Add(-models.StaleSendAfter - time.Second))
+	inFlight(testNow.Add(-time.Minute))
+	before := dbtest.CountRows(t, f.db)
+
+	_, err := f.service.Deliver(context.Background(), request)
+
+	var conflict *ConflictError
+	if !errors.As(err, &conflict) {
+		t.Fatalf("Deliver: got %v, want a ConflictError", err)
+	}
+	if conflict.Field != "provider" || !strings.Contains(conflict.Message, "webhook (since") || strings.Contains(conflict.Message, "slack") {
+		t.Errorf("conflict: got field %q message %q, want provider naming webhook only", conflict.Field, conflict.Message)
+	}
+	if after := dbtest.CountRows(t, f.db); after["deliveries"] != before["deliveries"] {
+		t.Errorf("deliveries: got %d, want %d (nothing recorded)", after["deliveries"], before["deliveries"])
+	}
+	if got := len(f.receiver.Requests()); got != 0 {
+		t.Errorf("received requests: got %d, want 0", got)
+	}
+
+	request.Providers = []string{"slack"}
+	if _, err := f.service.Deliver(context.Background(), request); err != nil {
+		t.Errorf("Deliver to a destination with nothing under way: got %v, want nil", err)
 	}
 }

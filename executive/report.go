@@ -34,6 +34,16 @@ func DefaultParams() Params {
 
 // ParamError names the invalid parameter. Status is 400 for a value out of
 // range and 422 for a well-formed request that cannot be acted on.
+// ConflictError is a request that would repeat work still under way, such
+// as a delivery to a destination that another delivery of the same run has
+// not finished; handlers return it as a 409.
+type ConflictError struct {
+	Field   string
+	Message string
+}
+
+func (e *ConflictError) Error() string { return e.Message }
+
 type ParamError struct {
 	Field   string
 	Message string

@@ -38,6 +38,10 @@ func (h *Handler) registerExecutiveRoutes(e *echo.Echo) {
 
 // executiveError maps the executive service's errors to the error model.
 func executiveError(err error) error {
+	var conflictErr *executive.ConflictError
+	if errors.As(err, &conflictErr) {
+		return &APIError{Status: http.StatusConflict, Code: CodeConflict, Field: conflictErr.Field, Message: conflictErr.Message}
+	}
 	var paramErr *executive.ParamError
 	if errors.As(err, &paramErr) {
 		if paramErr.Unprocessable {

@@ -304,3 +304,43 @@ func StaleSendDeliveries(ctx context.Context, db *gorm.DB, subjectKind string, c
 	}
 	return deliveries, nil
 }
+
+// StaleSendAfter is how long after it started a delivery made by a send
+// from the console or the API, not by a retry, counts as cut short when it
+// is still in flight. It is longer than the longest such send, six minutes
+// and ten seconds with the largest send options, plus the two minutes an
+// alert send may first wait for another send of the same alert.
+const StaleSendAfter = 10 * time.Minute
+
+// LockDeliveriesUnderWay takes a transaction-scoped lock on the group of
+// each destination among connectors of one subject, so two sends to the
+// same group check and record their deliveries in turn. It returns, per
+// destination, when the earliest delivery still in flight there since
+// since started.
+func LockDeliveriesUnderWay(tx *gorm.DB, subjectKind, subjectID string, connectors []string, since time.Time) (map[string]time.Time, error) {
+	names := make([]string, 0, len(connectors))
+	for _, connector := range connectors {
+		names = append(names, "delivery-group:"+subjectKind+":"+subjectID+":"+connector)
+	}
+	if err := lockNames(tx, names...); err != nil {
+		return nil, fmt.Errorf("models: unable to lock the delivery groups of %s %s: %w", subjectKind, subjectID, err)
+	}
+	var rows []struct {
+		Connector string
+		StartedAt time.Time
+	}
+	err := tx.Model(&Delivery{}).Select("connector, started_at").
+		Where("subject_kind = ? AND subject_id = ? AND connector IN ? AND state = ? AND started_at >= ?",
+			subjectKind, subjectID, connectors, DeliveryInFlight, UTC(since)).
+		Order("started_at").Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("models: unable to read the deliveries under way of %s %s: %w", subjectKind, subjectID, err)
+	}
+	out := map[string]time.Time{}
+	for _, row := range rows {
+		if _, seen := out[row.Connector]; !seen {
+			out[row.Connector] = UTC(row.StartedAt)
+		}
+	}
+	return out, nil
+}

@@ -339,12 +339,9 @@ func (s *Service) reconcile(ctx context.Context, kind, runID string, now time.Ti
 	return settled, nil
 }
 
-// StaleSendAfter is how long after it started a delivery made by a send
-// from the console or the API, not by a retry, counts as cut short when it
-// is still in flight. It is longer than the longest such send, six minutes
-// and ten seconds with the largest send options, plus the two minutes an
-// alert send may first wait for another send of the same alert.
-const StaleSendAfter = 10 * time.Minute
+// StaleSendAfter is how long a plain send's delivery may stay in flight
+// before a live run records it as interrupted.
+const StaleSendAfter = models.StaleSendAfter
 
 // settleStaleSends records, as interrupted, the sends of one subject kind
 // that a stopped server left in flight. Each then counts as a failed
