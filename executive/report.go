@@ -36,7 +36,7 @@ func DefaultParams() Params {
 // range and 422 for a well-formed request that cannot be acted on.
 // ConflictError is a request that would repeat work still under way, such
 // as a delivery to a destination that another delivery of the same run has
-// not finished; handlers return it as a 409.
+// not finished. Handlers return it as a 409.
 type ConflictError struct {
 	Field   string
 	Message string
