@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -88,7 +89,13 @@ func (h *Handler) acknowledgeRetryHealthAlertForm(c echo.Context) error {
 			}
 			return render(c, http.StatusOK, views.AcknowledgementPanel(h.acknowledgementPageView(c, page)))
 		}
-		return h.renderAlertsSection(c, alerting.HistoryQuery{Limit: alerting.DefaultHistoryLimit}, "")
+		action := result.Acknowledgement
+		recorded := fmt.Sprintf("Recorded %s for %s (action %d).", action.AcknowledgementState, action.Provider, action.Sequence)
+		if result.Repeat {
+			recorded = fmt.Sprintf("Recorded %s for %s again (action %d); the state was already %s.",
+				action.AcknowledgementState, action.Provider, action.Sequence, action.AcknowledgementState)
+		}
+		return h.renderAlertsSectionRecorded(c, alerting.HistoryQuery{Limit: alerting.DefaultHistoryLimit}, "", recorded)
 	}
 	return redirectAfterPost(c, returnTo)
 }

@@ -31,11 +31,19 @@ func (h *Handler) alertsSection(c echo.Context) (*views.AlertsSectionView, error
 
 // renderAlertsSection renders the alert section as an htmx fragment.
 func (h *Handler) renderAlertsSection(c echo.Context, q alerting.HistoryQuery, planID string) error {
+	return h.renderAlertsSectionRecorded(c, q, planID, "")
+}
+
+// renderAlertsSectionRecorded renders the alert section with a note on the
+// acknowledgement action just saved.
+func (h *Handler) renderAlertsSectionRecorded(c echo.Context, q alerting.HistoryQuery, planID, recorded string) error {
 	data, err := h.Alerts.Console(c.Request().Context(), q, planID)
 	if err != nil {
 		return alertError(err)
 	}
-	return render(c, http.StatusOK, views.AlertsSection(h.alertsSectionView(c, data, q)))
+	view := h.alertsSectionView(c, data, q)
+	view.Recorded = recorded
+	return render(c, http.StatusOK, views.AlertsSection(view))
 }
 
 // alertsSectionView maps the alert section's data to its view model, with

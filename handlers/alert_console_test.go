@@ -356,3 +356,22 @@ func TestSendProgressSaysHowLong(t *testing.T) {
 		t.Errorf("send progress: got %q, want it to say up to 34s", got)
 	}
 }
+
+func TestConsoleAcknowledgementSaysWhatItRecorded(t *testing.T) {
+	s := newAlertServer(t, twoWebhooks())
+	_, result := s.deliver(`{"provider": "alpha", "retries": 0}`)
+	path := "/console/retry-health-alerts/" + result.Health.HealthID + "/acknowledgements"
+
+	first := s.postForm(path, "provider=alpha&acknowledgement_state=escalated&return_to=/console", "HX-Request", "true")
+	again := s.postForm(path, "provider=alpha&acknowledgement_state=escalated&return_to=/console", "HX-Request", "true")
+
+	if first.Code != http.StatusOK || again.Code != http.StatusOK {
+		t.Fatalf("status: got %d and %d, want 200 and 200", first.Code, again.Code)
+	}
+	if got := byTestID(document(t, first), "ack-recorded").Text(); got != "Recorded escalated for alpha (action 1)." {
+		t.Errorf("first note: got %q, want it to name the state, destination and action", got)
+	}
+	if got := byTestID(document(t, again), "ack-recorded").Text(); !strings.Contains(got, "again (action 2); the state was already escalated") {
+		t.Errorf("repeat note: got %q, want it to say the state was already escalated", got)
+	}
+}

@@ -17,6 +17,9 @@ type AlertsSectionView struct {
 	// acknowledge alerts, shown once above the disabled forms. It is empty
 	// when the role may.
 	AcknowledgeBlockedReason string
+	// Recorded describes the acknowledgement action the user just saved,
+	// or is empty.
+	Recorded string
 }
 
 // AlertSendFormView holds the choices and defaults of the send form.
