@@ -279,3 +279,25 @@ func TestCreateDuplicateUserLogsNoError(t *testing.T) {
 		})
 	}
 }
+
+func TestRejectedCreateUserKeepsTheForm(t *testing.T) {
+	s := newTestServer(t)
+	b, csrf := signedInAdmin(s)
+
+	rec := b.do(http.MethodPost, "/users", url.Values{"username": {"erin"}, "role": {"auditor"}, "password": {"short"}, "_csrf": {csrf}})
+
+	if rec.Code != http.StatusBadRequest {
+		t.Fatalf("create user: status = %d, want 400", rec.Code)
+	}
+	doc := document(t, rec)
+	if got := byTestID(doc, "new-username").AttrOr("value", ""); got != "erin" {
+		t.Errorf("username kept: got %q, want erin", got)
+	}
+	form := byTestID(doc, "create-user-form")
+	if got := form.Find(`option[selected]`).AttrOr("value", ""); got != "auditor" {
+		t.Errorf("role kept: got %q, want auditor", got)
+	}
+	if strings.Contains(rec.Body.String(), `value="short"`) {
+		t.Error("the rejected password is sent back, want it never shown")
+	}
+}

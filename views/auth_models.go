@@ -59,6 +59,10 @@ type UsersPage struct {
 	Created []CreatedUser
 	Error   string
 	Field   string
+	// FormUsername and FormRole refill the create form after a rejected
+	// submission; the password is never sent back.
+	FormUsername string
+	FormRole     string
 }
 
 // CreatedUser is a user just created on the users page.
@@ -105,4 +109,13 @@ func (pc PageContext) Shows(item NavItem) bool {
 		return false
 	}
 	return item.Permission == "" || auth.Role(pc.UserRole).Can(item.Permission)
+}
+
+// formRole returns the role a rejected create form asked for, or viewer
+// for a new form.
+func formRole(role string) string {
+	if role == "" {
+		return "viewer"
+	}
+	return role
 }
