@@ -91,13 +91,20 @@ func (h *Handler) auditChainPage(c echo.Context) error {
 	}
 	v := views.AuditChainView{Kind: chain.Kind, ID: chain.ID, Missing: chain.Missing,
 		JSONHref: runtimePrefix + "/audit/" + url.PathEscape(kind) + "/" + url.PathEscape(id)}
+	mayReadReports := auth.Role(pageContext(c).UserRole).Can(auth.PermissionReadExecutive)
 	for _, link := range chain.Links {
 		row := views.AuditLinkView{
 			Kind: link.Kind, ID: link.ID, Relation: link.Relation, At: views.FormatTime(link.At, h.TimeZone),
 			Actor: link.Actor, Provider: link.Provider, Status: link.Status, Detail: link.Detail,
 		}
-		if link.AuditKind != "" && !(link.Kind == chain.Kind && link.ID == chain.ID) {
+		switch {
+		case link.Kind == chain.Kind && link.ID == chain.ID:
+		case link.AuditKind != "":
 			row.Href = "/audit/" + url.PathEscape(link.AuditKind) + "/" + url.PathEscape(link.ID)
+		case link.Kind == models.HistoryRetryWorkerRun:
+			row.Href = "/retries/runs/" + url.PathEscape(link.ID)
+		case link.Kind == models.HistoryExecutiveReport && mayReadReports:
+			row.Href = "/executive/reports/" + url.PathEscape(link.ID)
 		}
 		v.Links = append(v.Links, row)
 	}

@@ -289,6 +289,12 @@ func TestAuditChainEndpoints(t *testing.T) {
 			t.Errorf("page: missing link %s in %v", want, hrefs)
 		}
 	}
+	for _, kind := range []string{"retry_worker_run", "executive_report"} {
+		link := page.Find(`[data-testid="audit-link"][data-kind="` + kind + `"] [data-testid="audit-link-href"]`)
+		if link.Length() != 1 {
+			t.Errorf("page: got %d links to the %s, want 1 to its page", link.Length(), kind)
+		}
+	}
 
 	notFound := []string{
 		runtimePrefix + "/audit/retry_execution/missing",
@@ -431,9 +437,13 @@ func TestAuditChainHidesReportFiguresFromViewers(t *testing.T) {
 	if got := detail(); got != executiveDetailHidden {
 		t.Errorf("viewer's report detail: got %q, want %q", got, executiveDetailHidden)
 	}
-	page := document(t, s.getJSON("/audit/retry_execution/x2")).Text()
+	doc := document(t, s.getJSON("/audit/retry_execution/x2"))
+	page := doc.Text()
 	if strings.Contains(page, "key risks") || !strings.Contains(page, executiveDetailHidden) {
 		t.Errorf("viewer's chain page: want the figures hidden and the reason shown")
+	}
+	if got := doc.Find(`[data-testid="audit-link"][data-kind="executive_report"] a`).Length(); got != 0 {
+		t.Errorf("viewer's chain page: got %d links to the report, want none, because the report page is a 403", got)
 	}
 }
 
