@@ -156,3 +156,39 @@ func TestRetryFormErrorMarksField(t *testing.T) {
 		t.Errorf("receiver requests = %d, want 0", got)
 	}
 }
+
+// TestRetryPolicyFieldsStayInStep checks that the run form takes the
+// policy typed into the plan form, so a dry run uses the plan's policy.
+func TestRetryPolicyFieldsStayInStep(t *testing.T) {
+	a := startApp(t, appOptions{SampleData: true})
+	ctx := newBrowser(t)
+	signIn(t, ctx, a, "release_manager")
+
+	plan := `[data-testid="retry-plan-form"] `
+	run := `[data-testid="retry-run-form"] `
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(a.BaseURL+"/console"),
+		chromedp.WaitVisible(chromedp.CSS(plan+`input[name="retry_delay_minutes"]`)),
+		chromedp.Click(chromedp.CSS(plan+`input[name="retry_delay_minutes"]`)),
+		chromedp.KeyEvent("\b\b\b0"),
+		chromedp.Click(chromedp.CSS(plan+`input[name="allow_immediate_retry"]`)),
+	)
+	if err != nil {
+		t.Fatalf("change the plan form's policy: %v", err)
+	}
+
+	delay, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('`+run+`input[name="retry_delay_minutes"]').value`))
+	if err != nil {
+		t.Fatalf("read the run form's delay: %v", err)
+	}
+	if delay != "0" {
+		t.Errorf("run form delay = %q, want 0 as typed into the plan form", delay)
+	}
+	immediate, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('`+run+`input[name="allow_immediate_retry"]').checked`))
+	if err != nil {
+		t.Fatalf("read the run form's immediate retry box: %v", err)
+	}
+	if !immediate {
+		t.Errorf("run form immediate retry = false, want it ticked as in the plan form")
+	}
+}

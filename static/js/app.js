@@ -66,6 +66,29 @@
     input.focus();
   });
 
+  // Keep inputs of the same data-sync group and name equal across forms,
+  // such as the retry policy of the plan and the run form.
+  function syncInputs(event) {
+    var input = event.target;
+    var group = input && input.getAttribute && input.getAttribute("data-sync");
+    if (!group) {
+      return;
+    }
+    var selector = '[data-sync="' + CSS.escape(group) + '"][name="' + CSS.escape(input.name) + '"]';
+    document.querySelectorAll(selector).forEach(function (other) {
+      if (other === input) {
+        return;
+      }
+      if (input.type === "checkbox") {
+        other.checked = input.checked;
+      } else {
+        other.value = input.value;
+      }
+    });
+  }
+  document.addEventListener("input", syncInputs);
+  document.addEventListener("change", syncInputs);
+
   // Ask for confirmation before submitting a form marked data-confirm.
   document.addEventListener("submit", function (event) {
     var form = event.target;
