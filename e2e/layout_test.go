@@ -79,6 +79,17 @@ func TestPagesFitPhoneWidth(t *testing.T) {
 		}
 	}
 
+	// The console was opened last: its outstanding acknowledgements table
+	// scrolls sideways at this width, and a hint says so.
+	hint, err := chromedp.Run(ctx, chromedp.Evaluate[string](
+		`getComputedStyle(document.querySelector('#outstanding-acknowledgements [data-testid="scroll-hint"]')).display`))
+	if err != nil {
+		t.Fatalf("read the scroll hint's display: %v", err)
+	}
+	if hint == "none" {
+		t.Errorf("scroll hint at %d px: hidden, want it shown above the wide table", phoneWidth)
+	}
+
 	menuWidth, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.querySelector('nav[aria-label="Main"] ul').getBoundingClientRect().width`))
 	if err != nil {
 		t.Fatalf("read the menu width: %v", err)
@@ -116,5 +127,20 @@ func TestPagesFitPhoneWidth(t *testing.T) {
 	}
 	if display != "table-row" {
 		t.Errorf("provider row at 1366 px: display %q, want table-row", display)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(a.BaseURL+"/console"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="outstanding-row"]`)),
+	)
+	if err != nil {
+		t.Fatalf("open the console at 1366 px: %v", err)
+	}
+	hint, err = chromedp.Run(ctx, chromedp.Evaluate[string](
+		`getComputedStyle(document.querySelector('#outstanding-acknowledgements [data-testid="scroll-hint"]')).display`))
+	if err != nil {
+		t.Fatalf("read the scroll hint's display at 1366 px: %v", err)
+	}
+	if hint != "none" {
+		t.Errorf("scroll hint at 1366 px: display %q, want it hidden", hint)
 	}
 }
