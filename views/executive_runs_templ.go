@@ -64,7 +64,7 @@ func ExecutiveRuns(pc PageContext, page ExecutiveRunsPage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<div class=\"mt-4 overflow-x-auto\"><table class=\"w-full min-w-[48rem] bg-white text-left text-sm\" data-testid=\"executive-runs\"><thead class=\"border-b border-slate-300 text-slate-500\"><tr><th scope=\"col\" class=\"py-1 pr-2\">Run</th><th scope=\"col\" class=\"pr-2\">Status</th><th scope=\"col\" class=\"pr-2\">Window</th><th scope=\"col\" class=\"pr-2\">Schedule</th><th scope=\"col\" class=\"pr-2 text-right\">Key risks</th><th scope=\"col\" class=\"pr-2 text-right\">Past SLO</th><th scope=\"col\" class=\"pr-2\">Deliveries</th><th scope=\"col\" class=\"pr-2\">Created</th><th scope=\"col\">Report</th></tr></thead> <tbody>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<div class=\"mt-4 overflow-x-auto\"><table class=\"w-full min-w-[48rem] bg-white text-left text-sm\" data-testid=\"executive-runs\"><thead class=\"border-b border-slate-300 text-slate-500\"><tr><th scope=\"col\" class=\"py-1 pr-2\">Run</th><th scope=\"col\" class=\"pr-2\">Status</th><th scope=\"col\" class=\"pr-2\">Window</th><th scope=\"col\" class=\"pr-2\">Schedule</th><th scope=\"col\" class=\"pr-2 text-right\">Key risks</th><th scope=\"col\" class=\"pr-2 text-right\">Past SLO</th><th scope=\"col\" class=\"pr-2\" title=\"Every delivery and retry delivery of the run, so a destination that failed and was retried counts more than once\">Deliveries, retries included</th><th scope=\"col\" class=\"pr-2\">Created</th><th scope=\"col\">Report</th></tr></thead> <tbody>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
