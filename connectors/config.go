@@ -536,6 +536,8 @@ func validateHeaders(name string, headers map[string]string) error {
 			return fieldError(name, field, "value must be a single line")
 		case isLiteralURL(headers[header]):
 			return fieldError(name, field, "literal URLs are not allowed in the configuration file because webhook URLs are secrets")
+		case (*Redactor)(nil).FindCredential(headers[header]) != "":
+			return fieldError(name, field, "value looks like a credential, and literal secrets are not allowed in the configuration file; use api_key_env with api_key_header, token_env or authorization_env instead")
 		}
 	}
 	return nil

@@ -187,6 +187,11 @@ func TestParseConfigRejects(t *testing.T) {
 			wantConnector: "webhook", wantField: "headers.Authorization", wantText: "literal secrets",
 		},
 		{
+			name:          "credential in a plain header",
+			content:       "connectors:\n  webhook:\n    url_env: W\n    headers: {X-Trace: xoxb-123456789012-abcdefabcdef}\n",
+			wantConnector: "webhook", wantField: "headers.X-Trace", wantText: "looks like a credential",
+		},
+		{
 			name:          "URL in url_env",
 			content:       "connectors:\n  slack:\n    url_env: https://hooks.example.test/services/T/B/X\n",
 			wantConnector: "slack", wantField: "url_env", wantText: "literal URLs",

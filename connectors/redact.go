@@ -67,9 +67,7 @@ func secretVariants(secret string) []string {
 		return nil
 	}
 	variants := []string{secret, strings.ReplaceAll(secret, "/", `\/`), url.QueryEscape(secret)}
-	if len(secret) >= minFragmentLength {
-		variants = append(variants, base64.StdEncoding.EncodeToString([]byte(secret)))
-	}
+	variants = append(variants, base64Forms(secret)...)
 
 	u, err := url.Parse(secret)
 	if err != nil || u.Scheme == "" || u.Host == "" {
@@ -92,6 +90,7 @@ func secretVariants(secret string) []string {
 			for _, value := range values {
 				if len(value) >= minFragmentLength {
 					variants = append(variants, value, url.QueryEscape(value))
+					variants = append(variants, base64Forms(value)...)
 				}
 			}
 		}
@@ -100,32 +99,89 @@ func secretVariants(secret string) []string {
 		variants = append(variants, u.User.String())
 		if password, ok := u.User.Password(); ok && password != "" {
 			// net/http sends the user information as a Basic credential.
-			variants = append(variants, password,
-				base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+password)))
+			variants = append(variants, password)
+			variants = append(variants, base64Forms(password)...)
+			variants = append(variants, base64Forms(u.User.Username()+":"+password)...)
 		}
 	}
 	return variants
 }
 
+// ignoreInTypedText keeps FindCredential from matching these values, which
+// are still redacted. A user name accompanies a secret but is not one, and
+// people write e-mail addresses in notes.
+func (r *Redactor) ignoreInTypedText(values ...string) {
+	r.values = slices.DeleteFunc(r.values, func(value string) bool { return slices.Contains(values, value) })
+}
+
+// base64Forms returns the standard and URL-safe base64 encodings of a
+// secret of at least minFragmentLength bytes, with and without padding.
+func base64Forms(secret string) []string {
+	if len(secret) < minFragmentLength {
+		return nil
+	}
+	data := []byte(secret)
+	return []string{
+		base64.StdEncoding.EncodeToString(data), base64.RawStdEncoding.EncodeToString(data),
+		base64.URLEncoding.EncodeToString(data), base64.RawURLEncoding.EncodeToString(data),
+	}
+}
+
+// HasConfiguredSecret reports whether text contains a configured secret in
+// one of the forms FindCredential looks for. A nil *Redactor has none.
+func (r *Redactor) HasConfiguredSecret(text string) bool {
+	if r == nil {
+		return false
+	}
+	decoded := decodeJSONEscapes(text)
+	return slices.ContainsFunc(r.values, func(value string) bool { return strings.Contains(decoded, value) })
+}
+
+// RedactCredentials replaces credential-like text, as Redact does, but
+// keeps links and does not decode escapes, for messages that quote an
+// example link or escape control characters on purpose.
+func (r *Redactor) RedactCredentials(text string) string {
+	if r != nil && r.replacer != nil {
+		text = r.replacer.Replace(text)
+	}
+	text = replaceSubmatches(text, credentialPattern, func(m []string) bool {
+		return strings.EqualFold(m[1], "bearer") || looksLikeCredential(m[3]) || len(m[3]) >= 24
+	}, "${1}${2}"+Redacted)
+	text = tokenPattern.ReplaceAllStringFunc(text, func(token string) string {
+		if isWellKnownToken(token) {
+			return Redacted
+		}
+		return token
+	})
+	return assignmentPattern.ReplaceAllString(text, "${1}${2}"+Redacted)
+}
+
 // wholeValues returns the forms of a secret that no one types by chance, for
-// FindCredential: the value, a URL without its scheme, a URL path of more
-// than one segment, its query values and password. Single path segments are
-// left out, because words such as "services" are segments of many URLs.
+// FindCredential. For a URL they are its secret parts only: a path of more
+// than one segment, query values and a password, and the whole URL when it
+// has one of them. The address of a site, such as a Jira or ServiceNow
+// instance, is not secret, so links to its tickets stay allowed. Single path
+// segments are left out, because words such as "services" are segments of
+// many URLs.
 func wholeValues(secret string) []string {
 	secret = strings.TrimSpace(secret)
-	values := []string{secret}
 	u, err := url.Parse(secret)
-	if err == nil && u.Scheme != "" && u.Host != "" {
-		values = append(values, strings.TrimPrefix(secret, u.Scheme+"://"))
-		if strings.Count(strings.Trim(u.Path, "/"), "/") >= 1 {
-			values = append(values, u.Path)
-		}
-		for _, list := range u.Query() {
-			values = append(values, list...)
-		}
-		if password, ok := u.User.Password(); ok {
-			values = append(values, password)
-		}
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return slices.DeleteFunc([]string{secret}, func(value string) bool { return len(value) < minFragmentLength })
+	}
+	var parts []string
+	if strings.Count(strings.Trim(u.Path, "/"), "/") >= 1 {
+		parts = append(parts, u.Path)
+	}
+	for _, list := range u.Query() {
+		parts = append(parts, list...)
+	}
+	if password, ok := u.User.Password(); ok {
+		parts = append(parts, password)
+	}
+	values := parts
+	if len(parts) > 0 {
+		values = append(values, secret, strings.TrimPrefix(secret, u.Scheme+"://"))
 	}
 	return slices.DeleteFunc(values, func(value string) bool { return len(value) < minFragmentLength })
 }
@@ -135,13 +191,15 @@ var urlPattern = regexp.MustCompile(`(?i)\b[a-z][a-z0-9+.-]{1,15}://[^\s"'<>\x60
 
 // credentialPattern matches an authorization scheme followed by a credential,
 // as servers sometimes echo the Authorization header in error bodies.
-var credentialPattern = regexp.MustCompile(`(?i)\b(bearer|basic|splunk|token)(\s+)[A-Za-z0-9._~+/=-]{8,}`)
+var credentialPattern = regexp.MustCompile(`(?i)\b(bearer|basic|splunk|token)(\s+)([A-Za-z0-9._~+/=-]{8,})`)
+
+// credentialNames are the names under which a value is a credential, as a
+// regular expression alternation.
+const credentialNames = `password|passwd|pwd|passphrase|secret|token|api[_-]?key|x-api-key|sig|signature|sessid|jsessionid`
 
 // assignmentPattern matches a credential given as a name and a value, such
 // as password=… in a connection string or "token": "…" in JSON.
-var assignmentPattern = regexp.MustCompile(
-	`(?i)\b(password|passwd|pwd|secret|client_secret|token|access_token|api_?key|x-api-key|sig|signature|jsessionid)` +
-		`("?\s*[=:]\s*"?)[^\s"'&,;<>]{4,}`)
+var assignmentPattern = regexp.MustCompile(`(?i)\b([A-Za-z0-9_]*(?:` + credentialNames + `))(["']?\s*[=:]\s*["']?)([^\s"'&,;<>]{4,})`)
 
 // webhookPattern matches links of well-known incoming webhooks written
 // without a scheme, whose path is the secret.
@@ -152,8 +210,8 @@ var webhookPattern = regexp.MustCompile(
 // appear: Slack, GitHub and GitLab tokens, AWS access key IDs, Stripe and
 // Google API keys, JSON Web Tokens and this console's own API tokens.
 var tokenPattern = regexp.MustCompile(`\b(?:xox[abposr]-[A-Za-z0-9-]{10,}|xapp-[A-Za-z0-9-]{10,}|gh[pousr]_[A-Za-z0-9]{20,}|` +
-	`github_pat_[A-Za-z0-9_]{20,}|glpat-[A-Za-z0-9_-]{20,}|(?:AKIA|ASIA)[A-Z0-9]{16}|[sr]k_(?:live|test)_[A-Za-z0-9]{16,}|` +
-	`AIza[0-9A-Za-z_-]{35}|eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}|ecp_[A-Za-z0-9_-]{16,})`)
+	`github_pat_[A-Za-z0-9_]{20,}|glpat-[A-Za-z0-9_-]{20,}|(?:AKIA|ASIA)[A-Z0-9]{16}\b|[sr]k_(?:live|test)_[A-Za-z0-9]{16,}|` +
+	`AIza[0-9A-Za-z_-]{35}|eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}|ecp_[A-Za-z0-9_-]{40,})`)
 
 // jsonEscapePattern matches a JSON \uXXXX escape, with which a server can
 // spell any character of an echoed secret.
@@ -173,9 +231,71 @@ func (r *Redactor) Redact(text string) string {
 	}
 	text = urlPattern.ReplaceAllStringFunc(text, redactURL)
 	text = webhookPattern.ReplaceAllString(text, "${1}/"+Redacted)
-	text = credentialPattern.ReplaceAllString(text, "${1}${2}"+Redacted)
-	text = tokenPattern.ReplaceAllString(text, Redacted)
+	text = replaceSubmatches(text, credentialPattern, func(m []string) bool {
+		// Bearer is rarely prose, but "basic connectivity" and "token
+		// rotation" are, so the other schemes need a credential-like value.
+		return strings.EqualFold(m[1], "bearer") || looksLikeCredential(m[3]) || len(m[3]) >= 24
+	}, "${1}${2}"+Redacted)
+	text = tokenPattern.ReplaceAllStringFunc(text, func(token string) string {
+		if isWellKnownToken(token) {
+			return Redacted
+		}
+		return token
+	})
 	return assignmentPattern.ReplaceAllString(text, "${1}${2}"+Redacted)
+}
+
+// replaceSubmatches replaces each match of pattern in text for which
+// replace returns true with template, expanded as regexp.Expand does.
+func replaceSubmatches(text string, pattern *regexp.Regexp, replace func([]string) bool, template string) string {
+	var out []byte
+	last := 0
+	for _, loc := range pattern.FindAllStringSubmatchIndex(text, -1) {
+		match := make([]string, len(loc)/2)
+		for i := range match {
+			if loc[2*i] >= 0 {
+				match[i] = text[loc[2*i]:loc[2*i+1]]
+			}
+		}
+		if !replace(match) {
+			continue
+		}
+		out = append(out, text[last:loc[0]]...)
+		out = pattern.ExpandString(out, template, text, loc)
+		last = loc[1]
+	}
+	if out == nil {
+		return text
+	}
+	return string(append(out, text[last:]...))
+}
+
+// looksLikeCredential reports whether value, without trailing punctuation,
+// has a digit or a symbol other than a hyphen, dot or underscore, and is
+// not a ticket reference such as INC-4521. "hunter2" and "9f8e7d6c" look
+// like credentials; "expired." and "rotated-by-ops" do not.
+func looksLikeCredential(value string) bool {
+	value = strings.TrimRight(value, ".,;:!?)")
+	if ticketPattern.MatchString(value) {
+		return false
+	}
+	return strings.ContainsFunc(value, func(c rune) bool {
+		return unicode.IsDigit(c) || (!unicode.IsLetter(c) && c != '-' && c != '.' && c != '_')
+	})
+}
+
+// ticketPattern matches a ticket reference such as OPS-123, INC-4521 or
+// ServiceNow's CHG0012345.
+var ticketPattern = regexp.MustCompile(`^(?:[A-Za-z]{2,10}-[0-9]+|[A-Z]{2,6}[0-9]{5,})$`)
+
+// isWellKnownToken reports whether a tokenPattern match is a credential:
+// an AWS access key ID also needs a digit, so a word such as
+// ASIAPACIFICREGION001 without one is not taken for a key.
+func isWellKnownToken(token string) bool {
+	if strings.HasPrefix(token, "AKIA") || strings.HasPrefix(token, "ASIA") {
+		return strings.ContainsFunc(token[4:], unicode.IsDigit) && strings.ContainsFunc(token[4:], unicode.IsUpper)
+	}
+	return true
 }
 
 // decodeJSONEscapes replaces \uXXXX escapes with their characters and \/
@@ -201,37 +321,44 @@ func (r *Redactor) FindCredential(text string) string {
 		return "a secret of a configured destination"
 	}
 	for _, match := range typedCredentialPattern.FindAllStringSubmatch(decoded, -1) {
-		// A credential has a digit or a symbol, so "Basic troubleshooting" is prose.
-		if strings.ContainsFunc(match[2], func(c rune) bool { return !unicode.IsLetter(c) }) {
+		// "Bearer" is rarely prose, but "Basic troubleshooting" is.
+		if strings.EqualFold(match[1], "bearer") || looksLikeCredential(match[2]) {
 			return "an authorization credential"
 		}
 	}
-	for _, match := range typedColonPattern.FindAllStringSubmatch(decoded, -1) {
-		// "password: hunter2" gives a credential, "password: reset" prose.
-		if strings.ContainsFunc(match[2], func(c rune) bool { return !unicode.IsLetter(c) }) {
+	for _, match := range assignmentPattern.FindAllStringSubmatch(decoded, -1) {
+		// A password given with "=" is one whatever it looks like. Other
+		// names, and every name followed by a colon, need a value that
+		// looks like a credential, so "password: reset by ops" is prose.
+		separator := match[2]
+		if strings.Contains(separator, ":") && !strings.ContainsAny(separator, "\"' \t") {
+			// "secret:store-2" or "token:v2/rotation-1" is an id, not an
+			// assignment; "password: …" and "\"token\":\"…\"" are.
+			continue
+		}
+		strong := strings.Contains(separator, "=") && strongNamePattern.MatchString(match[1])
+		if strong || looksLikeCredential(match[3]) {
 			return "a password, token or signature assignment"
 		}
 	}
-	switch {
-	case typedAssignmentPattern.MatchString(decoded):
-		return "a password, token or signature assignment"
-	case tokenPattern.MatchString(decoded):
-		return "a token of a well-known format"
-	case webhookPattern.MatchString(decoded):
+	for _, token := range tokenPattern.FindAllString(decoded, -1) {
+		if isWellKnownToken(token) {
+			return "a token of a well-known format"
+		}
+	}
+	if webhookPattern.MatchString(decoded) {
 		return "a webhook link, whose path is its secret"
 	}
 	return ""
 }
 
-// typedCredentialPattern and typedAssignmentPattern are the stricter forms
-// of credentialPattern and assignmentPattern for text people write, where
-// "token rotation" or "password: reset by ops" is prose.
-var (
-	typedCredentialPattern = regexp.MustCompile(`(?i)\b(bearer|basic)\s+([A-Za-z0-9._~+/=-]{12,})`)
-	typedAssignmentPattern = regexp.MustCompile(
-		`(?i)\b(password|passwd|pwd|secret|client_secret|token|access_token|api_?key|sig|signature|jsessionid)=[^\s"'&,;<>]{4,}`)
-	typedColonPattern = regexp.MustCompile(`(?i)\b(password|passwd|pwd|secret|client_secret|token|access_token|api_?key)\s*:\s*([^\s"'&,;<>]{4,})`)
-)
+// typedCredentialPattern is the stricter form of credentialPattern for text
+// people write, where "token rotation" is prose.
+var typedCredentialPattern = regexp.MustCompile(`(?i)\b(bearer|basic|token|splunk)\s+([A-Za-z0-9._~+/=-]{12,})`)
+
+// strongNamePattern matches the credential names whose value is secret
+// whatever it looks like.
+var strongNamePattern = regexp.MustCompile(`(?i)(password|passwd|pwd|passphrase|secret)$`)
 
 // Contains reports whether text contains one of the configured secret values.
 func (r *Redactor) Contains(text string) bool {

@@ -372,9 +372,14 @@ func TestRedactorFindCredential(t *testing.T) {
 		"escaped configured token": `jira\u002dtoken\u002dvalue\u002d1`,
 		"Slack bot token":          "ref xoxb-123456789012-abcdefabcdefabcdef",
 		"GitHub token":             "ghp_abcdefghijklmnopqrstuvwxyz0123",
-		"AWS access key ID":        "key AKIAABCDEFGHIJKLMNOP here",
-		"console API token":        "ecp_0123456789abcdefghijklmnop",
+		"AWS access key ID":        "key AKIAIOSFODNN7EXAMPLE here",
+		"console API token":        "ecp_Qm9ndXMtdG9rZW4tZm9yLWEtdGVzdC1vZi10aGUtcGF0dGVybg",
 		"password with a digit":    "password: hunter2 was used to log in",
+		"password in JSON":         `{"password": "hunter2!"}`,
+		"spaced assignment":        "token = 9f8e7d6c5b",
+		"prefixed name":            "DB_PASSWORD=correcthorse",
+		"API key header":           "X-API-Key: 9f8e7d6c5b4a3f2e1d0c",
+		"token scheme":             "Authorization: Token 9f8e7d6c5b4a3f2e",
 	}
 	for name, text := range found {
 		if redactor.FindCredential(text) == "" {
@@ -386,6 +391,14 @@ func TestRedactorFindCredential(t *testing.T) {
 		"password: reset by ops",
 		"Basic troubleshooting done, services restored",
 		"token: expired, rotated by ops",
+		"Expired token: OPS-4521 tracks the rotation.",
+		"secret: CHG0012345 covers the rotation",
+		"Basic sanity-checks passed on all nodes",
+		"Webhook signature=verified on replay",
+		"region ASIAPACIFICREGIONAL01",
+		"ecp_rollback_playbook_closure_01",
+		"secret:store-2",
+		"token:v2/rotation-1",
 		"ecp_0123abcd is the prefix of the revoked token",
 		"https://tickets.example.test/browse/OPS-1",
 		"",
@@ -428,6 +441,32 @@ func TestRedactorRedactsPartsAndSchemes(t *testing.T) {
 	for _, test := range tests {
 		if got := redactor.Redact(test.input); got != test.want {
 			t.Errorf("%s: Redact(%q): got %q, want %q", test.name, test.input, got, test.want)
+		}
+	}
+}
+
+func TestFindCredentialAllowsSiteLinksAndUsernames(t *testing.T) {
+	cfg := FileConfig{Connectors: map[string]ConnectorConfig{
+		"jira": {URLEnv: "JIRA_URL", TokenEnv: "JIRA_TOKEN", ProjectKey: "OPS"},
+		"email": {SMTPHost: "127.0.0.1", From: "a@example.test", To: []string{"b@example.test"},
+			UsernameEnv: "SMTP_USER", PasswordEnv: "SMTP_PASSWORD"},
+		"slack": {URLEnv: "SLACK_URL"},
+	}}
+	env := map[string]string{
+		"JIRA_URL": "https://acme.atlassian.example", "JIRA_TOKEN": "jira-token-canary-1",
+		"SMTP_USER": "ops-alerts@acme.example", "SMTP_PASSWORD": "smtp-password-canary-2",
+		"SLACK_URL": "https://hooks.example.test/services/T1/B1/slack-path-canary-3",
+	}
+	redactor := newTestRegistry(t, cfg, env, nil).Redactor()
+
+	for _, text := range []string{"https://acme.atlassian.example/browse/OPS-123", "notified ops-alerts@acme.example"} {
+		if got := redactor.FindCredential(text); got != "" {
+			t.Errorf("FindCredential(%q): got %q, want nothing", text, got)
+		}
+	}
+	for _, text := range []string{"token jira-token-canary-1", "pw smtp-password-canary-2", "/services/T1/B1/slack-path-canary-3"} {
+		if got := redactor.FindCredential(text); got == "" {
+			t.Errorf("FindCredential(%q): got nothing, want a configured secret", text)
 		}
 	}
 }

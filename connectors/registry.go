@@ -170,7 +170,7 @@ func NewRegistry(cfg FileConfig, lookupEnv func(string) (string, bool), options 
 		option(r)
 	}
 
-	var secretValues []string
+	var secretValues, usernames []string
 	for name, connector := range cfg.Connectors {
 		kind, _ := resolveKind(name, connector) // Validate has checked the kind
 		d := &destination{
@@ -183,11 +183,15 @@ func NewRegistry(cfg FileConfig, lookupEnv func(string) (string, bool), options 
 		}
 		d.resolveSecrets(lookupEnv)
 		secretValues = append(secretValues, d.secretValues...)
+		if username, ok := d.secrets[roleUsername]; ok {
+			usernames = append(usernames, username)
+		}
 		r.destinations[d.name] = d
 		r.names = append(r.names, d.name)
 	}
 	sort.Strings(r.names)
 	r.redactor = NewRedactor(secretValues...)
+	r.redactor.ignoreInTypedText(usernames...)
 	return r, nil
 }
 
