@@ -12,6 +12,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/releaseops/evidence-console/connectors"
 	"github.com/releaseops/evidence-console/models"
 )
 
@@ -20,6 +21,10 @@ type Service struct {
 	DB     *gorm.DB
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Secrets holds the configured destinations' secrets, so a record that
+	// carries one is rejected rather than stored, shown and sent on. Nil
+	// holds none.
+	Secrets *connectors.Redactor
 }
 
 // RecordError describes one rejected record.
@@ -77,6 +82,9 @@ func (s *Service) Ingest(ctx context.Context, records []json.RawMessage) (Result
 			continue // already rejected by DecodeItems
 		}
 		record, err := parseItem(item(object), now)
+		if path, found := configuredSecretPath(map[string]any(object), "", s.Secrets); found && err == nil {
+			err = &FieldError{Field: path, Problem: "contains a secret of a configured destination; remove it from the record"}
+		}
 		var skip errSkip
 		var fieldErr *FieldError
 		switch {
@@ -84,9 +92,11 @@ func (s *Service) Ingest(ctx context.Context, records []json.RawMessage) (Result
 			result.SkippedCount++
 			result.SkippedKinds[skip.kind]++
 		case errors.As(err, &fieldErr):
+			// The message can quote the rejected value, which may itself be
+			// a credential.
 			result.Rejected = append(result.Rejected, RecordError{
-				Index: i, RecordID: recordID(item(object)), MetadataKind: item(object).describingText("metadata_kind"),
-				Field: fieldErr.Field, Error: fieldErr.Error(),
+				Index: i, RecordID: s.Secrets.Redact(recordID(item(object))), MetadataKind: item(object).describingText("metadata_kind"),
+				Field: s.Secrets.Redact(fieldErr.Field), Error: s.Secrets.Redact(fieldErr.Error()),
 			})
 		case err != nil:
 			return result, err
@@ -208,4 +218,33 @@ func store(tx *gorm.DB, record *parsed, deltas map[string]int64) (bool, error) {
 		return inserted, err
 	}
 	return false, fmt.Errorf("evidence: record %s has no row", record.id)
+}
+
+// configuredSecretPath returns the dotted path of the first string in value
+// that contains a configured secret of secrets.
+func configuredSecretPath(value any, path string, secrets *connectors.Redactor) (string, bool) {
+	switch v := value.(type) {
+	case map[string]any:
+		for key, inner := range v {
+			child := key
+			if path != "" {
+				child = path + "." + key
+			}
+			if secrets.HasConfiguredSecret(key) {
+				return child, true
+			}
+			if found, ok := configuredSecretPath(inner, child, secrets); ok {
+				return found, true
+			}
+		}
+	case []any:
+		for i, inner := range v {
+			if found, ok := configuredSecretPath(inner, fmt.Sprintf("%s[%d]", path, i), secrets); ok {
+				return found, true
+			}
+		}
+	case string:
+		return path, secrets.HasConfiguredSecret(v)
+	}
+	return "", false
 }

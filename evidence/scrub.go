@@ -12,12 +12,12 @@ import (
 var sensitiveKeyParts = []string{
 	"token", "secret", "password", "passwd", "authorization", "apikey", "webhookurl", "cookie",
 	"credential", "privatekey", "routingkey", "signature", "accesskey", "clientassertion",
-	"connectionstring", "sessionkey", "bearer",
+	"connectionstring", "sessionkey", "bearer", "passphrase", "sshkey", "signingkey", "authheader", "privkey",
 }
 
 // sensitiveKeys are short keys that are sensitive only as a whole, because
 // as parts they occur in harmless keys (pass in passed_count).
-var sensitiveKeys = []string{"pass", "pwd", "auth", "sig", "dsn", "conn", "session", "key", "jwt", "otp"}
+var sensitiveKeys = []string{"pass", "pwd", "auth", "sig", "dsn", "conn", "session", "key", "jwt", "otp", "pin", "creds"}
 
 // scrub returns a public-safe copy of a decoded record: values under
 // sensitive keys become "[redacted]", and strings are redacted as connector

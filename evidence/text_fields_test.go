@@ -6,6 +6,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/releaseops/evidence-console/connectors"
 	"github.com/releaseops/evidence-console/models"
 )
 
@@ -104,5 +105,31 @@ func TestIngestTextLimitCountsCharacters(t *testing.T) {
 	}
 	if closure.ClosureState != "resolved" {
 		t.Errorf("closure_state: got %q, want resolved in lower case", closure.ClosureState)
+	}
+}
+
+func TestIngestRejectsConfiguredSecret(t *testing.T) {
+	service := newService(t)
+	service.Secrets = connectors.NewRedactor("datadog-api-key-canary-1")
+	batch := closureBatch(`"playbook_id": "pb-1", "provider": "slack", "closure_state": "resolved", "closed_at": "2026-05-01T09:00:00Z",
+	  "detail": {"note": "key datadog-api-key-canary-1 in use"}`)
+
+	result, err := service.Ingest(context.Background(), decode(t, batch))
+
+	if err != nil {
+		t.Fatalf("ingest: %v", err)
+	}
+	if len(result.Rejected) != 1 {
+		t.Fatalf("rejected: got %+v, want the closure", result.Rejected)
+	}
+	if got := result.Rejected[0].Field; got != "detail.note" {
+		t.Errorf("field: got %q, want detail.note", got)
+	}
+	var closures int64
+	if err := service.DB.Model(&models.RecoveryClosure{}).Count(&closures).Error; err != nil {
+		t.Fatal(err)
+	}
+	if closures != 0 {
+		t.Errorf("closures stored: got %d, want 0", closures)
 	}
 }

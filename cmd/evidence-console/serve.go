@@ -57,6 +57,7 @@ func (a *app) serve(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	evidenceService.Secrets = registry.Redactor()
 	var stopReceiverOnce sync.Once
 	stopLocalReceiver := func() { stopReceiverOnce.Do(stopReceiver) }
 	defer stopLocalReceiver()
