@@ -11,6 +11,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/releaseops/evidence-console/connectors"
 	"github.com/releaseops/evidence-console/models"
 )
 
@@ -453,6 +454,11 @@ func (s *Service) CreateToken(ctx context.Context, userID, name string) (string,
 	}
 	if len([]rune(name)) > 100 {
 		return "", Token{}, &ValidationError{Field: "name", Message: "must have at most 100 characters"}
+	}
+	// The label is shown on the profile and users pages, so it must not be
+	// a pasted credential.
+	if (*connectors.Redactor)(nil).FindCredential(name) != "" || strings.Contains(name, "://") {
+		return "", Token{}, &ValidationError{Field: "name", Message: "looks like a credential or a link; use a plain label such as ci-deploy"}
 	}
 	if _, err := models.UserByID(ctx, s.DB, userID); err != nil {
 		if errors.Is(err, models.ErrNotFound) {

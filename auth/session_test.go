@@ -159,3 +159,19 @@ func TestTokenOfDisabledUser(t *testing.T) {
 		t.Errorf("token after enabling again: got %v, want accepted", err)
 	}
 }
+
+func TestTokenLabelRejectsCredential(t *testing.T) {
+	now := sessionStart
+	service, alice := sessionFixture(t, &now)
+
+	for _, label := range []string{"xoxb-123456789012-abcdefabcdef", "https://hooks.example.test/services/T/B/X"} {
+		_, _, err := service.CreateToken(context.Background(), alice.ID, label)
+		var invalid *ValidationError
+		if !errors.As(err, &invalid) || invalid.Field != "name" {
+			t.Errorf("label %q: got %v, want a ValidationError on name", label, err)
+		}
+	}
+	if _, _, err := service.CreateToken(context.Background(), alice.ID, "ci-deploy 2026"); err != nil {
+		t.Errorf("plain label: got %v, want nil", err)
+	}
+}

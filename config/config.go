@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/releaseops/evidence-console/auth"
+
+	"github.com/releaseops/evidence-console/connectors"
 )
 
 // Config is the validated configuration.
@@ -203,10 +205,11 @@ func validate(values map[string]string) (Config, error) {
 		// The value is not quoted, because an unreadable URL may still
 		// carry a password.
 		return cfg, errors.New("PUBLIC_URL: not an absolute http or https URL; send one such as https://console.example.com")
-	case parsed.User != nil || parsed.RawQuery != "" || parsed.ForceQuery || parsed.Fragment != "":
+	case parsed.User != nil || parsed.RawQuery != "" || parsed.ForceQuery || parsed.Fragment != "" ||
+		strings.ContainsAny(parsed.EscapedPath(), ";=%") || (*connectors.Redactor)(nil).FindCredential(publicURL) != "":
 		// The URL goes into the log and into every delivered message, so
 		// it must carry no credential.
-		return cfg, errors.New("PUBLIC_URL: must not contain a user name, password, query or fragment; send scheme, host and path only, such as https://console.example.com")
+		return cfg, errors.New("PUBLIC_URL: must not contain a user name, password, query, fragment, encoded characters or credential; send scheme, host and a plain path only, such as https://console.example.com")
 	}
 	cfg.PublicURL = publicURL
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -128,17 +129,23 @@ func shortened(e *APIError) *APIError {
 		out.Message = strings.ReplaceAll(out.Message, out.Field, field)
 		out.Field = field
 	}
+	// Request input may be a pasted secret. A nil redactor reduces links in
+	// quoted values to scheme and host and replaces credential-like text
+	// anywhere, such as in an unknown field's name.
+	var redactor *connectors.Redactor
 	out.Message = quotedText.ReplaceAllStringFunc(out.Message, func(quoted string) string {
-		// A quoted value is request input, which may be a pasted secret.
-		// A nil redactor reduces links to scheme and host and replaces
-		// credential-like text.
-		var redactor *connectors.Redactor
-		quoted = redactor.Redact(quoted)
+		// The value is redacted unquoted and quoted again, so control and
+		// bidirectional characters stay escaped.
+		if raw, err := strconv.Unquote(quoted); err == nil {
+			quoted = strconv.Quote(redactor.Redact(raw))
+		}
 		if utf8.RuneCountInString(quoted) <= maxQuotedLength {
 			return quoted
 		}
 		return string([]rune(quoted)[:maxQuotedLength-2]) + `…"`
 	})
+	out.Message = redactor.RedactCredentials(out.Message)
+	out.Field = redactor.RedactCredentials(out.Field)
 	out.Message = cutRunes(out.Message, maxMessageLength)
 	return &out
 }

@@ -522,3 +522,34 @@ func TestRejectedSecretIsNotEchoed(t *testing.T) {
 		}
 	}
 }
+
+func TestErrorMessagesKeepControlCharactersEscaped(t *testing.T) {
+	s := newAPIServer(t)
+	cadence := "a\\u202eb\\u0085c then a very long tail so the label is more than forty characters"
+
+	rec := s.postJSON(executiveReportPath+"/schedule-run", `{"schedule": {"cadence": "`+cadence+`"}}`)
+
+	if rec.Code != http.StatusBadRequest {
+		t.Fatalf("status: got %d, want 400", rec.Code)
+	}
+	body := rec.Body.String()
+	if strings.ContainsRune(body, '\u202e') || strings.ContainsRune(body, '\u0085') {
+		t.Errorf("body: got %q, want no raw control or right-to-left override character", body)
+	}
+	if !strings.Contains(body, `u202e`) {
+		t.Errorf("body: got %s, want the right-to-left override shown escaped", body)
+	}
+}
+
+func TestUnknownFieldNameIsRedacted(t *testing.T) {
+	s := newAPIServer(t)
+
+	rec := s.postJSON(executiveReportPath+"/schedule-run", `{"xoxb-123456789012-abcdefghijkl": 1}`)
+
+	if rec.Code != http.StatusBadRequest {
+		t.Fatalf("status: got %d, want 400", rec.Code)
+	}
+	if strings.Contains(rec.Body.String(), "xoxb-123456789012") {
+		t.Errorf("body: got %s, want the token-like field name redacted", rec.Body.String())
+	}
+}
