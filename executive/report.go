@@ -32,8 +32,6 @@ func DefaultParams() Params {
 	return Params{RecoverySLOMinutes: DefaultRecoverySLOMinutes, PeriodDays: DefaultPeriodDays}
 }
 
-// ParamError names the invalid parameter. Status is 400 for a value out of
-// range and 422 for a well-formed request that cannot be acted on.
 // ConflictError is a request that would repeat work still under way, such
 // as a delivery to a destination that another delivery of the same run has
 // not finished. Handlers return it as a 409.
@@ -44,6 +42,8 @@ type ConflictError struct {
 
 func (e *ConflictError) Error() string { return e.Message }
 
+// ParamError names the invalid parameter. Status is 400 for a value out of
+// range and 422 for a well-formed request that cannot be acted on.
 type ParamError struct {
 	Field   string
 	Message string

@@ -55,7 +55,7 @@ func (h *Handler) alertsSectionView(c echo.Context, data alerting.ConsoleData, q
 			Providers: data.Providers, ExpectedIntervalMinutes: 30, StaleMetadataMinutes: 120,
 			SuppressionWindowMinutes: alerting.DefaultSuppressionWindowMinutes, MaxAlerts: alerting.DefaultMaxAlerts,
 			Retries: alerting.DefaultRetries, TimeoutSeconds: strconv.FormatFloat(alerting.DefaultTimeoutSeconds, 'f', -1, 64),
-			MaxDuration: sendDuration(alerting.DefaultRetries, alerting.DefaultTimeoutSeconds),
+			MaxDuration:   sendDuration(alerting.DefaultRetries, alerting.DefaultTimeoutSeconds),
 			BlockedReason: formBlockedReason(c, auth.PermissionSendAlerts, "send alerts"),
 		},
 		Dashboard: []views.CountView{

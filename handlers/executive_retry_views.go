@@ -144,6 +144,7 @@ func (h *Handler) retryConfirmView(preview retry.Preview, options connectors.Sen
 		Policy: policyForm(preview.Policy), MaxRetryDeliveries: preview.MaxRetryDeliveries,
 		Send:  sendForm(options.Retries, options.Timeout.Seconds()),
 		Count: len(preview.SelectedDecisions), Destinations: preview.Destinations, Interrupted: preview.InterruptedCount,
+		StaleSends: preview.StaleSendCount,
 		NoRetryDue: h.noRetryDueText(preview.OpenFailures),
 	}
 	for _, d := range preview.SelectedDecisions {
@@ -154,7 +155,7 @@ func (h *Handler) retryConfirmView(preview retry.Preview, options connectors.Sen
 			view.NotReady = append(view.NotReady, name+": "+reason)
 		}
 	}
-	if view.Count == 0 && view.Interrupted > 0 {
+	if view.Count == 0 && view.Interrupted+view.StaleSends > 0 {
 		view.NoRetryDue = "No retry is due before the interrupted executions are recorded."
 	}
 	if preview.InFlightCount > 0 {
@@ -168,7 +169,7 @@ func (h *Handler) retryConfirmView(preview retry.Preview, options connectors.Sen
 		view.BlockedReason = blockedReason("", auth.PermissionRunLiveRetries, liveRetryAction)
 	case len(view.NotReady) > 0:
 		view.BlockedReason = "Some destinations cannot send: " + strings.Join(view.NotReady, "; ")
-	case view.Count == 0 && view.Interrupted == 0:
+	case view.Count == 0 && view.Interrupted == 0 && view.StaleSends == 0:
 		view.BlockedReason = "No retry is due now, so a live run would send nothing. " + view.NoRetryDue
 	}
 	return view

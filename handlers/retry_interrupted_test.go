@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -153,5 +154,42 @@ func TestConfirmationNamesYoungInFlightRetry(t *testing.T) {
 	}
 	if got := byTestID(doc, "retry-confirm-interrupted").Length(); got != 0 {
 		t.Errorf("interrupted note: got %d, want none before the in-flight timeout", got)
+	}
+}
+
+func TestConsoleLiveRunRecordsStaleSend(t *testing.T) {
+	s := newRetryTestServer(t, map[string]string{"webhook": "/webhook/exec"})
+	startedAt := testNow.Add(-retry.StaleSendAfter - time.Minute)
+	send := models.Delivery{ID: models.NewID("dlv", startedAt), SubjectKind: models.SubjectExecutiveReport, SubjectID: "run_1",
+		SubjectKey: "rep_run_1", Connector: "webhook", State: models.DeliveryInFlight, Attempts: "[]", RequestSummary: "{}",
+		IdempotencyKey: "idem-run_1", Origin: models.OriginSend, Actor: "release.manager", StartedAt: startedAt, CreatedAt: startedAt}
+	if err := models.CreateDelivery(s.db, &send); err != nil {
+		t.Fatalf("CreateDelivery: %v", err)
+	}
+	policy := "max_retry_attempts=3&retry_delay_minutes=30&backoff_multiplier=2&max_retry_deliveries=5"
+
+	confirm := s.postForm("/console/executive-retry/confirm", policy, "HX-Request", "true")
+
+	if confirm.Code != http.StatusOK {
+		t.Fatalf("confirm: got %d, want 200 (%s)", confirm.Code, confirm.Body.String())
+	}
+	doc := document(t, confirm)
+	if got := byTestID(doc, "retry-confirm-stale-sends").Text(); !strings.Contains(got, "1 send") {
+		t.Errorf("confirmation: got %q, want it to name 1 stale send", got)
+	}
+	if _, disabled := byTestID(doc, "run-live-retry").Attr("disabled"); disabled {
+		t.Fatalf("live run button: disabled (%s), want it enabled", byTestID(doc, "retry-confirm-blocked").Text())
+	}
+
+	run := s.postForm("/console/executive-retry/run", policy+"&execute=true&confirm=true&confirmed_destinations=&confirmed_count=0", "HX-Request", "true")
+	if run.Code != http.StatusOK {
+		t.Fatalf("live run: got %d, want 200 (%s)", run.Code, run.Body.String())
+	}
+	stored, err := models.DeliveryByID(context.Background(), s.db, send.ID)
+	if err != nil {
+		t.Fatalf("DeliveryByID: %v", err)
+	}
+	if stored.State != models.DeliveryCompleted || stored.ErrorClass != retry.ClassInterrupted {
+		t.Errorf("stale send: got state %s class %q, want completed and %s", stored.State, stored.ErrorClass, retry.ClassInterrupted)
 	}
 }

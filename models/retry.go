@@ -553,3 +553,14 @@ func RetryExecutionsReconciledBy(ctx context.Context, db *gorm.DB, runID string)
 	}
 	return executions, nil
 }
+
+// ClearReconciledBy removes the link from the executions that runID
+// reconciled to that run, for a run that was rejected and never stored.
+func ClearReconciledBy(ctx context.Context, db *gorm.DB, runID string) error {
+	err := db.WithContext(ctx).Model(&RetryExecution{}).Where("reconciled_by_run_id = ?", runID).
+		Update("reconciled_by_run_id", "").Error
+	if err != nil {
+		return fmt.Errorf("models: unable to unlink the executions worker run %s reconciled: %w", runID, err)
+	}
+	return nil
+}

@@ -97,7 +97,9 @@ func (s *Service) sendsUnderWay(ctx context.Context, kind string, rows []models.
 			subjects = append(subjects, row.SubjectID)
 		}
 	}
-	return models.InFlightSends(ctx, s.DB, kind, subjects, models.UTC(s.Now()).Add(-s.inFlightTimeout()))
+	// A plain send can take longer than a retry's in-flight timeout, so it
+	// counts as under way until StaleSendAfter.
+	return models.InFlightSends(ctx, s.DB, kind, subjects, models.UTC(s.Now()).Add(-max(s.inFlightTimeout(), StaleSendAfter)))
 }
 
 // claimRetries claims the prepared retries of a live run inside tx and

@@ -222,3 +222,32 @@ func TestStaleSendBecomesRetryable(t *testing.T) {
 		t.Errorf("receiver requests: got %d, want 1, the retry of the stale send", got)
 	}
 }
+
+// TestRejectedRunLeavesNoReconciledLink checks that a live run rejected
+// after it reconciled an execution keeps that outcome but does not link the
+// execution to the run, which is never stored.
+func TestRejectedRunLeavesNoReconciledLink(t *testing.T) {
+	db, databaseURL := dbtest.OpenURL(t, dbtest.Options{})
+	server := startReceiver(t)
+	clock := &testClock{now: serviceStart}
+	for _, connector := range []string{"stale", "other"} {
+		insertDelivery(t, db, "run_1", connector, false, "server_error", 503, serviceStart.Add(-2*time.Hour), nil)
+	}
+	stale := leaveInFlight(t, databaseURL, server.URL, clock, "stale")
+	clock.Advance(2 * time.Hour)
+	service := newTestService(db, webhookRegistry(t, server.URL, map[string]string{"stale": "/webhook/stale", "other": "/webhook/other"}), clock.Now, &fakeSource{})
+
+	request := liveRequest(immediatePolicy())
+	request.Confirmed = &Confirmation{Destinations: []string{"nowhere"}, Count: 1}
+	if _, err := service.Run(context.Background(), models.SubjectExecutiveReport, request); err == nil {
+		t.Fatalf("Run confirming a destination with nothing due: got nil error, want a conflict")
+	}
+
+	settled := executionByID(t, service, stale.ID)
+	if settled.Outcome != models.ExecutionFailed {
+		t.Errorf("outcome: got %q, want %q (the reconciliation stands)", settled.Outcome, models.ExecutionFailed)
+	}
+	if settled.ReconciledByRunID != "" {
+		t.Errorf("reconciled_by_run_id: got %q, want empty for a run that was never stored", settled.ReconciledByRunID)
+	}
+}

@@ -24,7 +24,7 @@ import (
 // connector and message source for every selected destination. It claims
 // each selected decision in the database before sending, so each executes
 // at most once even when workers run at the same time.
-func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (RunView, error) {
+func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (view RunView, err error) {
 	if err := req.Validate(); err != nil {
 		return RunView{}, err
 	}
@@ -40,10 +40,20 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (RunView
 	now := models.UTC(s.Now())
 	runID := models.NewID("rwr", now)
 	var reconciled []models.RetryExecution
+	runStored := false
 	if live {
 		if reconciled, err = s.reconcile(ctx, kind, runID, now); err != nil {
 			return RunView{}, err
 		}
+		// The outcomes recorded stand, but a run rejected below is never
+		// stored, so its reconciled executions must not point to it.
+		defer func() {
+			if len(reconciled) > 0 && !runStored {
+				if clearErr := models.ClearReconciledBy(context.WithoutCancel(ctx), s.DB, runID); clearErr != nil {
+					s.logger().Error("unable to unlink executions from a rejected worker run", "worker_run_id", runID, "error", clearErr)
+				}
+			}
+		}()
 	}
 
 	due, open, err := s.decideDue(ctx, kind, req.Policy, now, req.MaxRetryDeliveries)
@@ -112,6 +122,7 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (RunView
 	}); err != nil {
 		return RunView{}, err
 	}
+	runStored = true
 	metrics.ObserveWorkerRun(metricsMode(run.DryRun))
 	s.logger().Info("delivery retry worker run started", "worker_run_id", run.ID, "subject_kind", kind,
 		"mode", modeOf(run.DryRun), "retry_plan_id", plan.ID, "selected", run.SelectedCount, "schedule_enabled", run.ScheduleEnabled, "actor", req.Actor)
@@ -134,7 +145,7 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (RunView
 		// changed the rows, so the view comes from the database.
 		return s.WorkerRun(context.WithoutCancel(ctx), run.ID)
 	}
-	view := writtenRunView(run, plan, rows, claims, skipped)
+	view = writtenRunView(run, plan, rows, claims, skipped)
 	for _, execution := range reconciled {
 		view.ReconciledExecutions = append(view.ReconciledExecutions, executionView(execution))
 	}

@@ -13,7 +13,7 @@ import (
 // TestRunSkipsRetryWhileSendUnderWay starts a live run while a delivery
 // from the console to a failed destination is still in flight. The retry
 // of that destination waits for its outcome; one whose send stopped longer
-// ago than the in-flight timeout does not block.
+// ago than StaleSendAfter does not block.
 func TestRunSkipsRetryWhileSendUnderWay(t *testing.T) {
 	db := dbtest.Open(t)
 	server := startReceiver(t)
@@ -34,7 +34,7 @@ func TestRunSkipsRetryWhileSendUnderWay(t *testing.T) {
 		}
 	}
 	underWay("busy", serviceStart.Add(-30*time.Second))
-	underWay("stale", serviceStart.Add(-service.InFlightTimeout-time.Minute))
+	underWay("stale", serviceStart.Add(-StaleSendAfter-time.Minute))
 
 	run, err := service.Run(context.Background(), models.SubjectExecutiveReport, liveRequest(immediatePolicy()))
 	if err != nil {

@@ -311,6 +311,11 @@ func (s *Service) Preview(ctx context.Context, kind string, policy Policy, maxDe
 	}
 	preview := Preview{SubjectKind: kind, Policy: policy, MaxRetryDeliveries: maxDeliveries,
 		SelectedDecisions: []DecisionView{}, Destinations: []string{}, NotReady: map[string]string{}, OpenFailures: open}
+	staleSends, err := models.StaleSendDeliveries(ctx, s.DB, kind, now.Add(-StaleSendAfter))
+	if err != nil {
+		return Preview{}, err
+	}
+	preview.StaleSendCount = len(staleSends)
 	cutoff := now.Add(-s.inFlightTimeout())
 	for _, execution := range inFlight {
 		if execution.StartedAt.Before(cutoff) {

@@ -190,6 +190,9 @@ type Preview struct {
 	// flight, is past the timeout and a live run records it as interrupted.
 	InFlightCount   int        `json:"in_flight_count"`
 	InterruptibleAt *time.Time `json:"interruptible_at,omitempty"`
+	// StaleSendCount is the number of plain sends in flight for longer than
+	// StaleSendAfter, which a live run records as interrupted first.
+	StaleSendCount int `json:"stale_send_count"`
 }
 
 func subjectLinks(kind, subjectID, subjectKey string) (scheduleRunID, reportID, alertPlanID, fingerprint string) {

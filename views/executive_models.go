@@ -85,7 +85,7 @@ type ExecutiveConsoleView struct {
 	DeliverRetries        int
 	DeliverTimeoutSeconds string
 	DeliverMaxDuration    string
-	LatestRun    *ExecutiveRunView
+	LatestRun             *ExecutiveRunView
 	// CanSend is false when no destination is configured.
 	CanSend bool
 	// MayRead is true when the user's role may read reports.

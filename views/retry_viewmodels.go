@@ -146,6 +146,9 @@ type RetryConfirmView struct {
 	// Interrupted is the number of executions a stopped worker left in
 	// flight, which the live run records as interrupted before it sends.
 	Interrupted int
+	// StaleSends is the number of plain sends a stopped server left in
+	// flight, which the live run also records as interrupted first.
+	StaleSends int
 	// InFlight describes executions in flight for less than the in-flight
 	// timeout and when a live run may record them as interrupted, or is
 	// empty when there are none.

@@ -116,15 +116,19 @@ func FormatTime(t time.Time, zone *time.Location) string {
 	return t.In(zone).Format("2006-01-02 15:04 MST")
 }
 
-// FormatTimeSeconds is FormatTime with seconds, for times a user waits
-// for, such as the next retry time, where a minute's rounding would make
-// "none is due before 05:07" read as wrong at 05:07:39.
+// FormatTimeSeconds is FormatTime with seconds, rounded up, for times a
+// user waits for, such as the next retry time, where a minute's rounding
+// would make "none is due before 05:07" read as wrong at 05:07:39.
 func FormatTimeSeconds(t time.Time, zone *time.Location) string {
 	if t.IsZero() {
 		return "—"
 	}
 	if zone == nil {
 		zone = time.UTC
+	}
+	// Rounded up, so "not before 05:07:40" is never shown for 05:07:39.6.
+	if rounded := t.Truncate(time.Second); !rounded.Equal(t) {
+		t = rounded.Add(time.Second)
 	}
 	return t.In(zone).Format("2006-01-02 15:04:05 MST")
 }

@@ -157,7 +157,7 @@ func operations() []operation {
 				"max_alerts": integer(1, 100), "retries": integer(0, 5),
 				"timeout_seconds": schema{"type": "number", "minimum": 0.1, "maximum": 60},
 			}),
-			responses: map[string]any{"201": alerting.DeliverResult{}}, errors: []string{"400", "422"}},
+			responses: map[string]any{"201": alerting.DeliverResult{}}, errors: []string{"400", "409", "422"}},
 		{method: "get", path: alerts, id: "listRetryHealthAlerts", permission: "console.read",
 			summary: "List alert plans, deliveries and acknowledgements, newest first.",
 			parameters: []schema{
@@ -222,7 +222,7 @@ func operations() []operation {
 			parameters: []schema{pathParam("run_id", "Schedule run id, or latest.")},
 			body: object(schema{"provider": destinations, "retries": integer(0, 5),
 				"timeout_seconds": schema{"type": "number", "minimum": 0.1, "maximum": 60}, "run_id": str}),
-			responses: map[string]any{"200": executive.DeliverResult{}}, errors: []string{"400", "404", "422"}},
+			responses: map[string]any{"200": executive.DeliverResult{}}, errors: []string{"400", "404", "409", "422"}},
 		{method: "post", path: executiveBase + "/delivery-retry-plan", id: "planExecutiveRetry", permission: "retry.plan",
 			summary: "Plan retries of failed executive report deliveries.", body: retryPlanBody,
 			responses: map[string]any{"201": retry.PlanView{}}, errors: []string{"400", "422"}},
