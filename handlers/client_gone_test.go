@@ -79,3 +79,27 @@ func TestStoppingServerResponds503(t *testing.T) {
 		t.Errorf("client error while stopping: got %d, want it kept as 400", rec.Code)
 	}
 }
+
+func TestRequestLogHasStatusAndNoToken(t *testing.T) {
+	s := newAuditServer(t)
+	var logs bytes.Buffer
+	s.handler.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+
+	rec := s.do(http.MethodGet, "/audit/delivery/xoxb-123456789012-abcdefabcdef", "", "", "Accept", "text/html")
+
+	if rec.Code != http.StatusNotFound {
+		t.Fatalf("status: got %d, want 404", rec.Code)
+	}
+	var requestLine string
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(line, "msg=request ") {
+			requestLine = line
+		}
+	}
+	if !strings.Contains(requestLine, "status=404") {
+		t.Errorf("request log: got %q, want status=404", requestLine)
+	}
+	if strings.Contains(logs.String(), "xoxb-123456789012") {
+		t.Errorf("log: got %q, want the token in the path redacted", logs.String())
+	}
+}

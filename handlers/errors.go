@@ -169,7 +169,7 @@ func errorHandler(logger *slog.Logger, stopping <-chan struct{}) echo.HTTPErrorH
 		}
 		apiErr := shortened(toAPIError(err))
 		attrs := []any{
-			"method", c.Request().Method, "path", c.Request().URL.Path,
+			"method", c.Request().Method, "path", loggedPath(c.Request().URL.Path),
 			"request_id", c.Response().Header().Get(echo.HeaderXRequestID),
 		}
 		switch {

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/releaseops/evidence-console/auth"
+	"github.com/releaseops/evidence-console/connectors"
 	"github.com/releaseops/evidence-console/static"
 )
 
@@ -38,9 +39,12 @@ func NewServer(h *Handler) *echo.Echo {
 	e.Use(middleware.BodyLimit(maxBodyBytes))
 	e.Use(rejectUnstorableText)
 	e.Use(middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
-		LogStatus: true, LogURIPath: true, LogMethod: true, LogLatency: true, LogRequestID: true,
+		// HandleError runs the error handler first, so the logged status is
+		// the one the client got rather than 200.
+		HandleError: true,
+		LogStatus:   true, LogURIPath: true, LogMethod: true, LogLatency: true, LogRequestID: true,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
-			h.Logger.Debug("request", "method", v.Method, "path", v.URIPath, "status", v.Status,
+			h.Logger.Debug("request", "method", v.Method, "path", loggedPath(v.URIPath), "status", v.Status,
 				"latency_ms", v.Latency.Milliseconds(), "request_id", v.RequestID)
 			return nil
 		},
@@ -78,4 +82,11 @@ func (h *Handler) readyz(c echo.Context) error {
 		return c.JSON(http.StatusServiceUnavailable, map[string]any{"status": "unavailable", "database": "unreachable"})
 	}
 	return c.JSON(http.StatusOK, map[string]any{"status": "ready", "database": "ok"})
+}
+
+// loggedPath returns a request path for the log with credential-like
+// segments, such as a token pasted into an id, replaced.
+func loggedPath(path string) string {
+	var redactor *connectors.Redactor
+	return redactor.RedactCredentials(path)
 }
