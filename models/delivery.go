@@ -312,6 +312,33 @@ func StaleSendDeliveries(ctx context.Context, db *gorm.DB, subjectKind string, c
 // alert send may first wait for another send of the same alert.
 const StaleSendAfter = 10 * time.Minute
 
+// deliveryGroupLockName names the lock of one (subject, destination) group
+// that sends to the group take while they check and record deliveries.
+func deliveryGroupLockName(subjectKind, subjectID, connector string) string {
+	return "delivery-group:" + subjectKind + ":" + subjectID + ":" + connector
+}
+
+// LockSendsUnderWay takes the transaction-scoped lock of each group, as
+// LockDeliveriesUnderWay does, and returns, for the groups that have a
+// delivery other than a retry in flight since since, the start of the
+// earliest one. A retry claimed under these locks cannot meet a report
+// delivery that committed a moment earlier.
+func LockSendsUnderWay(tx *gorm.DB, subjectKind string, groups []DeliveryGroupKey, since time.Time) (map[DeliveryGroupKey]time.Time, error) {
+	if len(groups) == 0 {
+		return map[DeliveryGroupKey]time.Time{}, nil
+	}
+	names := make([]string, 0, len(groups))
+	subjects := make([]string, 0, len(groups))
+	for _, group := range groups {
+		names = append(names, deliveryGroupLockName(subjectKind, group.SubjectID, group.Connector))
+		subjects = append(subjects, group.SubjectID)
+	}
+	if err := lockNames(tx, names...); err != nil {
+		return nil, fmt.Errorf("models: unable to lock the delivery groups of %s retries: %w", subjectKind, err)
+	}
+	return InFlightSends(tx.Statement.Context, tx, subjectKind, subjects, since)
+}
+
 // LockDeliveriesUnderWay takes a transaction-scoped lock on the group of
 // each destination among connectors of one subject, so two sends to the
 // same group check and record their deliveries in turn. It returns, per
@@ -320,7 +347,7 @@ const StaleSendAfter = 10 * time.Minute
 func LockDeliveriesUnderWay(tx *gorm.DB, subjectKind, subjectID string, connectors []string, since time.Time) (map[string]time.Time, error) {
 	names := make([]string, 0, len(connectors))
 	for _, connector := range connectors {
-		names = append(names, "delivery-group:"+subjectKind+":"+subjectID+":"+connector)
+		names = append(names, deliveryGroupLockName(subjectKind, subjectID, connector))
 	}
 	if err := lockNames(tx, names...); err != nil {
 		return nil, fmt.Errorf("models: unable to lock the delivery groups of %s %s: %w", subjectKind, subjectID, err)

@@ -2,6 +2,7 @@ package models
 
 import (
 	"slices"
+	"strings"
 
 	"gorm.io/gorm"
 )
@@ -15,12 +16,19 @@ func lockNames(tx *gorm.DB, names ...string) error {
 	if DialectOf(tx) != DialectPostgres {
 		return nil
 	}
+	if len(names) == 0 {
+		return nil
+	}
 	sorted := slices.Clone(names)
 	slices.Sort(sorted)
-	for _, name := range slices.Compact(sorted) {
-		if err := tx.Exec("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", name).Error; err != nil {
-			return err
-		}
+	sorted = slices.Compact(sorted)
+	// One statement takes every lock, in byte order of the names, as the
+	// sorted subquery feeds them to the outer select one row at a time.
+	rows := strings.TrimSuffix(strings.Repeat("(?::text),", len(sorted)), ",")
+	args := make([]any, len(sorted))
+	for i, name := range sorted {
+		args[i] = name
 	}
-	return nil
+	return tx.Exec(`SELECT pg_advisory_xact_lock(hashtextextended(n, 0)) `+
+		`FROM (SELECT n FROM (VALUES `+rows+`) AS v(n) ORDER BY n COLLATE "C") AS sorted`, args...).Error
 }

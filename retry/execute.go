@@ -102,6 +102,38 @@ func (s *Service) sendsUnderWay(ctx context.Context, kind string, rows []models.
 	return models.InFlightSends(ctx, s.DB, kind, subjects, models.UTC(s.Now()).Add(-max(s.inFlightTimeout(), StaleSendAfter)))
 }
 
+// yieldToSendsUnderWay takes, inside tx, the lock of each group a prepared
+// retry would send to, and marks the retries whose destination another
+// delivery is still sending to as yielded skips. A report delivery takes
+// the same locks, so a send that began after prepareRetries looked is seen
+// here, and a delivery that starts after this transaction finds the retries
+// in flight.
+func (s *Service) yieldToSendsUnderWay(tx *gorm.DB, run *models.RetryWorkerRun, prepared []preparedRetry) error {
+	var groups []models.DeliveryGroupKey
+	for _, item := range prepared {
+		if item.skipReason == "" {
+			groups = append(groups, models.DeliveryGroupKey{SubjectID: item.decision.SubjectID, Connector: item.decision.Connector})
+		}
+	}
+	busy, err := models.LockSendsUnderWay(tx, run.SubjectKind, groups, models.UTC(s.Now()).Add(-max(s.inFlightTimeout(), StaleSendAfter)))
+	if err != nil {
+		return err
+	}
+	for i := range prepared {
+		item := &prepared[i]
+		started, ok := busy[models.DeliveryGroupKey{SubjectID: item.decision.SubjectID, Connector: item.decision.Connector}]
+		if item.skipReason != "" || !ok {
+			continue
+		}
+		item.skipReason = fmt.Sprintf("a delivery to this destination started at %s is still under way; a later run retries after its outcome",
+			started.UTC().Format(time.RFC3339))
+		item.execution.Yielded = true
+		item.execution.ClaimKey = nil
+		item.execution.DeliveryID = ""
+	}
+	return nil
+}
+
 // claimRetries claims the prepared retries of a live run inside tx and
 // writes the in-flight delivery of each claimed one, so every claim and its
 // in-flight rows commit together before anything is sent. A retry whose

@@ -99,7 +99,6 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (view Ru
 		if prepared, err = s.prepareRetries(ctx, &run, rows); err != nil {
 			return RunView{}, err
 		}
-		markClaimed(rows, prepared, run.ID)
 	}
 	// The database keeps microseconds, and the view built below from these
 	// records must equal what WorkerRun reads back.
@@ -110,6 +109,12 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (view Ru
 	var claims []claimedRetry
 	var skipped []models.RetryExecution
 	if err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if live {
+			if err := s.yieldToSendsUnderWay(tx, &run, prepared); err != nil {
+				return err
+			}
+			markClaimed(rows, prepared, run.ID)
+		}
 		if err := models.CreateRetryPlan(tx, &plan, rows); err != nil {
 			return err
 		}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/releaseops/evidence-console/connectors"
 	"github.com/releaseops/evidence-console/models"
 	"github.com/releaseops/evidence-console/models/dbtest"
 )
@@ -71,5 +72,52 @@ func TestRunSkipsRetryWhileSendUnderWay(t *testing.T) {
 	}
 	if counts.OpenFailedExecutions != 0 || counts.Skipped != 1 {
 		t.Errorf("counts: got %d open failed executions and %d skipped, want 0 and 1", counts.OpenFailedExecutions, counts.Skipped)
+	}
+}
+
+// TestRunYieldsToSendThatStartsWhileItPrepares checks that a delivery that
+// starts after a live run looked for sends under way, but before it claims,
+// still makes the run skip that destination.
+func TestRunYieldsToSendThatStartsWhileItPrepares(t *testing.T) {
+	db := dbtest.Open(t)
+	server := startReceiver(t)
+	clock := &testClock{now: serviceStart}
+	insertDelivery(t, db, "run_1", "webhook", false, "server_error", 503, serviceStart.Add(-2*time.Hour), nil)
+	inner := &fakeSource{}
+	source := MessageSourceFunc(func(ctx context.Context, subjectID, connector string) (connectors.Message, error) {
+		// A report delivery to the same destination commits now.
+		record := models.Delivery{
+			ID: models.NewID("dlv", serviceStart), SubjectKind: models.SubjectExecutiveReport, SubjectID: subjectID,
+			SubjectKey: "rep_" + subjectID, Connector: connector, State: models.DeliveryInFlight, Attempts: "[]",
+			RequestSummary: "{}", IdempotencyKey: "idem-send-" + subjectID, Origin: models.OriginSend,
+			Actor: "release.manager", StartedAt: serviceStart, CreatedAt: serviceStart,
+		}
+		if err := models.CreateDelivery(db, &record); err != nil {
+			t.Errorf("CreateDelivery: %v", err)
+		}
+		return inner.Message(ctx, subjectID, connector)
+	})
+	service := newTestService(db, webhookRegistry(t, server.URL, map[string]string{"webhook": "/webhook/webhook"}), clock.Now, source)
+
+	run, err := service.Run(context.Background(), models.SubjectExecutiveReport, liveRequest(immediatePolicy()))
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+
+	if len(run.Executions) != 1 || run.Executions[0].Outcome != models.ExecutionSkipped {
+		t.Fatalf("executions: got %+v, want one skipped", run.Executions)
+	}
+	if got := run.Executions[0].Reason; !strings.Contains(got, "still under way") {
+		t.Errorf("reason: got %q, want it to name the delivery under way", got)
+	}
+	if got := len(server.Requests()); got != 0 {
+		t.Errorf("receiver requests: got %d, want 0", got)
+	}
+	var claimed int64
+	if err := db.Model(&models.RetryDecision{}).Where("state = ?", models.DecisionClaimed).Count(&claimed).Error; err != nil {
+		t.Fatal(err)
+	}
+	if claimed != 0 {
+		t.Errorf("claimed decisions: got %d, want 0 for a yielded retry", claimed)
 	}
 }
