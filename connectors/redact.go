@@ -141,10 +141,23 @@ func (r *Redactor) HasConfiguredSecret(text string) bool {
 // keeps links and does not decode escapes, for messages that quote an
 // example link or escape control characters on purpose.
 func (r *Redactor) RedactCredentials(text string) string {
-	if r != nil && r.replacer != nil {
-		text = r.replacer.Replace(text)
+	return redactCredentialText(r.replaceSecrets(text))
+}
+
+// replaceSecrets replaces every configured secret value in text.
+func (r *Redactor) replaceSecrets(text string) string {
+	if r == nil || r.replacer == nil {
+		return text
 	}
+	return r.replacer.Replace(text)
+}
+
+// redactCredentialText replaces "Bearer <credential>"-style pairs, tokens of
+// well-known formats and password=… assignments.
+func redactCredentialText(text string) string {
 	text = replaceSubmatches(text, credentialPattern, func(m []string) bool {
+		// Bearer is rarely prose, but "basic connectivity" and "token
+		// rotation" are, so the other schemes need a credential-like value.
 		return strings.EqualFold(m[1], "bearer") || looksLikeCredential(m[3]) || len(m[3]) >= 24
 	}, "${1}${2}"+Redacted)
 	text = tokenPattern.ReplaceAllStringFunc(text, func(token string) string {
@@ -225,24 +238,10 @@ func (r *Redactor) Redact(text string) string {
 	if text == "" {
 		return ""
 	}
-	text = decodeJSONEscapes(text)
-	if r != nil && r.replacer != nil {
-		text = r.replacer.Replace(text)
-	}
+	text = r.replaceSecrets(decodeJSONEscapes(text))
 	text = urlPattern.ReplaceAllStringFunc(text, redactURL)
 	text = webhookPattern.ReplaceAllString(text, "${1}/"+Redacted)
-	text = replaceSubmatches(text, credentialPattern, func(m []string) bool {
-		// Bearer is rarely prose, but "basic connectivity" and "token
-		// rotation" are, so the other schemes need a credential-like value.
-		return strings.EqualFold(m[1], "bearer") || looksLikeCredential(m[3]) || len(m[3]) >= 24
-	}, "${1}${2}"+Redacted)
-	text = tokenPattern.ReplaceAllStringFunc(text, func(token string) string {
-		if isWellKnownToken(token) {
-			return Redacted
-		}
-		return token
-	})
-	return assignmentPattern.ReplaceAllString(text, "${1}${2}"+Redacted)
+	return redactCredentialText(text)
 }
 
 // replaceSubmatches replaces each match of pattern in text for which
@@ -316,10 +315,10 @@ func decodeJSONEscapes(text string) string {
 // "Bearer <credential>"-style pair, a password=… assignment or a link of a
 // well-known incoming webhook. A nil *Redactor finds the patterns only.
 func (r *Redactor) FindCredential(text string) string {
-	decoded := decodeJSONEscapes(text)
-	if r != nil && slices.ContainsFunc(r.values, func(value string) bool { return strings.Contains(decoded, value) }) {
+	if r.HasConfiguredSecret(text) {
 		return "a secret of a configured destination"
 	}
+	decoded := decodeJSONEscapes(text)
 	for _, match := range typedCredentialPattern.FindAllStringSubmatch(decoded, -1) {
 		// "Bearer" is rarely prose, but "Basic troubleshooting" is.
 		if strings.EqualFold(match[1], "bearer") || looksLikeCredential(match[2]) {

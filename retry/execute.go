@@ -3,7 +3,6 @@ package retry
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
@@ -40,28 +39,12 @@ type claimedRetry struct {
 // execution that will send gets the ID of its future delivery, so the claim
 // stores the link and no later statement has to.
 func (s *Service) prepareRetries(ctx context.Context, run *models.RetryWorkerRun, rows []models.RetryDecision) ([]preparedRetry, error) {
-	busy, err := s.sendsUnderWay(ctx, run.SubjectKind, rows)
-	if err != nil {
-		return nil, err
-	}
 	var prepared []preparedRetry
 	for _, row := range rows {
 		if !row.Selected {
 			continue
 		}
 		now := models.UTC(s.Now())
-		if started, ok := busy[models.DeliveryGroupKey{SubjectID: row.SubjectID, Connector: row.Connector}]; ok {
-			s.logger().Info("retry skipped while another delivery to its destination is under way", "worker_run_id", run.ID,
-				"decision_id", row.ID, "subject_id", row.SubjectID, "connector", row.Connector, "delivery_started_at", started)
-			prepared = append(prepared, preparedRetry{decision: row, skipReason: fmt.Sprintf(
-				"a delivery to this destination started at %s is still under way; a later run retries after its outcome",
-				started.UTC().Format(time.RFC3339)), execution: models.RetryExecution{
-				ID: models.NewID("rex", now), DecisionID: row.ID, WorkerRunID: run.ID, PlanID: row.PlanID,
-				SubjectKind: row.SubjectKind, SubjectID: row.SubjectID, SubjectKey: row.SubjectKey, Connector: row.Connector,
-				Outcome: models.ExecutionInFlight, IdempotencyKey: row.IdempotencyKey, StartedAt: now, Yielded: true,
-			}})
-			continue
-		}
 		key := claimKey(row)
 		item := preparedRetry{decision: row, execution: models.RetryExecution{
 			ID: models.NewID("rex", now), DecisionID: row.ID, ClaimKey: &key, WorkerRunID: run.ID, PlanID: row.PlanID,
@@ -84,22 +67,6 @@ func (s *Service) prepareRetries(ctx context.Context, run *models.RetryWorkerRun
 		prepared = append(prepared, item)
 	}
 	return prepared, nil
-}
-
-// sendsUnderWay returns the groups of the selected rows that have a
-// delivery other than a retry in flight, such as a send from the console,
-// started within the in-flight timeout. A retry sent beside it would reach
-// the destination twice. An older one is taken to have stopped.
-func (s *Service) sendsUnderWay(ctx context.Context, kind string, rows []models.RetryDecision) (map[models.DeliveryGroupKey]time.Time, error) {
-	var subjects []string
-	for _, row := range rows {
-		if row.Selected && !slices.Contains(subjects, row.SubjectID) {
-			subjects = append(subjects, row.SubjectID)
-		}
-	}
-	// A plain send can take longer than a retry's in-flight timeout, so it
-	// counts as under way until StaleSendAfter.
-	return models.InFlightSends(ctx, s.DB, kind, subjects, models.UTC(s.Now()).Add(-max(s.inFlightTimeout(), StaleSendAfter)))
 }
 
 // yieldToSendsUnderWay takes, inside tx, the lock of each group a prepared
@@ -125,6 +92,9 @@ func (s *Service) yieldToSendsUnderWay(tx *gorm.DB, run *models.RetryWorkerRun, 
 		if item.skipReason != "" || !ok {
 			continue
 		}
+		s.logger().Info("retry skipped while another delivery to its destination is under way", "worker_run_id", run.ID,
+			"decision_id", item.decision.ID, "subject_id", item.decision.SubjectID, "connector", item.decision.Connector,
+			"delivery_started_at", started)
 		item.skipReason = fmt.Sprintf("a delivery to this destination started at %s is still under way; a later run retries after its outcome",
 			started.UTC().Format(time.RFC3339))
 		item.execution.Yielded = true
