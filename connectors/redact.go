@@ -288,8 +288,8 @@ func looksLikeCredential(value string) bool {
 var ticketPattern = regexp.MustCompile(`^(?:[A-Za-z]{2,10}-[0-9]+|[A-Z]{2,6}[0-9]{5,})$`)
 
 // isWellKnownToken reports whether a tokenPattern match is a credential:
-// an AWS access key ID also needs a digit, so a word such as
-// ASIAPACIFICREGION001 without one is not taken for a key.
+// an AWS access key ID also needs a digit, so a 20-letter word such as
+// ASIAPACIFICSOUTHEAST is not taken for a key.
 func isWellKnownToken(token string) bool {
 	if strings.HasPrefix(token, "AKIA") || strings.HasPrefix(token, "ASIA") {
 		return strings.ContainsFunc(token[4:], unicode.IsDigit) && strings.ContainsFunc(token[4:], unicode.IsUpper)
@@ -311,9 +311,10 @@ func decodeJSONEscapes(text string) string {
 }
 
 // FindCredential describes the first credential in text that a person may
-// have pasted by mistake, or returns "": a configured secret, a
-// "Bearer <credential>"-style pair, a password=… assignment or a link of a
-// well-known incoming webhook. A nil *Redactor finds the patterns only.
+// have pasted by mistake, or returns "". It finds a configured secret, a
+// "Bearer <credential>"-style pair, a password=… assignment, a token of a
+// well-known format or a link of a well-known incoming webhook. A nil
+// *Redactor finds the patterns only.
 func (r *Redactor) FindCredential(text string) string {
 	if r.HasConfiguredSecret(text) {
 		return "a secret of a configured destination"
@@ -331,8 +332,8 @@ func (r *Redactor) FindCredential(text string) string {
 		// looks like a credential, so "password: reset by ops" is prose.
 		separator := match[2]
 		if strings.Contains(separator, ":") && !strings.ContainsAny(separator, "\"' \t") {
-			// "secret:store-2" or "token:v2/rotation-1" is an id, not an
-			// assignment; "password: …" and "\"token\":\"…\"" are.
+			// "secret:store-2" or "token:v2/rotation-1" is an id, while
+			// "password: …" and "\"token\":\"…\"" are assignments.
 			continue
 		}
 		strong := strings.Contains(separator, "=") && strongNamePattern.MatchString(match[1])

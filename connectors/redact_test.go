@@ -396,6 +396,7 @@ func TestRedactorFindCredential(t *testing.T) {
 		"Basic sanity-checks passed on all nodes",
 		"Webhook signature=verified on replay",
 		"region ASIAPACIFICREGIONAL01",
+		"region ASIAPACIFICSOUTHEAST",
 		"ecp_rollback_playbook_closure_01",
 		"secret:store-2",
 		"token:v2/rotation-1",

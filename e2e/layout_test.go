@@ -80,7 +80,7 @@ func TestPagesFitPhoneWidth(t *testing.T) {
 	}
 
 	// The console was opened last: its outstanding acknowledgements table
-	// scrolls sideways at this width, and a hint says so.
+	// scrolls sideways at this width, and a hint points this out.
 	hint, err := chromedp.Run(ctx, chromedp.Evaluate[string](
 		`getComputedStyle(document.querySelector('#outstanding-acknowledgements [data-testid="scroll-hint"]')).display`))
 	if err != nil {

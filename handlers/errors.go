@@ -160,7 +160,7 @@ func cutRunes(s string, n int) string {
 
 // errorHandler is Echo's central error handler: it logs 5xx at error and 4xx
 // at warn level with the request id, then writes JSON, an htmx fragment or a
-// page. Once stopping is closed, a 5xx becomes a 503 that says the
+// page. Once stopping is closed, a 5xx becomes a 503 stating that the
 // server stopped, because the cause is most likely its closed database.
 func errorHandler(logger *slog.Logger, stopping <-chan struct{}) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {

@@ -68,7 +68,7 @@ func Open(opts OpenOptions) (*gorm.DB, Dialect, error) {
 		NowFunc:        func() time.Time { return UTC(now()) },
 		Logger:         newGormLogger(opts.Logger, opts.SlowQuery),
 		PrepareStmt:    false,
-		// Callers ping with Ping, whose error says what to check. GORM's
+		// Callers ping with Ping, whose error names the setting to check. GORM's
 		// own ping would log the same failure a second time.
 		DisableAutomaticPing: true,
 	})

@@ -84,14 +84,14 @@ func TestConfirmationLimitKeepsCount(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			kept := tc.confirmation.limit(due)
+			limited := tc.confirmation.limit(due)
 
 			var got []string
-			for _, d := range kept {
+			for _, d := range limited {
 				got = append(got, d.SubjectID)
 			}
 			if !slices.Equal(got, tc.want) {
-				t.Errorf("kept decisions: got %v, want %v", got, tc.want)
+				t.Errorf("limited decisions: got %v, want %v", got, tc.want)
 			}
 		})
 	}

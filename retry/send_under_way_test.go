@@ -75,10 +75,10 @@ func TestRunSkipsRetryWhileSendUnderWay(t *testing.T) {
 	}
 }
 
-// TestRunYieldsToSendThatStartsWhileItPrepares checks that a delivery that
+// TestRunYieldsToLateSend checks that a delivery that
 // starts after a live run looked for sends under way, but before it claims,
 // still makes the run skip that destination.
-func TestRunYieldsToSendThatStartsWhileItPrepares(t *testing.T) {
+func TestRunYieldsToLateSend(t *testing.T) {
 	db := dbtest.Open(t)
 	server := startReceiver(t)
 	clock := &testClock{now: serviceStart}

@@ -443,7 +443,7 @@ func BlockedNote(testID string, reason string) templ.Component {
 	})
 }
 
-// ScrollHint tells people on narrow screens that the table below scrolls
+// ScrollHint shows people on narrow screens that the table below scrolls
 // sideways, because its action columns can start past the screen's edge.
 func ScrollHint() templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {

@@ -137,7 +137,7 @@ func (a *app) serve(ctx context.Context) error {
 	defer signal.Stop(again)
 	if err := shutdown(server, shutdownGrace, again); err != nil {
 		// Requests still under way fail once the database is closed. They
-		// get a moment to respond with a 503 that says the server stopped,
+		// get a moment to respond with a 503 stating that the server stopped,
 		// instead of a dropped connection. Stopping the local receiver ends
 		// sends to it at once. A send to a real destination that takes
 		// longer than the moment has its connection closed.
