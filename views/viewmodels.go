@@ -126,9 +126,9 @@ func FormatTimeSeconds(t time.Time, zone *time.Location) string {
 	if zone == nil {
 		zone = time.UTC
 	}
-	// Rounded up, so "not before 05:07:40" is never shown for 05:07:39.6.
-	if rounded := t.Truncate(time.Second); !rounded.Equal(t) {
-		t = rounded.Add(time.Second)
+	// Rounded up, so 05:07:39.6 shows as 05:07:40, never as a time before it.
+	if whole := t.Truncate(time.Second); !whole.Equal(t) {
+		t = whole.Add(time.Second)
 	}
 	return t.In(zone).Format("2006-01-02 15:04:05 MST")
 }
