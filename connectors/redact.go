@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -29,6 +30,12 @@ type Redactor struct {
 	secrets  []string // longest first
 	values   []string // the wholeValues of every secret
 	replacer *strings.Replacer
+
+	// headerValues caches sanitized header values, because every request
+	// repeats most of its headers, and running the redaction patterns on
+	// each was the largest processor cost of building a request summary.
+	headerMu     sync.Mutex
+	headerValues map[string]string
 }
 
 // NewRedactor returns a Redactor for the given secret values. A URL value
@@ -462,6 +469,33 @@ func RedactHeaders(header http.Header) map[string]string {
 	return redactHeaders(header, nil)
 }
 
+// maxCachedHeaderValues bounds the sanitized header value cache. Values
+// that change with every request, such as idempotency keys, fill it, and it
+// is emptied when full.
+const maxCachedHeaderValues = 1024
+
+// sanitizeHeaderValue returns Sanitize(value, MaxErrorLength), cached for
+// values that a request header may repeat. A nil Redactor caches nothing.
+func (r *Redactor) sanitizeHeaderValue(value string) string {
+	if r == nil || len(value) > MaxErrorLength {
+		return r.Sanitize(value, MaxErrorLength)
+	}
+	r.headerMu.Lock()
+	sanitized, ok := r.headerValues[value]
+	r.headerMu.Unlock()
+	if ok {
+		return sanitized
+	}
+	sanitized = r.Sanitize(value, MaxErrorLength)
+	r.headerMu.Lock()
+	if r.headerValues == nil || len(r.headerValues) >= maxCachedHeaderValues {
+		r.headerValues = make(map[string]string)
+	}
+	r.headerValues[value] = sanitized
+	r.headerMu.Unlock()
+	return sanitized
+}
+
 func redactHeaders(header http.Header, redactor *Redactor) map[string]string {
 	summary := make(map[string]string, len(header))
 	for name, values := range header {
@@ -472,7 +506,7 @@ func redactHeaders(header http.Header, redactor *Redactor) map[string]string {
 		if IsSensitiveHeader(name) || redactor.Contains(value) {
 			value = Redacted
 		} else {
-			value = redactor.Sanitize(value, MaxErrorLength)
+			value = redactor.sanitizeHeaderValue(value)
 		}
 		summary[http.CanonicalHeaderKey(name)] = value
 	}

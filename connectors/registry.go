@@ -195,9 +195,21 @@ func NewRegistry(cfg FileConfig, lookupEnv func(string) (string, bool), options 
 	return r, nil
 }
 
+// maxIdleConnsPerHost is the number of idle connections kept open to one
+// destination host: enough for the concurrent sends of a few live retry
+// runs and alert sends at once.
+const maxIdleConnsPerHost = 16
+
 func defaultHTTPClient() *http.Client {
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	// Many destinations share a host (every Slack or Teams hook, one Jira
+	// site), and a live retry run sends several requests to it at once. The
+	// standard library keeps only 2 idle connections per host, so the others
+	// would be closed after each request and dialled, with a new TLS
+	// handshake, for the next one.
+	transport.MaxIdleConnsPerHost = maxIdleConnsPerHost
 	return &http.Client{
-		Transport: http.DefaultTransport.(*http.Transport).Clone(),
+		Transport: transport,
 		// A redirected webhook would resend a signed body to another
 		// address, so the first response is final.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },

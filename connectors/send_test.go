@@ -2,8 +2,12 @@ package connectors
 
 import (
 	"context"
+	"io"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -517,5 +521,64 @@ func TestSendDescribesConnectionClosedWithoutResponse(t *testing.T) {
 
 	if want := "the destination closed the connection without a response"; result.Error != want {
 		t.Errorf("Error: got %q (class %s), want %q", result.Error, result.Class, want)
+	}
+}
+
+func TestSendRepeatedSummaryStaysRedacted(t *testing.T) {
+	server := newRecordingServer(t, nil)
+	cfg := oneConnector("webhook", ConnectorConfig{
+		URLEnv:   "TARGET_URL",
+		TokenEnv: "TARGET_TOKEN",
+		Headers:  map[string]string{"X-Team": "release-ops", "X-Trace": "tok-123456789"},
+	})
+	registry := newTestRegistry(t, cfg, map[string]string{"TARGET_URL": server.URL + "/hook", "TARGET_TOKEN": "tok-123456789"}, nil)
+
+	// The second send reads header summaries from the cache that the first
+	// one filled.
+	for attempt := 1; attempt <= 2; attempt++ {
+		result := registry.Send(context.Background(), "webhook", sampleMessage(), SendOptions{})
+		if got := result.Request.Headers["X-Trace"]; got != Redacted {
+			t.Errorf("send %d X-Trace: got %q, want %q", attempt, got, Redacted)
+		}
+		if got := result.Request.Headers["X-Team"]; got != "release-ops" {
+			t.Errorf("send %d X-Team: got %q, want %q", attempt, got, "release-ops")
+		}
+	}
+}
+
+func TestSendReusesConnections(t *testing.T) {
+	var dialled atomic.Int32
+	server := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, "ok")
+	}))
+	server.Config.ConnState = func(_ net.Conn, state http.ConnState) {
+		if state == http.StateNew {
+			dialled.Add(1)
+		}
+	}
+	server.Start()
+	t.Cleanup(server.Close)
+	registry := newTestRegistry(t, oneConnector("webhook", ConnectorConfig{URLEnv: "TARGET_URL"}), map[string]string{"TARGET_URL": server.URL + "/hook"}, nil)
+
+	// Rounds of concurrent sends, as a live retry run makes them, reuse the
+	// connections of earlier rounds. A connection returns to the idle pool
+	// just after its response is read, so a round may dial a few more.
+	const concurrency, rounds = 8, 10
+	for range rounds {
+		var wg sync.WaitGroup
+		for range concurrency {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if result := registry.Send(context.Background(), "webhook", sampleMessage(), SendOptions{}); result.Class != ClassOK {
+					t.Errorf("send: got class %q, want ok", result.Class)
+				}
+			}()
+		}
+		wg.Wait()
+	}
+
+	if got := dialled.Load(); got > 2*concurrency {
+		t.Errorf("connections opened for %d rounds of %d sends: got %d, want at most %d", rounds, concurrency, got, 2*concurrency)
 	}
 }
