@@ -45,3 +45,50 @@ func TestConsoleBuildShowsLevel(t *testing.T) {
 		t.Errorf("dashboard evaluations after Build = %q, want 1 without a reload", got)
 	}
 }
+
+// TestConsoleKeyboardBuild builds health with the keyboard only. The skip
+// link comes first, the current page is marked in the navigation, and the
+// focus lands on the new result instead of falling back to the page.
+func TestConsoleKeyboardBuild(t *testing.T) {
+	a := startApp(t, appOptions{SampleData: true})
+	ctx := newBrowser(t)
+	signIn(t, ctx, a, "release_manager")
+
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(a.BaseURL+"/console"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="build-health"]`)),
+		chromedp.KeyEvent("\t"),
+	)
+	if err != nil {
+		t.Fatalf("tab into the console: %v", err)
+	}
+	firstFocused, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.getAttribute("data-testid") || ""`))
+	if err != nil {
+		t.Fatalf("read the focused element: %v", err)
+	}
+	if firstFocused != "skip-to-main" {
+		t.Errorf("first focused element = %q, want the skip link", firstFocused)
+	}
+	if got := attributeOf(t, ctx, `[data-testid="nav-Console"]`, "aria-current"); got != "page" {
+		t.Errorf("Console link aria-current = %q, want page", got)
+	}
+	if got := attributeOf(t, ctx, `[data-testid="nav-History"]`, "aria-current"); got != "" {
+		t.Errorf("History link aria-current = %q, want none on the console", got)
+	}
+
+	err = chromedp.Do(ctx,
+		chromedp.Focus(chromedp.CSS(`[data-testid="build-health"]`)),
+		chromedp.KeyEvent("\r"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="health-id"]`)),
+	)
+	if err != nil {
+		t.Fatalf("build with the keyboard: %v", err)
+	}
+	focusedHeading, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.closest("#retry-health") ? document.activeElement.textContent.trim() : ""`))
+	if err != nil {
+		t.Fatalf("read the focused element: %v", err)
+	}
+	if focusedHeading != "Recovery retry health" {
+		t.Errorf("focused element after Build = %q, want the heading of the new result", focusedHeading)
+	}
+}

@@ -152,6 +152,14 @@ func TestRetryFormErrorMarksField(t *testing.T) {
 	if got := attributeOf(t, ctx, form+`input[name="timeout_seconds"]`, "aria-invalid"); got != "true" {
 		t.Errorf("timeout input aria-invalid = %q, want true", got)
 	}
+	// A screen reader reads the message through aria-describedby.
+	describedBy := attributeOf(t, ctx, form+`input[name="timeout_seconds"]`, "aria-describedby")
+	if describedBy == "" {
+		t.Fatal("timeout input aria-describedby is empty, want the id of the error box")
+	}
+	if got := textOf(t, ctx, "#"+describedBy); !strings.Contains(got, "timeout_seconds") {
+		t.Errorf("text the timeout input refers to = %q, want the message naming timeout_seconds", got)
+	}
 	if got := len(a.Receiver.Requests()); got != 0 {
 		t.Errorf("receiver requests = %d, want 0", got)
 	}

@@ -29,6 +29,28 @@
     }
   });
 
+  // Screen readers read an invalid input's message through
+  // aria-describedby. The error box's id is added to the hints the input
+  // already refers to, and removed again when the error is replaced.
+  var errorBoxCount = 0;
+  function addDescription(input, id) {
+    var ids = (input.getAttribute("aria-describedby") || "").split(/\s+/).filter(Boolean);
+    if (ids.indexOf(id) < 0) {
+      ids.push(id);
+    }
+    input.setAttribute("aria-describedby", ids.join(" "));
+  }
+  function removeDescription(input, id) {
+    var ids = (input.getAttribute("aria-describedby") || "").split(/\s+/).filter(function (other) {
+      return other && other !== id;
+    });
+    if (ids.length) {
+      input.setAttribute("aria-describedby", ids.join(" "));
+    } else {
+      input.removeAttribute("aria-describedby");
+    }
+  }
+
   // After an error fragment lands in a form, mark the input it names as
   // invalid, move the focus to it and name its label, because the message
   // names the field as the JSON API does.
@@ -43,6 +65,7 @@
     }
     form.querySelectorAll('[aria-invalid="true"]').forEach(function (element) {
       element.removeAttribute("aria-invalid");
+      removeDescription(element, box.id);
     });
     var fragment = box.querySelector("[data-field]");
     var field = fragment ? fragment.getAttribute("data-field") : "";
@@ -55,6 +78,11 @@
       return;
     }
     input.setAttribute("aria-invalid", "true");
+    if (!box.id) {
+      errorBoxCount += 1;
+      box.id = "form-errors-" + errorBoxCount;
+    }
+    addDescription(input, box.id);
     var label = input.closest("label");
     var caption = label ? label.querySelector("span") : null;
     if (caption) {
@@ -64,6 +92,44 @@
       fragment.appendChild(note);
     }
     input.focus();
+  });
+
+  // A result that replaces the form whose button had the focus would leave
+  // the focus on the page body, so keyboard and screen reader users would
+  // start again from the top. The focus moves to the result's first heading
+  // instead, or to the result itself.
+  // The focus is noted before the request, because htmx then disables the
+  // form's button and the browser moves the focus off a disabled button.
+  var focusedTargets = {};
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var target = event.detail.target;
+    if (target && target.id && target.contains(document.activeElement)) {
+      focusedTargets[target.id] = true;
+    }
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail.target;
+    if (!target || !target.id || !focusedTargets[target.id]) {
+      return;
+    }
+    delete focusedTargets[target.id];
+    if (event.detail.xhr.status >= 400) {
+      return;
+    }
+    var active = document.activeElement;
+    if (active && active !== document.body && document.contains(active)) {
+      return;
+    }
+    var result = document.getElementById(target.id);
+    if (!result) {
+      return;
+    }
+    var heading = result.querySelector("h1, h2, h3, h4");
+    var focusable = heading || result;
+    if (!focusable.hasAttribute("tabindex")) {
+      focusable.setAttribute("tabindex", "-1");
+    }
+    focusable.focus();
   });
 
   // Keep inputs of the same data-sync group and name equal across forms,
