@@ -24,7 +24,7 @@ var routeParam = regexp.MustCompile(`:[A-Za-z_]+|\*$`)
 func stubServer(t *testing.T, s *testServer) *echo.Echo {
 	t.Helper()
 	e := echo.New()
-	e.HTTPErrorHandler = errorHandler(s.handler.Logger, nil)
+	e.HTTPErrorHandler = errorHandler(s.handler.Logger, nil, nil)
 	for key := range routePermissions {
 		method, path, _ := strings.Cut(key, " ")
 		e.Add(method, path, func(c echo.Context) error { return c.NoContent(http.StatusNoContent) })

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/releaseops/evidence-console/connectors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -16,7 +17,7 @@ import (
 func TestClientGoneLoggedAsInfo(t *testing.T) {
 	var logs bytes.Buffer
 	e := echo.New()
-	e.HTTPErrorHandler = errorHandler(slog.New(slog.NewTextHandler(&logs, nil)), nil)
+	e.HTTPErrorHandler = errorHandler(slog.New(slog.NewTextHandler(&logs, nil)), nil, nil)
 	e.GET("/slow", func(echo.Context) error { return errors.New("database statement interrupted") })
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -46,7 +47,7 @@ func TestStoppingServerResponds503(t *testing.T) {
 	var logs bytes.Buffer
 	stopping := make(chan struct{})
 	e := echo.New()
-	e.HTTPErrorHandler = errorHandler(slog.New(slog.NewTextHandler(&logs, nil)), stopping)
+	e.HTTPErrorHandler = errorHandler(slog.New(slog.NewTextHandler(&logs, nil)), stopping, nil)
 	e.GET("/run", func(echo.Context) error { return errors.New("sql: database is closed") })
 	e.GET("/bad", func(echo.Context) error { return fieldError("limit", "limit must be 1 to 100") })
 
@@ -101,5 +102,32 @@ func TestRequestLogHasStatusAndNoToken(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "xoxb-123456789012") {
 		t.Errorf("log: got %q, want the token in the path redacted", logs.String())
+	}
+}
+
+func TestErrorLogHasNoConfiguredSecret(t *testing.T) {
+	const secret = "plainvalueSEKRIT"
+	s := newAuditServer(t)
+	var logs bytes.Buffer
+	s.handler.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	s.handler.Redactor = connectors.NewRedactor(secret)
+	s.e = NewServer(s.handler)
+
+	// The secret looks like a word, so only the configured secrets catch it:
+	// once in a path and once as a query parameter the page does not take.
+	rec := s.do(http.MethodGet, "/audit/delivery/dlv_"+secret, "", "", "Accept", "text/html")
+	if rec.Code != http.StatusNotFound {
+		t.Fatalf("status of the path: got %d, want 404", rec.Code)
+	}
+	rec = s.do(http.MethodGet, "/history?"+secret+"=1", "", "", "Accept", "application/json")
+	if rec.Code != http.StatusBadRequest {
+		t.Fatalf("status of the query: got %d, want 400", rec.Code)
+	}
+
+	if !strings.Contains(logs.String(), "msg=\"request rejected\"") {
+		t.Fatalf("log: got %q, want the rejections logged", logs.String())
+	}
+	if strings.Contains(logs.String(), secret) {
+		t.Errorf("log: got %q, want the configured secret redacted", logs.String())
 	}
 }

@@ -162,32 +162,35 @@ func cutRunes(s string, n int) string {
 // at warn level with the request id, then writes JSON, an htmx fragment or a
 // page. Once stopping is closed, a 5xx becomes a 503 stating that the
 // server stopped, because the cause is most likely its closed database.
-func errorHandler(logger *slog.Logger, stopping <-chan struct{}) echo.HTTPErrorHandler {
+// The logged path, message and error pass through redactor, because they
+// can repeat what a client typed.
+func errorHandler(logger *slog.Logger, stopping <-chan struct{}, redactor *connectors.Redactor) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
 		if c.Response().Committed {
 			return
 		}
 		apiErr := shortened(toAPIError(err))
 		attrs := []any{
-			"method", c.Request().Method, "path", loggedPath(c.Request().URL.Path),
+			"method", c.Request().Method, "path", loggedPath(redactor, c.Request().URL.Path),
 			"request_id", c.Response().Header().Get(echo.HeaderXRequestID),
 		}
+		loggedErr := redactor.RedactCredentials(err.Error())
 		switch {
 		case apiErr.Status >= 500 && isClosed(stopping):
-			logger.Warn("request ended by the stopping server", append(attrs, "error", err)...)
+			logger.Warn("request ended by the stopping server", append(attrs, "error", loggedErr)...)
 			apiErr = &APIError{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Message: "the server stopped " +
 				"before this request finished, so its outcome may not be recorded. A retry it sent stays in flight " +
 				"until a live retry run records it as interrupted"}
 		case apiErr.Status >= 500 && errors.Is(c.Request().Context().Err(), context.Canceled):
 			// The client left before the response, so the error most likely
 			// comes from the cancelled request, and no reply can reach it.
-			logger.Info("request ended by the client", append(attrs, "error", err)...)
+			logger.Info("request ended by the client", append(attrs, "error", loggedErr)...)
 			return
 		case apiErr.Status >= 500:
-			logger.Error("request failed", append(attrs, "status", apiErr.Status, "error", err)...)
+			logger.Error("request failed", append(attrs, "status", apiErr.Status, "error", loggedErr)...)
 		default:
 			logger.Warn("request rejected", append(attrs, "status", apiErr.Status, "code", apiErr.Code,
-				"field", apiErr.Field, "message", apiErr.Message)...)
+				"field", redactor.RedactCredentials(apiErr.Field), "message", redactor.RedactCredentials(apiErr.Message))...)
 		}
 
 		var writeErr error

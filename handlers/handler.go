@@ -81,4 +81,8 @@ type Handler struct {
 	// requests under way. Their failures then get a 503.
 	// Nil means the server never stops that way.
 	Stopping <-chan struct{}
+	// Redactor removes configured destination secrets, besides
+	// credential-like text, from the paths, messages and errors the server
+	// logs. Nil removes credential-like text only.
+	Redactor *connectors.Redactor
 }

@@ -24,11 +24,12 @@ func NewServer(h *Handler) *echo.Echo {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
-	e.HTTPErrorHandler = errorHandler(h.Logger, h.Stopping)
+	e.HTTPErrorHandler = errorHandler(h.Logger, h.Stopping, h.Redactor)
 
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
-			h.Logger.Error("handler panicked", "error", err, "path", c.Request().URL.Path, "stack", string(stack))
+			h.Logger.Error("handler panicked", "error", h.Redactor.RedactCredentials(err.Error()), "path", loggedPath(h.Redactor, c.Request().URL.Path),
+				"stack", string(stack))
 			return err
 		},
 	}))
@@ -44,7 +45,7 @@ func NewServer(h *Handler) *echo.Echo {
 		HandleError: true,
 		LogStatus:   true, LogURIPath: true, LogMethod: true, LogLatency: true, LogRequestID: true,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
-			h.Logger.Debug("request", "method", v.Method, "path", loggedPath(v.URIPath), "status", v.Status,
+			h.Logger.Debug("request", "method", v.Method, "path", loggedPath(h.Redactor, v.URIPath), "status", v.Status,
 				"latency_ms", v.Latency.Milliseconds(), "request_id", v.RequestID)
 			return nil
 		},
@@ -84,9 +85,8 @@ func (h *Handler) readyz(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"status": "ready", "database": "ok"})
 }
 
-// loggedPath returns a request path for the log with credential-like
-// segments, such as a token pasted into an id, replaced.
-func loggedPath(path string) string {
-	var redactor *connectors.Redactor
+// loggedPath returns a request path for the log with configured secrets and
+// credential-like segments, such as a token pasted into an id, replaced.
+func loggedPath(redactor *connectors.Redactor, path string) string {
 	return redactor.RedactCredentials(path)
 }
