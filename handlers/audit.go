@@ -103,6 +103,8 @@ func (h *Handler) auditChainPage(c echo.Context) error {
 			row.Href = "/audit/" + url.PathEscape(link.AuditKind) + "/" + url.PathEscape(link.ID)
 		case link.Kind == models.HistoryRetryWorkerRun:
 			row.Href = "/retries/runs/" + url.PathEscape(link.ID)
+		case link.Kind == models.HistoryRetryPlan:
+			row.Href = "/retries/plans/" + url.PathEscape(link.ID)
 		case link.Kind == models.HistoryExecutiveReport && mayReadReports:
 			row.Href = "/executive/reports/" + url.PathEscape(link.ID)
 		}

@@ -289,7 +289,7 @@ func TestAuditChainEndpoints(t *testing.T) {
 			t.Errorf("page: missing link %s in %v", want, hrefs)
 		}
 	}
-	for _, kind := range []string{"retry_worker_run", "executive_report"} {
+	for _, kind := range []string{"retry_worker_run", "retry_plan", "executive_report"} {
 		link := page.Find(`[data-testid="audit-link"][data-kind="` + kind + `"] [data-testid="audit-link-href"]`)
 		if link.Length() != 1 {
 			t.Errorf("page: got %d links to the %s, want 1 to its page", link.Length(), kind)

@@ -263,6 +263,7 @@ func TestRoutePermissionsMatchTable(t *testing.T) {
 		"GET /readyz":                                      auth.PermissionPublic,
 		"GET /retries/runs":                                auth.PermissionReadConsole,
 		"GET /retries/runs/:run_id":                        auth.PermissionReadConsole,
+		"GET /retries/plans/:plan_id":                      auth.PermissionReadConsole,
 		"GET " + rt + "":                                   auth.PermissionReadConsole,
 		"GET " + ad + "/connectors":                        auth.PermissionReadConsole,
 		"GET " + ad + "/recovery-escalations/retry-health": auth.PermissionReadConsole,

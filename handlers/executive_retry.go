@@ -52,6 +52,7 @@ func (h *Handler) registerExecutiveRetryRoutes(e *echo.Echo) {
 
 	h.route(e, http.MethodGet, "/retries/runs", h.retryRunsPage, auth.PermissionReadConsole)
 	h.route(e, http.MethodGet, "/retries/runs/:run_id", h.retryRunPage, auth.PermissionReadConsole)
+	h.route(e, http.MethodGet, "/retries/plans/:plan_id", h.retryPlanPage, auth.PermissionReadConsole)
 	h.route(e, http.MethodPost, "/console/executive-retry/plan", h.planExecutiveRetry, auth.PermissionPlanRetries)
 	h.route(e, http.MethodPost, "/console/executive-retry/run", h.runExecutiveRetry, auth.PermissionPlanRetries)
 	h.route(e, http.MethodPost, "/console/executive-retry/confirm", h.confirmExecutiveRetry, auth.PermissionPlanRetries)
@@ -572,6 +573,22 @@ func (h *Handler) retryRunsPage(c echo.Context) error {
 		rows = append(rows, h.retryRunRow(run))
 	}
 	return render(c, http.StatusOK, views.RetryRunsPage(pageContext(c), rows))
+}
+
+// retryPlanPage shows one stored retry plan, of a console plan or of a
+// worker run, with every decision it made.
+func (h *Handler) retryPlanPage(c echo.Context) error {
+	if err := rejectUnknownQuery(c); err != nil {
+		return err
+	}
+	plan, err := h.Retry.PlanByID(c.Request().Context(), c.Param("plan_id"))
+	if errors.Is(err, models.ErrNotFound) {
+		return notFound("retry plan %q not found", c.Param("plan_id"))
+	}
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.RetryPlanPage(pageContext(c), plan.SubjectKind, plan.WorkerRunID, h.retryPlanView(&plan)))
 }
 
 func (h *Handler) retryRunPage(c echo.Context) error {
