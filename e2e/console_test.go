@@ -91,4 +91,52 @@ func TestConsoleKeyboardBuild(t *testing.T) {
 	if focusedHeading != "Recovery retry health" {
 		t.Errorf("focused element after Build = %q, want the heading of the new result", focusedHeading)
 	}
+
+	// The live region reads out the new level.
+	announced := ""
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(announced, "level critical") && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+		announced, err = chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("announcer").textContent`))
+		if err != nil {
+			t.Fatalf("read the live region: %v", err)
+		}
+	}
+	if !strings.Contains(announced, "level critical") {
+		t.Errorf("announcement after Build = %q, want the new level", announced)
+	}
+}
+
+// TestConsoleRequestFailureShown makes every request of the page fail
+// before it reaches the server, as a dropped connection does, and checks
+// that the form shows the failure instead of only stopping its spinner.
+func TestConsoleRequestFailureShown(t *testing.T) {
+	a := startApp(t, appOptions{SampleData: true})
+	ctx := newBrowser(t)
+	signIn(t, ctx, a, "release_manager")
+
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(a.BaseURL+"/console"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="build-health"]`)),
+	)
+	if err != nil {
+		t.Fatalf("open the console: %v", err)
+	}
+	_, err = chromedp.Run(ctx, chromedp.Evaluate[bool](`XMLHttpRequest.prototype.send = function () {
+		var request = this;
+		setTimeout(function () { request.onerror(new ProgressEvent("error")); }, 0);
+	}; true`))
+	if err != nil {
+		t.Fatalf("make requests fail: %v", err)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`[data-testid="build-health"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="build-health-form"] [data-testid="request-failure"]`)),
+	)
+	if err != nil {
+		t.Fatalf("build while requests fail: %v", err)
+	}
+	if got := textOf(t, ctx, `[data-testid="request-failure"]`); !strings.Contains(got, "nothing is confirmed") {
+		t.Errorf("failure message = %q, want it to say that nothing is confirmed", got)
+	}
 }

@@ -200,3 +200,43 @@ func TestRetryPolicyFieldsStayInStep(t *testing.T) {
 		t.Errorf("run form immediate retry = false, want it ticked as in the plan form")
 	}
 }
+
+// TestRetryPlanErrorClearsOnSuccess submits the plan form with an empty
+// field and then with a valid one. The success clears the earlier message
+// and the field's invalid mark.
+func TestRetryPlanErrorClearsOnSuccess(t *testing.T) {
+	a := startApp(t, appOptions{SampleData: true})
+	ctx := newBrowser(t)
+	signIn(t, ctx, a, "release_manager")
+
+	form := `[data-testid="retry-plan-form"] `
+	attempts := form + `input[name="max_retry_attempts"]`
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(a.BaseURL+"/console"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="plan-executive-retry"]`)),
+		// The browser's own check would stop an empty value before it is sent.
+		chromedp.SetAttributeValue(chromedp.CSS(form), "novalidate", ""),
+		chromedp.SetValue(chromedp.CSS(attempts), ""),
+		chromedp.Click(chromedp.CSS(`[data-testid="plan-executive-retry"]`)),
+		chromedp.WaitVisible(chromedp.CSS(form+`[data-testid="error-fragment"]`)),
+	)
+	if err != nil {
+		t.Fatalf("plan with an empty field: %v", err)
+	}
+	if got := attributeOf(t, ctx, attempts, "aria-invalid"); got != "true" {
+		t.Fatalf("attempts aria-invalid after the error = %q, want true", got)
+	}
+
+	err = chromedp.Do(ctx,
+		chromedp.SetValue(chromedp.CSS(attempts), "3"),
+		chromedp.Click(chromedp.CSS(`[data-testid="plan-executive-retry"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="retry-plan-id"]`)),
+		chromedp.WaitNotPresent(chromedp.CSS(form+`[data-testid="error-fragment"]`)),
+	)
+	if err != nil {
+		t.Fatalf("plan after fixing the field: %v", err)
+	}
+	if got := attributeOf(t, ctx, attempts, "aria-invalid"); got != "" {
+		t.Errorf("attempts aria-invalid after the success = %q, want none", got)
+	}
+}

@@ -1,6 +1,9 @@
 package views
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 // AlertsSectionView is the console's retry health alert section.
 type AlertsSectionView struct {
@@ -185,4 +188,23 @@ func SuppressionText(reason string) string {
 		return "sent successfully inside the suppression window"
 	}
 	return strings.ReplaceAll(reason, "_", " ")
+}
+
+// AlertResultSummary counts the outcomes of a send in one sentence, which
+// the console reads out to screen reader users.
+func AlertResultSummary(v AlertResultView) string {
+	if len(v.Destinations) == 0 {
+		return "Alert not sent: no destination was selected."
+	}
+	counts := map[string]int{}
+	for _, d := range v.Destinations {
+		counts[d.Outcome]++
+	}
+	var parts []string
+	for _, outcome := range []string{OutcomeSent, OutcomeFailed, OutcomeSuppressed, OutcomeInFlight} {
+		if counts[outcome] > 0 {
+			parts = append(parts, strconv.Itoa(counts[outcome])+" "+strings.ReplaceAll(outcome, "_", " "))
+		}
+	}
+	return "Alert sent to " + CountNoun(len(v.Destinations), "destination", "destinations") + ": " + strings.Join(parts, ", ") + "."
 }

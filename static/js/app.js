@@ -77,6 +77,10 @@
     if (!input || input.type === "hidden") {
       return;
     }
+    var section = input.closest("details");
+    if (section && !section.open) {
+      section.open = true;
+    }
     input.setAttribute("aria-invalid", "true");
     if (!box.id) {
       errorBoxCount += 1;
@@ -94,43 +98,122 @@
     input.focus();
   });
 
-  // A result that replaces the form whose button had the focus would leave
-  // the focus on the page body, so keyboard and screen reader users would
-  // start again from the top. The focus moves to the result's first heading
-  // instead, or to the result itself.
-  // The focus is noted before the request, because htmx then disables the
-  // form's button and the browser moves the focus off a disabled button.
-  var focusedTargets = {};
+  // htmx disables a form's button during its request, and the browser then
+  // moves the focus to the page body, so keyboard and screen reader users
+  // would start again from the top. The focused element is noted before the
+  // request and the focus is put back after it: on that element when it is
+  // still on the page, or else on the first heading of the result that
+  // replaced it.
+  var focusBeforeRequest = new WeakMap();
   document.addEventListener("htmx:beforeRequest", function (event) {
     var target = event.detail.target;
-    if (target && target.id && target.contains(document.activeElement)) {
-      focusedTargets[target.id] = true;
-    }
+    focusBeforeRequest.set(event.detail.xhr, {
+      element: document.activeElement,
+      targetId: target && target.id && target.contains(document.activeElement) ? target.id : ""
+    });
   });
-  document.addEventListener("htmx:afterSwap", function (event) {
-    var target = event.detail.target;
-    if (!target || !target.id || !focusedTargets[target.id]) {
-      return;
-    }
-    delete focusedTargets[target.id];
-    if (event.detail.xhr.status >= 400) {
-      return;
-    }
+  function restoreFocus(noted) {
     var active = document.activeElement;
-    if (active && active !== document.body && document.contains(active)) {
+    if (!noted || (active && active !== document.body && document.contains(active))) {
       return;
     }
-    var result = document.getElementById(target.id);
+    if (noted.element && noted.element !== document.body && document.contains(noted.element) && !noted.element.disabled) {
+      noted.element.focus();
+      return;
+    }
+    var result = noted.targetId ? document.getElementById(noted.targetId) : null;
     if (!result) {
       return;
     }
-    var heading = result.querySelector("h1, h2, h3, h4");
-    var focusable = heading || result;
+    var focusable = result.querySelector("h1, h2, h3, h4") || result;
     if (!focusable.hasAttribute("tabindex")) {
       focusable.setAttribute("tabindex", "-1");
     }
     focusable.focus();
+  }
+
+  // A short summary of a new result, marked data-announce, is read out
+  // through the page's polite live region, because a replaced element is
+  // not announced by itself.
+  function announce(noted) {
+    var announcer = document.getElementById("announcer");
+    var result = noted && noted.targetId ? document.getElementById(noted.targetId) : null;
+    var summary = result ? result.querySelector("[data-announce]") : null;
+    if (!announcer || !summary) {
+      return;
+    }
+    announcer.textContent = "";
+    window.setTimeout(function () {
+      announcer.textContent = summary.textContent.replace(/\s+/g, " ").trim();
+    }, 50);
+  }
+
+  // A request that succeeds clears the error its form showed before.
+  function clearErrors(form) {
+    var box = form ? form.querySelector('[data-role="errors"]') : null;
+    if (!box) {
+      return;
+    }
+    form.querySelectorAll('[aria-invalid="true"]').forEach(function (element) {
+      element.removeAttribute("aria-invalid");
+      removeDescription(element, box.id);
+    });
+    box.textContent = "";
+  }
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    // htmx sets detail.elt to the element it fires the event on, which is
+    // a parent when the request's element was replaced, so the request's
+    // own element comes from requestConfig.
+    var elt = event.detail.requestConfig ? event.detail.requestConfig.elt : event.detail.elt;
+    var noted = focusBeforeRequest.get(event.detail.xhr);
+    focusBeforeRequest.delete(event.detail.xhr);
+    var status = event.detail.xhr ? event.detail.xhr.status : 0;
+    if (status > 0 && status < 400) {
+      var form = elt && elt.closest ? elt.closest("form") : null;
+      if (form && document.contains(form)) {
+        clearErrors(form);
+      }
+      announce(noted);
+    }
+    restoreFocus(noted);
   });
+
+  // A request that reached no server, or got no response in time, shows
+  // why in its form, because otherwise the spinner just stops and the page
+  // looks as if nothing happened.
+  function showRequestFailure(event, message) {
+    var elt = event.detail.requestConfig ? event.detail.requestConfig.elt : event.detail.elt;
+    var form = elt && elt.closest ? elt.closest("form") : null;
+    var box = form ? form.querySelector('[data-role="errors"]') : null;
+    if (!box) {
+      window.alert(message);
+      return;
+    }
+    var note = document.createElement("p");
+    note.setAttribute("role", "alert");
+    note.setAttribute("data-testid", "request-failure");
+    note.className = "mt-2 rounded border border-red-200 bg-red-50 p-2 text-sm text-red-800";
+    note.textContent = message;
+    box.replaceChildren(note);
+  }
+  document.addEventListener("htmx:sendError", function (event) {
+    showRequestFailure(event, "The server could not be reached, so nothing is confirmed. " +
+      "Check the History page for what was recorded before trying again.");
+  });
+  document.addEventListener("htmx:timeout", function (event) {
+    showRequestFailure(event, "The server did not respond in time, so nothing is confirmed. " +
+      "Check the History page for what was recorded before trying again.");
+  });
+
+  // A field that fails the browser's own check inside a closed <details>
+  // section cannot show its message, so the section opens first.
+  document.addEventListener("invalid", function (event) {
+    var details = event.target && event.target.closest ? event.target.closest("details") : null;
+    if (details && !details.open) {
+      details.open = true;
+    }
+  }, true);
 
   // Keep inputs of the same data-sync group and name equal across forms,
   // such as the retry policy of the plan and the run form.
