@@ -54,16 +54,23 @@ func (h *Handler) acknowledgeRetryHealthAlert(c echo.Context) error {
 	if err != nil {
 		return alertError(err)
 	}
-	status := http.StatusCreated
+	return c.JSON(acknowledgementStatus(result), result)
+}
+
+// acknowledgementStatus returns the status of a recorded action for JSON
+// clients of either route: 201 for a new state, 200 for a repeat of the
+// current one.
+func acknowledgementStatus(result alerting.AcknowledgeResult) int {
 	if result.Repeat {
-		status = http.StatusOK
+		return http.StatusOK
 	}
-	return c.JSON(status, result)
+	return http.StatusCreated
 }
 
 // acknowledgeRetryHealthAlertForm records one action from a browser form.
+// A JSON client gets the status that acknowledgeRetryHealthAlert returns.
 // htmx gets the refreshed acknowledgement panel or console section (by
-// return_to); a plain post is redirected to return_to.
+// return_to), and a plain post is redirected to return_to.
 func (h *Handler) acknowledgeRetryHealthAlertForm(c echo.Context) error {
 	healthID := c.Param("health_id")
 	req := alerting.AcknowledgeRequest{
@@ -79,7 +86,7 @@ func (h *Handler) acknowledgeRetryHealthAlertForm(c echo.Context) error {
 	}
 
 	if wantsJSON(c) {
-		return c.JSON(http.StatusCreated, result)
+		return c.JSON(acknowledgementStatus(result), result)
 	}
 	if isHTMX(c) {
 		if strings.HasPrefix(returnTo, "/alerts/") {

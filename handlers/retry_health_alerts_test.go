@@ -215,6 +215,27 @@ func TestAcknowledgeRecordsAuthenticatedActor(t *testing.T) {
 	}
 }
 
+// The form route returns a JSON client the status the JSON route returns: 201 for a new state, 200 for a repeat of the current one.
+func TestAcknowledgeFormStatusForJSON(t *testing.T) {
+	s := newAlertServer(t, twoWebhooks())
+	_, result := s.deliver(`{"provider": "alpha", "retries": 0}`)
+	path := "/console/retry-health-alerts/" + result.Health.HealthID + "/acknowledgements"
+
+	first := s.postForm(path, "provider=alpha&acknowledgement_state=escalated", "Accept", "application/json")
+	repeat := s.postForm(path, "provider=alpha&acknowledgement_state=escalated", "Accept", "application/json")
+	changed := s.postForm(path, "provider=alpha&acknowledgement_state=acknowledged", "Accept", "application/json")
+
+	if first.Code != http.StatusCreated {
+		t.Errorf("first action: got %d, want 201; body %s", first.Code, first.Body.String())
+	}
+	if repeat.Code != http.StatusOK {
+		t.Errorf("repeated state: got %d, want 200; body %s", repeat.Code, repeat.Body.String())
+	}
+	if changed.Code != http.StatusCreated {
+		t.Errorf("changed state: got %d, want 201; body %s", changed.Code, changed.Body.String())
+	}
+}
+
 func TestAlertRoutesNeedPermissions(t *testing.T) {
 	s := newAlertServer(t, twoWebhooks())
 	_, result := s.deliver(`{"retries": 0}`)
