@@ -111,16 +111,18 @@ func (s *Service) Deliver(ctx context.Context, req DeliverRequest) (DeliverResul
 	}
 
 	// Destinations are sent to concurrently so one slow destination does not
-	// delay the others; each send has its own per-attempt timeout.
+	// delay the others. The sends outlive a cancelled request, such as a
+	// closed browser tab. A send cut short would be recorded as failed
+	// although the destination may have received it, and a retry would then
+	// send it again. Each attempt still has its own timeout.
+	sendCtx := context.WithoutCancel(ctx)
 	records := make([]models.Delivery, len(pending))
 	errs := make([]error, len(pending))
 	var wg sync.WaitGroup
 	for i, p := range pending {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			records[i], errs[i] = s.Delivery.Send(ctx, p)
-		}()
+		wg.Go(func() {
+			records[i], errs[i] = s.Delivery.Send(sendCtx, p)
+		})
 	}
 	wg.Wait()
 

@@ -388,3 +388,58 @@ func TestDeliverWaitsForDeliveryUnderWay(t *testing.T) {
 		t.Errorf("Deliver to a destination with nothing under way: got %v, want nil", err)
 	}
 }
+
+// slowSender waits before it passes a send on, and fails the send as timed
+// out when the send's context ends first, as an HTTP send would.
+type slowSender struct {
+	inner connectors.Sender
+	delay time.Duration
+}
+
+func (s slowSender) Send(ctx context.Context, name string, msg connectors.Message, opts connectors.SendOptions) connectors.Result {
+	select {
+	case <-ctx.Done():
+		return connectors.Result{Connector: name, Class: connectors.ClassTimeout, AttemptCount: 1, Error: ctx.Err().Error()}
+	case <-time.After(s.delay):
+	}
+	return s.inner.Send(ctx, name, msg, opts)
+}
+
+// A client that leaves, such as a closed browser tab, must not cut a send
+// short: the destination may already have the report, and a failure
+// recorded for it would make the retry worker send it again.
+func TestDeliverOutlivesCancelledRequest(t *testing.T) {
+	f := newDeliveryFixture(t)
+	run := f.scheduleRun(t)
+	f.service.Delivery.Sender = slowSender{inner: f.service.Delivery.Sender, delay: 300 * time.Millisecond}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(50*time.Millisecond, cancel)
+	result, err := f.service.Deliver(ctx, DeliverRequest{
+		RunID: run.ScheduleRun.RunID, Providers: []string{"webhook"}, Retries: 0, Timeout: 2 * time.Second, Actor: "tester",
+	})
+
+	if err != nil {
+		t.Fatalf("Deliver: %v", err)
+	}
+	if ctx.Err() == nil {
+		t.Fatalf("request context: not cancelled during the send, so the test checked nothing")
+	}
+	if len(result.Delivery) != 1 {
+		t.Fatalf("deliveries: got %d, want 1", len(result.Delivery))
+	}
+	got := result.Delivery[0]
+	if !got.Success {
+		t.Errorf("delivery: got class %q, error %q, want a success", got.ErrorClass, got.Error)
+	}
+	var stored models.Delivery
+	if err := f.db.Where("id = ?", got.DeliveryID).Take(&stored).Error; err != nil {
+		t.Fatalf("read delivery %s: %v", got.DeliveryID, err)
+	}
+	if stored.State != models.DeliveryCompleted || !stored.Success {
+		t.Errorf("stored delivery: state %q, success %v; want completed and successful", stored.State, stored.Success)
+	}
+	if requests := len(f.receiver.Requests()); requests != 1 {
+		t.Errorf("receiver requests: got %d, want 1", requests)
+	}
+}
