@@ -224,7 +224,11 @@ func (s *Service) sendAll(ctx context.Context, pending []*delivery.Pending) []de
 }
 
 // resolveProviders turns the provider field into lower-case configured
-// names. Unknown names are an *UnprocessableError listing the configured ones.
+// names. Unknown names are an *UnprocessableError listing the configured
+// ones. Disabled names are one too, even beside enabled names, as in a
+// report delivery. Sending to only some of the named destinations would
+// hide that one was left out. "all" names every configured destination,
+// and planAlert keeps the enabled ones.
 func (s *Service) resolveProviders(raw string) ([]string, error) {
 	configured := s.Destinations.Names()
 	value := strings.ToLower(strings.TrimSpace(raw))
@@ -254,8 +258,33 @@ func (s *Service) resolveProviders(raw string) ([]string, error) {
 		return nil, &UnprocessableError{Field: "provider", Message: fmt.Sprintf(
 			"provider %s is not configured; configured connectors: %s", quoteList(unknown), list)}
 	}
+	if err := s.rejectDisabled(names); err != nil {
+		return nil, err
+	}
 	slices.Sort(names)
 	return names, nil
+}
+
+// rejectDisabled returns an *UnprocessableError naming the disabled
+// destinations among names, or nil when every one is enabled.
+func (s *Service) rejectDisabled(names []string) error {
+	enabled := s.Destinations.EnabledNames()
+	var disabled []string
+	for _, name := range names {
+		if !slices.Contains(enabled, name) {
+			disabled = append(disabled, name)
+		}
+	}
+	if len(disabled) == 0 {
+		return nil
+	}
+	list := "none"
+	if len(enabled) > 0 {
+		list = strings.Join(enabled, ", ")
+	}
+	return &UnprocessableError{Field: "provider", Message: fmt.Sprintf(
+		"provider %s is disabled in the connector configuration, so nothing was sent, not even to the other named destinations; "+
+			"enable it in CONNECTOR_CONFIG or remove it from provider (enabled connectors: %s)", quoteList(disabled), list)}
 }
 
 // Waiting for the send lease of an alert.

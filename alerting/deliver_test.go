@@ -176,6 +176,54 @@ func TestDeliverRejectsUnknownProviderWithoutWriting(t *testing.T) {
 	assertRowsUnchanged(t, before, dbtest.CountRows(t, f.db))
 }
 
+// A disabled destination named in provider is rejected before anything is
+// stored or sent, alone or beside an enabled one, as a report delivery to
+// it is. Sending to the enabled one only would hide the omission.
+func TestDeliverRejectsDisabledProvider(t *testing.T) {
+	f := newFixture(t, map[string]string{"alpha": "/webhook/alpha"})
+	before := dbtest.CountRows(t, f.db)
+
+	for _, provider := range []string{"disabled", "alpha, DISABLED"} {
+		req := alerting.DefaultDeliverRequest()
+		req.Actor, req.Provider, req.Retries = "tester", provider, 0
+
+		result, err := f.service.Deliver(context.Background(), req)
+
+		var unprocessable *alerting.UnprocessableError
+		if !errors.As(err, &unprocessable) {
+			t.Errorf("provider %q: got error %v, success %v and %d deliveries, want an UnprocessableError",
+				provider, err, result.Success, len(result.Delivery))
+			continue
+		}
+		if unprocessable.Field != "provider" {
+			t.Errorf("provider %q: field %q, want provider", provider, unprocessable.Field)
+		}
+		want := `provider "disabled" is disabled in the connector configuration, so nothing was sent, not even to the other named destinations; ` +
+			`enable it in CONNECTOR_CONFIG or remove it from provider (enabled connectors: alpha)`
+		if unprocessable.Message != want {
+			t.Errorf("provider %q: message %q, want %q", provider, unprocessable.Message, want)
+		}
+	}
+	assertRowsUnchanged(t, before, dbtest.CountRows(t, f.db))
+	if got := len(f.receiver.Requests()); got != 0 {
+		t.Errorf("receiver requests: got %d, want 0", got)
+	}
+}
+
+// "all" still leaves disabled destinations out without an error.
+func TestDeliverAllSkipsDisabledProvider(t *testing.T) {
+	f := newFixture(t, map[string]string{"alpha": "/webhook/alpha"})
+
+	result := f.deliver(t, func(r *alerting.DeliverRequest) { r.Provider = alerting.AllProviders })
+
+	if got, want := result.Plan.SelectedProviders, []string{"alpha"}; !slices.Equal(got, want) {
+		t.Errorf("selected providers: got %v, want %v", got, want)
+	}
+	if !result.Success {
+		t.Errorf("success: got false, want true")
+	}
+}
+
 func TestDeliverProviderNamesIgnoreCase(t *testing.T) {
 	f := newFixture(t, map[string]string{"alpha": "/webhook/alpha", "beta": "/webhook/beta"})
 
