@@ -125,7 +125,9 @@ type PlanView struct {
 }
 
 // DeliverResult is the outcome of a deliver request. Success is true when
-// every selected destination succeeded, or when nothing needed sending.
+// every selected destination succeeded and its outcome was stored, or when
+// nothing needed sending. A delivery whose outcome could not be stored has
+// RecordError set.
 type DeliverResult struct {
 	Health   health.Report   `json:"health"`
 	Plan     PlanView        `json:"plan"`
@@ -204,7 +206,8 @@ func (s *Service) Deliver(ctx context.Context, req DeliverRequest) (DeliverResul
 
 // sendAll sends every pending delivery concurrently. The sends outlive a
 // cancelled request so that each in-flight row is completed; each attempt
-// still has its own timeout.
+// still has its own timeout. A delivery whose outcome could not be stored
+// is logged and returned with RecordError set.
 func (s *Service) sendAll(ctx context.Context, pending []*delivery.Pending) []delivery.View {
 	views := make([]delivery.View, len(pending))
 	sendCtx := context.WithoutCancel(ctx)
@@ -214,7 +217,10 @@ func (s *Service) sendAll(ctx context.Context, pending []*delivery.Pending) []de
 			record, err := s.Delivery.Send(sendCtx, p)
 			if err != nil {
 				s.logger().Error("unable to record a delivery outcome; the delivery stays in flight",
-					"delivery_id", p.Record.ID, "connector", p.Request.Connector, "error", err)
+					"delivery_id", p.Record.ID, "plan_id", p.Request.SubjectID, "connector", p.Request.Connector,
+					"class", record.ErrorClass, "status_code", record.StatusCode, "attempts", record.Attempts, "error", err)
+				views[i] = delivery.ViewOfUnrecorded(record)
+				return
 			}
 			views[i] = delivery.ViewOf(record)
 		})

@@ -5,8 +5,11 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"gorm.io/gorm"
 
 	"github.com/releaseops/evidence-console/alerting"
 	"github.com/releaseops/evidence-console/models"
@@ -293,5 +296,74 @@ func TestAlertMessageRebuildsSentMessage(t *testing.T) {
 	}
 	if _, err := f.service.AlertMessage(context.Background(), "alp_missing", "alpha"); !errors.Is(err, models.ErrNotFound) {
 		t.Errorf("unknown plan: got %v, want models.ErrNotFound", err)
+	}
+}
+
+// failFirstDeliveryUpdate makes the first UPDATE of the deliveries table on
+// db fail, as a transient database error would.
+func failFirstDeliveryUpdate(t *testing.T, db *gorm.DB) {
+	t.Helper()
+	var armed atomic.Bool
+	armed.Store(true)
+	err := db.Callback().Update().Before("gorm:update").Register("test:fail_first_delivery_update", func(tx *gorm.DB) {
+		if tx.Statement.Table == "deliveries" && armed.CompareAndSwap(true, false) {
+			_ = tx.AddError(errors.New("injected database error"))
+		}
+	})
+	if err != nil {
+		t.Fatalf("register callback: %v", err)
+	}
+}
+
+// A send whose outcome could not be stored stays in flight, so it neither
+// suppresses a duplicate nor counts as delivered. The response must say
+// so and still report the other destination.
+func TestDeliverReportsUnrecordedOutcome(t *testing.T) {
+	f := newFixture(t, map[string]string{"alpha": "/webhook/alpha", "beta": "/webhook/beta"})
+	failFirstDeliveryUpdate(t, f.db)
+
+	req := alerting.DefaultDeliverRequest()
+	req.Actor, req.TimeoutSeconds, req.Retries = "tester", 2, 0
+	result, err := f.service.Deliver(context.Background(), req)
+
+	if err != nil {
+		t.Fatalf("Deliver: %v", err)
+	}
+	if result.Success {
+		t.Errorf("success: got true, want false while an outcome is not stored")
+	}
+	if len(result.Delivery) != 2 {
+		t.Fatalf("deliveries: got %d, want 2", len(result.Delivery))
+	}
+	var unrecorded, recorded []string
+	for _, d := range result.Delivery {
+		var stored models.Delivery
+		if err := f.db.Where("id = ?", d.DeliveryID).Take(&stored).Error; err != nil {
+			t.Fatalf("read delivery %s: %v", d.DeliveryID, err)
+		}
+		if d.RecordError == "" {
+			recorded = append(recorded, d.Provider)
+			if !d.Success || stored.State != models.DeliveryCompleted {
+				t.Errorf("delivery to %s: success %v, stored state %q; want a stored success", d.Provider, d.Success, stored.State)
+			}
+			continue
+		}
+		unrecorded = append(unrecorded, d.Provider)
+		if d.State != models.DeliveryInFlight || d.Success || stored.State != models.DeliveryInFlight {
+			t.Errorf("unrecorded delivery to %s: state %q, success %v, stored state %q; want in_flight, false, in_flight",
+				d.Provider, d.State, d.Success, stored.State)
+		}
+		if !strings.Contains(d.RecordError, "class ok") || !strings.Contains(d.RecordError, "stays in flight") {
+			t.Errorf("record error: got %q, want the class the send returned and that the delivery stays in flight", d.RecordError)
+		}
+		if logs := f.logs.String(); !strings.Contains(logs, "unable to record a delivery outcome") || !strings.Contains(logs, d.DeliveryID) {
+			t.Errorf("logs: no error naming delivery %s:\n%s", d.DeliveryID, logs)
+		}
+	}
+	if len(unrecorded) != 1 || len(recorded) != 1 {
+		t.Errorf("deliveries: unrecorded %v and recorded %v, want one of each", unrecorded, recorded)
+	}
+	if got := len(f.receiver.Requests()); got != 2 {
+		t.Errorf("receiver requests: got %d, want 2", got)
 	}
 }

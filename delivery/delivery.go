@@ -225,6 +225,10 @@ type View struct {
 	Origin           string                    `json:"origin"`
 	RetryExecutionID string                    `json:"retry_execution_id,omitempty"`
 	Actor            string                    `json:"actor"`
+	// RecordError is set when the send returned but its outcome could not
+	// be stored, so the stored delivery is still in flight. The other
+	// fields then show what the destination returned.
+	RecordError string `json:"record_error,omitempty"`
 }
 
 // ExistingRecord returns the issue or record that the delivery found
@@ -235,6 +239,25 @@ func (v View) ExistingRecord() string {
 		return ""
 	}
 	return v.Attempts[len(v.Attempts)-1].ExistingRecord
+}
+
+// ViewOfUnrecorded returns the view of a delivery whose send returned but
+// whose outcome Send or Finish could not store. record is the record they
+// returned, and State stays in flight as in the database. Success is false,
+// because nothing records the delivery as a success, so it neither
+// suppresses a duplicate nor counts as delivered.
+func ViewOfUnrecorded(record models.Delivery) View {
+	view := ViewOf(record)
+	view.State = models.DeliveryInFlight
+	returned := "the send returned"
+	if record.ErrorClass != "" {
+		returned = fmt.Sprintf("the send returned class %s (HTTP status %d)", record.ErrorClass, record.StatusCode)
+	}
+	view.RecordError = fmt.Sprintf("%s, but storing its outcome failed, so the delivery stays in flight. "+
+		"The server log has the error under this delivery_id. A live retry worker run records the delivery as interrupted "+
+		"%d minutes after it started, and the retry rules may then send it again", returned, int(models.StaleSendAfter.Minutes()))
+	view.Success = false
+	return view
 }
 
 // ViewOf converts a stored delivery to its JSON shape.

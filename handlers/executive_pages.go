@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -96,7 +97,7 @@ func (h *Handler) renderDeliverResult(c echo.Context, result executive.DeliverRe
 	for _, d := range result.Delivery {
 		v.Deliveries = append(v.Deliveries, views.ExecutiveDeliveryView{
 			DeliveryID: d.DeliveryID, Provider: d.Provider, Kind: d.ConnectorKind, Success: d.Success,
-			StatusCode: d.StatusCode, Class: d.ErrorClass, Attempts: d.AttemptCount, Error: d.Error,
+			StatusCode: d.StatusCode, Class: d.ErrorClass, Attempts: d.AttemptCount, Error: cmp.Or(d.RecordError, d.Error),
 			ExistingRecord: d.ExistingRecord(),
 		})
 	}
