@@ -43,14 +43,17 @@ type DeliverResult struct {
 	ScheduleRun ScheduleRun     `json:"schedule_run"`
 	Link        string          `json:"link"`
 	Delivery    []delivery.View `json:"delivery"`
-	// Success is true when every destination accepted the report.
+	// Success is true when every destination accepted the report and its
+	// outcome was stored.
 	Success bool `json:"success"`
 }
 
 // Deliver sends the report of a schedule run to each requested destination.
 // Every delivery is written in flight in one transaction before anything is
 // sent, then completed with its outcome, so a crash leaves visible in-flight
-// rows. A failed send is a result with Success false, not an error.
+// rows. A failed send is a result with Success false, not an error, and so
+// is a send whose outcome could not be stored: its delivery has RecordError
+// set.
 func (s *Service) Deliver(ctx context.Context, req DeliverRequest) (DeliverResult, error) {
 	providers, err := s.checkProviders(req.Providers)
 	if err != nil {
@@ -126,19 +129,27 @@ func (s *Service) Deliver(ctx context.Context, req DeliverRequest) (DeliverResul
 	}
 	wg.Wait()
 
+	// Every destination's result is returned, also when the outcome of
+	// another could not be stored, because those sends have happened.
 	result := DeliverResult{
 		RunID: run.RunID, ReportID: run.ReportID, ScheduleRun: run, Link: s.reportLink(run.ReportID),
 		Delivery: []delivery.View{}, Success: true,
 	}
+	unrecorded := 0
 	for i, record := range records {
+		view := delivery.ViewOf(record)
 		if errs[i] != nil {
-			return result, fmt.Errorf("executive: unable to record the outcome of delivery %s: %w", pending[i].Record.ID, errs[i])
+			unrecorded++
+			s.logger().Error("unable to record a delivery outcome; the delivery stays in flight",
+				"delivery_id", pending[i].Record.ID, "run_id", run.RunID, "connector", pending[i].Request.Connector,
+				"class", record.ErrorClass, "status_code", record.StatusCode, "attempts", record.Attempts, "error", errs[i])
+			view = delivery.ViewOfUnrecorded(record)
 		}
-		result.Delivery = append(result.Delivery, delivery.ViewOf(record))
-		result.Success = result.Success && record.Success
+		result.Delivery = append(result.Delivery, view)
+		result.Success = result.Success && view.Success
 	}
 	s.logger().Info("executive report delivered", "run_id", run.RunID, "report_id", run.ReportID,
-		"destinations", strings.Join(providers, ","), "success", result.Success, "actor", req.Actor)
+		"destinations", strings.Join(providers, ","), "success", result.Success, "unrecorded", unrecorded, "actor", req.Actor)
 	return result, nil
 }
 

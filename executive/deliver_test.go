@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -441,5 +442,62 @@ func TestDeliverOutlivesCancelledRequest(t *testing.T) {
 	}
 	if requests := len(f.receiver.Requests()); requests != 1 {
 		t.Errorf("receiver requests: got %d, want 1", requests)
+	}
+}
+
+// When the outcome of one send cannot be stored, the other destinations
+// have been sent to all the same: the result reports every destination,
+// marks the unrecorded one and stores the outcomes it can.
+func TestDeliverReportsEveryDestinationWhenOneIsUnrecorded(t *testing.T) {
+	f := newDeliveryFixture(t)
+	run := f.scheduleRun(t)
+	var armed atomic.Bool
+	armed.Store(true)
+	err := f.db.Callback().Update().Before("gorm:update").Register("test:fail_first_delivery_update", func(tx *gorm.DB) {
+		if tx.Statement.Table == "deliveries" && armed.CompareAndSwap(true, false) {
+			_ = tx.AddError(errors.New("injected database error"))
+		}
+	})
+	if err != nil {
+		t.Fatalf("register callback: %v", err)
+	}
+
+	result, err := f.service.Deliver(context.Background(), DeliverRequest{
+		RunID: run.ScheduleRun.RunID, Providers: []string{"webhook", "slack"}, Retries: 0, Timeout: 2 * time.Second, Actor: "tester",
+	})
+
+	if err != nil {
+		t.Fatalf("Deliver: %v", err)
+	}
+	if result.Success {
+		t.Errorf("success: got true, want false while an outcome is not stored")
+	}
+	if len(result.Delivery) != 2 {
+		t.Fatalf("deliveries: got %d, want 2", len(result.Delivery))
+	}
+	var unrecorded, recorded []string
+	for _, d := range result.Delivery {
+		var stored models.Delivery
+		if err := f.db.Where("id = ?", d.DeliveryID).Take(&stored).Error; err != nil {
+			t.Fatalf("read delivery %s: %v", d.DeliveryID, err)
+		}
+		if d.RecordError == "" {
+			recorded = append(recorded, d.Provider)
+			if !d.Success || stored.State != models.DeliveryCompleted {
+				t.Errorf("delivery to %s: success %v, stored state %q; want a stored success", d.Provider, d.Success, stored.State)
+			}
+			continue
+		}
+		unrecorded = append(unrecorded, d.Provider)
+		if d.State != models.DeliveryInFlight || d.Success || stored.State != models.DeliveryInFlight {
+			t.Errorf("unrecorded delivery to %s: state %q, success %v, stored state %q; want in_flight, false, in_flight",
+				d.Provider, d.State, d.Success, stored.State)
+		}
+	}
+	if len(unrecorded) != 1 || len(recorded) != 1 {
+		t.Errorf("deliveries: unrecorded %v and recorded %v, want one of each", unrecorded, recorded)
+	}
+	if requests := len(f.receiver.Requests()); requests != 2 {
+		t.Errorf("receiver requests: got %d, want 2", requests)
 	}
 }
