@@ -178,11 +178,11 @@ func redactCredentialText(text string) string {
 
 // wholeValues returns the forms of a secret that no one types by chance, for
 // FindCredential. For a URL they are its secret parts only: a path of more
-// than one segment, query values and a password, and the whole URL when it
-// has one of them. The address of a site, such as a Jira or ServiceNow
-// instance, is not secret, so links to its tickets stay allowed. Single path
-// segments are left out, because words such as "services" are segments of
-// many URLs.
+// than one segment, path segments that look like credentials, query values
+// and a password, and the whole URL when it has one of them. The address of
+// a site, such as a Jira or ServiceNow instance, is not secret, so links to
+// its tickets stay allowed. Other path segments are left out, because words
+// such as "services" are segments of many URLs.
 func wholeValues(secret string) []string {
 	secret = strings.TrimSpace(secret)
 	u, err := url.Parse(secret)
@@ -192,6 +192,11 @@ func wholeValues(secret string) []string {
 	var parts []string
 	if strings.Count(strings.Trim(u.Path, "/"), "/") >= 1 {
 		parts = append(parts, u.Path)
+	}
+	for segment := range strings.SplitSeq(u.Path, "/") {
+		if isCredentialSegment(segment) {
+			parts = append(parts, segment)
+		}
 	}
 	for _, list := range u.Query() {
 		parts = append(parts, list...)
@@ -204,6 +209,24 @@ func wholeValues(secret string) []string {
 		values = append(values, secret, strings.TrimPrefix(secret, u.Scheme+"://"))
 	}
 	return slices.DeleteFunc(values, func(value string) bool { return len(value) < minFragmentLength })
+}
+
+// minWordSegmentLength is the length from which a path segment of letters,
+// hyphens, dots and underscores alone is taken for a credential. English
+// words in URL paths, such as "services" or "collector", are shorter.
+const minWordSegmentLength = 16
+
+// isCredentialSegment reports whether a URL path segment looks like a
+// credential: at least minWordSegmentLength characters, or at least
+// minFragmentLength with a digit or a symbol other than "-", "." and "_".
+// Slack's and Teams' webhook paths end in such segments.
+func isCredentialSegment(segment string) bool {
+	if len(segment) >= minWordSegmentLength {
+		return true
+	}
+	return len(segment) >= minFragmentLength && strings.ContainsFunc(segment, func(c rune) bool {
+		return !unicode.IsLetter(c) && c != '-' && c != '.' && c != '_'
+	})
 }
 
 // urlPattern matches an absolute URL up to the next space, quote or bracket.

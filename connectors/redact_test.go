@@ -471,3 +471,40 @@ func TestFindCredentialAllowsSiteLinksAndUsernames(t *testing.T) {
 		}
 	}
 }
+
+func TestFindCredentialRejectsSecretPathSegments(t *testing.T) {
+	cfg := FileConfig{Connectors: map[string]ConnectorConfig{
+		"slack": {URLEnv: "SLACK_URL"},
+		"teams": {URLEnv: "TEAMS_URL"},
+		"hang":  {Kind: "webhook", URLEnv: "HANG_URL"},
+	}}
+	env := map[string]string{
+		"SLACK_URL": "https://hooks.example.test/services/T0SEKRIT1/B0SEKRIT2/SEKRITslackpathA1b2C3d4e5",
+		"TEAMS_URL": "https://prod.example.test/workflows/SEKRITteams0123456789abcdef/triggers/manual/paths/invoke",
+		"HANG_URL":  "https://hang.example.test/hang/SEKRIThangpathA1Sd4Fg7Hj",
+	}
+	redactor := newTestRegistry(t, cfg, env, nil).Redactor()
+
+	found := map[string]string{
+		"Slack last segment":          "hook SEKRITslackpathA1b2C3d4e5 pasted",
+		"Slack ids and secret":        "T0SEKRIT1/B0SEKRIT2/SEKRITslackpathA1b2C3d4e5",
+		"Teams workflow segment":      "flow SEKRITteams0123456789abcdef",
+		"single secret path segment":  "see /hang/SEKRIThangpathA1Sd4Fg7Hj",
+		"segment without a separator": "SEKRIThangpathA1Sd4Fg7Hj",
+	}
+	for name, text := range found {
+		if redactor.FindCredential(text) == "" {
+			t.Errorf("%s: FindCredential(%q): got nothing, want a configured secret", name, text)
+		}
+	}
+	for _, text := range []string{
+		"services restored after the webhook outage",
+		"the hang endpoint and the workflows triggers were checked",
+		"https://hooks.example.test/services",
+		"manual paths invoke",
+	} {
+		if got := redactor.FindCredential(text); got != "" {
+			t.Errorf("FindCredential(%q): got %q, want nothing", text, got)
+		}
+	}
+}
