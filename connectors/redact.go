@@ -3,6 +3,7 @@ package connectors
 import (
 	"encoding/base64"
 	"errors"
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -29,6 +30,7 @@ const minFragmentLength = 8
 type Redactor struct {
 	secrets  []string // longest first
 	values   []string // the wholeValues of every secret
+	typed    []string // the encodedForms of every value, for FindCredential
 	replacer *strings.Replacer
 
 	// headerValues caches sanitized header values, because every request
@@ -63,7 +65,32 @@ func NewRedactor(secrets ...string) *Redactor {
 	for _, secret := range all {
 		pairs = append(pairs, secret, Redacted)
 	}
-	return &Redactor{secrets: all, values: values, replacer: strings.NewReplacer(pairs...)}
+	r := &Redactor{secrets: all, values: values, replacer: strings.NewReplacer(pairs...)}
+	r.typed = typedForms(values)
+	return r
+}
+
+// typedForms returns the encodedForms of every value, without repeats.
+func typedForms(values []string) []string {
+	seen := map[string]bool{}
+	var forms []string
+	for _, value := range values {
+		for _, form := range encodedForms(value) {
+			if !seen[form] {
+				seen[form] = true
+				forms = append(forms, form)
+			}
+		}
+	}
+	return forms
+}
+
+// encodedForms returns value and the encodings in which it can be quoted or
+// pasted: with escaped slashes as in JSON, URL-encoded and base64.
+func encodedForms(value string) []string {
+	forms := []string{value, strings.ReplaceAll(value, "/", `\/`), url.QueryEscape(value), url.PathEscape(value)}
+	forms = append(forms, base64Forms(value)...)
+	return forms
 }
 
 // secretVariants returns the forms in which a secret value can appear in
@@ -73,8 +100,7 @@ func secretVariants(secret string) []string {
 	if secret == "" {
 		return nil
 	}
-	variants := []string{secret, strings.ReplaceAll(secret, "/", `\/`), url.QueryEscape(secret)}
-	variants = append(variants, base64Forms(secret)...)
+	variants := encodedForms(secret)
 
 	u, err := url.Parse(secret)
 	if err != nil || u.Scheme == "" || u.Host == "" {
@@ -96,8 +122,7 @@ func secretVariants(secret string) []string {
 		for _, values := range u.Query() {
 			for _, value := range values {
 				if len(value) >= minFragmentLength {
-					variants = append(variants, value, url.QueryEscape(value))
-					variants = append(variants, base64Forms(value)...)
+					variants = append(variants, encodedForms(value)...)
 				}
 			}
 		}
@@ -106,8 +131,7 @@ func secretVariants(secret string) []string {
 		variants = append(variants, u.User.String())
 		if password, ok := u.User.Password(); ok && password != "" {
 			// net/http sends the user information as a Basic credential.
-			variants = append(variants, password)
-			variants = append(variants, base64Forms(password)...)
+			variants = append(variants, encodedForms(password)...)
 			variants = append(variants, base64Forms(u.User.Username()+":"+password)...)
 		}
 	}
@@ -119,6 +143,7 @@ func secretVariants(secret string) []string {
 // people write e-mail addresses in notes.
 func (r *Redactor) ignoreInTypedText(values ...string) {
 	r.values = slices.DeleteFunc(r.values, func(value string) bool { return slices.Contains(values, value) })
+	r.typed = typedForms(r.values)
 }
 
 // base64Forms returns the standard and URL-safe base64 encodings of a
@@ -137,11 +162,67 @@ func base64Forms(secret string) []string {
 // HasConfiguredSecret reports whether text contains a configured secret in
 // one of the forms FindCredential looks for. A nil *Redactor has none.
 func (r *Redactor) HasConfiguredSecret(text string) bool {
-	if r == nil {
+	if r == nil || len(r.typed) == 0 {
 		return false
 	}
-	decoded := decodeJSONEscapes(text)
-	return slices.ContainsFunc(r.values, func(value string) bool { return strings.Contains(decoded, value) })
+	typed := removeFormatCharacters(decodeJSONEscapes(text))
+	for _, candidate := range []string{typed, decodeHTMLAndPercent(typed)} {
+		if slices.ContainsFunc(r.typed, func(form string) bool { return strings.Contains(candidate, form) }) {
+			return true
+		}
+	}
+	return false
+}
+
+// removeFormatCharacters deletes Unicode format characters (category Cf),
+// such as U+200B ZERO WIDTH SPACE, U+00AD SOFT HYPHEN and the bidirectional
+// controls, which are invisible and can split a secret.
+func removeFormatCharacters(text string) string {
+	if !hasNonASCII(text) {
+		return text
+	}
+	return strings.Map(func(c rune) rune {
+		if unicode.Is(unicode.Cf, c) {
+			return -1
+		}
+		return c
+	}, text)
+}
+
+func hasNonASCII(text string) bool {
+	for i := 0; i < len(text); i++ {
+		if text[i] >= utf8.RuneSelf {
+			return true
+		}
+	}
+	return false
+}
+
+// decodeHTMLAndPercent returns text with HTML character references
+// replaced, then with every valid %XX escape decoded. Other "%" signs stay.
+func decodeHTMLAndPercent(text string) string {
+	if strings.Contains(text, "&") {
+		text = html.UnescapeString(text)
+	}
+	if !strings.Contains(text, "%") {
+		return text
+	}
+	var out strings.Builder
+	out.Grow(len(text))
+	for i := 0; i < len(text); i++ {
+		if text[i] == '%' && i+2 < len(text) && isHexDigit(text[i+1]) && isHexDigit(text[i+2]) {
+			value, _ := strconv.ParseUint(text[i+1:i+3], 16, 8)
+			out.WriteByte(byte(value))
+			i += 2
+			continue
+		}
+		out.WriteByte(text[i])
+	}
+	return out.String()
+}
+
+func isHexDigit(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
 // RedactCredentials replaces credential-like text, as Redact does, but
@@ -349,7 +430,7 @@ func (r *Redactor) FindCredential(text string) string {
 	if r.HasConfiguredSecret(text) {
 		return "a secret of a configured destination"
 	}
-	decoded := decodeJSONEscapes(text)
+	decoded := removeFormatCharacters(decodeJSONEscapes(text))
 	for _, match := range typedCredentialPattern.FindAllStringSubmatch(decoded, -1) {
 		// "Bearer" is rarely prose, but "Basic troubleshooting" is.
 		if strings.EqualFold(match[1], "bearer") || looksLikeCredential(match[2]) {

@@ -508,3 +508,48 @@ func TestFindCredentialRejectsSecretPathSegments(t *testing.T) {
 		}
 	}
 }
+
+// encodedSecretsRegistry configures a bearer token, an API key and a secret
+// query value, each with characters that URL encoding changes.
+func encodedSecretsRegistry(t *testing.T) *Registry {
+	t.Helper()
+	cfg := FileConfig{Connectors: map[string]ConnectorConfig{
+		"bearer": {Kind: "webhook", URLEnv: "BEARER_URL", TokenEnv: "BEARER_TOKEN"},
+		"keyed":  {Kind: "webhook", URLEnv: "KEYED_URL", APIKeyEnv: "KEYED_KEY"},
+		"query":  {Kind: "webhook", URLEnv: "QUERY_URL"},
+	}}
+	env := map[string]string{
+		"BEARER_URL": "https://bearer.example.test/in", "BEARER_TOKEN": "SEKRIT+tok/en=123",
+		"KEYED_URL": "https://keyed.example.test/in", "KEYED_KEY": "SEKRITapikey-456",
+		"QUERY_URL": "https://query.example.test/in?code=SEKRITquery789",
+	}
+	return newTestRegistry(t, cfg, env, nil)
+}
+
+func TestFindCredentialDecodesTypedText(t *testing.T) {
+	redactor := encodedSecretsRegistry(t).Redactor()
+	encode := base64.StdEncoding.EncodeToString
+
+	found := map[string]string{
+		"URL-encoded token":               url.QueryEscape("SEKRIT+tok/en=123"),
+		"base64 of the bearer credential": encode([]byte("Bearer SEKRIT+tok/en=123")),
+		"base64 of the token":             encode([]byte("SEKRIT+tok/en=123")),
+		"base64 of the API key":           encode([]byte("SEKRITapikey-456")),
+		"base64 of the query value":       encode([]byte("SEKRITquery789")),
+		"first letter percent-encoded":    "key %53EKRITapikey-456",
+		"every letter percent-encoded":    "%53%45%4B%52%49%54query789",
+		"split by a zero width space":     "SEKRIT\u200bapikey-456",
+		"split by a soft hyphen":          "SEKRITquery\u00ad789",
+		"HTML character reference":        "SEKRIT&#43;tok&#x2F;en=123",
+	}
+	for name, text := range found {
+		if redactor.FindCredential(text) == "" {
+			t.Errorf("%s: FindCredential(%q): got nothing, want a configured secret", name, text)
+		}
+	}
+	for _, text := range []string{"rollout at 100% & done", "see %zz and &amp; in the log", "naïve caf\u00e9 retry", ""} {
+		if got := redactor.FindCredential(text); got != "" {
+			t.Errorf("FindCredential(%q): got %q, want nothing", text, got)
+		}
+	}
+}
