@@ -2,6 +2,7 @@ package connectors
 
 import (
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"html"
 	"net/http"
@@ -86,10 +87,12 @@ func typedForms(values []string) []string {
 }
 
 // encodedForms returns value and the encodings in which it can be quoted or
-// pasted: with escaped slashes as in JSON, URL-encoded and base64.
+// pasted: with escaped slashes as in JSON, URL-encoded, base64 and hex.
 func encodedForms(value string) []string {
 	forms := []string{value, strings.ReplaceAll(value, "/", `\/`), url.QueryEscape(value), url.PathEscape(value)}
 	forms = append(forms, base64Forms(value)...)
+	forms = append(forms, base64Cores(value)...)
+	forms = append(forms, hexForms(value)...)
 	return forms
 }
 
@@ -157,6 +160,36 @@ func base64Forms(secret string) []string {
 		base64.StdEncoding.EncodeToString(data), base64.RawStdEncoding.EncodeToString(data),
 		base64.URLEncoding.EncodeToString(data), base64.RawURLEncoding.EncodeToString(data),
 	}
+}
+
+// base64Cores returns, for each of the three byte alignments at which a
+// secret can start inside longer encoded data, the standard and URL-safe
+// base64 characters that depend on the secret's bytes alone. Any base64
+// text of data that contains the secret contains one of them, so "Bearer
+// <token>" or "user:<password>" encoded together is still found.
+func base64Cores(secret string) []string {
+	if len(secret) < minFragmentLength {
+		return nil
+	}
+	var cores []string
+	for skip := range 3 {
+		// With a prefix of 3-skip bytes modulo 3, the secret's byte at
+		// index skip starts a new 3-byte group.
+		whole := (len(secret) - skip) / 3 * 3
+		data := []byte(secret[skip : skip+whole])
+		cores = append(cores, base64.RawStdEncoding.EncodeToString(data), base64.RawURLEncoding.EncodeToString(data))
+	}
+	return cores
+}
+
+// hexForms returns the lower- and upper-case hexadecimal encodings of a
+// secret of at least minFragmentLength bytes.
+func hexForms(secret string) []string {
+	if len(secret) < minFragmentLength {
+		return nil
+	}
+	encoded := hex.EncodeToString([]byte(secret))
+	return []string{encoded, strings.ToUpper(encoded)}
 }
 
 // HasConfiguredSecret reports whether text contains a configured secret in
@@ -350,9 +383,30 @@ func (r *Redactor) Redact(text string) string {
 		return ""
 	}
 	text = r.replaceSecrets(decodeJSONEscapes(text))
+	text = r.replaceEncodedSecrets(text)
 	text = urlPattern.ReplaceAllStringFunc(text, redactURL)
 	text = webhookPattern.ReplaceAllString(text, "${1}/"+Redacted)
 	return redactCredentialText(text)
+}
+
+// replaceEncodedSecrets finds configured secrets that text spells with HTML
+// character references, percent escapes or invisible format characters. When
+// it finds one, it returns the decoded text with the secrets replaced, so the
+// rest of the text loses its encoding too. Text without "&", "%" or non-ASCII
+// characters is returned at once, because Redact runs on every response
+// excerpt.
+//
+// NOTE: a secret split by white space or line breaks, as some servers wrap
+// long lines, is not found.
+func (r *Redactor) replaceEncodedSecrets(text string) string {
+	if r == nil || len(r.secrets) == 0 || !strings.ContainsAny(text, "&%") && !hasNonASCII(text) {
+		return text
+	}
+	decoded := decodeHTMLAndPercent(removeFormatCharacters(text))
+	if decoded == text || !r.Contains(decoded) {
+		return text
+	}
+	return r.replaceSecrets(decoded)
 }
 
 // replaceSubmatches replaces each match of pattern in text for which

@@ -535,7 +535,10 @@ func TestFindCredentialDecodesTypedText(t *testing.T) {
 		"base64 of the bearer credential": encode([]byte("Bearer SEKRIT+tok/en=123")),
 		"base64 of the token":             encode([]byte("SEKRIT+tok/en=123")),
 		"base64 of the API key":           encode([]byte("SEKRITapikey-456")),
+		"base64 of an API key header":     encode([]byte("X-API-Key: SEKRITapikey-456")),
 		"base64 of the query value":       encode([]byte("SEKRITquery789")),
+		"URL-safe base64 of the query":    base64.RawURLEncoding.EncodeToString([]byte("code=SEKRITquery789")),
+		"hex of the API key":              fmt.Sprintf("%x", "SEKRITapikey-456"),
 		"first letter percent-encoded":    "key %53EKRITapikey-456",
 		"every letter percent-encoded":    "%53%45%4B%52%49%54query789",
 		"split by a zero width space":     "SEKRIT\u200bapikey-456",
@@ -550,6 +553,43 @@ func TestFindCredentialDecodesTypedText(t *testing.T) {
 	for _, text := range []string{"rollout at 100% & done", "see %zz and &amp; in the log", "naïve caf\u00e9 retry", ""} {
 		if got := redactor.FindCredential(text); got != "" {
 			t.Errorf("FindCredential(%q): got %q, want nothing", text, got)
+		}
+	}
+}
+
+func TestRedactorRedactsEncodedSecrets(t *testing.T) {
+	redactor := encodedSecretsRegistry(t).Redactor()
+	encode := base64.StdEncoding.EncodeToString
+
+	echoes := map[string]string{
+		"decimal HTML references":       "SEKRIT&#43;tok&#47;en&#61;123",
+		"hexadecimal HTML references":   "SEKRIT&#x2B;tok&#x2F;en=123",
+		"every byte percent-encoded":    "%53%45%4B%52%49%54%61%70%69%6B%65%79%2D%34%35%36",
+		"first letter percent-encoded":  "%53EKRITquery789",
+		"lower-case hex":                fmt.Sprintf("%x", "SEKRITapikey-456"),
+		"upper-case hex":                fmt.Sprintf("%X", "SEKRITapikey-456"),
+		"base64 after one byte":         encode([]byte("xSEKRITapikey-456 and more")),
+		"base64 after two bytes":        encode([]byte("xySEKRITquery789 and more")),
+		"split by a zero width space":   "SEKRIT\u200bapikey-456",
+		"base64 of the bearer header":   encode([]byte("Authorization: Bearer SEKRIT+tok/en=123")),
+		"query value in a form body":    "code=SEKRITquery%37%38%39&state=1",
+		"percent-encoded inside HTML":   "<p>SEKRIT%2Btok%2Fen%3D123</p>",
+		"entity-encoded percent escape": "SEKRITapikey&#x2D;456",
+	}
+	for name, echo := range echoes {
+		got := redactor.Redact("rejected: " + echo + " end")
+		if strings.Contains(got, "SEKRIT") || strings.Contains(got, echo) {
+			t.Errorf("%s: Redact(%q): got %q, want the secret replaced", name, echo, got)
+		}
+		if !strings.Contains(got, Redacted) {
+			t.Errorf("%s: Redact(%q): got %q, want %q in it", name, echo, got, Redacted)
+		}
+	}
+
+	// Text without a secret keeps its encoding.
+	for _, text := range []string{"rollout at 100%25 &amp; done", "caf\u00e9 \u200b ok"} {
+		if got := redactor.Redact(text); got != text {
+			t.Errorf("Redact(%q): got %q, want it unchanged", text, got)
 		}
 	}
 }
