@@ -81,7 +81,7 @@ func (s *Service) Ingest(ctx context.Context, records []json.RawMessage) (Result
 		if object == nil {
 			continue // already rejected by DecodeItems
 		}
-		record, err := parseItem(item(object), now)
+		record, err := parseItem(item(object), now, s.Secrets)
 		if path, found := configuredSecretPath(map[string]any(object), "", s.Secrets); found && err == nil {
 			err = &FieldError{Field: path, Problem: "contains a secret of a configured destination; remove it from the record"}
 		}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/releaseops/evidence-console/connectors"
 	"github.com/releaseops/evidence-console/models"
 	"github.com/releaseops/evidence-console/models/dbtest"
 )
@@ -287,6 +288,34 @@ func TestIngestScrubsSecretsFromRaw(t *testing.T) {
 	}
 	if !strings.Contains(plan.Raw, "hooks.example.invalid") {
 		t.Errorf("raw item lost the destination host: %s", plan.Raw)
+	}
+}
+
+func TestIngestRedactsConfiguredSecretsInRaw(t *testing.T) {
+	service := newService(t)
+	// A single path segment of letters is redacted but, like a word, allowed
+	// in typed text, so the record is stored.
+	service.Secrets = connectors.NewRedactor("https://hooks.example.test/SEKRITcode")
+	batch := `{"items": [{"metadata_kind": "` + KindEscalationRetryPlan + `", "retry_plan_id": "plan-c", "retryable_count": 0,
+	  "created_at": "2026-05-01T11:00:00Z", "note": "posted to SEKRITcode", "encoded": "posted to %53EKRITcode"}]}`
+
+	result, err := service.Ingest(context.Background(), decode(t, batch))
+
+	if err != nil {
+		t.Fatalf("ingest: %v", err)
+	}
+	if result.Inserted != 1 {
+		t.Fatalf("inserted: got %d, want 1; rejected: %+v", result.Inserted, result.Rejected)
+	}
+	var plan models.EscalationRetryPlan
+	if err := service.DB.Where("id = ?", "plan-c").Take(&plan).Error; err != nil {
+		t.Fatalf("read plan: %v", err)
+	}
+	if strings.Contains(plan.Raw, "EKRITcode") {
+		t.Errorf("raw item contains the configured secret: %s", plan.Raw)
+	}
+	if !strings.Contains(plan.Raw, "posted to [redacted]") {
+		t.Errorf("raw item lost the text around the secret: %s", plan.Raw)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/releaseops/evidence-console/connectors"
 	"github.com/releaseops/evidence-console/models"
 )
 
@@ -31,9 +32,10 @@ type errSkip struct{ kind string }
 
 func (e errSkip) Error() string { return "unknown kind " + e.kind }
 
-// parseItem validates one record and converts it to its typed row. It returns
+// parseItem validates one record and converts it to its typed row, whose raw
+// copy has secrets, the configured ones included, redacted. It returns
 // errSkip for unknown kinds and *FieldError for invalid records.
-func parseItem(it item, now time.Time) (*parsed, error) {
+func parseItem(it item, now time.Time, secrets *connectors.Redactor) (*parsed, error) {
 	kind, err := it.text("metadata_kind")
 	if err != nil {
 		return nil, err
@@ -42,7 +44,7 @@ func parseItem(it item, now time.Time) (*parsed, error) {
 	if err != nil {
 		return nil, err
 	}
-	raw, err := json.Marshal(scrub(map[string]any(it)))
+	raw, err := json.Marshal(scrub(map[string]any(it), secrets))
 	if err != nil {
 		return nil, &FieldError{Field: "metadata_kind", Problem: "could not be stored: " + err.Error()}
 	}
@@ -64,7 +66,7 @@ func parseItem(it item, now time.Time) (*parsed, error) {
 		if source := it.describingText("connector_delivery_source"); source != EscalationDeliverySource {
 			return nil, errSkip{kind: kind + " (source " + source + ")"}
 		}
-		return parseEscalationDelivery(it, session, string(raw), now)
+		return parseEscalationDelivery(it, session, string(raw), now, secrets)
 	}
 	return nil, errSkip{kind: kind}
 }
@@ -270,7 +272,7 @@ func parseClosure(it item, session, raw string, now time.Time) (*parsed, error) 
 	}}, nil
 }
 
-func parseEscalationDelivery(it item, session, raw string, now time.Time) (*parsed, error) {
+func parseEscalationDelivery(it item, session, raw string, now time.Time, secrets *connectors.Redactor) (*parsed, error) {
 	id, err := it.optionalText(it.firstPresent("delivery_id", "id"))
 	if err != nil {
 		return nil, err
@@ -305,11 +307,11 @@ func parseEscalationDelivery(it item, session, raw string, now time.Time) (*pars
 				if err := checkText("status_codes", provider); err != nil {
 					return nil, err
 				}
-				codes[provider] = scrub(code)
+				codes[provider] = scrub(code, secrets)
 			}
 		case []any:
 			for i, code := range v {
-				codes[strconv.Itoa(i)] = scrub(code)
+				codes[strconv.Itoa(i)] = scrub(code, secrets)
 			}
 		default:
 			return nil, &FieldError{Field: "status_codes", Problem: "must be an object of provider to status code"}

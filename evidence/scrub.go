@@ -21,9 +21,11 @@ var sensitiveKeys = []string{"pass", "pwd", "auth", "sig", "dsn", "conn", "sessi
 
 // scrub returns a public-safe copy of a decoded record: values under
 // sensitive keys become "[redacted]", and strings are redacted as connector
-// responses are, so a URL keeps only its scheme and host and credentials
-// such as "Bearer …" or password=… are replaced.
-func scrub(value any) any {
+// responses are, so a URL keeps only its scheme and host, credentials such
+// as "Bearer …" or password=… are replaced, and so is every configured
+// secret of secrets in any of its encoded forms. A nil secrets still
+// redacts URLs and credential-looking text.
+func scrub(value any, secrets *connectors.Redactor) any {
 	switch v := value.(type) {
 	case map[string]any:
 		out := make(map[string]any, len(v))
@@ -32,20 +34,17 @@ func scrub(value any) any {
 				out[key] = connectors.Redacted
 				continue
 			}
-			out[key] = scrub(inner)
+			out[key] = scrub(inner, secrets)
 		}
 		return out
 	case []any:
 		out := make([]any, len(v))
 		for i, inner := range v {
-			out[i] = scrub(inner)
+			out[i] = scrub(inner, secrets)
 		}
 		return out
 	case string:
-		// A nil redactor has no configured secret but still redacts every URL
-		// and credential-looking text.
-		var redactor *connectors.Redactor
-		return redactor.Redact(v)
+		return secrets.Redact(v)
 	default:
 		return v
 	}
