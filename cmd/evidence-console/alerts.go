@@ -2,16 +2,14 @@ package main
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/releaseops/evidence-console/connectors"
 	"github.com/releaseops/evidence-console/connectors/receiver"
 )
 
-// startConnectors starts the local receiver when LOCAL_RECEIVER is set, then
-// loads the connector registry from CONNECTOR_CONFIG and the environment. A
-// configuration error stops start-up; its message names the connector and
-// the field. The returned function stops the receiver.
+// startConnectors starts the local receiver when LOCAL_RECEIVER is set and
+// logs the readiness of each connector of the registry that run loaded. The
+// returned function stops the receiver.
 func (a *app) startConnectors() (*connectors.Registry, func(), error) {
 	stop := func() {}
 	if a.cfg.LocalReceiver != "" {
@@ -27,11 +25,7 @@ func (a *app) startConnectors() (*connectors.Registry, func(), error) {
 		}
 	}
 
-	registry, err := connectors.LoadRegistry(a.cfg.ConnectorConfig, os.LookupEnv, connectors.WithLogger(a.logger))
-	if err != nil {
-		stop()
-		return nil, func() {}, fmt.Errorf("CONNECTOR_CONFIG: %w", err)
-	}
+	registry := a.registry
 	for _, status := range registry.Statuses() {
 		if status.Ready {
 			a.logger.Info("connector ready", "connector", status.Name, "kind", status.Kind, "host", status.Host)

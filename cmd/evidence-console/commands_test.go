@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -236,6 +238,10 @@ func TestEveryCommandRejectsInvalidSettings(t *testing.T) {
 		{"user", "create", "--username", "judy", "--role", "viewer"},
 		{"token", "create", "--username", "judy"},
 	}
+	unknownKind := filepath.Join(t.TempDir(), "connectors.yaml")
+	if err := os.WriteFile(unknownKind, []byte("connectors:\n  hook:\n    kind: no-such-kind\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	settings := []struct {
 		flags   []string
 		setting string
@@ -244,6 +250,7 @@ func TestEveryCommandRejectsInvalidSettings(t *testing.T) {
 		{[]string{"--oidc-role-map", "ops=root"}, `OIDC_ROLE_MAP: "ops=root": "root" is not a role`},
 		{[]string{"--listen-addr", "999.1.1.1:80"}, `LISTEN_ADDR: the host "999.1.1.1" in "999.1.1.1:80" is neither an IP address nor a host name`},
 		{[]string{"--local-receiver", "127.0.0.1:0"}, `LOCAL_RECEIVER: the port "0" in "127.0.0.1:0" is invalid`},
+		{[]string{"--connector-config", unknownKind}, `CONNECTOR_CONFIG: `},
 	}
 	for _, commandLine := range commandLines {
 		for _, s := range settings {

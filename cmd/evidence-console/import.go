@@ -33,7 +33,7 @@ func (a *app) importFile(ctx context.Context, path string) error {
 	}
 	defer closeDB()
 
-	service := &evidence.Service{DB: db, Now: time.Now, Logger: a.logger}
+	service := &evidence.Service{DB: db, Now: time.Now, Logger: a.logger, Secrets: a.registry.Redactor()}
 	result, err := service.Ingest(ctx, records)
 	if err != nil {
 		return err

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/releaseops/evidence-console/evidence"
+	"github.com/releaseops/evidence-console/models"
+	"github.com/releaseops/evidence-console/models/dbtest"
 )
 
 func TestRejectionSummaryCounts(t *testing.T) {
@@ -61,5 +65,61 @@ func TestImportDirectory(t *testing.T) {
 	}
 	if strings.Contains(stderr, "not valid JSON") {
 		t.Errorf("stderr = %q, want no JSON error for a directory", stderr)
+	}
+}
+
+// writeConnectorConfig writes a connector configuration whose webhook URL
+// is read from EVIDENCE_TEST_HOOK_URL, set to a URL with a secret path.
+func writeConnectorConfig(t *testing.T) string {
+	t.Helper()
+	t.Setenv("EVIDENCE_TEST_HOOK_URL", "https://hooks.example.test/in/SEKRIThookpathA1b2C3")
+	path := filepath.Join(t.TempDir(), "connectors.yaml")
+	config := "connectors:\n  hook:\n    kind: webhook\n    url_env: EVIDENCE_TEST_HOOK_URL\n"
+	if err := os.WriteFile(path, []byte(config), 0o600); err != nil {
+		t.Fatalf("write connector configuration: %v", err)
+	}
+	return path
+}
+
+func TestImportRejectsConfiguredSecret(t *testing.T) {
+	export := writeFile(t, `{"items": [
+	 {"metadata_kind": "go-backend-rollback-drill-acknowledgement-audit-delivery-recovery-escalation-delivery-retry-plan",
+	  "retry_plan_id": "plan-1", "retryable_count": 1, "created_at": "2026-05-01T11:00:00Z", "note": "hook SEKRIThookpathA1b2C3"}
+	]}`)
+
+	code, stdout, stderr, databaseURL := runWith(t, "", "import", export, "--connector-config", writeConnectorConfig(t))
+
+	if code != 1 {
+		t.Errorf("exit code = %d, want 1 because the record carries a configured secret", code)
+	}
+	if !strings.Contains(stdout, `"field": "note"`) {
+		t.Errorf("summary does not reject the field note:\n%s", stdout)
+	}
+	if strings.Contains(stdout+stderr, "SEKRIT") {
+		t.Errorf("output repeats the secret:\nstdout: %s\nstderr: %s", stdout, stderr)
+	}
+	db := dbtest.OpenExisting(t, databaseURL, dbtest.Options{})
+	var plans int64
+	if err := db.Model(&models.EscalationRetryPlan{}).Count(&plans).Error; err != nil {
+		t.Fatal(err)
+	}
+	if plans != 0 {
+		t.Errorf("plans stored: got %d, want 0", plans)
+	}
+}
+
+func TestImportStoresRecordWithConnectorConfig(t *testing.T) {
+	export := writeFile(t, `{"items": [
+	 {"metadata_kind": "go-backend-rollback-drill-acknowledgement-audit-delivery-recovery-escalation-delivery-retry-plan",
+	  "retry_plan_id": "plan-1", "retryable_count": 1, "created_at": "2026-05-01T11:00:00Z", "note": "hook rotated"}
+	]}`)
+
+	code, stdout, stderr, _ := runWith(t, "", "import", export, "--connector-config", writeConnectorConfig(t))
+
+	if code != 0 {
+		t.Errorf("exit code = %d, want 0; stderr: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, `"inserted": 1`) {
+		t.Errorf("summary does not show 1 inserted:\n%s", stdout)
 	}
 }

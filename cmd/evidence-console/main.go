@@ -17,6 +17,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/releaseops/evidence-console/config"
+	"github.com/releaseops/evidence-console/connectors"
 	"github.com/releaseops/evidence-console/models"
 )
 
@@ -84,6 +85,15 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	a.logger = cfg.NewLogger(stderr)
 	slog.SetDefault(a.logger)
 
+	// Every command checks the connector configuration as serve does, and
+	// commands that store text check it against the configured secrets.
+	// Loading reads the secrets but sends nothing.
+	a.registry, err = connectors.LoadRegistry(cfg.ConnectorConfig, os.LookupEnv, connectors.WithLogger(a.logger))
+	if err != nil {
+		fmt.Fprintf(stderr, "evidence-console: invalid configuration: CONNECTOR_CONFIG: %v\n", err)
+		return 2
+	}
+
 	err = runCommand(ctx, arguments)
 	var usage usageError
 	if errors.As(err, &usage) {
@@ -126,9 +136,12 @@ func (e usageError) Error() string { return e.message }
 type app struct {
 	cfg    config.Config
 	logger *slog.Logger
-	stdin  io.Reader
-	stdout io.Writer
-	stderr io.Writer
+	// registry contains the connectors of CONNECTOR_CONFIG, and none when
+	// the setting is empty.
+	registry *connectors.Registry
+	stdin    io.Reader
+	stdout   io.Writer
+	stderr   io.Writer
 }
 
 // openDatabase opens the configured database and, when migrate is true,
