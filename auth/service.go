@@ -84,6 +84,9 @@ type Service struct {
 	// reveal them to a dictionary attack. Servers that share a database
 	// must share it to share their counts. Without it the hash is unkeyed.
 	LimitKeySecret []byte
+	// Secrets contains the configured destinations' secrets, which API
+	// token labels must not contain. Nil contains none.
+	Secrets *connectors.Redactor
 }
 
 func (s *Service) now() time.Time {
@@ -456,8 +459,8 @@ func (s *Service) CreateToken(ctx context.Context, userID, name string) (string,
 		return "", Token{}, &ValidationError{Field: "name", Message: "must have at most 100 characters"}
 	}
 	// The label is shown on the profile and users pages, so it must not be
-	// a pasted credential.
-	if (*connectors.Redactor)(nil).FindCredential(name) != "" || strings.Contains(name, "://") {
+	// a pasted credential or a configured secret.
+	if s.Secrets.FindCredential(name) != "" || strings.Contains(name, "://") {
 		return "", Token{}, &ValidationError{Field: "name", Message: "looks like a credential or a link; use a plain label such as ci-deploy"}
 	}
 	if _, err := models.UserByID(ctx, s.DB, userID); err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/releaseops/evidence-console/auth"
 	"github.com/releaseops/evidence-console/auth/authtest"
+	"github.com/releaseops/evidence-console/connectors"
 	"github.com/releaseops/evidence-console/models/dbtest"
 	"github.com/releaseops/evidence-console/views"
 )
@@ -386,4 +387,28 @@ func TestNavigationUsersItemByRole(t *testing.T) {
 			t.Errorf("navigation items on the sign-in page = %d, want 0", got)
 		}
 	})
+}
+
+func TestProfileTokenRejectsConfiguredSecretName(t *testing.T) {
+	s := newTestServer(t)
+	s.handler.Auth.Service.(*auth.Service).Secrets = connectors.NewRedactor("https://hooks.example.test/hang/SEKRIThangpathA1Sd4Fg7Hj")
+	authtest.CreateUser(t, s.db, "viewer", auth.RoleViewer)
+	b := newBrowser(s)
+	b.mustSignIn("viewer")
+	before := dbtest.CountRows(t, s.db)["api_tokens"]
+
+	rec := b.do(http.MethodPost, "/profile/tokens", url.Values{"name": {"SEKRIThangpathA1Sd4Fg7Hj"}, "_csrf": {b.sessionCSRF()}})
+
+	if rec.Code != http.StatusBadRequest {
+		t.Errorf("status = %d, want 400", rec.Code)
+	}
+	if !strings.Contains(rec.Body.String(), "looks like a credential") {
+		t.Errorf("body does not say the name looks like a credential:\n%s", rec.Body.String())
+	}
+	if strings.Contains(rec.Body.String(), "SEKRIT") {
+		t.Error("body repeats the secret")
+	}
+	if got := dbtest.CountRows(t, s.db)["api_tokens"]; got != before {
+		t.Errorf("api_tokens rows = %d, want %d", got, before)
+	}
 }

@@ -19,7 +19,7 @@ import (
 // generated and kept in a file), single sign-on when configured, and a
 // one-time setup link, printed to the log, while no user exists.
 func (a *app) authConfig(ctx context.Context, db *gorm.DB, now func() time.Time) (handlers.AuthConfig, error) {
-	service := &auth.Service{DB: db, Now: now, Logger: a.logger}
+	service := &auth.Service{DB: db, Now: now, Logger: a.logger, Secrets: a.registry.Redactor()}
 	cfg := handlers.AuthConfig{Service: service, SecureCookies: a.cfg.SessionCookieSecure, Setup: &auth.SetupToken{}}
 
 	secrets := a.cfg.SessionKeys

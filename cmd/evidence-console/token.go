@@ -30,7 +30,7 @@ func (a *app) createToken(ctx context.Context, username, name string) error {
 		return err
 	}
 	defer closeDB()
-	service := &auth.Service{DB: db, Now: time.Now, Logger: a.logger}
+	service := &auth.Service{DB: db, Now: time.Now, Logger: a.logger, Secrets: a.registry.Redactor()}
 	user, err := service.UserByUsername(ctx, username)
 	if errors.Is(err, auth.ErrUserNotFound) {
 		return usageError{message: fmt.Sprintf("no user named %s; create it first with `evidence-console user create`", auth.NormalizeUsername(username))}

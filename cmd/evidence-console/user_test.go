@@ -136,3 +136,23 @@ func TestUserCreateDuplicateLogsNoError(t *testing.T) {
 		t.Errorf("stderr = %q, want no failed database statement", stderr)
 	}
 }
+
+func TestTokenCreateRejectsConfiguredSecretName(t *testing.T) {
+	code, _, stderr, databaseURL := runWith(t, "", "user", "create", "--username", "erin", "--role", "auditor")
+	if code != 0 {
+		t.Fatalf("user create: exit code = %d; stderr: %s", code, stderr)
+	}
+	code, stdout, stderr, _ := runOn(t, databaseURL, "", "token", "create", "--username", "erin",
+		"--name", "SEKRIThookpathA1b2C3", "--connector-config", writeConnectorConfig(t))
+
+	if code != 2 {
+		t.Errorf("exit code = %d, want 2; stdout: %s", code, stdout)
+	}
+	if !strings.Contains(stderr, "--name: looks like a credential") {
+		t.Errorf("stderr = %q, want it to reject --name", stderr)
+	}
+	db := dbtest.OpenExisting(t, databaseURL, dbtest.Options{})
+	if got := dbtest.CountRows(t, db)["api_tokens"]; got != 0 {
+		t.Errorf("api_tokens rows = %d, want 0", got)
+	}
+}
