@@ -37,11 +37,16 @@ type ScheduleInput struct {
 	IntervalMinutes *int
 	Enabled         *bool
 	Cadence         *string
+	// Secrets contains the configured destinations' secrets, which the
+	// cadence must not contain. Nil contains none.
+	Secrets *connectors.Redactor
 }
 
 // ResolveSchedule applies the defaults and checks the schedule.
 //
-// The cadence is a label of at most 40 printable characters. "hourly",
+// The cadence is a label of at most 40 printable characters, without
+// invisible formatting characters, links, credentials or a secret of
+// in.Secrets. "hourly",
 // "daily" and "weekly" (any case) imply an interval of 60, 1440 or 10080
 // minutes: without interval_minutes they set it, and with a different
 // interval_minutes they are a 422. Any other text is kept as given. Without a
@@ -59,8 +64,14 @@ func ResolveSchedule(in ScheduleInput) (Schedule, error) {
 			return schedule, &ParamError{Field: "schedule.cadence", Message: fmt.Sprintf(
 				"schedule.cadence must be hourly, daily, weekly or a label of 1 to %d printable characters; got %q", MaxCadenceLength, *in.Cadence)}
 		}
-		var redactor *connectors.Redactor
-		if strings.Contains(cadence, "://") || redactor.FindCredential(cadence) != "" {
+		if strings.IndexFunc(*in.Cadence, isFormatCharacter) >= 0 {
+			// Invisible and bidirectional characters make the label read
+			// differently from what is stored and sent.
+			return schedule, &ParamError{Field: "schedule.cadence", Message: "schedule.cadence contains an invisible or " +
+				"bidirectional formatting character such as U+200B or U+202E; remove it and send hourly, daily, weekly " +
+				"or a plain label such as \"every 6 hours\""}
+		}
+		if strings.Contains(cadence, "://") || in.Secrets.FindCredential(cadence) != "" {
 			// The label is shown and sent in every report, so it must not
 			// carry a link or credential. The value is not repeated.
 			return schedule, &ParamError{Field: "schedule.cadence", Message: "schedule.cadence contains a link or " +
@@ -92,6 +103,22 @@ func ResolveSchedule(in ScheduleInput) (Schedule, error) {
 		schedule.Cadence = cadenceOf(schedule.IntervalMinutes)
 	}
 	return schedule, nil
+}
+
+// isFormatCharacter reports whether c is a Unicode format character
+// (category Cf), such as U+200B ZERO WIDTH SPACE or U+2066 LEFT-TO-RIGHT
+// ISOLATE.
+func isFormatCharacter(c rune) bool {
+	return unicode.Is(unicode.Cf, c)
+}
+
+// configuredSecrets returns the secrets of the configured destinations when
+// Destinations is a connector registry, and nil otherwise.
+func (s *Service) configuredSecrets() *connectors.Redactor {
+	if registry, ok := s.Destinations.(interface{ Redactor() *connectors.Redactor }); ok {
+		return registry.Redactor()
+	}
+	return nil
 }
 
 func cadenceOf(interval int) string {

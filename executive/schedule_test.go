@@ -1,8 +1,11 @@
 package executive
 
 import (
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/releaseops/evidence-console/connectors"
 )
 
 func TestWindowBoundaries(t *testing.T) {
@@ -52,6 +55,7 @@ func TestResolveSchedule(t *testing.T) {
 	intPtr := func(n int) *int { return &n }
 	text := func(s string) *string { return &s }
 	no := false
+	secrets := connectors.NewRedactor("https://hooks.example.test/in/SEKRITcadenceKey")
 	cases := []struct {
 		name          string
 		input         ScheduleInput
@@ -71,6 +75,12 @@ func TestResolveSchedule(t *testing.T) {
 		{"cadence link", ScheduleInput{Cadence: text("https://h.example/x")}, Schedule{}, "schedule.cadence", false},
 		{"cadence credential", ScheduleInput{Cadence: text("token=abcd1234")}, Schedule{}, "schedule.cadence", false},
 		{"cadence disagrees", ScheduleInput{IntervalMinutes: intPtr(60), Cadence: text("daily")}, Schedule{}, "schedule.cadence", true},
+		{"cadence right-to-left override", ScheduleInput{Cadence: text("daily\u202e")}, Schedule{}, "schedule.cadence", false},
+		{"cadence zero width space", ScheduleInput{Cadence: text("dai\u200bly")}, Schedule{}, "schedule.cadence", false},
+		{"cadence isolate", ScheduleInput{Cadence: text("\u2066weekly")}, Schedule{}, "schedule.cadence", false},
+		{"cadence configured secret", ScheduleInput{Cadence: text("SEKRITcadenceKey"), Secrets: secrets}, Schedule{}, "schedule.cadence", false},
+		{"cadence beside a configured secret", ScheduleInput{Cadence: text("every 6 hours"), Secrets: secrets},
+			Schedule{IntervalMinutes: 1440, Enabled: true, Cadence: "every 6 hours"}, "", false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -93,6 +103,9 @@ func TestResolveSchedule(t *testing.T) {
 			}
 			if paramErr.Unprocessable != tc.wantRejection {
 				t.Errorf("unprocessable: got %v, want %v", paramErr.Unprocessable, tc.wantRejection)
+			}
+			if strings.Contains(paramErr.Message, "SEKRIT") {
+				t.Errorf("message: got %q, want the secret left out", paramErr.Message)
 			}
 		})
 	}

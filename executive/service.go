@@ -88,6 +88,9 @@ func (s *Service) Current(ctx context.Context, params Params) (Report, error) {
 // RunSchedule builds a report and persists it with a schedule run whose
 // window is the interval-aligned window containing the generation time.
 func (s *Service) RunSchedule(ctx context.Context, params Params, input ScheduleInput, actor string) (RunResult, error) {
+	if input.Secrets == nil {
+		input.Secrets = s.configuredSecrets()
+	}
 	schedule, err := ResolveSchedule(input)
 	if err != nil {
 		return RunResult{}, err

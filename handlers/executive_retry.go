@@ -143,16 +143,17 @@ type retryRunInput struct {
 }
 
 // request builds the worker run request for the verified actor. It fails
-// when the schedule breaks the rules of executive schedule runs.
-func (in retryRunInput) request(c echo.Context) (retry.RunRequest, error) {
-	request, err := in.runRequest()
+// when the schedule breaks the rules of executive schedule runs, or its
+// cadence contains a secret of secrets.
+func (in retryRunInput) request(c echo.Context, secrets *connectors.Redactor) (retry.RunRequest, error) {
+	request, err := in.runRequest(secrets)
 	request.Actor = actorName(c)
 	request.MayRunLive = mayRunLiveRetries(c)
 	return request, err
 }
 
 // runRequest builds the worker run request without an actor.
-func (in retryRunInput) runRequest() (retry.RunRequest, error) {
+func (in retryRunInput) runRequest(secrets *connectors.Redactor) (retry.RunRequest, error) {
 	request := retry.RunRequest{
 		DryRun: in.DryRun, Execute: in.Execute != nil && *in.Execute, MaxRetryDeliveries: retry.DefaultMaxRetryDeliveries,
 		Policy: in.RetryPolicy.policy(), Schedule: retry.DefaultSchedule(), Retries: in.Retries, TimeoutSeconds: in.TimeoutSeconds,
@@ -161,7 +162,9 @@ func (in retryRunInput) runRequest() (retry.RunRequest, error) {
 		request.MaxRetryDeliveries = *in.MaxRetryDeliveries
 	}
 	if s := in.Schedule; s != nil {
-		schedule, err := retry.ResolveSchedule(executive.ScheduleInput{IntervalMinutes: s.IntervalMinutes, Enabled: s.Enabled, Cadence: s.Cadence})
+		schedule, err := retry.ResolveSchedule(executive.ScheduleInput{
+			IntervalMinutes: s.IntervalMinutes, Enabled: s.Enabled, Cadence: s.Cadence, Secrets: secrets,
+		})
 		if err != nil {
 			return request, err
 		}
@@ -172,7 +175,7 @@ func (in retryRunInput) runRequest() (retry.RunRequest, error) {
 
 // checkRanges validates the run request with the retry rules.
 func (in retryRunInput) checkRanges() error {
-	request, err := in.runRequest()
+	request, err := in.runRequest(nil)
 	if err == nil {
 		err = request.Validate()
 	}
@@ -371,7 +374,7 @@ func (h *Handler) runRetry(c echo.Context, kind string) error {
 	if err != nil {
 		return err
 	}
-	request, err := in.request(c)
+	request, err := in.request(c, h.Secrets)
 	if err != nil {
 		return retryError(err)
 	}
@@ -408,7 +411,7 @@ func (h *Handler) confirmExecutiveRetry(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	request, err := in.request(c)
+	request, err := in.request(c, h.Secrets)
 	if err != nil {
 		return retryError(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/releaseops/evidence-console/connectors"
+	"github.com/releaseops/evidence-console/executive"
 	"github.com/releaseops/evidence-console/models/dbtest"
 	"github.com/releaseops/evidence-console/retry"
 )
@@ -14,6 +16,8 @@ import (
 func TestRetryRunScheduleMatchesScheduleRun(t *testing.T) {
 	s := newRetryTestServer(t, map[string]string{"webhook": "/webhook/exec"})
 	executiveServer := newExecutiveServer(t)
+	registry := executiveServer.handler.Executive.(*executive.Service).Destinations.(*connectors.Registry)
+	s.handler.Secrets = registry.Redactor()
 	cases := []struct {
 		name       string
 		schedule   string
@@ -25,6 +29,9 @@ func TestRetryRunScheduleMatchesScheduleRun(t *testing.T) {
 		{"cadence disagrees", `{"cadence": "hourly", "interval_minutes": 1440}`, 422, "schedule.cadence"},
 		{"cadence too long", `{"cadence": "` + strings.Repeat("x", 41) + `"}`, 400, "schedule.cadence"},
 		{"cadence empty", `{"cadence": ""}`, 400, "schedule.cadence"},
+		{"cadence configured secret", `{"cadence": "` + executiveSecretPath + `"}`, 400, "schedule.cadence"},
+		{"cadence zero width space", `{"cadence": "dai\u200bly"}`, 400, "schedule.cadence"},
+		{"cadence isolate", `{"cadence": "\u2066weekly"}`, 400, "schedule.cadence"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -270,6 +270,8 @@ func TestExecutiveScheduleRunRejectsBadInput(t *testing.T) {
 		{"cadence too long", `{"schedule": {"cadence": "` + strings.Repeat("x", 41) + `"}}`, 400, "schedule.cadence"},
 		{"cadence empty", `{"schedule": {"cadence": ""}}`, 400, "schedule.cadence"},
 		{"cadence disagrees", `{"schedule": {"cadence": "daily", "interval_minutes": 60}}`, 422, "schedule.cadence"},
+		{"cadence configured secret", `{"schedule": {"cadence": "` + executiveSecretPath + `"}}`, 400, "schedule.cadence"},
+		{"cadence bidi override", `{"schedule": {"cadence": "daily\u202e"}}`, 400, "schedule.cadence"},
 		{"unknown field", `{"schedule": {"every": 5}}`, 400, "schedule.every"},
 		{"schedule not an object", `{"schedule": 5}`, 400, "schedule"},
 	}

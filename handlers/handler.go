@@ -71,6 +71,9 @@ type Handler struct {
 	Retry RetryService
 	// Audit is the dashboard, history, audit trail and evidence export.
 	Audit AuditService
+	// Secrets contains the configured destinations' secrets, which a
+	// worker run's schedule cadence must not contain. Nil contains none.
+	Secrets *connectors.Redactor
 	// Ready reports whether the database is reachable, for /readyz.
 	Ready     func(ctx context.Context) error
 	TimeZone  *time.Location

@@ -89,6 +89,7 @@ func (a *app) serve(ctx context.Context) error {
 		Executive: executiveService,
 		Retry:     retryService,
 		Audit:     auditService,
+		Secrets:   registry.Redactor(),
 		Auth:      authConfig,
 		Ready:     func(ctx context.Context) error { return models.Ping(ctx, db) },
 		TimeZone:  a.cfg.TimeZone,
