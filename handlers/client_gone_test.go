@@ -110,7 +110,7 @@ func TestErrorLogHasNoConfiguredSecret(t *testing.T) {
 	s := newAuditServer(t)
 	var logs bytes.Buffer
 	s.handler.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	s.handler.Redactor = connectors.NewRedactor(secret)
+	s.handler.Secrets = connectors.NewRedactor(secret)
 	s.e = NewServer(s.handler)
 
 	// The secret looks like a word, so only the configured secrets catch it:

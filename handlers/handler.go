@@ -71,8 +71,11 @@ type Handler struct {
 	Retry RetryService
 	// Audit is the dashboard, history, audit trail and evidence export.
 	Audit AuditService
-	// Secrets contains the configured destinations' secrets, which a
-	// worker run's schedule cadence must not contain. Nil contains none.
+	// Secrets contains the configured destinations' secrets. A worker
+	// run's schedule cadence must not contain them, and they are removed,
+	// besides credential-like text, from the paths, messages and errors the
+	// server logs. Nil contains none, so only credential-like text is
+	// removed.
 	Secrets *connectors.Redactor
 	// Ready reports whether the database is reachable, for /readyz.
 	Ready     func(ctx context.Context) error
@@ -84,8 +87,4 @@ type Handler struct {
 	// requests under way. Their failures then get a 503.
 	// Nil means the server never stops that way.
 	Stopping <-chan struct{}
-	// Redactor removes configured destination secrets, besides
-	// credential-like text, from the paths, messages and errors the server
-	// logs. Nil removes credential-like text only.
-	Redactor *connectors.Redactor
 }

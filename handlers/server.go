@@ -24,11 +24,11 @@ func NewServer(h *Handler) *echo.Echo {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
-	e.HTTPErrorHandler = errorHandler(h.Logger, h.Stopping, h.Redactor)
+	e.HTTPErrorHandler = errorHandler(h.Logger, h.Stopping, h.Secrets)
 
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
-			h.Logger.Error("handler panicked", "error", h.Redactor.RedactCredentials(err.Error()), "path", loggedPath(h.Redactor, c.Request().URL.Path),
+			h.Logger.Error("handler panicked", "error", h.Secrets.RedactCredentials(err.Error()), "path", loggedPath(h.Secrets, c.Request().URL.Path),
 				"stack", string(stack))
 			return err
 		},
@@ -45,7 +45,7 @@ func NewServer(h *Handler) *echo.Echo {
 		HandleError: true,
 		LogStatus:   true, LogURIPath: true, LogMethod: true, LogLatency: true, LogRequestID: true,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
-			h.Logger.Debug("request", "method", v.Method, "path", loggedPath(h.Redactor, v.URIPath), "status", v.Status,
+			h.Logger.Debug("request", "method", v.Method, "path", loggedPath(h.Secrets, v.URIPath), "status", v.Status,
 				"latency_ms", v.Latency.Milliseconds(), "request_id", v.RequestID)
 			return nil
 		},

@@ -97,7 +97,6 @@ func (a *app) serve(ctx context.Context) error {
 		Logger:    a.logger,
 		Now:       now,
 		Stopping:  stopping,
-		Redactor:  registry.Redactor(),
 	}
 	server := &http.Server{
 		Addr:              a.cfg.ListenAddr,
