@@ -331,19 +331,37 @@ func CompleteInterruptedWorkerRuns(ctx context.Context, db *gorm.DB, runIDs []st
 	if len(runIDs) == 0 {
 		return 0, nil
 	}
-	count := func(outcome string) string {
-		return "(SELECT COUNT(*) FROM retry_executions x WHERE x.worker_run_id = retry_worker_runs.id AND x.outcome = '" + outcome + "')"
-	}
-	result := db.WithContext(ctx).Exec(`UPDATE retry_worker_runs SET state = ?, completed_at = ?,
-		delivered_count = `+count(ExecutionDelivered)+`, failed_count = `+count(ExecutionFailed)+`,
-		skipped_count = `+count(ExecutionSkipped)+`
-		WHERE id IN ? AND state = ?
-		AND NOT EXISTS (SELECT 1 FROM retry_executions x WHERE x.worker_run_id = retry_worker_runs.id AND x.outcome = ?)`,
-		WorkerRunCompleted, completedAt, runIDs, WorkerRunRunning, ExecutionInFlight)
+	result := completeSettledRuns(ctx, db, completedAt, "id IN ?", runIDs)
 	if result.Error != nil {
 		return 0, fmt.Errorf("models: unable to complete %d interrupted retry worker runs: %w", len(runIDs), result.Error)
 	}
 	return result.RowsAffected, nil
+}
+
+// CompleteSettledWorkerRun completes one running worker run when none of
+// its executions is in flight, and reports whether it did.
+func CompleteSettledWorkerRun(ctx context.Context, db *gorm.DB, runID string, completedAt time.Time) (bool, error) {
+	result := completeSettledRuns(ctx, db, completedAt, "id = ?", runID)
+	if result.Error != nil {
+		return false, fmt.Errorf("models: unable to complete retry worker run %s: %w", runID, result.Error)
+	}
+	return result.RowsAffected == 1, nil
+}
+
+// completeSettledRuns marks completed the running worker runs that match
+// the condition where and have no execution in flight. Each run's
+// delivered, failed and skipped counts are taken from its executions.
+func completeSettledRuns(ctx context.Context, db *gorm.DB, completedAt time.Time, where string, whereArgs ...any) *gorm.DB {
+	count := func(outcome string) string {
+		return "(SELECT COUNT(*) FROM retry_executions x WHERE x.worker_run_id = retry_worker_runs.id AND x.outcome = '" + outcome + "')"
+	}
+	args := append([]any{WorkerRunCompleted, UTC(completedAt)}, whereArgs...)
+	args = append(args, WorkerRunRunning, ExecutionInFlight)
+	return db.WithContext(ctx).Exec(`UPDATE retry_worker_runs SET state = ?, completed_at = ?,
+		delivered_count = `+count(ExecutionDelivered)+`, failed_count = `+count(ExecutionFailed)+`,
+		skipped_count = `+count(ExecutionSkipped)+`
+		WHERE `+where+` AND state = ?
+		AND NOT EXISTS (SELECT 1 FROM retry_executions x WHERE x.worker_run_id = retry_worker_runs.id AND x.outcome = ?)`, args...)
 }
 
 // RetryWorkerRuns returns the newest worker runs of one subject kind, or of

@@ -2,6 +2,7 @@ package retry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -200,10 +201,10 @@ func (s *Service) sendClaimed(ctx context.Context, claims []claimedRetry, option
 // that triggers lock for both tables are always taken in one order.
 //
 // On success it tallies the outcomes on run, stores them on claims and
-// returns true. When the outcomes cannot be recorded, they stay in flight
-// for the next live run to reconcile, the run is completed without them,
-// and it returns false.
-func (s *Service) recordOutcomes(ctx context.Context, run *models.RetryWorkerRun, claims []claimedRetry) (bool, error) {
+// returns true. When that transaction fails, recordEach records each claim
+// on its own, and it returns false, so the caller reads the run back from
+// the database.
+func (s *Service) recordOutcomes(ctx context.Context, run *models.RetryWorkerRun, claims []claimedRetry) bool {
 	completed := models.UTC(s.Now())
 	finished := *run
 	finished.State = models.WorkerRunCompleted
@@ -213,14 +214,9 @@ func (s *Service) recordOutcomes(ctx context.Context, run *models.RetryWorkerRun
 	results := make([]connectors.Result, 0, len(claims))
 	returned := make([]time.Time, 0, len(claims))
 	for _, claim := range claims {
-		outcome, reason := outcomeOf(claim.result.Success, string(claim.result.Class), claim.result.StatusCode, claim.result.Error)
-		outcomes = append(outcomes, models.ExecutionOutcome{ExecutionID: claim.execution.ID, Outcome: outcome, Reason: reason})
-		switch outcome {
-		case models.ExecutionDelivered:
-			finished.DeliveredCount++
-		case models.ExecutionFailed:
-			finished.FailedCount++
-		}
+		outcome := outcomeOfClaim(claim)
+		outcomes = append(outcomes, outcome)
+		tallyOutcome(&finished, outcome.Outcome)
 		pendings = append(pendings, claim.pending)
 		results = append(results, claim.result)
 		returned = append(returned, claim.returned)
@@ -250,12 +246,87 @@ func (s *Service) recordOutcomes(ctx context.Context, run *models.RetryWorkerRun
 			claims[i].record = records[i]
 			s.Delivery.ObserveFinished(records[i])
 		}
-		return true, nil
+		return true
 	}
 
-	s.logger().Error("retry outcomes not recorded; the next live run reconciles them", "worker_run_id", run.ID,
+	s.logger().Warn("retry outcomes not recorded together; recording each on its own", "worker_run_id", run.ID,
 		"executions", len(claims), "error", err)
-	run.State = models.WorkerRunCompleted
-	run.CompletedAt = &completed
-	return false, models.FinishRetryWorkerRun(ctx, s.DB, run)
+	s.recordEach(ctx, run, claims, completed)
+	return false
+}
+
+// errNotInFlight rejects the outcome of an execution that another live run
+// already recorded as interrupted.
+var errNotInFlight = errors.New("the execution is no longer in flight")
+
+// recordEach records the outcome of each claim in a transaction of its own,
+// so one failing statement, or one execution that another run already
+// recorded, does not drop the outcomes of the others. A claim that cannot
+// be recorded stays in flight, and so does the run: the next live run after
+// the in-flight timeout records the claim as interrupted and completes the
+// run. Otherwise the run is completed with the counts of its executions.
+func (s *Service) recordEach(ctx context.Context, run *models.RetryWorkerRun, claims []claimedRetry, completed time.Time) {
+	unrecorded := 0
+	for i := range claims {
+		claim := &claims[i]
+		outcome := outcomeOfClaim(*claim)
+		err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+			changed, err := models.CompleteRetryExecutions(ctx, tx, []models.ExecutionOutcome{outcome}, completed)
+			if err != nil {
+				return err
+			}
+			if changed != 1 {
+				return errNotInFlight
+			}
+			records, err := s.Delivery.FinishBatch(ctx, tx, []*delivery.Pending{claim.pending},
+				[]connectors.Result{claim.result}, []time.Time{claim.returned})
+			if err != nil {
+				return err
+			}
+			claim.record = records[0]
+			return nil
+		})
+		if err != nil {
+			if !errors.Is(err, errNotInFlight) {
+				unrecorded++
+			}
+			s.logger().Error("retry outcome not recorded", "worker_run_id", run.ID, "execution_id", claim.execution.ID,
+				"delivery_id", claim.execution.DeliveryID, "connector", claim.execution.Connector,
+				"outcome", outcome.Outcome, "error", err)
+			continue
+		}
+		tallyOutcome(run, outcome.Outcome)
+		s.Delivery.ObserveFinished(claim.record)
+	}
+	if unrecorded > 0 {
+		s.logger().Error("retry outcomes left in flight; a live run after the in-flight timeout records them as interrupted",
+			"worker_run_id", run.ID, "unrecorded", unrecorded)
+		return
+	}
+	finished, err := models.CompleteSettledWorkerRun(ctx, s.DB, run.ID, completed)
+	if err != nil {
+		// The run stays running, and the next live run completes it.
+		s.logger().Error("retry worker run not completed", "worker_run_id", run.ID, "error", err)
+		return
+	}
+	if finished {
+		run.State = models.WorkerRunCompleted
+		run.CompletedAt = &completed
+	}
+}
+
+// outcomeOfClaim returns the execution outcome of a sent claim.
+func outcomeOfClaim(claim claimedRetry) models.ExecutionOutcome {
+	outcome, reason := outcomeOf(claim.result.Success, string(claim.result.Class), claim.result.StatusCode, claim.result.Error)
+	return models.ExecutionOutcome{ExecutionID: claim.execution.ID, Outcome: outcome, Reason: reason}
+}
+
+// tallyOutcome counts one recorded outcome on run.
+func tallyOutcome(run *models.RetryWorkerRun, outcome string) {
+	switch outcome {
+	case models.ExecutionDelivered:
+		run.DeliveredCount++
+	case models.ExecutionFailed:
+		run.FailedCount++
+	}
 }

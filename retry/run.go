@@ -138,16 +138,13 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (view Ru
 		// so no claimed decision is left half-sent by a closed browser tab.
 		ctx = context.WithoutCancel(ctx)
 		s.sendClaimed(ctx, claims, options)
-		var err error
-		if recorded, err = s.recordOutcomes(ctx, &run, claims); err != nil {
-			return RunView{}, err
-		}
+		recorded = s.recordOutcomes(ctx, &run, claims)
 	}
 	s.logger().Info("delivery retry worker run finished", "worker_run_id", run.ID, "mode", modeOf(run.DryRun),
 		"delivered", run.DeliveredCount, "failed", run.FailedCount, "skipped", run.SkippedCount, "reconciled", run.ReconciledCount)
 	if !recorded {
-		// Whatever kept the outcomes from being recorded may also have
-		// changed the rows, so the view comes from the database.
+		// The outcomes were recorded one by one, and some may still be in
+		// flight, so the view comes from the database.
 		return s.WorkerRun(context.WithoutCancel(ctx), run.ID)
 	}
 	view = writtenRunView(run, plan, rows, claims, skipped)

@@ -153,11 +153,14 @@ func (s settlingSender) Send(ctx context.Context, name string, msg connectors.Me
 	return s.inner.Send(ctx, name, msg, opts)
 }
 
-func TestUnrecordedOutcomesStayInFlight(t *testing.T) {
+// An execution that another run recorded as interrupted during the send
+// keeps that record, and the outcomes of the other executions of the run
+// are still recorded.
+func TestSettledExecutionKeepsOtherOutcomes(t *testing.T) {
 	db := dbtest.Open(t)
 	server := startReceiver(t)
 	service := newTestService(db, webhookRegistry(t, server.URL, map[string]string{"webhook": "/webhook/exec"}), time.Now, &fakeSource{})
-	unrecorded := insertDelivery(t, db, "run_unrecorded", "webhook", false, "server_error", 503, time.Now().Add(-time.Hour), nil)
+	recorded := insertDelivery(t, db, "run_recorded", "webhook", false, "server_error", 503, time.Now().Add(-time.Hour), nil)
 	settled := insertDelivery(t, db, "run_settled", "webhook", false, "server_error", 503, time.Now().Add(-time.Hour), nil)
 	service.Delivery.Sender = settlingSender{inner: service.Delivery.Sender, db: db, settleKey: settled.IdempotencyKey}
 
@@ -168,8 +171,11 @@ func TestUnrecordedOutcomesStayInFlight(t *testing.T) {
 	if got := len(server.Requests()); got != 2 {
 		t.Errorf("receiver requests: got %d, want 2", got)
 	}
-	if run.State != models.WorkerRunCompleted || run.Counts.DeliveredCount != 0 || run.Counts.FailedCount != 0 {
-		t.Errorf("run: got state %q counts %+v, want completed with no outcome recorded", run.State, run.Counts)
+	if run.State != models.WorkerRunCompleted {
+		t.Errorf("run state: got %q, want %q", run.State, models.WorkerRunCompleted)
+	}
+	if run.Counts.DeliveredCount != 1 || run.Counts.FailedCount != 1 {
+		t.Errorf("run counts: got %+v, want 1 delivered and 1 failed (the one recorded as interrupted)", run.Counts)
 	}
 	stored, err := service.WorkerRun(context.Background(), run.WorkerRunID)
 	if err != nil {
@@ -180,12 +186,12 @@ func TestUnrecordedOutcomesStayInFlight(t *testing.T) {
 	outcomes := map[string]string{}
 	for _, execution := range run.Executions {
 		outcomes[execution.IdempotencyKey] = execution.Outcome
-		if execution.IdempotencyKey == unrecorded.IdempotencyKey && (execution.Delivery == nil || execution.Delivery.State != models.DeliveryInFlight) {
-			t.Errorf("delivery of the unrecorded execution: got %+v, want it in flight", execution.Delivery)
+		if execution.IdempotencyKey == recorded.IdempotencyKey && (execution.Delivery == nil || !execution.Delivery.Success) {
+			t.Errorf("delivery of the recorded execution: got %+v, want it completed with success", execution.Delivery)
 		}
 	}
-	if outcomes[unrecorded.IdempotencyKey] != models.ExecutionInFlight {
-		t.Errorf("outcome of the unrecorded execution: got %q, want in flight for the next live run to reconcile", outcomes[unrecorded.IdempotencyKey])
+	if outcomes[recorded.IdempotencyKey] != models.ExecutionDelivered {
+		t.Errorf("outcome of the recorded execution: got %q, want %q", outcomes[recorded.IdempotencyKey], models.ExecutionDelivered)
 	}
 	if outcomes[settled.IdempotencyKey] != models.ExecutionFailed {
 		t.Errorf("outcome of the execution settled during the send: got %q, want failed", outcomes[settled.IdempotencyKey])
