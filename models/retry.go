@@ -322,18 +322,16 @@ func FinishRetryWorkerRun(ctx context.Context, db *gorm.DB, run *RetryWorkerRun)
 	return nil
 }
 
-// CompleteInterruptedWorkerRuns completes the given worker runs that are
-// still running although none of their executions is in flight any more,
-// which is what a run left behind when its worker stopped. Each run's
-// counts are taken from its executions. It returns the number of runs
-// completed.
-func CompleteInterruptedWorkerRuns(ctx context.Context, db *gorm.DB, runIDs []string, completedAt time.Time) (int64, error) {
-	if len(runIDs) == 0 {
-		return 0, nil
-	}
-	result := completeSettledRuns(ctx, db, completedAt, "id IN ?", runIDs)
+// CompleteStoppedWorkerRuns completes the running worker runs of one
+// subject kind that were created before createdBefore and have no execution
+// in flight. A worker that stopped between sending and recording, or whose
+// recording failed, leaves such a run once its executions are reconciled.
+// Any later live run calls this, so a run whose completion failed once is
+// completed by the next. It returns the number of runs completed.
+func CompleteStoppedWorkerRuns(ctx context.Context, db *gorm.DB, subjectKind string, createdBefore, completedAt time.Time) (int64, error) {
+	result := completeSettledRuns(ctx, db, completedAt, "subject_kind = ? AND created_at < ?", subjectKind, UTC(createdBefore))
 	if result.Error != nil {
-		return 0, fmt.Errorf("models: unable to complete %d interrupted retry worker runs: %w", len(runIDs), result.Error)
+		return 0, fmt.Errorf("models: unable to complete stopped %s retry worker runs: %w", subjectKind, result.Error)
 	}
 	return result.RowsAffected, nil
 }

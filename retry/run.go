@@ -42,11 +42,9 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (view Ru
 	var reconciled []models.RetryExecution
 	runStored := false
 	if live {
-		if reconciled, err = s.reconcile(ctx, kind, runID, now); err != nil {
-			return RunView{}, err
-		}
-		// The outcomes recorded stand, but a run rejected below is never
-		// stored, so its reconciled executions must not point to it.
+		// The outcomes recorded stand, but a run that fails or is rejected
+		// below is never stored, so its reconciled executions must not
+		// point to it. This also covers a reconcile that fails part-way.
 		defer func() {
 			if len(reconciled) > 0 && !runStored {
 				if clearErr := models.ClearReconciledBy(context.WithoutCancel(ctx), s.DB, runID); clearErr != nil {
@@ -54,6 +52,11 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (view Ru
 				}
 			}
 		}()
+		// Reconciling runs to the end even if the caller goes away, so a
+		// stopped worker's run is completed with its last execution.
+		if reconciled, err = s.reconcile(context.WithoutCancel(ctx), kind, runID, now); err != nil {
+			return RunView{}, err
+		}
 	}
 
 	due, open, err := s.decideDue(ctx, kind, req.Policy, now, req.MaxRetryDeliveries)
@@ -314,14 +317,15 @@ func outcomeOf(success bool, class string, statusCode int, errorText string) (st
 // sending and recording. An execution whose delivery was recorded takes that
 // delivery's outcome. Otherwise the execution and its delivery are recorded
 // as failed with InterruptedReason, and that failure counts for the group.
-// It returns the number of executions settled.
+// It then completes every running worker run older than InFlightTimeout
+// with no execution in flight, including any that an earlier reconcile
+// failed to complete. It returns the executions settled, even on error.
 func (s *Service) reconcile(ctx context.Context, kind, runID string, now time.Time) ([]models.RetryExecution, error) {
 	stale, err := models.StaleRetryExecutions(ctx, s.DB, kind, now.Add(-s.inFlightTimeout()))
 	if err != nil {
 		return nil, err
 	}
 	var settled []models.RetryExecution
-	var runIDs []string
 	for _, execution := range stale {
 		changed, outcome, reason, err := s.settle(ctx, execution, runID, now)
 		if err != nil {
@@ -333,21 +337,16 @@ func (s *Service) reconcile(ctx context.Context, kind, runID string, now time.Ti
 			s.logger().Warn("in-flight retry execution reconciled", "execution_id", execution.ID,
 				"delivery_id", execution.DeliveryID, "outcome", outcome, "reason", reason, "worker_run_id", runID)
 		}
-		if !slices.Contains(runIDs, execution.WorkerRunID) {
-			runIDs = append(runIDs, execution.WorkerRunID)
-		}
 	}
 	if err := s.settleStaleSends(ctx, kind, now); err != nil {
 		return settled, err
 	}
-	// A worker that stopped between sending and recording also left its run
-	// running; once none of its executions is in flight, it is completed.
-	completed, err := models.CompleteInterruptedWorkerRuns(ctx, s.DB, runIDs, now)
+	completed, err := models.CompleteStoppedWorkerRuns(ctx, s.DB, kind, now.Add(-s.inFlightTimeout()), now)
 	if err != nil {
 		return settled, err
 	}
 	if completed > 0 {
-		s.logger().Warn("interrupted retry worker runs completed", "runs", completed, "worker_run_ids", runIDs)
+		s.logger().Warn("interrupted retry worker runs completed", "subject_kind", kind, "runs", completed, "worker_run_id", runID)
 	}
 	return settled, nil
 }
