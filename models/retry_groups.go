@@ -235,3 +235,33 @@ func timeValue(value any) (*time.Time, error) {
 	}
 	return nil, fmt.Errorf("unexpected time value of type %T", value)
 }
+
+// DeliveryGroupsByKey returns the stored state of the given groups of one
+// subject kind, open or closed. A key without a stored group is left out.
+func DeliveryGroupsByKey(ctx context.Context, db *gorm.DB, subjectKind string, keys []DeliveryGroupKey) (map[DeliveryGroupKey]DeliveryGroup, error) {
+	found := make(map[DeliveryGroupKey]DeliveryGroup, len(keys))
+	if len(keys) == 0 {
+		return found, nil
+	}
+	wanted := make(map[DeliveryGroupKey]bool, len(keys))
+	subjects := make([]string, 0, len(keys))
+	for _, key := range keys {
+		if !wanted[key] {
+			wanted[key] = true
+			subjects = append(subjects, key.SubjectID)
+		}
+	}
+	var groups []DeliveryGroup
+	err := db.WithContext(ctx).Select(deliveryGroupColumns).
+		Where("subject_kind = ? AND subject_id IN ?", subjectKind, subjects).Find(&groups).Error
+	if err != nil {
+		return nil, fmt.Errorf("models: unable to read %d %s delivery groups: %w", len(keys), subjectKind, err)
+	}
+	for _, group := range groups {
+		key := DeliveryGroupKey{SubjectID: group.SubjectID, Connector: group.Connector}
+		if wanted[key] {
+			found[key] = group
+		}
+	}
+	return found, nil
+}

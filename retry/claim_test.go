@@ -27,8 +27,8 @@ func (s *interleavingSource) Message(ctx context.Context, subjectID, connector s
 // TestClaimLostToEarlierRunSkips runs a second worker run in full between
 // the planning and the claim of a first one, as two workers at the same
 // moment can. Both plan the same two due retries. The second run claims and
-// sends the older one, so the first run must skip it and send only the
-// other. On SQLite every transaction starts with BEGIN IMMEDIATE and so
+// delivers the older one, which closes its group, so the first run must
+// skip it and send only the other. On SQLite every transaction starts with BEGIN IMMEDIATE and so
 // runs alone, and TestConcurrentWorkersExecuteEachRetryOnce reaches this
 // order only by chance. This test forces it on every driver.
 func TestClaimLostToEarlierRunSkips(t *testing.T) {
@@ -76,8 +76,8 @@ func TestClaimLostToEarlierRunSkips(t *testing.T) {
 	if got := outcomes["run_old"].Outcome; got != models.ExecutionSkipped {
 		t.Errorf("first run's outcome for run_old: got %q (%s), want %q", got, outcomes["run_old"].Reason, models.ExecutionSkipped)
 	}
-	if want := "already claimed by another worker run; sent at most once"; outcomes["run_old"].Reason != want {
-		t.Errorf("first run's reason for run_old: got %q, want %q", outcomes["run_old"].Reason, want)
+	if got := outcomes["run_old"].Reason; got != closedGroupReason {
+		t.Errorf("first run's reason for run_old: got %q, want %q", got, closedGroupReason)
 	}
 	if got := outcomes["run_new"].Outcome; got != models.ExecutionDelivered {
 		t.Errorf("first run's outcome for run_new: got %q (%s), want %q", got, outcomes["run_new"].Reason, models.ExecutionDelivered)

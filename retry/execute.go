@@ -96,13 +96,63 @@ func (s *Service) yieldToSendsUnderWay(tx *gorm.DB, run *models.RetryWorkerRun, 
 		s.logger().Info("retry skipped while another delivery to its destination is under way", "worker_run_id", run.ID,
 			"decision_id", item.decision.ID, "subject_id", item.decision.SubjectID, "connector", item.decision.Connector,
 			"delivery_started_at", started)
-		item.skipReason = fmt.Sprintf("a delivery to this destination started at %s is still under way; a later run retries after its outcome",
-			started.UTC().Format(time.RFC3339))
-		item.execution.Yielded = true
-		item.execution.ClaimKey = nil
-		item.execution.DeliveryID = ""
+		item.yield(fmt.Sprintf("a delivery to this destination started at %s is still under way; a later run retries after its outcome",
+			started.UTC().Format(time.RFC3339)))
 	}
 	return nil
+}
+
+// closedGroupReason is the reason of a retry skipped because a delivery to
+// its destination succeeded after the run selected it.
+const closedGroupReason = "a delivery to this destination succeeded after this run selected the retry; nothing is left to retry"
+
+// yieldToChangedGroups marks as yielded skips the prepared retries whose
+// group changed after decideDue selected it: a delivery succeeded and closed
+// the group, or a newer failure was recorded. The caller holds the group
+// locks of yieldToSendsUnderWay, so a delivery that a report send or a
+// manual re-delivery recorded before those locks is seen here.
+func (s *Service) yieldToChangedGroups(tx *gorm.DB, run *models.RetryWorkerRun, prepared []preparedRetry) error {
+	var keys []models.DeliveryGroupKey
+	for _, item := range prepared {
+		if item.skipReason == "" {
+			keys = append(keys, models.DeliveryGroupKey{SubjectID: item.decision.SubjectID, Connector: item.decision.Connector})
+		}
+	}
+	groups, err := models.DeliveryGroupsByKey(tx.Statement.Context, tx, run.SubjectKind, keys)
+	if err != nil {
+		return err
+	}
+	for i := range prepared {
+		item := &prepared[i]
+		if item.skipReason != "" {
+			continue
+		}
+		group := groups[models.DeliveryGroupKey{SubjectID: item.decision.SubjectID, Connector: item.decision.Connector}]
+		var reason string
+		switch {
+		case group.FailureCount == 0:
+			reason = closedGroupReason
+		case group.LastFailureID != item.decision.LastDeliveryID:
+			reason = fmt.Sprintf("delivery %s to this destination failed after this run selected the retry; a later run decides again",
+				group.LastFailureID)
+		default:
+			continue
+		}
+		s.logger().Info("retry skipped because its group changed after selection", "worker_run_id", run.ID,
+			"decision_id", item.decision.ID, "subject_id", item.decision.SubjectID, "connector", item.decision.Connector,
+			"selected_failure_id", item.decision.LastDeliveryID, "failure_count", group.FailureCount, "last_failure_id", group.LastFailureID)
+		item.yield(reason)
+	}
+	return nil
+}
+
+// yield marks the retry as a skip that went to another sender: it claims
+// nothing and links no delivery.
+func (item *preparedRetry) yield(reason string) {
+	item.skipReason = reason
+	item.execution.Yielded = true
+	item.execution.ClaimKey = nil
+	item.execution.DeliveryID = ""
 }
 
 // claimRetries claims the prepared retries of a live run inside tx and

@@ -116,6 +116,9 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (view Ru
 			if err := s.yieldToSendsUnderWay(tx, &run, prepared); err != nil {
 				return err
 			}
+			if err := s.yieldToChangedGroups(tx, &run, prepared); err != nil {
+				return err
+			}
 			markClaimed(rows, prepared, run.ID)
 		}
 		if err := models.CreateRetryPlan(tx, &plan, rows); err != nil {
