@@ -121,7 +121,8 @@ func Decide(policy Policy, group Group, now time.Time, inFlightTimeout time.Dura
 	if now.Before(next) {
 		decision.Action = ActionWait
 		decision.Reason = reason
-		decision.NextRetryAt = &next
+		due := ceilMicrosecond(next)
+		decision.NextRetryAt = &due
 		return decision
 	}
 
@@ -133,6 +134,18 @@ func Decide(policy Policy, group Group, now time.Time, inFlightTimeout time.Dura
 		decision.Reason += " (" + latest.Class + ")"
 	}
 	return decision
+}
+
+// ceilMicrosecond rounds t up to the microsecond the databases keep, in UTC.
+// A delay with a fractional backoff multiplier can end inside a microsecond,
+// and rounding up keeps the stored next retry time no earlier than the time
+// at which Decide, given microsecond times, finds the group due.
+func ceilMicrosecond(t time.Time) time.Time {
+	rounded := models.UTC(t)
+	if rounded.Before(t) {
+		rounded = rounded.Add(time.Microsecond)
+	}
+	return rounded
 }
 
 // permanentClasses are the failure classes that permanentReason suppresses.

@@ -155,7 +155,7 @@ func (s *Service) decideDue(ctx context.Context, kind string, policy Policy, now
 func (s *Service) tallyOf(policy Policy, buckets []models.GroupBucket) OpenFailures {
 	var open OpenFailures
 	earliest := func(t time.Time) {
-		t = models.UTC(t)
+		t = ceilMicrosecond(t)
 		if open.NextRetryAt == nil || t.Before(*open.NextRetryAt) {
 			open.NextRetryAt = &t
 		}
