@@ -65,6 +65,11 @@ type GroupRules struct {
 	// Delays[k-1] is the delay after k failures, for k from 1 to
 	// MaxAttempts-1.
 	Delays []time.Duration
+	// SuppressDeliveredKey suppresses a group when a delivery of the same
+	// subject key to the same destination succeeded at or after its latest
+	// failure. Health alerts set it, because a later alert plan of the same
+	// fingerprint is another subject with the same key.
+	SuppressDeliveredKey bool
 }
 
 // GroupBucket tallies the open groups of one failure count.
@@ -98,6 +103,13 @@ func (r GroupRules) sql(db *gorm.DB) ruleSQL {
 	}
 	out.suppress = "(last_error_class IN ? OR failure_count >= ?)"
 	out.suppressArgs = []any{classes, r.MaxAttempts}
+	if r.SuppressDeliveredKey {
+		out.suppress = "(last_error_class IN ? OR failure_count >= ? OR EXISTS (SELECT 1 FROM deliveries later " +
+			"WHERE later.subject_kind = audit_delivery_groups.subject_kind AND later.subject_key = audit_delivery_groups.subject_key " +
+			"AND later.connector = audit_delivery_groups.connector AND later.success = ? " +
+			"AND later.completed_at >= audit_delivery_groups.last_failure_at))"
+		out.suppressArgs = append(out.suppressArgs, true)
+	}
 
 	timeParam, secondsParam := typedParam(db, "TIMESTAMPTZ"), typedParam(db, "DOUBLE PRECISION")
 	var cutoff, delay strings.Builder

@@ -108,7 +108,8 @@ const closedGroupReason = "a delivery to this destination succeeded after this r
 
 // yieldToChangedGroups marks as yielded skips the prepared retries whose
 // group changed after decideDue selected it: a delivery succeeded and closed
-// the group, or a newer failure was recorded. The caller holds the group
+// the group, a newer failure was recorded, or, for a health alert, another
+// plan delivered the same fingerprint there. The caller holds the group
 // locks of yieldToSendsUnderWay, so a delivery that a report send or a
 // manual re-delivery recorded before those locks is seen here.
 func (s *Service) yieldToChangedGroups(tx *gorm.DB, run *models.RetryWorkerRun, prepared []preparedRetry) error {
@@ -135,6 +136,18 @@ func (s *Service) yieldToChangedGroups(tx *gorm.DB, run *models.RetryWorkerRun, 
 		case group.LastFailureID != item.decision.LastDeliveryID:
 			reason = fmt.Sprintf("delivery %s to this destination failed after this run selected the retry; a later run decides again",
 				group.LastFailureID)
+		case run.SubjectKind == models.SubjectHealthAlert:
+			// NOTE: an alert send of another plan holds the fingerprint's
+			// send lease, not this group's lock, so one still in flight
+			// here is not seen and both can reach the destination.
+			later, err := laterDelivery(tx.Statement.Context, tx, decisionOf(item.decision))
+			if err != nil {
+				return err
+			}
+			if later == nil {
+				continue
+			}
+			reason = deliveredLaterReason(decisionOf(item.decision), *later)
 		default:
 			continue
 		}
@@ -144,6 +157,12 @@ func (s *Service) yieldToChangedGroups(tx *gorm.DB, run *models.RetryWorkerRun, 
 		item.yield(reason)
 	}
 	return nil
+}
+
+// decisionOf returns the fields of a stored decision that laterDelivery
+// reads.
+func decisionOf(row models.RetryDecision) Decision {
+	return Decision{SubjectKind: row.SubjectKind, SubjectKey: row.SubjectKey, Connector: row.Connector, LastFailureAt: row.LastFailureAt}
 }
 
 // yield marks the retry as a skip that went to another sender: it claims

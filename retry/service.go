@@ -101,9 +101,40 @@ func (s *Service) decide(ctx context.Context, kind string, policy Policy, now ti
 	}
 	decisions := make([]Decision, 0, len(groups))
 	for _, group := range groups {
-		decisions = append(decisions, Decide(policy, groupOf(group), now, s.inFlightTimeout()))
+		decision := Decide(policy, groupOf(group), now, s.inFlightTimeout())
+		if kind == models.SubjectHealthAlert && decision.Action != ActionSuppress {
+			later, err := laterDelivery(ctx, s.DB, decision)
+			if err != nil {
+				return nil, err
+			}
+			if later != nil {
+				decision.Action, decision.Reason, decision.NextRetryAt = ActionSuppress, deliveredLaterReason(decision, *later), nil
+			}
+		}
+		decisions = append(decisions, decision)
 	}
 	return decisions, nil
+}
+
+// laterDelivery returns a successful delivery of the decision's subject
+// key to its destination completed at or after its latest failure, or nil.
+// For a health alert that is the same fingerprint sent by a later plan.
+func laterDelivery(ctx context.Context, db *gorm.DB, decision Decision) (*models.Delivery, error) {
+	if decision.LastFailureAt == nil {
+		return nil, nil
+	}
+	return models.LastSuccessfulDelivery(ctx, db, decision.SubjectKind, decision.SubjectKey, decision.Connector, *decision.LastFailureAt)
+}
+
+// deliveredLaterReason is the reason of a health alert retry left out
+// because a later plan already delivered the same alert there.
+func deliveredLaterReason(decision Decision, later models.Delivery) string {
+	at := later.CreatedAt
+	if later.CompletedAt != nil {
+		at = *later.CompletedAt
+	}
+	return fmt.Sprintf("alert %s was delivered to this destination after this failure (delivery %s at %s); a retry would send it again",
+		decision.SubjectKey, later.ID, at.UTC().Format(time.RFC3339))
 }
 
 // decideDue returns the retry decisions of up to limit groups of one subject
@@ -112,6 +143,7 @@ func (s *Service) decide(ctx context.Context, kind string, policy Policy, now ti
 // over a large backlog reads only what it may send.
 func (s *Service) decideDue(ctx context.Context, kind string, policy Policy, now time.Time, limit int) ([]Decision, OpenFailures, error) {
 	rules := rulesOf(policy, now)
+	rules.SuppressDeliveredKey = kind == models.SubjectHealthAlert
 	var open OpenFailures
 	var groups []models.DeliveryGroup
 
