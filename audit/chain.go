@@ -144,6 +144,9 @@ func (b *chainBuilder) execution(ctx context.Context, id, relation string) error
 			Actor: run.Actor, Status: mode + " " + run.State,
 			Detail: fmt.Sprintf("selected %d, delivered %d, failed %d, skipped %d", run.SelectedCount, run.DeliveredCount, run.FailedCount, run.SkippedCount)})
 	}
+	if err := b.reconcilingRun(ctx, x); err != nil {
+		return err
+	}
 
 	plan, err := models.RecordByID[models.RetryPlan](ctx, db, x.PlanID)
 	planFound, err := b.optional(err, "retry plan "+x.PlanID)
@@ -198,6 +201,21 @@ func (b *chainBuilder) subject(ctx context.Context, subjectKind, subjectID strin
 	}
 }
 
+// reconcilingRun adds the worker run that recorded x as interrupted, after
+// x's own run stopped before recording it.
+func (b *chainBuilder) reconcilingRun(ctx context.Context, x *models.RetryExecution) error {
+	if x.ReconciledByRunID == "" || x.ReconciledByRunID == x.WorkerRunID {
+		return nil
+	}
+	run, err := models.RecordByID[models.RetryWorkerRun](ctx, b.s.DB, x.ReconciledByRunID)
+	if ok, err := b.optional(err, "worker run "+x.ReconciledByRunID); err != nil || !ok {
+		return err
+	}
+	b.add(ChainLink{Kind: models.HistoryRetryWorkerRun, ID: run.ID, Relation: "reconciled by", At: run.CreatedAt,
+		Actor: run.Actor, Status: run.State, Detail: "recorded the outcome of this execution, which its own run left in flight"})
+	return nil
+}
+
 func (b *chainBuilder) scheduleRun(ctx context.Context, runID string) error {
 	db := b.s.DB
 	run, err := models.RecordByID[models.ExecutiveScheduleRun](ctx, db, runID)
@@ -242,7 +260,12 @@ func deliveryLink(d models.Delivery, relation string) ChainLink {
 	if d.StatusCode == 0 {
 		response = "no response status"
 	}
-	detail := fmt.Sprintf("%s to %s, %s, class %s, %s", d.Origin, d.Host, response, d.ErrorClass, countWords(d.AttemptCount, "attempt", "attempts"))
+	destination := d.Host
+	if destination == "" {
+		// A send that a stopped server left in flight has no recorded attempt.
+		destination = d.Connector + " (no attempt recorded)"
+	}
+	detail := fmt.Sprintf("%s to %s, %s, class %s, %s", d.Origin, destination, response, d.ErrorClass, countWords(d.AttemptCount, "attempt", "attempts"))
 	if d.RetryExecutionID != "" {
 		detail += ", retry execution " + d.RetryExecutionID
 	}

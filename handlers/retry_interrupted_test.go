@@ -10,6 +10,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/releaseops/evidence-console/audit"
 	"github.com/releaseops/evidence-console/models"
 	"github.com/releaseops/evidence-console/retry"
 	"github.com/releaseops/evidence-console/views"
@@ -107,6 +108,8 @@ func TestConsoleLiveRunRecordsInterruptedRetries(t *testing.T) {
 	detail := s.getJSON(executiveRetryRunsPath + "/" + runID)
 	var view struct {
 		ReconciledExecutions []struct {
+			ExecutionID       string `json:"execution_id"`
+			DeliveryID        string `json:"delivery_id"`
 			ReconciledByRunID string `json:"reconciled_by_run_id"`
 			Outcome           string `json:"outcome"`
 		} `json:"reconciled_executions"`
@@ -129,6 +132,41 @@ func TestConsoleLiveRunRecordsInterruptedRetries(t *testing.T) {
 	}
 	if inFlight != 0 {
 		t.Errorf("in-flight executions after the run: got %d, want 0", inFlight)
+	}
+
+	// The interrupted execution's audit chain names the run that recorded
+	// it and says that its delivery has no recorded attempt.
+	s.handler.Audit = &audit.Service{DB: s.db, Now: func() time.Time { return testNow }, Logger: s.handler.Logger}
+	chainRec := s.getJSON(runtimePrefix + "/audit/retry_execution/" + view.ReconciledExecutions[0].ExecutionID)
+	type chainLinks struct {
+		Links []struct {
+			Kind     string `json:"kind"`
+			ID       string `json:"id"`
+			Relation string `json:"relation"`
+			Detail   string `json:"detail"`
+		} `json:"links"`
+	}
+	var chain chainLinks
+	if err := json.Unmarshal(chainRec.Body.Bytes(), &chain); err != nil {
+		t.Fatalf("audit chain: %v (%s)", err, chainRec.Body.String())
+	}
+	var reconciledBy string
+	for _, link := range chain.Links {
+		if link.Relation == "reconciled by" {
+			reconciledBy = link.ID
+		}
+	}
+	if reconciledBy != runID {
+		t.Errorf("chain link reconciled by: got %q, want %q", reconciledBy, runID)
+	}
+	deliveryRec := s.getJSON(runtimePrefix + "/audit/delivery/" + view.ReconciledExecutions[0].DeliveryID)
+	var deliveryChain chainLinks
+	if err := json.Unmarshal(deliveryRec.Body.Bytes(), &deliveryChain); err != nil || len(deliveryChain.Links) == 0 {
+		t.Fatalf("delivery audit chain: %v (%s)", err, deliveryRec.Body.String())
+	}
+	deliveryDetail := deliveryChain.Links[0].Detail
+	if !strings.HasPrefix(deliveryDetail, "retry to webhook (no attempt recorded),") {
+		t.Errorf("chain delivery detail: got %q, want it to name the destination without a host", deliveryDetail)
 	}
 }
 
