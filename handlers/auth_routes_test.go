@@ -108,6 +108,10 @@ func TestRoutePermissionsEveryRouteAndRole(t *testing.T) {
 				if rec.Code != http.StatusForbidden {
 					t.Fatalf("%s may not %s: status = %d, want 403", role, permission, rec.Code)
 				}
+				// The message says in words what the role may not do.
+				if want := "may not " + permissionActions[permission] + " (permission"; permissionActions[permission] == "" || !strings.Contains(rec.Body.String(), want) {
+					t.Errorf("403 message for %s: got %s, want it to contain %q", permission, rec.Body.String(), want)
+				}
 				if jsonPath {
 					assertErrorCode(t, rec, CodeForbidden)
 				} else if byTestID(document(t, rec), "error-page").Length() != 1 {

@@ -20,6 +20,22 @@ var roleNouns = map[auth.Role]string{
 	auth.RoleAdmin:          "an administrator",
 }
 
+// permissionActions completes "may not …" for each permission a route can
+// require, in the words of a 403 message.
+var permissionActions = map[auth.Permission]string{
+	auth.PermissionSignedIn:        "use this page",
+	auth.PermissionReadConsole:     "read the console",
+	auth.PermissionReadExecutive:   "read executive reports",
+	auth.PermissionAcknowledge:     "acknowledge alerts",
+	auth.PermissionSendAlerts:      "build health, send alerts, or schedule and deliver executive reports",
+	auth.PermissionPlanRetries:     "plan or run delivery retries",
+	auth.PermissionRunLiveRetries:  "run live delivery retries",
+	auth.PermissionExportAudit:     "export evidence",
+	auth.PermissionIngestEvidence:  "ingest evidence",
+	auth.PermissionManageUsers:     "manage users",
+	auth.PermissionManageOwnTokens: "manage API tokens",
+}
+
 // formBlockedReason returns why the signed-in user's role may not submit a
 // form whose POST route requires permission, or "" when the role grants
 // it. Pages show the form disabled with this note, and the route still

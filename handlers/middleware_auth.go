@@ -110,7 +110,8 @@ func (h *Handler) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		if !user.Role.Can(permission) {
 			return &APIError{Status: http.StatusForbidden, Code: CodeForbidden,
-				Message: fmt.Sprintf("the role %s does not grant %s; ask an admin for a role that does", user.Role, permission)}
+				Message: fmt.Sprintf("the role %s may not %s (permission %s); %s can, so ask an administrator for such a role",
+					user.Role, permissionActions[permission], permission, rolesGranting(permission))}
 		}
 		return next(c)
 	}
