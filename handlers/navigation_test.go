@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/releaseops/evidence-console/auth"
@@ -33,5 +34,22 @@ func TestExecutiveLinksFollowRole(t *testing.T) {
 				t.Errorf("link to all schedule runs: got %d, want %d", got, tc.wantLinks)
 			}
 		})
+	}
+}
+
+func TestPagesLinkTheirIcon(t *testing.T) {
+	s := newTestServer(t)
+
+	doc := document(t, s.do(http.MethodGet, "/console", "", "", "Accept", "text/html"))
+	href, ok := doc.Find(`link[rel="icon"]`).Attr("href")
+	if !ok {
+		t.Fatal("console: no icon link, so browsers request /favicon.ico and get a 404")
+	}
+	rec := s.do(http.MethodGet, href, "", "")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET %s: got %d, want 200", href, rec.Code)
+	}
+	if got := rec.Header().Get("Content-Type"); !strings.HasPrefix(got, "image/svg+xml") {
+		t.Errorf("GET %s Content-Type: got %q, want image/svg+xml", href, got)
 	}
 }
