@@ -42,6 +42,9 @@ var (
 type ValidationError struct {
 	Field   string
 	Message string
+	// Credential is set when the value looks like a credential, so a page
+	// must not show it again.
+	Credential bool
 }
 
 func (e *ValidationError) Error() string { return e.Field + ": " + e.Message }
@@ -455,13 +458,15 @@ func (s *Service) CreateToken(ctx context.Context, userID, name string) (string,
 	if name == "" {
 		name = "API token"
 	}
+	// The label is shown on the profile and users pages, so it must not be
+	// a pasted credential or a configured secret. This is checked first, so
+	// a rejected name of any other kind may be shown again for correction.
+	if s.Secrets.FindCredential(name) != "" || strings.Contains(name, "://") {
+		return "", Token{}, &ValidationError{Field: "name", Credential: true,
+			Message: "looks like a credential or a link; use a plain label such as ci-deploy"}
+	}
 	if len([]rune(name)) > 100 {
 		return "", Token{}, &ValidationError{Field: "name", Message: "must have at most 100 characters"}
-	}
-	// The label is shown on the profile and users pages, so it must not be
-	// a pasted credential or a configured secret.
-	if s.Secrets.FindCredential(name) != "" || strings.Contains(name, "://") {
-		return "", Token{}, &ValidationError{Field: "name", Message: "looks like a credential or a link; use a plain label such as ci-deploy"}
 	}
 	if _, err := models.UserByID(ctx, s.DB, userID); err != nil {
 		if errors.Is(err, models.ErrNotFound) {

@@ -412,3 +412,34 @@ func TestProfileTokenRejectsConfiguredSecretName(t *testing.T) {
 		t.Errorf("api_tokens rows = %d, want %d", got, before)
 	}
 }
+
+func TestProfileTokenErrorKeepsName(t *testing.T) {
+	s := newTestServer(t)
+	authtest.CreateUser(t, s.db, "viewer", auth.RoleViewer)
+	b := newBrowser(s)
+	b.mustSignIn("viewer")
+	csrf := b.sessionCSRF()
+
+	tooLong := strings.Repeat("n", 150)
+	rec := b.do(http.MethodPost, "/profile/tokens", url.Values{"name": {tooLong}, "_csrf": {csrf}})
+	if rec.Code != http.StatusBadRequest {
+		t.Fatalf("too long name: status = %d, want 400", rec.Code)
+	}
+	input := byTestID(document(t, rec), "token-name")
+	if got, _ := input.Attr("value"); got != tooLong {
+		t.Errorf("name input after the error: got %d characters, want the %d typed", len(got), len(tooLong))
+	}
+	if got, _ := input.Attr("aria-describedby"); got != "profile-error" {
+		t.Errorf("name input aria-describedby: got %q, want profile-error", got)
+	}
+
+	// A name holding a credential is rejected and not shown again.
+	credential := "Bearer 9f8e7d6c5b4a39281706f5e4d3c2b1a0"
+	rec = b.do(http.MethodPost, "/profile/tokens", url.Values{"name": {credential}, "_csrf": {csrf}})
+	if rec.Code != http.StatusBadRequest {
+		t.Fatalf("name with a credential: status = %d, want 400", rec.Code)
+	}
+	if strings.Contains(rec.Body.String(), "9f8e7d6c5b4a39281706f5e4d3c2b1a0") {
+		t.Error("page after a credential in the name repeats it, want it left out")
+	}
+}

@@ -58,10 +58,17 @@ func (h *Handler) createOwnToken(c echo.Context) error {
 	if !ok {
 		return &APIError{Status: http.StatusUnauthorized, Code: CodeUnauthenticated, Message: "sign in to create an API token"}
 	}
-	secret, _, err := h.Auth.Service.CreateToken(c.Request().Context(), user.ID, c.FormValue("name"))
+	name := c.FormValue("name")
+	secret, _, err := h.Auth.Service.CreateToken(c.Request().Context(), user.ID, name)
 	var invalid *auth.ValidationError
 	if errors.As(err, &invalid) {
-		return h.renderProfile(c, http.StatusBadRequest, views.ProfilePage{Error: "The token " + invalid.Field + " is invalid: " + invalid.Message + "."})
+		page := views.ProfilePage{Error: "The token " + invalid.Field + " is invalid: " + invalid.Message + "."}
+		// The rejected name is shown again for correction, unless it
+		// contains a credential, which the page must not repeat.
+		if !invalid.Credential {
+			page.TokenName = name
+		}
+		return h.renderProfile(c, http.StatusBadRequest, page)
 	}
 	if err != nil {
 		return err

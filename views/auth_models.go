@@ -81,6 +81,8 @@ type ProfilePage struct {
 	// NewToken is a token just created, shown once.
 	NewToken string
 	Error    string
+	// TokenName is the rejected name, shown again for correction.
+	TokenName string
 }
 
 // SafeExternalLink returns ref as a link target when it is an absolute http
