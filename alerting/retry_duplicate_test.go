@@ -75,3 +75,50 @@ func TestRetrySkipsAlertDeliveredLater(t *testing.T) {
 		t.Errorf("plan decision reason: got %q, want it to name alert %s", reason, first.Health.Fingerprint)
 	}
 }
+
+// Two plans of one alert that both failed to a destination are retried
+// once there, not once per plan.
+func TestRetrySendsAlertOncePerDestination(t *testing.T) {
+	f := newFixture(t, map[string]string{"alpha": "/fail/500/alpha"})
+	first := f.deliver(t, nil)
+	f.clock.Advance(time.Minute)
+	second := f.deliver(t, nil)
+	if first.Success || second.Success || second.Health.Fingerprint != first.Health.Fingerprint {
+		t.Fatalf("sends: success %v and %v, fingerprints %s and %s; want two failed sends of one alert",
+			first.Success, second.Success, first.Health.Fingerprint, second.Health.Fingerprint)
+	}
+
+	f.configure(t, map[string]string{"alpha": "/webhook/alpha"})
+	f.clock.Advance(time.Minute)
+	received := len(f.receiver.Requests())
+	worker := &retry.Service{
+		DB: f.db, Delivery: f.service.Delivery, Connectors: f.registry,
+		Sources:     map[string]retry.MessageSource{models.SubjectHealthAlert: retry.MessageSourceFunc(f.service.AlertMessage)},
+		Now:         f.clock.Now,
+		Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		SendOptions: connectors.SendOptions{Timeout: 2 * time.Second},
+	}
+	request := retry.RunRequest{
+		Execute: true, MaxRetryDeliveries: 5, MayRunLive: true, Actor: "tester", Schedule: retry.DefaultSchedule(),
+		Policy: retry.Policy{MaxRetryAttempts: 3, AllowImmediateRetry: true, BackoffMultiplier: 2},
+	}
+
+	run, err := worker.Run(context.Background(), models.SubjectHealthAlert, request)
+	if err != nil {
+		t.Fatalf("first retry Run: %v", err)
+	}
+	if run.Counts.DeliveredCount != 1 {
+		t.Errorf("first run delivered: got %d, want 1", run.Counts.DeliveredCount)
+	}
+	f.clock.Advance(time.Minute)
+	later, err := worker.Run(context.Background(), models.SubjectHealthAlert, request)
+	if err != nil {
+		t.Fatalf("second retry Run: %v", err)
+	}
+	if later.Counts.SelectedCount != 0 {
+		t.Errorf("second run selected: got %d, want 0 once the alert was delivered", later.Counts.SelectedCount)
+	}
+	if got := len(f.receiver.Requests()) - received; got != 1 {
+		t.Errorf("requests to alpha from both runs: got %d, want 1", got)
+	}
+}
