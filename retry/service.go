@@ -100,19 +100,7 @@ func (s *Service) decide(ctx context.Context, kind string, policy Policy, now ti
 		return nil, err
 	}
 	decisions := make([]Decision, 0, len(groups))
-	// Two alert plans of one fingerprint that both failed to a destination
-	// are two groups with the same subject key, and retrying both would send
-	// the alert there twice. Only the first is retried. Once it is
-	// delivered, the rules suppress the other.
-	sameKeyTaken := map[[2]string]bool{}
 	for _, group := range groups {
-		if kind == models.SubjectHealthAlert {
-			key := [2]string{group.SubjectKey, group.Connector}
-			if sameKeyTaken[key] {
-				continue
-			}
-			sameKeyTaken[key] = true
-		}
 		decision := Decide(policy, groupOf(group), now, s.inFlightTimeout())
 		if kind == models.SubjectHealthAlert && decision.Action != ActionSuppress {
 			later, err := laterDelivery(ctx, s.DB, decision)
