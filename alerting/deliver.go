@@ -313,7 +313,11 @@ func (s *Service) holdSendLease(ctx context.Context, req DeliverRequest, report 
 	}
 	holder := models.NewID("lse", s.Now())
 	sends := connectors.SendOptions{Retries: req.Retries, Timeout: secondsToDuration(req.TimeoutSeconds)}
-	waitUntil := time.Now().Add(MaxLeaseWait)
+	wait := s.LeaseWait
+	if wait <= 0 {
+		wait = MaxLeaseWait
+	}
+	waitUntil := time.Now().Add(wait)
 	for {
 		now := s.Now()
 		acquired, err := models.AcquireAlertSendLease(ctx, s.DB, report.Fingerprint, holder, now, now.Add(sends.MaxDuration()+time.Minute))
@@ -324,8 +328,16 @@ func (s *Service) holdSendLease(ctx context.Context, req DeliverRequest, report 
 			break
 		}
 		if time.Now().After(waitUntil) {
-			return nil, &BusyError{Message: fmt.Sprintf(
-				"another send of alert %s has been under way for over %s; try again when it has finished", report.Fingerprint, MaxLeaseWait)}
+			message := fmt.Sprintf("another send of alert %s has been under way for over %s; try again when it has finished",
+				report.Fingerprint, wait)
+			expires, ok, err := models.AlertSendLeaseExpiry(ctx, s.DB, report.Fingerprint)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				message += ". If the server sending it has stopped, its hold on this alert ends at " + expires.Format(time.RFC3339)
+			}
+			return nil, &BusyError{Message: message}
 		}
 		timer := time.NewTimer(leasePollInterval)
 		select {

@@ -367,3 +367,30 @@ func TestDeliverReportsUnrecordedOutcome(t *testing.T) {
 		t.Errorf("receiver requests: got %d, want 2", got)
 	}
 }
+
+// A send that finds another send of its alert under way for too long says
+// when that send's hold ends, in case its server stopped.
+func TestDeliverBusyNamesLeaseEnd(t *testing.T) {
+	f := newFixture(t, map[string]string{"alpha": "/fail/503/alpha"})
+	first := f.deliver(t, nil)
+	fingerprint := first.Health.Fingerprint
+
+	// Another server holds the alert's lease, as one killed mid-send does.
+	expires := startTime.Add(7 * time.Minute)
+	if _, err := models.AcquireAlertSendLease(context.Background(), f.db, fingerprint, "lse_other", f.clock.Now(), expires); err != nil {
+		t.Fatalf("take the lease: %v", err)
+	}
+	f.service.LeaseWait = 50 * time.Millisecond
+	req := alerting.DefaultDeliverRequest()
+	req.Actor, req.TimeoutSeconds, req.Retries = "tester", 2, 0
+
+	_, err := f.service.Deliver(context.Background(), req)
+
+	var busy *alerting.BusyError
+	if !errors.As(err, &busy) {
+		t.Fatalf("Deliver while another send holds the lease: got %v, want a BusyError", err)
+	}
+	if want := "its hold on this alert ends at " + expires.UTC().Format(time.RFC3339); !strings.Contains(busy.Message, want) {
+		t.Errorf("busy message: got %q, want it to contain %q", busy.Message, want)
+	}
+}

@@ -54,6 +54,9 @@ type Service struct {
 	PublicURL string
 	Now       func() time.Time
 	Logger    *slog.Logger
+	// LeaseWait is how long a send waits for another send of the same
+	// alert to finish; zero means MaxLeaseWait.
+	LeaseWait time.Duration
 }
 
 // FieldError is an invalid request field; handlers return it as a 400.

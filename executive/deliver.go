@@ -256,9 +256,15 @@ func underWayError(runID string, underWay map[string]time.Time) *ConflictError {
 	}
 	sort.Strings(names)
 	parts := make([]string, 0, len(names))
+	var latest time.Time
 	for _, name := range names {
 		parts = append(parts, name+" (since "+underWay[name].Format(time.RFC3339)+")")
+		if underWay[name].After(latest) {
+			latest = underWay[name]
+		}
 	}
 	return &ConflictError{Field: "provider", Message: fmt.Sprintf("a delivery of run %s is still under way to %s; "+
-		"wait for it to finish, then deliver again to the destinations that failed", runID, strings.Join(parts, ", "))}
+		"wait for it to finish, then deliver again to the destinations that failed. If the server sending it has stopped, "+
+		"a live retry run from %s on records it as interrupted, and it can then be retried",
+		runID, strings.Join(parts, ", "), latest.Add(models.StaleSendAfter).Format(time.RFC3339))}
 }

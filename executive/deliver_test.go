@@ -377,6 +377,12 @@ func TestDeliverWaitsForDeliveryUnderWay(t *testing.T) {
 	if conflict.Field != "provider" || !strings.Contains(conflict.Message, "webhook (since") || strings.Contains(conflict.Message, "slack") {
 		t.Errorf("conflict: got field %q message %q, want provider naming webhook only", conflict.Field, conflict.Message)
 	}
+	// A server that stopped mid-send never finishes it, so the message
+	// says when a live retry run can record it as interrupted.
+	recordable := testNow.Add(-time.Minute + models.StaleSendAfter).UTC().Format(time.RFC3339)
+	if !strings.Contains(conflict.Message, "from "+recordable+" on records it as interrupted") {
+		t.Errorf("conflict message: got %q, want the time %s from which a live run records it", conflict.Message, recordable)
+	}
 	if after := dbtest.CountRows(t, f.db); after["deliveries"] != before["deliveries"] {
 		t.Errorf("deliveries: got %d, want %d (nothing recorded)", after["deliveries"], before["deliveries"])
 	}

@@ -43,6 +43,10 @@ func TestCSRFRequiredForSessionRequests(t *testing.T) {
 			if rec.Code != http.StatusForbidden {
 				t.Fatalf("status = %d, want 403", rec.Code)
 			}
+			// A script using the session cookie learns where the token goes.
+			if !strings.Contains(rec.Body.String(), csrfHeader+" header") {
+				t.Errorf("message: got %s, want it to name the %s header", rec.Body.String(), csrfHeader)
+			}
 			after := dbtest.CountRows(t, s.db)
 			for table, n := range before {
 				if after[table] != n {

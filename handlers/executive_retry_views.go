@@ -159,8 +159,12 @@ func (h *Handler) retryConfirmView(preview retry.Preview, options connectors.Sen
 		view.NoRetryDue = "No retry is due before the interrupted executions are recorded."
 	}
 	if preview.InFlightCount > 0 {
+		waits := "Its group waits for it. If it is"
+		if preview.InFlightCount != 1 {
+			waits = "Their groups wait for them. If one is"
+		}
 		view.InFlight = views.CountNoun(preview.InFlightCount, "retry is", "retries are") + " in flight without an outcome yet: " +
-			"a send under way, or one a stopped worker left. Its group waits for it. If one is still in flight at " +
+			"a send under way, or one a stopped worker left. " + waits + " still in flight at " +
 			h.retryTime(preview.InterruptibleAt) + ", a live run from then on records it as interrupted."
 	}
 	switch {

@@ -173,9 +173,11 @@ func (h *Handler) identify(c echo.Context, permission auth.Permission) (*auth.Us
 			sent = c.FormValue(csrfFormField)
 		}
 		if !auth.EqualTokens(sent, csrf) {
-			h.Logger.Warn("CSRF token missing or wrong", "path", c.Request().URL.Path, "user_id", user.ID)
+			h.Logger.Warn("CSRF token missing or wrong", "path", loggedPath(h.Secrets, c.Request().URL.Path), "user_id", user.ID)
 			return nil, &APIError{Status: http.StatusForbidden, Code: CodeForbidden,
-				Message: "the form's security token is missing or expired; reload the page and try again"}
+				Message: "the form's security token is missing or expired; reload the page and try again. " +
+					"A script signed in with the session cookie sends the token in the " + csrfHeader +
+					" header, or uses an API token instead"}
 		}
 	}
 	h.setUser(c, user, csrf)

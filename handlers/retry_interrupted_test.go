@@ -186,6 +186,9 @@ func TestConfirmationNamesYoungInFlightRetry(t *testing.T) {
 	if !strings.Contains(inFlight, "1 retry is in flight") {
 		t.Errorf("in-flight note: got %q, want it to name 1 retry in flight", inFlight)
 	}
+	if !strings.Contains(inFlight, "Its group waits for it. If it is still in flight") {
+		t.Errorf("in-flight note: got %q, want the singular wording for one retry", inFlight)
+	}
 	interruptibleAt := views.FormatTimeSeconds(testNow.Add(-2*time.Minute+retry.DefaultInFlightTimeout), time.UTC)
 	if !strings.Contains(inFlight, interruptibleAt) {
 		t.Errorf("in-flight note: got %q, want the time it can be recorded as interrupted, %s", inFlight, interruptibleAt)

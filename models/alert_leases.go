@@ -32,3 +32,17 @@ func ReleaseAlertSendLease(ctx context.Context, db *gorm.DB, fingerprint, holder
 	}
 	return nil
 }
+
+// AlertSendLeaseExpiry returns when the send lease of an alert fingerprint
+// expires, or ok false when no lease is stored.
+func AlertSendLeaseExpiry(ctx context.Context, db *gorm.DB, fingerprint string) (time.Time, bool, error) {
+	var expires []time.Time
+	err := db.WithContext(ctx).Raw("SELECT expires_at FROM alert_send_leases WHERE fingerprint = ?", fingerprint).Scan(&expires).Error
+	if err != nil {
+		return time.Time{}, false, fmt.Errorf("models: unable to read the send lease of alert %s: %w", fingerprint, err)
+	}
+	if len(expires) == 0 {
+		return time.Time{}, false, nil
+	}
+	return expires[0].UTC(), true, nil
+}

@@ -45,3 +45,23 @@ func TestAlertSendLeaseExpiresAndFrees(t *testing.T) {
 		t.Error("c after b freed the lease: got no lease, want it")
 	}
 }
+
+func TestAlertSendLeaseExpiry(t *testing.T) {
+	db := dbtest.Open(t)
+	ctx := context.Background()
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+
+	if _, ok, err := models.AlertSendLeaseExpiry(ctx, db, "fp-1"); err != nil || ok {
+		t.Fatalf("expiry with no lease: got ok %v, error %v; want no lease", ok, err)
+	}
+	if _, err := models.AcquireAlertSendLease(ctx, db, "fp-1", "a", now, now.Add(7*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	expires, ok, err := models.AlertSendLeaseExpiry(ctx, db, "fp-1")
+	if err != nil || !ok {
+		t.Fatalf("expiry of a held lease: got ok %v, error %v; want the lease", ok, err)
+	}
+	if want := now.Add(7 * time.Minute); !expires.Equal(want) {
+		t.Errorf("expiry: got %s, want %s", expires, want)
+	}
+}
