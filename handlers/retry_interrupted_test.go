@@ -103,7 +103,11 @@ func TestConsoleLiveRunRecordsInterruptedRetries(t *testing.T) {
 	runID := strings.TrimSpace(byTestID(runDoc, "retry-run-link").First().Text())
 	stoppedRun, _ := byTestID(runDoc, "reconciled-run-link").Attr("href")
 	if !strings.HasPrefix(stoppedRun, "/retries/runs/rwr_") || stoppedRun == "/retries/runs/"+runID {
-		t.Errorf("stopped run link: got %q, want the stopped run, not %s", stoppedRun, runID)
+		t.Fatalf("stopped run link: got %q, want the stopped run, not %s", stoppedRun, runID)
+	}
+	stoppedPage := document(t, s.do(http.MethodGet, stoppedRun, "", "", "Accept", "text/html"))
+	if got := byTestID(stoppedPage, "retry-run-interrupted").Text(); !strings.Contains(got, "its server stopped") {
+		t.Errorf("stopped run page: got %q, want it marked interrupted", got)
 	}
 	detail := s.getJSON(executiveRetryRunsPath + "/" + runID)
 	var view struct {

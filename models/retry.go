@@ -31,6 +31,9 @@ const (
 const (
 	WorkerRunRunning   = "running"
 	WorkerRunCompleted = "completed"
+	// WorkerRunInterrupted is a run whose worker stopped before finishing
+	// it. A later live run recorded its open executions and closed it.
+	WorkerRunInterrupted = "interrupted"
 )
 
 // RetryPlan is one persisted delivery retry plan.
@@ -322,14 +325,14 @@ func FinishRetryWorkerRun(ctx context.Context, db *gorm.DB, run *RetryWorkerRun)
 	return nil
 }
 
-// CompleteStoppedWorkerRuns completes the running worker runs of one
-// subject kind that were created before createdBefore and have no execution
-// in flight. A worker that stopped between sending and recording, or whose
-// recording failed, leaves such a run once its executions are reconciled.
-// Any later live run calls this, so a run whose completion failed once is
-// completed by the next. It returns the number of runs completed.
+// CompleteStoppedWorkerRuns marks interrupted the running worker runs of
+// one subject kind that were created before createdBefore and have no
+// execution in flight. A worker that stopped between sending and recording,
+// or whose recording failed, leaves such a run once its executions are
+// reconciled. Any later live run calls this, so a run whose completion
+// failed once is completed by the next. It returns the number of runs.
 func CompleteStoppedWorkerRuns(ctx context.Context, db *gorm.DB, subjectKind string, createdBefore, completedAt time.Time) (int64, error) {
-	result := completeSettledRuns(ctx, db, completedAt, "subject_kind = ? AND created_at < ?", subjectKind, UTC(createdBefore))
+	result := completeSettledRuns(ctx, db, WorkerRunInterrupted, completedAt, "subject_kind = ? AND created_at < ?", subjectKind, UTC(createdBefore))
 	if result.Error != nil {
 		return 0, fmt.Errorf("models: unable to complete stopped %s retry worker runs: %w", subjectKind, result.Error)
 	}
@@ -339,21 +342,21 @@ func CompleteStoppedWorkerRuns(ctx context.Context, db *gorm.DB, subjectKind str
 // CompleteSettledWorkerRun completes one running worker run when none of
 // its executions is in flight, and reports whether it did.
 func CompleteSettledWorkerRun(ctx context.Context, db *gorm.DB, runID string, completedAt time.Time) (bool, error) {
-	result := completeSettledRuns(ctx, db, completedAt, "id = ?", runID)
+	result := completeSettledRuns(ctx, db, WorkerRunCompleted, completedAt, "id = ?", runID)
 	if result.Error != nil {
 		return false, fmt.Errorf("models: unable to complete retry worker run %s: %w", runID, result.Error)
 	}
 	return result.RowsAffected == 1, nil
 }
 
-// completeSettledRuns marks completed the running worker runs that match
+// completeSettledRuns gives state to the running worker runs that match
 // the condition where and have no execution in flight. Each run's
 // delivered, failed and skipped counts are taken from its executions.
-func completeSettledRuns(ctx context.Context, db *gorm.DB, completedAt time.Time, where string, whereArgs ...any) *gorm.DB {
+func completeSettledRuns(ctx context.Context, db *gorm.DB, state string, completedAt time.Time, where string, whereArgs ...any) *gorm.DB {
 	count := func(outcome string) string {
 		return "(SELECT COUNT(*) FROM retry_executions x WHERE x.worker_run_id = retry_worker_runs.id AND x.outcome = '" + outcome + "')"
 	}
-	args := append([]any{WorkerRunCompleted, UTC(completedAt)}, whereArgs...)
+	args := append([]any{state, UTC(completedAt)}, whereArgs...)
 	args = append(args, WorkerRunRunning, ExecutionInFlight)
 	return db.WithContext(ctx).Exec(`UPDATE retry_worker_runs SET state = ?, completed_at = ?,
 		delivered_count = `+count(ExecutionDelivered)+`, failed_count = `+count(ExecutionFailed)+`,

@@ -264,8 +264,8 @@ func testKilledWorkerIsReconciled(t *testing.T, mode string, stop func(*testing.
 	if err != nil {
 		t.Fatal(err)
 	}
-	if crashed.State != models.WorkerRunCompleted || crashed.CompletedAt == nil || crashed.FailedCount != 1 || crashed.DeliveredCount != 0 {
-		t.Errorf("stopped worker's run: got state %q completed at %v, %d failed and %d delivered; want completed with 1 failed",
+	if crashed.State != models.WorkerRunInterrupted || crashed.CompletedAt == nil || crashed.FailedCount != 1 || crashed.DeliveredCount != 0 {
+		t.Errorf("stopped worker's run: got state %q closed at %v, %d failed and %d delivered; want interrupted with 1 failed",
 			crashed.State, crashed.CompletedAt, crashed.FailedCount, crashed.DeliveredCount)
 	}
 	record, err := models.DeliveryByID(context.Background(), db, settled.DeliveryID)

@@ -44,8 +44,8 @@ func TestReconcileErrorLeavesNoDanglingRun(t *testing.T) {
 	if err != nil {
 		t.Fatalf("stopped worker run: %v", err)
 	}
-	if stoppedRun.State != models.WorkerRunCompleted {
-		t.Errorf("stopped worker run %s: got state %q, want %q", stoppedRun.ID, stoppedRun.State, models.WorkerRunCompleted)
+	if stoppedRun.State != models.WorkerRunInterrupted {
+		t.Errorf("stopped worker run %s: got state %q, want %q", stoppedRun.ID, stoppedRun.State, models.WorkerRunInterrupted)
 	}
 }
 
@@ -90,7 +90,7 @@ func TestReconcileSurvivesClientLeaving(t *testing.T) {
 	if err != nil {
 		t.Fatalf("stopped worker run: %v", err)
 	}
-	if stoppedRun.State != models.WorkerRunCompleted {
-		t.Errorf("stopped worker run %s: got state %q with no execution in flight, want %q", stoppedRun.ID, stoppedRun.State, models.WorkerRunCompleted)
+	if stoppedRun.State != models.WorkerRunInterrupted {
+		t.Errorf("stopped worker run %s: got state %q with no execution in flight, want %q", stoppedRun.ID, stoppedRun.State, models.WorkerRunInterrupted)
 	}
 }
