@@ -259,6 +259,30 @@ func TestHistoryPageKeepsFiltersInLinks(t *testing.T) {
 	if rec := s.getJSON("/history?limit=0"); rec.Code != http.StatusBadRequest {
 		t.Errorf("invalid limit on the page: got status %d, want 400", rec.Code)
 	}
+
+	// A browser gets the page back with the filters as typed and the
+	// message next to them.
+	rejected := s.do(http.MethodGet, "/history?provider=slack&limit=0", "", "", "Accept", "text/html")
+	if rejected.Code != http.StatusBadRequest {
+		t.Fatalf("invalid limit in a browser: got status %d, want 400", rejected.Code)
+	}
+	page := document(t, rejected)
+	if got := byTestID(page, "history-error").Text(); !strings.Contains(got, "limit") {
+		t.Errorf("error on the page: got %q, want it to name limit", got)
+	}
+	limit := byTestID(page, "filter-limit")
+	if got, _ := limit.Attr("value"); got != "0" {
+		t.Errorf("per page value: got %q, want the typed 0", got)
+	}
+	if got, _ := limit.Attr("aria-invalid"); got != "true" {
+		t.Errorf("per page aria-invalid: got %q, want true", got)
+	}
+	if got, _ := byTestID(page, "filter-provider").Attr("value"); got != "slack" {
+		t.Errorf("destination filter: got %q, want slack kept", got)
+	}
+	if byTestID(page, "history-filters").Length() != 1 {
+		t.Error("filter form: missing, want it shown for correction")
+	}
 }
 
 func TestAuditChainEndpoints(t *testing.T) {

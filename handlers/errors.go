@@ -189,8 +189,7 @@ func errorHandler(logger *slog.Logger, stopping <-chan struct{}, redactor *conne
 		case apiErr.Status >= 500:
 			logger.Error("request failed", append(attrs, "status", apiErr.Status, "error", loggedErr)...)
 		default:
-			logger.Warn("request rejected", append(attrs, "status", apiErr.Status, "code", apiErr.Code,
-				"field", redactor.RedactCredentials(apiErr.Field), "message", redactor.RedactCredentials(apiErr.Message))...)
+			logRejected(logger, redactor, c, apiErr)
 		}
 
 		var writeErr error
@@ -208,6 +207,14 @@ func errorHandler(logger *slog.Logger, stopping <-chan struct{}, redactor *conne
 			logger.Error("unable to write error response", "error", writeErr)
 		}
 	}
+}
+
+// logRejected logs a 4xx response at warn level, with the request id and
+// the path, field and message redacted.
+func logRejected(logger *slog.Logger, redactor *connectors.Redactor, c echo.Context, apiErr *APIError) {
+	logger.Warn("request rejected", "method", c.Request().Method, "path", loggedPath(redactor, c.Request().URL.Path),
+		"request_id", c.Response().Header().Get(echo.HeaderXRequestID), "status", apiErr.Status, "code", apiErr.Code,
+		"field", redactor.RedactCredentials(apiErr.Field), "message", redactor.RedactCredentials(apiErr.Message))
 }
 
 // isClosed reports whether channel is closed. A nil channel never is.

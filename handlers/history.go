@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -74,16 +75,41 @@ func (h *Handler) getHistory(c echo.Context) error {
 // state stays in the URL, the table and paging links.
 func (h *Handler) historyPage(c echo.Context) error {
 	q, err := combinedHistoryQuery(c)
+	var page audit.HistoryPage
+	if err == nil {
+		page, err = h.Audit.History(c.Request().Context(), q)
+		err = auditError(err)
+	}
+	// A browser gets the page back with its filters and the message, so the
+	// value can be corrected in place. JSON and htmx clients get the usual
+	// error response.
+	var invalid *APIError
+	if errors.As(err, &invalid) && invalid.Status == http.StatusBadRequest && !wantsJSON(c) && !isHTMX(c) {
+		invalid = shortened(invalid)
+		logRejected(h.Logger, h.Secrets, c, invalid)
+		return render(c, http.StatusBadRequest, views.HistoryPage(pageContext(c), h.rejectedHistoryView(c, invalid)))
+	}
 	if err != nil {
 		return err
-	}
-	page, err := h.Audit.History(c.Request().Context(), q)
-	if err != nil {
-		return auditError(err)
 	}
 	view := h.historyView(q, page)
 	view.Export = h.exportFormView(c)
 	return render(c, http.StatusOK, views.HistoryPage(pageContext(c), view))
+}
+
+// rejectedHistoryView keeps the filters as they were typed, with the
+// error, so a rejected filter can be corrected in place. It shows no rows.
+func (h *Handler) rejectedHistoryView(c echo.Context, invalid *APIError) views.HistoryView {
+	values := c.QueryParams()
+	view := views.HistoryView{
+		Provider: values.Get("provider"), MetadataKind: values.Get("metadata_kind"),
+		AcknowledgementState: values.Get("acknowledgement_state"), ConnectorDeliverySource: values.Get("connector_delivery_source"),
+		DeliverySuccess: values.Get("delivery_success"), AlertLevel: values.Get("alert_level"),
+		Limit: audit.DefaultHistoryLimit, LimitText: values.Get("limit"),
+		MetadataKinds: audit.MetadataKinds(), Export: h.exportFormView(c),
+		Error: invalid.Message, ErrorField: invalid.Field,
+	}
+	return view
 }
 
 // exportAction is named in the note of the export form for roles that may

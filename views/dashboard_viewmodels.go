@@ -1,5 +1,11 @@
 package views
 
+import (
+	"strconv"
+
+	"github.com/a-h/templ"
+)
+
 // DashboardView is the rollback drill notification dashboard: the overall
 // alert level with its reasons, and count cards in groups.
 type DashboardView struct {
@@ -42,6 +48,29 @@ type HistoryView struct {
 	PreviousHref string
 	NextHref     string
 	Export       ExportFormView
+	// Error is why the filters were rejected, and ErrorField the query
+	// parameter it names. LimitText is the per-page value as typed, shown
+	// when it was rejected.
+	Error      string
+	ErrorField string
+	LimitText  string
+}
+
+// FilterAttributes marks the filter input named name as invalid and links
+// it to the error message when the error names it.
+func (v HistoryView) FilterAttributes(name string) templ.Attributes {
+	if v.Error == "" || v.ErrorField != name {
+		return templ.Attributes{}
+	}
+	return templ.Attributes{"aria-invalid": "true", "aria-describedby": "history-error"}
+}
+
+// LimitValue is the per-page value the filter form shows.
+func (v HistoryView) LimitValue() string {
+	if v.LimitText != "" {
+		return v.LimitText
+	}
+	return strconv.Itoa(v.Limit)
 }
 
 // ExportFormView is the evidence export form of the history page.
