@@ -24,6 +24,16 @@ func TestExecutiveReportPrintsFromConsole(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="executive-schedule"]`)),
 		chromedp.Click(chromedp.CSS(`[data-testid="executive-schedule"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`#executive-schedule-result [data-testid="executive-report-link"]`)),
+	)
+	if err != nil {
+		t.Fatalf("schedule from the console: %v", err)
+	}
+	// The deliver form names the run just scheduled.
+	runID := textOf(t, ctx, `#executive-schedule-result [data-testid="executive-run-id"]`)
+	if got := textOf(t, ctx, `[data-testid="executive-deliver-hint"]`); !strings.Contains(got, runID) {
+		t.Errorf("deliver hint after scheduling = %q, want it to name the new run %s", got, runID)
+	}
+	err = chromedp.Do(ctx,
 		chromedp.Click(chromedp.CSS(`#executive-schedule-result [data-testid="executive-report-link"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="closure-trend-chart"]`)),
 	)

@@ -89,7 +89,7 @@ func (h *Handler) renderScheduleResult(c echo.Context, result executive.RunResul
 		KeyRiskCount: len(result.Report.KeyRisks), SLOBreachCount: result.Report.ExecutiveSummary.SLOBreachCount,
 		GeneratedAt: result.Report.GeneratedAt,
 	})
-	return render(c, http.StatusOK, views.ExecutiveScheduleResult(run))
+	return render(c, http.StatusOK, views.ExecutiveScheduleResponse(run))
 }
 
 func (h *Handler) renderDeliverResult(c echo.Context, result executive.DeliverResult) error {
