@@ -106,6 +106,16 @@ func TestProfileTokens(t *testing.T) {
 	if !strings.HasPrefix(secret, "ecp_") {
 		t.Fatalf("new token = %q, want an ecp_ token shown once", secret)
 	}
+	// Revoking asks first and names the token.
+	revoke := byTestID(document(t, shown), "revoke-token").FilterFunction(func(_ int, button *goquery.Selection) bool {
+		return button.AttrOr("aria-label", "") == "Revoke the token "+markup
+	})
+	if revoke.Length() != 1 {
+		t.Fatalf("revoke buttons named after the new token: got %d, want 1", revoke.Length())
+	}
+	if got, _ := revoke.Closest("form").Attr("data-confirm"); !strings.HasPrefix(got, "Revoke the token "+markup+"?") {
+		t.Errorf("revoke confirmation = %q, want a question naming the token", got)
+	}
 	for _, cookie := range rec.Result().Cookies() {
 		if strings.Contains(cookie.Value, secret) || strings.Contains(cookie.Value, strings.TrimPrefix(secret, "ecp_")) {
 			t.Errorf("cookie %s carries the token in clear text, want it encrypted", cookie.Name)
