@@ -87,3 +87,31 @@ func TestExecutivePreviewOpensFromConsole(t *testing.T) {
 		t.Errorf("first chart day = %q, want a YYYY-MM-DD date", got)
 	}
 }
+
+// TestExecutiveDeliverNamesDestinations delivers with no destination
+// ticked. The note under the message names the group of boxes, not the
+// label of its first box.
+func TestExecutiveDeliverNamesDestinations(t *testing.T) {
+	a := startApp(t, appOptions{SampleData: true})
+	ctx := newBrowser(t)
+	signIn(t, ctx, a, "release_manager")
+
+	form := `[data-testid="executive-deliver-form"] `
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(a.BaseURL+"/console"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="executive-schedule"]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid="executive-schedule"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#executive-schedule-result [data-testid="executive-report-link"]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid="executive-deliver"]`)),
+		chromedp.WaitVisible(chromedp.CSS(form+`[data-testid="error-field-label"]`)),
+	)
+	if err != nil {
+		t.Fatalf("deliver with no destination: %v", err)
+	}
+	if got := textOf(t, ctx, form+`[data-testid="error-field-label"]`); got != "Check \u201cDestinations\u201d." {
+		t.Errorf("field note = %q, want it to name the Destinations group", got)
+	}
+	if got := len(a.Receiver.Requests()); got != 0 {
+		t.Errorf("receiver requests = %d, want 0", got)
+	}
+}

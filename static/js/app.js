@@ -87,8 +87,12 @@
       box.id = "form-errors-" + errorBoxCount;
     }
     addDescription(input, box.id);
+    // A group of check boxes is named by its legend, not by the label of
+    // its first box.
+    var group = input.type === "checkbox" || input.type === "radio" ? input.closest("fieldset") : null;
+    var legend = group ? group.querySelector("legend") : null;
     var label = input.closest("label");
-    var caption = label ? label.querySelector("span") : null;
+    var caption = legend || (label ? label.querySelector("span") : null);
     if (caption) {
       var note = document.createElement("p");
       note.setAttribute("data-testid", "error-field-label");
