@@ -9,6 +9,7 @@ import (
 // selects the Datadog site, for example https://api.datadoghq.eu; the path
 // /api/v1/events is appended when the URL has none.
 var datadogSpec = kindSpec{
+	addressURL:          true,
 	required:            [][]secretRole{{roleURL}, {roleAPIKey}},
 	defaultAPIKeyHeader: "DD-API-KEY",
 	build:               buildDatadogRequest,

@@ -21,6 +21,7 @@ import (
 // NOTE: Jira's search index can lag a just-created issue by a moment, so a
 // retry sent within that moment may not find it.
 var jiraSpec = kindSpec{
+	addressURL:    true,
 	required:      [][]secretRole{{roleURL}, {roleToken, roleAuthorization}},
 	settings:      []string{"project_key", "issue_type", "api_version"},
 	defaultScheme: "Bearer",

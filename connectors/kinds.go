@@ -16,6 +16,11 @@ type kindSpec struct {
 	settings []string
 	// defaultURL is the endpoint when no url_env or url_file is configured.
 	defaultURL string
+	// addressURL is set for kinds whose URL is the address of a site or an
+	// API, such as a Jira site, while a token or key is the credential. Only
+	// the parts of such a URL that look like credentials are secret, so
+	// links to its tickets and its API paths can be typed and are shown.
+	addressURL bool
 	// defaultScheme is the Authorization scheme for token_env and token_file.
 	defaultScheme string
 	// defaultAPIKeyHeader carries the api_key_env value.

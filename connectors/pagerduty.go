@@ -7,6 +7,7 @@ import (
 
 // pagerDutySpec triggers incidents through the PagerDuty Events API v2.
 var pagerDutySpec = kindSpec{
+	addressURL: true,
 	required:   [][]secretRole{{roleRoutingKey}},
 	optional:   []secretRole{roleURL},
 	defaultURL: "https://events.pagerduty.com/v2/enqueue",

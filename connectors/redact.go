@@ -207,15 +207,25 @@ func (r *Redactor) HasConfiguredSecret(text string) bool {
 	return false
 }
 
-// removeFormatCharacters deletes Unicode format characters (category Cf),
+// removeFormatCharacters deletes the characters that can split a secret
+// without showing. These are the Unicode format characters (category Cf),
 // such as U+200B ZERO WIDTH SPACE, U+00AD SOFT HYPHEN and the bidirectional
-// controls, which are invisible and can split a secret.
+// controls, and the nonspacing marks (category Mn), such as the variation
+// selector U+FE0F and combining accents. The Hangul fillers and spaces
+// other than ASCII ones, such as U+00A0 NO-BREAK SPACE, go too. The result
+// is only matched against secrets, so an accent dropped from a word does
+// no harm.
 func removeFormatCharacters(text string) string {
 	if !hasNonASCII(text) {
 		return text
 	}
 	return strings.Map(func(c rune) rune {
-		if unicode.Is(unicode.Cf, c) {
+		switch {
+		case unicode.Is(unicode.Cf, c), unicode.Is(unicode.Mn, c):
+			return -1
+		case c == '\u115F' || c == '\u1160' || c == '\u3164' || c == '\uFFA0':
+			return -1
+		case c >= utf8.RuneSelf && unicode.IsSpace(c):
 			return -1
 		}
 		return c
@@ -231,12 +241,29 @@ func hasNonASCII(text string) bool {
 	return false
 }
 
+// maxPercentDecodings bounds how many times decodeHTMLAndPercent decodes
+// %XX escapes, for a secret encoded more than once such as %2553.
+const maxPercentDecodings = 3
+
 // decodeHTMLAndPercent returns text with HTML character references
-// replaced, then with every valid %XX escape decoded. Other "%" signs stay.
+// replaced, then with every valid %XX escape decoded, again while that
+// changes the text, up to maxPercentDecodings times. Other "%" signs stay.
 func decodeHTMLAndPercent(text string) string {
 	if strings.Contains(text, "&") {
 		text = html.UnescapeString(text)
 	}
+	for range maxPercentDecodings {
+		decoded := decodePercent(text)
+		if decoded == text {
+			break
+		}
+		text = decoded
+	}
+	return text
+}
+
+// decodePercent decodes every valid %XX escape of text once.
+func decodePercent(text string) string {
 	if !strings.Contains(text, "%") {
 		return text
 	}
@@ -291,12 +318,12 @@ func redactCredentialText(text string) string {
 }
 
 // wholeValues returns the forms of a secret that no one types by chance, for
-// FindCredential. For a URL they are its secret parts only: a path of more
-// than one segment, path segments that look like credentials, query values
-// and a password, and the whole URL when it has one of them. The address of
-// a site, such as a Jira or ServiceNow instance, is not secret, so links to
-// its tickets stay allowed. Other path segments are left out, because words
-// such as "services" are segments of many URLs.
+// FindCredential. For a URL they are its secret parts only: the path
+// segments that look like credentials with the whole path, the values of
+// credential query parameters, the password, and the whole URL when it has
+// one of them. Other path segments and query values are left out, because
+// words such as "services" and dates such as 2016-06-01 appear in many
+// URLs and notes.
 func wholeValues(secret string) []string {
 	secret = strings.TrimSpace(secret)
 	u, err := url.Parse(secret)
@@ -304,17 +331,11 @@ func wholeValues(secret string) []string {
 		return slices.DeleteFunc([]string{secret}, func(value string) bool { return len(value) < minFragmentLength })
 	}
 	var parts []string
-	if strings.Count(strings.Trim(u.Path, "/"), "/") >= 1 {
+	if segments := secretPathSegments(u); len(segments) > 0 {
 		parts = append(parts, u.Path)
+		parts = append(parts, segments...)
 	}
-	for segment := range strings.SplitSeq(u.Path, "/") {
-		if isCredentialSegment(segment) {
-			parts = append(parts, segment)
-		}
-	}
-	for _, list := range u.Query() {
-		parts = append(parts, list...)
-	}
+	parts = append(parts, secretQueryValues(u)...)
 	if password, ok := u.User.Password(); ok {
 		parts = append(parts, password)
 	}
@@ -323,6 +344,66 @@ func wholeValues(secret string) []string {
 		values = append(values, secret, strings.TrimPrefix(secret, u.Scheme+"://"))
 	}
 	return slices.DeleteFunc(values, func(value string) bool { return len(value) < minFragmentLength })
+}
+
+// addressURLSecrets returns the secret parts of a site or API address: the
+// password of its user information, its path segments that look like
+// credentials, and the values of its credential query parameters.
+func addressURLSecrets(raw string) []string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return []string{raw}
+	}
+	parts := append(secretPathSegments(u), secretQueryValues(u)...)
+	if password, ok := u.User.Password(); ok && password != "" {
+		parts = append(parts, password)
+	}
+	return parts
+}
+
+// secretPathSegments returns the segments of u's path that look like
+// credentials. A path of words, such as /services/collector/event or a
+// Jira site's /jira, has none.
+func secretPathSegments(u *url.URL) []string {
+	var segments []string
+	for segment := range strings.SplitSeq(u.Path, "/") {
+		if isCredentialSegment(segment) {
+			segments = append(segments, segment)
+		}
+	}
+	return segments
+}
+
+// secretQueryValues returns the values of u's query parameters that are
+// credentials: those of a parameter named like a credential, such as sig
+// or token, and those that look like one. A date or version, such as
+// api-version=2016-06-01, is public.
+func secretQueryValues(u *url.URL) []string {
+	var values []string
+	for key, list := range u.Query() {
+		for _, value := range list {
+			if len(value) >= minFragmentLength && (isCredentialQueryKey(key) || isCredentialValue(value)) {
+				values = append(values, value)
+			}
+		}
+	}
+	return values
+}
+
+// credentialQueryWords are parts of query parameter names whose values are
+// credentials, such as sig, token, api_key or client_secret.
+var credentialQueryWords = []string{"sig", "token", "key", "secret", "pass", "pwd", "auth", "code", "credential"}
+
+func isCredentialQueryKey(key string) bool {
+	lower := strings.ToLower(key)
+	return slices.ContainsFunc(credentialQueryWords, func(word string) bool { return strings.Contains(lower, word) })
+}
+
+// isCredentialValue reports whether a query value looks like a credential:
+// a credential-like segment with both letters and digits, so dates, version
+// numbers and paths of words are not taken for one.
+func isCredentialValue(value string) bool {
+	return isCredentialSegment(value) && strings.ContainsFunc(value, unicode.IsLetter) && strings.ContainsFunc(value, unicode.IsDigit)
 }
 
 // minWordSegmentLength is the length from which a path segment of letters,

@@ -593,3 +593,68 @@ func TestRedactorRedactsEncodedSecrets(t *testing.T) {
 		}
 	}
 }
+
+func TestFindCredentialAllowsPublicURLParts(t *testing.T) {
+	const sig = "sigCanary4f7Qx9Lm2Zk8"
+	cfg := FileConfig{Connectors: map[string]ConnectorConfig{
+		"jira":      {URLEnv: "JIRA_URL", TokenEnv: "JIRA_TOKEN", ProjectKey: "OPS"},
+		"teams":     {URLEnv: "TEAMS_URL"},
+		"pagerduty": {URLEnv: "PD_URL", RoutingKeyEnv: "PD_KEY"},
+		"splunk":    {URLEnv: "SPLUNK_URL", TokenEnv: "SPLUNK_TOKEN"},
+	}}
+	env := map[string]string{
+		"JIRA_URL": "https://tools.example.test/tools/jira", "JIRA_TOKEN": "jira-token-canary-1",
+		"TEAMS_URL": "https://flows.example.test/workflows/0f1e2d3c4b5a69788796a5b4c3d2e1f0/triggers/manual/paths/invoke" +
+			"?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=" + sig,
+		"PD_URL": "https://events.example.test/v2/enqueue", "PD_KEY": "routing-key-canary-5",
+		"SPLUNK_URL": "https://splunk.example.test:8088/services/collector/event", "SPLUNK_TOKEN": "splunk-token-canary-6",
+	}
+	redactor := newTestRegistry(t, cfg, env, nil).Redactor()
+
+	// Dates, versions, API paths and ticket links on a configured site are
+	// typed in notes and quoted in errors.
+	public := []string{
+		"Rolled back on 2016-06-01",
+		"api-version=2016-06-01",
+		"Teams flow /triggers/manual/run",
+		"see https://tools.example.test/tools/jira/browse/OPS-42",
+		"PagerDuty POST /v2/enqueue returned 429",
+		"Splunk HEC /services/collector/event returned 503",
+	}
+	for _, text := range public {
+		if got := redactor.FindCredential(text); got != "" {
+			t.Errorf("FindCredential(%q): got %q, want nothing", text, got)
+		}
+	}
+	// The address of a site or API is not redacted from error texts either.
+	// The Teams URL is a credential as a whole, so its words still are.
+	for _, text := range []string{"PagerDuty POST /v2/enqueue returned 429", "Splunk HEC /services/collector/event returned 503"} {
+		if got := redactor.Redact(text); got != text {
+			t.Errorf("Redact(%q): got %q, want it unchanged", text, got)
+		}
+	}
+	for _, text := range []string{"sig " + sig, "key routing-key-canary-5", "/workflows/0f1e2d3c4b5a69788796a5b4c3d2e1f0/triggers"} {
+		if got := redactor.FindCredential(text); got == "" {
+			t.Errorf("FindCredential(%q): got nothing, want a configured secret", text)
+		}
+	}
+}
+
+func TestFindCredentialSeesThroughInvisibleSplits(t *testing.T) {
+	redactor := NewRedactor("SEKRITjiratokenH6Gf2Ds8Aq")
+	for _, text := range []string{
+		"SEKRIT\uFE0FjiratokenH6Gf2Ds8Aq", // variation selector
+		"SEKRIT\u3164jiratokenH6Gf2Ds8Aq", // Hangul filler
+		"SEKRIT\u00A0jiratokenH6Gf2Ds8Aq", // no-break space
+		"SEKRIT\u0301jiratokenH6Gf2Ds8Aq", // combining accent
+		"%2553EKRITjiratokenH6Gf2Ds8Aq",   // percent-encoded twice
+		"%252553EKRITjiratokenH6Gf2Ds8Aq", // percent-encoded three times
+	} {
+		if got := redactor.FindCredential(text); got == "" {
+			t.Errorf("FindCredential(%q): got nothing, want the configured secret", text)
+		}
+	}
+	if got := redactor.FindCredential("Zoë checked the café in Zürich"); got != "" {
+		t.Errorf("FindCredential of accented prose: got %q, want nothing", got)
+	}
+}

@@ -146,6 +146,10 @@ func (d *destination) resolveSecrets(lookupEnv func(string) (string, bool)) {
 			}
 			d.secrets[role] = value
 			sourceOf[role] = source
+			if role == roleURL && d.spec.addressURL {
+				d.secretValues = append(d.secretValues, addressURLSecrets(value)...)
+				continue
+			}
 			d.secretValues = append(d.secretValues, value)
 		}
 	}

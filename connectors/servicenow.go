@@ -18,6 +18,7 @@ import (
 // table for a record with it. A retry after a timeout whose first request did
 // create the record therefore finds it instead of creating a second one.
 var serviceNowSpec = kindSpec{
+	addressURL:    true,
 	required:      [][]secretRole{{roleURL}, {roleToken, roleAuthorization}},
 	settings:      []string{"table"},
 	defaultScheme: "Bearer",

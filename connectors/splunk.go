@@ -10,6 +10,7 @@ import (
 // either the collector's base URL, to which /services/collector/event is
 // appended, or a full endpoint path.
 var splunkSpec = kindSpec{
+	addressURL:    true,
 	required:      [][]secretRole{{roleURL}, {roleToken}},
 	settings:      []string{"index", "sourcetype", "source"},
 	defaultScheme: "Splunk",
