@@ -131,3 +131,37 @@ func TestErrorLogHasNoConfiguredSecret(t *testing.T) {
 		t.Errorf("log: got %q, want the configured secret redacted", logs.String())
 	}
 }
+
+func TestRequestIDKeptOnlyWhenPlain(t *testing.T) {
+	const secret = "plainvalueSEKRIT"
+	s := newAuditServer(t)
+	var logs bytes.Buffer
+	s.handler.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	s.handler.Secrets = connectors.NewRedactor(secret)
+	s.e = NewServer(s.handler)
+
+	tests := []struct {
+		name, sent string
+		kept       bool
+	}{
+		{"uuid", "3f2b1c9e-8d7a-4e6b-9c5d-2a1b0c9d8e7f", true},
+		{"configured secret", secret, false},
+		{"well-known token", "xoxb-123456789012-abcdefabcdef", false},
+		{"spaces and markup", "<b>id 1</b>", false},
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			rec := s.do(http.MethodGet, "/audit/delivery/missing", "", "", "Accept", "text/html", echo.HeaderXRequestID, test.sent)
+			got := rec.Header().Get(echo.HeaderXRequestID)
+			if test.kept && got != test.sent {
+				t.Errorf("response X-Request-Id: got %q, want the plain id kept", got)
+			}
+			if !test.kept && (got == test.sent || got == "") {
+				t.Errorf("response X-Request-Id: got %q, want a generated id in place of %q", got, test.sent)
+			}
+		})
+	}
+	if strings.Contains(logs.String(), secret) {
+		t.Errorf("log: got %q, want no configured secret", logs.String())
+	}
+}

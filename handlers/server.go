@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"regexp"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -33,6 +34,7 @@ func NewServer(h *Handler) *echo.Echo {
 			return err
 		},
 	}))
+	e.Use(h.dropUnsafeRequestID)
 	e.Use(middleware.RequestID())
 	e.Use(requestMetrics)
 	e.Use(securityHeaders)
@@ -89,4 +91,21 @@ func (h *Handler) readyz(c echo.Context) error {
 // credential-like segments, such as a token pasted into an id, replaced.
 func loggedPath(redactor *connectors.Redactor, path string) string {
 	return redactor.RedactCredentials(path)
+}
+
+// requestIDPattern is the form of a client's X-Request-Id that the server
+// keeps: a plain id such as a UUID.
+var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,128}$`)
+
+// dropUnsafeRequestID removes a client's X-Request-Id that is not a plain
+// id or looks like a credential, because the server logs the id and sends
+// it back. The request then gets a generated id.
+func (h *Handler) dropUnsafeRequestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		header := c.Request().Header
+		if id := header.Get(echo.HeaderXRequestID); id != "" && (!requestIDPattern.MatchString(id) || h.Secrets.FindCredential(id) != "") {
+			header.Del(echo.HeaderXRequestID)
+		}
+		return next(c)
+	}
 }
