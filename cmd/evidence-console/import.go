@@ -23,6 +23,19 @@ func (a *app) importFile(ctx context.Context, path string) error {
 		return usageError{message: fmt.Sprintf(`%s is a directory; give the path of an export file, a JSON file of the form {"items": [ … ]}`, path), showUsage: true}
 	}
 
+	// Records are checked against the configured secrets, so a secret that
+	// cannot be read would let records holding it through unnoticed.
+	var unread []string
+	for _, status := range a.registry.Statuses() {
+		if status.Enabled && !status.Ready {
+			unread = append(unread, status.Name+" ("+status.Problem+")")
+		}
+	}
+	if len(unread) > 0 {
+		return usageError{message: "unable to check the records for the secrets of connectors that are not ready: " +
+			strings.Join(unread, "; ") + ". Give import the same secrets as the server, or disable those connectors in CONNECTOR_CONFIG"}
+	}
+
 	records, err := evidence.ReadExport(file)
 	if err != nil {
 		return err

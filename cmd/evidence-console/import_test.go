@@ -123,3 +123,32 @@ func TestImportStoresRecordWithConnectorConfig(t *testing.T) {
 		t.Errorf("summary does not show 1 inserted:\n%s", stdout)
 	}
 }
+
+func TestImportStopsWhenSecretUnreadable(t *testing.T) {
+	export := writeFile(t, `{"items": [
+	 {"metadata_kind": "go-backend-rollback-drill-acknowledgement-audit-delivery-recovery-escalation-delivery-retry-plan",
+	  "retry_plan_id": "plan-1", "retryable_count": 1, "created_at": "2026-05-01T11:00:00Z", "note": "hook rotated"}
+	]}`)
+	config := writeConnectorConfig(t)
+	t.Setenv("EVIDENCE_TEST_HOOK_URL", "")
+
+	code, stdout, stderr, databaseURL := runWith(t, "", "import", export, "--connector-config", config)
+
+	if code != 2 {
+		t.Errorf("exit code = %d, want 2 because the hook's secret cannot be read", code)
+	}
+	if !strings.Contains(stderr, "hook (") || !strings.Contains(stderr, "EVIDENCE_TEST_HOOK_URL") {
+		t.Errorf("stderr does not name the connector and its missing variable:\n%s", stderr)
+	}
+	if stdout != "" {
+		t.Errorf("stdout: got %q, want no summary", stdout)
+	}
+	db := dbtest.OpenExisting(t, databaseURL, dbtest.Options{})
+	var plans int64
+	if err := db.Model(&models.EscalationRetryPlan{}).Count(&plans).Error; err != nil {
+		t.Fatal(err)
+	}
+	if plans != 0 {
+		t.Errorf("plans stored: got %d, want 0", plans)
+	}
+}
