@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 
 	"gorm.io/gorm"
 
@@ -467,6 +468,12 @@ func (s *Service) CreateToken(ctx context.Context, userID, name string) (string,
 	}
 	if len([]rune(name)) > 100 {
 		return "", Token{}, &ValidationError{Field: "name", Message: "must have at most 100 characters"}
+	}
+	// Invisible and text-direction characters could make one label look
+	// like another on the pages that list tokens.
+	if strings.ContainsFunc(name, func(c rune) bool { return unicode.IsControl(c) || unicode.Is(unicode.Cf, c) }) {
+		return "", Token{}, &ValidationError{Field: "name",
+			Message: "contains a control, invisible or text-direction character; use printable text only"}
 	}
 	if _, err := models.UserByID(ctx, s.DB, userID); err != nil {
 		if errors.Is(err, models.ErrNotFound) {

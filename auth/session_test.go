@@ -175,3 +175,19 @@ func TestTokenLabelRejectsCredential(t *testing.T) {
 		t.Errorf("plain label: got %v, want nil", err)
 	}
 }
+
+func TestTokenLabelRejectsInvisibleCharacters(t *testing.T) {
+	now := sessionStart
+	service, alice := sessionFixture(t, &now)
+
+	for _, label := range []string{"ci\u202Eyolped", "ci\u200Bdeploy", "ci\u2066deploy", "ci\tdeploy"} {
+		_, _, err := service.CreateToken(context.Background(), alice.ID, label)
+		var invalid *ValidationError
+		if !errors.As(err, &invalid) || invalid.Field != "name" || invalid.Credential {
+			t.Errorf("label %q: got %v, want a ValidationError on name that may be shown again", label, err)
+		}
+	}
+	if _, _, err := service.CreateToken(context.Background(), alice.ID, "Zoë's laptop"); err != nil {
+		t.Errorf("label with an accent: got %v, want nil", err)
+	}
+}

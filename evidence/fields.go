@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/releaseops/evidence-console/connectors"
@@ -84,6 +85,11 @@ const maxTextLength = 200
 func checkText(path, s string) error {
 	if strings.ContainsRune(s, 0) {
 		return &FieldError{Field: path, Problem: `must not contain a NUL character (\u0000)`}
+	}
+	// Names and ids are shown on pages and in messages, where an invisible
+	// or text-direction character could make one look like another.
+	if c, found := firstInvisible(s); found {
+		return &FieldError{Field: path, Problem: fmt.Sprintf("contains the invisible or text-direction character %U; send printable text only", c)}
 	}
 	if strings.Contains(s, "://") {
 		return &FieldError{Field: path, Problem: "contains a link, which can carry a secret; send the name or id alone"}
@@ -228,4 +234,15 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return truncateRunes(s, n) + "…"
+}
+
+// firstInvisible returns the first Unicode format character (category Cf)
+// in s, such as U+202E RIGHT-TO-LEFT OVERRIDE or U+200B ZERO WIDTH SPACE.
+func firstInvisible(s string) (rune, bool) {
+	for _, c := range s {
+		if unicode.Is(unicode.Cf, c) {
+			return c, true
+		}
+	}
+	return 0, false
 }

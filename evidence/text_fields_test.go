@@ -51,6 +51,8 @@ func TestIngestRejectsUnstorableText(t *testing.T) {
 			"playbook_id", "webhook link"},
 		{"assignment in session_id", `"session_id": "s1 token=planted1", "playbook_id": "pb-1", "provider": "slack", "closure_state": "resolved", "closed_at": "2026-05-01T09:00:00Z"`,
 			"session_id", "assignment"},
+		{"text-direction override in provider", `"playbook_id": "pb-1", "provider": "kcals\u202e", "closure_state": "resolved", "closed_at": "2026-05-01T09:00:00Z"`,
+			"provider", "U+202E"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
