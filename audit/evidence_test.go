@@ -474,3 +474,38 @@ func TestExportIncludesIngestedEvidence(t *testing.T) {
 		t.Errorf("ingested evidence rows exported: got 0, want the sample's rows")
 	}
 }
+
+func TestExportRemovesConfiguredSecretsFromOldRows(t *testing.T) {
+	const secret = "legacySEKRITtoken42"
+	db := dbtest.Open(t)
+	ingest := &evidence.Service{DB: db, Now: func() time.Time { return fixtureStart }, Logger: quietLogger()}
+	// Stored before the secret was configured, so ingestion could not
+	// check the record for it.
+	records := []json.RawMessage{json.RawMessage(`{"metadata_kind": "go-backend-rollback-drill-acknowledgement-audit-delivery-recovery-escalation-delivery-retry-plan",
+		"retry_plan_id": "plan-legacy", "retryable_count": 1, "created_at": "` + fixtureStart.Add(-time.Hour).Format(time.RFC3339) + `",
+		"note": "rotated ` + secret + `"}`)}
+	if result, err := ingest.Ingest(context.Background(), records); err != nil || result.Inserted != 1 {
+		t.Fatalf("ingest the old record: got %+v, %v; want it stored", result, err)
+	}
+
+	service := newTestService(db)
+	service.Secrets = connectors.NewRedactor(secret)
+	var out bytes.Buffer
+	if _, err := service.Export(context.Background(), &out, ExportQuery{From: fixtureStart.Add(-24 * time.Hour), To: fixtureStart.Add(time.Hour)}); err != nil {
+		t.Fatalf("Export: %v", err)
+	}
+
+	files := readArchive(t, out.Bytes())
+	found := false
+	for name, content := range files {
+		if bytes.Contains(content, []byte(secret)) {
+			t.Errorf("export file %s contains the configured secret", name)
+		}
+		if bytes.Contains(content, []byte("plan-legacy")) {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("export: the old record is missing, want it exported without the secret")
+	}
+}

@@ -201,13 +201,23 @@ func (s *Service) exportKind(ctx context.Context, archive *zip.Writer, kind expo
 		pointers[i] = &values[i]
 	}
 	encoder := json.NewEncoder(buffered)
+	cleaned := 0
 	for rows.Next() {
 		if err := rows.Scan(pointers...); err != nil {
 			return file, fmt.Errorf("audit: unable to scan a row of %s: %w", kind.table, err)
 		}
 		row := make(map[string]any, len(columns))
 		for i, column := range columns {
-			row[column.Name()] = exportValue(column.DatabaseTypeName(), values[i])
+			value := exportValue(column.DatabaseTypeName(), values[i])
+			// Ingestion rejects configured secrets, but a row stored before a
+			// secret was configured can still hold one.
+			if text, ok := value.(string); ok {
+				if withoutSecret, found := s.Secrets.RemoveConfiguredSecrets(text); found {
+					value = withoutSecret
+					cleaned++
+				}
+			}
+			row[column.Name()] = value
 		}
 		if err := encoder.Encode(row); err != nil {
 			return file, fmt.Errorf("audit: unable to write a row of %s: %w", kind.table, err)
@@ -216,6 +226,9 @@ func (s *Service) exportKind(ctx context.Context, archive *zip.Writer, kind expo
 	}
 	if err := rows.Err(); err != nil {
 		return file, fmt.Errorf("audit: unable to read %s: %w", kind.table, err)
+	}
+	if cleaned > 0 && s.Logger != nil {
+		s.Logger.Warn("configured secrets removed from exported values", "table", kind.table, "values", cleaned)
 	}
 	if err := buffered.Flush(); err != nil {
 		return file, fmt.Errorf("audit: unable to write %s: %w", file.Name, err)

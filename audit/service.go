@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"gorm.io/gorm"
+
+	"github.com/releaseops/evidence-console/connectors"
 )
 
 // Service reads the stored records.
@@ -17,4 +19,8 @@ type Service struct {
 	DB     *gorm.DB
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Secrets contains the configured destinations' secrets, which the
+	// evidence export replaces wherever a stored value holds one. Nil
+	// contains none.
+	Secrets *connectors.Redactor
 }

@@ -57,6 +57,13 @@ func (r *Registry) Send(ctx context.Context, name string, msg Message, opts Send
 
 	opts = normalizeOptions(opts)
 	msg = prepareMessage(msg, started)
+	if cleaned, changed := r.redactor.withoutSecrets(msg); changed {
+		// The message was built from stored records, so one of them holds
+		// the secret; the log names the message but not the secret.
+		r.logger.Warn("configured secret removed from a message before sending", "connector", d.name,
+			"event", msg.Event, "idempotency_key", r.redactor.Sanitize(msg.IdempotencyKey, 200))
+		msg = cleaned
+	}
 	for number := 1; ; number++ {
 		attempt, outcome := r.runAttempt(ctx, d, msg, number, opts.Timeout)
 		result.Attempts = append(result.Attempts, attempt)

@@ -507,3 +507,34 @@ func TestDeliverReportsEveryDestinationWhenOneIsUnrecorded(t *testing.T) {
 		t.Errorf("receiver requests: got %d, want 2", requests)
 	}
 }
+
+// A record stored before its secret was configured, here straight in the
+// database, carries the secret into no report, built or stored.
+func TestReportLeavesOutConfiguredSecrets(t *testing.T) {
+	f := newDeliveryFixture(t)
+	seed(t, f.db, evidenceSet{executions: []execution{{"e-legacy", secretToken, ExecutionFailed, time.Hour}}})
+
+	report, err := f.service.Current(context.Background(), DefaultParams())
+	if err != nil {
+		t.Fatalf("Current: %v", err)
+	}
+	encoded, _ := json.Marshal(report)
+	if strings.Contains(string(encoded), secretToken) {
+		t.Errorf("report: got %s, want no configured secret", encoded)
+	}
+	if !strings.Contains(string(encoded), connectors.Redacted) {
+		t.Errorf("report: got %s, want the secret's place marked %s", encoded, connectors.Redacted)
+	}
+
+	result, err := f.service.RunSchedule(context.Background(), DefaultParams(), ScheduleInput{}, "tester")
+	if err != nil {
+		t.Fatalf("RunSchedule: %v", err)
+	}
+	var stored models.ExecutiveReport
+	if err := f.db.Where("id = ?", result.Report.ReportID).Take(&stored).Error; err != nil {
+		t.Fatalf("read the stored report: %v", err)
+	}
+	if strings.Contains(stored.Report, secretToken) {
+		t.Error("stored report holds the configured secret")
+	}
+}

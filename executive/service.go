@@ -82,7 +82,33 @@ func (s *Service) Current(ctx context.Context, params Params) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	return Build(params, in), nil
+	return s.withoutSecrets(Build(params, in))
+}
+
+// withoutSecrets replaces every configured destination secret in report.
+// Ingestion rejects such secrets, but a record stored before a secret was
+// configured can still carry one into the names a report lists.
+func (s *Service) withoutSecrets(report Report) (Report, error) {
+	secrets := s.configuredSecrets()
+	if secrets == nil {
+		return report, nil
+	}
+	encoded, err := json.Marshal(report)
+	if err != nil {
+		return Report{}, fmt.Errorf("executive: unable to encode the report: %w", err)
+	}
+	cleaned, found := secrets.RemoveConfiguredSecrets(string(encoded))
+	if !found {
+		return report, nil
+	}
+	var clean Report
+	if err := json.Unmarshal([]byte(cleaned), &clean); err != nil {
+		// The secret was spelled in a way only a whole-text replacement
+		// covers, so nothing of the report can be shown.
+		return Report{}, fmt.Errorf("executive: a stored record holds a configured secret that cannot be removed from the report")
+	}
+	s.logger().Warn("configured secret removed from an executive report; a stored evidence record holds it")
+	return clean, nil
 }
 
 // RunSchedule builds a report and persists it with a schedule run whose

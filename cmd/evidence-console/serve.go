@@ -77,7 +77,7 @@ func (a *app) serve(ctx context.Context) error {
 	// Failed alert deliveries are re-sent with the alert message they carried.
 	retryService.Sources[models.SubjectHealthAlert] = retry.MessageSourceFunc(alertService.AlertMessage)
 
-	auditService := &audit.Service{DB: db, Now: now, Logger: a.logger}
+	auditService := &audit.Service{DB: db, Now: now, Logger: a.logger, Secrets: registry.Redactor()}
 	compactionCtx, stopCompaction := context.WithCancel(ctx)
 	defer stopCompaction()
 	go auditService.RunCompaction(compactionCtx, 30*time.Second)

@@ -1,0 +1,71 @@
+package connectors
+
+import (
+	"encoding/json"
+	"slices"
+)
+
+// withoutSecrets returns msg with every configured secret replaced in its
+// text and payload. Evidence is checked for configured secrets when it is
+// ingested, but records stored before a secret was configured, or written
+// to the database by other means, can still carry one into a message. It
+// reports whether anything was replaced.
+func (r *Redactor) withoutSecrets(msg Message) (Message, bool) {
+	if r == nil || len(r.typed) == 0 {
+		return msg, false
+	}
+	changed := false
+	clean := func(text string) string {
+		cleaned, found := r.RemoveConfiguredSecrets(text)
+		changed = changed || found
+		return cleaned
+	}
+
+	msg.Title, msg.Summary, msg.LinkText = clean(msg.Title), clean(msg.Summary), clean(msg.LinkText)
+	msg.Facts = slices.Clone(msg.Facts)
+	for i, fact := range msg.Facts {
+		msg.Facts[i] = Fact{Label: clean(fact.Label), Value: clean(fact.Value)}
+	}
+	msg.Items = slices.Clone(msg.Items)
+	for i, item := range msg.Items {
+		msg.Items[i] = Item{Severity: clean(item.Severity), Title: clean(item.Title), Detail: clean(item.Detail)}
+	}
+	if msg.Payload != nil {
+		msg.Payload = r.payloadWithoutSecrets(msg.Payload, &changed)
+	}
+	return msg, changed
+}
+
+// RemoveConfiguredSecrets returns text with every configured secret
+// replaced by "[redacted]", and whether it held one. When a secret is
+// spelled in a way the replacer does not know, such as split by invisible
+// characters, the whole text becomes "[redacted]".
+func (r *Redactor) RemoveConfiguredSecrets(text string) (string, bool) {
+	if !r.HasConfiguredSecret(text) {
+		return text, false
+	}
+	replaced := r.replaceSecrets(text)
+	if r.HasConfiguredSecret(replaced) {
+		return Redacted, true
+	}
+	return replaced, true
+}
+
+// payloadWithoutSecrets replaces the configured secrets in the JSON form of
+// payload. A payload that cannot be encoded is returned unchanged, because
+// the send reports that error itself.
+func (r *Redactor) payloadWithoutSecrets(payload map[string]any, changed *bool) map[string]any {
+	encoded, err := json.Marshal(payload)
+	if err != nil || !r.HasConfiguredSecret(string(encoded)) {
+		return payload
+	}
+	*changed = true
+	var cleaned map[string]any
+	if err := json.Unmarshal([]byte(r.replaceSecrets(string(encoded))), &cleaned); err == nil {
+		if again, err := json.Marshal(cleaned); err == nil && !r.HasConfiguredSecret(string(again)) {
+			return cleaned
+		}
+	}
+	// The secret survived the replacer in an encoding it does not know.
+	return map[string]any{"redacted": "the payload held a configured secret and was left out"}
+}
