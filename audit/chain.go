@@ -269,6 +269,9 @@ func deliveryLink(d models.Delivery, relation string) ChainLink {
 	if d.RetryExecutionID != "" {
 		detail += ", retry execution " + d.RetryExecutionID
 	}
+	if d.ReconciledByRunID != "" {
+		detail += ", recorded as interrupted by worker run " + d.ReconciledByRunID
+	}
 	return ChainLink{Kind: models.HistoryDelivery, ID: d.ID, Relation: relation, At: d.CreatedAt, Actor: d.Actor,
 		Provider: d.Connector, Status: status, Detail: detail}
 }
@@ -281,6 +284,15 @@ func (b *chainBuilder) delivery(ctx context.Context, id string) error {
 		return err
 	}
 	b.add(deliveryLink(*d, "record"))
+	if d.ReconciledByRunID != "" {
+		run, err := models.RecordByID[models.RetryWorkerRun](ctx, b.s.DB, d.ReconciledByRunID)
+		if ok, err := b.optional(err, "worker run "+d.ReconciledByRunID); err != nil {
+			return err
+		} else if ok {
+			b.add(ChainLink{Kind: models.HistoryRetryWorkerRun, ID: run.ID, Relation: "reconciled by", At: run.CreatedAt,
+				Actor: run.Actor, Status: run.State, Detail: "recorded this delivery as interrupted, which a stopped server left in flight"})
+		}
+	}
 	if d.Origin == models.OriginRetry && d.RetryExecutionID != "" {
 		err := b.execution(ctx, d.RetryExecutionID, "retry execution")
 		if _, err := b.optional(err, "retry execution "+d.RetryExecutionID); err != nil {

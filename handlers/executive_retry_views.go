@@ -121,6 +121,7 @@ func (h *Handler) retryRunView(run retry.RunView) views.RetryRunView {
 			Reason: e.Reason, StartedAt: views.FormatTime(e.StartedAt, h.TimeZone),
 		})
 	}
+	view.ReconciledSendIDs = run.ReconciledSendIDs
 	return view
 }
 

@@ -139,7 +139,7 @@ func TestConsoleLiveRunRecordsInterruptedRetries(t *testing.T) {
 	}
 
 	// The interrupted execution's audit chain names the run that recorded
-	// it and says that its delivery has no recorded attempt.
+	// it, and its delivery states that no attempt was recorded.
 	s.handler.Audit = &audit.Service{DB: s.db, Now: func() time.Time { return testNow }, Logger: s.handler.Logger}
 	chainRec := s.getJSON(runtimePrefix + "/audit/retry_execution/" + view.ReconciledExecutions[0].ExecutionID)
 	type chainLinks struct {
@@ -236,5 +236,30 @@ func TestConsoleLiveRunRecordsStaleSend(t *testing.T) {
 	}
 	if stored.State != models.DeliveryCompleted || stored.ErrorClass != retry.ClassInterrupted {
 		t.Errorf("stale send: got state %s class %q, want completed and %s", stored.State, stored.ErrorClass, retry.ClassInterrupted)
+	}
+
+	// The run and the delivery name each other.
+	runDoc := document(t, run)
+	if href, _ := byTestID(runDoc, "retry-reconciled-send").Attr("href"); href != "/audit/delivery/"+send.ID {
+		t.Errorf("recorded send on the run: got %q, want the audit chain of %s", href, send.ID)
+	}
+	runID := strings.TrimSpace(byTestID(runDoc, "retry-run-link").First().Text())
+	if stored.ReconciledByRunID != runID {
+		t.Errorf("stale send reconciled_by_run_id: got %q, want the run %s", stored.ReconciledByRunID, runID)
+	}
+	detail := s.getJSON(executiveRetryRunsPath + "/" + runID)
+	var view struct {
+		ReconciledSendIDs []string `json:"reconciled_send_ids"`
+	}
+	if err := json.Unmarshal(detail.Body.Bytes(), &view); err != nil {
+		t.Fatalf("worker run detail: %v (%s)", err, detail.Body.String())
+	}
+	if len(view.ReconciledSendIDs) != 1 || view.ReconciledSendIDs[0] != send.ID {
+		t.Errorf("reconciled_send_ids: got %v, want [%s]", view.ReconciledSendIDs, send.ID)
+	}
+	s.handler.Audit = &audit.Service{DB: s.db, Now: func() time.Time { return testNow }, Logger: s.handler.Logger}
+	chainRec := s.getJSON(runtimePrefix + "/audit/delivery/" + send.ID)
+	if !strings.Contains(chainRec.Body.String(), `"relation":"reconciled by"`) || !strings.Contains(chainRec.Body.String(), runID) {
+		t.Errorf("delivery audit chain: got %s, want a link to the run %s that recorded it", chainRec.Body.String(), runID)
 	}
 }

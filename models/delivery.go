@@ -54,11 +54,14 @@ type Delivery struct {
 	IdempotencyKey   string
 	Origin           string
 	RetryExecutionID string
-	Actor            string
-	RetryAfter       *time.Time
-	StartedAt        time.Time
-	CompletedAt      *time.Time
-	CreatedAt        time.Time
+	// ReconciledByRunID is the live worker run that recorded the delivery
+	// as interrupted after a stopped server left it in flight.
+	ReconciledByRunID string
+	Actor             string
+	RetryAfter        *time.Time
+	StartedAt         time.Time
+	CompletedAt       *time.Time
+	CreatedAt         time.Time
 }
 
 // CreateDelivery stores an in-flight delivery; call it inside the
@@ -100,6 +103,7 @@ func CompleteDelivery(ctx context.Context, db *gorm.DB, delivery *Delivery) erro
 			"error": delivery.Error, "response_excerpt": delivery.ResponseExcerpt, "request_summary": delivery.RequestSummary,
 			"host": delivery.Host, "method": delivery.Method, "connector_kind": delivery.ConnectorKind,
 			"retry_after": delivery.RetryAfter, "completed_at": delivery.CompletedAt,
+			"reconciled_by_run_id": delivery.ReconciledByRunID,
 		})
 	if result.Error != nil {
 		return fmt.Errorf("models: unable to complete delivery %s: %w", delivery.ID, result.Error)

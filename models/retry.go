@@ -581,5 +581,22 @@ func ClearReconciledBy(ctx context.Context, db *gorm.DB, runID string) error {
 	if err != nil {
 		return fmt.Errorf("models: unable to unlink the executions worker run %s reconciled: %w", runID, err)
 	}
+	err = db.WithContext(ctx).Model(&Delivery{}).Where("reconciled_by_run_id = ?", runID).
+		Update("reconciled_by_run_id", "").Error
+	if err != nil {
+		return fmt.Errorf("models: unable to unlink the deliveries worker run %s recorded: %w", runID, err)
+	}
 	return nil
+}
+
+// SendsReconciledBy returns the IDs of the plain sends, not retries, that
+// worker run runID recorded as interrupted, oldest first.
+func SendsReconciledBy(ctx context.Context, db *gorm.DB, runID string) ([]string, error) {
+	ids := []string{}
+	err := db.WithContext(ctx).Model(&Delivery{}).Where("reconciled_by_run_id = ? AND origin <> ?", runID, OriginRetry).
+		Order("created_at, id").Pluck("id", &ids).Error
+	if err != nil {
+		return nil, fmt.Errorf("models: unable to read the sends worker run %s recorded: %w", runID, err)
+	}
+	return ids, nil
 }

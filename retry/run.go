@@ -40,13 +40,14 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (view Ru
 	now := models.UTC(s.Now())
 	runID := models.NewID("rwr", now)
 	var reconciled []models.RetryExecution
+	var reconciledSends []string
 	runStored := false
 	if live {
 		// The outcomes recorded stand, but a run that fails or is rejected
 		// below is never stored, so its reconciled executions must not
 		// point to it. This also covers a reconcile that fails part-way.
 		defer func() {
-			if len(reconciled) > 0 && !runStored {
+			if len(reconciled)+len(reconciledSends) > 0 && !runStored {
 				if clearErr := models.ClearReconciledBy(context.WithoutCancel(ctx), s.DB, runID); clearErr != nil {
 					s.logger().Error("unable to unlink executions from a rejected worker run", "worker_run_id", runID, "error", clearErr)
 				}
@@ -54,7 +55,7 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (view Ru
 		}()
 		// Reconciling runs to the end even if the caller goes away, so a
 		// stopped worker's run is completed with its last execution.
-		if reconciled, err = s.reconcile(context.WithoutCancel(ctx), kind, runID, now); err != nil {
+		if reconciled, reconciledSends, err = s.reconcile(context.WithoutCancel(ctx), kind, runID, now); err != nil {
 			return RunView{}, err
 		}
 	}
@@ -157,6 +158,7 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (view Ru
 	for _, execution := range reconciled {
 		view.ReconciledExecutions = append(view.ReconciledExecutions, executionView(execution))
 	}
+	view.ReconciledSendIDs = append(view.ReconciledSendIDs, reconciledSends...)
 	return view, nil
 }
 
@@ -320,19 +322,21 @@ func outcomeOf(success bool, class string, statusCode int, errorText string) (st
 // sending and recording. An execution whose delivery was recorded takes that
 // delivery's outcome. Otherwise the execution and its delivery are recorded
 // as failed with InterruptedReason, and that failure counts for the group.
-// It then completes every running worker run older than InFlightTimeout
-// with no execution in flight, including any that an earlier reconcile
-// failed to complete. It returns the executions settled, even on error.
-func (s *Service) reconcile(ctx context.Context, kind, runID string, now time.Time) ([]models.RetryExecution, error) {
+// It also records plain sends left in flight as interrupted. Last, it marks
+// interrupted every running worker run older than InFlightTimeout with no
+// execution in flight, including any that an earlier reconcile failed to
+// complete. It returns the executions and the IDs of the plain
+// sends it settled, even on error.
+func (s *Service) reconcile(ctx context.Context, kind, runID string, now time.Time) ([]models.RetryExecution, []string, error) {
 	stale, err := models.StaleRetryExecutions(ctx, s.DB, kind, now.Add(-s.inFlightTimeout()))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var settled []models.RetryExecution
 	for _, execution := range stale {
 		changed, outcome, reason, err := s.settle(ctx, execution, runID, now)
 		if err != nil {
-			return settled, err
+			return settled, nil, err
 		}
 		if changed {
 			execution.Outcome, execution.Reason, execution.CompletedAt, execution.ReconciledByRunID = outcome, reason, &now, runID
@@ -341,34 +345,38 @@ func (s *Service) reconcile(ctx context.Context, kind, runID string, now time.Ti
 				"delivery_id", execution.DeliveryID, "outcome", outcome, "reason", reason, "worker_run_id", runID)
 		}
 	}
-	if err := s.settleStaleSends(ctx, kind, now); err != nil {
-		return settled, err
+	sends, err := s.settleStaleSends(ctx, kind, runID, now)
+	if err != nil {
+		return settled, sends, err
 	}
 	completed, err := models.CompleteStoppedWorkerRuns(ctx, s.DB, kind, now.Add(-s.inFlightTimeout()), now)
 	if err != nil {
-		return settled, err
+		return settled, sends, err
 	}
 	if completed > 0 {
 		s.logger().Warn("interrupted retry worker runs completed", "subject_kind", kind, "runs", completed, "worker_run_id", runID)
 	}
-	return settled, nil
+	return settled, sends, nil
 }
 
 // StaleSendAfter is how long a plain send's delivery may stay in flight
 // before a live run records it as interrupted.
 const StaleSendAfter = models.StaleSendAfter
 
-// settleStaleSends records, as interrupted, the sends of one subject kind
-// that a stopped server left in flight. Each then counts as a failed
-// delivery of its group, which the retry rules can retry.
-func (s *Service) settleStaleSends(ctx context.Context, kind string, now time.Time) error {
+// settleStaleSends records, as interrupted by worker run runID, the sends
+// of one subject kind that a stopped server left in flight, and returns
+// their IDs. Each then counts as a failed delivery of its group, which the
+// retry rules can retry.
+func (s *Service) settleStaleSends(ctx context.Context, kind, runID string, now time.Time) ([]string, error) {
 	stale, err := models.StaleSendDeliveries(ctx, s.DB, kind, now.Add(-StaleSendAfter))
 	if err != nil {
-		return err
+		return nil, err
 	}
+	var settled []string
 	for i := range stale {
 		record := &stale[i]
 		record.Success, record.ErrorClass, record.Error, record.CompletedAt = false, ClassInterrupted, InterruptedReason, &now
+		record.ReconciledByRunID = runID
 		if record.ConnectorKind == "" {
 			record.ConnectorKind = "unknown"
 		}
@@ -378,9 +386,10 @@ func (s *Service) settleStaleSends(ctx context.Context, kind string, now time.Ti
 			continue
 		}
 		s.logger().Warn("in-flight send recorded as interrupted", "delivery_id", record.ID,
-			"subject_kind", kind, "subject_id", record.SubjectID, "connector", record.Connector)
+			"subject_kind", kind, "subject_id", record.SubjectID, "connector", record.Connector, "worker_run_id", runID)
+		settled = append(settled, record.ID)
 	}
-	return nil
+	return settled, nil
 }
 
 // settle records the outcome of one stale in-flight execution and of its
@@ -412,6 +421,7 @@ func (s *Service) settle(ctx context.Context, execution models.RetryExecution, r
 		record.ErrorClass = ClassInterrupted
 		record.Error = InterruptedReason
 		record.CompletedAt = &now
+		record.ReconciledByRunID = runID
 		if record.ConnectorKind == "" {
 			record.ConnectorKind = "unknown"
 		}
@@ -450,6 +460,9 @@ func (s *Service) WorkerRun(ctx context.Context, runID string) (RunView, error) 
 		return RunView{}, err
 	}
 	view := runView(*run, *plan, rows, executions, records)
+	if view.ReconciledSendIDs, err = models.SendsReconciledBy(ctx, s.DB, run.ID); err != nil {
+		return RunView{}, err
+	}
 	if run.ReconciledCount > 0 {
 		reconciled, err := models.RetryExecutionsReconciledBy(ctx, s.DB, run.ID)
 		if err != nil {
@@ -475,7 +488,7 @@ func runView(run models.RetryWorkerRun, plan models.RetryPlan, rows []models.Ret
 		},
 		State: run.State, CreatedAt: run.CreatedAt, CompletedAt: run.CompletedAt, Counts: runCounts(run),
 		OpenFailures:      openFailuresOf(plan),
-		SelectedDecisions: []DecisionView{}, Executions: []ExecutionView{}, ReconciledExecutions: []ExecutionView{},
+		SelectedDecisions: []DecisionView{}, Executions: []ExecutionView{}, ReconciledExecutions: []ExecutionView{}, ReconciledSendIDs: []string{},
 	}
 	for _, row := range rows {
 		view.SelectedDecisions = append(view.SelectedDecisions, decisionView(row))

@@ -122,6 +122,10 @@ type RunView struct {
 	// outcome this live run recorded before it sent anything: their
 	// delivery's outcome when it was recorded, otherwise interrupted.
 	ReconciledExecutions []ExecutionView `json:"reconciled_executions"`
+	// ReconciledSendIDs are the deliveries of plain sends, not retries, that
+	// a stopped server left in flight and this live run recorded as
+	// interrupted.
+	ReconciledSendIDs []string `json:"reconciled_send_ids"`
 }
 
 // ExecutionView is the JSON shape of one execution record, linking the

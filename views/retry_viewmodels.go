@@ -92,6 +92,9 @@ type RetryRunView struct {
 	// ReconciledExecutions are executions of stopped workers whose outcome
 	// this run recorded.
 	ReconciledExecutions []RetryReconciledView
+	// ReconciledSendIDs are the deliveries of plain sends a stopped server
+	// left in flight that this run recorded as interrupted.
+	ReconciledSendIDs []string
 }
 
 // RetryReconciledView is one execution of a stopped worker whose outcome a
