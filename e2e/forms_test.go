@@ -39,3 +39,26 @@ func TestDisabledFieldsLookDisabled(t *testing.T) {
 		t.Errorf("enabled history filter: background %s, want white", enabled)
 	}
 }
+
+// TestExportButtonLooksDisabled checks that the export button of a role
+// that may not export is drawn faded, as the form's note says.
+func TestExportButtonLooksDisabled(t *testing.T) {
+	a := startApp(t, appOptions{SampleData: true})
+	ctx := newBrowser(t)
+	signIn(t, ctx, a, "release_manager")
+
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(a.BaseURL+"/history"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="export-submit"]`)),
+	)
+	if err != nil {
+		t.Fatalf("open the history: %v", err)
+	}
+	opacity, err := chromedp.Run(ctx, chromedp.Evaluate[string](`getComputedStyle(document.querySelector('[data-testid="export-submit"]')).opacity`))
+	if err != nil {
+		t.Fatalf("read the export button's opacity: %v", err)
+	}
+	if opacity != "0.5" {
+		t.Errorf("export button opacity for a role that may not export = %s, want 0.5", opacity)
+	}
+}

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -96,6 +97,26 @@ func TestPagesFitPhoneWidth(t *testing.T) {
 	}
 	if menuWidth < phoneWidth-40 {
 		t.Errorf("menu at %d px: %.0f px wide, want the full row (at least %d px)", phoneWidth, menuWidth, phoneWidth-40)
+	}
+
+	// These tables show each row as a card on a phone, so nothing is
+	// hidden past the edge of their scroll box.
+	tables := []struct {
+		name, path, table string
+	}{
+		{"history", "/history", `[data-testid="history-table"]`},
+		{"connectors", "/connectors", `[data-testid="connectors"]`},
+	}
+	for _, page := range tables {
+		pageWidth(t, ctx, a.BaseURL+page.path, page.table)
+		script := fmt.Sprintf(`(() => { const box = document.querySelector(%q).parentElement; return box.scrollWidth - box.clientWidth; })()`, page.table)
+		overflow, err := chromedp.Run(ctx, chromedp.Evaluate[int](script))
+		if err != nil {
+			t.Fatalf("read the %s table's overflow: %v", page.name, err)
+		}
+		if overflow > 0 {
+			t.Errorf("%s table at %d px: %d px hidden to the right, want each row stacked", page.name, phoneWidth, overflow)
+		}
 	}
 
 	err = chromedp.Do(ctx,
