@@ -300,4 +300,18 @@ func TestRejectedCreateUserKeepsTheForm(t *testing.T) {
 	if strings.Contains(rec.Body.String(), `value="short"`) {
 		t.Error("the rejected password is sent back, want it never shown")
 	}
+	// The field at fault is marked, linked to the message and focused.
+	password := byTestID(doc, "new-password")
+	if got := password.AttrOr("aria-invalid", ""); got != "true" {
+		t.Errorf("password aria-invalid: got %q, want true", got)
+	}
+	if got := password.AttrOr("aria-describedby", ""); got != "users-error" {
+		t.Errorf("password aria-describedby: got %q, want users-error", got)
+	}
+	if _, focused := password.Attr("autofocus"); !focused {
+		t.Error("password: not focused, want the field at fault focused")
+	}
+	if _, marked := byTestID(doc, "new-username").Attr("aria-invalid"); marked {
+		t.Error("username: marked invalid, want only the field at fault marked")
+	}
 }

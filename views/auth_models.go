@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/a-h/templ"
+
 	"github.com/releaseops/evidence-console/auth"
 )
 
@@ -63,6 +65,15 @@ type UsersPage struct {
 	// submission; the password is never sent back.
 	FormUsername string
 	FormRole     string
+}
+
+// FieldAttributes marks the create form's input named name as invalid,
+// links it to the error message and focuses it, when the error names it.
+func (v UsersPage) FieldAttributes(name string) templ.Attributes {
+	if v.Error == "" || v.Field != name {
+		return templ.Attributes{}
+	}
+	return templ.Attributes{"aria-invalid": "true", "aria-describedby": "users-error", "autofocus": true}
 }
 
 // CreatedUser is a user just created on the users page.
