@@ -213,8 +213,16 @@ func TestSignInRejects(t *testing.T) {
 			if rec.Code != tc.want {
 				t.Fatalf("status = %d, want %d", rec.Code, tc.want)
 			}
-			if byTestID(document(t, rec), "sign-in-error").Length() != 1 {
+			doc := document(t, rec)
+			if byTestID(doc, "sign-in-error").Length() != 1 {
 				t.Error("sign-in page shows no error")
+			}
+			// The username is filled in again, so the password is focused.
+			if _, focused := byTestID(doc, "password").Attr("autofocus"); !focused {
+				t.Error("password: not focused after a rejected sign-in, want it focused")
+			}
+			if _, focused := byTestID(doc, "username").Attr("autofocus"); focused {
+				t.Error("username: focused although filled in, want the password focused")
 			}
 			if got := sessionCount(t, s); got != 0 {
 				t.Errorf("failed sign-in created %d sessions, want 0", got)

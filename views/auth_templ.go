@@ -96,12 +96,32 @@ func SignIn(pc PageContext, v SignInPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "\" required autocomplete=\"username\" autofocus class=\"mt-1 w-full rounded border-slate-300\" data-testid=\"username\"></label> <label class=\"block text-sm\"><span class=\"text-slate-600\">Password</span> <input type=\"password\" name=\"password\" required autocomplete=\"current-password\" class=\"mt-1 w-full rounded border-slate-300\" data-testid=\"password\"></label> <button type=\"submit\" class=\"w-full rounded-md bg-indigo-600 px-4 py-2 text-sm font-medium text-white hover:bg-indigo-500\" data-testid=\"sign-in-submit\">Sign in</button></form>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "\" required autocomplete=\"username\"")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			if v.Username == "" {
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, " autofocus")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, " class=\"mt-1 w-full rounded border-slate-300\" data-testid=\"username\"></label> <label class=\"block text-sm\"><span class=\"text-slate-600\">Password</span> <input type=\"password\" name=\"password\" required autocomplete=\"current-password\"")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			if v.Username != "" {
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, " autofocus")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, " class=\"mt-1 w-full rounded border-slate-300\" data-testid=\"password\"></label> <button type=\"submit\" class=\"w-full rounded-md bg-indigo-600 px-4 py-2 text-sm font-medium text-white hover:bg-indigo-500\" data-testid=\"sign-in-submit\">Sign in</button></form>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			if v.SingleSignOn {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<p class=\"mt-4 text-center text-sm\"><a href=\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "<p class=\"mt-4 text-center text-sm\"><a href=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -114,12 +134,12 @@ func SignIn(pc PageContext, v SignInPage) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "\" class=\"text-indigo-700 hover:underline\" data-testid=\"sign-in-oidc\">Sign in with single sign-on</a></p>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "\" class=\"text-indigo-700 hover:underline\" data-testid=\"sign-in-oidc\">Sign in with single sign-on</a></p>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "</section>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "</section>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -163,12 +183,12 @@ func Setup(pc PageContext, v SetupPage) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "<section class=\"mx-auto max-w-md rounded-lg border border-slate-200 bg-white p-8 shadow-sm\" data-testid=\"setup-page\"><h1 class=\"text-2xl font-semibold\">Create the first admin</h1><p class=\"mt-2 text-sm text-slate-600\">No user exists yet. This link works once, only from this machine.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "<section class=\"mx-auto max-w-md rounded-lg border border-slate-200 bg-white p-8 shadow-sm\" data-testid=\"setup-page\"><h1 class=\"text-2xl font-semibold\">Create the first admin</h1><p class=\"mt-2 text-sm text-slate-600\">No user exists yet. This link works once, only from this machine.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			if v.Error != "" {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "<p class=\"mt-4 rounded-md border border-red-200 bg-red-50 p-3 text-sm text-red-800\" role=\"alert\" data-testid=\"setup-error\" data-field=\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "<p class=\"mt-4 rounded-md border border-red-200 bg-red-50 p-3 text-sm text-red-800\" role=\"alert\" data-testid=\"setup-error\" data-field=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -181,7 +201,7 @@ func Setup(pc PageContext, v SetupPage) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -194,12 +214,12 @@ func Setup(pc PageContext, v SetupPage) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "</p>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "</p>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "<form method=\"post\" action=\"/setup\" class=\"mt-6 space-y-4\" data-testid=\"setup-form\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "<form method=\"post\" action=\"/setup\" class=\"mt-6 space-y-4\" data-testid=\"setup-form\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -207,7 +227,7 @@ func Setup(pc PageContext, v SetupPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "<input type=\"hidden\" name=\"token\" value=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "<input type=\"hidden\" name=\"token\" value=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -220,7 +240,7 @@ func Setup(pc PageContext, v SetupPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "\"> <label class=\"block text-sm\"><span class=\"text-slate-600\">Username</span> <input type=\"text\" name=\"username\" value=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "\"> <label class=\"block text-sm\"><span class=\"text-slate-600\">Username</span> <input type=\"text\" name=\"username\" value=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -233,7 +253,7 @@ func Setup(pc PageContext, v SetupPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "\" required autocomplete=\"username\" class=\"mt-1 w-full rounded border-slate-300\" data-testid=\"setup-username\"></label> <label class=\"block text-sm\"><span class=\"text-slate-600\">Password (at least 12 characters)</span> <input type=\"password\" name=\"password\" required minlength=\"12\" autocomplete=\"new-password\" class=\"mt-1 w-full rounded border-slate-300\" data-testid=\"setup-password\"></label> <label class=\"block text-sm\"><span class=\"text-slate-600\">Repeat the password</span> <input type=\"password\" name=\"password_confirmation\" required minlength=\"12\" autocomplete=\"new-password\" class=\"mt-1 w-full rounded border-slate-300\" data-testid=\"setup-password-confirmation\"></label> <button type=\"submit\" class=\"w-full rounded-md bg-indigo-600 px-4 py-2 text-sm font-medium text-white hover:bg-indigo-500\" data-testid=\"setup-submit\">Create admin and sign in</button></form></section>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "\" required autocomplete=\"username\" class=\"mt-1 w-full rounded border-slate-300\" data-testid=\"setup-username\"></label> <label class=\"block text-sm\"><span class=\"text-slate-600\">Password (at least 12 characters)</span> <input type=\"password\" name=\"password\" required minlength=\"12\" autocomplete=\"new-password\" class=\"mt-1 w-full rounded border-slate-300\" data-testid=\"setup-password\"></label> <label class=\"block text-sm\"><span class=\"text-slate-600\">Repeat the password</span> <input type=\"password\" name=\"password_confirmation\" required minlength=\"12\" autocomplete=\"new-password\" class=\"mt-1 w-full rounded border-slate-300\" data-testid=\"setup-password-confirmation\"></label> <button type=\"submit\" class=\"w-full rounded-md bg-indigo-600 px-4 py-2 text-sm font-medium text-white hover:bg-indigo-500\" data-testid=\"setup-submit\">Create admin and sign in</button></form></section>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -277,7 +297,7 @@ func SignInRejected(pc PageContext, message string) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "<section class=\"mx-auto max-w-xl rounded-lg border border-slate-200 bg-white p-8 shadow-sm\" data-testid=\"sign-in-rejected\"><h1 class=\"text-2xl font-semibold\">Sign-in rejected</h1><p class=\"mt-4 text-slate-700\" data-testid=\"sign-in-rejected-message\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "<section class=\"mx-auto max-w-xl rounded-lg border border-slate-200 bg-white p-8 shadow-sm\" data-testid=\"sign-in-rejected\"><h1 class=\"text-2xl font-semibold\">Sign-in rejected</h1><p class=\"mt-4 text-slate-700\" data-testid=\"sign-in-rejected-message\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -290,7 +310,7 @@ func SignInRejected(pc PageContext, message string) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "</p><p class=\"mt-6\"><a href=\"/sign-in\" class=\"text-indigo-700 hover:underline\">Back to sign-in</a></p></section>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "</p><p class=\"mt-6\"><a href=\"/sign-in\" class=\"text-indigo-700 hover:underline\">Back to sign-in</a></p></section>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
