@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -57,6 +58,17 @@ func TestAlertSendAndAcknowledge(t *testing.T) {
 	}
 	if got := textOf(t, ctx, `[data-testid="ack-action-notes"]`); got != "restarted the worker" {
 		t.Errorf("action notes = %q, want %q", got, "restarted the worker")
+	}
+	// The new state is read out, and the focus is on its heading.
+	if got := announcement(t, ctx, "closed for this occurrence"); !strings.Contains(got, "closed for this occurrence") {
+		t.Errorf("announcement after acknowledging = %q, want the new state", got)
+	}
+	focused, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.textContent.trim()`))
+	if err != nil {
+		t.Fatalf("read the focused element: %v", err)
+	}
+	if focused != "Current state" {
+		t.Errorf("focused element after acknowledging = %q, want the Current state heading", focused)
 	}
 
 	err = chromedp.Do(ctx,

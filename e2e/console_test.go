@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -93,18 +94,26 @@ func TestConsoleKeyboardBuild(t *testing.T) {
 	}
 
 	// The live region reads out the new level.
-	announced := ""
+	if got := announcement(t, ctx, "level critical"); !strings.Contains(got, "level critical") {
+		t.Errorf("announcement after Build = %q, want the new level", got)
+	}
+}
+
+// announcement waits up to five seconds for the page's live region to
+// contain want, and returns its text.
+func announcement(t *testing.T, ctx context.Context, want string) string {
+	t.Helper()
+	text := ""
 	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(announced, "level critical") && time.Now().Before(deadline) {
+	for !strings.Contains(text, want) && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
-		announced, err = chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("announcer").textContent`))
+		var err error
+		text, err = chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById("announcer").textContent`))
 		if err != nil {
 			t.Fatalf("read the live region: %v", err)
 		}
 	}
-	if !strings.Contains(announced, "level critical") {
-		t.Errorf("announcement after Build = %q, want the new level", announced)
-	}
+	return text
 }
 
 // TestConsoleRequestFailureShown makes every request of the page fail

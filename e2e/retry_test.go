@@ -239,4 +239,9 @@ func TestRetryPlanErrorClearsOnSuccess(t *testing.T) {
 	if got := attributeOf(t, ctx, attempts, "aria-invalid"); got != "" {
 		t.Errorf("attempts aria-invalid after the success = %q, want none", got)
 	}
+	// The plan's counts are read out, although the button that made it is
+	// outside the result.
+	if got := announcement(t, ctx, "to retry"); !strings.Contains(got, "to retry") {
+		t.Errorf("announcement after planning = %q, want the plan's counts", got)
+	}
 }

@@ -267,8 +267,11 @@ func TestHistoryPageKeepsFiltersInLinks(t *testing.T) {
 		t.Fatalf("invalid limit in a browser: got status %d, want 400", rejected.Code)
 	}
 	page := document(t, rejected)
-	if got := byTestID(page, "history-error").Text(); !strings.Contains(got, "limit") {
-		t.Errorf("error on the page: got %q, want it to name limit", got)
+	if got := byTestID(page, "history-error").Text(); !strings.Contains(got, "limit") || !strings.Contains(got, "Check \u201cPer page\u201d.") {
+		t.Errorf("error on the page: got %q, want it to name limit and its label Per page", got)
+	}
+	if byTestID(page, "history-empty").Length() != 0 {
+		t.Error("rejected filters: the page says no records match, want only the error")
 	}
 	limit := byTestID(page, "filter-limit")
 	if got, _ := limit.Attr("value"); got != "0" {

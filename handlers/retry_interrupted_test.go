@@ -109,6 +109,9 @@ func TestConsoleLiveRunRecordsInterruptedRetries(t *testing.T) {
 	if got := byTestID(stoppedPage, "retry-run-interrupted").Text(); !strings.Contains(got, "its server stopped") {
 		t.Errorf("stopped run page: got %q, want it marked interrupted", got)
 	}
+	if got := byTestID(stoppedPage, "execution-duration").Length(); got != 0 {
+		t.Errorf("durations on the stopped run page: got %d, want none for an outcome a later run recorded", got)
+	}
 	detail := s.getJSON(executiveRetryRunsPath + "/" + runID)
 	var view struct {
 		ReconciledExecutions []struct {

@@ -340,7 +340,7 @@ func AcknowledgementPanel(v AcknowledgementPageView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, "</div><div class=\"rounded-lg border border-slate-200 bg-white p-5 shadow-sm\"><h2 class=\"text-lg font-semibold\">Current state</h2><p class=\"mt-2 text-sm\"><span data-testid=\"ack-current-state\" data-state=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, "</div><div class=\"rounded-lg border border-slate-200 bg-white p-5 shadow-sm\"><h2 class=\"text-lg font-semibold\" data-focus>Current state</h2><p class=\"mt-2 text-sm\" data-announce><span data-testid=\"ack-current-state\" data-state=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

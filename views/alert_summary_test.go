@@ -28,3 +28,14 @@ func TestAlertResultSummary(t *testing.T) {
 		})
 	}
 }
+
+func TestRetryPlanEmptyText(t *testing.T) {
+	none := &RetryPlanView{}
+	if got := none.EmptyText(); got != "No failed deliveries are open." {
+		t.Errorf("plan of no open group: got %q, want that none is open", got)
+	}
+	waiting := &RetryPlanView{WaitCount: 1}
+	if got := waiting.EmptyText(); got == none.EmptyText() {
+		t.Errorf("worker run plan counting a waiting group: got %q, want it to say the decisions were not stored", got)
+	}
+}

@@ -56,6 +56,14 @@ type HistoryView struct {
 	LimitText  string
 }
 
+// historyFilterLabels names the history filters' query parameters as the
+// filter form labels them.
+var historyFilterLabels = map[string]string{
+	"metadata_kind": "Record kind", "provider": "Destination", "connector_delivery_source": "Delivery source",
+	"delivery_success": "Delivery outcome", "alert_level": "Alert level", "acknowledgement_state": "Acknowledgement",
+	"limit": "Per page",
+}
+
 // FilterAttributes marks the filter input named name as invalid and links
 // it to the error message when the error names it.
 func (v HistoryView) FilterAttributes(name string) templ.Attributes {

@@ -523,7 +523,7 @@ func RetryPlanPanel(p *RetryPlanView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = retryDecisionTable(p.Decisions, "retry-decisions", "No failed deliveries are open.").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = retryDecisionTable(p.Decisions, "retry-decisions", p.EmptyText()).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -849,7 +849,7 @@ func RetryRunPanel(r RetryRunView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 77, "</p><p class=\"mt-1 text-sm text-slate-600\" data-testid=\"retry-run-counts\" data-announce>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 77, "</p><p class=\"mt-1 text-sm text-slate-600\" data-testid=\"retry-run-counts\" data-focus data-announce>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -48,6 +48,16 @@ type RetryPlanView struct {
 	Decisions     []RetryDecisionView
 }
 
+// EmptyText explains a plan without stored decisions. A worker run's plan
+// stores only the decisions the run selected, while its counts cover every
+// open group, so such a plan can count groups it does not list.
+func (p *RetryPlanView) EmptyText() string {
+	if p.RetryCount+p.WaitCount+p.SuppressCount == 0 {
+		return "No failed deliveries are open."
+	}
+	return "No decision was stored: this plan keeps only the decisions its worker run selected, and the counts above cover every open group. Plan again to see each one."
+}
+
 // RetryDecisionView is one decision row.
 type RetryDecisionView struct {
 	DecisionID   string

@@ -105,15 +105,16 @@
   // htmx disables a form's button during its request, and the browser then
   // moves the focus to the page body, so keyboard and screen reader users
   // would start again from the top. The focused element is noted before the
-  // request and the focus is put back after it: on that element when it is
-  // still on the page, or else on the first heading of the result that
-  // replaced it.
+  // request, and the focus goes back to it when it is still on the page.
+  // Otherwise it goes to the result that replaced it: to the element marked
+  // data-focus, or else to the first heading.
   var focusBeforeRequest = new WeakMap();
   document.addEventListener("htmx:beforeRequest", function (event) {
     var target = event.detail.target;
     focusBeforeRequest.set(event.detail.xhr, {
       element: document.activeElement,
-      targetId: target && target.id && target.contains(document.activeElement) ? target.id : ""
+      targetId: target && target.id && target.contains(document.activeElement) ? target.id : "",
+      swappedId: target && target.id ? target.id : ""
     });
   });
   function restoreFocus(noted) {
@@ -129,7 +130,7 @@
     if (!result) {
       return;
     }
-    var focusable = result.querySelector("h1, h2, h3, h4") || result;
+    var focusable = result.querySelector("[data-focus]") || result.querySelector("h1, h2, h3, h4") || result;
     if (!focusable.hasAttribute("tabindex")) {
       focusable.setAttribute("tabindex", "-1");
     }
@@ -138,11 +139,12 @@
 
   // A short summary of a new result, marked data-announce, is read out
   // through the page's polite live region, because a replaced element is
-  // not announced by itself.
+  // not announced by itself. A summary that is also the focus target
+  // (data-focus) comes first.
   function announce(noted) {
     var announcer = document.getElementById("announcer");
-    var result = noted && noted.targetId ? document.getElementById(noted.targetId) : null;
-    var summary = result ? result.querySelector("[data-announce]") : null;
+    var result = noted && noted.swappedId ? document.getElementById(noted.swappedId) : null;
+    var summary = result ? (result.querySelector("[data-focus][data-announce]") || result.querySelector("[data-announce]")) : null;
     if (!announcer || !summary) {
       return;
     }
@@ -191,7 +193,9 @@
     var form = elt && elt.closest ? elt.closest("form") : null;
     var box = form ? form.querySelector('[data-role="errors"]') : null;
     if (!box) {
-      window.alert(message);
+      // Only forms record anything, so a link or button outside one only
+      // reads, and nothing can be half done.
+      window.alert("The server could not be reached. Try again when it is back.");
       return;
     }
     var note = document.createElement("p");
