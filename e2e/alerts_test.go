@@ -31,6 +31,11 @@ func TestAlertSendAndAcknowledge(t *testing.T) {
 	if got := attributeOf(t, ctx, `[data-testid="alert-destination"][data-provider="slack"]`, "data-outcome"); got != "sent" {
 		t.Errorf("slack outcome = %q, want sent", got)
 	}
+	// The health panel shows the snapshot the send built.
+	sentHealth := attributeOf(t, ctx, `[data-testid="alert-result"]`, "data-health-id")
+	if got := textOf(t, ctx, `#retry-health [data-testid="health-id"]`); got != sentHealth {
+		t.Errorf("health panel snapshot after the send = %q, want the send's %s", got, sentHealth)
+	}
 	if got := attributeOf(t, ctx, `[data-testid="outstanding-row"][data-provider="slack"]`, "data-state"); got != "pending" {
 		t.Errorf("slack outstanding state = %q, want pending", got)
 	}

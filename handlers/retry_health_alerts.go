@@ -19,6 +19,7 @@ import (
 	"github.com/releaseops/evidence-console/auth"
 	"github.com/releaseops/evidence-console/connectors"
 	"github.com/releaseops/evidence-console/health"
+	"github.com/releaseops/evidence-console/views"
 )
 
 // AlertService sends retry health alerts, records acknowledgements and
@@ -118,7 +119,19 @@ func (h *Handler) sendRetryHealthAlertForm(c echo.Context) error {
 		return c.JSON(http.StatusCreated, result)
 	}
 	if isHTMX(c) {
-		return h.renderAlertsSection(c, alerting.HistoryQuery{Limit: alerting.DefaultHistoryLimit}, result.Plan.PlanID)
+		if result.Health.HealthID == "" {
+			return h.renderAlertsSection(c, alerting.HistoryQuery{Limit: alerting.DefaultHistoryLimit}, result.Plan.PlanID)
+		}
+		// The send built its own snapshot, so the health panel above the
+		// alerts shows that one instead of an older build or a preview.
+		data, err := h.Alerts.Console(c.Request().Context(), alerting.HistoryQuery{Limit: alerting.DefaultHistoryLimit}, result.Plan.PlanID)
+		if err != nil {
+			return alertError(err)
+		}
+		panel := h.healthPanelView(c, &result.Health)
+		panel.OutOfBand = true
+		alerts := h.alertsSectionView(c, data, alerting.HistoryQuery{Limit: alerting.DefaultHistoryLimit})
+		return render(c, http.StatusOK, views.AlertsSendResponse(alerts, panel))
 	}
 	return redirectAfterPost(c, "/console?plan_id="+url.QueryEscape(result.Plan.PlanID)+"#retry-health-alerts")
 }

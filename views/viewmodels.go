@@ -55,7 +55,10 @@ type ConsolePage struct {
 // HealthPanelView is a recovery retry health evaluation ready to show.
 type HealthPanelView struct {
 	// Persisted is false for a preview that has not been built yet.
-	Persisted               bool
+	Persisted bool
+	// OutOfBand is set when the panel rides along with the response of
+	// another section, which htmx then swaps into the panel's place.
+	OutOfBand               bool
 	HealthID                string
 	Fingerprint             string
 	AlertLevel              string
