@@ -38,13 +38,22 @@ func (h *Handler) renderAlertsSection(c echo.Context, q alerting.HistoryQuery, p
 // renderAlertsSectionRecorded renders the alert section with a note on the
 // acknowledgement action just saved.
 func (h *Handler) renderAlertsSectionRecorded(c echo.Context, q alerting.HistoryQuery, planID, recorded string) error {
-	data, err := h.Alerts.Console(c.Request().Context(), q, planID)
+	view, err := h.loadAlertsSection(c, q, planID)
 	if err != nil {
-		return alertError(err)
+		return err
 	}
-	view := h.alertsSectionView(c, data, q)
 	view.Recorded = recorded
 	return render(c, http.StatusOK, views.AlertsSection(view))
+}
+
+// loadAlertsSection reads the alert section's data, with the result of
+// plan planID when it is set, and maps it to its view model.
+func (h *Handler) loadAlertsSection(c echo.Context, q alerting.HistoryQuery, planID string) (views.AlertsSectionView, error) {
+	data, err := h.Alerts.Console(c.Request().Context(), q, planID)
+	if err != nil {
+		return views.AlertsSectionView{}, alertError(err)
+	}
+	return h.alertsSectionView(c, data, q), nil
 }
 
 // alertsSectionView maps the alert section's data to its view model, with

@@ -119,18 +119,18 @@ func (h *Handler) sendRetryHealthAlertForm(c echo.Context) error {
 		return c.JSON(http.StatusCreated, result)
 	}
 	if isHTMX(c) {
+		query := alerting.HistoryQuery{Limit: alerting.DefaultHistoryLimit}
 		if result.Health.HealthID == "" {
-			return h.renderAlertsSection(c, alerting.HistoryQuery{Limit: alerting.DefaultHistoryLimit}, result.Plan.PlanID)
+			return h.renderAlertsSection(c, query, result.Plan.PlanID)
 		}
 		// The send built its own snapshot, so the health panel above the
 		// alerts shows that one instead of an older build or a preview.
-		data, err := h.Alerts.Console(c.Request().Context(), alerting.HistoryQuery{Limit: alerting.DefaultHistoryLimit}, result.Plan.PlanID)
+		alerts, err := h.loadAlertsSection(c, query, result.Plan.PlanID)
 		if err != nil {
-			return alertError(err)
+			return err
 		}
 		panel := h.healthPanelView(c, &result.Health)
 		panel.OutOfBand = true
-		alerts := h.alertsSectionView(c, data, alerting.HistoryQuery{Limit: alerting.DefaultHistoryLimit})
 		return render(c, http.StatusOK, views.AlertsSendResponse(alerts, panel))
 	}
 	return redirectAfterPost(c, "/console?plan_id="+url.QueryEscape(result.Plan.PlanID)+"#retry-health-alerts")
