@@ -316,8 +316,8 @@ func failFirstDeliveryUpdate(t *testing.T, db *gorm.DB) {
 }
 
 // A send whose outcome could not be stored stays in flight, so it neither
-// suppresses a duplicate nor counts as delivered. The response must say
-// so and still report the other destination.
+// suppresses a duplicate nor counts as delivered. The response must report
+// that, and still report the other destination.
 func TestDeliverReportsUnrecordedOutcome(t *testing.T) {
 	f := newFixture(t, map[string]string{"alpha": "/webhook/alpha", "beta": "/webhook/beta"})
 	failFirstDeliveryUpdate(t, f.db)
@@ -368,8 +368,8 @@ func TestDeliverReportsUnrecordedOutcome(t *testing.T) {
 	}
 }
 
-// A send that finds another send of its alert under way for too long says
-// when that send's hold ends, in case its server stopped.
+// A send that finds another send of its alert under way for too long gets
+// an error that gives when that send's hold ends, in case its server stopped.
 func TestDeliverBusyNamesLeaseEnd(t *testing.T) {
 	f := newFixture(t, map[string]string{"alpha": "/fail/503/alpha"})
 	first := f.deliver(t, nil)

@@ -20,7 +20,7 @@ type Service struct {
 	Now    func() time.Time
 	Logger *slog.Logger
 	// Secrets contains the configured destinations' secrets, which the
-	// evidence export replaces wherever a stored value holds one. Nil
+	// evidence export replaces wherever a stored value contains one. Nil
 	// contains none.
 	Secrets *connectors.Redactor
 }

@@ -58,7 +58,7 @@ func (r *Registry) Send(ctx context.Context, name string, msg Message, opts Send
 	opts = normalizeOptions(opts)
 	msg = prepareMessage(msg, started)
 	if cleaned, changed := r.redactor.withoutSecrets(msg); changed {
-		// The message was built from stored records, so one of them holds
+		// The message was built from stored records, so one of them contains
 		// the secret; the log names the message but not the secret.
 		r.logger.Warn("configured secret removed from a message before sending", "connector", d.name,
 			"event", msg.Event, "idempotency_key", r.redactor.Sanitize(msg.IdempotencyKey, 200))

@@ -41,7 +41,7 @@ func TestDisabledFieldsLookDisabled(t *testing.T) {
 }
 
 // TestExportButtonLooksDisabled checks that the export button of a role
-// that may not export is drawn faded, as the form's note says.
+// that may not export is drawn faded, matching the form's note.
 func TestExportButtonLooksDisabled(t *testing.T) {
 	a := startApp(t, appOptions{SampleData: true})
 	ctx := newBrowser(t)

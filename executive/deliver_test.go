@@ -378,7 +378,7 @@ func TestDeliverWaitsForDeliveryUnderWay(t *testing.T) {
 		t.Errorf("conflict: got field %q message %q, want provider naming webhook only", conflict.Field, conflict.Message)
 	}
 	// A server that stopped mid-send never finishes it, so the message
-	// says when a live retry run can record it as interrupted.
+	// gives the time from which a live retry run records it as interrupted.
 	recordable := testNow.Add(-time.Minute + models.StaleSendAfter).UTC().Format(time.RFC3339)
 	if !strings.Contains(conflict.Message, "from "+recordable+" on records it as interrupted") {
 		t.Errorf("conflict message: got %q, want the time %s from which a live run records it", conflict.Message, recordable)

@@ -105,7 +105,8 @@ func (s *Service) withoutSecrets(report Report) (Report, error) {
 	if err := json.Unmarshal([]byte(cleaned), &clean); err != nil {
 		// The secret was spelled in a way only a whole-text replacement
 		// covers, so nothing of the report can be shown.
-		return Report{}, fmt.Errorf("executive: a stored record holds a configured secret that cannot be removed from the report")
+		return Report{}, fmt.Errorf("executive: unable to build the report, because a stored evidence record contains "+
+			"a configured secret in a form that cannot be removed; find the record in the evidence export and delete it: %w", err)
 	}
 	s.logger().Warn("configured secret removed from an executive report; a stored evidence record holds it")
 	return clean, nil

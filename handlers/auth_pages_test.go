@@ -106,7 +106,7 @@ func TestProfileTokens(t *testing.T) {
 	if !strings.HasPrefix(secret, "ecp_") {
 		t.Fatalf("new token = %q, want an ecp_ token shown once", secret)
 	}
-	// Revoking asks first and names the token.
+	// The revoke button names the token, and its form asks for confirmation.
 	revoke := byTestID(document(t, shown), "revoke-token").FilterFunction(func(_ int, button *goquery.Selection) bool {
 		return button.AttrOr("aria-label", "") == "Revoke the token "+markup
 	})

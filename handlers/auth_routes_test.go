@@ -108,7 +108,7 @@ func TestRoutePermissionsEveryRouteAndRole(t *testing.T) {
 				if rec.Code != http.StatusForbidden {
 					t.Fatalf("%s may not %s: status = %d, want 403", role, permission, rec.Code)
 				}
-				// The message says in words what the role may not do.
+				// The message states in words what the role may not do.
 				if want := "may not " + permissionActions[permission] + " (permission"; permissionActions[permission] == "" || !strings.Contains(rec.Body.String(), want) {
 					t.Errorf("403 message for %s: got %s, want it to contain %q", permission, rec.Body.String(), want)
 				}

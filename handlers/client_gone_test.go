@@ -142,7 +142,7 @@ func TestRequestIDKeptOnlyWhenPlain(t *testing.T) {
 
 	tests := []struct {
 		name, sent string
-		kept       bool
+		keep       bool
 	}{
 		{"uuid", "3f2b1c9e-8d7a-4e6b-9c5d-2a1b0c9d8e7f", true},
 		{"configured secret", secret, false},
@@ -153,10 +153,10 @@ func TestRequestIDKeptOnlyWhenPlain(t *testing.T) {
 		t.Run(test.name, func(t *testing.T) {
 			rec := s.do(http.MethodGet, "/audit/delivery/missing", "", "", "Accept", "text/html", echo.HeaderXRequestID, test.sent)
 			got := rec.Header().Get(echo.HeaderXRequestID)
-			if test.kept && got != test.sent {
+			if test.keep && got != test.sent {
 				t.Errorf("response X-Request-Id: got %q, want the plain id kept", got)
 			}
-			if !test.kept && (got == test.sent || got == "") {
+			if !test.keep && (got == test.sent || got == "") {
 				t.Errorf("response X-Request-Id: got %q, want a generated id in place of %q", got, test.sent)
 			}
 		})

@@ -110,7 +110,7 @@ func (h *Handler) retryRunView(run retry.RunView) views.RetryRunView {
 		if e.Delivery != nil {
 			row.StatusCode = e.Delivery.StatusCode
 		}
-		// An outcome a later run recorded says nothing of how long the send
+		// An outcome a later run recorded does not show how long the send
 		// took, so it gets no duration.
 		if e.CompletedAt != nil && e.ReconciledByRunID == "" {
 			row.Duration = e.CompletedAt.Sub(e.StartedAt).Round(time.Millisecond).String()

@@ -255,11 +255,11 @@ func DeliveryGroupsByKey(ctx context.Context, db *gorm.DB, subjectKind string, k
 	if len(keys) == 0 {
 		return found, nil
 	}
-	wanted := make(map[DeliveryGroupKey]bool, len(keys))
+	requested := make(map[DeliveryGroupKey]bool, len(keys))
 	subjects := make([]string, 0, len(keys))
 	for _, key := range keys {
-		if !wanted[key] {
-			wanted[key] = true
+		if !requested[key] {
+			requested[key] = true
 			subjects = append(subjects, key.SubjectID)
 		}
 	}
@@ -271,7 +271,7 @@ func DeliveryGroupsByKey(ctx context.Context, db *gorm.DB, subjectKind string, k
 	}
 	for _, group := range groups {
 		key := DeliveryGroupKey{SubjectID: group.SubjectID, Connector: group.Connector}
-		if wanted[key] {
+		if requested[key] {
 			found[key] = group
 		}
 	}

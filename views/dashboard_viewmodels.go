@@ -48,9 +48,9 @@ type HistoryView struct {
 	PreviousHref string
 	NextHref     string
 	Export       ExportFormView
-	// Error is why the filters were rejected, and ErrorField the query
-	// parameter it names. LimitText is the per-page value as typed, shown
-	// when it was rejected.
+	// Error is the message that rejected the filters, and ErrorField the
+	// query parameter it names. LimitText is the per-page value as typed,
+	// shown when it was rejected.
 	Error      string
 	ErrorField string
 	LimitText  string
