@@ -83,6 +83,10 @@ func retryError(err error) error {
 		}
 		return unprocessable("execute", "%s", guard.Message)
 	}
+	var busy *retry.BusyError
+	if errors.As(err, &busy) {
+		return &APIError{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Message: busy.Message}
+	}
 	var paramErr *health.ParamError
 	if errors.As(err, &paramErr) {
 		return fieldError(paramErr.Field, "%s", paramErr.Message)

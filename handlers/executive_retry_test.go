@@ -656,3 +656,33 @@ func TestExecutiveRetryPlainFormPostRedirects(t *testing.T) {
 		}
 	}
 }
+
+func TestExecutiveRetryLiveRunWhileSelectionHeld(t *testing.T) {
+	s := newRetryTestServer(t, map[string]string{"webhook": "/webhook/exec"})
+	s.handler.Retry.(*retry.Service).SelectionLockWait = 100 * time.Millisecond
+	s.actAs("release-manager", auth.RoleReleaseManager)
+	s.failDelivery("run_1", "webhook", testNow.Add(-2*time.Hour))
+	release, err := models.LockRetrySelection(context.Background(), s.db, models.SubjectExecutiveReport)
+	if err != nil {
+		t.Fatalf("LockRetrySelection: %v", err)
+	}
+	defer release()
+	before := dbtest.CountRows(t, s.db)
+
+	rec := s.postJSON(executiveRetryRunPath, `{"execute":true}`)
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("status: got %d, want 503 (%s)", rec.Code, rec.Body.String())
+	}
+	if got := errorOf(t, rec.Body.String()); got.Code != CodeUnavailable || !strings.Contains(got.Message, "run again") {
+		t.Errorf("error: got code %q and message %q, want %q and a message that says to run again", got.Code, got.Message, CodeUnavailable)
+	}
+	if got := len(s.receiver.Requests()); got != 0 {
+		t.Errorf("receiver requests: got %d, want 0", got)
+	}
+	after := dbtest.CountRows(t, s.db)
+	for table, n := range before {
+		if after[table] != n {
+			t.Errorf("rows of %s: got %d, want %d", table, after[table], n)
+		}
+	}
+}

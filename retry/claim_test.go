@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"gorm.io/gorm"
+
 	"github.com/releaseops/evidence-console/connectors"
 	"github.com/releaseops/evidence-console/models"
 	"github.com/releaseops/evidence-console/models/dbtest"
@@ -25,12 +27,12 @@ func (s *interleavingSource) Message(ctx context.Context, subjectID, connector s
 }
 
 // TestClaimLostToEarlierRunSkips runs a second worker run in full between
-// the planning and the claim of a first one, as two workers at the same
-// moment can. Both plan the same two due retries. The second run claims and
-// delivers the older one, which closes its group, so the first run must
-// skip it and send only the other. On SQLite every transaction starts with BEGIN IMMEDIATE and so
-// runs alone, and TestConcurrentWorkersExecuteEachRetryOnce reaches this
-// order only by chance. This test forces it on every driver.
+// the planning and the claim of a first one, as two processes sharing one
+// SQLite file can, because they share no selection lock. Both plan the same
+// two due retries. The second run claims and delivers the older one, which
+// closes its group, so the first run must skip it and send only the other.
+// The second run here skips the selection lock to stand in for the other
+// process.
 func TestClaimLostToEarlierRunSkips(t *testing.T) {
 	db, databaseURL := dbtest.OpenURL(t, dbtest.Options{})
 	server := startReceiver(t)
@@ -40,6 +42,7 @@ func TestClaimLostToEarlierRunSkips(t *testing.T) {
 	paths := map[string]string{"webhook": "/webhook/exec"}
 
 	other := newTestService(dbtest.OpenExisting(t, databaseURL, dbtest.Options{}), webhookRegistry(t, server.URL, paths), clock.Now, &fakeSource{})
+	other.lockSelection = func(context.Context, *gorm.DB, string) (func(), error) { return func() {}, nil }
 	var otherRun RunView
 	var otherErr error
 	source := &interleavingSource{interleave: func() {

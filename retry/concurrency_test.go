@@ -2,6 +2,7 @@ package retry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -295,5 +296,116 @@ func testKilledWorkerIsReconciled(t *testing.T, mode string, stop func(*testing.
 	}
 	if later.Counts.ReconciledCount != 0 || later.Counts.SelectedCount != 0 {
 		t.Errorf("later run counts: got %+v, want nothing reconciled or selected", later.Counts)
+	}
+}
+
+// heldSource builds messages like fakeSource, but its first call signals
+// entered and waits for release, so its run stays between selecting its
+// retries and claiming them.
+type heldSource struct {
+	fakeSource
+	entered, release chan struct{}
+	once             sync.Once
+}
+
+func (h *heldSource) Message(ctx context.Context, subjectID, connector string) (connectors.Message, error) {
+	h.once.Do(func() {
+		close(h.entered)
+		<-h.release
+	})
+	return h.fakeSource.Message(ctx, subjectID, connector)
+}
+
+func TestLiveRunsAtOnceSelectDifferentRetries(t *testing.T) {
+	db, databaseURL := dbtest.OpenURL(t, dbtest.Options{})
+	server := startReceiver(t)
+	now := time.Now().Add(-time.Hour)
+	const groups = 8
+	for i := range groups {
+		insertDelivery(t, db, fmt.Sprintf("run_%02d", i), "webhook", false, "server_error", 503, now, nil)
+	}
+	registry := webhookRegistry(t, server.URL, map[string]string{"webhook": "/webhook/exec"})
+	held := &heldSource{entered: make(chan struct{}), release: make(chan struct{})}
+	first := newTestService(db, registry, time.Now, held)
+	second := newTestService(dbtest.OpenExisting(t, databaseURL, dbtest.Options{}), registry, time.Now, &fakeSource{})
+	request := liveRequest(immediatePolicy())
+	request.MaxRetryDeliveries = groups / 2
+
+	// The first run selects half of the due retries and stops before
+	// claiming them. The second starts meanwhile.
+	var firstView, secondView RunView
+	var firstErr, secondErr error
+	firstDone, secondDone := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(firstDone)
+		firstView, firstErr = first.Run(context.Background(), models.SubjectExecutiveReport, request)
+	}()
+	select {
+	case <-held.entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first run never asked for a message")
+	}
+	go func() {
+		defer close(secondDone)
+		secondView, secondErr = second.Run(context.Background(), models.SubjectExecutiveReport, request)
+	}()
+	select {
+	case <-secondDone:
+		t.Error("the second run finished while the first was still selecting")
+	case <-time.After(300 * time.Millisecond):
+	}
+	close(held.release)
+	<-firstDone
+	<-secondDone
+	if firstErr != nil || secondErr != nil {
+		t.Fatalf("Run: first %v, second %v", firstErr, secondErr)
+	}
+
+	for name, view := range map[string]RunView{"first": firstView, "second": secondView} {
+		if view.Counts.DeliveredCount != groups/2 || view.Counts.SkippedCount != 0 {
+			t.Errorf("%s run: got %d delivered and %d skipped, want %d and 0",
+				name, view.Counts.DeliveredCount, view.Counts.SkippedCount, groups/2)
+		}
+	}
+	keys := receivedKeys(server)
+	if len(keys) != groups {
+		t.Errorf("distinct idempotency keys received: got %d, want %d (%v)", len(keys), groups, keys)
+	}
+	for key, n := range keys {
+		if n != 1 {
+			t.Errorf("requests with idempotency key %q: got %d, want 1", key, n)
+		}
+	}
+}
+
+func TestLiveRunBusySelectionRecordsNothing(t *testing.T) {
+	db := dbtest.Open(t)
+	server := startReceiver(t)
+	insertDelivery(t, db, "run_busy", "webhook", false, "server_error", 503, time.Now().Add(-time.Hour), nil)
+	service := newTestService(db, webhookRegistry(t, server.URL, map[string]string{"webhook": "/webhook/exec"}), time.Now, &fakeSource{})
+	service.SelectionLockWait = 100 * time.Millisecond
+	release, err := models.LockRetrySelection(context.Background(), db, models.SubjectExecutiveReport)
+	if err != nil {
+		t.Fatalf("LockRetrySelection: %v", err)
+	}
+	defer release()
+	before := dbtest.CountRows(t, db)
+
+	_, err = service.Run(context.Background(), models.SubjectExecutiveReport, liveRequest(immediatePolicy()))
+	var busy *BusyError
+	if !errors.As(err, &busy) {
+		t.Fatalf("Run while another run selects: got %v, want a BusyError", err)
+	}
+	if !strings.Contains(busy.Message, "nothing was sent") {
+		t.Errorf("BusyError message %q does not say that nothing was sent", busy.Message)
+	}
+	if got := len(server.Requests()); got != 0 {
+		t.Errorf("receiver got %d requests, want 0", got)
+	}
+	after := dbtest.CountRows(t, db)
+	for table, n := range after {
+		if n != before[table] {
+			t.Errorf("table %s: %d rows before the rejected run, %d after", table, before[table], n)
+		}
 	}
 }

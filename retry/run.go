@@ -42,6 +42,7 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (view Ru
 	var reconciled []models.RetryExecution
 	var reconciledSends []string
 	runStored := false
+	releaseSelection := func() {}
 	if live {
 		// The outcomes recorded stand, but a run that fails or is rejected
 		// below is never stored, so its reconciled executions must not
@@ -60,6 +61,27 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (view Ru
 		}
 	}
 
+	if live {
+		// Selection and claims are serialised per kind, so a live run that
+		// starts while another is claiming selects the retries that run
+		// left, instead of the same ones.
+		waitCtx, cancel := context.WithTimeout(ctx, s.selectionLockWait())
+		lock := models.LockRetrySelection
+		if s.lockSelection != nil {
+			lock = s.lockSelection
+		}
+		release, err := lock(waitCtx, s.DB, kind)
+		cancel()
+		if errors.Is(err, models.ErrSelectionLockBusy) {
+			return RunView{}, &BusyError{Message: fmt.Sprintf("another live worker run of this kind held the retry selection for over %s; "+
+				"nothing was sent; run again in a moment", s.selectionLockWait())}
+		}
+		if err != nil {
+			return RunView{}, err
+		}
+		defer release()
+		releaseSelection = release
+	}
 	due, open, err := s.decideDue(ctx, kind, req.Policy, now, req.MaxRetryDeliveries)
 	if err != nil {
 		return RunView{}, err
@@ -134,6 +156,8 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (view Ru
 	}); err != nil {
 		return RunView{}, err
 	}
+	// The claims are committed, so other runs may select now.
+	releaseSelection()
 	runStored = true
 	metrics.ObserveWorkerRun(metricsMode(run.DryRun))
 	s.logger().Info("delivery retry worker run started", "worker_run_id", run.ID, "subject_kind", kind,

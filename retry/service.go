@@ -48,6 +48,19 @@ type GuardError struct {
 
 func (e *GuardError) Error() string { return e.Message }
 
+// DefaultSelectionLockWait is how long a live run waits for another live
+// run of the same kind to finish selecting and claiming its retries. That
+// takes milliseconds, so a longer wait means the other run is stuck.
+const DefaultSelectionLockWait = 30 * time.Second
+
+// BusyError rejects a live run that could not take the retry selection
+// lock in time (HTTP 503); nothing was selected or sent.
+type BusyError struct {
+	Message string
+}
+
+func (e *BusyError) Error() string { return e.Message }
+
 // Service plans and runs delivery retries.
 type Service struct {
 	DB       *gorm.DB
@@ -69,6 +82,10 @@ type Service struct {
 	InFlightTimeout time.Duration
 	// Concurrency is how many retry deliveries one live run sends at once.
 	Concurrency int
+	// SelectionLockWait overrides DefaultSelectionLockWait when positive.
+	SelectionLockWait time.Duration
+	// lockSelection is models.LockRetrySelection unless a test replaces it.
+	lockSelection func(ctx context.Context, db *gorm.DB, subjectKind string) (func(), error)
 }
 
 func (s *Service) concurrency() int {
@@ -76,6 +93,13 @@ func (s *Service) concurrency() int {
 		return s.Concurrency
 	}
 	return DefaultConcurrency
+}
+
+func (s *Service) selectionLockWait() time.Duration {
+	if s.SelectionLockWait > 0 {
+		return s.SelectionLockWait
+	}
+	return DefaultSelectionLockWait
 }
 
 func (s *Service) inFlightTimeout() time.Duration {

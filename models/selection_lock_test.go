@@ -1,0 +1,95 @@
+package models_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/releaseops/evidence-console/models"
+	"github.com/releaseops/evidence-console/models/dbtest"
+)
+
+func TestSelectionLockWaitsForHolder(t *testing.T) {
+	db := dbtest.Open(t)
+	ctx := context.Background()
+	release, err := models.LockRetrySelection(ctx, db, "selection_lock_test")
+	if err != nil {
+		t.Fatalf("LockRetrySelection: %v", err)
+	}
+
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if _, err := models.LockRetrySelection(short, db, "selection_lock_test"); !errors.Is(err, models.ErrSelectionLockBusy) {
+		t.Errorf("second LockRetrySelection while held: got %v, want ErrSelectionLockBusy", err)
+	}
+	other, err := models.LockRetrySelection(ctx, db, "selection_lock_test_other")
+	if err != nil {
+		t.Fatalf("LockRetrySelection of another kind while the first is held: %v", err)
+	}
+	other()
+
+	release()
+	release()
+	again, err := models.LockRetrySelection(ctx, db, "selection_lock_test")
+	if err != nil {
+		t.Fatalf("LockRetrySelection after release: %v", err)
+	}
+	again()
+}
+
+// Another server is another session of the same PostgreSQL database; a
+// second connection pool stands in for it.
+func TestSelectionLockExcludesOtherServers(t *testing.T) {
+	if dbtest.Driver() != "postgres" {
+		t.Skip("the lock between servers is a PostgreSQL advisory lock; on SQLite one process serialises its own runs")
+	}
+	db, databaseURL := dbtest.OpenURL(t, dbtest.Options{})
+	otherServer := dbtest.OpenExisting(t, databaseURL, dbtest.Options{})
+	ctx := context.Background()
+	sqlDB, err := otherServer.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := sqlDB.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	const key = "hashtextextended('retry selection ' || 'selection_lock_server_test', 0)"
+
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock("+key+")"); err != nil {
+		t.Fatalf("take the lock on the other server: %v", err)
+	}
+	short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	if _, err := models.LockRetrySelection(short, db, "selection_lock_server_test"); !errors.Is(err, models.ErrSelectionLockBusy) {
+		t.Errorf("LockRetrySelection while another server holds the lock: got %v, want ErrSelectionLockBusy", err)
+	}
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_unlock("+key+")"); err != nil {
+		t.Fatalf("release the lock on the other server: %v", err)
+	}
+
+	release, err := models.LockRetrySelection(ctx, db, "selection_lock_server_test")
+	if err != nil {
+		t.Fatalf("LockRetrySelection after the other server released: %v", err)
+	}
+	var taken bool
+	if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock("+key+")").Scan(&taken); err != nil {
+		t.Fatal(err)
+	}
+	if taken {
+		t.Error("the other server took the lock while this one held it")
+		_, _ = conn.ExecContext(ctx, "SELECT pg_advisory_unlock("+key+")")
+	}
+
+	release()
+	waitCtx, cancelWait := context.WithTimeout(ctx, 5*time.Second)
+	defer cancelWait()
+	if _, err := conn.ExecContext(waitCtx, "SELECT pg_advisory_lock("+key+")"); err != nil {
+		t.Fatalf("the other server could not take the lock after release: %v", err)
+	}
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_unlock("+key+")"); err != nil {
+		t.Fatal(err)
+	}
+}
