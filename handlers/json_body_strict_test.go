@@ -279,3 +279,45 @@ func TestJSONPostBodyMustBeObject(t *testing.T) {
 		})
 	}
 }
+
+func TestJSONBodyNestingLimit(t *testing.T) {
+	s := newAPIServer(t)
+	audittest.Seed(t, s.db)
+	s.loadSample()
+	nested := func(depth int) string {
+		return `{"provider":` + strings.Repeat("[", depth-1) + strings.Repeat("]", depth-1) + `}`
+	}
+	before := dbtest.CountRows(t, s.db)
+
+	for _, path := range jsonPostPaths(t) {
+		for _, depth := range []int{maxJSONNesting + 1, 100_000} {
+			rec := s.postJSON(path, nested(depth))
+			if rec.Code != http.StatusBadRequest {
+				t.Errorf("%s with %d levels: status %d, want 400: %.200s", path, depth, rec.Code, rec.Body.String())
+				continue
+			}
+			apiErr := errorOf(t, rec.Body.String())
+			if apiErr.Code != CodeMalformedBody || !strings.Contains(apiErr.Message, "more than 64 levels deep") {
+				t.Errorf("%s with %d levels: got code %q and message %q, want %q naming the limit",
+					path, depth, apiErr.Code, apiErr.Message, CodeMalformedBody)
+			}
+		}
+	}
+
+	// At the limit, the body gets the field's own message instead.
+	rec := s.postJSON(executiveReportPath+"/schedule-runs/latest/deliver", nested(maxJSONNesting))
+	if rec.Code != http.StatusBadRequest {
+		t.Fatalf("%d levels: status %d, want 400: %s", maxJSONNesting, rec.Code, rec.Body.String())
+	}
+	if apiErr := errorOf(t, rec.Body.String()); apiErr.Field != "provider" {
+		t.Errorf("%d levels: got field %q and message %q, want the provider field's error", maxJSONNesting, apiErr.Field, apiErr.Message)
+	}
+	// Brackets inside strings do not count.
+	rec = s.postJSON(executiveRetryRunPath, `{"unknown_field":"`+strings.Repeat("[", 100)+`"}`)
+	if apiErr := errorOf(t, rec.Body.String()); apiErr.Field != "unknown_field" {
+		t.Errorf("brackets inside a string: got field %q and message %q, want the unknown field's error", apiErr.Field, apiErr.Message)
+	}
+	if after := dbtest.CountRows(t, s.db); !sameRowCounts(before, after) {
+		t.Errorf("row counts after rejected bodies: got %v, want %v", after, before)
+	}
+}

@@ -111,6 +111,12 @@ func decodeJSONBody(c echo.Context, dst any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
 	}
+	// The checks below walk the body once per nesting level they enter, so
+	// a deep body is rejected before any of them.
+	if jsonNestingExceeds(body, maxJSONNesting) {
+		return &APIError{Status: http.StatusBadRequest, Code: CodeMalformedBody,
+			Message: fmt.Sprintf("request body nests objects and arrays more than %d levels deep; send a flatter JSON object", maxJSONNesting)}
+	}
 	if !json.Valid(body) {
 		return invalidJSONError(body, dst)
 	}
@@ -139,6 +145,40 @@ func decodeJSONBody(c echo.Context, dst any) error {
 		return problem.unknownFieldError()
 	}
 	return nil
+}
+
+// maxJSONNesting is the deepest nesting of objects and arrays a request
+// body may have. No request field nests more than a few levels, and evidence
+// records get the same limit.
+const maxJSONNesting = 64
+
+// jsonNestingExceeds reports whether body opens more than limit objects or
+// arrays inside one another. It skips string contents and stops at the
+// first level past limit, so it reads each byte at most once.
+func jsonNestingExceeds(body []byte, limit int) bool {
+	depth := 0
+	inString, escaped := false, false
+	for _, b := range body {
+		switch {
+		case inString && escaped:
+			escaped = false
+		case inString && b == '\\':
+			escaped = true
+		case inString && b == '"':
+			inString = false
+		case inString:
+		case b == '"':
+			inString = true
+		case b == '{' || b == '[':
+			depth++
+			if depth > limit {
+				return true
+			}
+		case b == '}' || b == ']':
+			depth--
+		}
+	}
+	return false
 }
 
 // checkBodyEncoding rejects a body that is not UTF-8 JSON text: a form, a
