@@ -179,7 +179,7 @@ func (h *Handler) exportEvidenceDays(c echo.Context) error {
 	q, err := exportDaysQuery(c, h.TimeZone)
 	var fieldErr *APIError
 	if errors.As(err, &fieldErr) && fieldErr.Status == http.StatusBadRequest && !wantsJSON(c) {
-		return h.historyWithExportError(c, shortened(fieldErr))
+		return h.historyWithExportError(c, shortened(fieldErr, h.Secrets))
 	}
 	if err != nil {
 		return auditError(err)

@@ -165,3 +165,30 @@ func TestRequestIDKeptOnlyWhenPlain(t *testing.T) {
 		t.Errorf("log: got %q, want no configured secret", logs.String())
 	}
 }
+
+func TestErrorResponseHasNoConfiguredSecret(t *testing.T) {
+	const secret = "whsec_bG9jYWwtZGV2ZWxvcG1lbnQtc2lnbmluZy1zZWNyZXQ="
+	s := newAPIServer(t)
+	s.handler.Secrets = connectors.NewRedactor(secret)
+	s.e = NewServer(s.handler)
+
+	cases := []struct{ name, path, body string }{
+		{"cadence", executiveReportPath + "/schedule-run", `{"schedule":{"cadence":"` + secret + `"}}`},
+		{"provider, lower-cased", executiveReportPath + "/schedule-runs/latest/deliver", `{"provider":"` + secret + `"}`},
+		{"acknowledgement provider", alertRetryPath + "/hlth_missing/acknowledgements",
+			`{"provider":"` + secret + `","acknowledgement_state":"acknowledged"}`},
+		{"unknown field name", executiveRetryRunPath, `{"` + secret + `":1}`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := s.postJSON(tc.path, tc.body)
+			if rec.Code < 400 || rec.Code >= 500 {
+				t.Fatalf("status: got %d, want a 4xx: %s", rec.Code, rec.Body.String())
+			}
+			body := strings.ToLower(rec.Body.String())
+			if strings.Contains(body, strings.ToLower(secret)) || strings.Contains(body, "bg9jywwtzgv2zwxvcg1lbnqtc2lnbmluzy1zzwnyzxq") {
+				t.Errorf("response: got %s, want the configured secret redacted", rec.Body.String())
+			}
+		})
+	}
+}

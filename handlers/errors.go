@@ -122,22 +122,28 @@ var quotedText = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
 
 // shortened returns a copy of e whose field, quoted values and message are
 // cut to their limits, each cut marked with "…", and whose quoted values are
-// redacted. The field is cut in the message too.
-func shortened(e *APIError) *APIError {
+// redacted with redactor, which may be nil. The field is cut in the message
+// too.
+func shortened(e *APIError, redactor *connectors.Redactor) *APIError {
 	out := *e
 	if field := cutRunes(out.Field, maxFieldLength); field != out.Field {
 		out.Message = strings.ReplaceAll(out.Message, out.Field, field)
 		out.Field = field
 	}
-	// Request input may be a pasted secret. A nil redactor reduces links in
-	// quoted values to scheme and host and replaces credential-like text
-	// anywhere, such as in an unknown field's name.
-	var redactor *connectors.Redactor
+	// Request input may be a pasted secret. The redactor replaces configured
+	// secrets, reduces links in quoted values to scheme and host and replaces
+	// credential-like text anywhere, such as in an unknown field's name.
 	out.Message = quotedText.ReplaceAllStringFunc(out.Message, func(quoted string) string {
 		// The value is redacted unquoted and quoted again, so control and
-		// bidirectional characters stay escaped.
+		// bidirectional characters stay escaped. A value that repeats a
+		// configured secret in another letter case, as a lower-cased
+		// destination name does, is replaced whole.
 		if raw, err := strconv.Unquote(quoted); err == nil {
-			quoted = strconv.Quote(redactor.Redact(raw))
+			clean := redactor.Redact(raw)
+			if redactor.ContainsIgnoringCase(clean) || redactor.HasConfiguredSecret(clean) {
+				clean = connectors.Redacted
+			}
+			quoted = strconv.Quote(clean)
 		}
 		if utf8.RuneCountInString(quoted) <= maxQuotedLength {
 			return quoted
@@ -169,7 +175,7 @@ func errorHandler(logger *slog.Logger, stopping <-chan struct{}, redactor *conne
 		if c.Response().Committed {
 			return
 		}
-		apiErr := shortened(toAPIError(err))
+		apiErr := shortened(toAPIError(err), redactor)
 		attrs := []any{
 			"method", c.Request().Method, "path", loggedPath(redactor, c.Request().URL.Path),
 			"request_id", c.Response().Header().Get(echo.HeaderXRequestID),

@@ -85,7 +85,7 @@ func (h *Handler) historyPage(c echo.Context) error {
 	// error response.
 	var invalid *APIError
 	if errors.As(err, &invalid) && invalid.Status == http.StatusBadRequest && !wantsJSON(c) && !isHTMX(c) {
-		invalid = shortened(invalid)
+		invalid = shortened(invalid, h.Secrets)
 		logRejected(h.Logger, h.Secrets, c, invalid)
 		return render(c, http.StatusBadRequest, views.HistoryPage(pageContext(c), h.rejectedHistoryView(c, invalid)))
 	}

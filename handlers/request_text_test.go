@@ -128,7 +128,7 @@ func TestErrorRepeatsNoHugeValue(t *testing.T) {
 func TestShortenedKeepsShortMessages(t *testing.T) {
 	e := fieldError("provider", `provider %q is not configured; configured destinations: %s`, "slak", "slack, teams")
 
-	got := shortened(e)
+	got := shortened(e, nil)
 
 	if got.Message != e.Message || got.Field != e.Field {
 		t.Errorf("shortened: got %q, %q; want the message and field unchanged", got.Message, got.Field)
