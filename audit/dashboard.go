@@ -39,8 +39,10 @@ type HealthCounts struct {
 }
 
 // DeliveryCounts are the delivery operations of one subject kind. FailedCount
-// counts every failed operation; OpenFailedCount counts the (subject,
-// destination) pairs whose latest outcome is still a failure.
+// counts every failed operation. OpenFailedCount counts the pairs of subject
+// and destination with a failure and no later success there: (schedule run,
+// destination) for executive reports and (alert, destination) for health
+// alerts, where an alert is its fingerprint, whichever plan sent it.
 type DeliveryCounts struct {
 	DeliveryCount   int64 `json:"delivery_count"`
 	SentCount       int64 `json:"sent_count"`
@@ -104,6 +106,13 @@ func (s *Service) Dashboard(ctx context.Context) (Dashboard, error) {
 		AcknowledgementCount:            counts["acknowledgement"],
 		OutstandingAcknowledgementCount: counts["acknowledgement_state:outstanding"],
 	}
+	// The running total counts alert groups per plan, but a later plan's
+	// success to a destination closes an earlier plan's failure there.
+	// NOTE: this reads every failed health alert delivery, so the dashboard
+	// slows as failed alert deliveries accumulate.
+	if d.Alerts.Deliveries.OpenFailedCount, err = models.CountOpenFailureGroups(ctx, s.DB, models.SubjectHealthAlert); err != nil {
+		return d, err
+	}
 	d.Executive = ExecutiveCounts{
 		ReportCount: counts["executive_report"], ScheduleRunCount: counts["schedule_run"],
 		Deliveries: deliveryCounts(counts, models.SubjectExecutiveReport),
@@ -161,7 +170,7 @@ func dashboardLevel(d Dashboard) (string, []string) {
 		warning = append(warning, fmt.Sprintf("newest health evaluation %s is warning", d.Health.LatestHealthID))
 	}
 	if n := d.Alerts.Deliveries.OpenFailedCount; n > 0 {
-		critical = append(critical, countWords(n, "health alert (plan, destination) pair", "health alert (plan, destination) pairs")+" with a failed delivery and no later success")
+		critical = append(critical, countWords(n, "health alert (alert, destination) pair", "health alert (alert, destination) pairs")+" with a failed delivery and no later success")
 	}
 	if n := d.Executive.Deliveries.OpenFailedCount; n > 0 {
 		critical = append(critical, countWords(n, "executive report (schedule run, destination) pair", "executive report (schedule run, destination) pairs")+" with a failed delivery and no later success")

@@ -158,13 +158,20 @@ func CreateRetryWorkerRun(tx *gorm.DB, run *RetryWorkerRun) error {
 }
 
 // CountOpenFailureGroups counts the (subject, destination) groups of one
-// subject kind whose latest completed delivery failed.
+// subject kind whose latest completed delivery failed. A health alert's
+// subject is the alert, its fingerprint, so a success sent by a later plan
+// closes the failure of an earlier one, as the retry rules decide. An
+// executive report's subject is its schedule run.
 func CountOpenFailureGroups(ctx context.Context, db *gorm.DB, subjectKind string) (int64, error) {
+	subject := "subject_id"
+	if subjectKind == SubjectHealthAlert {
+		subject = "subject_key"
+	}
 	var count int64
-	err := db.WithContext(ctx).Raw(`SELECT COUNT(*) FROM (SELECT DISTINCT subject_id, connector FROM deliveries d
+	err := db.WithContext(ctx).Raw(`SELECT COUNT(*) FROM (SELECT DISTINCT `+subject+`, connector FROM deliveries d
 		WHERE d.subject_kind = ? AND d.state = ? AND d.success = ?
 		AND NOT EXISTS (SELECT 1 FROM deliveries later
-			WHERE later.subject_kind = d.subject_kind AND later.subject_id = d.subject_id
+			WHERE later.subject_kind = d.subject_kind AND later.`+subject+` = d.`+subject+`
 			AND later.connector = d.connector AND later.success = ?
 			AND (later.created_at > d.created_at OR (later.created_at = d.created_at AND later.id > d.id)))) open_groups`,
 		subjectKind, DeliveryCompleted, false, true).Scan(&count).Error
