@@ -216,20 +216,40 @@ func (r *Redactor) HasConfiguredSecret(text string) bool {
 // is only matched against secrets, so an accent dropped from a word does
 // no harm.
 func removeFormatCharacters(text string) string {
-	if !hasNonASCII(text) {
+	// Most text has none, so it is returned without a copy.
+	first := -1
+	for i, c := range text {
+		if c >= utf8.RuneSelf && isInvisible(c) {
+			first = i
+			break
+		}
+	}
+	if first < 0 {
 		return text
 	}
-	return strings.Map(func(c rune) rune {
-		switch {
-		case unicode.Is(unicode.Cf, c), unicode.Is(unicode.Mn, c):
-			return -1
-		case c == '\u115F' || c == '\u1160' || c == '\u3164' || c == '\uFFA0':
-			return -1
-		case c >= utf8.RuneSelf && unicode.IsSpace(c):
-			return -1
+	var out strings.Builder
+	out.Grow(len(text))
+	out.WriteString(text[:first])
+	for _, c := range text[first:] {
+		if c < utf8.RuneSelf || !isInvisible(c) {
+			out.WriteRune(c)
 		}
-		return c
-	}, text)
+	}
+	return out.String()
+}
+
+// isInvisible reports whether c is a character that removeFormatCharacters
+// deletes.
+func isInvisible(c rune) bool {
+	switch {
+	case unicode.Is(unicode.Cf, c), unicode.Is(unicode.Mn, c):
+		return true
+	case c == '\u115F' || c == '\u1160' || c == '\u3164' || c == '\uFFA0':
+		return true
+	case c >= utf8.RuneSelf && unicode.IsSpace(c):
+		return true
+	}
+	return false
 }
 
 func hasNonASCII(text string) bool {

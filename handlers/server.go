@@ -17,7 +17,8 @@ import (
 const maxBodyBytes = "10M"
 
 // NewServer returns the Echo instance with middleware and every route.
-// Middleware order: recover, request id, metrics, security headers, change
+// Middleware order: recover, request id, removal of configured secrets
+// from responses, metrics, security headers, change
 // announcements, body limit, the check for text no column can store,
 // request log, then authentication and the route's permission; then the
 // route.
@@ -36,6 +37,7 @@ func NewServer(h *Handler) *echo.Echo {
 	}))
 	e.Use(h.dropUnsafeRequestID)
 	e.Use(middleware.RequestID())
+	e.Use(withholdSecrets(h.Secrets.ResponseScrubber(), h.Logger))
 	e.Use(requestMetrics)
 	e.Use(securityHeaders)
 	e.Use(announceChanges)

@@ -1,0 +1,125 @@
+package handlers
+
+import (
+	"bytes"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/releaseops/evidence-console/connectors"
+)
+
+// withholdSecrets buffers every HTML and JSON response and removes the
+// configured secrets from it before it is sent. Text is checked against
+// the configured secrets when it is stored, but a record stored before a
+// secret was configured, or written to the database by other means, can
+// still contain one. A response that still contains a secret after the
+// replacement, spelled in a way the scrubber cannot replace, is withheld
+// and replaced by a 500. Downloads (a Content-Disposition header) and
+// other media types pass through unbuffered.
+func withholdSecrets(scrubber *connectors.ResponseScrubber, logger *slog.Logger) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		if scrubber == nil {
+			return next
+		}
+		return func(c echo.Context) error {
+			response := c.Response()
+			buffered := &scrubbedWriter{ResponseWriter: response.Writer}
+			response.Writer = buffered
+			defer func() { response.Writer = buffered.ResponseWriter }()
+
+			err := next(c)
+			if err != nil {
+				// The error response is written here, into the buffer, so
+				// it is scrubbed too.
+				c.Error(err)
+			}
+			buffered.finish(scrubber, logger, c)
+			return nil
+		}
+	}
+}
+
+// scrubbedWriter holds the status and body of an HTML or JSON response
+// until finish. It decides at WriteHeader, from the headers the handler
+// set, whether to hold the response or pass it through.
+type scrubbedWriter struct {
+	http.ResponseWriter
+	status      int
+	holding     bool
+	passThrough bool
+	body        bytes.Buffer
+}
+
+func (w *scrubbedWriter) WriteHeader(status int) {
+	if w.holding || w.passThrough {
+		return
+	}
+	header := w.Header()
+	mediaType, _, _ := mime.ParseMediaType(header.Get(echo.HeaderContentType))
+	textual := mediaType == echo.MIMETextHTML || mediaType == echo.MIMEApplicationJSON
+	if !textual || header.Get(echo.HeaderContentDisposition) != "" {
+		w.passThrough = true
+		w.ResponseWriter.WriteHeader(status)
+		return
+	}
+	w.holding = true
+	w.status = status
+}
+
+func (w *scrubbedWriter) Write(data []byte) (int, error) {
+	if !w.holding && !w.passThrough {
+		w.WriteHeader(http.StatusOK)
+	}
+	if w.passThrough {
+		return w.ResponseWriter.Write(data)
+	}
+	return w.body.Write(data)
+}
+
+// Flush sends a passed-through response on; a held one waits for finish.
+func (w *scrubbedWriter) Flush() {
+	if w.passThrough {
+		_ = http.NewResponseController(w.ResponseWriter).Flush()
+	}
+}
+
+// Unwrap lets http.ResponseController reach the connection, so long
+// requests can extend their write deadline.
+func (w *scrubbedWriter) Unwrap() http.ResponseWriter {
+	return w.ResponseWriter
+}
+
+// finish sends a held response with the configured secrets removed, or a
+// 500 in its place when one cannot be removed.
+func (w *scrubbedWriter) finish(scrubber *connectors.ResponseScrubber, logger *slog.Logger, c echo.Context) {
+	if !w.holding {
+		return
+	}
+	body, changed, complete := scrubber.Scrub(w.body.String())
+	header := w.Header()
+	status := w.status
+	if !complete {
+		logger.Error("response withheld because it contains a configured secret that cannot be redacted",
+			"method", c.Request().Method, "path", c.Path(), "request_id", header.Get(echo.HeaderXRequestID))
+		status = http.StatusInternalServerError
+		message := "this response was withheld because a stored record in it contains a configured destination's secret; " +
+			"an administrator can find the request id in the server log"
+		if mediaType, _, _ := mime.ParseMediaType(header.Get(echo.HeaderContentType)); mediaType == echo.MIMEApplicationJSON {
+			body = `{"error":{"status":500,"code":"` + CodeInternal + `","message":` + strconv.Quote(message) + `}}`
+		} else {
+			header.Set(echo.HeaderContentType, echo.MIMETextPlainCharsetUTF8)
+			body = message + "\n"
+		}
+	}
+	if changed || !complete {
+		logger.Warn("configured secret removed from a response", "method", c.Request().Method, "path", c.Path(),
+			"request_id", header.Get(echo.HeaderXRequestID), "withheld", !complete)
+		header.Del(echo.HeaderContentLength)
+	}
+	w.ResponseWriter.WriteHeader(status)
+	_, _ = w.ResponseWriter.Write([]byte(body))
+}
