@@ -1,8 +1,10 @@
 package connectors
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -243,4 +245,79 @@ func TestTruncateText(t *testing.T) {
 func lastRunes(text string, count int) string {
 	runes := []rune(text)
 	return string(runes[max(len(runes)-count, 0):])
+}
+
+// sendOversized sends oversizedMessage through a connector of kind, whose
+// URL variable is URL, to a loopback server and returns the one request body
+// the server received. secrets sets the connector's other variables.
+func sendOversized(t *testing.T, kind Kind, config ConnectorConfig, secrets map[string]string, status int) []byte {
+	t.Helper()
+	server := newRecordingServer(t, respond(status, "", ""))
+	env := map[string]string{"URL": server.URL}
+	for name, value := range secrets {
+		env[name] = value
+	}
+	registry := newTestRegistry(t, oneConnector(string(kind), config), env, nil)
+
+	result := registry.Send(context.Background(), string(kind), oversizedMessage(), SendOptions{})
+
+	if !result.Success {
+		t.Fatalf("send %s: got class %q, error %q, want success", kind, result.Class, result.Error)
+	}
+	requests := server.captured()
+	if len(requests) != 1 {
+		t.Fatalf("requests received: got %d, want 1", len(requests))
+	}
+	return requests[0].Body
+}
+
+// The bound is a literal, not teamsMaxBodyBytes, so that raising the
+// constant fails here. The Microsoft Teams connector reference
+// (learn.microsoft.com/connectors/teams, "Known issues and limitations")
+// limits a message or card that a workflow posts to about 28 KB.
+func TestTeamsPostedBodyWithin28000Bytes(t *testing.T) {
+	body := sendOversized(t, KindTeams, ConnectorConfig{URLEnv: "URL"}, nil, http.StatusAccepted)
+
+	if len(body) > 28000 {
+		t.Errorf("posted body size: got %d bytes, want at most 28000", len(body))
+	}
+	var card teamsMessage
+	if err := json.Unmarshal(body, &card); err != nil {
+		t.Fatalf("decode Teams body: %v", err)
+	}
+	summary, omitted := "", ""
+	for _, element := range card.Attachments[0].Content.Body {
+		if strings.HasPrefix(element.Text, "Summary text.") {
+			summary = element.Text
+		}
+		if strings.HasPrefix(element.Text, "and ") && strings.HasSuffix(element.Text, " more items not shown") {
+			omitted = element.Text
+		}
+	}
+	if !strings.HasSuffix(summary, "… (truncated)") {
+		t.Errorf("summary: got suffix %q, want the marker %q", lastRunes(summary, 20), "… (truncated)")
+	}
+	if omitted == "" {
+		t.Errorf("card: got no \"and N more items not shown\" line, want one for the items left out")
+	}
+}
+
+// The bound is a literal, not datadogMaxText: 4000 characters is the limit
+// the product sets for the text of a Datadog event.
+func TestDatadogPostedTextWithin4000Characters(t *testing.T) {
+	body := sendOversized(t, KindDatadog, ConnectorConfig{URLEnv: "URL", APIKeyEnv: "API_KEY"},
+		map[string]string{"API_KEY": "dd-key"}, http.StatusAccepted)
+
+	var event struct {
+		Text string `json:"text"`
+	}
+	if err := json.Unmarshal(body, &event); err != nil {
+		t.Fatalf("decode Datadog body: %v", err)
+	}
+	if got := runeCount(event.Text); got > 4000 {
+		t.Errorf("text length: got %d characters, want at most 4000", got)
+	}
+	if !strings.HasSuffix(event.Text, "… (truncated)") {
+		t.Errorf("text: got suffix %q, want the marker %q", lastRunes(event.Text, 20), "… (truncated)")
+	}
 }
