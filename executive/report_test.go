@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -252,6 +253,78 @@ func TestReportSummaryCounts(t *testing.T) {
 	}
 	if got := report.Evidence.OpenRecoveries; len(got) != 2 || got[0].PlaybookID != "pb1" || !got[0].Breached || got[1].Breached {
 		t.Errorf("evidence open recoveries: got %+v, want pb1 breached then pb2 within the SLO", got)
+	}
+}
+
+// A provider whose only problem is a recovery past the SLO needs escalation
+// as much as one with failed executions.
+func TestReportEscalatesBreachOnlyProvider(t *testing.T) {
+	service, db := newTestService(t)
+	seed(t, db, evidenceSet{
+		executions: []execution{{"e1", "slack", ExecutionDelivered, time.Hour}},
+		playbooks:  []playbook{{"pb1", "jira", 5 * time.Hour}},
+	})
+
+	report, err := service.Current(context.Background(), DefaultParams())
+	if err != nil {
+		t.Fatalf("Current: %v (%s)", err, dbtest.Describe())
+	}
+	summary := report.ExecutiveSummary
+	if summary.FailedExecutionCount != 0 {
+		t.Fatalf("failed_execution_count: got %d, want 0 (this case has no failed execution)", summary.FailedExecutionCount)
+	}
+	if summary.EscalationCount != 1 {
+		t.Errorf("escalation_count: got %d, want 1 (jira is past the SLO)", summary.EscalationCount)
+	}
+	if want := "so notifications to jira need escalation."; !strings.HasSuffix(summary.BusinessImpact, want) {
+		t.Errorf("business impact: got %q, want it to end %q", summary.BusinessImpact, want)
+	}
+}
+
+// The still-open risk names only providers with a recovery within the SLO.
+// A provider whose open recoveries are all past the SLO belongs to the
+// SLO-breach risk alone.
+func TestReportStillOpenRiskLeavesOutBreachedOnly(t *testing.T) {
+	service, db := newTestService(t)
+	seed(t, db, evidenceSet{playbooks: []playbook{
+		{"pb1", "jira", 5 * time.Hour},
+		{"pb2", "slack", time.Hour},
+		{"pb3", "teams", 6 * time.Hour},
+		{"pb4", "teams", time.Hour},
+	}})
+
+	report, err := service.Current(context.Background(), DefaultParams())
+	if err != nil {
+		t.Fatalf("Current: %v (%s)", err, dbtest.Describe())
+	}
+	risks := map[string]KeyRisk{}
+	for _, risk := range report.KeyRisks {
+		risks[risk.Category] = risk
+	}
+	breach, ok := risks[RiskRecoverySLOBreach]
+	if !ok {
+		t.Fatalf("key risks: got %v, want a %s risk", categories(report), RiskRecoverySLOBreach)
+	}
+	if want := []string{"jira", "teams"}; !equalStrings(breach.Providers, want) {
+		t.Errorf("SLO breach risk providers: got %v, want %v", breach.Providers, want)
+	}
+	if breach.Severity != StatusCritical {
+		t.Errorf("SLO breach risk severity: got %q, want %q", breach.Severity, StatusCritical)
+	}
+	open, ok := risks[RiskRecoveryStillOpen]
+	if !ok {
+		t.Fatalf("key risks: got %v, want a %s risk", categories(report), RiskRecoveryStillOpen)
+	}
+	if want := []string{"slack", "teams"}; !equalStrings(open.Providers, want) {
+		t.Errorf("still open risk providers: got %v, want %v (jira has no recovery within the SLO)", open.Providers, want)
+	}
+	if open.Count != 2 {
+		t.Errorf("still open risk count: got %d, want 2", open.Count)
+	}
+	for _, action := range report.RecommendedActions {
+		if strings.HasPrefix(action, "Follow up the open recoveries") && strings.Contains(action, "jira") {
+			t.Errorf("recommended action: got %q, want no follow-up for jira", action)
+		}
 	}
 }
 
