@@ -159,6 +159,32 @@ func TestSuppression(t *testing.T) {
 	}
 }
 
+// A forced send stores "forced" as the decision reason of every destination,
+// both one that a duplicate would have suppressed and one that failed before.
+func TestForcedSendStoresForcedReason(t *testing.T) {
+	f := newFixture(t, map[string]string{"alpha": "/webhook/alpha", "beta": "/fail/503/beta"})
+	f.deliver(t, nil)
+	f.clock.Advance(time.Minute)
+
+	forced := f.deliver(t, func(r *alerting.DeliverRequest) { r.Force = true })
+
+	var destinations []models.AlertPlanDestination
+	if err := f.db.Where("plan_id = ?", forced.Plan.PlanID).Order("provider").Find(&destinations).Error; err != nil {
+		t.Fatalf("read plan destinations: %v", err)
+	}
+	if len(destinations) != 2 {
+		t.Fatalf("plan destinations: got %d, want 2 (alpha and beta)", len(destinations))
+	}
+	for _, d := range destinations {
+		if d.Decision != models.DecisionSelected {
+			t.Errorf("%s decision: got %q, want %q", d.Provider, d.Decision, models.DecisionSelected)
+		}
+		if d.Reason != "forced" {
+			t.Errorf("%s reason: got %q, want %q", d.Provider, d.Reason, "forced")
+		}
+	}
+}
+
 func TestDeliverRejectsUnknownProviderWithoutWriting(t *testing.T) {
 	f := newFixture(t, map[string]string{"alpha": "/webhook/alpha"})
 	before := dbtest.CountRows(t, f.db)

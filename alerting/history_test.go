@@ -2,6 +2,7 @@ package alerting_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -75,6 +76,40 @@ func TestDashboardCounts(t *testing.T) {
 	}
 	if len(d.Latest) != alerting.LatestListLimit {
 		t.Errorf("latest: got %d items, want %d", len(d.Latest), alerting.LatestListLimit)
+	}
+}
+
+// The dashboard lists the first 20 outstanding acknowledgements, which for
+// one alert go by destination name, and counts all of them.
+func TestDashboardListsFirst20Outstanding(t *testing.T) {
+	paths := map[string]string{}
+	var names []string
+	for i := range 23 {
+		name := fmt.Sprintf("dest%02d", i)
+		paths[name] = "/webhook/" + name
+		names = append(names, name)
+	}
+	f := newFixture(t, paths)
+	result := f.deliver(t, nil)
+	if len(result.Delivery) != 23 {
+		t.Fatalf("deliveries: got %d, want 23", len(result.Delivery))
+	}
+
+	d, err := f.service.Dashboard(context.Background())
+	if err != nil {
+		t.Fatalf("Dashboard: %v", err)
+	}
+
+	if d.OutstandingAcknowledgementCount != 23 {
+		t.Errorf("outstanding_acknowledgement_count: got %d, want 23", d.OutstandingAcknowledgementCount)
+	}
+	if got := len(d.OutstandingAcknowledgements); got != 20 {
+		t.Fatalf("outstanding_acknowledgements: got %d items, want 20", got)
+	}
+	for i, item := range d.OutstandingAcknowledgements {
+		if item.Provider != names[i] {
+			t.Errorf("outstanding item %d: got %s, want %s", i, item.Provider, names[i])
+		}
 	}
 }
 
