@@ -255,6 +255,62 @@ func TestIngestLaterDeliveryClosesOpenFailure(t *testing.T) {
 	}
 }
 
+// Two executions of one pair with the same created_at give the same latest
+// execution and open-failure count whichever arrives first.
+func TestIngestSameTimeExecutionsIgnoreOrder(t *testing.T) {
+	execution := func(id, status string) string {
+		return `{"metadata_kind": "` + KindEscalationRetryExecution + `", "execution_id": "` + id +
+			`", "plan_id": "p", "provider": "slack", "execution_status": "` + status + `", "created_at": "2026-05-01T11:00:00Z"}`
+	}
+	type outcome struct {
+		latestID     string
+		openFailure  bool
+		openFailures int64
+	}
+	// ingest stores the records one batch each, in the order given.
+	ingest := func(t *testing.T, records ...string) outcome {
+		t.Helper()
+		service := newService(t)
+		for _, record := range records {
+			if _, err := service.Ingest(context.Background(), decode(t, `{"items": [`+record+`]}`)); err != nil {
+				t.Fatalf("ingest: %v", err)
+			}
+		}
+		var pair models.EscalationExecutionPair
+		if err := service.DB.Where("plan_id = ? AND provider = ?", "p", "slack").Take(&pair).Error; err != nil {
+			t.Fatalf("read execution pair: %v", err)
+		}
+		counts, err := models.Counts(context.Background(), service.DB)
+		if err != nil {
+			t.Fatalf("read counts: %v", err)
+		}
+		return outcome{pair.LatestExecutionID, pair.OpenFailure, counts[models.CountOpenExecutionFailures]}
+	}
+
+	cases := []struct{ name, first, second string }{
+		{"failure has the lower id", execution("exec-a", "failed"), execution("exec-b", "delivered")},
+		{"failure has the higher id", execution("exec-a", "delivered"), execution("exec-b", "failed")},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			forward := ingest(t, tc.first, tc.second)
+			backward := ingest(t, tc.second, tc.first)
+
+			if forward != backward {
+				t.Errorf("outcome: got %+v in one order and %+v in the other, want the same", forward, backward)
+			}
+			wantCount := int64(0)
+			if forward.openFailure {
+				wantCount = 1
+			}
+			if forward.openFailures != wantCount {
+				t.Errorf("open failures: got %d, want %d to match the pair's open_failure %v",
+					forward.openFailures, wantCount, forward.openFailure)
+			}
+		})
+	}
+}
+
 func TestIngestScrubsSecretsFromRaw(t *testing.T) {
 	service := newService(t)
 	batch := `{"items": [{"metadata_kind": "` + KindEscalationRetryPlan + `", "retry_plan_id": "plan-s", "retryable_count": 0,
