@@ -272,9 +272,7 @@ func sendOversized(t *testing.T, kind Kind, config ConnectorConfig, secrets map[
 }
 
 // The bound is a literal, not teamsMaxBodyBytes, so that raising the
-// constant fails here. The Microsoft Teams connector reference
-// (learn.microsoft.com/connectors/teams, "Known issues and limitations")
-// limits a message or card that a workflow posts to about 28 KB.
+// constant fails here. Teams rejects messages larger than about 28 KB.
 func TestTeamsPostedBodyWithin28000Bytes(t *testing.T) {
 	body := sendOversized(t, KindTeams, ConnectorConfig{URLEnv: "URL"}, nil, http.StatusAccepted)
 
