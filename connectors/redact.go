@@ -338,30 +338,49 @@ func redactCredentialText(text string) string {
 }
 
 // wholeValues returns the forms of a secret that no one types by chance, for
-// FindCredential. For a URL they are its secret parts only: the path
-// segments that look like credentials with the whole path, the values of
-// credential query parameters, the password, and the whole URL when it has
-// one of them. Other path segments and query values are left out, because
-// words such as "services" and dates such as 2016-06-01 appear in many
-// URLs and notes.
+// FindCredential. A URL here is itself a credential, as for webhook, Slack
+// and Teams destinations, because addressURLSecrets has already reduced
+// every site or API address to its secret parts. Its forms are the URL with
+// and without its scheme and trailing slash, the part after the host and
+// the path, its credential-like path segments, credential query values and
+// password. The part after the host and the path count only when they have
+// a credential-like part or at least minWordSegmentLength characters, so a
+// short path such as /hook stays usable in notes. A URL with nothing after
+// its host has no forms, because the host is public.
 func wholeValues(secret string) []string {
 	secret = strings.TrimSpace(secret)
 	u, err := url.Parse(secret)
 	if err != nil || u.Scheme == "" || u.Host == "" {
 		return slices.DeleteFunc([]string{secret}, func(value string) bool { return len(value) < minFragmentLength })
 	}
-	var parts []string
-	if segments := secretPathSegments(u); len(segments) > 0 {
-		parts = append(parts, u.Path)
-		parts = append(parts, segments...)
+	withoutScheme := strings.TrimPrefix(secret, u.Scheme+"://")
+	// The authority ends at the first "/", "?" or "#", none of which it
+	// may contain unescaped.
+	afterHost := ""
+	if end := strings.IndexAny(withoutScheme, "/?#"); end >= 0 {
+		afterHost = withoutScheme[end:]
 	}
-	parts = append(parts, secretQueryValues(u)...)
+	if strings.Trim(afterHost, "/?#") == "" {
+		return nil
+	}
+
+	values := []string{secret, withoutScheme}
+	if trimmed := strings.TrimSuffix(secret, "/"); trimmed != secret {
+		values = append(values, trimmed, strings.TrimSuffix(withoutScheme, "/"))
+	}
+	segments := secretPathSegments(u)
+	queryValues := secretQueryValues(u)
+	hasSecretPart := len(segments) > 0 || len(queryValues) > 0
+	if hasSecretPart || len(afterHost) >= minWordSegmentLength {
+		values = append(values, afterHost)
+	}
+	if path := strings.TrimSuffix(u.Path, "/"); len(segments) > 0 || len(path) >= minWordSegmentLength {
+		values = append(values, path, strings.TrimPrefix(path, "/"))
+	}
+	values = append(values, segments...)
+	values = append(values, queryValues...)
 	if password, ok := u.User.Password(); ok {
-		parts = append(parts, password)
-	}
-	values := parts
-	if len(parts) > 0 {
-		values = append(values, secret, strings.TrimPrefix(secret, u.Scheme+"://"))
+		values = append(values, password)
 	}
 	return slices.DeleteFunc(values, func(value string) bool { return len(value) < minFragmentLength })
 }

@@ -658,3 +658,101 @@ func TestFindCredentialSeesThroughInvisibleSplits(t *testing.T) {
 		t.Errorf("FindCredential of accented prose: got %q, want nothing", got)
 	}
 }
+
+// localReceiverRegistry configures destinations as `make run` does: every
+// URL on one local host, the secret ones with paths of short words only.
+func localReceiverRegistry(t *testing.T) *Registry {
+	t.Helper()
+	cfg := FileConfig{Connectors: map[string]ConnectorConfig{
+		"slack":   {URLEnv: "SLACK_URL"},
+		"teams":   {URLEnv: "TEAMS_URL"},
+		"webhook": {URLEnv: "WEBHOOK_URL"},
+		"failing": {Kind: "webhook", URLEnv: "FAILING_URL"},
+		"short":   {Kind: "webhook", URLEnv: "SHORT_URL"},
+		"jira":    {URLEnv: "JIRA_URL", TokenEnv: "TRACKER_TOKEN", ProjectKey: "OPS"},
+	}}
+	env := map[string]string{
+		"SLACK_URL":     "http://127.0.0.1:8090/slack/services/T000/B000/localtoken",
+		"TEAMS_URL":     "http://127.0.0.1:8090/teams/workflows/local",
+		"WEBHOOK_URL":   "http://127.0.0.1:8090/webhook/hooks/local",
+		"FAILING_URL":   "http://127.0.0.1:8090/fail/503/webhook/",
+		"SHORT_URL":     "http://127.0.0.1:8090/hook",
+		"JIRA_URL":      "http://127.0.0.1:8090/jira",
+		"TRACKER_TOKEN": "local-receiver-token",
+	}
+	return newTestRegistry(t, cfg, env, nil)
+}
+
+func TestFindCredentialRejectsWholeSecretURLs(t *testing.T) {
+	redactor := localReceiverRegistry(t).Redactor()
+
+	found := map[string]string{
+		"Slack URL":                  "http://127.0.0.1:8090/slack/services/T000/B000/localtoken",
+		"webhook URL in a sentence":  "posted to http://127.0.0.1:8090/webhook/hooks/local by hand",
+		"Teams URL":                  "http://127.0.0.1:8090/teams/workflows/local",
+		"short webhook URL":          "http://127.0.0.1:8090/hook",
+		"URL without its scheme":     "127.0.0.1:8090/webhook/hooks/local",
+		"path after the host":        "/slack/services/T000/B000/localtoken",
+		"path without leading slash": "see slack/services/T000/B000/localtoken",
+		"path on another host":       "https://127.0.0.2/webhook/hooks/local",
+		"upper-case scheme and host": "HTTP://LOCALHOST:8090/teams/workflows/local",
+		"URL without trailing slash": "http://127.0.0.1:8090/fail/503/webhook",
+		"URL-encoded URL":            url.QueryEscape("http://127.0.0.1:8090/webhook/hooks/local"),
+		"JSON-escaped slashes":       `http:\/\/127.0.0.1:8090\/webhook\/hooks\/local`,
+		"base64 of the URL":          base64.StdEncoding.EncodeToString([]byte("http://127.0.0.1:8090/webhook/hooks/local")),
+		"tracker token":              "local-receiver-token",
+	}
+	for name, text := range found {
+		if !redactor.HasConfiguredSecret(text) {
+			t.Errorf("%s: HasConfiguredSecret(%q): got false, want true", name, text)
+		}
+		if redactor.FindCredential(text) == "" {
+			t.Errorf("%s: FindCredential(%q): got nothing, want a configured secret", name, text)
+		}
+	}
+
+	// The host alone is shown on the connectors page, a Jira link is a
+	// public site address, and short words of the secret paths are prose.
+	public := []string{
+		"http://127.0.0.1:8090",
+		"http://127.0.0.1:8090/",
+		"127.0.0.1:8090",
+		"http://127.0.0.1:8090/jira/browse/OPS-1",
+		"Posted to the slack webhook, hooks local test passed",
+		"services T000 and B000 restored, localtoken rotated",
+		"the teams workflows are local",
+		"POST /hook returned 503",
+		"/webhook/hooks",
+		"retry after the 503 from the webhook",
+	}
+	for _, text := range public {
+		if got := redactor.FindCredential(text); got != "" {
+			t.Errorf("FindCredential(%q): got %q, want nothing", text, got)
+		}
+	}
+}
+
+func TestRedactorWithSecretURLOfWords(t *testing.T) {
+	redactor := NewRedactor("https://hooks.example.test/alerts/release/incoming")
+	for _, text := range []string{"https://hooks.example.test/alerts/release/incoming", "/alerts/release/incoming"} {
+		if !redactor.HasConfiguredSecret(text) {
+			t.Errorf("HasConfiguredSecret(%q): got false, want true", text)
+		}
+	}
+	for _, text := range []string{"https://hooks.example.test", "release alerts are incoming", "/alerts/release"} {
+		if redactor.HasConfiguredSecret(text) {
+			t.Errorf("HasConfiguredSecret(%q): got true, want false", text)
+		}
+	}
+
+	// A path of one short word is prose, though the whole URL is secret.
+	short := NewRedactor("https://hooks.example.test/webhook?channel=ops")
+	if !short.HasConfiguredSecret("https://hooks.example.test/webhook?channel=ops") {
+		t.Error("HasConfiguredSecret of the whole short URL: got false, want true")
+	}
+	for _, text := range []string{"POST /webhook returned 503", "channel=ops"} {
+		if short.HasConfiguredSecret(text) {
+			t.Errorf("HasConfiguredSecret(%q): got true, want false", text)
+		}
+	}
+}
