@@ -395,3 +395,32 @@ func TestSampleLoadsOnlyIntoEmptyDatabase(t *testing.T) {
 		t.Errorf("sample has %d records, want several days' worth (at least 200)", len(records))
 	}
 }
+
+func TestIngestRejectsConfiguredSecretURL(t *testing.T) {
+	service := newService(t)
+	// The whole URL of a webhook is its secret, though its path is words.
+	service.Secrets = connectors.NewRedactor("http://127.0.0.1:8090/webhook/hooks/local")
+	for _, note := range []string{"posted to http://127.0.0.1:8090/webhook/hooks/local", "path /webhook/hooks/local"} {
+		batch := `{"items": [{"metadata_kind": "` + KindEscalationRetryPlan + `", "retry_plan_id": "plan-u", "retryable_count": 0,
+		  "created_at": "2026-05-01T11:00:00Z", "note": "` + note + `"}]}`
+
+		result, err := service.Ingest(context.Background(), decode(t, batch))
+
+		if err != nil {
+			t.Fatalf("ingest %q: %v", note, err)
+		}
+		if result.Inserted != 0 || len(result.Rejected) != 1 {
+			t.Fatalf("note %q: inserted %d, rejected %d; want 0 and 1", note, result.Inserted, len(result.Rejected))
+		}
+		if got := result.Rejected[0].Field; got != "note" {
+			t.Errorf("note %q: rejected field %q, want note", note, got)
+		}
+	}
+	var plans int64
+	if err := service.DB.Model(&models.EscalationRetryPlan{}).Count(&plans).Error; err != nil {
+		t.Fatalf("count plans: %v", err)
+	}
+	if plans != 0 {
+		t.Errorf("plans: got %d, want 0", plans)
+	}
+}
