@@ -222,6 +222,10 @@ func (s *Service) SignInOIDC(ctx context.Context, identity OIDCIdentity) (User, 
 	case errors.Is(err, ErrUserExists):
 		s.logger().Warn("single sign-on rejected: username is taken by another user", "username", identity.Username)
 		return User{}, &ErrOIDCRejected{Reason: fmt.Sprintf("A different user named %s already exists. Ask an admin to rename or remove it.", identity.Username)}
+	case errors.As(err, &invalid) && invalid.Credential:
+		s.logger().Warn("single sign-on rejected: username looks like a credential", "subject", identity.Subject)
+		return User{}, &ErrOIDCRejected{Reason: "Your username from the identity provider looks like a credential or a link, so it cannot be used. " +
+			"Ask the identity provider's admin to give your account a plain username."}
 	case errors.As(err, &invalid):
 		return User{}, &ErrOIDCRejected{Reason: fmt.Sprintf("Your username from the identity provider cannot be used: %s.", invalid.Message)}
 	case err != nil:

@@ -89,7 +89,7 @@ type Service struct {
 	// must share it to share their counts. Without it the hash is unkeyed.
 	LimitKeySecret []byte
 	// Secrets contains the configured destinations' secrets, which API
-	// token labels must not contain. Nil contains none.
+	// token labels and usernames must not contain. Nil contains none.
 	Secrets *connectors.Redactor
 }
 
@@ -140,6 +140,24 @@ func ValidateUsername(username string) error {
 	return nil
 }
 
+// ValidateNewUsername checks a username before CreateUser stores it. Logs
+// and every record of the user show the name, so besides the pattern of
+// ValidateUsername it must not look like a credential or a link, nor
+// contain a secret of secrets in any letter case. A nil secrets finds
+// credential-like names only. The error is a *ValidationError on
+// "username", with Credential set when the name must not be shown again.
+func ValidateNewUsername(username string, secrets *connectors.Redactor) error {
+	typed := strings.TrimSpace(username)
+	if secrets.FindCredential(typed) != "" || secrets.HasConfiguredSecretIgnoringCase(typed) || strings.Contains(typed, "://") {
+		return &ValidationError{Field: "username", Credential: true,
+			Message: "looks like a credential or a link; use a plain name such as alex.kim"}
+	}
+	if err := ValidateUsername(typed); err != nil {
+		return &ValidationError{Field: "username", Message: err.Error()}
+	}
+	return nil
+}
+
 // NewUser is the input of CreateUser.
 type NewUser struct {
 	Username string
@@ -156,10 +174,10 @@ type NewUser struct {
 
 // CreateUser validates and stores a new user.
 func (s *Service) CreateUser(ctx context.Context, input NewUser) (User, error) {
-	username := NormalizeUsername(input.Username)
-	if err := ValidateUsername(username); err != nil {
-		return User{}, &ValidationError{Field: "username", Message: err.Error()}
+	if err := ValidateNewUsername(input.Username, s.Secrets); err != nil {
+		return User{}, err
 	}
+	username := NormalizeUsername(input.Username)
 	if !input.Role.Valid() {
 		return User{}, &ValidationError{Field: "role", Message: fmt.Sprintf("%q is not a role; use one of %s", input.Role, RoleList())}
 	}

@@ -207,6 +207,23 @@ func (r *Redactor) HasConfiguredSecret(text string) bool {
 	return false
 }
 
+// HasConfiguredSecretIgnoringCase reports whether text contains a
+// configured secret as HasConfiguredSecret does, with letters of either
+// case. Text stored in lower case, such as a username, needs it, because
+// the lower-case copy of a mixed-case secret gives most of it away.
+func (r *Redactor) HasConfiguredSecretIgnoringCase(text string) bool {
+	if r == nil || len(r.typed) == 0 {
+		return false
+	}
+	typed := removeFormatCharacters(decodeJSONEscapes(text))
+	for _, candidate := range []string{strings.ToLower(typed), strings.ToLower(decodeHTMLAndPercent(typed))} {
+		if slices.ContainsFunc(r.typed, func(form string) bool { return strings.Contains(candidate, strings.ToLower(form)) }) {
+			return true
+		}
+	}
+	return false
+}
+
 // removeFormatCharacters deletes the characters that can split a secret
 // without showing. These are the Unicode format characters (category Cf),
 // such as U+200B ZERO WIDTH SPACE, U+00AD SOFT HYPHEN and the bidirectional

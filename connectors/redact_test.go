@@ -756,3 +756,21 @@ func TestRedactorWithSecretURLOfWords(t *testing.T) {
 		}
 	}
 }
+
+func TestHasConfiguredSecretIgnoringCase(t *testing.T) {
+	redactor := NewRedactor("SEKRITtrackerTokenQ7w9")
+	for _, text := range []string{"sekrittrackertokenq7w9", "ops.SEKRITTRACKERTOKENQ7W9"} {
+		if redactor.HasConfiguredSecret(text) {
+			t.Errorf("HasConfiguredSecret(%q): got true, want false, because it matches case", text)
+		}
+		if !redactor.HasConfiguredSecretIgnoringCase(text) {
+			t.Errorf("HasConfiguredSecretIgnoringCase(%q): got false, want true", text)
+		}
+	}
+	if redactor.HasConfiguredSecretIgnoringCase("tracker-token") {
+		t.Error(`HasConfiguredSecretIgnoringCase("tracker-token"): got true, want false`)
+	}
+	if (*Redactor)(nil).HasConfiguredSecretIgnoringCase("sekrittrackertokenq7w9") {
+		t.Error("nil Redactor: got true, want false")
+	}
+}
