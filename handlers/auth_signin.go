@@ -164,6 +164,16 @@ func (h *Handler) setup(c echo.Context) error {
 		return err
 	}
 	page := views.SetupPage{Token: token, Username: c.FormValue("username")}
+	// The username is checked first, so a name that looks like a credential
+	// is never shown again, whatever else is wrong with the form.
+	var invalid *auth.ValidationError
+	if err := auth.ValidateNewUsername(page.Username, h.Secrets); errors.As(err, &invalid) {
+		if invalid.Credential {
+			page.Username = ""
+		}
+		page.Error, page.Field = "The username is invalid: "+invalid.Message+".", "username"
+		return h.renderSetup(c, http.StatusBadRequest, page)
+	}
 	password := c.FormValue("password")
 	if password != c.FormValue("password_confirmation") {
 		page.Error, page.Field = "The two passwords differ; type the same password twice.", "password_confirmation"
@@ -171,10 +181,6 @@ func (h *Handler) setup(c echo.Context) error {
 	}
 	if len([]rune(password)) < auth.MinPasswordLength {
 		page.Error, page.Field = "The password must have at least 12 characters.", "password"
-		return h.renderSetup(c, http.StatusBadRequest, page)
-	}
-	if err := auth.ValidateUsername(page.Username); err != nil {
-		page.Error, page.Field = "The username is invalid: "+err.Error()+".", "username"
 		return h.renderSetup(c, http.StatusBadRequest, page)
 	}
 	if !h.Auth.Setup.Consume(token, h.now()) {

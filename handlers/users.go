@@ -128,8 +128,13 @@ func (h *Handler) createUser(c echo.Context) error {
 	var invalid *auth.ValidationError
 	switch {
 	case errors.As(err, &invalid):
-		return h.renderUsers(c, http.StatusBadRequest, views.UsersPage{Error: "The " + invalid.Field + " is invalid: " + invalid.Message + ".",
-			Field: invalid.Field, FormUsername: username, FormRole: string(role)})
+		page := views.UsersPage{Error: "The " + invalid.Field + " is invalid: " + invalid.Message + ".",
+			Field: invalid.Field, FormRole: string(role)}
+		// A username that looks like a credential is not shown again.
+		if !invalid.Credential {
+			page.FormUsername = username
+		}
+		return h.renderUsers(c, http.StatusBadRequest, page)
 	case errors.Is(err, auth.ErrUserExists):
 		message := "A user named " + auth.NormalizeUsername(username) + " already exists. Choose another username."
 		return h.renderUsers(c, http.StatusConflict, views.UsersPage{Error: message, Field: "username", FormUsername: username, FormRole: string(role)})

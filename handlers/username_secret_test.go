@@ -1,0 +1,84 @@
+package handlers
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/releaseops/evidence-console/auth"
+	"github.com/releaseops/evidence-console/connectors"
+	"github.com/releaseops/evidence-console/models/dbtest"
+)
+
+// trackerToken is a configured secret that fits the username pattern, as
+// the tracker token of `make run` does.
+const trackerToken = "local-receiver-token"
+
+func TestCreateUserRejectsConfiguredSecret(t *testing.T) {
+	s, logs := newLoggedTestServer(t)
+	secrets := connectors.NewRedactor(trackerToken)
+	s.handler.Secrets = secrets
+	s.handler.Auth.Service.(*auth.Service).Secrets = secrets
+	b, csrf := signedInAdmin(s)
+	before := dbtest.CountRows(t, s.db)["users"]
+
+	rec := b.do(http.MethodPost, "/users", url.Values{"username": {trackerToken}, "role": {"viewer"}, "_csrf": {csrf}})
+
+	if rec.Code != http.StatusBadRequest {
+		t.Fatalf("status = %d, want 400; body: %s", rec.Code, rec.Body.String())
+	}
+	body := rec.Body.String()
+	if !strings.Contains(body, "The username is invalid: looks like a credential or a link") {
+		t.Errorf("body does not name the username field and say it looks like a credential:\n%s", body)
+	}
+	if strings.Contains(body, trackerToken) {
+		t.Error("body repeats the secret, want the form's username emptied")
+	}
+	if got := dbtest.CountRows(t, s.db)["users"]; got != before {
+		t.Errorf("users rows = %d, want %d", got, before)
+	}
+	if strings.Contains(logs.String(), trackerToken) {
+		t.Errorf("log contains the secret:\n%s", logs.String())
+	}
+}
+
+func TestSetupRejectsConfiguredSecretUsername(t *testing.T) {
+	s := newTestServer(t)
+	for _, table := range []string{"api_tokens", "users"} {
+		if err := s.db.Exec("DELETE FROM " + table).Error; err != nil {
+			t.Fatalf("clear %s: %v", table, err)
+		}
+	}
+	secrets := connectors.NewRedactor(trackerToken)
+	s.handler.Secrets = secrets
+	s.handler.Auth.Service.(*auth.Service).Secrets = secrets
+	s.handler.Auth.Setup = &auth.SetupToken{}
+	token, err := s.handler.Auth.Setup.Issue(testNow)
+	if err != nil {
+		t.Fatalf("issue setup token: %v", err)
+	}
+	b := newBrowser(s)
+	csrf := b.formCSRF("/setup?token=" + url.QueryEscape(token))
+
+	rec := b.do(http.MethodPost, "/setup", url.Values{
+		"_csrf": {csrf}, "token": {token}, "username": {trackerToken},
+		"password": {"a-long-enough-password"}, "password_confirmation": {"another-long-password"},
+	})
+
+	if rec.Code != http.StatusBadRequest {
+		t.Fatalf("status = %d, want 400; body: %s", rec.Code, rec.Body.String())
+	}
+	if !strings.Contains(rec.Body.String(), "The username is invalid: looks like a credential or a link") {
+		t.Errorf("body does not say the username looks like a credential:\n%s", rec.Body.String())
+	}
+	if strings.Contains(rec.Body.String(), trackerToken) {
+		t.Error("body repeats the secret, want the form's username emptied")
+	}
+	if got := dbtest.CountRows(t, s.db)["users"]; got != 0 {
+		t.Errorf("users rows = %d, want 0", got)
+	}
+	if !s.handler.Auth.Setup.Valid(token, testNow) {
+		t.Error("the rejected form used up the setup token, want it still valid")
+	}
+}
