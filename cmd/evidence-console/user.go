@@ -28,8 +28,13 @@ func (a *app) createUser(ctx context.Context, username, role string) error {
 	if strings.TrimSpace(username) == "" {
 		return usageError{message: "--username is required", showUsage: true}
 	}
-	if err := auth.ValidateUsername(username); err != nil {
-		return usageError{message: fmt.Sprintf("--username %q is not a valid username; %s", username, err), showUsage: true}
+	var invalid *auth.ValidationError
+	if err := auth.ValidateNewUsername(username, a.registry.Redactor()); errors.As(err, &invalid) {
+		// A name that looks like a credential is not repeated.
+		if invalid.Credential {
+			return usageError{message: "--username: " + invalid.Message}
+		}
+		return usageError{message: fmt.Sprintf("--username %q is not a valid username; %s", username, invalid.Message), showUsage: true}
 	}
 	if !auth.Role(role).Valid() {
 		return usageError{message: fmt.Sprintf("--role %q is not a role; use one of %s", role, auth.RoleList()), showUsage: true}
@@ -53,7 +58,7 @@ func (a *app) createUser(ctx context.Context, username, role string) error {
 		return err
 	}
 	defer closeDB()
-	service := &auth.Service{DB: db, Now: time.Now, Logger: a.logger}
+	service := &auth.Service{DB: db, Now: time.Now, Logger: a.logger, Secrets: a.registry.Redactor()}
 	// A taken name is the caller's mistake, so look it up first, because a
 	// failed INSERT would log an ERROR line. ErrUserExists below still
 	// covers a user created in between.
@@ -65,7 +70,6 @@ func (a *app) createUser(ctx context.Context, username, role string) error {
 		return err
 	}
 	user, err := service.CreateUser(ctx, auth.NewUser{Username: username, Role: auth.Role(role), Password: password, CreatedBy: "command line"})
-	var invalid *auth.ValidationError
 	if errors.As(err, &invalid) {
 		return usageError{message: invalid.Error()}
 	}

@@ -156,3 +156,26 @@ func TestTokenCreateRejectsConfiguredSecretName(t *testing.T) {
 		t.Errorf("api_tokens rows = %d, want 0", got)
 	}
 }
+
+func TestUserCreateRejectsConfiguredSecretName(t *testing.T) {
+	for _, username := range []string{"SEKRIThookpathA1b2C3", "sekrithookpatha1b2c3"} {
+		t.Run(username, func(t *testing.T) {
+			code, stdout, stderr, databaseURL := runWith(t, "", "user", "create", "--username", username, "--role", "viewer",
+				"--connector-config", writeConnectorConfig(t))
+
+			if code != 2 {
+				t.Errorf("exit code = %d, want 2; stdout: %s", code, stdout)
+			}
+			if !strings.Contains(stderr, "user create: --username: looks like a credential or a link") {
+				t.Errorf("stderr = %q, want it to reject --username", stderr)
+			}
+			if strings.Contains(strings.ToLower(stdout+stderr), "sekrit") {
+				t.Errorf("output repeats the secret: stdout %q, stderr %q", stdout, stderr)
+			}
+			db := dbtest.OpenExisting(t, databaseURL, dbtest.Options{})
+			if got := dbtest.CountRows(t, db)["users"]; got != 0 {
+				t.Errorf("users rows = %d, want 0", got)
+			}
+		})
+	}
+}
