@@ -672,19 +672,6 @@ func (r *Redactor) Contains(text string) bool {
 	})
 }
 
-// ContainsIgnoringCase reports whether text contains one of the configured
-// secret values in any letter case, as a message that lower-cases a
-// destination name would repeat it.
-func (r *Redactor) ContainsIgnoringCase(text string) bool {
-	if r == nil {
-		return false
-	}
-	lower := strings.ToLower(text)
-	return slices.ContainsFunc(r.secrets, func(secret string) bool {
-		return strings.Contains(lower, strings.ToLower(secret))
-	})
-}
-
 // redactURL keeps the scheme and host of a URL and replaces the rest.
 func redactURL(raw string) string {
 	u, err := url.Parse(raw)
