@@ -403,7 +403,7 @@ func (h *Handler) runRetry(c echo.Context, kind string) error {
 		return c.JSON(http.StatusCreated, run)
 	case isHTMX(c):
 		c.Response().Header().Set("HX-Trigger", retryChangedEvent)
-		return render(c, http.StatusOK, views.RetryRunPanel(h.retryRunView(run)))
+		return render(c, http.StatusOK, views.RetryRunResponse(h.retryRunView(run)))
 	}
 	return redirectAfterPost(c, "/retries/runs/"+run.WorkerRunID)
 }

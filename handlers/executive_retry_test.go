@@ -434,6 +434,13 @@ func TestExecutiveRetryConsoleDryRunFragment(t *testing.T) {
 	if got := len(s.receiver.Requests()); got != 0 {
 		t.Errorf("receiver requests: got %d, want 0", got)
 	}
+	// The plan shown above the run gets a note that the run came after it.
+	stale := byTestID(doc, "retry-plan-stale")
+	runID := byTestID(doc, "retry-run-link").Text()
+	if stale.AttrOr("hx-swap-oob", "") != "true" || runID == "" || !strings.Contains(stale.Text(), runID) {
+		t.Errorf("plan note: got hx-swap-oob %q and text %q, want an out-of-band note naming run %q",
+			stale.AttrOr("hx-swap-oob", ""), stale.Text(), runID)
+	}
 
 	console := s.do(http.MethodGet, "/console", "", "")
 	consoleDoc := document(t, console)

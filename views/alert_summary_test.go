@@ -9,11 +9,11 @@ func TestAlertResultSummary(t *testing.T) {
 		want     string
 	}{
 		{"nothing selected", nil, "Alert not sent: no destination was selected."},
-		{"one sent", []string{OutcomeSent}, "Alert sent to 1 destination: 1 sent."},
+		{"one sent", []string{OutcomeSent}, "Alert delivery to 1 destination: 1 sent."},
 		{
 			"every outcome",
 			[]string{OutcomeFailed, OutcomeSent, OutcomeInFlight, OutcomeSent, OutcomeSuppressed},
-			"Alert sent to 5 destinations: 2 sent, 1 failed, 1 suppressed, 1 in flight.",
+			"Alert delivery to 5 destinations: 2 sent, 1 failed, 1 suppressed, 1 in flight.",
 		},
 	}
 	for _, test := range tests {

@@ -206,5 +206,5 @@ func AlertResultSummary(v AlertResultView) string {
 			parts = append(parts, strconv.Itoa(counts[outcome])+" "+strings.ReplaceAll(outcome, "_", " "))
 		}
 	}
-	return "Alert sent to " + CountNoun(len(v.Destinations), "destination", "destinations") + ": " + strings.Join(parts, ", ") + "."
+	return "Alert delivery to " + CountNoun(len(v.Destinations), "destination", "destinations") + ": " + strings.Join(parts, ", ") + "."
 }
