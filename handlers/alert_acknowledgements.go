@@ -67,18 +67,25 @@ func acknowledgementStatus(result alerting.AcknowledgeResult) int {
 	return http.StatusCreated
 }
 
+// acknowledgeFormFields are the fields of the acknowledgement form.
+var acknowledgeFormFields = []string{"provider", "acknowledgement_state", "external_ref", "notes", "plan_id", "return_to"}
+
 // acknowledgeRetryHealthAlertForm records one action from a browser form.
 // A JSON client gets the status that acknowledgeRetryHealthAlert returns.
 // htmx gets the refreshed acknowledgement panel or console section (by
 // return_to), and a plain post is redirected to return_to.
 func (h *Handler) acknowledgeRetryHealthAlertForm(c echo.Context) error {
+	form, err := readForm(c, acknowledgeFormFields)
+	if err != nil {
+		return err
+	}
 	healthID := c.Param("health_id")
 	req := alerting.AcknowledgeRequest{
-		HealthID: healthID, Provider: c.FormValue("provider"), State: c.FormValue("acknowledgement_state"),
-		ExternalRef: c.FormValue("external_ref"), Notes: c.FormValue("notes"), PlanID: c.FormValue("plan_id"),
+		HealthID: healthID, Provider: form.Get("provider"), State: form.Get("acknowledgement_state"),
+		ExternalRef: form.Get("external_ref"), Notes: form.Get("notes"), PlanID: form.Get("plan_id"),
 		Actor: actorName(c),
 	}
-	returnTo := localPath(c.FormValue("return_to"), alerting.AcknowledgementLink("", healthID, strings.ToLower(strings.TrimSpace(req.Provider))))
+	returnTo := localPath(form.Get("return_to"), alerting.AcknowledgementLink("", healthID, strings.ToLower(strings.TrimSpace(req.Provider))))
 
 	result, err := h.Alerts.Acknowledge(c.Request().Context(), req)
 	if err != nil {

@@ -201,8 +201,18 @@ func TestActorIsVerifiedUser(t *testing.T) {
 	s := newTestServer(t)
 	s.actAs("ops-lead", auth.RoleReleaseManager)
 
-	// A body field named actor must not change who acted.
+	// A body field named actor is not a field of the form, so it cannot
+	// change who acted.
 	rec := s.postForm("/console/retry-health", "expected_interval_minutes=30&stale_metadata_minutes=120&actor=mallory",
+		echo.HeaderAccept, "application/json")
+	if rec.Code != http.StatusBadRequest {
+		t.Fatalf("build with an actor field: status = %d, want 400; body: %s", rec.Code, rec.Body.String())
+	}
+	if field := errorOf(t, rec.Body.String()).Field; field != "actor" {
+		t.Errorf("error field = %q, want actor", field)
+	}
+
+	rec = s.postForm("/console/retry-health", "expected_interval_minutes=30&stale_metadata_minutes=120",
 		echo.HeaderAccept, "application/json")
 	if rec.Code != http.StatusCreated {
 		t.Fatalf("build retry health: status = %d, want 201; body: %s", rec.Code, rec.Body.String())

@@ -51,9 +51,13 @@ func (h *Handler) signIn(c echo.Context) error {
 	if err := h.checkPreSessionCSRF(c); err != nil {
 		return err
 	}
-	username := strings.TrimSpace(c.FormValue("username"))
-	password := c.FormValue("password")
-	next := c.FormValue("next")
+	form, err := readForm(c, []string{"next", "username", "password"})
+	if err != nil {
+		return err
+	}
+	username := strings.TrimSpace(form.Get("username"))
+	password := form.Get("password")
+	next := form.Get("next")
 	if username == "" || password == "" {
 		return h.renderSignIn(c, http.StatusBadRequest, views.SignInPage{Next: next, Username: username, Error: "Enter your username and password."})
 	}
@@ -106,6 +110,9 @@ func (h *Handler) rateLimitMessage(c echo.Context, username string) string {
 
 // signOut ends the session and clears the cookie.
 func (h *Handler) signOut(c echo.Context) error {
+	if _, err := readForm(c, nil); err != nil {
+		return err
+	}
 	if err := h.endSession(c); err != nil {
 		return err
 	}
@@ -159,11 +166,15 @@ func (h *Handler) setup(c echo.Context) error {
 	if err := h.checkPreSessionCSRF(c); err != nil {
 		return err
 	}
-	token := c.FormValue("token")
+	form, err := readForm(c, []string{"token", "username", "password", "password_confirmation"})
+	if err != nil {
+		return err
+	}
+	token := form.Get("token")
 	if err := h.setupAvailable(c, token); err != nil {
 		return err
 	}
-	page := views.SetupPage{Token: token, Username: c.FormValue("username")}
+	page := views.SetupPage{Token: token, Username: form.Get("username")}
 	// The username is checked first, so a name that looks like a credential
 	// is never shown again, whatever else is wrong with the form.
 	var invalid *auth.ValidationError
@@ -174,8 +185,8 @@ func (h *Handler) setup(c echo.Context) error {
 		page.Error, page.Field = "The username is invalid: "+invalid.Message+".", "username"
 		return h.renderSetup(c, http.StatusBadRequest, page)
 	}
-	password := c.FormValue("password")
-	if password != c.FormValue("password_confirmation") {
+	password := form.Get("password")
+	if password != form.Get("password_confirmation") {
 		page.Error, page.Field = "The two passwords differ; type the same password twice.", "password_confirmation"
 		return h.renderSetup(c, http.StatusBadRequest, page)
 	}

@@ -141,13 +141,12 @@ func parseScheduleRun(c echo.Context) (executive.Params, executive.ScheduleInput
 		return params, input, params.Validate()
 	}
 
-	var err error
-	if params, err = executiveParams(c); err != nil {
+	form, err := readForm(c, []string{"interval_minutes", "enabled", "cadence", "recovery_slo_minutes", "period_days"})
+	if err != nil {
 		return params, input, err
 	}
-	form, err := c.FormParams()
-	if err != nil {
-		return params, input, &APIError{Status: http.StatusBadRequest, Code: CodeMalformedBody, Message: "request body is not a valid form"}
+	if params, err = executiveParams(c); err != nil {
+		return params, input, err
 	}
 	if form.Has("interval_minutes") {
 		n, err := strconv.Atoi(strings.TrimSpace(form.Get("interval_minutes")))
@@ -269,9 +268,10 @@ func parseDeliver(c echo.Context) (executive.DeliverRequest, error) {
 			req.RunID = *body.RunID
 		}
 	} else {
-		form, err := c.FormParams()
+		// Each ticked destination checkbox sends its own provider field.
+		form, err := readForm(c, []string{"provider", "retries", "timeout_seconds", "run_id"}, "provider")
 		if err != nil {
-			return req, &APIError{Status: http.StatusBadRequest, Code: CodeMalformedBody, Message: "request body is not a valid form"}
+			return req, err
 		}
 		for _, value := range form["provider"] {
 			req.Providers = append(req.Providers, strings.Split(value, ",")...)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -263,6 +264,14 @@ func formPolicy(c echo.Context) (*retryPolicyInput, error) {
 	return in, nil
 }
 
+// retryPolicyFormFields are the fields of the console's retry policy.
+var retryPolicyFormFields = []string{"max_retry_attempts", "retry_delay_minutes", "allow_immediate_retry", "backoff_multiplier"}
+
+// retryRunFormFields are the fields of the console's run form and of its
+// live run confirmation.
+var retryRunFormFields = append(slices.Clone(retryPolicyFormFields), "dry_run", "execute", "max_retry_deliveries",
+	"retries", "timeout_seconds", "confirm", "confirmed_count", "confirmed_destinations")
+
 // parseRetryPlan reads a plan request from JSON or a form.
 func parseRetryPlan(c echo.Context) (retry.Policy, error) {
 	var in retryPlanInput
@@ -271,6 +280,9 @@ func parseRetryPlan(c echo.Context) (retry.Policy, error) {
 			return retry.Policy{}, err
 		}
 		return in.RetryPolicy.policy(), nil
+	}
+	if _, err := readForm(c, retryPolicyFormFields); err != nil {
+		return retry.Policy{}, err
 	}
 	policy, err := formPolicy(c)
 	if err != nil {
@@ -284,6 +296,9 @@ func parseRetryRun(c echo.Context) (retryRunInput, error) {
 	var in retryRunInput
 	if hasJSONBody(c) {
 		err := decodeJSONBody(c, &in)
+		return in, err
+	}
+	if _, err := readForm(c, retryRunFormFields); err != nil {
 		return in, err
 	}
 	var err error

@@ -58,7 +58,11 @@ func (h *Handler) createOwnToken(c echo.Context) error {
 	if !ok {
 		return &APIError{Status: http.StatusUnauthorized, Code: CodeUnauthenticated, Message: "sign in to create an API token"}
 	}
-	name := c.FormValue("name")
+	form, err := readForm(c, []string{"name"})
+	if err != nil {
+		return err
+	}
+	name := form.Get("name")
 	secret, _, err := h.Auth.Service.CreateToken(c.Request().Context(), user.ID, name)
 	var invalid *auth.ValidationError
 	if errors.As(err, &invalid) {
@@ -109,6 +113,9 @@ func (h *Handler) revokeOwnToken(c echo.Context) error {
 	user, ok := currentUser(c)
 	if !ok {
 		return &APIError{Status: http.StatusUnauthorized, Code: CodeUnauthenticated, Message: "sign in to revoke an API token"}
+	}
+	if _, err := readForm(c, nil); err != nil {
+		return err
 	}
 	err := h.Auth.Service.RevokeToken(c.Request().Context(), user.ID, c.Param("id"), user.Username)
 	if errors.Is(err, auth.ErrTokenNotFound) {

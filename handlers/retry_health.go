@@ -61,9 +61,15 @@ func (h *Handler) getRetryHealth(c echo.Context) error {
 	return c.JSON(http.StatusOK, report)
 }
 
-// buildRetryHealth persists a snapshot ("Build recovery retry health"). htmx
-// gets the refreshed panel; a plain form post is redirected to the console.
+// buildRetryHealth persists a snapshot ("Build recovery retry health") from
+// the console form. htmx gets the refreshed panel, a client that accepts
+// JSON gets the snapshot, and a plain form post is redirected to the
+// console. The body must be a form: JSON clients read the evaluation with
+// getRetryHealth, and the alert deliver endpoint builds a snapshot.
 func (h *Handler) buildRetryHealth(c echo.Context) error {
+	if _, err := readForm(c, thresholdParams); err != nil {
+		return err
+	}
 	params, err := healthParams(c)
 	if err != nil {
 		return err

@@ -136,13 +136,18 @@ func (h *Handler) sendRetryHealthAlertForm(c echo.Context) error {
 	return redirectAfterPost(c, "/console?plan_id="+url.QueryEscape(result.Plan.PlanID)+"#retry-health-alerts")
 }
 
+// sendAlertFormFields are the fields of the send form, which has the names
+// of the deliver endpoint's JSON fields.
+var sendAlertFormFields = []string{"provider", "force", "expected_interval_minutes", "stale_metadata_minutes",
+	"suppression_window_minutes", "max_alerts", "retries", "timeout_seconds"}
+
 // deliverRequestFromForm reads the send form strictly. The force checkbox
 // sends "true" when ticked and nothing otherwise.
 func deliverRequestFromForm(c echo.Context) (alerting.DeliverRequest, error) {
 	req := alerting.DefaultDeliverRequest()
-	form, err := c.FormParams()
+	form, err := readForm(c, sendAlertFormFields)
 	if err != nil {
-		return req, &APIError{Status: http.StatusBadRequest, Code: CodeMalformedBody, Message: "form body is not valid; send application/x-www-form-urlencoded fields"}
+		return req, err
 	}
 	if form.Has("provider") {
 		req.Provider = form.Get("provider")

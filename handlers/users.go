@@ -110,9 +110,13 @@ func (h *Handler) usersPage(c echo.Context) error {
 // URL. A request authenticated with an API token has no session, so it gets
 // the page with the password at once. Neither response may be cached.
 func (h *Handler) createUser(c echo.Context) error {
-	username := strings.TrimSpace(c.FormValue("username"))
-	role := auth.Role(strings.TrimSpace(c.FormValue("role")))
-	password := c.FormValue("password")
+	form, err := readForm(c, []string{"username", "role", "password"})
+	if err != nil {
+		return err
+	}
+	username := strings.TrimSpace(form.Get("username"))
+	role := auth.Role(strings.TrimSpace(form.Get("role")))
+	password := form.Get("password")
 	generated := ""
 	if password == "" {
 		var err error
@@ -190,8 +194,12 @@ func (h *Handler) changeUserRole(c echo.Context) error {
 	if user, ok := currentUser(c); ok && user.ID == c.Param("id") {
 		return unprocessable("id", "you cannot change your own role; ask another admin")
 	}
-	role := auth.Role(strings.TrimSpace(c.FormValue("role")))
-	err := h.Auth.Service.SetRole(c.Request().Context(), c.Param("id"), role, actorName(c))
+	form, err := readForm(c, []string{"role"})
+	if err != nil {
+		return err
+	}
+	role := auth.Role(strings.TrimSpace(form.Get("role")))
+	err = h.Auth.Service.SetRole(c.Request().Context(), c.Param("id"), role, actorName(c))
 	var invalid *auth.ValidationError
 	if errors.As(err, &invalid) {
 		return fieldError("role", "%s", invalid.Message)
@@ -214,6 +222,9 @@ func (h *Handler) setUserDisabled(c echo.Context, disabled bool) error {
 	if user, ok := currentUser(c); ok && disabled && user.ID == c.Param("id") {
 		return unprocessable("id", "you cannot disable yourself; ask another admin")
 	}
+	if _, err := readForm(c, nil); err != nil {
+		return err
+	}
 	if err := userError(h.Auth.Service.SetDisabled(c.Request().Context(), c.Param("id"), disabled, actorName(c))); err != nil {
 		return err
 	}
@@ -221,6 +232,9 @@ func (h *Handler) setUserDisabled(c echo.Context, disabled bool) error {
 }
 
 func (h *Handler) revokeUserToken(c echo.Context) error {
+	if _, err := readForm(c, nil); err != nil {
+		return err
+	}
 	if err := userError(h.Auth.Service.RevokeToken(c.Request().Context(), c.Param("id"), c.Param("token_id"), actorName(c))); err != nil {
 		return err
 	}
