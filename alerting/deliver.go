@@ -3,6 +3,7 @@ package alerting
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net/url"
@@ -22,7 +23,7 @@ import (
 
 // Defaults and bounds of a deliver request.
 const (
-	AllProviders                    = "all"
+	AllProviders                    = connectors.AllDestinations
 	DefaultSuppressionWindowMinutes = 60
 	MaxSuppressionWindowMinutes     = 10080
 	DefaultMaxAlerts                = 20
@@ -234,26 +235,28 @@ func (s *Service) sendAll(ctx context.Context, pending []*delivery.Pending) []de
 // ones. Disabled names are one too, even beside enabled names, as in a
 // report delivery. Sending to only some of the named destinations would
 // hide that one was left out. "all" names every configured destination,
-// and planAlert keeps the enabled ones.
+// and planAlert keeps the enabled ones. An enabled destination among them
+// that is not ready is an *UnprocessableError as well, for "all" too.
 func (s *Service) resolveProviders(raw string) ([]string, error) {
 	configured := s.Destinations.Names()
-	value := strings.ToLower(strings.TrimSpace(raw))
-	if value == AllProviders {
+	requested, all, err := connectors.ParseNames([]string{raw})
+	var nameErr *connectors.NameListError
+	if errors.As(err, &nameErr) {
+		return nil, fieldErrorf("provider", "%s", nameErr.Message)
+	}
+	if all {
+		if err := s.rejectNotReady(configured); err != nil {
+			return nil, err
+		}
 		return configured, nil
 	}
 
 	var names, unknown []string
-	for part := range strings.SplitSeq(value, ",") {
-		name := strings.TrimSpace(part)
-		switch {
-		case name == "":
-			return nil, fieldErrorf("provider", `provider %q has an empty name; separate configured connector names with single commas`, raw)
-		case name == AllProviders:
-			return nil, fieldErrorf("provider", `provider "all" cannot be combined with other names; send "all" alone`)
-		case !slices.Contains(configured, name):
-			unknown = append(unknown, name)
-		case !slices.Contains(names, name):
+	for _, name := range requested {
+		if slices.Contains(configured, name) {
 			names = append(names, name)
+		} else {
+			unknown = append(unknown, name)
 		}
 	}
 	if len(unknown) > 0 {
@@ -267,8 +270,27 @@ func (s *Service) resolveProviders(raw string) ([]string, error) {
 	if err := s.rejectDisabled(names); err != nil {
 		return nil, err
 	}
+	if err := s.rejectNotReady(names); err != nil {
+		return nil, err
+	}
 	slices.Sort(names)
 	return names, nil
+}
+
+// rejectNotReady returns an *UnprocessableError naming the enabled
+// destinations among names that cannot send, or nil. A send to them would
+// only record a failure that uses up a retry attempt.
+func (s *Service) rejectNotReady(names []string) error {
+	var statuses []connectors.Status
+	for _, status := range s.Destinations.Statuses() {
+		if slices.Contains(names, status.Name) {
+			statuses = append(statuses, status)
+		}
+	}
+	if err := connectors.CheckReady(statuses); err != nil {
+		return &UnprocessableError{Field: "provider", Message: err.Error()}
+	}
+	return nil
 }
 
 // rejectDisabled returns an *UnprocessableError naming the disabled

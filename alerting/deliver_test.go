@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/releaseops/evidence-console/alerting"
+	"github.com/releaseops/evidence-console/connectors"
 	"github.com/releaseops/evidence-console/models"
 	"github.com/releaseops/evidence-console/models/dbtest"
 )
@@ -250,6 +251,75 @@ func TestDeliverAllSkipsDisabledProvider(t *testing.T) {
 	}
 	if !result.Success {
 		t.Errorf("success: got false, want true")
+	}
+}
+
+// An enabled destination that is not ready is rejected before anything is
+// stored or sent, when named and under "all", as a live retry run rejects
+// it. A send to it would only record a failure that uses up an attempt.
+func TestDeliverRejectsNotReadyProvider(t *testing.T) {
+	f := newFixture(t, map[string]string{"alpha": "/webhook/alpha"})
+	env := map[string]string{"URL_ALPHA": f.receiver.URL + "/webhook/alpha", "URL_FAILING": ""}
+	cfg := connectors.FileConfig{Connectors: map[string]connectors.ConnectorConfig{
+		"alpha":   {Kind: connectors.KindWebhook, URLEnv: "URL_ALPHA"},
+		"failing": {Kind: connectors.KindWebhook, URLEnv: "URL_FAILING"},
+	}}
+	registry, err := connectors.NewRegistry(cfg, func(name string) (string, bool) {
+		value, ok := env[name]
+		return value, ok
+	})
+	if err != nil {
+		t.Fatalf("build registry: %v", err)
+	}
+	f.registry = registry
+	f.service = f.newService(f.db, nil)
+	before := dbtest.CountRows(t, f.db)
+
+	for _, provider := range []string{"failing,alpha", "all"} {
+		req := alerting.DefaultDeliverRequest()
+		req.Actor, req.Provider, req.Retries = "tester", provider, 0
+
+		_, err := f.service.Deliver(context.Background(), req)
+
+		var unprocessable *alerting.UnprocessableError
+		if !errors.As(err, &unprocessable) {
+			t.Errorf("provider %q: got error %v, want an UnprocessableError", provider, err)
+			continue
+		}
+		if unprocessable.Field != "provider" {
+			t.Errorf("provider %q: field %q, want provider", provider, unprocessable.Field)
+		}
+		for _, want := range []string{`"failing" is not ready`, "URL_FAILING", "Nothing was sent"} {
+			if !strings.Contains(unprocessable.Message, want) {
+				t.Errorf("provider %q: message %q does not contain %s", provider, unprocessable.Message, want)
+			}
+		}
+	}
+	assertRowsUnchanged(t, before, dbtest.CountRows(t, f.db))
+	if got := len(f.receiver.Requests()); got != 0 {
+		t.Errorf("receiver requests: got %d, want 0", got)
+	}
+}
+
+// "all" beside another name is a 400, in any case and order, as in a
+// report delivery.
+func TestDeliverRejectsAllBesideNames(t *testing.T) {
+	f := newFixture(t, map[string]string{"alpha": "/webhook/alpha"})
+
+	for _, provider := range []string{"all,alpha", "alpha, ALL"} {
+		req := alerting.DefaultDeliverRequest()
+		req.Provider = provider
+
+		_, err := f.service.Deliver(context.Background(), req)
+
+		var fieldErr *alerting.FieldError
+		if !errors.As(err, &fieldErr) {
+			t.Errorf("provider %q: got error %v, want a FieldError", provider, err)
+			continue
+		}
+		if want := `provider "all" cannot be combined with other names; send "all" alone`; fieldErr.Message != want {
+			t.Errorf("provider %q: message %q, want %q", provider, fieldErr.Message, want)
+		}
 	}
 }
 

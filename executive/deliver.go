@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -153,26 +152,22 @@ func (s *Service) Deliver(ctx context.Context, req DeliverRequest) (DeliverResul
 	return result, nil
 }
 
-// checkProviders lower-cases and de-duplicates the requested destinations and
-// rejects unknown or disabled ones with a 422 listing the configured names.
-// "all" stands for every enabled destination.
+// checkProviders lower-cases and de-duplicates the requested destinations.
+// It rejects unknown, disabled and not ready ones with a 422, so nothing is
+// sent or recorded when one of them cannot receive the report. "all" stands
+// for every enabled destination and may not be combined with other names.
 func (s *Service) checkProviders(requested []string) ([]string, error) {
 	var configured []string
 	if s.Destinations != nil {
 		configured = s.Destinations.Names()
 	}
-	var providers []string
-	for _, name := range requested {
-		name = strings.ToLower(strings.TrimSpace(name))
-		names := []string{name}
-		if name == AllDestinations {
-			names = s.enabledDestinations(configured)
-		}
-		for _, name := range names {
-			if name != "" && !slices.Contains(providers, name) {
-				providers = append(providers, name)
-			}
-		}
+	providers, all, err := connectors.ParseNames(requested)
+	var nameErr *connectors.NameListError
+	if errors.As(err, &nameErr) {
+		return nil, &ParamError{Field: "provider", Message: nameErr.Message}
+	}
+	if all {
+		providers = s.enabledDestinations(configured)
 	}
 	if len(providers) == 0 {
 		return nil, &ParamError{Field: "provider", Message: fmt.Sprintf(
@@ -193,12 +188,30 @@ func (s *Service) checkProviders(requested []string) ([]string, error) {
 				"provider %q is disabled in the connector configuration; enable it or choose another", name)}
 		}
 	}
+	if err := s.checkReady(providers); err != nil {
+		return nil, err
+	}
 	return providers, nil
+}
+
+// checkReady returns a 422 naming the destinations among providers that
+// cannot send, such as one whose secret is not set.
+func (s *Service) checkReady(providers []string) error {
+	statuses := make([]connectors.Status, 0, len(providers))
+	for _, name := range providers {
+		if status, ok := s.Destinations.Status(name); ok {
+			statuses = append(statuses, status)
+		}
+	}
+	if err := connectors.CheckReady(statuses); err != nil {
+		return &ParamError{Field: "provider", Unprocessable: true, Message: err.Error()}
+	}
+	return nil
 }
 
 // AllDestinations is the provider value that names every enabled
 // destination.
-const AllDestinations = "all"
+const AllDestinations = connectors.AllDestinations
 
 // enabledDestinations returns the configured destinations that are enabled.
 func (s *Service) enabledDestinations(configured []string) []string {

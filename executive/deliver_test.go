@@ -329,15 +329,33 @@ func dumpTables(t *testing.T, db *gorm.DB) string {
 func TestDeliverAllNamesEnabledDestinations(t *testing.T) {
 	f := newDeliveryFixture(t)
 
-	providers, err := f.service.checkProviders([]string{"webhook", " ALL "})
+	providers, err := f.service.checkProviders([]string{" ALL "})
 
 	if err != nil {
 		t.Fatalf("checkProviders: %v", err)
 	}
-	want := []string{"webhook", "denied", "gone", "hanging", "leaky", "limited", "refused", "slack", "unavailable"}
-	slices.Sort(want[1:])
+	want := []string{"denied", "gone", "hanging", "leaky", "limited", "refused", "slack", "unavailable", "webhook"}
 	if !slices.Equal(providers, want) {
 		t.Errorf("destinations: got %v, want %v (every enabled one, once, without off)", providers, want)
+	}
+}
+
+func TestDeliverRejectsAllBesideNames(t *testing.T) {
+	f := newDeliveryFixture(t)
+
+	for _, requested := range [][]string{{"webhook", " ALL "}, {"all,slack"}, {"slack", "all"}} {
+		_, err := f.service.checkProviders(requested)
+
+		var paramErr *ParamError
+		if !errors.As(err, &paramErr) {
+			t.Fatalf("%q: error = %v, want a *ParamError", requested, err)
+		}
+		if paramErr.Field != "provider" || paramErr.Unprocessable {
+			t.Errorf("%q: field %q, unprocessable %t; want a 400 on provider", requested, paramErr.Field, paramErr.Unprocessable)
+		}
+		if !strings.Contains(paramErr.Message, `send "all" alone`) {
+			t.Errorf("%q: message %q does not say to send \"all\" alone", requested, paramErr.Message)
+		}
 	}
 }
 

@@ -16,10 +16,12 @@ import (
 )
 
 // Destinations is the part of the connector registry the service uses:
-// the configured names and their kinds. *connectors.Registry implements it.
+// the configured names, their kinds and their readiness.
+// *connectors.Registry implements it.
 type Destinations interface {
 	Names() []string
 	Lookup(name string) (connectors.Destination, bool)
+	Status(name string) (connectors.Status, bool)
 }
 
 // Service builds, persists and delivers executive recovery reports.

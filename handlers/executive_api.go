@@ -273,9 +273,7 @@ func parseDeliver(c echo.Context) (executive.DeliverRequest, error) {
 		if err != nil {
 			return req, err
 		}
-		for _, value := range form["provider"] {
-			req.Providers = append(req.Providers, strings.Split(value, ",")...)
-		}
+		req.Providers = form["provider"]
 		if req.Retries, err = queryInt(c, "retries", executive.DefaultRetries, 0, 5); err != nil {
 			return req, err
 		}
@@ -323,7 +321,9 @@ func (body deliverRequest) checkRanges() error {
 	return checkDeliverRanges(retries, timeoutSeconds)
 }
 
-// providerList decodes provider as "a,b" or ["a", "b"].
+// providerList decodes provider as "a,b" or ["a", "b"]. A string is
+// returned as one element, and connectors.ParseNames splits it, so both
+// forms follow one rule for commas and "all".
 func providerList(raw json.RawMessage) ([]string, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
@@ -331,7 +331,7 @@ func providerList(raw json.RawMessage) ([]string, error) {
 	}
 	var text string
 	if err := json.Unmarshal(raw, &text); err == nil {
-		return strings.Split(text, ","), nil
+		return []string{text}, nil
 	}
 	var list []*string
 	if err := json.Unmarshal(raw, &list); err == nil {

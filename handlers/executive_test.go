@@ -35,12 +35,14 @@ const (
 // executiveServer is the real router with the executive service wired to
 // a local receiver ("webhook", "slack"), a server that echoes the planted
 // secrets in a 500 response ("leaky") and a disabled connector ("off").
+// withNotReady adds "failing-webhook", enabled but with its URL variable
+// empty, so it is not ready.
 type executiveServer struct {
 	*testServer
 	receiver *receiver.Server
 }
 
-func newExecutiveServer(t *testing.T) *executiveServer {
+func newExecutiveServer(t *testing.T, withNotReady ...bool) *executiveServer {
 	t.Helper()
 	s := &executiveServer{testServer: newTestServer(t)}
 	rcv, err := receiver.Start("127.0.0.1:0")
@@ -68,6 +70,10 @@ func newExecutiveServer(t *testing.T) *executiveServer {
 		"SLACK_URL":   rcv.URL + "/slack/services/T0/B0/" + executiveSecretPath,
 		"LEAKY_URL":   leaky.URL + "/hooks/" + executiveSecretPath + "?key=" + executiveSecretQuery,
 		"TOKEN":       "Bearer " + executiveSecretToken,
+	}
+	if len(withNotReady) > 0 && withNotReady[0] {
+		cfg.Connectors["failing-webhook"] = connectors.ConnectorConfig{Kind: connectors.KindWebhook, URLEnv: "FAILING_URL"}
+		env["FAILING_URL"] = ""
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	registry, err := connectors.NewRegistry(cfg, func(name string) (string, bool) { value, ok := env[name]; return value, ok },
@@ -712,5 +718,77 @@ func TestExecutiveFormsRejectBadInput(t *testing.T) {
 	rec := s.postForm("/console/executive-report/deliver", "provider=nowhere", "HX-Request", "true")
 	if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "webhook") {
 		t.Errorf("unknown destination from the form: got %d %s, want 422 listing the configured destinations", rec.Code, rec.Body.String())
+	}
+}
+
+func TestExecutiveDeliverRejectsNotReadyDestination(t *testing.T) {
+	s := newExecutiveServer(t, true)
+	s.schedule()
+	path := executiveReportPath + "/schedule-runs/latest/deliver"
+
+	for _, body := range []string{`{"provider":"failing-webhook,slack"}`, `{"provider":["slack","failing-webhook"]}`, `{"provider":"all"}`} {
+		before := dbtest.CountRows(t, s.db)
+		rec := s.postJSON(path, body)
+
+		if rec.Code != http.StatusUnprocessableEntity {
+			t.Fatalf("%s: status %d, want 422; body %s", body, rec.Code, rec.Body.String())
+		}
+		apiErr := errorOf(t, rec.Body.String())
+		if apiErr.Field != "provider" {
+			t.Errorf("%s: field %q, want provider", body, apiErr.Field)
+		}
+		for _, want := range []string{`"failing-webhook"`, "FAILING_URL", "not ready", "Nothing was sent"} {
+			if !strings.Contains(apiErr.Message, want) {
+				t.Errorf("%s: message %q does not contain %s", body, apiErr.Message, want)
+			}
+		}
+		if after := dbtest.CountRows(t, s.db); !sameRowCounts(before, after) {
+			t.Errorf("%s: row counts changed: got %v, want %v", body, after, before)
+		}
+	}
+	if got := len(s.receiver.Requests()); got != 0 {
+		t.Errorf("receiver got %d requests, want none", got)
+	}
+
+	// The console form shows the 422 on its destination field.
+	rec := s.postForm("/console/executive-report/deliver", "provider=slack&provider=failing-webhook&run_id=latest", "HX-Request", "true")
+	if rec.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("form: status %d, want 422; body %s", rec.Code, rec.Body.String())
+	}
+	if got := byTestID(document(t, rec), "error-fragment").AttrOr("data-field", ""); got != "provider" {
+		t.Errorf("form error field: got %q, want provider", got)
+	}
+}
+
+func TestExecutiveDeliverRejectsAllBesideNames(t *testing.T) {
+	s := newExecutiveServer(t)
+	s.schedule()
+	path := executiveReportPath + "/schedule-runs/latest/deliver"
+
+	for _, body := range []string{`{"provider":["all","slack"]}`, `{"provider":"all,slack"}`, `{"provider":"slack,ALL"}`} {
+		before := dbtest.CountRows(t, s.db)
+		rec := s.postJSON(path, body)
+
+		if rec.Code != http.StatusBadRequest {
+			t.Fatalf("%s: status %d, want 400; body %s", body, rec.Code, rec.Body.String())
+		}
+		apiErr := errorOf(t, rec.Body.String())
+		if apiErr.Field != "provider" {
+			t.Errorf("%s: field %q, want provider", body, apiErr.Field)
+		}
+		if !strings.Contains(apiErr.Message, `send "all" alone`) {
+			t.Errorf("%s: message %q does not say to send \"all\" alone", body, apiErr.Message)
+		}
+		if after := dbtest.CountRows(t, s.db); !sameRowCounts(before, after) {
+			t.Errorf("%s: row counts changed: got %v, want %v", body, after, before)
+		}
+	}
+
+	rec := s.postForm("/console/executive-report/deliver", "provider=all&provider=slack&run_id=latest", "HX-Request", "true")
+	if rec.Code != http.StatusBadRequest {
+		t.Errorf("form: status %d, want 400; body %s", rec.Code, rec.Body.String())
+	}
+	if got := len(s.receiver.Requests()); got != 0 {
+		t.Errorf("receiver got %d requests, want none", got)
 	}
 }
