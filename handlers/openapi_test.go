@@ -276,3 +276,107 @@ func TestOpenAPIDocumentIsPublic(t *testing.T) {
 		t.Errorf("GET /openapi.json: body differs from the embedded document")
 	}
 }
+
+// TestOpenAPIDocumentsBodyErrors checks that every operation with a request
+// body documents the 413 and 415 that the server returns before reading it,
+// and that the server returns both with a body the document describes.
+func TestOpenAPIDocumentsBodyErrors(t *testing.T) {
+	doc := loadOpenAPI(t)
+	for path, item := range doc.Paths.Map() {
+		for method, operation := range item.Operations() {
+			if operation.RequestBody == nil {
+				continue
+			}
+			for _, status := range []int{http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType} {
+				if operation.Responses.Status(status) == nil {
+					t.Errorf("%s %s: status %d is not documented", method, path, status)
+				}
+			}
+		}
+	}
+
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		t.Fatalf("build router: %v", err)
+	}
+	s := newAPIServer(t)
+	path := executiveReportPath + "/schedule-run"
+	tooLarge := `{"schedule": {"cadence": "` + strings.Repeat("x", 10<<20) + `"}}`
+	cases := []struct {
+		name, contentType, body string
+		status                  int
+		code                    string
+	}{
+		{"text body", "text/plain", `{"schedule": {"interval_minutes": 60}}`, http.StatusUnsupportedMediaType, CodeMalformedBody},
+		{"body over the limit", "application/json", tooLarge, http.StatusRequestEntityTooLarge, CodeBodyTooLarge},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := s.do(http.MethodPost, path, tc.contentType, tc.body)
+			if rec.Code != tc.status {
+				t.Fatalf("status = %d, want %d: %.200s", rec.Code, tc.status, rec.Body.String())
+			}
+			if code := errorOf(t, rec.Body.String()).Code; code != tc.code {
+				t.Errorf("error code = %q, want %q", code, tc.code)
+			}
+			req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(""))
+			route, pathParams, err := router.FindRoute(req)
+			if err != nil {
+				t.Fatalf("no operation in openapi.json: %v", err)
+			}
+			options := &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, IncludeResponseStatus: true}
+			response := &openapi3filter.ResponseValidationInput{
+				RequestValidationInput: &openapi3filter.RequestValidationInput{Request: req, PathParams: pathParams, Route: route, Options: options},
+				Status:                 rec.Code, Header: rec.Header(), Body: io.NopCloser(bytes.NewReader(rec.Body.Bytes())), Options: options,
+			}
+			if err := openapi3filter.ValidateResponse(context.Background(), response); err != nil {
+				t.Errorf("response %d does not match openapi.json: %v", rec.Code, err)
+			}
+		})
+	}
+}
+
+// TestOpenAPIScheduleMatchesServer checks that a schedule the document
+// rejects is rejected by the server too, and the reverse for one at the
+// limits, for the schedule-run and the retry worker run bodies.
+func TestOpenAPIScheduleMatchesServer(t *testing.T) {
+	doc := loadOpenAPI(t)
+	router, err := gorillamux.NewRouter(doc)
+	if err != nil {
+		t.Fatalf("build router: %v", err)
+	}
+	s := newAPIServer(t)
+
+	cases := []struct {
+		name, schedule string
+		valid          bool
+	}{
+		{"interval below minimum", `{"interval_minutes": 4}`, false},
+		{"interval above maximum", `{"interval_minutes": 10081}`, false},
+		{"cadence too long", `{"cadence": "` + strings.Repeat("c", executive.MaxCadenceLength+1) + `"}`, false},
+		{"limits", `{"interval_minutes": 5, "cadence": "` + strings.Repeat("c", executive.MaxCadenceLength) + `"}`, true},
+	}
+	paths := []string{executiveReportPath + "/schedule-run", executiveRetryPath + "/delivery-retry-worker-run"}
+	for _, path := range paths {
+		for _, tc := range cases {
+			body := `{"schedule": ` + tc.schedule + `}`
+			req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			route, pathParams, err := router.FindRoute(req)
+			if err != nil {
+				t.Fatalf("%s: no operation in openapi.json: %v", path, err)
+			}
+			options := &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc}
+			input := &openapi3filter.RequestValidationInput{Request: req, PathParams: pathParams, Route: route, Options: options}
+			documentErr := openapi3filter.ValidateRequest(context.Background(), input)
+			if (documentErr == nil) != tc.valid {
+				t.Errorf("%s %s: document validation error %v, want valid %t", path, tc.name, documentErr, tc.valid)
+			}
+
+			rec := s.postJSON(path, body)
+			if accepted := rec.Code < 400; accepted != tc.valid {
+				t.Errorf("%s %s: server status %d, want accepted %t: %s", path, tc.name, rec.Code, tc.valid, rec.Body.String())
+			}
+		}
+	}
+}

@@ -126,7 +126,13 @@ var (
 		"allow_immediate_retry": boolean,
 		"backoff_multiplier":    schema{"type": "number", "minimum": 1, "maximum": 10},
 	})
-	scheduleInput = object(schema{"interval_minutes": schema{"type": "integer"}, "enabled": boolean, "cadence": str})
+	scheduleInput = object(schema{
+		"interval_minutes": withDefault(integer(executive.MinIntervalMinutes, executive.MaxIntervalMinutes), executive.DefaultIntervalMinutes,
+			"Schedule interval in minutes; the run's window is the interval-aligned window that contains the generation time."),
+		"enabled": withDefault(boolean, true, "Whether the schedule is enabled."),
+		"cadence": schema{"type": "string", "maxLength": executive.MaxCadenceLength,
+			"description": "Label of the schedule, derived from the interval when absent. hourly, daily and weekly (any case) imply 60, 1440 and 10080 minutes, and a different interval_minutes is a 422."},
+	})
 	retryPlanBody = object(schema{"retry_policy": retryPolicy})
 	retryRunBody  = object(schema{
 		"dry_run": boolean, "execute": boolean, "max_retry_deliveries": integer(1, 25),
@@ -304,6 +310,13 @@ const apiDescription = "JSON API of the Evidence Console. Authenticate with a pe
 	"A query parameter that an operation does not list, a body field that its schema does not list and a number outside a field's range " +
 	"are rejected with a 400 whose field names the parameter or the field's full path, such as retry_policy.max_retry_attempts."
 
+// bodyErrorDescriptions describe the errors that every operation with a
+// request body can return before the body is read.
+var bodyErrorDescriptions = map[string]string{
+	"413": "The request body is larger than the server accepts (code body_too_large); nothing was changed.",
+	"415": "The request body is declared as a type other than JSON, such as text/plain (code malformed_body); send Content-Type: application/json. Nothing was changed.",
+}
+
 // Build returns the OpenAPI document as indented JSON.
 func Build() ([]byte, error) {
 	c := &components{schemas: map[string]schema{}}
@@ -326,9 +339,16 @@ func Build() ([]byte, error) {
 		if op.permission == "public" {
 			errorStatuses = append([]string{"500"}, op.errors...)
 		}
+		if op.body != nil {
+			errorStatuses = append(errorStatuses, "413", "415")
+		}
 		for _, status := range errorStatuses {
+			description, ok := bodyErrorDescriptions[status]
+			if !ok {
+				description = "Error; the body names the failed check and, for a 400, the field."
+			}
 			responses[status] = schema{
-				"description": "Error; the body names the failed check and, for a 400, the field.",
+				"description": description,
 				"content":     schema{"application/json": schema{"schema": errorRef}},
 			}
 		}
