@@ -106,6 +106,9 @@ func TestProfileTokens(t *testing.T) {
 	if !strings.HasPrefix(secret, "ecp_") {
 		t.Fatalf("new token = %q, want an ecp_ token shown once", secret)
 	}
+	if _, focused := byTestID(document(t, shown), "new-token-box").Attr("autofocus"); !focused {
+		t.Error("new token box: no autofocus, want the focus moved to the token shown once")
+	}
 	// The revoke button names the token, and its form asks for confirmation.
 	revoke := byTestID(document(t, shown), "revoke-token").FilterFunction(func(_ int, button *goquery.Selection) bool {
 		return button.AttrOr("aria-label", "") == "Revoke the token "+markup

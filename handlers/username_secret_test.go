@@ -82,3 +82,45 @@ func TestSetupRejectsConfiguredSecretUsername(t *testing.T) {
 		t.Error("the rejected form used up the setup token, want it still valid")
 	}
 }
+
+func TestSetupFocusesRejectedField(t *testing.T) {
+	cases := []struct {
+		name, username, password, confirmation, wantFocused string
+	}{
+		{"passwords differ", "first-admin", "a-long-enough-password", "another-long-password", "setup-password-confirmation"},
+		{"password too short", "first-admin", "short", "short", "setup-password"},
+		{"username invalid", "two words", "a-long-enough-password", "a-long-enough-password", "setup-username"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newTestServer(t)
+			for _, table := range []string{"api_tokens", "users"} {
+				if err := s.db.Exec("DELETE FROM " + table).Error; err != nil {
+					t.Fatalf("clear %s: %v", table, err)
+				}
+			}
+			s.handler.Auth.Setup = &auth.SetupToken{}
+			token, err := s.handler.Auth.Setup.Issue(testNow)
+			if err != nil {
+				t.Fatalf("issue setup token: %v", err)
+			}
+			b := newBrowser(s)
+			csrf := b.formCSRF("/setup?token=" + url.QueryEscape(token))
+
+			rec := b.do(http.MethodPost, "/setup", url.Values{
+				"_csrf": {csrf}, "token": {token}, "username": {tc.username},
+				"password": {tc.password}, "password_confirmation": {tc.confirmation},
+			})
+			if rec.Code != http.StatusBadRequest {
+				t.Fatalf("status = %d, want 400; body: %s", rec.Code, rec.Body.String())
+			}
+			doc := document(t, rec)
+			for _, id := range []string{"setup-username", "setup-password", "setup-password-confirmation"} {
+				_, focused := byTestID(doc, id).Attr("autofocus")
+				if focused != (id == tc.wantFocused) {
+					t.Errorf("%s autofocus = %v, want %v", id, focused, id == tc.wantFocused)
+				}
+			}
+		})
+	}
+}

@@ -253,7 +253,37 @@ func Setup(pc PageContext, v SetupPage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "\" required autocomplete=\"username\" class=\"mt-1 w-full rounded border-slate-300\" data-testid=\"setup-username\"></label> <label class=\"block text-sm\"><span class=\"text-slate-600\">Password (at least 12 characters)</span> <input type=\"password\" name=\"password\" required minlength=\"12\" autocomplete=\"new-password\" class=\"mt-1 w-full rounded border-slate-300\" data-testid=\"setup-password\"></label> <label class=\"block text-sm\"><span class=\"text-slate-600\">Repeat the password</span> <input type=\"password\" name=\"password_confirmation\" required minlength=\"12\" autocomplete=\"new-password\" class=\"mt-1 w-full rounded border-slate-300\" data-testid=\"setup-password-confirmation\"></label> <button type=\"submit\" class=\"w-full rounded-md bg-indigo-600 px-4 py-2 text-sm font-medium text-white hover:bg-indigo-500\" data-testid=\"setup-submit\">Create admin and sign in</button></form></section>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "\" required autocomplete=\"username\"")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			if v.Field == "" || v.Field == "username" {
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, " autofocus")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, " class=\"mt-1 w-full rounded border-slate-300\" data-testid=\"setup-username\"></label> <label class=\"block text-sm\"><span class=\"text-slate-600\">Password (at least 12 characters)</span> <input type=\"password\" name=\"password\" required minlength=\"12\" autocomplete=\"new-password\"")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			if v.Field == "password" {
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, " autofocus")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, " class=\"mt-1 w-full rounded border-slate-300\" data-testid=\"setup-password\"></label> <label class=\"block text-sm\"><span class=\"text-slate-600\">Repeat the password</span> <input type=\"password\" name=\"password_confirmation\" required minlength=\"12\" autocomplete=\"new-password\"")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			if v.Field == "password_confirmation" {
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, " autofocus")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, " class=\"mt-1 w-full rounded border-slate-300\" data-testid=\"setup-password-confirmation\"></label> <button type=\"submit\" class=\"w-full rounded-md bg-indigo-600 px-4 py-2 text-sm font-medium text-white hover:bg-indigo-500\" data-testid=\"setup-submit\">Create admin and sign in</button></form></section>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -297,7 +327,7 @@ func SignInRejected(pc PageContext, message string) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "<section class=\"mx-auto max-w-xl rounded-lg border border-slate-200 bg-white p-8 shadow-sm\" data-testid=\"sign-in-rejected\"><h1 class=\"text-2xl font-semibold\">Sign-in rejected</h1><p class=\"mt-4 text-slate-700\" data-testid=\"sign-in-rejected-message\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "<section class=\"mx-auto max-w-xl rounded-lg border border-slate-200 bg-white p-8 shadow-sm\" data-testid=\"sign-in-rejected\"><h1 class=\"text-2xl font-semibold\">Sign-in rejected</h1><p class=\"mt-4 text-slate-700\" data-testid=\"sign-in-rejected-message\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -310,7 +340,7 @@ func SignInRejected(pc PageContext, message string) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "</p><p class=\"mt-6\"><a href=\"/sign-in\" class=\"text-indigo-700 hover:underline\">Back to sign-in</a></p></section>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "</p><p class=\"mt-6\"><a href=\"/sign-in\" class=\"text-indigo-700 hover:underline\">Back to sign-in</a></p></section>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

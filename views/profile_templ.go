@@ -89,7 +89,7 @@ func Profile(pc PageContext, v ProfilePage) templ.Component {
 				}
 			}
 			if v.NewToken != "" {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<div class=\"rounded-md border border-emerald-200 bg-emerald-50 p-3 text-sm text-emerald-900\" data-testid=\"new-token-box\">Your new API token, shown only now. Send it as <code>Authorization: Bearer &lt;token&gt;</code>. <code class=\"mt-2 block select-all break-all\" data-testid=\"new-token\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<div class=\"rounded-md border border-emerald-200 bg-emerald-50 p-3 text-sm text-emerald-900 focus:outline-none focus:ring-2 focus:ring-emerald-500\" tabindex=\"-1\" autofocus data-testid=\"new-token-box\">Your new API token, shown only now. Send it as <code>Authorization: Bearer &lt;token&gt;</code>. <code class=\"mt-2 block select-all break-all\" data-testid=\"new-token\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
