@@ -85,3 +85,38 @@ func TestAlertSendAndAcknowledge(t *testing.T) {
 		t.Fatalf("slack still outstanding after acknowledging: %v", err)
 	}
 }
+
+// TestSendSpinnerUsesFormOptions sends to a destination that never responds,
+// with one attempt of 1.5 seconds, and reads the spinner while it waits.
+func TestSendSpinnerUsesFormOptions(t *testing.T) {
+	a := startApp(t, appOptions{
+		SampleData:      true,
+		ConnectorConfig: "connectors:\n  slow:\n    kind: webhook\n    url_env: E2E_SLOW_URL\n",
+		Env:             map[string]string{"E2E_SLOW_URL": "%s/hang/slow"},
+	})
+	ctx := newBrowser(t)
+	signIn(t, ctx, a, "release_manager")
+
+	form := `form:has([data-testid="send-alert"]) `
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(a.BaseURL+"/console"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="send-alert"]`)),
+		chromedp.SetValue(chromedp.CSS(form+`[name="retries"]`), "0"),
+		chromedp.SetValue(chromedp.CSS(form+`[name="timeout_seconds"]`), "1.5"),
+		chromedp.Click(chromedp.CSS(`[data-testid="send-alert"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#send-progress`)),
+	)
+	if err != nil {
+		t.Fatalf("start a send to a destination that never responds: %v", err)
+	}
+	estimate := textOf(t, ctx, `#send-progress [data-send-estimate]`)
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`[data-testid="alert-result"]`))); err != nil {
+		t.Fatalf("wait for the send's result: %v", err)
+	}
+	if estimate != "1.5s" {
+		t.Errorf("spinner estimate = %q, want 1.5s for one attempt of 1.5 seconds", estimate)
+	}
+	if got := attributeOf(t, ctx, `[data-testid="alert-destination"][data-provider="slow"]`, "data-class"); got != "timeout" {
+		t.Errorf("slow destination class = %q, want timeout", got)
+	}
+}

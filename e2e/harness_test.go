@@ -56,7 +56,8 @@ type appOptions struct {
 	// ConnectorConfig replaces the default YAML configuration; %s in it is
 	// replaced by the receiver's base URL.
 	ConnectorConfig string
-	// Env adds environment variables for the server process.
+	// Env adds environment variables for the server process; %s in a value
+	// is replaced by the receiver's base URL.
 	Env map[string]string
 }
 
@@ -124,7 +125,7 @@ func startApp(t *testing.T, opts appOptions) *app {
 		"E2E_WEBHOOK_SECRET=whsec_ZTJlLXNpZ25pbmctc2VjcmV0LXZhbHVl",
 	)
 	for key, value := range opts.Env {
-		env = append(env, key+"="+value)
+		env = append(env, key+"="+strings.ReplaceAll(value, "%s", rcv.URL))
 	}
 
 	logs := &bytes.Buffer{}

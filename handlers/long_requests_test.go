@@ -4,11 +4,15 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/releaseops/evidence-console/connectors"
+	"github.com/releaseops/evidence-console/views"
 )
 
 // TestSlowLiveRunStillResponds runs a live retry whose send waits for its
@@ -44,5 +48,11 @@ func TestSlowLiveRunStillResponds(t *testing.T) {
 	}
 	if !strings.Contains(string(body), `"failed_count":1`) {
 		t.Errorf("body: got %s, want one failed execution", body)
+	}
+}
+
+func TestSendPauseMatchesConnectors(t *testing.T) {
+	if want := strconv.FormatFloat(connectors.MaxPause.Seconds(), 'f', -1, 64); views.SendPauseSeconds != want {
+		t.Errorf("views.SendPauseSeconds = %q, want %q (connectors.MaxPause)", views.SendPauseSeconds, want)
 	}
 }

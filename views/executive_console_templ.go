@@ -269,7 +269,7 @@ func ExecutiveConsole(v ExecutiveConsoleView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Spinner("executive-deliver-progress", "Delivering… destinations are sent to at the same time, and each can take up to "+v.DeliverMaxDuration+" with the default send options.").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = SendSpinner("executive-deliver-progress", "Delivering…", v.DeliverMaxDuration).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

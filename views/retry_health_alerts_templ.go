@@ -237,7 +237,7 @@ func alertSendForm(v AlertSendFormView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = Spinner("send-progress", "Sending… destinations are sent to at the same time, and each can take up to "+v.MaxDuration+" with the default send options.").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = SendSpinner("send-progress", "Sending…", v.MaxDuration).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -212,3 +212,8 @@ func CSRFToken(ctx context.Context) string {
 	token, _ := ctx.Value(csrfTokenKey).(string)
 	return token
 }
+
+// SendPauseSeconds is connectors.MaxPause in seconds, the longest wait
+// before a quick retry, which the send spinners' estimate adds per retry.
+// Views do not import connectors, so a handlers test keeps the two equal.
+const SendPauseSeconds = "2"

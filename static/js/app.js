@@ -108,6 +108,33 @@
   // request, and the focus goes back to it when it is still on the page.
   // Otherwise it goes to the result that replaced it: to the element marked
   // data-focus, or else to the first heading.
+  // A send spinner states how long one destination's send can take. When
+  // the request starts, the estimate is computed again from the form's own
+  // retries and timeout_seconds fields, the way the server bounds a send:
+  // every attempt times out, and each quick retry first waits the longest
+  // pause. An empty or invalid field leaves the server's default estimate.
+  function formatSeconds(total) {
+    var minutes = Math.floor(total / 60);
+    var seconds = Math.round((total - minutes * 60) * 10) / 10;
+    return (minutes > 0 ? minutes + "m" : "") + (seconds > 0 || minutes === 0 ? seconds + "s" : "");
+  }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = event.detail.elt && event.detail.elt.closest ? event.detail.elt.closest("form") : null;
+    if (!form || !form.elements.retries || !form.elements.timeout_seconds) {
+      return;
+    }
+    var retries = Number(form.elements.retries.value);
+    var timeout = Number(form.elements.timeout_seconds.value);
+    if (form.elements.retries.value === "" || form.elements.timeout_seconds.value === "" ||
+        !Number.isInteger(retries) || retries < 0 || !(timeout > 0)) {
+      return;
+    }
+    form.querySelectorAll("[data-send-estimate]").forEach(function (estimate) {
+      var pause = Number(estimate.getAttribute("data-pause-seconds")) || 0;
+      estimate.textContent = formatSeconds((retries + 1) * timeout + retries * pause);
+    });
+  });
+
   var focusBeforeRequest = new WeakMap();
   document.addEventListener("htmx:beforeRequest", function (event) {
     var target = event.detail.target;
