@@ -180,3 +180,43 @@ func TestPlatformOwnerAcknowledgesAsThemselves(t *testing.T) {
 		t.Fatalf("sign out and reopen the acknowledgement page: %v", err)
 	}
 }
+
+func TestRejectedTokenNameKeepsProfileAddress(t *testing.T) {
+	a := startApp(t, appOptions{})
+	ctx := newBrowser(t)
+	signIn(t, ctx, a, "viewer")
+
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(a.BaseURL+"/profile"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="token-name"]`)),
+		chromedp.SendKeys(chromedp.CSS(`[data-testid="token-name"]`), "Bearer abcdefghijklmnopqrstuvwxyz0123"),
+		chromedp.Click(chromedp.CSS(`[data-testid="create-token"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="profile-error"]`)),
+	)
+	if err != nil {
+		t.Fatalf("create a token with a credential as its name: %v", err)
+	}
+	path, err := chromedp.Run(ctx, chromedp.Evaluate[string](`window.location.pathname`))
+	if err != nil {
+		t.Fatalf("read the address: %v", err)
+	}
+	if path != "/profile" {
+		t.Errorf("address after the rejected post = %q, want /profile, so a reload posts nothing", path)
+	}
+
+	// A reload loads the page without the error and creates no token.
+	err = chromedp.Do(ctx,
+		chromedp.Reload(),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="token-name"]`)),
+	)
+	if err != nil {
+		t.Fatalf("reload: %v", err)
+	}
+	errorCount, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('[data-testid="profile-error"]').length`))
+	if err != nil {
+		t.Fatalf("count errors: %v", err)
+	}
+	if errorCount != 0 {
+		t.Errorf("errors after the reload = %d, want 0 (the page loaded, nothing was posted)", errorCount)
+	}
+}

@@ -69,8 +69,6 @@ func (h *Handler) createOwnToken(c echo.Context) error {
 		page := views.ProfilePage{Error: "The token " + invalid.Field + " is invalid: " + invalid.Message + "."}
 		// The rejected name is shown again for correction, unless it
 		// contains a credential, which the page must not repeat.
-		// NOTE: the page is the response to the POST, so the address stays
-		// /profile/tokens and a reload posts the form again.
 		if !invalid.Credential {
 			page.TokenName = name
 		}

@@ -135,6 +135,13 @@
     });
   });
 
+  // The page returned for a rejected form post marks the address to show
+  // instead of the post's, so a reload loads the page and posts nothing.
+  var replaceURL = document.querySelector("[data-replace-url]");
+  if (replaceURL && window.history && window.history.replaceState) {
+    window.history.replaceState(null, "", replaceURL.getAttribute("data-replace-url"));
+  }
+
   var focusBeforeRequest = new WeakMap();
   document.addEventListener("htmx:beforeRequest", function (event) {
     var target = event.detail.target;
