@@ -137,9 +137,8 @@ func (s *Service) yieldToChangedGroups(tx *gorm.DB, run *models.RetryWorkerRun, 
 			reason = fmt.Sprintf("delivery %s to this destination failed after this run selected the retry; a later run decides again",
 				group.LastFailureID)
 		case run.SubjectKind == models.SubjectHealthAlert:
-			// NOTE: an alert send of another plan holds the fingerprint's
-			// send lease, not this group's lock, so one still in flight
-			// here is not seen and both can reach the destination.
+			// The run holds the alert's send lease, so a send of another
+			// plan finished before it, and its success is found here.
 			later, err := laterDelivery(tx.Statement.Context, tx, decisionOf(item.decision))
 			if err != nil {
 				return err

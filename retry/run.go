@@ -125,6 +125,11 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (view Ru
 		if prepared, err = s.prepareRetries(ctx, &run, rows); err != nil {
 			return RunView{}, err
 		}
+		releaseLeases, err := s.holdAlertSendLeases(ctx, &run, prepared)
+		if err != nil {
+			return RunView{}, err
+		}
+		defer releaseLeases()
 	}
 	// The database keeps microseconds, and the view built below from these
 	// records must equal what WorkerRun reads back.

@@ -1,0 +1,59 @@
+package retry
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/releaseops/evidence-console/models"
+)
+
+// holdAlertSendLeases takes, for a live run of health alert retries, the
+// send lease of each alert whose retries it prepared, the lease a send of
+// that alert from the console or the API holds while it plans and sends.
+// A retry whose alert another send holds is marked as a yielded skip, so
+// the two never reach a destination at once. A send that starts while the
+// run holds the lease waits for it, and then finds the retry's success and
+// suppresses the duplicate, or sends again after its failure. Each lease
+// is tried once, never waited for. It returns the function that frees the
+// leases once the run has recorded its outcomes; they also expire on their
+// own a minute after the longest the run's sends can take, should the
+// process stop.
+func (s *Service) holdAlertSendLeases(ctx context.Context, run *models.RetryWorkerRun, prepared []preparedRetry) (func(), error) {
+	if run.SubjectKind != models.SubjectHealthAlert {
+		return func() {}, nil
+	}
+	now := models.UTC(s.Now())
+	expires := now.Add(s.MaxSendTime(len(prepared), sendOptionsOf(*run)) + time.Minute)
+	held := map[string]bool{}
+	busy := map[string]bool{}
+	release := func() {
+		for fingerprint := range held {
+			if err := models.ReleaseAlertSendLease(context.WithoutCancel(ctx), s.DB, fingerprint, run.ID); err != nil {
+				s.logger().Error("unable to free an alert send lease; it expires on its own", "worker_run_id", run.ID,
+					"fingerprint", fingerprint, "expires_at", expires, "error", err)
+			}
+		}
+	}
+	for i := range prepared {
+		item := &prepared[i]
+		fingerprint := item.decision.SubjectKey
+		if item.skipReason != "" {
+			continue
+		}
+		if !held[fingerprint] && !busy[fingerprint] {
+			acquired, err := models.AcquireAlertSendLease(ctx, s.DB, fingerprint, run.ID, now, expires)
+			if err != nil {
+				release()
+				return nil, err
+			}
+			held[fingerprint], busy[fingerprint] = acquired, !acquired
+		}
+		if busy[fingerprint] {
+			s.logger().Info("retry skipped while a send of its alert is under way", "worker_run_id", run.ID,
+				"decision_id", item.decision.ID, "fingerprint", fingerprint, "connector", item.decision.Connector)
+			item.yield(fmt.Sprintf("a send of alert %s is under way; a later run retries if it does not reach this destination", fingerprint))
+		}
+	}
+	return release, nil
+}
