@@ -67,7 +67,9 @@ func readForm(c echo.Context, accepted []string, repeatable ...string) (url.Valu
 			single[name] = values
 		}
 	}
-	if err := rejectRepeatedQuery(single); err != nil {
+	// A form field may hold a password or free text, so its values are
+	// never quoted back.
+	if err := rejectRepeated(single, false); err != nil {
 		return nil, err
 	}
 	return form, nil

@@ -67,8 +67,19 @@ func rejectUnknownQuery(c echo.Context, accepted ...string) error {
 }
 
 // rejectRepeatedQuery returns a 400 naming the first query parameter, in
-// sorted order, that is given more than once.
+// sorted order, that is given more than once, with its values quoted so
+// the client sees what it sent, unless the parameter carries a credential.
 func rejectRepeatedQuery(values url.Values) error {
+	return rejectRepeated(values, true)
+}
+
+// credentialFields are the query and form fields whose values an error
+// never quotes, because each is a password or a one-time secret.
+var credentialFields = []string{"password", "password_confirmation", "token", csrfFormField}
+
+// rejectRepeated returns the 400 of rejectRepeatedQuery. It quotes the
+// values only when quote is true and the field is not a credential field.
+func rejectRepeated(values url.Values, quote bool) error {
 	var repeated []string
 	for name, list := range values {
 		if len(list) > 1 {
@@ -80,6 +91,9 @@ func rejectRepeatedQuery(values url.Values) error {
 	}
 	slices.Sort(repeated)
 	name := repeated[0]
+	if !quote || slices.Contains(credentialFields, name) {
+		return fieldError(name, "%s is given %d times; send it once", name, len(values[name]))
+	}
 	var quotedValues []string
 	for _, value := range values[name] {
 		if len(quotedValues) == maxRepeatedValuesShown {
