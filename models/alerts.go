@@ -399,7 +399,7 @@ WHERE f.subject_kind = ? AND f.state = ? AND f.success = ?
   AND NOT EXISTS (
     SELECT 1 FROM deliveries later
     WHERE later.subject_kind = f.subject_kind AND later.subject_key = f.subject_key
-      AND later.connector = f.connector AND later.success = ? AND later.created_at > f.created_at)`,
+      AND later.connector = f.connector AND later.success = ? AND later.completed_at >= COALESCE(f.completed_at, f.created_at))`,
 			[]any{SubjectHealthAlert, DeliveryCompleted, false, true}},
 		{&counts.SuppressedProviderCount, "SELECT COUNT(*) FROM alert_plan_destinations WHERE decision = ?", []any{DecisionSuppressed}},
 		{&counts.AcknowledgementCount, "SELECT COUNT(*) FROM alert_acknowledgements", nil},

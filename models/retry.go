@@ -159,21 +159,24 @@ func CreateRetryWorkerRun(tx *gorm.DB, run *RetryWorkerRun) error {
 
 // CountOpenFailureGroups counts the (subject, destination) groups of one
 // subject kind whose latest completed delivery failed. A health alert's
-// subject is the alert, its fingerprint, so a success sent by a later plan
-// closes the failure of an earlier one, as the retry rules decide. An
-// executive report's subject is its schedule run.
+// subject is the alert, its fingerprint, and as in the retry rules a
+// failure is closed by a success of the alert there that completed at or
+// after it, whichever plan sent it, so two sends that overlap in time count
+// as the retry worker decides. An executive report's subject is its
+// schedule run, whose deliveries are ordered by creation.
 func CountOpenFailureGroups(ctx context.Context, db *gorm.DB, subjectKind string) (int64, error) {
 	subject := "subject_id"
+	later := "(later.created_at > d.created_at OR (later.created_at = d.created_at AND later.id > d.id))"
 	if subjectKind == SubjectHealthAlert {
 		subject = "subject_key"
+		later = "later.completed_at >= COALESCE(d.completed_at, d.created_at)"
 	}
 	var count int64
 	err := db.WithContext(ctx).Raw(`SELECT COUNT(*) FROM (SELECT DISTINCT `+subject+`, connector FROM deliveries d
 		WHERE d.subject_kind = ? AND d.state = ? AND d.success = ?
 		AND NOT EXISTS (SELECT 1 FROM deliveries later
 			WHERE later.subject_kind = d.subject_kind AND later.`+subject+` = d.`+subject+`
-			AND later.connector = d.connector AND later.success = ?
-			AND (later.created_at > d.created_at OR (later.created_at = d.created_at AND later.id > d.id)))) open_groups`,
+			AND later.connector = d.connector AND later.success = ? AND `+later+`)) open_groups`,
 		subjectKind, DeliveryCompleted, false, true).Scan(&count).Error
 	if err != nil {
 		return 0, fmt.Errorf("models: unable to count open failed %s deliveries: %w", subjectKind, err)
