@@ -6,6 +6,7 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -106,6 +107,12 @@ func (w *scrubbedWriter) finish(scrubber *connectors.ResponseScrubber, logger *s
 		logger.Error("response withheld because it contains a configured secret that cannot be redacted",
 			"method", c.Request().Method, "path", c.Path(), "request_id", header.Get(echo.HeaderXRequestID))
 		status = http.StatusInternalServerError
+		// htmx must not act on the withheld response's triggers or redirects.
+		for name := range header {
+			if strings.HasPrefix(name, "Hx-") {
+				header.Del(name)
+			}
+		}
 		message := "this response was withheld because a stored record in it contains a configured destination's secret; " +
 			"an administrator can find the request id in the server log"
 		if mediaType, _, _ := mime.ParseMediaType(header.Get(echo.HeaderContentType)); mediaType == echo.MIMEApplicationJSON {

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/labstack/echo/v4"
 
 	"github.com/releaseops/evidence-console/connectors"
 )
@@ -78,5 +81,24 @@ func TestResponseWithheldWhenSecretSplit(t *testing.T) {
 	// Pages without the record stay available.
 	if rec := s.do(http.MethodGet, "/console", "", "", "Accept", "text/html"); rec.Code != http.StatusOK {
 		t.Errorf("console page: status %d, want 200", rec.Code)
+	}
+}
+
+func TestWithheldResponseDropsHTMXHeaders(t *testing.T) {
+	e := echo.New()
+	scrubber := connectors.NewRedactor("plainvalueSEKRIT").ResponseScrubber()
+	handler := withholdSecrets(scrubber, slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil)))(func(c echo.Context) error {
+		c.Response().Header().Set("HX-Trigger", "retry-changed")
+		return c.HTML(http.StatusOK, "<p>plainvalue\u200bSEKRIT</p>")
+	})
+	rec := httptest.NewRecorder()
+	if err := handler(e.NewContext(httptest.NewRequest(http.MethodGet, "/", nil), rec)); err != nil {
+		t.Fatal(err)
+	}
+	if rec.Code != http.StatusInternalServerError {
+		t.Errorf("status = %d, want 500", rec.Code)
+	}
+	if got := rec.Header().Get("HX-Trigger"); got != "" {
+		t.Errorf("HX-Trigger = %q on the withheld response, want none", got)
 	}
 }

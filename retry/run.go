@@ -72,6 +72,10 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (view Ru
 		}
 		release, err := lock(waitCtx, s.DB, kind)
 		cancel()
+		if errors.Is(err, models.ErrSelectionLockBusy) && ctx.Err() != nil {
+			// The caller went away while waiting; nothing was selected.
+			return RunView{}, ctx.Err()
+		}
 		if errors.Is(err, models.ErrSelectionLockBusy) {
 			return RunView{}, &BusyError{Message: fmt.Sprintf("another live worker run of this kind held the retry selection for over %s; "+
 				"nothing was sent; run again in a moment", s.selectionLockWait())}
