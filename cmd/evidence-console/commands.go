@@ -112,6 +112,10 @@ func findCommand(args []string) (command, []string, error) {
 			if len(args) <= i+1 {
 				return c, nil, fmt.Errorf("%s: missing subcommand; use %s", args[0], c.name())
 			}
+			if isHelpFlag(args[i+1]) {
+				// "user --help" shows the help of "user create".
+				return c, args[i+1:], nil
+			}
 			if args[i+1] != word {
 				return c, nil, fmt.Errorf("%s: unknown subcommand %q; use %s", args[0], args[i+1], c.name())
 			}
@@ -123,6 +127,16 @@ func findCommand(args []string) (command, []string, error) {
 		names = append(names, c.name())
 	}
 	return command{}, nil, fmt.Errorf("%w %q; use %s or help", errUnknownCommand, args[0], strings.Join(names, ", "))
+}
+
+// isHelpFlag reports whether arg asks for help, as the flag package reads
+// -h, -help, --h and --help.
+func isHelpFlag(arg string) bool {
+	switch arg {
+	case "-h", "--h", "-help", "--help":
+		return true
+	}
+	return false
 }
 
 // newFlagSet returns a flag set with the setting flags defined. It prints

@@ -209,6 +209,7 @@ func TestHelpFormsPrintFullHelpToStdout(t *testing.T) {
 	for _, args := range [][]string{
 		{"-h"}, {"--help"}, {"-help"}, {"--listen-addr", "127.0.0.1:9080", "--help"},
 		{"serve", "--help"}, {"migrate", "-h"}, {"user", "create", "--username", "x", "-h"}, {"help", "user"},
+		{"user", "--help"}, {"token", "-h"},
 	} {
 		code, stdout, stderr, _ := runWith(t, "", args...)
 		if code != 0 {

@@ -25,13 +25,7 @@ func (a *app) importFile(ctx context.Context, path string) error {
 
 	// Records are checked against the configured secrets, so a secret that
 	// cannot be read would let records holding it through unnoticed.
-	var unread []string
-	for _, status := range a.registry.Statuses() {
-		if status.Enabled && !status.Ready {
-			unread = append(unread, status.Name+" ("+status.Problem+")")
-		}
-	}
-	if len(unread) > 0 {
+	if unread := a.unreadSecrets(); len(unread) > 0 {
 		return usageError{message: "unable to check the records for the secrets of connectors that are not ready: " +
 			strings.Join(unread, "; ") + ". Give import the same secrets as the server, or disable those connectors in CONNECTOR_CONFIG"}
 	}
@@ -61,6 +55,18 @@ func (a *app) importFile(ctx context.Context, path string) error {
 		return fmt.Errorf(`%s; the "rejected" list in the summary on standard output names each record and field`, rejectionSummary(result))
 	}
 	return nil
+}
+
+// unreadSecrets names each enabled connector whose secrets could not be
+// read, with the reason, for commands that check text against them.
+func (a *app) unreadSecrets() []string {
+	var unread []string
+	for _, status := range a.registry.Statuses() {
+		if status.Enabled && !status.Ready {
+			unread = append(unread, status.Name+" ("+status.Problem+")")
+		}
+	}
+	return unread
 }
 
 // rejectionSummary counts what became of the records of an import that

@@ -28,6 +28,12 @@ func (a *app) createUser(ctx context.Context, username, role string) error {
 	if strings.TrimSpace(username) == "" {
 		return usageError{message: "--username is required", showUsage: true}
 	}
+	// The name is checked against the configured secrets, so a secret that
+	// cannot be read would let a name holding it through unnoticed.
+	if unread := a.unreadSecrets(); len(unread) > 0 {
+		return usageError{message: "unable to check --username for the secrets of connectors that are not ready: " +
+			strings.Join(unread, "; ") + ". Give user create the same secrets as the server, or disable those connectors in CONNECTOR_CONFIG"}
+	}
 	var invalid *auth.ValidationError
 	if err := auth.ValidateNewUsername(username, a.registry.Redactor()); errors.As(err, &invalid) {
 		// A name that looks like a credential is not repeated.

@@ -179,3 +179,22 @@ func TestUserCreateRejectsConfiguredSecretName(t *testing.T) {
 		})
 	}
 }
+
+func TestUserCreateStopsWhenSecretsUnread(t *testing.T) {
+	config := writeConnectorConfig(t)
+	t.Setenv("EVIDENCE_TEST_HOOK_URL", "")
+
+	code, stdout, stderr, databaseURL := runWith(t, "", "user", "create", "--username", "frank", "--role", "viewer",
+		"--connector-config", config)
+
+	if code != 2 {
+		t.Errorf("exit code = %d, want 2; stdout: %s", code, stdout)
+	}
+	if !strings.Contains(stderr, "unable to check --username for the secrets of connectors that are not ready: hook") {
+		t.Errorf("stderr = %q, want it to name the connector whose secret is unread", stderr)
+	}
+	db := dbtest.OpenExisting(t, databaseURL, dbtest.Options{})
+	if got := dbtest.CountRows(t, db)["users"]; got != 0 {
+		t.Errorf("users rows = %d, want 0", got)
+	}
+}
