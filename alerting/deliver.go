@@ -264,8 +264,8 @@ func (s *Service) resolveProviders(raw string) ([]string, error) {
 		if len(configured) > 0 {
 			list = strings.Join(configured, ", ")
 		}
-		return nil, &UnprocessableError{Field: "provider", Message: fmt.Sprintf(
-			"provider %s is not configured; configured connectors: %s", quoteList(unknown), list)}
+		return nil, &UnprocessableError{Field: "provider", Configured: slices.Clone(configured), Message: fmt.Sprintf(
+			"provider %s is not configured; configured: %s", quoteList(unknown), list)}
 	}
 	if err := s.rejectDisabled(names); err != nil {
 		return nil, err

@@ -200,7 +200,7 @@ func TestDeliverRejectsUnknownProviderWithoutWriting(t *testing.T) {
 	if !errors.As(err, &unprocessable) || unprocessable.Field != "provider" {
 		t.Fatalf("error: got %v, want an unprocessable provider error", err)
 	}
-	if want := `provider "slak" is not configured; configured connectors: alpha, disabled`; unprocessable.Message != want {
+	if want := `provider "slak" is not configured; configured: alpha, disabled`; unprocessable.Message != want {
 		t.Errorf("message: got %q, want %q", unprocessable.Message, want)
 	}
 	assertRowsUnchanged(t, before, dbtest.CountRows(t, f.db))

@@ -76,6 +76,9 @@ func fieldErrorf(field, format string, args ...any) *FieldError {
 type UnprocessableError struct {
 	Field   string
 	Message string
+	// Configured lists the configured destinations when the request named
+	// one that is not configured.
+	Configured []string
 }
 
 func (e *UnprocessableError) Error() string { return e.Message }

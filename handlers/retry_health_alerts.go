@@ -261,7 +261,11 @@ func alertError(err error) error {
 	}
 	var unprocessableErr *alerting.UnprocessableError
 	if errors.As(err, &unprocessableErr) {
-		return unprocessable(unprocessableErr.Field, "%s", unprocessableErr.Message)
+		apiErr := unprocessable(unprocessableErr.Field, "%s", unprocessableErr.Message)
+		if unprocessableErr.Configured != nil {
+			apiErr.Details = map[string]any{"configured_providers": unprocessableErr.Configured}
+		}
+		return apiErr
 	}
 	var notFoundErr *alerting.NotFoundError
 	if errors.As(err, &notFoundErr) {

@@ -88,8 +88,22 @@ func TestDeliverUnknownProviderIs422(t *testing.T) {
 	if rec.Code != http.StatusUnprocessableEntity {
 		t.Fatalf("status: got %d, want 422: %s", rec.Code, rec.Body.String())
 	}
-	if !strings.Contains(rec.Body.String(), "configured connectors: alpha, beta") {
+	if !strings.Contains(rec.Body.String(), "configured: alpha, beta") {
 		t.Errorf("message does not list the configured connectors: %s", rec.Body.String())
+	}
+	// The same details as the executive delivery's 422.
+	var body struct {
+		Error struct {
+			Details struct {
+				ConfiguredProviders []string `json:"configured_providers"`
+			} `json:"details"`
+		} `json:"error"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(body.Error.Details.ConfiguredProviders, ","); got != "alpha,beta" {
+		t.Errorf("details.configured_providers = %q, want alpha,beta", got)
 	}
 	assertNothingStored(t, before, dbtest.CountRows(t, s.db))
 }
