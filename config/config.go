@@ -83,22 +83,28 @@ type setting struct {
 var settings = []setting{
 	{"DATABASE_URL", "database-url", "", "database: a postgres:// URL, the path of an embedded SQLite file, or empty for the SQLite file data/evidence-console.db"},
 	{"LISTEN_ADDR", "listen-addr", "127.0.0.1:8080", "host:port the web server listens on"},
-	{"PUBLIC_URL", "public-url", "", "absolute URL users reach the console at, used in links inside delivered messages, without user name, query or fragment (default http://LISTEN_ADDR; required when LISTEN_ADDR has no host or 0.0.0.0)"},
+	{"PUBLIC_URL", "public-url", "", "absolute http or https URL users reach the console at, used in links inside delivered messages: scheme, host and a plain path, without user name, query, fragment or encoded characters. Required when LISTEN_ADDR listens on every interface (no host, 0.0.0.0 or [::])"},
 	{"TIME_ZONE", "time-zone", "UTC", "IANA time zone in which pages show times, for example Europe/Berlin"},
 	{"LOG_LEVEL", "log-level", "info", "minimum log level: debug, info, warn or error"},
 	{"LOG_FORMAT", "log-format", "text", "log format: text or json"},
-	{"CONNECTOR_CONFIG", "connector-config", "", "path of the connector configuration file (JSON or YAML)"},
+	{"CONNECTOR_CONFIG", "connector-config", "", "path of the connector configuration file (JSON or YAML); secrets and URLs come only from the environment variables or files it names, and a literal one in the file is rejected"},
 	{"SAMPLE_DATA", "sample-data", "true", "load sample evidence when the database holds none: true or false"},
 	{"AUTO_MIGRATE", "auto-migrate", "true", "apply pending database migrations when the server starts: true or false"},
 	{"LOCAL_RECEIVER", "local-receiver", "", "host:port of a local test receiver to start beside the server, for trying deliveries without real destinations"},
 	{"SESSION_KEYS", "session-keys", "", "comma-separated secrets of at least 32 characters that sign and encrypt session cookies; the first protects new cookies, later ones still open older cookies (rotation). Empty: a key generated once and kept in session.key beside the SQLite file, or in " + SessionKeyFile + ". Set the same value on every instance that shares a database"},
 	{"SESSION_COOKIE_SECURE", "session-cookie-secure", "false", "always mark the session cookie Secure (HTTPS only), for TLS ended at a proxy; it is marked Secure anyway for TLS requests and an https PUBLIC_URL: true or false"},
-	{"OIDC_ISSUER", "oidc-issuer", "", "OpenID Connect issuer URL for single sign-on; empty turns single sign-on off"},
+	{"OIDC_ISSUER", "oidc-issuer", "", "OpenID Connect issuer URL for single sign-on: https, or http only on a loopback address; empty turns single sign-on off"},
 	{"OIDC_CLIENT_ID", "oidc-client-id", "", "OpenID Connect client id registered for PUBLIC_URL/sign-in/oidc/callback"},
 	{"OIDC_CLIENT_SECRET_FILE", "oidc-client-secret-file", "", "path of a file holding the OpenID Connect client secret"},
 	{"OIDC_CLIENT_SECRET_ENV", "oidc-client-secret-env", "", "name of the environment variable holding the OpenID Connect client secret (instead of OIDC_CLIENT_SECRET_FILE)"},
 	{"OIDC_GROUPS_CLAIM", "oidc-groups-claim", "groups", "ID token claim that lists the user's groups"},
-	{"OIDC_ROLE_MAP", "oidc-role-map", "", "group=role pairs, comma-separated, for example ops=release_manager,leads=executive; users in no mapped group cannot sign in"},
+	{"OIDC_ROLE_MAP", "oidc-role-map", "", "group=role pairs, comma-separated, for example ops=release_manager,leads=executive. A user in several mapped groups gets the role latest in the order " + auth.RoleList() + "; a user in no mapped group cannot sign in"},
+}
+
+// derivedDefaults are the defaults that validate derives from another
+// setting when the value is empty, shown in help in place of "(empty)".
+var derivedDefaults = map[string]string{
+	"PUBLIC_URL": "http://LISTEN_ADDR",
 }
 
 // Usage writes the settings table to w: each setting's environment
@@ -108,6 +114,9 @@ func Usage(w io.Writer) {
 	table := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, s := range settings {
 		def := s.def
+		if derived, ok := derivedDefaults[s.env]; ok && def == "" {
+			def = derived
+		}
 		if def == "" {
 			def = "(empty)"
 		}
