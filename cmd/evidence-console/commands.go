@@ -74,7 +74,7 @@ func commands() []command {
 		},
 		{
 			words: []string{"import"}, arguments: []string{"FILE"},
-			summary: `store the records of an export file {"items": [ … ]}`,
+			summary: `store the records of an export file {"items": [ … ]} or {"records": [ … ]}`,
 			define: func(a *app, _ *flag.FlagSet) runFunc {
 				return func(ctx context.Context, arguments []string) error { return a.importFile(ctx, arguments[0]) }
 			},

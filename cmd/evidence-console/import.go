@@ -11,7 +11,8 @@ import (
 	"github.com/releaseops/evidence-console/evidence"
 )
 
-// importFile ingests an export file {"items": [ … ]} and prints a summary.
+// importFile ingests an export file {"items": [ … ]} or {"records": [ … ]}
+// and prints a summary.
 // It fails when any record was rejected, after storing the valid ones.
 func (a *app) importFile(ctx context.Context, path string) error {
 	file, err := os.Open(path)
@@ -20,7 +21,7 @@ func (a *app) importFile(ctx context.Context, path string) error {
 	}
 	defer file.Close()
 	if info, err := file.Stat(); err == nil && info.IsDir() {
-		return usageError{message: fmt.Sprintf(`%s is a directory; give the path of an export file, a JSON file of the form {"items": [ … ]}`, path), showUsage: true}
+		return usageError{message: fmt.Sprintf(`%s is a directory; give the path of an export file, a JSON file of the form {"items": [ … ]} or {"records": [ … ]}`, path), showUsage: true}
 	}
 
 	// Records are checked against the configured secrets, so a secret that
