@@ -108,8 +108,9 @@ func (s *Service) Dashboard(ctx context.Context) (Dashboard, error) {
 	}
 	// The running total counts alert groups per plan, but a later plan's
 	// success to a destination closes an earlier plan's failure there.
-	// NOTE: this reads every failed health alert delivery, so the dashboard
-	// slows as failed alert deliveries accumulate.
+	// NOTE: this reads every health alert delivery group and the failed
+	// deliveries of the open ones, so the dashboard slows as alert plans
+	// accumulate.
 	if d.Alerts.Deliveries.OpenFailedCount, err = models.CountOpenFailureGroups(ctx, s.DB, models.SubjectHealthAlert); err != nil {
 		return d, err
 	}

@@ -165,20 +165,26 @@ func CreateRetryWorkerRun(tx *gorm.DB, run *RetryWorkerRun) error {
 // as the retry worker decides. An executive report's subject is its
 // schedule run, whose deliveries are ordered by creation.
 func CountOpenFailureGroups(ctx context.Context, db *gorm.DB, subjectKind string) (int64, error) {
-	subject := "subject_id"
-	later := "(later.created_at > d.created_at OR (later.created_at = d.created_at AND later.id > d.id))"
-	if subjectKind == SubjectHealthAlert {
-		subject = "subject_key"
-		later = "later.completed_at >= COALESCE(d.completed_at, d.created_at)"
-	}
-	var count int64
-	err := db.WithContext(ctx).Raw(`SELECT COUNT(*) FROM (SELECT DISTINCT `+subject+`, connector FROM deliveries d
+	query := `SELECT COUNT(*) FROM (SELECT DISTINCT subject_id, connector FROM deliveries d
 		WHERE d.subject_kind = ? AND d.state = ? AND d.success = ?
 		AND NOT EXISTS (SELECT 1 FROM deliveries later
-			WHERE later.subject_kind = d.subject_kind AND later.`+subject+` = d.`+subject+`
-			AND later.connector = d.connector AND later.success = ? AND `+later+`)) open_groups`,
-		subjectKind, DeliveryCompleted, false, true).Scan(&count).Error
-	if err != nil {
+			WHERE later.subject_kind = d.subject_kind AND later.subject_id = d.subject_id
+			AND later.connector = d.connector AND later.success = ?
+			AND (later.created_at > d.created_at OR (later.created_at = d.created_at AND later.id > d.id)))) open_groups`
+	if subjectKind == SubjectHealthAlert {
+		// Only failures of a plan's group that its own deliveries left open
+		// are read: a plan sends to a destination one delivery at a time,
+		// so a failure its group closed was followed by a success there.
+		query = `SELECT COUNT(*) FROM (SELECT DISTINCT d.subject_key, d.connector FROM audit_delivery_groups g
+		JOIN deliveries d ON d.subject_kind = g.subject_kind AND d.subject_id = g.subject_id AND d.connector = g.connector
+		WHERE g.subject_kind = ? AND g.open_failure = 1 AND d.state = ? AND d.success = ?
+		AND NOT EXISTS (SELECT 1 FROM deliveries later
+			WHERE later.subject_kind = d.subject_kind AND later.subject_key = d.subject_key
+			AND later.connector = d.connector AND later.success = ?
+			AND later.completed_at >= COALESCE(d.completed_at, d.created_at))) open_pairs`
+	}
+	var count int64
+	if err := db.WithContext(ctx).Raw(query, subjectKind, DeliveryCompleted, false, true).Scan(&count).Error; err != nil {
 		return 0, fmt.Errorf("models: unable to count open failed %s deliveries: %w", subjectKind, err)
 	}
 	return count, nil
