@@ -482,10 +482,18 @@ func TestDashboardSaysWhenNoHealthIsBuilt(t *testing.T) {
 	if got := byTestID(empty, "dashboard-no-health").Length(); got != 1 {
 		t.Errorf("note without a health evaluation: got %d, want 1", got)
 	}
+	// The overall level says beside it that it leaves health out, so it does
+	// not read as a verdict on the health panel below.
+	if got := byTestID(empty, "dashboard-level-scope").Length(); got != 1 {
+		t.Errorf("level scope without a health evaluation: got %d, want 1", got)
+	}
 
 	audittest.Seed(t, s.db)
 	seeded := document(t, s.getJSON("/console"))
 	if got := byTestID(seeded, "dashboard-no-health").Length(); got != 0 {
 		t.Errorf("note with health evaluations stored: got %d, want 0", got)
+	}
+	if got := byTestID(seeded, "dashboard-level-scope").Length(); got != 0 {
+		t.Errorf("level scope with health evaluations stored: got %d, want 0", got)
 	}
 }
