@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -413,4 +415,52 @@ func TestGroupStateFollowsCreationOrder(t *testing.T) {
 			t.Errorf("in flight since: got %v, want none", *group.InFlightSince)
 		}
 	})
+}
+
+// insertAlertDelivery stores one failed health alert delivery of plan
+// planID, whose alert is fingerprint, to connector.
+func insertAlertDelivery(t *testing.T, db *gorm.DB, planID, fingerprint, connector string, at time.Time) {
+	t.Helper()
+	record := models.Delivery{
+		ID: models.NewID("dlv", at), SubjectKind: models.SubjectHealthAlert, SubjectID: planID, SubjectKey: fingerprint,
+		Connector: connector, State: models.DeliveryInFlight, Attempts: "[]", RequestSummary: "{}",
+		IdempotencyKey: "idem-" + planID + "-" + connector, Origin: models.OriginSend, Actor: "release.manager",
+		StartedAt: at, CreatedAt: at,
+	}
+	if err := models.CreateDelivery(db, &record); err != nil {
+		t.Fatalf("CreateDelivery: %v", err)
+	}
+	completed := at.Add(time.Second)
+	record.ErrorClass, record.StatusCode, record.AttemptCount, record.ConnectorKind, record.CompletedAt = "server_error", 503, 1, "webhook", &completed
+	if err := models.CompleteDelivery(context.Background(), db, &record); err != nil {
+		t.Fatalf("CompleteDelivery: %v", err)
+	}
+}
+
+// Six older plans of one alert failed to teams, and a newer plan failed
+// to slack and webhook. Teams is retried once per run, so a run of three
+// fills its other two places with the newer destinations.
+func TestAlertRunFillsLimitWithDistinctDestinations(t *testing.T) {
+	db := dbtest.Open(t)
+	start := serviceStart.Add(-3 * time.Hour)
+	for i := range 6 {
+		insertAlertDelivery(t, db, fmt.Sprintf("alp_old_%d", i), "fp_shared", "teams", start.Add(time.Duration(i)*time.Minute))
+	}
+	insertAlertDelivery(t, db, "alp_new", "fp_shared", "slack", start.Add(time.Hour))
+	insertAlertDelivery(t, db, "alp_new", "fp_shared", "webhook", start.Add(time.Hour+time.Second))
+	service := newTestService(db, nil, (&testClock{now: serviceStart}).Now, &fakeSource{})
+
+	request := RunRequest{MaxRetryDeliveries: 3, Policy: immediatePolicy(), Schedule: DefaultSchedule(), Actor: "release.manager"}
+	run, err := service.Run(context.Background(), models.SubjectHealthAlert, request)
+	if err != nil {
+		t.Fatalf("dry Run: %v", err)
+	}
+	var destinations []string
+	for _, decision := range run.SelectedDecisions {
+		destinations = append(destinations, decision.Provider)
+	}
+	slices.Sort(destinations)
+	if got := strings.Join(destinations, ","); got != "slack,teams,webhook" {
+		t.Errorf("selected destinations: got %q, want slack,teams,webhook", got)
+	}
 }

@@ -182,8 +182,18 @@ func (s *Service) decideDue(ctx context.Context, kind string, policy Policy, now
 		if open.RetryCount == 0 {
 			return nil
 		}
-		groups, err = models.DueDeliveryGroups(ctx, tx, kind, rules, limit)
-		return err
+		// Health alert groups that repeat an alert and destination are left
+		// out below. When that would leave fewer than limit, more groups are
+		// read, four times as many each time, until limit distinct ones are
+		// found or every due group has been read.
+		for fetch := limit; ; fetch *= 4 {
+			if groups, err = models.DueDeliveryGroups(ctx, tx, kind, rules, fetch); err != nil {
+				return err
+			}
+			if kind != models.SubjectHealthAlert || len(groups) < fetch || distinctAlertKeys(groups) >= limit {
+				return nil
+			}
+		}
 	})
 	if err != nil {
 		return nil, OpenFailures{}, err
@@ -196,6 +206,9 @@ func (s *Service) decideDue(ctx context.Context, kind string, policy Policy, now
 	// delivered, the rules suppress the other.
 	sameKeyTaken := map[[2]string]bool{}
 	for _, group := range groups {
+		if len(decisions) == limit {
+			break
+		}
 		if kind == models.SubjectHealthAlert {
 			key := [2]string{group.SubjectKey, group.Connector}
 			if sameKeyTaken[key] {
@@ -214,6 +227,16 @@ func (s *Service) decideDue(ctx context.Context, kind string, policy Policy, now
 		decisions = append(decisions, decision)
 	}
 	return decisions, open, nil
+}
+
+// distinctAlertKeys counts the distinct (subject key, destination) pairs
+// of groups.
+func distinctAlertKeys(groups []models.DeliveryGroup) int {
+	seen := map[[2]string]bool{}
+	for _, group := range groups {
+		seen[[2]string{group.SubjectKey, group.Connector}] = true
+	}
+	return len(seen)
 }
 
 // tallyOf adds up the buckets of TallyOpenGroups. The earliest next retry of
