@@ -278,6 +278,6 @@ func underWayError(runID string, underWay map[string]time.Time) *ConflictError {
 	}
 	return &ConflictError{Field: "provider", Message: fmt.Sprintf("a delivery of run %s is still under way to %s; "+
 		"wait for it to finish, then deliver again to the destinations that failed. If the server sending it has stopped, "+
-		"a live retry run from %s on records it as interrupted, and it can then be retried",
+		"a live retry run records it as interrupted (a retry's delivery sooner, a plain one from %s on), and it can then be retried",
 		runID, strings.Join(parts, ", "), latest.Add(models.StaleSendAfter).Format(time.RFC3339))}
 }

@@ -398,7 +398,7 @@ func TestDeliverWaitsForDeliveryUnderWay(t *testing.T) {
 	// A server that stopped mid-send never finishes it, so the message
 	// gives the time from which a live retry run records it as interrupted.
 	recordable := testNow.Add(-time.Minute + models.StaleSendAfter).UTC().Format(time.RFC3339)
-	if !strings.Contains(conflict.Message, "from "+recordable+" on records it as interrupted") {
+	if !strings.Contains(conflict.Message, "records it as interrupted (a retry's delivery sooner, a plain one from "+recordable+" on)") {
 		t.Errorf("conflict message: got %q, want the time %s from which a live run records it", conflict.Message, recordable)
 	}
 	if after := dbtest.CountRows(t, f.db); after["deliveries"] != before["deliveries"] {
