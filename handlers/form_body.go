@@ -39,7 +39,7 @@ func readForm(c echo.Context, accepted []string, repeatable ...string) (url.Valu
 		return nil, unsupportedFormType(mediaType)
 	}
 	if _, err := c.FormParams(); err != nil {
-		if strings.Contains(err.Error(), "too large") {
+		if bodyTooLarge(err) {
 			return nil, echo.ErrStatusRequestEntityTooLarge
 		}
 		return nil, &APIError{Status: http.StatusBadRequest, Code: CodeMalformedBody,
@@ -90,17 +90,10 @@ func unsupportedFormType(mediaType string) *APIError {
 // order, that is neither one of accepted nor the CSRF field. The error
 // lists the accepted fields in its message and in details.accepted_fields.
 func rejectUnknownFormFields(form url.Values, accepted []string) error {
-	var unknown []string
-	for name := range form {
-		if name != csrfFormField && !slices.Contains(accepted, name) {
-			unknown = append(unknown, name)
-		}
-	}
-	if len(unknown) == 0 {
+	name := firstUnknownName(form, append([]string{csrfFormField}, accepted...))
+	if name == "" {
 		return nil
 	}
-	slices.Sort(unknown)
-	name := unknown[0]
 	apiErr := fieldError(name, "%s is not a field of this form; remove it, or use one of %s", name, strings.Join(accepted, ", "))
 	if len(accepted) == 0 {
 		apiErr.Message = fmt.Sprintf("%s is not a field of this form, which takes none; remove it", name)

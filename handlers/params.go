@@ -47,6 +47,21 @@ func queryInt(c echo.Context, name string, def, min, max int) (int, error) {
 // first value.
 func rejectUnknownQuery(c echo.Context, accepted ...string) error {
 	values := c.QueryParams()
+	name := firstUnknownName(values, accepted)
+	if name == "" {
+		return rejectRepeatedQuery(values)
+	}
+	apiErr := fieldError(name, "%s is not a query parameter of this endpoint; remove it, or use one of %s", name, strings.Join(accepted, ", "))
+	if len(accepted) == 0 {
+		apiErr.Message = fmt.Sprintf("%s is not a query parameter of this endpoint, which takes none; remove it", name)
+	}
+	apiErr.Details = map[string]any{"accepted_parameters": append([]string{}, accepted...)}
+	return apiErr
+}
+
+// firstUnknownName returns the first name of values, in sorted order, that
+// is not one of accepted, or "" when there is none.
+func firstUnknownName(values url.Values, accepted []string) string {
 	var unknown []string
 	for name := range values {
 		if !slices.Contains(accepted, name) {
@@ -54,16 +69,9 @@ func rejectUnknownQuery(c echo.Context, accepted ...string) error {
 		}
 	}
 	if len(unknown) == 0 {
-		return rejectRepeatedQuery(values)
+		return ""
 	}
-	slices.Sort(unknown)
-	name := unknown[0]
-	apiErr := fieldError(name, "%s is not a query parameter of this endpoint; remove it, or use one of %s", name, strings.Join(accepted, ", "))
-	if len(accepted) == 0 {
-		apiErr.Message = fmt.Sprintf("%s is not a query parameter of this endpoint, which takes none; remove it", name)
-	}
-	apiErr.Details = map[string]any{"accepted_parameters": append([]string{}, accepted...)}
-	return apiErr
+	return slices.Min(unknown)
 }
 
 // rejectRepeatedQuery returns a 400 naming the first query parameter, in
@@ -167,8 +175,8 @@ func decodeJSONBody(c echo.Context, dst any) error {
 const maxJSONNesting = 64
 
 // jsonNestingExceeds reports whether body opens more than limit objects or
-// arrays inside one another. It skips string contents and stops at the
-// first level past limit, so it reads each byte at most once.
+// arrays inside one another. It skips string contents and returns at the
+// first level past limit, after one pass over the body at most.
 func jsonNestingExceeds(body []byte, limit int) bool {
 	depth := 0
 	inString, escaped := false, false
@@ -290,10 +298,16 @@ func bodyReadError(err error) error {
 	if errors.As(err, &tooLarge) {
 		return err
 	}
-	if strings.Contains(err.Error(), "too large") {
+	if bodyTooLarge(err) {
 		return echo.ErrStatusRequestEntityTooLarge
 	}
 	return &APIError{Status: 400, Code: CodeMalformedBody, Message: "unable to read the request body"}
+}
+
+// bodyTooLarge reports whether reading a body failed on the body limit,
+// which the limited reader reports only in its message.
+func bodyTooLarge(err error) bool {
+	return strings.Contains(err.Error(), "too large")
 }
 
 // jsonError turns a decoding error into a 400 that names the field.

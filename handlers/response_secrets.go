@@ -2,10 +2,10 @@ package handlers
 
 import (
 	"bytes"
+	"encoding/json"
 	"log/slog"
 	"mime"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -50,6 +50,7 @@ func withholdSecrets(scrubber *connectors.ResponseScrubber, logger *slog.Logger)
 type scrubbedWriter struct {
 	http.ResponseWriter
 	status      int
+	mediaType   string
 	holding     bool
 	passThrough bool
 	body        bytes.Buffer
@@ -69,6 +70,7 @@ func (w *scrubbedWriter) WriteHeader(status int) {
 	}
 	w.holding = true
 	w.status = status
+	w.mediaType = mediaType
 }
 
 func (w *scrubbedWriter) Write(data []byte) (int, error) {
@@ -81,7 +83,8 @@ func (w *scrubbedWriter) Write(data []byte) (int, error) {
 	return w.body.Write(data)
 }
 
-// Flush sends a passed-through response on; a held one waits for finish.
+// Flush flushes a response that passes through. A held response waits for
+// finish.
 func (w *scrubbedWriter) Flush() {
 	if w.passThrough {
 		_ = http.NewResponseController(w.ResponseWriter).Flush()
@@ -115,8 +118,9 @@ func (w *scrubbedWriter) finish(scrubber *connectors.ResponseScrubber, logger *s
 		}
 		message := "this response was withheld because a stored record in it contains a configured destination's secret; " +
 			"an administrator can find the request id in the server log"
-		if mediaType, _, _ := mime.ParseMediaType(header.Get(echo.HeaderContentType)); mediaType == echo.MIMEApplicationJSON {
-			body = `{"error":{"status":500,"code":"` + CodeInternal + `","message":` + strconv.Quote(message) + `}}`
+		if w.mediaType == echo.MIMEApplicationJSON {
+			encoded, _ := json.Marshal(map[string]any{"error": &APIError{Status: status, Code: CodeInternal, Message: message}})
+			body = string(encoded)
 		} else {
 			header.Set(echo.HeaderContentType, echo.MIMETextPlainCharsetUTF8)
 			body = message + "\n"

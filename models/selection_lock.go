@@ -37,8 +37,8 @@ var ErrSelectionLockBusy = errors.New("models: another live worker run is still 
 // ErrSelectionLockBusy when ctx ends first.
 //
 // NOTE: two processes that share one SQLite file do not see each other's
-// semaphore, so their runs can still select the same retries; the claims
-// then send each once and the later run records skips.
+// semaphore, so their runs can still select the same retries. The claims
+// then send each retry once, and the later run records skips.
 func LockRetrySelection(ctx context.Context, db *gorm.DB, subjectKind string) (func(), error) {
 	value, _ := selectionSemaphores.LoadOrStore(subjectKind, make(chan struct{}, 1))
 	semaphore := value.(chan struct{})
@@ -47,22 +47,21 @@ func LockRetrySelection(ctx context.Context, db *gorm.DB, subjectKind string) (f
 	case <-ctx.Done():
 		return nil, fmt.Errorf("%w (%s)", ErrSelectionLockBusy, subjectKind)
 	}
+	var conn *sql.Conn
+	if DialectOf(db) == DialectPostgres {
+		var err error
+		if conn, err = holdAdvisoryLock(ctx, db, subjectKind); err != nil {
+			<-semaphore
+			return nil, err
+		}
+	}
 	var once sync.Once
-	releaseSemaphore := func() { once.Do(func() { <-semaphore }) }
-	if DialectOf(db) != DialectPostgres {
-		return releaseSemaphore, nil
-	}
-
-	conn, err := holdAdvisoryLock(ctx, db, subjectKind)
-	if err != nil {
-		releaseSemaphore()
-		return nil, err
-	}
-	var unlockOnce sync.Once
 	return func() {
-		unlockOnce.Do(func() {
-			releaseAdvisoryLock(ctx, conn, subjectKind)
-			releaseSemaphore()
+		once.Do(func() {
+			if conn != nil {
+				releaseAdvisoryLock(ctx, conn, subjectKind)
+			}
+			<-semaphore
 		})
 	}, nil
 }
