@@ -16,15 +16,15 @@ import (
 	"github.com/releaseops/evidence-console/retry"
 )
 
-// heldSender sends through next, but its first send signals entered and
+// blockingSender sends through next, but its first send signals entered and
 // waits for release, so a retry stays in flight as long as a test needs.
-type heldSender struct {
+type blockingSender struct {
 	next             connectors.Sender
 	entered, release chan struct{}
 	once             sync.Once
 }
 
-func (h *heldSender) Send(ctx context.Context, name string, msg connectors.Message, opts connectors.SendOptions) connectors.Result {
+func (h *blockingSender) Send(ctx context.Context, name string, msg connectors.Message, opts connectors.SendOptions) connectors.Result {
 	h.once.Do(func() {
 		close(h.entered)
 		<-h.release
@@ -110,8 +110,8 @@ func TestSendWaitsForRetryOfSameAlert(t *testing.T) {
 	f.clock.Advance(time.Minute)
 	received := len(f.receiver.Requests())
 
-	held := &heldSender{next: f.registry, entered: make(chan struct{}), release: make(chan struct{})}
-	worker := alertRetryWorker(f, held)
+	sender := &blockingSender{next: f.registry, entered: make(chan struct{}), release: make(chan struct{})}
+	worker := alertRetryWorker(f, sender)
 	var run retry.RunView
 	var runErr error
 	runDone := make(chan struct{})
@@ -120,7 +120,7 @@ func TestSendWaitsForRetryOfSameAlert(t *testing.T) {
 		run, runErr = worker.Run(context.Background(), models.SubjectHealthAlert, liveAlertRetry())
 	}()
 	select {
-	case <-held.entered:
+	case <-sender.entered:
 	case <-time.After(10 * time.Second):
 		t.Fatal("the retry never started sending")
 	}
@@ -139,7 +139,7 @@ func TestSendWaitsForRetryOfSameAlert(t *testing.T) {
 		t.Error("the send finished while a retry of the same alert was in flight")
 	case <-time.After(300 * time.Millisecond):
 	}
-	close(held.release)
+	close(sender.release)
 	<-runDone
 	<-sendDone
 	if runErr != nil || sendErr != nil {

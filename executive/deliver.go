@@ -154,8 +154,8 @@ func (s *Service) Deliver(ctx context.Context, req DeliverRequest) (DeliverResul
 
 // checkProviders lower-cases and de-duplicates the requested destinations.
 // It rejects unknown, disabled and not ready ones with a 422, so nothing is
-// sent or recorded when one of them cannot receive the report. "all" stands
-// for every enabled destination and may not be combined with other names.
+// sent or recorded when one of them cannot receive the report. "all" means
+// every enabled destination and may not be combined with other names.
 func (s *Service) checkProviders(requested []string) ([]string, error) {
 	var configured []string
 	if s.Destinations != nil {

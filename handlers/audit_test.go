@@ -482,8 +482,8 @@ func TestDashboardSaysWhenNoHealthIsBuilt(t *testing.T) {
 	if got := byTestID(empty, "dashboard-no-health").Length(); got != 1 {
 		t.Errorf("note without a health evaluation: got %d, want 1", got)
 	}
-	// The overall level says beside it that it leaves health out, so it does
-	// not read as a verdict on the health panel below.
+	// The overall level is marked as leaving health out, so it does not read
+	// as a verdict on the health panel below.
 	if got := byTestID(empty, "dashboard-level-scope").Length(); got != 1 {
 		t.Errorf("level scope without a health evaluation: got %d, want 1", got)
 	}

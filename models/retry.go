@@ -159,11 +159,11 @@ func CreateRetryWorkerRun(tx *gorm.DB, run *RetryWorkerRun) error {
 
 // CountOpenFailureGroups counts the (subject, destination) groups of one
 // subject kind whose latest completed delivery failed. A health alert's
-// subject is the alert, its fingerprint, and as in the retry rules a
-// failure is closed by a success of the alert there that completed at or
-// after it, whichever plan sent it, so two sends that overlap in time count
-// as the retry worker decides. An executive report's subject is its
-// schedule run, whose deliveries are ordered by creation.
+// subject is the alert, its fingerprint. As in the retry rules, a success
+// of the alert to that destination that completed at or after a failure
+// closes it, whichever plan sent it, so overlapping sends count as the
+// retry worker decides. An executive report's subject is its schedule run,
+// whose deliveries are ordered by creation.
 func CountOpenFailureGroups(ctx context.Context, db *gorm.DB, subjectKind string) (int64, error) {
 	query := `SELECT COUNT(*) FROM (SELECT DISTINCT subject_id, connector FROM deliveries d
 		WHERE d.subject_kind = ? AND d.state = ? AND d.success = ?

@@ -38,8 +38,8 @@ func TestSelectionLockWaitsForHolder(t *testing.T) {
 	again()
 }
 
-// Another server is another session of the same PostgreSQL database; a
-// second connection pool stands in for it.
+// Another server is another session of the same PostgreSQL database, so a
+// second connection pool plays its part.
 func TestSelectionLockExcludesOtherServers(t *testing.T) {
 	if dbtest.Driver() != "postgres" {
 		t.Skip("the lock between servers is a PostgreSQL advisory lock; on SQLite one process serialises its own runs")

@@ -15,7 +15,7 @@ import (
 // the two never reach a destination at once. A send that starts while the
 // run holds the lease waits for it, and then finds the retry's success and
 // suppresses the duplicate, or sends again after its failure. Each lease
-// is tried once, never waited for. It returns the function that frees the
+// is tried once, without waiting. It returns the function that frees the
 // leases once the run has recorded its outcomes; they also expire on their
 // own a minute after the longest the run's sends can take, should the
 // process stop.
@@ -25,10 +25,10 @@ func (s *Service) holdAlertSendLeases(ctx context.Context, run *models.RetryWork
 	}
 	now := models.UTC(s.Now())
 	expires := now.Add(s.MaxSendTime(len(prepared), sendOptionsOf(*run)) + time.Minute)
-	held := map[string]bool{}
+	leased := map[string]bool{}
 	busy := map[string]bool{}
 	release := func() {
-		for fingerprint := range held {
+		for fingerprint := range leased {
 			if err := models.ReleaseAlertSendLease(context.WithoutCancel(ctx), s.DB, fingerprint, run.ID); err != nil {
 				s.logger().Error("unable to free an alert send lease; it expires on its own", "worker_run_id", run.ID,
 					"fingerprint", fingerprint, "expires_at", expires, "error", err)
@@ -41,13 +41,13 @@ func (s *Service) holdAlertSendLeases(ctx context.Context, run *models.RetryWork
 		if item.skipReason != "" {
 			continue
 		}
-		if !held[fingerprint] && !busy[fingerprint] {
+		if !leased[fingerprint] && !busy[fingerprint] {
 			acquired, err := models.AcquireAlertSendLease(ctx, s.DB, fingerprint, run.ID, now, expires)
 			if err != nil {
 				release()
 				return nil, err
 			}
-			held[fingerprint], busy[fingerprint] = acquired, !acquired
+			leased[fingerprint], busy[fingerprint] = acquired, !acquired
 		}
 		if busy[fingerprint] {
 			s.logger().Info("retry skipped while a send of its alert is under way", "worker_run_id", run.ID,

@@ -299,16 +299,16 @@ func testKilledWorkerIsReconciled(t *testing.T, mode string, stop func(*testing.
 	}
 }
 
-// heldSource builds messages like fakeSource, but its first call signals
+// blockingSource builds messages like fakeSource, but its first call signals
 // entered and waits for release, so its run stays between selecting its
 // retries and claiming them.
-type heldSource struct {
+type blockingSource struct {
 	fakeSource
 	entered, release chan struct{}
 	once             sync.Once
 }
 
-func (h *heldSource) Message(ctx context.Context, subjectID, connector string) (connectors.Message, error) {
+func (h *blockingSource) Message(ctx context.Context, subjectID, connector string) (connectors.Message, error) {
 	h.once.Do(func() {
 		close(h.entered)
 		<-h.release
@@ -325,8 +325,8 @@ func TestLiveRunsAtOnceSelectDifferentRetries(t *testing.T) {
 		insertDelivery(t, db, fmt.Sprintf("run_%02d", i), "webhook", false, "server_error", 503, now, nil)
 	}
 	registry := webhookRegistry(t, server.URL, map[string]string{"webhook": "/webhook/exec"})
-	held := &heldSource{entered: make(chan struct{}), release: make(chan struct{})}
-	first := newTestService(db, registry, time.Now, held)
+	source := &blockingSource{entered: make(chan struct{}), release: make(chan struct{})}
+	first := newTestService(db, registry, time.Now, source)
 	second := newTestService(dbtest.OpenExisting(t, databaseURL, dbtest.Options{}), registry, time.Now, &fakeSource{})
 	request := liveRequest(immediatePolicy())
 	request.MaxRetryDeliveries = groups / 2
@@ -341,7 +341,7 @@ func TestLiveRunsAtOnceSelectDifferentRetries(t *testing.T) {
 		firstView, firstErr = first.Run(context.Background(), models.SubjectExecutiveReport, request)
 	}()
 	select {
-	case <-held.entered:
+	case <-source.entered:
 	case <-time.After(10 * time.Second):
 		t.Fatal("the first run never asked for a message")
 	}
@@ -354,7 +354,7 @@ func TestLiveRunsAtOnceSelectDifferentRetries(t *testing.T) {
 		t.Error("the second run finished while the first was still selecting")
 	case <-time.After(300 * time.Millisecond):
 	}
-	close(held.release)
+	close(source.release)
 	<-firstDone
 	<-secondDone
 	if firstErr != nil || secondErr != nil {

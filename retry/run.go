@@ -73,7 +73,7 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (view Ru
 		release, err := lock(waitCtx, s.DB, kind)
 		cancel()
 		if errors.Is(err, models.ErrSelectionLockBusy) && ctx.Err() != nil {
-			// The caller went away while waiting; nothing was selected.
+			// The caller left while waiting, so nothing was selected.
 			return RunView{}, ctx.Err()
 		}
 		if errors.Is(err, models.ErrSelectionLockBusy) {

@@ -129,8 +129,8 @@ func findCommand(args []string) (command, []string, error) {
 	return command{}, nil, fmt.Errorf("%w %q; use %s or help", errUnknownCommand, args[0], strings.Join(names, ", "))
 }
 
-// isHelpFlag reports whether arg asks for help, as the flag package reads
-// -h, -help, --h and --help.
+// isHelpFlag reports whether arg is one of the help flags that the flag
+// package recognises: -h, -help, --h and --help.
 func isHelpFlag(arg string) bool {
 	switch arg {
 	case "-h", "--h", "-help", "--help":
