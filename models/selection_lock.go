@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"sync"
 	"time"
 
@@ -32,13 +33,11 @@ var ErrSelectionLockBusy = errors.New("models: another live worker run is still 
 // this process. On PostgreSQL a session advisory lock, tried every 10 ms on
 // a borrowed connection, extends that to every server of the database. The
 // connection goes back to the pool between tries, so waiting runs cannot
-// use up the connections the holder needs. It returns the function that
-// releases the lock, which may be called more than once, or
-// ErrSelectionLockBusy when ctx ends first.
-//
-// NOTE: two processes that share one SQLite file do not see each other's
-// semaphore, so their runs can still select the same retries. The claims
-// then send each retry once, and the later run records skips.
+// use up the connections the holder needs. On SQLite an exclusive flock on
+// a lock file next to the database file, tried every 10 ms, extends it to
+// every process that opens that file. It returns the function that releases
+// the lock, which may be called more than once, or ErrSelectionLockBusy when
+// ctx ends first.
 func LockRetrySelection(ctx context.Context, db *gorm.DB, subjectKind string) (func(), error) {
 	value, _ := selectionSemaphores.LoadOrStore(subjectKind, make(chan struct{}, 1))
 	semaphore := value.(chan struct{})
@@ -48,12 +47,16 @@ func LockRetrySelection(ctx context.Context, db *gorm.DB, subjectKind string) (f
 		return nil, fmt.Errorf("%w (%s)", ErrSelectionLockBusy, subjectKind)
 	}
 	var conn *sql.Conn
+	var file *os.File
+	var err error
 	if DialectOf(db) == DialectPostgres {
-		var err error
-		if conn, err = holdAdvisoryLock(ctx, db, subjectKind); err != nil {
-			<-semaphore
-			return nil, err
-		}
+		conn, err = holdAdvisoryLock(ctx, db, subjectKind)
+	} else {
+		file, err = holdFileLock(ctx, db, subjectKind)
+	}
+	if err != nil {
+		<-semaphore
+		return nil, err
 	}
 	var once sync.Once
 	return func() {
@@ -61,9 +64,37 @@ func LockRetrySelection(ctx context.Context, db *gorm.DB, subjectKind string) (f
 			if conn != nil {
 				releaseAdvisoryLock(ctx, conn, subjectKind)
 			}
+			if file != nil {
+				// Closing the only descriptor of the lock file releases its flock.
+				_ = file.Close()
+			}
 			<-semaphore
 		})
 	}, nil
+}
+
+// pollLock calls try until it reports the lock taken, fails, or ctx ends,
+// waiting about selectionLockPoll between two calls.
+func pollLock(ctx context.Context, subjectKind string, try func() (bool, error)) error {
+	for {
+		acquired, err := try()
+		if err != nil {
+			if ctx.Err() != nil {
+				return fmt.Errorf("%w (%s)", ErrSelectionLockBusy, subjectKind)
+			}
+			return err
+		}
+		if acquired {
+			return nil
+		}
+		// Jitter keeps waiting runs from trying in step.
+		wait := selectionLockPoll/2 + rand.N(selectionLockPoll)
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return fmt.Errorf("%w (%s)", ErrSelectionLockBusy, subjectKind)
+		}
+	}
 }
 
 // selectionLockKey is the advisory lock key of the subject kind in $1. The
@@ -77,35 +108,26 @@ func holdAdvisoryLock(ctx context.Context, db *gorm.DB, subjectKind string) (*sq
 	if err != nil {
 		return nil, fmt.Errorf("models: unable to reach the connection pool: %w", err)
 	}
-	for {
+	var held *sql.Conn
+	err = pollLock(ctx, subjectKind, func() (bool, error) {
 		conn, err := sqlDB.Conn(ctx)
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil, fmt.Errorf("%w (%s)", ErrSelectionLockBusy, subjectKind)
-			}
-			return nil, fmt.Errorf("models: unable to take a connection for the %s selection lock: %w", subjectKind, err)
+			return false, fmt.Errorf("models: unable to take a connection for the %s selection lock: %w", subjectKind, err)
 		}
 		var acquired bool
 		query := "SELECT pg_try_advisory_lock(" + selectionLockKey + ")"
 		if err := conn.QueryRowContext(ctx, query, subjectKind).Scan(&acquired); err != nil {
 			_ = conn.Close()
-			if ctx.Err() != nil {
-				return nil, fmt.Errorf("%w (%s)", ErrSelectionLockBusy, subjectKind)
-			}
-			return nil, fmt.Errorf("models: unable to take the %s selection lock: %w", subjectKind, err)
+			return false, fmt.Errorf("models: unable to take the %s selection lock: %w", subjectKind, err)
 		}
-		if acquired {
-			return conn, nil
+		if !acquired {
+			_ = conn.Close()
+			return false, nil
 		}
-		_ = conn.Close()
-		// Jitter keeps waiting servers from trying in step.
-		wait := selectionLockPoll/2 + rand.N(selectionLockPoll)
-		select {
-		case <-time.After(wait):
-		case <-ctx.Done():
-			return nil, fmt.Errorf("%w (%s)", ErrSelectionLockBusy, subjectKind)
-		}
-	}
+		held = conn
+		return true, nil
+	})
+	return held, err
 }
 
 // releaseAdvisoryLock unlocks the session advisory lock that conn holds and

@@ -3,6 +3,7 @@ package models_test
 import (
 	"context"
 	"errors"
+	"os"
 	"testing"
 	"time"
 
@@ -92,4 +93,51 @@ func TestSelectionLockExcludesOtherServers(t *testing.T) {
 	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_unlock("+key+")"); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// Another process is another open file description of the lock file, so a
+// second connection pool on the same SQLite file plays its part. The
+// semaphore of this process is left out, because it alone would make the
+// second pool wait.
+func TestSelectionFileLockExcludesOtherProcesses(t *testing.T) {
+	if dbtest.Driver() != "sqlite" {
+		t.Skip("the lock file guards SQLite databases; PostgreSQL uses an advisory lock")
+	}
+	db, databasePath := dbtest.OpenURL(t, dbtest.Options{})
+	otherProcess := dbtest.OpenExisting(t, databasePath, dbtest.Options{})
+	ctx := context.Background()
+	const kind = "selection_file_lock_test"
+
+	lockFile, err := models.HoldFileLock(ctx, db, kind)
+	if err != nil {
+		t.Fatalf("HoldFileLock: %v", err)
+	}
+	if lockFile == nil {
+		t.Fatal("HoldFileLock on a database file returned no lock file")
+	}
+	if info, err := os.Stat(databasePath + "-retry-selection-" + kind + ".lock"); err != nil {
+		t.Errorf("lock file beside the database: %v", err)
+	} else if mode := info.Mode().Perm(); mode != 0o600 {
+		t.Errorf("lock file mode: got %o, want 600", mode)
+	}
+
+	short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	if _, err := models.HoldFileLock(short, otherProcess, kind); !errors.Is(err, models.ErrSelectionLockBusy) {
+		t.Errorf("HoldFileLock from another process while held: got %v, want ErrSelectionLockBusy", err)
+	}
+	otherKind, err := models.HoldFileLock(ctx, otherProcess, kind+"_other")
+	if err != nil {
+		t.Fatalf("HoldFileLock of another kind while the first is held: %v", err)
+	}
+	_ = otherKind.Close()
+
+	if err := lockFile.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := models.HoldFileLock(ctx, otherProcess, kind)
+	if err != nil {
+		t.Fatalf("HoldFileLock from another process after release: %v", err)
+	}
+	_ = again.Close()
 }

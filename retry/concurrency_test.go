@@ -21,7 +21,7 @@ import (
 // Environment of the helper process that TestHelperWorkerProcess becomes
 // when the test binary re-executes itself.
 const (
-	helperModeEnv     = "RETRY_TEST_HELPER_MODE" // "worker", "crash" or "hang"
+	helperModeEnv     = "RETRY_TEST_HELPER_MODE" // "worker", "crash", "hang" or "busy"
 	helperDatabaseEnv = "RETRY_TEST_DATABASE_URL"
 	helperReceiverEnv = "RETRY_TEST_RECEIVER_URL"
 	helperStartAtEnv  = "RETRY_TEST_START_AT" // Unix nanoseconds to wait for
@@ -66,6 +66,9 @@ func TestHelperWorkerProcess(t *testing.T) {
 		service.SendOptions.Timeout = time.Minute
 		service.InFlightTimeout = time.Hour
 		service.Concurrency = 1
+	case "busy":
+		// The parent holds the selection lock for the whole run.
+		service.SelectionLockWait = 300 * time.Millisecond
 	}
 	if startAt, err := strconv.ParseInt(os.Getenv(helperStartAtEnv), 10, 64); err == nil {
 		time.Sleep(time.Until(time.Unix(0, startAt)))
@@ -74,6 +77,14 @@ func TestHelperWorkerProcess(t *testing.T) {
 	request := liveRequest(immediatePolicy())
 	request.MaxRetryDeliveries = MaxRetryDeliveriesLimit
 	run, err := service.Run(context.Background(), models.SubjectExecutiveReport, request)
+	if mode == "busy" {
+		var busy *BusyError
+		if !errors.As(err, &busy) {
+			t.Fatalf("helper Run while the parent holds the selection lock: got %v, want a BusyError", err)
+		}
+		fmt.Printf("helper busy: %s\n", busy.Message)
+		return
+	}
 	if err != nil {
 		t.Fatalf("helper Run: %v", err)
 	}
@@ -159,15 +170,15 @@ func TestConcurrentWorkersExecuteEachRetryOnce(t *testing.T) {
 	if delivered != groups || inFlight != 0 {
 		t.Errorf("executions: got %d delivered and %d in flight, want %d and 0", delivered, inFlight, groups)
 	}
-	// A run that lost the race skips, never fails: the winner either still
-	// held the claim or had already delivered and closed the group.
-	var otherSkips []models.RetryExecution
-	if err := db.Where("outcome = ? AND reason NOT LIKE ? AND reason <> ?", models.ExecutionSkipped, "already claimed%", closedGroupReason).
-		Find(&otherSkips).Error; err != nil {
+	// The selection lock spans processes on both databases, so a run that
+	// starts while another claims selects only what that run left. No run
+	// selects a retry that another one claimed, and none records a skip.
+	var skips []models.RetryExecution
+	if err := db.Where("outcome = ?", models.ExecutionSkipped).Find(&skips).Error; err != nil {
 		t.Fatal(err)
 	}
-	for _, skip := range otherSkips {
-		t.Errorf("skipped execution %s: got reason %q, want already claimed or %q", skip.ID, skip.Reason, closedGroupReason)
+	for _, skip := range skips {
+		t.Errorf("skipped execution %s of worker run %s: reason %q, want no skip", skip.ID, skip.WorkerRunID, skip.Reason)
 	}
 	if got := countTable(t, db, "retry_worker_runs"); got != 3 {
 		t.Errorf("worker runs: got %d, want 3", got)
@@ -406,6 +417,40 @@ func TestLiveRunBusySelectionRecordsNothing(t *testing.T) {
 	for table, n := range after {
 		if n != before[table] {
 			t.Errorf("table %s: %d rows before the rejected run, %d after", table, before[table], n)
+		}
+	}
+}
+
+// Another process's live run waits for the selection lock that this one
+// holds, on PostgreSQL through the advisory lock and on SQLite through the
+// lock file, and gives up with nothing sent or stored.
+func TestLiveRunWaitsForSelectionOfOtherProcess(t *testing.T) {
+	db, databaseURL := dbtest.OpenURL(t, dbtest.Options{})
+	server := startReceiver(t)
+	insertDelivery(t, db, "run_other_process", "webhook", false, "server_error", 503, time.Now().Add(-time.Hour), nil)
+	release, err := models.LockRetrySelection(context.Background(), db, models.SubjectExecutiveReport)
+	if err != nil {
+		t.Fatalf("LockRetrySelection: %v", err)
+	}
+	defer release()
+	before := dbtest.CountRows(t, db)
+
+	var output strings.Builder
+	cmd := helperCommand(t, "busy", databaseURL, server.URL, time.Now())
+	cmd.Stdout, cmd.Stderr = &output, &output
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("helper: %v\n%s", err, output.String())
+	}
+	if !strings.Contains(output.String(), "helper busy: ") {
+		t.Errorf("helper output does not report a busy selection:\n%s", output.String())
+	}
+	if got := len(server.Requests()); got != 0 {
+		t.Errorf("receiver got %d requests, want 0", got)
+	}
+	after := dbtest.CountRows(t, db)
+	for table, n := range after {
+		if n != before[table] {
+			t.Errorf("table %s: %d rows before the other process's run, %d after", table, before[table], n)
 		}
 	}
 }

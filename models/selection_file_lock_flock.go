@@ -1,0 +1,20 @@
+//go:build linux || darwin || freebsd || netbsd || openbsd || dragonfly
+
+package models
+
+import (
+	"errors"
+	"os"
+	"syscall"
+)
+
+// tryLockFile takes an exclusive flock on file without waiting. It reports
+// false when another open file description of the same file holds one, in
+// this process or another.
+func tryLockFile(file *os.File) (bool, error) {
+	err := syscall.Flock(int(file.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+	if errors.Is(err, syscall.EWOULDBLOCK) || errors.Is(err, syscall.EINTR) {
+		return false, nil
+	}
+	return err == nil, err
+}
