@@ -46,6 +46,15 @@ func aggregateDashboard(t *testing.T, db *gorm.DB) Dashboard {
 	if err != nil {
 		t.Fatalf("CountOutstandingAcknowledgements: %v", err)
 	}
+	// An alert failure to a destination is open until a success of the same
+	// alert (fingerprint) there completes at or after it, whichever plan
+	// sent either.
+	alerts := deliveries(models.SubjectHealthAlert)
+	alerts.OpenFailedCount = count(`SELECT COUNT(*) FROM (SELECT DISTINCT f.subject_key, f.connector FROM deliveries f
+		WHERE f.subject_kind = ? AND f.state = 'completed' AND f.success = ?
+		AND NOT EXISTS (SELECT 1 FROM deliveries s WHERE s.subject_kind = f.subject_kind AND s.subject_key = f.subject_key
+			AND s.connector = f.connector AND s.success = ? AND s.completed_at >= COALESCE(f.completed_at, f.created_at))) open_pairs`,
+		models.SubjectHealthAlert, false, true)
 	kind := models.SubjectExecutiveReport
 	retries := RetryCounts{
 		PlanCount:              count("SELECT COUNT(*) FROM retry_plans WHERE subject_kind = ?", kind),
@@ -70,7 +79,7 @@ func aggregateDashboard(t *testing.T, db *gorm.DB) Dashboard {
 	return Dashboard{
 		Health: HealthCounts{EvaluationCount: health.EvaluationCount, FindingCount: health.FindingCount},
 		Alerts: AlertCounts{
-			PlanCount: count("SELECT COUNT(*) FROM alert_plans"), Deliveries: deliveries(models.SubjectHealthAlert),
+			PlanCount: count("SELECT COUNT(*) FROM alert_plans"), Deliveries: alerts,
 			SuppressionCount:                count("SELECT COUNT(*) FROM alert_plan_destinations WHERE decision = 'suppressed'"),
 			AcknowledgementCount:            count("SELECT COUNT(*) FROM alert_acknowledgements"),
 			OutstandingAcknowledgementCount: outstanding,
@@ -222,18 +231,18 @@ func TestRunningTotalsCompactPendingDeltas(t *testing.T) {
 	}
 }
 
-// TestMigrationSeedsExistingRows runs the migration's statements that total
-// the rows existing when it is applied, on a database whose counters were
-// emptied, and checks the totals against the aggregates.
-func TestMigrationSeedsExistingRows(t *testing.T) {
-	db, service := openFixture(t)
-	text, err := os.ReadFile("../models/migrations/00050_audit_counts.sql")
+// seedingStatements returns the statements of a migration, rendered for
+// db's dialect, that total the rows existing when it is applied. They follow
+// the marker line and end before the first of ends that the text contains.
+func seedingStatements(t *testing.T, db *gorm.DB, file, marker string, ends ...string) []string {
+	t.Helper()
+	text, err := os.ReadFile("../models/migrations/" + file)
 	if err != nil {
 		t.Fatalf("read the migration: %v", err)
 	}
 	tmpl, err := template.New("migration").Parse(string(text))
 	if err != nil {
-		t.Fatalf("parse the migration: %v", err)
+		t.Fatalf("parse the migration %s: %v", file, err)
 	}
 	var rendered bytes.Buffer
 	data := struct {
@@ -241,39 +250,68 @@ func TestMigrationSeedsExistingRows(t *testing.T) {
 		PostgreSQL bool
 	}{"TIMESTAMP", models.DialectOf(db) == models.DialectPostgres}
 	if err := tmpl.Execute(&rendered, data); err != nil {
-		t.Fatalf("render the migration: %v", err)
+		t.Fatalf("render the migration %s: %v", file, err)
 	}
-	_, seeding, found := strings.Cut(rendered.String(), "-- Totals of the rows that exist when this migration runs.")
-	seeding, _, _ = strings.Cut(seeding, "-- +goose StatementBegin")
-	seeding, _, _ = strings.Cut(seeding, "-- SQLite has no trigger functions")
-	if !found || !strings.Contains(seeding, "INSERT INTO audit_delivery_groups") {
-		t.Fatalf("seeding statements not found in the migration")
+	_, seeding, found := strings.Cut(rendered.String(), marker)
+	if !found {
+		t.Fatalf("seeding statements not found in the migration %s", file)
+	}
+	for _, end := range ends {
+		seeding, _, _ = strings.Cut(seeding, end)
+	}
+	var statements []string
+	for _, statement := range strings.Split(seeding, ";") {
+		if isSQL(statement) {
+			statements = append(statements, strings.TrimSpace(statement))
+		}
+	}
+	return statements
+}
+
+// isSQL reports whether text has a line that is neither blank, a comment
+// nor a template action.
+func isSQL(text string) bool {
+	for _, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line != "" && !strings.HasPrefix(line, "--") && !strings.HasPrefix(line, "{{") {
+			return true
+		}
+	}
+	return false
+}
+
+// TestMigrationSeedsExistingRows runs the migrations' statements that total
+// the rows existing when they are applied, on a database whose counters were
+// emptied, and checks the totals against the aggregates.
+func TestMigrationSeedsExistingRows(t *testing.T) {
+	db, service := openFixture(t)
+	counts := seedingStatements(t, db, "00050_audit_counts.sql", "-- Totals of the rows that exist when this migration runs.",
+		"-- +goose StatementBegin", "-- SQLite has no trigger functions")
+	if len(counts) < 10 || !strings.Contains(strings.Join(counts, ";"), "INSERT INTO audit_delivery_groups") {
+		t.Fatalf("seeding statements of the count migration: got %d without the group seeding, want at least 10 with it", len(counts))
+	}
+	alertDestinations := seedingStatements(t, db, "00060_alert_destination_state.sql", "-- Totals of the pairs that exist when this migration runs.",
+		"{{if .PostgreSQL}}", "-- +goose StatementBegin", "-- SQLite has no trigger functions")
+	if len(alertDestinations) != 2 {
+		t.Fatalf("seeding statements of the alert destination migration: got %d, want 2", len(alertDestinations))
 	}
 
-	for _, table := range []string{"audit_counts", "audit_count_deltas", "audit_delivery_groups"} {
+	for _, table := range []string{"audit_counts", "audit_count_deltas", "audit_delivery_groups", "audit_alert_destinations"} {
 		if err := db.Exec("DELETE FROM " + table).Error; err != nil {
 			t.Fatalf("empty %s: %v", table, err)
 		}
 	}
-	statements := 0
-	for _, statement := range strings.Split(seeding, ";") {
-		if strings.TrimSpace(statement) == "" || strings.HasPrefix(strings.TrimSpace(statement), "{{") {
-			continue
-		}
+	for _, statement := range append(counts, alertDestinations...) {
 		if err := db.Exec(statement).Error; err != nil {
 			t.Fatalf("seeding statement %q: %v", statement, err)
 		}
-		statements++
-	}
-	if statements < 10 {
-		t.Fatalf("seeding statements run: got %d, want at least 10", statements)
 	}
 	checkCountsMatch(t, service)
 }
 
 // TestRunningTotalsUnderConcurrentWriters completes deliveries of the same
-// groups from several goroutines at once; the group refresh must still
-// leave totals equal to the aggregates.
+// groups and of the same alert destinations from several goroutines at
+// once. The refreshes must still leave totals equal to the aggregates.
 func TestRunningTotalsUnderConcurrentWriters(t *testing.T) {
 	db := dbtest.Open(t)
 	service := newTestService(db)
@@ -291,6 +329,20 @@ func TestRunningTotalsUnderConcurrentWriters(t *testing.T) {
 		}
 		pending = append(pending, record)
 	}
+	// Health alert deliveries of two alerts to slack, each from its own
+	// plan, so they share (alert, destination) pairs but no group.
+	for i := range 12 {
+		at := fixtureStart.Add(time.Duration(i) * time.Second)
+		record := models.Delivery{
+			ID: fmt.Sprintf("a-%02d", i), SubjectKind: models.SubjectHealthAlert, SubjectID: fmt.Sprintf("plan-%02d", i),
+			SubjectKey: fmt.Sprintf("fp-%d", i%2), Connector: "slack", State: models.DeliveryInFlight, Attempts: "[]",
+			RequestSummary: "{}", Origin: models.OriginSend, Actor: "tester", StartedAt: at, CreatedAt: at,
+		}
+		if err := models.CreateDelivery(db, &record); err != nil {
+			t.Fatalf("CreateDelivery: %v", err)
+		}
+		pending = append(pending, record)
+	}
 
 	var wg sync.WaitGroup
 	errs := make(chan error, len(pending))
@@ -300,8 +352,12 @@ func TestRunningTotalsUnderConcurrentWriters(t *testing.T) {
 			defer wg.Done()
 			completed := record.CreatedAt.Add(time.Minute)
 			// The newest delivery of group run-0 (i = 21) succeeds, so only that
-			// group ends without an open failure.
+			// group ends without an open failure. Of the alerts, the newest
+			// delivery of fp-0 (a-10) succeeds, and every one of fp-1 fails.
 			record.Success = i%4 == 0 || i == 21
+			if record.SubjectKind == models.SubjectHealthAlert {
+				record.Success = record.ID == "a-10"
+			}
 			record.ErrorClass = "server_error"
 			record.CompletedAt = &completed
 			errs <- models.CompleteDelivery(ctx, db, &record)
@@ -321,5 +377,8 @@ func TestRunningTotalsUnderConcurrentWriters(t *testing.T) {
 	}
 	if got := d.Executive.Deliveries.OpenFailedCount; got != 2 {
 		t.Errorf("open failed groups: got %d, want 2 (run-1 and run-2)", got)
+	}
+	if got := d.Alerts.Deliveries.OpenFailedCount; got != 1 {
+		t.Errorf("open failed alert destinations: got %d, want 1 (fp-1 to slack)", got)
 	}
 }

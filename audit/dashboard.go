@@ -106,14 +106,10 @@ func (s *Service) Dashboard(ctx context.Context) (Dashboard, error) {
 		AcknowledgementCount:            counts["acknowledgement"],
 		OutstandingAcknowledgementCount: counts["acknowledgement_state:outstanding"],
 	}
-	// The running total counts alert groups per plan, but a later plan's
-	// success to a destination closes an earlier plan's failure there.
-	// NOTE: this reads every health alert delivery group and the failed
-	// deliveries of the open ones, so the dashboard slows as alert plans
-	// accumulate.
-	if d.Alerts.Deliveries.OpenFailedCount, err = models.CountOpenFailureGroups(ctx, s.DB, models.SubjectHealthAlert); err != nil {
-		return d, err
-	}
+	// Alert failures are counted per (alert, destination), not per plan,
+	// because a later plan's success to a destination closes an earlier
+	// plan's failure of the same alert there.
+	d.Alerts.Deliveries.OpenFailedCount = counts[models.OpenAlertDestinationCounter]
 	d.Executive = ExecutiveCounts{
 		ReportCount: counts["executive_report"], ScheduleRunCount: counts["schedule_run"],
 		Deliveries: deliveryCounts(counts, models.SubjectExecutiveReport),

@@ -157,6 +157,11 @@ func CreateRetryWorkerRun(tx *gorm.DB, run *RetryWorkerRun) error {
 	return nil
 }
 
+// OpenAlertDestinationCounter names the running total of (health alert,
+// destination) pairs with an open failure, which triggers keep in
+// audit_alert_destinations.
+const OpenAlertDestinationCounter = "open_alert_destination"
+
 // CountOpenFailureGroups counts the (subject, destination) groups of one
 // subject kind whose latest completed delivery failed. A health alert's
 // subject is the alert, its fingerprint. As in the retry rules, a success
@@ -171,20 +176,16 @@ func CountOpenFailureGroups(ctx context.Context, db *gorm.DB, subjectKind string
 			WHERE later.subject_kind = d.subject_kind AND later.subject_id = d.subject_id
 			AND later.connector = d.connector AND later.success = ?
 			AND (later.created_at > d.created_at OR (later.created_at = d.created_at AND later.id > d.id)))) open_groups`
+	args := []any{subjectKind, DeliveryCompleted, false, true}
 	if subjectKind == SubjectHealthAlert {
-		// Only failures of a plan's group that its own deliveries left open
-		// are read: a plan sends to a destination one delivery at a time,
-		// so a failure its group closed was followed by a success there.
-		query = `SELECT COUNT(*) FROM (SELECT DISTINCT d.subject_key, d.connector FROM audit_delivery_groups g
-		JOIN deliveries d ON d.subject_kind = g.subject_kind AND d.subject_id = g.subject_id AND d.connector = g.connector
-		WHERE g.subject_kind = ? AND g.open_failure = 1 AND d.state = ? AND d.success = ?
-		AND NOT EXISTS (SELECT 1 FROM deliveries later
-			WHERE later.subject_kind = d.subject_kind AND later.subject_key = d.subject_key
-			AND later.connector = d.connector AND later.success = ?
-			AND later.completed_at >= COALESCE(d.completed_at, d.created_at))) open_pairs`
+		// Triggers keep the newest failure and success time of each
+		// (alert, destination) pair from its completed deliveries.
+		query = `SELECT COUNT(*) FROM audit_alert_destinations
+		WHERE last_failure_at IS NOT NULL AND (last_success_at IS NULL OR last_success_at < last_failure_at)`
+		args = nil
 	}
 	var count int64
-	if err := db.WithContext(ctx).Raw(query, subjectKind, DeliveryCompleted, false, true).Scan(&count).Error; err != nil {
+	if err := db.WithContext(ctx).Raw(query, args...).Scan(&count).Error; err != nil {
 		return 0, fmt.Errorf("models: unable to count open failed %s deliveries: %w", subjectKind, err)
 	}
 	return count, nil
