@@ -2,6 +2,7 @@ package spec
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -133,10 +134,22 @@ var (
 		"cadence": schema{"type": "string", "maxLength": executive.MaxCadenceLength,
 			"description": "Label of the schedule, derived from the interval when absent. hourly, daily and weekly (any case) imply 60, 1440 and 10080 minutes, and a different interval_minutes is a 422."},
 	})
+	// retryScheduleInput is the schedule a worker run records. Its defaults
+	// differ from a report schedule's, as retry.ResolveSchedule sets them.
+	retryScheduleInput = object(schema{
+		"interval_minutes": schema{"type": "integer", "minimum": executive.MinIntervalMinutes, "maximum": executive.MaxIntervalMinutes,
+			"description": fmt.Sprintf("Schedule interval in minutes; the run's schedule window is the interval that ends when the run starts. "+
+				"Without cadence and interval_minutes it is %d; with a cadence label other than hourly, daily or weekly it is %d.",
+				retry.DefaultScheduleIntervalMinutes, executive.DefaultIntervalMinutes)},
+		"enabled": withDefault(boolean, true, "Whether the schedule is enabled. A disabled schedule is recorded and reported by retry health; it does not stop a manual run."),
+		"cadence": schema{"type": "string", "maxLength": executive.MaxCadenceLength,
+			"description": fmt.Sprintf("Label of the schedule, %q when absent. hourly, daily and weekly (any case) imply 60, 1440 and 10080 minutes, and a different interval_minutes is a 422.",
+				retry.DefaultScheduleCadence)},
+	})
 	retryPlanBody = object(schema{"retry_policy": retryPolicy})
 	retryRunBody  = object(schema{
 		"dry_run": boolean, "execute": boolean, "max_retry_deliveries": integer(1, 25),
-		"retry_policy": retryPolicy, "schedule": scheduleInput,
+		"retry_policy": retryPolicy, "schedule": retryScheduleInput,
 		"retries": integer(0, 5), "timeout_seconds": schema{"type": "number", "minimum": 0.1, "maximum": 60},
 	})
 )
@@ -279,7 +292,7 @@ func exportOperation() schema {
 	return schema{
 		"operationId": "exportEvidence",
 		"summary":     "Download the stored records in [from, to) as a zip of JSON Lines files with a hashed manifest.json.",
-		"description": "Every record is stored public-safe, so the export contains no secret. Rows are streamed; an archive without manifest.json is incomplete. Needs permission audit.export.",
+		"description": "Records are stored public-safe, and configured secrets that an older record still holds are replaced with [redacted]. Rows are streamed; an archive without manifest.json is incomplete. Needs permission audit.export.",
 		"parameters": []schema{
 			requiredQuery("from", "Start of the range, inclusive (RFC 3339).", schema{"type": "string", "format": "date-time"}),
 			requiredQuery("to", "End of the range, exclusive (RFC 3339), at most 366 days after from.", schema{"type": "string", "format": "date-time"}),
