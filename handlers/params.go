@@ -213,7 +213,10 @@ func checkBodyEncoding(c echo.Context, body []byte) error {
 	mediaType, _, _ := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
 	switch {
 	case mediaType == echo.MIMEApplicationForm || mediaType == echo.MIMEMultipartForm:
-		return malformed("request body is a form; send a JSON object with Content-Type: application/json")
+		// A form is a body of another media type, as the console's form
+		// routes treat a JSON body.
+		return &APIError{Status: http.StatusUnsupportedMediaType, Code: CodeMalformedBody,
+			Message: "request body is a form; send a JSON object with Content-Type: application/json"}
 	case mediaType != "" && mediaType != echo.MIMEApplicationJSON && !strings.HasSuffix(mediaType, "+json"):
 		// A missing type is read as JSON, but a body declared as another
 		// type, such as text/plain, is most likely not what the client

@@ -67,7 +67,7 @@ func TestBodyEncodingRejected(t *testing.T) {
 		wantStatus  int
 		want        string
 	}{
-		{"form", echo.MIMEApplicationForm, "provider=slack", http.StatusBadRequest, "request body is a form; send a JSON object"},
+		{"form", echo.MIMEApplicationForm, "provider=slack", http.StatusUnsupportedMediaType, "request body is a form; send a JSON object"},
 		{"byte order mark", echo.MIMEApplicationJSON, "\xef\xbb\xbf{}", http.StatusBadRequest, "byte order mark"},
 		{"not UTF-8", echo.MIMEApplicationJSON, "{\"provider\":\"sl\xffack\"}", http.StatusBadRequest, "request body is not UTF-8 text (byte 16 is not)"},
 		{"plain text", "text/plain; charset=utf-8", `{"provider":"slack"}`, http.StatusUnsupportedMediaType, "declared as text/plain; send a JSON object"},

@@ -319,7 +319,7 @@ func joinKinds() string {
 // shares.
 const apiDescription = "JSON API of the Evidence Console. Authenticate with a personal API token (Authorization: Bearer) or a session cookie. " +
 	"With a session cookie, a POST also needs the X-CSRF-Token header, whose value is the csrf-token meta tag of any console page. " +
-	"A request body is read as JSON when it has no Content-Type or application/json; a form is a 400 and any other declared type a 415. " +
+	"A request body is read as JSON when it has no Content-Type or application/json; a form or any other declared type is a 415. " +
 	"A query parameter that an operation does not list, a body field that its schema does not list and a number outside a field's range " +
 	"are rejected with a 400 whose field names the parameter or the field's full path, such as retry_policy.max_retry_attempts."
 
@@ -327,7 +327,7 @@ const apiDescription = "JSON API of the Evidence Console. Authenticate with a pe
 // request body can return before the body is read.
 var bodyErrorDescriptions = map[string]string{
 	"413": "The request body is larger than the server accepts (code body_too_large); nothing was changed.",
-	"415": "The request body is declared as a type other than JSON, such as text/plain (code malformed_body); send Content-Type: application/json. Nothing was changed.",
+	"415": "The request body is a form or is declared as another type than JSON, such as text/plain (code malformed_body); send Content-Type: application/json. Nothing was changed.",
 }
 
 // Build returns the OpenAPI document as indented JSON.
