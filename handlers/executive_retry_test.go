@@ -411,6 +411,9 @@ func TestExecutiveRetryConsoleConfirmBlockedWithoutConnector(t *testing.T) {
 	if got := byTestID(doc, "retry-confirm-blocked").Text(); !strings.Contains(got, "webhook") {
 		t.Errorf("blocked reason: got %q, want it to name webhook", got)
 	}
+	if got := byTestID(doc, "retry-confirm-summary").Text(); strings.Contains(got, "This sends") || !strings.Contains(got, "sends nothing until") {
+		t.Errorf("confirmation summary: got %q, want it to say that nothing is sent until the destinations can send", got)
+	}
 	if _, disabled := byTestID(doc, "run-live-retry").Attr("disabled"); !disabled {
 		t.Error("live run button: enabled, want disabled")
 	}
@@ -433,6 +436,9 @@ func TestExecutiveRetryConsoleDryRunFragment(t *testing.T) {
 	}
 	if got := len(s.receiver.Requests()); got != 0 {
 		t.Errorf("receiver requests: got %d, want 0", got)
+	}
+	if got := byTestID(doc, "retry-run-not-ready").Length(); got != 0 {
+		t.Errorf("not ready note with every destination configured: got %d, want 0", got)
 	}
 	// The plan shown above the run gets a note that the run came after it.
 	stale := byTestID(doc, "retry-plan-stale")
@@ -691,5 +697,72 @@ func TestExecutiveRetryLiveRunWhileSelectionHeld(t *testing.T) {
 		if after[table] != n {
 			t.Errorf("rows of %s: got %d, want %d", table, after[table], n)
 		}
+	}
+}
+
+// A console opened after a worker run that came after the plan shown notes
+// it, as the page that sent the run does, and drops the note once a newer
+// plan is made.
+func TestExecutiveRetryConsoleNotesLaterRun(t *testing.T) {
+	s := newRetryTestServer(t, map[string]string{"webhook": "/webhook/exec"})
+	s.failDelivery("run_1", "webhook", testNow.Add(-2*time.Hour))
+	now := testNow
+	s.handler.Retry.(*retry.Service).Now = func() time.Time { return now }
+	staleNote := func() string {
+		t.Helper()
+		return strings.TrimSpace(byTestID(document(t, s.do(http.MethodGet, "/console", "", "")), "retry-plan-stale").Text())
+	}
+
+	if rec := s.postForm("/console/executive-retry/plan", "", "HX-Request", "true"); rec.Code != http.StatusOK {
+		t.Fatalf("plan: got %d, want 200 (%s)", rec.Code, rec.Body.String())
+	}
+	if got := staleNote(); got != "" {
+		t.Errorf("note right after planning: got %q, want none", got)
+	}
+
+	now = now.Add(time.Minute)
+	rec := s.postForm("/console/executive-retry/run", "dry_run=true&max_retry_deliveries=5", "HX-Request", "true")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("dry run: got %d, want 200 (%s)", rec.Code, rec.Body.String())
+	}
+	runID := byTestID(document(t, rec), "retry-run-link").Text()
+	if got := staleNote(); runID == "" || !strings.Contains(got, runID) {
+		t.Errorf("note after a later run: got %q, want it to name run %q", got, runID)
+	}
+
+	now = now.Add(time.Minute)
+	if rec := s.postForm("/console/executive-retry/plan", "", "HX-Request", "true"); rec.Code != http.StatusOK {
+		t.Fatalf("second plan: got %d, want 200 (%s)", rec.Code, rec.Body.String())
+	}
+	if got := staleNote(); got != "" {
+		t.Errorf("note after planning again: got %q, want none", got)
+	}
+}
+
+// A dry run that selects a retry to a destination whose connector cannot
+// send warns that a live run would be rejected, and why.
+func TestExecutiveRetryDryRunNamesDestinationNotReady(t *testing.T) {
+	s := newRetryTestServer(t, nil)
+	s.failDelivery("run_1", "webhook", testNow.Add(-2*time.Hour))
+
+	rec := s.postForm("/console/executive-retry/run", "dry_run=true&max_retry_deliveries=5", "HX-Request", "true")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status: got %d, want 200 (%s)", rec.Code, rec.Body.String())
+	}
+	note := byTestID(document(t, rec), "retry-run-not-ready").Text()
+	if !strings.Contains(note, "live run would be rejected") || !strings.Contains(note, "webhook: ") {
+		t.Errorf("not ready note: got %q, want it to say a live run would be rejected and name webhook", note)
+	}
+
+	api := s.postJSON(executiveRetryRunPath, `{}`)
+	if api.Code != http.StatusCreated {
+		t.Fatalf("JSON dry run: got %d, want 201 (%s)", api.Code, api.Body.String())
+	}
+	var view retry.RunView
+	if err := json.Unmarshal(api.Body.Bytes(), &view); err != nil {
+		t.Fatalf("decode run: %v", err)
+	}
+	if view.NotReady["webhook"] == "" {
+		t.Errorf("not_ready: got %v, want a reason for webhook", view.NotReady)
 	}
 }

@@ -3,6 +3,8 @@ package handlers
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -101,6 +103,9 @@ func (h *Handler) retryRunView(run retry.RunView) views.RetryRunView {
 	for _, d := range run.SelectedDecisions {
 		view.Decisions = append(view.Decisions, h.decisionRow(d))
 	}
+	for _, name := range slices.Sorted(maps.Keys(run.NotReady)) {
+		view.NotReady = append(view.NotReady, name+": "+run.NotReady[name])
+	}
 	for _, e := range run.Executions {
 		row := views.RetryExecutionView{
 			ExecutionID: e.ExecutionID, Outcome: e.Outcome, Reason: e.Reason, Subject: e.SubjectID, SubjectKey: e.SubjectKey,
@@ -178,6 +183,7 @@ func (h *Handler) retryConfirmView(preview retry.Preview, options connectors.Sen
 		view.BlockedReason = "Some destinations cannot send: " + strings.Join(view.NotReady, "; ")
 	case view.Count == 0 && view.Interrupted == 0 && view.StaleSends == 0:
 		view.BlockedReason = "No retry is due now, so a live run would send nothing. " + view.NoRetryDue
+		view.NothingDue = true
 	}
 	return view
 }
@@ -254,6 +260,9 @@ func (h *Handler) retryConsoleView(ctx context.Context, c echo.Context) (*views.
 		}
 		runView := h.retryRunView(run)
 		view.LatestRun = &runView
+		if plan != nil && runs[0].RetryPlanID != plan.RetryPlanID && runs[0].CreatedAt.After(plan.CreatedAt) {
+			view.Plan.LaterRunID = runs[0].WorkerRunID
+		}
 	}
 
 	report, err := h.Retry.Health(ctx, models.SubjectExecutiveReport, retry.DefaultHealthParams())

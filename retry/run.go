@@ -188,6 +188,7 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (view Ru
 		return s.WorkerRun(context.WithoutCancel(ctx), run.ID)
 	}
 	view = writtenRunView(run, plan, rows, claims, skipped)
+	s.markNotReady(&view)
 	for _, execution := range reconciled {
 		view.ReconciledExecutions = append(view.ReconciledExecutions, executionView(execution))
 	}
@@ -493,6 +494,7 @@ func (s *Service) WorkerRun(ctx context.Context, runID string) (RunView, error) 
 		return RunView{}, err
 	}
 	view := runView(*run, *plan, rows, executions, records)
+	s.markNotReady(&view)
 	if view.ReconciledSendIDs, err = models.SendsReconciledBy(ctx, s.DB, run.ID); err != nil {
 		return RunView{}, err
 	}
@@ -506,6 +508,17 @@ func (s *Service) WorkerRun(ctx context.Context, runID string) (RunView, error) 
 		}
 	}
 	return view, nil
+}
+
+// markNotReady lists on a dry run's view the selected destinations that a
+// live run could not send to now.
+func (s *Service) markNotReady(view *RunView) {
+	if !view.DryRun {
+		return
+	}
+	if notReady := s.notReady(view.SubjectKind, destinationsOf(view.SelectedDecisions)); len(notReady) > 0 {
+		view.NotReady = notReady
+	}
 }
 
 // runView builds the view of a worker run from its plan, its selected

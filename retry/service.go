@@ -425,17 +425,24 @@ func (s *Service) Preview(ctx context.Context, kind string, policy Policy, maxDe
 		preview.SelectedDecisions = append(preview.SelectedDecisions, decisionView(row))
 	}
 	preview.Destinations = destinationsOf(preview.SelectedDecisions)
-	for _, name := range preview.Destinations {
-		if err := s.checkConnector(name); err != nil {
-			preview.NotReady[name] = err.Error()
-		}
-	}
-	if _, ok := s.Sources[kind]; !ok && len(preview.SelectedDecisions) > 0 {
-		for _, name := range preview.Destinations {
-			preview.NotReady[name] = missingSourceMessage(kind)
-		}
-	}
+	preview.NotReady = s.notReady(kind, preview.Destinations)
 	return preview, nil
+}
+
+// notReady returns the destinations of one subject kind that a live run
+// could not send to now, each with the reason. Either the connector cannot
+// send, or messages of the kind cannot be rebuilt.
+func (s *Service) notReady(kind string, destinations []string) map[string]string {
+	reasons := map[string]string{}
+	_, hasSource := s.Sources[kind]
+	for _, name := range destinations {
+		if !hasSource {
+			reasons[name] = missingSourceMessage(kind)
+		} else if err := s.checkConnector(name); err != nil {
+			reasons[name] = err.Error()
+		}
+	}
+	return reasons
 }
 
 func destinationsOf(decisions []DecisionView) []string {

@@ -3,6 +3,7 @@ package retry
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -339,5 +340,52 @@ func TestLatestPlanSkipsWorkerRunPlans(t *testing.T) {
 	}
 	if len(latest.Decisions) != 2 {
 		t.Errorf("decisions of the latest plan: got %d, want 2", len(latest.Decisions))
+	}
+}
+
+// A dry run lists the selected destinations that a live run could not send
+// to, so the run that the README recommends first shows what a live run
+// would reject. Read back later, it checks the configuration again.
+func TestDryRunListsDestinationsNotReady(t *testing.T) {
+	db := dbtest.Open(t)
+	server := startReceiver(t)
+	failedAt := time.Now().Add(-time.Hour)
+	insertDelivery(t, db, "run_ready", "webhook", false, "server_error", 503, failedAt, nil)
+	insertDelivery(t, db, "run_unconfigured", "slack", false, "server_error", 503, failedAt, nil)
+	service := newTestService(db, webhookRegistry(t, server.URL, map[string]string{"webhook": "/webhook/exec"}), time.Now, &fakeSource{})
+	request := liveRequest(immediatePolicy())
+	request.Execute = false
+
+	view, err := service.Run(context.Background(), models.SubjectExecutiveReport, request)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if view.Counts.SelectedCount != 2 {
+		t.Fatalf("selected: got %d, want 2", view.Counts.SelectedCount)
+	}
+	if reason := view.NotReady["slack"]; !strings.Contains(reason, "slack") {
+		t.Errorf("not ready reason of slack: got %q, want one naming slack", reason)
+	}
+	if _, listed := view.NotReady["webhook"]; listed || len(view.NotReady) != 1 {
+		t.Errorf("not ready destinations: got %v, want only slack", view.NotReady)
+	}
+	readBack, err := service.WorkerRun(context.Background(), view.WorkerRunID)
+	if err != nil {
+		t.Fatalf("WorkerRun: %v", err)
+	}
+	if !reflect.DeepEqual(readBack.NotReady, view.NotReady) {
+		t.Errorf("not ready read back: got %v, want %v", readBack.NotReady, view.NotReady)
+	}
+	if got := len(server.Requests()); got != 0 {
+		t.Errorf("receiver requests: got %d, want 0", got)
+	}
+
+	service.Sources = map[string]MessageSource{}
+	readBack, err = service.WorkerRun(context.Background(), view.WorkerRunID)
+	if err != nil {
+		t.Fatalf("WorkerRun without a message source: %v", err)
+	}
+	if len(readBack.NotReady) != 2 || !strings.Contains(readBack.NotReady["webhook"], "cannot be rebuilt") {
+		t.Errorf("not ready without a message source: got %v, want both destinations with the missing source", readBack.NotReady)
 	}
 }

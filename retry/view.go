@@ -126,6 +126,10 @@ type RunView struct {
 	// a stopped server left in flight and this live run recorded as
 	// interrupted.
 	ReconciledSendIDs []string `json:"reconciled_send_ids"`
+	// NotReady lists, for a dry run, the selected destinations that a live
+	// run could not send to when the view was made, with the reason. It is
+	// absent when there are none and on live runs.
+	NotReady map[string]string `json:"not_ready,omitempty"`
 }
 
 // ExecutionView is the JSON shape of one execution record, linking the

@@ -1,6 +1,10 @@
 package views
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/a-h/templ"
+)
 
 // RetryConsoleView is the executive delivery retry section of the console.
 type RetryConsoleView struct {
@@ -46,6 +50,18 @@ type RetryPlanView struct {
 	WaitCount     int
 	SuppressCount int
 	Decisions     []RetryDecisionView
+	// LaterRunID is the newest worker run when it started after this plan
+	// and planned on its own, so the decisions shown may be out of date.
+	LaterRunID string
+}
+
+// outOfBand returns the attribute with which htmx swaps an element of a
+// response into the page by its id, or none when oob is false.
+func outOfBand(oob bool) templ.Attributes {
+	if !oob {
+		return nil
+	}
+	return templ.Attributes{"hx-swap-oob": "true"}
 }
 
 // EmptyText explains a plan without stored decisions. A worker run's plan
@@ -97,6 +113,9 @@ type RetryRunView struct {
 	Reconciled      int
 	// NoRetryDue describes the open failures when the run selected nothing.
 	NoRetryDue string
+	// NotReady lists "destination: reason" for the destinations of a dry
+	// run that a live run could not send to.
+	NotReady []string
 	Decisions  []RetryDecisionView
 	Executions []RetryExecutionView
 	// ReconciledExecutions are executions of stopped workers whose outcome
@@ -176,6 +195,9 @@ type RetryConfirmView struct {
 	NotReady []string
 	// BlockedReason is the reason the live run cannot be confirmed, or empty.
 	BlockedReason string
+	// NothingDue is true when no retry is due and nothing waits to be
+	// recorded as interrupted. BlockedReason then gives the reason.
+	NothingDue bool
 }
 
 // CountNoun writes n followed by singular when n is 1, otherwise by plural.
