@@ -45,6 +45,36 @@ func TestConfirmationWithoutDueDestinationRejected(t *testing.T) {
 	}
 }
 
+// A confirmation of retries that are no longer due, because another run
+// sent them or the names are wrong, stores no live run and sends nothing.
+func TestConfirmationWhenNothingDueRejected(t *testing.T) {
+	db := dbtest.Open(t)
+	server := startReceiver(t)
+	clock := &testClock{now: serviceStart}
+	service := newTestService(db, webhookRegistry(t, server.URL, map[string]string{"webhook": "/webhook/exec"}), clock.Now, &fakeSource{})
+	runsBefore := countTable(t, db, "retry_worker_runs")
+
+	for _, destinations := range [][]string{{"webhook"}, {"nope"}} {
+		request := liveRequest(immediatePolicy())
+		request.Confirmed = &Confirmation{Destinations: destinations, Count: 1}
+		_, err := service.Run(context.Background(), models.SubjectExecutiveReport, request)
+
+		var invalid *ValidationError
+		if !errors.As(err, &invalid) || invalid.Field != "confirmed_count" || !invalid.Unprocessable {
+			t.Fatalf("Run confirming %v: got %v, want a 422 naming confirmed_count", destinations, err)
+		}
+		if !strings.Contains(invalid.Message, "no retry is due now") || !strings.Contains(invalid.Message, destinations[0]) {
+			t.Errorf("message: got %q, want it to say nothing is due and name %s", invalid.Message, destinations[0])
+		}
+	}
+	if got := countTable(t, db, "retry_worker_runs"); got != runsBefore {
+		t.Errorf("worker runs: got %d, want %d (nothing recorded)", got, runsBefore)
+	}
+	if got := len(server.Requests()); got != 0 {
+		t.Errorf("requests sent: got %d, want none", got)
+	}
+}
+
 func TestConfirmationOfNoDeliveriesRecordsOnly(t *testing.T) {
 	db := dbtest.Open(t)
 	server := startReceiver(t)

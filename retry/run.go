@@ -100,6 +100,14 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (view Ru
 			return RunView{}, conflict("confirmed_destinations", "no retry is due to the confirmed destinations (%s); retries are due to %s; "+
 				"open the confirmation again to see what a live run would send", strings.Join(req.Confirmed.Destinations, ", "), dueDestinations(due))
 		}
+		if req.Confirmed != nil && req.Confirmed.Count > 0 && len(due) == 0 {
+			// Another run sent them, or they wait again after a failure.
+			// Recording an empty live run would read as if the confirmed
+			// retries had been dealt with.
+			return RunView{}, conflict("confirmed_count", "no retry is due now, but the confirmation covered %d to %s; "+
+				"nothing was sent; open the confirmation again to see what a live run would send",
+				req.Confirmed.Count, strings.Join(req.Confirmed.Destinations, ", "))
+		}
 		due = confirmed
 		if err := s.guardLive(kind, due); err != nil {
 			return RunView{}, err
