@@ -209,7 +209,7 @@ func (h *Handler) retryHealthView(r retry.HealthReport) views.RetryHealthView {
 	}
 	if run := r.LatestWorkerRun; run != nil {
 		view.LatestWorkerRun = &views.RecordAgeView{ID: run.WorkerRunID, CreatedAt: views.FormatTime(run.CreatedAt, h.TimeZone),
-			Age: views.FormatAge(run.Minutes, run.InFuture), Detail: run.Mode}
+			Age: views.FormatAge(run.Minutes, run.InFuture), Detail: strings.ReplaceAll(run.Mode, "_", " ")}
 	}
 	if plan := r.LatestRetryPlan; plan != nil {
 		view.LatestRetryPlan = &views.RecordAgeView{ID: plan.RetryPlanID, CreatedAt: views.FormatTime(plan.CreatedAt, h.TimeZone),

@@ -3,6 +3,7 @@ package handlers
 import (
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,6 +28,12 @@ func TestRetryRunPageLinksExecutions(t *testing.T) {
 	doc := document(t, s.do(http.MethodGet, "/retries/runs/"+run.WorkerRunID, "", "", "Accept", "text/html"))
 	if href, _ := byTestID(doc, "execution-audit-link").Attr("href"); href != "/audit/retry_execution/"+run.Executions[0].ExecutionID {
 		t.Errorf("execution link: got %q, want its audit chain", href)
+	}
+	if href, _ := byTestID(doc, "execution-delivery-link").Attr("href"); href != "/audit/delivery/"+run.Executions[0].DeliveryID {
+		t.Errorf("delivery link: got %q, want the audit chain of delivery %s", href, run.Executions[0].DeliveryID)
+	}
+	if heading := doc.Find("h1").Text(); !strings.Contains(heading, "Live") || !strings.Contains(heading, run.WorkerRunID) {
+		t.Errorf("page heading: got %q, want the mode and the run id", heading)
 	}
 	if href, _ := byTestID(doc, "retry-runs-link").Attr("href"); href != "/retries/runs" {
 		t.Errorf("run list link: got %q, want /retries/runs", href)

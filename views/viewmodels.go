@@ -193,6 +193,9 @@ func LevelClass(level string) string {
 		return "bg-amber-100 text-amber-800 ring-amber-600/20"
 	case "healthy", "ok", "ready", "sent", "delivered", "resolved", "acknowledged":
 		return "bg-emerald-100 text-emerald-800 ring-emerald-600/20"
+	case "live":
+		// A live worker run sent to destinations, unlike a dry run.
+		return "bg-indigo-100 text-indigo-800 ring-indigo-600/20"
 	}
 	return "bg-slate-100 text-slate-700 ring-slate-500/20"
 }
