@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -241,14 +242,17 @@ func formHas(c echo.Context, name string) bool {
 	return err == nil && form.Has(name)
 }
 
+// formPolicy reads the retry policy fields of a console form. A value that
+// is not a number is rejected under the same field name, and with the same
+// range, as the retry rules reject a number out of range.
 func formPolicy(c echo.Context) (*retryPolicyInput, error) {
 	in := &retryPolicyInput{}
 	var err error
 	if in.MaxRetryAttempts, err = formInt(c, "max_retry_attempts"); err != nil {
-		return nil, err
+		return nil, policyFieldError("max_retry_attempts", fmt.Sprintf("a whole number from %d to %d", retry.MinMaxRetryAttempts, retry.MaxMaxRetryAttempts), c)
 	}
 	if in.RetryDelayMinutes, err = formInt(c, "retry_delay_minutes"); err != nil {
-		return nil, err
+		return nil, policyFieldError("retry_delay_minutes", fmt.Sprintf("a whole number from 0 to %d", retry.MaxRetryDelayMinutes), c)
 	}
 	if in.AllowImmediateRetry, err = formBool(c, "allow_immediate_retry"); err != nil {
 		return nil, err
@@ -259,9 +263,20 @@ func formPolicy(c echo.Context) (*retryPolicyInput, error) {
 		in.AllowImmediateRetry = &value
 	}
 	if in.BackoffMultiplier, err = formFloat(c, "backoff_multiplier"); err != nil {
-		return nil, err
+		return nil, policyFieldError("backoff_multiplier", fmt.Sprintf("a number from %.1f to %.1f", retry.MinBackoffMultiplier, retry.MaxBackoffMultiplier), c)
 	}
 	return in, nil
+}
+
+// policyFieldError rejects the retry policy form field name, which should
+// hold want.
+func policyFieldError(name, want string, c echo.Context) error {
+	field := "retry_policy." + name
+	raw := strings.TrimSpace(c.FormValue(name))
+	if raw == "" {
+		return fieldError(field, "%s is empty; enter %s", field, want)
+	}
+	return fieldError(field, "%s must be %s; got %q", field, want, raw)
 }
 
 // retryPolicyFormFields are the fields of the console's retry policy.

@@ -766,3 +766,40 @@ func TestExecutiveRetryDryRunNamesDestinationNotReady(t *testing.T) {
 		t.Errorf("not_ready: got %v, want a reason for webhook", view.NotReady)
 	}
 }
+
+// A policy field that is not a number is rejected under the field name and
+// with the range that an out-of-range number gets, so the console marks
+// the same input and says what to enter.
+func TestExecutiveRetryPlanFormNamesPolicyField(t *testing.T) {
+	s := newRetryTestServer(t, nil)
+	cases := []struct {
+		form, field, message string
+	}{
+		{"backoff_multiplier=abc", "retry_policy.backoff_multiplier", `must be a number from 1.0 to 10.0; got "abc"`},
+		{"backoff_multiplier=", "retry_policy.backoff_multiplier", "is empty; enter a number from 1.0 to 10.0"},
+		{"backoff_multiplier=11", "retry_policy.backoff_multiplier", "must be a number from 1.0 to 10.0; got 11"},
+		{"max_retry_attempts=1.5", "retry_policy.max_retry_attempts", `must be a whole number from 1 to 20; got "1.5"`},
+		{"retry_delay_minutes=soon", "retry_policy.retry_delay_minutes", `must be a whole number from 0 to 10080; got "soon"`},
+	}
+	before := dbtest.CountRows(t, s.db)
+	for _, tc := range cases {
+		rec := s.postForm("/console/executive-retry/plan", tc.form, "HX-Request", "true")
+		if rec.Code != http.StatusBadRequest && rec.Code != http.StatusUnprocessableEntity {
+			t.Errorf("%s: got %d, want 400 or 422", tc.form, rec.Code)
+			continue
+		}
+		fragment := byTestID(document(t, rec), "error-fragment")
+		if got := fragment.AttrOr("data-field", ""); got != tc.field {
+			t.Errorf("%s: field %q, want %q", tc.form, got, tc.field)
+		}
+		if got := fragment.Text(); !strings.Contains(got, tc.message) {
+			t.Errorf("%s: message %q, want it to contain %q", tc.form, got, tc.message)
+		}
+	}
+	after := dbtest.CountRows(t, s.db)
+	for table, n := range after {
+		if n != before[table] {
+			t.Errorf("table %s: %d rows before the rejected forms, %d after", table, before[table], n)
+		}
+	}
+}
