@@ -18,3 +18,14 @@ func tryLockFile(file *os.File) (bool, error) {
 	}
 	return err == nil, err
 }
+
+// matchOwner gives file the owner and group of the database file when the
+// process runs as root, as SQLite's unix VFS does for the journal files it creates.
+// Otherwise the owner stays the creating user.
+func matchOwner(file *os.File, database os.FileInfo) {
+	stat, ok := database.Sys().(*syscall.Stat_t)
+	if !ok || os.Geteuid() != 0 {
+		return
+	}
+	_ = file.Chown(int(stat.Uid), int(stat.Gid))
+}

@@ -12,3 +12,6 @@ import "os"
 func tryLockFile(*os.File) (bool, error) {
 	return true, nil
 }
+
+// matchOwner leaves the owner of file as it is.
+func matchOwner(*os.File, os.FileInfo) {}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -43,7 +45,7 @@ func TestSelectionLockWaitsForHolder(t *testing.T) {
 // second connection pool plays its part.
 func TestSelectionLockExcludesOtherServers(t *testing.T) {
 	if dbtest.Driver() != "postgres" {
-		t.Skip("the lock between servers is a PostgreSQL advisory lock; on SQLite one process serialises its own runs")
+		t.Skip("the lock between servers is a PostgreSQL advisory lock; the SQLite lock file has tests of its own")
 	}
 	db, databaseURL := dbtest.OpenURL(t, dbtest.Options{})
 	otherServer := dbtest.OpenExisting(t, databaseURL, dbtest.Options{})
@@ -140,4 +142,79 @@ func TestSelectionFileLockExcludesOtherProcesses(t *testing.T) {
 		t.Fatalf("HoldFileLock from another process after release: %v", err)
 	}
 	_ = again.Close()
+}
+
+// The lock file takes the database file's permissions, so every user who
+// can open the database can open the lock file, and flock needs only read
+// access to it.
+func TestSelectionFileLockFollowsDatabasePermissions(t *testing.T) {
+	if dbtest.Driver() != "sqlite" {
+		t.Skip("the lock file guards SQLite databases; PostgreSQL uses an advisory lock")
+	}
+	databasePath := filepath.Join(t.TempDir(), "shared.db")
+	db := dbtest.OpenExisting(t, databasePath, dbtest.Options{})
+	if err := db.Exec("CREATE TABLE touch (n INTEGER)").Error; err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(databasePath, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+
+	lockFile, err := models.HoldFileLock(ctx, db, "permissions_test")
+	if err != nil {
+		t.Fatalf("HoldFileLock: %v", err)
+	}
+	info, err := lockFile.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mode := info.Mode().Perm(); mode != 0o640 {
+		t.Errorf("lock file mode: got %o, want the database file's 640", mode)
+	}
+	_ = lockFile.Close()
+
+	if err := os.Chmod(databasePath+"-retry-selection-permissions_test.lock", 0o400); err != nil {
+		t.Fatal(err)
+	}
+	readOnly, err := models.HoldFileLock(ctx, db, "permissions_test")
+	if err != nil {
+		t.Fatalf("HoldFileLock on a read-only lock file: %v", err)
+	}
+	_ = readOnly.Close()
+}
+
+// A database file name too long to take the lock file's suffix gets a lock
+// file named from a hash, so live runs still work, and one lock file per
+// kind.
+func TestSelectionFileLockLongDatabaseName(t *testing.T) {
+	if dbtest.Driver() != "sqlite" {
+		t.Skip("the lock file guards SQLite databases; PostgreSQL uses an advisory lock")
+	}
+	directory := t.TempDir()
+	databasePath := filepath.Join(directory, strings.Repeat("n", 230)+".db")
+	db := dbtest.OpenExisting(t, databasePath, dbtest.Options{})
+	if err := db.Exec("CREATE TABLE touch (n INTEGER)").Error; err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+
+	first, err := models.HoldFileLock(ctx, db, "executive_report")
+	if err != nil {
+		t.Fatalf("HoldFileLock with a long database name: %v", err)
+	}
+	defer first.Close()
+	other, err := models.HoldFileLock(ctx, db, "health_alert")
+	if err != nil {
+		t.Fatalf("HoldFileLock of another kind: %v", err)
+	}
+	defer other.Close()
+	if first.Name() == other.Name() || filepath.Dir(first.Name()) != directory || len(filepath.Base(first.Name())) > 255 {
+		t.Errorf("lock files: got %s and %s, want two names beside the database of at most 255 bytes", first.Name(), other.Name())
+	}
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if _, err := models.HoldFileLock(short, dbtest.OpenExisting(t, databasePath, dbtest.Options{}), "executive_report"); !errors.Is(err, models.ErrSelectionLockBusy) {
+		t.Errorf("HoldFileLock from another process while held: got %v, want ErrSelectionLockBusy", err)
+	}
 }

@@ -16,6 +16,11 @@ CREATE TABLE audit_alert_destinations (
     PRIMARY KEY (subject_key, connector)
 );
 
+{{if .PostgreSQL}}
+-- Writers of deliveries wait until this migration commits, so no delivery
+-- completes between the totals below and the triggers that follow them.
+LOCK TABLE deliveries IN SHARE ROW EXCLUSIVE MODE;
+{{end}}
 -- Totals of the pairs that exist when this migration runs.
 INSERT INTO audit_alert_destinations (subject_key, connector, last_failure_at, last_success_at)
 SELECT subject_key, connector,
@@ -33,6 +38,13 @@ WHERE last_failure_at IS NOT NULL AND (last_success_at IS NULL OR last_success_a
 -- success, completed_at) index finds, and appends the change of the open
 -- count. It locks the pairs in key order first, so concurrent writers of
 -- one pair wait for each other and read each other's committed rows.
+-- NOTE: before deliveries has table statistics the planner can pick the
+-- (subject_kind, state, success, created_at) index instead and read every
+-- completed alert delivery, until autovacuum's first ANALYZE.
+-- NOTE: the lock order holds within one statement. Two transactions that each
+-- complete alert deliveries of the same pairs in several statements, in
+-- opposite orders, can deadlock, and PostgreSQL then aborts one of them.
+-- Every caller completes a transaction's alert deliveries in one statement.
 -- +goose StatementBegin
 CREATE FUNCTION audit_refresh_alert_destinations(keys TEXT[], conns TEXT[]) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
@@ -101,11 +113,11 @@ BEGIN
 END $$;
 -- +goose StatementEnd
 
-CREATE TRIGGER deliveries_audit_alert_destination_insert AFTER INSERT ON deliveries
+CREATE TRIGGER deliveries_audit_pair_insert AFTER INSERT ON deliveries
 REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_refresh_changed_alert_destinations();
-CREATE TRIGGER deliveries_audit_alert_destination_update AFTER UPDATE ON deliveries
+CREATE TRIGGER deliveries_audit_pair_update AFTER UPDATE ON deliveries
 REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_refresh_changed_alert_destinations();
-CREATE TRIGGER deliveries_audit_alert_destination_delete AFTER DELETE ON deliveries
+CREATE TRIGGER deliveries_audit_pair_delete AFTER DELETE ON deliveries
 REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit_refresh_changed_alert_destinations();
 {{else}}
 -- SQLite has no trigger functions, so a pair refresh is an insert into the
@@ -138,13 +150,13 @@ CREATE TRIGGER audit_alert_destination_refresh_insert INSTEAD OF INSERT ON audit
 END;
 -- +goose StatementEnd
 -- +goose StatementBegin
-CREATE TRIGGER deliveries_audit_alert_destination_insert AFTER INSERT ON deliveries
+CREATE TRIGGER deliveries_audit_pair_insert AFTER INSERT ON deliveries
 WHEN NEW.subject_kind = 'health_alert' AND NEW.state = 'completed' BEGIN
     INSERT INTO audit_alert_destination_refresh (subject_key, connector) VALUES (NEW.subject_key, NEW.connector);
 END;
 -- +goose StatementEnd
 -- +goose StatementBegin
-CREATE TRIGGER deliveries_audit_alert_destination_update AFTER UPDATE ON deliveries
+CREATE TRIGGER deliveries_audit_pair_update AFTER UPDATE ON deliveries
 WHEN (NEW.subject_kind = 'health_alert' OR OLD.subject_kind = 'health_alert')
   AND (NEW.state IS NOT OLD.state OR NEW.success IS NOT OLD.success OR NEW.completed_at IS NOT OLD.completed_at
     OR NEW.created_at IS NOT OLD.created_at OR NEW.subject_key IS NOT OLD.subject_key OR NEW.connector IS NOT OLD.connector
@@ -157,7 +169,7 @@ WHEN (NEW.subject_kind = 'health_alert' OR OLD.subject_kind = 'health_alert')
 END;
 -- +goose StatementEnd
 -- +goose StatementBegin
-CREATE TRIGGER deliveries_audit_alert_destination_delete AFTER DELETE ON deliveries
+CREATE TRIGGER deliveries_audit_pair_delete AFTER DELETE ON deliveries
 WHEN OLD.subject_kind = 'health_alert' AND OLD.state = 'completed' BEGIN
     INSERT INTO audit_alert_destination_refresh (subject_key, connector) VALUES (OLD.subject_key, OLD.connector);
 END;
@@ -166,15 +178,15 @@ END;
 
 -- +goose Down
 {{if .PostgreSQL}}
-DROP TRIGGER deliveries_audit_alert_destination_delete ON deliveries;
-DROP TRIGGER deliveries_audit_alert_destination_update ON deliveries;
-DROP TRIGGER deliveries_audit_alert_destination_insert ON deliveries;
+DROP TRIGGER deliveries_audit_pair_delete ON deliveries;
+DROP TRIGGER deliveries_audit_pair_update ON deliveries;
+DROP TRIGGER deliveries_audit_pair_insert ON deliveries;
 DROP FUNCTION audit_refresh_changed_alert_destinations();
 DROP FUNCTION audit_refresh_alert_destinations(TEXT[], TEXT[]);
 {{else}}
-DROP TRIGGER deliveries_audit_alert_destination_delete;
-DROP TRIGGER deliveries_audit_alert_destination_update;
-DROP TRIGGER deliveries_audit_alert_destination_insert;
+DROP TRIGGER deliveries_audit_pair_delete;
+DROP TRIGGER deliveries_audit_pair_update;
+DROP TRIGGER deliveries_audit_pair_insert;
 DROP TRIGGER audit_alert_destination_refresh_insert;
 DROP VIEW audit_alert_destination_refresh;
 {{end}}
