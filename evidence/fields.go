@@ -165,7 +165,15 @@ func (it item) boolean(path string) (bool, error) {
 	return b, nil
 }
 
-func (it item) timestamp(path string) (time.Time, error) {
+// MaxClockSkew is how far after this server's clock an evidence time may
+// lie. Upstream clocks drift a little, but a time further ahead would make
+// the newest worker run or retry plan look fresh for good, so health would
+// never find it missed or stale.
+const MaxClockSkew = 5 * time.Minute
+
+// timestamp reads the RFC 3339 time at path, which must lie after 1970 and
+// at most MaxClockSkew after now.
+func (it item) timestamp(path string, now time.Time) (time.Time, error) {
 	value, ok := it.lookup(path)
 	if !ok {
 		return time.Time{}, &FieldError{Field: path, Problem: "is missing"}
@@ -182,6 +190,11 @@ func (it item) timestamp(path string) (time.Time, error) {
 	// missing value everywhere else.
 	if t.Year() < 1970 {
 		return time.Time{}, &FieldError{Field: path, Problem: fmt.Sprintf("is before 1970: %q; send the time the record was made", truncate(s, 40))}
+	}
+	if t.After(now.Add(MaxClockSkew)) {
+		return time.Time{}, &FieldError{Field: path, Problem: fmt.Sprintf("is %s, more than %s after this server's time %s; "+
+			"send the time the record was made, and check the clock of the system that sent it",
+			t.UTC().Format(time.RFC3339), MaxClockSkew, now.UTC().Format(time.RFC3339))}
 	}
 	return t, nil
 }

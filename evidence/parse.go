@@ -80,7 +80,7 @@ func parseRetryPlan(it item, session, raw string, now time.Time) (*parsed, error
 	if err != nil {
 		return nil, err
 	}
-	created, err := it.timestamp("created_at")
+	created, err := it.timestamp("created_at", now)
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +100,7 @@ func parseWorkerRun(it item, session, raw string, now time.Time) (*parsed, error
 	if err != nil {
 		return nil, err
 	}
-	created, err := it.timestamp("created_at")
+	created, err := it.timestamp("created_at", now)
 	if err != nil {
 		return nil, err
 	}
@@ -152,7 +152,7 @@ func parseEscalationExecution(it item, session, raw string, now time.Time) (*par
 	if err != nil {
 		return nil, err
 	}
-	created, err := it.timestamp("created_at")
+	created, err := it.timestamp("created_at", now)
 	if err != nil {
 		return nil, err
 	}
@@ -175,7 +175,7 @@ func parseAuditExecution(it item, session, raw string, now time.Time) (*parsed, 
 	if err != nil {
 		return nil, err
 	}
-	executed, err := it.timestamp("executed_at")
+	executed, err := it.timestamp("executed_at", now)
 	if err != nil {
 		return nil, err
 	}
@@ -192,7 +192,7 @@ func parsePlaybook(it item, session, raw string, now time.Time) (*parsed, error)
 	if err != nil {
 		return nil, err
 	}
-	generated, err := it.timestamp("generated_at")
+	generated, err := it.timestamp("generated_at", now)
 	if err != nil {
 		return nil, err
 	}
@@ -262,7 +262,7 @@ func parseClosure(it item, session, raw string, now time.Time) (*parsed, error) 
 	// Closure states are matched without regard to case, so RESOLVED
 	// closes a recovery as resolved does.
 	state = strings.ToLower(state)
-	closed, err := it.timestamp("closed_at")
+	closed, err := it.timestamp("closed_at", now)
 	if err != nil {
 		return nil, err
 	}
@@ -287,7 +287,7 @@ func parseEscalationDelivery(it item, session, raw string, now time.Time, secret
 	if err != nil {
 		return nil, err
 	}
-	created, err := it.timestamp("created_at")
+	created, err := it.timestamp("created_at", now)
 	if err != nil {
 		return nil, err
 	}

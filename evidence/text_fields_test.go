@@ -41,6 +41,10 @@ func TestIngestRejectsUnstorableText(t *testing.T) {
 			"closed_at", "not a timestamp"},
 		{"zero time", `"playbook_id": "pb-1", "provider": "slack", "closure_state": "resolved", "closed_at": "0001-01-01T00:00:00Z"`,
 			"closed_at", "is before 1970"},
+		{"time past the clock skew", `"playbook_id": "pb-1", "provider": "slack", "closure_state": "resolved", "closed_at": "2026-05-01T12:05:01Z"`,
+			"closed_at", "more than 5m0s after this server's time 2026-05-01T12:00:00Z"},
+		{"far future time", `"playbook_id": "pb-1", "provider": "slack", "closure_state": "resolved", "closed_at": "2099-01-01T00:00:00Z"`,
+			"closed_at", "is 2099-01-01T00:00:00Z, more than"},
 		{"link as provider", `"playbook_id": "pb-1", "provider": "https://hooks.slack.com/services/T0/B0/planted", "closure_state": "resolved", "closed_at": "2026-05-01T09:00:00Z"`,
 			"provider", "contains a link"},
 		{"upper-case link inside text", `"playbook_id": "pb-1", "provider": "slack via HTTPS://h.example/x", "closure_state": "resolved", "closed_at": "2026-05-01T09:00:00Z"`,
@@ -133,5 +137,21 @@ func TestIngestRejectsConfiguredSecret(t *testing.T) {
 	}
 	if closures != 0 {
 		t.Errorf("closures stored: got %d, want 0", closures)
+	}
+}
+
+// A time up to MaxClockSkew after this server's clock is accepted, because
+// upstream clocks drift a little.
+func TestIngestAcceptsTimeWithinClockSkew(t *testing.T) {
+	service := newService(t)
+	batch := closureBatch(`"playbook_id": "pb-1", "provider": "slack", "closure_state": "resolved", "closed_at": "2026-05-01T12:05:00Z"`)
+
+	result, err := service.Ingest(context.Background(), decode(t, batch))
+
+	if err != nil {
+		t.Fatalf("ingest: %v", err)
+	}
+	if result.Inserted != 2 || len(result.Rejected) != 0 {
+		t.Errorf("result: got %d inserted and rejected %+v, want both records stored", result.Inserted, result.Rejected)
 	}
 }
