@@ -327,10 +327,12 @@ const (
 // way, in this process or another sharing the database, and takes its
 // send lease. Duplicate suppression counts only completed successes, so
 // without the lease two sends at the same moment would both find none and
-// both send. The returned function frees the lease. A healthy report sends
-// nothing and a forced send suppresses nothing, so neither takes a lease.
+// both send. The returned function frees the lease. A forced send takes it
+// too, so a send that starts meanwhile waits and finds its success, though
+// the forced send itself suppresses nothing. A healthy report sends
+// nothing, so it takes no lease.
 func (s *Service) holdSendLease(ctx context.Context, req DeliverRequest, report health.Report) (func(), error) {
-	if report.AlertLevel == health.LevelHealthy || req.Force {
+	if report.AlertLevel == health.LevelHealthy {
 		return func() {}, nil
 	}
 	holder := models.NewID("lse", s.Now())

@@ -75,3 +75,41 @@ func TestSimultaneousSendsOfOneAlertSendOnce(t *testing.T) {
 		t.Errorf("send leases after both sends: got %d, want 0", leases)
 	}
 }
+
+// A send that starts while a forced send of the same alert is under way
+// waits for it and suppresses the destination, instead of sending a second
+// copy beside it.
+func TestSendWaitsForForcedSend(t *testing.T) {
+	f := newFixture(t, map[string]string{"alpha": "/webhook/a"})
+	f.service.Delivery.Sender = slowSender{inner: f.registry, delay: 300 * time.Millisecond}
+	forced := alerting.DefaultDeliverRequest()
+	forced.Actor, forced.TimeoutSeconds, forced.Retries, forced.Force = "tester", 2, 0, true
+	plain := forced
+	plain.Force = false
+
+	var forcedResult alerting.DeliverResult
+	var forcedErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		forcedResult, forcedErr = f.service.Deliver(context.Background(), forced)
+	}()
+	time.Sleep(100 * time.Millisecond)
+	plainResult, plainErr := f.service.Deliver(context.Background(), plain)
+	<-done
+
+	if forcedErr != nil || plainErr != nil {
+		t.Fatalf("Deliver: forced %v, plain %v", forcedErr, plainErr)
+	}
+	if got := len(f.receiver.Requests()); got != 1 {
+		t.Fatalf("receiver requests: got %d, want 1 from the forced send", got)
+	}
+	if len(forcedResult.Delivery) != 1 || !forcedResult.Success {
+		t.Fatalf("forced send: got %d deliveries, success %v; want 1 successful", len(forcedResult.Delivery), forcedResult.Success)
+	}
+	suppressed, ok := suppressedProviders(plainResult)["alpha"]
+	if !ok || suppressed.DeliveryID != forcedResult.Delivery[0].DeliveryID {
+		t.Errorf("plain send: got suppressed %+v (found %v), want alpha suppressed as a duplicate of %s",
+			suppressed, ok, forcedResult.Delivery[0].DeliveryID)
+	}
+}
