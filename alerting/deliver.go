@@ -149,11 +149,7 @@ func (s *Service) Deliver(ctx context.Context, req DeliverRequest) (DeliverResul
 		return DeliverResult{}, err
 	}
 
-	report, err := s.Health.Build(ctx, req.Health, req.Actor)
-	if err != nil {
-		return DeliverResult{}, err
-	}
-	release, err := s.holdSendLease(ctx, req, report)
+	report, release, err := s.buildUnderLease(ctx, req)
 	if err != nil {
 		return DeliverResult{}, err
 	}
@@ -313,6 +309,37 @@ func (s *Service) rejectDisabled(names []string) error {
 	return &UnprocessableError{Field: "provider", Message: fmt.Sprintf(
 		"provider %s is disabled in the connector configuration, so nothing was sent, not even to the other named destinations; "+
 			"enable it in CONNECTOR_CONFIG or remove it from provider (enabled connectors: %s)", quoteList(disabled), list)}
+}
+
+// buildUnderLease takes the send lease of the alert that the current health
+// evaluation would send, then builds and stores the health snapshot. A send
+// that gives up waiting for the lease therefore stores nothing. When the
+// evidence changed while it waited, so the snapshot is another alert, it
+// takes that alert's lease instead. It returns the snapshot and the
+// function that frees the lease.
+func (s *Service) buildUnderLease(ctx context.Context, req DeliverRequest) (health.Report, func(), error) {
+	preview, err := s.Health.Evaluate(ctx, req.Health)
+	if err != nil {
+		return health.Report{}, nil, err
+	}
+	release, err := s.holdSendLease(ctx, req, preview)
+	if err != nil {
+		return health.Report{}, nil, err
+	}
+	report, err := s.Health.Build(ctx, req.Health, req.Actor)
+	if err != nil {
+		release()
+		return health.Report{}, nil, err
+	}
+	if report.Fingerprint == preview.Fingerprint && report.AlertLevel == preview.AlertLevel {
+		return report, release, nil
+	}
+	release()
+	// NOTE: if this second wait gives up, the snapshot stays stored.
+	if release, err = s.holdSendLease(ctx, req, report); err != nil {
+		return health.Report{}, nil, err
+	}
+	return report, release, nil
 }
 
 // Waiting for the send lease of an alert.

@@ -479,6 +479,7 @@ func TestDeliverBusyNamesLeaseEnd(t *testing.T) {
 	f.service.LeaseWait = 50 * time.Millisecond
 	req := alerting.DefaultDeliverRequest()
 	req.Actor, req.TimeoutSeconds, req.Retries = "tester", 2, 0
+	before := dbtest.CountRows(t, f.db)
 
 	_, err := f.service.Deliver(context.Background(), req)
 
@@ -488,5 +489,13 @@ func TestDeliverBusyNamesLeaseEnd(t *testing.T) {
 	}
 	if want := "its hold on this alert ends at " + expires.UTC().Format(time.RFC3339); !strings.Contains(busy.Message, want) {
 		t.Errorf("busy message: got %q, want it to contain %q", busy.Message, want)
+	}
+	// The rejected send stores no health snapshot, which would otherwise
+	// become the dashboard's newest evaluation.
+	after := dbtest.CountRows(t, f.db)
+	for table, n := range after {
+		if n != before[table] {
+			t.Errorf("table %s: %d rows before the rejected send, %d after", table, before[table], n)
+		}
 	}
 }

@@ -28,8 +28,10 @@ import (
 	"github.com/releaseops/evidence-console/health"
 )
 
-// HealthBuilder builds and reads persisted health snapshots.
+// HealthBuilder evaluates health, and builds and reads persisted health
+// snapshots.
 type HealthBuilder interface {
+	Evaluate(ctx context.Context, params health.Params) (health.Report, error)
 	Build(ctx context.Context, params health.Params, actor string) (health.Report, error)
 	Snapshot(ctx context.Context, healthID string) (health.Report, error)
 }
