@@ -99,6 +99,13 @@ func ResolveSchedule(in ScheduleInput) (Schedule, error) {
 		schedule.IntervalMinutes = interval
 	}
 
+	if named == 0 && schedule.Cadence != "" && in.IntervalMinutes == nil {
+		// A label such as "monthly" would otherwise get the daily default
+		// and read as an interval it does not have.
+		return schedule, &ParamError{Field: "schedule.interval_minutes", Unprocessable: true, Message: fmt.Sprintf(
+			"schedule.interval_minutes is missing: the cadence label %q implies no interval, as only hourly, daily and weekly do; "+
+				"send the interval in minutes (%d to %d) with the label", schedule.Cadence, MinIntervalMinutes, MaxIntervalMinutes)}
+	}
 	if schedule.Cadence == "" {
 		schedule.Cadence = cadenceOf(schedule.IntervalMinutes)
 	}

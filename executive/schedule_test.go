@@ -79,8 +79,9 @@ func TestResolveSchedule(t *testing.T) {
 		{"cadence zero width space", ScheduleInput{Cadence: text("dai\u200bly")}, Schedule{}, "schedule.cadence", false},
 		{"cadence isolate", ScheduleInput{Cadence: text("\u2066weekly")}, Schedule{}, "schedule.cadence", false},
 		{"cadence configured secret", ScheduleInput{Cadence: text("SEKRITcadenceKey"), Secrets: secrets}, Schedule{}, "schedule.cadence", false},
-		{"cadence beside a configured secret", ScheduleInput{Cadence: text("every 6 hours"), Secrets: secrets},
-			Schedule{IntervalMinutes: 1440, Enabled: true, Cadence: "every 6 hours"}, "", false},
+		{"cadence beside a configured secret", ScheduleInput{IntervalMinutes: intPtr(360), Cadence: text("every 6 hours"), Secrets: secrets},
+			Schedule{IntervalMinutes: 360, Enabled: true, Cadence: "every 6 hours"}, "", false},
+		{"free label without interval", ScheduleInput{Cadence: text("monthly")}, Schedule{}, "schedule.interval_minutes", true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

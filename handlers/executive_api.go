@@ -148,7 +148,9 @@ func parseScheduleRun(c echo.Context) (executive.Params, executive.ScheduleInput
 	if params, err = executiveParams(c); err != nil {
 		return params, input, err
 	}
-	if form.Has("interval_minutes") {
+	// An empty interval field, as the console sends it, is left out, so a
+	// named cadence or the default decides the interval.
+	if form.Has("interval_minutes") && strings.TrimSpace(form.Get("interval_minutes")) != "" {
 		n, err := strconv.Atoi(strings.TrimSpace(form.Get("interval_minutes")))
 		if err != nil {
 			return params, input, fieldError("schedule.interval_minutes", "schedule.interval_minutes must be a whole number of minutes from %d to %d; got %q",

@@ -792,3 +792,46 @@ func TestExecutiveDeliverRejectsAllBesideNames(t *testing.T) {
 		t.Errorf("receiver got %d requests, want none", got)
 	}
 }
+
+// The console's schedule form leaves the interval empty by default, so a
+// named cadence sets it, and a label that implies no interval is rejected
+// under the interval field instead of getting the daily default.
+func TestExecutiveScheduleFormIntervalFromCadence(t *testing.T) {
+	s := newExecutiveServer(t)
+	form := "enabled=true&recovery_slo_minutes=240&period_days=7&interval_minutes="
+
+	weekly := s.postForm("/console/executive-report/schedule", form+"&cadence=weekly", "HX-Request", "true")
+	if weekly.Code != http.StatusOK {
+		t.Fatalf("weekly with an empty interval: got %d, want 200; body %s", weekly.Code, weekly.Body.String())
+	}
+	list := s.getJSON(executiveReportPath + "/schedule-runs")
+	var runs struct {
+		Items []struct {
+			Schedule struct {
+				IntervalMinutes int    `json:"interval_minutes"`
+				Cadence         string `json:"cadence"`
+			} `json:"schedule"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal(list.Body.Bytes(), &runs); err != nil || len(runs.Items) != 1 {
+		t.Fatalf("schedule runs: got %s (%v), want one run", list.Body.String(), err)
+	}
+	if got := runs.Items[0].Schedule; got.IntervalMinutes != 10080 || got.Cadence != "weekly" {
+		t.Errorf("schedule: got %d minutes, cadence %q; want 10080 and weekly", got.IntervalMinutes, got.Cadence)
+	}
+
+	before := dbtest.CountRows(t, s.db)
+	monthly := s.postForm("/console/executive-report/schedule", form+"&cadence=monthly", "HX-Request", "true")
+	if monthly.Code != http.StatusUnprocessableEntity {
+		t.Errorf("monthly without an interval: got %d, want 422", monthly.Code)
+	}
+	if got := byTestID(document(t, monthly), "error-fragment").AttrOr("data-field", ""); got != "schedule.interval_minutes" {
+		t.Errorf("rejected field: got %q, want schedule.interval_minutes", got)
+	}
+	after := dbtest.CountRows(t, s.db)
+	for table, n := range after {
+		if n != before[table] {
+			t.Errorf("table %s: %d rows before the rejected form, %d after", table, before[table], n)
+		}
+	}
+}

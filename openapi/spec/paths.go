@@ -132,15 +132,15 @@ var (
 			"Schedule interval in minutes; the run's window is the interval-aligned window that contains the generation time."),
 		"enabled": withDefault(boolean, true, "Whether the schedule is enabled."),
 		"cadence": schema{"type": "string", "maxLength": executive.MaxCadenceLength,
-			"description": "Label of the schedule, derived from the interval when absent. hourly, daily and weekly (any case) imply 60, 1440 and 10080 minutes, and a different interval_minutes is a 422."},
+			"description": "Label of the schedule, derived from the interval when absent. hourly, daily and weekly (any case) imply 60, 1440 and 10080 minutes, and a different interval_minutes is a 422. Any other label needs interval_minutes, else a 422."},
 	})
 	// retryScheduleInput is the schedule a worker run records. Its defaults
 	// differ from a report schedule's, as retry.ResolveSchedule sets them.
 	retryScheduleInput = object(schema{
 		"interval_minutes": schema{"type": "integer", "minimum": executive.MinIntervalMinutes, "maximum": executive.MaxIntervalMinutes,
 			"description": fmt.Sprintf("Schedule interval in minutes; the run's schedule window is the interval that ends when the run starts. "+
-				"Without cadence and interval_minutes it is %d; with a cadence label other than hourly, daily or weekly it is %d.",
-				retry.DefaultScheduleIntervalMinutes, executive.DefaultIntervalMinutes)},
+				"Without cadence and interval_minutes it is %d; a cadence label other than hourly, daily or weekly needs it, else a 422.",
+				retry.DefaultScheduleIntervalMinutes)},
 		"enabled": withDefault(boolean, true, "Whether the schedule is enabled. A disabled schedule is recorded and reported by retry health; it does not stop a manual run."),
 		"cadence": schema{"type": "string", "maxLength": executive.MaxCadenceLength,
 			"description": fmt.Sprintf("Label of the schedule, %q when absent. hourly, daily and weekly (any case) imply 60, 1440 and 10080 minutes, and a different interval_minutes is a 422.",
