@@ -405,6 +405,20 @@ func (s *Service) holdSendLease(ctx context.Context, req DeliverRequest, report 
 	}, nil
 }
 
+// requestedText returns the requested destinations as a plan stores them:
+// "all", or the names in request order, lower-cased, each once and
+// separated by commas. Deliver has already rejected a list it cannot parse.
+func requestedText(provider string) string {
+	names, all, err := connectors.ParseNames([]string{provider})
+	switch {
+	case err != nil:
+		return provider
+	case all:
+		return connectors.AllDestinations
+	}
+	return strings.Join(names, ",")
+}
+
 // planAlert decides, for every eligible destination, whether the alert is
 // sent or suppressed as a duplicate. It reads and writes nothing else. The
 // caller holds the alert's send lease, so no other send of it is under way.
@@ -412,7 +426,7 @@ func (s *Service) planAlert(ctx context.Context, req DeliverRequest, report heal
 	now := models.UTC(s.Now())
 	plan := models.AlertPlan{
 		ID: models.NewID("alp", now), HealthID: report.HealthID, OccurrenceID: report.OccurrenceID,
-		Fingerprint: report.Fingerprint, AlertLevel: report.AlertLevel, RequestedProviders: req.Provider,
+		Fingerprint: report.Fingerprint, AlertLevel: report.AlertLevel, RequestedProviders: requestedText(req.Provider),
 		SuppressionWindowMinutes: req.SuppressionWindowMinutes, MaxAlerts: req.MaxAlerts, Force: req.Force,
 		Actor: req.Actor, CreatedAt: now,
 	}

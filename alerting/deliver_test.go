@@ -499,3 +499,21 @@ func TestDeliverBusyNamesLeaseEnd(t *testing.T) {
 		}
 	}
 }
+
+// The plan stores the requested destinations as they were resolved, not as
+// typed, so "Alpha", " alpha " and a repeated name read as one destination.
+func TestDeliverStoresRequestedNamesResolved(t *testing.T) {
+	f := newFixture(t, map[string]string{"alpha": "/webhook/a", "beta": "/webhook/b"})
+	cases := []struct{ provider, want string }{
+		{" Alpha ,alpha,BETA", "alpha,beta"},
+		{"ALL", "all"},
+	}
+	for _, tc := range cases {
+		result := f.deliver(t, func(req *alerting.DeliverRequest) {
+			req.Provider, req.Force = tc.provider, true
+		})
+		if got := result.Plan.RequestedProviders; got != tc.want {
+			t.Errorf("provider %q: requested_providers %q, want %q", tc.provider, got, tc.want)
+		}
+	}
+}

@@ -61,6 +61,9 @@ func ParseNames(values []string) (names []string, all bool, err error) {
 type NotReadyError struct {
 	// Statuses are the statuses of the destinations that are not ready.
 	Statuses []Status
+	// Ready names the requested destinations that can send, which a
+	// request for "all" may name instead.
+	Ready []string
 }
 
 func (e *NotReadyError) Error() string {
@@ -70,9 +73,15 @@ func (e *NotReadyError) Error() string {
 		problems = append(problems, fmt.Sprintf("%q is not ready: %s", status.Name, status.Problem))
 		names = append(names, strconv.Quote(status.Name))
 	}
+	fix := "leave " + strings.Join(names, " and ") + " out of provider"
+	if len(e.Ready) > 0 {
+		// Leaving a name out of "all" is not possible, so the ready
+		// destinations are named.
+		fix = "send provider with only the destinations that are ready: " + strings.Join(e.Ready, ",")
+	}
 	return fmt.Sprintf("provider %s. Nothing was sent, not even to the other destinations. "+
-		"Set what is missing in the server's environment or in CONNECTOR_CONFIG and restart the server, or leave %s out of provider",
-		strings.Join(problems, ", and "), strings.Join(names, " and "))
+		"Set what is missing in the server's environment or in CONNECTOR_CONFIG and restart the server, or %s",
+		strings.Join(problems, ", and "), fix)
 }
 
 // CheckReady returns a *NotReadyError naming each enabled destination among
@@ -80,13 +89,17 @@ func (e *NotReadyError) Error() string {
 // because the caller rejects or skips it by its own rule.
 func CheckReady(statuses []Status) error {
 	var notReady []Status
+	var ready []string
 	for _, status := range statuses {
-		if status.Enabled && !status.Ready {
+		switch {
+		case status.Enabled && !status.Ready:
 			notReady = append(notReady, status)
+		case status.Enabled:
+			ready = append(ready, status.Name)
 		}
 	}
 	if len(notReady) == 0 {
 		return nil
 	}
-	return &NotReadyError{Statuses: notReady}
+	return &NotReadyError{Statuses: notReady, Ready: ready}
 }

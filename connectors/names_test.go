@@ -79,4 +79,12 @@ func TestCheckReadyNamesEnabledOnly(t *testing.T) {
 	if err := CheckReady(statuses[:2]); err != nil {
 		t.Errorf("ready and disabled only: error = %v, want nil", err)
 	}
+	// A request for "all" cannot leave a name out, so the fix names the
+	// ready destinations to send to instead.
+	if want := "send provider with only the destinations that are ready: slack"; !strings.Contains(message, want) {
+		t.Errorf("message %q does not contain %q", message, want)
+	}
+	if none := CheckReady(statuses[2:]).Error(); !strings.Contains(none, `leave "failing-webhook" and "teams" out of provider`) {
+		t.Errorf("message without a ready destination: got %q, want it to say which names to leave out", none)
+	}
 }

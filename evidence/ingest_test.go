@@ -424,3 +424,43 @@ func TestIngestRejectsConfiguredSecretURL(t *testing.T) {
 		t.Errorf("plans: got %d, want 0", plans)
 	}
 }
+
+// Status codes of a connector delivery must be HTTP status codes, or 0 for
+// a destination that gave no response. A number in a string is accepted.
+func TestIngestChecksStatusCodes(t *testing.T) {
+	record := func(codes string) string {
+		return `{"items": [{"metadata_kind": "release-connector-delivery",
+		  "connector_delivery_source": "go_backend_rollback_drill_acknowledgement_audit_recovery_escalation",
+		  "delivery_id": "del-codes", "delivery_success": false, "providers": ["slack"], "failed_providers": ["slack"],
+		  "status_codes": ` + codes + `, "created_at": "2026-05-01T11:45:00Z"}]}`
+	}
+	cases := []struct {
+		codes, wantField string
+	}{
+		{`{"slack": 200, "pagerduty": "503", "teams": 0}`, ""},
+		{`[200, 503]`, ""},
+		{`{"slack": "abc"}`, "status_codes.slack"},
+		{`{"slack": 99}`, "status_codes.slack"},
+		{`{"slack": 600}`, "status_codes.slack"},
+		{`{"slack": 200.5}`, "status_codes.slack"},
+		{`{"slack": true}`, "status_codes.slack"},
+		{`{"slack": {"code": 200}}`, "status_codes.slack"},
+		{`[200, "x"]`, "status_codes[1]"},
+	}
+	for _, tc := range cases {
+		service := newService(t)
+		result, err := service.Ingest(context.Background(), decode(t, record(tc.codes)))
+		if err != nil {
+			t.Fatalf("%s: ingest: %v", tc.codes, err)
+		}
+		if tc.wantField == "" {
+			if result.Inserted != 1 {
+				t.Errorf("%s: inserted %d, rejected %+v; want the record stored", tc.codes, result.Inserted, result.Rejected)
+			}
+			continue
+		}
+		if result.Inserted != 0 || len(result.Rejected) != 1 || result.Rejected[0].Field != tc.wantField {
+			t.Errorf("%s: inserted %d, rejected %+v; want it rejected on %s", tc.codes, result.Inserted, result.Rejected, tc.wantField)
+		}
+	}
+}

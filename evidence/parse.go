@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -307,10 +309,16 @@ func parseEscalationDelivery(it item, session, raw string, now time.Time, secret
 				if err := checkText("status_codes", provider); err != nil {
 					return nil, err
 				}
+				if err := checkStatusCode("status_codes."+provider, code); err != nil {
+					return nil, err
+				}
 				codes[provider] = scrub(code, secrets)
 			}
 		case []any:
 			for i, code := range v {
+				if err := checkStatusCode(fmt.Sprintf("status_codes[%d]", i), code); err != nil {
+					return nil, err
+				}
 				codes[strconv.Itoa(i)] = scrub(code, secrets)
 			}
 		default:
@@ -327,6 +335,34 @@ func parseEscalationDelivery(it item, session, raw string, now time.Time, secret
 		FailedProviders: string(failedJSON), StatusCodes: string(codesJSON),
 		CreatedAt: created, IngestedAt: now, Raw: raw,
 	}}, nil
+}
+
+// checkStatusCode accepts an HTTP status code, as a number or as digits in
+// a string, from 100 to 599, or 0 for a destination that gave no response.
+func checkStatusCode(field string, code any) error {
+	var n float64
+	switch v := code.(type) {
+	case float64:
+		n = v
+	case json.Number:
+		parsed, err := v.Float64()
+		if err != nil {
+			return &FieldError{Field: field, Problem: fmt.Sprintf("must be an HTTP status code from 100 to 599, or 0 for no response; got %s", truncate(v.String(), 40))}
+		}
+		n = parsed
+	case string:
+		parsed, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil {
+			return &FieldError{Field: field, Problem: fmt.Sprintf("must be an HTTP status code from 100 to 599, or 0 for no response; got %q", truncate(v, 40))}
+		}
+		n = float64(parsed)
+	default:
+		return &FieldError{Field: field, Problem: "must be an HTTP status code from 100 to 599, or 0 for no response"}
+	}
+	if n != math.Trunc(n) || (n != 0 && (n < 100 || n > 599)) {
+		return &FieldError{Field: field, Problem: fmt.Sprintf("must be an HTTP status code from 100 to 599, or 0 for no response; got %g", n)}
+	}
+	return nil
 }
 
 func prefixed(prefix string, err error) error {

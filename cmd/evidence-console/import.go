@@ -31,6 +31,10 @@ func (a *app) importFile(ctx context.Context, path string) error {
 			strings.Join(unread, "; ") + ". Give import the same secrets as the server, or disable those connectors in CONNECTOR_CONFIG"}
 	}
 
+	if a.cfg.ConnectorConfig == "" {
+		a.logger.Warn("CONNECTOR_CONFIG is not set, so records are not checked for the secrets of the server's connectors; " +
+			"run import with the server's CONNECTOR_CONFIG and secrets to check them")
+	}
 	records, err := evidence.ReadExport(file)
 	if err != nil {
 		return err

@@ -122,6 +122,27 @@ func TestImportStoresRecordWithConnectorConfig(t *testing.T) {
 	if !strings.Contains(stdout, `"inserted": 1`) {
 		t.Errorf("summary does not show 1 inserted:\n%s", stdout)
 	}
+	if strings.Contains(stderr, "CONNECTOR_CONFIG is not set") {
+		t.Errorf("stderr = %q, want no notice about a missing connector configuration", stderr)
+	}
+}
+
+// Without a connector configuration import cannot check records for the
+// server's secrets, and it warns instead of skipping the check silently.
+func TestImportWithoutConnectorConfigWarns(t *testing.T) {
+	export := writeFile(t, `{"items": [
+	 {"metadata_kind": "go-backend-rollback-drill-acknowledgement-audit-delivery-recovery-escalation-delivery-retry-plan",
+	  "retry_plan_id": "plan-1", "retryable_count": 1, "created_at": "2026-05-01T11:00:00Z"}
+	]}`)
+
+	code, stdout, stderr, _ := runWith(t, "", "import", export)
+
+	if code != 0 || !strings.Contains(stdout, `"inserted": 1`) {
+		t.Errorf("exit code = %d and summary %s, want 0 and 1 inserted; stderr: %s", code, stdout, stderr)
+	}
+	if !strings.Contains(stderr, "CONNECTOR_CONFIG is not set, so records are not checked for the secrets") {
+		t.Errorf("stderr = %q, want a notice that records are not checked for secrets", stderr)
+	}
 }
 
 func TestImportStopsWhenSecretUnreadable(t *testing.T) {
