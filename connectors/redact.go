@@ -193,25 +193,10 @@ func hexForms(secret string) []string {
 }
 
 // HasConfiguredSecret reports whether text contains a configured secret in
-// one of the forms FindCredential looks for. A nil *Redactor has none.
+// one of the forms FindCredential looks for, with letters of either case,
+// because a copy of a secret in other letters, such as a lower-cased
+// username, gives most of it away. A nil *Redactor has none.
 func (r *Redactor) HasConfiguredSecret(text string) bool {
-	if r == nil || len(r.typed) == 0 {
-		return false
-	}
-	typed := removeFormatCharacters(decodeJSONEscapes(text))
-	for _, candidate := range []string{typed, decodeHTMLAndPercent(typed)} {
-		if slices.ContainsFunc(r.typed, func(form string) bool { return strings.Contains(candidate, form) }) {
-			return true
-		}
-	}
-	return false
-}
-
-// HasConfiguredSecretIgnoringCase reports whether text contains a
-// configured secret as HasConfiguredSecret does, with letters of either
-// case. Text stored in lower case, such as a username, needs it, because
-// the lower-case copy of a mixed-case secret gives most of it away.
-func (r *Redactor) HasConfiguredSecretIgnoringCase(text string) bool {
 	if r == nil || len(r.typed) == 0 {
 		return false
 	}
