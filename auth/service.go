@@ -148,7 +148,7 @@ func ValidateUsername(username string) error {
 // "username", with Credential set when the name must not be shown again.
 func ValidateNewUsername(username string, secrets *connectors.Redactor) error {
 	typed := strings.TrimSpace(username)
-	if secrets.FindCredential(typed) != "" || secrets.HasConfiguredSecret(typed) || strings.Contains(typed, "://") {
+	if secrets.FindCredential(typed) != "" || secrets.HasConfiguredSecretIgnoringCase(typed) || strings.Contains(typed, "://") {
 		return &ValidationError{Field: "username", Credential: true,
 			Message: "looks like a credential or a link; use a plain name such as alex.kim"}
 	}

@@ -29,10 +29,13 @@ const minFragmentLength = 8
 // URL, with "[redacted]" in arbitrary text. The zero value and a nil
 // *Redactor redact URLs and credential-looking words only.
 type Redactor struct {
-	secrets  []string // longest first
-	values   []string // the wholeValues of every secret
-	typed    []string // the encodedForms of every value, for FindCredential
-	replacer *strings.Replacer
+	secrets []string // longest first
+	values  []string // the wholeValues of every secret
+	typed   []string // the encodedForms of every value, for FindCredential
+	// typedLower is typed in lower case, for the checks of input that
+	// ignore case.
+	typedLower []string
+	replacer   *strings.Replacer
 
 	// headerValues caches sanitized header values, because every request
 	// repeats most of its headers, and running the redaction patterns on
@@ -68,6 +71,7 @@ func NewRedactor(secrets ...string) *Redactor {
 	}
 	r := &Redactor{secrets: all, values: values, replacer: strings.NewReplacer(pairs...)}
 	r.typed = typedForms(values)
+	r.typedLower = lowerAll(r.typed)
 	return r
 }
 
@@ -147,6 +151,7 @@ func secretVariants(secret string) []string {
 func (r *Redactor) ignoreInTypedText(values ...string) {
 	r.values = slices.DeleteFunc(r.values, func(value string) bool { return slices.Contains(values, value) })
 	r.typed = typedForms(r.values)
+	r.typedLower = lowerAll(r.typed)
 }
 
 // base64Forms returns the standard and URL-safe base64 encodings of a
@@ -193,20 +198,45 @@ func hexForms(secret string) []string {
 }
 
 // HasConfiguredSecret reports whether text contains a configured secret in
-// one of the forms FindCredential looks for, with letters of either case,
-// because a copy of a secret in other letters, such as a lower-cased
-// username, gives most of it away. A nil *Redactor has none.
+// one of the forms that RemoveConfiguredSecrets replaces, letter case
+// included, so a text it reports can be cleaned. A nil *Redactor has none.
 func (r *Redactor) HasConfiguredSecret(text string) bool {
 	if r == nil || len(r.typed) == 0 {
 		return false
 	}
 	typed := removeFormatCharacters(decodeJSONEscapes(text))
-	for _, candidate := range []string{strings.ToLower(typed), strings.ToLower(decodeHTMLAndPercent(typed))} {
-		if slices.ContainsFunc(r.typed, func(form string) bool { return strings.Contains(candidate, strings.ToLower(form)) }) {
+	for _, candidate := range []string{typed, decodeHTMLAndPercent(typed)} {
+		if slices.ContainsFunc(r.typed, func(form string) bool { return strings.Contains(candidate, form) }) {
 			return true
 		}
 	}
 	return false
+}
+
+// HasConfiguredSecretIgnoringCase reports whether text contains a
+// configured secret as HasConfiguredSecret does, with letters of either
+// case. Checks of input use it, because a copy of a secret in other
+// letters, such as a lower-cased username, gives most of it away.
+func (r *Redactor) HasConfiguredSecretIgnoringCase(text string) bool {
+	if r == nil || len(r.typed) == 0 {
+		return false
+	}
+	typed := removeFormatCharacters(decodeJSONEscapes(text))
+	for _, candidate := range []string{strings.ToLower(typed), strings.ToLower(decodeHTMLAndPercent(typed))} {
+		if slices.ContainsFunc(r.typedLower, func(form string) bool { return strings.Contains(candidate, form) }) {
+			return true
+		}
+	}
+	return false
+}
+
+// lowerAll returns values in lower case.
+func lowerAll(values []string) []string {
+	lower := make([]string, len(values))
+	for i, value := range values {
+		lower[i] = strings.ToLower(value)
+	}
+	return lower
 }
 
 // removeFormatCharacters deletes the characters that can split a secret
@@ -603,7 +633,7 @@ func decodeJSONEscapes(text string) string {
 // well-known format or a link of a well-known incoming webhook. A nil
 // *Redactor finds the patterns only.
 func (r *Redactor) FindCredential(text string) string {
-	if r.HasConfiguredSecret(text) {
+	if r.HasConfiguredSecretIgnoringCase(text) {
 		return "a secret of a configured destination"
 	}
 	decoded := removeFormatCharacters(decodeJSONEscapes(text))

@@ -757,22 +757,26 @@ func TestRedactorWithSecretURLOfWords(t *testing.T) {
 	}
 }
 
-// A secret typed in other letters gives most of it away, so it is found in
-// either case, in typed text and by FindCredential alike.
-func TestHasConfiguredSecretInEitherCase(t *testing.T) {
+// A secret typed in other letters gives most of it away, so checks of
+// input find it in either case. HasConfiguredSecret matches the forms that
+// RemoveConfiguredSecrets replaces, so it matches case.
+func TestHasConfiguredSecretIgnoringCase(t *testing.T) {
 	redactor := NewRedactor("SEKRITtrackerTokenQ7w9")
-	for _, text := range []string{"SEKRITtrackerTokenQ7w9", "sekrittrackertokenq7w9", "ops.SEKRITTRACKERTOKENQ7W9"} {
-		if !redactor.HasConfiguredSecret(text) {
-			t.Errorf("HasConfiguredSecret(%q): got false, want true", text)
+	for _, text := range []string{"sekrittrackertokenq7w9", "ops.SEKRITTRACKERTOKENQ7W9"} {
+		if redactor.HasConfiguredSecret(text) {
+			t.Errorf("HasConfiguredSecret(%q): got true, want false, because it matches case", text)
+		}
+		if !redactor.HasConfiguredSecretIgnoringCase(text) {
+			t.Errorf("HasConfiguredSecretIgnoringCase(%q): got false, want true", text)
 		}
 		if got := redactor.FindCredential(text); got != "a secret of a configured destination" {
 			t.Errorf("FindCredential(%q): got %q, want the configured secret", text, got)
 		}
 	}
-	if redactor.HasConfiguredSecret("tracker-token") {
-		t.Error(`HasConfiguredSecret("tracker-token"): got true, want false`)
+	if redactor.HasConfiguredSecretIgnoringCase("tracker-token") {
+		t.Error(`HasConfiguredSecretIgnoringCase("tracker-token"): got true, want false`)
 	}
-	if (*Redactor)(nil).HasConfiguredSecret("sekrittrackertokenq7w9") {
+	if (*Redactor)(nil).HasConfiguredSecretIgnoringCase("sekrittrackertokenq7w9") {
 		t.Error("nil Redactor: got true, want false")
 	}
 }

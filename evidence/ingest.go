@@ -230,7 +230,7 @@ func configuredSecretPath(value any, path string, secrets *connectors.Redactor) 
 			if path != "" {
 				child = path + "." + key
 			}
-			if secrets.HasConfiguredSecret(key) {
+			if secrets.HasConfiguredSecretIgnoringCase(key) {
 				return child, true
 			}
 			if found, ok := configuredSecretPath(inner, child, secrets); ok {
@@ -244,7 +244,7 @@ func configuredSecretPath(value any, path string, secrets *connectors.Redactor) 
 			}
 		}
 	case string:
-		return path, secrets.HasConfiguredSecret(v)
+		return path, secrets.HasConfiguredSecretIgnoringCase(v)
 	}
 	return "", false
 }

@@ -556,3 +556,18 @@ func TestReportLeavesOutConfiguredSecrets(t *testing.T) {
 		t.Error("stored report holds the configured secret")
 	}
 }
+
+// Checks of input find a configured secret in any letter case, but only the
+// exact secret is removed from a report. A record stored before that check
+// with the secret in other letters must not stop reports from being built.
+func TestReportBuildsWithSecretInOtherCase(t *testing.T) {
+	f := newDeliveryFixture(t)
+	seed(t, f.db, evidenceSet{executions: []execution{{"e-legacy", strings.ToUpper(secretToken), ExecutionFailed, time.Hour}}})
+
+	if _, err := f.service.Current(context.Background(), DefaultParams()); err != nil {
+		t.Fatalf("Current: %v", err)
+	}
+	if _, err := f.service.RunSchedule(context.Background(), DefaultParams(), ScheduleInput{}, "tester"); err != nil {
+		t.Fatalf("RunSchedule: %v", err)
+	}
+}

@@ -140,7 +140,7 @@ func shortened(e *APIError, redactor *connectors.Redactor) *APIError {
 		// destination name does, is replaced whole.
 		if raw, err := strconv.Unquote(quoted); err == nil {
 			clean := redactor.Redact(raw)
-			if redactor.HasConfiguredSecret(clean) {
+			if redactor.HasConfiguredSecretIgnoringCase(clean) {
 				clean = connectors.Redacted
 			}
 			quoted = strconv.Quote(clean)
