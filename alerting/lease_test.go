@@ -94,7 +94,21 @@ func TestSendWaitsForForcedSend(t *testing.T) {
 		defer close(done)
 		forcedResult, forcedErr = f.service.Deliver(context.Background(), forced)
 	}()
-	time.Sleep(100 * time.Millisecond)
+	// The plain send starts once the forced one holds the alert's lease.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var leases int64
+		if err := f.db.Table("alert_send_leases").Count(&leases).Error; err != nil {
+			t.Fatal(err)
+		}
+		if leases > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the forced send took no send lease within 5 s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	plainResult, plainErr := f.service.Deliver(context.Background(), plain)
 	<-done
 

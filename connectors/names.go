@@ -3,7 +3,6 @@ package connectors
 import (
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -68,19 +67,18 @@ type NotReadyError struct {
 
 func (e *NotReadyError) Error() string {
 	problems := make([]string, 0, len(e.Statuses))
-	names := make([]string, 0, len(e.Statuses))
 	for _, status := range e.Statuses {
 		problems = append(problems, fmt.Sprintf("%q is not ready: %s", status.Name, status.Problem))
-		names = append(names, strconv.Quote(status.Name))
 	}
-	fix := "leave " + strings.Join(names, " and ") + " out of provider"
+	// Leaving a name out of "all" is not possible, so the ready
+	// destinations are named. Without one, nothing can be sent until the
+	// setting is fixed.
+	fix := "; none of the requested destinations can send until then"
 	if len(e.Ready) > 0 {
-		// Leaving a name out of "all" is not possible, so the ready
-		// destinations are named.
-		fix = "send provider with only the destinations that are ready: " + strings.Join(e.Ready, ",")
+		fix = ", or send provider with only the destinations that are ready: " + strings.Join(e.Ready, ",")
 	}
 	return fmt.Sprintf("provider %s. Nothing was sent, not even to the other destinations. "+
-		"Set what is missing in the server's environment or in CONNECTOR_CONFIG and restart the server, or %s",
+		"Set what is missing in the server's environment or in CONNECTOR_CONFIG and restart the server%s",
 		strings.Join(problems, ", and "), fix)
 }
 

@@ -196,6 +196,9 @@ func TestRejectedTokenNameKeepsProfileAddress(t *testing.T) {
 	if err != nil {
 		t.Fatalf("create a token with a credential as its name: %v", err)
 	}
+	// The page script replaces the address when it runs, which can be just
+	// after the error shows, so the test waits a moment for it.
+	_, _ = chromedp.Run(ctx, chromedp.Poll[bool](`window.location.pathname === "/profile"`, chromedp.WithPollingTimeout(5*time.Second)))
 	path, err := chromedp.Run(ctx, chromedp.Evaluate[string](`window.location.pathname`))
 	if err != nil {
 		t.Fatalf("read the address: %v", err)

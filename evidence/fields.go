@@ -3,6 +3,7 @@ package evidence
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 	"unicode"
@@ -192,12 +193,21 @@ func (it item) timestamp(path string, now time.Time) (time.Time, error) {
 		return time.Time{}, &FieldError{Field: path, Problem: fmt.Sprintf("is before 1970: %q; send the time the record was made", truncate(s, 40))}
 	}
 	if t.After(now.Add(MaxClockSkew)) {
+		if !zonePattern.MatchString(strings.TrimSpace(s)) {
+			return time.Time{}, &FieldError{Field: path, Problem: fmt.Sprintf("is %s when read as UTC, more than %s after this server's time %s; "+
+				"a time without a zone is read as UTC, so send it with Z or its offset, such as +02:00",
+				t.UTC().Format(time.RFC3339), MaxClockSkew, now.UTC().Format(time.RFC3339))}
+		}
 		return time.Time{}, &FieldError{Field: path, Problem: fmt.Sprintf("is %s, more than %s after this server's time %s; "+
 			"send the time the record was made, and check the clock of the system that sent it",
 			t.UTC().Format(time.RFC3339), MaxClockSkew, now.UTC().Format(time.RFC3339))}
 	}
 	return t, nil
 }
+
+// zonePattern matches the end of a time that gives its zone: Z or a UTC
+// offset such as +02:00.
+var zonePattern = regexp.MustCompile(`(?i)(z|[+-]\d\d(:?\d\d)?)$`)
 
 func (it item) stringList(path string) ([]string, error) {
 	value, ok := it.lookup(path)

@@ -425,8 +425,9 @@ func TestIngestRejectsConfiguredSecretURL(t *testing.T) {
 	}
 }
 
-// Status codes of a connector delivery must be HTTP status codes, or 0 for
-// a destination that gave no response. A number in a string is accepted.
+// Status codes of a connector delivery must be HTTP status codes, or 0 or
+// null for a destination that gave no response. A string that starts with
+// a code, such as "503 Service Unavailable", is accepted.
 func TestIngestChecksStatusCodes(t *testing.T) {
 	record := func(codes string) string {
 		return `{"items": [{"metadata_kind": "release-connector-delivery",
@@ -438,6 +439,7 @@ func TestIngestChecksStatusCodes(t *testing.T) {
 		codes, wantField string
 	}{
 		{`{"slack": 200, "pagerduty": "503", "teams": 0}`, ""},
+		{`{"slack": null, "pagerduty": "503 Service Unavailable", "teams": ""}`, ""},
 		{`[200, 503]`, ""},
 		{`{"slack": "abc"}`, "status_codes.slack"},
 		{`{"slack": 99}`, "status_codes.slack"},

@@ -337,30 +337,45 @@ func parseEscalationDelivery(it item, session, raw string, now time.Time, secret
 	}}, nil
 }
 
-// checkStatusCode accepts an HTTP status code, as a number or as digits in
-// a string, from 100 to 599, or 0 for a destination that gave no response.
+// checkStatusCode accepts an HTTP status code from 100 to 599, as a number
+// or as a string that starts with one, such as "503 Service Unavailable".
+// Null, an empty string and 0 stand for a destination that gave no
+// response.
 func checkStatusCode(field string, code any) error {
+	reject := func(got string) error {
+		return &FieldError{Field: field, Problem: "must be an HTTP status code from 100 to 599, or 0 or null for no response; got " + got}
+	}
 	var n float64
 	switch v := code.(type) {
-	case float64:
-		n = v
+	case nil:
+		return nil
 	case json.Number:
 		parsed, err := v.Float64()
 		if err != nil {
-			return &FieldError{Field: field, Problem: fmt.Sprintf("must be an HTTP status code from 100 to 599, or 0 for no response; got %s", truncate(v.String(), 40))}
+			return reject(truncate(v.String(), 40))
 		}
 		n = parsed
+	case float64:
+		n = v
 	case string:
-		parsed, err := strconv.Atoi(strings.TrimSpace(v))
+		digits, _, _ := strings.Cut(strings.TrimSpace(v), " ")
+		if digits == "" {
+			return nil
+		}
+		parsed, err := strconv.Atoi(digits)
 		if err != nil {
-			return &FieldError{Field: field, Problem: fmt.Sprintf("must be an HTTP status code from 100 to 599, or 0 for no response; got %q", truncate(v, 40))}
+			return reject(strconv.Quote(truncate(v, 40)))
 		}
 		n = float64(parsed)
+	case bool:
+		return reject(strconv.FormatBool(v))
+	case []any:
+		return reject("a list")
 	default:
-		return &FieldError{Field: field, Problem: "must be an HTTP status code from 100 to 599, or 0 for no response"}
+		return reject("an object")
 	}
 	if n != math.Trunc(n) || (n != 0 && (n < 100 || n > 599)) {
-		return &FieldError{Field: field, Problem: fmt.Sprintf("must be an HTTP status code from 100 to 599, or 0 for no response; got %g", n)}
+		return reject(strconv.FormatFloat(n, 'g', -1, 64))
 	}
 	return nil
 }

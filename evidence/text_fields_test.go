@@ -43,6 +43,8 @@ func TestIngestRejectsUnstorableText(t *testing.T) {
 			"closed_at", "is before 1970"},
 		{"time past the clock skew", `"playbook_id": "pb-1", "provider": "slack", "closure_state": "resolved", "closed_at": "2026-05-01T12:05:01Z"`,
 			"closed_at", "more than 5m0s after this server's time 2026-05-01T12:00:00Z"},
+		{"local time without a zone", `"playbook_id": "pb-1", "provider": "slack", "closure_state": "resolved", "closed_at": "2026-05-01T13:30:00"`,
+			"closed_at", "a time without a zone is read as UTC, so send it with Z or its offset"},
 		{"far future time", `"playbook_id": "pb-1", "provider": "slack", "closure_state": "resolved", "closed_at": "2099-01-01T00:00:00Z"`,
 			"closed_at", "is 2099-01-01T00:00:00Z, more than"},
 		{"link as provider", `"playbook_id": "pb-1", "provider": "https://hooks.slack.com/services/T0/B0/planted", "closure_state": "resolved", "closed_at": "2026-05-01T09:00:00Z"`,

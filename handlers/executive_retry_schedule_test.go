@@ -32,6 +32,7 @@ func TestRetryRunScheduleMatchesScheduleRun(t *testing.T) {
 		{"cadence configured secret", `{"cadence": "` + executiveSecretPath + `"}`, 400, "schedule.cadence"},
 		{"cadence zero width space", `{"cadence": "dai\u200bly"}`, 400, "schedule.cadence"},
 		{"cadence isolate", `{"cadence": "\u2066weekly"}`, 400, "schedule.cadence"},
+		{"label without an interval", `{"cadence": "monthly"}`, 422, "schedule.interval_minutes"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -76,6 +77,8 @@ func TestRetryRunScheduleDefaults(t *testing.T) {
 		{"interval only", `{"schedule": {"interval_minutes": 90}}`, 90, "manual"},
 		{"named cadence sets interval", `{"schedule": {"cadence": "Daily"}}`, 1440, "daily"},
 		{"named cadence with its interval", `{"schedule": {"cadence": "hourly", "interval_minutes": 60}}`, 60, "hourly"},
+		{"default cadence sent back", `{"schedule": {"cadence": "manual"}}`, 60, "manual"},
+		{"label with an interval", `{"schedule": {"cadence": "every 2 hours", "interval_minutes": 120}}`, 120, "every 2 hours"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

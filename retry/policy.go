@@ -11,6 +11,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/releaseops/evidence-console/connectors"
@@ -136,16 +137,19 @@ func DefaultSchedule() Schedule {
 // (executive.ResolveSchedule): an interval of 5 to 10080 minutes, a cadence
 // label of 1 to 40 printable characters, and hourly, daily or weekly only
 // with their own interval. Without a cadence the cadence is "manual", and
-// without a cadence or an interval the interval is 60 minutes. A disabled
+// "manual" without an interval means 60 minutes. Any other label except
+// hourly, daily and weekly needs an interval. A disabled
 // schedule is kept as given: it pauses automatic runs, not a manual one.
 func ResolveSchedule(in executive.ScheduleInput) (Schedule, error) {
 	if in.Cadence == nil {
 		cadence := DefaultScheduleCadence
 		in.Cadence = &cadence
-		if in.IntervalMinutes == nil {
-			interval := DefaultScheduleIntervalMinutes
-			in.IntervalMinutes = &interval
-		}
+	}
+	// The default cadence label, which worker runs report, keeps its
+	// default interval when it is sent back without one.
+	if in.IntervalMinutes == nil && strings.EqualFold(strings.TrimSpace(*in.Cadence), DefaultScheduleCadence) {
+		interval := DefaultScheduleIntervalMinutes
+		in.IntervalMinutes = &interval
 	}
 	resolved, err := executive.ResolveSchedule(in)
 	if err != nil {
