@@ -18,11 +18,22 @@ import (
 	"github.com/releaseops/evidence-console/views"
 )
 
+// retryTime formats a time that a retry waits for, rounded up to the
+// second, so a page never shows it as due before it is.
 func (h *Handler) retryTime(t *time.Time) string {
 	if t == nil {
 		return ""
 	}
 	return views.FormatTimeSeconds(*t, h.TimeZone)
+}
+
+// recordedTime formats a time at which something happened, rounded down to
+// the second.
+func (h *Handler) recordedTime(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return views.FormatRecordedTime(*t, h.TimeZone)
 }
 
 func policyForm(policy retry.Policy) views.RetryPolicyForm {
@@ -62,7 +73,7 @@ func (h *Handler) noRetryDueText(open retry.OpenFailures) string {
 func (h *Handler) decisionRow(d retry.DecisionView) views.RetryDecisionView {
 	return views.RetryDecisionView{
 		DecisionID: d.DecisionID, Action: d.Action, Reason: d.Reason, Subject: d.SubjectID, SubjectKey: d.SubjectKey,
-		Provider: d.Provider, FailureCount: d.FailureCount, LastFailure: h.retryTime(d.LastFailureAt),
+		Provider: d.Provider, FailureCount: d.FailureCount, LastFailure: h.recordedTime(d.LastFailureAt),
 		NextRetry: h.retryTime(d.NextRetryAt), Selected: d.Selected,
 	}
 }
@@ -95,7 +106,7 @@ func (h *Handler) retryRunView(run retry.RunView) views.RetryRunView {
 		Policy: policyText(run.Policy), Send: sendText(run.Retries, run.TimeoutSeconds),
 		Schedule: schedule, ScheduleEnabled: run.Schedule.Enabled, State: run.State,
 		Window:    views.FormatTime(run.Schedule.WindowStart, h.TimeZone) + " to " + views.FormatTime(run.Schedule.WindowEnd, h.TimeZone),
-		CreatedAt: views.FormatTime(run.CreatedAt, h.TimeZone), CompletedAt: h.retryTime(run.CompletedAt),
+		CreatedAt: views.FormatTime(run.CreatedAt, h.TimeZone), CompletedAt: h.recordedTime(run.CompletedAt),
 		Selected: run.Counts.SelectedCount, Delivered: run.Counts.DeliveredCount, Failed: run.Counts.FailedCount,
 		Skipped: run.Counts.SkippedCount, Reconciled: run.Counts.ReconciledCount,
 		NoRetryDue: h.noRetryDueText(run.OpenFailures),

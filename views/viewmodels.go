@@ -136,6 +136,20 @@ func FormatTimeSeconds(t time.Time, zone *time.Location) string {
 	return t.In(zone).Format("2006-01-02 15:04:05 MST")
 }
 
+// FormatRecordedTime formats a time at which something happened to the
+// second, rounded down, so a page never shows it later than the JSON and
+// the export record it. Times that something waits for use
+// FormatTimeSeconds, which rounds up.
+func FormatRecordedTime(t time.Time, zone *time.Location) string {
+	if t.IsZero() {
+		return "—"
+	}
+	if zone == nil {
+		zone = time.UTC
+	}
+	return t.Truncate(time.Second).In(zone).Format("2006-01-02 15:04:05 MST")
+}
+
 // FormatAge renders an age in whole minutes, or the clock-skew note.
 func FormatAge(minutes *int, inFuture bool) string {
 	if inFuture {
