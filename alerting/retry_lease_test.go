@@ -98,6 +98,35 @@ func TestRetryYieldsToSendOfSameAlert(t *testing.T) {
 	}
 }
 
+// While another live run holds an alert's send lease to retry it at other
+// destinations, a run that selected the alert's retry elsewhere skips it.
+// The reason names the run that holds the alert, not a send under way.
+func TestRetryYieldsToRunOfSameAlert(t *testing.T) {
+	f := newFixture(t, map[string]string{"alpha": "/fail/500/alpha"})
+	first := f.deliver(t, nil)
+	if first.Success {
+		t.Fatalf("first send: got success, want a failure from the failing destination")
+	}
+	f.configure(t, map[string]string{"alpha": "/webhook/alpha"})
+	f.clock.Advance(time.Minute)
+
+	now := f.clock.Now()
+	acquired, err := models.AcquireAlertSendLease(context.Background(), f.db, first.Health.Fingerprint, "rwr_other_run", now, now.Add(5*time.Minute))
+	if err != nil || !acquired {
+		t.Fatalf("take the send lease as another worker run: acquired %v, %v", acquired, err)
+	}
+	run, err := alertRetryWorker(f, f.registry).Run(context.Background(), models.SubjectHealthAlert, liveAlertRetry())
+	if err != nil {
+		t.Fatalf("retry Run: %v", err)
+	}
+	if run.Counts.SkippedCount != 1 || len(run.Executions) != 1 {
+		t.Fatalf("run: got %d skipped and %d executions, want 1 and 1", run.Counts.SkippedCount, len(run.Executions))
+	}
+	if want := "worker run rwr_other_run holds the send lease of alert " + first.Health.Fingerprint; !strings.Contains(run.Executions[0].Reason, want) {
+		t.Errorf("skip reason: got %q, want it to contain %q", run.Executions[0].Reason, want)
+	}
+}
+
 // A send of an alert that starts while a retry of it is in flight waits
 // for the retry, then finds its success and suppresses the duplicate.
 func TestSendWaitsForRetryOfSameAlert(t *testing.T) {

@@ -46,3 +46,17 @@ func AlertSendLeaseExpiry(ctx context.Context, db *gorm.DB, fingerprint string) 
 	}
 	return expires[0].UTC(), true, nil
 }
+
+// AlertSendLeaseHolder returns the holder of the send lease of an alert
+// fingerprint, or "" when no lease is stored.
+func AlertSendLeaseHolder(ctx context.Context, db *gorm.DB, fingerprint string) (string, error) {
+	var holders []string
+	err := db.WithContext(ctx).Raw("SELECT holder FROM alert_send_leases WHERE fingerprint = ?", fingerprint).Scan(&holders).Error
+	if err != nil {
+		return "", fmt.Errorf("models: unable to read the send lease of alert %s: %w", fingerprint, err)
+	}
+	if len(holders) == 0 {
+		return "", nil
+	}
+	return holders[0], nil
+}

@@ -3,6 +3,7 @@ package retry
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/releaseops/evidence-console/models"
@@ -26,7 +27,7 @@ func (s *Service) holdAlertSendLeases(ctx context.Context, run *models.RetryWork
 	now := models.UTC(s.Now())
 	expires := now.Add(s.MaxSendTime(len(prepared), sendOptionsOf(*run)) + time.Minute)
 	leased := map[string]bool{}
-	busy := map[string]bool{}
+	busy := map[string]string{}
 	release := func() {
 		for fingerprint := range leased {
 			if err := models.ReleaseAlertSendLease(context.WithoutCancel(ctx), s.DB, fingerprint, run.ID); err != nil {
@@ -41,19 +42,42 @@ func (s *Service) holdAlertSendLeases(ctx context.Context, run *models.RetryWork
 		if item.skipReason != "" {
 			continue
 		}
-		if !leased[fingerprint] && !busy[fingerprint] {
+		_, isBusy := busy[fingerprint]
+		if !leased[fingerprint] && !isBusy {
 			acquired, err := models.AcquireAlertSendLease(ctx, s.DB, fingerprint, run.ID, now, expires)
 			if err != nil {
 				release()
 				return nil, err
 			}
-			leased[fingerprint], busy[fingerprint] = acquired, !acquired
+			leased[fingerprint] = acquired
+			if !acquired {
+				if busy[fingerprint], err = s.yieldReason(ctx, fingerprint); err != nil {
+					release()
+					return nil, err
+				}
+				isBusy = true
+			}
 		}
-		if busy[fingerprint] {
-			s.logger().Info("retry skipped while a send of its alert is under way", "worker_run_id", run.ID,
+		if isBusy {
+			s.logger().Info("retry skipped while its alert's send lease is held", "worker_run_id", run.ID,
 				"decision_id", item.decision.ID, "fingerprint", fingerprint, "connector", item.decision.Connector)
-			item.yield(fmt.Sprintf("a send of alert %s is under way; a later run retries if it does not reach this destination", fingerprint))
+			item.yield(busy[fingerprint])
 		}
 	}
 	return release, nil
+}
+
+// yieldReason is the reason of a retry skipped because another holder has
+// the send lease of its alert: another live run that retries the alert at
+// other destinations, or a send of the alert from the console or the API.
+func (s *Service) yieldReason(ctx context.Context, fingerprint string) (string, error) {
+	holder, err := models.AlertSendLeaseHolder(ctx, s.DB, fingerprint)
+	if err != nil {
+		return "", err
+	}
+	if strings.HasPrefix(holder, "rwr_") {
+		return fmt.Sprintf("worker run %s holds the send lease of alert %s while it retries the alert at other destinations; "+
+			"a later run retries this one", holder, fingerprint), nil
+	}
+	return fmt.Sprintf("a send of alert %s is under way; a later run retries if it does not reach this destination", fingerprint), nil
 }

@@ -464,3 +464,49 @@ func TestAlertRunFillsLimitWithDistinctDestinations(t *testing.T) {
 		t.Errorf("selected destinations: got %q, want slack,teams,webhook", got)
 	}
 }
+
+// A permanent failure of one alert plan that a later plan's send of the
+// same alert repaired is still suppressed, but its reason names the
+// delivery that reached the destination, not a fix the operator need not
+// make.
+func TestPlanNamesLaterDeliveryOfPermanentFailure(t *testing.T) {
+	db := dbtest.Open(t)
+	failedAt := time.Now().Add(-time.Hour).UTC()
+	goneFailure := models.Delivery{
+		ID: models.NewID("dlv", failedAt), SubjectKind: models.SubjectHealthAlert, SubjectID: "plan_a", SubjectKey: "fp_gone",
+		Connector: "webhook", State: models.DeliveryInFlight, Attempts: "[]", RequestSummary: "{}",
+		IdempotencyKey: "idem-plan_a", Origin: models.OriginSend, Actor: "release.manager", StartedAt: failedAt, CreatedAt: failedAt,
+	}
+	if err := models.CreateDelivery(db, &goneFailure); err != nil {
+		t.Fatal(err)
+	}
+	completed := failedAt.Add(time.Second)
+	goneFailure.ErrorClass, goneFailure.StatusCode, goneFailure.AttemptCount, goneFailure.ConnectorKind, goneFailure.CompletedAt = "gone", 410, 1, "webhook", &completed
+	if err := models.CompleteDelivery(context.Background(), db, &goneFailure); err != nil {
+		t.Fatal(err)
+	}
+	deliveredAt := failedAt.Add(time.Minute)
+	later := models.Delivery{
+		ID: models.NewID("dlv", deliveredAt), SubjectKind: models.SubjectHealthAlert, SubjectID: "plan_b", SubjectKey: "fp_gone",
+		Connector: "webhook", State: models.DeliveryCompleted, Success: true, StatusCode: 200, AttemptCount: 1, ConnectorKind: "webhook",
+		Attempts: "[]", RequestSummary: "{}", IdempotencyKey: "idem-plan_b", Origin: models.OriginSend, Actor: "release.manager",
+		StartedAt: deliveredAt, CompletedAt: &deliveredAt, CreatedAt: deliveredAt,
+	}
+	if err := models.CreateDeliveries(db, []models.Delivery{later}); err != nil {
+		t.Fatal(err)
+	}
+	service := newTestService(db, nil, time.Now, &fakeSource{})
+
+	plan, err := service.Plan(context.Background(), models.SubjectHealthAlert, DefaultPolicy(), "release.manager")
+	if err != nil {
+		t.Fatalf("Plan: %v", err)
+	}
+	if len(plan.Decisions) != 1 {
+		t.Fatalf("decisions: got %d, want plan_a's one", len(plan.Decisions))
+	}
+	decision := plan.Decisions[0]
+	if decision.Action != ActionSuppress || !strings.Contains(decision.Reason, "was delivered to this destination after this failure") ||
+		!strings.Contains(decision.Reason, later.ID) {
+		t.Errorf("decision: got %s %q, want suppress naming delivery %s", decision.Action, decision.Reason, later.ID)
+	}
+}

@@ -126,7 +126,9 @@ func (s *Service) decide(ctx context.Context, kind string, policy Policy, now ti
 	decisions := make([]Decision, 0, len(groups))
 	for _, group := range groups {
 		decision := Decide(policy, groupOf(group), now, s.inFlightTimeout())
-		if kind == models.SubjectHealthAlert && decision.Action != ActionSuppress {
+		// A permanent failure that a later plan's send of the alert repaired
+		// needs no fix, so its reason names the delivery that closed it.
+		if kind == models.SubjectHealthAlert {
 			later, err := laterDelivery(ctx, s.DB, decision)
 			if err != nil {
 				return nil, err
