@@ -73,13 +73,15 @@ func (e *NotReadyError) Error() string {
 	// Leaving a name out of "all" is not possible, so the ready
 	// destinations are named. Without one, nothing can be sent until the
 	// setting is fixed.
+	sent := "Nothing was sent"
 	fix := "; none of the requested destinations can send until then"
 	if len(e.Ready) > 0 {
+		sent = "Nothing was sent, not even to the other destinations"
 		fix = ", or send provider with only the destinations that are ready: " + strings.Join(e.Ready, ",")
 	}
-	return fmt.Sprintf("provider %s. Nothing was sent, not even to the other destinations. "+
+	return fmt.Sprintf("provider %s. %s. "+
 		"Set what is missing in the server's environment or in CONNECTOR_CONFIG and restart the server%s",
-		strings.Join(problems, ", and "), fix)
+		strings.Join(problems, ", and "), sent, fix)
 }
 
 // CheckReady returns a *NotReadyError naming each enabled destination among

@@ -84,7 +84,11 @@ func TestCheckReadyNamesEnabledOnly(t *testing.T) {
 	if want := "send provider with only the destinations that are ready: slack"; !strings.Contains(message, want) {
 		t.Errorf("message %q does not contain %q", message, want)
 	}
-	if none := CheckReady(statuses[2:]).Error(); !strings.Contains(none, "none of the requested destinations can send until then") {
+	none := CheckReady(statuses[2:]).Error()
+	if !strings.Contains(none, "none of the requested destinations can send until then") {
 		t.Errorf("message without a ready destination: got %q, want it to say that nothing can be sent until the settings are fixed", none)
+	}
+	if strings.Contains(none, "other destinations") {
+		t.Errorf("message without a ready destination: got %q, want no mention of other destinations", none)
 	}
 }

@@ -35,6 +35,9 @@ type Redactor struct {
 	// typedLower is typed in lower case, for the checks of input that
 	// ignore case.
 	typedLower []string
+	// caseless matches every secret in any letter case, for removing
+	// secrets from stored text.
+	caseless *regexp.Regexp
 	replacer   *strings.Replacer
 
 	// headerValues caches sanitized header values, because every request
@@ -70,6 +73,15 @@ func NewRedactor(secrets ...string) *Redactor {
 		pairs = append(pairs, secret, Redacted)
 	}
 	r := &Redactor{secrets: all, values: values, replacer: strings.NewReplacer(pairs...)}
+	if len(all) > 0 {
+		quoted := make([]string, len(all))
+		for i, secret := range all {
+			quoted[i] = regexp.QuoteMeta(secret)
+		}
+		// RE2 prefers the earlier alternative, so longer secrets still
+		// come before their own prefixes.
+		r.caseless = regexp.MustCompile("(?i)(?:" + strings.Join(quoted, "|") + ")")
+	}
 	r.typed = typedForms(values)
 	r.typedLower = lowerAll(r.typed)
 	return r

@@ -780,3 +780,19 @@ func TestHasConfiguredSecretIgnoringCase(t *testing.T) {
 		t.Error("nil Redactor: got true, want false")
 	}
 }
+
+// Text stored before the input checks ignored case can hold a secret in
+// other letters, and the removal finds it there too, keeping the text
+// around it.
+func TestRemoveConfiguredSecretsInOtherCase(t *testing.T) {
+	redactor := NewRedactor("SEKRITtrackerTokenQ7w9")
+	for _, text := range []string{"rotated sekrittrackertokenq7w9 today", "rotated SEKRITTRACKERTOKENQ7W9 today"} {
+		cleaned, found := redactor.RemoveConfiguredSecrets(text)
+		if !found || cleaned != "rotated "+Redacted+" today" {
+			t.Errorf("RemoveConfiguredSecrets(%q): got %q, %v; want the secret replaced in place", text, cleaned, found)
+		}
+	}
+	if cleaned, found := redactor.RemoveConfiguredSecrets("nothing secret"); found || cleaned != "nothing secret" {
+		t.Errorf("RemoveConfiguredSecrets of plain text: got %q, %v; want it unchanged", cleaned, found)
+	}
+}

@@ -36,19 +36,29 @@ func (r *Redactor) withoutSecrets(msg Message) (Message, bool) {
 	return msg, changed
 }
 
-// RemoveConfiguredSecrets returns text with every configured secret
-// replaced by "[redacted]", and whether it held one. When a secret is
-// spelled in a way the replacer does not know, such as split by invisible
-// characters, the whole text becomes "[redacted]".
+// RemoveConfiguredSecrets returns text with every configured secret, in any
+// letter case, replaced by "[redacted]", and whether it held one. When a
+// secret is spelled in a way the replacer does not know, such as split by
+// invisible characters, the whole text becomes "[redacted]".
 func (r *Redactor) RemoveConfiguredSecrets(text string) (string, bool) {
-	if !r.HasConfiguredSecret(text) {
+	if !r.HasConfiguredSecretIgnoringCase(text) {
 		return text, false
 	}
-	replaced := r.replaceSecrets(text)
-	if r.HasConfiguredSecret(replaced) {
+	replaced := r.replaceSecretsIgnoringCase(text)
+	if r.HasConfiguredSecretIgnoringCase(replaced) {
 		return Redacted, true
 	}
 	return replaced, true
+}
+
+// replaceSecretsIgnoringCase replaces every configured secret, in any
+// letter case, by "[redacted]".
+func (r *Redactor) replaceSecretsIgnoringCase(text string) string {
+	text = r.replaceSecrets(text)
+	if r == nil || r.caseless == nil {
+		return text
+	}
+	return r.caseless.ReplaceAllLiteralString(text, Redacted)
 }
 
 // payloadWithoutSecrets replaces the configured secrets in the JSON form of
@@ -56,13 +66,13 @@ func (r *Redactor) RemoveConfiguredSecrets(text string) (string, bool) {
 // the send reports that error itself.
 func (r *Redactor) payloadWithoutSecrets(payload map[string]any, changed *bool) map[string]any {
 	encoded, err := json.Marshal(payload)
-	if err != nil || !r.HasConfiguredSecret(string(encoded)) {
+	if err != nil || !r.HasConfiguredSecretIgnoringCase(string(encoded)) {
 		return payload
 	}
 	*changed = true
 	var cleaned map[string]any
-	if err := json.Unmarshal([]byte(r.replaceSecrets(string(encoded))), &cleaned); err == nil {
-		if again, err := json.Marshal(cleaned); err == nil && !r.HasConfiguredSecret(string(again)) {
+	if err := json.Unmarshal([]byte(r.replaceSecretsIgnoringCase(string(encoded))), &cleaned); err == nil {
+		if again, err := json.Marshal(cleaned); err == nil && !r.HasConfiguredSecretIgnoringCase(string(again)) {
 			return cleaned
 		}
 	}

@@ -64,6 +64,13 @@ func DecodeItems(raw []json.RawMessage) ([]map[string]any, []RecordError) {
 	return items, errs
 }
 
+// echo returns text from a rejected record for the rejection report, with
+// credentials and configured secrets, in any letter case, replaced.
+func (s *Service) echo(text string) string {
+	cleaned, _ := s.Secrets.RemoveConfiguredSecrets(s.Secrets.Redact(text))
+	return cleaned
+}
+
 // Ingest validates and stores records in one transaction. Invalid records are
 // reported by index and field, and the valid ones are stored all the same.
 // Unknown kinds are counted and skipped. A record whose id is already stored
@@ -95,8 +102,8 @@ func (s *Service) Ingest(ctx context.Context, records []json.RawMessage) (Result
 			// The message can quote the rejected value, which may itself be
 			// a credential.
 			result.Rejected = append(result.Rejected, RecordError{
-				Index: i, RecordID: s.Secrets.Redact(recordID(item(object))), MetadataKind: item(object).describingText("metadata_kind"),
-				Field: s.Secrets.Redact(fieldErr.Field), Error: s.Secrets.Redact(fieldErr.Error()),
+				Index: i, RecordID: s.echo(recordID(item(object))), MetadataKind: item(object).describingText("metadata_kind"),
+				Field: s.echo(fieldErr.Field), Error: s.echo(fieldErr.Error()),
 			})
 		case err != nil:
 			return result, err

@@ -448,6 +448,12 @@ func TestIngestChecksStatusCodes(t *testing.T) {
 		{`{"slack": true}`, "status_codes.slack"},
 		{`{"slack": {"code": 200}}`, "status_codes.slack"},
 		{`[200, "x"]`, "status_codes[1]"},
+		{`{"slack": "503\tService Unavailable"}`, ""},
+		{`{"slack": "0 delivered fine"}`, "status_codes.slack"},
+		{`{"slack": "-0"}`, "status_codes.slack"},
+		{`{"slack": "+503"}`, "status_codes.slack"},
+		{`{"slack": "503 \u202egnissim"}`, "status_codes.slack"},
+		{`{"slack": "503 ` + strings.Repeat("x", 61) + `"}`, "status_codes.slack"},
 	}
 	for _, tc := range cases {
 		service := newService(t)
@@ -464,5 +470,27 @@ func TestIngestChecksStatusCodes(t *testing.T) {
 		if result.Inserted != 0 || len(result.Rejected) != 1 || result.Rejected[0].Field != tc.wantField {
 			t.Errorf("%s: inserted %d, rejected %+v; want it rejected on %s", tc.codes, result.Inserted, result.Rejected, tc.wantField)
 		}
+	}
+}
+
+// A rejected record's id and field name are echoed in the rejection report
+// without a configured secret they hold, in any letter case.
+func TestIngestRejectionHidesSecretInOtherCase(t *testing.T) {
+	secret := "SEKRITtrackerTokenQ7w9"
+	service := &Service{DB: dbtest.Open(t), Now: func() time.Time { return fixedNow }, Secrets: connectors.NewRedactor(secret)}
+	batch := `{"items": [{"metadata_kind": "go-backend-rollback-drill-acknowledgement-audit-delivery-recovery-escalation-delivery-retry-plan",
+	  "retry_plan_id": "plan-` + strings.ToUpper(secret) + `", "retryable_count": 1, "created_at": "2026-05-01T11:00:00Z"}]}`
+
+	result, err := service.Ingest(context.Background(), decode(t, batch))
+
+	if err != nil {
+		t.Fatalf("ingest: %v", err)
+	}
+	if len(result.Rejected) != 1 {
+		t.Fatalf("rejected: got %+v, want the record", result.Rejected)
+	}
+	encoded, _ := json.Marshal(result.Rejected[0])
+	if strings.Contains(strings.ToLower(string(encoded)), strings.ToLower(secret)) {
+		t.Errorf("rejection: got %s, want no configured secret in any letter case", encoded)
 	}
 }

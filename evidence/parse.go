@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -337,6 +338,11 @@ func parseEscalationDelivery(it item, session, raw string, now time.Time, secret
 	}}, nil
 }
 
+// statusTextPattern matches a status code given as text: the digits and an
+// optional reason phrase of at most 60 letters, spaces, apostrophes and
+// hyphens, such as "503 Service Unavailable".
+var statusTextPattern = regexp.MustCompile(`^\s*(\d{1,3})(?:[ \t]+([A-Za-z][A-Za-z' -]{0,59}))?\s*$`)
+
 // checkStatusCode accepts an HTTP status code from 100 to 599, as a number
 // or as a string that starts with one, such as "503 Service Unavailable".
 // Null, an empty string and 0 stand for a destination that gave no
@@ -358,12 +364,16 @@ func checkStatusCode(field string, code any) error {
 	case float64:
 		n = v
 	case string:
-		digits, _, _ := strings.Cut(strings.TrimSpace(v), " ")
-		if digits == "" {
+		if strings.TrimSpace(v) == "" {
 			return nil
 		}
-		parsed, err := strconv.Atoi(digits)
-		if err != nil {
+		match := statusTextPattern.FindStringSubmatch(v)
+		if match == nil {
+			return reject(strconv.Quote(truncate(v, 40)))
+		}
+		parsed, _ := strconv.Atoi(match[1])
+		if parsed == 0 && match[2] != "" {
+			// A reason phrase claims a response, which code 0 denies.
 			return reject(strconv.Quote(truncate(v, 40)))
 		}
 		n = float64(parsed)

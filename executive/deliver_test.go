@@ -557,15 +557,24 @@ func TestReportLeavesOutConfiguredSecrets(t *testing.T) {
 	}
 }
 
-// Checks of input find a configured secret in any letter case, but only the
-// exact secret is removed from a report. A record stored before that check
-// with the secret in other letters must not stop reports from being built.
+// A record stored before the input checks ignored case can hold a
+// configured secret in other letters. The report replaces it and is still
+// built.
 func TestReportBuildsWithSecretInOtherCase(t *testing.T) {
 	f := newDeliveryFixture(t)
-	seed(t, f.db, evidenceSet{executions: []execution{{"e-legacy", strings.ToUpper(secretToken), ExecutionFailed, time.Hour}}})
+	upper := strings.ToUpper(secretToken)
+	seed(t, f.db, evidenceSet{executions: []execution{{"e-legacy", upper, ExecutionFailed, time.Hour}}})
 
-	if _, err := f.service.Current(context.Background(), DefaultParams()); err != nil {
+	report, err := f.service.Current(context.Background(), DefaultParams())
+	if err != nil {
 		t.Fatalf("Current: %v", err)
+	}
+	encoded, _ := json.Marshal(report)
+	if strings.Contains(strings.ToLower(string(encoded)), strings.ToLower(secretToken)) {
+		t.Errorf("report: got %s, want no configured secret in any letter case", encoded)
+	}
+	if !strings.Contains(string(encoded), connectors.Redacted) {
+		t.Errorf("report: got %s, want the secret's place marked %s", encoded, connectors.Redacted)
 	}
 	if _, err := f.service.RunSchedule(context.Background(), DefaultParams(), ScheduleInput{}, "tester"); err != nil {
 		t.Fatalf("RunSchedule: %v", err)

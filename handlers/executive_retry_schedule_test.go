@@ -78,6 +78,7 @@ func TestRetryRunScheduleDefaults(t *testing.T) {
 		{"named cadence sets interval", `{"schedule": {"cadence": "Daily"}}`, 1440, "daily"},
 		{"named cadence with its interval", `{"schedule": {"cadence": "hourly", "interval_minutes": 60}}`, 60, "hourly"},
 		{"default cadence sent back", `{"schedule": {"cadence": "manual"}}`, 60, "manual"},
+		{"default cadence in capitals", `{"schedule": {"cadence": " Manual "}}`, 60, "manual"},
 		{"label with an interval", `{"schedule": {"cadence": "every 2 hours", "interval_minutes": 120}}`, 120, "every 2 hours"},
 	}
 	for _, tc := range cases {

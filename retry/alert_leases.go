@@ -51,10 +51,7 @@ func (s *Service) holdAlertSendLeases(ctx context.Context, run *models.RetryWork
 			}
 			leased[fingerprint] = acquired
 			if !acquired {
-				if busy[fingerprint], err = s.yieldReason(ctx, fingerprint); err != nil {
-					release()
-					return nil, err
-				}
+				busy[fingerprint] = s.yieldReason(ctx, fingerprint)
 				isBusy = true
 			}
 		}
@@ -70,14 +67,17 @@ func (s *Service) holdAlertSendLeases(ctx context.Context, run *models.RetryWork
 // yieldReason is the reason of a retry skipped because another holder has
 // the send lease of its alert: another live run that retries the alert at
 // other destinations, or a send of the alert from the console or the API.
-func (s *Service) yieldReason(ctx context.Context, fingerprint string) (string, error) {
+// The holder is read after the lease was refused, so it may have been
+// freed since. The reason then falls back to a send under way, as it does
+// when the holder cannot be read.
+func (s *Service) yieldReason(ctx context.Context, fingerprint string) string {
 	holder, err := models.AlertSendLeaseHolder(ctx, s.DB, fingerprint)
 	if err != nil {
-		return "", err
+		s.logger().Warn("unable to read the holder of an alert send lease", "fingerprint", fingerprint, "error", err)
 	}
 	if strings.HasPrefix(holder, "rwr_") {
 		return fmt.Sprintf("worker run %s holds the send lease of alert %s while it retries the alert at other destinations; "+
-			"a later run retries this one", holder, fingerprint), nil
+			"a later run retries this one", holder, fingerprint)
 	}
-	return fmt.Sprintf("a send of alert %s is under way; a later run retries if it does not reach this destination", fingerprint), nil
+	return fmt.Sprintf("a send of alert %s is under way; a later run retries if it does not reach this destination", fingerprint)
 }

@@ -148,8 +148,8 @@ func ResolveSchedule(in executive.ScheduleInput) (Schedule, error) {
 	// The default cadence label, which worker runs report, keeps its
 	// default interval when it is sent back without one.
 	if in.IntervalMinutes == nil && strings.EqualFold(strings.TrimSpace(*in.Cadence), DefaultScheduleCadence) {
-		interval := DefaultScheduleIntervalMinutes
-		in.IntervalMinutes = &interval
+		cadence, interval := DefaultScheduleCadence, DefaultScheduleIntervalMinutes
+		in.Cadence, in.IntervalMinutes = &cadence, &interval
 	}
 	resolved, err := executive.ResolveSchedule(in)
 	if err != nil {

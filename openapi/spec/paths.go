@@ -139,8 +139,8 @@ var (
 	retryScheduleInput = object(schema{
 		"interval_minutes": schema{"type": "integer", "minimum": executive.MinIntervalMinutes, "maximum": executive.MaxIntervalMinutes,
 			"description": fmt.Sprintf("Schedule interval in minutes; the run's schedule window is the interval that ends when the run starts. "+
-				"Without cadence and interval_minutes it is %d; a cadence label other than hourly, daily or weekly needs it, else a 422.",
-				retry.DefaultScheduleIntervalMinutes)},
+				"Without cadence and interval_minutes, or with the cadence %q alone, it is %d; any other cadence label than hourly, daily or weekly needs it, else a 422.",
+				retry.DefaultScheduleCadence, retry.DefaultScheduleIntervalMinutes)},
 		"enabled": withDefault(boolean, true, "Whether the schedule is enabled. A disabled schedule is recorded and reported by retry health; it does not stop a manual run."),
 		"cadence": schema{"type": "string", "maxLength": executive.MaxCadenceLength,
 			"description": fmt.Sprintf("Label of the schedule, %q when absent. hourly, daily and weekly (any case) imply 60, 1440 and 10080 minutes, and a different interval_minutes is a 422.",
