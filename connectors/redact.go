@@ -38,7 +38,7 @@ type Redactor struct {
 	// caseless matches every secret in any letter case, for removing
 	// secrets from stored text.
 	caseless *regexp.Regexp
-	replacer   *strings.Replacer
+	replacer *strings.Replacer
 
 	// headerValues caches sanitized header values, because every request
 	// repeats most of its headers, and running the redaction patterns on
@@ -213,16 +213,10 @@ func hexForms(secret string) []string {
 // one of the forms that RemoveConfiguredSecrets replaces, letter case
 // included, so a text it reports can be cleaned. A nil *Redactor has none.
 func (r *Redactor) HasConfiguredSecret(text string) bool {
-	if r == nil || len(r.typed) == 0 {
+	if r == nil {
 		return false
 	}
-	typed := removeFormatCharacters(decodeJSONEscapes(text))
-	for _, candidate := range []string{typed, decodeHTMLAndPercent(typed)} {
-		if slices.ContainsFunc(r.typed, func(form string) bool { return strings.Contains(candidate, form) }) {
-			return true
-		}
-	}
-	return false
+	return containsForm(text, r.typed, false)
 }
 
 // HasConfiguredSecretIgnoringCase reports whether text contains a
@@ -230,12 +224,25 @@ func (r *Redactor) HasConfiguredSecret(text string) bool {
 // case. Checks of input use it, because a copy of a secret in other
 // letters, such as a lower-cased username, gives most of it away.
 func (r *Redactor) HasConfiguredSecretIgnoringCase(text string) bool {
-	if r == nil || len(r.typed) == 0 {
+	if r == nil {
+		return false
+	}
+	return containsForm(text, r.typedLower, true)
+}
+
+// containsForm reports whether text, with JSON escapes, invisible
+// characters and HTML and percent encodings undone, contains one of forms.
+// With lower, text is compared in lower case, so forms must be lower case.
+func containsForm(text string, forms []string, lower bool) bool {
+	if len(forms) == 0 {
 		return false
 	}
 	typed := removeFormatCharacters(decodeJSONEscapes(text))
-	for _, candidate := range []string{strings.ToLower(typed), strings.ToLower(decodeHTMLAndPercent(typed))} {
-		if slices.ContainsFunc(r.typedLower, func(form string) bool { return strings.Contains(candidate, form) }) {
+	for _, candidate := range []string{typed, decodeHTMLAndPercent(typed)} {
+		if lower {
+			candidate = strings.ToLower(candidate)
+		}
+		if slices.ContainsFunc(forms, func(form string) bool { return strings.Contains(candidate, form) }) {
 			return true
 		}
 	}

@@ -769,7 +769,7 @@ func TestExecutiveRetryDryRunNamesDestinationNotReady(t *testing.T) {
 
 // A policy field that is not a number is rejected under the field name and
 // with the range that an out-of-range number gets, so the console marks
-// the same input and says what to enter.
+// the same input and names the values to enter.
 func TestExecutiveRetryPlanFormNamesPolicyField(t *testing.T) {
 	s := newRetryTestServer(t, nil)
 	cases := []struct {

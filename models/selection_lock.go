@@ -108,7 +108,7 @@ func holdAdvisoryLock(ctx context.Context, db *gorm.DB, subjectKind string) (*sq
 	if err != nil {
 		return nil, fmt.Errorf("models: unable to reach the connection pool: %w", err)
 	}
-	var held *sql.Conn
+	var lockedConn *sql.Conn
 	err = pollLock(ctx, subjectKind, func() (bool, error) {
 		conn, err := sqlDB.Conn(ctx)
 		if err != nil {
@@ -124,10 +124,10 @@ func holdAdvisoryLock(ctx context.Context, db *gorm.DB, subjectKind string) (*sq
 			_ = conn.Close()
 			return false, nil
 		}
-		held = conn
+		lockedConn = conn
 		return true, nil
 	})
-	return held, err
+	return lockedConn, err
 }
 
 // releaseAdvisoryLock unlocks the session advisory lock that conn holds and

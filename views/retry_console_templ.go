@@ -586,7 +586,7 @@ func RetryRunResponse(r RetryRunView) templ.Component {
 	})
 }
 
-// retryPlanStaleNote says that worker run runID ran after the plan shown,
+// retryPlanStaleNote notes that worker run runID ran after the plan shown,
 // or is an empty placeholder when runID is empty. With oob it replaces the
 // note of the page that sent a worker run.
 func retryPlanStaleNote(runID string, oob bool) templ.Component {

@@ -115,7 +115,7 @@ type RetryRunView struct {
 	NoRetryDue string
 	// NotReady lists "destination: reason" for the destinations of a dry
 	// run that a live run could not send to.
-	NotReady []string
+	NotReady   []string
 	Decisions  []RetryDecisionView
 	Executions []RetryExecutionView
 	// ReconciledExecutions are executions of stopped workers whose outcome

@@ -123,17 +123,11 @@ func FormatTime(t time.Time, zone *time.Location) string {
 // user waits for, such as the next retry time, where a minute's rounding
 // would make "none is due before 05:07" read as wrong at 05:07:39.
 func FormatTimeSeconds(t time.Time, zone *time.Location) string {
-	if t.IsZero() {
-		return "—"
-	}
-	if zone == nil {
-		zone = time.UTC
-	}
 	// Rounded up, so 05:07:39.6 shows as 05:07:40, never as a time before it.
 	if whole := t.Truncate(time.Second); !whole.Equal(t) {
 		t = whole.Add(time.Second)
 	}
-	return t.In(zone).Format("2006-01-02 15:04:05 MST")
+	return formatSecond(t, zone)
 }
 
 // FormatRecordedTime formats a time at which something happened to the
@@ -141,13 +135,19 @@ func FormatTimeSeconds(t time.Time, zone *time.Location) string {
 // the export record it. Times that something waits for use
 // FormatTimeSeconds, which rounds up.
 func FormatRecordedTime(t time.Time, zone *time.Location) string {
+	return formatSecond(t.Truncate(time.Second), zone)
+}
+
+// formatSecond formats a whole-second time in zone, UTC when zone is nil,
+// or a dash for the zero time.
+func formatSecond(t time.Time, zone *time.Location) string {
 	if t.IsZero() {
 		return "—"
 	}
 	if zone == nil {
 		zone = time.UTC
 	}
-	return t.Truncate(time.Second).In(zone).Format("2006-01-02 15:04:05 MST")
+	return t.In(zone).Format("2006-01-02 15:04:05 MST")
 }
 
 // FormatAge renders an age in whole minutes, or the clock-skew note.
