@@ -3,6 +3,7 @@ package connectors
 import (
 	"encoding/json"
 	"html"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -11,9 +12,10 @@ import (
 // documents the console sends, as a last guard for records stored before
 // their text was checked against the configured secrets.
 type ResponseScrubber struct {
-	replacer *strings.Replacer
+	// replacer matches every written form in any letter case.
+	replacer *regexp.Regexp
 	// written finds any form the replacer replaces, and typed any form
-	// that typed text is checked for.
+	// that typed text is checked for, in any letter case.
 	written, typed *formIndex
 }
 
@@ -24,7 +26,8 @@ type ResponseScrubber struct {
 // Redact also replaces, because a segment such as "services" is an
 // ordinary word on a page. Each value is replaced in the forms typed text
 // is checked for (raw, URL-, base64- and hex-encoded) and in those forms as
-// HTML and JSON write them.
+// HTML and JSON write them, in any letter case, as stored text may contain a
+// secret in other letters than the configuration.
 func (r *Redactor) ResponseScrubber() *ResponseScrubber {
 	if r == nil || len(r.typed) == 0 {
 		return nil
@@ -39,14 +42,18 @@ func (r *Redactor) ResponseScrubber() *ResponseScrubber {
 			}
 		}
 	}
-	// strings.Replacer picks the first matching old string at each
-	// position, so longer forms must come before their own prefixes.
+	// RE2 prefers the earlier alternative at each position, so longer
+	// forms must come before their own prefixes.
 	slices.SortStableFunc(forms, func(a, b string) int { return len(b) - len(a) })
-	pairs := make([]string, 0, 2*len(forms))
-	for _, form := range forms {
-		pairs = append(pairs, form, Redacted)
+	quoted := make([]string, len(forms))
+	for i, form := range forms {
+		quoted[i] = regexp.QuoteMeta(form)
 	}
-	return &ResponseScrubber{replacer: strings.NewReplacer(pairs...), written: newFormIndex(forms), typed: newFormIndex(r.typed)}
+	return &ResponseScrubber{
+		replacer: regexp.MustCompile("(?i)(?:" + strings.Join(quoted, "|") + ")"),
+		written:  newFormIndex(forms),
+		typed:    newFormIndex(r.typed),
+	}
 }
 
 // jsonStringContent returns text as encoding/json writes it inside a
@@ -71,17 +78,18 @@ func (s *ResponseScrubber) Scrub(body string) (cleaned string, changed, complete
 	// Replacing costs far more than finding, and most bodies hold nothing.
 	cleaned = body
 	if s.written.foundIn(body) {
-		cleaned = s.replacer.Replace(body)
+		cleaned = s.replacer.ReplaceAllLiteralString(body, Redacted)
 		changed = cleaned != body
 	}
 	decoded := decodeHTMLAndPercent(removeFormatCharacters(decodeJSONEscapes(cleaned)))
 	return cleaned, changed, !s.typed.foundIn(decoded)
 }
 
-// formIndex finds any of a set of strings of at least formKeyLength bytes
-// in one pass over a text. A bit per hash of a form's first bytes rules out
-// almost every position at once. Only a position whose bit is set is
-// compared with the forms that start with those bytes.
+// formIndex finds any of a set of strings of at least formKeyLength bytes,
+// in any ASCII letter case, in one pass over a text. A bit per hash of a
+// form's first bytes, lower-cased, rules out almost every position at once.
+// Only a position whose bit is set is compared with the forms that start
+// with those bytes.
 type formIndex struct {
 	bits  [formIndexBits / 64]uint64
 	forms map[uint32][]string
@@ -110,14 +118,21 @@ func newFormIndex(forms []string) *formIndex {
 // NOTE: a form shorter than formKeyLength bytes is never found; configured
 // secret values are at least minFragmentLength bytes long.
 func (x *formIndex) foundIn(text string) bool {
+	if len(text) < formKeyLength {
+		return false
+	}
+	// The key of each position is the one before it shifted by a byte.
+	key := formKey(text, 0)
 	for i := 0; i+formKeyLength <= len(text); i++ {
-		key := formKey(text, i)
+		if i > 0 {
+			key = key>>8 | uint32(lowerASCII(text[i+formKeyLength-1]))<<24
+		}
 		bit := formBit(key)
 		if x.bits[bit/64]&(1<<(bit%64)) == 0 {
 			continue
 		}
 		for _, form := range x.forms[key] {
-			if strings.HasPrefix(text[i:], form) {
+			if len(text)-i >= len(form) && strings.EqualFold(text[i:i+len(form)], form) {
 				return true
 			}
 		}
@@ -125,8 +140,18 @@ func (x *formIndex) foundIn(text string) bool {
 	return false
 }
 
+// formKey returns the formKeyLength bytes of text from at, with ASCII
+// letters lower-cased.
 func formKey(text string, at int) uint32 {
-	return uint32(text[at]) | uint32(text[at+1])<<8 | uint32(text[at+2])<<16 | uint32(text[at+3])<<24
+	return uint32(lowerASCII(text[at])) | uint32(lowerASCII(text[at+1]))<<8 |
+		uint32(lowerASCII(text[at+2]))<<16 | uint32(lowerASCII(text[at+3]))<<24
+}
+
+func lowerASCII(b byte) byte {
+	if 'A' <= b && b <= 'Z' {
+		return b + 'a' - 'A'
+	}
+	return b
 }
 
 // formBit spreads keys over the bits by Fibonacci hashing.

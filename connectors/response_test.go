@@ -27,6 +27,22 @@ func TestResponseScrubberForms(t *testing.T) {
 	}
 }
 
+// A record stored before its secret was configured may contain the secret in
+// other letters, which gives most of it away.
+func TestResponseScrubberIgnoresLetterCase(t *testing.T) {
+	scrubber := NewRedactor("https://hooks.example.test/services/T0AB12CD3/B0EF45GH6/aZ8kLm2Qx9Rt7Vw4").ResponseScrubber()
+	cases := []struct{ body, want string }{
+		{"<p>HTTPS://HOOKS.EXAMPLE.TEST/SERVICES/T0AB12CD3/B0EF45GH6/AZ8KLM2QX9RT7VW4</p>", "<p>" + Redacted + "</p>"},
+		{`{"note":"see https://hooks.example.test/services/t0ab12cd3/b0ef45gh6/az8klm2qx9rt7vw4 now"}`, `{"note":"see ` + Redacted + ` now"}`},
+	}
+	for _, tc := range cases {
+		cleaned, changed, complete := scrubber.Scrub(tc.body)
+		if cleaned != tc.want || !changed || !complete {
+			t.Errorf("Scrub(%q) = %q, changed %v, complete %v; want %q, changed and complete", tc.body, cleaned, changed, complete, tc.want)
+		}
+	}
+}
+
 func TestResponseScrubberKeepsWords(t *testing.T) {
 	scrubber := NewRedactor("https://hooks.example.test/services/T000/B000/XXXXXXXXXXXX").ResponseScrubber()
 	body := "<p>Slack services and workflows at https://hooks.example.test</p>"
