@@ -528,19 +528,7 @@ func CountRetries(ctx context.Context, db *gorm.DB, subjectKind string) (RetryCo
 		{&counts.Failed, db.Model(&RetryExecution{}).Where("subject_kind = ? AND outcome = ?", subjectKind, ExecutionFailed)},
 		{&counts.Skipped, db.Model(&RetryExecution{}).Where("subject_kind = ? AND outcome = ?", subjectKind, ExecutionSkipped)},
 		{&counts.InFlight, db.Model(&RetryExecution{}).Where("subject_kind = ? AND outcome = ?", subjectKind, ExecutionInFlight)},
-		{&counts.OpenFailedExecutions, db.Model(&RetryExecution{}).
-			Where("subject_kind = ? AND (outcome = ? OR (outcome = ? AND yielded = ?))", subjectKind, ExecutionFailed, ExecutionSkipped, false).
-			Where(`NOT EXISTS (SELECT 1 FROM deliveries repaired
-				WHERE repaired.subject_kind = retry_executions.subject_kind AND repaired.subject_id = retry_executions.subject_id
-				AND repaired.connector = retry_executions.connector AND repaired.success = ? AND repaired.created_at > retry_executions.started_at)`, true).
-			Where(`EXISTS (SELECT 1 FROM deliveries failed
-				WHERE failed.subject_kind = retry_executions.subject_kind AND failed.subject_id = retry_executions.subject_id
-				AND failed.connector = retry_executions.connector AND failed.state = ? AND failed.success = ?
-				AND NOT EXISTS (SELECT 1 FROM deliveries later
-					WHERE later.subject_kind = failed.subject_kind AND later.subject_id = failed.subject_id
-					AND later.connector = failed.connector AND later.success = ?
-					AND (later.created_at > failed.created_at OR (later.created_at = failed.created_at AND later.id > failed.id))))`,
-				DeliveryCompleted, false, true)},
+		{&counts.OpenFailedExecutions, openFailedExecutions(db, subjectKind)},
 	}
 	for _, step := range steps {
 		if err := step.query.Count(step.target).Error; err != nil {
@@ -559,6 +547,38 @@ func CountRetries(ctx context.Context, db *gorm.DB, subjectKind string) (RetryCo
 	}
 	counts.FailedDeliveries = failed
 	return counts, nil
+}
+
+// openFailedExecutions selects the failed or skipped executions of one
+// subject kind that no success followed and whose destination still has an
+// open failure of the same subject. A health alert is its fingerprint
+// (subject_key), so a success of another plan of the alert repairs it, as
+// the alert retry rules close its failures.
+func openFailedExecutions(db *gorm.DB, subjectKind string) *gorm.DB {
+	query := db.Model(&RetryExecution{}).
+		Where("subject_kind = ? AND (outcome = ? OR (outcome = ? AND yielded = ?))", subjectKind, ExecutionFailed, ExecutionSkipped, false)
+	if subjectKind == SubjectHealthAlert {
+		return query.
+			Where(`NOT EXISTS (SELECT 1 FROM deliveries repaired
+				WHERE repaired.subject_kind = retry_executions.subject_kind AND repaired.subject_key = retry_executions.subject_key
+				AND repaired.connector = retry_executions.connector AND repaired.success = ?
+				AND repaired.completed_at >= COALESCE(retry_executions.completed_at, retry_executions.started_at))`, true).
+			Where(`EXISTS (SELECT 1 FROM audit_alert_destinations pair
+				WHERE pair.subject_key = retry_executions.subject_key AND pair.connector = retry_executions.connector
+				AND pair.last_failure_at IS NOT NULL AND (pair.last_success_at IS NULL OR pair.last_success_at < pair.last_failure_at))`)
+	}
+	return query.
+		Where(`NOT EXISTS (SELECT 1 FROM deliveries repaired
+			WHERE repaired.subject_kind = retry_executions.subject_kind AND repaired.subject_id = retry_executions.subject_id
+			AND repaired.connector = retry_executions.connector AND repaired.success = ? AND repaired.created_at > retry_executions.started_at)`, true).
+		Where(`EXISTS (SELECT 1 FROM deliveries failed
+			WHERE failed.subject_kind = retry_executions.subject_kind AND failed.subject_id = retry_executions.subject_id
+			AND failed.connector = retry_executions.connector AND failed.state = ? AND failed.success = ?
+			AND NOT EXISTS (SELECT 1 FROM deliveries later
+				WHERE later.subject_kind = failed.subject_kind AND later.subject_id = failed.subject_id
+				AND later.connector = failed.connector AND later.success = ?
+				AND (later.created_at > failed.created_at OR (later.created_at = failed.created_at AND later.id > failed.id))))`,
+			DeliveryCompleted, false, true)
 }
 
 // DeliveriesByID returns the deliveries with the given IDs, keyed by ID. IDs
