@@ -277,3 +277,53 @@ func DeliveryGroupsByKey(ctx context.Context, db *gorm.DB, subjectKind string, k
 	}
 	return found, nil
 }
+
+// GroupsSkippedSinceFailure returns the groups among groups with a skipped
+// execution that did not go to another sender (its message could not be
+// built) since the group's latest failure. Such a skip writes no delivery,
+// so the group's state stays as it was.
+func GroupsSkippedSinceFailure(ctx context.Context, db *gorm.DB, subjectKind string, groups []DeliveryGroup) (map[DeliveryGroupKey]bool, error) {
+	skipped := map[DeliveryGroupKey]bool{}
+	if len(groups) == 0 {
+		return skipped, nil
+	}
+	latestFailure := make(map[DeliveryGroupKey]time.Time, len(groups))
+	subjects := make([]string, 0, len(groups))
+	for _, group := range groups {
+		key := DeliveryGroupKey{SubjectID: group.SubjectID, Connector: group.Connector}
+		if _, seen := latestFailure[key]; !seen {
+			subjects = append(subjects, group.SubjectID)
+		}
+		if group.LastFailureAt != nil {
+			latestFailure[key] = *group.LastFailureAt
+		} else {
+			latestFailure[key] = time.Time{}
+		}
+	}
+	rows, err := db.WithContext(ctx).Model(&RetryExecution{}).
+		Select("subject_id, connector, MAX(started_at)").
+		Where("subject_kind = ? AND subject_id IN ? AND outcome = ? AND yielded = ?", subjectKind, subjects, ExecutionSkipped, false).
+		Group("subject_id, connector").Rows()
+	if err != nil {
+		return nil, fmt.Errorf("models: unable to read skipped retries of %d %s delivery groups: %w", len(groups), subjectKind, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var key DeliveryGroupKey
+		var latest any
+		if err := rows.Scan(&key.SubjectID, &key.Connector, &latest); err != nil {
+			return nil, fmt.Errorf("models: unable to read skipped retries of %s delivery groups: %w", subjectKind, err)
+		}
+		started, err := timeValue(latest)
+		if err != nil {
+			return nil, fmt.Errorf("models: unable to read skipped retries of %s delivery groups: %w", subjectKind, err)
+		}
+		if failed, ok := latestFailure[key]; ok && started != nil && !started.Before(failed) {
+			skipped[key] = true
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("models: unable to read skipped retries of %s delivery groups: %w", subjectKind, err)
+	}
+	return skipped, nil
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -172,6 +173,7 @@ func (s *Service) decideDue(ctx context.Context, kind string, policy Policy, now
 	rules.SuppressDeliveredKey = kind == models.SubjectHealthAlert
 	var open OpenFailures
 	var groups []models.DeliveryGroup
+	var skipped map[models.DeliveryGroupKey]bool
 
 	// Both reads see one snapshot, so the groups selected are among those
 	// counted as due even while another run claims some of them.
@@ -185,14 +187,18 @@ func (s *Service) decideDue(ctx context.Context, kind string, policy Policy, now
 			return nil
 		}
 		// Health alert groups that repeat an alert and destination are left
-		// out below. When that would leave fewer than limit, more groups are
-		// read, four times as many each time, until limit distinct ones are
-		// found or every due group has been read.
+		// out below, and groups skipped since their latest failure come
+		// last. When that would leave fewer than limit others, more groups
+		// are read, four times as many each time, until limit are found or
+		// every due group has been read.
 		for fetch := limit; ; fetch *= 4 {
 			if groups, err = models.DueDeliveryGroups(ctx, tx, kind, rules, fetch); err != nil {
 				return err
 			}
-			if kind != models.SubjectHealthAlert || len(groups) < fetch || distinctAlertKeys(groups) >= limit {
+			if skipped, err = models.GroupsSkippedSinceFailure(ctx, tx, kind, groups); err != nil {
+				return err
+			}
+			if len(groups) < fetch || sendableGroups(kind, groups, skipped) >= limit {
 				return nil
 			}
 		}
@@ -200,6 +206,21 @@ func (s *Service) decideDue(ctx context.Context, kind string, policy Policy, now
 	if err != nil {
 		return nil, OpenFailures{}, err
 	}
+	// A group whose message could not be built was skipped without a
+	// delivery, so its state and its place in the queue stay the same.
+	// Placing it after the others keeps it from taking a slot of every run
+	// while other retries wait, and it is still retried when there is room.
+	slices.SortStableFunc(groups, func(a, b models.DeliveryGroup) int {
+		aSkipped, bSkipped := skipped[keyOf(a)], skipped[keyOf(b)]
+		switch {
+		case aSkipped == bSkipped:
+			return 0
+		case aSkipped:
+			return 1
+		default:
+			return -1
+		}
+	})
 
 	decisions := make([]Decision, 0, len(groups))
 	// Two alert plans of one fingerprint that both failed to a destination
@@ -231,14 +252,30 @@ func (s *Service) decideDue(ctx context.Context, kind string, policy Policy, now
 	return decisions, open, nil
 }
 
-// distinctAlertKeys counts the distinct (subject key, destination) pairs
-// of groups.
-func distinctAlertKeys(groups []models.DeliveryGroup) int {
+// sendableGroups counts the groups a run would select first: those not
+// skipped since their latest failure and, for health alerts, one per
+// (subject key, destination) pair.
+func sendableGroups(kind string, groups []models.DeliveryGroup, skipped map[models.DeliveryGroupKey]bool) int {
 	seen := map[[2]string]bool{}
+	count := 0
 	for _, group := range groups {
-		seen[[2]string{group.SubjectKey, group.Connector}] = true
+		if skipped[keyOf(group)] {
+			continue
+		}
+		if kind == models.SubjectHealthAlert {
+			pair := [2]string{group.SubjectKey, group.Connector}
+			if seen[pair] {
+				continue
+			}
+			seen[pair] = true
+		}
+		count++
 	}
-	return len(seen)
+	return count
+}
+
+func keyOf(group models.DeliveryGroup) models.DeliveryGroupKey {
+	return models.DeliveryGroupKey{SubjectID: group.SubjectID, Connector: group.Connector}
 }
 
 // tallyOf adds up the buckets of TallyOpenGroups. The earliest next retry of
