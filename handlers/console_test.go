@@ -78,3 +78,21 @@ func TestHealthAndReadinessProbes(t *testing.T) {
 		}
 	}
 }
+
+// A probe or a script that sends a stale token to every address still gets
+// the public routes' answers.
+func TestPublicRoutesIgnoreBadToken(t *testing.T) {
+	s := newTestServer(t)
+	for _, path := range []string{"/healthz", "/readyz", "/metrics", "/openapi.json"} {
+		for _, header := range []string{"Bearer ecp_unknown_token_value", "Bearer ", "Basic abc"} {
+			rec := s.do(http.MethodGet, path, "", "", "Authorization", header)
+			if rec.Code != http.StatusOK {
+				t.Errorf("GET %s with Authorization %q: status %d, want 200", path, header, rec.Code)
+			}
+		}
+	}
+	rec := s.do(http.MethodGet, "/console", "", "", "Authorization", "Bearer ecp_unknown_token_value", "Accept", "application/json")
+	if rec.Code != http.StatusUnauthorized {
+		t.Errorf("GET /console with an unknown token: status %d, want 401", rec.Code)
+	}
+}
