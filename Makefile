@@ -8,27 +8,34 @@ RECEIVER_URL := http://$(LOCAL_RECEIVER)
 
 # The local connector configuration names environment variables; these
 # values point every destination at the local receiver started by `make run`.
-# They are exported to the recipe's environment rather than written on its
+# `make import` gets the same values, so it checks records against the
+# secrets `make run` uses. They are exported to the recipe's environment rather than written on its
 # command line, so neither make's echo nor `ps` shows them.
-run: export CONNECTOR_CONFIG := config/connectors.local.yaml
-run: export LOCAL_WEBHOOK_URL := $(RECEIVER_URL)/webhook/hooks/local
-run: export LOCAL_WEBHOOK_SIGNING_SECRET := whsec_bG9jYWwtZGV2ZWxvcG1lbnQtc2lnbmluZy1zZWNyZXQ=
-run: export LOCAL_SLACK_URL := $(RECEIVER_URL)/slack/services/T000/B000/localtoken
-run: export LOCAL_TEAMS_URL := $(RECEIVER_URL)/teams/workflows/local
-run: export LOCAL_FAILING_URL := $(RECEIVER_URL)/fail/503/webhook
-run: export LOCAL_JIRA_URL := $(RECEIVER_URL)/jira
-run: export LOCAL_SERVICENOW_URL := $(RECEIVER_URL)/servicenow
-run: export LOCAL_TRACKER_TOKEN := local-receiver-token
-run: export LISTEN_ADDR := $(LISTEN_ADDR)
-run: export LOCAL_RECEIVER := $(LOCAL_RECEIVER)
+run import: export CONNECTOR_CONFIG := config/connectors.local.yaml
+run import: export LOCAL_WEBHOOK_URL := $(RECEIVER_URL)/webhook/hooks/local
+run import: export LOCAL_WEBHOOK_SIGNING_SECRET := whsec_bG9jYWwtZGV2ZWxvcG1lbnQtc2lnbmluZy1zZWNyZXQ=
+run import: export LOCAL_SLACK_URL := $(RECEIVER_URL)/slack/services/T000/B000/localtoken
+run import: export LOCAL_TEAMS_URL := $(RECEIVER_URL)/teams/workflows/local
+run import: export LOCAL_FAILING_URL := $(RECEIVER_URL)/fail/503/webhook
+run import: export LOCAL_JIRA_URL := $(RECEIVER_URL)/jira
+run import: export LOCAL_SERVICENOW_URL := $(RECEIVER_URL)/servicenow
+run import: export LOCAL_TRACKER_TOKEN := local-receiver-token
+run import: export LISTEN_ADDR := $(LISTEN_ADDR)
+run import: export LOCAL_RECEIVER := $(LOCAL_RECEIVER)
 
-.PHONY: run test test-sqlite test-postgres browser build generate css lint bench tools
+.PHONY: run import test test-sqlite test-postgres browser build generate css lint bench tools
 
 # Builds first and then replaces the shell with the server, so Ctrl-C reaches
 # the server directly and a clean stop ends make without an error (`go run`
 # exits 1 whenever its program is interrupted).
 run: build
 	exec ./bin/evidence-console serve
+
+# Loads an evidence file into the `make run` database with the `make run`
+# connector configuration: make import FILE=path/to/records.json
+import: build
+	@if [ -z "$(FILE)" ]; then echo "usage: make import FILE=path/to/records.json" >&2; exit 2; fi
+	./bin/evidence-console import "$(FILE)"
 
 # Every test on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is
 # set. In CI (CI=true) PostgreSQL and the browser are required.

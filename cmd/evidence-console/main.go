@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/gorm"
 
 	"github.com/releaseops/evidence-console/config"
@@ -144,6 +145,10 @@ type app struct {
 	stderr   io.Writer
 }
 
+// undefinedDatabase is PostgreSQL's error code for a connection to a
+// database that does not exist.
+const undefinedDatabase = "3D000"
+
 // openDatabase opens the configured database and, when migrate is true,
 // applies pending migrations.
 func (a *app) openDatabase(ctx context.Context, migrate bool) (*gorm.DB, func(), error) {
@@ -158,6 +163,11 @@ func (a *app) openDatabase(ctx context.Context, migrate bool) (*gorm.DB, func(),
 	}
 	if err := models.Ping(ctx, db); err != nil {
 		closeDB()
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == undefinedDatabase {
+			return nil, nil, fmt.Errorf("database %s: the server answered, but the database named in DATABASE_URL does not exist (%s); "+
+				"create it first, for example with createdb, or correct DATABASE_URL", dialect, pgErr.Message)
+		}
 		return nil, nil, fmt.Errorf("database %s is unreachable: %w; check DATABASE_URL", dialect, err)
 	}
 	if migrate {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -110,5 +111,30 @@ func TestMigrateSucceeds(t *testing.T) {
 	}
 	if !strings.Contains(stdout, "migrations applied") {
 		t.Errorf("stdout = %q, want a confirmation", stdout)
+	}
+}
+
+// A PostgreSQL server that answers but lacks the named database gets a
+// message that says so, not one that blames the network.
+func TestMissingPostgresDatabaseNamed(t *testing.T) {
+	if dbtest.Driver() != "postgres" {
+		t.Skip("a missing database is a PostgreSQL error; a SQLite file is created when missing")
+	}
+	parsed, err := url.Parse(os.Getenv("TEST_DATABASE_URL"))
+	if err != nil {
+		t.Fatalf("parse TEST_DATABASE_URL: %v", err)
+	}
+	parsed.Path = "/evidence_console_missing_database"
+	code, _, stderr, _ := runOn(t, parsed.String(), "", "migrate")
+	if code != 1 {
+		t.Errorf("exit code: got %d, want 1", code)
+	}
+	for _, want := range []string{"does not exist", "createdb", "DATABASE_URL"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr %q: want it to contain %q", stderr, want)
+		}
+	}
+	if strings.Contains(stderr, "unreachable") {
+		t.Errorf("stderr %q: want no claim that the server is unreachable", stderr)
 	}
 }
