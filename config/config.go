@@ -93,7 +93,7 @@ var settings = []setting{
 	{"LOCAL_RECEIVER", "local-receiver", "", "host:port of a local test receiver to start beside the server, for trying deliveries without real destinations"},
 	{"SESSION_KEYS", "session-keys", "", "comma-separated secrets of at least 32 characters that sign and encrypt session cookies; the first protects new cookies, later ones still open older cookies (rotation). Empty: a key generated once and kept in session.key beside the SQLite file, or in " + SessionKeyFile + ". Set the same value on every instance that shares a database"},
 	{"SESSION_COOKIE_SECURE", "session-cookie-secure", "false", "always mark the session cookie Secure (HTTPS only), for TLS ended at a proxy; it is marked Secure anyway for TLS requests and an https PUBLIC_URL: true or false"},
-	{"OIDC_ISSUER", "oidc-issuer", "", "OpenID Connect issuer URL for single sign-on: https, or http only on a loopback address; empty turns single sign-on off"},
+	{"OIDC_ISSUER", "oidc-issuer", "", "OpenID Connect issuer URL for single sign-on: https, or http only on a loopback address; empty turns single sign-on off, and then the other OIDC_ settings except OIDC_GROUPS_CLAIM must be empty"},
 	{"OIDC_CLIENT_ID", "oidc-client-id", "", "OpenID Connect client id registered for PUBLIC_URL/sign-in/oidc/callback"},
 	{"OIDC_CLIENT_SECRET_FILE", "oidc-client-secret-file", "", "path of a file holding the OpenID Connect client secret"},
 	{"OIDC_CLIENT_SECRET_ENV", "oidc-client-secret-env", "", "name of the environment variable holding the OpenID Connect client secret (instead of OIDC_CLIENT_SECRET_FILE)"},
@@ -278,6 +278,13 @@ func validateAuth(cfg *Config, values map[string]string) error {
 		return fmt.Errorf("OIDC_ROLE_MAP: %w", err)
 	}
 	if o.Issuer == "" {
+		// Single sign-on settings without an issuer would be ignored, so a
+		// forgotten OIDC_ISSUER shows now instead of as a missing button.
+		for _, name := range []string{"OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET_FILE", "OIDC_CLIENT_SECRET_ENV", "OIDC_ROLE_MAP"} {
+			if strings.TrimSpace(values[name]) != "" {
+				return fmt.Errorf("%s: set, but OIDC_ISSUER is empty, so single sign-on is off; set OIDC_ISSUER or remove %s", name, name)
+			}
+		}
 		return nil
 	}
 	issuer, err := url.Parse(o.Issuer)

@@ -58,6 +58,10 @@ func TestLoadRejectsAuthSettings(t *testing.T) {
 		{"role map of commas only", with(map[string]string{"OIDC_ROLE_MAP": " , "}), "OIDC_ROLE_MAP"},
 		{"role map without pairs, sign-on off", map[string]string{"OIDC_ROLE_MAP": "bad"}, "OIDC_ROLE_MAP"},
 		{"role map with unknown role, sign-on off", map[string]string{"OIDC_ROLE_MAP": "ops=root"}, "OIDC_ROLE_MAP"},
+		{"role map without issuer", map[string]string{"OIDC_ROLE_MAP": "ops=admin"}, "OIDC_ISSUER is empty"},
+		{"client id without issuer", map[string]string{"OIDC_CLIENT_ID": "console"}, "OIDC_CLIENT_ID: set, but OIDC_ISSUER is empty"},
+		{"secret file without issuer", map[string]string{"OIDC_CLIENT_SECRET_FILE": "/run/secrets/oidc"}, "OIDC_CLIENT_SECRET_FILE"},
+		{"secret variable without issuer", map[string]string{"OIDC_CLIENT_SECRET_ENV": "OIDC_SECRET"}, "OIDC_CLIENT_SECRET_ENV"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -25,5 +25,5 @@ func ReadExport(r io.Reader) ([]json.RawMessage, error) {
 	case export.Records != nil:
 		return export.Records, nil
 	}
-	return nil, errors.New(`evidence: export has no "items" list; expected {"items": [ … ]}`)
+	return nil, errors.New(`evidence: export has no "items" or "records" list; expected {"items": [ … ]} or {"records": [ … ]}`)
 }

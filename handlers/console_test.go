@@ -80,7 +80,7 @@ func TestHealthAndReadinessProbes(t *testing.T) {
 }
 
 // A probe or a script that sends a stale token to every address still gets
-// the public routes' answers.
+// a response from the public routes.
 func TestPublicRoutesIgnoreBadToken(t *testing.T) {
 	s := newTestServer(t)
 	for _, path := range []string{"/healthz", "/readyz", "/metrics", "/openapi.json"} {

@@ -101,7 +101,7 @@ func (h *Handler) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		user, err := h.identify(c, permission)
 		if permission == auth.PermissionPublic {
 			// A public route needs no caller, so a probe or a script that
-			// sends a stale token to every address still gets its answer.
+			// sends a stale token to every address still gets a response.
 			return next(c)
 		}
 		if err != nil {

@@ -165,7 +165,7 @@ func (a *app) openDatabase(ctx context.Context, migrate bool) (*gorm.DB, func(),
 		closeDB()
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == undefinedDatabase {
-			return nil, nil, fmt.Errorf("database %s: the server answered, but the database named in DATABASE_URL does not exist (%s); "+
+			return nil, nil, fmt.Errorf("database %s: the server is reachable, but the database named in DATABASE_URL does not exist (%s); "+
 				"create it first, for example with createdb, or correct DATABASE_URL", dialect, pgErr.Message)
 		}
 		return nil, nil, fmt.Errorf("database %s is unreachable: %w; check DATABASE_URL", dialect, err)

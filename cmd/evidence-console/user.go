@@ -42,6 +42,9 @@ func (a *app) createUser(ctx context.Context, username, role string) error {
 		}
 		return usageError{message: fmt.Sprintf("--username %q is not a valid username; %s", username, invalid.Message), showUsage: true}
 	}
+	if role == "" {
+		return usageError{message: fmt.Sprintf("--role is required; use one of %s", auth.RoleList()), showUsage: true}
+	}
 	if !auth.Role(role).Valid() {
 		return usageError{message: fmt.Sprintf("--role %q is not a role; use one of %s", role, auth.RoleList()), showUsage: true}
 	}

@@ -71,6 +71,7 @@ func TestUserAndTokenBadUsage(t *testing.T) {
 	}{
 		{"unknown role", "", []string{"user", "create", "--username", "carol", "--role", "root"}, "not a role"},
 		{"missing username", "", []string{"user", "create", "--role", "viewer"}, "--username is required"},
+		{"missing role", "", []string{"user", "create", "--username", "carol"}, "--role is required; use one of"},
 		{"bad username", "", []string{"user", "create", "--username", "x", "--role", "viewer"},
 			`user create: --username "x" is not a valid username; use 2 to 64 lower-case letters`},
 		{"username with a space", "", []string{"user", "create", "--username", "a b", "--role", "viewer"},

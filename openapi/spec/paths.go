@@ -33,6 +33,8 @@ type operation struct {
 	responses map[string]any
 	// errors lists the error statuses the endpoint documents.
 	errors []string
+	// liveRun marks a worker run, whose live runs need a second permission.
+	liveRun bool
 }
 
 // Response wrappers the handlers build with a map literal.
@@ -207,7 +209,7 @@ func operations() []operation {
 		{method: "post", path: alerts + "/retry-plan", id: "planAlertRetry", permission: "retry.plan",
 			summary: "Plan retries of failed health alert deliveries.", body: retryPlanBody,
 			responses: map[string]any{"201": retry.PlanView{}}, errors: []string{"400", "422"}},
-		{method: "post", path: alerts + "/retry-worker-run", id: "runAlertRetry", permission: "retry.plan",
+		{method: "post", path: alerts + "/retry-worker-run", id: "runAlertRetry", permission: "retry.plan", liveRun: true,
 			summary: "Run the health alert delivery retry worker once (dry run unless execute is true).", body: retryRunBody,
 			responses: map[string]any{"201": retry.RunView{}}, errors: []string{"400", "403", "422", "503"}},
 		{method: "get", path: alerts + "/retry-worker-runs", id: "listAlertRetryRuns", permission: "console.read",
@@ -248,7 +250,7 @@ func operations() []operation {
 		{method: "get", path: executiveBase + "/delivery-retry-plans/{plan_id}", id: "getExecutiveRetryPlan", permission: "console.read",
 			summary: "Read one retry plan with its decisions.", parameters: []schema{pathParam("plan_id", "Retry plan id.")},
 			responses: map[string]any{"200": retry.PlanView{}}, errors: []string{"400", "404"}},
-		{method: "post", path: executiveBase + "/delivery-retry-worker-run", id: "runExecutiveRetry", permission: "retry.plan",
+		{method: "post", path: executiveBase + "/delivery-retry-worker-run", id: "runExecutiveRetry", permission: "retry.plan", liveRun: true,
 			summary: "Run the executive delivery retry worker once (dry run unless execute is true).", body: retryRunBody,
 			responses: map[string]any{"201": retry.RunView{}}, errors: []string{"400", "403", "422", "503"}},
 		{method: "get", path: executiveBase + "/delivery-retry-worker-runs", id: "listExecutiveRetryRuns", permission: "console.read",
@@ -365,9 +367,13 @@ func Build() ([]byte, error) {
 				"content":     schema{"application/json": schema{"schema": errorRef}},
 			}
 		}
+		description := "Needs permission " + op.permission + "."
+		if op.liveRun {
+			description = "Needs permission " + op.permission + ", and retry.run_live as well for a live run (execute true)."
+		}
 		operation := schema{
 			"operationId": op.id, "summary": op.summary, "responses": responses,
-			"description": "Needs permission " + op.permission + ".",
+			"description": description,
 		}
 		if len(op.parameters) > 0 {
 			operation["parameters"] = op.parameters
