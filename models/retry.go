@@ -286,12 +286,14 @@ type ExecutionOutcome struct {
 	ExecutionID string
 	Outcome     string
 	Reason      string
+	// CompletedAt is when the execution's send returned.
+	CompletedAt time.Time
 }
 
 // CompleteRetryExecutions records the outcomes of in-flight executions in
 // one statement. Only in-flight rows change, so an execution is completed
 // once. It returns the number of rows changed.
-func CompleteRetryExecutions(ctx context.Context, db *gorm.DB, outcomes []ExecutionOutcome, completedAt time.Time) (int64, error) {
+func CompleteRetryExecutions(ctx context.Context, db *gorm.DB, outcomes []ExecutionOutcome) (int64, error) {
 	if len(outcomes) == 0 {
 		return 0, nil
 	}
@@ -308,8 +310,10 @@ func CompleteRetryExecutions(ctx context.Context, db *gorm.DB, outcomes []Execut
 	writeCaseByID(&builder, &args, "outcome", "?", ids, func(i int) any { return sorted[i].Outcome })
 	builder.WriteString(", ")
 	writeCaseByID(&builder, &args, "reason", "?", ids, func(i int) any { return sorted[i].Reason })
-	builder.WriteString(", completed_at = ? WHERE id IN ? AND outcome = ?")
-	args = append(args, completedAt, ids, ExecutionInFlight)
+	builder.WriteString(", ")
+	writeCaseByID(&builder, &args, "completed_at", typedParam(db, "TIMESTAMPTZ"), ids, func(i int) any { return UTC(sorted[i].CompletedAt) })
+	builder.WriteString(" WHERE id IN ? AND outcome = ?")
+	args = append(args, ids, ExecutionInFlight)
 	query := builder.String()
 	result := db.WithContext(ctx).Exec(query, args...)
 	if result.Error != nil {

@@ -292,7 +292,7 @@ func (s *Service) recordOutcomes(ctx context.Context, run *models.RetryWorkerRun
 
 	var records []models.Delivery
 	err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		changed, err := models.CompleteRetryExecutions(ctx, tx, outcomes, completed)
+		changed, err := models.CompleteRetryExecutions(ctx, tx, outcomes)
 		if err != nil {
 			return err
 		}
@@ -310,7 +310,7 @@ func (s *Service) recordOutcomes(ctx context.Context, run *models.RetryWorkerRun
 		for i := range claims {
 			claims[i].execution.Outcome = outcomes[i].Outcome
 			claims[i].execution.Reason = outcomes[i].Reason
-			claims[i].execution.CompletedAt = &completed
+			claims[i].execution.CompletedAt = &outcomes[i].CompletedAt
 			claims[i].record = records[i]
 			s.Delivery.ObserveFinished(records[i])
 		}
@@ -339,7 +339,7 @@ func (s *Service) recordEach(ctx context.Context, run *models.RetryWorkerRun, cl
 		claim := &claims[i]
 		outcome := outcomeOfClaim(*claim)
 		err := s.DB.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-			changed, err := models.CompleteRetryExecutions(ctx, tx, []models.ExecutionOutcome{outcome}, completed)
+			changed, err := models.CompleteRetryExecutions(ctx, tx, []models.ExecutionOutcome{outcome})
 			if err != nil {
 				return err
 			}
@@ -386,7 +386,7 @@ func (s *Service) recordEach(ctx context.Context, run *models.RetryWorkerRun, cl
 // outcomeOfClaim returns the execution outcome of a sent claim.
 func outcomeOfClaim(claim claimedRetry) models.ExecutionOutcome {
 	outcome, reason := outcomeOf(claim.result.Success, string(claim.result.Class), claim.result.StatusCode, claim.result.Error)
-	return models.ExecutionOutcome{ExecutionID: claim.execution.ID, Outcome: outcome, Reason: reason}
+	return models.ExecutionOutcome{ExecutionID: claim.execution.ID, Outcome: outcome, Reason: reason, CompletedAt: models.UTC(claim.returned)}
 }
 
 // tallyOutcome counts one recorded outcome on run.

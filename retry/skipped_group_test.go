@@ -3,6 +3,7 @@ package retry
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -117,5 +118,46 @@ func TestUnavailableMessageGoesLast(t *testing.T) {
 	}
 	if got := len(server.Requests()); got != 1 {
 		t.Errorf("requests to the receiver: got %d, want 1 (the retry of run_ok)", got)
+	}
+}
+
+// Each execution completes when its own send returned, which is also its
+// delivery's completion time, not when the run recorded the outcomes.
+func TestExecutionCompletesWithItsSend(t *testing.T) {
+	db := dbtest.Open(t)
+	server := startReceiver(t)
+	var ticks atomic.Int64
+	// Every reading of the clock is a millisecond later than the one before.
+	now := func() time.Time {
+		return serviceStart.Add(time.Duration(ticks.Add(1)) * time.Millisecond)
+	}
+	registry := webhookRegistry(t, server.URL, map[string]string{"webhook": "/ok/webhook", "failing": "/fail/503/failing"})
+	service := newTestService(db, registry, now, &fakeSource{})
+	service.Concurrency = 1
+	insertDelivery(t, db, "run_a", "webhook", false, "server_error", 503, serviceStart.Add(-2*time.Hour), nil)
+	insertDelivery(t, db, "run_b", "failing", false, "server_error", 503, serviceStart.Add(-2*time.Hour), nil)
+
+	run, err := service.Run(context.Background(), models.SubjectExecutiveReport, liveRequest(DefaultPolicy()))
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	var executions []models.RetryExecution
+	if err := db.Where("worker_run_id = ?", run.WorkerRunID).Find(&executions).Error; err != nil {
+		t.Fatalf("read executions: %v", err)
+	}
+	if len(executions) != 2 {
+		t.Fatalf("executions: got %d, want 2", len(executions))
+	}
+	for _, execution := range executions {
+		var record models.Delivery
+		if err := db.Where("id = ?", execution.DeliveryID).Take(&record).Error; err != nil {
+			t.Fatalf("read delivery %s: %v", execution.DeliveryID, err)
+		}
+		if execution.CompletedAt == nil || record.CompletedAt == nil || !execution.CompletedAt.Equal(*record.CompletedAt) {
+			t.Errorf("execution %s completed at %v, its delivery at %v; want the same time", execution.ID, execution.CompletedAt, record.CompletedAt)
+		}
+	}
+	if executions[0].CompletedAt != nil && executions[1].CompletedAt != nil && executions[0].CompletedAt.Equal(*executions[1].CompletedAt) {
+		t.Errorf("both executions completed at %v; want the time each send returned", executions[0].CompletedAt)
 	}
 }
