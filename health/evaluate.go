@@ -82,8 +82,8 @@ func Evaluate(params Params, in Inputs) Report {
 		// in the future (clock skew) has no age and is never missed.
 		if !age.InFuture && now.Sub(run.CreatedAt) > missedAfter {
 			report.add(CategoryMissedWorker, SeverityCritical, fmt.Sprintf(
-				"The newest escalation retry worker run %s is %d minutes old, more than twice the expected %d-minute interval.",
-				run.ID, *age.Minutes, params.ExpectedIntervalMinutes))
+				"The newest escalation retry worker run %s is %s old, more than twice the expected %d-minute interval.",
+				run.ID, AgeText(now.Sub(run.CreatedAt)), params.ExpectedIntervalMinutes))
 		}
 		if run.AcknowledgementPendingCount > 0 {
 			report.add(CategoryAckGap, SeverityWarning, fmt.Sprintf(
@@ -102,8 +102,8 @@ func Evaluate(params Params, in Inputs) Report {
 		report.LatestRetryPlan = &RetryPlanView{RetryPlanID: plan.ID, CreatedAt: plan.CreatedAt, Age: age, RetryableCount: plan.RetryableCount}
 		if !age.InFuture && now.Sub(plan.CreatedAt) > staleAfter {
 			report.add(CategoryStaleRetryPlan, SeverityWarning, fmt.Sprintf(
-				"The newest escalation retry plan %s is %d minutes old, past the %d-minute stale threshold.",
-				plan.ID, *age.Minutes, params.StaleMetadataMinutes))
+				"The newest escalation retry plan %s is %s old, past the %d-minute stale threshold.",
+				plan.ID, AgeText(now.Sub(plan.CreatedAt)), params.StaleMetadataMinutes))
 		}
 	}
 
@@ -181,4 +181,18 @@ func recommendedActions(findings []Finding) []string {
 		out = append(out, actions[finding.Category])
 	}
 	return out
+}
+
+// AgeText writes an age in whole minutes, with "over" when part of a minute
+// is left out, so an age just past a threshold never reads as equal to it.
+func AgeText(age time.Duration) string {
+	minutes := int(age / time.Minute)
+	text := fmt.Sprintf("%d minutes", minutes)
+	if minutes == 1 {
+		text = "1 minute"
+	}
+	if age > time.Duration(minutes)*time.Minute {
+		return "over " + text
+	}
+	return text
 }

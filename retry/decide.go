@@ -111,9 +111,14 @@ func Decide(policy Policy, group Group, now time.Time, inFlightTimeout time.Dura
 		return decision
 	}
 
-	next := lastAt.Add(policy.Delay(decision.FailureCount))
-	reason := fmt.Sprintf("retry delay of %s after %s has not elapsed",
-		formatDelay(policy.Delay(decision.FailureCount)), countNoun(decision.FailureCount, "failure", "failures"))
+	delay := policy.Delay(decision.FailureCount)
+	next := lastAt.Add(delay)
+	capped := ""
+	if delay == maxDelay {
+		capped = " (capped at one year)"
+	}
+	reason := fmt.Sprintf("retry delay of %s%s after %s has not elapsed",
+		formatDelay(delay), capped, countNoun(decision.FailureCount, "failure", "failures"))
 	if latest.RetryAfter != nil && latest.RetryAfter.After(next) {
 		next = models.UTC(*latest.RetryAfter)
 		reason = retryAfterReason(latest)

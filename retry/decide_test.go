@@ -161,6 +161,10 @@ func TestPolicyDelayCapsLargeBackoff(t *testing.T) {
 	if got, want := (Policy{RetryDelayMinutes: 30, BackoffMultiplier: 2}).Delay(3), 120*time.Minute; got != want {
 		t.Errorf("Delay(3): got %v, want %v", got, want)
 	}
+	decision := Decide(policy, groupOfFailures(failuresAt("server_error", 503, 3*time.Hour, 2*time.Hour, time.Hour, time.Minute), nil), decideNow, time.Hour)
+	if decision.Action != ActionWait || !strings.Contains(decision.Reason, "(capped at one year)") {
+		t.Errorf("decision after 4 failures: got %s %q, want wait with a reason that names the cap", decision.Action, decision.Reason)
+	}
 }
 
 // TestPolicyDelayCapsJustAboveCap checks the cap where the uncapped delay

@@ -144,7 +144,7 @@ func EvaluateHealth(kind string, params health.Params, in HealthInputs) HealthRe
 		if !age.InFuture && now.Sub(run.CreatedAt) > missedAfter {
 			add(findingMissedWorker, health.SeverityCritical, fmt.Sprintf(
 				"The newest %s delivery retry worker run %s is %s old, more than twice the expected %d-minute interval.",
-				label, run.ID, countNoun(*age.Minutes, "minute", "minutes"), params.ExpectedIntervalMinutes))
+				label, run.ID, health.AgeText(now.Sub(run.CreatedAt)), params.ExpectedIntervalMinutes))
 		}
 		if !run.ScheduleEnabled {
 			add(findingDisabledSchedule, health.SeverityWarning, fmt.Sprintf(
@@ -160,7 +160,7 @@ func EvaluateHealth(kind string, params health.Params, in HealthInputs) HealthRe
 		if !age.InFuture && now.Sub(plan.CreatedAt) > staleAfter {
 			add(findingStalePlan, health.SeverityWarning, fmt.Sprintf(
 				"The newest %s delivery retry plan %s is %s old, past the %d-minute stale threshold.",
-				label, plan.ID, countNoun(*age.Minutes, "minute", "minutes"), params.StaleMetadataMinutes))
+				label, plan.ID, health.AgeText(now.Sub(plan.CreatedAt)), params.StaleMetadataMinutes))
 		}
 	}
 
@@ -198,10 +198,12 @@ func levelOf(findings []health.Finding) string {
 }
 
 var healthActionTexts = map[string]string{
-	findingMissedWorker:     "Run the delivery retry worker (a dry run first), and check that its schedule triggers it.",
-	findingStalePlan:        "Plan the delivery retries again so the decisions reflect the current failures.",
-	findingFailedDelivery:   "Inspect the failed deliveries, fix the connector or destination, then run the retry worker live.",
-	findingFailedExecution:  "Open the failed retry executions, fix their cause, and let the next live run deliver them.",
+	findingMissedWorker: "Run the delivery retry worker (a dry run first), and check that its schedule triggers it.",
+	findingStalePlan:    "Plan the delivery retries again so the decisions reflect the current failures.",
+	findingFailedDelivery: "Inspect the failed deliveries and fix the connector or destination. Then run the retry worker live for those a plan retries; " +
+		"deliver again by hand those it suppresses (a permanent failure or the maximum attempts reached), because no retry run sends them.",
+	findingFailedExecution: "Open the failed retry executions and fix their cause. The next live run delivers those a plan still retries; " +
+		"deliver again by hand those it suppresses, because no retry run sends them.",
 	findingDisabledSchedule: "Re-enable the delivery retry worker schedule, or record why it is paused.",
 }
 

@@ -2,6 +2,7 @@ package retry
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -111,5 +112,25 @@ func TestHealthIsReadOnlyAndCountsOpenFailures(t *testing.T) {
 
 	if _, err := service.Health(context.Background(), models.SubjectExecutiveReport, health.Params{ExpectedIntervalMinutes: 0, StaleMetadataMinutes: 180}); err == nil {
 		t.Error("Health with expected_interval_minutes 0: got nil error, want a validation error")
+	}
+}
+
+// An age just past a threshold reads as past it, not as equal to it.
+func TestEvaluateHealthSaysOverWhenRounded(t *testing.T) {
+	now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	params := health.Params{ExpectedIntervalMinutes: 1, StaleMetadataMinutes: 2}
+	at := now.Add(-(2*time.Minute + 5*time.Second))
+	report := EvaluateHealth(models.SubjectExecutiveReport, params, HealthInputs{
+		Now:        now,
+		LatestRun:  &models.RetryWorkerRun{ID: "rwr_1", CreatedAt: at, ScheduleEnabled: true},
+		LatestPlan: &models.RetryPlan{ID: "rtp_1", CreatedAt: at},
+	})
+	if len(report.Findings) != 2 {
+		t.Fatalf("findings: got %+v, want the missed worker and the stale plan", report.Findings)
+	}
+	for _, finding := range report.Findings {
+		if !strings.Contains(finding.Message, "is over 2 minutes old") {
+			t.Errorf("message %q: want it to say the age is over 2 minutes", finding.Message)
+		}
 	}
 }

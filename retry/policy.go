@@ -45,7 +45,8 @@ const (
 )
 
 // maxDelay caps a computed backoff delay, because base × multiplier^(n−1)
-// overflows time.Duration for large n.
+// overflows time.Duration for large n. A capped delay says so in the
+// decision's reason, and the README documents the cap.
 // NOTE: a cap of one year is a guard against overflow, not a product rule.
 const maxDelay = 365 * 24 * time.Hour
 

@@ -217,10 +217,16 @@ func dueDestinations(due []Decision) string {
 
 // ResolveSendOptions returns the send options of each retry delivery of a
 // run made with req. It rejects them when the run's sends could outlast the
-// in-flight timeout.
+// in-flight timeout. A dry run is checked too, because it shows what a live
+// run with the same request would do.
 func (s *Service) ResolveSendOptions(req RunRequest) (connectors.SendOptions, error) {
 	options := req.sendOptions(s.SendOptions)
-	return options, s.checkRunLength(req.MaxRetryDeliveries, options)
+	err := s.checkRunLength(req.MaxRetryDeliveries, options)
+	var validation *ValidationError
+	if err != nil && !req.Live() && errors.As(err, &validation) {
+		validation.Message += "; a dry run checks the same limits as a live run, because it shows what a live run with these options would do"
+	}
+	return options, err
 }
 
 // MaxRunDuration returns the longest a live run's sends can take: runs
