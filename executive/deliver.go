@@ -147,7 +147,7 @@ func (s *Service) Deliver(ctx context.Context, req DeliverRequest) (DeliverResul
 		result.Delivery = append(result.Delivery, view)
 		result.Success = result.Success && view.Success
 	}
-	s.logger().Info("executive report delivered", "run_id", run.RunID, "report_id", run.ReportID,
+	s.logger().Info("executive report delivery finished", "run_id", run.RunID, "report_id", run.ReportID,
 		"destinations", strings.Join(providers, ","), "success", result.Success, "unrecorded", unrecorded, "actor", req.Actor)
 	return result, nil
 }

@@ -180,6 +180,10 @@ func (p *bodyProblem) unknownFieldError() error {
 func (p *bodyProblem) outOfRangeError(dst any) error {
 	field := p.path.String()
 	if rule := p.domainRule(dst); rule != "" {
+		if rest, named := strings.CutPrefix(rule, field+" "); named {
+			// The rule names the field already, so it is not named twice.
+			return fieldError(field, "%s is out of range: it %s; got %s", field, rest, truncateForMessage(p.literal))
+		}
 		return fieldError(field, "%s is out of range because %s; got %s", field, rule, truncateForMessage(p.literal))
 	}
 	low, high, kind := typeBounds(p.target)

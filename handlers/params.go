@@ -20,7 +20,8 @@ import (
 
 // queryInt reads an optional whole-number query or form parameter in
 // [min, max]. A parameter that is present must be valid: an empty value, a
-// fraction or text is rejected rather than replaced by the default.
+// sign, a space, a fraction or text is rejected rather than replaced by the
+// default, as a JSON number would be.
 func queryInt(c echo.Context, name string, def, min, max int) (int, error) {
 	values := c.QueryParams()
 	if c.Request().Method == "POST" {
@@ -31,12 +32,25 @@ func queryInt(c echo.Context, name string, def, min, max int) (int, error) {
 	if !values.Has(name) {
 		return def, nil
 	}
-	raw := strings.TrimSpace(values.Get(name))
+	raw := values.Get(name)
 	n, err := strconv.Atoi(raw)
-	if err != nil || n < min || n > max {
+	if err != nil || !onlyDigits(raw) || n < min || n > max {
 		return 0, fieldError(name, "%s must be a whole number from %d to %d; got %q", name, min, max, raw)
 	}
 	return n, nil
+}
+
+// onlyDigits reports whether text is one or more ASCII digits.
+func onlyDigits(text string) bool {
+	if text == "" {
+		return false
+	}
+	for _, r := range text {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // rejectUnknownQuery returns a 400 naming the first query parameter, in

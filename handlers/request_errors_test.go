@@ -256,8 +256,8 @@ func TestDecodeJSONBodyFieldPaths(t *testing.T) {
 		{"negative uint8", `{"items":[{"size":-1}]}`, "items[0].size", "send a whole number from 0 to 255; got -1"},
 		{"uint8 above range", `{"items":[{"size":256}]}`, "items[0].size", "from 0 to 255; got 256"},
 		{"float32 above range", `{"items":[{"ratio":1e39}]}`, "items[0].ratio", "send a number from -3.4028235e+38 to 3.4028235e+38; got 1e39"},
-		{"own range check", `{"limit":1e30}`, "limit", "limit is out of range because limit must be a whole number from 1 to 10; got 1e30"},
-		{"own range check below", `{"limit":-1e30}`, "limit", "because limit must be a whole number from 1 to 10; got -1e30"},
+		{"own range check", `{"limit":1e30}`, "limit", "limit is out of range: it must be a whole number from 1 to 10; got 1e30"},
+		{"own range check below", `{"limit":-1e30}`, "limit", "limit is out of range: it must be a whole number from 1 to 10; got -1e30"},
 		{"fraction in an array", `{"items":[{"count":1.5}]}`, "items.count", "must be a JSON whole number"},
 		{"quoted number out of range", `{"quoted":"1e30"}`, "quoted", ""},
 	}
@@ -551,5 +551,21 @@ func TestUnknownFieldNameIsRedacted(t *testing.T) {
 	}
 	if strings.Contains(rec.Body.String(), "xoxb-123456789012") {
 		t.Errorf("body: got %s, want the token-like field name redacted", rec.Body.String())
+	}
+}
+
+// A query number takes digits only, as a JSON number would: a sign or a
+// space is rejected rather than read as the number.
+func TestQueryNumberTakesDigitsOnly(t *testing.T) {
+	s := newTestServer(t)
+	base := runtimePrefix + "/acknowledgements/audit-delivery/recovery-escalations/retry-health?expected_interval_minutes="
+	for _, value := range []string{"%2B30", "%2030", "30%20", "-30", "30.0", ""} {
+		rec := s.getJSON(base + value)
+		if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "expected_interval_minutes") {
+			t.Errorf("expected_interval_minutes=%s: status %d, body %s; want a 400 naming the parameter", value, rec.Code, rec.Body)
+		}
+	}
+	if rec := s.getJSON(base + "030"); rec.Code != http.StatusOK {
+		t.Errorf("expected_interval_minutes=030: status %d, want 200", rec.Code)
 	}
 }
