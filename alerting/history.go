@@ -258,6 +258,9 @@ func (s *Service) Dashboard(ctx context.Context) (Dashboard, error) {
 // ConsoleData is everything the console's alert section shows.
 type ConsoleData struct {
 	Providers []string
+	// NotReady maps each configured destination that cannot receive an
+	// alert now (disabled, or a setting it needs is missing) to the reason.
+	NotReady  map[string]string
 	Dashboard Dashboard
 	History   HistoryPage
 	// Result is the plan named in the request, shown after a plain form
@@ -276,7 +279,12 @@ func (s *Service) Console(ctx context.Context, q HistoryQuery, planID string) (C
 	if err != nil {
 		return ConsoleData{}, err
 	}
-	data := ConsoleData{Providers: s.Destinations.Names(), Dashboard: dashboard, History: history}
+	data := ConsoleData{Providers: s.Destinations.Names(), NotReady: map[string]string{}, Dashboard: dashboard, History: history}
+	for _, status := range s.Destinations.Statuses() {
+		if !status.Ready {
+			data.NotReady[status.Name] = status.Problem
+		}
+	}
 	if planID != "" {
 		result, err := s.PlanResult(ctx, planID)
 		if err != nil && !errors.Is(err, models.ErrNotFound) {

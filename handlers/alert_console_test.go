@@ -375,3 +375,37 @@ func TestConsoleAcknowledgementSaysWhatItRecorded(t *testing.T) {
 		t.Errorf("repeat note: got %q, want it to say the state was already escalated", got)
 	}
 }
+
+// The send form offers a destination that cannot receive an alert now
+// disabled, with the reason, and "all" disabled with it.
+func TestSendFormDisablesUnreadyDestination(t *testing.T) {
+	s := newAlertServer(t, map[string]destination{
+		"webhook": {kind: connectors.KindWebhook, url: "{receiver}/webhook/ok"},
+		"broken":  {kind: connectors.KindWebhook, url: ""},
+	})
+	rec := s.do(http.MethodGet, "/console", "", "", "Accept", "text/html")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET /console: status %d", rec.Code)
+	}
+	options := byTestID(document(t, rec), "send-provider").Find("option")
+	disabled := map[string]bool{}
+	options.Each(func(_ int, option *goquery.Selection) {
+		value, _ := option.Attr("value")
+		_, off := option.Attr("disabled")
+		disabled[value] = off
+	})
+	want := map[string]bool{"all": true, "broken": true, "webhook": false}
+	for name, off := range want {
+		got, ok := disabled[name]
+		if !ok {
+			t.Errorf("option %q: missing from the form", name)
+			continue
+		}
+		if got != off {
+			t.Errorf("option %q: disabled %v, want %v", name, got, off)
+		}
+	}
+	if text := options.Text(); !strings.Contains(text, "broken (not ready:") {
+		t.Errorf("options %q: want the unready destination labelled with its reason", text)
+	}
+}

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -8,6 +9,7 @@ import (
 	"github.com/releaseops/evidence-console/auth"
 
 	"github.com/releaseops/evidence-console/health"
+	"github.com/releaseops/evidence-console/models"
 	"github.com/releaseops/evidence-console/views"
 )
 
@@ -23,6 +25,11 @@ func (h *Handler) console(c echo.Context) error {
 	var report *health.Report
 	if id := c.QueryParam("health_id"); id != "" {
 		snapshot, err := h.Health.Snapshot(ctx, id)
+		if errors.Is(err, models.ErrNotFound) {
+			apiErr := notFound("no health snapshot has health_id %s; check the id, or clear the Health id filter to see the newest snapshot", id)
+			apiErr.Field = "health_id"
+			return apiErr
+		}
 		if err != nil {
 			return err
 		}

@@ -68,6 +68,11 @@ func TestConsoleUnknownSnapshotIsFriendly404(t *testing.T) {
 	if byTestID(document(t, rec), "error-page").Length() != 1 {
 		t.Errorf("404 is not the friendly error page: %s", rec.Body)
 	}
+	for _, want := range []string{"hlth_missing", "Health id filter"} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("404 page: want it to contain %q: %s", want, rec.Body)
+		}
+	}
 }
 
 func TestHealthAndReadinessProbes(t *testing.T) {

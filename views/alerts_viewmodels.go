@@ -27,7 +27,10 @@ type AlertsSectionView struct {
 
 // AlertSendFormView holds the choices and defaults of the send form.
 type AlertSendFormView struct {
-	Providers                []string
+	Providers []string
+	// NotReady maps each destination that cannot receive an alert now to
+	// the reason, so the form offers it disabled.
+	NotReady                 map[string]string
 	ExpectedIntervalMinutes  int
 	StaleMetadataMinutes     int
 	SuppressionWindowMinutes int
