@@ -34,6 +34,7 @@ type RetryService interface {
 	MaxSendTime(deliveries int, options connectors.SendOptions) time.Duration
 	WorkerRun(ctx context.Context, runID string) (retry.RunView, error)
 	WorkerRuns(ctx context.Context, kind string, limit, offset int) ([]retry.RunSummary, error)
+	WorkerRunCount(ctx context.Context, kind string) (int64, error)
 	Health(ctx context.Context, kind string, params health.Params) (retry.HealthReport, error)
 }
 
@@ -516,7 +517,11 @@ func (h *Handler) listRetryRunsOf(c echo.Context, kind string) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"worker_runs": runs, "limit": limit, "offset": offset})
+	total, err := h.Retry.WorkerRunCount(c.Request().Context(), kind)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"worker_runs": runs, "total": total, "limit": limit, "offset": offset})
 }
 
 func (h *Handler) getRetryRun(c echo.Context) error {
@@ -605,11 +610,21 @@ func (h *Handler) retryRunsPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	rows := make([]views.RetryRunRow, 0, len(runs))
-	for _, run := range runs {
-		rows = append(rows, h.retryRunRow(run))
+	total, err := h.Retry.WorkerRunCount(c.Request().Context(), "")
+	if err != nil {
+		return err
 	}
-	return render(c, http.StatusOK, views.RetryRunsPage(pageContext(c), rows))
+	page := views.RetryRunsList{Total: total, Offset: offset}
+	for _, run := range runs {
+		page.Rows = append(page.Rows, h.retryRunRow(run))
+	}
+	if offset > 0 {
+		page.NewerHref = fmt.Sprintf("/retries/runs?limit=%d&offset=%d", limit, max(offset-limit, 0))
+	}
+	if int64(offset+limit) < total {
+		page.OlderHref = fmt.Sprintf("/retries/runs?limit=%d&offset=%d", limit, offset+limit)
+	}
+	return render(c, http.StatusOK, views.RetryRunsPage(pageContext(c), page))
 }
 
 // retryPlanPage shows one stored retry plan, of a console plan or of a

@@ -90,3 +90,51 @@ func TestRetryPlanPageShowsDecisions(t *testing.T) {
 		t.Errorf("plan page with a query parameter it does not take: got %d, want 400", got)
 	}
 }
+
+// The run list pages through every run with links and a total, in HTML and
+// JSON.
+func TestRetryRunListPages(t *testing.T) {
+	s := newRetryTestServer(t, map[string]string{"alpha": "/webhook/alpha"})
+	for range 3 {
+		if rec := s.postJSON(executiveRetryRunPath, `{}`); rec.Code != http.StatusCreated {
+			t.Fatalf("dry run: status %d: %s", rec.Code, rec.Body)
+		}
+	}
+
+	first := document(t, s.do(http.MethodGet, "/retries/runs?limit=2", "", ""))
+	if got := byTestID(first, "retry-run-row").Length(); got != 2 {
+		t.Errorf("first page rows: got %d, want 2", got)
+	}
+	if got := strings.TrimSpace(byTestID(first, "retry-runs-range").Text()); got != "Runs 1 to 2 of 3, newest first." {
+		t.Errorf("first page range: got %q", got)
+	}
+	if href, _ := byTestID(first, "retry-runs-older").Attr("href"); href != "/retries/runs?limit=2&offset=2" {
+		t.Errorf("older link: got %q, want /retries/runs?limit=2&offset=2", href)
+	}
+	if byTestID(first, "retry-runs-newer").Length() != 0 {
+		t.Error("first page: want no link to newer runs")
+	}
+
+	second := document(t, s.do(http.MethodGet, "/retries/runs?limit=2&offset=2", "", ""))
+	if got := byTestID(second, "retry-run-row").Length(); got != 1 {
+		t.Errorf("second page rows: got %d, want 1", got)
+	}
+	if href, _ := byTestID(second, "retry-runs-newer").Attr("href"); href != "/retries/runs?limit=2&offset=0" {
+		t.Errorf("newer link: got %q, want /retries/runs?limit=2&offset=0", href)
+	}
+	if byTestID(second, "retry-runs-older").Length() != 0 {
+		t.Error("last page: want no link to older runs")
+	}
+
+	rec := s.getJSON(strings.TrimSuffix(executiveRetryRunPath, "-run") + "-runs?limit=1")
+	var list struct {
+		WorkerRuns []map[string]any `json:"worker_runs"`
+		Total      int64            `json:"total"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &list); err != nil {
+		t.Fatalf("decode the run list: %v: %s", err, rec.Body)
+	}
+	if len(list.WorkerRuns) != 1 || list.Total != 3 {
+		t.Errorf("JSON list: got %d runs of total %d, want 1 of 3", len(list.WorkerRuns), list.Total)
+	}
+}

@@ -400,6 +400,26 @@ func RetryWorkerRuns(ctx context.Context, db *gorm.DB, subjectKind string, limit
 	return runs, nil
 }
 
+// CountRetryWorkerRuns returns the number of worker runs of one subject
+// kind, or of every kind when subjectKind is empty, from the running totals.
+func CountRetryWorkerRuns(ctx context.Context, db *gorm.DB, subjectKind string) (int64, error) {
+	counts, err := AuditCounts(ctx, db)
+	if err != nil {
+		return 0, err
+	}
+	prefix := "retry_worker_run:"
+	if subjectKind != "" {
+		prefix += subjectKind + ":"
+	}
+	var total int64
+	for name, value := range counts {
+		if strings.HasPrefix(name, prefix) {
+			total += value
+		}
+	}
+	return total, nil
+}
+
 // RetryWorkerRunByID returns one worker run or ErrNotFound.
 func RetryWorkerRunByID(ctx context.Context, db *gorm.DB, id string) (*RetryWorkerRun, error) {
 	var run RetryWorkerRun

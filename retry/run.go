@@ -578,6 +578,12 @@ func (s *Service) WorkerRuns(ctx context.Context, kind string, limit, offset int
 	return out, nil
 }
 
+// WorkerRunCount returns the number of worker runs of one subject kind, or
+// of every kind when kind is empty.
+func (s *Service) WorkerRunCount(ctx context.Context, kind string) (int64, error) {
+	return models.CountRetryWorkerRuns(ctx, s.DB, kind)
+}
+
 func metricsMode(dryRun bool) string {
 	if dryRun {
 		return metrics.ModeDry

@@ -154,6 +154,17 @@ type RetryExecutionView struct {
 	Duration string
 }
 
+// RetryRunsList is one page of the worker run list, newest first.
+type RetryRunsList struct {
+	Rows []RetryRunRow
+	// Total counts the runs of every page, and Offset is the number of
+	// newer runs before this page.
+	Total  int64
+	Offset int
+	// NewerHref and OlderHref link the neighbouring pages; empty at either end.
+	NewerHref, OlderHref string
+}
+
 // RetryRunRow is one row of the worker run list.
 type RetryRunRow struct {
 	RunID       string

@@ -51,6 +51,7 @@ type (
 	}
 	workerRunList struct {
 		WorkerRuns []retry.RunSummary `json:"worker_runs"`
+		Total      int64              `json:"total"`
 		Limit      int                `json:"limit"`
 		Offset     int                `json:"offset"`
 	}
