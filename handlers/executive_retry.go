@@ -27,7 +27,7 @@ type RetryService interface {
 	Plan(ctx context.Context, kind string, policy retry.Policy, actor string) (retry.PlanView, error)
 	PlanByID(ctx context.Context, planID string) (retry.PlanView, error)
 	LatestPlan(ctx context.Context, kind string) (*retry.PlanView, error)
-	Preview(ctx context.Context, kind string, policy retry.Policy, maxDeliveries int) (retry.Preview, error)
+	Preview(ctx context.Context, kind string, policy retry.Policy, maxDeliveries int, destinations []string) (retry.Preview, error)
 	Run(ctx context.Context, kind string, req retry.RunRequest) (retry.RunView, error)
 	ResolveSendOptions(req retry.RunRequest) (connectors.SendOptions, error)
 	MaxRunDuration() time.Duration
@@ -143,6 +143,7 @@ type retryRunInput struct {
 	Schedule           *scheduleInput    `json:"schedule"`
 	Retries            *int              `json:"retries"`
 	TimeoutSeconds     *float64          `json:"timeout_seconds"`
+	Destinations       []string          `json:"destinations"`
 	// Confirm is the browser's explicit consent to a live run, and
 	// Confirmed what the confirmation named.
 	Confirm   bool                `json:"-"`
@@ -164,6 +165,13 @@ func (in retryRunInput) runRequest(secrets *connectors.Redactor) (retry.RunReque
 	request := retry.RunRequest{
 		DryRun: in.DryRun, Execute: in.Execute != nil && *in.Execute, MaxRetryDeliveries: retry.DefaultMaxRetryDeliveries,
 		Policy: in.RetryPolicy.policy(), Schedule: retry.DefaultSchedule(), Retries: in.Retries, TimeoutSeconds: in.TimeoutSeconds,
+	}
+	if in.Destinations != nil {
+		destinations, err := retry.NormalizeDestinations(in.Destinations)
+		if err != nil {
+			return request, err
+		}
+		request.Destinations = destinations
 	}
 	if in.MaxRetryDeliveries != nil {
 		request.MaxRetryDeliveries = *in.MaxRetryDeliveries
@@ -286,7 +294,7 @@ var retryPolicyFormFields = []string{"max_retry_attempts", "retry_delay_minutes"
 // retryRunFormFields are the fields of the console's run form and of its
 // live run confirmation.
 var retryRunFormFields = append(slices.Clone(retryPolicyFormFields), "dry_run", "execute", "max_retry_deliveries",
-	"retries", "timeout_seconds", "confirm", "confirmed_count", "confirmed_destinations")
+	"retries", "timeout_seconds", "confirm", "confirmed_count", "confirmed_destinations", "destinations")
 
 // parseRetryPlan reads a plan request from JSON or a form.
 func parseRetryPlan(c echo.Context) (retry.Policy, error) {
@@ -335,6 +343,9 @@ func parseRetryRun(c echo.Context) (retryRunInput, error) {
 	}
 	if in.TimeoutSeconds, err = formFloat(c, "timeout_seconds"); err != nil {
 		return in, err
+	}
+	if formHas(c, "destinations") {
+		in.Destinations = strings.Split(c.FormValue("destinations"), ",")
 	}
 	confirm, err := formBool(c, "confirm")
 	if err != nil {
@@ -458,7 +469,7 @@ func (h *Handler) confirmExecutiveRetry(c echo.Context) error {
 		return retryError(err)
 	}
 
-	preview, err := h.Retry.Preview(c.Request().Context(), models.SubjectExecutiveReport, request.Policy, request.MaxRetryDeliveries)
+	preview, err := h.Retry.Preview(c.Request().Context(), models.SubjectExecutiveReport, request.Policy, request.MaxRetryDeliveries, request.Destinations)
 	if err != nil {
 		return retryError(err)
 	}

@@ -7,9 +7,12 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/PuerkitoBio/goquery"
 
 	"github.com/releaseops/evidence-console/auth"
 	"github.com/releaseops/evidence-console/connectors"
@@ -41,7 +44,8 @@ func retryMessages(_ context.Context, runID, _ string) (connectors.Message, erro
 }
 
 // newRetryTestServer configures the named webhook connectors on the
-// receiver; an empty map configures none.
+// receiver; an empty map configures none, and an empty path leaves the
+// connector's URL variable unset, so it cannot send.
 func newRetryTestServer(t *testing.T, connectorPaths map[string]string) *retryTestServer {
 	t.Helper()
 	s := &retryTestServer{testServer: newTestServer(t)}
@@ -56,7 +60,9 @@ func newRetryTestServer(t *testing.T, connectorPaths map[string]string) *retryTe
 	env := map[string]string{}
 	for name, path := range connectorPaths {
 		variable := "RETRY_HANDLER_URL_" + strings.ToUpper(name)
-		env[variable] = server.URL + path
+		if path != "" {
+			env[variable] = server.URL + path
+		}
 		cfg.Connectors[name] = connectors.ConnectorConfig{Kind: connectors.KindWebhook, URLEnv: variable}
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -801,5 +807,88 @@ func TestExecutiveRetryPlanFormNamesPolicyField(t *testing.T) {
 		if n != before[table] {
 			t.Errorf("table %s: %d rows before the rejected forms, %d after", table, before[table], n)
 		}
+	}
+}
+
+// A destination that cannot send blocks the confirmation, which offers to
+// confirm again without it; that confirmation and its live run send only
+// to the destinations that can.
+func TestConsoleConfirmLeavesOutUnreadyDestination(t *testing.T) {
+	s := newRetryTestServer(t, map[string]string{"alpha": "/webhook/alpha", "broken": ""})
+	s.failDelivery("run_1", "broken", testNow.Add(-3*time.Hour))
+	s.failDelivery("run_2", "alpha", testNow.Add(-2*time.Hour))
+	s.failDelivery("run_3", "alpha", testNow.Add(-time.Hour))
+
+	blocked := document(t, s.postForm("/console/executive-retry/confirm", immediatePolicyForm, "HX-Request", "true"))
+	if _, disabled := byTestID(blocked, "run-live-retry").Attr("disabled"); !disabled {
+		t.Error("live run button with broken selected: enabled, want disabled")
+	}
+	leaveOut := byTestID(blocked, "retry-leave-out-form")
+	if got := strings.TrimSpace(byTestID(blocked, "retry-leave-out").Text()); got != "Confirm without broken" {
+		t.Errorf("leave-out button: got %q, want %q", got, "Confirm without broken")
+	}
+	only := leaveOut.Find(`input[name="destinations"]`).AttrOr("value", "")
+	if only != "alpha" {
+		t.Fatalf("leave-out destinations: got %q, want alpha", only)
+	}
+
+	confirm := document(t, s.postForm("/console/executive-retry/confirm", immediatePolicyForm+"&execute=true&destinations="+only, "HX-Request", "true"))
+	if _, disabled := byTestID(confirm, "run-live-retry").Attr("disabled"); disabled {
+		t.Fatalf("live run button limited to alpha: disabled (%s)", byTestID(confirm, "retry-confirm-blocked").Text())
+	}
+	if got := strings.TrimSpace(byTestID(confirm, "retry-confirm-summary").Text()); !strings.Contains(got, "2 retry deliveries to alpha (2)") {
+		t.Errorf("confirmation summary: got %q, want 2 retry deliveries to alpha (2)", got)
+	}
+	form := byTestID(confirm, "retry-confirm-form")
+	body := url.Values{}
+	form.Find("input[type=hidden]").Each(func(_ int, input *goquery.Selection) {
+		name, _ := input.Attr("name")
+		if name != "_csrf" {
+			body.Set(name, input.AttrOr("value", ""))
+		}
+	})
+	if body.Get("destinations") != "alpha" {
+		t.Fatalf("run form destinations: got %q, want alpha", body.Get("destinations"))
+	}
+	body.Set("confirm", "true")
+	rec := s.postForm("/console/executive-retry/run", body.Encode(), "HX-Request", "true")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("live run: status %d: %s", rec.Code, rec.Body)
+	}
+	if got := len(s.receiver.Requests()); got != 2 {
+		t.Errorf("requests to the receiver: got %d, want 2", got)
+	}
+	var brokenExecutions int64
+	if err := s.db.Model(&models.RetryExecution{}).Where("connector = ?", "broken").Count(&brokenExecutions).Error; err != nil {
+		t.Fatal(err)
+	}
+	if brokenExecutions != 0 {
+		t.Errorf("executions to broken: got %d, want 0", brokenExecutions)
+	}
+}
+
+func TestRetryRunJSONRejectsBadDestinations(t *testing.T) {
+	s := newRetryTestServer(t, map[string]string{"alpha": "/webhook/alpha"})
+	cases := []struct {
+		body   string
+		status int
+	}{
+		{`{"destinations":["all"]}`, http.StatusBadRequest},
+		{`{"destinations":[""]}`, http.StatusBadRequest},
+		{`{"destinations":"alpha"}`, http.StatusBadRequest},
+		{`{"destinations":["alhpa"]}`, http.StatusUnprocessableEntity},
+	}
+	for _, tc := range cases {
+		rec := s.postJSON(executiveRetryRunPath, tc.body)
+		if rec.Code != tc.status {
+			t.Errorf("%s: status %d, want %d: %s", tc.body, rec.Code, tc.status, rec.Body)
+			continue
+		}
+		if got := errorOf(t, rec.Body.String()).Field; got != "destinations" {
+			t.Errorf("%s: field %q, want destinations", tc.body, got)
+		}
+	}
+	if got := dbtest.CountRows(t, s.db)["retry_worker_runs"]; got != 0 {
+		t.Errorf("worker runs stored: got %d, want 0", got)
 	}
 }

@@ -162,17 +162,23 @@ func (h *Handler) retryConfirmView(preview retry.Preview, options connectors.Sen
 	view := views.RetryConfirmView{
 		Policy: policyForm(preview.Policy), MaxRetryDeliveries: preview.MaxRetryDeliveries,
 		Send:  sendForm(options.Retries, options.Timeout.Seconds()),
-		Count: len(preview.SelectedDecisions), Destinations: preview.Destinations, Interrupted: preview.InterruptedCount,
+		Count: len(preview.SelectedDecisions), Destinations: preview.Destinations, OnlyDestinations: preview.OnlyDestinations,
+		DestinationCounts: destinationCounts(preview.SelectedDecisions), Interrupted: preview.InterruptedCount,
 		StaleSends: preview.StaleSendCount,
 		NoRetryDue: h.noRetryDueText(preview.OpenFailures),
 	}
 	for _, d := range preview.SelectedDecisions {
 		view.Decisions = append(view.Decisions, h.decisionRow(d))
 	}
+	var unready []string
 	for _, name := range preview.Destinations {
 		if reason, ok := preview.NotReady[name]; ok {
 			view.NotReady = append(view.NotReady, name+": "+reason)
+			unready = append(unready, name)
 		}
+	}
+	if len(unready) > 0 && len(preview.ReadyDestinations) > 0 && mayRunLive {
+		view.LeaveOut = &views.RetryLeaveOutView{Unready: unready, Ready: preview.ReadyDestinations}
 	}
 	if view.Count == 0 && view.Interrupted+view.StaleSends > 0 {
 		view.NoRetryDue = "No retry is due before the interrupted executions are recorded."
@@ -197,6 +203,25 @@ func (h *Handler) retryConfirmView(preview retry.Preview, options connectors.Sen
 		view.NothingDue = true
 	}
 	return view
+}
+
+// destinationCounts names each destination of decisions, sorted, with its
+// number of decisions.
+func destinationCounts(decisions []retry.DecisionView) string {
+	counts := map[string]int{}
+	var names []string
+	for _, d := range decisions {
+		if counts[d.Provider] == 0 {
+			names = append(names, d.Provider)
+		}
+		counts[d.Provider]++
+	}
+	slices.Sort(names)
+	parts := make([]string, 0, len(names))
+	for _, name := range names {
+		parts = append(parts, fmt.Sprintf("%s (%d)", name, counts[name]))
+	}
+	return strings.Join(parts, ", ")
 }
 
 func (h *Handler) retryHealthView(r retry.HealthReport) views.RetryHealthView {

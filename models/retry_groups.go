@@ -70,6 +70,9 @@ type GroupRules struct {
 	// failure. Health alerts set it, because a later alert plan of the same
 	// fingerprint is another subject with the same key.
 	SuppressDeliveredKey bool
+	// Connectors, when set, limits DueDeliveryGroups to the groups of these
+	// destinations. The tally counts every group.
+	Connectors []string
 }
 
 // GroupBucket tallies the open groups of one failure count.
@@ -212,9 +215,12 @@ func DueDeliveryGroups(ctx context.Context, db *gorm.DB, subjectKind string, rul
 	r := rules.sql(db)
 	var groups []DeliveryGroup
 	args := append(append([]any{subjectKind}, r.suppressArgs...), r.waitArgs...)
-	err := db.WithContext(ctx).Select(deliveryGroupColumns).
-		Where("subject_kind = ? AND failure_count > 0 AND NOT "+r.suppress+" AND NOT "+r.wait, args...).
-		Order("last_failure_at, last_failure_id").Limit(limit).Find(&groups).Error
+	query := db.WithContext(ctx).Select(deliveryGroupColumns).
+		Where("subject_kind = ? AND failure_count > 0 AND NOT "+r.suppress+" AND NOT "+r.wait, args...)
+	if len(rules.Connectors) > 0 {
+		query = query.Where("connector IN ?", rules.Connectors)
+	}
+	err := query.Order("last_failure_at, last_failure_id").Limit(limit).Find(&groups).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: unable to read due %s delivery groups: %w", subjectKind, err)
 	}

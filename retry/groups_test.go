@@ -187,7 +187,7 @@ func TestDatabaseRulesAgreeWithDecide(t *testing.T) {
 			}
 
 			want := Decide(tc.policy, groupOfFailures(tc.failures, tc.inFlight), decideNow, service.InFlightTimeout)
-			due, open, err := service.decideDue(context.Background(), models.SubjectExecutiveReport, tc.policy, decideNow, MaxRetryDeliveriesLimit)
+			due, open, err := service.decideDue(context.Background(), models.SubjectExecutiveReport, tc.policy, decideNow, MaxRetryDeliveriesLimit, nil)
 			if err != nil {
 				t.Fatalf("decideDue: %v", err)
 			}
@@ -283,7 +283,7 @@ func TestDatabaseRulesAgreeOnManyGroups(t *testing.T) {
 					plan.RetryCount, plan.WaitCount, plan.SuppressCount)
 			}
 
-			due, open, err := service.decideDue(context.Background(), models.SubjectExecutiveReport, policy, decideNow, 10)
+			due, open, err := service.decideDue(context.Background(), models.SubjectExecutiveReport, policy, decideNow, 10, nil)
 			if err != nil {
 				t.Fatalf("decideDue: %v", err)
 			}

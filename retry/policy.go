@@ -45,8 +45,8 @@ const (
 )
 
 // maxDelay caps a computed backoff delay, because base × multiplier^(n−1)
-// overflows time.Duration for large n. A capped delay says so in the
-// decision's reason, and the README documents the cap.
+// overflows time.Duration for large n. The reason of a decision that waits
+// for a capped delay names the cap, and the README documents it.
 // NOTE: a cap of one year is a guard against overflow, not a product rule.
 const maxDelay = 365 * 24 * time.Hour
 
@@ -194,6 +194,10 @@ type RunRequest struct {
 	// retries and per-attempt timeout for each retry delivery of the run.
 	Retries        *int
 	TimeoutSeconds *float64
+	// Destinations, when set, limits the run to retries to these
+	// destinations, lower-case, so a destination that cannot send can be
+	// left out of a live run instead of blocking it.
+	Destinations []string
 }
 
 // Confirmation is the destinations and number of deliveries a person saw
@@ -217,6 +221,24 @@ func (c *Confirmation) limit(due []Decision) []Decision {
 		}
 	}
 	return confirmed
+}
+
+// NormalizeDestinations returns the destination names of a run's limit
+// lower-case, trimmed and each once, in the order given. An empty name or
+// "all" is rejected: leaving the limit out means every destination.
+func NormalizeDestinations(names []string) ([]string, error) {
+	var out []string
+	for _, name := range names {
+		name = strings.ToLower(strings.TrimSpace(name))
+		if name == "" || name == "all" {
+			return nil, &ValidationError{Field: "destinations", Message: fmt.Sprintf(
+				"destinations lists %q; name configured destinations, or leave destinations out to retry to every destination", name)}
+		}
+		if !slices.Contains(out, name) {
+			out = append(out, name)
+		}
+	}
+	return out, nil
 }
 
 // Live reports whether the request is for a live run: execute is true and

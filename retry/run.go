@@ -28,6 +28,9 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (view Ru
 	if err := req.Validate(); err != nil {
 		return RunView{}, err
 	}
+	if err := s.checkDestinations(req.Destinations); err != nil {
+		return RunView{}, err
+	}
 	live := req.Live()
 	if live && !req.MayRunLive {
 		return RunView{}, &GuardError{Forbidden: true, Message: "your role may not run live retries; ask a release manager or an administrator, or run a dry run"}
@@ -86,7 +89,7 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (view Ru
 		defer release()
 		releaseSelection = release
 	}
-	due, open, err := s.decideDue(ctx, kind, req.Policy, now, req.MaxRetryDeliveries)
+	due, open, err := s.decideDue(ctx, kind, req.Policy, now, req.MaxRetryDeliveries, req.Destinations)
 	if err != nil {
 		return RunView{}, err
 	}
@@ -178,7 +181,8 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (view Ru
 	runStored = true
 	metrics.ObserveWorkerRun(metricsMode(run.DryRun))
 	s.logger().Info("delivery retry worker run started", "worker_run_id", run.ID, "subject_kind", kind,
-		"mode", modeOf(run.DryRun), "retry_plan_id", plan.ID, "selected", run.SelectedCount, "schedule_enabled", run.ScheduleEnabled, "actor", req.Actor)
+		"mode", modeOf(run.DryRun), "retry_plan_id", plan.ID, "selected", run.SelectedCount, "schedule_enabled", run.ScheduleEnabled, "actor", req.Actor,
+		"only_destinations", strings.Join(req.Destinations, ","))
 
 	recorded := true
 	if live {
@@ -343,7 +347,8 @@ func (s *Service) guardLive(kind string, due []Decision) error {
 		}
 		checked[name] = true
 		if err := s.checkConnector(name); err != nil {
-			return &GuardError{Message: fmt.Sprintf("live retry rejected: %v; configure the connector or run a dry run; nothing was sent", err)}
+			return &GuardError{Message: fmt.Sprintf("live retry rejected: %v; configure the connector, leave it out by listing the other destinations in destinations, "+
+				"or run a dry run; nothing was sent", err)}
 		}
 	}
 	return nil

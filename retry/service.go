@@ -27,6 +27,8 @@ type MessageSource interface {
 // *connectors.Registry implements it.
 type ConnectorChecker interface {
 	Check(name string) error
+	// Names returns every configured destination, lower-case and sorted.
+	Names() []string
 }
 
 // Service defaults.
@@ -166,11 +168,13 @@ func deliveredLaterReason(decision Decision, later models.Delivery) string {
 
 // decideDue returns the retry decisions of up to limit groups of one subject
 // kind that are due now, oldest latest failure first, and the tally of
-// every open group. The database counts and selects the groups, so a run
+// every open group. Only groups of destinations are selected when it is
+// not empty. The database counts and selects the groups, so a run
 // over a large backlog reads only what it may send.
-func (s *Service) decideDue(ctx context.Context, kind string, policy Policy, now time.Time, limit int) ([]Decision, OpenFailures, error) {
+func (s *Service) decideDue(ctx context.Context, kind string, policy Policy, now time.Time, limit int, destinations []string) ([]Decision, OpenFailures, error) {
 	rules := rulesOf(policy, now)
 	rules.SuppressDeliveredKey = kind == models.SubjectHealthAlert
+	rules.Connectors = destinations
 	var open OpenFailures
 	var groups []models.DeliveryGroup
 	var skipped map[models.DeliveryGroupKey]bool
@@ -424,14 +428,18 @@ func (s *Service) LatestPlan(ctx context.Context, kind string) (*PlanView, error
 }
 
 // Preview returns what a live run would send now and which destinations
-// cannot send. It writes nothing.
-func (s *Service) Preview(ctx context.Context, kind string, policy Policy, maxDeliveries int) (Preview, error) {
-	request := RunRequest{MaxRetryDeliveries: maxDeliveries, Policy: policy, Schedule: DefaultSchedule()}
+// cannot send. Only destinations are retried when it is not empty. It
+// writes nothing.
+func (s *Service) Preview(ctx context.Context, kind string, policy Policy, maxDeliveries int, destinations []string) (Preview, error) {
+	request := RunRequest{MaxRetryDeliveries: maxDeliveries, Policy: policy, Schedule: DefaultSchedule(), Destinations: destinations}
 	if err := request.Validate(); err != nil {
 		return Preview{}, err
 	}
+	if err := s.checkDestinations(destinations); err != nil {
+		return Preview{}, err
+	}
 	now := models.UTC(s.Now())
-	due, open, err := s.decideDue(ctx, kind, policy, now, maxDeliveries)
+	due, open, err := s.decideDue(ctx, kind, policy, now, maxDeliveries, destinations)
 	if err != nil {
 		return Preview{}, err
 	}
@@ -439,7 +447,7 @@ func (s *Service) Preview(ctx context.Context, kind string, policy Policy, maxDe
 	if err != nil {
 		return Preview{}, err
 	}
-	preview := Preview{SubjectKind: kind, Policy: policy, MaxRetryDeliveries: maxDeliveries,
+	preview := Preview{SubjectKind: kind, Policy: policy, MaxRetryDeliveries: maxDeliveries, OnlyDestinations: destinations,
 		SelectedDecisions: []DecisionView{}, Destinations: []string{}, NotReady: map[string]string{}, OpenFailures: open}
 	staleSends, err := models.StaleSendDeliveries(ctx, s.DB, kind, now.Add(-StaleSendAfter))
 	if err != nil {
@@ -465,7 +473,37 @@ func (s *Service) Preview(ctx context.Context, kind string, policy Policy, maxDe
 	}
 	preview.Destinations = destinationsOf(preview.SelectedDecisions)
 	preview.NotReady = s.notReady(kind, preview.Destinations)
+	preview.ReadyDestinations = []string{}
+	if s.Connectors != nil {
+		for _, name := range s.Connectors.Names() {
+			if len(destinations) > 0 && !slices.Contains(destinations, name) {
+				continue
+			}
+			if _, blocked := s.notReady(kind, []string{name})[name]; !blocked {
+				preview.ReadyDestinations = append(preview.ReadyDestinations, name)
+			}
+		}
+	}
 	return preview, nil
+}
+
+// checkDestinations rejects a destination limit that names a destination
+// that is not configured, so a misspelt name does not read as nothing due.
+func (s *Service) checkDestinations(destinations []string) error {
+	var configured []string
+	if s.Connectors != nil {
+		configured = s.Connectors.Names()
+	}
+	for _, name := range destinations {
+		if !slices.Contains(configured, name) {
+			list := strings.Join(configured, ", ")
+			if list == "" {
+				list = "none"
+			}
+			return conflict("destinations", "destinations names %q, which is not a configured destination; configured destinations: %s", name, list)
+		}
+	}
+	return nil
 }
 
 // notReady returns the destinations of one subject kind that a live run

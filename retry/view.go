@@ -187,6 +187,11 @@ type Preview struct {
 	OpenFailures       OpenFailures   `json:"open_failures"`
 	SelectedDecisions  []DecisionView `json:"selected_decisions"`
 	Destinations       []string       `json:"destinations"`
+	// OnlyDestinations is the destination limit of the request, or empty.
+	OnlyDestinations []string `json:"only_destinations,omitempty"`
+	// ReadyDestinations lists the configured destinations, within the
+	// limit, that can send now: the limit that leaves out those that cannot.
+	ReadyDestinations []string `json:"ready_destinations"`
 	// NotReady maps each selected destination that cannot send to the reason.
 	NotReady map[string]string `json:"not_ready"`
 	// InterruptedCount is the number of executions left in flight past the

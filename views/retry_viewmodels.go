@@ -186,6 +186,15 @@ type RetryConfirmView struct {
 	Send               RetrySendForm
 	Count              int
 	Destinations       []string
+	// DestinationCounts names each destination with its number of retry
+	// deliveries, such as "alpha (2), beta (1)".
+	DestinationCounts string
+	// OnlyDestinations is the destination limit the confirmation was made
+	// with, sent on with the live run; empty means every destination.
+	OnlyDestinations []string
+	// LeaveOut, when set, offers a confirmation without the destinations
+	// that cannot send.
+	LeaveOut *RetryLeaveOutView
 	// Interrupted is the number of executions a stopped worker left in
 	// flight, which the live run records as interrupted before it sends.
 	Interrupted int
@@ -209,6 +218,13 @@ type RetryConfirmView struct {
 	// NothingDue is true when no retry is due and nothing waits to be
 	// recorded as interrupted. BlockedReason then gives the reason.
 	NothingDue bool
+}
+
+// RetryLeaveOutView offers to confirm a live run again, limited to the
+// destinations that can send.
+type RetryLeaveOutView struct {
+	// Unready names the destinations left out, and Ready the limit sent.
+	Unready, Ready []string
 }
 
 // CountNoun writes n followed by singular when n is 1, otherwise by plural.
