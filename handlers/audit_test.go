@@ -91,7 +91,6 @@ func TestConsoleShowsDashboardCards(t *testing.T) {
 	cards := []struct{ key, value, kind string }{
 		{"health_evaluations", "3", "health_snapshot"},
 		{"alert_failed", "3", "delivery"},
-		{"outstanding_acknowledgements", "2", "acknowledgement"},
 		{"schedule_runs", "3", "schedule_run"},
 		{"dry_worker_runs", "2", "retry_worker_run"},
 		{"executions_delivered", "1", "retry_execution"},
@@ -106,6 +105,20 @@ func TestConsoleShowsDashboardCards(t *testing.T) {
 		if err != nil || parsed.Path != "/history" || parsed.Query().Get("metadata_kind") != card.kind {
 			t.Errorf("card %s link: got %q, want /history filtered to %s", card.key, href, card.kind)
 		}
+	}
+
+	// The outstanding acknowledgements are listed in the console itself,
+	// and a card whose link opens more records says so.
+	outstanding := byTestID(doc, "dashboard-count-outstanding_acknowledgements")
+	if got := strings.TrimSpace(outstanding.Find(`[data-testid="value"]`).Text()); got != "2" {
+		t.Errorf("card outstanding_acknowledgements: got %q, want 2", got)
+	}
+	if href, _ := outstanding.Attr("href"); href != "/console#retry-health-alerts" {
+		t.Errorf("card outstanding_acknowledgements link: got %q, want /console#retry-health-alerts", href)
+	}
+	note := byTestID(doc, "dashboard-count-alert_open_failed").Find(`[data-testid="note"]`).Text()
+	if !strings.Contains(note, "repaired ones too") {
+		t.Errorf("card alert_open_failed note: got %q, want it to say the link opens repaired failures too", note)
 	}
 }
 

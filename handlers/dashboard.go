@@ -109,13 +109,20 @@ func dashboardView(d audit.Dashboard) views.DashboardView {
 	card := func(key, label string, value int64, href string) views.DashboardCard {
 		return views.DashboardCard{Key: key, Label: label, Value: strconv.FormatInt(value, 10), Href: href}
 	}
+	// broader is a card whose link opens more records than it counts, with
+	// a note that says which.
+	broader := func(key, label string, value int64, href, note string) views.DashboardCard {
+		c := card(key, label, value, href)
+		c.Note = note
+		return c
+	}
 	outcomes := d.ExecutiveRetries.ExecutionsByOutcome
 	return views.DashboardView{
 		AlertLevel: d.AlertLevel, Reasons: d.AlertLevelReasons, NoHealthEvaluation: d.Health.LatestHealthID == "",
 		Groups: []views.DashboardGroup{
 			{Title: "Recovery retry health", Cards: []views.DashboardCard{
 				card("health_evaluations", "Evaluations", d.Health.EvaluationCount, history("metadata_kind", "health_snapshot")),
-				card("health_findings", "Findings", d.Health.FindingCount, history("metadata_kind", "health_snapshot")),
+				broader("health_findings", "Findings", d.Health.FindingCount, history("metadata_kind", "health_snapshot"), "opens the snapshots"),
 			}},
 			{Title: "Retry health alerts", Cards: []views.DashboardCard{
 				card("alert_plans", "Alert plans", d.Alerts.PlanCount, history("metadata_kind", "alert_plan")),
@@ -123,12 +130,14 @@ func dashboardView(d audit.Dashboard) views.DashboardView {
 					history("metadata_kind", "delivery", "connector_delivery_source", alertSource, "delivery_success", "true")),
 				card("alert_failed", "Deliveries failed", d.Alerts.Deliveries.FailedCount,
 					history("metadata_kind", "delivery", "connector_delivery_source", alertSource, "delivery_success", "false")),
-				card("alert_open_failed", "Open delivery failures", d.Alerts.Deliveries.OpenFailedCount,
-					history("metadata_kind", "delivery", "connector_delivery_source", alertSource, "delivery_success", "false")),
-				card("suppressions", "Suppressed destinations", d.Alerts.SuppressionCount, history("metadata_kind", "alert_plan")),
+				broader("alert_open_failed", "Open delivery failures", d.Alerts.Deliveries.OpenFailedCount,
+					history("metadata_kind", "delivery", "connector_delivery_source", alertSource, "delivery_success", "false"),
+					"opens every failed delivery, repaired ones too"),
+				broader("suppressions", "Suppressed destinations", d.Alerts.SuppressionCount, history("metadata_kind", "alert_plan"),
+					"opens the alert plans"),
 				card("acknowledgements", "Acknowledgements", d.Alerts.AcknowledgementCount, history("metadata_kind", "acknowledgement")),
 				card("outstanding_acknowledgements", "Outstanding acknowledgements", d.Alerts.OutstandingAcknowledgementCount,
-					history("metadata_kind", "acknowledgement")),
+					"/console#retry-health-alerts"),
 			}},
 			{Title: "Executive reports", Cards: []views.DashboardCard{
 				card("executive_reports", "Reports", d.Executive.ReportCount, history("metadata_kind", "executive_report")),
@@ -141,8 +150,8 @@ func dashboardView(d audit.Dashboard) views.DashboardView {
 			{Title: "Executive delivery retries", Cards: []views.DashboardCard{
 				card("retry_plans", "Retry plans", d.ExecutiveRetries.PlanCount,
 					history("metadata_kind", "retry_plan", "connector_delivery_source", executiveSource)),
-				card("retryable_decisions", "Retryable decisions", d.ExecutiveRetries.RetryableDecisionCount,
-					history("metadata_kind", "retry_plan", "connector_delivery_source", executiveSource)),
+				broader("retryable_decisions", "Retryable decisions", d.ExecutiveRetries.RetryableDecisionCount,
+					history("metadata_kind", "retry_plan", "connector_delivery_source", executiveSource), "opens the retry plans"),
 				card("dry_worker_runs", "Dry worker runs", d.ExecutiveRetries.DryWorkerRunCount,
 					history("metadata_kind", "retry_worker_run", "connector_delivery_source", executiveSource)),
 				card("live_worker_runs", "Live worker runs", d.ExecutiveRetries.LiveWorkerRunCount,
@@ -151,10 +160,10 @@ func dashboardView(d audit.Dashboard) views.DashboardView {
 					history("metadata_kind", "retry_execution", "connector_delivery_source", executiveSource, "delivery_success", "true")),
 				card("executions_failed", "Executions failed", outcomes["failed"],
 					history("metadata_kind", "retry_execution", "connector_delivery_source", executiveSource, "delivery_success", "false")),
-				card("executions_skipped", "Executions skipped", outcomes["skipped"],
-					history("metadata_kind", "retry_execution", "connector_delivery_source", executiveSource)),
-				card("executions_in_flight", "Executions in flight", outcomes["in_flight"],
-					history("metadata_kind", "retry_execution", "connector_delivery_source", executiveSource)),
+				broader("executions_skipped", "Executions skipped", outcomes["skipped"],
+					history("metadata_kind", "retry_execution", "connector_delivery_source", executiveSource), "opens every execution"),
+				broader("executions_in_flight", "Executions in flight", outcomes["in_flight"],
+					history("metadata_kind", "retry_execution", "connector_delivery_source", executiveSource), "opens every execution"),
 			}},
 		},
 	}

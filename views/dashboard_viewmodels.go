@@ -29,6 +29,9 @@ type DashboardCard struct {
 	Label string
 	Value string
 	Href  string
+	// Note says what the link opens when it is more than the records
+	// counted, or is empty.
+	Note string
 }
 
 // HistoryView is one page of the combined history with its filter state.
