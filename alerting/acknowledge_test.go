@@ -349,3 +349,42 @@ func TestAcknowledgeRejectsCredentials(t *testing.T) {
 		t.Errorf("prose that names credentials: got %v, want it accepted", err)
 	}
 }
+
+// The acknowledgement page of a closed occurrence points to the
+// destination's outstanding acknowledgement of a newer one.
+func TestAcknowledgementPageNamesOtherOutstanding(t *testing.T) {
+	f := newFixture(t, map[string]string{"alpha": "/webhook/alpha"})
+	first := f.deliver(t, nil)
+	f.acknowledge(t, first.Health.HealthID, "alpha", "acknowledged")
+
+	page, err := f.service.AcknowledgementPage(context.Background(), first.Health.HealthID, "alpha")
+	if err != nil {
+		t.Fatalf("AcknowledgementPage: %v", err)
+	}
+	if page.OtherOutstanding != nil {
+		t.Errorf("other outstanding before a new occurrence: got %+v, want none", page.OtherOutstanding)
+	}
+
+	f.clock.Advance(time.Minute)
+	f.ingestFreshRetryPlan(t, "fresh")
+	second := f.deliver(t, nil)
+	page, err = f.service.AcknowledgementPage(context.Background(), first.Health.HealthID, "alpha")
+	if err != nil {
+		t.Fatalf("AcknowledgementPage: %v", err)
+	}
+	if page.OtherOutstanding == nil || page.OtherOutstanding.HealthID != second.Health.HealthID {
+		t.Fatalf("other outstanding: got %+v, want the occurrence of %s", page.OtherOutstanding, second.Health.HealthID)
+	}
+	if page.OtherOutstanding.AcknowledgementState != models.AcknowledgementPending {
+		t.Errorf("other outstanding state: got %q, want pending", page.OtherOutstanding.AcknowledgementState)
+	}
+
+	// The newer occurrence's own page names no other.
+	page, err = f.service.AcknowledgementPage(context.Background(), second.Health.HealthID, "alpha")
+	if err != nil {
+		t.Fatalf("AcknowledgementPage: %v", err)
+	}
+	if page.OtherOutstanding != nil {
+		t.Errorf("other outstanding on the newer page: got %+v, want none", page.OtherOutstanding)
+	}
+}

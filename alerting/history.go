@@ -335,6 +335,9 @@ type AcknowledgementPage struct {
 	Current    CurrentState
 	Actions    []AcknowledgementView
 	Deliveries []delivery.View
+	// OtherOutstanding is the destination's newest outstanding item of
+	// another occurrence, or nil.
+	OtherOutstanding *OutstandingItem
 }
 
 // AcknowledgementPage reads what the acknowledgement page of one destination
@@ -370,6 +373,17 @@ func (s *Service) AcknowledgementPage(ctx context.Context, healthID, provider st
 	}
 
 	page := AcknowledgementPage{Health: report, Plan: plans[target.PlanID], Provider: provider, Current: currentState(*state)}
+	other, err := models.NewestOtherOutstanding(ctx, s.DB, provider, target.OccurrenceID)
+	if err != nil {
+		return AcknowledgementPage{}, err
+	}
+	if other != nil {
+		page.OtherOutstanding = &OutstandingItem{
+			HealthID: other.HealthID, OccurrenceID: other.OccurrenceID, PlanID: other.PlanID, Provider: other.Provider,
+			AlertLevel: other.AlertLevel, Fingerprint: other.Fingerprint, AcknowledgementState: other.AcknowledgementState,
+			Since: other.Since, AcknowledgementURL: AcknowledgementLink("", other.HealthID, other.Provider),
+		}
+	}
 	for _, a := range actions {
 		page.Actions = append(page.Actions, acknowledgementView(a))
 	}

@@ -170,5 +170,11 @@ func (h *Handler) acknowledgementPageView(c echo.Context, p alerting.Acknowledge
 	for _, d := range p.Deliveries {
 		v.Deliveries = append(v.Deliveries, h.destinationView(d, ""))
 	}
+	if o := p.OtherOutstanding; o != nil {
+		v.Other = &views.OutstandingAckView{
+			HealthID: o.HealthID, Provider: o.Provider, State: o.AcknowledgementState, AlertLevel: o.AlertLevel,
+			Since: views.FormatTime(o.Since, h.TimeZone), AckURL: o.AcknowledgementURL,
+		}
+	}
 	return v
 }

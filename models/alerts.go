@@ -369,6 +369,31 @@ LIMIT ?`, true, true, limit).Scan(&items).Error
 	return items, total, nil
 }
 
+// NewestOtherOutstanding returns the outstanding item of provider whose
+// newest plan is the newest, leaving out occurrence exceptOccurrence, or nil
+// when there is none. The acknowledgement page of an older or closed
+// occurrence points to it, because a suppressed re-notification reaches no
+// one but still asks for an acknowledgement.
+func NewestOtherOutstanding(ctx context.Context, db *gorm.DB, provider, exceptOccurrence string) (*OutstandingAcknowledgement, error) {
+	var items []OutstandingAcknowledgement
+	err := db.WithContext(ctx).Raw(`
+SELECT s.occurrence_id, s.provider, s.acknowledgement_state, s.updated_at,
+       d.health_id, d.plan_id, p.alert_level, d.fingerprint, d.created_at AS since
+FROM alert_acknowledgement_states s
+JOIN alert_plan_destinations d ON d.occurrence_id = s.occurrence_id AND d.provider = s.provider
+JOIN alert_plans p ON p.id = d.plan_id
+WHERE `+outstandingWhere+` AND s.provider = ? AND s.occurrence_id <> ? AND d.acknowledgement_required = ?
+ORDER BY d.created_at DESC, d.plan_id DESC
+LIMIT 1`, provider, exceptOccurrence, true).Scan(&items).Error
+	if err != nil {
+		return nil, fmt.Errorf("models: unable to read the outstanding acknowledgements of %s: %w", provider, err)
+	}
+	if len(items) == 0 {
+		return nil, nil
+	}
+	return &items[0], nil
+}
+
 // AlertCounts are the exact totals of the alert dashboard.
 type AlertCounts struct {
 	PlanCount               int64

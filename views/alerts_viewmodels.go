@@ -158,6 +158,9 @@ type AcknowledgementPageView struct {
 	// acknowledge alerts, shown under the disabled form. It is empty when
 	// the role may.
 	AcknowledgeBlockedReason string
+	// Other is the destination's newest outstanding acknowledgement of
+	// another occurrence, or nil.
+	Other *OutstandingAckView
 }
 
 // AckActionView is one acknowledgement action in the history.
