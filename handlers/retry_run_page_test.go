@@ -82,6 +82,9 @@ func TestRetryPlanPageShowsDecisions(t *testing.T) {
 	if href, _ := byTestID(doc, "retry-plan-run-link").Attr("href"); href != "/retries/runs/"+run.WorkerRunID {
 		t.Errorf("run link of the plan page: got %q, want the worker run that made it", href)
 	}
+	if byTestID(doc, "retry-plan-selected-only").Length() != 1 {
+		t.Error("plan page of a worker run: want the note that only selected decisions are stored")
+	}
 
 	if got := s.do(http.MethodGet, "/retries/plans/rpl_missing", "", "", "Accept", "text/html").Code; got != http.StatusNotFound {
 		t.Errorf("unknown plan: got %d, want 404", got)
