@@ -114,7 +114,10 @@ func (h *Handler) acknowledgeRetryHealthAlertForm(c echo.Context) error {
 	return redirectAfterPost(c, returnTo)
 }
 
-// acknowledgementPage shows one destination's view of an alert.
+// acknowledgementPage shows one destination's view of an alert. Unlike the
+// console's other pages it ignores query parameters, because its address
+// arrives in delivered messages, whose links a mail or chat service may
+// extend with tracking parameters.
 func (h *Handler) acknowledgementPage(c echo.Context) error {
 	page, err := h.Alerts.AcknowledgementPage(c.Request().Context(), c.Param("health_id"), c.Param("provider"))
 	if err != nil {

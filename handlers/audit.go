@@ -80,6 +80,9 @@ func (h *Handler) chain(c echo.Context, kind, id string) (audit.Chain, error) {
 // auditChainPage shows the chain behind one record, each linked record
 // linking to its own chain page.
 func (h *Handler) auditChainPage(c echo.Context) error {
+	if err := rejectUnknownQuery(c); err != nil {
+		return err
+	}
 	kind, err := chainKind(c)
 	if err != nil {
 		return err

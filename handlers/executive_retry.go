@@ -655,6 +655,9 @@ func (h *Handler) retryPlanPage(c echo.Context) error {
 }
 
 func (h *Handler) retryRunPage(c echo.Context) error {
+	if err := rejectUnknownQuery(c); err != nil {
+		return err
+	}
 	run, err := h.Retry.WorkerRun(c.Request().Context(), c.Param("run_id"))
 	if errors.Is(err, models.ErrNotFound) {
 		return notFound("retry worker run %q not found", c.Param("run_id"))

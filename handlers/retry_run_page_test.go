@@ -141,3 +141,23 @@ func TestRetryRunListPages(t *testing.T) {
 		t.Errorf("JSON list: got %d runs of total %d, want 1 of 3", len(list.WorkerRuns), list.Total)
 	}
 }
+
+// The run page and the audit chain page take no query parameters, so a
+// misspelt one is a 400 naming it instead of being ignored.
+func TestRecordPagesRejectQueryParameters(t *testing.T) {
+	s := newRetryTestServer(t, map[string]string{"webhook": "/webhook/exec"})
+	rec := s.postJSON(executiveRetryRunPath, `{}`)
+	var run retry.RunView
+	if err := json.Unmarshal(rec.Body.Bytes(), &run); err != nil {
+		t.Fatalf("decode the dry run: %v: %s", err, rec.Body)
+	}
+	for _, path := range []string{"/retries/runs/" + run.WorkerRunID, "/audit/retry_execution/rex_missing"} {
+		rec := s.do(http.MethodGet, path+"?bogus=1", "", "", "Accept", "text/html")
+		if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "bogus") {
+			t.Errorf("GET %s?bogus=1: status %d, want a 400 naming bogus", path, rec.Code)
+		}
+	}
+	if got := s.do(http.MethodGet, "/retries/runs/"+run.WorkerRunID, "", "", "Accept", "text/html").Code; got != http.StatusOK {
+		t.Errorf("run page: status %d, want 200", got)
+	}
+}
