@@ -260,9 +260,12 @@ type ConsoleData struct {
 	Providers []string
 	// NotReady maps each configured destination that cannot receive an
 	// alert now (disabled, or a setting it needs is missing) to the reason.
-	NotReady  map[string]string
-	Dashboard Dashboard
-	History   HistoryPage
+	NotReady map[string]string
+	// AllBlocked is true when an enabled destination is not ready, so a
+	// send to "all" is rejected. "all" leaves disabled destinations out.
+	AllBlocked bool
+	Dashboard  Dashboard
+	History    HistoryPage
 	// Result is the plan named in the request, shown after a plain form
 	// post redirects back to the console; nil otherwise.
 	Result *DeliverResult
@@ -283,6 +286,7 @@ func (s *Service) Console(ctx context.Context, q HistoryQuery, planID string) (C
 	for _, status := range s.Destinations.Statuses() {
 		if !status.Ready {
 			data.NotReady[status.Name] = status.Problem
+			data.AllBlocked = data.AllBlocked || status.Enabled
 		}
 	}
 	if planID != "" {

@@ -409,3 +409,26 @@ func TestSendFormDisablesUnreadyDestination(t *testing.T) {
 		t.Errorf("options %q: want the unready destination labelled with its reason", text)
 	}
 }
+
+// "all" leaves disabled destinations out, so a disabled destination is
+// offered disabled while "all" stays available.
+func TestSendFormKeepsAllWithDisabledDestination(t *testing.T) {
+	s := newAlertServer(t, map[string]destination{
+		"webhook": {kind: connectors.KindWebhook, url: "{receiver}/webhook/ok"},
+		"paused":  {kind: connectors.KindWebhook, url: "{receiver}/webhook/paused", disabled: true},
+	})
+	rec := s.do(http.MethodGet, "/console", "", "", "Accept", "text/html")
+	options := byTestID(document(t, rec), "send-provider").Find("option")
+	disabled := map[string]bool{}
+	options.Each(func(_ int, option *goquery.Selection) {
+		value, _ := option.Attr("value")
+		_, off := option.Attr("disabled")
+		disabled[value] = off
+	})
+	if disabled["all"] {
+		t.Error(`option "all": disabled, want enabled`)
+	}
+	if !disabled["paused"] {
+		t.Error(`option "paused": enabled, want disabled`)
+	}
+}

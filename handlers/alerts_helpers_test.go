@@ -38,6 +38,8 @@ type destination struct {
 	url string
 	// token, when set, is sent as a bearer token read from the environment.
 	token string
+	// disabled turns the connector off in the configuration.
+	disabled bool
 }
 
 func newAlertServer(t *testing.T, destinations map[string]destination) *alertServer {
@@ -56,6 +58,10 @@ func newAlertServer(t *testing.T, destinations map[string]destination) *alertSer
 		urlVariable := "URL_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
 		env[urlVariable] = strings.ReplaceAll(d.url, "{receiver}", rcv.URL)
 		connector := connectors.ConnectorConfig{Kind: d.kind, URLEnv: urlVariable}
+		if d.disabled {
+			enabled := false
+			connector.Enabled = &enabled
+		}
 		if d.token != "" {
 			connector.TokenEnv = "TOKEN_" + strings.TrimPrefix(urlVariable, "URL_")
 			env[connector.TokenEnv] = d.token

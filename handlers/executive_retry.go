@@ -167,6 +167,10 @@ func (in retryRunInput) runRequest(secrets *connectors.Redactor) (retry.RunReque
 		Policy: in.RetryPolicy.policy(), Schedule: retry.DefaultSchedule(), Retries: in.Retries, TimeoutSeconds: in.TimeoutSeconds,
 	}
 	if in.Destinations != nil {
+		if len(in.Destinations) == 0 {
+			return request, &retry.ValidationError{Field: "destinations",
+				Message: "destinations is an empty list; name at least one configured destination, or leave destinations out to retry to every destination"}
+		}
 		destinations, err := retry.NormalizeDestinations(in.Destinations)
 		if err != nil {
 			return request, err
@@ -475,6 +479,17 @@ func (h *Handler) confirmExecutiveRetry(c echo.Context) error {
 	}
 
 	view := h.retryConfirmView(preview, options, request.MayRunLive)
+	if view.LeaveOut != nil {
+		// Leaving the destinations out is offered only when the others
+		// have a retry due, so it never leads to a run that sends nothing.
+		limited, err := h.Retry.Preview(c.Request().Context(), models.SubjectExecutiveReport, request.Policy, request.MaxRetryDeliveries, view.LeaveOut.Ready)
+		if err != nil {
+			return retryError(err)
+		}
+		if len(limited.SelectedDecisions) == 0 {
+			view.LeaveOut = nil
+		}
+	}
 	if view.Count > 0 {
 		view.MaxDuration = "up to " + h.Retry.MaxSendTime(view.Count, options).String()
 	}

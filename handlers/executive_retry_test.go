@@ -892,3 +892,50 @@ func TestRetryRunJSONRejectsBadDestinations(t *testing.T) {
 		t.Errorf("worker runs stored: got %d, want 0", got)
 	}
 }
+
+// An empty destinations list would read as no limit, so it is rejected.
+func TestRetryRunJSONRejectsEmptyDestinations(t *testing.T) {
+	s := newRetryTestServer(t, map[string]string{"alpha": "/webhook/alpha"})
+	s.failDelivery("run_1", "alpha", testNow.Add(-2*time.Hour))
+	rec := s.postJSON(executiveRetryRunPath, `{"execute":true,"destinations":[]}`)
+	if rec.Code != http.StatusBadRequest || errorOf(t, rec.Body.String()).Field != "destinations" {
+		t.Errorf("empty destinations: status %d, body %s; want a 400 on destinations", rec.Code, rec.Body)
+	}
+	if got := len(s.receiver.Requests()); got != 0 {
+		t.Errorf("requests to the receiver: got %d, want 0", got)
+	}
+}
+
+// "Confirm without" is offered only when the destinations that can send
+// have a retry due, and a run records its limit.
+func TestLeaveOutOfferedOnlyWithRetriesDue(t *testing.T) {
+	s := newRetryTestServer(t, map[string]string{"alpha": "/webhook/alpha", "broken": ""})
+	s.failDelivery("run_1", "broken", testNow.Add(-2*time.Hour))
+
+	doc := document(t, s.postForm("/console/executive-retry/confirm", immediatePolicyForm, "HX-Request", "true"))
+	if byTestID(doc, "retry-leave-out-form").Length() != 0 {
+		t.Error("leave-out form with nothing due to alpha: shown, want none")
+	}
+
+	s.failDelivery("run_2", "alpha", testNow.Add(-time.Hour))
+	doc = document(t, s.postForm("/console/executive-retry/confirm", immediatePolicyForm, "HX-Request", "true"))
+	if byTestID(doc, "retry-leave-out-form").Length() != 1 {
+		t.Fatal("leave-out form with a retry due to alpha: missing")
+	}
+
+	rec := s.postJSON(executiveRetryRunPath, `{"execute":true,"destinations":["alpha"],"retry_policy":{"retry_delay_minutes":0,"allow_immediate_retry":true}}`)
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("live run limited to alpha: status %d: %s", rec.Code, rec.Body)
+	}
+	var run retry.RunView
+	if err := json.Unmarshal(rec.Body.Bytes(), &run); err != nil {
+		t.Fatal(err)
+	}
+	if len(run.OnlyDestinations) != 1 || run.OnlyDestinations[0] != "alpha" {
+		t.Errorf("run only_destinations: got %v, want [alpha]", run.OnlyDestinations)
+	}
+	page := document(t, s.do(http.MethodGet, "/retries/runs/"+run.WorkerRunID, "", "", "Accept", "text/html"))
+	if got := strings.TrimSpace(byTestID(page, "retry-run-detail-only").Text()); got != "only alpha" {
+		t.Errorf("run page destinations: got %q, want %q", got, "only alpha")
+	}
+}

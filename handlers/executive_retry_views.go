@@ -103,7 +103,7 @@ func (h *Handler) retryRunView(run retry.RunView) views.RetryRunView {
 	}
 	view := views.RetryRunView{
 		RunID: run.WorkerRunID, SubjectKind: run.SubjectKind, Mode: run.Mode, Actor: run.Actor, PlanID: run.RetryPlanID,
-		Policy: policyText(run.Policy), Send: sendText(run.Retries, run.TimeoutSeconds),
+		Policy: policyText(run.Policy), Send: sendText(run.Retries, run.TimeoutSeconds), OnlyDestinations: strings.Join(run.OnlyDestinations, ", "),
 		Schedule: schedule, ScheduleEnabled: run.Schedule.Enabled, State: run.State,
 		Window:    views.FormatTime(run.Schedule.WindowStart, h.TimeZone) + " to " + views.FormatTime(run.Schedule.WindowEnd, h.TimeZone),
 		CreatedAt: views.FormatTime(run.CreatedAt, h.TimeZone), CompletedAt: h.recordedTime(run.CompletedAt),
@@ -198,6 +198,11 @@ func (h *Handler) retryConfirmView(preview retry.Preview, options connectors.Sen
 		view.BlockedReason = blockedReason("", auth.PermissionRunLiveRetries, liveRetryAction)
 	case len(view.NotReady) > 0:
 		view.BlockedReason = "Some destinations cannot send: " + strings.Join(view.NotReady, "; ")
+	case view.Count == 0 && view.Interrupted == 0 && view.StaleSends == 0 && len(preview.OnlyDestinations) > 0:
+		view.BlockedReason = "No retry to " + strings.Join(preview.OnlyDestinations, ", ") + " is due now, so a live run limited to " +
+			views.CountNoun(len(preview.OnlyDestinations), "that destination", "those destinations") +
+			" would send nothing. Counted over every destination: " + view.NoRetryDue
+		view.NothingDue = true
 	case view.Count == 0 && view.Interrupted == 0 && view.StaleSends == 0:
 		view.BlockedReason = "No retry is due now, so a live run would send nothing. " + view.NoRetryDue
 		view.NothingDue = true

@@ -101,9 +101,12 @@ type RetryWorkerRun struct {
 	// per-attempt timeout, in milliseconds, of each live retry delivery.
 	SendRetries   int
 	SendTimeoutMS int64 `gorm:"column:send_timeout_ms"`
-	State         string
-	CreatedAt     time.Time
-	CompletedAt   *time.Time
+	// OnlyDestinations is the comma-separated destination limit of the
+	// run, or empty for a run over every destination.
+	OnlyDestinations string
+	State            string
+	CreatedAt        time.Time
+	CompletedAt      *time.Time
 }
 
 // RetryExecution is the record of one selected decision executed by a live

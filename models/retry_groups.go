@@ -306,30 +306,48 @@ func GroupsSkippedSinceFailure(ctx context.Context, db *gorm.DB, subjectKind str
 			latestFailure[key] = time.Time{}
 		}
 	}
+	// Subjects are read in batches, so a large backlog stays under the
+	// databases' limits on bound parameters.
+	for start := 0; start < len(subjects); start += skippedBatchSize {
+		batch := subjects[start:min(start+skippedBatchSize, len(subjects))]
+		if err := readSkippedSince(ctx, db, subjectKind, batch, latestFailure, skipped); err != nil {
+			return nil, err
+		}
+	}
+	return skipped, nil
+}
+
+// skippedBatchSize is how many subjects one query of GroupsSkippedSinceFailure binds.
+const skippedBatchSize = 500
+
+// readSkippedSince adds to skipped the groups of subjects with a skipped
+// execution, not yielded, at or after the group's latest failure.
+func readSkippedSince(ctx context.Context, db *gorm.DB, subjectKind string, subjects []string,
+	latestFailure map[DeliveryGroupKey]time.Time, skipped map[DeliveryGroupKey]bool) error {
 	rows, err := db.WithContext(ctx).Model(&RetryExecution{}).
 		Select("subject_id, connector, MAX(started_at)").
 		Where("subject_kind = ? AND subject_id IN ? AND outcome = ? AND yielded = ?", subjectKind, subjects, ExecutionSkipped, false).
 		Group("subject_id, connector").Rows()
 	if err != nil {
-		return nil, fmt.Errorf("models: unable to read skipped retries of %d %s delivery groups: %w", len(groups), subjectKind, err)
+		return fmt.Errorf("models: unable to read skipped retries of %d %s subjects: %w", len(subjects), subjectKind, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var key DeliveryGroupKey
 		var latest any
 		if err := rows.Scan(&key.SubjectID, &key.Connector, &latest); err != nil {
-			return nil, fmt.Errorf("models: unable to read skipped retries of %s delivery groups: %w", subjectKind, err)
+			return fmt.Errorf("models: unable to read skipped retries of %s delivery groups: %w", subjectKind, err)
 		}
 		started, err := timeValue(latest)
 		if err != nil {
-			return nil, fmt.Errorf("models: unable to read skipped retries of %s delivery groups: %w", subjectKind, err)
+			return fmt.Errorf("models: unable to read skipped retries of %s delivery groups: %w", subjectKind, err)
 		}
 		if failed, ok := latestFailure[key]; ok && started != nil && !started.Before(failed) {
 			skipped[key] = true
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("models: unable to read skipped retries of %s delivery groups: %w", subjectKind, err)
+		return fmt.Errorf("models: unable to read skipped retries of %s delivery groups: %w", subjectKind, err)
 	}
-	return skipped, nil
+	return nil
 }

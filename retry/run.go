@@ -124,7 +124,7 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (view Ru
 		ScheduleIntervalMinutes: req.Schedule.IntervalMinutes, ScheduleCadence: req.Schedule.Cadence,
 		WindowStart: now.Add(-time.Duration(req.Schedule.IntervalMinutes) * time.Minute), WindowEnd: now,
 		RetryableCount: plan.RetryCount, SelectedCount: len(rows), ReconciledCount: len(reconciled),
-		SendRetries: options.Retries, SendTimeoutMS: options.Timeout.Milliseconds(),
+		SendRetries: options.Retries, SendTimeoutMS: options.Timeout.Milliseconds(), OnlyDestinations: strings.Join(req.Destinations, ","),
 		State: models.WorkerRunRunning, CreatedAt: now,
 	}
 	if !live {
@@ -546,7 +546,7 @@ func runView(run models.RetryWorkerRun, plan models.RetryPlan, rows []models.Ret
 	view := RunView{
 		WorkerRunID: run.ID, SubjectKind: run.SubjectKind, Mode: modeOf(run.DryRun), DryRun: run.DryRun,
 		Actor: run.Actor, RetryPlanID: run.PlanID, Policy: policyOf(plan), MaxRetryDeliveries: run.MaxRetryDeliveries,
-		Retries: run.SendRetries, TimeoutSeconds: float64(run.SendTimeoutMS) / 1000,
+		Retries: run.SendRetries, TimeoutSeconds: float64(run.SendTimeoutMS) / 1000, OnlyDestinations: splitDestinations(run.OnlyDestinations),
 		Schedule: ScheduleView{
 			Schedule:    Schedule{IntervalMinutes: run.ScheduleIntervalMinutes, Enabled: run.ScheduleEnabled, Cadence: run.ScheduleCadence},
 			WindowStart: run.WindowStart, WindowEnd: run.WindowEnd,
@@ -587,6 +587,14 @@ func (s *Service) WorkerRuns(ctx context.Context, kind string, limit, offset int
 // of every kind when kind is empty.
 func (s *Service) WorkerRunCount(ctx context.Context, kind string) (int64, error) {
 	return models.CountRetryWorkerRuns(ctx, s.DB, kind)
+}
+
+// splitDestinations reads a stored destination limit; empty is no limit.
+func splitDestinations(stored string) []string {
+	if stored == "" {
+		return []string{}
+	}
+	return strings.Split(stored, ",")
 }
 
 func metricsMode(dryRun bool) string {

@@ -108,8 +108,11 @@ type RunView struct {
 	// Retries and TimeoutSeconds are the quick retries and per-attempt
 	// timeout of each retry delivery. A dry run records what a live run
 	// would have used.
-	Retries           int             `json:"retries"`
-	TimeoutSeconds    float64         `json:"timeout_seconds"`
+	Retries        int     `json:"retries"`
+	TimeoutSeconds float64 `json:"timeout_seconds"`
+	// OnlyDestinations is the destination limit of the run; empty means
+	// every destination.
+	OnlyDestinations  []string        `json:"only_destinations"`
 	Schedule          ScheduleView    `json:"schedule"`
 	State             string          `json:"state"`
 	CreatedAt         time.Time       `json:"created_at"`
@@ -169,13 +172,16 @@ type RunSummary struct {
 	ScheduleEnabled bool   `json:"schedule_enabled"`
 	// MaxRetryDeliveries, Retries and TimeoutSeconds are the run's limit and
 	// the send options of each of its retry deliveries.
-	MaxRetryDeliveries int        `json:"max_retry_deliveries"`
-	Retries            int        `json:"retries"`
-	TimeoutSeconds     float64    `json:"timeout_seconds"`
-	State              string     `json:"state"`
-	CreatedAt          time.Time  `json:"created_at"`
-	CompletedAt        *time.Time `json:"completed_at"`
-	Counts             RunCounts  `json:"counts"`
+	MaxRetryDeliveries int     `json:"max_retry_deliveries"`
+	Retries            int     `json:"retries"`
+	TimeoutSeconds     float64 `json:"timeout_seconds"`
+	// OnlyDestinations is the destination limit of the run; empty means
+	// every destination.
+	OnlyDestinations []string   `json:"only_destinations"`
+	State            string     `json:"state"`
+	CreatedAt        time.Time  `json:"created_at"`
+	CompletedAt      *time.Time `json:"completed_at"`
+	Counts           RunCounts  `json:"counts"`
 }
 
 // Preview lists the retries a live run would send now, for the confirmation
@@ -266,6 +272,6 @@ func runSummary(run models.RetryWorkerRun) RunSummary {
 		WorkerRunID: run.ID, SubjectKind: run.SubjectKind, Mode: modeOf(run.DryRun), Actor: run.Actor,
 		RetryPlanID: run.PlanID, ScheduleEnabled: run.ScheduleEnabled, State: run.State,
 		MaxRetryDeliveries: run.MaxRetryDeliveries, Retries: run.SendRetries, TimeoutSeconds: float64(run.SendTimeoutMS) / 1000,
-		CreatedAt: run.CreatedAt, CompletedAt: run.CompletedAt, Counts: runCounts(run),
+		OnlyDestinations: splitDestinations(run.OnlyDestinations), CreatedAt: run.CreatedAt, CompletedAt: run.CompletedAt, Counts: runCounts(run),
 	}
 }

@@ -30,7 +30,10 @@ type AlertSendFormView struct {
 	Providers []string
 	// NotReady maps each destination that cannot receive an alert now to
 	// the reason, so the form offers it disabled.
-	NotReady                 map[string]string
+	NotReady map[string]string
+	// AllBlocked is true when a send to "all" would be rejected because an
+	// enabled destination is not ready.
+	AllBlocked               bool
 	ExpectedIntervalMinutes  int
 	StaleMetadataMinutes     int
 	SuppressionWindowMinutes int

@@ -97,8 +97,10 @@ type RetryRunView struct {
 	PlanID      string
 	Policy      string
 	// Send describes the attempts of each retry delivery.
-	Send     string
-	Schedule string
+	Send string
+	// OnlyDestinations is the destination limit of the run, or empty.
+	OnlyDestinations string
+	Schedule         string
 	// ScheduleEnabled is false when automatic runs of the schedule are
 	// paused; a manual run still runs.
 	ScheduleEnabled bool
