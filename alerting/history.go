@@ -261,6 +261,8 @@ type ConsoleData struct {
 	// NotReady maps each configured destination that cannot receive an
 	// alert now (disabled, or a setting it needs is missing) to the reason.
 	NotReady map[string]string
+	// Disabled holds the destinations turned off in the configuration.
+	Disabled map[string]bool
 	// AllBlocked is true when an enabled destination is not ready, so a
 	// send to "all" is rejected. "all" leaves disabled destinations out.
 	AllBlocked bool
@@ -282,11 +284,13 @@ func (s *Service) Console(ctx context.Context, q HistoryQuery, planID string) (C
 	if err != nil {
 		return ConsoleData{}, err
 	}
-	data := ConsoleData{Providers: s.Destinations.Names(), NotReady: map[string]string{}, Dashboard: dashboard, History: history}
+	data := ConsoleData{Providers: s.Destinations.Names(), NotReady: map[string]string{}, Disabled: map[string]bool{},
+		Dashboard: dashboard, History: history}
 	for _, status := range s.Destinations.Statuses() {
 		if !status.Ready {
 			data.NotReady[status.Name] = status.Problem
 			data.AllBlocked = data.AllBlocked || status.Enabled
+			data.Disabled[status.Name] = !status.Enabled
 		}
 	}
 	if planID != "" {

@@ -225,6 +225,18 @@ func (s *Service) EnabledDestinations() []connectors.Destination {
 	return out
 }
 
+// DestinationProblem returns why an enabled destination cannot receive a
+// report now, such as a missing setting, or "" when it can.
+func (s *Service) DestinationProblem(name string) string {
+	if s.Destinations == nil {
+		return ""
+	}
+	if status, ok := s.Destinations.Status(name); ok && !status.Ready {
+		return status.Problem
+	}
+	return ""
+}
+
 func scheduleRunOf(run models.ExecutiveScheduleRun) ScheduleRun {
 	return ScheduleRun{
 		RunID: run.ID, ReportID: run.ReportID,

@@ -62,7 +62,7 @@ func (h *Handler) alertsSectionView(c echo.Context, data alerting.ConsoleData, q
 	d := data.Dashboard
 	v := views.AlertsSectionView{
 		Send: views.AlertSendFormView{
-			Providers: data.Providers, NotReady: data.NotReady, AllBlocked: data.AllBlocked, ExpectedIntervalMinutes: 30, StaleMetadataMinutes: 120,
+			Providers: data.Providers, NotReady: data.NotReady, Disabled: data.Disabled, AllBlocked: data.AllBlocked, ExpectedIntervalMinutes: 30, StaleMetadataMinutes: 120,
 			SuppressionWindowMinutes: alerting.DefaultSuppressionWindowMinutes, MaxAlerts: alerting.DefaultMaxAlerts,
 			Retries: alerting.DefaultRetries, TimeoutSeconds: strconv.FormatFloat(alerting.DefaultTimeoutSeconds, 'f', -1, 64),
 			MaxDuration:   sendDuration(alerting.DefaultRetries, alerting.DefaultTimeoutSeconds),

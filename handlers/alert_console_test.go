@@ -405,8 +405,12 @@ func TestSendFormDisablesUnreadyDestination(t *testing.T) {
 			t.Errorf("option %q: disabled %v, want %v", name, got, off)
 		}
 	}
-	if text := options.Text(); !strings.Contains(text, "broken (not ready:") {
-		t.Errorf("options %q: want the unready destination labelled with its reason", text)
+	if text := options.Text(); !strings.Contains(text, "broken (not ready)") {
+		t.Errorf("options %q: want the unready destination labelled not ready", text)
+	}
+	broken := options.FilterFunction(func(_ int, option *goquery.Selection) bool { return option.AttrOr("value", "") == "broken" })
+	if title := broken.AttrOr("title", ""); !strings.Contains(title, "URL_BROKEN") {
+		t.Errorf("title of the unready option: got %q, want the reason naming its URL variable", title)
 	}
 }
 

@@ -58,14 +58,15 @@ func (b *browser) do(method, path string, form url.Values, headers ...string) *h
 	return rec
 }
 
-// formCSRF returns the _csrf value of the first form on the page at path.
+// formCSRF returns the _csrf value of the first form in the main part of
+// the page at path, not the header's sign-out form.
 func (b *browser) formCSRF(path string) string {
 	b.t.Helper()
 	rec := b.do(http.MethodGet, path, nil)
 	if rec.Code != http.StatusOK {
 		b.t.Fatalf("GET %s: status = %d, want 200; body: %s", path, rec.Code, rec.Body.String())
 	}
-	token, ok := document(b.t, rec).Find(`input[name="_csrf"]`).First().Attr("value")
+	token, ok := document(b.t, rec).Find(`main input[name="_csrf"]`).First().Attr("value")
 	if !ok || token == "" {
 		b.t.Fatalf("GET %s: page has no _csrf field", path)
 	}

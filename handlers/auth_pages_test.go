@@ -460,3 +460,23 @@ func TestProfileTokenErrorKeepsName(t *testing.T) {
 		t.Error("page after a credential in the name repeats it, want it left out")
 	}
 }
+
+// A signed-in user may open the sign-in page to sign in as someone else,
+// and its header's sign-out form carries the session's token, so signing
+// out from there works.
+func TestSignOutFromSignInPage(t *testing.T) {
+	s := newTestServer(t)
+	b, _ := signedInAdmin(s)
+	rec := b.do(http.MethodGet, "/sign-in", nil)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET /sign-in signed in: status %d, want 200", rec.Code)
+	}
+	token := byTestID(document(t, rec), "sign-out").Closest("form").Find(`input[name="_csrf"]`).AttrOr("value", "")
+	out := b.do(http.MethodPost, "/sign-out", url.Values{"_csrf": {token}})
+	if out.Code != http.StatusSeeOther {
+		t.Fatalf("sign out from the sign-in page: status %d, want 303: %s", out.Code, out.Body)
+	}
+	if after := b.do(http.MethodGet, "/profile", nil); after.Code != http.StatusSeeOther {
+		t.Errorf("GET /profile after signing out: status %d, want 303 to the sign-in page", after.Code)
+	}
+}

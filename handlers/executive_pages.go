@@ -123,6 +123,12 @@ func (h *Handler) executiveConsoleView(c echo.Context) (views.ExecutiveConsoleVi
 	}
 	for _, destination := range h.Executive.EnabledDestinations() {
 		v.Destinations = append(v.Destinations, destination.Name)
+		if problem := h.Executive.DestinationProblem(destination.Name); problem != "" {
+			if v.NotReady == nil {
+				v.NotReady = map[string]string{}
+			}
+			v.NotReady[destination.Name] = problem
+		}
 	}
 	v.CanSend = len(v.Destinations) > 0
 	list, err := h.Executive.ListRuns(ctx, 1, 0)

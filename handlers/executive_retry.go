@@ -488,6 +488,8 @@ func (h *Handler) confirmExecutiveRetry(c echo.Context) error {
 		}
 		if len(limited.SelectedDecisions) == 0 {
 			view.LeaveOut = nil
+		} else {
+			view.LeaveOut.Due = limited.Destinations
 		}
 	}
 	if view.Count > 0 {

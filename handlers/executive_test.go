@@ -835,3 +835,29 @@ func TestExecutiveScheduleFormIntervalFromCadence(t *testing.T) {
 		}
 	}
 }
+
+// The deliver form offers a destination that cannot receive a report now
+// disabled, with the reason as its title.
+func TestExecutiveDeliverFormDisablesUnreadyDestination(t *testing.T) {
+	s := newExecutiveServer(t, true)
+	doc := document(t, s.do(http.MethodGet, "/console", "", ""))
+	found := false
+	byTestID(doc, "executive-destination-option").Each(func(_ int, option *goquery.Selection) {
+		_, disabled := option.Attr("disabled")
+		name := option.AttrOr("value", "")
+		if name == "failing-webhook" {
+			found = true
+			if !disabled {
+				t.Error("failing-webhook, whose URL variable is empty: enabled, want disabled")
+			}
+			if title := option.Parent().AttrOr("title", ""); !strings.Contains(title, "FAILING_URL") {
+				t.Errorf("failing-webhook title: got %q, want the reason naming FAILING_URL", title)
+			}
+		} else if disabled {
+			t.Errorf("%s: disabled, want enabled", name)
+		}
+	})
+	if !found {
+		t.Error("failing-webhook: missing from the deliver form")
+	}
+}

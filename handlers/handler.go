@@ -55,6 +55,7 @@ type ExecutiveService interface {
 	ListRuns(ctx context.Context, limit, offset int) (executive.RunList, error)
 	Deliver(ctx context.Context, req executive.DeliverRequest) (executive.DeliverResult, error)
 	EnabledDestinations() []connectors.Destination
+	DestinationProblem(name string) string
 }
 
 // Handler carries the services and settings every route uses.

@@ -79,6 +79,9 @@ type ExecutiveRunsPage struct {
 type ExecutiveConsoleView struct {
 	// Destinations are the enabled connector names.
 	Destinations []string
+	// NotReady maps each destination that cannot receive a report now to
+	// the reason, so the form offers it disabled.
+	NotReady map[string]string
 	// DeliverRetries and DeliverTimeoutSeconds are the deliver form's
 	// defaults, and DeliverMaxDuration how long a delivery with them can
 	// take, such as "34s".

@@ -227,6 +227,8 @@ type RetryConfirmView struct {
 type RetryLeaveOutView struct {
 	// Unready names the destinations left out, and Ready the limit sent.
 	Unready, Ready []string
+	// Due names the destinations of Ready with a retry due now.
+	Due []string
 }
 
 // CountNoun writes n followed by singular when n is 1, otherwise by plural.

@@ -152,6 +152,17 @@
     });
   });
   function restoreFocus(noted) {
+    // A result that needs the next user action, such as a confirmation,
+    // takes the focus wherever it was.
+    var swapped = noted && noted.swappedId ? document.getElementById(noted.swappedId) : null;
+    var next = swapped ? swapped.querySelector("[data-take-focus]") : null;
+    if (next) {
+      if (!next.hasAttribute("tabindex")) {
+        next.setAttribute("tabindex", "-1");
+      }
+      next.focus();
+      return;
+    }
     var active = document.activeElement;
     if (!noted || (active && active !== document.body && document.contains(active))) {
       return;
@@ -289,4 +300,21 @@
       event.stopImmediatePropagation();
     }
   }, true);
+
+  // A link marked data-cancel leads back to the page it names. When that
+  // page is the one already open, as after htmx swapped a confirmation
+  // into it, following the link would only scroll, so the page is loaded
+  // again instead, which drops the confirmation.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest("a[data-cancel]") : null;
+    if (!link) {
+      return;
+    }
+    var target = new URL(link.href, window.location.href);
+    if (target.pathname === window.location.pathname && target.search === window.location.search) {
+      event.preventDefault();
+      window.location.replace(target.href);
+      window.location.reload();
+    }
+  });
 })();
