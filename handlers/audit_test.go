@@ -15,6 +15,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/releaseops/evidence-console/alerting"
 	"github.com/releaseops/evidence-console/audit"
 	"github.com/releaseops/evidence-console/audit/audittest"
 	"github.com/releaseops/evidence-console/auth"
@@ -113,8 +114,8 @@ func TestConsoleShowsDashboardCards(t *testing.T) {
 	if got := strings.TrimSpace(outstanding.Find(`[data-testid="value"]`).Text()); got != "2" {
 		t.Errorf("card outstanding_acknowledgements: got %q, want 2", got)
 	}
-	if href, _ := outstanding.Attr("href"); href != "/console#retry-health-alerts" {
-		t.Errorf("card outstanding_acknowledgements link: got %q, want /console#retry-health-alerts", href)
+	if href, _ := outstanding.Attr("href"); href != "/console#outstanding-acknowledgements" {
+		t.Errorf("card outstanding_acknowledgements link: got %q, want /console#outstanding-acknowledgements", href)
 	}
 	note := byTestID(doc, "dashboard-count-alert_open_failed").Find(`[data-testid="note"]`).Text()
 	if !strings.Contains(note, "repaired ones too") {
@@ -508,5 +509,16 @@ func TestDashboardSaysWhenNoHealthIsBuilt(t *testing.T) {
 	}
 	if got := byTestID(seeded, "dashboard-level-scope").Length(); got != 0 {
 		t.Errorf("level scope with health evaluations stored: got %d, want 0", got)
+	}
+}
+
+// The console lists the newest outstanding acknowledgements only, so the
+// card says so once there are more.
+func TestOutstandingCardNotesListLimit(t *testing.T) {
+	if note := outstandingCard(alerting.OutstandingListLimit).Note; note != "" {
+		t.Errorf("card at the list limit: note %q, want none", note)
+	}
+	if note := outstandingCard(alerting.OutstandingListLimit + 1).Note; !strings.Contains(note, "newest 20") {
+		t.Errorf("card past the list limit: note %q, want it to say the newest 20 open", note)
 	}
 }

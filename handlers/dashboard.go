@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/releaseops/evidence-console/alerting"
 	"github.com/releaseops/evidence-console/audit"
 	"github.com/releaseops/evidence-console/auth"
 	"github.com/releaseops/evidence-console/views"
@@ -95,6 +97,17 @@ func announceChanges(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// outstandingCard links the outstanding acknowledgements to the console's
+// list of them, which shows the newest alerting.OutstandingListLimit.
+func outstandingCard(count int64) views.DashboardCard {
+	c := views.DashboardCard{Key: "outstanding_acknowledgements", Label: "Outstanding acknowledgements",
+		Value: strconv.FormatInt(count, 10), Href: "/console#outstanding-acknowledgements"}
+	if count > alerting.OutstandingListLimit {
+		c.Note = fmt.Sprintf("opens the newest %d", alerting.OutstandingListLimit)
+	}
+	return c
+}
+
 // dashboardView maps the dashboard to its console cards. Each card links to
 // the combined history filtered to the records it counts.
 func dashboardView(d audit.Dashboard) views.DashboardView {
@@ -136,8 +149,7 @@ func dashboardView(d audit.Dashboard) views.DashboardView {
 				broader("suppressions", "Suppressed destinations", d.Alerts.SuppressionCount, history("metadata_kind", "alert_plan"),
 					"opens the alert plans"),
 				card("acknowledgements", "Acknowledgements", d.Alerts.AcknowledgementCount, history("metadata_kind", "acknowledgement")),
-				card("outstanding_acknowledgements", "Outstanding acknowledgements", d.Alerts.OutstandingAcknowledgementCount,
-					"/console#retry-health-alerts"),
+				outstandingCard(d.Alerts.OutstandingAcknowledgementCount),
 			}},
 			{Title: "Executive reports", Cards: []views.DashboardCard{
 				card("executive_reports", "Reports", d.Executive.ReportCount, history("metadata_kind", "executive_report")),

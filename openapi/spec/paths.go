@@ -154,7 +154,7 @@ var (
 		"dry_run": boolean, "execute": boolean, "max_retry_deliveries": integer(1, 25),
 		"retry_policy": retryPolicy, "schedule": retryScheduleInput,
 		"retries": integer(0, 5), "timeout_seconds": schema{"type": "number", "minimum": 0.1, "maximum": 60},
-		"destinations": schema{"type": "array", "items": schema{"type": "string"},
+		"destinations": schema{"type": "array", "items": schema{"type": "string"}, "minItems": 1,
 			"description": "Only retries to these configured destinations; leave it out for every destination."},
 	})
 )

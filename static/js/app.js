@@ -151,10 +151,11 @@
       swappedId: target && target.id ? target.id : ""
     });
   });
-  function restoreFocus(noted) {
-    // A result that needs the next user action, such as a confirmation,
-    // takes the focus wherever it was.
-    var swapped = noted && noted.swappedId ? document.getElementById(noted.swappedId) : null;
+  function restoreFocus(noted, swappedNew) {
+    // A new result that needs the next user action, such as a
+    // confirmation, takes the focus wherever it was. After a rejected
+    // request the focus stays on the field the error names.
+    var swapped = swappedNew && noted && noted.swappedId ? document.getElementById(noted.swappedId) : null;
     var next = swapped ? swapped.querySelector("[data-take-focus]") : null;
     if (next) {
       if (!next.hasAttribute("tabindex")) {
@@ -227,7 +228,7 @@
       }
       announce(noted);
     }
-    restoreFocus(noted);
+    restoreFocus(noted, status > 0 && status < 400);
   });
 
   // A request that reached no server, or got no response in time, shows
@@ -307,7 +308,8 @@
   // again instead, which drops the confirmation.
   document.addEventListener("click", function (event) {
     var link = event.target.closest ? event.target.closest("a[data-cancel]") : null;
-    if (!link) {
+    // A click that opens a new tab or window keeps its usual meaning.
+    if (!link || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey || event.altKey) {
       return;
     }
     var target = new URL(link.href, window.location.href);
