@@ -72,7 +72,7 @@ func (h *Handler) alertsSectionView(c echo.Context, data alerting.ConsoleData, q
 			{Key: "plan_count", Label: "Alert plans", Value: d.PlanCount},
 			{Key: "delivery_count", Label: "Deliveries", Value: d.DeliveryCount},
 			{Key: "delivered_count", Label: "Sent", Value: d.DeliveredCount},
-			{Key: "failed_delivery_count", Label: "Open failures", Value: d.FailedDeliveryCount},
+			{Key: "failed_delivery_count", Label: "Failed sends not repaired", Value: d.FailedDeliveryCount},
 			{Key: "suppressed_provider_count", Label: "Suppressed", Value: d.SuppressedProviderCount},
 			{Key: "acknowledgement_count", Label: "Acknowledgement actions", Value: d.AcknowledgementCount},
 			{Key: "outstanding_acknowledgement_count", Label: "Outstanding", Value: d.OutstandingAcknowledgementCount},

@@ -394,6 +394,13 @@ func TestSendFormDisablesUnreadyDestination(t *testing.T) {
 		_, off := option.Attr("disabled")
 		disabled[value] = off
 	})
+	selectField := byTestID(document(t, rec), "send-provider")
+	if _, required := selectField.Attr("required"); !required {
+		t.Error("destination select with all blocked: not required, want the user to choose")
+	}
+	if first := options.First(); first.AttrOr("value", "x") != "" || !first.Is("[selected]") {
+		t.Errorf("first option: got value %q, want the selected empty placeholder", first.AttrOr("value", "x"))
+	}
 	want := map[string]bool{"all": true, "broken": true, "webhook": false}
 	for name, off := range want {
 		got, ok := disabled[name]

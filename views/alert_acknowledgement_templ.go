@@ -504,7 +504,7 @@ func AcknowledgementPanel(v AcknowledgementPageView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, "). A repeat of an alert that this destination received earlier in the suppression window is not sent again, but it asks for a new acknowledgement.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 43, "). Findings that come back after others open a new occurrence, which asks for a new acknowledgement even where its send was suppressed as a duplicate.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
