@@ -84,7 +84,11 @@ func retryError(err error) error {
 		if guard.Forbidden {
 			return &APIError{Status: http.StatusForbidden, Code: CodeForbidden, Message: guard.Message}
 		}
-		return unprocessable("execute", "%s", guard.Message)
+		field := guard.Field
+		if field == "" {
+			field = "execute"
+		}
+		return unprocessable(field, "%s", guard.Message)
 	}
 	var busy *retry.BusyError
 	if errors.As(err, &busy) {

@@ -76,8 +76,8 @@ func (s *Service) yieldReason(ctx context.Context, fingerprint string) string {
 		s.logger().Warn("unable to read the holder of an alert send lease", "fingerprint", fingerprint, "error", err)
 	}
 	if strings.HasPrefix(holder, "rwr_") {
-		return fmt.Sprintf("worker run %s holds the send lease of alert %s while it retries the alert at other destinations; "+
-			"a later run retries this one", holder, fingerprint)
+		return fmt.Sprintf("worker run %s holds the send lease of alert %s while it retries the alert; "+
+			"a later run retries this one if that run does not deliver the alert here", holder, fingerprint)
 	}
 	return fmt.Sprintf("a send of alert %s is under way; a later run retries if it does not reach this destination", fingerprint)
 }

@@ -56,7 +56,14 @@ func TestLiveRunLeavesOutUnreadyDestination(t *testing.T) {
 		t.Errorf("ready destinations: got %v, want [webhook]", preview.ReadyDestinations)
 	}
 
+	// A limit that names the destination itself points at the limit.
 	request := liveRequest(DefaultPolicy())
+	request.Destinations = []string{"broken", "webhook"}
+	_, err = service.Run(context.Background(), models.SubjectExecutiveReport, request)
+	if !errors.As(err, &guard) || guard.Field != "destinations" {
+		t.Fatalf("live run limited to broken and webhook: got error %v, want a guard error on destinations", err)
+	}
+
 	request.Destinations = preview.ReadyDestinations
 	run, err := service.Run(context.Background(), models.SubjectExecutiveReport, request)
 	if err != nil {

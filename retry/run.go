@@ -112,7 +112,7 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (view Ru
 				req.Confirmed.Count, strings.Join(req.Confirmed.Destinations, ", "))
 		}
 		due = confirmed
-		if err := s.guardLive(kind, due); err != nil {
+		if err := s.guardLive(kind, due, req.Destinations); err != nil {
 			return RunView{}, err
 		}
 	}
@@ -332,7 +332,7 @@ func writtenRunView(run models.RetryWorkerRun, plan models.RetryPlan, rows []mod
 
 // guardLive rejects a live run when a selected destination cannot send or
 // the subject kind has no message source. Nothing has been written yet.
-func (s *Service) guardLive(kind string, due []Decision) error {
+func (s *Service) guardLive(kind string, due []Decision, limit []string) error {
 	if len(due) == 0 {
 		return nil
 	}
@@ -347,6 +347,10 @@ func (s *Service) guardLive(kind string, due []Decision) error {
 		}
 		checked[name] = true
 		if err := s.checkConnector(name); err != nil {
+			if len(limit) > 0 {
+				return &GuardError{Field: "destinations", Message: fmt.Sprintf("live retry rejected: %v; configure the connector, "+
+					"remove %s from destinations, or run a dry run; nothing was sent", err, name)}
+			}
 			return &GuardError{Message: fmt.Sprintf("live retry rejected: %v; configure the connector, leave it out by listing the other destinations in destinations, "+
 				"or run a dry run; nothing was sent", err)}
 		}

@@ -47,6 +47,8 @@ const InterruptedReason = "interrupted: outcome unknown"
 type GuardError struct {
 	Message   string
 	Forbidden bool
+	// Field names the request field at fault; empty means execute.
+	Field string
 }
 
 func (e *GuardError) Error() string { return e.Message }

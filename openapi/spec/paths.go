@@ -363,7 +363,7 @@ func Build() ([]byte, error) {
 		for _, status := range errorStatuses {
 			description, ok := bodyErrorDescriptions[status]
 			if !ok {
-				description = "Error; the body names the failed check and, for a 400, the field."
+				description = "Error; the body names the failed check and, when one field is at fault, the field."
 			}
 			responses[status] = schema{
 				"description": description,
