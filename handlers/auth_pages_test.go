@@ -480,3 +480,27 @@ func TestSignOutFromSignInPage(t *testing.T) {
 		t.Errorf("GET /profile after signing out: status %d, want 303 to the sign-in page", after.Code)
 	}
 }
+
+// A user whose name contains a configured secret, which a command run
+// without the connector configuration can create, is refused at sign-in
+// and with its token, so its actions never store the secret as actor.
+func TestUserNamedWithSecretIsRefused(t *testing.T) {
+	const secret = "local-receiver-token"
+	s := newTestServer(t)
+	_, token := authtest.CreateUser(t, s.db, secret, auth.RoleReleaseManager)
+	s.handler.Secrets = connectors.NewRedactor(secret)
+	s.e = NewServer(s.handler)
+	before := dbtest.CountRows(t, s.db)
+
+	b := newBrowser(s)
+	if rec := b.signIn(secret, authtest.Password); rec.Code != http.StatusForbidden {
+		t.Errorf("sign-in: status %d, want 403", rec.Code)
+	}
+	rec := s.do(http.MethodGet, "/console", "", "", "Authorization", "Bearer "+token)
+	if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "create a user with another name") {
+		t.Errorf("token request: status %d, want a 403 that says what to do", rec.Code)
+	}
+	if after := dbtest.CountRows(t, s.db); after["user_sessions"] != before["user_sessions"] {
+		t.Errorf("sessions: got %d, want %d (no session for the refused user)", after["user_sessions"], before["user_sessions"])
+	}
+}

@@ -72,6 +72,9 @@ func (h *Handler) signIn(c echo.Context) error {
 		return err
 	}
 
+	if h.usernameHasSecret(user) {
+		return errSecretUsername
+	}
 	if err := h.beginSession(c, user, "password"); err != nil {
 		return err
 	}

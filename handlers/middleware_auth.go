@@ -110,6 +110,9 @@ func (h *Handler) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		if user == nil {
 			return h.unauthenticated(c)
 		}
+		if h.usernameHasSecret(*user) {
+			return errSecretUsername
+		}
 		if !user.Role.Can(permission) {
 			return &APIError{Status: http.StatusForbidden, Code: CodeForbidden,
 				Message: fmt.Sprintf("the role %s may not %s (permission %s); %s can, so ask an administrator for such a role",
@@ -184,6 +187,24 @@ func (h *Handler) identify(c echo.Context, permission auth.Permission) (*auth.Us
 	}
 	h.setUser(c, user, csrf)
 	return &user, nil
+}
+
+// errSecretUsername rejects a user whose name contains a configured secret.
+var errSecretUsername = &APIError{Status: http.StatusForbidden, Code: CodeForbidden,
+	Message: "this user's name contains a configured destination secret, so nothing it does can be recorded safely; " +
+		"an administrator must disable it and create a user with another name"}
+
+// usernameHasSecret reports whether user's name contains a configured
+// secret, in any letter case. Such a name can reach the database only
+// through a command run without the connector configuration, or before the
+// secret was configured. Its actions would store and log the secret as
+// their actor, so the user is refused, and the log names its id only.
+func (h *Handler) usernameHasSecret(user auth.User) bool {
+	if !h.Secrets.HasConfiguredSecretIgnoringCase(user.Username) {
+		return false
+	}
+	h.Logger.Warn("user refused: its name contains a configured secret", "user_id", user.ID)
+	return true
 }
 
 // setUser records the verified user as the request's actor and fills the

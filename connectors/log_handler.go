@@ -1,0 +1,76 @@
+package connectors
+
+import (
+	"context"
+	"log/slog"
+)
+
+// LogHandler returns a handler that passes every record to next with the
+// configured secrets removed from its message and from every string and
+// error value, in any letter case. It is a last guard for values such as a
+// username stored before its secret was configured. With no configured
+// secret it returns next.
+func (r *Redactor) LogHandler(next slog.Handler) slog.Handler {
+	if r == nil || len(r.typed) == 0 {
+		return next
+	}
+	return &secretLogHandler{next: next, secrets: r}
+}
+
+// secretLogHandler is the handler LogHandler returns.
+type secretLogHandler struct {
+	next    slog.Handler
+	secrets *Redactor
+}
+
+func (h *secretLogHandler) Enabled(ctx context.Context, level slog.Level) bool {
+	return h.next.Enabled(ctx, level)
+}
+
+func (h *secretLogHandler) Handle(ctx context.Context, record slog.Record) error {
+	message, _ := h.secrets.RemoveConfiguredSecrets(record.Message)
+	clean := slog.NewRecord(record.Time, record.Level, message, record.PC)
+	record.Attrs(func(attr slog.Attr) bool {
+		clean.AddAttrs(h.cleanAttr(attr))
+		return true
+	})
+	return h.next.Handle(ctx, clean)
+}
+
+func (h *secretLogHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	clean := make([]slog.Attr, len(attrs))
+	for i, attr := range attrs {
+		clean[i] = h.cleanAttr(attr)
+	}
+	return &secretLogHandler{next: h.next.WithAttrs(clean), secrets: h.secrets}
+}
+
+func (h *secretLogHandler) WithGroup(name string) slog.Handler {
+	return &secretLogHandler{next: h.next.WithGroup(name), secrets: h.secrets}
+}
+
+// cleanAttr removes configured secrets from a string value, the text of an
+// error, and the attributes of a group.
+func (h *secretLogHandler) cleanAttr(attr slog.Attr) slog.Attr {
+	value := attr.Value.Resolve()
+	switch value.Kind() {
+	case slog.KindString:
+		if text, changed := h.secrets.RemoveConfiguredSecrets(value.String()); changed {
+			return slog.String(attr.Key, text)
+		}
+	case slog.KindGroup:
+		group := value.Group()
+		clean := make([]any, len(group))
+		for i, member := range group {
+			clean[i] = h.cleanAttr(member)
+		}
+		return slog.Group(attr.Key, clean...)
+	case slog.KindAny:
+		if err, ok := value.Any().(error); ok {
+			if text, changed := h.secrets.RemoveConfiguredSecrets(err.Error()); changed {
+				return slog.String(attr.Key, text)
+			}
+		}
+	}
+	return slog.Attr{Key: attr.Key, Value: value}
+}
