@@ -504,3 +504,41 @@ func TestUserNamedWithSecretIsRefused(t *testing.T) {
 		t.Errorf("sessions: got %d, want %d (no session for the refused user)", after["user_sessions"], before["user_sessions"])
 	}
 }
+
+// A token that could mint tokens would outlive its own revocation.
+func TestTokenCannotCreateTokens(t *testing.T) {
+	s := newTestServer(t)
+	_, token := authtest.CreateUser(t, s.db, "carol", auth.RoleViewer)
+	before := dbtest.CountRows(t, s.db)["api_tokens"]
+	rec := s.do(http.MethodPost, "/profile/tokens", "application/x-www-form-urlencoded", "name=minted", "Authorization", "Bearer "+token)
+	if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "cannot create API tokens") {
+		t.Errorf("token creating a token: status %d, want 403 that says why: %s", rec.Code, rec.Body)
+	}
+	if after := dbtest.CountRows(t, s.db)["api_tokens"]; after != before {
+		t.Errorf("api tokens: got %d, want %d", after, before)
+	}
+}
+
+// After a session ends, an htmx request leads to sign-in and back to the
+// page it came from, not to the part of the page it loads.
+func TestExpiredHTMXRequestReturnsToPage(t *testing.T) {
+	s := newTestServer(t)
+	s.anonymous()
+	rec := s.do(http.MethodGet, "/console/dashboard", "", "", "HX-Request", "true", "HX-Current-URL", "http://127.0.0.1:8080/history?limit=5")
+	if got := rec.Header().Get("HX-Redirect"); got != "/sign-in?next="+url.QueryEscape("/history?limit=5") {
+		t.Errorf("HX-Redirect: got %q, want the sign-in page leading back to /history?limit=5", got)
+	}
+}
+
+// The page for an unknown address keeps the signed-in header.
+func TestNotFoundPageKeepsSignedInHeader(t *testing.T) {
+	s := newTestServer(t)
+	b, _ := signedInAdmin(s)
+	rec := b.do(http.MethodGet, "/no-such-page", nil)
+	if rec.Code != http.StatusNotFound {
+		t.Fatalf("GET /no-such-page: status %d, want 404", rec.Code)
+	}
+	if byTestID(document(t, rec), "sign-out").Length() != 1 {
+		t.Error("404 page of a signed-in user: no sign-out button, want the signed-in header")
+	}
+}

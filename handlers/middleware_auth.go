@@ -88,7 +88,12 @@ func (h *Handler) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 				h.Logger.Error("route has no recorded permission; register it with Handler.route", "route", key)
 				return &APIError{Status: http.StatusForbidden, Code: CodeForbidden, Message: "this route has no permission configured, so it is denied"}
 			}
-			// Echo responds to an unknown address with 404 or 405.
+			// Echo responds to an unknown address with 404 or 405. The
+			// caller is identified first, so the error page keeps the
+			// signed-in header; an invalid token changes nothing here.
+			if h.Auth.Service != nil {
+				_, _ = h.identify(c, auth.PermissionPublic)
+			}
 			return next(c)
 		}
 		if h.Auth.Service == nil {
@@ -238,7 +243,15 @@ func (h *Handler) unauthenticated(c echo.Context) error {
 	if c.Request().Method == http.MethodGet {
 		next = c.Request().URL.RequestURI()
 	}
-	location := "/sign-in?next=" + url.QueryEscape(next)
+	if isHTMX(c) {
+		// An htmx request loads a part of a page, so sign-in leads back to
+		// the page it came from instead of the bare part.
+		next = "/console"
+		if current, err := url.Parse(c.Request().Header.Get("HX-Current-URL")); err == nil && current.Path != "" {
+			next = current.RequestURI()
+		}
+	}
+	location := "/sign-in?next=" + url.QueryEscape(safeNext(next))
 	if isHTMX(c) {
 		c.Response().Header().Set("HX-Redirect", location)
 		return c.NoContent(http.StatusUnauthorized)

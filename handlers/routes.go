@@ -40,7 +40,11 @@ func rejectQueryOnPost(next echo.HandlerFunc) echo.HandlerFunc {
 		if err := rejectUnknownQuery(c); err != nil {
 			var apiErr *APIError
 			if errors.As(err, &apiErr) {
-				apiErr.Message += ", or send it in the JSON body"
+				if apiErr.Field == "_csrf" {
+					apiErr.Message += "; a JSON request sends the session's token in the X-CSRF-Token header"
+				} else {
+					apiErr.Message += ", or send it in the JSON body"
+				}
 			}
 			return err
 		}
