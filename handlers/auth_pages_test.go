@@ -171,25 +171,6 @@ func TestProfileTokens(t *testing.T) {
 	}
 }
 
-func TestProfileTokenWithAPIToken(t *testing.T) {
-	s := newTestServer(t)
-
-	rec := s.postForm("/profile/tokens", "name=script")
-
-	if rec.Code != http.StatusCreated {
-		t.Fatalf("create token with an API token: status = %d, want 201 (no session to carry it)", rec.Code)
-	}
-	if got := rec.Header().Get("Cache-Control"); got != "no-store" {
-		t.Errorf("Cache-Control = %q, want no-store", got)
-	}
-	if got := strings.TrimSpace(byTestID(document(t, rec), "new-token").Text()); !strings.HasPrefix(got, "ecp_") {
-		t.Errorf("new token = %q, want an ecp_ token in the response", got)
-	}
-	if cookies := rec.Result().Cookies(); len(cookies) != 0 {
-		t.Errorf("cookies set for an API token request: got %d, want none", len(cookies))
-	}
-}
-
 func TestUsersPage(t *testing.T) {
 	s := newTestServer(t)
 	authtest.CreateUser(t, s.db, "root", auth.RoleAdmin)
@@ -516,6 +497,9 @@ func TestTokenCannotCreateTokens(t *testing.T) {
 	}
 	if after := dbtest.CountRows(t, s.db)["api_tokens"]; after != before {
 		t.Errorf("api tokens: got %d, want %d", after, before)
+	}
+	if cookies := rec.Result().Cookies(); len(cookies) != 0 {
+		t.Errorf("cookies set for an API token request: got %d, want none", len(cookies))
 	}
 }
 

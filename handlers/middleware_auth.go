@@ -245,8 +245,7 @@ func (h *Handler) unauthenticated(c echo.Context) error {
 	}
 	if isHTMX(c) {
 		// An htmx request loads a part of a page, so sign-in leads back to
-		// the page it came from instead of the bare part.
-		next = "/console"
+		// the page it came from, when htmx names it, instead of the part.
 		if current, err := url.Parse(c.Request().Header.Get("HX-Current-URL")); err == nil && current.Path != "" {
 			next = current.RequestURI()
 		}

@@ -58,14 +58,14 @@ func (h *Handler) createOwnToken(c echo.Context) error {
 	if !ok {
 		return &APIError{Status: http.StatusUnauthorized, Code: CodeUnauthenticated, Message: "sign in to create an API token"}
 	}
+	form, err := readForm(c, []string{"name"})
+	if err != nil {
+		return err
+	}
 	if c.Request().Header.Get(echo.HeaderAuthorization) != "" {
 		// A token that could mint tokens would outlive its own revocation.
 		return &APIError{Status: http.StatusForbidden, Code: CodeForbidden,
 			Message: "an API token cannot create API tokens; create one on /profile in a signed-in browser, or with evidence-console token create"}
-	}
-	form, err := readForm(c, []string{"name"})
-	if err != nil {
-		return err
 	}
 	name := form.Get("name")
 	secret, _, err := h.Auth.Service.CreateToken(c.Request().Context(), user.ID, name)
