@@ -15,8 +15,6 @@ import (
 	"sync"
 	"unicode"
 	"unicode/utf8"
-
-	"golang.org/x/text/unicode/norm"
 )
 
 // Redacted replaces every secret value and every sensitive header value.
@@ -242,24 +240,13 @@ func containsForm(text string, forms []string, lower bool) bool {
 	typed := removeFormatCharacters(decodeJSONEscapes(text))
 	for _, candidate := range []string{typed, decodeHTMLAndPercent(typed)} {
 		if lower {
-			candidate = strings.ToLower(foldLookAlikes(candidate))
+			candidate = strings.ToLower(candidate)
 		}
 		if slices.ContainsFunc(forms, func(form string) bool { return strings.Contains(candidate, form) }) {
 			return true
 		}
 	}
 	return false
-}
-
-// dashLookAlikes maps the dashes and hyphens that look like "-" to it.
-var dashLookAlikes = strings.NewReplacer("\u2010", "-", "\u2011", "-", "\u2012", "-", "\u2013", "-", "\u2014", "-",
-	"\u2015", "-", "\u2212", "-", "\ufe63", "-", "\uff0d", "-")
-
-// foldLookAlikes replaces characters that look like others: full-width and
-// other compatibility forms by their plain letters and digits (NFKC), and
-// dashes by "-". A secret typed with such characters reads as the secret.
-func foldLookAlikes(text string) string {
-	return dashLookAlikes.Replace(norm.NFKC.String(text))
 }
 
 // lowerAll returns values in lower case.
