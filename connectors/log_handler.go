@@ -2,6 +2,7 @@ package connectors
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 )
 
@@ -49,8 +50,9 @@ func (h *secretLogHandler) WithGroup(name string) slog.Handler {
 	return &secretLogHandler{next: h.next.WithGroup(name), secrets: h.secrets}
 }
 
-// cleanAttr removes configured secrets from a string value, the text of an
-// error, and the attributes of a group.
+// cleanAttr removes configured secrets from a string value, the attributes
+// of a group, and any other value as fmt prints it: an error, a list, a
+// struct. A value that held a secret is logged as its cleaned text.
 func (h *secretLogHandler) cleanAttr(attr slog.Attr) slog.Attr {
 	value := attr.Value.Resolve()
 	switch value.Kind() {
@@ -66,11 +68,23 @@ func (h *secretLogHandler) cleanAttr(attr slog.Attr) slog.Attr {
 		}
 		return slog.Group(attr.Key, clean...)
 	case slog.KindAny:
-		if err, ok := value.Any().(error); ok {
-			if text, changed := h.secrets.RemoveConfiguredSecrets(err.Error()); changed {
-				return slog.String(attr.Key, text)
-			}
+		if text, changed := h.secrets.RemoveConfiguredSecrets(printed(value.Any())); changed {
+			return slog.String(attr.Key, text)
 		}
 	}
 	return slog.Attr{Key: attr.Key, Value: value}
+}
+
+// printed returns value as fmt prints it with %+v, or "" when printing it
+// panics, as an Error or String method of a nil pointer can.
+func printed(value any) (text string) {
+	defer func() {
+		if recover() != nil {
+			text = ""
+		}
+	}()
+	if err, ok := value.(error); ok {
+		return err.Error()
+	}
+	return fmt.Sprintf("%+v", value)
 }

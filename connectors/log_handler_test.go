@@ -34,3 +34,33 @@ func TestLogHandlerWithoutSecretsIsNext(t *testing.T) {
 		t.Errorf("LogHandler without secrets: got %T, want the next handler itself", got)
 	}
 }
+
+type actorRecord struct{ Actor string }
+
+type namedActor struct{ name string }
+
+func (a namedActor) String() string { return a.name }
+
+type failingError struct{ text *string }
+
+func (e *failingError) Error() string { return *e.text }
+
+// Lists, structs, Stringers and errors are cleaned as fmt prints them, and
+// an error whose Error method panics does not break the log line.
+func TestLogHandlerCleansPrintedValues(t *testing.T) {
+	const secret = "local-receiver-token-X9"
+	var out bytes.Buffer
+	logger := slog.New(NewRedactor(secret).LogHandler(slog.NewTextHandler(&out, nil)))
+	var broken *failingError
+
+	logger.Info("values", "groups", []string{"ops", secret}, "request", actorRecord{Actor: secret},
+		"actor", namedActor{name: secret}, "typed_nil", broken, "other", []int{1, 2})
+
+	line := out.String()
+	if strings.Contains(line, secret) {
+		t.Errorf("log line %q: want the secret removed from every value", line)
+	}
+	if !strings.Contains(line, "other=\"[1 2]\"") && !strings.Contains(line, "other=[1 2]") {
+		t.Errorf("log line %q: want a value without a secret logged as it was", line)
+	}
+}

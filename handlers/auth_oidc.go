@@ -96,6 +96,9 @@ func (h *Handler) oidcCallback(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if h.usernameHasSecret(user) {
+		return errSecretUsername
+	}
 	if err := h.beginSession(c, user, "oidc"); err != nil {
 		return err
 	}

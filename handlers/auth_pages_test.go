@@ -486,6 +486,30 @@ func TestUserNamedWithSecretIsRefused(t *testing.T) {
 	}
 }
 
+// A session that began before its user's name matched a configured secret
+// can still be ended.
+func TestUserNamedWithSecretCanSignOut(t *testing.T) {
+	const secret = "local-receiver-token"
+	s := newTestServer(t)
+	authtest.CreateUser(t, s.db, secret, auth.RoleViewer)
+	b := newBrowser(s)
+	b.mustSignIn(secret)
+	csrf := b.sessionCSRF()
+
+	// The secret is configured from now on; the server keeps its session
+	// keys, so the session stays valid.
+	s.handler.Secrets = connectors.NewRedactor(secret)
+	if rec := b.do(http.MethodGet, "/console", nil); rec.Code != http.StatusForbidden {
+		t.Errorf("GET /console: status %d, want 403", rec.Code)
+	}
+	if rec := b.do(http.MethodPost, "/sign-out", url.Values{"_csrf": {csrf}}); rec.Code != http.StatusSeeOther {
+		t.Errorf("POST /sign-out: status %d, want 303", rec.Code)
+	}
+	if got := dbtest.CountRows(t, s.db)["user_sessions"]; got != 0 {
+		t.Errorf("sessions after sign-out: got %d, want 0", got)
+	}
+}
+
 // A token that could mint tokens would outlive its own revocation.
 func TestTokenCannotCreateTokens(t *testing.T) {
 	s := newTestServer(t)

@@ -88,10 +88,11 @@ func (h *Handler) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 				h.Logger.Error("route has no recorded permission; register it with Handler.route", "route", key)
 				return &APIError{Status: http.StatusForbidden, Code: CodeForbidden, Message: "this route has no permission configured, so it is denied"}
 			}
-			// Echo responds to an unknown address with 404 or 405. The
-			// caller is identified first, so the error page keeps the
-			// signed-in header; an invalid token changes nothing here.
-			if h.Auth.Service != nil {
+			// Echo responds to an unknown address with 404 or 405. A
+			// browser's session is read first, so the error page keeps the
+			// signed-in header. A token is not, so a scanner's guesses
+			// neither mark it used nor log it.
+			if h.Auth.Service != nil && c.Request().Header.Get(echo.HeaderAuthorization) == "" {
 				_, _ = h.identify(c, auth.PermissionPublic)
 			}
 			return next(c)
@@ -115,7 +116,9 @@ func (h *Handler) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		if user == nil {
 			return h.unauthenticated(c)
 		}
-		if h.usernameHasSecret(*user) {
+		// Signing out stays open to such a user, so a session that began
+		// before its secret was configured can still be ended.
+		if permission != auth.PermissionSignedIn && h.usernameHasSecret(*user) {
 			return errSecretUsername
 		}
 		if !user.Role.Can(permission) {

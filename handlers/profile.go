@@ -48,11 +48,11 @@ func (h *Handler) profilePage(c echo.Context) error {
 	return h.renderProfile(c, http.StatusOK, views.ProfilePage{NewToken: token})
 }
 
-// createOwnToken creates a personal API token. A browser session is
-// redirected to GET /profile, which shows the token once, so a reload does
+// createOwnToken creates a personal API token for a browser session and
+// redirects to GET /profile, which shows the token once, so a reload does
 // not post the form again. The token travels in the session flash, never in
-// a URL. A request authenticated with an API token has no session, so it
-// gets the page with the token at once. Neither response may be cached.
+// a URL, and the response may not be cached. A request authenticated with
+// an API token is refused.
 func (h *Handler) createOwnToken(c echo.Context) error {
 	user, ok := currentUser(c)
 	if !ok {
@@ -85,9 +85,6 @@ func (h *Handler) createOwnToken(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "no-store")
 
 	session := h.sessionCookie(c)
-	if signedIn, _ := session.Values[sessionSecretKey].(string); signedIn == "" {
-		return h.renderProfile(c, http.StatusCreated, views.ProfilePage{NewToken: secret})
-	}
 	session.AddFlash(secret, newTokenFlashKey)
 	if err := session.Save(c.Request(), c.Response()); err != nil {
 		return fmt.Errorf("save the new token in the session cookie: %w", err)
