@@ -261,7 +261,7 @@ type ConsoleData struct {
 	// NotReady maps each configured destination that cannot receive an
 	// alert now (disabled, or a setting it needs is missing) to the reason.
 	NotReady map[string]string
-	// Disabled holds the destinations turned off in the configuration.
+	// Disabled lists the destinations turned off in the configuration.
 	Disabled map[string]bool
 	// AllBlocked is true when an enabled destination is not ready, so a
 	// send to "all" is rejected. "all" leaves disabled destinations out.

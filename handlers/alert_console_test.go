@@ -387,20 +387,17 @@ func TestSendFormDisablesUnreadyDestination(t *testing.T) {
 	if rec.Code != http.StatusOK {
 		t.Fatalf("GET /console: status %d", rec.Code)
 	}
-	options := byTestID(document(t, rec), "send-provider").Find("option")
-	disabled := map[string]bool{}
-	options.Each(func(_ int, option *goquery.Selection) {
-		value, _ := option.Attr("value")
-		_, off := option.Attr("disabled")
-		disabled[value] = off
-	})
 	selectField := byTestID(document(t, rec), "send-provider")
+	options := selectField.Find("option")
+
 	if _, required := selectField.Attr("required"); !required {
 		t.Error("destination select with all blocked: not required, want the user to choose")
 	}
 	if first := options.First(); first.AttrOr("value", "x") != "" || !first.Is("[selected]") {
 		t.Errorf("first option: got value %q, want the selected empty placeholder", first.AttrOr("value", "x"))
 	}
+
+	disabled := disabledOptions(options)
 	want := map[string]bool{"all": true, "broken": true, "webhook": false}
 	for name, off := range want {
 		got, ok := disabled[name]
@@ -412,6 +409,7 @@ func TestSendFormDisablesUnreadyDestination(t *testing.T) {
 			t.Errorf("option %q: disabled %v, want %v", name, got, off)
 		}
 	}
+
 	if text := options.Text(); !strings.Contains(text, "broken (not ready)") {
 		t.Errorf("options %q: want the unready destination labelled not ready", text)
 	}
@@ -429,17 +427,21 @@ func TestSendFormKeepsAllWithDisabledDestination(t *testing.T) {
 		"paused":  {kind: connectors.KindWebhook, url: "{receiver}/webhook/paused", disabled: true},
 	})
 	rec := s.do(http.MethodGet, "/console", "", "", "Accept", "text/html")
-	options := byTestID(document(t, rec), "send-provider").Find("option")
-	disabled := map[string]bool{}
-	options.Each(func(_ int, option *goquery.Selection) {
-		value, _ := option.Attr("value")
-		_, off := option.Attr("disabled")
-		disabled[value] = off
-	})
+	disabled := disabledOptions(byTestID(document(t, rec), "send-provider").Find("option"))
 	if disabled["all"] {
 		t.Error(`option "all": disabled, want enabled`)
 	}
 	if !disabled["paused"] {
 		t.Error(`option "paused": enabled, want disabled`)
 	}
+}
+
+// disabledOptions maps the value of each option to whether it is disabled.
+func disabledOptions(options *goquery.Selection) map[string]bool {
+	disabled := map[string]bool{}
+	options.Each(func(_ int, option *goquery.Selection) {
+		_, off := option.Attr("disabled")
+		disabled[option.AttrOr("value", "")] = off
+	})
+	return disabled
 }

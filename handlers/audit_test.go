@@ -109,7 +109,7 @@ func TestConsoleShowsDashboardCards(t *testing.T) {
 	}
 
 	// The outstanding acknowledgements are listed in the console itself,
-	// and a card whose link opens more records says so.
+	// and a card whose link opens more records carries a note.
 	outstanding := byTestID(doc, "dashboard-count-outstanding_acknowledgements")
 	if got := strings.TrimSpace(outstanding.Find(`[data-testid="value"]`).Text()); got != "2" {
 		t.Errorf("card outstanding_acknowledgements: got %q, want 2", got)
@@ -513,7 +513,7 @@ func TestDashboardSaysWhenNoHealthIsBuilt(t *testing.T) {
 }
 
 // The console lists the newest outstanding acknowledgements only, so the
-// card says so once there are more.
+// card carries a note once there are more.
 func TestOutstandingCardNotesListLimit(t *testing.T) {
 	if note := outstandingCard(alerting.OutstandingListLimit).Note; note != "" {
 		t.Errorf("card at the list limit: note %q, want none", note)

@@ -123,7 +123,7 @@ func dashboardView(d audit.Dashboard) views.DashboardView {
 		return views.DashboardCard{Key: key, Label: label, Value: strconv.FormatInt(value, 10), Href: href}
 	}
 	// broader is a card whose link opens more records than it counts, with
-	// a note that says which.
+	// a note that names what it opens.
 	broader := func(key, label string, value int64, href, note string) views.DashboardCard {
 		c := card(key, label, value, href)
 		c.Note = note

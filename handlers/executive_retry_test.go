@@ -811,7 +811,7 @@ func TestExecutiveRetryPlanFormNamesPolicyField(t *testing.T) {
 }
 
 // A destination that cannot send blocks the confirmation, which offers to
-// confirm again without it; that confirmation and its live run send only
+// confirm again without it. That confirmation and its live run send only
 // to the destinations that can.
 func TestConsoleConfirmLeavesOutUnreadyDestination(t *testing.T) {
 	s := newRetryTestServer(t, map[string]string{"alpha": "/webhook/alpha", "broken": ""})

@@ -211,7 +211,7 @@ func (h *Handler) usernameHasSecret(user auth.User) bool {
 	if !h.Secrets.HasConfiguredSecretIgnoringCase(user.Username) {
 		return false
 	}
-	h.Logger.Warn("user refused: its name contains a configured secret", "user_id", user.ID)
+	h.Logger.Warn("user rejected: its name contains a configured secret; disable it and create a user with another name", "user_id", user.ID)
 	return true
 }
 

@@ -334,6 +334,15 @@ type OutstandingAcknowledgement struct {
 	UpdatedAt            time.Time
 }
 
+// outstandingSelect reads outstanding items with the plan destination
+// that required each; callers add the conditions.
+const outstandingSelect = `
+SELECT s.occurrence_id, s.provider, s.acknowledgement_state, s.updated_at,
+       d.health_id, d.plan_id, p.alert_level, d.fingerprint, d.created_at AS since
+FROM alert_acknowledgement_states s
+JOIN alert_plan_destinations d ON d.occurrence_id = s.occurrence_id AND d.provider = s.provider
+JOIN alert_plans p ON p.id = d.plan_id`
+
 // outstandingWhere selects states that keep an item outstanding.
 const outstandingWhere = "s.acknowledgement_state NOT IN ('acknowledged', 'resolved')"
 
@@ -349,12 +358,7 @@ func OutstandingAcknowledgements(ctx context.Context, db *gorm.DB, limit int) ([
 	// The newest plan destination of each pair names the health snapshot to
 	// acknowledge and its level.
 	var items []OutstandingAcknowledgement
-	err := db.Raw(`
-SELECT s.occurrence_id, s.provider, s.acknowledgement_state, s.updated_at,
-       d.health_id, d.plan_id, p.alert_level, d.fingerprint, d.created_at AS since
-FROM alert_acknowledgement_states s
-JOIN alert_plan_destinations d ON d.occurrence_id = s.occurrence_id AND d.provider = s.provider
-JOIN alert_plans p ON p.id = d.plan_id
+	err := db.Raw(outstandingSelect+`
 WHERE `+outstandingWhere+` AND d.acknowledgement_required = ?
   AND NOT EXISTS (
     SELECT 1 FROM alert_plan_destinations newer
@@ -373,15 +377,10 @@ LIMIT ?`, true, true, limit).Scan(&items).Error
 // newest plan is the newest, leaving out occurrence exceptOccurrence, or nil
 // when there is none. The acknowledgement page of an older or closed
 // occurrence points to it, because a suppressed re-notification reaches no
-// one but still asks for an acknowledgement.
+// one but still needs an acknowledgement.
 func NewestOtherOutstanding(ctx context.Context, db *gorm.DB, provider, exceptOccurrence string) (*OutstandingAcknowledgement, error) {
 	var items []OutstandingAcknowledgement
-	err := db.WithContext(ctx).Raw(`
-SELECT s.occurrence_id, s.provider, s.acknowledgement_state, s.updated_at,
-       d.health_id, d.plan_id, p.alert_level, d.fingerprint, d.created_at AS since
-FROM alert_acknowledgement_states s
-JOIN alert_plan_destinations d ON d.occurrence_id = s.occurrence_id AND d.provider = s.provider
-JOIN alert_plans p ON p.id = d.plan_id
+	err := db.WithContext(ctx).Raw(outstandingSelect+`
 WHERE `+outstandingWhere+` AND s.provider = ? AND s.occurrence_id <> ? AND d.acknowledgement_required = ?
 ORDER BY d.created_at DESC, d.plan_id DESC
 LIMIT 1`, provider, exceptOccurrence, true).Scan(&items).Error

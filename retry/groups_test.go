@@ -421,6 +421,14 @@ func TestGroupStateFollowsCreationOrder(t *testing.T) {
 // planID, whose alert is fingerprint, to connector.
 func insertAlertDelivery(t *testing.T, db *gorm.DB, planID, fingerprint, connector string, at time.Time) {
 	t.Helper()
+	storeAlertDelivery(t, db, planID, fingerprint, connector, false, at)
+}
+
+// storeAlertDelivery stores one completed health alert delivery of plan
+// planID, whose alert is fingerprint, to connector: a success (200) or a
+// failure (503).
+func storeAlertDelivery(t *testing.T, db *gorm.DB, planID, fingerprint, connector string, success bool, at time.Time) {
+	t.Helper()
 	record := models.Delivery{
 		ID: models.NewID("dlv", at), SubjectKind: models.SubjectHealthAlert, SubjectID: planID, SubjectKey: fingerprint,
 		Connector: connector, State: models.DeliveryInFlight, Attempts: "[]", RequestSummary: "{}",
@@ -432,6 +440,9 @@ func insertAlertDelivery(t *testing.T, db *gorm.DB, planID, fingerprint, connect
 	}
 	completed := at.Add(time.Second)
 	record.ErrorClass, record.StatusCode, record.AttemptCount, record.ConnectorKind, record.CompletedAt = "server_error", 503, 1, "webhook", &completed
+	if success {
+		record.Success, record.ErrorClass, record.StatusCode = true, "", 200
+	}
 	if err := models.CompleteDelivery(context.Background(), db, &record); err != nil {
 		t.Fatalf("CompleteDelivery: %v", err)
 	}

@@ -47,7 +47,7 @@ const InterruptedReason = "interrupted: outcome unknown"
 type GuardError struct {
 	Message   string
 	Forbidden bool
-	// Field names the request field at fault; empty means execute.
+	// Field is the request field at fault, or empty for execute.
 	Field string
 }
 
@@ -170,8 +170,8 @@ func deliveredLaterReason(decision Decision, later models.Delivery) string {
 
 // decideDue returns the retry decisions of up to limit groups of one subject
 // kind that are due now, oldest latest failure first, and the tally of
-// every open group. Only groups of destinations are selected when it is
-// not empty. The database counts and selects the groups, so a run
+// every open group. When destinations is not empty, only their groups are
+// selected. The database counts and selects the groups, so a run
 // over a large backlog reads only what it may send.
 func (s *Service) decideDue(ctx context.Context, kind string, policy Policy, now time.Time, limit int, destinations []string) ([]Decision, OpenFailures, error) {
 	rules := rulesOf(policy, now)
@@ -213,9 +213,9 @@ func (s *Service) decideDue(ctx context.Context, kind string, policy Policy, now
 		return nil, OpenFailures{}, err
 	}
 	// A group whose message could not be built was skipped without a
-	// delivery, so its state and its place in the queue stay the same.
-	// Placing it after the others keeps it from taking a slot of every run
-	// while other retries wait, and it is still retried when there is room.
+	// delivery, so it keeps its place at the head of the queue. It goes
+	// last, so it no longer takes a slot of every run, and is still retried
+	// when there is room.
 	slices.SortStableFunc(groups, func(a, b models.DeliveryGroup) int {
 		aSkipped, bSkipped := skipped[keyOf(a)], skipped[keyOf(b)]
 		switch {
@@ -430,8 +430,8 @@ func (s *Service) LatestPlan(ctx context.Context, kind string) (*PlanView, error
 }
 
 // Preview returns what a live run would send now and which destinations
-// cannot send. Only destinations are retried when it is not empty. It
-// writes nothing.
+// cannot send. When destinations is not empty, only retries to them are
+// considered. It writes nothing.
 func (s *Service) Preview(ctx context.Context, kind string, policy Policy, maxDeliveries int, destinations []string) (Preview, error) {
 	request := RunRequest{MaxRetryDeliveries: maxDeliveries, Policy: policy, Schedule: DefaultSchedule(), Destinations: destinations}
 	if err := request.Validate(); err != nil {

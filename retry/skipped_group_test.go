@@ -7,32 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"gorm.io/gorm"
-
 	"github.com/releaseops/evidence-console/connectors"
 	"github.com/releaseops/evidence-console/models"
 	"github.com/releaseops/evidence-console/models/dbtest"
 )
-
-// insertAlertSuccess stores one successful health alert delivery of plan
-// planID, whose alert is fingerprint, to connector.
-func insertAlertSuccess(t *testing.T, db *gorm.DB, planID, fingerprint, connector string, at time.Time) {
-	t.Helper()
-	record := models.Delivery{
-		ID: models.NewID("dlv", at), SubjectKind: models.SubjectHealthAlert, SubjectID: planID, SubjectKey: fingerprint,
-		Connector: connector, State: models.DeliveryInFlight, Attempts: "[]", RequestSummary: "{}",
-		IdempotencyKey: "idem-" + planID + "-" + connector, Origin: models.OriginSend, Actor: "release.manager",
-		StartedAt: at, CreatedAt: at,
-	}
-	if err := models.CreateDelivery(db, &record); err != nil {
-		t.Fatalf("CreateDelivery: %v", err)
-	}
-	completed := at.Add(time.Second)
-	record.Success, record.StatusCode, record.AttemptCount, record.ConnectorKind, record.CompletedAt = true, 200, 1, "webhook", &completed
-	if err := models.CompleteDelivery(context.Background(), db, &record); err != nil {
-		t.Fatalf("CompleteDelivery: %v", err)
-	}
-}
 
 // A health alert is its fingerprint, so a later plan's success at the
 // destination repairs a failed retry of an earlier plan there.
@@ -59,7 +37,7 @@ func TestAlertHealthClearsRepairedExecution(t *testing.T) {
 	}
 
 	clock.Advance(time.Minute)
-	insertAlertSuccess(t, db, "apl_b", "fp_1", "webhook", clock.Now())
+	storeAlertDelivery(t, db, "apl_b", "fp_1", "webhook", true, clock.Now())
 	report, err = service.Health(context.Background(), models.SubjectHealthAlert, DefaultHealthParams())
 	if err != nil {
 		t.Fatalf("Health: %v", err)

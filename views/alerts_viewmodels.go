@@ -31,7 +31,7 @@ type AlertSendFormView struct {
 	// NotReady maps each destination that cannot receive an alert now to
 	// the reason, so the form offers it disabled.
 	NotReady map[string]string
-	// Disabled holds the destinations turned off in the configuration.
+	// Disabled lists the destinations turned off in the configuration.
 	Disabled map[string]bool
 	// AllBlocked is true when a send to "all" would be rejected because an
 	// enabled destination is not ready.

@@ -29,7 +29,7 @@ type DashboardCard struct {
 	Label string
 	Value string
 	Href  string
-	// Note says what the link opens when it is more than the records
+	// Note names what the link opens when that is more than the records
 	// counted, or is empty.
 	Note string
 }

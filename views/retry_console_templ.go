@@ -2067,7 +2067,7 @@ func RetryConfirm(v RetryConfirmView) templ.Component {
 	})
 }
 
-// retryLeaveOutForm asks for the confirmation again, limited to the
+// retryLeaveOutForm requests the confirmation again, limited to the
 // destinations that can send, so one that cannot does not block the others.
 func retryLeaveOutForm(v RetryConfirmView) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {

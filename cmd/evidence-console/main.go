@@ -94,7 +94,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintf(stderr, "evidence-console: invalid configuration: CONNECTOR_CONFIG: %v\n", err)
 		return 2
 	}
-	// Every later log line passes through the configured secrets.
+	// Every later log line has the configured secrets removed.
 	a.logger = slog.New(a.registry.Redactor().LogHandler(a.logger.Handler()))
 	slog.SetDefault(a.logger)
 

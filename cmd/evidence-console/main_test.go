@@ -114,8 +114,8 @@ func TestMigrateSucceeds(t *testing.T) {
 	}
 }
 
-// A PostgreSQL server that answers but lacks the named database gets a
-// message that says so, not one that blames the network.
+// A reachable PostgreSQL server without the named database gets a message
+// that names the missing database, not one that blames the network.
 func TestMissingPostgresDatabaseNamed(t *testing.T) {
 	if dbtest.Driver() != "postgres" {
 		t.Skip("a missing database is a PostgreSQL error; a SQLite file is created when missing")
