@@ -8,7 +8,6 @@ import (
 	"math"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -150,9 +149,9 @@ func parseScheduleRun(c echo.Context) (executive.Params, executive.ScheduleInput
 	}
 	// An empty interval field, as the console sends it, is left out, so a
 	// named cadence or the default decides the interval.
-	if form.Has("interval_minutes") && strings.TrimSpace(form.Get("interval_minutes")) != "" {
-		n, err := strconv.Atoi(strings.TrimSpace(form.Get("interval_minutes")))
-		if err != nil {
+	if form.Has("interval_minutes") && form.Get("interval_minutes") != "" {
+		n, ok := formWholeNumber(form.Get("interval_minutes"))
+		if !ok {
 			return params, input, fieldError("schedule.interval_minutes", "schedule.interval_minutes must be a whole number of minutes from %d to %d; got %q",
 				executive.MinIntervalMinutes, executive.MaxIntervalMinutes, form.Get("interval_minutes"))
 		}
@@ -280,8 +279,9 @@ func parseDeliver(c echo.Context) (executive.DeliverRequest, error) {
 			return req, err
 		}
 		if form.Has("timeout_seconds") {
-			raw := strings.TrimSpace(form.Get("timeout_seconds"))
-			if timeoutSeconds, err = strconv.ParseFloat(raw, 64); err != nil {
+			raw := form.Get("timeout_seconds")
+			var ok bool
+			if timeoutSeconds, ok = formNumber(raw); !ok {
 				return req, fieldError("timeout_seconds", "timeout_seconds must be a number from %g to %g; got %q",
 					executive.MinTimeoutSeconds, executive.MaxTimeoutSeconds, raw)
 			}

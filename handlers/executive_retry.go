@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -216,10 +215,10 @@ func formInt(c echo.Context, name string) (*int, error) {
 	if !formHas(c, name) {
 		return nil, nil
 	}
-	raw := strings.TrimSpace(c.FormValue(name))
-	n, err := strconv.Atoi(raw)
-	if err != nil {
-		return nil, fieldError(name, "%s must be a whole number; got %q", name, raw)
+	raw := c.FormValue(name)
+	n, ok := formWholeNumber(raw)
+	if !ok {
+		return nil, fieldError(name, "%s must be a whole number written in digits; got %q", name, raw)
 	}
 	return &n, nil
 }
@@ -228,10 +227,10 @@ func formFloat(c echo.Context, name string) (*float64, error) {
 	if !formHas(c, name) {
 		return nil, nil
 	}
-	raw := strings.TrimSpace(c.FormValue(name))
-	f, err := strconv.ParseFloat(raw, 64)
-	if err != nil {
-		return nil, fieldError(name, "%s must be a number; got %q", name, raw)
+	raw := c.FormValue(name)
+	f, ok := formNumber(raw)
+	if !ok {
+		return nil, fieldError(name, "%s must be a number written as in JSON, such as 2 or 1.5; got %q", name, raw)
 	}
 	return &f, nil
 }

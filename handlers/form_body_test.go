@@ -139,3 +139,29 @@ func TestDeliverReportFormAcceptsRepeatedProvider(t *testing.T) {
 		t.Fatalf("status = 400, want the repeated provider accepted; body: %s", rec.Body.String())
 	}
 }
+
+// A number in a console form takes the syntax of a JSON number, so the form
+// rejects what the JSON API rejects: a plus sign, a space, a hexadecimal
+// form, NaN or an infinity.
+func TestConsoleFormNumbersTakeJSONSyntax(t *testing.T) {
+	s := newAPIServer(t)
+	s.loadSample()
+
+	form := echo.MIMEApplicationForm
+	assertFormRejected(t, s, []formRejection{
+		{"run plus sign", "/console/executive-retry/run", form, "max_retry_deliveries=%2B3", http.StatusBadRequest, "max_retry_deliveries"},
+		{"run space", "/console/executive-retry/run", form, "max_retry_deliveries=%203", http.StatusBadRequest, "max_retry_deliveries"},
+		{"run hexadecimal timeout", "/console/executive-retry/run", form, "timeout_seconds=0x1p3", http.StatusBadRequest, "timeout_seconds"},
+		{"run NaN timeout", "/console/executive-retry/run", form, "timeout_seconds=NaN", http.StatusBadRequest, "timeout_seconds"},
+		{"plan plus multiplier", "/console/executive-retry/plan", form, "backoff_multiplier=%2B2", http.StatusBadRequest, "retry_policy.backoff_multiplier"},
+		{"plan infinite multiplier", "/console/executive-retry/plan", form, "backoff_multiplier=Inf", http.StatusBadRequest, "retry_policy.backoff_multiplier"},
+		{"schedule plus interval", "/console/executive-report/schedule", form, "interval_minutes=%2B60", http.StatusBadRequest, "schedule.interval_minutes"},
+		{"deliver hexadecimal timeout", "/console/executive-report/deliver", form, "provider=slack&timeout_seconds=0x1p3", http.StatusBadRequest, "timeout_seconds"},
+		{"send alert hexadecimal timeout", "/console/retry-health-alerts", form, "provider=all&timeout_seconds=0x1p3", http.StatusBadRequest, "timeout_seconds"},
+	})
+
+	rec := s.postForm("/console/executive-retry/run", "max_retry_deliveries=3&timeout_seconds=1.5", echo.HeaderAccept, echo.MIMEApplicationJSON)
+	if rec.Code != http.StatusCreated {
+		t.Errorf("status = %d, want 201 for numbers written as in JSON; body: %s", rec.Code, rec.Body.String())
+	}
+}

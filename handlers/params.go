@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net/http"
 	"net/url"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -39,6 +41,30 @@ func queryInt(c echo.Context, name string, def, min, max int) (int, error) {
 	}
 	return n, nil
 }
+
+// formWholeNumber parses a whole number typed in a form field: an optional
+// minus sign and ASCII digits, nothing else. A plus sign, a space, a
+// fraction or a hexadecimal form is rejected, as a JSON number would be.
+func formWholeNumber(raw string) (int, bool) {
+	if !onlyDigits(strings.TrimPrefix(raw, "-")) {
+		return 0, false
+	}
+	n, err := strconv.Atoi(raw)
+	return n, err == nil
+}
+
+// formNumber parses a number typed in a form field with the syntax of a
+// JSON number, so a plus sign, a space, a hexadecimal form, NaN or an
+// infinity is rejected by the form as by the JSON API.
+func formNumber(raw string) (float64, bool) {
+	if !jsonNumberSyntax.MatchString(raw) {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(raw, 64)
+	return f, err == nil && !math.IsInf(f, 0)
+}
+
+var jsonNumberSyntax = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$`)
 
 // onlyDigits reports whether text is one or more ASCII digits.
 func onlyDigits(text string) bool {

@@ -9,7 +9,6 @@ import (
 	"math"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -179,9 +178,9 @@ func deliverRequestFromForm(c echo.Context) (alerting.DeliverRequest, error) {
 		}
 	}
 	if form.Has("timeout_seconds") {
-		raw := strings.TrimSpace(form.Get("timeout_seconds"))
-		seconds, err := strconv.ParseFloat(raw, 64)
-		if err != nil || math.IsNaN(seconds) || math.IsInf(seconds, 0) {
+		raw := form.Get("timeout_seconds")
+		seconds, ok := formNumber(raw)
+		if !ok {
 			return req, fieldError("timeout_seconds", "timeout_seconds must be a number of seconds from %g to %g; got %q",
 				alerting.MinTimeoutSeconds, alerting.MaxTimeoutSeconds, raw)
 		}
