@@ -129,10 +129,13 @@ func secretVariants(secret string) []string {
 	// The URL without its scheme appears in some proxy and DNS errors.
 	variants = append(variants, strings.TrimPrefix(secret, u.Scheme+"://"))
 	if u.Path != "" && u.Path != "/" {
-		variants = append(variants, u.Path, u.EscapedPath(), strings.ReplaceAll(u.Path, "/", `\/`))
+		// A receiver can quote the path it was sent in base64 or hex, so
+		// the path and its segments get every encoded form.
+		variants = append(variants, u.EscapedPath())
+		variants = append(variants, encodedForms(u.Path)...)
 		for segment := range strings.SplitSeq(u.Path, "/") {
 			if len(segment) >= minFragmentLength {
-				variants = append(variants, segment)
+				variants = append(variants, encodedForms(segment)...)
 			}
 		}
 	}

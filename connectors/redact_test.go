@@ -796,3 +796,29 @@ func TestRemoveConfiguredSecretsInOtherCase(t *testing.T) {
 		t.Errorf("RemoveConfiguredSecrets of plain text: got %q, %v; want it unchanged", cleaned, found)
 	}
 }
+
+// A receiver can quote the path of a secret URL in base64 or hex, alone or
+// after other bytes, so those forms of the path and its segments are
+// replaced as the URL's are.
+func TestRedactorRedactsEncodedURLPath(t *testing.T) {
+	redactor := NewRedactor("https://hooks.example.test/slack/services/T0CT/B0CT/slkCanaryq7w8e9r0t")
+	path := "/slack/services/T0CT/B0CT/slkCanaryq7w8e9r0t"
+	encode := base64.StdEncoding.EncodeToString
+
+	echoes := map[string]string{
+		"base64 of the path":              encode([]byte(path)),
+		"URL-safe base64 of the path":     base64.RawURLEncoding.EncodeToString([]byte(path)),
+		"base64 of the path after a verb": encode([]byte("POST " + path)),
+		"base64 of the last segment":      encode([]byte("slkCanaryq7w8e9r0t")),
+		"hex of the path":                 fmt.Sprintf("%x", path),
+	}
+	for name, echo := range echoes {
+		got := redactor.Redact("err " + echo)
+		if strings.Contains(got, echo) {
+			t.Errorf("%s: Redact(%q): got %q, want the encoded path replaced", name, echo, got)
+		}
+		if !strings.Contains(got, Redacted) {
+			t.Errorf("%s: Redact(%q): got %q, want %q in it", name, echo, got, Redacted)
+		}
+	}
+}
