@@ -2,6 +2,8 @@ package connectors
 
 import (
 	"context"
+	"encoding"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 )
@@ -68,23 +70,39 @@ func (h *secretLogHandler) cleanAttr(attr slog.Attr) slog.Attr {
 		}
 		return slog.Group(attr.Key, clean...)
 	case slog.KindAny:
-		if text, changed := h.secrets.RemoveConfiguredSecrets(printed(value.Any())); changed {
-			return slog.String(attr.Key, text)
+		for _, form := range printedForms(value.Any()) {
+			if text, changed := h.secrets.RemoveConfiguredSecrets(form); changed {
+				return slog.String(attr.Key, text)
+			}
 		}
 	}
 	return slog.Attr{Key: attr.Key, Value: value}
 }
 
-// printed returns value as fmt prints it with %+v, or "" when printing it
-// panics, as an Error or String method of a nil pointer can.
-func printed(value any) (text string) {
-	defer func() {
-		if recover() != nil {
-			text = ""
-		}
-	}()
-	if err, ok := value.(error); ok {
-		return err.Error()
+// printedForms returns the texts a text or JSON handler can print for
+// value, the JSON encoding included, because it follows pointers. A form
+// whose method panics, as one of a nil pointer can, is left out.
+func printedForms(value any) []string {
+	var forms []string
+	add := func(form func() string) {
+		defer func() { _ = recover() }()
+		forms = append(forms, form())
 	}
-	return fmt.Sprintf("%+v", value)
+	switch v := value.(type) {
+	case error:
+		add(v.Error)
+	case encoding.TextMarshaler:
+		add(func() string {
+			text, _ := v.MarshalText()
+			return string(text)
+		})
+	case []byte:
+		forms = append(forms, string(v))
+	}
+	add(func() string { return fmt.Sprintf("%+v", value) })
+	add(func() string {
+		encoded, _ := json.Marshal(value)
+		return string(encoded)
+	})
+	return forms
 }

@@ -64,3 +64,40 @@ func TestLogHandlerCleansPrintedValues(t *testing.T) {
 		t.Errorf("log line %q: want a value without a secret logged as it was", line)
 	}
 }
+
+// textActor prints as the name it holds through MarshalText, which text
+// and JSON handlers call in place of String.
+type textActor struct{ name string }
+
+func (a textActor) MarshalText() ([]byte, error) { return []byte(a.name), nil }
+
+func (a textActor) String() string { return "actor" }
+
+// outerRecord holds a pointer, which %+v prints as an address while a JSON
+// handler prints the record it points to.
+type outerRecord struct{ Inner *actorRecord }
+
+// A byte slice, a text marshaler and a pointer inside a struct print
+// otherwise than %+v in text or JSON handlers, and are cleaned as printed.
+func TestLogHandlerCleansHandlerForms(t *testing.T) {
+	const secret = "local-receiver-token-X9"
+	handlers := map[string]func(*bytes.Buffer) slog.Handler{
+		"text": func(out *bytes.Buffer) slog.Handler { return slog.NewTextHandler(out, nil) },
+		"JSON": func(out *bytes.Buffer) slog.Handler { return slog.NewJSONHandler(out, nil) },
+	}
+	values := map[string]any{
+		"byte slice":     []byte("token=" + secret),
+		"text marshaler": textActor{name: secret},
+		"nested pointer": outerRecord{Inner: &actorRecord{Actor: secret}},
+	}
+	for handlerName, newHandler := range handlers {
+		for valueName, value := range values {
+			var out bytes.Buffer
+			logger := slog.New(NewRedactor(secret).LogHandler(newHandler(&out)))
+			logger.Info("value", "v", value)
+			if line := out.String(); strings.Contains(line, secret) {
+				t.Errorf("%s, %s handler: log line %q, want the secret removed", valueName, handlerName, line)
+			}
+		}
+	}
+}
