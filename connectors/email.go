@@ -127,6 +127,13 @@ func deliverEmail(ctx context.Context, r *Registry, d *destination, msg Message)
 	outcome.err = err
 	outcome.statusCode = smtpReplyCode(err)
 	outcome.class = classifySMTPError(ctx, outcome.statusCode, err)
+	if errors.Is(err, mail.ErrNoSupportedAuthDiscovered) {
+		// Without TLS the client offers only sign-in methods that keep the
+		// password secret, so this lasts until the settings change.
+		outcome.class = ClassAuthError
+		outcome.err = fmt.Errorf("%w; without starttls the password is sent only with CRAM-MD5 or SCRAM, "+
+			"which the server does not offer: turn starttls on, or use a server that offers one of them", err)
+	}
 	return outcome
 }
 

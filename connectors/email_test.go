@@ -28,6 +28,9 @@ type smtpTestServer struct {
 	silent    bool   // never send the greeting
 	username  string // required AUTH user, "" to not advertise AUTH
 	password  string
+	// authMechanisms replaces the advertised AUTH mechanisms, CRAM-MD5 by
+	// default.
+	authMechanisms string
 	// tlsConfig, when set, makes the server offer STARTTLS and offer AUTH
 	// only after the upgrade.
 	tlsConfig *tls.Config
@@ -101,6 +104,8 @@ func (s *smtpTestServer) handle(conn net.Conn) {
 			switch {
 			case s.tlsConfig != nil && !upgraded:
 				reply("250-127.0.0.1", "250-STARTTLS", "250 8BITMIME")
+			case s.username != "" && s.authMechanisms != "":
+				reply("250-127.0.0.1", "250-AUTH "+s.authMechanisms, "250 8BITMIME")
 			case s.username != "":
 				reply("250-127.0.0.1", "250-AUTH CRAM-MD5", "250 8BITMIME")
 			default:
@@ -331,5 +336,32 @@ func TestEmailConfigValidation(t *testing.T) {
 		if !ok || configErr.Field != test.wantField {
 			t.Errorf("%s: got %v, want an error for field %q", test.name, err, test.wantField)
 		}
+	}
+}
+
+// A server that offers only PLAIN and LOGIN over a connection without TLS
+// would receive the password in clear, so the send fails before it. That
+// lasts until the settings change, so the failure is permanent.
+func TestEmailWithoutTLSRejectsClearTextSignIn(t *testing.T) {
+	server := startSMTPServer(t, func(s *smtpTestServer) {
+		s.username, s.password = "mailer", "smtp-pa55word-secret"
+		s.authMechanisms = "PLAIN LOGIN"
+	})
+	config := emailConfig(server.port())
+	config.UsernameEnv, config.PasswordEnv = "SMTP_USER", "SMTP_PASSWORD"
+	registry := newTestRegistry(t, oneConnector("email", config),
+		map[string]string{"SMTP_USER": "mailer", "SMTP_PASSWORD": "smtp-pa55word-secret"}, nil)
+
+	result := registry.Send(context.Background(), "email", sampleMessage(), SendOptions{Timeout: 5 * time.Second})
+
+	if result.Success {
+		t.Fatal("Success: got true, want false")
+	}
+	checkEqual(t, "Class", result.Class, ClassAuthError)
+	if !strings.Contains(result.Error, "starttls") {
+		t.Errorf("Error: got %q, want it to name starttls", result.Error)
+	}
+	if messages, _ := server.received(); len(messages) != 0 {
+		t.Errorf("messages received: got %d, want 0", len(messages))
 	}
 }
