@@ -2,6 +2,7 @@ package connectors
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"os"
 	"path/filepath"
@@ -350,6 +351,34 @@ func TestSecretProblems(t *testing.T) {
 			}
 			if strings.Contains(status.Problem, "hooks/secret") {
 				t.Errorf("Problem: got %q, want no secret value", status.Problem)
+			}
+		})
+	}
+}
+
+// The Basic scheme needs user:password, given as is or base64-encoded. A
+// token of neither form would be sent as it is and fail at the service.
+func TestBasicSchemeTokenProblems(t *testing.T) {
+	encoded := base64.StdEncoding.EncodeToString([]byte("robot:pa55word"))
+	tests := []struct {
+		name, token, wantProblem string
+	}{
+		{name: "user and password", token: "robot:pa55word"},
+		{name: "encoded user and password", token: encoded},
+		{name: "bare token", token: "jiratokCanaryl9k8j7h6g5",
+			wantProblem: "environment variable SN_TOKEN does not contain user:password or its base64 encoding, which authorization_scheme Basic needs"},
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			config := ConnectorConfig{URLEnv: "SN_URL", TokenEnv: "SN_TOKEN", AuthorizationScheme: "Basic"}
+			env := map[string]string{"SN_URL": "https://sn.example.test", "SN_TOKEN": test.token}
+			registry := newTestRegistry(t, oneConnector("servicenow", config), env, nil)
+			status, _ := registry.Status("servicenow")
+			if status.Ready != (test.wantProblem == "") {
+				t.Errorf("Ready: got %v, want %v", status.Ready, test.wantProblem == "")
+			}
+			if status.Problem != test.wantProblem {
+				t.Errorf("Problem: got %q, want %q", status.Problem, test.wantProblem)
 			}
 		})
 	}

@@ -169,6 +169,10 @@ func (d *destination) resolveSecrets(lookupEnv func(string) (string, bool)) {
 		d.authorization = authorization
 		d.secretValues = append(d.secretValues, credentialForms(authorization)...)
 	} else if token, ok := d.secrets[roleToken]; ok {
+		if strings.EqualFold(d.config.AuthorizationScheme, "Basic") && !isBasicCredential(token) {
+			problems = append(problems, sourceOf[roleToken].describe()+
+				" does not contain user:password or its base64 encoding, which authorization_scheme Basic needs")
+		}
 		d.authorization = authorizationValue(d.config.AuthorizationScheme, d.spec.defaultScheme, token)
 		d.secretValues = append(d.secretValues, d.authorization)
 		d.secretValues = append(d.secretValues, credentialForms(d.authorization)...)
@@ -207,6 +211,16 @@ func authorizationValue(scheme, defaultScheme, token string) string {
 		token = base64.StdEncoding.EncodeToString([]byte(token))
 	}
 	return scheme + " " + token
+}
+
+// isBasicCredential reports whether token is "user:password" or the
+// base64 encoding of one.
+func isBasicCredential(token string) bool {
+	if strings.Contains(token, ":") {
+		return true
+	}
+	decoded, err := base64.StdEncoding.DecodeString(token)
+	return err == nil && strings.Contains(string(decoded), ":")
 }
 
 // signingSecretPrefix marks a Standard Webhooks secret whose remainder is
