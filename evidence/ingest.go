@@ -154,6 +154,12 @@ func recordID(it item) string {
 	return ""
 }
 
+// playbookEntryBatchSize is the number of playbook entries one INSERT
+// stores. An entry binds 5 parameters, so a batch binds 2,500, far below
+// the 65,535 PostgreSQL allows in one statement and the 32,766 of SQLite
+// (SQLITE_MAX_VARIABLE_NUMBER since SQLite 3.32.0).
+const playbookEntryBatchSize = 500
+
 // store inserts one record unless its id exists, and adds to deltas the
 // running totals it changes.
 func store(tx *gorm.DB, record *parsed, deltas map[string]int64) (bool, error) {
@@ -211,7 +217,7 @@ func store(tx *gorm.DB, record *parsed, deltas map[string]int64) (bool, error) {
 		}
 		deltas[models.CountRecoveryPlaybooks]++
 		if len(record.entries) > 0 {
-			if err := tx.Create(&record.entries).Error; err != nil {
+			if err := tx.CreateInBatches(&record.entries, playbookEntryBatchSize).Error; err != nil {
 				return false, err
 			}
 		}

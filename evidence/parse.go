@@ -190,6 +190,12 @@ func parseAuditExecution(it item, session, raw string, now time.Time) (*parsed, 
 
 const playbookKey = "connector_recovery_playbook"
 
+// maxPlaybookEntries is the maximum number of provider and category pairs
+// in one playbook. It bounds the rows one record adds, and it is an
+// estimate well above the destinations times failure categories of a
+// deployment.
+const maxPlaybookEntries = 5000
+
 func parsePlaybook(it item, session, raw string, now time.Time) (*parsed, error) {
 	id, err := it.text("playbook_id")
 	if err != nil {
@@ -208,6 +214,9 @@ func parsePlaybook(it item, session, raw string, now time.Time) (*parsed, error)
 	list, ok := value.([]any)
 	if !ok {
 		return nil, &FieldError{Field: listPath, Problem: "must be a list of {provider, category, failure_count}"}
+	}
+	if len(list) > maxPlaybookEntries {
+		return nil, &FieldError{Field: listPath, Problem: fmt.Sprintf("has %d entries; send at most %d, one for each provider and category pair", len(list), maxPlaybookEntries)}
 	}
 
 	entries := make([]models.RecoveryPlaybookProvider, 0, len(list))

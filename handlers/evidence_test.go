@@ -3,6 +3,7 @@ package handlers
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -79,5 +80,36 @@ func TestIngestEvidenceRejectsOversizedBody(t *testing.T) {
 	}
 	if !strings.Contains(rec.Body.String(), "10 MiB") {
 		t.Errorf("413 body %s does not name the limit", rec.Body)
+	}
+}
+
+// A playbook with more entries than the maximum is one rejected record,
+// not a failed request, so the other records of the batch are stored.
+func TestIngestEvidenceRejectsOversizedPlaybook(t *testing.T) {
+	s := newTestServer(t)
+	entries := make([]string, 13_108)
+	for i := range entries {
+		entries[i] = `{"provider": "provider-` + strconv.Itoa(i) + `", "category": "timeout", "failure_count": 1}`
+	}
+	body := `{"records": [
+	  {"metadata_kind": "` + evidence.KindEscalationRetryPlan + `", "retry_plan_id": "p1", "retryable_count": 2, "created_at": "2026-05-01T11:00:00Z"},
+	  {"metadata_kind": "` + evidence.KindRecoveryPlaybook + `", "playbook_id": "pb-large", "generated_at": "2026-04-30T10:00:00Z",
+	   "connector_recovery_playbook": {"provider_playbooks": [` + strings.Join(entries, ",") + `]}}
+	]}`
+
+	rec := s.postJSON(evidencePath, body)
+
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status = %d, want 200 (the valid plan landed); body %.300s", rec.Code, rec.Body)
+	}
+	var result evidence.Result
+	if err := json.Unmarshal(rec.Body.Bytes(), &result); err != nil {
+		t.Fatalf("decode: %v", err)
+	}
+	if result.Inserted != 1 {
+		t.Errorf("inserted = %d, want 1", result.Inserted)
+	}
+	if len(result.Rejected) != 1 || result.Rejected[0].Field != "connector_recovery_playbook.provider_playbooks" {
+		t.Errorf("rejected = %+v, want the playbook on connector_recovery_playbook.provider_playbooks", result.Rejected)
 	}
 }
