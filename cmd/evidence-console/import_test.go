@@ -173,3 +173,48 @@ func TestImportStopsWhenSecretUnreadable(t *testing.T) {
 		t.Errorf("plans stored: got %d, want 0", plans)
 	}
 }
+
+// import rejects an export that the ingestion endpoint would reject as a
+// request body, names the problem, and stores nothing.
+func TestImportRejectsMalformedExport(t *testing.T) {
+	plan := `{"metadata_kind": "go-backend-rollback-drill-acknowledgement-audit-delivery-recovery-escalation-delivery-retry-plan",
+	  "retry_plan_id": "plan-1", "retryable_count": 1, "created_at": "2026-05-01T11:00:00Z"}`
+	cases := []struct {
+		name, text, wantText string
+	}{
+		{"empty file", "", "export is empty"},
+		{"top-level array", "[" + plan + "]", "export must be a JSON object"},
+		{"invalid UTF-8", `{"items": [{"metadata_kind": "go-backend-rollback-drill-acknowledgement-audit-delivery-recovery-escalation-delivery-retry-plan",
+		  "retry_plan_id": "plan-` + "\xff" + `", "retryable_count": 1, "created_at": "2026-05-01T11:00:00Z"}]}`, "export is not UTF-8 text"},
+		{"key given twice in a record", `{"items": [{"metadata_kind": "go-backend-rollback-drill-acknowledgement-audit-delivery-recovery-escalation-delivery-retry-plan",
+		  "retry_plan_id": "plan-1", "retryable_count": -1, "retryable_count": 1, "created_at": "2026-05-01T11:00:00Z"}]}`, "items[0].retryable_count"},
+		{"trailing data", `{"items": [` + plan + `]} trailing`, "data after the JSON object"},
+		{"items and records", `{"items": [], "records": [` + plan + `]}`, `both \"items\" and \"records\"`},
+		{"unknown top-level key", `{"items": [` + plan + `], "note": "x"}`, `the key \"note\"`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			export := writeFile(t, tc.text)
+
+			code, stdout, stderr, databaseURL := runWith(t, "", "import", export)
+
+			if code != 1 {
+				t.Errorf("exit code = %d, want 1", code)
+			}
+			if !strings.Contains(stderr, tc.wantText) {
+				t.Errorf("stderr = %q, want it to contain %q", stderr, tc.wantText)
+			}
+			if stdout != "" {
+				t.Errorf("stdout = %q, want no summary", stdout)
+			}
+			db := dbtest.OpenExisting(t, databaseURL, dbtest.Options{})
+			var plans int64
+			if err := db.Model(&models.EscalationRetryPlan{}).Count(&plans).Error; err != nil {
+				t.Fatal(err)
+			}
+			if plans != 0 {
+				t.Errorf("plans stored: got %d, want 0", plans)
+			}
+		})
+	}
+}

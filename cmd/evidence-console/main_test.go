@@ -99,8 +99,8 @@ func TestCommandLineErrors(t *testing.T) {
 
 func TestImportRejectsFileWithoutItems(t *testing.T) {
 	code, _, stderr, _ := runWith(t, "", "import", writeFile(t, `{"things": []}`))
-	if code != 1 || !strings.Contains(stderr, "has no") || !strings.Contains(stderr, "items") {
-		t.Errorf("exit %d, stderr %q; want 1 and a message naming the items list", code, stderr)
+	if code != 1 || !strings.Contains(stderr, "things") || !strings.Contains(stderr, "items") {
+		t.Errorf("exit %d, stderr %q; want 1 and a message naming the unknown key and the items list", code, stderr)
 	}
 }
 
