@@ -62,12 +62,14 @@ func (it item) text(path string) (string, error) {
 	if !ok {
 		return "", &FieldError{Field: path, Problem: "must be a string"}
 	}
+	// The check comes before trimming, so a line break at either end is
+	// rejected as it is in the middle and as optionalText rejects it.
+	if err := checkText(path, s); err != nil {
+		return "", err
+	}
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return "", &FieldError{Field: path, Problem: "must not be empty"}
-	}
-	if err := checkText(path, s); err != nil {
-		return "", err
 	}
 	if utf8.RuneCountInString(s) > maxTextLength {
 		return "", &FieldError{Field: path, Problem: fmt.Sprintf("must be at most %d characters", maxTextLength)}
@@ -79,16 +81,22 @@ func (it item) text(path string) (string, error) {
 const maxTextLength = 200
 
 // checkText rejects text that no database column can store, a NUL
-// character, which PostgreSQL's text type cannot hold, and text that can
-// carry a secret. Typed fields are names, ids and states, which are stored,
+// character, which PostgreSQL's text type cannot hold, text with control or
+// invisible characters, and text that can carry a secret. Typed fields are names, ids and states, which are stored,
 // shown and sent to destinations as they are, so a link or credential in
 // one is an upstream mistake.
 func checkText(path, s string) error {
 	if strings.ContainsRune(s, 0) {
 		return &FieldError{Field: path, Problem: `must not contain a NUL character (\u0000)`}
 	}
-	// Names and ids are shown on pages and in messages, where an invisible
-	// or text-direction character could make one look like another.
+	// Names and ids are shown on pages, in log lines and in messages, where
+	// a control character such as a line break or ESC could forge a line or
+	// restyle a terminal. None of these fields is multi-line text.
+	if c, found := firstControl(s); found {
+		return &FieldError{Field: path, Problem: fmt.Sprintf("contains the control character %U; send printable text on one line, without tabs", c)}
+	}
+	// An invisible or text-direction character could make one name look
+	// like another.
 	if c, found := firstInvisible(s); found {
 		return &FieldError{Field: path, Problem: fmt.Sprintf("contains the invisible or text-direction character %U; send printable text only", c)}
 	}
@@ -264,6 +272,18 @@ func truncate(s string, n int) string {
 func firstInvisible(s string) (rune, bool) {
 	for _, c := range s {
 		if unicode.Is(unicode.Cf, c) {
+			return c, true
+		}
+	}
+	return 0, false
+}
+
+// firstControl returns the first Unicode control character (category Cc)
+// in s: U+0000 to U+001F, such as tab, line feed and ESC, U+007F DELETE,
+// and U+0080 to U+009F.
+func firstControl(s string) (rune, bool) {
+	for _, c := range s {
+		if unicode.Is(unicode.Cc, c) {
 			return c, true
 		}
 	}

@@ -59,6 +59,20 @@ func TestIngestRejectsUnstorableText(t *testing.T) {
 			"session_id", "assignment"},
 		{"text-direction override in provider", `"playbook_id": "pb-1", "provider": "kcals\u202e", "closure_state": "resolved", "closed_at": "2026-05-01T09:00:00Z"`,
 			"provider", "U+202E"},
+		{"escape sequence and line break in provider", `"playbook_id": "pb-1", "provider": "evil\u001b[31mred\r\nlevel=ERROR msg=forged", "closure_state": "resolved", "closed_at": "2026-05-01T09:00:00Z"`,
+			"provider", "control character U+001B"},
+		{"carriage return in playbook_id", `"playbook_id": "pb\r1", "provider": "slack", "closure_state": "resolved", "closed_at": "2026-05-01T09:00:00Z"`,
+			"playbook_id", "control character U+000D"},
+		{"trailing line feed in provider", `"playbook_id": "pb-1", "provider": "slack\n", "closure_state": "resolved", "closed_at": "2026-05-01T09:00:00Z"`,
+			"provider", "control character U+000A"},
+		{"tab in closure_state", `"playbook_id": "pb-1", "provider": "slack", "closure_state": "res\tolved", "closed_at": "2026-05-01T09:00:00Z"`,
+			"closure_state", "control character U+0009"},
+		{"delete in provider", `"playbook_id": "pb-1", "provider": "sla\u007fck", "closure_state": "resolved", "closed_at": "2026-05-01T09:00:00Z"`,
+			"provider", "control character U+007F"},
+		{"C1 next line in provider", `"playbook_id": "pb-1", "provider": "slack\u0085", "closure_state": "resolved", "closed_at": "2026-05-01T09:00:00Z"`,
+			"provider", "control character U+0085"},
+		{"line feed in session_id", `"session_id": "s1\nforged", "playbook_id": "pb-1", "provider": "slack", "closure_state": "resolved", "closed_at": "2026-05-01T09:00:00Z"`,
+			"session_id", "control character U+000A"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -155,5 +169,42 @@ func TestIngestAcceptsTimeWithinClockSkew(t *testing.T) {
 	}
 	if result.Inserted != 2 || len(result.Rejected) != 0 {
 		t.Errorf("result: got %d inserted and rejected %+v, want both records stored", result.Inserted, result.Rejected)
+	}
+}
+
+// Provider names in the lists and status codes of a connector delivery are
+// shown as they are, so they take no control characters either.
+func TestIngestRejectsControlCharacterInDeliveryNames(t *testing.T) {
+	cases := []struct {
+		members, wantField string
+	}{
+		{`"providers": ["slack\r\nforged"]`, "providers"},
+		{`"failed_providers": ["\u001b[31mslack"]`, "failed_providers"},
+		{`"status_codes": {"slack\u0007": 503}`, "status_codes"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.wantField, func(t *testing.T) {
+			service := newService(t)
+			batch := `{"items": [{"metadata_kind": "` + KindConnectorDelivery + `", "connector_delivery_source": "` + EscalationDeliverySource + `",
+			  "delivery_id": "del-control", "delivery_success": false, "created_at": "2026-05-01T11:45:00Z", ` + tc.members + `}]}`
+
+			result, err := service.Ingest(context.Background(), decode(t, batch))
+
+			if err != nil {
+				t.Fatalf("ingest: %v", err)
+			}
+			if result.Inserted != 0 {
+				t.Errorf("inserted: got %d, want 0", result.Inserted)
+			}
+			if len(result.Rejected) != 1 {
+				t.Fatalf("rejected: got %+v, want the delivery", result.Rejected)
+			}
+			if got := result.Rejected[0].Field; got != tc.wantField {
+				t.Errorf("field: got %q, want %q", got, tc.wantField)
+			}
+			if got := result.Rejected[0].Error; !strings.Contains(got, "control character") {
+				t.Errorf("error: got %q, want it to name the control character", got)
+			}
+		})
 	}
 }
