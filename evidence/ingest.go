@@ -73,7 +73,8 @@ func (s *Service) echo(text string) string {
 
 // Ingest validates and stores records in one transaction. Invalid records are
 // reported by index and field, and the valid ones are stored all the same.
-// Unknown kinds are counted and skipped. A record whose id is already stored
+// Unknown kinds are counted and skipped, unless the record contains a
+// configured secret. A record whose id is already stored
 // is a duplicate and changes nothing.
 func (s *Service) Ingest(ctx context.Context, records []json.RawMessage) (Result, error) {
 	now := models.UTC(s.Now())
@@ -89,11 +90,14 @@ func (s *Service) Ingest(ctx context.Context, records []json.RawMessage) (Result
 			continue // already rejected by DecodeItems
 		}
 		record, err := parseItem(item(object), now, s.Secrets)
-		if path, found := configuredSecretPath(map[string]any(object), "", s.Secrets); found && err == nil {
-			err = &FieldError{Field: path, Problem: "contains a secret of a configured destination; remove it from the record"}
-		}
 		var skip errSkip
 		var fieldErr *FieldError
+		// A record of a skipped kind is rejected too when it contains a
+		// configured secret, which its kind or source in the skipped counts
+		// would otherwise repeat.
+		if path, found := configuredSecretPath(map[string]any(object), "", s.Secrets); found && (err == nil || errors.As(err, &skip)) {
+			err = &FieldError{Field: path, Problem: "contains a secret of a configured destination; remove it from the record"}
+		}
 		switch {
 		case errors.As(err, &skip):
 			result.SkippedCount++
@@ -102,7 +106,7 @@ func (s *Service) Ingest(ctx context.Context, records []json.RawMessage) (Result
 			// The message can quote the rejected value, which may itself be
 			// a credential.
 			result.Rejected = append(result.Rejected, RecordError{
-				Index: i, RecordID: s.echo(recordID(item(object))), MetadataKind: item(object).describingText("metadata_kind"),
+				Index: i, RecordID: s.echo(recordID(item(object))), MetadataKind: s.echo(item(object).describingText("metadata_kind")),
 				Field: s.echo(fieldErr.Field), Error: s.echo(fieldErr.Error()),
 			})
 		case err != nil:

@@ -66,7 +66,11 @@ func parseItem(it item, now time.Time, secrets *connectors.Redactor) (*parsed, e
 	case KindRecoveryClosure:
 		return parseClosure(it, session, string(raw), now)
 	case KindConnectorDelivery:
-		if source := it.describingText("connector_delivery_source"); source != EscalationDeliverySource {
+		source, err := it.text("connector_delivery_source")
+		if err != nil {
+			return nil, err
+		}
+		if source != EscalationDeliverySource {
 			return nil, errSkip{kind: kind + " (source " + source + ")"}
 		}
 		return parseEscalationDelivery(it, session, string(raw), now, secrets)
