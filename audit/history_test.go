@@ -43,7 +43,8 @@ func TestHistoryFilters(t *testing.T) {
 		// d2 d4 d5 e1 e2 e5 and x2 x4; the in-flight e3 and skipped x3 have no outcome.
 		{"delivery success false", HistoryQuery{DeliverySuccess: boolPtr(false)}, 8},
 		{"alert level critical", HistoryQuery{AlertLevel: "critical"}, 2},
-		{"alert level warning", HistoryQuery{AlertLevel: "warning"}, 2},
+		// h2, pA and the warning reports r1 and r2.
+		{"alert level warning", HistoryQuery{AlertLevel: "warning"}, 4},
 		{"alert level healthy", HistoryQuery{AlertLevel: "healthy"}, 1},
 		{"slack executive failures", HistoryQuery{Provider: "slack", ConnectorDeliverySource: "executive_report", DeliverySuccess: boolPtr(false)}, 3},
 		{"email deliveries", HistoryQuery{MetadataKind: "delivery", Provider: "email"}, 2},

@@ -34,7 +34,7 @@ var HistoryKinds = []string{
 // that kind:
 //   - Provider keeps deliveries, acknowledgements and retry executions to
 //     that destination, and alert and retry plans that include it.
-//   - AlertLevel keeps health snapshots and alert plans.
+//   - AlertLevel keeps health snapshots, alert plans and executive reports.
 //   - AcknowledgementState keeps acknowledgement actions.
 //   - DeliverySuccess keeps completed deliveries and finished retry
 //     executions (delivered is a success, failed is not).
@@ -90,8 +90,9 @@ var historyBranches = []historyBranch{
 	{kind: HistoryAcknowledgement, from: "alert_acknowledgements a", id: "a.id", createdAt: "a.created_at",
 		provider: "a.provider", state: "a.acknowledgement_state", source: "'" + SubjectHealthAlert + "'",
 		status: "a.acknowledgement_state", actor: "a.actor", parent: "a.health_id"},
+	// A report's status is its level: critical, warning or healthy.
 	{kind: HistoryExecutiveReport, from: "executive_reports r", id: "r.id", createdAt: "r.generated_at",
-		source: "'" + SubjectExecutiveReport + "'", status: "r.status", actor: "r.actor"},
+		level: "r.status", source: "'" + SubjectExecutiveReport + "'", status: "r.status", actor: "r.actor"},
 	{kind: HistoryScheduleRun, from: "executive_schedule_runs sr", id: "sr.id", createdAt: "sr.created_at",
 		source: "'" + SubjectExecutiveReport + "'", status: "sr.cadence", actor: "sr.actor", parent: "sr.report_id"},
 	{kind: HistoryRetryPlan, from: "retry_plans rp", id: "rp.id", createdAt: "rp.created_at", source: "rp.subject_kind",

@@ -277,7 +277,7 @@ func operations() []operation {
 				query("acknowledgement_state", "Only acknowledgement actions in this state.", enum("acknowledged", "dismissed", "escalated", "resolved")),
 				query("connector_delivery_source", "Only records of this delivery subject kind.", enum("health_alert", "executive_report")),
 				query("delivery_success", "Only deliveries and retry executions that succeeded (true) or failed (false).", enum("true", "false", "")),
-				query("alert_level", "Only health snapshots and alert plans of this level.", enum("healthy", "warning", "critical")),
+				query("alert_level", "Only health snapshots, alert plans and executive reports of this level.", enum("healthy", "warning", "critical")),
 				query("limit", "Page size.", integer(1, 500)),
 				query("offset", "Records to skip.", integer(0, 1<<31-1)),
 			},
