@@ -15,13 +15,9 @@ import (
 	"github.com/releaseops/evidence-console/views"
 )
 
-// alertsSection reads the console's alert section for the request's
-// history filters (kept in the URL) and plan_id.
-func (h *Handler) alertsSection(c echo.Context) (*views.AlertsSectionView, error) {
-	q, err := historyQuery(c)
-	if err != nil {
-		return nil, err
-	}
+// alertsSection reads the console's alert section for the history filters q
+// (kept in the URL) and the request's plan_id.
+func (h *Handler) alertsSection(c echo.Context, q alerting.HistoryQuery) (*views.AlertsSectionView, error) {
 	data, err := h.Alerts.Console(c.Request().Context(), q, c.QueryParam("plan_id"))
 	if err != nil {
 		return nil, alertError(err)

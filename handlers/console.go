@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/releaseops/evidence-console/alerting"
 	"github.com/releaseops/evidence-console/auth"
 
 	"github.com/releaseops/evidence-console/health"
@@ -17,10 +18,47 @@ func (h *Handler) registerConsoleRoutes(e *echo.Echo) {
 	h.route(e, http.MethodGet, "/console", h.console, auth.PermissionReadConsole)
 }
 
+// consoleParams are the query parameters of the console: the records it
+// shows (health_id, plan_id, retry_plan_id) and the alert history filters,
+// which include health_id.
+var consoleParams = append([]string{"plan_id", "retry_plan_id"}, alertHistoryParams...)
+
+// consoleQuery reads the console's alert history filters strictly. An
+// unknown or repeated parameter and an invalid filter are rejected with the
+// parameter named.
+func consoleQuery(c echo.Context) (alerting.HistoryQuery, error) {
+	if err := rejectUnknownQuery(c, consoleParams...); err != nil {
+		return alerting.HistoryQuery{}, err
+	}
+	q, err := historyQuery(c)
+	if err != nil {
+		return q, err
+	}
+	if err := q.Validate(); err != nil {
+		return q, alertError(err)
+	}
+	return q, nil
+}
+
 // console shows the requested health snapshot (health_id), else the newest
 // one, else a preview of the current evaluation that writes nothing.
+//
+// A browser whose query is rejected gets the console back with a 400, as
+// with /history. The alert history keeps the filters as typed and shows the
+// message instead of rows, and the other sections are shown as usual. JSON
+// and htmx clients get the usual error response.
 func (h *Handler) console(c echo.Context) error {
 	ctx := c.Request().Context()
+
+	historyFilters, err := consoleQuery(c)
+	var rejected *APIError
+	if errors.As(err, &rejected) && rejected.Status == http.StatusBadRequest && h.Alerts != nil && !wantsJSON(c) && !isHTMX(c) {
+		rejected = shortened(rejected, h.Secrets)
+		logRejected(h.Logger, h.Secrets, c, rejected)
+		historyFilters = alerting.HistoryQuery{Limit: alerting.DefaultHistoryLimit}
+	} else if err != nil {
+		return err
+	}
 
 	var report *health.Report
 	if id := c.QueryParam("health_id"); id != "" {
@@ -55,8 +93,11 @@ func (h *Handler) console(c echo.Context) error {
 	}
 	page := views.ConsolePage{Health: h.healthPanelView(c, report), Executive: executiveView}
 	if h.Alerts != nil {
-		if page.Alerts, err = h.alertsSection(c); err != nil {
+		if page.Alerts, err = h.alertsSection(c, historyFilters); err != nil {
 			return err
+		}
+		if rejected != nil {
+			page.Alerts.History = rejectedAlertHistoryView(c, page.Alerts.History.Kinds, rejected)
 		}
 	}
 	if page.Retry, err = h.retryConsoleView(ctx, c); err != nil {
@@ -70,7 +111,27 @@ func (h *Handler) console(c echo.Context) error {
 		v := dashboardView(dashboard)
 		page.Dashboard = &v
 	}
-	return render(c, http.StatusOK, views.Console(pageContext(c), page))
+	status := http.StatusOK
+	if rejected != nil {
+		status = http.StatusBadRequest
+	}
+	return render(c, status, views.Console(pageContext(c), page))
+}
+
+// rejectedAlertHistoryView keeps the alert history filters as they were
+// typed, with the error, so a rejected filter can be corrected in place. It
+// shows no rows. The hidden limit field carries the default, so submitting
+// the form does not send a rejected limit again.
+func rejectedAlertHistoryView(c echo.Context, kinds []views.OptionView, invalid *APIError) views.AlertHistoryView {
+	values := c.QueryParams()
+	return views.AlertHistoryView{
+		Limit: alerting.DefaultHistoryLimit, Kinds: kinds,
+		Filter: views.AlertHistoryFilterView{
+			HealthID: values.Get("health_id"), Provider: values.Get("provider"), MetadataKind: values.Get("metadata_kind"),
+			AcknowledgementState: values.Get("acknowledgement_state"), Suppressed: values.Get("suppressed"),
+		},
+		Error: invalid.Message, ErrorField: invalid.Field,
+	}
 }
 
 // healthPanelView maps an evaluation to its view model. The build form is

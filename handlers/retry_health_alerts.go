@@ -223,7 +223,7 @@ var alertHistoryParams = []string{"health_id", "provider", "metadata_kind", "ack
 
 // historyQuery reads the history filters and paging strictly from the query.
 // The console's alert section reads them too, next to parameters of its own,
-// so unknown parameters are rejected by the JSON handler only.
+// so each caller rejects unknown parameters with its own list.
 func historyQuery(c echo.Context) (alerting.HistoryQuery, error) {
 	q := alerting.HistoryQuery{
 		HealthID: strings.TrimSpace(c.QueryParam("health_id")), Provider: c.QueryParam("provider"),

@@ -3,6 +3,8 @@ package views
 import (
 	"strconv"
 	"strings"
+
+	"github.com/a-h/templ"
 )
 
 // AlertsSectionView is the console's retry health alert section.
@@ -108,6 +110,27 @@ type AlertHistoryView struct {
 	NextURL string
 	Kinds   []OptionView
 	Showing string
+	// Error is the message that rejected the console's query, and
+	// ErrorField the query parameter it names. Both are empty when the
+	// filters were applied.
+	Error      string
+	ErrorField string
+}
+
+// alertHistoryFilterLabels names the alert history filters' query
+// parameters as the filter form labels them.
+var alertHistoryFilterLabels = map[string]string{
+	"health_id": "Health id", "provider": "Destination", "metadata_kind": "Kind",
+	"acknowledgement_state": "Acknowledgement state", "suppressed": "Suppressed",
+}
+
+// FilterAttributes marks the filter input named name as invalid and links
+// it to the error message when the error names it.
+func (v AlertHistoryView) FilterAttributes(name string) templ.Attributes {
+	if v.Error == "" || v.ErrorField != name {
+		return templ.Attributes{}
+	}
+	return templ.Attributes{"aria-invalid": "true", "aria-describedby": "alert-history-error"}
 }
 
 // AlertHistoryFilterView is the filter state, kept in the URL.

@@ -40,7 +40,17 @@ func Console(pc PageContext, page ConsolePage) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<h1 class=\"text-2xl font-semibold tracking-tight\">Go Rollback Drill Notifications</h1><p class=\"mt-1 max-w-3xl text-sm text-slate-600\">Watch the workers that retry failed escalation notifications, alert the team's destinations, collect acknowledgements, and re-deliver executive recovery reports.</p><div class=\"mt-6 grid grid-cols-1 gap-6\" data-testid=\"go-rollback-drill-notifications\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<h1 class=\"text-2xl font-semibold tracking-tight\">Go Rollback Drill Notifications</h1><p class=\"mt-1 max-w-3xl text-sm text-slate-600\">Watch the workers that retry failed escalation notifications, alert the team's destinations, collect acknowledgements, and re-deliver executive recovery reports.</p>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			if page.Alerts != nil && page.Alerts.History.Error != "" {
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "<p class=\"mt-4 rounded-md border border-red-200 bg-red-50 p-3 text-sm text-red-800\" data-testid=\"console-query-error\">The address has a query the console could not apply. <a href=\"#alert-history-error\" class=\"font-medium underline\">Read the message in the alert history</a>.</p>")
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, " <div class=\"mt-6 grid grid-cols-1 gap-6\" data-testid=\"go-rollback-drill-notifications\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -70,7 +80,7 @@ func Console(pc PageContext, page ConsolePage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 2, "</div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "</div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

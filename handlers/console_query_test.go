@@ -1,0 +1,99 @@
+package handlers
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func TestConsoleRejectsUnknownQuery(t *testing.T) {
+	s := newAlertServer(t, twoWebhooks())
+
+	rec := s.do(http.MethodGet, "/console?foo=1", "", "", "Accept", "application/json")
+	if rec.Code != http.StatusBadRequest {
+		t.Fatalf("GET /console?foo=1: got status %d, want 400", rec.Code)
+	}
+	apiErr := apiErrorOf(t, rec.Body.Bytes())
+	if apiErr.Field != "foo" {
+		t.Errorf("field: got %q, want foo", apiErr.Field)
+	}
+	for _, accepted := range []string{"health_id", "plan_id", "retry_plan_id", "provider", "suppressed", "limit", "offset"} {
+		if !strings.Contains(apiErr.Message, accepted) {
+			t.Errorf("message: got %q, want it to list %s", apiErr.Message, accepted)
+		}
+	}
+
+	repeated := s.do(http.MethodGet, "/console?limit=5&limit=6", "", "", "Accept", "application/json")
+	if repeated.Code != http.StatusBadRequest || apiErrorOf(t, repeated.Body.Bytes()).Field != "limit" {
+		t.Errorf("repeated limit: got status %d %s, want 400 naming limit", repeated.Code, repeated.Body.String())
+	}
+
+	// Every parameter the console's own links and forms use is accepted.
+	accepted := "/console?health_id=&plan_id=&retry_plan_id=&provider=alpha&metadata_kind=&acknowledgement_state=&suppressed=&limit=5&offset=0"
+	if rec := s.do(http.MethodGet, accepted, "", "", "Accept", "text/html"); rec.Code != http.StatusOK {
+		t.Errorf("GET %s: got status %d, want 200", accepted, rec.Code)
+	}
+}
+
+// A browser gets the console back with the alert history filters as typed
+// and the message above them, as /history does, instead of an error page.
+func TestConsoleShowsRejectedFiltersInPlace(t *testing.T) {
+	s := newAlertServer(t, twoWebhooks())
+	s.deliver(`{"retries": 0}`)
+
+	tests := []struct {
+		query, field, mention string
+	}{
+		{"?limit=0&provider=alpha", "limit", "from 1 to 500"},
+		{"?foo=1&provider=alpha", "foo", "not a query parameter"},
+		{"?suppressed=maybe&provider=alpha", "suppressed", "true or false"},
+		{"?metadata_kind=plans&provider=alpha", "metadata_kind", "plan, delivery or acknowledgement"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.query, func(t *testing.T) {
+			rec := s.do(http.MethodGet, "/console"+tc.query, "", "", "Accept", "text/html")
+			if rec.Code != http.StatusBadRequest {
+				t.Fatalf("status: got %d, want 400", rec.Code)
+			}
+			doc := document(t, rec)
+			if byTestID(doc, "error-page").Length() != 0 {
+				t.Fatal("page: got the error page, want the console with the message")
+			}
+			if byTestID(doc, "go-rollback-drill-notifications").Length() != 1 {
+				t.Error("console sections: missing, want them shown")
+			}
+			message := byTestID(doc, "alert-history-error").Text()
+			if !strings.Contains(message, "The filters were not applied") || !strings.Contains(message, tc.mention) {
+				t.Errorf("message: got %q, want it to say the filters were not applied and mention %q", message, tc.mention)
+			}
+			if !strings.Contains(message, tc.field) {
+				t.Errorf("message: got %q, want it to name %s", message, tc.field)
+			}
+			if got := byTestID(doc, "console-query-error").Length(); got != 1 {
+				t.Errorf("notice at the top: got %d, want 1 linking to the message", got)
+			}
+			if got := byTestID(doc, "history-row").Length(); got != 0 {
+				t.Errorf("history rows: got %d, want none while the filters are rejected", got)
+			}
+			provider := doc.Find(`[data-testid="history-filters"] input[name=provider]`)
+			if got, _ := provider.Attr("value"); got != "alpha" {
+				t.Errorf("destination filter: got %q, want alpha kept as typed", got)
+			}
+			// The limit is a hidden field, so the form sends the default
+			// instead of repeating a rejected value.
+			limit := doc.Find(`[data-testid="history-filters"] input[name=limit]`)
+			if got, _ := limit.Attr("value"); got != "50" {
+				t.Errorf("hidden limit: got %q, want the default 50", got)
+			}
+		})
+	}
+
+	invalid := s.do(http.MethodGet, "/console?suppressed=maybe", "", "", "Accept", "text/html")
+	field := document(t, invalid).Find(`[data-testid="history-filters"] select[name=suppressed]`)
+	if got, _ := field.Attr("aria-invalid"); got != "true" {
+		t.Errorf("suppressed filter aria-invalid: got %q, want true", got)
+	}
+	if got, _ := field.Attr("aria-describedby"); got != "alert-history-error" {
+		t.Errorf("suppressed filter aria-describedby: got %q, want alert-history-error", got)
+	}
+}
