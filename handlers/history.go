@@ -152,7 +152,18 @@ func (h *Handler) historyView(q audit.HistoryQuery, page audit.HistoryPage) view
 		values.Set("offset", strconv.Itoa(offset))
 		return "/history?" + values.Encode()
 	}
-	if page.Offset > 0 {
+	switch {
+	case page.Total > 0 && int64(page.Offset) >= page.Total:
+		// A page past the last record links to the last page, which
+		// starts at the last multiple of limit below the total, and to the
+		// first when that is another page.
+		v.PastEnd = true
+		lastOffset := int((page.Total-1)/int64(page.Limit)) * page.Limit
+		v.LastHref = link(lastOffset)
+		if lastOffset > 0 {
+			v.FirstHref = link(0)
+		}
+	case page.Offset > 0:
 		v.PreviousHref = link(max(page.Offset-page.Limit, 0))
 	}
 	if int64(page.Offset+page.Limit) < page.Total {

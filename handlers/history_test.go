@@ -3,6 +3,7 @@ package handlers
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -67,5 +68,67 @@ func TestHistoryExecutiveReportLevel(t *testing.T) {
 	}
 	if got := strings.TrimSpace(rows.Find(`[data-label="Status"]`).Text()); got != audit.LevelCritical {
 		t.Errorf("history page level: got %q, want critical", got)
+	}
+}
+
+// A page past the last record states that it is past the end and links to
+// the last and the first page, keeping the filters, instead of reading as an
+// empty result.
+func TestHistoryPagePastTheEnd(t *testing.T) {
+	s := newAuditServer(t)
+
+	// provider=slack matches 14 records, so the last page of 5 starts at 10.
+	for _, offset := range []string{"100", "14"} {
+		t.Run("offset "+offset, func(t *testing.T) {
+			doc := document(t, s.getJSON("/history?provider=slack&limit=5&offset="+offset))
+			if got := byTestID(doc, "history-row").Length(); got != 0 {
+				t.Errorf("rows: got %d, want none", got)
+			}
+			if got := byTestID(doc, "history-empty").Length(); got != 0 {
+				t.Error("page: says no records match, want it to say the page is past the end")
+			}
+			message := byTestID(doc, "history-past-end").Text()
+			if !strings.Contains(message, "past the end") || !strings.Contains(message, "14 matching records") {
+				t.Errorf("message: got %q, want it to say the page is past the end of the 14 matching records", message)
+			}
+			if byTestID(doc, "history-previous").Length() != 0 || byTestID(doc, "history-next").Length() != 0 {
+				t.Error("links: got a previous or next page link, want only the last and first page")
+			}
+			for _, link := range []struct{ id, offset string }{{"history-last", "10"}, {"history-first", "0"}} {
+				href, ok := byTestID(doc, link.id).Attr("href")
+				if !ok {
+					t.Errorf("%s: missing", link.id)
+					continue
+				}
+				parsed, err := url.Parse(href)
+				if err != nil || parsed.Path != "/history" {
+					t.Errorf("%s: got %q, want a /history link", link.id, href)
+					continue
+				}
+				query := parsed.Query()
+				if query.Get("provider") != "slack" || query.Get("limit") != "5" || query.Get("offset") != link.offset {
+					t.Errorf("%s: got %q, want provider slack, limit 5, offset %s", link.id, href, link.offset)
+				}
+			}
+		})
+	}
+
+	// When every record fits on the first page, the last page is the first.
+	doc := document(t, s.getJSON("/history?provider=teams&limit=5&offset=5"))
+	if href, _ := byTestID(doc, "history-last").Attr("href"); !strings.Contains(href, "offset=0") {
+		t.Errorf("last page of one record: got %q, want offset 0", href)
+	}
+
+	// The last page itself is not past the end.
+	last := document(t, s.getJSON("/history?provider=slack&limit=5&offset=10"))
+	if byTestID(last, "history-past-end").Length() != 0 || byTestID(last, "history-row").Length() != 4 {
+		t.Error("last page: want its 4 rows and no past-the-end message")
+	}
+
+	// The JSON endpoint keeps returning an empty page with the exact total.
+	page := decodeHistoryPage(t, s, runtimePrefix+"?provider=slack&limit=5&offset=100")
+	if len(page.Items) != 0 || page.Total != 14 || page.Offset != 100 || page.Limit != 5 {
+		t.Errorf("JSON past the end: got %d items, total %d, offset %d, limit %d; want 0, 14, 100, 5",
+			len(page.Items), page.Total, page.Offset, page.Limit)
 	}
 }

@@ -1,6 +1,7 @@
 package views
 
 import (
+	"fmt"
 	"strconv"
 
 	"github.com/a-h/templ"
@@ -50,13 +51,29 @@ type HistoryView struct {
 	// PreviousHref and NextHref are empty on the first and last page.
 	PreviousHref string
 	NextHref     string
-	Export       ExportFormView
+	// PastEnd is set when Offset is at or past the last matching record.
+	// Such a page links to the last page (LastHref) and, when that is not
+	// the first page, to the first (FirstHref) instead of the previous one.
+	PastEnd   bool
+	LastHref  string
+	FirstHref string
+	Export    ExportFormView
 	// Error is the message that rejected the filters, and ErrorField the
 	// query parameter it names. LimitText is the per-page value as typed,
 	// shown when it was rejected.
 	Error      string
 	ErrorField string
 	LimitText  string
+}
+
+// PastEndMessage explains that a page past the end shows no rows, although
+// records match.
+func (v HistoryView) PastEndMessage() string {
+	records := strconv.FormatInt(v.Total, 10) + " matching records"
+	if v.Total == 1 {
+		records = "1 matching record"
+	}
+	return fmt.Sprintf("This page is past the end: there are %s, and this page starts at record %d.", records, v.Offset+1)
 }
 
 // historyFilterLabels names the history filters' query parameters as the
