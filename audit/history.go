@@ -86,7 +86,9 @@ func (q *HistoryQuery) Validate() error {
 
 // HistoryItem is one record of the combined history. Provider, AlertLevel,
 // AcknowledgementState and ConnectorDeliverySource are empty and
-// DeliverySuccess is null when the kind does not carry them. ParentID is the
+// DeliverySuccess is null when the kind does not carry them. The Provider of
+// an alert or retry plan lists the destinations it includes,
+// comma-separated in name order, which the provider filter matches one of. ParentID is the
 // record one step up the chain (the health snapshot of an alert plan, the
 // subject of a delivery, the worker run of an execution).
 type HistoryItem struct {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -167,6 +168,8 @@ func (h *Handler) alertHistoryView(page alerting.HistoryPage, q alerting.History
 		switch {
 		case item.Plan != nil:
 			row.Kind = "plan"
+			// The provider filter matches a plan by any of its destinations.
+			row.Provider = strings.Join(item.Plan.EligibleProviders, ", ")
 			row.Outcome = item.Plan.AlertLevel
 			row.Detail = "selected " + strconv.Itoa(len(item.Plan.SelectedProviders)) + ", suppressed " +
 				strconv.Itoa(len(item.Plan.SuppressedProviders)) + " of " + strconv.Itoa(len(item.Plan.EligibleProviders)) + " eligible, by " + item.Plan.Actor

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -172,7 +173,7 @@ func (h *Handler) historyView(q audit.HistoryQuery, page audit.HistoryPage) view
 	for _, item := range page.Items {
 		row := views.HistoryRow{
 			Kind: item.MetadataKind, ID: item.ID, CreatedAt: views.FormatTime(item.CreatedAt, h.TimeZone),
-			Provider: item.Provider, Level: item.AlertLevel, Source: item.ConnectorDeliverySource,
+			Provider: strings.ReplaceAll(item.Provider, ",", ", "), Level: item.AlertLevel, Source: item.ConnectorDeliverySource,
 			Status: item.Status, Actor: item.Actor, ParentID: item.ParentID,
 		}
 		if item.DeliverySuccess != nil {

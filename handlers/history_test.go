@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -130,5 +131,47 @@ func TestHistoryPagePastTheEnd(t *testing.T) {
 	if len(page.Items) != 0 || page.Total != 14 || page.Offset != 100 || page.Limit != 5 {
 		t.Errorf("JSON past the end: got %d items, total %d, offset %d, limit %d; want 0, 14, 100, 5",
 			len(page.Items), page.Total, page.Offset, page.Limit)
+	}
+}
+
+// An alert or retry plan carries the destinations it includes as its
+// provider, the attribute the provider filter matches, so a plan that
+// provider=slack keeps shows slack.
+func TestHistoryPlanItemsNameDestinations(t *testing.T) {
+	s := newAuditServer(t)
+
+	want := map[string]string{
+		"pA": "slack,teams", "pB": "email,slack",
+		"rp1": "slack,webhook", "rp2": "slack", "rp3": "email",
+	}
+	for _, kind := range []string{models.HistoryAlertPlan, models.HistoryRetryPlan} {
+		page := decodeHistoryPage(t, s, runtimePrefix+"?metadata_kind="+kind)
+		if len(page.Items) == 0 {
+			t.Errorf("%s items: got none, want the fixture's plans", kind)
+		}
+		for _, item := range page.Items {
+			if item.Provider != want[item.ID] {
+				t.Errorf("%s %s provider: got %q, want %q", kind, item.ID, item.Provider, want[item.ID])
+			}
+		}
+	}
+
+	for _, provider := range []string{"slack", "teams", "email"} {
+		page := decodeHistoryPage(t, s, runtimePrefix+"?limit=500&provider="+provider)
+		for _, item := range page.Items {
+			if !slices.Contains(strings.Split(item.Provider, ","), provider) {
+				t.Errorf("provider=%s: item %s (%s) has provider %q, want it to include %s",
+					provider, item.ID, item.MetadataKind, item.Provider, provider)
+			}
+		}
+	}
+
+	doc := document(t, s.getJSON("/history?metadata_kind=alert_plan"))
+	row := doc.Find(`[data-testid="history-row"][data-id="pA"]`)
+	if got := strings.TrimSpace(row.Find(`[data-label="Destination"]`).Text()); got != "slack, teams" {
+		t.Errorf("history page destination of pA: got %q, want \"slack, teams\"", got)
+	}
+	if note := byTestID(doc, "history-filter-note").Text(); !strings.Contains(note, "plans that include the destination") {
+		t.Errorf("filter note: got %q, want it to say which plans the destination filter keeps", note)
 	}
 }

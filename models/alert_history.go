@@ -17,10 +17,13 @@ const (
 )
 
 // AlertHistoryFilter selects alert history rows. Empty strings and a nil
-// Suppressed match everything. AcknowledgementState keeps only
-// acknowledgement actions in that state. Suppressed true keeps only plans
-// that suppressed a destination (the Provider, when set); false drops those
-// plans and keeps every delivery and acknowledgement.
+// Suppressed match everything. A filter on an attribute that a kind does not
+// carry leaves that kind out:
+//   - Provider keeps deliveries and acknowledgement actions of that
+//     destination and plans that include it, selected or suppressed.
+//   - AcknowledgementState keeps acknowledgement actions in that state.
+//   - Suppressed keeps plans only: true those that suppressed a destination
+//     (the Provider, when set), false those that did not.
 type AlertHistoryFilter struct {
 	HealthID             string
 	Provider             string
@@ -99,7 +102,7 @@ func alertHistoryUnion(f AlertHistoryFilter) (string, []any) {
 		parts = append(parts, sql)
 	}
 
-	if wants(AlertHistoryDelivery) && f.AcknowledgementState == "" && (f.Suppressed == nil || !*f.Suppressed) {
+	if wants(AlertHistoryDelivery) && f.AcknowledgementState == "" && f.Suppressed == nil {
 		sql := "SELECT 'delivery' AS kind, dl.id AS id, p.health_id AS health_id, dl.created_at AS created_at " +
 			"FROM deliveries dl JOIN alert_plans p ON p.id = dl.subject_id WHERE dl.subject_kind = ?"
 		args = append(args, SubjectHealthAlert)
@@ -114,7 +117,7 @@ func alertHistoryUnion(f AlertHistoryFilter) (string, []any) {
 		parts = append(parts, sql)
 	}
 
-	if wants(AlertHistoryAcknowledgement) && (f.Suppressed == nil || !*f.Suppressed) {
+	if wants(AlertHistoryAcknowledgement) && f.Suppressed == nil {
 		sql := "SELECT 'acknowledgement' AS kind, a.id AS id, a.health_id AS health_id, a.created_at AS created_at " +
 			"FROM alert_acknowledgements a WHERE 1 = 1"
 		if f.HealthID != "" {

@@ -33,7 +33,9 @@ var HistoryKinds = []string{
 // everything. A filter on an attribute that a kind does not carry excludes
 // that kind:
 //   - Provider keeps deliveries, acknowledgements and retry executions to
-//     that destination, and alert and retry plans that include it.
+//     that destination, and alert and retry plans that include it. A plan
+//     row's Provider lists the destinations it includes, so it names the
+//     destination that matched.
 //   - AlertLevel keeps health snapshots, alert plans and executive reports.
 //   - AcknowledgementState keeps acknowledgement actions.
 //   - DeliverySuccess keeps completed deliveries and finished retry
@@ -53,6 +55,9 @@ type HistoryFilter struct {
 
 // HistoryRow is one combined history item. Success is nil for records
 // without a delivery outcome; ParentID is the record one step up the chain.
+// Provider is the destination of a delivery, acknowledgement or retry
+// execution, and the destinations of an alert or retry plan, comma-separated
+// in name order.
 type HistoryRow struct {
 	Kind                 string
 	ID                   string
@@ -75,6 +80,8 @@ type historyBranch struct {
 	source, success, status, actor        string
 	parent                                string
 	// providerExists matches a provider through a child table, with one ?.
+	// HistoryPage reads such a row's provider from that table after the
+	// page (fillPlanDestinations), so the union aggregates nothing.
 	providerExists string
 }
 
@@ -148,7 +155,48 @@ func HistoryPage(ctx context.Context, db *gorm.DB, filter HistoryFilter) ([]Hist
 	for i := range rows {
 		rows[i].CreatedAt = UTC(rows[i].CreatedAt)
 	}
+	if err := fillPlanDestinations(ctx, db, rows); err != nil {
+		return nil, err
+	}
 	return rows, nil
+}
+
+// planDestinationQueries read the destinations of alert and retry plans,
+// from the tables the provider filter matches plans through.
+var planDestinationQueries = map[string]string{
+	HistoryAlertPlan: "SELECT DISTINCT plan_id, provider FROM alert_plan_destinations WHERE plan_id IN ? ORDER BY plan_id, provider",
+	HistoryRetryPlan: "SELECT DISTINCT plan_id, connector AS provider FROM retry_decisions WHERE plan_id IN ? ORDER BY plan_id, provider",
+}
+
+// fillPlanDestinations sets the Provider of each alert and retry plan row
+// to the plan's destinations, comma-separated in name order, with one query
+// per plan kind on the page.
+func fillPlanDestinations(ctx context.Context, db *gorm.DB, rows []HistoryRow) error {
+	for kind, query := range planDestinationQueries {
+		var ids []string
+		for _, row := range rows {
+			if row.Kind == kind {
+				ids = append(ids, row.ID)
+			}
+		}
+		if len(ids) == 0 {
+			continue
+		}
+		var destinations []struct{ PlanID, Provider string }
+		if err := db.WithContext(ctx).Raw(query, ids).Scan(&destinations).Error; err != nil {
+			return fmt.Errorf("models: unable to read the destinations of %s history rows: %w", kind, err)
+		}
+		byPlan := map[string][]string{}
+		for _, destination := range destinations {
+			byPlan[destination.PlanID] = append(byPlan[destination.PlanID], destination.Provider)
+		}
+		for i := range rows {
+			if rows[i].Kind == kind {
+				rows[i].Provider = strings.Join(byPlan[rows[i].ID], ",")
+			}
+		}
+	}
+	return nil
 }
 
 // historyUnion builds the UNION ALL of the branches the filter can match,

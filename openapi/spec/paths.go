@@ -186,10 +186,10 @@ func operations() []operation {
 			summary: "List alert plans, deliveries and acknowledgements, newest first.",
 			parameters: []schema{
 				query("health_id", "Only records of this health snapshot.", str),
-				query("provider", "Only records of this destination.", str),
+				query("provider", "Only deliveries and acknowledgement actions of this destination, and plans that include it.", str),
 				query("metadata_kind", "Only records of this kind; plan, delivery and acknowledgement are accepted for the full names.", enum(append(alerting.MetadataKinds(), "plan", "delivery", "acknowledgement")...)),
 				query("acknowledgement_state", "Only acknowledgement actions in this state.", str),
-				query("suppressed", "Only plans that suppressed a destination (true) or did not (false).", enum("true", "false")),
+				query("suppressed", "Only plans that suppressed a destination (true) or did not (false); deliveries and acknowledgement actions are left out either way.", enum("true", "false")),
 				query("limit", "Page size.", integer(1, 500)),
 				query("offset", "Records to skip.", schema{"type": "integer", "minimum": 0}),
 			},
@@ -272,7 +272,7 @@ func operations() []operation {
 		{method: "get", path: runtimePrefix, id: "listHistory", permission: "console.read",
 			summary: "List the combined history of every record kind, newest first (created time, then id).",
 			parameters: []schema{
-				query("provider", "Only records of this destination.", str),
+				query("provider", "Only deliveries, acknowledgements and retry executions of this destination, and alert and retry plans that include it; a plan's provider lists its destinations, comma-separated.", str),
 				query("metadata_kind", "Only records of this kind.", enum(audit.MetadataKinds()...)),
 				query("acknowledgement_state", "Only acknowledgement actions in this state.", enum("acknowledged", "dismissed", "escalated", "resolved")),
 				query("connector_delivery_source", "Only records of this delivery subject kind.", enum("health_alert", "executive_report")),
