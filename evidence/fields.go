@@ -250,10 +250,14 @@ var timestampLayouts = []string{
 // ParseTimestamp reads an ingested timestamp. It accepts RFC 3339 with "Z" or
 // an offset, and the same without a zone (taken as UTC), each with or
 // without fractional seconds and with "T" or a space between date and time.
+// As RFC 3339 allows, "t" and "z" may be lower case.
 func ParseTimestamp(s string) (time.Time, error) {
 	s = strings.TrimSpace(s)
+	// A timestamp has no letters other than T and Z, so upper case changes
+	// nothing else.
+	upper := strings.ToUpper(s)
 	for _, layout := range timestampLayouts {
-		if t, err := time.Parse(layout, s); err == nil {
+		if t, err := time.Parse(layout, upper); err == nil {
 			return t.UTC().Truncate(time.Microsecond), nil
 		}
 	}

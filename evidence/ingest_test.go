@@ -189,6 +189,8 @@ func TestParseTimestampForms(t *testing.T) {
 		{"2026-05-01T12:00:00", time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)},
 		{"2026-05-01T12:00:00.123456", time.Date(2026, 5, 1, 12, 0, 0, 123456e3, time.UTC)},
 		{"2026-05-01 12:00:00", time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)},
+		// RFC 3339 allows a lower-case separator and zone letter.
+		{"2026-05-01t12:00:00z", time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)},
 	}
 	for _, c := range cases {
 		got, err := ParseTimestamp(c.in)
