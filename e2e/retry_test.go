@@ -245,3 +245,47 @@ func TestRetryPlanErrorClearsOnSuccess(t *testing.T) {
 		t.Errorf("announcement after planning = %q, want the plan's counts", got)
 	}
 }
+
+// TestLiveRetryHidesCancelWhileSending confirms a live run to a destination
+// that never responds and checks that Cancel is hidden while the run is sent,
+// because leaving the page would not stop it.
+func TestLiveRetryHidesCancelWhileSending(t *testing.T) {
+	a := startApp(t, appOptions{
+		SampleData:      true,
+		ConnectorConfig: "connectors:\n  webhook:\n    kind: webhook\n    url_env: E2E_SLOW_URL\n",
+		Env:             map[string]string{"E2E_SLOW_URL": "%s/hang/webhook"},
+	})
+	failedExecutiveDelivery(t, a)
+	ctx := newBrowser(t)
+	signIn(t, ctx, a, "release_manager")
+
+	runForm := `[data-testid="retry-run-form"] `
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(a.BaseURL+"/console"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="prepare-live-retry"]`)),
+		chromedp.SetValue(chromedp.CSS(runForm+`[name="retries"]`), "0"),
+		chromedp.SetValue(chromedp.CSS(runForm+`[name="timeout_seconds"]`), "2"),
+		chromedp.Click(chromedp.CSS(`[data-testid="prepare-live-retry"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="retry-confirm-cancel"]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid="retry-confirm-checkbox"]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid="run-live-retry"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#retry-live-progress`)),
+	)
+	if err != nil {
+		t.Fatalf("start a live run to a destination that never responds: %v", err)
+	}
+	cancelShown, err := chromedp.Run(ctx, chromedp.Evaluate[bool](
+		`getComputedStyle(document.querySelector('[data-testid="retry-confirm-cancel"]')).display !== "none"`))
+	if err != nil {
+		t.Fatalf("read the Cancel link's display: %v", err)
+	}
+	if cancelShown {
+		t.Error("Cancel is shown while the live run is sent, want it hidden")
+	}
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`[data-testid="retry-run"][data-mode="live"]`))); err != nil {
+		t.Fatalf("wait for the live run's result: %v", err)
+	}
+	if got := attributeOf(t, ctx, `[data-testid="retry-execution"]`, "data-outcome"); got != "failed" {
+		t.Errorf("execution outcome = %q, want failed after the timeout", got)
+	}
+}
