@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/releaseops/evidence-console/auth"
@@ -170,13 +171,16 @@ func FormatAge(minutes *int, inFuture bool) string {
 
 // DeliveryDetail describes a delivery's outcome, for example
 // "server_error, HTTP 503, 1 attempt". A zero statusCode means no HTTP
-// response, so it is left out.
+// response and an empty class no outcome yet, so each is left out.
 func DeliveryDetail(class string, statusCode, attempts int) string {
-	detail := class
-	if statusCode != 0 {
-		detail += ", HTTP " + strconv.Itoa(statusCode)
+	var parts []string
+	if class != "" {
+		parts = append(parts, class)
 	}
-	return detail + ", " + CountNoun(attempts, "attempt", "attempts")
+	if statusCode != 0 {
+		parts = append(parts, "HTTP "+strconv.Itoa(statusCode))
+	}
+	return strings.Join(append(parts, CountNoun(attempts, "attempt", "attempts")), ", ")
 }
 
 // ExistingRecordText explains a delivery that created nothing because an

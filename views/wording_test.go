@@ -13,6 +13,7 @@ func TestDeliveryDetail(t *testing.T) {
 		{"one failed attempt", "server_error", 503, 1, "server_error, HTTP 503, 1 attempt"},
 		{"several attempts", "ok", 200, 3, "ok, HTTP 200, 3 attempts"},
 		{"no HTTP response", "timeout", 0, 2, "timeout, 2 attempts"},
+		{"still in flight", "", 0, 0, "0 attempts"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
