@@ -31,6 +31,15 @@ func TestAlertSendAndAcknowledge(t *testing.T) {
 	if got := attributeOf(t, ctx, `[data-testid="alert-destination"][data-provider="slack"]`, "data-outcome"); got != "sent" {
 		t.Errorf("slack outcome = %q, want sent", got)
 	}
+	// The result, below the form, takes the focus.
+	resultFocused, err := chromedp.Run(ctx, chromedp.Evaluate[bool](
+		`document.activeElement.closest('[data-testid="alert-result"]') !== null`))
+	if err != nil {
+		t.Fatalf("read the focused element: %v", err)
+	}
+	if !resultFocused {
+		t.Error("focus after the send is outside the alert result, want it on the result")
+	}
 	// The health panel shows the snapshot the send built.
 	sentHealth := attributeOf(t, ctx, `[data-testid="alert-result"]`, "data-health-id")
 	if got := textOf(t, ctx, `#retry-health [data-testid="health-id"]`); got != sentHealth {
