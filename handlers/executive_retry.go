@@ -230,7 +230,7 @@ func formFloat(c echo.Context, name string) (*float64, error) {
 	raw := c.FormValue(name)
 	f, ok := formNumber(raw)
 	if !ok {
-		return nil, fieldError(name, "%s must be a number written as in JSON, such as 2 or 1.5; got %q", name, raw)
+		return nil, fieldError(name, "%s must be a number written in digits, such as 2 or 1.5; got %q", name, raw)
 	}
 	return &f, nil
 }
@@ -288,8 +288,8 @@ func formPolicy(c echo.Context) (*retryPolicyInput, error) {
 // hold want.
 func policyFieldError(name, want string, c echo.Context) error {
 	field := "retry_policy." + name
-	raw := strings.TrimSpace(c.FormValue(name))
-	if raw == "" {
+	raw := c.FormValue(name)
+	if strings.TrimSpace(raw) == "" {
 		return fieldError(field, "%s is empty; enter %s", field, want)
 	}
 	return fieldError(field, "%s must be %s; got %q", field, want, raw)

@@ -140,10 +140,11 @@ func TestDeliverReportFormAcceptsRepeatedProvider(t *testing.T) {
 	}
 }
 
-// A number in a console form takes the syntax of a JSON number, so the form
-// rejects what the JSON API rejects: a plus sign, a space, a hexadecimal
-// form, NaN or an infinity.
-func TestConsoleFormNumbersTakeJSONSyntax(t *testing.T) {
+// A number in a console form takes the syntax an HTML number input sends,
+// so the form rejects a plus sign, a space, a hexadecimal form, NaN or an
+// infinity, as the JSON API does, and accepts .5 or 02.5 as a browser
+// sends them.
+func TestConsoleFormNumberSyntax(t *testing.T) {
 	s := newAPIServer(t)
 	s.loadSample()
 
@@ -160,8 +161,10 @@ func TestConsoleFormNumbersTakeJSONSyntax(t *testing.T) {
 		{"send alert hexadecimal timeout", "/console/retry-health-alerts", form, "provider=all&timeout_seconds=0x1p3", http.StatusBadRequest, "timeout_seconds"},
 	})
 
-	rec := s.postForm("/console/executive-retry/run", "max_retry_deliveries=3&timeout_seconds=1.5", echo.HeaderAccept, echo.MIMEApplicationJSON)
-	if rec.Code != http.StatusCreated {
-		t.Errorf("status = %d, want 201 for numbers written as in JSON; body: %s", rec.Code, rec.Body.String())
+	for _, body := range []string{"max_retry_deliveries=3&timeout_seconds=1.5", "max_retry_deliveries=03&timeout_seconds=.5&backoff_multiplier=02.5"} {
+		rec := s.postForm("/console/executive-retry/run", body, echo.HeaderAccept, echo.MIMEApplicationJSON)
+		if rec.Code != http.StatusCreated {
+			t.Errorf("%s: status = %d, want 201 for numbers as a browser sends them; body: %s", body, rec.Code, rec.Body.String())
+		}
 	}
 }

@@ -42,9 +42,9 @@ func queryInt(c echo.Context, name string, def, min, max int) (int, error) {
 	return n, nil
 }
 
-// formWholeNumber parses a whole number typed in a form field: an optional
-// minus sign and ASCII digits, nothing else. A plus sign, a space, a
-// fraction or a hexadecimal form is rejected, as a JSON number would be.
+// formWholeNumber parses a whole number typed in a form field as an HTML
+// number input sends it: an optional minus sign and ASCII digits. A plus
+// sign, a space, a fraction or a hexadecimal form is rejected.
 func formWholeNumber(raw string) (int, bool) {
 	if !onlyDigits(strings.TrimPrefix(raw, "-")) {
 		return 0, false
@@ -53,18 +53,20 @@ func formWholeNumber(raw string) (int, bool) {
 	return n, err == nil
 }
 
-// formNumber parses a number typed in a form field with the syntax of a
-// JSON number, so a plus sign, a space, a hexadecimal form, NaN or an
-// infinity is rejected by the form as by the JSON API.
+// formNumber parses a number typed in a form field with the syntax an HTML
+// number input sends, such as 2, 1.5, .5 or 1e3. A plus sign, a space, a
+// hexadecimal form, NaN or an infinity is rejected, as the JSON API
+// rejects them.
 func formNumber(raw string) (float64, bool) {
-	if !jsonNumberSyntax.MatchString(raw) {
+	if !htmlNumberSyntax.MatchString(raw) {
 		return 0, false
 	}
 	f, err := strconv.ParseFloat(raw, 64)
 	return f, err == nil && !math.IsInf(f, 0)
 }
 
-var jsonNumberSyntax = regexp.MustCompile(`^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$`)
+// htmlNumberSyntax matches a valid floating-point number as HTML defines it.
+var htmlNumberSyntax = regexp.MustCompile(`^-?([0-9]+(\.[0-9]+)?|\.[0-9]+)([eE][+-]?[0-9]+)?$`)
 
 // onlyDigits reports whether text is one or more ASCII digits.
 func onlyDigits(text string) bool {
