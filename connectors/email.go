@@ -128,13 +128,24 @@ func deliverEmail(ctx context.Context, r *Registry, d *destination, msg Message)
 	outcome.statusCode = smtpReplyCode(err)
 	outcome.class = classifySMTPError(ctx, outcome.statusCode, err)
 	if errors.Is(err, mail.ErrNoSupportedAuthDiscovered) {
-		// Without TLS the client offers only sign-in methods that keep the
-		// password secret, so this lasts until the settings change.
+		// The server offers no sign-in method the client may use, which
+		// lasts until the settings change.
 		outcome.class = ClassAuthError
-		outcome.err = fmt.Errorf("%w; without starttls the password is sent only with CRAM-MD5 or SCRAM, "+
-			"which the server does not offer: turn starttls on, or use a server that offers one of them", err)
+		outcome.err = fmt.Errorf("%w; %s", err, noSignInMethodAdvice(cfg))
 	}
 	return outcome
+}
+
+// noSignInMethodAdvice explains how to fix a server that offers no sign-in
+// method the client may use. Without TLS the client uses only methods that
+// keep the password secret: SCRAM, NTLM and CRAM-MD5.
+func noSignInMethodAdvice(cfg ConnectorConfig) string {
+	if cfg.StartTLS != nil && !*cfg.StartTLS {
+		return "without starttls the password is sent only with SCRAM, NTLM or CRAM-MD5, which the server does not offer: " +
+			"turn starttls on, or use a server that offers one of them"
+	}
+	return "the client signs in with SCRAM, NTLM, CRAM-MD5, PLAIN or LOGIN, and the server offers none of them: " +
+		"enable one of them on the server"
 }
 
 // dialedConnections dials SMTP connections and keeps them, so a send can

@@ -132,3 +132,28 @@ func TestEmailRequiresStartTLS(t *testing.T) {
 		})
 	}
 }
+
+// With STARTTLS on, a server that offers no method the client supports
+// fails as auth_error with advice for the server, not for starttls.
+func TestEmailAfterStartTLSWithoutSupportedSignIn(t *testing.T) {
+	serverTLS, trusted := selfSignedTLS(t)
+	server := startSMTPServer(t, func(s *smtpTestServer) {
+		s.tlsConfig = serverTLS
+		s.username, s.password = "mailer", "smtp-pa55word-secret"
+		s.authMechanisms = "XOAUTH2"
+	})
+	env := map[string]string{"SMTP_USER": "mailer", "SMTP_PASS": "smtp-pa55word-secret"}
+	cfg := startTLSConfig(server.port())
+	cfg.UsernameEnv, cfg.PasswordEnv = "SMTP_USER", "SMTP_PASS"
+	registry := newTestRegistry(t, oneConnector("email", cfg), env, nil, WithSMTPRootCAs(trusted))
+
+	result := registry.Send(context.Background(), "email", sampleMessage(), SendOptions{Timeout: 5 * time.Second})
+
+	checkEqual(t, "Class", result.Class, ClassAuthError)
+	if strings.Contains(result.Error, "turn starttls on") {
+		t.Errorf("Error: got %q, want no advice to turn starttls on, which it is", result.Error)
+	}
+	if !strings.Contains(result.Error, "enable one of them on the server") {
+		t.Errorf("Error: got %q, want advice for the server", result.Error)
+	}
+}
