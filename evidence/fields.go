@@ -93,7 +93,11 @@ func checkText(path, s string) error {
 	// a control character such as a line break or ESC could forge a line or
 	// restyle a terminal. None of these fields is multi-line text.
 	if c, found := firstControl(s); found {
-		return &FieldError{Field: path, Problem: fmt.Sprintf("contains the control character %U; send printable text on one line, without tabs", c)}
+		kind := "control character"
+		if !unicode.Is(unicode.Cc, c) {
+			kind = "line or paragraph separator"
+		}
+		return &FieldError{Field: path, Problem: fmt.Sprintf("contains the %s %U; send printable text on one line, without tabs", kind, c)}
 	}
 	// An invisible or text-direction character could make one name look
 	// like another.
@@ -283,11 +287,12 @@ func firstInvisible(s string) (rune, bool) {
 }
 
 // firstControl returns the first Unicode control character (category Cc)
-// in s: U+0000 to U+001F, such as tab, line feed and ESC, U+007F DELETE,
-// and U+0080 to U+009F.
+// or line or paragraph separator (U+2028, U+2029) in s. Control characters
+// are U+0000 to U+001F, such as tab, line feed and ESC, U+007F DELETE, and
+// U+0080 to U+009F.
 func firstControl(s string) (rune, bool) {
 	for _, c := range s {
-		if unicode.Is(unicode.Cc, c) {
+		if unicode.In(c, unicode.Cc, unicode.Zl, unicode.Zp) {
 			return c, true
 		}
 	}

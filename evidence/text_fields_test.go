@@ -71,6 +71,10 @@ func TestIngestRejectsUnstorableText(t *testing.T) {
 			"provider", "control character U+007F"},
 		{"C1 next line in provider", `"playbook_id": "pb-1", "provider": "slack\u0085", "closure_state": "resolved", "closed_at": "2026-05-01T09:00:00Z"`,
 			"provider", "control character U+0085"},
+		{"line separator in provider", `"playbook_id": "pb-1", "provider": "slack\u2028level=ERROR forged", "closure_state": "resolved", "closed_at": "2026-05-01T09:00:00Z"`,
+			"provider", "separator U+2028"},
+		{"paragraph separator in playbook_id", `"playbook_id": "pb\u20291", "provider": "slack", "closure_state": "resolved", "closed_at": "2026-05-01T09:00:00Z"`,
+			"playbook_id", "separator U+2029"},
 		{"line feed in session_id", `"session_id": "s1\nforged", "playbook_id": "pb-1", "provider": "slack", "closure_state": "resolved", "closed_at": "2026-05-01T09:00:00Z"`,
 			"session_id", "control character U+000A"},
 	}
