@@ -538,6 +538,28 @@ func TestExpiredHTMXRequestReturnsToPage(t *testing.T) {
 	}
 }
 
+// A form sent after the session ended leads to a sign-in page that shows
+// the action was not saved, so the user does not take it for done.
+func TestExpiredFormPostShowsNotSaved(t *testing.T) {
+	s := newTestServer(t)
+	s.anonymous()
+	rec := s.do(http.MethodPost, "/console/retry-health", echo.MIMEApplicationForm, "expected_interval_minutes=30",
+		"HX-Request", "true", "HX-Current-URL", "http://127.0.0.1:8080/console")
+	want := "/sign-in?next=" + url.QueryEscape("/console") + "&unsaved=true"
+	if got := rec.Header().Get("HX-Redirect"); got != want {
+		t.Fatalf("HX-Redirect: got %q, want %q", got, want)
+	}
+
+	page := s.do(http.MethodGet, want, "", "")
+	if byTestID(document(t, page), "sign-in-unsaved").Length() != 1 {
+		t.Errorf("sign-in page after an unsaved action: no notice that it was not saved; body: %s", page.Body)
+	}
+	plain := s.do(http.MethodGet, "/sign-in?next=%2Fconsole", "", "")
+	if byTestID(document(t, plain), "sign-in-unsaved").Length() != 0 {
+		t.Error("sign-in page without an unsaved action: shows the notice, want none")
+	}
+}
+
 // The page for an unknown address keeps the signed-in header.
 func TestNotFoundPageKeepsSignedInHeader(t *testing.T) {
 	s := newTestServer(t)

@@ -43,7 +43,7 @@ func (h *Handler) renderSignIn(c echo.Context, status int, page views.SignInPage
 // signInPage shows the form, also to a signed-in user, who may sign in as
 // someone else; the old session then ends.
 func (h *Handler) signInPage(c echo.Context) error {
-	return h.renderSignIn(c, http.StatusOK, views.SignInPage{Next: c.QueryParam("next")})
+	return h.renderSignIn(c, http.StatusOK, views.SignInPage{Next: c.QueryParam("next"), Unsaved: c.QueryParam("unsaved") == "true"})
 }
 
 // signIn checks the username and password and starts a new session.

@@ -254,6 +254,11 @@ func (h *Handler) unauthenticated(c echo.Context) error {
 		}
 	}
 	location := "/sign-in?next=" + url.QueryEscape(safeNext(next))
+	if !isSafeMethod(c.Request().Method) {
+		// The sign-in page then shows that the action was not saved,
+		// because the user would otherwise take it for done.
+		location += "&unsaved=true"
+	}
 	if isHTMX(c) {
 		c.Response().Header().Set("HX-Redirect", location)
 		return c.NoContent(http.StatusUnauthorized)

@@ -15,6 +15,9 @@ type SignInPage struct {
 	Username string
 	// Error is shown above the form after a failed attempt.
 	Error string
+	// Unsaved shows a notice that the action that led here was not
+	// carried out, because the session had ended.
+	Unsaved bool
 	// SingleSignOn shows the "Sign in with single sign-on" button.
 	SingleSignOn bool
 }
