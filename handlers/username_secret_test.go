@@ -83,13 +83,17 @@ func TestSetupRejectsConfiguredSecretUsername(t *testing.T) {
 	}
 }
 
+// A rejected setup form marks the field its error names and focuses the
+// first field to fill in again: both password fields come back empty, so
+// after differing passwords that is the first. A reload opens the setup
+// link again.
 func TestSetupFocusesRejectedField(t *testing.T) {
 	cases := []struct {
-		name, username, password, confirmation, wantFocused string
+		name, username, password, confirmation, wantFocused, wantInvalid string
 	}{
-		{"passwords differ", "first-admin", "a-long-enough-password", "another-long-password", "setup-password-confirmation"},
-		{"password too short", "first-admin", "short", "short", "setup-password"},
-		{"username invalid", "two words", "a-long-enough-password", "a-long-enough-password", "setup-username"},
+		{"passwords differ", "first-admin", "a-long-enough-password", "another-long-password", "setup-password", "setup-password-confirmation"},
+		{"password too short", "first-admin", "short", "short", "setup-password", "setup-password"},
+		{"username invalid", "two words", "a-long-enough-password", "a-long-enough-password", "setup-username", "setup-username"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -120,6 +124,13 @@ func TestSetupFocusesRejectedField(t *testing.T) {
 				if focused != (id == tc.wantFocused) {
 					t.Errorf("%s autofocus = %v, want %v", id, focused, id == tc.wantFocused)
 				}
+				invalid := byTestID(doc, id).AttrOr("aria-invalid", "") == "true"
+				if invalid != (id == tc.wantInvalid) {
+					t.Errorf("%s aria-invalid = %v, want %v", id, invalid, id == tc.wantInvalid)
+				}
+			}
+			if got, want := byTestID(doc, "setup-error").AttrOr("data-replace-url", ""), "/setup?token="+url.QueryEscape(token); got != want {
+				t.Errorf("setup error data-replace-url = %q, want %q", got, want)
 			}
 		})
 	}

@@ -135,3 +135,12 @@ func formRole(role string) string {
 	}
 	return role
 }
+
+// setupFieldError returns the attributes that mark the setup form's input
+// name as the one the error names and tie it to the error text.
+func setupFieldError(v SetupPage, name string) templ.Attributes {
+	if v.Error == "" || v.Field != name {
+		return templ.Attributes{}
+	}
+	return templ.Attributes{"aria-invalid": "true", "aria-describedby": "setup-error"}
+}
