@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/PuerkitoBio/goquery"
 )
 
 func TestConsoleRejectsUnknownQuery(t *testing.T) {
@@ -96,4 +98,26 @@ func TestConsoleShowsRejectedFiltersInPlace(t *testing.T) {
 	if got, _ := field.Attr("aria-describedby"); got != "alert-history-error" {
 		t.Errorf("suppressed filter aria-describedby: got %q, want alert-history-error", got)
 	}
+}
+
+// Console forms repeat labels such as "Max retry attempts", so each form has
+// a name of its own for screen readers that list forms.
+func TestConsoleFormsHaveNames(t *testing.T) {
+	s := newTestServer(t)
+	s.loadSample()
+	b, _ := signedInAdmin(s)
+
+	rec := b.do(http.MethodGet, "/console", nil)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status = %d, want 200", rec.Code)
+	}
+	forms := document(t, rec).Find("main form")
+	if forms.Length() == 0 {
+		t.Fatal("no form in the console's main part")
+	}
+	forms.Each(func(_ int, form *goquery.Selection) {
+		if form.AttrOr("aria-label", "") == "" && form.AttrOr("aria-labelledby", "") == "" {
+			t.Errorf("form with action %q has no aria-label or aria-labelledby", form.AttrOr("action", ""))
+		}
+	})
 }
