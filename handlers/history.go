@@ -153,23 +153,7 @@ func (h *Handler) historyView(q audit.HistoryQuery, page audit.HistoryPage) view
 		values.Set("offset", strconv.Itoa(offset))
 		return "/history?" + values.Encode()
 	}
-	switch {
-	case page.Total > 0 && int64(page.Offset) >= page.Total:
-		// A page past the last record links to the last page, which
-		// starts at the last multiple of limit below the total, and to the
-		// first when that is another page.
-		v.PastEnd = true
-		lastOffset := int((page.Total-1)/int64(page.Limit)) * page.Limit
-		v.LastHref = link(lastOffset)
-		if lastOffset > 0 {
-			v.FirstHref = link(0)
-		}
-	case page.Offset > 0:
-		v.PreviousHref = link(max(page.Offset-page.Limit, 0))
-	}
-	if int64(page.Offset+page.Limit) < page.Total {
-		v.NextHref = link(page.Offset + page.Limit)
-	}
+	v.PageLinks = pageLinks(page.Total, page.Offset, page.Limit, link)
 	for _, item := range page.Items {
 		row := views.HistoryRow{
 			Kind: item.MetadataKind, ID: item.ID, CreatedAt: views.FormatTime(item.CreatedAt, h.TimeZone),

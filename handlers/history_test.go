@@ -175,3 +175,27 @@ func TestHistoryPlanItemsNameDestinations(t *testing.T) {
 		t.Errorf("filter note: got %q, want it to say which plans the destination filter keeps", note)
 	}
 }
+
+// With no matching record, a page past the first shows that nothing matches
+// and links only to the first page, not to a previous page that is as empty.
+func TestHistoryPageOffsetWithoutMatches(t *testing.T) {
+	s := newAuditServer(t)
+	filters := "/history?metadata_kind=acknowledgement&acknowledgement_state=resolved&limit=5"
+
+	doc := document(t, s.getJSON(filters+"&offset=10"))
+	if got := byTestID(doc, "history-empty").Length(); got != 1 {
+		t.Errorf("no-match message: got %d, want 1", got)
+	}
+	assertNoElements(t, doc, "history-row", "history-past-end", "history-previous", "history-next", "history-last")
+	assertPageLink(t, doc, "history-first", "/history", map[string]string{
+		"metadata_kind": "acknowledgement", "acknowledgement_state": "resolved", "limit": "5", "offset": "0",
+	})
+
+	first := document(t, s.getJSON(filters+"&offset=0"))
+	assertNoElements(t, first, "history-previous", "history-next", "history-last", "history-first")
+
+	page := decodeHistoryPage(t, s, runtimePrefix+"?metadata_kind=acknowledgement&acknowledgement_state=resolved&limit=5&offset=10")
+	if len(page.Items) != 0 || page.Total != 0 || page.Offset != 10 {
+		t.Errorf("JSON: got %d items, total %d, offset %d; want 0, 0, 10", len(page.Items), page.Total, page.Offset)
+	}
+}

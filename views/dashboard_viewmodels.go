@@ -1,7 +1,6 @@
 package views
 
 import (
-	"fmt"
 	"strconv"
 
 	"github.com/a-h/templ"
@@ -48,16 +47,8 @@ type HistoryView struct {
 	Total                   int64
 	MetadataKinds           []string
 	Rows                    []HistoryRow
-	// PreviousHref and NextHref are empty on the first and last page.
-	PreviousHref string
-	NextHref     string
-	// PastEnd is set when Offset is at or past the last matching record.
-	// Such a page links to the last page (LastHref) and, when that is not
-	// the first page, to the first (FirstHref) instead of the previous one.
-	PastEnd   bool
-	LastHref  string
-	FirstHref string
-	Export    ExportFormView
+	PageLinks
+	Export ExportFormView
 	// Error is the message that rejected the filters, and ErrorField the
 	// query parameter it names. LimitText is the per-page value as typed,
 	// shown when it was rejected.
@@ -69,11 +60,7 @@ type HistoryView struct {
 // PastEndMessage explains that a page past the end shows no rows, although
 // records match.
 func (v HistoryView) PastEndMessage() string {
-	records := strconv.FormatInt(v.Total, 10) + " matching records"
-	if v.Total == 1 {
-		records = "1 matching record"
-	}
-	return fmt.Sprintf("This page is past the end: there are %s, and this page starts at record %d.", records, v.Offset+1)
+	return PastEndText(v.Total, v.Offset, "matching record", "matching records", "record")
 }
 
 // historyFilterLabels names the history filters' query parameters as the

@@ -189,6 +189,34 @@ func ExistingRecordText(name string) string {
 	return "found " + name + ", created by an earlier attempt; no second one was created"
 }
 
+// PageLinks are the links from one page of a list to other pages, each
+// empty when the page has no such link.
+type PageLinks struct {
+	// PreviousHref and NextHref link the neighbouring pages.
+	PreviousHref string
+	NextHref     string
+	// PastEnd is set when the page starts at or past the last item although
+	// some items match. Such a page links to the last page (LastHref) in
+	// place of the previous one.
+	PastEnd  bool
+	LastHref string
+	// FirstHref links the first page from a page past the end, when that is
+	// not the last page or when nothing matches.
+	FirstHref string
+}
+
+// PastEndText explains why a page past the end shows no items although
+// total items match, for example "This page is past the end: there are 14
+// matching records, and this page starts at record 15." The singular and
+// plural nouns count the items, and item names the one at offset.
+func PastEndText(total int64, offset int, singular, plural, item string) string {
+	count := "is 1 " + singular
+	if total != 1 {
+		count = fmt.Sprintf("are %d %s", total, plural)
+	}
+	return fmt.Sprintf("This page is past the end: there %s, and this page starts at %s %d.", count, item, offset+1)
+}
+
 // RecordsShown describes one page of a list: the total and, when the page
 // has rows, which of them it shows, for example "12 records, showing 1 to 10".
 func RecordsShown(total int64, offset, rows int) string {
