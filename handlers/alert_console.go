@@ -150,17 +150,15 @@ func (h *Handler) alertHistoryView(page alerting.HistoryPage, q alerting.History
 	if q.Suppressed != nil {
 		v.Filter.Suppressed = strconv.FormatBool(*q.Suppressed)
 	}
+	v.PageLinks = pageLinks(page.Total, page.Offset, page.Limit, func(offset int) string { return historyURL(q, offset) })
 	first, last := page.Offset+1, page.Offset+len(page.Items)
-	if len(page.Items) == 0 {
+	switch {
+	case v.PastEnd:
+		v.Showing = views.PastEndText(page.Total, page.Offset, "matching history item", "matching history items", "item")
+	case len(page.Items) == 0:
 		v.Showing = "No matching history items (" + strconv.FormatInt(page.Total, 10) + " in total)."
-	} else {
+	default:
 		v.Showing = "Items " + strconv.Itoa(first) + "–" + strconv.Itoa(last) + " of " + strconv.FormatInt(page.Total, 10) + ", newest first."
-	}
-	if page.Offset > 0 {
-		v.PrevURL = historyURL(q, max(page.Offset-page.Limit, 0))
-	}
-	if int64(page.Offset+page.Limit) < page.Total {
-		v.NextURL = historyURL(q, page.Offset+page.Limit)
 	}
 
 	for _, item := range page.Items {

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/releaseops/evidence-console/alerting"
 	"github.com/releaseops/evidence-console/connectors"
 	"github.com/releaseops/evidence-console/models/dbtest"
 )
@@ -444,4 +446,56 @@ func disabledOptions(options *goquery.Selection) map[string]bool {
 		disabled[option.AttrOr("value", "")] = off
 	})
 	return disabled
+}
+
+// A console alert history page past the last item states that it is past
+// the end and links to the last and the first page, keeping the filters.
+// With no matching item, a page past the first links only to the first.
+func TestConsoleHistoryPagePastTheEnd(t *testing.T) {
+	s := newAlertServer(t, twoWebhooks())
+	for range 3 {
+		s.deliver(`{"retries": 0, "force": true}`)
+		s.clock.Advance(time.Minute)
+	}
+
+	// Each send adds a plan that includes alpha and a delivery to alpha, so
+	// provider=alpha matches 6 items and the last page of 4 starts at 4.
+	var page alerting.HistoryPage
+	rec := s.getJSON(alertsPath + "?provider=alpha&limit=4&offset=100")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("JSON past the end: got status %d, want 200: %s", rec.Code, rec.Body)
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &page); err != nil {
+		t.Fatalf("decode the alert history: %v", err)
+	}
+	if len(page.Items) != 0 || page.Total != 6 || page.Offset != 100 || page.Limit != 4 {
+		t.Errorf("JSON past the end: got %d items, total %d, offset %d, limit %d; want 0, 6, 100, 4",
+			len(page.Items), page.Total, page.Offset, page.Limit)
+	}
+
+	for _, tc := range []struct{ offset, firstItem string }{{"100", "101"}, {"6", "7"}} {
+		t.Run("offset "+tc.offset, func(t *testing.T) {
+			doc := document(t, s.do(http.MethodGet, "/console?provider=alpha&limit=4&offset="+tc.offset, "", "", "Accept", "text/html"))
+			want := "This page is past the end: there are 6 matching history items, and this page starts at item " + tc.firstItem + "."
+			if got := byTestID(doc, "history-showing").Text(); got != want {
+				t.Errorf("message: got %q, want %q", got, want)
+			}
+			assertNoElements(t, doc, "history-row", "history-prev", "history-next")
+			assertPageLink(t, doc, "history-last", "/console", map[string]string{"provider": "alpha", "limit": "4", "offset": "4"})
+			assertPageLink(t, doc, "history-first", "/console", map[string]string{"provider": "alpha", "limit": "4", "offset": "0"})
+		})
+	}
+
+	last := document(t, s.do(http.MethodGet, "/console?provider=alpha&limit=4&offset=4", "", "", "Accept", "text/html"))
+	if got := byTestID(last, "history-row").Length(); got != 2 {
+		t.Errorf("last page rows: got %d, want 2", got)
+	}
+	assertNoElements(t, last, "history-last", "history-first")
+
+	empty := document(t, s.do(http.MethodGet, "/console?acknowledgement_state=resolved&limit=4&offset=8", "", "", "Accept", "text/html"))
+	if got := byTestID(empty, "history-showing").Text(); got != "No matching history items (0 in total)." {
+		t.Errorf("no-match message: got %q", got)
+	}
+	assertNoElements(t, empty, "history-prev", "history-next", "history-last")
+	assertPageLink(t, empty, "history-first", "/console", map[string]string{"acknowledgement_state": "resolved", "limit": "4", "offset": "0"})
 }

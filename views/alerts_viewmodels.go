@@ -106,10 +106,9 @@ type AlertHistoryView struct {
 	Limit   int
 	Offset  int
 	Filter  AlertHistoryFilterView
-	PrevURL string
-	NextURL string
 	Kinds   []OptionView
 	Showing string
+	PageLinks
 	// Error is the message that rejected the console's query, and
 	// ErrorField the query parameter it names. Both are empty when the
 	// filters were applied.
