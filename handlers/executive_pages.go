@@ -74,12 +74,7 @@ func (h *Handler) executiveRunsPage(c echo.Context) error {
 	for _, run := range list.Items {
 		page.Runs = append(page.Runs, h.executiveRunView(run))
 	}
-	if offset > 0 {
-		page.PrevHref = fmt.Sprintf("/executive/runs?limit=%d&offset=%d", limit, max(offset-limit, 0))
-	}
-	if int64(offset+limit) < list.Total {
-		page.NextHref = fmt.Sprintf("/executive/runs?limit=%d&offset=%d", limit, offset+limit)
-	}
+	page.PageLinks = pageLinks(list.Total, offset, limit, limitOffsetLink("/executive/runs", limit))
 	return render(c, http.StatusOK, views.ExecutiveRuns(pageContext(c), page))
 }
 

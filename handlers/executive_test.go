@@ -861,3 +861,54 @@ func TestExecutiveDeliverFormDisablesUnreadyDestination(t *testing.T) {
 		t.Error("failing-webhook: missing from the deliver form")
 	}
 }
+
+// A runs page past the last run states that it is past the end and links to
+// the last and the first page. With no run, a page past the first links
+// only to the first page.
+func TestExecutiveRunsPagePastTheEnd(t *testing.T) {
+	s := newExecutiveServer(t)
+
+	empty := document(t, s.do(http.MethodGet, "/executive/runs?limit=2&offset=4", "", ""))
+	if got := byTestID(empty, "no-runs").Length(); got != 1 {
+		t.Errorf("no-runs message: got %d, want 1", got)
+	}
+	assertNoElements(t, empty, "runs-past-end", "runs-prev", "runs-next", "runs-last")
+	assertPageLink(t, empty, "runs-first", "/executive/runs", map[string]string{"limit": "2", "offset": "0"})
+
+	s.seedRecovery()
+	for range 3 {
+		s.schedule()
+	}
+
+	for _, tc := range []struct{ offset, firstRun string }{{"100", "101"}, {"3", "4"}} {
+		t.Run("offset "+tc.offset, func(t *testing.T) {
+			doc := document(t, s.do(http.MethodGet, "/executive/runs?limit=2&offset="+tc.offset, "", ""))
+			want := "This page is past the end: there are 3 runs, and this page starts at run " + tc.firstRun + "."
+			if got := strings.TrimSpace(byTestID(doc, "runs-past-end").Text()); got != want {
+				t.Errorf("message: got %q, want %q", got, want)
+			}
+			assertNoElements(t, doc, "executive-run", "no-runs", "runs-prev", "runs-next")
+			assertPageLink(t, doc, "runs-last", "/executive/runs", map[string]string{"limit": "2", "offset": "2"})
+			assertPageLink(t, doc, "runs-first", "/executive/runs", map[string]string{"limit": "2", "offset": "0"})
+		})
+	}
+
+	last := document(t, s.do(http.MethodGet, "/executive/runs?limit=2&offset=2", "", ""))
+	if got := byTestID(last, "executive-run").Length(); got != 1 {
+		t.Errorf("last page rows: got %d, want 1", got)
+	}
+	assertNoElements(t, last, "runs-past-end", "runs-last", "runs-first")
+
+	rec := s.getJSON(executiveReportPath + "/schedule-runs?limit=2&offset=100")
+	var list executive.RunList
+	if rec.Code != http.StatusOK {
+		t.Fatalf("JSON past the end: got status %d, want 200: %s", rec.Code, rec.Body)
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &list); err != nil {
+		t.Fatalf("decode the run list: %v", err)
+	}
+	if len(list.Items) != 0 || list.Total != 3 || list.Offset != 100 || list.Limit != 2 {
+		t.Errorf("JSON past the end: got %d items, total %d, offset %d, limit %d; want 0, 3, 100, 2",
+			len(list.Items), list.Total, list.Offset, list.Limit)
+	}
+}

@@ -1,6 +1,10 @@
 package handlers
 
-import "github.com/releaseops/evidence-console/views"
+import (
+	"fmt"
+
+	"github.com/releaseops/evidence-console/views"
+)
 
 // pageLinks returns the links from the page of limit items at offset, among
 // total matching items, to other pages. link returns the address of the
@@ -32,4 +36,12 @@ func pageLinks(total int64, offset, limit int, link func(offset int) string) vie
 		links.FirstHref = link(0)
 	}
 	return links
+}
+
+// limitOffsetLink returns the link function of pageLinks for a list at path
+// whose only query parameters are limit and offset.
+func limitOffsetLink(path string, limit int) func(offset int) string {
+	return func(offset int) string {
+		return fmt.Sprintf("%s?limit=%d&offset=%d", path, limit, offset)
+	}
 }

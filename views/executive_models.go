@@ -67,12 +67,11 @@ type ExecutiveRunView struct {
 
 // ExecutiveRunsPage is the list of schedule runs.
 type ExecutiveRunsPage struct {
-	Runs     []ExecutiveRunView
-	Total    int64
-	Limit    int
-	Offset   int
-	PrevHref string
-	NextHref string
+	Runs   []ExecutiveRunView
+	Total  int64
+	Limit  int
+	Offset int
+	PageLinks
 }
 
 // ExecutiveConsoleView is the executive report section of the console.
