@@ -649,12 +649,7 @@ func (h *Handler) retryRunsPage(c echo.Context) error {
 	for _, run := range runs {
 		page.Rows = append(page.Rows, h.retryRunRow(run))
 	}
-	if offset > 0 {
-		page.NewerHref = fmt.Sprintf("/retries/runs?limit=%d&offset=%d", limit, max(offset-limit, 0))
-	}
-	if int64(offset+limit) < total {
-		page.OlderHref = fmt.Sprintf("/retries/runs?limit=%d&offset=%d", limit, offset+limit)
-	}
+	page.PageLinks = pageLinks(total, offset, limit, limitOffsetLink("/retries/runs", limit))
 	return render(c, http.StatusOK, views.RetryRunsPage(pageContext(c), page))
 }
 

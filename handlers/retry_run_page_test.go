@@ -161,3 +161,52 @@ func TestRecordPagesRejectQueryParameters(t *testing.T) {
 		t.Errorf("run page: status %d, want 200", got)
 	}
 }
+
+// A run list page past the last run states that it is past the end and
+// links to the last and the first page, as the other lists do. With no run,
+// a page past the first links only to the first page.
+func TestRetryRunListPastTheEnd(t *testing.T) {
+	s := newRetryTestServer(t, map[string]string{"alpha": "/webhook/alpha"})
+
+	empty := document(t, s.do(http.MethodGet, "/retries/runs?limit=2&offset=4", "", ""))
+	if got := strings.TrimSpace(byTestID(empty, "retry-runs-empty").Text()); got != "No worker runs yet." {
+		t.Errorf("no-runs message: got %q, want %q", got, "No worker runs yet.")
+	}
+	assertNoElements(t, empty, "retry-runs-past-end", "retry-runs-newer", "retry-runs-older", "retry-runs-last")
+	assertPageLink(t, empty, "retry-runs-first", "/retries/runs", map[string]string{"limit": "2", "offset": "0"})
+
+	for range 3 {
+		if rec := s.postJSON(executiveRetryRunPath, `{}`); rec.Code != http.StatusCreated {
+			t.Fatalf("dry run: status %d: %s", rec.Code, rec.Body)
+		}
+	}
+
+	for _, tc := range []struct{ offset, firstRun string }{{"100", "101"}, {"3", "4"}} {
+		t.Run("offset "+tc.offset, func(t *testing.T) {
+			doc := document(t, s.do(http.MethodGet, "/retries/runs?limit=2&offset="+tc.offset, "", ""))
+			want := "This page is past the end: there are 3 worker runs, and this page starts at run " + tc.firstRun + "."
+			if got := strings.TrimSpace(byTestID(doc, "retry-runs-past-end").Text()); got != want {
+				t.Errorf("message: got %q, want %q", got, want)
+			}
+			assertNoElements(t, doc, "retry-run-row", "retry-runs-empty", "retry-runs-newer", "retry-runs-older")
+			assertPageLink(t, doc, "retry-runs-last", "/retries/runs", map[string]string{"limit": "2", "offset": "2"})
+			assertPageLink(t, doc, "retry-runs-first", "/retries/runs", map[string]string{"limit": "2", "offset": "0"})
+		})
+	}
+
+	rec := s.getJSON(strings.TrimSuffix(executiveRetryRunPath, "-run") + "-runs?limit=2&offset=100")
+	var list struct {
+		WorkerRuns []map[string]any `json:"worker_runs"`
+		Total      int64            `json:"total"`
+		Offset     int              `json:"offset"`
+	}
+	if rec.Code != http.StatusOK {
+		t.Fatalf("JSON past the end: got status %d, want 200: %s", rec.Code, rec.Body)
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &list); err != nil {
+		t.Fatalf("decode the run list: %v: %s", err, rec.Body)
+	}
+	if len(list.WorkerRuns) != 0 || list.Total != 3 || list.Offset != 100 {
+		t.Errorf("JSON past the end: got %d runs, total %d, offset %d; want 0, 3, 100", len(list.WorkerRuns), list.Total, list.Offset)
+	}
+}

@@ -163,8 +163,8 @@ type RetryRunsList struct {
 	// newer runs before this page.
 	Total  int64
 	Offset int
-	// NewerHref and OlderHref link the neighbouring pages; empty at either end.
-	NewerHref, OlderHref string
+	// PreviousHref links the newer runs and NextHref the older ones.
+	PageLinks
 }
 
 // RetryRunRow is one row of the worker run list.
