@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"maps"
 	"net/url"
 	"testing"
 
@@ -38,4 +39,18 @@ func assertNoElements(t *testing.T, doc *goquery.Document, testIDs ...string) {
 			t.Errorf("%s: got %d, want none", id, got)
 		}
 	}
+}
+
+// assertPastEndLinks checks the links that views.PastEndLinks renders with
+// the test id prefix. Both go to path with the query values in want, the
+// last page at lastOffset and the first page at offset 0.
+func assertPastEndLinks(t *testing.T, doc *goquery.Document, prefix, path, lastOffset string, want map[string]string) {
+	t.Helper()
+	last := maps.Clone(want)
+	last["offset"] = lastOffset
+	assertPageLink(t, doc, prefix+"-last", path, last)
+
+	first := maps.Clone(want)
+	first["offset"] = "0"
+	assertPageLink(t, doc, prefix+"-first", path, first)
 }

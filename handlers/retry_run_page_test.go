@@ -189,8 +189,7 @@ func TestRetryRunListPastTheEnd(t *testing.T) {
 				t.Errorf("message: got %q, want %q", got, want)
 			}
 			assertNoElements(t, doc, "retry-run-row", "retry-runs-empty", "retry-runs-newer", "retry-runs-older")
-			assertPageLink(t, doc, "retry-runs-last", "/retries/runs", map[string]string{"limit": "2", "offset": "2"})
-			assertPageLink(t, doc, "retry-runs-first", "/retries/runs", map[string]string{"limit": "2", "offset": "0"})
+			assertPastEndLinks(t, doc, "retry-runs", "/retries/runs", "2", map[string]string{"limit": "2"})
 		})
 	}
 
