@@ -80,6 +80,35 @@ func TestLiveRunLeavesOutUnreadyDestination(t *testing.T) {
 	}
 }
 
+// A live run limited to a destination that cannot send is rejected even
+// when none of its retries is due, and writes nothing.
+func TestLiveRunRejectsUnreadyLimitWithoutDueRetry(t *testing.T) {
+	db := dbtest.Open(t)
+	server := startReceiver(t)
+	service := newTestService(db, registryWithUnready(t, server.URL), (&testClock{now: serviceStart}).Now, &fakeSource{})
+	insertDelivery(t, db, "run_1", "webhook", false, "server_error", 503, serviceStart.Add(-2*time.Hour), nil)
+
+	request := liveRequest(DefaultPolicy())
+	request.Destinations = []string{"webhook", "broken"}
+	_, err := service.Run(context.Background(), models.SubjectExecutiveReport, request)
+	var guard *GuardError
+	if !errors.As(err, &guard) || guard.Field != "destinations" {
+		t.Fatalf("live run limited to webhook and broken: got error %v, want a guard error on destinations", err)
+	}
+	if got := countTable(t, db, "retry_worker_runs"); got != 0 {
+		t.Errorf("worker runs stored: got %d, want 0", got)
+	}
+	if got := len(server.Requests()); got != 0 {
+		t.Errorf("requests to the receiver: got %d, want 0", got)
+	}
+
+	// A dry run may name it, to see what a live run would do.
+	request.Execute = false
+	if _, err := service.Run(context.Background(), models.SubjectExecutiveReport, request); err != nil {
+		t.Errorf("dry run limited to webhook and broken: %v", err)
+	}
+}
+
 func TestRunRejectsUnknownDestination(t *testing.T) {
 	db := dbtest.Open(t)
 	server := startReceiver(t)

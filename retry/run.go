@@ -35,6 +35,11 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (view Ru
 	if live && !req.MayRunLive {
 		return RunView{}, &GuardError{Forbidden: true, Message: "your role may not run live retries; ask a release manager or an administrator, or run a dry run"}
 	}
+	if live {
+		if err := s.checkLimitReady(req.Destinations); err != nil {
+			return RunView{}, err
+		}
+	}
 
 	options, err := s.ResolveSendOptions(req)
 	if err != nil {
@@ -353,6 +358,19 @@ func (s *Service) guardLive(kind string, due []Decision, limit []string) error {
 			}
 			return &GuardError{Message: fmt.Sprintf("live retry rejected: %v; configure the connector, leave it out by listing the other destinations in destinations, "+
 				"or run a dry run; nothing was sent", err)}
+		}
+	}
+	return nil
+}
+
+// checkLimitReady rejects a live run limited to a destination that cannot
+// send, even when none of its retries is due, because the caller asked to
+// send there.
+func (s *Service) checkLimitReady(limit []string) error {
+	for _, name := range limit {
+		if err := s.checkConnector(name); err != nil {
+			return &GuardError{Field: "destinations", Message: fmt.Sprintf("live retry rejected: %v; configure the connector, "+
+				"remove %s from destinations, or run a dry run; nothing was sent", err, name)}
 		}
 	}
 	return nil
