@@ -296,18 +296,30 @@ func plural(n int, one, many string) string {
 }
 
 // joinNames joins names as "a", "a and b" or "a, b and c".
+// maxNamesInSentences is the number of destinations a sentence of the
+// report names before it counts the rest, so a report with many failing
+// destinations still prints on one or two pages. The provider table lists
+// every destination.
+const maxNamesInSentences = 10
+
+// joinNames joins names for a sentence, naming at most maxNamesInSentences
+// and counting the others, as in "a, b and 3 more".
 func joinNames(names []string) string {
-	switch len(names) {
+	if len(names) > maxNamesInSentences {
+		return strings.Join(names[:maxNamesInSentences], ", ") + fmt.Sprintf(" and %d more", len(names)-maxNamesInSentences)
+	}
+	return joinClauses(names)
+}
+
+// joinClauses joins every part with commas and a final "and".
+func joinClauses(parts []string) string {
+	switch len(parts) {
 	case 0:
 		return ""
 	case 1:
-		return names[0]
+		return parts[0]
 	}
-	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
-}
-
-func joinClauses(parts []string) string {
-	return joinNames(parts)
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
 }
 
 func capitalize(text string) string {

@@ -2,6 +2,7 @@ package executive
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -392,6 +393,30 @@ func TestParamsValidate(t *testing.T) {
 		}
 		if field != tc.wantField {
 			t.Errorf("Validate(%+v): got field %q, want %q", tc.params, field, tc.wantField)
+		}
+	}
+}
+
+// A sentence names at most maxNamesInSentences destinations and counts the
+// rest, so a report with many destinations stays short.
+func TestJoinNamesCountsTheRest(t *testing.T) {
+	names := make([]string, 0, maxNamesInSentences+3)
+	for i := range maxNamesInSentences + 3 {
+		names = append(names, fmt.Sprintf("d%02d", i))
+	}
+	cases := []struct {
+		name  string
+		names []string
+		want  string
+	}{
+		{"one", names[:1], "d00"},
+		{"two", names[:2], "d00 and d01"},
+		{"at the limit", names[:maxNamesInSentences], strings.Join(names[:maxNamesInSentences-1], ", ") + " and d09"},
+		{"over the limit", names, strings.Join(names[:maxNamesInSentences], ", ") + " and 3 more"},
+	}
+	for _, tc := range cases {
+		if got := joinNames(tc.names); got != tc.want {
+			t.Errorf("%s: joinNames = %q, want %q", tc.name, got, tc.want)
 		}
 	}
 }
