@@ -54,12 +54,17 @@ func policyText(policy retry.Policy) string {
 
 // noRetryDueText describes the open failures of a run or preview that
 // selected nothing: how many are open, waiting and suppressed, and when the
-// next waiting one is due.
-func (h *Handler) noRetryDueText(open retry.OpenFailures) string {
-	if open.DecisionCount == 0 {
-		return "No failed deliveries are open."
+// next waiting one is due. The counts cover every destination, which a run
+// limited to some destinations says, so they are not read as its own.
+func (h *Handler) noRetryDueText(open retry.OpenFailures, limited bool) string {
+	scope := ""
+	if limited {
+		scope = " across every destination"
 	}
-	text := views.CountNoun(open.DecisionCount, "failed delivery is open", "failed deliveries are open") +
+	if open.DecisionCount == 0 {
+		return "No failed deliveries are open" + scope + "."
+	}
+	text := views.CountNoun(open.DecisionCount, "failed delivery is open", "failed deliveries are open") + scope +
 		fmt.Sprintf(" (%d waiting, %d suppressed)", open.WaitCount, open.SuppressCount)
 	switch {
 	case open.NextRetryAt != nil:
@@ -109,7 +114,7 @@ func (h *Handler) retryRunView(run retry.RunView) views.RetryRunView {
 		CreatedAt: views.FormatTime(run.CreatedAt, h.TimeZone), CompletedAt: h.recordedTime(run.CompletedAt),
 		Selected: run.Counts.SelectedCount, Delivered: run.Counts.DeliveredCount, Failed: run.Counts.FailedCount,
 		Skipped: run.Counts.SkippedCount, Reconciled: run.Counts.ReconciledCount,
-		NoRetryDue: h.noRetryDueText(run.OpenFailures),
+		NoRetryDue: h.noRetryDueText(run.OpenFailures, len(run.OnlyDestinations) > 0),
 	}
 	for _, d := range run.SelectedDecisions {
 		view.Decisions = append(view.Decisions, h.decisionRow(d))
@@ -165,7 +170,7 @@ func (h *Handler) retryConfirmView(preview retry.Preview, options connectors.Sen
 		Count: len(preview.SelectedDecisions), Destinations: preview.Destinations, OnlyDestinations: preview.OnlyDestinations,
 		DestinationCounts: destinationCounts(preview.SelectedDecisions), Interrupted: preview.InterruptedCount,
 		StaleSends: preview.StaleSendCount,
-		NoRetryDue: h.noRetryDueText(preview.OpenFailures),
+		NoRetryDue: h.noRetryDueText(preview.OpenFailures, len(preview.OnlyDestinations) > 0),
 	}
 	for _, d := range preview.SelectedDecisions {
 		view.Decisions = append(view.Decisions, h.decisionRow(d))

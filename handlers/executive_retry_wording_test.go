@@ -33,7 +33,12 @@ func TestRetryViewsCountSingular(t *testing.T) {
 	}
 
 	open := retry.OpenFailures{PlanCounts: retry.PlanCounts{DecisionCount: 1, SuppressCount: 1}}
-	if got, want := h.noRetryDueText(open), "1 failed delivery is open (0 waiting, 1 suppressed); none is due, because every one is suppressed."; got != want {
+	if got, want := h.noRetryDueText(open, false), "1 failed delivery is open (0 waiting, 1 suppressed); none is due, because every one is suppressed."; got != want {
 		t.Errorf("nothing due text: got %q, want %q", got, want)
+	}
+	// A run limited to some destinations counts the open failures of every
+	// destination, and says so.
+	if got, want := h.noRetryDueText(open, true), "1 failed delivery is open across every destination (0 waiting, 1 suppressed); none is due, because every one is suppressed."; got != want {
+		t.Errorf("nothing due text of a limited run: got %q, want %q", got, want)
 	}
 }
