@@ -46,7 +46,7 @@ func ReadExport(r io.Reader) ([]json.RawMessage, error) {
 		return nil, fmt.Errorf("evidence: export has data after the JSON object that ends at byte %d; an export is one JSON object, %s", decoder.InputOffset(), exportShapes)
 	}
 	if top[0] != '{' {
-		return nil, fmt.Errorf("evidence: export must be a JSON object, %s; got %s", exportShapes, jsonKind(top))
+		return nil, fmt.Errorf("evidence: export must be a JSON object, %s; got %s", exportShapes, JSONKind(top))
 	}
 
 	lists, err := readExportLists(top)
@@ -128,7 +128,7 @@ func readExportLists(top json.RawMessage) (map[string][]json.RawMessage, error) 
 		if err := decoder.Decode(&value); err != nil {
 			return nil, exportSyntaxError(err)
 		}
-		if kind := jsonKind(value); kind != "an array" {
+		if kind := JSONKind(value); kind != "an array" {
 			if kind == "null" {
 				return nil, fmt.Errorf(`evidence: export key %q is null; give a list of records, such as "%s": [ … ]`, key, key)
 			}
@@ -198,9 +198,9 @@ func walkRecordValue(decoder *json.Decoder, path string, depth int) error {
 	return nil
 }
 
-// jsonKind names the kind of a valid JSON value by its first byte, with its
-// article.
-func jsonKind(value json.RawMessage) string {
+// JSONKind names the kind of a valid JSON value by its first byte, with
+// its article, such as "an array", for messages.
+func JSONKind(value []byte) string {
 	switch bytes.TrimSpace(value)[0] {
 	case '{':
 		return "an object"

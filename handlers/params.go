@@ -18,6 +18,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/releaseops/evidence-console/evidence"
 )
 
 // queryInt reads an optional whole-number query or form parameter in
@@ -184,7 +186,7 @@ func decodeJSONBody(c echo.Context, dst any) error {
 	if !json.Valid(body) {
 		return invalidJSONError(body, dst)
 	}
-	if kind := topLevelKind(body); kind != "an object" {
+	if kind := evidence.JSONKind(body); kind != "an object" {
 		return &APIError{Status: http.StatusBadRequest, Code: CodeMalformedBody,
 			Message: fmt.Sprintf("request body must be a JSON object, such as {}; got %s", kind)}
 	}
@@ -290,24 +292,6 @@ func invalidJSONError(body []byte, dst any) error {
 		return decodeError(findBodyProblem(body, reflect.TypeOf(dst)), dst, err)
 	}
 	return &APIError{Status: http.StatusBadRequest, Code: CodeMalformedBody, Message: "request body has data after the JSON object; send one object"}
-}
-
-// topLevelKind names the kind of a valid JSON document by its first byte,
-// with its article.
-func topLevelKind(body []byte) string {
-	switch bytes.TrimSpace(body)[0] {
-	case '{':
-		return "an object"
-	case '[':
-		return "an array"
-	case '"':
-		return "a string"
-	case 't', 'f':
-		return "a boolean"
-	case 'n':
-		return "null"
-	}
-	return "a number"
 }
 
 // decodeError turns a failed decode into a 400. problem is the first
