@@ -101,3 +101,25 @@ func TestLogHandlerCleansHandlerForms(t *testing.T) {
 		}
 	}
 }
+
+// The registry's own log lines remove configured secrets in any letter
+// case, as the commands' logger does.
+func TestRegistryLogRemovesSecretsInAnyCase(t *testing.T) {
+	const secret = "Registry-Token-Canary-7q"
+	var out bytes.Buffer
+	cfg := FileConfig{Connectors: map[string]ConnectorConfig{"webhook": {URLEnv: "HOOK_URL", TokenEnv: "HOOK_TOKEN"}}}
+	env := map[string]string{"HOOK_URL": "https://hooks.example.test/in", "HOOK_TOKEN": secret}
+	registry, err := NewRegistry(cfg, func(name string) (string, bool) {
+		value, ok := env[name]
+		return value, ok
+	}, WithLogger(slog.New(slog.NewTextHandler(&out, nil))))
+	if err != nil {
+		t.Fatalf("NewRegistry: %v", err)
+	}
+
+	registry.logger.Warn("connector send attempt failed", "error", "server echoed "+strings.ToUpper(secret))
+
+	if line := out.String(); strings.Contains(strings.ToLower(line), strings.ToLower(secret)) {
+		t.Errorf("log line %q: want the secret removed in any letter case", line)
+	}
+}

@@ -192,6 +192,9 @@ func NewRegistry(cfg FileConfig, lookupEnv func(string) (string, bool), options 
 	sort.Strings(r.names)
 	r.redactor = NewRedactor(secretValues...)
 	r.redactor.ignoreInTypedText(usernames...)
+	// The registry's own lines pass the same filter as every other log
+	// line, so a secret a server echoed in other letters is removed too.
+	r.logger = slog.New(r.redactor.LogHandler(r.logger.Handler()))
 	return r, nil
 }
 
