@@ -218,7 +218,7 @@ func formInt(c echo.Context, name string) (*int, error) {
 	raw := c.FormValue(name)
 	n, ok := formWholeNumber(raw)
 	if !ok {
-		return nil, fieldError(name, "%s must be a whole number written in digits; got %q", name, raw)
+		return nil, fieldError(name, "%s must be a whole number; got %q", name, raw)
 	}
 	return &n, nil
 }

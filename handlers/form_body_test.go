@@ -141,9 +141,9 @@ func TestDeliverReportFormAcceptsRepeatedProvider(t *testing.T) {
 }
 
 // A number in a console form takes the syntax an HTML number input sends,
-// so the form rejects a plus sign, a space, a hexadecimal form, NaN or an
-// infinity, as the JSON API does, and accepts .5 or 02.5 as a browser
-// sends them.
+// so the form rejects a plus sign, a space, a hexadecimal form, NaN, an
+// infinity or a fraction where a whole number belongs, as the JSON API
+// does, and accepts .5, 02.5 or 3.0 as a browser sends them.
 func TestConsoleFormNumberSyntax(t *testing.T) {
 	s := newAPIServer(t)
 	s.loadSample()
@@ -152,6 +152,8 @@ func TestConsoleFormNumberSyntax(t *testing.T) {
 	assertFormRejected(t, s, []formRejection{
 		{"run plus sign", "/console/executive-retry/run", form, "max_retry_deliveries=%2B3", http.StatusBadRequest, "max_retry_deliveries"},
 		{"run space", "/console/executive-retry/run", form, "max_retry_deliveries=%203", http.StatusBadRequest, "max_retry_deliveries"},
+		{"run fraction", "/console/executive-retry/run", form, "max_retry_deliveries=3.5", http.StatusBadRequest, "max_retry_deliveries"},
+		{"build fraction", "/console/retry-health", form, "expected_interval_minutes=30.5", http.StatusBadRequest, "expected_interval_minutes"},
 		{"run hexadecimal timeout", "/console/executive-retry/run", form, "timeout_seconds=0x1p3", http.StatusBadRequest, "timeout_seconds"},
 		{"run NaN timeout", "/console/executive-retry/run", form, "timeout_seconds=NaN", http.StatusBadRequest, "timeout_seconds"},
 		{"plan plus multiplier", "/console/executive-retry/plan", form, "backoff_multiplier=%2B2", http.StatusBadRequest, "retry_policy.backoff_multiplier"},
@@ -161,10 +163,17 @@ func TestConsoleFormNumberSyntax(t *testing.T) {
 		{"send alert hexadecimal timeout", "/console/retry-health-alerts", form, "provider=all&timeout_seconds=0x1p3", http.StatusBadRequest, "timeout_seconds"},
 	})
 
-	for _, body := range []string{"max_retry_deliveries=3&timeout_seconds=1.5", "max_retry_deliveries=03&timeout_seconds=.5&backoff_multiplier=02.5"} {
+	// A number input with the default step takes 3.0 and 3e0 as the whole
+	// number 3.
+	for _, body := range []string{"max_retry_deliveries=3&timeout_seconds=1.5", "max_retry_deliveries=03&timeout_seconds=.5&backoff_multiplier=02.5",
+		"max_retry_deliveries=3.0&retries=1e0&max_retry_attempts=3e0"} {
 		rec := s.postForm("/console/executive-retry/run", body, echo.HeaderAccept, echo.MIMEApplicationJSON)
 		if rec.Code != http.StatusCreated {
 			t.Errorf("%s: status = %d, want 201 for numbers as a browser sends them; body: %s", body, rec.Code, rec.Body.String())
 		}
+	}
+	rec := s.postForm("/console/retry-health", "expected_interval_minutes=30.0&stale_metadata_minutes=1.2e2", echo.HeaderAccept, echo.MIMEApplicationJSON)
+	if rec.Code != http.StatusOK && rec.Code != http.StatusCreated {
+		t.Errorf("build with 30.0 and 1.2e2: status = %d, want success; body: %s", rec.Code, rec.Body.String())
 	}
 }

@@ -25,34 +25,44 @@ import (
 // queryInt reads an optional whole-number query or form parameter in
 // [min, max]. A parameter that is present must be valid: an empty value, a
 // sign, a space, a fraction or text is rejected rather than replaced by the
-// default, as a JSON number would be.
+// default. A query parameter takes digits only; a form field also takes
+// what a number input sends for a whole number, such as 30.0 or 3e1.
 func queryInt(c echo.Context, name string, def, min, max int) (int, error) {
 	values := c.QueryParams()
+	fromForm := false
 	if c.Request().Method == "POST" {
 		if form, err := c.FormParams(); err == nil && form.Has(name) {
-			values = form
+			values, fromForm = form, true
 		}
 	}
 	if !values.Has(name) {
 		return def, nil
 	}
 	raw := values.Get(name)
-	n, err := strconv.Atoi(raw)
-	if err != nil || !onlyDigits(raw) || n < min || n > max {
+	n, ok := 0, false
+	if fromForm {
+		n, ok = formWholeNumber(raw)
+	} else if onlyDigits(raw) {
+		var err error
+		n, err = strconv.Atoi(raw)
+		ok = err == nil
+	}
+	if !ok || n < min || n > max {
 		return 0, fieldError(name, "%s must be a whole number from %d to %d; got %q", name, min, max, raw)
 	}
 	return n, nil
 }
 
 // formWholeNumber parses a whole number typed in a form field as an HTML
-// number input sends it: an optional minus sign and ASCII digits. A plus
-// sign, a space, a fraction or a hexadecimal form is rejected.
+// number input sends it: digits, or a number such as 3.0 or 1e1 whose
+// value is whole. A plus sign, a space, a fraction or a hexadecimal form is
+// rejected.
 func formWholeNumber(raw string) (int, bool) {
-	if !onlyDigits(strings.TrimPrefix(raw, "-")) {
+	f, ok := formNumber(raw)
+	if !ok || f != math.Trunc(f) || math.Abs(f) > math.MaxInt32 {
 		return 0, false
 	}
-	n, err := strconv.Atoi(raw)
-	return n, err == nil
+	return int(f), true
 }
 
 // formNumber parses a number typed in a form field with the syntax an HTML
