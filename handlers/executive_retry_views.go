@@ -54,18 +54,22 @@ func policyText(policy retry.Policy) string {
 
 // noRetryDueText describes the open failures of a run or preview that
 // selected nothing: how many are open, waiting and suppressed, and when the
-// next waiting one is due. The counts cover every destination, which a run
-// limited to some destinations says, so they are not read as its own.
+// next waiting one is due. A run limited to some destinations counts the
+// open failures of every destination, so its text states this and leaves out
+// when one is due, which may be now for a destination outside the limit.
 func (h *Handler) noRetryDueText(open retry.OpenFailures, limited bool) string {
-	scope := ""
-	if limited {
-		scope = " across every destination"
-	}
 	if open.DecisionCount == 0 {
-		return "No failed deliveries are open" + scope + "."
+		if limited {
+			return "No failed deliveries are open to any destination."
+		}
+		return "No failed deliveries are open."
 	}
-	text := views.CountNoun(open.DecisionCount, "failed delivery is open", "failed deliveries are open") + scope +
-		fmt.Sprintf(" (%d waiting, %d suppressed)", open.WaitCount, open.SuppressCount)
+	counts := fmt.Sprintf(" (%d waiting, %d suppressed)", open.WaitCount, open.SuppressCount)
+	if limited {
+		return views.CountNoun(open.DecisionCount, "failed delivery is open", "failed deliveries are open") +
+			" across every destination" + counts + "."
+	}
+	text := views.CountNoun(open.DecisionCount, "failed delivery is open", "failed deliveries are open") + counts
 	switch {
 	case open.NextRetryAt != nil:
 		return text + "; none is due before " + h.retryTime(open.NextRetryAt) + "."
@@ -175,12 +179,11 @@ func (h *Handler) retryConfirmView(preview retry.Preview, options connectors.Sen
 	for _, d := range preview.SelectedDecisions {
 		view.Decisions = append(view.Decisions, h.decisionRow(d))
 	}
-	var unready []string
-	for _, name := range preview.Destinations {
-		if reason, ok := preview.NotReady[name]; ok {
-			view.NotReady = append(view.NotReady, name+": "+reason)
-			unready = append(unready, name)
-		}
+	// NotReady names the selected destinations that cannot send and those
+	// the limit names, because a live run rejects either.
+	unready := slices.Sorted(maps.Keys(preview.NotReady))
+	for _, name := range unready {
+		view.NotReady = append(view.NotReady, name+": "+preview.NotReady[name])
 	}
 	if len(unready) > 0 && len(preview.ReadyDestinations) > 0 && mayRunLive {
 		view.LeaveOut = &views.RetryLeaveOutView{Unready: unready, Ready: preview.ReadyDestinations}
@@ -204,9 +207,12 @@ func (h *Handler) retryConfirmView(preview retry.Preview, options connectors.Sen
 	case len(view.NotReady) > 0:
 		view.BlockedReason = "Some destinations cannot send: " + strings.Join(view.NotReady, "; ")
 	case view.Count == 0 && view.Interrupted == 0 && view.StaleSends == 0 && len(preview.OnlyDestinations) > 0:
+		limit := "those destinations"
+		if len(preview.OnlyDestinations) == 1 {
+			limit = "that destination"
+		}
 		view.BlockedReason = "No retry to " + strings.Join(preview.OnlyDestinations, ", ") + " is due now, so a live run limited to " +
-			views.CountNoun(len(preview.OnlyDestinations), "that destination", "those destinations") +
-			" would send nothing. Counted over every destination: " + view.NoRetryDue
+			limit + " would send nothing. " + view.NoRetryDue
 		view.NothingDue = true
 	case view.Count == 0 && view.Interrupted == 0 && view.StaleSends == 0:
 		view.BlockedReason = "No retry is due now, so a live run would send nothing. " + view.NoRetryDue

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/releaseops/evidence-console/connectors"
 	"github.com/releaseops/evidence-console/retry"
 )
 
@@ -37,8 +38,25 @@ func TestRetryViewsCountSingular(t *testing.T) {
 		t.Errorf("nothing due text: got %q, want %q", got, want)
 	}
 	// A run limited to some destinations counts the open failures of every
-	// destination, and says so.
-	if got, want := h.noRetryDueText(open, true), "1 failed delivery is open across every destination (0 waiting, 1 suppressed); none is due, because every one is suppressed."; got != want {
+	// destination, and says so without saying when one is due, which may
+	// be now for a destination outside the limit.
+	if got, want := h.noRetryDueText(open, true), "1 failed delivery is open across every destination (0 waiting, 1 suppressed)."; got != want {
 		t.Errorf("nothing due text of a limited run: got %q, want %q", got, want)
+	}
+}
+
+// A confirmation limited to one destination with nothing due names it in
+// the singular and counts the open failures of every destination once.
+func TestRetryConfirmLimitedNothingDueText(t *testing.T) {
+	h := &Handler{TimeZone: time.UTC}
+	preview := retry.Preview{
+		OnlyDestinations: []string{"slack"},
+		OpenFailures:     retry.OpenFailures{PlanCounts: retry.PlanCounts{DecisionCount: 2, WaitCount: 1}},
+	}
+	view := h.retryConfirmView(preview, connectors.SendOptions{Timeout: time.Second}, true)
+	want := "No retry to slack is due now, so a live run limited to that destination would send nothing. " +
+		"2 failed deliveries are open across every destination (1 waiting, 0 suppressed)."
+	if view.BlockedReason != want {
+		t.Errorf("blocked reason: got %q, want %q", view.BlockedReason, want)
 	}
 }
