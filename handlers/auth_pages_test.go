@@ -554,6 +554,10 @@ func TestExpiredFormPostShowsNotSaved(t *testing.T) {
 	if byTestID(document(t, page), "sign-in-unsaved").Length() != 1 {
 		t.Errorf("sign-in page after an unsaved action: no notice that it was not saved; body: %s", page.Body)
 	}
+	signOut := s.do(http.MethodPost, "/sign-out", echo.MIMEApplicationForm, "")
+	if location := signOut.Header().Get(echo.HeaderLocation); strings.Contains(location, "unsaved") {
+		t.Errorf("sign-out without a session: location %q, want no unsaved notice", location)
+	}
 	plain := s.do(http.MethodGet, "/sign-in?next=%2Fconsole", "", "")
 	if byTestID(document(t, plain), "sign-in-unsaved").Length() != 0 {
 		t.Error("sign-in page without an unsaved action: shows the notice, want none")

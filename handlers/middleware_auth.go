@@ -254,9 +254,10 @@ func (h *Handler) unauthenticated(c echo.Context) error {
 		}
 	}
 	location := "/sign-in?next=" + url.QueryEscape(safeNext(next))
-	if !isSafeMethod(c.Request().Method) {
+	if !isSafeMethod(c.Request().Method) && c.Path() != "/sign-out" {
 		// The sign-in page then shows that the action was not saved,
-		// because the user would otherwise take it for done.
+		// because the user would otherwise take it for done. Signing out
+		// without a session has nothing to save.
 		location += "&unsaved=true"
 	}
 	if isHTMX(c) {
