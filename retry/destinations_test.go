@@ -102,10 +102,21 @@ func TestLiveRunRejectsUnreadyLimitWithoutDueRetry(t *testing.T) {
 		t.Errorf("requests to the receiver: got %d, want 0", got)
 	}
 
-	// A dry run may name it, to see what a live run would do.
+	// A dry run may name it, and shows that a live run would be rejected.
 	request.Execute = false
-	if _, err := service.Run(context.Background(), models.SubjectExecutiveReport, request); err != nil {
-		t.Errorf("dry run limited to webhook and broken: %v", err)
+	dry, err := service.Run(context.Background(), models.SubjectExecutiveReport, request)
+	if err != nil {
+		t.Fatalf("dry run limited to webhook and broken: %v", err)
+	}
+	if _, ok := dry.NotReady["broken"]; !ok {
+		t.Errorf("dry run not_ready: got %v, want broken named", dry.NotReady)
+	}
+	preview, err := service.Preview(context.Background(), models.SubjectExecutiveReport, DefaultPolicy(), DefaultMaxRetryDeliveries, request.Destinations)
+	if err != nil {
+		t.Fatalf("Preview: %v", err)
+	}
+	if _, ok := preview.NotReady["broken"]; !ok {
+		t.Errorf("preview not_ready: got %v, want broken named", preview.NotReady)
 	}
 }
 

@@ -557,7 +557,7 @@ func (s *Service) markNotReady(view *RunView) {
 	if !view.DryRun {
 		return
 	}
-	if notReady := s.notReady(view.SubjectKind, destinationsOf(view.SelectedDecisions)); len(notReady) > 0 {
+	if notReady := s.notReady(view.SubjectKind, withLimit(destinationsOf(view.SelectedDecisions), view.OnlyDestinations)); len(notReady) > 0 {
 		view.NotReady = notReady
 	}
 }

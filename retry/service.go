@@ -474,7 +474,9 @@ func (s *Service) Preview(ctx context.Context, kind string, policy Policy, maxDe
 		preview.SelectedDecisions = append(preview.SelectedDecisions, decisionView(row))
 	}
 	preview.Destinations = destinationsOf(preview.SelectedDecisions)
-	preview.NotReady = s.notReady(kind, preview.Destinations)
+	// A live run rejects a limit that names a destination that cannot
+	// send, so the preview names such a destination even with nothing due.
+	preview.NotReady = s.notReady(kind, withLimit(preview.Destinations, destinations))
 	preview.ReadyDestinations = []string{}
 	if s.Connectors != nil {
 		for _, name := range s.Connectors.Names() {
@@ -522,6 +524,13 @@ func (s *Service) notReady(kind string, destinations []string) map[string]string
 		}
 	}
 	return reasons
+}
+
+// withLimit returns names and the destinations of limit, each once, sorted.
+func withLimit(names, limit []string) []string {
+	all := append(slices.Clone(names), limit...)
+	sort.Strings(all)
+	return slices.Compact(all)
 }
 
 func destinationsOf(decisions []DecisionView) []string {

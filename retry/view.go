@@ -129,9 +129,10 @@ type RunView struct {
 	// a stopped server left in flight and this live run recorded as
 	// interrupted.
 	ReconciledSendIDs []string `json:"reconciled_send_ids"`
-	// NotReady lists, for a dry run, the selected destinations that a live
-	// run could not send to when the view was made, with the reason. It is
-	// absent when there are none and on live runs.
+	// NotReady lists, for a dry run, the selected destinations and the
+	// destinations the limit names that a live run could not send to when
+	// the view was made, with the reason. It is absent when there are none
+	// and on live runs.
 	NotReady map[string]string `json:"not_ready,omitempty"`
 }
 
@@ -198,7 +199,8 @@ type Preview struct {
 	// ReadyDestinations lists the configured destinations, within the
 	// limit, that can send now: the limit that leaves out those that cannot.
 	ReadyDestinations []string `json:"ready_destinations"`
-	// NotReady maps each selected destination that cannot send to the reason.
+	// NotReady maps each selected destination, and each destination the
+	// limit names, that cannot send to the reason.
 	NotReady map[string]string `json:"not_ready"`
 	// InterruptedCount is the number of executions left in flight past the
 	// in-flight timeout, which a live run records as interrupted first.
