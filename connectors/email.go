@@ -138,7 +138,7 @@ func deliverEmail(ctx context.Context, r *Registry, d *destination, msg Message)
 
 // noSignInMethodAdvice explains how to fix a server that offers no sign-in
 // method the client may use. Without TLS the client uses only methods that
-// keep the password secret: SCRAM, NTLM and CRAM-MD5.
+// do not send the password itself: SCRAM, NTLM and CRAM-MD5.
 func noSignInMethodAdvice(cfg ConnectorConfig) string {
 	if cfg.StartTLS != nil && !*cfg.StartTLS {
 		return "without starttls the password is sent only with SCRAM, NTLM or CRAM-MD5, which the server does not offer: " +
