@@ -127,6 +127,12 @@ func deliverEmail(ctx context.Context, r *Registry, d *destination, msg Message)
 	outcome.err = err
 	outcome.statusCode = smtpReplyCode(err)
 	outcome.class = classifySMTPError(ctx, outcome.statusCode, err)
+	if strings.Contains(err.Error(), "does not support STARTTLS") {
+		// The mail client has no error value for this, so its text is
+		// matched. It lasts until the server or the settings change.
+		outcome.class = ClassConfigError
+		outcome.err = fmt.Errorf("%w; enable STARTTLS on the server, or set starttls: false only for a relay on a trusted network", err)
+	}
 	if errors.Is(err, mail.ErrNoSupportedAuthDiscovered) {
 		// The server offers no sign-in method the client may use, which
 		// lasts until the settings change.

@@ -90,9 +90,12 @@ func TestEmailRequiresStartTLS(t *testing.T) {
 		name      string
 		tlsConfig *tls.Config // nil: the server does not offer STARTTLS
 		want      string
+		wantClass Class // empty: not checked
 	}{
-		{"server without STARTTLS", nil, "STARTTLS"},
-		{"certificate of an unknown authority", serverTLS, "certificate"},
+		// A server without STARTTLS stays so until its settings change, so
+		// the failure is not retried.
+		{"server without STARTTLS", nil, "STARTTLS", ClassConfigError},
+		{"certificate of an unknown authority", serverTLS, "certificate", ""},
 	}
 	for _, test := range tests {
 		t.Run(test.name, func(t *testing.T) {
@@ -109,6 +112,9 @@ func TestEmailRequiresStartTLS(t *testing.T) {
 
 			if result.Success {
 				t.Fatal("send: got success, want a failure")
+			}
+			if test.wantClass != "" && result.Class != test.wantClass {
+				t.Errorf("class: got %s, want %s", result.Class, test.wantClass)
 			}
 			if !strings.Contains(result.Error, test.want) {
 				t.Errorf("error: got %q, want it to mention %s", result.Error, test.want)
