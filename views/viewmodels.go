@@ -169,6 +169,15 @@ func FormatAge(minutes *int, inFuture bool) string {
 	return fmt.Sprintf("%d min ago (%d days)", m, m/(24*60))
 }
 
+// StatusLabel names a connector's response code with its protocol: "SMTP
+// 250" for an e-mail destination, "HTTP 503" for the others.
+func StatusLabel(kind string, statusCode int) string {
+	if kind == "email" {
+		return "SMTP " + strconv.Itoa(statusCode)
+	}
+	return "HTTP " + strconv.Itoa(statusCode)
+}
+
 // DeliveryDetail describes a delivery's outcome, for example
 // "server_error, HTTP 503, 1 attempt". A zero statusCode means no HTTP
 // response and an empty class no outcome yet, so each is left out.

@@ -45,3 +45,12 @@ func TestRecordsShown(t *testing.T) {
 		})
 	}
 }
+
+func TestStatusLabelNamesProtocol(t *testing.T) {
+	if got := StatusLabel("email", 250); got != "SMTP 250" {
+		t.Errorf("StatusLabel(email, 250) = %q, want SMTP 250", got)
+	}
+	if got := StatusLabel("webhook", 503); got != "HTTP 503" {
+		t.Errorf("StatusLabel(webhook, 503) = %q, want HTTP 503", got)
+	}
+}
