@@ -312,7 +312,9 @@ func (h *Handler) retryConsoleView(ctx context.Context, c echo.Context) (*views.
 		}
 		runView := h.retryRunView(run)
 		view.LatestRun = &runView
-		if plan != nil && runs[0].RetryPlanID != plan.RetryPlanID && runs[0].CreatedAt.After(plan.CreatedAt) {
+		// Only a live run changes what a plan decided; a dry run sends
+		// and records nothing.
+		if plan != nil && runs[0].Mode == retry.ModeLive && runs[0].RetryPlanID != plan.RetryPlanID && runs[0].CreatedAt.After(plan.CreatedAt) {
 			view.Plan.LaterRunID = runs[0].WorkerRunID
 		}
 	}

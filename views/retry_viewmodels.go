@@ -50,8 +50,9 @@ type RetryPlanView struct {
 	WaitCount     int
 	SuppressCount int
 	Decisions     []RetryDecisionView
-	// LaterRunID is the newest worker run when it started after this plan
-	// and planned on its own, so the decisions shown may be out of date.
+	// LaterRunID is the newest worker run when it is a live run that
+	// started after this plan and planned on its own, so the decisions
+	// shown may be out of date.
 	LaterRunID string
 }
 
