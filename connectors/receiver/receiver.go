@@ -6,7 +6,8 @@
 //
 // Paths:
 //
-//	POST /fail/<status>/...  responds with that HTTP status (429 and 503 carry Retry-After: 120)
+//	POST /fail/<status>/...  responds with that HTTP status (429 and 503 carry Retry-After: 120);
+//	                         another /fail/ path responds 404
 //	POST /hang/...           responds only when the client gives up
 //	POST any other path      responds with success in the form of the kind the path names
 //	GET  /                   lists recent requests, with credential headers redacted
@@ -223,6 +224,15 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if statusCode, ok := failureStatus(r.URL.Path); ok {
 		rc.setStatus(index, &request, statusCode)
 		writeFailure(w, statusCode)
+		return
+	}
+	if strings.HasPrefix(r.URL.Path, "/fail/") {
+		// A mistyped failure address answers with an error, so a setting
+		// such as LOCAL_FAILING_URL with a typo does not pass as a success.
+		rc.setStatus(index, &request, http.StatusNotFound)
+		writeJSON(w, http.StatusNotFound, map[string]any{
+			"error": "a failure address is /fail/<status>/…, with a status from 400 to 599",
+		})
 		return
 	}
 	statusCode := writeSuccess(w, r.URL.Path, body, sequence)

@@ -123,7 +123,9 @@ func TestReceiverFailurePaths(t *testing.T) {
 		{path: "/fail/429/webhook", wantStatus: 429, wantRetryAfter: "120"},
 		{path: "/fail/410/slack", wantStatus: 410},
 		{path: "/fail/401/jira", wantStatus: 401},
-		{path: "/fail/abc/webhook", wantStatus: 200},
+		// A mistyped failure address is an error, not a success.
+		{path: "/fail/abc/webhook", wantStatus: 404},
+		{path: "/fail/200/webhook", wantStatus: 404},
 	}
 	for _, test := range tests {
 		response, _ := post(t, server.URL+test.path, "{}", nil)
