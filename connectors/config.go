@@ -224,6 +224,25 @@ func rawAllowedFields(name string, fields map[string]any) map[string]bool {
 	return knownFields()
 }
 
+// settingType names a setting's Go type as a configuration file writes it.
+func settingType(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Slice:
+		return "a list of " + strings.TrimPrefix(settingType(t.Elem()), "a ") + "s, such as [a, b]"
+	case reflect.Map:
+		return "a mapping of names to values"
+	case reflect.Pointer:
+		return settingType(t.Elem())
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.String:
+		return "a string"
+	}
+	return t.String()
+}
+
 // decodeConnector converts one generic connector mapping into a ConnectorConfig.
 func decodeConnector(name string, fields map[string]any) (ConnectorConfig, error) {
 	encoded, err := json.Marshal(fields)
@@ -236,7 +255,7 @@ func decodeConnector(name string, fields map[string]any) (ConnectorConfig, error
 	if err := decoder.Decode(&connector); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) {
-			return ConnectorConfig{}, fieldError(name, typeErr.Field, "invalid value: expected %s", typeErr.Type)
+			return ConnectorConfig{}, fieldError(name, typeErr.Field, "invalid value: expected %s", settingType(typeErr.Type))
 		}
 		return ConnectorConfig{}, fieldError(name, "name", "settings cannot be read: %v", err)
 	}

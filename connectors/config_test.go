@@ -245,6 +245,12 @@ func TestParseConfigRejects(t *testing.T) {
 			wantConnector: "slack", wantField: "enabled", wantText: "invalid value",
 		},
 		{
+			// The message names the type as a configuration file writes it.
+			name:          "recipient not in a list",
+			content:       "connectors:\n  email:\n    smtp_host: smtp.example.test\n    from: a@example.test\n    to: b@example.test\n",
+			wantConnector: "email", wantField: "to", wantText: "expected a list of strings, such as [a, b]",
+		},
+		{
 			name:          "invalid name",
 			content:       "connectors:\n  \"bad name\":\n    kind: slack\n    url_env: A\n",
 			wantConnector: "bad name", wantField: "name", wantText: "invalid name",
