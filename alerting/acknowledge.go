@@ -75,8 +75,12 @@ func (r *AcknowledgeRequest) Validate() error {
 	if !utf8.ValidString(r.ExternalRef) || !utf8.ValidString(r.Notes) {
 		return fieldErrorf("notes", "external_ref and notes must be valid UTF-8 text")
 	}
-	if c, found := firstRune(r.ExternalRef, func(c rune) bool { return unicode.IsControl(c) || isBidiControl(c) }); found {
-		return fieldErrorf("external_ref", "external_ref contains the control character %U; send one line of plain text, such as OPS-1", c)
+	if c, found := connectors.FirstControlOrSeparator(r.ExternalRef); found {
+		return fieldErrorf("external_ref", "external_ref contains the %s; send one line of plain text, such as OPS-1",
+			connectors.DescribeControlOrSeparator(c))
+	}
+	if c, found := firstRune(r.ExternalRef, isBidiControl); found {
+		return fieldErrorf("external_ref", "external_ref contains the text-direction character %U; send one line of plain text, such as OPS-1", c)
 	}
 	lineBreakOrTab := func(c rune) bool { return c == '\n' || c == '\r' || c == '\t' }
 	if c, found := firstRune(r.Notes, func(c rune) bool { return (unicode.IsControl(c) && !lineBreakOrTab(c)) || isBidiControl(c) }); found {

@@ -262,6 +262,20 @@ func TestAcknowledgeRequestValidate(t *testing.T) {
 	}
 }
 
+func TestAcknowledgeRequestLineSeparators(t *testing.T) {
+	for _, c := range []rune{'\u2028', '\u2029'} {
+		req := alerting.AcknowledgeRequest{Provider: "a", ExternalRef: "OPS-1" + string(c) + "level=ERROR msg=forged"}
+		err := req.Validate()
+		var fieldErr *alerting.FieldError
+		if !errors.As(err, &fieldErr) || fieldErr.Field != "external_ref" {
+			t.Fatalf("external_ref with %U: got %v, want a field error naming external_ref", c, err)
+		}
+		if want := fmt.Sprintf("%U", c); !strings.Contains(fieldErr.Error(), want) {
+			t.Errorf("external_ref with %U: got message %q, want it to name %s", c, fieldErr.Error(), want)
+		}
+	}
+}
+
 func TestAcknowledgeRequestBidiControls(t *testing.T) {
 	// U+200E and U+200F are the left-to-right and right-to-left marks. The
 	// others are the first and last of the embedding and isolate ranges.

@@ -487,11 +487,17 @@ func (s *Service) CreateToken(ctx context.Context, userID, name string) (string,
 	if len([]rune(name)) > 100 {
 		return "", Token{}, &ValidationError{Field: "name", Message: "must have at most 100 characters"}
 	}
+	// The label is one line of text, so it may hold no line break of any
+	// kind and no other control character.
+	if c, found := connectors.FirstControlOrSeparator(name); found {
+		return "", Token{}, &ValidationError{Field: "name",
+			Message: "contains the " + connectors.DescribeControlOrSeparator(c) + "; use printable text on one line"}
+	}
 	// Invisible and text-direction characters could make one label look
 	// like another on the pages that list tokens.
-	if strings.ContainsFunc(name, func(c rune) bool { return unicode.IsControl(c) || unicode.Is(unicode.Cf, c) }) {
+	if strings.ContainsFunc(name, func(c rune) bool { return unicode.Is(unicode.Cf, c) }) {
 		return "", Token{}, &ValidationError{Field: "name",
-			Message: "contains a control, invisible or text-direction character; use printable text only"}
+			Message: "contains an invisible or text-direction character; use printable text only"}
 	}
 	if _, err := models.UserByID(ctx, s.DB, userID); err != nil {
 		if errors.Is(err, models.ErrNotFound) {

@@ -3,6 +3,8 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -189,5 +191,21 @@ func TestTokenLabelRejectsInvisibleCharacters(t *testing.T) {
 	}
 	if _, _, err := service.CreateToken(context.Background(), alice.ID, "Zoë's laptop"); err != nil {
 		t.Errorf("label with an accent: got %v, want nil", err)
+	}
+}
+
+func TestTokenLabelRejectsLineSeparators(t *testing.T) {
+	now := sessionStart
+	service, alice := sessionFixture(t, &now)
+
+	for _, c := range []rune{'\u2028', '\u2029'} {
+		_, _, err := service.CreateToken(context.Background(), alice.ID, "ci"+string(c)+"forged")
+		var invalid *ValidationError
+		if !errors.As(err, &invalid) || invalid.Field != "name" || invalid.Credential {
+			t.Fatalf("label with %U: got %v, want a ValidationError on name that may be shown again", c, err)
+		}
+		if want := fmt.Sprintf("%U", c); !strings.Contains(invalid.Message, want) {
+			t.Errorf("label with %U: got message %q, want it to name %s", c, invalid.Message, want)
+		}
 	}
 }

@@ -544,6 +544,7 @@ func describeRoleGroup(group []secretRole) string {
 func validateHeaders(name string, headers map[string]string) error {
 	for _, header := range sortedKeys(headers) {
 		field := "headers." + header
+		lineBreak, hasLineBreak := FirstControlOrSeparator(headers[header])
 		switch {
 		case !headerNamePattern.MatchString(header):
 			return fieldError(name, field, "invalid header name")
@@ -551,8 +552,8 @@ func validateHeaders(name string, headers map[string]string) error {
 			return fieldError(name, field, "literal secrets are not allowed in the configuration file; use api_key_env with api_key_header, token_env or authorization_env instead")
 		case slices.ContainsFunc(reservedHeaders, func(reserved string) bool { return strings.EqualFold(reserved, header) }):
 			return fieldError(name, field, "is set by the connector and cannot be configured")
-		case strings.ContainsAny(headers[header], "\r\n"):
-			return fieldError(name, field, "value must be a single line")
+		case hasLineBreak:
+			return fieldError(name, field, "value contains the %s; use a single line of text", DescribeControlOrSeparator(lineBreak))
 		case isLiteralURL(headers[header]):
 			return fieldError(name, field, "literal URLs are not allowed in the configuration file because webhook URLs are secrets")
 		case (*Redactor)(nil).FindCredential(headers[header]) != "":

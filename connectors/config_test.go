@@ -235,6 +235,21 @@ func TestParseConfigRejects(t *testing.T) {
 			wantConnector: "teams", wantField: "url_file", wantText: "absolute",
 		},
 		{
+			name:          "line separator in a header value",
+			content:       "connectors:\n  webhook:\n    url_env: W\n    headers: {X-Team: \"ops\\u2028X-Forged: 1\"}\n",
+			wantConnector: "webhook", wantField: "headers.X-Team", wantText: "U+2028",
+		},
+		{
+			name:          "paragraph separator in a Jira issue type",
+			content:       "connectors:\n  jira:\n    url_env: J\n    token_env: T\n    project_key: OPS\n    issue_type: \"Task\\u2029Bug\"\n",
+			wantConnector: "jira", wantField: "issue_type", wantText: "U+2029",
+		},
+		{
+			name:          "line separator in a Splunk sourcetype",
+			content:       "connectors:\n  splunk:\n    token_env: H\n    url_env: U\n    sourcetype: \"console\\u2028forged\"\n",
+			wantConnector: "splunk", wantField: "sourcetype", wantText: "U+2028",
+		},
+		{
 			name:          "jira without project",
 			content:       "connectors:\n  jira:\n    url_env: J\n    token_env: T\n",
 			wantConnector: "jira", wantField: "project_key", wantText: "missing",

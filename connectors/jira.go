@@ -45,12 +45,15 @@ var (
 )
 
 func validateJiraConfig(name string, cfg ConnectorConfig) error {
+	lineBreak, hasLineBreak := FirstControlOrSeparator(cfg.IssueType)
 	switch {
 	case cfg.ProjectKey == "":
 		return fieldError(name, "project_key", "missing; set the key of the project that receives issues, such as OPS")
 	case !jiraProjectKeyPattern.MatchString(cfg.ProjectKey):
 		return fieldError(name, "project_key", "invalid project key %q; use upper-case letters, digits and underscores, starting with a letter", cfg.ProjectKey)
-	case strings.ContainsAny(cfg.IssueType, "\r\n") || len(cfg.IssueType) > 255:
+	case hasLineBreak:
+		return fieldError(name, "issue_type", "contains the %s; use a single line of text", DescribeControlOrSeparator(lineBreak))
+	case len(cfg.IssueType) > 255:
 		return fieldError(name, "issue_type", "must be a single line of at most 255 characters")
 	case cfg.APIVersion != "" && cfg.APIVersion != "2" && cfg.APIVersion != "3":
 		return fieldError(name, "api_version", "unknown version %q; use 2 or 3", cfg.APIVersion)

@@ -27,7 +27,10 @@ const (
 
 func validateSplunkConfig(name string, cfg ConnectorConfig) error {
 	for field, value := range map[string]string{"index": cfg.Index, "sourcetype": cfg.Sourcetype, "source": cfg.Source} {
-		if strings.ContainsAny(value, "\r\n") || len(value) > 255 {
+		if c, found := FirstControlOrSeparator(value); found {
+			return fieldError(name, field, "contains the %s; use a single line of text", DescribeControlOrSeparator(c))
+		}
+		if len(value) > 255 {
 			return fieldError(name, field, "must be a single line of at most 255 characters")
 		}
 	}

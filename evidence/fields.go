@@ -92,12 +92,9 @@ func checkText(path, s string) error {
 	// Names and ids are shown on pages, in log lines and in messages, where
 	// a control character such as a line break or ESC could forge a line or
 	// restyle a terminal. None of these fields is multi-line text.
-	if c, found := firstControl(s); found {
-		kind := "control character"
-		if !unicode.Is(unicode.Cc, c) {
-			kind = "line or paragraph separator"
-		}
-		return &FieldError{Field: path, Problem: fmt.Sprintf("contains the %s %U; send printable text on one line, without tabs", kind, c)}
+	if c, found := connectors.FirstControlOrSeparator(s); found {
+		return &FieldError{Field: path, Problem: fmt.Sprintf("contains the %s; send printable text on one line, without tabs",
+			connectors.DescribeControlOrSeparator(c))}
 	}
 	// An invisible or text-direction character could make one name look
 	// like another.
@@ -280,19 +277,6 @@ func truncate(s string, n int) string {
 func firstInvisible(s string) (rune, bool) {
 	for _, c := range s {
 		if unicode.Is(unicode.Cf, c) {
-			return c, true
-		}
-	}
-	return 0, false
-}
-
-// firstControl returns the first Unicode control character (category Cc)
-// or line or paragraph separator (U+2028, U+2029) in s. Control characters
-// are U+0000 to U+001F, such as tab, line feed and ESC, U+007F DELETE, and
-// U+0080 to U+009F.
-func firstControl(s string) (rune, bool) {
-	for _, c := range s {
-		if unicode.In(c, unicode.Cc, unicode.Zl, unicode.Zp) {
 			return c, true
 		}
 	}

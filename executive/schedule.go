@@ -44,9 +44,9 @@ type ScheduleInput struct {
 
 // ResolveSchedule applies the defaults and checks the schedule.
 //
-// The cadence is a label of at most 40 printable characters, without
-// invisible formatting characters, links, credentials or a secret of
-// in.Secrets. "hourly",
+// The cadence is a label of at most 40 printable characters on one line,
+// without invisible formatting characters, links, credentials or a secret
+// of in.Secrets. "hourly",
 // "daily" and "weekly" (any case) imply an interval of 60, 1440 or 10080
 // minutes: without interval_minutes they set it, and with a different
 // interval_minutes they are a 422. Any other text is kept as given. Without a
@@ -60,9 +60,16 @@ func ResolveSchedule(in ScheduleInput) (Schedule, error) {
 	var named int
 	if in.Cadence != nil {
 		cadence := strings.TrimSpace(*in.Cadence)
-		if cadence == "" || len([]rune(cadence)) > MaxCadenceLength || strings.IndexFunc(*in.Cadence, unicode.IsControl) >= 0 {
+		if cadence == "" || len([]rune(cadence)) > MaxCadenceLength {
 			return schedule, &ParamError{Field: "schedule.cadence", Message: fmt.Sprintf(
 				"schedule.cadence must be hourly, daily, weekly or a label of 1 to %d printable characters; got %q", MaxCadenceLength, *in.Cadence)}
+		}
+		if c, found := connectors.FirstControlOrSeparator(*in.Cadence); found {
+			// The label is sent in every report, where a line break could
+			// start a forged line.
+			return schedule, &ParamError{Field: "schedule.cadence", Message: fmt.Sprintf(
+				"schedule.cadence contains the %s; send hourly, daily, weekly or a label on one line, such as \"every 6 hours\"",
+				connectors.DescribeControlOrSeparator(c))}
 		}
 		if strings.IndexFunc(*in.Cadence, isFormatCharacter) >= 0 {
 			// Invisible and bidirectional characters make the label read

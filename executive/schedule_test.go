@@ -1,6 +1,7 @@
 package executive
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -72,6 +73,9 @@ func TestResolveSchedule(t *testing.T) {
 		{"cadence too long", ScheduleInput{Cadence: text("0123456789012345678901234567890123456789x")}, Schedule{}, "schedule.cadence", false},
 		{"cadence blank", ScheduleInput{Cadence: text("  ")}, Schedule{}, "schedule.cadence", false},
 		{"cadence control character", ScheduleInput{Cadence: text("daily\n")}, Schedule{}, "schedule.cadence", false},
+		{"cadence line separator", ScheduleInput{IntervalMinutes: intPtr(360), Cadence: text("every 6 hours\u2028level=ERROR msg=forged")},
+			Schedule{}, "schedule.cadence", false},
+		{"cadence paragraph separator", ScheduleInput{IntervalMinutes: intPtr(360), Cadence: text("every 6\u2029hours")}, Schedule{}, "schedule.cadence", false},
 		{"cadence link", ScheduleInput{Cadence: text("https://h.example/x")}, Schedule{}, "schedule.cadence", false},
 		{"cadence credential", ScheduleInput{Cadence: text("token=abcd1234")}, Schedule{}, "schedule.cadence", false},
 		{"cadence disagrees", ScheduleInput{IntervalMinutes: intPtr(60), Cadence: text("daily")}, Schedule{}, "schedule.cadence", true},
@@ -109,5 +113,18 @@ func TestResolveSchedule(t *testing.T) {
 				t.Errorf("message: got %q, want the secret left out", paramErr.Message)
 			}
 		})
+	}
+}
+
+func TestResolveScheduleNamesLineSeparator(t *testing.T) {
+	interval := 360
+	cadence := "every 6 hours\u2028level=ERROR msg=forged"
+	_, err := ResolveSchedule(ScheduleInput{IntervalMinutes: &interval, Cadence: &cadence})
+	var paramErr *ParamError
+	if !errors.As(err, &paramErr) {
+		t.Fatalf("ResolveSchedule: got error %v, want a ParamError on schedule.cadence", err)
+	}
+	if !strings.Contains(paramErr.Message, "U+2028") {
+		t.Errorf("message: got %q, want it to name U+2028", paramErr.Message)
 	}
 }
