@@ -12,6 +12,7 @@ import (
 
 	"github.com/releaseops/evidence-console/alerting"
 	"github.com/releaseops/evidence-console/connectors"
+	"github.com/releaseops/evidence-console/evidence"
 	"github.com/releaseops/evidence-console/models/dbtest"
 )
 
@@ -193,6 +194,48 @@ func TestConsoleAcknowledgeClosesOutstanding(t *testing.T) {
 	}
 }
 
+func TestConsoleAcknowledgeFormNamesUnique(t *testing.T) {
+	s := newAlertServer(t, twoWebhooks())
+	_, first := s.deliver(`{"provider": "alpha", "retries": 0}`)
+	// A fresh retry plan changes the findings, so the next alert to alpha
+	// starts a second occurrence that needs its own acknowledgement.
+	s.clock.Advance(time.Minute)
+	ingest := s.postJSON(evidencePath, `{"records": [{"metadata_kind": "`+evidence.KindEscalationRetryPlan+
+		`", "retry_plan_id": "fresh", "retryable_count": 1, "created_at": "`+s.clock.Now().Format(time.RFC3339)+`"}]}`)
+	if ingest.Code != http.StatusOK {
+		t.Fatalf("ingest: status %d, want 200: %s", ingest.Code, ingest.Body.String())
+	}
+	_, second := s.deliver(`{"provider": "alpha", "retries": 0}`)
+	if second.Health.OccurrenceID == first.Health.OccurrenceID {
+		t.Fatalf("second alert kept occurrence %q, want a new one", first.Health.OccurrenceID)
+	}
+
+	doc := document(t, s.do(http.MethodGet, "/console", "", "", "Accept", "text/html"))
+
+	forms := byTestID(doc, "outstanding-row").Find(`[data-testid="acknowledge-form"]`)
+	if forms.Length() != 2 {
+		t.Fatalf("acknowledgement forms: got %d, want 2 for the two alerts to alpha", forms.Length())
+	}
+	formNames := map[string]bool{}
+	buttonNames := map[string]bool{}
+	forms.Each(func(i int, form *goquery.Selection) {
+		healthID := form.Closest(`[data-testid="outstanding-row"]`).AttrOr("data-health-id", "")
+		name := form.AttrOr("aria-label", "")
+		if formNames[name] {
+			t.Errorf("form #%d name: got %q, which another form has", i, name)
+		}
+		formNames[name] = true
+		if !strings.Contains(name, healthID) {
+			t.Errorf("form #%d name: got %q, want it to name the alert %s", i, name, healthID)
+		}
+		button := form.Find(`[data-testid="ack-submit"]`).AttrOr("aria-label", "")
+		if buttonNames[button] {
+			t.Errorf("form #%d button name: got %q, which another button has", i, button)
+		}
+		buttonNames[button] = true
+	})
+}
+
 func TestAcknowledgementPage(t *testing.T) {
 	s := newAlertServer(t, twoWebhooks())
 	_, result := s.deliver(`{"retries": 0}`)
@@ -206,6 +249,9 @@ func TestAcknowledgementPage(t *testing.T) {
 	form := byTestID(doc, "acknowledge-form")
 	if got, _ := form.Attr("action"); got != "/console/retry-health-alerts/"+healthID+"/acknowledgements" {
 		t.Errorf("form action: got %q", got)
+	}
+	if got, want := form.AttrOr("aria-label", ""), "Acknowledge the alert "+healthID+" for alpha"; got != want {
+		t.Errorf("form name: got %q, want %q", got, want)
 	}
 	if got, _ := form.Find("input[name=return_to]").Attr("value"); got != path {
 		t.Errorf("return_to: got %q, want %q", got, path)
