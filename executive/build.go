@@ -295,15 +295,15 @@ func plural(n int, one, many string) string {
 	return fmt.Sprintf("%d %s", n, many)
 }
 
-// joinNames joins names as "a", "a and b" or "a, b and c".
 // maxNamesInSentences is the number of destinations a sentence of the
 // report names before it counts the rest, so a report with many failing
 // destinations still prints on one or two pages. The provider table lists
 // every destination.
 const maxNamesInSentences = 10
 
-// joinNames joins names for a sentence, naming at most maxNamesInSentences
-// and counting the others, as in "a, b and 3 more".
+// joinNames joins names for a sentence as "a", "a and b" or "a, b and c",
+// naming at most maxNamesInSentences and counting the others, as in
+// "a, b, …, j and 3 more".
 func joinNames(names []string) string {
 	if len(names) > maxNamesInSentences {
 		return strings.Join(names[:maxNamesInSentences], ", ") + fmt.Sprintf(" and %d more", len(names)-maxNamesInSentences)
