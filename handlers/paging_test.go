@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
+
+	"github.com/releaseops/evidence-console/views"
 )
 
 // assertPageLink checks that the element with the test id links to path
@@ -53,4 +55,31 @@ func assertPastEndLinks(t *testing.T, doc *goquery.Document, prefix, path, lastO
 	first := maps.Clone(want)
 	first["offset"] = "0"
 	assertPageLink(t, doc, prefix+"-first", path, first)
+}
+
+func TestPageLinks(t *testing.T) {
+	link := limitOffsetLink("/list", 10)
+	cases := []struct {
+		name   string
+		total  int64
+		offset int
+		want   views.PageLinks
+	}{
+		{"first of three pages", 25, 0, views.PageLinks{NextHref: link(10)}},
+		{"middle page", 25, 10, views.PageLinks{PreviousHref: link(0), NextHref: link(20)}},
+		{"last page", 25, 20, views.PageLinks{PreviousHref: link(10)}},
+		{"past the end of three pages", 25, 40, views.PageLinks{PastEnd: true, LastHref: link(20), FirstHref: link(0)}},
+		{"past the end at a page boundary", 20, 20, views.PageLinks{PastEnd: true, LastHref: link(10), FirstHref: link(0)}},
+		// The last page is the first, so only the link to it is shown.
+		{"past the end of one page", 7, 30, views.PageLinks{PastEnd: true, LastHref: link(0)}},
+		{"nothing matches on the first page", 0, 0, views.PageLinks{}},
+		{"nothing matches past the first page", 0, 30, views.PageLinks{FirstHref: link(0)}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := pageLinks(tc.total, tc.offset, 10, link); got != tc.want {
+				t.Errorf("pageLinks(%d, %d, 10): got %+v, want %+v", tc.total, tc.offset, got, tc.want)
+			}
+		})
+	}
 }
