@@ -59,9 +59,9 @@ type HistoryQuery struct {
 func (q *HistoryQuery) Validate() error {
 	q.Provider = strings.ToLower(strings.TrimSpace(q.Provider))
 	if q.MetadataKind != "" {
-		// The console and the combined history name the kinds plan,
-		// delivery and acknowledgement, so those short names are accepted
-		// for the full ones.
+		// The console names the kinds plan, delivery and acknowledgement,
+		// so those short names are accepted for the full ones. The combined
+		// history names a plan alert_plan, which is not accepted here.
 		for full, short := range metadataKinds {
 			if q.MetadataKind == short {
 				q.MetadataKind = full
