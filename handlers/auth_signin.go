@@ -153,6 +153,13 @@ func (h *Handler) renderSetup(c echo.Context, status int, page views.SetupPage) 
 		return err
 	}
 	c.SetRequest(c.Request().WithContext(views.WithCSRFToken(c.Request().Context(), csrf)))
+	if status >= http.StatusBadRequest {
+		// The page is rendered here, not by the error handler, which logs
+		// every other rejected request. The username is left out, because
+		// it may look like a credential.
+		h.Logger.Warn("setup form for the first admin rejected", "status", status, "field", page.Field,
+			"request_id", c.Response().Header().Get(echo.HeaderXRequestID), "client_ip", clientIP(c))
+	}
 	return render(c, status, views.Setup(pageContext(c), page))
 }
 

@@ -97,7 +97,7 @@ func TestSetupFocusesRejectedField(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			s := newTestServer(t)
+			s, logs := newLoggedTestServer(t)
 			for _, table := range []string{"api_tokens", "users"} {
 				if err := s.db.Exec("DELETE FROM " + table).Error; err != nil {
 					t.Fatalf("clear %s: %v", table, err)
@@ -131,6 +131,14 @@ func TestSetupFocusesRejectedField(t *testing.T) {
 			}
 			if got, want := byTestID(doc, "setup-error").AttrOr("data-replace-url", ""), "/setup?token="+url.QueryEscape(token); got != want {
 				t.Errorf("setup error data-replace-url = %q, want %q", got, want)
+			}
+			// A rejected form is logged like every other rejected request,
+			// without the username.
+			if !strings.Contains(logs.String(), "setup form for the first admin rejected") {
+				t.Errorf("log has no line for the rejected setup form:\n%s", logs.String())
+			}
+			if strings.Contains(logs.String(), tc.username) {
+				t.Errorf("log names the rejected username %q:\n%s", tc.username, logs.String())
 			}
 		})
 	}
