@@ -118,7 +118,7 @@ func (h *Handler) alertResultView(r alerting.DeliverResult) views.AlertResultVie
 
 func (h *Handler) destinationView(d delivery.View, healthID string) views.AlertDestinationView {
 	v := views.AlertDestinationView{
-		Provider: d.Provider, Class: d.ErrorClass, StatusCode: d.StatusCode, Attempts: d.AttemptCount, Error: cmp.Or(d.RecordError, d.Error),
+		Provider: d.Provider, Kind: d.ConnectorKind, Class: d.ErrorClass, StatusCode: d.StatusCode, Attempts: d.AttemptCount, Error: cmp.Or(d.RecordError, d.Error),
 		When: views.FormatTime(d.StartedAt, h.TimeZone), ExistingRecord: d.ExistingRecord(),
 	}
 	switch {

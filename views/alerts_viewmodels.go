@@ -74,7 +74,9 @@ const (
 // AlertDestinationView is one destination of a send: sent, failed (with
 // its result class), suppressed (with the reason and when) or in flight.
 type AlertDestinationView struct {
-	Provider   string
+	Provider string
+	// Kind is the connector kind, which names the protocol of StatusCode.
+	Kind       string
 	Outcome    string
 	Class      string
 	StatusCode int

@@ -1,6 +1,10 @@
 package views
 
-import "testing"
+import (
+	"context"
+	"strings"
+	"testing"
+)
 
 func TestDeliveryDetail(t *testing.T) {
 	cases := []struct {
@@ -52,5 +56,26 @@ func TestStatusLabelNamesProtocol(t *testing.T) {
 	}
 	if got := StatusLabel("webhook", 503); got != "HTTP 503" {
 		t.Errorf("StatusLabel(webhook, 503) = %q, want HTTP 503", got)
+	}
+}
+
+// An alert result names an e-mail destination's reply code as SMTP and a
+// webhook's as HTTP.
+func TestAlertResultStatusProtocol(t *testing.T) {
+	result := AlertResultView{HealthID: "hlth_1", AlertLevel: "critical", Destinations: []AlertDestinationView{
+		{Provider: "email", Kind: "email", Outcome: OutcomeSent, StatusCode: 250, Attempts: 1},
+		{Provider: "webhook", Kind: "webhook", Outcome: OutcomeFailed, Class: "server_error", StatusCode: 503, Attempts: 1},
+	}}
+	var out strings.Builder
+	if err := AlertResult(result).Render(context.Background(), &out); err != nil {
+		t.Fatalf("render: %v", err)
+	}
+	for _, want := range []string{"SMTP 250", "HTTP 503"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("alert result: want %q in it", want)
+		}
+	}
+	if strings.Contains(out.String(), "HTTP 250") {
+		t.Error("alert result: got HTTP 250 for an e-mail destination, want SMTP 250")
 	}
 }
