@@ -24,29 +24,21 @@ import (
 
 // queryInt reads an optional whole-number query or form parameter in
 // [min, max]. A parameter that is present must be valid: an empty value, a
-// sign, a space, a fraction or text is rejected rather than replaced by the
-// default. A query parameter takes digits only; a form field also takes
-// what a number input sends for a whole number, such as 30.0 or 3e1.
+// plus sign, a space, a fraction or text is rejected rather than replaced by
+// the default. It takes what a number input sends for a whole number, such
+// as 30, 030, 30.0 or 3e1, because GET and POST forms send them as typed.
 func queryInt(c echo.Context, name string, def, min, max int) (int, error) {
 	values := c.QueryParams()
-	fromForm := false
 	if c.Request().Method == "POST" {
 		if form, err := c.FormParams(); err == nil && form.Has(name) {
-			values, fromForm = form, true
+			values = form
 		}
 	}
 	if !values.Has(name) {
 		return def, nil
 	}
 	raw := values.Get(name)
-	n, ok := 0, false
-	if fromForm {
-		n, ok = formWholeNumber(raw)
-	} else if onlyDigits(raw) {
-		var err error
-		n, err = strconv.Atoi(raw)
-		ok = err == nil
-	}
+	n, ok := formWholeNumber(raw)
 	if !ok || n < min || n > max {
 		return 0, fieldError(name, "%s must be a whole number from %d to %d; got %q", name, min, max, raw)
 	}
