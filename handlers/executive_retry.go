@@ -33,6 +33,7 @@ type RetryService interface {
 	MaxSendTime(deliveries int, options connectors.SendOptions) time.Duration
 	WorkerRun(ctx context.Context, runID string) (retry.RunView, error)
 	WorkerRuns(ctx context.Context, kind string, limit, offset int) ([]retry.RunSummary, error)
+	NewestLiveRun(ctx context.Context, kind string) (*retry.RunSummary, error)
 	WorkerRunCount(ctx context.Context, kind string) (int64, error)
 	Health(ctx context.Context, kind string, params health.Params) (retry.HealthReport, error)
 }

@@ -749,6 +749,15 @@ func TestExecutiveRetryConsoleNotesLaterRun(t *testing.T) {
 		t.Errorf("note after a later live run: got %q, want it to name run %q", got, runID)
 	}
 
+	// A dry run after the live run leaves the note on the live run.
+	now = now.Add(time.Minute)
+	if rec := s.postForm("/console/executive-retry/run", "dry_run=true&max_retry_deliveries=5", "HX-Request", "true"); rec.Code != http.StatusOK {
+		t.Fatalf("dry run after the live run: got %d, want 200 (%s)", rec.Code, rec.Body.String())
+	}
+	if got := staleNote(); runID == "" || !strings.Contains(got, runID) {
+		t.Errorf("note after a dry run that followed the live run: got %q, want it to name the live run %q", got, runID)
+	}
+
 	now = now.Add(time.Minute)
 	if rec := s.postForm("/console/executive-retry/plan", "", "HX-Request", "true"); rec.Code != http.StatusOK {
 		t.Fatalf("second plan: got %d, want 200 (%s)", rec.Code, rec.Body.String())

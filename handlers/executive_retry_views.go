@@ -312,10 +312,16 @@ func (h *Handler) retryConsoleView(ctx context.Context, c echo.Context) (*views.
 		}
 		runView := h.retryRunView(run)
 		view.LatestRun = &runView
-		// Only a live run changes what a plan decided; a dry run sends
-		// and records nothing.
-		if plan != nil && runs[0].Mode == retry.ModeLive && runs[0].RetryPlanID != plan.RetryPlanID && runs[0].CreatedAt.After(plan.CreatedAt) {
-			view.Plan.LaterRunID = runs[0].WorkerRunID
+	}
+	// Only a live run changes what a plan decided, so the newest live run
+	// counts, even when a dry run came after it.
+	if plan != nil {
+		live, err := h.Retry.NewestLiveRun(ctx, models.SubjectExecutiveReport)
+		if err != nil {
+			return nil, err
+		}
+		if live != nil && live.RetryPlanID != plan.RetryPlanID && live.CreatedAt.After(plan.CreatedAt) {
+			view.Plan.LaterRunID = live.WorkerRunID
 		}
 	}
 

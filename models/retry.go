@@ -403,6 +403,21 @@ func RetryWorkerRuns(ctx context.Context, db *gorm.DB, subjectKind string, limit
 	return runs, nil
 }
 
+// NewestLiveRetryWorkerRun returns the newest live worker run of one
+// subject kind, or nil when there is none.
+func NewestLiveRetryWorkerRun(ctx context.Context, db *gorm.DB, subjectKind string) (*RetryWorkerRun, error) {
+	var runs []RetryWorkerRun
+	err := db.WithContext(ctx).Where("subject_kind = ? AND dry_run = ?", subjectKind, false).
+		Order("created_at DESC, id DESC").Limit(1).Find(&runs).Error
+	if err != nil {
+		return nil, fmt.Errorf("models: unable to read the newest live retry worker run: %w", err)
+	}
+	if len(runs) == 0 {
+		return nil, nil
+	}
+	return &runs[0], nil
+}
+
 // CountRetryWorkerRuns returns the number of worker runs of one subject
 // kind, or of every kind when subjectKind is empty, from the running totals.
 func CountRetryWorkerRuns(ctx context.Context, db *gorm.DB, subjectKind string) (int64, error) {

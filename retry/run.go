@@ -605,6 +605,17 @@ func (s *Service) WorkerRuns(ctx context.Context, kind string, limit, offset int
 	return out, nil
 }
 
+// NewestLiveRun returns the newest live worker run of one subject kind, or
+// nil when there is none.
+func (s *Service) NewestLiveRun(ctx context.Context, kind string) (*RunSummary, error) {
+	run, err := models.NewestLiveRetryWorkerRun(ctx, s.DB, kind)
+	if err != nil || run == nil {
+		return nil, err
+	}
+	summary := runSummary(*run)
+	return &summary, nil
+}
+
 // WorkerRunCount returns the number of worker runs of one subject kind, or
 // of every kind when kind is empty.
 func (s *Service) WorkerRunCount(ctx context.Context, kind string) (int64, error) {
