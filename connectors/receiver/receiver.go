@@ -226,7 +226,7 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeFailure(w, statusCode)
 		return
 	}
-	if strings.HasPrefix(r.URL.Path, "/fail/") {
+	if r.URL.Path == "/fail" || strings.HasPrefix(r.URL.Path, "/fail/") {
 		// A mistyped failure address answers with an error, so a setting
 		// such as LOCAL_FAILING_URL with a typo does not pass as a success.
 		rc.setStatus(index, &request, http.StatusNotFound)
@@ -308,8 +308,12 @@ func failureStatus(path string) (int, bool) {
 		return 0, false
 	}
 	code, _, _ := strings.Cut(rest, "/")
-	statusCode, err := strconv.Atoi(code)
-	if err != nil || statusCode < 400 || statusCode > 599 {
+	// Three digits exactly, so "+503" or "0503" is a typo, not a status.
+	if len(code) != 3 || strings.Trim(code, "0123456789") != "" {
+		return 0, false
+	}
+	statusCode, _ := strconv.Atoi(code)
+	if statusCode < 400 || statusCode > 599 {
 		return 0, false
 	}
 	return statusCode, true

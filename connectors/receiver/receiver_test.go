@@ -126,6 +126,9 @@ func TestReceiverFailurePaths(t *testing.T) {
 		// A mistyped failure address is an error, not a success.
 		{path: "/fail/abc/webhook", wantStatus: 404},
 		{path: "/fail/200/webhook", wantStatus: 404},
+		{path: "/fail", wantStatus: 404},
+		{path: "/fail/+503/webhook", wantStatus: 404},
+		{path: "/fail/0503/webhook", wantStatus: 404},
 	}
 	for _, test := range tests {
 		response, _ := post(t, server.URL+test.path, "{}", nil)
