@@ -224,6 +224,20 @@ func rawAllowedFields(name string, fields map[string]any) map[string]bool {
 	return knownFields()
 }
 
+// settingField returns the type of the ConnectorConfig setting named in the
+// file as name when it is a list or a mapping, or nil.
+func settingField(name string) reflect.Type {
+	t := reflect.TypeFor[ConnectorConfig]()
+	for i := range t.NumField() {
+		field := t.Field(i)
+		tag, _, _ := strings.Cut(field.Tag.Get("json"), ",")
+		if tag == name && (field.Type.Kind() == reflect.Slice || field.Type.Kind() == reflect.Map) {
+			return field.Type
+		}
+	}
+	return nil
+}
+
 // settingType names a setting's Go type as a configuration file writes it.
 func settingType(t reflect.Type) string {
 	switch t.Kind() {
@@ -255,6 +269,11 @@ func decodeConnector(name string, fields map[string]any) (ConnectorConfig, error
 	if err := decoder.Decode(&connector); err != nil {
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) {
+			// The decoder names the setting, not the list entry or map
+			// value inside it, so the message says which of them is wrong.
+			if container := settingField(typeErr.Field); container != nil && container.Elem() == typeErr.Type {
+				return ConnectorConfig{}, fieldError(name, typeErr.Field, "invalid value: each entry must be %s", settingType(typeErr.Type))
+			}
 			return ConnectorConfig{}, fieldError(name, typeErr.Field, "invalid value: expected %s", settingType(typeErr.Type))
 		}
 		return ConnectorConfig{}, fieldError(name, "name", "settings cannot be read: %v", err)
@@ -544,7 +563,9 @@ func describeRoleGroup(group []secretRole) string {
 func validateHeaders(name string, headers map[string]string) error {
 	for _, header := range sortedKeys(headers) {
 		field := "headers." + header
-		lineBreak, hasLineBreak := FirstControlOrSeparator(headers[header])
+		// HTTP allows a tab inside a header value, so only the other
+		// control characters and separators are rejected.
+		lineBreak, hasLineBreak := FirstControlOrSeparator(strings.ReplaceAll(headers[header], "\t", " "))
 		switch {
 		case !headerNamePattern.MatchString(header):
 			return fieldError(name, field, "invalid header name")

@@ -266,6 +266,11 @@ func TestParseConfigRejects(t *testing.T) {
 			wantConnector: "email", wantField: "to", wantText: "expected a list of strings, such as [a, b]",
 		},
 		{
+			name:          "header value not a string",
+			content:       "connectors:\n  webhook:\n    url_env: W\n    headers: {X-Priority: 1}\n",
+			wantConnector: "webhook", wantField: "headers", wantText: "each entry must be a string",
+		},
+		{
 			name:          "invalid name",
 			content:       "connectors:\n  \"bad name\":\n    kind: slack\n    url_env: A\n",
 			wantConnector: "bad name", wantField: "name", wantText: "invalid name",
@@ -414,5 +419,16 @@ func TestNewRegistryValidatesConfig(t *testing.T) {
 	var configErr *ConfigError
 	if !errors.As(err, &configErr) || configErr.Field != "name" {
 		t.Errorf("NewRegistry: got %v, want a *ConfigError for field name", err)
+	}
+}
+
+// HTTP allows a tab inside a header value, so a configured header with one
+// loads, while a line break is still rejected.
+func TestParseConfigHeaderValueTab(t *testing.T) {
+	if _, err := ParseConfig([]byte("connectors:\n  webhook:\n    url_env: W\n    headers: {X-Team: \"release\\tops\"}\n"), "yaml"); err != nil {
+		t.Errorf("ParseConfig with a tab in a header value: %v, want it to load", err)
+	}
+	if _, err := ParseConfig([]byte("connectors:\n  webhook:\n    url_env: W\n    headers: {X-Team: \"release\\nops\"}\n"), "yaml"); err == nil {
+		t.Error("ParseConfig with a line feed in a header value: got nil error, want one")
 	}
 }
