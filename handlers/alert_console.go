@@ -177,7 +177,7 @@ func (h *Handler) alertHistoryView(page alerting.HistoryPage, q alerting.History
 		case item.Delivery != nil:
 			dest := h.destinationView(*item.Delivery, "")
 			row.Kind, row.Provider, row.Outcome = "delivery", item.Delivery.Provider, dest.Outcome
-			row.Detail = views.DeliveryDetail(item.Delivery.ErrorClass, item.Delivery.StatusCode, item.Delivery.AttemptCount)
+			row.Detail = views.DeliveryDetail(item.Delivery.ConnectorKind, item.Delivery.ErrorClass, item.Delivery.StatusCode, item.Delivery.AttemptCount)
 		case item.Acknowledgement != nil:
 			a := item.Acknowledgement
 			row.Kind, row.Provider, row.Outcome = "acknowledgement", a.Provider, a.AcknowledgementState

@@ -820,9 +820,9 @@ func ExecutiveDeliverResult(v ExecutiveDeliverResultView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var35 string
-			templ_7745c5c3_Var35, templ_7745c5c3_Err = templ.JoinStringErrs(DeliveryDetail(d.Class, d.StatusCode, d.Attempts))
+			templ_7745c5c3_Var35, templ_7745c5c3_Err = templ.JoinStringErrs(DeliveryDetail(d.Kind, d.Class, d.StatusCode, d.Attempts))
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `executive_console.templ`, Line: 254, Col: 85}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `executive_console.templ`, Line: 254, Col: 93}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var35))
 			if templ_7745c5c3_Err != nil {

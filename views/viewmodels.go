@@ -179,15 +179,16 @@ func StatusLabel(kind string, statusCode int) string {
 }
 
 // DeliveryDetail describes a delivery's outcome, for example
-// "server_error, HTTP 503, 1 attempt". A zero statusCode means no HTTP
-// response and an empty class no outcome yet, so each is left out.
-func DeliveryDetail(class string, statusCode, attempts int) string {
+// "server_error, HTTP 503, 1 attempt", with kind, the connector kind,
+// naming the protocol of statusCode. A zero statusCode means no response
+// and an empty class no outcome yet, so each is left out.
+func DeliveryDetail(kind, class string, statusCode, attempts int) string {
 	var parts []string
 	if class != "" {
 		parts = append(parts, class)
 	}
 	if statusCode != 0 {
-		parts = append(parts, "HTTP "+strconv.Itoa(statusCode))
+		parts = append(parts, StatusLabel(kind, statusCode))
 	}
 	return strings.Join(append(parts, CountNoun(attempts, "attempt", "attempts")), ", ")
 }

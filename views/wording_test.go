@@ -21,8 +21,8 @@ func TestDeliveryDetail(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := DeliveryDetail(tc.class, tc.statusCode, tc.attempts); got != tc.want {
-				t.Errorf("DeliveryDetail(%q, %d, %d) = %q, want %q", tc.class, tc.statusCode, tc.attempts, got, tc.want)
+			if got := DeliveryDetail("webhook", tc.class, tc.statusCode, tc.attempts); got != tc.want {
+				t.Errorf("DeliveryDetail(webhook, %q, %d, %d) = %q, want %q", tc.class, tc.statusCode, tc.attempts, got, tc.want)
 			}
 		})
 	}
@@ -51,6 +51,9 @@ func TestRecordsShown(t *testing.T) {
 }
 
 func TestStatusLabelNamesProtocol(t *testing.T) {
+	if got := DeliveryDetail("email", "ok", 250, 1); got != "ok, SMTP 250, 1 attempt" {
+		t.Errorf("DeliveryDetail(email, ok, 250, 1) = %q, want ok, SMTP 250, 1 attempt", got)
+	}
 	if got := StatusLabel("email", 250); got != "SMTP 250" {
 		t.Errorf("StatusLabel(email, 250) = %q, want SMTP 250", got)
 	}
