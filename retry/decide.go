@@ -177,13 +177,23 @@ func rulesOf(policy Policy, now time.Time) models.GroupRules {
 func permanentReason(failure Failure) (string, bool) {
 	switch connectors.Class(failure.Class) {
 	case connectors.ClassGone:
-		return fmt.Sprintf("permanent failure: the destination is gone (HTTP %d); fix the destination, then deliver again", failure.StatusCode), true
+		return fmt.Sprintf("permanent failure: the destination is gone%s; fix the destination, then deliver again", statusSuffix(failure)), true
 	case connectors.ClassAuthError:
-		return fmt.Sprintf("permanent failure: the destination rejected the credentials (HTTP %d); fix the connector credentials, then deliver again", failure.StatusCode), true
+		return fmt.Sprintf("permanent failure: the destination rejected the credentials%s; fix the connector credentials, then deliver again", statusSuffix(failure)), true
 	case connectors.ClassClientError:
-		return fmt.Sprintf("permanent failure: the destination rejected the request (HTTP %d); fix the connector configuration, then deliver again", failure.StatusCode), true
+		return fmt.Sprintf("permanent failure: the destination rejected the request%s; fix the connector configuration, then deliver again", statusSuffix(failure)), true
 	}
 	return "", false
+}
+
+// statusSuffix returns " (HTTP 401)" for a failure with a response code, or
+// "" for one without, such as an e-mail server that offers no usable
+// sign-in method.
+func statusSuffix(failure Failure) string {
+	if failure.StatusCode == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (HTTP %d)", failure.StatusCode)
 }
 
 // retryAfterReason names the status or error class of the failure whose

@@ -182,3 +182,26 @@ func TestPolicyDelayCapsJustAboveCap(t *testing.T) {
 		t.Errorf("Delay(6): got %v, want %v", got, want)
 	}
 }
+
+// A permanent failure without a response code, such as an e-mail server
+// that offers no usable sign-in method, names no code in its reason.
+func TestPermanentReasonWithoutStatusCode(t *testing.T) {
+	reason, permanent := permanentReason(Failure{Class: "auth_error"})
+	if !permanent {
+		t.Fatal("auth_error without a status code: not permanent, want permanent")
+	}
+	if strings.Contains(reason, "HTTP") {
+		t.Errorf("reason = %q, want no HTTP code in it", reason)
+	}
+}
+
+// An execution's reason names an e-mail reply code as SMTP and an HTTP
+// status as HTTP.
+func TestOutcomeReasonNamesProtocol(t *testing.T) {
+	if _, reason := outcomeOf("email", true, "ok", 250, ""); reason != "delivered (SMTP 250)" {
+		t.Errorf("e-mail delivered: reason %q, want delivered (SMTP 250)", reason)
+	}
+	if _, reason := outcomeOf("webhook", false, "server_error", 503, ""); reason != "server_error (HTTP 503)" {
+		t.Errorf("webhook failed: reason %q, want server_error (HTTP 503)", reason)
+	}
+}

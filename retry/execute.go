@@ -385,7 +385,7 @@ func (s *Service) recordEach(ctx context.Context, run *models.RetryWorkerRun, cl
 
 // outcomeOfClaim returns the execution outcome of a sent claim.
 func outcomeOfClaim(claim claimedRetry) models.ExecutionOutcome {
-	outcome, reason := outcomeOf(claim.result.Success, string(claim.result.Class), claim.result.StatusCode, claim.result.Error)
+	outcome, reason := outcomeOf(string(claim.result.Kind), claim.result.Success, string(claim.result.Class), claim.result.StatusCode, claim.result.Error)
 	return models.ExecutionOutcome{ExecutionID: claim.execution.ID, Outcome: outcome, Reason: reason, CompletedAt: models.UTC(claim.returned)}
 }
 

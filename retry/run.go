@@ -376,15 +376,20 @@ func (s *Service) checkLimitReady(limit []string) error {
 	return nil
 }
 
-// outcomeOf returns the execution outcome and reason of a delivery result.
-// errorText is the connector's redacted error.
-func outcomeOf(success bool, class string, statusCode int, errorText string) (string, string) {
+// outcomeOf returns the execution outcome and reason of a delivery result
+// to a destination of the connector kind kind. errorText is the
+// connector's redacted error.
+func outcomeOf(kind string, success bool, class string, statusCode int, errorText string) (string, string) {
+	protocol := "HTTP"
+	if kind == string(connectors.KindEmail) {
+		protocol = "SMTP"
+	}
 	if success {
-		return models.ExecutionDelivered, fmt.Sprintf("delivered (HTTP %d)", statusCode)
+		return models.ExecutionDelivered, fmt.Sprintf("delivered (%s %d)", protocol, statusCode)
 	}
 	reason := class
 	if statusCode != 0 {
-		reason = fmt.Sprintf("%s (HTTP %d)", reason, statusCode)
+		reason = fmt.Sprintf("%s (%s %d)", reason, protocol, statusCode)
 	}
 	if errorText != "" {
 		reason += ": " + errorText
@@ -482,7 +487,7 @@ func (s *Service) settle(ctx context.Context, execution models.RetryExecution, r
 		record = found
 	}
 	if record != nil && record.State == models.DeliveryCompleted {
-		outcome, reason = outcomeOf(record.Success, record.ErrorClass, record.StatusCode, record.Error)
+		outcome, reason = outcomeOf(record.ConnectorKind, record.Success, record.ErrorClass, record.StatusCode, record.Error)
 	}
 
 	changed := false
