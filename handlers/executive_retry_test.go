@@ -832,6 +832,22 @@ func TestExecutiveRetryPlanFormNamesPolicyField(t *testing.T) {
 	}
 }
 
+// A limit that names a destination that cannot send blocks the
+// confirmation even when no retry to it is due, because the live run would
+// be rejected, and the confirmation names it.
+func TestConsoleConfirmNamesUnreadyLimitWithoutDueRetry(t *testing.T) {
+	s := newRetryTestServer(t, map[string]string{"alpha": "/webhook/alpha", "broken": ""})
+	s.failDelivery("run_1", "alpha", testNow.Add(-2*time.Hour))
+
+	doc := document(t, s.postForm("/console/executive-retry/confirm", immediatePolicyForm+"&execute=true&destinations=alpha,broken", "HX-Request", "true"))
+	if _, disabled := byTestID(doc, "run-live-retry").Attr("disabled"); !disabled {
+		t.Error("live run button with broken in the limit: enabled, want disabled")
+	}
+	if got := byTestID(doc, "retry-confirm-blocked").Text(); !strings.Contains(got, "broken: ") {
+		t.Errorf("blocked reason: got %q, want it to name broken", got)
+	}
+}
+
 // A destination that cannot send blocks the confirmation, which offers to
 // confirm again without it. That confirmation and its live run send only
 // to the destinations that can.
