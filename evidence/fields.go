@@ -154,10 +154,20 @@ func (it item) count(path string) (int, error) {
 	}
 	number, ok := value.(json.Number)
 	if !ok {
-		return 0, &FieldError{Field: path, Problem: "must be a whole number"}
+		if _, isText := value.(string); isText {
+			return 0, &FieldError{Field: path, Problem: "must be a whole number from 0 to 1000000000, sent as a JSON number without quotes"}
+		}
+		return 0, &FieldError{Field: path, Problem: "must be a whole number from 0 to 1000000000"}
 	}
 	n, err := number.Int64()
-	if err != nil || n < 0 || n > 1_000_000_000 {
+	if err != nil && !strings.ContainsAny(number.String(), ".eE") {
+		// Digits alone that do not fit an int64 are out of range.
+		return 0, &FieldError{Field: path, Problem: "must be a whole number from 0 to 1000000000"}
+	}
+	if err != nil {
+		return 0, &FieldError{Field: path, Problem: "must be a whole number from 0 to 1000000000, written without a fraction or exponent"}
+	}
+	if n < 0 || n > 1_000_000_000 {
 		return 0, &FieldError{Field: path, Problem: "must be a whole number from 0 to 1000000000"}
 	}
 	return int(n), nil

@@ -496,3 +496,28 @@ func TestIngestRejectionHidesSecretInOtherCase(t *testing.T) {
 		t.Errorf("rejection: got %s, want no configured secret in any letter case", encoded)
 	}
 }
+
+// A count sent as a string, with a fraction or out of range is rejected
+// with a message that says how to write it.
+func TestIngestCountMessages(t *testing.T) {
+	cases := []struct{ count, want string }{
+		{`"3"`, "sent as a JSON number without quotes"},
+		{`1.0`, "written without a fraction or exponent"},
+		{`-1`, "must be a whole number from 0 to 1000000000"},
+	}
+	for _, tc := range cases {
+		service := newService(t)
+		batch := `{"items": [{"metadata_kind": "` + KindEscalationRetryPlan + `", "retry_plan_id": "plan-c", "retryable_count": ` +
+			tc.count + `, "created_at": "2026-05-01T11:00:00Z"}]}`
+		result, err := service.Ingest(context.Background(), decode(t, batch))
+		if err != nil {
+			t.Fatalf("retryable_count %s: ingest: %v", tc.count, err)
+		}
+		if len(result.Rejected) != 1 || result.Rejected[0].Field != "retryable_count" {
+			t.Fatalf("retryable_count %s: rejected %+v, want the record rejected on retryable_count", tc.count, result.Rejected)
+		}
+		if got := result.Rejected[0].Error; !strings.Contains(got, tc.want) {
+			t.Errorf("retryable_count %s: error %q, want it to contain %q", tc.count, got, tc.want)
+		}
+	}
+}
