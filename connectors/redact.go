@@ -571,7 +571,8 @@ func (r *Redactor) Redact(text string) string {
 // excerpt.
 //
 // NOTE: a secret split by white space or line breaks, as some servers wrap
-// long lines, is not found.
+// long lines, is not found here. Sanitize, through which every stored text
+// passes, replaces such a text whole.
 func (r *Redactor) replaceEncodedSecrets(text string) string {
 	if r == nil || len(r.secrets) == 0 || !strings.ContainsAny(text, "&%") && !hasNonASCII(text) {
 		return text
@@ -729,17 +730,24 @@ func redactURL(raw string) string {
 
 // Sanitize redacts text, replaces control characters and runs of white space
 // with one space, and truncates the result to maxLength characters, ending
-// with "…" when it was cut.
+// with "…" when it was cut. Its result is stored, so configured secrets are
+// replaced in any letter case, and a text that holds one split by white
+// space, as a server that wraps long lines sends it, is replaced whole,
+// because its parts cannot be told from the words around them.
 func (r *Redactor) Sanitize(text string, maxLength int) string {
 	text = r.Redact(text)
+	text, _ = r.RemoveConfiguredSecrets(text)
 	text = strings.Map(func(c rune) rune {
 		if c == utf8.RuneError || unicode.IsControl(c) {
 			return ' '
 		}
 		return c
 	}, text)
-	text = strings.Join(strings.Fields(text), " ")
-	return truncateText(text, maxLength, ellipsis)
+	words := strings.Fields(text)
+	if r.HasConfiguredSecretIgnoringCase(strings.Join(words, "")) {
+		return Redacted
+	}
+	return truncateText(strings.Join(words, " "), maxLength, ellipsis)
 }
 
 // DescribeError returns a redacted, single-line description of err that is

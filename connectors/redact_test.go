@@ -822,3 +822,33 @@ func TestRedactorRedactsEncodedURLPath(t *testing.T) {
 		}
 	}
 }
+
+// Sanitize's result is stored, so a secret echoed in other letters, split
+// by white space or in base64 wrapped over lines does not reach storage.
+func TestSanitizeRemovesCaseAndSplitSecrets(t *testing.T) {
+	const secret = "CANARYq7WebhookPathSecret01"
+	redactor := NewRedactor("https://hooks.example.test/hook/" + secret)
+	encoded := base64.StdEncoding.EncodeToString([]byte("/hook/" + secret))
+	echoes := map[string]string{
+		"upper case":         "/HOOK/" + strings.ToUpper(secret) + " ::end",
+		"lower case":         "/hook/" + strings.ToLower(secret) + " ::end",
+		"split by spaces":    "/hook/ CANARY q7Webh ookPat hSecre t01",
+		"split over lines":   "error\n" + secret[:10] + "\n" + secret[10:],
+		"wrapped base64":     encoded[:12] + "\n" + encoded[12:24] + "\n" + encoded[24:],
+		"mixed case in text": "rejected " + strings.ToUpper(secret[:5]) + secret[5:] + " here",
+	}
+	for name, echo := range echoes {
+		got := redactor.Sanitize(echo, MaxErrorLength)
+		if strings.Contains(strings.ToLower(strings.Join(strings.Fields(got), "")), strings.ToLower(secret)) {
+			t.Errorf("%s: Sanitize(%q) = %q, want the secret removed", name, echo, got)
+		}
+		if !strings.Contains(got, Redacted) {
+			t.Errorf("%s: Sanitize(%q) = %q, want %q in it", name, echo, got, Redacted)
+		}
+	}
+
+	// Text without a secret keeps its words.
+	if got := redactor.Sanitize("server   error\nretry later", MaxErrorLength); got != "server error retry later" {
+		t.Errorf("Sanitize of text without a secret = %q, want the words kept", got)
+	}
+}
