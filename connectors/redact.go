@@ -659,6 +659,10 @@ func (r *Redactor) FindCredential(text string) string {
 	if r.HasConfiguredSecretIgnoringCase(text) {
 		return "a secret of a configured destination"
 	}
+	// Spaces or line breaks inside a secret still give it away.
+	if words := strings.Fields(text); len(words) > 1 && r.HasConfiguredSecretIgnoringCase(strings.Join(words, "")) {
+		return "a secret of a configured destination, split by spaces"
+	}
 	decoded := removeFormatCharacters(decodeJSONEscapes(text))
 	for _, match := range typedCredentialPattern.FindAllStringSubmatch(decoded, -1) {
 		// "Bearer" is rarely prose, but "Basic troubleshooting" is.

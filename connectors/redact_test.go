@@ -852,3 +852,17 @@ func TestSanitizeRemovesCaseAndSplitSecrets(t *testing.T) {
 		t.Errorf("Sanitize of text without a secret = %q, want the words kept", got)
 	}
 }
+
+// Typed text that holds a configured secret split by spaces or line breaks
+// is found, and words that happen to stand together are not.
+func TestFindCredentialSplitBySpaces(t *testing.T) {
+	redactor := NewRedactor("CANARYq7SmtpPw456")
+	for _, text := range []string{"paged CANARYq7Smtp Pw456", "CANARY\nq7SmtpPw456 rotated"} {
+		if got := redactor.FindCredential(text); got == "" {
+			t.Errorf("FindCredential(%q): got nothing, want a configured secret", text)
+		}
+	}
+	if got := redactor.FindCredential("paged the on-call engineer"); got != "" {
+		t.Errorf("FindCredential of prose: got %q, want nothing", got)
+	}
+}

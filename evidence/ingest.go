@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -261,7 +262,10 @@ func configuredSecretPath(value any, path string, secrets *connectors.Redactor) 
 			}
 		}
 	case string:
-		return path, secrets.HasConfiguredSecretIgnoringCase(v)
+		// Spaces or line breaks inside a secret still give it away.
+		words := strings.Fields(v)
+		return path, secrets.HasConfiguredSecretIgnoringCase(v) ||
+			len(words) > 1 && secrets.HasConfiguredSecretIgnoringCase(strings.Join(words, ""))
 	}
 	return "", false
 }

@@ -521,3 +521,24 @@ func TestIngestCountMessages(t *testing.T) {
 		}
 	}
 }
+
+// A configured secret split by spaces, in any field, still rejects the
+// record.
+func TestIngestRejectsSecretSplitBySpaces(t *testing.T) {
+	secret := "SEKRITtrackerTokenQ7w9"
+	service := &Service{DB: dbtest.Open(t), Now: func() time.Time { return fixedNow }, Secrets: connectors.NewRedactor(secret)}
+	batch := `{"items": [{"metadata_kind": "` + KindEscalationRetryPlan + `", "retry_plan_id": "plan-split", "retryable_count": 1,
+	  "created_at": "2026-05-01T11:00:00Z", "extra_note": "rotated SEKRITtracker TokenQ7w9"}]}`
+
+	result, err := service.Ingest(context.Background(), decode(t, batch))
+
+	if err != nil {
+		t.Fatalf("ingest: %v", err)
+	}
+	if len(result.Rejected) != 1 || result.Rejected[0].Field != "extra_note" {
+		t.Errorf("rejected: got %+v, want the record rejected on extra_note", result.Rejected)
+	}
+	if result.Inserted != 0 {
+		t.Errorf("inserted: got %d, want 0", result.Inserted)
+	}
+}
