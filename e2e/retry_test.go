@@ -289,3 +289,45 @@ func TestLiveRetryHidesCancelWhileSending(t *testing.T) {
 		t.Errorf("execution outcome = %q, want failed after the timeout", got)
 	}
 }
+
+// TestLiveRetryCancelKeepsTypedFields cancels a live run's confirmation and
+// checks that the confirmation is gone, the fields typed before it keep
+// their values and the focus returns to the button that opened it.
+func TestLiveRetryCancelKeepsTypedFields(t *testing.T) {
+	a := startApp(t, appOptions{SampleData: true})
+	failedExecutiveDelivery(t, a)
+	ctx := newBrowser(t)
+	signIn(t, ctx, a, "release_manager")
+
+	runForm := `[data-testid="retry-run-form"] `
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(a.BaseURL+"/console"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="prepare-live-retry"]`)),
+		chromedp.SetValue(chromedp.CSS(runForm+`[name="timeout_seconds"]`), "7"),
+		chromedp.Click(chromedp.CSS(`[data-testid="prepare-live-retry"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="retry-confirm-cancel"]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid="retry-confirm-cancel"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="cancelled"]`)),
+	)
+	if err != nil {
+		t.Fatalf("prepare and cancel a live run: %v", err)
+	}
+	if got := len(a.Receiver.Requests()); got != 0 {
+		t.Errorf("receiver requests after cancelling = %d, want 0", got)
+	}
+	timeout, err := chromedp.Run(ctx, chromedp.Evaluate[string](
+		`document.querySelector('[data-testid="retry-run-form"] [name="timeout_seconds"]').value`))
+	if err != nil {
+		t.Fatalf("read the timeout field: %v", err)
+	}
+	if timeout != "7" {
+		t.Errorf("timeout field after cancelling = %q, want the typed 7", timeout)
+	}
+	focused, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.getAttribute("data-testid") || ""`))
+	if err != nil {
+		t.Fatalf("read the focused element: %v", err)
+	}
+	if focused != "prepare-live-retry" {
+		t.Errorf("focused element after cancelling = %q, want the Prepare live run button", focused)
+	}
+}

@@ -304,8 +304,11 @@
 
   // A link marked data-cancel leads back to the page it names. When that
   // page is the one already open, as after htmx swapped a confirmation
-  // into it, following the link would only scroll, so the page is loaded
-  // again instead, which drops the confirmation.
+  // into it, following the link would only scroll. A confirmation marked
+  // data-cancel-box is then replaced by its data-cancel-text, and the focus
+  // goes to its data-cancel-focus element, so the fields typed before it
+  // stay as they were. Without such a box the page is loaded again, which
+  // drops the confirmation.
   document.addEventListener("click", function (event) {
     var link = event.target.closest ? event.target.closest("a[data-cancel]") : null;
     // A click that opens a new tab or window keeps its usual meaning.
@@ -313,10 +316,27 @@
       return;
     }
     var target = new URL(link.href, window.location.href);
-    if (target.pathname === window.location.pathname && target.search === window.location.search) {
-      event.preventDefault();
+    if (target.pathname !== window.location.pathname || target.search !== window.location.search) {
+      return;
+    }
+    event.preventDefault();
+    var box = link.closest("[data-cancel-box]");
+    if (!box) {
       window.location.replace(target.href);
       window.location.reload();
+      return;
+    }
+    var note = document.createElement("p");
+    note.className = "mt-4 text-sm text-slate-600";
+    note.setAttribute("role", "status");
+    note.setAttribute("data-testid", "cancelled");
+    note.id = box.id;
+    note.textContent = box.getAttribute("data-cancel-text") || "";
+    var focusSelector = box.getAttribute("data-cancel-focus");
+    box.replaceWith(note);
+    var next = focusSelector ? document.querySelector(focusSelector) : null;
+    if (next) {
+      next.focus();
     }
   });
 })();
