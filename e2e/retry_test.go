@@ -152,6 +152,15 @@ func TestRetryFormErrorMarksField(t *testing.T) {
 	if got := attributeOf(t, ctx, form+`input[name="timeout_seconds"]`, "aria-invalid"); got != "true" {
 		t.Errorf("timeout input aria-invalid = %q, want true", got)
 	}
+	// The field is marked by its border too, not only for screen readers.
+	border, err := chromedp.Run(ctx, chromedp.Evaluate[string](
+		`getComputedStyle(document.querySelector('[data-testid="retry-run-form"] input[name="timeout_seconds"]')).borderTopColor`))
+	if err != nil {
+		t.Fatalf("read the timeout input's border: %v", err)
+	}
+	if border != "rgb(220, 38, 38)" {
+		t.Errorf("timeout input border colour = %q, want red rgb(220, 38, 38)", border)
+	}
 	// A screen reader reads the message through aria-describedby.
 	describedBy := attributeOf(t, ctx, form+`input[name="timeout_seconds"]`, "aria-describedby")
 	if describedBy == "" {
