@@ -554,6 +554,15 @@ func TestExpiredFormPostShowsNotSaved(t *testing.T) {
 	if byTestID(document(t, page), "sign-in-unsaved").Length() != 1 {
 		t.Errorf("sign-in page after an unsaved action: no notice that it was not saved; body: %s", page.Body)
 	}
+	// A plain form leads back to the page that sent it, on this server only.
+	plainForm := s.do(http.MethodPost, "/users", echo.MIMEApplicationForm, "username=ada&role=viewer", "Referer", "http://example.com/users")
+	if got, want := plainForm.Header().Get(echo.HeaderLocation), "/sign-in?next="+url.QueryEscape("/users")+"&unsaved=true"; got != want {
+		t.Errorf("plain form without a session: location %q, want %q", got, want)
+	}
+	elsewhere := s.do(http.MethodPost, "/users", echo.MIMEApplicationForm, "username=ada&role=viewer", "Referer", "http://other.example/users")
+	if got, want := elsewhere.Header().Get(echo.HeaderLocation), "/sign-in?next="+url.QueryEscape("/console")+"&unsaved=true"; got != want {
+		t.Errorf("plain form from another site: location %q, want %q", got, want)
+	}
 	signOut := s.do(http.MethodPost, "/sign-out", echo.MIMEApplicationForm, "")
 	if location := signOut.Header().Get(echo.HeaderLocation); strings.Contains(location, "unsaved") {
 		t.Errorf("sign-out without a session: location %q, want no unsaved notice", location)

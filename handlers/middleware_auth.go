@@ -245,6 +245,10 @@ func (h *Handler) unauthenticated(c echo.Context) error {
 	next := "/console"
 	if c.Request().Method == http.MethodGet {
 		next = c.Request().URL.RequestURI()
+	} else if referer, err := url.Parse(c.Request().Referer()); err == nil && referer.Host == c.Request().Host && referer.Path != "" {
+		// A form sent without a session leads back to the page that holds
+		// it, as the browser names it, when that page is on this server.
+		next = referer.RequestURI()
 	}
 	if isHTMX(c) {
 		// An htmx request loads a part of a page, so sign-in leads back to
