@@ -100,24 +100,25 @@ func TestConsoleShowsRejectedFiltersInPlace(t *testing.T) {
 	}
 }
 
-// Console forms repeat labels such as "Max retry attempts", so each form has
-// a name of its own for screen readers that list forms.
-func TestConsoleFormsHaveNames(t *testing.T) {
-	s := newTestServer(t)
-	s.loadSample()
-	b, _ := signedInAdmin(s)
+// Forms repeat labels such as "Max retry attempts", so each form of a page
+// has a name of its own for screen readers that list forms.
+func TestPageFormsHaveNames(t *testing.T) {
+	s := newAuditServer(t)
+	b, _ := signedInAdmin(s.testServer)
 
-	rec := b.do(http.MethodGet, "/console", nil)
-	if rec.Code != http.StatusOK {
-		t.Fatalf("status = %d, want 200", rec.Code)
-	}
-	forms := document(t, rec).Find("main form")
-	if forms.Length() == 0 {
-		t.Fatal("no form in the console's main part")
-	}
-	forms.Each(func(_ int, form *goquery.Selection) {
-		if form.AttrOr("aria-label", "") == "" && form.AttrOr("aria-labelledby", "") == "" {
-			t.Errorf("form with action %q has no aria-label or aria-labelledby", form.AttrOr("action", ""))
+	for _, path := range []string{"/console", "/history", "/users", "/profile"} {
+		rec := b.do(http.MethodGet, path, nil)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("%s: status = %d, want 200", path, rec.Code)
 		}
-	})
+		forms := document(t, rec).Find("form")
+		if forms.Length() < 2 {
+			t.Errorf("%s: %d forms, want the page's and the sign-out form", path, forms.Length())
+		}
+		forms.Each(func(_ int, form *goquery.Selection) {
+			if form.AttrOr("aria-label", "") == "" && form.AttrOr("aria-labelledby", "") == "" {
+				t.Errorf("%s: form with action %q has no aria-label or aria-labelledby", path, form.AttrOr("action", ""))
+			}
+		})
+	}
 }

@@ -302,7 +302,7 @@ func HistoryPage(pc PageContext, v HistoryView) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, " <form method=\"get\" action=\"/history\" class=\"mt-4 flex flex-wrap items-end gap-3 rounded border border-slate-200 bg-white p-4 text-sm\" data-testid=\"history-filters\"><label><span class=\"block text-slate-600\">Record kind</span> ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, " <form method=\"get\" action=\"/history\" aria-label=\"Filter the history\" class=\"mt-4 flex flex-wrap items-end gap-3 rounded border border-slate-200 bg-white p-4 text-sm\" data-testid=\"history-filters\"><label><span class=\"block text-slate-600\">Record kind</span> ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -1016,7 +1016,7 @@ func exportForm(v ExportFormView) templ.Component {
 		}
 		ctx = templ.InitializeContext(ctx)
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 91, "<form method=\"get\" action=\"/history/export\" class=\"mt-4 rounded border border-slate-200 bg-white p-4 text-sm\" data-testid=\"export-form\"><fieldset")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 91, "<form method=\"get\" action=\"/history/export\" aria-label=\"Export evidence\" class=\"mt-4 rounded border border-slate-200 bg-white p-4 text-sm\" data-testid=\"export-form\"><fieldset")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
