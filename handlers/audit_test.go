@@ -294,6 +294,9 @@ func TestHistoryPageKeepsFiltersInLinks(t *testing.T) {
 	if got, _ := limit.Attr("aria-invalid"); got != "true" {
 		t.Errorf("per page aria-invalid: got %q, want true", got)
 	}
+	if _, focused := limit.Attr("autofocus"); !focused {
+		t.Error("per page autofocus: missing, want the rejected field to take the focus")
+	}
 	if got, _ := byTestID(page, "filter-provider").Attr("value"); got != "slack" {
 		t.Errorf("destination filter: got %q, want slack kept", got)
 	}

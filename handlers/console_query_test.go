@@ -95,6 +95,9 @@ func TestConsoleShowsRejectedFiltersInPlace(t *testing.T) {
 	if got, _ := field.Attr("aria-invalid"); got != "true" {
 		t.Errorf("suppressed filter aria-invalid: got %q, want true", got)
 	}
+	if _, focused := field.Attr("autofocus"); !focused {
+		t.Error("suppressed filter autofocus: missing, want the rejected field to take the focus")
+	}
 	if got, _ := field.Attr("aria-describedby"); got != "alert-history-error" {
 		t.Errorf("suppressed filter aria-describedby: got %q, want alert-history-error", got)
 	}

@@ -131,7 +131,9 @@ func (v AlertHistoryView) FilterAttributes(name string) templ.Attributes {
 	if v.Error == "" || v.ErrorField != name {
 		return templ.Attributes{}
 	}
-	return templ.Attributes{"aria-invalid": "true", "aria-describedby": "alert-history-error"}
+	// The field takes the focus when the page loads, so a keyboard user
+	// starts at the value to correct.
+	return templ.Attributes{"aria-invalid": "true", "aria-describedby": "alert-history-error", "autofocus": true}
 }
 
 // AlertHistoryFilterView is the filter state, kept in the URL.

@@ -77,7 +77,9 @@ func (v HistoryView) FilterAttributes(name string) templ.Attributes {
 	if v.Error == "" || v.ErrorField != name {
 		return templ.Attributes{}
 	}
-	return templ.Attributes{"aria-invalid": "true", "aria-describedby": "history-error"}
+	// The field takes the focus when the page loads, so a keyboard user
+	// starts at the value to correct.
+	return templ.Attributes{"aria-invalid": "true", "aria-describedby": "history-error", "autofocus": true}
 }
 
 // LimitValue is the per-page value the filter form shows.
