@@ -189,6 +189,8 @@ func permanentReason(failure Failure) (string, bool) {
 // statusSuffix returns " (HTTP 401)" for a failure with a response code, or
 // "" for one without, such as an e-mail server that offers no usable
 // sign-in method.
+// NOTE: a failure does not carry its connector kind, so an e-mail
+// destination's SMTP reply code is named HTTP here too.
 func statusSuffix(failure Failure) string {
 	if failure.StatusCode == 0 {
 		return ""
