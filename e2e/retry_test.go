@@ -300,8 +300,8 @@ func TestLiveRetryHidesCancelWhileSending(t *testing.T) {
 }
 
 // TestLiveRetryCancelKeepsTypedFields cancels a live run's confirmation and
-// checks that the confirmation is gone, the fields typed before it keep
-// their values and the focus returns to the button that opened it.
+// checks that the panel it replaced comes back, the fields typed before it
+// keep their values and the focus returns to the button that opened it.
 func TestLiveRetryCancelKeepsTypedFields(t *testing.T) {
 	a := startApp(t, appOptions{SampleData: true})
 	failedExecutiveDelivery(t, a)
@@ -316,10 +316,15 @@ func TestLiveRetryCancelKeepsTypedFields(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`[data-testid="prepare-live-retry"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="retry-confirm-cancel"]`)),
 		chromedp.Click(chromedp.CSS(`[data-testid="retry-confirm-cancel"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`[data-testid="cancelled"]`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`[data-testid="retry-confirm"]`)),
+		// The panel the confirmation replaced comes back.
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="retry-run-empty"]`)),
 	)
 	if err != nil {
 		t.Fatalf("prepare and cancel a live run: %v", err)
+	}
+	if got := textOf(t, ctx, `[data-testid="announcer"]`); got != "Live run cancelled; nothing was sent." {
+		t.Errorf("announcement after cancelling = %q, want that nothing was sent", got)
 	}
 	if got := len(a.Receiver.Requests()); got != 0 {
 		t.Errorf("receiver requests after cancelling = %d, want 0", got)
@@ -338,5 +343,19 @@ func TestLiveRetryCancelKeepsTypedFields(t *testing.T) {
 	}
 	if focused != "prepare-live-retry" {
 		t.Errorf("focused element after cancelling = %q, want the Prepare live run button", focused)
+	}
+
+	// After a dry run, cancelling a confirmation brings the run's panel back.
+	err = chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`[data-testid="run-executive-retry"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="retry-run"][data-mode="dry_run"]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid="prepare-live-retry"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="retry-confirm-cancel"]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid="retry-confirm-cancel"]`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`[data-testid="retry-confirm"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="retry-run"][data-mode="dry_run"]`)),
+	)
+	if err != nil {
+		t.Fatalf("cancel a confirmation after a dry run: %v", err)
 	}
 }

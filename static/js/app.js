@@ -302,13 +302,25 @@
     }
   }, true);
 
+  // The element a successful swap replaces is kept by its id, so a
+  // confirmation swapped in over a result can put that result back when
+  // it is cancelled.
+  var replacedById = {};
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    if (event.detail.xhr.status < 400 && target && target.id && !target.hasAttribute("data-cancel-box")) {
+      replacedById[target.id] = target.cloneNode(true);
+    }
+  });
+
   // A link marked data-cancel leads back to the page it names. When that
   // page is the one already open, as after htmx swapped a confirmation
   // into it, following the link would only scroll. A confirmation marked
-  // data-cancel-box is then replaced by its data-cancel-text, and the focus
-  // goes to its data-cancel-focus element, so the fields typed before it
-  // stay as they were. Without such a box the page is loaded again, which
-  // drops the confirmation.
+  // data-cancel-box then gives way to the element it replaced, its
+  // data-cancel-text is announced, and the focus goes to its
+  // data-cancel-focus element, so the fields typed before it stay as they
+  // were. Without such a box the page is loaded again, which drops the
+  // confirmation.
   document.addEventListener("click", function (event) {
     var link = event.target.closest ? event.target.closest("a[data-cancel]") : null;
     // A click that opens a new tab or window keeps its usual meaning.
@@ -326,14 +338,24 @@
       window.location.reload();
       return;
     }
-    var note = document.createElement("p");
-    note.className = "mt-4 text-sm text-slate-600";
-    note.setAttribute("role", "status");
-    note.setAttribute("data-testid", "cancelled");
-    note.id = box.id;
-    note.textContent = box.getAttribute("data-cancel-text") || "";
+    // The result the confirmation replaced comes back, and the live region
+    // says that nothing was sent.
+    var text = box.getAttribute("data-cancel-text") || "";
     var focusSelector = box.getAttribute("data-cancel-focus");
-    box.replaceWith(note);
+    var previous = replacedById[box.id];
+    delete replacedById[box.id];
+    if (previous) {
+      box.replaceWith(previous);
+    } else {
+      var note = document.createElement("p");
+      note.className = "mt-4 text-sm text-slate-600";
+      note.id = box.id;
+      box.replaceWith(note);
+    }
+    var announcer = document.getElementById("announcer");
+    if (announcer) {
+      announcer.textContent = text;
+    }
     var next = focusSelector ? document.querySelector(focusSelector) : null;
     if (next) {
       next.focus();
