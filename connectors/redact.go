@@ -233,6 +233,30 @@ func (r *Redactor) HasConfiguredSecretIgnoringCase(text string) bool {
 	return containsForm(text, r.typedLower, true)
 }
 
+// HasSplitConfiguredSecret reports whether text holds a configured secret
+// split by white space or line breaks, as a server that wraps long lines,
+// or a person who breaks a token in two, gives it, in any letter case. It
+// compares the text with its white space left out against the secrets
+// that hold no "/": the path of a secret URL is left out, because words
+// around slashes, as in "Teams / Workflows / Local", join into such a path.
+// Its segments that look like credentials are still compared.
+func (r *Redactor) HasSplitConfiguredSecret(text string) bool {
+	if r == nil {
+		return false
+	}
+	words := strings.Fields(text)
+	if len(words) < 2 {
+		return false
+	}
+	var forms []string
+	for _, form := range r.typedLower {
+		if !strings.Contains(form, "/") {
+			forms = append(forms, form)
+		}
+	}
+	return containsForm(strings.Join(words, ""), forms, true)
+}
+
 // containsForm reports whether text, with JSON escapes, invisible
 // characters and HTML and percent encodings undone, contains one of forms.
 // With lower, text is compared in lower case, so forms must be lower case.
@@ -660,7 +684,7 @@ func (r *Redactor) FindCredential(text string) string {
 		return "a secret of a configured destination"
 	}
 	// Spaces or line breaks inside a secret still give it away.
-	if words := strings.Fields(text); len(words) > 1 && r.HasConfiguredSecretIgnoringCase(strings.Join(words, "")) {
+	if r.HasSplitConfiguredSecret(text) {
 		return "a secret of a configured destination, split by spaces"
 	}
 	decoded := removeFormatCharacters(decodeJSONEscapes(text))
@@ -747,11 +771,10 @@ func (r *Redactor) Sanitize(text string, maxLength int) string {
 		}
 		return c
 	}, text)
-	words := strings.Fields(text)
-	if r.HasConfiguredSecretIgnoringCase(strings.Join(words, "")) {
+	if r.HasSplitConfiguredSecret(text) {
 		return Redacted
 	}
-	return truncateText(strings.Join(words, " "), maxLength, ellipsis)
+	return truncateText(strings.Join(strings.Fields(text), " "), maxLength, ellipsis)
 }
 
 // DescribeError returns a redacted, single-line description of err that is

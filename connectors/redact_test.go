@@ -866,3 +866,22 @@ func TestFindCredentialSplitBySpaces(t *testing.T) {
 		t.Errorf("FindCredential of prose: got %q, want nothing", got)
 	}
 }
+
+// Words around slashes join into the path of a secret URL when their
+// spaces are left out, so the split check leaves such paths out and keeps
+// ordinary text, as the make run configuration's word paths show.
+func TestSplitSecretCheckKeepsWordsAroundSlashes(t *testing.T) {
+	redactor := NewRedactor("http://127.0.0.1:8090/teams/workflows/local", "https://hooks.example.test/hook/CANARYq7WebhookPathSecret01")
+	for _, text := range []string{"Posted the drill summary in Teams / Workflows / Local as agreed.", "HTTP 200 from Teams / Workflows / Local channel"} {
+		if got := redactor.FindCredential(text); got != "" {
+			t.Errorf("FindCredential(%q) = %q, want nothing", text, got)
+		}
+		if got := redactor.Sanitize(text, MaxErrorLength); got != text {
+			t.Errorf("Sanitize(%q) = %q, want it unchanged", text, got)
+		}
+	}
+	// A credential-like segment of a secret path split by spaces is found.
+	if got := redactor.Sanitize("/hook/ CANARY q7Webh ookPat hSecre t01", MaxErrorLength); got != Redacted {
+		t.Errorf("Sanitize of a split path segment = %q, want %q", got, Redacted)
+	}
+}

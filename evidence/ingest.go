@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -263,9 +262,7 @@ func configuredSecretPath(value any, path string, secrets *connectors.Redactor) 
 		}
 	case string:
 		// Spaces or line breaks inside a secret still give it away.
-		words := strings.Fields(v)
-		return path, secrets.HasConfiguredSecretIgnoringCase(v) ||
-			len(words) > 1 && secrets.HasConfiguredSecretIgnoringCase(strings.Join(words, ""))
+		return path, secrets.HasConfiguredSecretIgnoringCase(v) || secrets.HasSplitConfiguredSecret(v)
 	}
 	return "", false
 }
