@@ -236,10 +236,11 @@ func (r *Redactor) HasConfiguredSecretIgnoringCase(text string) bool {
 // HasSplitConfiguredSecret reports whether text holds a configured secret
 // split by white space or line breaks, as a server that wraps long lines,
 // or a person who breaks a token in two, gives it, in any letter case. It
-// compares the text with its white space left out against the secrets
-// that hold no "/": the path of a secret URL is left out, because words
-// around slashes, as in "Teams / Workflows / Local", join into such a path.
-// Its segments that look like credentials are still compared.
+// compares the text with its white space left out against the secrets,
+// leaving out paths of words, such as a secret URL's /teams/workflows/local,
+// because words around slashes ("Teams / Workflows / Local") join into
+// them. A secret with a credential-like part between its slashes, such as
+// a base64 key, is still compared.
 func (r *Redactor) HasSplitConfiguredSecret(text string) bool {
 	if r == nil {
 		return false
@@ -250,11 +251,25 @@ func (r *Redactor) HasSplitConfiguredSecret(text string) bool {
 	}
 	var forms []string
 	for _, form := range r.typedLower {
-		if !strings.Contains(form, "/") {
+		if !isWordPath(form) {
 			forms = append(forms, form)
 		}
 	}
 	return containsForm(strings.Join(words, ""), forms, true)
+}
+
+// isWordPath reports whether form has a "/" and no part between its
+// slashes that looks like a credential.
+func isWordPath(form string) bool {
+	if !strings.Contains(form, "/") {
+		return false
+	}
+	for part := range strings.SplitSeq(form, "/") {
+		if isCredentialSegment(part) {
+			return false
+		}
+	}
+	return true
 }
 
 // containsForm reports whether text, with JSON escapes, invisible

@@ -884,4 +884,16 @@ func TestSplitSecretCheckKeepsWordsAroundSlashes(t *testing.T) {
 	if got := redactor.Sanitize("/hook/ CANARY q7Webh ookPat hSecre t01", MaxErrorLength); got != Redacted {
 		t.Errorf("Sanitize of a split path segment = %q, want %q", got, Redacted)
 	}
+
+	// A secret that is not a path of words, such as a key with slashes,
+	// is found when split.
+	key := NewRedactor("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+	for _, text := range []string{"key wJalrXUtnFEMI/K7MDENG/ bPxRfiCYEXAMPLEKEY", "key wJalrXUtn FEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"} {
+		if got := key.FindCredential(text); got == "" {
+			t.Errorf("FindCredential(%q): got nothing, want the split key found", text)
+		}
+		if got := key.Sanitize(text, MaxErrorLength); got != Redacted {
+			t.Errorf("Sanitize(%q) = %q, want %q", text, got, Redacted)
+		}
+	}
 }
