@@ -133,7 +133,7 @@ func (h *Handler) retryRunView(run retry.RunView) views.RetryRunView {
 			StartedAt: views.FormatTime(e.StartedAt, h.TimeZone),
 		}
 		if e.Delivery != nil {
-			row.StatusCode = e.Delivery.StatusCode
+			row.StatusCode, row.Kind = e.Delivery.StatusCode, e.Delivery.ConnectorKind
 		}
 		// An outcome a later run recorded does not show how long the send
 		// took, so it gets no duration.

@@ -143,14 +143,16 @@ type RetryReconciledView struct {
 
 // RetryExecutionView is one execution record row.
 type RetryExecutionView struct {
-	ExecutionID    string
-	Outcome        string
-	Reason         string
-	Subject        string
-	SubjectKey     string
-	Provider       string
-	DeliveryID     string
-	StatusCode     int
+	ExecutionID string
+	Outcome     string
+	Reason      string
+	Subject     string
+	SubjectKey  string
+	Provider    string
+	DeliveryID  string
+	StatusCode  int
+	// Kind is the connector kind, which names the protocol of StatusCode.
+	Kind           string
 	IdempotencyKey string
 	StartedAt      string
 	// Duration is how long the execution took, or empty while in flight.

@@ -82,3 +82,17 @@ func TestAlertResultStatusProtocol(t *testing.T) {
 		t.Error("alert result: got HTTP 250 for an e-mail destination, want SMTP 250")
 	}
 }
+
+// An execution row names an e-mail reply code as SMTP.
+func TestExecutionRowStatusProtocol(t *testing.T) {
+	run := RetryRunView{RunID: "rwr_1", Mode: "live", Executions: []RetryExecutionView{
+		{ExecutionID: "rex_1", Outcome: "delivered", Provider: "email", DeliveryID: "dlv_1", StatusCode: 250, Kind: "email"},
+	}}
+	var out strings.Builder
+	if err := RetryRunPanel(run).Render(context.Background(), &out); err != nil {
+		t.Fatalf("render: %v", err)
+	}
+	if !strings.Contains(out.String(), "(SMTP 250)") || strings.Contains(out.String(), "HTTP 250") {
+		t.Errorf("execution row: want (SMTP 250) and no HTTP 250 in %s", out.String())
+	}
+}
