@@ -776,7 +776,7 @@ func redactURL(raw string) string {
 // with "…" when it was cut. Its result is stored, so configured secrets are
 // replaced in any letter case, and a text that holds one split by white
 // space, as a server that wraps long lines sends it, is replaced whole,
-// because its parts cannot be told from the words around them.
+// because its parts cannot be distinguished from the words around them.
 func (r *Redactor) Sanitize(text string, maxLength int) string {
 	text = r.Redact(text)
 	text, _ = r.RemoveConfiguredSecrets(text)

@@ -339,7 +339,7 @@
       return;
     }
     // The result the confirmation replaced comes back, and the live region
-    // says that nothing was sent.
+    // announces that nothing was sent.
     var text = box.getAttribute("data-cancel-text") || "";
     var focusSelector = box.getAttribute("data-cancel-focus");
     var previous = replacedById[box.id];
