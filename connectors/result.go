@@ -1,6 +1,9 @@
 package connectors
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // Class is the outcome category of one attempt or of a whole send.
 type Class string
@@ -94,3 +97,13 @@ const (
 	MaxErrorLength   = 300
 	MaxExcerptLength = 200
 )
+
+// ReplyCode names a destination's response code with its protocol, such as
+// "SMTP 250" for an e-mail destination and "HTTP 503" for the others. kind
+// is the connector kind.
+func ReplyCode(kind string, code int) string {
+	if kind == string(KindEmail) {
+		return "SMTP " + strconv.Itoa(code)
+	}
+	return "HTTP " + strconv.Itoa(code)
+}

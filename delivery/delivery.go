@@ -251,11 +251,7 @@ func ViewOfUnrecorded(record models.Delivery) View {
 	view.State = models.DeliveryInFlight
 	returned := "the send returned"
 	if record.ErrorClass != "" {
-		protocol := "HTTP"
-		if record.ConnectorKind == "email" {
-			protocol = "SMTP"
-		}
-		returned = fmt.Sprintf("the send returned class %s (%s status %d)", record.ErrorClass, protocol, record.StatusCode)
+		returned = fmt.Sprintf("the send returned class %s (%s)", record.ErrorClass, connectors.ReplyCode(record.ConnectorKind, record.StatusCode))
 	}
 	view.RecordError = fmt.Sprintf("%s, but storing its outcome failed, so the delivery stays in flight. "+
 		"The server log has the error under this delivery_id. A live retry worker run records the delivery as interrupted "+

@@ -72,19 +72,6 @@ func formNumber(raw string) (float64, bool) {
 // htmlNumberSyntax matches a valid floating-point number as HTML defines it.
 var htmlNumberSyntax = regexp.MustCompile(`^-?([0-9]+(\.[0-9]+)?|\.[0-9]+)([eE][+-]?[0-9]+)?$`)
 
-// onlyDigits reports whether text is one or more ASCII digits.
-func onlyDigits(text string) bool {
-	if text == "" {
-		return false
-	}
-	for _, r := range text {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
-}
-
 // rejectUnknownQuery returns a 400 naming the first query parameter, in
 // sorted order, that is not one of accepted, so a misspelt parameter is not
 // silently ignored. The error lists the accepted parameters in its message

@@ -380,16 +380,12 @@ func (s *Service) checkLimitReady(limit []string) error {
 // to a destination of the connector kind kind. errorText is the
 // connector's redacted error.
 func outcomeOf(kind string, success bool, class string, statusCode int, errorText string) (string, string) {
-	protocol := "HTTP"
-	if kind == string(connectors.KindEmail) {
-		protocol = "SMTP"
-	}
 	if success {
-		return models.ExecutionDelivered, fmt.Sprintf("delivered (%s %d)", protocol, statusCode)
+		return models.ExecutionDelivered, fmt.Sprintf("delivered (%s)", connectors.ReplyCode(kind, statusCode))
 	}
 	reason := class
 	if statusCode != 0 {
-		reason = fmt.Sprintf("%s (%s %d)", reason, protocol, statusCode)
+		reason = fmt.Sprintf("%s (%s)", reason, connectors.ReplyCode(kind, statusCode))
 	}
 	if errorText != "" {
 		reason += ": " + errorText

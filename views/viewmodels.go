@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/releaseops/evidence-console/auth"
+	"github.com/releaseops/evidence-console/connectors"
 )
 
 // PageContext is the request data the layout shows: path, user and CSRF token.
@@ -169,13 +170,10 @@ func FormatAge(minutes *int, inFuture bool) string {
 	return fmt.Sprintf("%d min ago (%d days)", m, m/(24*60))
 }
 
-// StatusLabel names a connector's response code with its protocol: "SMTP
-// 250" for an e-mail destination, "HTTP 503" for the others.
+// StatusLabel names a connector's response code with its protocol, as
+// connectors.ReplyCode does.
 func StatusLabel(kind string, statusCode int) string {
-	if kind == "email" {
-		return "SMTP " + strconv.Itoa(statusCode)
-	}
-	return "HTTP " + strconv.Itoa(statusCode)
+	return connectors.ReplyCode(kind, statusCode)
 }
 
 // DeliveryDetail describes a delivery's outcome, for example
