@@ -270,7 +270,7 @@ func decodeConnector(name string, fields map[string]any) (ConnectorConfig, error
 		var typeErr *json.UnmarshalTypeError
 		if errors.As(err, &typeErr) {
 			// The decoder names the setting, not the list entry or map
-			// value inside it, so the message says which of them is wrong.
+			// value inside it, so the message states which of them is wrong.
 			if container := settingField(typeErr.Field); container != nil && container.Elem() == typeErr.Type {
 				return ConnectorConfig{}, fieldError(name, typeErr.Field, "invalid value: each entry must be %s", settingType(typeErr.Type))
 			}

@@ -233,14 +233,13 @@ func (r *Redactor) HasConfiguredSecretIgnoringCase(text string) bool {
 	return containsForm(text, r.typedLower, true)
 }
 
-// HasSplitConfiguredSecret reports whether text holds a configured secret
-// split by white space or line breaks, as a server that wraps long lines,
-// or a person who breaks a token in two, gives it, in any letter case. It
-// compares the text with its white space left out against the secrets,
-// leaving out paths of words, such as a secret URL's /teams/workflows/local,
-// because words around slashes ("Teams / Workflows / Local") join into
-// them. A secret with a credential-like part between its slashes, such as
-// a base64 key, is still compared.
+// HasSplitConfiguredSecret reports whether text contains a configured
+// secret, in any letter case, split by white space or line breaks, as a
+// server that wraps long lines sends it. It compares the text without its
+// white space with every secret except paths of words, such as a secret
+// URL's /teams/workflows/local, because words around slashes ("Teams /
+// Workflows / Local") join into them. A secret with a credential-like part
+// between its slashes, such as a base64 key, is still compared.
 func (r *Redactor) HasSplitConfiguredSecret(text string) bool {
 	if r == nil {
 		return false
@@ -774,9 +773,10 @@ func redactURL(raw string) string {
 // Sanitize redacts text, replaces control characters and runs of white space
 // with one space, and truncates the result to maxLength characters, ending
 // with "…" when it was cut. Its result is stored, so configured secrets are
-// replaced in any letter case, and a text that holds one split by white
-// space, as a server that wraps long lines sends it, is replaced whole,
-// because its parts cannot be distinguished from the words around them.
+// replaced in any letter case. A text that contains a secret split by white
+// space, as a server that wraps long lines sends it, is replaced whole.
+// The parts of such a secret cannot be distinguished from the words around
+// them.
 func (r *Redactor) Sanitize(text string, maxLength int) string {
 	text = r.Redact(text)
 	text, _ = r.RemoveConfiguredSecrets(text)

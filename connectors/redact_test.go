@@ -853,8 +853,8 @@ func TestSanitizeRemovesCaseAndSplitSecrets(t *testing.T) {
 	}
 }
 
-// Typed text that holds a configured secret split by spaces or line breaks
-// is found, and words that happen to stand together are not.
+// Typed text that contains a configured secret split by spaces or line
+// breaks is found, and words that happen to stand together are not.
 func TestFindCredentialSplitBySpaces(t *testing.T) {
 	redactor := NewRedactor("CANARYq7SmtpPw456")
 	for _, text := range []string{"paged CANARYq7Smtp Pw456", "CANARY\nq7SmtpPw456 rotated"} {
@@ -867,10 +867,10 @@ func TestFindCredentialSplitBySpaces(t *testing.T) {
 	}
 }
 
-// Words around slashes join into the path of a secret URL when their
-// spaces are left out, so the split check leaves such paths out and keeps
-// ordinary text, as the make run configuration's word paths show.
-func TestSplitSecretCheckKeepsWordsAroundSlashes(t *testing.T) {
+// Words around slashes join into a secret URL's path of words, such as those
+// of the make run configuration, once their spaces are left out. The split
+// check therefore leaves such paths out and keeps ordinary text.
+func TestSplitCheckKeepsWordPaths(t *testing.T) {
 	redactor := NewRedactor("http://127.0.0.1:8090/teams/workflows/local", "https://hooks.example.test/hook/CANARYq7WebhookPathSecret01")
 	for _, text := range []string{"Posted the drill summary in Teams / Workflows / Local as agreed.", "HTTP 200 from Teams / Workflows / Local channel"} {
 		if got := redactor.FindCredential(text); got != "" {

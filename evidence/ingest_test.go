@@ -498,7 +498,7 @@ func TestIngestRejectionHidesSecretInOtherCase(t *testing.T) {
 }
 
 // A count sent as a string, with a fraction or out of range is rejected
-// with a message that says how to write it.
+// with a message that explains how to write it.
 func TestIngestCountMessages(t *testing.T) {
 	cases := []struct{ count, want string }{
 		{`"3"`, "sent as a JSON number without quotes"},

@@ -55,8 +55,9 @@ func policyText(policy retry.Policy) string {
 // noRetryDueText describes the open failures of a run or preview that
 // selected nothing: how many are open, waiting and suppressed, and when the
 // next waiting one is due. A run limited to some destinations counts the
-// open failures of every destination, so its text states this and leaves out
-// when one is due, which may be now for a destination outside the limit.
+// open failures of every destination. Its text states this and leaves out
+// when one is due, because that may be now for a destination outside the
+// limit.
 func (h *Handler) noRetryDueText(open retry.OpenFailures, limited bool) string {
 	if open.DecisionCount == 0 {
 		if limited {

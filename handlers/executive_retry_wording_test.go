@@ -38,8 +38,8 @@ func TestRetryViewsCountSingular(t *testing.T) {
 		t.Errorf("nothing due text: got %q, want %q", got, want)
 	}
 	// A run limited to some destinations counts the open failures of every
-	// destination, and says so without saying when one is due, which may
-	// be now for a destination outside the limit.
+	// destination. Its text states this and leaves out when one is due,
+	// because that may be now for a destination outside the limit.
 	if got, want := h.noRetryDueText(open, true), "1 failed delivery is open across every destination (0 waiting, 1 suppressed)."; got != want {
 		t.Errorf("nothing due text of a limited run: got %q, want %q", got, want)
 	}

@@ -140,10 +140,10 @@ func TestDeliverReportFormAcceptsRepeatedProvider(t *testing.T) {
 	}
 }
 
-// A number in a console form takes the syntax an HTML number input sends,
-// so the form rejects a plus sign, a space, a hexadecimal form, NaN, an
+// A number in a console form takes the syntax an HTML number input sends.
+// The form rejects a plus sign, a space, a hexadecimal form, NaN, an
 // infinity or a fraction where a whole number belongs, as the JSON API
-// does, and accepts .5, 02.5 or 3.0 as a browser sends them.
+// does. It accepts .5, 02.5 or 3.0 as a browser sends them.
 func TestConsoleFormNumberSyntax(t *testing.T) {
 	s := newAPIServer(t)
 	s.loadSample()

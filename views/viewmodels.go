@@ -177,9 +177,9 @@ func StatusLabel(kind string, statusCode int) string {
 }
 
 // DeliveryDetail describes a delivery's outcome, for example
-// "server_error, HTTP 503, 1 attempt", with kind, the connector kind,
-// naming the protocol of statusCode. A zero statusCode means no response
-// and an empty class no outcome yet, so each is left out.
+// "server_error, HTTP 503, 1 attempt". kind is the connector kind, which
+// names the protocol of statusCode. A zero statusCode (no response) and an
+// empty class (no outcome yet) are left out.
 func DeliveryDetail(kind, class string, statusCode, attempts int) string {
 	var parts []string
 	if class != "" {

@@ -227,7 +227,7 @@ func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.URL.Path == "/fail" || strings.HasPrefix(r.URL.Path, "/fail/") {
-		// A mistyped failure address answers with an error, so a setting
+		// A mistyped failure address gets an error response, so a setting
 		// such as LOCAL_FAILING_URL with a typo does not pass as a success.
 		rc.setStatus(index, &request, http.StatusNotFound)
 		writeJSON(w, http.StatusNotFound, map[string]any{

@@ -316,10 +316,10 @@
   // A link marked data-cancel leads back to the page it names. When that
   // page is the one already open, as after htmx swapped a confirmation
   // into it, following the link would only scroll. A confirmation marked
-  // data-cancel-box then gives way to the element it replaced, its
-  // data-cancel-text is announced, and the focus goes to its
-  // data-cancel-focus element, so the fields typed before it stay as they
-  // were. Without such a box the page is loaded again, which drops the
+  // data-cancel-box is then replaced by the element it had replaced, and
+  // the fields typed before it keep their values. Its data-cancel-text is
+  // announced, and the focus goes to its data-cancel-focus element.
+  // Without such a box the page is loaded again, which drops the
   // confirmation.
   document.addEventListener("click", function (event) {
     var link = event.target.closest ? event.target.closest("a[data-cancel]") : null;
