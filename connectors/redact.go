@@ -35,6 +35,9 @@ type Redactor struct {
 	// typedLower is typed in lower case, for the checks of input that
 	// ignore case.
 	typedLower []string
+	// splitLower is typedLower without paths of words, for finding a
+	// secret split by white space (see HasSplitConfiguredSecret).
+	splitLower []string
 	// caseless matches every secret in any letter case, for removing
 	// secrets from stored text.
 	caseless *regexp.Regexp
@@ -84,6 +87,7 @@ func NewRedactor(secrets ...string) *Redactor {
 	}
 	r.typed = typedForms(values)
 	r.typedLower = lowerAll(r.typed)
+	r.splitLower = withoutWordPaths(r.typedLower)
 	return r
 }
 
@@ -167,6 +171,7 @@ func (r *Redactor) ignoreInTypedText(values ...string) {
 	r.values = slices.DeleteFunc(r.values, func(value string) bool { return slices.Contains(values, value) })
 	r.typed = typedForms(r.values)
 	r.typedLower = lowerAll(r.typed)
+	r.splitLower = withoutWordPaths(r.typedLower)
 }
 
 // base64Forms returns the standard and URL-safe base64 encodings of a
@@ -248,13 +253,18 @@ func (r *Redactor) HasSplitConfiguredSecret(text string) bool {
 	if len(words) < 2 {
 		return false
 	}
-	var forms []string
-	for _, form := range r.typedLower {
+	return containsForm(strings.Join(words, ""), r.splitLower, true)
+}
+
+// withoutWordPaths returns forms without the paths of words.
+func withoutWordPaths(forms []string) []string {
+	var kept []string
+	for _, form := range forms {
 		if !isWordPath(form) {
-			forms = append(forms, form)
+			kept = append(kept, form)
 		}
 	}
-	return containsForm(strings.Join(words, ""), forms, true)
+	return kept
 }
 
 // isWordPath reports whether form has a "/" and no part between its
