@@ -241,6 +241,24 @@ func LastSuccessfulDelivery(ctx context.Context, db *gorm.DB, subjectKind, subje
 	return &delivery, nil
 }
 
+// DeliveryConnectorKinds returns the connector kind of each delivery in
+// ids that exists, by delivery id.
+func DeliveryConnectorKinds(ctx context.Context, db *gorm.DB, ids []string) (map[string]string, error) {
+	kinds := make(map[string]string, len(ids))
+	const batch = 500
+	for start := 0; start < len(ids); start += batch {
+		part := ids[start:min(start+batch, len(ids))]
+		var rows []struct{ ID, ConnectorKind string }
+		if err := db.WithContext(ctx).Model(&Delivery{}).Select("id, connector_kind").Where("id IN ?", part).Scan(&rows).Error; err != nil {
+			return nil, fmt.Errorf("models: unable to read the connector kinds of %d deliveries: %w", len(part), err)
+		}
+		for _, row := range rows {
+			kinds[row.ID] = row.ConnectorKind
+		}
+	}
+	return kinds, nil
+}
+
 // LastDeliveryPerConnector returns the newest completed delivery of each
 // connector, for the connector status page.
 func LastDeliveryPerConnector(ctx context.Context, db *gorm.DB, connectors []string) (map[string]Delivery, error) {

@@ -29,6 +29,10 @@ type Failure struct {
 	StatusCode     int
 	RetryAfter     *time.Time
 	IdempotencyKey string
+	// ConnectorKind is the kind of connector that sent the failed delivery,
+	// so a reason names its reply code with the right protocol. Empty reads
+	// as HTTP.
+	ConnectorKind string
 }
 
 // Group is the open failures of one (subject kind, subject id, destination):
@@ -186,23 +190,21 @@ func permanentReason(failure Failure) (string, bool) {
 	return "", false
 }
 
-// statusSuffix returns " (HTTP 401)" for a failure with a response code, or
-// "" for one without, such as an e-mail server that offers no usable
-// sign-in method.
-// NOTE: a failure does not carry its connector kind, so an e-mail
-// destination's SMTP reply code is named HTTP here too.
+// statusSuffix returns " (HTTP 401)", or " (SMTP 535)" for an e-mail
+// destination, for a failure with a response code, or "" for one without,
+// such as an e-mail server that offers no usable sign-in method.
 func statusSuffix(failure Failure) string {
 	if failure.StatusCode == 0 {
 		return ""
 	}
-	return fmt.Sprintf(" (HTTP %d)", failure.StatusCode)
+	return " (" + connectors.ReplyCode(failure.ConnectorKind, failure.StatusCode) + ")"
 }
 
 // retryAfterReason names the status or error class of the failure whose
 // Retry-After time a group waits for.
 func retryAfterReason(failure Failure) string {
 	if failure.StatusCode != 0 {
-		return fmt.Sprintf("the destination asked to wait (HTTP %d, Retry-After)", failure.StatusCode)
+		return fmt.Sprintf("the destination asked to wait (%s, Retry-After)", connectors.ReplyCode(failure.ConnectorKind, failure.StatusCode))
 	}
 	return fmt.Sprintf("the destination asked to wait (%s, Retry-After)", classText(failure.Class))
 }

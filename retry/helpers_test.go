@@ -101,6 +101,13 @@ func newTestService(db *gorm.DB, registry *connectors.Registry, now func() time.
 // schedule run, as the executive package records it.
 func insertDelivery(t testing.TB, db *gorm.DB, subjectID, connector string, success bool, class string, status int, at time.Time, retryAfter *time.Time) models.Delivery {
 	t.Helper()
+	return insertDeliveryOfKind(t, db, "webhook", subjectID, connector, success, class, status, at, retryAfter)
+}
+
+// insertDeliveryOfKind is insertDelivery through a connector of the given
+// kind.
+func insertDeliveryOfKind(t testing.TB, db *gorm.DB, kind, subjectID, connector string, success bool, class string, status int, at time.Time, retryAfter *time.Time) models.Delivery {
+	t.Helper()
 	record := models.Delivery{
 		ID: models.NewID("dlv", at), SubjectKind: models.SubjectExecutiveReport, SubjectID: subjectID,
 		SubjectKey: "rep_" + subjectID, Connector: connector, State: models.DeliveryInFlight, Attempts: "[]",
@@ -115,7 +122,7 @@ func insertDelivery(t testing.TB, db *gorm.DB, subjectID, connector string, succ
 	record.ErrorClass = class
 	record.StatusCode = status
 	record.AttemptCount = 1
-	record.ConnectorKind = "webhook"
+	record.ConnectorKind = kind
 	record.CompletedAt = &completed
 	record.RetryAfter = retryAfter
 	if err := models.CompleteDelivery(context.Background(), db, &record); err != nil {

@@ -128,9 +128,23 @@ func (s *Service) decide(ctx context.Context, kind string, policy Policy, now ti
 	if err != nil {
 		return nil, err
 	}
+	// A reason that names the latest failure's reply code names its
+	// protocol, which the failed delivery's connector kind gives.
+	var coded []string
+	for _, group := range groups {
+		if group.LastStatusCode != 0 {
+			coded = append(coded, group.LastFailureID)
+		}
+	}
+	kinds, err := models.DeliveryConnectorKinds(ctx, s.DB, coded)
+	if err != nil {
+		return nil, err
+	}
 	decisions := make([]Decision, 0, len(groups))
 	for _, group := range groups {
-		decision := Decide(policy, groupOf(group), now, s.inFlightTimeout())
+		open := groupOf(group)
+		open.Latest.ConnectorKind = kinds[group.LastFailureID]
+		decision := Decide(policy, open, now, s.inFlightTimeout())
 		// A permanent failure that a later plan's send of the alert repaired
 		// needs no fix, so its reason names the delivery that closed it.
 		if kind == models.SubjectHealthAlert {
