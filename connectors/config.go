@@ -66,14 +66,19 @@ type ConnectorConfig struct {
 
 	// E-mail over SMTP.
 	SMTPHost    string   `json:"smtp_host,omitempty" yaml:"smtp_host,omitempty"`
-	SMTPPort    int      `json:"smtp_port,omitempty" yaml:"smtp_port,omitempty"` // default 587
+	SMTPPort    int      `json:"smtp_port,omitempty" yaml:"smtp_port,omitempty"` // default 587, or 465 with implicit_tls: true
 	From        string   `json:"from,omitempty" yaml:"from,omitempty"`
 	To          []string `json:"to,omitempty" yaml:"to,omitempty"`
 	UsernameEnv string   `json:"username_env,omitempty" yaml:"username_env,omitempty"`
 	PasswordEnv string   `json:"password_env,omitempty" yaml:"password_env,omitempty"`
 	// StartTLS requires STARTTLS before authentication when true (the
-	// default). Set it to false only for a local test server.
+	// default without implicit TLS). Set it to false only for a local test
+	// server.
 	StartTLS *bool `json:"starttls,omitempty" yaml:"starttls,omitempty"`
+	// ImplicitTLS starts TLS as soon as the connection opens, as SMTP
+	// submission on port 465 does (RFC 8314), in place of STARTTLS. It
+	// defaults to true on port 465 and to false on other ports.
+	ImplicitTLS *bool `json:"implicit_tls,omitempty" yaml:"implicit_tls,omitempty"`
 }
 
 // ConfigError is a validation error in the configuration file. Its message

@@ -22,16 +22,17 @@ import (
 // emailSpec sends a multipart message, plain text and HTML, over SMTP.
 var emailSpec = kindSpec{
 	optional: []secretRole{roleUsername, rolePassword},
-	settings: []string{"smtp_host", "smtp_port", "from", "to", "starttls"},
+	settings: []string{"smtp_host", "smtp_port", "from", "to", "starttls", "implicit_tls"},
 	validate: validateEmailConfig,
 	deliver:  deliverEmail,
 }
 
 // E-mail defaults and limits.
 const (
-	emailDefaultPort = 587 // SMTP submission
-	emailMaxSubject  = 200
-	emailMaxTo       = 50
+	emailDefaultPort     = 587 // SMTP submission with STARTTLS
+	emailImplicitTLSPort = 465 // SMTP submission over implicit TLS (RFC 8314)
+	emailMaxSubject      = 200
+	emailMaxTo           = 50
 )
 
 var hostnamePattern = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]{0,252}[A-Za-z0-9])?$`)
@@ -53,6 +54,9 @@ func validateEmailConfig(name string, cfg ConnectorConfig) error {
 	case (cfg.UsernameEnv == "") != (cfg.PasswordEnv == ""):
 		return fieldError(name, "password_env", "username_env and password_env must be set together")
 	}
+	if err := validateEmailTLS(name, cfg); err != nil {
+		return err
+	}
 	if _, err := netmail.ParseAddress(cfg.From); err != nil {
 		return fieldError(name, "from", "invalid address %q: %v", cfg.From, err)
 	}
@@ -64,11 +68,44 @@ func validateEmailConfig(name string, cfg ConnectorConfig) error {
 	return nil
 }
 
-func smtpPort(cfg ConnectorConfig) int {
-	if cfg.SMTPPort == 0 {
-		return emailDefaultPort
+// validateEmailTLS rejects starttls together with implicit TLS. Implicit
+// TLS replaces STARTTLS, and starttls: false would read as no encryption.
+func validateEmailTLS(name string, cfg ConnectorConfig) error {
+	if !smtpImplicitTLS(cfg) || cfg.StartTLS == nil {
+		return nil
 	}
-	return cfg.SMTPPort
+	if cfg.ImplicitTLS == nil {
+		return fieldError(name, "starttls", "does not apply on port %d, which uses implicit TLS in place of STARTTLS; "+
+			"remove starttls, or set implicit_tls: false if this server offers STARTTLS on port %d", emailImplicitTLSPort, emailImplicitTLSPort)
+	}
+	return fieldError(name, "starttls", "conflicts with implicit_tls: true, which starts TLS in place of STARTTLS; set only one of them")
+}
+
+// smtpImplicitTLS reports whether the connection starts with a TLS
+// handshake: as configured, or else when the port is 465.
+func smtpImplicitTLS(cfg ConnectorConfig) bool {
+	if cfg.ImplicitTLS != nil {
+		return *cfg.ImplicitTLS
+	}
+	return cfg.SMTPPort == emailImplicitTLSPort
+}
+
+func smtpPort(cfg ConnectorConfig) int {
+	switch {
+	case cfg.SMTPPort != 0:
+		return cfg.SMTPPort
+	case smtpImplicitTLS(cfg):
+		return emailImplicitTLSPort
+	}
+	return emailDefaultPort
+}
+
+// smtpSignInMethodsOverTLS lists, in order of preference, the sign-in
+// methods the client may use on an implicit TLS connection. They are the
+// list and order go-mail v0.8.1 discovers on a TLS connection it dials.
+var smtpSignInMethodsOverTLS = []mail.SMTPAuthType{
+	mail.SMTPAuthSCRAMSHA256PLUS, mail.SMTPAuthSCRAMSHA256, mail.SMTPAuthSCRAMSHA1PLUS, mail.SMTPAuthSCRAMSHA1,
+	mail.SMTPAuthNTLM, mail.SMTPAuthCramMD5, mail.SMTPAuthPlain, mail.SMTPAuthLogin,
 }
 
 // deliverEmail sends one message over a new SMTP connection.
@@ -91,25 +128,38 @@ func deliverEmail(ctx context.Context, r *Registry, d *destination, msg Message)
 		outcome.request.BodyBytes = rendered.Len()
 	}
 
-	options := []mail.Option{mail.WithPort(smtpPort(cfg)), mail.WithTLSPolicy(mail.TLSMandatory)}
-	if cfg.StartTLS != nil && !*cfg.StartTLS {
-		options[1] = mail.WithTLSPolicy(mail.NoTLS)
-	} else if r.smtpRootCAs != nil {
-		options = append(options, mail.WithTLSConfig(&tls.Config{
-			ServerName: cfg.SMTPHost, RootCAs: r.smtpRootCAs, MinVersion: tls.VersionTLS12,
-		}))
+	var connections dialedConnections
+	tlsConfig := &tls.Config{ServerName: cfg.SMTPHost, RootCAs: r.smtpRootCAs, MinVersion: tls.VersionTLS12}
+	implicitTLS := smtpImplicitTLS(cfg)
+	options := []mail.Option{mail.WithPort(smtpPort(cfg)), mail.WithDialContextFunc(connections.dial)}
+	switch {
+	case implicitTLS:
+		// The mail client does the handshake itself only without a dial
+		// function, so connections.dial does it.
+		connections.tlsConfig = tlsConfig
+		options = append(options, mail.WithSSL())
+	case cfg.StartTLS != nil && !*cfg.StartTLS:
+		options = append(options, mail.WithTLSPolicy(mail.NoTLS))
+	default:
+		options = append(options, mail.WithTLSPolicy(mail.TLSMandatory), mail.WithTLSConfig(tlsConfig))
 	}
 	if deadline, ok := ctx.Deadline(); ok {
 		options = append(options, mail.WithTimeout(max(time.Until(deadline), time.Millisecond)))
 	}
 	if username, ok := d.secrets[roleUsername]; ok {
+		signIn := mail.WithSMTPAuth(mail.SMTPAuthAutoDiscover)
+		if implicitTLS {
+			// The mail client's discovery counts a connection it did not
+			// dial as unencrypted and would rule out PLAIN and LOGIN, so
+			// the methods are listed here. PLAIN and LOGIN still refuse to
+			// send the password without TLS, except to localhost.
+			signIn = mail.WithOpportunisticSMTPAuth(smtpSignInMethodsOverTLS...)
+		}
 		options = append(options,
-			mail.WithSMTPAuth(mail.SMTPAuthAutoDiscover),
+			signIn,
 			mail.WithUsername(username),
 			mail.WithPassword(d.secrets[rolePassword]))
 	}
-	var connections dialedConnections
-	options = append(options, mail.WithDialContextFunc(connections.dial))
 	client, err := mail.NewClient(cfg.SMTPHost, options...)
 	if err != nil {
 		outcome.class, outcome.err = ClassConfigError, err
@@ -139,6 +189,15 @@ func deliverEmail(ctx context.Context, r *Registry, d *destination, msg Message)
 		outcome.class = ClassAuthError
 		outcome.err = fmt.Errorf("%w; %s", err, noSignInMethodAdvice(cfg))
 	}
+	var recordErr tls.RecordHeaderError
+	if implicitTLS && errors.As(err, &recordErr) {
+		// The server's first bytes are not TLS, typically a plain SMTP
+		// greeting, which lasts until the server or the settings change.
+		outcome.class = ClassConfigError
+		outcome.err = fmt.Errorf("%w; the server does not use implicit TLS on port %d: "+
+			"set implicit_tls: false to use STARTTLS, or set smtp_port to the server's implicit TLS port, usually %d",
+			err, smtpPort(cfg), emailImplicitTLSPort)
+	}
 	return outcome
 }
 
@@ -157,13 +216,21 @@ func noSignInMethodAdvice(cfg ConnectorConfig) string {
 // dialedConnections dials SMTP connections and keeps them, so a send can
 // close what the mail client left open.
 type dialedConnections struct {
+	// tlsConfig, when set, makes every connection start with a TLS
+	// handshake (implicit TLS).
+	tlsConfig *tls.Config
+
 	mu    sync.Mutex
 	conns []net.Conn
 }
 
 func (d *dialedConnections) dial(ctx context.Context, network, address string) (net.Conn, error) {
-	var dialer net.Dialer
-	conn, err := dialer.DialContext(ctx, network, address)
+	dial := (&net.Dialer{}).DialContext
+	if d.tlsConfig != nil {
+		// tls.Dialer closes the connection when the handshake fails.
+		dial = (&tls.Dialer{Config: d.tlsConfig}).DialContext
+	}
+	conn, err := dial(ctx, network, address)
 	if err == nil {
 		d.mu.Lock()
 		d.conns = append(d.conns, conn)

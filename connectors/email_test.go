@@ -20,8 +20,9 @@ import (
 )
 
 // smtpTestServer is a minimal SMTP server on 127.0.0.1 that supports EHLO,
-// AUTH CRAM-MD5, MAIL, RCPT, DATA, RSET, NOOP and QUIT. Replies to RCPT
-// and the silence before the greeting are configurable per test.
+// AUTH CRAM-MD5, AUTH PLAIN, MAIL, RCPT, DATA, RSET, NOOP and QUIT. Replies
+// to RCPT and MAIL and the silence before the greeting are configurable per
+// test.
 type smtpTestServer struct {
 	listener  net.Listener
 	rcptReply string // reply to RCPT TO, "250 2.1.5 OK" by default
@@ -34,6 +35,9 @@ type smtpTestServer struct {
 	// tlsConfig, when set, makes the server offer STARTTLS and offer AUTH
 	// only after the upgrade.
 	tlsConfig *tls.Config
+	// implicitTLS makes the server start TLS with tlsConfig before the
+	// greeting, as on port 465, and not offer STARTTLS.
+	implicitTLS bool
 
 	mu           sync.Mutex
 	messages     []string
@@ -79,8 +83,15 @@ func (s *smtpTestServer) handle(conn net.Conn) {
 	defer s.open.Add(-1)
 	defer func() { _ = conn.Close() }()
 	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
-	reader := bufio.NewReader(conn)
 	upgraded := false
+	if s.implicitTLS {
+		secure := tls.Server(conn, s.tlsConfig)
+		if err := secure.Handshake(); err != nil {
+			return
+		}
+		conn, upgraded = secure, true
+	}
+	reader := bufio.NewReader(conn)
 	reply := func(lines ...string) {
 		for _, line := range lines {
 			_, _ = conn.Write([]byte(line + "\r\n"))
@@ -125,6 +136,11 @@ func (s *smtpTestServer) handle(conn net.Conn) {
 			s.authAttempts++
 			s.mu.Unlock()
 			s.authenticate(reader, reply)
+		case strings.HasPrefix(strings.ToUpper(command), "AUTH PLAIN "):
+			s.mu.Lock()
+			s.authAttempts++
+			s.mu.Unlock()
+			s.authenticatePlain(strings.TrimSpace(command[len("AUTH PLAIN "):]), reply)
 		case verb == "MAIL":
 			reply("250 2.1.0 OK")
 		case verb == "RCPT":
@@ -174,6 +190,18 @@ func (s *smtpTestServer) authenticate(reader *bufio.Reader, reply func(...string
 	mac := hmac.New(md5.New, []byte(s.password))
 	mac.Write([]byte(challenge))
 	if user == s.username && digest == hex.EncodeToString(mac.Sum(nil)) {
+		reply("235 2.7.0 Authentication successful")
+		return
+	}
+	reply("535 5.7.8 Authentication credentials invalid")
+}
+
+// authenticatePlain checks the initial response of AUTH PLAIN, which is
+// the base64 encoding of "authzid NUL user NUL password".
+func (s *smtpTestServer) authenticatePlain(response string, reply func(...string)) {
+	decoded, _ := base64.StdEncoding.DecodeString(response)
+	parts := strings.Split(string(decoded), "\x00")
+	if len(parts) == 3 && parts[1] == s.username && parts[2] == s.password {
 		reply("235 2.7.0 Authentication successful")
 		return
 	}

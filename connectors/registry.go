@@ -28,7 +28,7 @@ type Registry struct {
 	inlineRetryAfter time.Duration
 	logger           *slog.Logger
 	// smtpRootCAs, when set, replaces the system roots that verify an SMTP
-	// server's certificate after STARTTLS.
+	// server's certificate, with STARTTLS or implicit TLS.
 	smtpRootCAs *x509.CertPool
 }
 
@@ -81,7 +81,8 @@ func WithHTTPClient(client *http.Client) Option {
 }
 
 // WithSMTPRootCAs sets the certificate authorities that e-mail destinations
-// trust after STARTTLS, for relays with certificates of a private authority.
+// trust, with STARTTLS or implicit TLS, for relays with certificates of a
+// private authority.
 func WithSMTPRootCAs(pool *x509.CertPool) Option {
 	return func(r *Registry) {
 		r.smtpRootCAs = pool
