@@ -174,31 +174,74 @@ func deliverEmail(ctx context.Context, r *Registry, d *destination, msg Message)
 		outcome.class, outcome.statusCode = ClassOK, 250
 		return outcome
 	}
-	outcome.err = err
 	outcome.statusCode = smtpReplyCode(err)
-	outcome.class = classifySMTPError(ctx, outcome.statusCode, err)
-	if strings.Contains(err.Error(), "does not support STARTTLS") {
+	outcome.class, outcome.err = explainSMTPFailure(cfg, outcome.statusCode, classifySMTPError(ctx, outcome.statusCode, err), err)
+	return outcome
+}
+
+// explainSMTPFailure reclassifies a failure that lasts until the settings
+// or the server's configuration change, and adds the fix to its error.
+// Other failures keep class and err.
+func explainSMTPFailure(cfg ConnectorConfig, code int, class Class, err error) (Class, error) {
+	text := err.Error()
+	if strings.Contains(text, "does not support STARTTLS") {
 		// The mail client has no error value for this, so its text is
 		// matched. It lasts until the server or the settings change.
-		outcome.class = ClassConfigError
-		outcome.err = fmt.Errorf("%w; enable STARTTLS on the server, or set starttls: false only for a relay on a trusted network", err)
+		return ClassConfigError, fmt.Errorf("%w; enable STARTTLS on the server, or set starttls: false only for a relay on a trusted network", err)
+	}
+	if strings.HasSuffix(text, "server does not support SMTP AUTH") {
+		// go-mail v0.8.1 returns this text, with no error value, when the
+		// server's EHLO reply lists no AUTH while a username is set.
+		return ClassConfigError, fmt.Errorf("%w; %s", err, noAuthAdvice(cfg))
 	}
 	if errors.Is(err, mail.ErrNoSupportedAuthDiscovered) {
 		// The server offers no sign-in method the client may use, which
 		// lasts until the settings change.
-		outcome.class = ClassAuthError
-		outcome.err = fmt.Errorf("%w; %s", err, noSignInMethodAdvice(cfg))
+		return ClassAuthError, fmt.Errorf("%w; %s", err, noSignInMethodAdvice(cfg))
+	}
+	if code == 530 {
+		// 530 5.7.0 is the reply both for a command sent before STARTTLS
+		// (RFC 3207) and for one sent before signing in (RFC 4954).
+		switch {
+		case strings.Contains(strings.ToUpper(text), "STARTTLS"):
+			return ClassConfigError, fmt.Errorf("%w; %s", err, startTLSRequiredAdvice(cfg))
+		case cfg.UsernameEnv == "":
+			return ClassConfigError, fmt.Errorf("%w; the server requires signing in: set username_env and password_env", err)
+		}
 	}
 	var recordErr tls.RecordHeaderError
-	if implicitTLS && errors.As(err, &recordErr) {
+	if smtpImplicitTLS(cfg) && errors.As(err, &recordErr) {
 		// The server's first bytes are not TLS, typically a plain SMTP
 		// greeting, which lasts until the server or the settings change.
-		outcome.class = ClassConfigError
-		outcome.err = fmt.Errorf("%w; the server does not use implicit TLS on port %d: "+
-			"set implicit_tls: false to use STARTTLS, or set smtp_port to the server's implicit TLS port, usually %d",
-			err, smtpPort(cfg), emailImplicitTLSPort)
+		return ClassConfigError, fmt.Errorf("%w; the server does not start TLS on connect: "+
+			"set implicit_tls: false to use STARTTLS, or use its implicit TLS port, usually %d", err, emailImplicitTLSPort)
 	}
-	return outcome
+	return class, err
+}
+
+// smtpWithoutTLS reports whether the destination connects without any TLS,
+// which starttls: false selects.
+func smtpWithoutTLS(cfg ConnectorConfig) bool {
+	return !smtpImplicitTLS(cfg) && cfg.StartTLS != nil && !*cfg.StartTLS
+}
+
+// noAuthAdvice explains how to fix a server that offers no SMTP AUTH while
+// the destination has a username and password.
+func noAuthAdvice(cfg ConnectorConfig) string {
+	if smtpWithoutTLS(cfg) {
+		return "a server may offer AUTH only after STARTTLS: turn starttls on, enable AUTH on the server, " +
+			"or remove username_env and password_env if the server accepts mail without signing in"
+	}
+	return "enable AUTH on the server, or remove username_env and password_env if the server accepts mail without signing in"
+}
+
+// startTLSRequiredAdvice explains how to fix a server that requires
+// STARTTLS before it accepts a command.
+func startTLSRequiredAdvice(cfg ConnectorConfig) string {
+	if smtpWithoutTLS(cfg) {
+		return "the server requires STARTTLS: turn starttls on by removing starttls: false"
+	}
+	return "the server requires STARTTLS although the connection already uses TLS: check the server's TLS settings"
 }
 
 // noSignInMethodAdvice explains how to fix a server that offers no sign-in

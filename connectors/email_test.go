@@ -25,6 +25,7 @@ import (
 // test.
 type smtpTestServer struct {
 	listener  net.Listener
+	mailReply string // reply to MAIL FROM, "250 2.1.0 OK" by default
 	rcptReply string // reply to RCPT TO, "250 2.1.5 OK" by default
 	silent    bool   // never send the greeting
 	username  string // required AUTH user, "" to not advertise AUTH
@@ -53,7 +54,7 @@ func startSMTPServer(t *testing.T, configure func(*smtpTestServer)) *smtpTestSer
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
-	server := &smtpTestServer{listener: listener, rcptReply: "250 2.1.5 OK"}
+	server := &smtpTestServer{listener: listener, mailReply: "250 2.1.0 OK", rcptReply: "250 2.1.5 OK"}
 	if configure != nil {
 		configure(server)
 	}
@@ -142,7 +143,7 @@ func (s *smtpTestServer) handle(conn net.Conn) {
 			s.mu.Unlock()
 			s.authenticatePlain(strings.TrimSpace(command[len("AUTH PLAIN "):]), reply)
 		case verb == "MAIL":
-			reply("250 2.1.0 OK")
+			reply(s.mailReply)
 		case verb == "RCPT":
 			s.mu.Lock()
 			s.rcpts = append(s.rcpts, command)
@@ -391,5 +392,91 @@ func TestEmailWithoutTLSRejectsClearTextSignIn(t *testing.T) {
 	}
 	if messages, _ := server.received(); len(messages) != 0 {
 		t.Errorf("messages received: got %d, want 0", len(messages))
+	}
+}
+
+// These failures last until the settings or the server's configuration
+// change, so they are config_error, sent once, with the fix in the error.
+func TestEmailConfigProblemsAtSend(t *testing.T) {
+	serverTLS, trusted := selfSignedTLS(t)
+	tests := []struct {
+		name        string
+		configure   func(*smtpTestServer)
+		startTLS    bool
+		credentials bool
+		wantClass   Class
+		wantStatus  int
+		want        string
+		notWant     string // "": not checked
+	}{
+		{
+			name:        "no AUTH without STARTTLS",
+			credentials: true,
+			wantClass:   ClassConfigError,
+			want:        "turn starttls on, enable AUTH on the server, or remove username_env and password_env",
+		},
+		{
+			name:        "no AUTH after STARTTLS",
+			configure:   func(s *smtpTestServer) { s.tlsConfig = serverTLS },
+			startTLS:    true,
+			credentials: true,
+			wantClass:   ClassConfigError,
+			want:        "enable AUTH on the server, or remove username_env and password_env",
+			notWant:     "turn starttls on",
+		},
+		{
+			name:      "STARTTLS required",
+			configure: func(s *smtpTestServer) { s.mailReply = "530 5.7.0 Must issue a STARTTLS command first" },
+			wantClass: ClassConfigError, wantStatus: 530,
+			want: "turn starttls on by removing starttls: false",
+		},
+		{
+			name:      "sign-in required without credentials",
+			configure: func(s *smtpTestServer) { s.mailReply = "530 5.7.0 Authentication required" },
+			wantClass: ClassConfigError, wantStatus: 530,
+			want: "set username_env and password_env",
+		},
+		{
+			// After the server accepted the credentials, a 530 reply is
+			// about this account's rights, so it stays auth_error.
+			name: "sign-in required with credentials",
+			configure: func(s *smtpTestServer) {
+				s.username, s.password = "mailer", "smtp-pa55word-secret"
+				s.mailReply = "530 5.7.1 Client was not authenticated"
+			},
+			credentials: true,
+			wantClass:   ClassAuthError, wantStatus: 530,
+			want: "530",
+		},
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			server := startSMTPServer(t, test.configure)
+			config := emailConfig(server.port())
+			if test.startTLS {
+				config.StartTLS = nil
+			}
+			env := map[string]string{}
+			if test.credentials {
+				config.UsernameEnv, config.PasswordEnv = "SMTP_USER", "SMTP_PASSWORD"
+				env["SMTP_USER"], env["SMTP_PASSWORD"] = "mailer", "smtp-pa55word-secret"
+			}
+			registry := newTestRegistry(t, oneConnector("email", config), env, nil, WithSMTPRootCAs(trusted))
+
+			result := registry.Send(context.Background(), "email", sampleMessage(), SendOptions{Retries: 1, Timeout: 5 * time.Second})
+
+			checkEqual(t, "Class", result.Class, test.wantClass)
+			checkEqual(t, "StatusCode", result.StatusCode, test.wantStatus)
+			checkEqual(t, "AttemptCount", result.AttemptCount, 1)
+			if !strings.Contains(result.Error, test.want) {
+				t.Errorf("Error: got %q, want it to contain %q", result.Error, test.want)
+			}
+			if test.notWant != "" && strings.Contains(result.Error, test.notWant) {
+				t.Errorf("Error: got %q, want it not to contain %q", result.Error, test.notWant)
+			}
+			if messages, _ := server.received(); len(messages) != 0 {
+				t.Errorf("messages received: got %d, want 0", len(messages))
+			}
+		})
 	}
 }
