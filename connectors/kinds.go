@@ -30,8 +30,9 @@ type kindSpec struct {
 	validate func(name string, cfg ConnectorConfig) error
 	// build renders the HTTP request of one attempt.
 	build func(d *destination, msg Message, now time.Time) (*outboundRequest, error)
-	// classify overrides the status-based classification of a response.
-	classify func(statusCode int, body []byte) (Class, string)
+	// classify overrides the status-based classification of a response to
+	// the request sent.
+	classify func(sent *outboundRequest, statusCode int, body []byte) (Class, string)
 	// lookup renders the requests that look for a record an earlier attempt
 	// of the same message created. Each is tried only when the one before
 	// it got HTTP 404. found reads a response: the record's name, or "" when

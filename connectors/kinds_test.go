@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 )
@@ -270,5 +271,48 @@ func TestSentinelConfigValidation(t *testing.T) {
 		if !ok || configErr.Field != test.wantField {
 			t.Errorf("Validate(%+v): got %v, want an error for field %q", test.config, err, test.wantField)
 		}
+	}
+}
+
+func TestSplunkReplyClasses(t *testing.T) {
+	tests := []struct {
+		name         string
+		status       int
+		body         string
+		wantClass    Class
+		wantAttempts int
+		wantError    string
+	}{
+		{"success", http.StatusOK, `{"text":"Success","code":0}`, ClassOK, 1, ""},
+		{"login page", http.StatusOK, `<html><body>Splunk login</body></html>`, ClassClientError, 1, "not Splunk Web or a proxy"},
+		{"empty 200", http.StatusOK, ``, ClassClientError, 1, "without the reply code 0"},
+		{"204", http.StatusNoContent, ``, ClassClientError, 1, "HTTP 204"},
+		{"health endpoint", http.StatusOK, `{"text":"HEC is healthy","code":17}`, ClassClientError, 1, "health endpoint"},
+		{"token disabled", http.StatusForbidden, `{"text":"Token disabled","code":1}`, ClassAuthError, 1, "code 1 (token disabled)"},
+		{"invalid token", http.StatusForbidden, `{"text":"Invalid token","code":4}`, ClassAuthError, 1, "code 4 (invalid token)"},
+		{"incorrect index", http.StatusBadRequest, `{"text":"Incorrect index","code":7,"invalid-event-number":0}`, ClassClientError, 1, "set index"},
+		{"channel missing", http.StatusBadRequest, `{"text":"Data channel is missing","code":10}`, ClassClientError, 1, "indexer acknowledgement"},
+		{"server busy", http.StatusServiceUnavailable, `{"text":"Server is busy","code":9}`, ClassServerError, 2, "code 9 (server is busy)"},
+		{"unknown code", http.StatusBadRequest, `{"text":"Something new","code":99}`, ClassClientError, 1, "HTTP 400 Bad Request with HEC code 99"},
+		{"proxy 502", http.StatusBadGateway, `<html>bad gateway</html>`, ClassServerError, 2, "HTTP 502"},
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			server := newRecordingServer(t, respond(test.status, "", test.body))
+			registry := newTestRegistry(t, oneConnector("splunk", ConnectorConfig{URLEnv: "URL", TokenEnv: "TOKEN"}),
+				map[string]string{"URL": server.URL, "TOKEN": "hec-0001"}, nil)
+
+			result := registry.Send(context.Background(), "splunk", sampleMessage(), SendOptions{Retries: 1})
+
+			checkEqual(t, "Class", result.Class, test.wantClass)
+			checkEqual(t, "Success", result.Success, test.wantClass == ClassOK)
+			checkEqual(t, "AttemptCount", result.AttemptCount, test.wantAttempts)
+			if !strings.Contains(result.Error, test.wantError) {
+				t.Errorf("Error: got %q, want it to contain %q", result.Error, test.wantError)
+			}
+			if test.wantError == "" && result.Error != "" {
+				t.Errorf("Error: got %q, want none", result.Error)
+			}
+		})
 	}
 }

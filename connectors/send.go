@@ -213,7 +213,7 @@ func (r *Registry) lookUpEarlier(ctx context.Context, d *destination, msg Messag
 
 // exchange sends one rendered request and classifies its response with
 // classify, or by status code when classify is nil.
-func (r *Registry) exchange(ctx context.Context, d *destination, rendered *outboundRequest, classify func(int, []byte) (Class, string)) attemptOutcome {
+func (r *Registry) exchange(ctx context.Context, d *destination, rendered *outboundRequest, classify func(*outboundRequest, int, []byte) (Class, string)) attemptOutcome {
 	request, err := http.NewRequestWithContext(ctx, rendered.method, rendered.url, bytes.NewReader(rendered.body))
 	if err != nil {
 		return attemptOutcome{class: ClassConfigError, err: err}
@@ -253,7 +253,7 @@ func (r *Registry) exchange(ctx context.Context, d *destination, rendered *outbo
 	if classify == nil {
 		classify = classifyStatus
 	}
-	outcome.class, outcome.problem = classify(response.StatusCode, outcome.body)
+	outcome.class, outcome.problem = classify(rendered, response.StatusCode, outcome.body)
 	if err != nil && outcome.class == ClassOK && checksBody {
 		// A kind that checks the body cannot confirm success from a cut body.
 		outcome.class = classifyTransportError(err)
@@ -267,7 +267,7 @@ func (r *Registry) exchange(ctx context.Context, d *destination, rendered *outbo
 
 // classifyStatus maps an HTTP status code to a class. Every 2xx status,
 // including 202 and 204 with an empty body, is a success.
-func classifyStatus(statusCode int, _ []byte) (Class, string) {
+func classifyStatus(_ *outboundRequest, statusCode int, _ []byte) (Class, string) {
 	var class Class
 	switch {
 	case statusCode >= 200 && statusCode <= 299:

@@ -164,8 +164,8 @@ func slackEscape(text string) string {
 // empty body. A 2xx with any other body is a client error: it does not come
 // from a Slack webhook that accepted the message, for example a proxy login
 // page, and repeating the request does not change that.
-func classifySlackResponse(statusCode int, body []byte) (Class, string) {
-	class, problem := classifyStatus(statusCode, body)
+func classifySlackResponse(sent *outboundRequest, statusCode int, body []byte) (Class, string) {
+	class, problem := classifyStatus(sent, statusCode, body)
 	if class != ClassOK {
 		return class, problem
 	}

@@ -1,7 +1,9 @@
 package connectors
 
 import (
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 )
@@ -16,6 +18,7 @@ var splunkSpec = kindSpec{
 	defaultScheme: "Splunk",
 	validate:      validateSplunkConfig,
 	build:         buildSplunkRequest,
+	classify:      classifySplunkResponse,
 }
 
 // Defaults for the HEC event metadata.
@@ -76,6 +79,79 @@ func buildSplunkRequest(d *destination, msg Message, _ time.Time) (*outboundRequ
 		target = joinURLPath(d, splunkEventPath)
 	}
 	return newJSONRequest(d, target, encoded), nil
+}
+
+// splunkReply is the JSON body of every HTTP Event Collector response, such
+// as {"text":"Success","code":0}.
+type splunkReply struct {
+	Text string `json:"text"`
+	Code *int   `json:"code"`
+}
+
+// splunkReplyCode describes one HEC status code.
+type splunkReplyCode struct {
+	class  Class
+	text   string
+	remedy string // fix for the operator, or "" for a transient failure
+}
+
+// splunkReplyCodes lists the HEC status codes from Splunk's "Troubleshoot
+// HTTP Event Collector" table. A code not listed here is classified by its
+// HTTP status.
+var splunkReplyCodes = map[int]splunkReplyCode{
+	1:  {ClassAuthError, "token disabled", "enable the token in Splunk or configure another one in token_env or token_file"},
+	2:  {ClassAuthError, "token is required", "configure the HEC token in token_env or token_file"},
+	3:  {ClassAuthError, "invalid authorization", "check that authorization_scheme is Splunk or unset"},
+	4:  {ClassAuthError, "invalid token", "configure a token that this HTTP Event Collector knows in token_env or token_file"},
+	5:  {ClassClientError, "no data", "check that the URL is the collector's event endpoint"},
+	6:  {ClassClientError, "invalid data format", "check that the URL is the collector's event endpoint"},
+	7:  {ClassClientError, "incorrect index", "set index to an index the token may write to, or allow the index for the token in Splunk"},
+	8:  {ClassServerError, "internal server error", ""},
+	9:  {ClassServerError, "server is busy", ""},
+	10: {ClassClientError, "data channel is missing", "turn off indexer acknowledgement for the token in Splunk"},
+	11: {ClassClientError, "invalid data channel", "turn off indexer acknowledgement for the token in Splunk"},
+	12: {ClassClientError, "event field is required", "check that the URL is the collector's event endpoint"},
+	13: {ClassClientError, "event field cannot be blank", "check that the URL is the collector's event endpoint"},
+	14: {ClassClientError, "ACK is disabled", "check that the URL is the collector's event endpoint"},
+	15: {ClassClientError, "error in handling indexed fields", "check that the URL is the collector's event endpoint"},
+	16: {ClassClientError, "query string authorization is not enabled", "remove the token from the URL's query and configure it in token_env or token_file"},
+	17: {ClassClientError, "HEC is healthy", "the URL is the health endpoint; use the collector's base URL or " + splunkEventPath},
+	18: {ClassServerError, "HEC is unhealthy, queues are full", ""},
+	19: {ClassServerError, "HEC is unhealthy, ack service unavailable", ""},
+	20: {ClassServerError, "HEC is unhealthy, queues are full, ack service unavailable", ""},
+}
+
+// classifySplunkResponse accepts only HTTP 200 with the HEC reply code 0,
+// because Splunk Web, a load balancer or a proxy can respond 200 with a
+// page of its own. A known HEC code sets the class and names the fix. Other
+// failures are classified by their HTTP status.
+func classifySplunkResponse(sent *outboundRequest, statusCode int, body []byte) (Class, string) {
+	var reply splunkReply
+	hasCode := json.Unmarshal(body, &reply) == nil && reply.Code != nil
+	if statusCode == http.StatusOK && hasCode && *reply.Code == 0 {
+		return ClassOK, ""
+	}
+	if hasCode {
+		if known, ok := splunkReplyCodes[*reply.Code]; ok {
+			problem := fmt.Sprintf("Splunk HEC returned HTTP %d with code %d (%s)", statusCode, *reply.Code, known.text)
+			if known.remedy != "" {
+				problem += "; " + known.remedy
+			}
+			return known.class, problem
+		}
+	}
+
+	class, problem := classifyStatus(sent, statusCode, body)
+	if class != ClassOK {
+		if hasCode {
+			problem += fmt.Sprintf(" with HEC code %d", *reply.Code)
+		}
+		return class, problem
+	}
+	// A 2xx without code 0 does not come from a collector that indexed the
+	// event, and repeating the request does not change that.
+	return ClassClientError, fmt.Sprintf("Splunk HEC returned HTTP %d without the reply code 0 that confirms an event; "+
+		"check that the URL is the HTTP Event Collector, not Splunk Web or a proxy", statusCode)
 }
 
 // neutralBody returns the generic webhook body, used as the event of kinds
