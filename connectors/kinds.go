@@ -3,6 +3,7 @@ package connectors
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"time"
 )
 
@@ -28,6 +29,9 @@ type kindSpec struct {
 
 	// validate checks the kind-specific settings.
 	validate func(name string, cfg ConnectorConfig) error
+	// checkEndpoint returns why the resolved URL cannot receive the kind's
+	// requests, or "". A problem makes the destination not ready.
+	checkEndpoint func(endpoint *url.URL) string
 	// build renders the HTTP request of one attempt.
 	build func(d *destination, msg Message, now time.Time) (*outboundRequest, error)
 	// classify overrides the status-based classification of a response to

@@ -316,3 +316,48 @@ func TestSplunkReplyClasses(t *testing.T) {
 		})
 	}
 }
+
+func TestSplunkRawEndpointNotReady(t *testing.T) {
+	tests := []struct {
+		url       string
+		wantReady bool
+	}{
+		{"https://splunk.example.test:8088", true},
+		{"https://splunk.example.test:8088/services/collector/event", true},
+		{"https://splunk.example.test:8088/services/collector", true},
+		{"https://splunk.example.test:8088/services/collector/raw", false},
+		{"https://splunk.example.test:8088/services/collector/raw/", false},
+		{"https://splunk.example.test:8088/services/collector/raw/1.0", false},
+		{"https://splunk.example.test:8088/proxy/Services/Collector/Raw?channel=x", false},
+	}
+	for _, test := range tests {
+		registry := newTestRegistry(t, oneConnector("splunk", ConnectorConfig{URLEnv: "HEC_URL", TokenEnv: "TOKEN"}),
+			map[string]string{"HEC_URL": test.url, "TOKEN": "hec-0001"}, nil)
+
+		status, _ := registry.Status("splunk")
+
+		checkEqual(t, "Ready for "+test.url, status.Ready, test.wantReady)
+		if test.wantReady {
+			continue
+		}
+		for _, want := range []string{"environment variable HEC_URL", "/services/collector/raw", "/services/collector/event"} {
+			if !strings.Contains(status.Problem, want) {
+				t.Errorf("Problem for %s: got %q, want it to contain %q", test.url, status.Problem, want)
+			}
+		}
+	}
+}
+
+func TestSplunkRawEndpointSendsNothing(t *testing.T) {
+	server := newRecordingServer(t, respond(http.StatusOK, "", `{"text":"Success","code":0}`))
+	registry := newTestRegistry(t, oneConnector("splunk", ConnectorConfig{URLEnv: "URL", TokenEnv: "TOKEN"}),
+		map[string]string{"URL": server.URL + "/services/collector/raw", "TOKEN": "hec-0001"}, nil)
+
+	result := registry.Send(context.Background(), "splunk", sampleMessage(), SendOptions{})
+
+	checkEqual(t, "Class", result.Class, ClassConfigError)
+	checkEqual(t, "requests received", len(server.captured()), 0)
+	if !strings.Contains(result.Error, "/services/collector/event") {
+		t.Errorf("Error: got %q, want it to name /services/collector/event", result.Error)
+	}
+}

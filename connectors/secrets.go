@@ -160,6 +160,11 @@ func (d *destination) resolveSecrets(lookupEnv func(string) (string, bool)) {
 			problems = append(problems, sourceOf[roleURL].describe()+" does not contain an absolute http or https URL")
 		} else {
 			d.endpoint = endpoint
+			if d.spec.checkEndpoint != nil {
+				if problem := d.spec.checkEndpoint(endpoint); problem != "" {
+					problems = append(problems, sourceOf[roleURL].describe()+" "+problem)
+				}
+			}
 		}
 	} else if d.spec.defaultURL != "" {
 		d.endpoint, _ = url.Parse(d.spec.defaultURL)

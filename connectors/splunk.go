@@ -4,19 +4,21 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 )
 
 // splunkSpec sends an event to a Splunk HTTP Event Collector. The URL is
 // either the collector's base URL, to which /services/collector/event is
-// appended, or a full endpoint path.
+// appended, or a full endpoint path other than the raw endpoint.
 var splunkSpec = kindSpec{
 	addressURL:    true,
 	required:      [][]secretRole{{roleURL}, {roleToken}},
 	settings:      []string{"index", "sourcetype", "source"},
 	defaultScheme: "Splunk",
 	validate:      validateSplunkConfig,
+	checkEndpoint: checkSplunkEndpoint,
 	build:         buildSplunkRequest,
 	classify:      classifySplunkResponse,
 }
@@ -26,6 +28,7 @@ const (
 	splunkDefaultSource     = "evidence-console"
 	splunkDefaultSourcetype = "evidence_console:notification"
 	splunkEventPath         = "/services/collector/event"
+	splunkRawPath           = "/services/collector/raw"
 )
 
 func validateSplunkConfig(name string, cfg ConnectorConfig) error {
@@ -38,6 +41,17 @@ func validateSplunkConfig(name string, cfg ConnectorConfig) error {
 		}
 	}
 	return nil
+}
+
+// checkSplunkEndpoint rejects the raw endpoint, which would index the JSON
+// event envelope as one line of literal text.
+func checkSplunkEndpoint(endpoint *url.URL) string {
+	path := strings.ToLower(strings.TrimRight(endpoint.Path, "/"))
+	if strings.HasSuffix(path, splunkRawPath) || strings.Contains(path, splunkRawPath+"/") {
+		return "contains the HEC raw endpoint " + splunkRawPath + ", which indexes the event as plain text; " +
+			"use the collector's base URL, such as https://splunk.example.com:8088, or its " + splunkEventPath + " endpoint"
+	}
+	return ""
 }
 
 // splunkTime is an epoch time that marshals as seconds with exactly three
