@@ -1,6 +1,7 @@
 package connectors
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -359,5 +360,54 @@ func TestSplunkRawEndpointSendsNothing(t *testing.T) {
 	checkEqual(t, "requests received", len(server.captured()), 0)
 	if !strings.Contains(result.Error, "/services/collector/event") {
 		t.Errorf("Error: got %q, want it to name /services/collector/event", result.Error)
+	}
+}
+
+func TestPagerDutyReplyClasses(t *testing.T) {
+	routingKey := "R0UTING-KEY-0001-abcdef0123456789"
+	tests := []struct {
+		name        string
+		status      int
+		body        string
+		wantClass   Class
+		wantError   string
+		wantNoError bool
+	}{
+		{"accepted", http.StatusAccepted, `{"status":"success","message":"Event processed","dedup_key":"alert-2026-01-02-critical"}`, ClassOK, "", true},
+		{"other dedup key", http.StatusAccepted, `{"status":"success","message":"Event processed","dedup_key":"other-key"}`, ClassOK, `returned dedup_key "other-key" instead of the one sent`, false},
+		{"no dedup key", http.StatusAccepted, `{"status":"success","message":"Event processed"}`, ClassOK, "returned no dedup_key", false},
+		{"proxy page", http.StatusOK, `<html>maintenance</html>`, ClassClientError, "without the HTTP 202 reply", false},
+		{"202 without status", http.StatusAccepted, `{"message":"queued"}`, ClassClientError, "Events API v2 endpoint", false},
+		{"200 with success", http.StatusOK, `{"status":"success","dedup_key":"alert-2026-01-02-critical"}`, ClassClientError, "HTTP 200", false},
+		{"invalid event", http.StatusBadRequest, `{"status":"invalid event","message":"Event object is invalid","errors":["routing_key ` + routingKey + ` is invalid"]}`, ClassClientError, "HTTP 400", false},
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			var logs bytes.Buffer
+			server := newRecordingServer(t, respond(test.status, "", test.body))
+			registry := newTestRegistry(t, oneConnector("pagerduty", ConnectorConfig{URLEnv: "URL", RoutingKeyEnv: "PD_KEY"}),
+				map[string]string{"URL": server.URL + "/v2/enqueue", "PD_KEY": routingKey}, &logs)
+
+			result := registry.Send(context.Background(), "pagerduty", sampleMessage(), SendOptions{})
+
+			checkEqual(t, "Class", result.Class, test.wantClass)
+			checkEqual(t, "Success", result.Success, test.wantClass == ClassOK)
+			if !strings.Contains(result.Error, test.wantError) {
+				t.Errorf("Error: got %q, want it to contain %q", result.Error, test.wantError)
+			}
+			if test.wantNoError && result.Error != "" {
+				t.Errorf("Error: got %q, want none", result.Error)
+			}
+			if test.wantClass == ClassOK && !test.wantNoError && !strings.Contains(logs.String(), "accepted with a problem") {
+				t.Errorf("logs: got %s, want a warning about the reply", logs.String())
+			}
+			encoded, err := json.Marshal(result)
+			if err != nil {
+				t.Fatalf("encode result: %v", err)
+			}
+			if strings.Contains(string(encoded), routingKey) || strings.Contains(logs.String(), routingKey) {
+				t.Errorf("routing key found in the result or the logs")
+			}
+		})
 	}
 }

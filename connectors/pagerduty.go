@@ -1,6 +1,9 @@
 package connectors
 
 import (
+	"encoding/json"
+	"fmt"
+	"net/http"
 	"strings"
 	"time"
 )
@@ -10,8 +13,9 @@ var pagerDutySpec = kindSpec{
 	addressURL: true,
 	required:   [][]secretRole{{roleRoutingKey}},
 	optional:   []secretRole{roleURL},
-	defaultURL: "https://events.pagerduty.com/v2/enqueue",
+	defaultURL: pagerDutyEventsURL,
 	build:      buildPagerDutyRequest,
+	classify:   classifyPagerDutyResponse,
 }
 
 // Events API v2 limits, from the PagerDuty Events API v2 reference.
@@ -19,6 +23,9 @@ const (
 	pagerDutyMaxSummary  = 1024
 	pagerDutyMaxDedupKey = 255
 )
+
+// pagerDutyEventsURL is the Events API v2 endpoint.
+const pagerDutyEventsURL = "https://events.pagerduty.com/v2/enqueue"
 
 // pagerDutySource is the payload.source of every event.
 const pagerDutySource = "evidence-console"
@@ -78,6 +85,44 @@ func buildPagerDutyRequest(d *destination, msg Message, _ time.Time) (*outboundR
 		return nil, err
 	}
 	return newJSONRequest(d, d.endpoint.String(), encoded), nil
+}
+
+// pagerDutyReply is the JSON body of an Events API v2 response, such as
+// {"status":"success","message":"Event processed","dedup_key":"…"}.
+type pagerDutyReply struct {
+	Status   string `json:"status"`
+	Message  string `json:"message"`
+	DedupKey string `json:"dedup_key"`
+}
+
+// classifyPagerDutyResponse accepts only HTTP 202 with "status":"success",
+// the reply of the Events API v2 to an accepted event. Another 2xx reply,
+// such as a proxy's page, does not confirm the event and fails as a client
+// error. An accepted event whose reply carries another dedup_key than the
+// one sent stays a success, and the problem reports the mismatch.
+func classifyPagerDutyResponse(sent *outboundRequest, statusCode int, body []byte) (Class, string) {
+	class, problem := classifyStatus(sent, statusCode, body)
+	if class != ClassOK {
+		return class, problem
+	}
+	var reply pagerDutyReply
+	if statusCode != http.StatusAccepted || json.Unmarshal(body, &reply) != nil || reply.Status != "success" {
+		return ClassClientError, fmt.Sprintf("PagerDuty returned HTTP %d without the HTTP 202 reply \"status\":\"success\" that confirms an event; "+
+			"check that the URL is the Events API v2 endpoint, such as %s", statusCode, pagerDutyEventsURL)
+	}
+
+	var event struct {
+		DedupKey string `json:"dedup_key"`
+	}
+	if json.Unmarshal(sent.body, &event) == nil && reply.DedupKey != event.DedupKey {
+		returned := "no dedup_key"
+		if reply.DedupKey != "" {
+			returned = fmt.Sprintf("dedup_key %q", truncateText(reply.DedupKey, 64, ellipsis))
+		}
+		return ClassOK, fmt.Sprintf("PagerDuty accepted the event but returned %s instead of the one sent, "+
+			"so a repeated delivery of this message may open a second incident", returned)
+	}
+	return ClassOK, ""
 }
 
 // pagerDutySeverity maps a level to one of critical, error, warning and info.

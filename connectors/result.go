@@ -51,8 +51,11 @@ type Attempt struct {
 	Class       Class     `json:"class"`
 	StartedAt   time.Time `json:"started_at"`
 	CompletedAt time.Time `json:"completed_at"`
-	Error       string    `json:"error,omitempty"`      // redacted, at most MaxErrorLength characters
-	RetryAfter  time.Time `json:"retry_after,omitzero"` // from Retry-After on a 429 or 503 response
+	// Error describes the failure or, for a success, a problem the reply
+	// showed, such as a PagerDuty dedup_key other than the one sent. It is
+	// redacted and at most MaxErrorLength characters.
+	Error      string    `json:"error,omitempty"`
+	RetryAfter time.Time `json:"retry_after,omitzero"` // from Retry-After on a 429 or 503 response
 	// ExistingRecord names the issue or record, such as OPS-12, that an
 	// earlier attempt of the same message created. The attempt found it and
 	// created no other.
@@ -84,7 +87,7 @@ type Result struct {
 	StartedAt       time.Time      `json:"started_at"`
 	CompletedAt     time.Time      `json:"completed_at"`
 	Request         RequestSummary `json:"request"`
-	Error           string         `json:"error,omitempty"`            // redacted, at most MaxErrorLength characters
+	Error           string         `json:"error,omitempty"`            // of the last attempt, also set for some successes (see Attempt.Error)
 	ResponseExcerpt string         `json:"response_excerpt,omitempty"` // redacted, at most MaxExcerptLength characters
 	// RetryAfter is the earliest time the destination accepts another
 	// request. It is set when a Retry-After header asked for a wait too long

@@ -70,6 +70,10 @@ func (r *Registry) Send(ctx context.Context, name string, msg Message, opts Send
 		result.Request = outcome.request
 		result.ResponseExcerpt = r.redactor.Sanitize(string(outcome.body), MaxExcerptLength)
 		if attempt.Class == ClassOK {
+			if attempt.Error != "" {
+				r.logger.Warn("connector send accepted with a problem in the reply",
+					"connector", d.name, "kind", d.kind, "attempt", number, "status_code", attempt.StatusCode, "error", attempt.Error)
+			}
 			break
 		}
 		r.logger.Warn("connector send attempt failed",
