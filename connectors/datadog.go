@@ -12,7 +12,10 @@ var datadogSpec = kindSpec{
 	addressURL:          true,
 	required:            [][]secretRole{{roleURL}, {roleAPIKey}},
 	defaultAPIKeyHeader: "DD-API-KEY",
-	build:               buildDatadogRequest,
+	// Datadog's "Rate Limits" API page documents this header, the seconds
+	// until the next reset, and no Retry-After.
+	rateLimitResetHeader: "X-RateLimit-Reset",
+	build:                buildDatadogRequest,
 }
 
 // Datadog Events API v1 limits, in characters.

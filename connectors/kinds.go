@@ -26,6 +26,14 @@ type kindSpec struct {
 	defaultScheme string
 	// defaultAPIKeyHeader carries the api_key_env value.
 	defaultAPIKeyHeader string
+	// rateLimitResetHeader names a response header that contains the
+	// seconds until the rate limit resets. A 429 response without
+	// Retry-After takes its wait from this header.
+	rateLimitResetHeader string
+	// deferRateLimited ends a send at a 429 response that gives no wait,
+	// without a quick retry, so the retry planner's delay applies. It is for
+	// destinations whose rate limit lasts far longer than a quick retry's wait.
+	deferRateLimited bool
 
 	// validate checks the kind-specific settings.
 	validate func(name string, cfg ConnectorConfig) error

@@ -16,6 +16,10 @@ var pagerDutySpec = kindSpec{
 	defaultURL: pagerDutyEventsURL,
 	build:      buildPagerDutyRequest,
 	classify:   classifyPagerDutyResponse,
+	// The Events API limits the event rate of each routing key, so a quick
+	// retry of a 429, which waits at most 2 seconds by default, would most
+	// likely be rejected again.
+	deferRateLimited: true,
 }
 
 // Events API v2 limits, from the PagerDuty Events API v2 reference.

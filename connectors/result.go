@@ -54,8 +54,10 @@ type Attempt struct {
 	// Error describes the failure or, for a success, a problem the reply
 	// showed, such as a PagerDuty dedup_key other than the one sent. It is
 	// redacted and at most MaxErrorLength characters.
-	Error      string    `json:"error,omitempty"`
-	RetryAfter time.Time `json:"retry_after,omitzero"` // from Retry-After on a 429 or 503 response
+	Error string `json:"error,omitempty"`
+	// RetryAfter is from Retry-After on a 429 or 503 response or, for a
+	// Datadog 429 without it, from X-RateLimit-Reset.
+	RetryAfter time.Time `json:"retry_after,omitzero"`
 	// ExistingRecord names the issue or record, such as OPS-12, that an
 	// earlier attempt of the same message created. The attempt found it and
 	// created no other.
@@ -90,8 +92,9 @@ type Result struct {
 	Error           string         `json:"error,omitempty"`            // of the last attempt, also set for some successes (see Attempt.Error)
 	ResponseExcerpt string         `json:"response_excerpt,omitempty"` // redacted, at most MaxExcerptLength characters
 	// RetryAfter is the earliest time the destination accepts another
-	// request. It is set when a Retry-After header asked for a wait too long
-	// to spend inside one send.
+	// request. It is set when a Retry-After or, for Datadog,
+	// X-RateLimit-Reset header asked for a wait too long to spend inside one
+	// send.
 	RetryAfter time.Time `json:"retry_after,omitzero"`
 }
 

@@ -80,7 +80,7 @@ func (r *Registry) Send(ctx context.Context, name string, msg Message, opts Send
 			"connector", d.name, "kind", d.kind, "attempt", number,
 			"class", attempt.Class, "status_code", attempt.StatusCode, "error", attempt.Error)
 
-		delay, retry := r.nextRetryDelay(ctx, attempt, number, opts.Retries)
+		delay, retry := r.nextRetryDelay(ctx, d, attempt, number, opts.Retries)
 		if !retry {
 			break
 		}
@@ -266,6 +266,9 @@ func (r *Registry) exchange(ctx context.Context, d *destination, rendered *outbo
 	if response.StatusCode == http.StatusTooManyRequests || response.StatusCode == http.StatusServiceUnavailable {
 		outcome.retryAfter = parseRetryAfter(response.Header.Get("Retry-After"), r.now())
 	}
+	if response.StatusCode == http.StatusTooManyRequests && outcome.retryAfter.IsZero() && d.spec.rateLimitResetHeader != "" {
+		outcome.retryAfter = parseRetryAfter(response.Header.Get(d.spec.rateLimitResetHeader), r.now())
+	}
 	return outcome
 }
 
@@ -341,9 +344,13 @@ func parseRetryAfter(value string, now time.Time) time.Time {
 
 // nextRetryDelay decides whether a failed attempt gets a quick retry and
 // how long to wait first. A Retry-After longer than the inline limit ends
-// the send, because the retry planner can wait without holding a request open.
-func (r *Registry) nextRetryDelay(ctx context.Context, attempt Attempt, number, retries int) (time.Duration, bool) {
+// the send, because the retry planner can wait without holding a request
+// open. So does a 429 without a wait for a kind with deferRateLimited.
+func (r *Registry) nextRetryDelay(ctx context.Context, d *destination, attempt Attempt, number, retries int) (time.Duration, bool) {
 	if !attempt.Class.Transient() || number > retries || ctx.Err() != nil {
+		return 0, false
+	}
+	if attempt.Class == ClassRateLimited && attempt.RetryAfter.IsZero() && d.spec.deferRateLimited {
 		return 0, false
 	}
 	delay := min(time.Duration(number)*r.backoffBase, r.backoffMax)

@@ -582,3 +582,57 @@ func TestSendReusesConnections(t *testing.T) {
 		t.Errorf("connections opened for %d rounds of %d sends: got %d, want at most %d", rounds, concurrency, got, 2*concurrency)
 	}
 }
+
+func TestSendRateLimitWaits(t *testing.T) {
+	tests := []struct {
+		name         string
+		kind         Kind
+		config       ConnectorConfig
+		header       map[string]string
+		wantAttempts int
+		wantRetryAt  time.Time
+	}{
+		{"datadog reset header", KindDatadog, ConnectorConfig{URLEnv: "URL", APIKeyEnv: "KEY"},
+			map[string]string{"X-RateLimit-Reset": "45", "X-RateLimit-Period": "60"}, 1, fixedTime.Add(45 * time.Second)},
+		{"datadog Retry-After first", KindDatadog, ConnectorConfig{URLEnv: "URL", APIKeyEnv: "KEY"},
+			map[string]string{"Retry-After": "120", "X-RateLimit-Reset": "45"}, 1, fixedTime.Add(120 * time.Second)},
+		{"datadog short reset retried", KindDatadog, ConnectorConfig{URLEnv: "URL", APIKeyEnv: "KEY"},
+			map[string]string{"X-RateLimit-Reset": "0"}, 3, fixedTime},
+		{"datadog without headers retried", KindDatadog, ConnectorConfig{URLEnv: "URL", APIKeyEnv: "KEY"},
+			nil, 3, time.Time{}},
+		{"webhook ignores reset header", KindWebhook, ConnectorConfig{URLEnv: "URL"},
+			map[string]string{"X-RateLimit-Reset": "45"}, 3, time.Time{}},
+		{"pagerduty without wait deferred", KindPagerDuty, ConnectorConfig{URLEnv: "URL", RoutingKeyEnv: "KEY"},
+			nil, 1, time.Time{}},
+		{"pagerduty short Retry-After retried", KindPagerDuty, ConnectorConfig{URLEnv: "URL", RoutingKeyEnv: "KEY"},
+			map[string]string{"Retry-After": "0"}, 3, fixedTime},
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			server := newRecordingServer(t, func(w http.ResponseWriter, _ *http.Request) {
+				for name, value := range test.header {
+					w.Header().Set(name, value)
+				}
+				w.WriteHeader(http.StatusTooManyRequests)
+				_, _ = io.WriteString(w, `{"errors":["Rate limit exceeded"]}`)
+			})
+			registry := newTestRegistry(t, oneConnector(string(test.kind), test.config),
+				map[string]string{"URL": server.URL, "KEY": "0123456789abcdef0123456789abcdef"}, nil)
+
+			result := registry.Send(context.Background(), string(test.kind), sampleMessage(), SendOptions{Retries: 2})
+
+			if result.Class != ClassRateLimited {
+				t.Errorf("Class: got %q, want %q", result.Class, ClassRateLimited)
+			}
+			if result.AttemptCount != test.wantAttempts {
+				t.Errorf("AttemptCount: got %d, want %d", result.AttemptCount, test.wantAttempts)
+			}
+			if got := len(server.captured()); got != test.wantAttempts {
+				t.Errorf("requests received: got %d, want %d", got, test.wantAttempts)
+			}
+			if !result.RetryAfter.Equal(test.wantRetryAt) {
+				t.Errorf("RetryAfter: got %v, want %v", result.RetryAfter, test.wantRetryAt)
+			}
+		})
+	}
+}
