@@ -26,6 +26,11 @@ const (
 	datadogEventsPath        = "/api/v1/events"
 )
 
+// datadogMaxEventAge is the age of the oldest date_happened sent. The
+// Events API v1 ("Post an event") accepts events no older than 18 hours,
+// and the minute of margin covers the time the request takes to arrive.
+const datadogMaxEventAge = 18*time.Hour - time.Minute
+
 type datadogEvent struct {
 	Title          string   `json:"title"`
 	Text           string   `json:"text"`
@@ -37,7 +42,10 @@ type datadogEvent struct {
 	Tags           []string `json:"tags"`
 }
 
-func buildDatadogRequest(d *destination, msg Message, _ time.Time) (*outboundRequest, error) {
+// buildDatadogRequest renders the event. An event older than
+// datadogMaxEventAge, such as a retry sent a day later, is dated now, and
+// its text starts with the time it occurred.
+func buildDatadogRequest(d *destination, msg Message, now time.Time) (*outboundRequest, error) {
 	priority := "normal"
 	if styleOf(msg.Level) == styleHealthy {
 		priority = "low"
@@ -48,12 +56,17 @@ func buildDatadogRequest(d *destination, msg Message, _ time.Time) (*outboundReq
 			tags = append(tags, tag.name+":"+strings.ReplaceAll(value, " ", "_"))
 		}
 	}
+	happened, text := msg.OccurredAt, plainText(msg)
+	if now.Sub(happened) > datadogMaxEventAge {
+		text = "Occurred at " + happened.UTC().Format(time.RFC3339) + ".\n\n" + text
+		happened = now
+	}
 	encoded, err := marshalJSON(datadogEvent{
 		Title:          truncateText(singleLine(msg.Title), datadogMaxTitle, ellipsis),
-		Text:           truncateText(plainText(msg), datadogMaxText, truncatedMarker),
+		Text:           truncateText(text, datadogMaxText, truncatedMarker),
 		AlertType:      datadogAlertType(msg.Level),
 		Priority:       priority,
-		DateHappened:   msg.OccurredAt.Unix(),
+		DateHappened:   happened.Unix(),
 		AggregationKey: truncateText(msg.IdempotencyKey, datadogMaxAggregationKey, ""),
 		SourceTypeName: "evidence-console",
 		Tags:           tags,

@@ -411,3 +411,39 @@ func TestPagerDutyReplyClasses(t *testing.T) {
 		})
 	}
 }
+
+func TestDatadogEventDate(t *testing.T) {
+	tests := []struct {
+		name         string
+		age          time.Duration
+		wantHappened time.Time
+		wantPrefix   string
+	}{
+		{"recent", 4 * time.Minute, fixedTime.Add(-4 * time.Minute), "Retry health: critical"},
+		{"17 hours old", 17 * time.Hour, fixedTime.Add(-17 * time.Hour), "Retry health: critical"},
+		{"3 days old", 72 * time.Hour, fixedTime, "Occurred at 2025-12-30T03:04:05Z.\n\nRetry health: critical"},
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			server := newRecordingServer(t, respond(http.StatusAccepted, "", `{"status":"ok"}`))
+			registry := newTestRegistry(t, oneConnector("datadog", ConnectorConfig{URLEnv: "URL", APIKeyEnv: "DD_API_KEY"}),
+				map[string]string{"URL": server.URL, "DD_API_KEY": "dd-0001"}, nil)
+			msg := sampleMessage()
+			msg.OccurredAt = fixedTime.Add(-test.age)
+
+			result := registry.Send(context.Background(), "datadog", msg, SendOptions{})
+
+			checkEqual(t, "Class", result.Class, ClassOK)
+			requests := server.captured()
+			if len(requests) != 1 {
+				t.Fatalf("requests received: got %d, want 1", len(requests))
+			}
+			var event datadogEvent
+			decodeJSON(t, requests[0].Body, &event)
+			checkEqual(t, "date_happened", event.DateHappened, test.wantHappened.Unix())
+			if !strings.HasPrefix(event.Text, test.wantPrefix) {
+				t.Errorf("text: got %q, want it to start with %q", event.Text[:min(len(event.Text), 80)], test.wantPrefix)
+			}
+		})
+	}
+}
