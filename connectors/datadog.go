@@ -67,7 +67,7 @@ func buildDatadogRequest(d *destination, msg Message, now time.Time) (*outboundR
 		AlertType:      datadogAlertType(msg.Level),
 		Priority:       priority,
 		DateHappened:   happened.Unix(),
-		AggregationKey: truncateText(msg.IdempotencyKey, datadogMaxAggregationKey, ""),
+		AggregationKey: limitKey(msg.IdempotencyKey, datadogMaxAggregationKey),
 		SourceTypeName: "evidence-console",
 		Tags:           tags,
 	})

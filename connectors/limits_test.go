@@ -319,3 +319,52 @@ func TestDatadogPostedTextWithin4000Characters(t *testing.T) {
 		t.Errorf("text: got suffix %q, want the marker %q", lastRunes(event.Text, 20), "… (truncated)")
 	}
 }
+
+func TestLimitKey(t *testing.T) {
+	short := "alert-2026-01-02-critical"
+	checkEqual(t, "short key", limitKey(short, 100), short)
+	exact := strings.Repeat("k", 100)
+	checkEqual(t, "key of max length", limitKey(exact, 100), exact)
+
+	prefix := strings.Repeat("p", 260)
+	first, second := limitKey(prefix+":slack", 255), limitKey(prefix+":teams", 255)
+	if first == second {
+		t.Errorf("keys differing after the cut: both became %q", first)
+	}
+	checkEqual(t, "cut key length", runeCount(first), 255)
+	checkEqual(t, "cut key start", first[:200], prefix[:200])
+	checkEqual(t, "cut key stable", limitKey(prefix+":slack", 255), first)
+
+	multibyte := limitKey(strings.Repeat("é", 150), 100)
+	checkEqual(t, "multibyte key length", runeCount(multibyte), 100)
+	checkEqual(t, "multibyte key valid UTF-8", utf8.ValidString(multibyte), true)
+}
+
+func TestLongKeysStayDistinct(t *testing.T) {
+	prefix := strings.Repeat("p", 260)
+	tests := []struct {
+		kind  Kind
+		field string
+		max   int
+	}{
+		{KindPagerDuty, "dedup_key", 255},
+		{KindDatadog, "aggregation_key", 100},
+	}
+	for _, test := range tests {
+		keys := map[string]bool{}
+		for _, suffix := range []string{":slack", ":teams"} {
+			msg := sampleMessage()
+			msg.IdempotencyKey = prefix + suffix
+			var body map[string]any
+			if err := json.Unmarshal(renderBody(t, test.kind, msg), &body); err != nil {
+				t.Fatalf("decode %s body: %v", test.kind, err)
+			}
+			key, _ := body[test.field].(string)
+			if got := runeCount(key); got > test.max {
+				t.Errorf("%s key length: got %d, want at most %d", test.kind, got, test.max)
+			}
+			keys[key] = true
+		}
+		checkEqual(t, string(test.kind)+" distinct keys", len(keys), 2)
+	}
+}

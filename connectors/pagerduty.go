@@ -69,7 +69,7 @@ func buildPagerDutyRequest(d *destination, msg Message, _ time.Time) (*outboundR
 	event := pagerDutyEvent{
 		RoutingKey:  d.secrets[roleRoutingKey],
 		EventAction: "trigger",
-		DedupKey:    truncateText(msg.IdempotencyKey, pagerDutyMaxDedupKey, ""),
+		DedupKey:    limitKey(msg.IdempotencyKey, pagerDutyMaxDedupKey),
 		Payload: pagerDutyPayload{
 			Summary:       truncateText(summary, pagerDutyMaxSummary, truncatedMarker),
 			Source:        pagerDutySource,

@@ -38,6 +38,24 @@ func truncateText(text string, maxLength int, marker string) string {
 	return prefix + marker
 }
 
+// keyHashLength is the number of hexadecimal digits of the SHA-256 hash that
+// limitKey appends. These 128 bits make a collision of two cut keys
+// negligibly likely.
+const keyHashLength = 32
+
+// limitKey returns key when it has at most maxLength characters (runes).
+// A longer key keeps its start, and its end is replaced with "-" and a hash
+// of the whole key, so keys that differ only after the cut stay distinct.
+// maxLength must exceed keyHashLength.
+func limitKey(key string, maxLength int) string {
+	if utf8.RuneCountInString(key) <= maxLength {
+		return key
+	}
+	sum := sha256.Sum256([]byte(key))
+	prefix := []rune(key)[:maxLength-keyHashLength-1]
+	return string(prefix) + "-" + hex.EncodeToString(sum[:])[:keyHashLength]
+}
+
 // levelStyle is the styling a kind applies for a Message.Level.
 type levelStyle int
 
