@@ -125,9 +125,11 @@ func jiraLabels(msg Message) []string {
 }
 
 // jiraLabel turns value into a label: runs of characters that labels may
-// not hold become "-", and the result is at most 255 characters.
+// not contain become "-", and the result is at most 255 characters. A
+// longer label ends with a hash (see limitKey), so the lookup of one
+// message does not find the issue of another whose label starts the same.
 func jiraLabel(value string) string {
-	return truncateText(strings.Trim(jiraLabelPattern.ReplaceAllString(value, "-"), "-"), 255, "")
+	return limitKey(strings.Trim(jiraLabelPattern.ReplaceAllString(value, "-"), "-"), 255)
 }
 
 // buildJiraLookup searches the project for an issue with the label of the

@@ -349,6 +349,8 @@ func TestLongKeysStayDistinct(t *testing.T) {
 	}{
 		{KindPagerDuty, "dedup_key", 255},
 		{KindDatadog, "aggregation_key", 100},
+		{KindServiceNow, "correlation_id", 100},
+		{KindJira, "label", 255},
 	}
 	for _, test := range tests {
 		keys := map[string]bool{}
@@ -360,6 +362,10 @@ func TestLongKeysStayDistinct(t *testing.T) {
 				t.Fatalf("decode %s body: %v", test.kind, err)
 			}
 			key, _ := body[test.field].(string)
+			if test.kind == KindJira {
+				labels := body["fields"].(map[string]any)["labels"].([]any)
+				key, _ = labels[len(labels)-1].(string)
+			}
 			if got := runeCount(key); got > test.max {
 				t.Errorf("%s key length: got %d, want at most %d", test.kind, got, test.max)
 			}

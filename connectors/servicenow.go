@@ -75,7 +75,7 @@ func buildServiceNowRequest(d *destination, msg Message, _ time.Time) (*outbound
 
 // serviceNowCorrelationID returns the correlation_id of a message's record.
 func serviceNowCorrelationID(msg Message) string {
-	return truncateText(msg.IdempotencyKey, serviceNowMaxCorrelationID, "")
+	return limitKey(msg.IdempotencyKey, serviceNowMaxCorrelationID)
 }
 
 // serviceNowTable returns the configured table, incident by default.
