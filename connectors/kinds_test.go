@@ -447,3 +447,35 @@ func TestDatadogEventDate(t *testing.T) {
 		})
 	}
 }
+
+func TestSentinelFullIngestionURLNotReady(t *testing.T) {
+	const full = "http://127.0.0.1:9/dataCollectionRules/dcr-0123456789abcdef0123456789abcdef/streams/Custom-Evidence_CL?api-version=2023-01-01"
+	config := ConnectorConfig{
+		URLEnv: "SENTINEL_URL", TokenEnv: "ENTRA_TOKEN",
+		DCRImmutableID: "dcr-0123456789abcdef0123456789abcdef", StreamName: "Custom-Evidence_CL",
+	}
+	for _, endpoint := range []string{full, strings.ToLower(full)} {
+		registry := newTestRegistry(t, oneConnector("sentinel", config),
+			map[string]string{"SENTINEL_URL": endpoint, "ENTRA_TOKEN": "entra-0001"}, nil)
+
+		status, _ := registry.Status("sentinel")
+		checkEqual(t, "Ready", status.Ready, false)
+		if !strings.Contains(status.Problem, "environment variable SENTINEL_URL") ||
+			!strings.Contains(status.Problem, "url must be the data collection endpoint without a path") {
+			t.Errorf("Problem: got %q, want it to name SENTINEL_URL and ask for the endpoint without a path", status.Problem)
+		}
+		result := registry.Send(context.Background(), "sentinel", sampleMessage(), SendOptions{})
+		checkEqual(t, "Class", result.Class, ClassConfigError)
+		checkEqual(t, "AttemptCount", result.AttemptCount, 0)
+	}
+}
+
+func TestSentinelEndpointWithPathPrefix(t *testing.T) {
+	result, request := sendToServer(t, KindSentinel,
+		ConnectorConfig{TokenEnv: "ENTRA_TOKEN", DCRImmutableID: "dcr-0123456789abcdef0123456789abcdef", StreamName: "Custom-Evidence_CL"},
+		map[string]string{"ENTRA_TOKEN": "entra-0001"},
+		func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) }, "/ingest/")
+
+	checkEqual(t, "Class", result.Class, ClassOK)
+	checkEqual(t, "path", request.Path, "/ingest/dataCollectionRules/dcr-0123456789abcdef0123456789abcdef/streams/Custom-Evidence_CL")
+}

@@ -158,13 +158,10 @@ func (d *destination) resolveSecrets(lookupEnv func(string) (string, bool)) {
 		endpoint, err := url.Parse(raw)
 		if err != nil || (endpoint.Scheme != "http" && endpoint.Scheme != "https") || endpoint.Host == "" {
 			problems = append(problems, sourceOf[roleURL].describe()+" does not contain an absolute http or https URL")
+		} else if problem := d.checkEndpoint(endpoint); problem != "" {
+			problems = append(problems, sourceOf[roleURL].describe()+" "+problem)
 		} else {
 			d.endpoint = endpoint
-			if d.spec.checkEndpoint != nil {
-				if problem := d.spec.checkEndpoint(endpoint); problem != "" {
-					problems = append(problems, sourceOf[roleURL].describe()+" "+problem)
-				}
-			}
 		}
 	} else if d.spec.defaultURL != "" {
 		d.endpoint, _ = url.Parse(d.spec.defaultURL)
@@ -200,6 +197,14 @@ func (d *destination) resolveSecrets(lookupEnv func(string) (string, bool)) {
 	}
 
 	d.problem = strings.Join(problems, " and ")
+}
+
+// checkEndpoint applies the kind's endpoint check, if it has one.
+func (d *destination) checkEndpoint(endpoint *url.URL) string {
+	if d.spec.checkEndpoint == nil {
+		return ""
+	}
+	return d.spec.checkEndpoint(endpoint)
 }
 
 // authorizationValue builds the Authorization header value from a token.

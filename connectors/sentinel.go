@@ -3,6 +3,7 @@ package connectors
 import (
 	"net/url"
 	"regexp"
+	"strings"
 	"time"
 )
 
@@ -16,6 +17,7 @@ var sentinelSpec = kindSpec{
 	settings:      []string{"dcr_immutable_id", "stream_name"},
 	defaultScheme: "Bearer",
 	validate:      validateSentinelConfig,
+	checkEndpoint: checkSentinelEndpoint,
 	build:         buildSentinelRequest,
 }
 
@@ -39,6 +41,23 @@ func validateSentinelConfig(name string, cfg ConnectorConfig) error {
 		return fieldError(name, "stream_name", `invalid stream %q; use "Custom-" or "Microsoft-" followed by letters, digits and underscores`, cfg.StreamName)
 	}
 	return nil
+}
+
+// sentinelIngestionPath is the start of the path the connector appends to
+// the endpoint, followed by the rule's immutable ID, /streams/ and the stream.
+const sentinelIngestionPath = "/dataCollectionRules/"
+
+// checkSentinelEndpoint rejects a URL that already contains the ingestion
+// path, such as the full URL copied from a request example. The connector
+// appends that path itself, and the doubled path would fail every send with
+// HTTP 404.
+func checkSentinelEndpoint(endpoint *url.URL) string {
+	if !strings.Contains(strings.ToLower(endpoint.Path), strings.ToLower(sentinelIngestionPath)) {
+		return ""
+	}
+	return "contains the ingestion path " + sentinelIngestionPath + "…/streams/…, but " +
+		"url must be the data collection endpoint without a path, such as https://my-dce-a1b2.eastus-1.ingest.monitor.azure.com, " +
+		"because the connector appends the path from dcr_immutable_id and stream_name"
 }
 
 // sentinelRecord is one row; its columns must match the stream declaration
@@ -77,7 +96,7 @@ func buildSentinelRequest(d *destination, msg Message, _ time.Time) (*outboundRe
 		return nil, err
 	}
 
-	target, err := url.Parse(joinURLPath(d, "/dataCollectionRules/"+d.config.DCRImmutableID+"/streams/"+d.config.StreamName))
+	target, err := url.Parse(joinURLPath(d, sentinelIngestionPath+d.config.DCRImmutableID+"/streams/"+d.config.StreamName))
 	if err != nil {
 		return nil, err
 	}
