@@ -12,9 +12,9 @@ import (
 // configured secrets removed from its message and from every string and
 // error value, in any letter case. It is a last guard for values such as a
 // username stored before its secret was configured. With no configured
-// secret it returns next.
+// secret, and none expected while running, it returns next.
 func (r *Redactor) LogHandler(next slog.Handler) slog.Handler {
-	if r == nil || len(r.typed) == 0 {
+	if len(r.current().typed) == 0 && !r.mayAddSecrets() {
 		return next
 	}
 	return &secretLogHandler{next: next, secrets: r}

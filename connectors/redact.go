@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 )
@@ -27,8 +28,35 @@ const minFragmentLength = 8
 
 // Redactor replaces configured secret values, and the path and query of any
 // URL, with "[redacted]" in arbitrary text. The zero value and a nil
-// *Redactor redact URLs and credential-looking words only.
+// *Redactor redact URLs and credential-looking words only. It is safe for
+// concurrent use, and secrets registered while it is in use, such as an
+// access token, apply to every later call.
 type Redactor struct {
+	// state contains the secrets and their derived forms. A change builds a
+	// new state and stores it whole, so readers take no lock.
+	state atomic.Pointer[redactorState]
+
+	// mu serializes changes of the inputs below and of state.
+	mu         sync.Mutex
+	configured []string            // secrets given to NewRedactor
+	ignored    []string            // values passed to ignoreInTypedText
+	runtime    map[string][]string // secrets registered while running, by owner
+	// expectsRuntime is set when secrets may be registered later, so that
+	// LogHandler and ResponseScrubber filter even while none is known.
+	expectsRuntime atomic.Bool
+
+	// headerValues caches sanitized header values, because every request
+	// repeats most of its headers, and running the redaction patterns on
+	// each was the largest processor cost of building a request summary.
+	// headerState is the state the cached values were sanitized with.
+	headerMu     sync.Mutex
+	headerValues map[string]string
+	headerState  *redactorState
+}
+
+// redactorState is an immutable set of secrets with the forms in which the
+// Redactor looks for them.
+type redactorState struct {
 	secrets []string // longest first
 	values  []string // the wholeValues of every secret
 	typed   []string // the encodedForms of every value, for FindCredential
@@ -42,18 +70,35 @@ type Redactor struct {
 	// secrets from stored text.
 	caseless *regexp.Regexp
 	replacer *strings.Replacer
-
-	// headerValues caches sanitized header values, because every request
-	// repeats most of its headers, and running the redaction patterns on
-	// each was the largest processor cost of building a request summary.
-	headerMu     sync.Mutex
-	headerValues map[string]string
 }
+
+// emptyRedactorState is the state of a nil or zero Redactor.
+var emptyRedactorState = &redactorState{}
 
 // NewRedactor returns a Redactor for the given secret values. A URL value
 // also covers its path, query, query values, long path segments and user
 // information, so a fragment of the URL quoted in an error is still redacted.
 func NewRedactor(secrets ...string) *Redactor {
+	r := &Redactor{configured: slices.Clone(secrets)}
+	r.state.Store(newRedactorState(r.configured, nil))
+	return r
+}
+
+// current returns the redactor's state, which is empty for a nil or zero
+// Redactor.
+func (r *Redactor) current() *redactorState {
+	if r == nil {
+		return emptyRedactorState
+	}
+	if state := r.state.Load(); state != nil {
+		return state
+	}
+	return emptyRedactorState
+}
+
+// newRedactorState derives the forms of secrets. The values in ignored
+// are still redacted, but FindCredential does not match them.
+func newRedactorState(secrets, ignored []string) *redactorState {
 	seen := map[string]bool{}
 	var all, values []string
 	for _, secret := range secrets {
@@ -66,6 +111,7 @@ func NewRedactor(secrets ...string) *Redactor {
 			all = append(all, variant)
 		}
 	}
+	values = slices.DeleteFunc(values, func(value string) bool { return slices.Contains(ignored, value) })
 
 	// strings.Replacer picks the first matching old string at each
 	// position, so longer secrets must come before their own prefixes.
@@ -75,7 +121,7 @@ func NewRedactor(secrets ...string) *Redactor {
 	for _, secret := range all {
 		pairs = append(pairs, secret, Redacted)
 	}
-	r := &Redactor{secrets: all, values: values, replacer: strings.NewReplacer(pairs...)}
+	state := &redactorState{secrets: all, values: values, replacer: strings.NewReplacer(pairs...)}
 	if len(all) > 0 {
 		quoted := make([]string, len(all))
 		for i, secret := range all {
@@ -83,12 +129,12 @@ func NewRedactor(secrets ...string) *Redactor {
 		}
 		// RE2 prefers the earlier alternative, so longer secrets still
 		// come before their own prefixes.
-		r.caseless = regexp.MustCompile("(?i)(?:" + strings.Join(quoted, "|") + ")")
+		state.caseless = regexp.MustCompile("(?i)(?:" + strings.Join(quoted, "|") + ")")
 	}
-	r.typed = typedForms(values)
-	r.typedLower = lowerAll(r.typed)
-	r.splitLower = withoutWordPaths(r.typedLower)
-	return r
+	state.typed = typedForms(values)
+	state.typedLower = lowerAll(state.typed)
+	state.splitLower = withoutWordPaths(state.typedLower)
+	return state
 }
 
 // typedForms returns the encodedForms of every value, without repeats.
@@ -168,10 +214,10 @@ func secretVariants(secret string) []string {
 // are still redacted. A user name accompanies a secret but is not one, and
 // people write e-mail addresses in notes.
 func (r *Redactor) ignoreInTypedText(values ...string) {
-	r.values = slices.DeleteFunc(r.values, func(value string) bool { return slices.Contains(values, value) })
-	r.typed = typedForms(r.values)
-	r.typedLower = lowerAll(r.typed)
-	r.splitLower = withoutWordPaths(r.typedLower)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ignored = append(r.ignored, values...)
+	r.rebuild()
 }
 
 // base64Forms returns the standard and URL-safe base64 encodings of a
@@ -224,7 +270,7 @@ func (r *Redactor) HasConfiguredSecret(text string) bool {
 	if r == nil {
 		return false
 	}
-	return containsForm(text, r.typed, false)
+	return containsForm(text, r.current().typed, false)
 }
 
 // HasConfiguredSecretIgnoringCase reports whether text contains a
@@ -235,7 +281,7 @@ func (r *Redactor) HasConfiguredSecretIgnoringCase(text string) bool {
 	if r == nil {
 		return false
 	}
-	return containsForm(text, r.typedLower, true)
+	return containsForm(text, r.current().typedLower, true)
 }
 
 // HasSplitConfiguredSecret reports whether text contains a configured
@@ -253,7 +299,7 @@ func (r *Redactor) HasSplitConfiguredSecret(text string) bool {
 	if len(words) < 2 {
 		return false
 	}
-	return containsForm(strings.Join(words, ""), r.splitLower, true)
+	return containsForm(strings.Join(words, ""), r.current().splitLower, true)
 }
 
 // withoutWordPaths returns forms without the paths of words.
@@ -416,10 +462,11 @@ func (r *Redactor) RedactCredentials(text string) string {
 
 // replaceSecrets replaces every configured secret value in text.
 func (r *Redactor) replaceSecrets(text string) string {
-	if r == nil || r.replacer == nil {
+	replacer := r.current().replacer
+	if replacer == nil {
 		return text
 	}
-	return r.replacer.Replace(text)
+	return replacer.Replace(text)
 }
 
 // redactCredentialText replaces "Bearer <credential>"-style pairs, tokens of
@@ -622,7 +669,7 @@ func (r *Redactor) Redact(text string) string {
 // long lines, is not found here. Sanitize, through which every stored text
 // passes, replaces such a text whole.
 func (r *Redactor) replaceEncodedSecrets(text string) string {
-	if r == nil || len(r.secrets) == 0 || !strings.ContainsAny(text, "&%") && !hasNonASCII(text) {
+	if len(r.current().secrets) == 0 || !strings.ContainsAny(text, "&%") && !hasNonASCII(text) {
 		return text
 	}
 	decoded := decodeHTMLAndPercent(removeFormatCharacters(text))
@@ -754,10 +801,7 @@ var strongNamePattern = regexp.MustCompile(`(?i)(password|passwd|pwd|passphrase|
 
 // Contains reports whether text contains one of the configured secret values.
 func (r *Redactor) Contains(text string) bool {
-	if r == nil {
-		return false
-	}
-	return slices.ContainsFunc(r.secrets, func(secret string) bool {
+	return slices.ContainsFunc(r.current().secrets, func(secret string) bool {
 		return strings.Contains(text, secret)
 	})
 }
@@ -872,16 +916,20 @@ func (r *Redactor) sanitizeHeaderValue(value string) string {
 	if r == nil || len(value) > MaxErrorLength {
 		return r.Sanitize(value, MaxErrorLength)
 	}
+	state := r.current()
 	r.headerMu.Lock()
 	sanitized, ok := r.headerValues[value]
+	ok = ok && r.headerState == state
 	r.headerMu.Unlock()
 	if ok {
 		return sanitized
 	}
 	sanitized = r.Sanitize(value, MaxErrorLength)
 	r.headerMu.Lock()
-	if r.headerValues == nil || len(r.headerValues) >= maxCachedHeaderValues {
+	// A value cached before a secret was registered may contain it.
+	if r.headerValues == nil || len(r.headerValues) >= maxCachedHeaderValues || r.headerState != state {
 		r.headerValues = make(map[string]string)
+		r.headerState = state
 	}
 	r.headerValues[value] = sanitized
 	r.headerMu.Unlock()

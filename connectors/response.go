@@ -6,13 +6,25 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync/atomic"
 )
 
 // ResponseScrubber removes configured secrets from the pages and JSON
 // documents the console sends, as a last guard for records stored before
-// their text was checked against the configured secrets.
+// their text was checked against the configured secrets. It follows the
+// secrets its Redactor registers while running, such as access tokens.
 type ResponseScrubber struct {
-	// replacer matches every written form in any letter case.
+	redactor *Redactor
+	// forms is built for one state of the redactor and rebuilt when a
+	// secret is registered.
+	forms atomic.Pointer[scrubberForms]
+}
+
+// scrubberForms contains the patterns of one redactor state.
+type scrubberForms struct {
+	state *redactorState
+	// replacer matches every written form in any letter case, and is nil
+	// when the state has no forms.
 	replacer *regexp.Regexp
 	// written finds any form the replacer replaces, and typed any form
 	// that typed text is checked for, in any letter case.
@@ -20,7 +32,7 @@ type ResponseScrubber struct {
 }
 
 // ResponseScrubber returns a scrubber for the configured secrets, or nil
-// when none is configured.
+// when none is configured and none can be registered while running.
 //
 // It replaces each whole secret value, not the URL path segments that
 // Redact also replaces, because a segment such as "services" is an
@@ -29,12 +41,33 @@ type ResponseScrubber struct {
 // HTML and JSON write them, in any letter case, as stored text may contain a
 // secret in other letters than the configuration.
 func (r *Redactor) ResponseScrubber() *ResponseScrubber {
-	if r == nil || len(r.typed) == 0 {
+	if len(r.current().typed) == 0 && !r.mayAddSecrets() {
 		return nil
+	}
+	scrubber := &ResponseScrubber{redactor: r}
+	scrubber.current()
+	return scrubber
+}
+
+// current returns the patterns for the redactor's current state, building
+// them when a secret was registered since the last call.
+func (s *ResponseScrubber) current() *scrubberForms {
+	state := s.redactor.current()
+	if forms := s.forms.Load(); forms != nil && forms.state == state {
+		return forms
+	}
+	forms := newScrubberForms(state)
+	s.forms.Store(forms)
+	return forms
+}
+
+func newScrubberForms(state *redactorState) *scrubberForms {
+	if len(state.typed) == 0 {
+		return &scrubberForms{state: state}
 	}
 	seen := map[string]bool{}
 	var forms []string
-	for _, form := range r.typed {
+	for _, form := range state.typed {
 		for _, written := range []string{form, html.EscapeString(form), jsonStringContent(form), jsonStringContent(html.EscapeString(form))} {
 			if written != "" && !seen[written] {
 				seen[written] = true
@@ -49,10 +82,11 @@ func (r *Redactor) ResponseScrubber() *ResponseScrubber {
 	for i, form := range forms {
 		quoted[i] = regexp.QuoteMeta(form)
 	}
-	return &ResponseScrubber{
+	return &scrubberForms{
+		state:    state,
 		replacer: regexp.MustCompile("(?i)(?:" + strings.Join(quoted, "|") + ")"),
 		written:  newFormIndex(forms),
-		typed:    newFormIndex(r.typed),
+		typed:    newFormIndex(state.typed),
 	}
 }
 
@@ -75,14 +109,18 @@ func (s *ResponseScrubber) Scrub(body string) (cleaned string, changed, complete
 	if s == nil {
 		return body, false, true
 	}
+	forms := s.current()
+	if forms.replacer == nil {
+		return body, false, true
+	}
 	// Replacing costs far more than finding, and most bodies hold nothing.
 	cleaned = body
-	if s.written.foundIn(body) {
-		cleaned = s.replacer.ReplaceAllLiteralString(body, Redacted)
+	if forms.written.foundIn(body) {
+		cleaned = forms.replacer.ReplaceAllLiteralString(body, Redacted)
 		changed = cleaned != body
 	}
 	decoded := decodeHTMLAndPercent(removeFormatCharacters(decodeJSONEscapes(cleaned)))
-	return cleaned, changed, !s.typed.foundIn(decoded)
+	return cleaned, changed, !forms.typed.foundIn(decoded)
 }
 
 // formIndex finds any of a set of strings of at least formKeyLength bytes,

@@ -11,7 +11,7 @@ import (
 // to the database by other means, can still carry one into a message. It
 // reports whether anything was replaced.
 func (r *Redactor) withoutSecrets(msg Message) (Message, bool) {
-	if r == nil || len(r.typed) == 0 {
+	if len(r.current().typed) == 0 {
 		return msg, false
 	}
 	changed := false
@@ -55,10 +55,11 @@ func (r *Redactor) RemoveConfiguredSecrets(text string) (string, bool) {
 // letter case, by "[redacted]".
 func (r *Redactor) replaceSecretsIgnoringCase(text string) string {
 	text = r.replaceSecrets(text)
-	if r == nil || r.caseless == nil {
+	caseless := r.current().caseless
+	if caseless == nil {
 		return text
 	}
-	return r.caseless.ReplaceAllLiteralString(text, Redacted)
+	return caseless.ReplaceAllLiteralString(text, Redacted)
 }
 
 // payloadWithoutSecrets replaces the configured secrets in the JSON form of
