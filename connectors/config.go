@@ -63,6 +63,17 @@ type ConnectorConfig struct {
 	// Microsoft Sentinel through the Logs Ingestion API.
 	DCRImmutableID string `json:"dcr_immutable_id,omitempty" yaml:"dcr_immutable_id,omitempty"`
 	StreamName     string `json:"stream_name,omitempty" yaml:"stream_name,omitempty"`
+	// Microsoft Entra app registration whose client secret, named by
+	// client_secret_env or client_secret_file, gets access tokens through
+	// the OAuth 2.0 client credentials grant.
+	TenantID         string `json:"tenant_id,omitempty" yaml:"tenant_id,omitempty"`
+	ClientID         string `json:"client_id,omitempty" yaml:"client_id,omitempty"`
+	ClientSecretEnv  string `json:"client_secret_env,omitempty" yaml:"client_secret_env,omitempty"`
+	ClientSecretFile string `json:"client_secret_file,omitempty" yaml:"client_secret_file,omitempty"`
+	// AuthorityHost is the base URL of the token endpoint, default
+	// https://login.microsoftonline.com. It is public, so unlike other
+	// URLs it is written in the file.
+	AuthorityHost string `json:"authority_host,omitempty" yaml:"authority_host,omitempty"`
 
 	// E-mail over SMTP.
 	SMTPHost    string   `json:"smtp_host,omitempty" yaml:"smtp_host,omitempty"`
@@ -209,12 +220,18 @@ func checkRawFields(name string, fields map[string]any) error {
 			}
 			return fieldError(name, field, "unknown field; valid fields: %s", strings.Join(sortedKeys(rawAllowedFields(name, fields)), ", "))
 		}
+		if slices.Contains(publicURLFields, field) {
+			continue
+		}
 		if path, found := findLiteralURL(field, fields[field]); found {
 			return fieldError(name, path, "literal URLs are not allowed in the configuration file because webhook URLs are secrets; name an environment variable in url_env or a file in url_file")
 		}
 	}
 	return nil
 }
+
+// publicURLFields are the settings whose value is a URL that is not secret.
+var publicURLFields = []string{"authority_host"}
 
 // rawAllowedFields returns the fields of the connector's kind, or every
 // field when the kind is not yet known to be valid.
@@ -549,6 +566,13 @@ func validateSecretSources(name string, kind Kind, spec *kindSpec, cfg Connector
 	if cfg.TokenEnv != "" || cfg.TokenFile != "" {
 		if cfg.AuthorizationEnv != "" {
 			return fieldError(name, "authorization_env", "conflicts with token_env and token_file; set only one of them")
+		}
+	}
+	if sources := roleClientSecret.sources(cfg); len(sources) > 0 {
+		for _, other := range []secretRole{roleToken, roleAuthorization} {
+			if otherSources := other.sources(cfg); len(otherSources) > 0 {
+				return fieldError(name, otherSources[0].field, "conflicts with %s, which gets access tokens itself; set only one of them", sources[0].field)
+			}
 		}
 	}
 	return nil

@@ -34,6 +34,9 @@ type kindSpec struct {
 	// without a quick retry, so the retry planner's delay applies. It is for
 	// destinations whose rate limit lasts far longer than a quick retry's wait.
 	deferRateLimited bool
+	// tokenScope is the OAuth 2.0 scope of the Microsoft Entra access
+	// tokens that client_secret_env or client_secret_file get.
+	tokenScope string
 
 	// validate checks the kind-specific settings.
 	validate func(name string, cfg ConnectorConfig) error

@@ -42,10 +42,11 @@ type destination struct {
 
 	secrets       map[secretRole]string
 	secretValues  []string
-	endpoint      *url.URL // nil for e-mail and when the URL is missing or invalid
-	authorization string   // Authorization header value, or ""
-	signingKey    []byte   // Standard Webhooks HMAC key, or nil
-	problem       string   // reason the destination cannot send, or ""
+	endpoint      *url.URL          // nil for e-mail and when the URL is missing or invalid
+	authorization string            // Authorization header value, or ""
+	signingKey    []byte            // Standard Webhooks HMAC key, or nil
+	tokens        *accessTokenCache // set when a client secret gets access tokens
+	problem       string            // reason the destination cannot send, or ""
 }
 
 // Destination is the public-safe description of one configured connector.
@@ -172,6 +173,7 @@ func NewRegistry(cfg FileConfig, lookupEnv func(string) (string, bool), options 
 	}
 
 	var secretValues, usernames []string
+	getsAccessTokens := false
 	for name, connector := range cfg.Connectors {
 		kind, _ := resolveKind(name, connector) // Validate has checked the kind
 		d := &destination{
@@ -187,12 +189,16 @@ func NewRegistry(cfg FileConfig, lookupEnv func(string) (string, bool), options 
 		if username, ok := d.secrets[roleUsername]; ok {
 			usernames = append(usernames, username)
 		}
+		getsAccessTokens = getsAccessTokens || d.tokens != nil
 		r.destinations[d.name] = d
 		r.names = append(r.names, d.name)
 	}
 	sort.Strings(r.names)
 	r.redactor = NewRedactor(secretValues...)
 	r.redactor.ignoreInTypedText(usernames...)
+	if getsAccessTokens {
+		r.redactor.expectRuntimeSecrets()
+	}
 	// The registry's own lines pass the same filter as every other log
 	// line, so a secret a server echoed in other letters is removed too.
 	r.logger = slog.New(r.redactor.LogHandler(r.logger.Handler()))

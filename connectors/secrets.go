@@ -24,10 +24,11 @@ const (
 	roleRoutingKey
 	roleUsername
 	rolePassword
+	roleClientSecret
 )
 
 var allSecretRoles = []secretRole{
-	roleURL, roleToken, roleAuthorization, roleAPIKey, roleSigningSecret, roleRoutingKey, roleUsername, rolePassword,
+	roleURL, roleToken, roleAuthorization, roleAPIKey, roleSigningSecret, roleRoutingKey, roleUsername, rolePassword, roleClientSecret,
 }
 
 // fields returns the configuration fields that name the role's source: the
@@ -50,6 +51,8 @@ func (r secretRole) fields() []string {
 		return []string{"username_env"}
 	case rolePassword:
 		return []string{"password_env"}
+	case roleClientSecret:
+		return []string{"client_secret_env", "client_secret_file"}
 	}
 	return nil
 }
@@ -90,6 +93,8 @@ func (r secretRole) sources(cfg ConnectorConfig) []secretSource {
 		envName = cfg.UsernameEnv
 	case rolePassword:
 		envName = cfg.PasswordEnv
+	case roleClientSecret:
+		envName, filePath = cfg.ClientSecretEnv, cfg.ClientSecretFile
 	}
 	fields := r.fields()
 	var sources []secretSource
@@ -181,6 +186,9 @@ func (d *destination) resolveSecrets(lookupEnv func(string) (string, bool)) {
 	}
 	if username, ok := d.secrets[roleUsername]; ok {
 		d.secretValues = append(d.secretValues, smtpAuthForms(username, d.secrets[rolePassword])...)
+	}
+	if _, ok := d.secrets[roleClientSecret]; ok {
+		d.tokens = newAccessTokenCache()
 	}
 
 	if secret, ok := d.secrets[roleSigningSecret]; ok {

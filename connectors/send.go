@@ -216,8 +216,17 @@ func (r *Registry) lookUpEarlier(ctx context.Context, d *destination, msg Messag
 }
 
 // exchange sends one rendered request and classifies its response with
-// classify, or by status code when classify is nil.
+// classify, or by status code when classify is nil. A destination with a
+// client secret sends its access token with the request.
 func (r *Registry) exchange(ctx context.Context, d *destination, rendered *outboundRequest, classify func(*outboundRequest, int, []byte) (Class, string)) attemptOutcome {
+	if d.tokens != nil {
+		return r.exchangeWithAccessToken(ctx, d, rendered, classify)
+	}
+	return r.exchangeOnce(ctx, d, rendered, classify)
+}
+
+// exchangeOnce sends rendered as it is and classifies the response.
+func (r *Registry) exchangeOnce(ctx context.Context, d *destination, rendered *outboundRequest, classify func(*outboundRequest, int, []byte) (Class, string)) attemptOutcome {
 	request, err := http.NewRequestWithContext(ctx, rendered.method, rendered.url, bytes.NewReader(rendered.body))
 	if err != nil {
 		return attemptOutcome{class: ClassConfigError, err: err}

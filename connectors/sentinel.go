@@ -9,17 +9,24 @@ import (
 
 // sentinelSpec sends a record to a Log Analytics workspace read by
 // Microsoft Sentinel, through the Azure Monitor Logs Ingestion API. The URL
-// is the data collection endpoint. The token is a Microsoft Entra bearer
-// token for https://monitor.azure.com. It expires, so the operator must
-// refresh it in the environment.
+// is the data collection endpoint. The credential is either an app
+// registration's client secret, with which the connector gets and renews
+// Microsoft Entra access tokens itself, or a fixed bearer token, which
+// expires and must then be replaced in its source and the console restarted.
 var sentinelSpec = kindSpec{
-	required:      [][]secretRole{{roleURL}, {roleToken, roleAuthorization}},
-	settings:      []string{"dcr_immutable_id", "stream_name"},
+	required:      [][]secretRole{{roleURL}, {roleClientSecret, roleToken, roleAuthorization}},
+	settings:      []string{"dcr_immutable_id", "stream_name", "tenant_id", "client_id", "authority_host"},
 	defaultScheme: "Bearer",
+	tokenScope:    sentinelTokenScope,
 	validate:      validateSentinelConfig,
 	checkEndpoint: checkSentinelEndpoint,
 	build:         buildSentinelRequest,
 }
+
+// sentinelTokenScope is the scope of access tokens for the Logs Ingestion
+// API in the Azure public cloud. The double slash is part of it: the
+// resource is https://monitor.azure.com/ and the scope name /.default.
+const sentinelTokenScope = "https://monitor.azure.com//.default"
 
 // sentinelAPIVersion is the Logs Ingestion API version.
 const sentinelAPIVersion = "2023-01-01"
@@ -40,7 +47,7 @@ func validateSentinelConfig(name string, cfg ConnectorConfig) error {
 	case !sentinelStreamPattern.MatchString(cfg.StreamName):
 		return fieldError(name, "stream_name", `invalid stream %q; use "Custom-" or "Microsoft-" followed by letters, digits and underscores`, cfg.StreamName)
 	}
-	return nil
+	return validateEntraClient(name, cfg)
 }
 
 // sentinelIngestionPath is the start of the path the connector appends to
