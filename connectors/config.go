@@ -216,7 +216,7 @@ func checkRawFields(name string, fields map[string]any) error {
 	for _, field := range sortedKeys(fields) {
 		if !known[field] {
 			if looksLikeSecretField(field) {
-				return fieldError(name, field, "literal secrets are not allowed in the configuration file; %s", secretFieldHint(field))
+				return fieldError(name, field, "literal secrets are not allowed in the configuration file; %s", secretFieldHint(field, rawAllowedFields(name, fields)))
 			}
 			return fieldError(name, field, "unknown field; valid fields: %s", strings.Join(sortedKeys(rawAllowedFields(name, fields)), ", "))
 		}
@@ -328,21 +328,82 @@ func looksLikeSecretField(field string) bool {
 	})
 }
 
-// secretFieldHint suggests the field that names where the secret is stored.
-func secretFieldHint(field string) string {
-	envField := strings.ToLower(field) + "_env"
-	if knownFields()[envField] {
-		return fmt.Sprintf("name an environment variable in %s instead", envField)
+// secretFieldHint suggests where to store the secret written literally in
+// field, naming only fields in allowed, the fields of the connector's kind.
+// It prefers the fields of the same purpose as field, such as url_env for
+// webhook_url, and lists every secret field of the kind when none applies.
+func secretFieldHint(field string, allowed map[string]bool) string {
+	var fields []string
+	for _, candidate := range secretFieldCandidates(field) {
+		if allowed[candidate] && !slices.Contains(fields, candidate) {
+			fields = append(fields, candidate)
+		}
 	}
-	switch lower := strings.ToLower(field); {
-	case strings.Contains(lower, "url") || strings.Contains(lower, "uri") || strings.Contains(lower, "webhook"):
-		return "name an environment variable in url_env or a file in url_file instead"
-	case strings.Contains(lower, "password"):
-		return "name an environment variable in password_env instead"
-	case strings.Contains(lower, "key"):
-		return "name an environment variable in api_key_env or routing_key_env instead"
+	if len(fields) == 0 {
+		fields = kindSecretFields(allowed)
 	}
-	return "name an environment variable in token_env or a file in token_file instead"
+	return describeSecretFields(fields) + " instead"
+}
+
+// secretFieldCandidates returns the secret source fields for a field name,
+// most specific first: the name with _env and _file, then the fields of
+// each purpose its words suggest.
+func secretFieldCandidates(field string) []string {
+	lower := strings.ToLower(field)
+	candidates := []string{lower + "_env", lower + "_file"}
+	has := func(words ...string) bool {
+		return slices.ContainsFunc(words, func(word string) bool { return strings.Contains(lower, word) })
+	}
+	if has("url", "uri", "webhook") {
+		candidates = append(candidates, "url_env", "url_file")
+	}
+	if has("password", "passwd") {
+		candidates = append(candidates, "password_env")
+	}
+	if has("secret") {
+		candidates = append(candidates, "client_secret_env", "client_secret_file", "signing_secret_env")
+	}
+	if has("key") {
+		candidates = append(candidates, "api_key_env", "routing_key_env")
+	}
+	if has("token", "auth", "credential") {
+		candidates = append(candidates, "token_env", "token_file", "authorization_env")
+	}
+	return candidates
+}
+
+// describeSecretFields names the fields in a hint, such as "name an
+// environment variable in token_env or authorization_env, or a file in
+// token_file".
+func describeSecretFields(fields []string) string {
+	var envFields, fileFields []string
+	for _, field := range fields {
+		if strings.HasSuffix(field, "_file") {
+			fileFields = append(fileFields, field)
+		} else {
+			envFields = append(envFields, field)
+		}
+	}
+	var parts []string
+	if len(envFields) > 0 {
+		parts = append(parts, "an environment variable in "+joinAlternatives(envFields))
+	}
+	if len(fileFields) > 0 {
+		parts = append(parts, "a file in "+joinAlternatives(fileFields))
+	}
+	// Commas set off a list of several variables from the file.
+	if len(envFields) > 1 && len(fileFields) > 0 {
+		return "name " + strings.Join(parts, ", or ") + ","
+	}
+	return "name " + strings.Join(parts, " or ")
+}
+
+// joinAlternatives joins names as "a", "a or b" or "a, b or c".
+func joinAlternatives(names []string) string {
+	if len(names) <= 1 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 // findLiteralURL reports the first string in value that is an absolute
@@ -504,7 +565,7 @@ func validateConnector(name string, cfg ConnectorConfig) error {
 	if err := validateSecretSources(name, kind, spec, cfg); err != nil {
 		return err
 	}
-	if err := validateHeaders(name, cfg.Headers); err != nil {
+	if err := validateHeaders(name, cfg.Headers, headerCredentialHint(kind, allowed)); err != nil {
 		return err
 	}
 	if cfg.AuthorizationScheme != "" && !schemePattern.MatchString(cfg.AuthorizationScheme) {
@@ -589,7 +650,40 @@ func describeRoleGroup(group []secretRole) string {
 	return "one of " + strings.Join(fields, ", ")
 }
 
-func validateHeaders(name string, headers map[string]string) error {
+// headerCredentialHint names the fields from which the kind takes the
+// credential a header would otherwise carry, only those in allowed.
+func headerCredentialHint(kind Kind, allowed map[string]bool) string {
+	var options []string
+	if allowed["api_key_header"] {
+		options = append(options, "api_key_env with api_key_header")
+	}
+	for _, field := range []string{"client_secret_env", "token_env", "authorization_env"} {
+		if allowed[field] {
+			options = append(options, field)
+		}
+	}
+	if len(options) == 0 {
+		return fmt.Sprintf("kind %s sends no credential header; %s instead", kind, describeSecretFields(kindSecretFields(allowed)))
+	}
+	return "use " + joinAlternatives(options) + " instead"
+}
+
+// kindSecretFields returns the secret source fields in allowed, in role order.
+func kindSecretFields(allowed map[string]bool) []string {
+	var fields []string
+	for _, role := range allSecretRoles {
+		for _, field := range role.fields() {
+			if allowed[field] {
+				fields = append(fields, field)
+			}
+		}
+	}
+	return fields
+}
+
+// validateHeaders checks the static headers. credentialHint names the
+// fields for a credential found in one.
+func validateHeaders(name string, headers map[string]string, credentialHint string) error {
 	for _, header := range sortedKeys(headers) {
 		field := "headers." + header
 		// HTTP allows a tab inside a header value, so only the other
@@ -599,7 +693,7 @@ func validateHeaders(name string, headers map[string]string) error {
 		case !headerNamePattern.MatchString(header):
 			return fieldError(name, field, "invalid header name")
 		case IsSensitiveHeader(header):
-			return fieldError(name, field, "literal secrets are not allowed in the configuration file; use api_key_env with api_key_header, token_env or authorization_env instead")
+			return fieldError(name, field, "literal secrets are not allowed in the configuration file; %s", credentialHint)
 		case slices.ContainsFunc(reservedHeaders, func(reserved string) bool { return strings.EqualFold(reserved, header) }):
 			return fieldError(name, field, "is set by the connector and cannot be configured")
 		case hasLineBreak:
@@ -607,7 +701,7 @@ func validateHeaders(name string, headers map[string]string) error {
 		case isLiteralURL(headers[header]):
 			return fieldError(name, field, "literal URLs are not allowed in the configuration file because webhook URLs are secrets")
 		case (*Redactor)(nil).FindCredential(headers[header]) != "":
-			return fieldError(name, field, "value looks like a credential, and literal secrets are not allowed in the configuration file; use api_key_env with api_key_header, token_env or authorization_env instead")
+			return fieldError(name, field, "value looks like a credential, and literal secrets are not allowed in the configuration file; %s", credentialHint)
 		}
 	}
 	return nil

@@ -432,3 +432,109 @@ func TestParseConfigHeaderValueTab(t *testing.T) {
 		t.Error("ParseConfig with a line feed in a header value: got nil error, want one")
 	}
 }
+
+func TestSecretFieldHintByKind(t *testing.T) {
+	tests := []struct {
+		name      string
+		content   string
+		wantField string
+		wantHint  string
+	}{
+		{
+			name:      "datadog app key",
+			content:   "connectors:\n  datadog:\n    url_env: D\n    api_key_env: K\n    app_key: abc\n",
+			wantField: "app_key", wantHint: "name an environment variable in api_key_env instead",
+		},
+		{
+			name:      "sentinel client secret",
+			content:   "connectors:\n  sentinel:\n    url_env: S\n    client_secret: abc\n",
+			wantField: "client_secret", wantHint: "name an environment variable in client_secret_env or a file in client_secret_file instead",
+		},
+		{
+			name:      "sentinel shared key",
+			content:   "connectors:\n  sentinel:\n    url_env: S\n    shared_key: abc\n",
+			wantField: "shared_key",
+			wantHint:  "name an environment variable in url_env, token_env, authorization_env or client_secret_env, or a file in url_file, token_file or client_secret_file, instead",
+		},
+		{
+			name:      "slack token",
+			content:   "connectors:\n  slack:\n    url_env: S\n    token: abc\n",
+			wantField: "token", wantHint: "name an environment variable in url_env or a file in url_file instead",
+		},
+		{
+			name:      "jira token",
+			content:   "connectors:\n  tracker:\n    kind: jira\n    url_env: J\n    token: abc\n",
+			wantField: "token", wantHint: "name an environment variable in token_env or authorization_env, or a file in token_file, instead",
+		},
+		{
+			name:      "pagerduty key",
+			content:   "connectors:\n  pagerduty:\n    integration_key: abc\n",
+			wantField: "integration_key", wantHint: "name an environment variable in routing_key_env instead",
+		},
+		{
+			name:      "email password",
+			content:   "connectors:\n  email:\n    smtp_host: h\n    smtp_password: abc\n",
+			wantField: "smtp_password", wantHint: "name an environment variable in password_env instead",
+		},
+		{
+			name:      "webhook secret",
+			content:   "connectors:\n  webhook:\n    url_env: W\n    secret: abc\n",
+			wantField: "secret", wantHint: "name an environment variable in signing_secret_env instead",
+		},
+		{
+			name:      "unknown kind",
+			content:   "connectors:\n  custom:\n    kind: nosuchkind\n    client_secret: abc\n",
+			wantField: "client_secret", wantHint: "name an environment variable in client_secret_env or signing_secret_env, or a file in client_secret_file, instead",
+		},
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			_, err := ParseConfig([]byte(test.content), "yaml")
+			configErr, ok := err.(*ConfigError)
+			if !ok {
+				t.Fatalf("ParseConfig: got %v, want a *ConfigError", err)
+			}
+			checkEqual(t, "Field", configErr.Field, test.wantField)
+			checkEqual(t, "Problem", configErr.Problem, "literal secrets are not allowed in the configuration file; "+test.wantHint)
+		})
+	}
+}
+
+func TestHeaderCredentialHintByKind(t *testing.T) {
+	tests := []struct {
+		name     string
+		content  string
+		wantHint string
+	}{
+		{
+			name:     "webhook",
+			content:  "connectors:\n  webhook:\n    url_env: W\n    headers: {Authorization: Bearer abc}\n",
+			wantHint: "use api_key_env with api_key_header, token_env or authorization_env instead",
+		},
+		{
+			name:     "datadog",
+			content:  "connectors:\n  datadog:\n    url_env: D\n    api_key_env: K\n    headers: {DD-APPLICATION-KEY: abc}\n",
+			wantHint: "use api_key_env with api_key_header instead",
+		},
+		{
+			name:     "sentinel",
+			content:  "connectors:\n  sentinel:\n    url_env: S\n    token_env: T\n    headers: {Authorization: Bearer abc}\n",
+			wantHint: "use client_secret_env, token_env or authorization_env instead",
+		},
+		{
+			name:     "slack",
+			content:  "connectors:\n  slack:\n    url_env: S\n    headers: {X-Api-Key: abc}\n",
+			wantHint: "kind slack sends no credential header; name an environment variable in url_env or a file in url_file instead",
+		},
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			_, err := ParseConfig([]byte(test.content), "yaml")
+			configErr, ok := err.(*ConfigError)
+			if !ok {
+				t.Fatalf("ParseConfig: got %v, want a *ConfigError", err)
+			}
+			checkEqual(t, "Problem", configErr.Problem, "literal secrets are not allowed in the configuration file; "+test.wantHint)
+		})
+	}
+}
