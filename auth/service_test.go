@@ -128,3 +128,37 @@ func TestCreateUserTakenNameLogsNoError(t *testing.T) {
 		t.Errorf("users = %d, want 1", count)
 	}
 }
+
+func TestHeldSecretExpiresAndIsTakenOnce(t *testing.T) {
+	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+	service := &Service{DB: dbtest.Open(t), Now: func() time.Time { return now }, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	ctx := context.Background()
+	user, err := service.CreateUser(ctx, NewUser{Username: "alice", Role: RoleViewer, Password: "alice-long-password", CreatedBy: "test"})
+	if err != nil {
+		t.Fatalf("create user: %v", err)
+	}
+
+	first, err := service.HoldSecret(ctx, user.ID, "first-secret-value")
+	if err != nil {
+		t.Fatalf("hold: %v", err)
+	}
+	if _, found, _ := service.TakeSecret(ctx, "another-user", first); found {
+		t.Error("another user took the secret, want it bound to its user")
+	}
+	value, found, err := service.TakeSecret(ctx, user.ID, first)
+	if err != nil || !found || value != "first-secret-value" {
+		t.Fatalf("first take = %q, %v, %v; want the value", value, found, err)
+	}
+	if _, found, _ := service.TakeSecret(ctx, user.ID, first); found {
+		t.Error("second take found the secret, want it deleted by the first")
+	}
+
+	late, err := service.HoldSecret(ctx, user.ID, "late-secret-value")
+	if err != nil {
+		t.Fatalf("hold: %v", err)
+	}
+	now = now.Add(OneTimeSecretLifetime + time.Second)
+	if _, found, _ := service.TakeSecret(ctx, user.ID, late); found {
+		t.Error("expired secret was found, want it gone after its lifetime")
+	}
+}

@@ -45,6 +45,8 @@ type AuthService interface {
 	ListTokens(ctx context.Context, userID string) ([]auth.Token, error)
 	RevokeToken(ctx context.Context, userID, tokenID, actor string) error
 	TokenUser(ctx context.Context, secret string) (auth.User, error)
+	HoldSecret(ctx context.Context, userID, value string) (string, error)
+	TakeSecret(ctx context.Context, userID, reference string) (string, bool, error)
 }
 
 // ExecutiveService builds, schedules and delivers executive recovery reports.

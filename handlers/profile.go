@@ -30,9 +30,9 @@ func (h *Handler) renderProfile(c echo.Context, status int, page views.ProfilePa
 	return render(c, status, views.Profile(pageContext(c), page))
 }
 
-// newTokenFlashKey names the session flash that carries a token just
-// created on the profile page to the GET that shows it once. The session
-// cookie is encrypted, and reading the flash removes it.
+// newTokenFlashKey names the session flash that carries, to the GET that
+// shows it once, the reference to a token just created on the profile page.
+// The token itself is held by holdForNextPage on the server.
 const newTokenFlashKey = "new_api_token"
 
 // profilePage shows the user's tokens and, once, a token that
@@ -50,8 +50,9 @@ func (h *Handler) profilePage(c echo.Context) error {
 
 // createOwnToken creates a personal API token for a browser session and
 // redirects to GET /profile, which shows the token once, so a reload does
-// not post the form again. The token travels in the session flash, never in
-// a URL, and the response may not be cached. A request authenticated with
+// not post the form again. The token is held on the server for that one
+// page view, never in the cookie or a URL, and the response may not be
+// cached. A request authenticated with
 // an API token is refused.
 func (h *Handler) createOwnToken(c echo.Context) error {
 	user, ok := currentUser(c)
@@ -85,26 +86,23 @@ func (h *Handler) createOwnToken(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "no-store")
 
 	session := h.sessionCookie(c)
-	session.AddFlash(secret, newTokenFlashKey)
+	if err := h.holdForNextPage(c, session, newTokenFlashKey, secret); err != nil {
+		return err
+	}
 	if err := session.Save(c.Request(), c.Response()); err != nil {
-		return fmt.Errorf("save the new token in the session cookie: %w", err)
+		return fmt.Errorf("save the new token's reference in the session cookie: %w", err)
 	}
 	return redirectAfterPost(c, "/profile")
 }
 
-// takeNewToken returns the token createOwnToken left in the session flash
-// and removes it from the cookie, or "" when there is none.
+// takeNewToken returns the token createOwnToken held for this page view
+// and deletes it, or "" when there is none.
 func (h *Handler) takeNewToken(c echo.Context) (string, error) {
-	session := h.sessionCookie(c)
-	flashes := session.Flashes(newTokenFlashKey)
-	if len(flashes) == 0 {
-		return "", nil
+	tokens, err := h.takeHeldSecrets(c, newTokenFlashKey)
+	if err != nil || len(tokens) == 0 {
+		return "", err
 	}
-	if err := session.Save(c.Request(), c.Response()); err != nil {
-		return "", fmt.Errorf("remove the new token from the session cookie: %w", err)
-	}
-	token, _ := flashes[len(flashes)-1].(string)
-	return token, nil
+	return tokens[len(tokens)-1], nil
 }
 
 // revokeOwnToken revokes one of the signed-in user's own tokens; another

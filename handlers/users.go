@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"encoding/gob"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -73,13 +74,13 @@ func (h *Handler) tokenRows(tokens []auth.Token) []views.TokenRow {
 	return rows
 }
 
-// createdUserFlashKey names the session flash that carries a user just
-// created on the users page, with any generated password, to the GET that
-// shows it once. The session cookie is encrypted, and reading the flash
-// removes it.
+// createdUserFlashKey names the session flash that carries, to the GET that
+// shows it once, the references to users just created on the users page.
+// Each user, with any generated password, is held by holdForNextPage on the
+// server.
 const createdUserFlashKey = "created_user"
 
-// createdUserFlash is the value createUser leaves in the session flash.
+// createdUserFlash is a user that createUser holds for the users page.
 type createdUserFlash struct {
 	Username          string
 	GeneratedPassword string
@@ -87,7 +88,9 @@ type createdUserFlash struct {
 
 func init() {
 	// The session cookie encodes its values with encoding/gob, which needs
-	// every concrete type stored in an interface value registered.
+	// every concrete type stored in an interface value registered. Cookies
+	// written before the flash held only references may still contain this
+	// type and must still decode. takeHeldSecrets drops such values unread.
 	gob.Register(createdUserFlash{})
 }
 
@@ -106,8 +109,8 @@ func (h *Handler) usersPage(c echo.Context) error {
 // createUser creates a user with the posted password, or with a generated
 // one that the page shows once. A browser session is redirected to GET
 // /users, which shows the new user once, so a reload does not post the form
-// again. The generated password travels in the session flash, never in a
-// URL. A request authenticated with an API token has no session, so it gets
+// again. The generated password is held on the server for that one page
+// view, never in the cookie or a URL. A request authenticated with an API token has no session, so it gets
 // the page with the password at once. Neither response may be cached.
 func (h *Handler) createUser(c echo.Context) error {
 	form, err := readForm(c, []string{"username", "role", "password"})
@@ -152,34 +155,39 @@ func (h *Handler) createUser(c echo.Context) error {
 	if signedIn, _ := session.Values[sessionSecretKey].(string); signedIn == "" {
 		return h.renderUsers(c, http.StatusCreated, views.UsersPage{Created: []views.CreatedUser{created.view()}})
 	}
-	session.AddFlash(created, createdUserFlashKey)
-	if err := session.Save(c.Request(), c.Response()); err != nil {
+	encoded, err := json.Marshal(created)
+	if err != nil {
+		return fmt.Errorf("encode the created user %s: %w", user.Username, err)
+	}
+	err = h.holdForNextPage(c, session, createdUserFlashKey, string(encoded))
+	if err == nil {
+		err = session.Save(c.Request(), c.Response())
+	}
+	if err != nil {
 		// The user exists now, so show the password in this response rather
 		// than lose it. Save fails when the cookie would pass its size limit
 		// because many created users are waiting in the flash.
-		h.Logger.Warn("created user does not fit in the session cookie, so the form response shows it", "username", user.Username, "error", err)
+		h.Logger.Warn("created user could not be held for the users page, so the form response shows it", "username", user.Username, "error", err)
 		return h.renderUsers(c, http.StatusCreated, views.UsersPage{Created: []views.CreatedUser{created.view()}})
 	}
 	return redirectAfterPost(c, "/users")
 }
 
-// takeCreatedUsers returns the users createUser left in the session flash,
-// oldest first, and removes them from the cookie. The flash holds several
-// when the form was posted more than once before the page was loaded.
+// takeCreatedUsers returns the users createUser held for this page view,
+// oldest first, and deletes them. There are several when the form was posted
+// more than once before the page was loaded.
 func (h *Handler) takeCreatedUsers(c echo.Context) ([]views.CreatedUser, error) {
-	session := h.sessionCookie(c)
-	flashes := session.Flashes(createdUserFlashKey)
-	if len(flashes) == 0 {
-		return nil, nil
+	values, err := h.takeHeldSecrets(c, createdUserFlashKey)
+	if err != nil {
+		return nil, err
 	}
-	if err := session.Save(c.Request(), c.Response()); err != nil {
-		return nil, fmt.Errorf("remove the created users from the session cookie: %w", err)
-	}
-	created := make([]views.CreatedUser, 0, len(flashes))
-	for _, flash := range flashes {
-		if value, ok := flash.(createdUserFlash); ok {
-			created = append(created, value.view())
+	created := make([]views.CreatedUser, 0, len(values))
+	for _, value := range values {
+		var flash createdUserFlash
+		if err := json.Unmarshal([]byte(value), &flash); err != nil {
+			return nil, fmt.Errorf("decode a created user held for the users page: %w", err)
 		}
+		created = append(created, flash.view())
 	}
 	return created, nil
 }

@@ -258,3 +258,57 @@ func DeleteExpiredUserSessions(ctx context.Context, db *gorm.DB, expiredBefore, 
 	}
 	return result.RowsAffected, nil
 }
+
+// OneTimeSecret is a secret that one page shows once, stored sealed under
+// a key that only the session cookie's reference can derive.
+type OneTimeSecret struct {
+	ID        string `gorm:"primaryKey"`
+	UserID    string
+	Sealed    string
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// StoreOneTimeSecret stores secret and deletes the rows that expired
+// before now.
+func StoreOneTimeSecret(ctx context.Context, db *gorm.DB, secret *OneTimeSecret, now time.Time) error {
+	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Where("expires_at < ?", UTC(now)).Delete(&OneTimeSecret{}).Error; err != nil {
+			return err
+		}
+		return tx.Create(secret).Error
+	})
+	if err != nil {
+		return fmt.Errorf("models: unable to store a one-time secret: %w", err)
+	}
+	return nil
+}
+
+// TakeOneTimeSecret deletes the row with id that belongs to userID and
+// returns it, or nil when there is none, it has expired, or another request
+// took it first. Only the request whose delete removed the row gets it.
+func TakeOneTimeSecret(ctx context.Context, db *gorm.DB, id, userID string, now time.Time) (*OneTimeSecret, error) {
+	var taken *OneTimeSecret
+	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var row OneTimeSecret
+		err := tx.Where("id = ? AND user_id = ?", id, userID).Take(&row).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		deleted := tx.Where("id = ?", id).Delete(&OneTimeSecret{})
+		if deleted.Error != nil {
+			return deleted.Error
+		}
+		if deleted.RowsAffected == 1 && row.ExpiresAt.After(UTC(now)) {
+			taken = &row
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("models: unable to take a one-time secret: %w", err)
+	}
+	return taken, nil
+}

@@ -1,0 +1,57 @@
+package handlers
+
+import (
+	"fmt"
+
+	"github.com/gorilla/sessions"
+	"github.com/labstack/echo/v4"
+)
+
+// holdForNextPage stores value, a secret that the page after a redirect
+// shows once, in the database and adds only its random reference to the
+// session flash under flashKey. The caller saves the session. A replayed
+// copy of the cookie finds nothing, because the first page view deletes
+// the stored value.
+func (h *Handler) holdForNextPage(c echo.Context, session *sessions.Session, flashKey, value string) error {
+	user, ok := currentUser(c)
+	if !ok {
+		return fmt.Errorf("hold a one-time secret: no signed-in user")
+	}
+	reference, err := h.Auth.Service.HoldSecret(c.Request().Context(), user.ID, value)
+	if err != nil {
+		return err
+	}
+	session.AddFlash(reference, flashKey)
+	return nil
+}
+
+// takeHeldSecrets removes the flash under flashKey from the session cookie
+// and returns, oldest first, the values that holdForNextPage stored for its
+// references and that no earlier page has shown. A flash value that is not
+// a reference is dropped unread.
+func (h *Handler) takeHeldSecrets(c echo.Context, flashKey string) ([]string, error) {
+	session := h.sessionCookie(c)
+	flashes := session.Flashes(flashKey)
+	if len(flashes) == 0 {
+		return nil, nil
+	}
+	if err := session.Save(c.Request(), c.Response()); err != nil {
+		return nil, fmt.Errorf("remove the flash %s from the session cookie: %w", flashKey, err)
+	}
+	user, ok := currentUser(c)
+	if !ok {
+		return nil, nil
+	}
+	var values []string
+	for _, flash := range flashes {
+		reference, _ := flash.(string)
+		value, found, err := h.Auth.Service.TakeSecret(c.Request().Context(), user.ID, reference)
+		if err != nil {
+			return nil, err
+		}
+		if found {
+			values = append(values, value)
+		}
+	}
+	return values, nil
+}

@@ -1,0 +1,114 @@
+package handlers
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/releaseops/evidence-console/auth"
+	"github.com/releaseops/evidence-console/auth/authtest"
+	"github.com/releaseops/evidence-console/models"
+)
+
+// replayCookies returns a copy of the browser's cookies, to send again
+// later as a client that did not store the updated cookie would.
+func replayCookies(b *browser) map[string]*http.Cookie {
+	saved := map[string]*http.Cookie{}
+	for name, cookie := range b.cookies {
+		copied := *cookie
+		saved[name] = &copied
+	}
+	return saved
+}
+
+// heldSecretRows returns the sealed values of every one-time secret row.
+func heldSecretRows(t *testing.T, s *testServer) []string {
+	t.Helper()
+	var rows []models.OneTimeSecret
+	if err := s.db.Find(&rows).Error; err != nil {
+		t.Fatalf("read one_time_secrets: %v", err)
+	}
+	sealed := make([]string, 0, len(rows))
+	for _, row := range rows {
+		sealed = append(sealed, row.Sealed)
+	}
+	return sealed
+}
+
+func TestNewTokenNotShownOnReplayedCookie(t *testing.T) {
+	s := newTestServer(t)
+	authtest.CreateUser(t, s.db, "viewer", auth.RoleViewer)
+	b := newBrowser(s)
+	b.mustSignIn("viewer")
+
+	rec := b.do(http.MethodPost, "/profile/tokens", url.Values{"name": {"ci"}, "_csrf": {b.sessionCSRF()}})
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("create token: status = %d, want 303; body: %s", rec.Code, rec.Body.String())
+	}
+	saved := replayCookies(b)
+	held := heldSecretRows(t, s)
+	if len(held) != 1 {
+		t.Fatalf("one-time secret rows = %d, want 1", len(held))
+	}
+
+	shown := b.do(http.MethodGet, "/profile", nil)
+	secret := strings.TrimSpace(byTestID(document(t, shown), "new-token").Text())
+	if !strings.HasPrefix(secret, "ecp_") {
+		t.Fatalf("new token = %q, want an ecp_ token on the first view", secret)
+	}
+	if strings.Contains(held[0], strings.TrimPrefix(secret, "ecp_")) {
+		t.Error("one_time_secrets row contains the token in clear text")
+	}
+	for _, cookie := range saved {
+		if strings.Contains(cookie.Value, strings.TrimPrefix(secret, "ecp_")) {
+			t.Errorf("cookie %s carries the token in clear text", cookie.Name)
+		}
+	}
+	if got := len(heldSecretRows(t, s)); got != 0 {
+		t.Errorf("one-time secret rows after the first view = %d, want 0", got)
+	}
+
+	for attempt := 1; attempt <= 2; attempt++ {
+		b.cookies = replayCookies(&browser{cookies: saved})
+		replayed := b.do(http.MethodGet, "/profile", nil)
+		if replayed.Code != http.StatusOK {
+			t.Fatalf("replay %d: status = %d, want 200", attempt, replayed.Code)
+		}
+		if strings.Contains(replayed.Body.String(), secret) {
+			t.Errorf("replay %d of the cookie shows the token again", attempt)
+		}
+		if got := byTestID(document(t, replayed), "new-token").Length(); got != 0 {
+			t.Errorf("replay %d: new-token elements = %d, want 0", attempt, got)
+		}
+	}
+}
+
+func TestCreatedUserNotShownOnReplayedCookie(t *testing.T) {
+	s := newTestServer(t)
+	b, csrf := signedInAdmin(s)
+
+	rec := b.do(http.MethodPost, "/users", url.Values{"username": {"carol"}, "role": {"viewer"}, "_csrf": {csrf}})
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("create user: status = %d, want 303; body: %s", rec.Code, rec.Body.String())
+	}
+	saved := replayCookies(b)
+
+	shown := b.do(http.MethodGet, "/users", nil)
+	password := strings.TrimSpace(byTestID(document(t, shown), "generated-password").Text())
+	if len(password) < auth.MinPasswordLength {
+		t.Fatalf("generated password %q is shorter than %d", password, auth.MinPasswordLength)
+	}
+
+	b.cookies = saved
+	replayed := b.do(http.MethodGet, "/users", nil)
+	if replayed.Code != http.StatusOK {
+		t.Fatalf("replay: status = %d, want 200", replayed.Code)
+	}
+	if strings.Contains(replayed.Body.String(), password) {
+		t.Error("replayed cookie shows the generated password again")
+	}
+	if got := byTestID(document(t, replayed), "user-created").Length(); got != 0 {
+		t.Errorf("replay: created notices = %d, want 0", got)
+	}
+}
