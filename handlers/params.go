@@ -237,13 +237,17 @@ func jsonNestingExceeds(body []byte, limit int) bool {
 }
 
 // checkBodyEncoding rejects a body that is not UTF-8 JSON text: a form, a
-// byte order mark or bytes that are not UTF-8, each of which would
-// otherwise get the JSON parser's message about its first character.
+// malformed Content-Type, a charset other than UTF-8, a byte order mark or
+// bytes that are not UTF-8, each of which would otherwise get the JSON
+// parser's message about its first character or be read as UTF-8 anyway.
 func checkBodyEncoding(c echo.Context, body []byte) error {
 	malformed := func(message string) error {
 		return &APIError{Status: http.StatusBadRequest, Code: CodeMalformedBody, Message: message}
 	}
-	mediaType, _, _ := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
+	mediaType, err := parseContentType(c.Request().Header.Get(echo.HeaderContentType))
+	if err != nil {
+		return err
+	}
 	switch {
 	case mediaType == echo.MIMEApplicationForm || mediaType == echo.MIMEMultipartForm:
 		// A form is a body of another media type, as the console's form
@@ -270,6 +274,29 @@ func checkBodyEncoding(c echo.Context, body []byte) error {
 		return malformed(fmt.Sprintf("request body is not UTF-8 text (byte %d is not); send the JSON encoded as UTF-8", valid+1))
 	}
 	return nil
+}
+
+// parseContentType returns the media type of a request's Content-Type
+// header, or "" for a missing header. It returns a 415 for a
+// header that does not parse, or whose charset is not UTF-8, because the
+// body is always read as UTF-8.
+func parseContentType(header string) (string, error) {
+	if strings.TrimSpace(header) == "" {
+		return "", nil
+	}
+	unsupported := func(format string, args ...any) error {
+		return &APIError{Status: http.StatusUnsupportedMediaType, Code: CodeMalformedBody, Message: fmt.Sprintf(format, args...)}
+	}
+	mediaType, params, err := mime.ParseMediaType(header)
+	if err != nil {
+		return "", unsupported("the Content-Type header %s is malformed (%v); send Content-Type: application/json",
+			strconv.Quote(truncateForMessage(header)), err)
+	}
+	if charset, ok := params["charset"]; ok && !strings.EqualFold(charset, "utf-8") {
+		return "", unsupported("the Content-Type charset %s is not supported; send the JSON encoded as UTF-8, with Content-Type: application/json or application/json; charset=utf-8",
+			strconv.Quote(truncateForMessage(charset)))
+	}
+	return mediaType, nil
 }
 
 // invalidJSONError returns the 400 of a body that is not one valid JSON

@@ -71,6 +71,9 @@ func TestBodyEncodingRejected(t *testing.T) {
 		{"byte order mark", echo.MIMEApplicationJSON, "\xef\xbb\xbf{}", http.StatusBadRequest, "byte order mark"},
 		{"not UTF-8", echo.MIMEApplicationJSON, "{\"provider\":\"sl\xffack\"}", http.StatusBadRequest, "request body is not UTF-8 text (byte 16 is not)"},
 		{"plain text", "text/plain; charset=utf-8", `{"provider":"slack"}`, http.StatusUnsupportedMediaType, "declared as text/plain; send a JSON object"},
+		{"latin1 charset", "application/json; charset=latin1", `{}`, http.StatusUnsupportedMediaType, `charset \"latin1\" is not supported; send the JSON encoded as UTF-8`},
+		{"utf-16 charset", "application/json; charset=utf-16", "{\x00}\x00", http.StatusUnsupportedMediaType, `charset \"utf-16\" is not supported`},
+		{"empty parameter", "application/json;;", `{}`, http.StatusUnsupportedMediaType, `Content-Type header \"application/json;;\" is malformed`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -86,6 +89,17 @@ func TestBodyEncodingRejected(t *testing.T) {
 				t.Errorf("body: got %s, want %q", rec.Body.String(), tc.want)
 			}
 		})
+	}
+}
+
+func TestBodyCharsetUTF8Accepted(t *testing.T) {
+	s := newAlertServer(t, map[string]destination{"slack": {kind: connectors.KindSlack, url: "{receiver}/slack/T/B/X"}})
+	path := auditDelivery + "/recovery-escalations/retry-health-alerts/deliver"
+	for _, contentType := range []string{"application/json; charset=utf-8", "application/json; charset=UTF-8", `application/json; charset="Utf-8"`} {
+		rec := s.do(http.MethodPost, path, contentType, `{}`)
+		if rec.Code != http.StatusCreated {
+			t.Errorf("%s: status = %d, want 201 (body %s)", contentType, rec.Code, rec.Body.String())
+		}
 	}
 }
 
