@@ -179,6 +179,9 @@ func decodeJSONBody(c echo.Context, dst any) error {
 		return &APIError{Status: http.StatusBadRequest, Code: CodeMalformedBody,
 			Message: fmt.Sprintf("request body must be a JSON object, such as {}; got %s", kind)}
 	}
+	if err := unpairedSurrogateError(body); err != nil {
+		return err
+	}
 
 	// encoding/json keeps the last of two equal keys and decodes null as
 	// if the field were absent, so these are found by the walk before
