@@ -215,6 +215,7 @@ func exportDaysQuery(c echo.Context, zone *time.Location) (audit.ExportQuery, er
 	values := c.QueryParams()
 	for name, list := range values {
 		if !slices.Contains(accepted, name) {
+			name = escapedName(name)
 			return audit.ExportQuery{}, fieldError(name, "%s is not a field of the export form; remove it, or use one of %s", name, strings.Join(accepted, ", "))
 		}
 		if name != "kinds" && len(list) > 1 {

@@ -94,6 +94,7 @@ func rejectUnknownFormFields(form url.Values, accepted []string) error {
 	if name == "" {
 		return nil
 	}
+	name = escapedName(name)
 	apiErr := fieldError(name, "%s is not a field of this form; remove it, or use one of %s", name, strings.Join(accepted, ", "))
 	if len(accepted) == 0 {
 		apiErr.Message = fmt.Sprintf("%s is not a field of this form, which takes none; remove it", name)

@@ -53,7 +53,26 @@ func (p jsonPath) String() string {
 		if out.Len() > 0 {
 			out.WriteByte('.')
 		}
-		out.WriteString(step.key)
+		out.WriteString(escapedName(step.key))
+	}
+	return out.String()
+}
+
+// escapedName returns a field or parameter name from the request with each
+// character that strconv.IsPrint rejects, such as a control character or a
+// bidirectional override (U+202E), written as a \u escape, so an error
+// that repeats the name shows what was sent, as %q does for values.
+func escapedName(name string) string {
+	var out strings.Builder
+	for _, r := range name {
+		switch {
+		case strconv.IsPrint(r):
+			out.WriteRune(r)
+		case r > 0xFFFF:
+			fmt.Fprintf(&out, `\U%08x`, r)
+		default:
+			fmt.Fprintf(&out, `\u%04x`, r)
+		}
 	}
 	return out.String()
 }

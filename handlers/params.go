@@ -84,6 +84,7 @@ func rejectUnknownQuery(c echo.Context, accepted ...string) error {
 	if name == "" {
 		return rejectRepeatedQuery(values)
 	}
+	name = escapedName(name)
 	apiErr := fieldError(name, "%s is not a query parameter of this endpoint; remove it, or use one of %s", name, strings.Join(accepted, ", "))
 	if len(accepted) == 0 {
 		apiErr.Message = fmt.Sprintf("%s is not a query parameter of this endpoint, which takes none; remove it", name)
@@ -132,8 +133,9 @@ func rejectRepeated(values url.Values, quote bool) error {
 	}
 	slices.Sort(repeated)
 	name := repeated[0]
+	shownName := escapedName(name)
 	if !quote || slices.Contains(credentialFields, name) {
-		return fieldError(name, "%s is given %d times; send it once", name, len(values[name]))
+		return fieldError(shownName, "%s is given %d times; send it once", shownName, len(values[name]))
 	}
 	var quotedValues []string
 	for _, value := range values[name] {
@@ -143,7 +145,7 @@ func rejectRepeated(values url.Values, quote bool) error {
 		}
 		quotedValues = append(quotedValues, strconv.Quote(truncateForMessage(value)))
 	}
-	return fieldError(name, "%s is given %d times (%s); send it once", name, len(values[name]), strings.Join(quotedValues, ", "))
+	return fieldError(shownName, "%s is given %d times (%s); send it once", shownName, len(values[name]), strings.Join(quotedValues, ", "))
 }
 
 // maxRepeatedValuesShown bounds the values a repeated parameter's error
