@@ -71,6 +71,13 @@ func wantsJSON(c echo.Context) bool {
 	return strings.Contains(accept, "application/json") && !strings.Contains(accept, "text/html")
 }
 
+// Messages of a 413. Only evidence ingestion takes a batch that can be
+// split, so only its message suggests smaller batches.
+const (
+	bodyTooLargeMessage     = "request body is larger than the 10 MiB limit; send a smaller body, with shorter field values or fewer list entries"
+	evidenceTooLargeMessage = "request body is larger than the 10 MiB limit; send the evidence records in smaller batches"
+)
+
 // toAPIError converts any handler error to the error model. Unknown errors
 // become a 500 whose message hides the cause, which is logged instead.
 func toAPIError(err error) *APIError {
@@ -91,7 +98,7 @@ func toAPIError(err error) *APIError {
 		message := http.StatusText(httpErr.Code)
 		switch httpErr.Code {
 		case http.StatusRequestEntityTooLarge:
-			message = "request body is larger than the 10 MiB limit; send less, for example evidence records in smaller batches"
+			message = bodyTooLargeMessage
 		case http.StatusNotFound:
 			message = "no page or endpoint at this address"
 		case http.StatusMethodNotAllowed:
@@ -176,6 +183,9 @@ func errorHandler(logger *slog.Logger, stopping <-chan struct{}, redactor *conne
 			return
 		}
 		apiErr := shortened(toAPIError(err), redactor)
+		if apiErr.Code == CodeBodyTooLarge && c.Request().URL.Path == runtimePrefix+"/evidence" {
+			apiErr.Message = evidenceTooLargeMessage
+		}
 		attrs := []any{
 			"method", c.Request().Method, "path", loggedPath(redactor, c.Request().URL.Path),
 			"request_id", c.Response().Header().Get(echo.HeaderXRequestID),

@@ -81,6 +81,24 @@ func TestIngestEvidenceRejectsOversizedBody(t *testing.T) {
 	if !strings.Contains(rec.Body.String(), "10 MiB") {
 		t.Errorf("413 body %s does not name the limit", rec.Body)
 	}
+	if !strings.Contains(rec.Body.String(), "evidence records in smaller batches") {
+		t.Errorf("413 body %s does not suggest smaller batches", rec.Body)
+	}
+}
+
+func TestOversizedBodyMessageByEndpoint(t *testing.T) {
+	s := newTestServer(t)
+	body := `{"provider": "` + strings.Repeat("a", 11<<20) + `"}`
+	rec := s.postJSON(auditDelivery+"/recovery-escalations/retry-health-alerts/deliver", body)
+	if rec.Code != http.StatusRequestEntityTooLarge {
+		t.Fatalf("status = %d, want 413", rec.Code)
+	}
+	if !strings.Contains(rec.Body.String(), "10 MiB limit; send a smaller body, with shorter field values or fewer list entries") {
+		t.Errorf("413 body %s does not name the limit and what to shrink", rec.Body)
+	}
+	if strings.Contains(rec.Body.String(), "evidence") {
+		t.Errorf("413 body %s mentions evidence on an alert endpoint", rec.Body)
+	}
 }
 
 // A playbook with more entries than the maximum is one rejected record,
