@@ -214,13 +214,14 @@ func (h *Handler) listExecutiveRuns(c echo.Context) error {
 	return c.JSON(http.StatusOK, list)
 }
 
-// pageParams reads limit (1..500, default 50) and offset (0 or more).
+// pageParams reads limit (1 to maxPageLimit, default defaultPageLimit) and
+// offset (0 to maxOffset, default 0), the paging bounds of every list.
 func pageParams(c echo.Context) (int, int, error) {
-	limit, err := queryInt(c, "limit", 50, 1, 500)
+	limit, err := queryInt(c, "limit", defaultPageLimit, 1, maxPageLimit)
 	if err != nil {
 		return 0, 0, err
 	}
-	offset, err := queryInt(c, "offset", 0, 0, math.MaxInt32)
+	offset, err := queryInt(c, "offset", 0, 0, maxOffset)
 	if err != nil {
 		return 0, 0, err
 	}

@@ -519,20 +519,12 @@ func (h *Handler) getRetryPlan(c echo.Context) error {
 	return c.JSON(http.StatusOK, plan)
 }
 
-// retryListParams reads limit (1..200, default 50) and offset strictly.
+// retryListParams reads limit and offset strictly, as pageParams does.
 func retryListParams(c echo.Context) (int, int, error) {
 	if err := rejectUnknownQuery(c, "limit", "offset"); err != nil {
 		return 0, 0, err
 	}
-	limit, err := queryInt(c, "limit", 50, 1, 200)
-	if err != nil {
-		return 0, 0, err
-	}
-	offset, err := queryInt(c, "offset", 0, 0, 1_000_000)
-	if err != nil {
-		return 0, 0, err
-	}
-	return limit, offset, nil
+	return pageParams(c)
 }
 
 func (h *Handler) listRetryRuns(c echo.Context) error {

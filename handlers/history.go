@@ -56,9 +56,6 @@ func combinedHistoryQuery(c echo.Context) (audit.HistoryQuery, error) {
 	return q, nil
 }
 
-// maxOffset bounds offset so it fits every database's integer type.
-const maxOffset = 1<<31 - 1
-
 // getHistory returns one page of the combined history.
 func (h *Handler) getHistory(c echo.Context) error {
 	q, err := combinedHistoryQuery(c)

@@ -6,6 +6,14 @@ import (
 	"github.com/releaseops/evidence-console/views"
 )
 
+// Paging bounds shared by every JSON and page list. maxOffset fits every
+// database's 32-bit integer type.
+const (
+	defaultPageLimit = 50
+	maxPageLimit     = 500
+	maxOffset        = 1<<31 - 1
+)
+
 // pageLinks returns the links from the page of limit items at offset, among
 // total matching items, to other pages. link returns the address of the
 // page that starts at an offset.

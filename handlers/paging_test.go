@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"maps"
+	"net/http"
 	"net/url"
 	"testing"
 
@@ -81,5 +82,37 @@ func TestPageLinks(t *testing.T) {
 				t.Errorf("pageLinks(%d, %d, 10): got %+v, want %+v", tc.total, tc.offset, got, tc.want)
 			}
 		})
+	}
+}
+
+func TestListPagingBoundsShared(t *testing.T) {
+	s := newAPIServer(t)
+	executive := auditDelivery + "/recovery-executive-report"
+	alerts := auditDelivery + "/recovery-escalations/retry-health-alerts"
+	lists := []string{
+		runtimePrefix,
+		alerts,
+		alerts + "/retry-worker-runs",
+		executive + "/schedule-runs",
+		executive + "/delivery-retry-worker-runs",
+	}
+	cases := []struct {
+		query      string
+		wantStatus int
+	}{
+		{"limit=500", http.StatusOK},
+		{"limit=501", http.StatusBadRequest},
+		{"offset=2147483647", http.StatusOK},
+		{"offset=2147483648", http.StatusBadRequest},
+		{"limit=0", http.StatusBadRequest},
+		{"offset=-1", http.StatusBadRequest},
+	}
+	for _, list := range lists {
+		for _, tc := range cases {
+			rec := s.getJSON(list + "?" + tc.query)
+			if rec.Code != tc.wantStatus {
+				t.Errorf("%s?%s: status = %d, want %d (body %.300s)", list, tc.query, rec.Code, tc.wantStatus, rec.Body.String())
+			}
+		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -233,7 +232,7 @@ func historyQuery(c echo.Context) (alerting.HistoryQuery, error) {
 	if q.Limit, err = queryInt(c, "limit", alerting.DefaultHistoryLimit, 1, alerting.MaxHistoryLimit); err != nil {
 		return q, err
 	}
-	if q.Offset, err = queryInt(c, "offset", 0, 0, math.MaxInt32); err != nil {
+	if q.Offset, err = queryInt(c, "offset", 0, 0, maxOffset); err != nil {
 		return q, err
 	}
 	if c.QueryParams().Has("suppressed") {

@@ -80,6 +80,14 @@ func pathParam(name, description string) schema {
 	return schema{"name": name, "in": "path", "required": true, "description": description, "schema": schema{"type": "string"}}
 }
 
+// pageLimit and pageOffset are the paging parameters, with the same bounds
+// on every list.
+var pageLimit = query("limit", "Page size.", withDefault(integer(1, 500), 50, "Page size, 1 to 500."))
+
+func pageOffset(description string) schema {
+	return query("offset", description, withDefault(integer(0, 1<<31-1), 0, description+" 0 to 2147483647."))
+}
+
 func integer(min, max int) schema {
 	return schema{"type": "integer", "minimum": min, "maximum": max}
 }
@@ -190,8 +198,7 @@ func operations() []operation {
 				query("metadata_kind", "Only records of this kind; plan, delivery and acknowledgement are accepted for the full names.", enum(append(alerting.MetadataKinds(), "plan", "delivery", "acknowledgement")...)),
 				query("acknowledgement_state", "Only acknowledgement actions in this state.", str),
 				query("suppressed", "Only plans that suppressed a destination (true) or did not (false); deliveries and acknowledgement actions are left out either way.", enum("true", "false")),
-				query("limit", "Page size.", integer(1, 500)),
-				query("offset", "Records to skip.", schema{"type": "integer", "minimum": 0}),
+				pageLimit, pageOffset("Records to skip."),
 			},
 			responses: map[string]any{"200": alerting.HistoryPage{}}, errors: []string{"400"}},
 		{method: "get", path: auditDelivery + "/recovery-escalations/retry-health-alert-dashboard", id: "getRetryHealthAlertDashboard",
@@ -217,7 +224,7 @@ func operations() []operation {
 			responses: map[string]any{"201": retry.RunView{}}, errors: []string{"400", "403", "422", "503"}},
 		{method: "get", path: alerts + "/retry-worker-runs", id: "listAlertRetryRuns", permission: "console.read",
 			summary:    "List health alert delivery retry worker runs, newest first.",
-			parameters: []schema{query("limit", "Page size.", integer(1, 200)), query("offset", "Runs to skip.", integer(0, 1_000_000))},
+			parameters: []schema{pageLimit, pageOffset("Runs to skip.")},
 			responses:  map[string]any{"200": workerRunList{}}, errors: []string{"400"}},
 		{method: "get", path: alerts + "/retry-worker-runs/{run_id}", id: "getAlertRetryRun", permission: "console.read",
 			summary: "Read one health alert delivery retry worker run with its executions.", parameters: []schema{pathParam("run_id", "Worker run id.")},
@@ -239,7 +246,7 @@ func operations() []operation {
 			responses: map[string]any{"201": executive.RunResult{}}, errors: []string{"400", "422"}},
 		{method: "get", path: executiveBase + "/schedule-runs", id: "listExecutiveScheduleRuns", permission: "executive_report.read",
 			summary:    "List schedule runs, newest first.",
-			parameters: []schema{query("limit", "Page size.", integer(1, 500)), query("offset", "Runs to skip.", schema{"type": "integer", "minimum": 0})},
+			parameters: []schema{pageLimit, pageOffset("Runs to skip.")},
 			responses:  map[string]any{"200": executive.RunList{}}, errors: []string{"400"}},
 		{method: "post", path: executiveBase + "/schedule-runs/{run_id}/deliver", id: "deliverExecutiveReport", permission: "alert.send",
 			summary:    "Deliver a schedule run's report; run_id latest is the newest run.",
@@ -258,7 +265,7 @@ func operations() []operation {
 			responses: map[string]any{"201": retry.RunView{}}, errors: []string{"400", "403", "422", "503"}},
 		{method: "get", path: executiveBase + "/delivery-retry-worker-runs", id: "listExecutiveRetryRuns", permission: "console.read",
 			summary:    "List executive report delivery retry worker runs, newest first.",
-			parameters: []schema{query("limit", "Page size.", integer(1, 200)), query("offset", "Runs to skip.", integer(0, 1_000_000))},
+			parameters: []schema{pageLimit, pageOffset("Runs to skip.")},
 			responses:  map[string]any{"200": workerRunList{}}, errors: []string{"400"}},
 		{method: "get", path: executiveBase + "/delivery-retry-worker-runs/{run_id}", id: "getExecutiveRetryRun", permission: "console.read",
 			summary: "Read one executive report delivery retry worker run with its executions.", parameters: []schema{pathParam("run_id", "Worker run id.")},
@@ -278,8 +285,7 @@ func operations() []operation {
 				query("connector_delivery_source", "Only records of this delivery subject kind.", enum("health_alert", "executive_report")),
 				query("delivery_success", "Only deliveries and retry executions that succeeded (true) or failed (false).", enum("true", "false", "")),
 				query("alert_level", "Only health snapshots, alert plans and executive reports of this level.", enum("healthy", "warning", "critical")),
-				query("limit", "Page size.", integer(1, 500)),
-				query("offset", "Records to skip.", integer(0, 1<<31-1)),
+				pageLimit, pageOffset("Records to skip."),
 			},
 			responses: map[string]any{"200": audit.HistoryPage{}}, errors: []string{"400"}},
 		{method: "get", path: runtimePrefix + "/audit/{kind}/{id}", id: "getAuditChain", permission: "console.read",
