@@ -43,6 +43,9 @@ func (h *Handler) acknowledgeRetryHealthAlert(c echo.Context) error {
 		return fieldError("acknowledgement_state", "acknowledgement_state is empty; send one of %s, or leave the field out for %s",
 			strings.Join(alerting.AcknowledgementStates(), ", "), models.AcknowledgementAcknowledged)
 	}
+	if err := rejectEmptyString("plan_id", body.PlanID); err != nil {
+		return err
+	}
 	req := alerting.AcknowledgeRequest{HealthID: c.Param("health_id"), Actor: actorName(c)}
 	setIfPresent(&req.Provider, body.Provider)
 	setIfPresent(&req.State, body.AcknowledgementState)

@@ -262,6 +262,9 @@ func parseDeliver(c echo.Context) (executive.DeliverRequest, error) {
 		if body.TimeoutSeconds != nil {
 			timeoutSeconds = *body.TimeoutSeconds
 		}
+		if err := rejectEmptyString("run_id", body.RunID); err != nil {
+			return req, err
+		}
 		if body.RunID != nil {
 			if req.RunID != "" && *body.RunID != req.RunID {
 				return req, unprocessable("run_id", "run_id %q in the body differs from %q in the path; leave run_id out of the body or send the path's value",

@@ -23,18 +23,22 @@ import (
 )
 
 // queryInt reads an optional whole-number query or form parameter in
-// [min, max]. A parameter that is present must be valid: an empty value, a
-// plus sign, a space, a fraction or text is rejected rather than replaced by
-// the default. It takes what a number input sends for a whole number, such
-// as 30, 030, 30.0 or 3e1, because GET and POST forms send them as typed.
+// [min, max]. An empty query parameter is absent and gets the default, as
+// every query filter treats one, because a GET form sends an empty value
+// for a field left blank. A form field or query parameter that has a value
+// must be valid: a plus sign, a space, a fraction or text is rejected
+// rather than replaced by the default, and so is an empty form field. It
+// takes what a number input sends for a whole number, such as 30, 030,
+// 30.0 or 3e1, because GET and POST forms send them as typed.
 func queryInt(c echo.Context, name string, def, min, max int) (int, error) {
 	values := c.QueryParams()
+	fromQuery := true
 	if c.Request().Method == "POST" {
 		if form, err := c.FormParams(); err == nil && form.Has(name) {
-			values = form
+			values, fromQuery = form, false
 		}
 	}
-	if !values.Has(name) {
+	if !values.Has(name) || (fromQuery && values.Get(name) == "") {
 		return def, nil
 	}
 	raw := values.Get(name)
@@ -43,6 +47,17 @@ func queryInt(c echo.Context, name string, def, min, max int) (int, error) {
 		return 0, fieldError(name, "%s must be a whole number from %d to %d; got %q", name, min, max, raw)
 	}
 	return n, nil
+}
+
+// rejectEmptyString returns a 400 naming field when value, an optional
+// JSON body field that names something (an id, a destination or a state),
+// is sent as an empty or blank string. Leaving the field out is how a
+// client asks for its default, so an empty value is most likely a mistake.
+func rejectEmptyString(field string, value *string) error {
+	if value != nil && strings.TrimSpace(*value) == "" {
+		return fieldError(field, "%s is empty; send a value, or leave the field out", field)
+	}
+	return nil
 }
 
 // formWholeNumber parses a whole number typed in a form field as an HTML

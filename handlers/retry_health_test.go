@@ -50,7 +50,6 @@ func TestRetryHealthRejectsBadThresholds(t *testing.T) {
 		{"expected_interval_minutes=10081", "expected_interval_minutes"},
 		{"expected_interval_minutes=1.5", "expected_interval_minutes"},
 		{"expected_interval_minutes=abc", "expected_interval_minutes"},
-		{"expected_interval_minutes=", "expected_interval_minutes"},
 		{"stale_metadata_minutes=-1", "stale_metadata_minutes"},
 		{"stale_metadata_minutes=true", "stale_metadata_minutes"},
 	}

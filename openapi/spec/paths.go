@@ -332,7 +332,10 @@ const apiDescription = "JSON API of the Evidence Console. Authenticate with a pe
 	"With a session cookie, a POST also needs the X-CSRF-Token header, whose value is the csrf-token meta tag of any console page. " +
 	"A request body is read as JSON when it has no Content-Type or application/json; a form or any other declared type is a 415. " +
 	"A query parameter that an operation does not list, a body field that its schema does not list and a number outside a field's range " +
-	"are rejected with a 400 whose field names the parameter or the field's full path, such as retry_policy.max_retry_attempts."
+	"are rejected with a 400 whose field names the parameter or the field's full path, such as retry_policy.max_retry_attempts. " +
+	"A query parameter with an empty value, such as provider= or limit=, is treated as absent, as the console's GET forms send one for a blank field. " +
+	"In a body, an optional field that names an id, a destination or a state (plan_id, run_id, acknowledgement_state) is a 400 when sent as an empty string; leave it out to get its default. " +
+	"Free-text fields such as notes and external_ref may be empty."
 
 // bodyErrorDescriptions describe the errors that every operation with a
 // request body can return before the body is read.
