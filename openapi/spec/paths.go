@@ -330,7 +330,7 @@ func joinKinds() string {
 // shares.
 const apiDescription = "JSON API of the Evidence Console. Authenticate with a personal API token (Authorization: Bearer) or a session cookie. " +
 	"With a session cookie, a POST also needs the X-CSRF-Token header, whose value is the csrf-token meta tag of any console page. " +
-	"A request body is read as JSON when it has no Content-Type or application/json; a form or any other declared type is a 415. " +
+	"A request body is read as UTF-8 JSON when it has no Content-Type or application/json; a form, any other declared type, a malformed Content-Type or a charset other than utf-8 is a 415. " +
 	"A query parameter that an operation does not list, a body field that its schema does not list and a number outside a field's range " +
 	"are rejected with a 400 whose field names the parameter or the field's full path, such as retry_policy.max_retry_attempts. " +
 	"A query parameter with an empty value, such as provider= or limit=, is treated as absent, as the console's GET forms send one for a blank field. " +
@@ -341,7 +341,7 @@ const apiDescription = "JSON API of the Evidence Console. Authenticate with a pe
 // request body can return before the body is read.
 var bodyErrorDescriptions = map[string]string{
 	"413": "The request body is larger than the server accepts (code body_too_large); nothing was changed.",
-	"415": "The request body is a form or is declared as another type than JSON, such as text/plain (code malformed_body); send Content-Type: application/json. Nothing was changed.",
+	"415": "The request body is a form, is declared as another type than JSON such as text/plain, or has a malformed Content-Type or a charset other than utf-8 (code malformed_body); send UTF-8 JSON with Content-Type: application/json. Nothing was changed.",
 }
 
 // Build returns the OpenAPI document as indented JSON.
