@@ -9,6 +9,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/releaseops/evidence-console/connectors"
 	"github.com/releaseops/evidence-console/metrics"
 	"github.com/releaseops/evidence-console/models"
 )
@@ -19,9 +20,13 @@ const openFailureListLimit = 20
 
 // Service evaluates and persists recovery retry health.
 type Service struct {
-	DB     *gorm.DB
-	Now    func() time.Time
-	Logger *slog.Logger
+	DB  *gorm.DB
+	Now func() time.Time
+	// Secrets holds the configured destinations' secrets, which are
+	// removed from every report before it is returned or stored. Nil
+	// removes none.
+	Secrets *connectors.Redactor
+	Logger  *slog.Logger
 }
 
 // Evaluate returns the current evaluation and writes nothing.
@@ -35,7 +40,41 @@ func (s *Service) Evaluate(ctx context.Context, params Params) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	return Evaluate(params, in), nil
+	return s.withoutSecrets(Evaluate(params, in))
+}
+
+// withoutSecrets replaces every configured destination secret in report.
+// Ingestion rejects such secrets, but a record stored before a secret was
+// configured, or imported without the connector configuration, can still
+// carry one into the plan IDs and providers a report lists.
+func (s *Service) withoutSecrets(report Report) (Report, error) {
+	if s.Secrets == nil {
+		return report, nil
+	}
+	encoded, err := json.Marshal(report)
+	if err != nil {
+		return Report{}, fmt.Errorf("health: unable to encode the report: %w", err)
+	}
+	cleaned, found := s.Secrets.RemoveConfiguredSecrets(string(encoded))
+	if !found {
+		return report, nil
+	}
+	var clean Report
+	if err := json.Unmarshal([]byte(cleaned), &clean); err != nil {
+		// The secret was spelled in a way only a whole-text replacement
+		// covers, so nothing of the report can be shown or stored.
+		return Report{}, fmt.Errorf("health: unable to evaluate recovery retry health, because a stored evidence record contains "+
+			"a configured secret in a form that cannot be removed; find the record in the evidence export and delete it: %w", err)
+	}
+	s.logger().Warn("configured secret removed from a recovery retry health report; a stored evidence record holds it")
+	return clean, nil
+}
+
+func (s *Service) logger() *slog.Logger {
+	if s.Logger == nil {
+		return slog.Default()
+	}
+	return s.Logger
 }
 
 // Build evaluates and persists a snapshot with a health_id, so it can be

@@ -2,10 +2,13 @@ package health
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/releaseops/evidence-console/connectors"
 	"github.com/releaseops/evidence-console/evidence"
 	"github.com/releaseops/evidence-console/models"
 	"github.com/releaseops/evidence-console/models/dbtest"
@@ -97,5 +100,39 @@ func TestBuildStartsNewOccurrenceWhenFindingsChange(t *testing.T) {
 	}
 	if changed.OccurrenceID != changed.HealthID {
 		t.Errorf("new occurrence id = %s, want the snapshot's own id %s", changed.OccurrenceID, changed.HealthID)
+	}
+}
+
+// A record imported without the connector configuration can hold a
+// configured secret, here in other letters. Neither the report nor the
+// stored snapshot may carry it.
+func TestBuildRemovesConfiguredSecrets(t *testing.T) {
+	const secret = "legacySEKRITtoken42"
+	service, ingest := newServices(t)
+	record := `{"metadata_kind": "go-backend-rollback-drill-acknowledgement-audit-delivery-recovery-escalation-retry-execution-record",
+		"execution_id": "exec-legacy", "plan_id": "plan-` + strings.ToUpper(secret) + `", "provider": "slack",
+		"execution_status": "failed", "created_at": "` + now.Add(-time.Hour).Format(time.RFC3339) + `"}`
+	if result, err := ingest.Ingest(context.Background(), []json.RawMessage{json.RawMessage(record)}); err != nil || result.Inserted != 1 {
+		t.Fatalf("ingest the record: got %+v, %v; want it stored", result, err)
+	}
+	service.Secrets = connectors.NewRedactor(secret)
+
+	report, err := service.Build(context.Background(), DefaultParams(), "alice")
+	if err != nil {
+		t.Fatalf("build: %v", err)
+	}
+	if len(report.OpenFailedExecutions) != 1 {
+		t.Fatalf("open failures: got %d, want the imported one", len(report.OpenFailedExecutions))
+	}
+	if got := report.OpenFailedExecutions[0].PlanID; got != "plan-"+connectors.Redacted {
+		t.Errorf("open failure plan id: got %q, want plan-%s", got, connectors.Redacted)
+	}
+
+	var stored models.HealthSnapshot
+	if err := service.DB.Where("id = ?", report.HealthID).Take(&stored).Error; err != nil {
+		t.Fatalf("read the stored snapshot: %v", err)
+	}
+	if strings.Contains(strings.ToLower(stored.Report), strings.ToLower(secret)) {
+		t.Errorf("stored snapshot: got %s, want no configured secret in any letter case", stored.Report)
 	}
 }

@@ -61,7 +61,7 @@ func (a *app) serve(ctx context.Context) error {
 	var stopReceiverOnce sync.Once
 	stopLocalReceiver := func() { stopReceiverOnce.Do(stopReceiver) }
 	defer stopLocalReceiver()
-	healthService := &health.Service{DB: db, Now: now, Logger: a.logger}
+	healthService := &health.Service{DB: db, Now: now, Secrets: registry.Redactor(), Logger: a.logger}
 	alertService := &alerting.Service{
 		DB: db, Health: healthService, Destinations: registry,
 		Delivery:  &delivery.Service{DB: db, Sender: registry, Now: now, Logger: a.logger},
