@@ -14,7 +14,7 @@ RECEIVER_URL := http://$(LOCAL_RECEIVER)
 run import: export CONNECTOR_CONFIG := config/connectors.local.yaml
 run import: export LOCAL_WEBHOOK_URL := $(RECEIVER_URL)/webhook/hooks/local
 run import: export LOCAL_WEBHOOK_SIGNING_SECRET := whsec_bG9jYWwtZGV2ZWxvcG1lbnQtc2lnbmluZy1zZWNyZXQ=
-run import: export LOCAL_SLACK_URL := $(RECEIVER_URL)/slack/services/T000/B000/localtoken
+run import: export LOCAL_SLACK_URL := $(RECEIVER_URL)/slack/services/T000/B000/Lr7dQ2vX9kM4pT8wN3bZ6cHj
 run import: export LOCAL_TEAMS_URL := $(RECEIVER_URL)/teams/workflows/local
 run import: export LOCAL_FAILING_URL := $(RECEIVER_URL)/fail/503/webhook
 run import: export LOCAL_JIRA_URL := $(RECEIVER_URL)/jira

@@ -16,7 +16,7 @@ import (
 // pattern, a mixed-case token and a Slack URL.
 func usernameSecrets() *connectors.Redactor {
 	return connectors.NewRedactor("local-receiver-token", "SEKRITtrackerTokenQ7w9",
-		"http://127.0.0.1:8090/slack/services/T000/B000/localtoken")
+		"http://127.0.0.1:8090/slack/services/T000/B000/Lr7dQ2vX9kM4pT8wN3bZ6cHj")
 }
 
 func TestCreateUserRejectsCredentialNames(t *testing.T) {
@@ -30,7 +30,7 @@ func TestCreateUserRejectsCredentialNames(t *testing.T) {
 		"SEKRITtrackerTokenQ7w9",
 		"sekrittrackertokenq7w9",
 		"ops.local-receiver-token",
-		"http://127.0.0.1:8090/slack/services/T000/B000/localtoken",
+		"http://127.0.0.1:8090/slack/services/T000/B000/Lr7dQ2vX9kM4pT8wN3bZ6cHj",
 		"ghp_abcdefghijklmnopqrstuvwxyz0123",
 	} {
 		_, err := service.CreateUser(ctx, NewUser{Username: username, Role: RoleViewer, Password: "viewer-long-password", CreatedBy: "test"})
@@ -57,7 +57,7 @@ func TestCreateUserRejectsCredentialNames(t *testing.T) {
 	if count != 0 {
 		t.Errorf("users: got %d, want 0", count)
 	}
-	for _, secret := range []string{"local-receiver-token", "sekrittrackertokenq7w9", "localtoken"} {
+	for _, secret := range []string{"local-receiver-token", "sekrittrackertokenq7w9", strings.ToLower("Lr7dQ2vX9kM4pT8wN3bZ6cHj")} {
 		if strings.Contains(strings.ToLower(logs.String()), secret) {
 			t.Errorf("log contains %q:\n%s", secret, logs.String())
 		}

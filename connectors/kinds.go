@@ -22,6 +22,11 @@ type kindSpec struct {
 	// the parts of such a URL that look like credentials are secret, so
 	// links to its tickets and its API paths can be typed and are shown.
 	addressURL bool
+	// secretSegments returns the path segments of the kind's URL that are
+	// credentials whatever they look like, such as the team, channel and
+	// token segments of a Slack incoming webhook. Nil means none beyond
+	// those isCredentialSegment finds.
+	secretSegments func(u *url.URL) []string
 	// defaultScheme is the Authorization scheme for token_env and token_file.
 	defaultScheme string
 	// defaultAPIKeyHeader carries the api_key_env value.

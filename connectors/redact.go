@@ -562,6 +562,19 @@ func secretPathSegments(u *url.URL) []string {
 	return segments
 }
 
+// segmentsAfter returns the non-empty segments of u's path after the first
+// segment that equals one of markers, ignoring case, or none when no
+// segment does.
+func segmentsAfter(u *url.URL, markers ...string) []string {
+	segments := strings.Split(u.Path, "/")
+	for i, segment := range segments {
+		if slices.ContainsFunc(markers, func(marker string) bool { return strings.EqualFold(segment, marker) }) {
+			return slices.DeleteFunc(slices.Clone(segments[i+1:]), func(s string) bool { return s == "" })
+		}
+	}
+	return nil
+}
+
 // secretQueryValues returns the values of u's query parameters that are
 // credentials: those of a parameter named like a credential, such as sig
 // or token, and those that look like one. A date or version, such as

@@ -672,7 +672,7 @@ func localReceiverRegistry(t *testing.T) *Registry {
 		"jira":    {URLEnv: "JIRA_URL", TokenEnv: "TRACKER_TOKEN", ProjectKey: "OPS"},
 	}}
 	env := map[string]string{
-		"SLACK_URL":     "http://127.0.0.1:8090/slack/services/T000/B000/localtoken",
+		"SLACK_URL":     "http://127.0.0.1:8090/slack/services/T000/B000/Lr7dQ2vX9kM4pT8wN3bZ6cHj",
 		"TEAMS_URL":     "http://127.0.0.1:8090/teams/workflows/local",
 		"WEBHOOK_URL":   "http://127.0.0.1:8090/webhook/hooks/local",
 		"FAILING_URL":   "http://127.0.0.1:8090/fail/503/webhook/",
@@ -687,13 +687,13 @@ func TestFindCredentialRejectsWholeSecretURLs(t *testing.T) {
 	redactor := localReceiverRegistry(t).Redactor()
 
 	found := map[string]string{
-		"Slack URL":                  "http://127.0.0.1:8090/slack/services/T000/B000/localtoken",
+		"Slack URL":                  "http://127.0.0.1:8090/slack/services/T000/B000/Lr7dQ2vX9kM4pT8wN3bZ6cHj",
 		"webhook URL in a sentence":  "posted to http://127.0.0.1:8090/webhook/hooks/local by hand",
 		"Teams URL":                  "http://127.0.0.1:8090/teams/workflows/local",
 		"short webhook URL":          "http://127.0.0.1:8090/hook",
 		"URL without its scheme":     "127.0.0.1:8090/webhook/hooks/local",
-		"path after the host":        "/slack/services/T000/B000/localtoken",
-		"path without leading slash": "see slack/services/T000/B000/localtoken",
+		"path after the host":        "/slack/services/T000/B000/Lr7dQ2vX9kM4pT8wN3bZ6cHj",
+		"path without leading slash": "see slack/services/T000/B000/Lr7dQ2vX9kM4pT8wN3bZ6cHj",
 		"path on another host":       "https://127.0.0.2/webhook/hooks/local",
 		"upper-case scheme and host": "HTTP://LOCALHOST:8090/teams/workflows/local",
 		"URL without trailing slash": "http://127.0.0.1:8090/fail/503/webhook",
@@ -719,13 +719,45 @@ func TestFindCredentialRejectsWholeSecretURLs(t *testing.T) {
 		"127.0.0.1:8090",
 		"http://127.0.0.1:8090/jira/browse/OPS-1",
 		"Posted to the slack webhook, hooks local test passed",
-		"services T000 and B000 restored, localtoken rotated",
+		"services T000 and B000 restored, token rotated",
 		"the teams workflows are local",
 		"POST /hook returned 503",
 		"/webhook/hooks",
 		"retry after the 503 from the webhook",
 	}
 	for _, text := range public {
+		if got := redactor.FindCredential(text); got != "" {
+			t.Errorf("FindCredential(%q): got %q, want nothing", text, got)
+		}
+	}
+}
+
+// The team, channel and token segments of a Slack URL, and the workflow ID
+// of a Teams URL, are credentials even when they are words, because the
+// kind fixes where its secret sits in the path.
+func TestKindSecretSegmentsOfWords(t *testing.T) {
+	cfg := FileConfig{Connectors: map[string]ConnectorConfig{
+		"slack": {URLEnv: "SLACK_URL"},
+		"teams": {URLEnv: "TEAMS_URL"},
+	}}
+	env := map[string]string{
+		"SLACK_URL": "http://127.0.0.1:8090/slack/services/T000/teamchannel/localtoken",
+		"TEAMS_URL": "https://teams.example.test/workflows/releasealerts/triggers/manual/paths/invoke?api-version=1",
+	}
+	redactor := newTestRegistry(t, cfg, env, nil).Redactor()
+
+	for _, text := range []string{"localtoken", "rotated LocalToken today", "teamchannel", "releasealerts"} {
+		if got := redactor.FindCredential(text); got == "" {
+			t.Errorf("FindCredential(%q): got nothing, want a configured secret", text)
+		}
+	}
+	if got := redactor.Redact("the receiver logged localtoken"); strings.Contains(got, "localtoken") {
+		t.Errorf("Redact: got %q, want the token replaced", got)
+	}
+
+	// Segments under eight characters and the words around the secret
+	// segments stay usable in notes.
+	for _, text := range []string{"T000", "slack services", "workflows triggers manual paths invoke"} {
 		if got := redactor.FindCredential(text); got != "" {
 			t.Errorf("FindCredential(%q): got %q, want nothing", text, got)
 		}

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -156,6 +157,9 @@ func (d *destination) resolveSecrets(lookupEnv func(string) (string, bool)) {
 				continue
 			}
 			d.secretValues = append(d.secretValues, value)
+			if role == roleURL && d.spec.secretSegments != nil {
+				d.secretValues = append(d.secretValues, kindSecretSegments(d.spec, value)...)
+			}
 		}
 	}
 
@@ -310,4 +314,16 @@ func isPrintable(s string) bool {
 		return false
 	}
 	return !strings.ContainsFunc(s, unicode.IsControl)
+}
+
+// kindSecretSegments returns the path segments of raw that spec marks as
+// credentials. It leaves out those under minFragmentLength characters, such
+// as the T000 of a sample Slack URL, because such short values match
+// ordinary words in notes and pages. The whole URL and its path stay secret.
+func kindSecretSegments(spec *kindSpec, raw string) []string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil
+	}
+	return slices.DeleteFunc(spec.secretSegments(u), func(segment string) bool { return len(segment) < minFragmentLength })
 }

@@ -3,6 +3,7 @@ package connectors
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -11,9 +12,19 @@ import (
 
 // slackSpec posts Block Kit messages to a Slack incoming webhook.
 var slackSpec = kindSpec{
-	required: [][]secretRole{{roleURL}},
-	build:    buildSlackRequest,
-	classify: classifySlackResponse,
+	required:       [][]secretRole{{roleURL}},
+	secretSegments: slackSecretSegments,
+	build:          buildSlackRequest,
+	classify:       classifySlackResponse,
+}
+
+// slackSecretSegments returns every path segment after the first
+// "services", "triggers" or "workflows" segment: the team ID, the channel
+// or workflow ID and the token of hooks.slack.com/services/T…/B…/<token>
+// and of Slack's workflow webhooks. A token of letters alone is still a
+// credential, though isCredentialSegment takes it for a word.
+func slackSecretSegments(u *url.URL) []string {
+	return segmentsAfter(u, "services", "triggers", "workflows")
 }
 
 // Block Kit limits, in characters, from the Slack Block Kit reference.

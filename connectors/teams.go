@@ -1,6 +1,8 @@
 package connectors
 
 import (
+	"net/url"
+	"strings"
 	"time"
 )
 
@@ -8,8 +10,30 @@ import (
 // ("When a Teams webhook request is received"), which responds 202 Accepted
 // with an empty body.
 var teamsSpec = kindSpec{
-	required: [][]secretRole{{roleURL}},
-	build:    buildTeamsRequest,
+	required:       [][]secretRole{{roleURL}},
+	secretSegments: teamsSecretSegments,
+	build:          buildTeamsRequest,
+}
+
+// teamsSecretSegments returns the workflow ID after "workflows" in a
+// Workflows webhook URL (…/workflows/<id>/triggers/manual/paths/invoke),
+// and the segments after "webhookb2" of a retired Office 365 connector URL
+// except the literal "IncomingWebhook". The sig query value, the other
+// credential of a Workflows URL, is found by its parameter name.
+func teamsSecretSegments(u *url.URL) []string {
+	var secrets []string
+	segments := strings.Split(u.Path, "/")
+	for i, segment := range segments {
+		if strings.EqualFold(segment, "workflows") && i+1 < len(segments) {
+			secrets = append(secrets, segments[i+1])
+		}
+	}
+	for _, segment := range segmentsAfter(u, "webhookb2") {
+		if !strings.EqualFold(segment, "IncomingWebhook") {
+			secrets = append(secrets, segment)
+		}
+	}
+	return secrets
 }
 
 // Teams limits. Teams rejects messages larger than about 28 KB, so the

@@ -14,7 +14,7 @@ import (
 // destinations, whose paths are plain words, as acknowledgement text.
 func TestAcknowledgeRejectsConfiguredURLs(t *testing.T) {
 	s := newAlertServer(t, map[string]destination{
-		"slack":   {kind: connectors.KindSlack, url: "{receiver}/slack/services/T000/B000/localtoken"},
+		"slack":   {kind: connectors.KindSlack, url: "{receiver}/slack/services/T000/B000/Lr7dQ2vX9kM4pT8wN3bZ6cHj"},
 		"webhook": {kind: connectors.KindWebhook, url: "{receiver}/webhook/hooks/local", token: "local-receiver-token"},
 	})
 	_, result := s.deliver(`{"retries": 0}`)
@@ -22,9 +22,9 @@ func TestAcknowledgeRejectsConfiguredURLs(t *testing.T) {
 	before := dbtest.CountRows(t, s.db)
 
 	secrets := []string{
-		s.receiver.URL + "/slack/services/T000/B000/localtoken",
+		s.receiver.URL + "/slack/services/T000/B000/Lr7dQ2vX9kM4pT8wN3bZ6cHj",
 		s.receiver.URL + "/webhook/hooks/local",
-		"/slack/services/T000/B000/localtoken",
+		"/slack/services/T000/B000/Lr7dQ2vX9kM4pT8wN3bZ6cHj",
 		"local-receiver-token",
 	}
 	for _, field := range []string{"notes", "external_ref"} {
@@ -38,13 +38,13 @@ func TestAcknowledgeRejectsConfiguredURLs(t *testing.T) {
 			if got := alertErrorField(t, rec); got != field {
 				t.Errorf("%s %q: error field %q, want %q", field, secret, got, field)
 			}
-			if strings.Contains(rec.Body.String(), "localtoken") || strings.Contains(rec.Body.String(), "hooks/local") {
+			if strings.Contains(rec.Body.String(), "Lr7dQ2vX9kM4pT8wN3bZ6cHj") || strings.Contains(rec.Body.String(), "hooks/local") {
 				t.Errorf("%s %q: response repeats the secret: %s", field, secret, rec.Body.String())
 			}
 		}
 	}
 	assertNothingStored(t, before, dbtest.CountRows(t, s.db))
-	if tables := s.dumpTables(); strings.Contains(tables, "localtoken") || strings.Contains(tables, "hooks/local") {
+	if tables := s.dumpTables(); strings.Contains(tables, "Lr7dQ2vX9kM4pT8wN3bZ6cHj") || strings.Contains(tables, "hooks/local") {
 		t.Errorf("a configured URL is stored: %s", tables)
 	}
 
