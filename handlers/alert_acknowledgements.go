@@ -88,7 +88,7 @@ func (h *Handler) acknowledgeRetryHealthAlertForm(c echo.Context) error {
 		ExternalRef: form.Get("external_ref"), Notes: form.Get("notes"), PlanID: form.Get("plan_id"),
 		Actor: actorName(c),
 	}
-	returnTo := localPath(form.Get("return_to"), alerting.AcknowledgementLink("", healthID, strings.ToLower(strings.TrimSpace(req.Provider))))
+	returnTo := h.localPath(form.Get("return_to"), alerting.AcknowledgementLink("", healthID, strings.ToLower(strings.TrimSpace(req.Provider))))
 
 	result, err := h.Alerts.Acknowledge(c.Request().Context(), req)
 	if err != nil {
@@ -136,13 +136,15 @@ func (h *Handler) acknowledgementPage(c echo.Context) error {
 }
 
 // localPath returns target when it is a path on this site, else fallback,
-// so a form cannot redirect the browser elsewhere.
-func localPath(target, fallback string) string {
+// so a form cannot redirect the browser elsewhere. A target that contains
+// a configured secret gives fallback too, so the redirect does not send the
+// secret back in its Location header.
+func (h *Handler) localPath(target, fallback string) string {
 	if !strings.HasPrefix(target, "/") || strings.HasPrefix(target, "//") || strings.Contains(target, `\`) {
 		return fallback
 	}
 	parsed, err := url.Parse(target)
-	if err != nil || parsed.Host != "" || parsed.Scheme != "" {
+	if err != nil || parsed.Host != "" || parsed.Scheme != "" || h.Secrets.HasConfiguredSecretIgnoringCase(target) {
 		return fallback
 	}
 	return target

@@ -43,7 +43,7 @@ func (h *Handler) oidcStart(c echo.Context) error {
 	session.Values[oidcStateKey] = state
 	session.Values[oidcNonceKey] = nonce
 	session.Values[oidcVerifierKey] = verifier
-	session.Values[oidcNextKey] = safeNext(c.QueryParam("next"))
+	session.Values[oidcNextKey] = h.safeNext(c.QueryParam("next"))
 	session.Values[oidcStartedKey] = h.now().Unix()
 	if err := session.Save(c.Request(), c.Response()); err != nil {
 		return err
@@ -102,5 +102,5 @@ func (h *Handler) oidcCallback(c echo.Context) error {
 	if err := h.beginSession(c, user, "oidc"); err != nil {
 		return err
 	}
-	return c.Redirect(http.StatusSeeOther, safeNext(next))
+	return c.Redirect(http.StatusSeeOther, h.safeNext(next))
 }

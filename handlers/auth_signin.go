@@ -34,7 +34,7 @@ func (h *Handler) renderSignIn(c echo.Context, status int, page views.SignInPage
 	if err != nil {
 		return err
 	}
-	page.Next = safeNext(page.Next)
+	page.Next = h.safeNext(page.Next)
 	page.SingleSignOn = h.Auth.OIDC != nil
 	c.SetRequest(c.Request().WithContext(views.WithCSRFToken(c.Request().Context(), token)))
 	return render(c, status, views.SignIn(pageContext(c), page))
@@ -78,7 +78,7 @@ func (h *Handler) signIn(c echo.Context) error {
 	if err := h.beginSession(c, user, "password"); err != nil {
 		return err
 	}
-	return redirectAfterPost(c, safeNext(next))
+	return redirectAfterPost(c, h.safeNext(next))
 }
 
 // signInBlocker is implemented by auth.Service: it returns which sign-in

@@ -257,7 +257,7 @@ func (h *Handler) unauthenticated(c echo.Context) error {
 			next = current.RequestURI()
 		}
 	}
-	location := "/sign-in?next=" + url.QueryEscape(safeNext(next))
+	location := "/sign-in?next=" + url.QueryEscape(h.safeNext(next))
 	if !isSafeMethod(c.Request().Method) && c.Path() != "/sign-out" {
 		// The sign-in page then shows that the action was not saved,
 		// because the user would otherwise take it for done. Signing out
@@ -376,13 +376,15 @@ func (h *Handler) endSession(c echo.Context) error {
 }
 
 // safeNext returns next when it is a path on this site, else /console, so
-// the sign-in page cannot redirect to another site.
-func safeNext(next string) string {
+// the sign-in page cannot redirect to another site. A path that contains a
+// configured secret gives /console too, because a redirect target is sent
+// back in a Location header and kept in the browser's history.
+func (h *Handler) safeNext(next string) string {
 	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
 		return "/console"
 	}
 	parsed, err := url.Parse(next)
-	if err != nil || parsed.Host != "" || parsed.Scheme != "" {
+	if err != nil || parsed.Host != "" || parsed.Scheme != "" || h.Secrets.HasConfiguredSecretIgnoringCase(next) {
 		return "/console"
 	}
 	return next

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -20,7 +21,9 @@ import (
 // still contain one. A response that still contains a secret after the
 // replacement, spelled in a way the scrubber cannot replace, is withheld
 // and replaced by a 500. Downloads (a Content-Disposition header) and
-// other media types pass through unbuffered.
+// other media types pass through unbuffered. The headers of every
+// response, except Set-Cookie, lose their secrets too (see
+// removeHeaderSecrets).
 func withholdSecrets(scrubber *connectors.ResponseScrubber, logger *slog.Logger) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		if scrubber == nil {
@@ -28,7 +31,7 @@ func withholdSecrets(scrubber *connectors.ResponseScrubber, logger *slog.Logger)
 		}
 		return func(c echo.Context) error {
 			response := c.Response()
-			buffered := &scrubbedWriter{ResponseWriter: response.Writer}
+			buffered := &scrubbedWriter{ResponseWriter: response.Writer, scrubber: scrubber, logger: logger, context: c}
 			response.Writer = buffered
 			defer func() { response.Writer = buffered.ResponseWriter }()
 
@@ -49,6 +52,9 @@ func withholdSecrets(scrubber *connectors.ResponseScrubber, logger *slog.Logger)
 // set, whether to hold the response or pass it through.
 type scrubbedWriter struct {
 	http.ResponseWriter
+	scrubber    *connectors.ResponseScrubber
+	logger      *slog.Logger
+	context     echo.Context
 	status      int
 	mediaType   string
 	holding     bool
@@ -65,6 +71,7 @@ func (w *scrubbedWriter) WriteHeader(status int) {
 	textual := mediaType == echo.MIMETextHTML || mediaType == echo.MIMEApplicationJSON
 	if !textual || header.Get(echo.HeaderContentDisposition) != "" {
 		w.passThrough = true
+		w.removeHeaderSecrets()
 		w.ResponseWriter.WriteHeader(status)
 		return
 	}
@@ -131,6 +138,59 @@ func (w *scrubbedWriter) finish(scrubber *connectors.ResponseScrubber, logger *s
 			"request_id", header.Get(echo.HeaderXRequestID), "withheld", !complete)
 		header.Del(echo.HeaderContentLength)
 	}
+	w.removeHeaderSecrets()
 	w.ResponseWriter.WriteHeader(status)
 	_, _ = w.ResponseWriter.Write([]byte(body))
+}
+
+// redirectHeaders are the headers that send the browser or htmx to another
+// address. One whose target contains a configured secret is pointed at the
+// console instead, because "[redacted]" in its place would lead to a page
+// that does not exist.
+var redirectHeaders = []string{
+	echo.HeaderLocation, "HX-Redirect", "HX-Location", "HX-Push-Url", "HX-Replace-Url", "Refresh",
+}
+
+// removeHeaderSecrets removes the configured secrets from the response
+// headers before they are sent. A redirect that names one, such as a
+// sign-in link whose next parameter a client chose, leads to /console, and
+// another header gets the secret replaced, or is deleted when the scrubber
+// cannot replace it. Set-Cookie is left alone, because its value is
+// encrypted and changing it would end the session.
+func (w *scrubbedWriter) removeHeaderSecrets() {
+	header := w.Header()
+	for name, values := range header {
+		if name == "Set-Cookie" {
+			continue
+		}
+		var kept []string
+		removed := false
+		for _, value := range values {
+			cleaned, changed, complete := w.scrubber.Scrub(value)
+			switch {
+			case !changed && complete:
+				kept = append(kept, value)
+				continue
+			case isRedirectHeader(name):
+				kept = append(kept, "/console")
+			case complete:
+				kept = append(kept, cleaned)
+			}
+			removed = true
+		}
+		if !removed {
+			continue
+		}
+		w.logger.Warn("configured secret removed from a response header", "header", name,
+			"method", w.context.Request().Method, "path", w.context.Path(), "request_id", header.Get(echo.HeaderXRequestID))
+		if len(kept) == 0 {
+			header.Del(name)
+		} else {
+			header[name] = kept
+		}
+	}
+}
+
+func isRedirectHeader(name string) bool {
+	return slices.ContainsFunc(redirectHeaders, func(redirect string) bool { return http.CanonicalHeaderKey(redirect) == name })
 }
