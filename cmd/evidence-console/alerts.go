@@ -13,7 +13,10 @@ import (
 func (a *app) startConnectors() (*connectors.Registry, func(), error) {
 	stop := func() {}
 	if a.cfg.LocalReceiver != "" {
-		server, err := receiver.Start(a.cfg.LocalReceiver)
+		// The receiver's pages list the paths it was sent, which are the
+		// secret URLs of the local configuration, so they pass the same
+		// redaction as the console's.
+		server, err := receiver.Start(a.cfg.LocalReceiver, receiver.WithSecrets(a.registry.Redactor()))
 		if err != nil {
 			return nil, stop, fmt.Errorf("LOCAL_RECEIVER: %w", err)
 		}

@@ -13,6 +13,11 @@
 //	GET  /                   lists recent requests, with credential headers redacted
 //	GET  /requests.json      returns recent requests as JSON, with credential headers redacted
 //	GET  /lookups.json       returns recent Jira and ServiceNow lookups and what they found
+//
+// A receiver started WithSecrets also replaces the configured secrets, such
+// as a Slack URL's path, in the paths, queries, headers and bodies these
+// listings show.
+//
 //	GET  Jira and ServiceNow lookups
 //	                         find the issues and records created here, by label
 //	                         (…/search and …/search/jql) or by correlation_id
@@ -21,6 +26,7 @@ package receiver
 
 import (
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -75,6 +81,18 @@ type Receiver struct {
 	order   []string
 	// lookups are the Jira and ServiceNow lookups served, oldest first.
 	lookups []Lookup
+	// secrets are removed from the listings; nil removes none.
+	secrets *connectors.Redactor
+}
+
+// Option configures a Receiver.
+type Option func(*Receiver)
+
+// WithSecrets makes the listings replace the configured secrets of
+// redactor with "[redacted]", so a page anyone on the machine can open
+// shows no secret URL path or token. The recorded requests keep them.
+func WithSecrets(redactor *connectors.Redactor) Option {
+	return func(rc *Receiver) { rc.secrets = redactor }
 }
 
 // Lookup is one Jira search or ServiceNow query the receiver served.
@@ -105,8 +123,12 @@ func (rc *Receiver) recordLookup(r *http.Request, found string) {
 }
 
 // New returns an empty Receiver.
-func New() *Receiver {
-	return &Receiver{created: map[string]string{}}
+func New(options ...Option) *Receiver {
+	rc := &Receiver{created: map[string]string{}}
+	for _, option := range options {
+		option(rc)
+	}
+	return rc
 }
 
 // Requests returns a copy of the recorded requests, oldest first.
@@ -180,6 +202,7 @@ func (rc *Receiver) setStatus(index int, request *Request, statusCode int) {
 
 // ServeHTTP implements http.Handler.
 func (rc *Receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	setSecurityHeaders(w.Header())
 	if r.Method == http.MethodGet || r.Method == http.MethodHead {
 		switch r.URL.Path {
 		case "/":
@@ -428,14 +451,18 @@ func (rc *Receiver) recentRequests() []listedRequest {
 	listed := make([]listedRequest, 0, min(len(requests), pageRequests))
 	for i := len(requests) - 1; i >= 0 && len(listed) < pageRequests; i-- {
 		request := requests[i]
+		headers := connectors.RedactHeaders(request.Headers)
+		for name, value := range headers {
+			headers[name] = rc.withoutSecrets(value)
+		}
 		listed = append(listed, listedRequest{
 			Time:       request.Time,
 			Method:     request.Method,
-			Path:       request.Path,
-			Query:      request.Query,
+			Path:       rc.withoutSecrets(request.Path),
+			Query:      rc.withoutSecrets(request.Query),
 			StatusCode: request.StatusCode,
-			Headers:    connectors.RedactHeaders(request.Headers),
-			Body:       prettyBody(request.Body),
+			Headers:    headers,
+			Body:       rc.withoutSecrets(prettyBody(request.Body)),
 		})
 	}
 	return listed
@@ -456,11 +483,52 @@ func prettyBody(body []byte) string {
 	return string(body)
 }
 
-// recentLookups returns up to pageRequests lookups, newest first.
+// recentLookups returns up to pageRequests lookups, newest first, without
+// the configured secrets.
 func (rc *Receiver) recentLookups() []Lookup {
 	lookups := rc.Lookups()
 	slices.Reverse(lookups)
-	return lookups[:min(len(lookups), pageRequests)]
+	lookups = lookups[:min(len(lookups), pageRequests)]
+	for i := range lookups {
+		lookups[i].Path = rc.withoutSecrets(lookups[i].Path)
+		lookups[i].Query = rc.withoutSecrets(lookups[i].Query)
+		lookups[i].Found = rc.withoutSecrets(lookups[i].Found)
+	}
+	return lookups
+}
+
+// withoutSecrets replaces the configured secrets in text, in any letter
+// case and in their encoded forms.
+func (rc *Receiver) withoutSecrets(text string) string {
+	cleaned, _ := rc.secrets.RemoveConfiguredSecrets(text)
+	return cleaned
+}
+
+// pageStyle is the listing page's only style sheet. It is inline, so the
+// receiver serves one file, and the Content-Security-Policy allows it by
+// its hash.
+const pageStyle = `
+body { font-family: sans-serif; margin: 2em; }
+pre { background: #f6f8fa; padding: 8px; overflow-x: auto; }
+td, th { text-align: left; padding: 2px 12px 2px 0; vertical-align: top; }
+`
+
+// contentSecurityPolicy allows no script, frame, form or remote resource,
+// and pageStyle alone as style.
+var contentSecurityPolicy = func() string {
+	hash := sha256.Sum256([]byte(pageStyle))
+	return "default-src 'none'; style-src 'sha256-" + base64.StdEncoding.EncodeToString(hash[:]) + "'; " +
+		"frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+}()
+
+// setSecurityHeaders sets the security headers the console's responses
+// carry, with a stricter policy, so a page or listing of the receiver
+// cannot be framed, sniffed as another type or made to run script.
+func setSecurityHeaders(header http.Header) {
+	header.Set("Content-Security-Policy", contentSecurityPolicy)
+	header.Set("X-Content-Type-Options", "nosniff")
+	header.Set("X-Frame-Options", "DENY")
+	header.Set("Referrer-Policy", "same-origin")
 }
 
 func (rc *Receiver) serveJSON(w http.ResponseWriter) {
@@ -469,11 +537,7 @@ func (rc *Receiver) serveJSON(w http.ResponseWriter) {
 
 var pageTemplate = template.Must(template.New("page").Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Connector receiver</title>
-<style>
-body { font-family: sans-serif; margin: 2em; }
-pre { background: #f6f8fa; padding: 8px; overflow-x: auto; }
-td, th { text-align: left; padding: 2px 12px 2px 0; vertical-align: top; }
-</style></head>
+<style>{{.Style}}</style></head>
 <body>
 <h1>Connector receiver</h1>
 <p>{{len .Requests}} most recent requests, newest first. Credential headers are redacted. <a href="/requests.json">JSON</a></p>
@@ -494,9 +558,10 @@ td, th { text-align: left; padding: 2px 12px 2px 0; vertical-align: top; }
 func (rc *Receiver) servePage(w http.ResponseWriter) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_ = pageTemplate.Execute(w, struct {
+		Style    template.CSS
 		Requests []listedRequest
 		Lookups  []Lookup
-	}{rc.recentRequests(), rc.recentLookups()})
+	}{template.CSS(pageStyle), rc.recentRequests(), rc.recentLookups()})
 }
 
 // Server is a running receiver.
@@ -507,9 +572,9 @@ type Server struct {
 	server *http.Server
 }
 
-// Start listens on addr and serves a new Receiver until Close. An empty
-// addr listens on a free loopback port.
-func Start(addr string) (*Server, error) {
+// Start listens on addr and serves a new Receiver with options until Close.
+// An empty addr listens on a free loopback port.
+func Start(addr string, options ...Option) (*Server, error) {
 	if addr == "" {
 		addr = "127.0.0.1:0"
 	}
@@ -517,7 +582,7 @@ func Start(addr string) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("start connector receiver on %s: %w", addr, err)
 	}
-	receiver := New()
+	receiver := New(options...)
 	server := &Server{
 		Receiver: receiver,
 		URL:      "http://" + listener.Addr().String(),
