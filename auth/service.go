@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 
@@ -121,8 +122,16 @@ func (s *Service) idleTimeout() time.Duration {
 	return DefaultIdleTimeout
 }
 
+// MaxUsernameLength is the length in characters of the longest username
+// that usernamePattern allows.
+const MaxUsernameLength = 64
+
+// MaxTokenNameLength is the length in characters of the longest API token
+// name.
+const MaxTokenNameLength = 100
+
 // usernamePattern allows lower-case letters, digits and . _ @ - (so e-mail
-// addresses from single sign-on fit), 2 to 64 characters.
+// addresses from single sign-on fit), 2 to MaxUsernameLength characters.
 var usernamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._@-]{1,63}$`)
 
 // NormalizeUsername returns the stored form of a username: trimmed and in
@@ -477,15 +486,17 @@ func (s *Service) CreateToken(ctx context.Context, userID, name string) (string,
 	if name == "" {
 		name = "API token"
 	}
+	// The length is checked first, so an overlong name is not scanned.
+	if utf8.RuneCountInString(name) > MaxTokenNameLength {
+		return "", Token{}, &ValidationError{Field: "name", Message: fmt.Sprintf("must have at most %d characters", MaxTokenNameLength)}
+	}
 	// The label is shown on the profile and users pages, so it must not be
-	// a pasted credential or a configured secret. This is checked first, so
-	// a rejected name of any other kind may be shown again for correction.
+	// a pasted credential or a configured secret. This is checked before
+	// the rest, so a rejected name of any other kind may be shown again for
+	// correction.
 	if s.Secrets.FindCredential(name) != "" || strings.Contains(name, "://") {
 		return "", Token{}, &ValidationError{Field: "name", Credential: true,
 			Message: "looks like a credential or a link; use a plain label such as ci-deploy"}
-	}
-	if len([]rune(name)) > 100 {
-		return "", Token{}, &ValidationError{Field: "name", Message: "must have at most 100 characters"}
 	}
 	// The label is one line of text, so it may hold no line break of any
 	// kind and no other control character.

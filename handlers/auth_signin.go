@@ -61,6 +61,11 @@ func (h *Handler) signIn(c echo.Context) error {
 	if username == "" || password == "" {
 		return h.renderSignIn(c, http.StatusBadRequest, views.SignInPage{Next: next, Username: username, Error: "Enter your username and password."})
 	}
+	// No user has a longer name, so it is not checked against the users.
+	if tooLong(username, auth.MaxUsernameLength) {
+		return h.renderSignIn(c, http.StatusBadRequest, views.SignInPage{Next: next,
+			Username: shownAgain(h.Secrets, username, auth.MaxUsernameLength), Error: tooLongMessage("username", auth.MaxUsernameLength)})
+	}
 
 	user, err := h.Auth.Service.CheckPassword(c.Request().Context(), username, password, clientIP(c))
 	switch {
@@ -185,6 +190,11 @@ func (h *Handler) setup(c echo.Context) error {
 		return err
 	}
 	page := views.SetupPage{Token: token, Username: form.Get("username")}
+	if tooLong(strings.TrimSpace(page.Username), auth.MaxUsernameLength) {
+		page.Username = shownAgain(h.Secrets, strings.TrimSpace(page.Username), auth.MaxUsernameLength)
+		page.Error, page.Field = tooLongMessage("username", auth.MaxUsernameLength), "username"
+		return h.renderSetup(c, http.StatusBadRequest, page)
+	}
 	// The username is checked first, so a name that looks like a credential
 	// is never shown again, whatever else is wrong with the form.
 	var invalid *auth.ValidationError

@@ -376,11 +376,12 @@ func (h *Handler) endSession(c echo.Context) error {
 }
 
 // safeNext returns next when it is a path on this site, else /console, so
-// the sign-in page cannot redirect to another site. A path that contains a
+// the sign-in page cannot redirect to another site. A path longer than
+// maxNextLength gives /console too. A path that contains a
 // configured secret gives /console too, because a redirect target is sent
 // back in a Location header and kept in the browser's history.
 func (h *Handler) safeNext(next string) string {
-	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if next == "" || len(next) > maxNextLength || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
 		return "/console"
 	}
 	parsed, err := url.Parse(next)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -69,6 +70,10 @@ func (h *Handler) createOwnToken(c echo.Context) error {
 			Message: "an API token cannot create API tokens; create one on /profile in a signed-in browser, or with evidence-console token create"}
 	}
 	name := form.Get("name")
+	if tooLong(strings.TrimSpace(name), auth.MaxTokenNameLength) {
+		return h.renderProfile(c, http.StatusBadRequest, views.ProfilePage{Error: tooLongMessage("token name", auth.MaxTokenNameLength),
+			TokenName: shownAgain(h.Secrets, strings.TrimSpace(name), auth.MaxTokenNameLength)})
+	}
 	secret, _, err := h.Auth.Service.CreateToken(c.Request().Context(), user.ID, name)
 	var invalid *auth.ValidationError
 	if errors.As(err, &invalid) {

@@ -129,6 +129,10 @@ func (h *Handler) createUser(c echo.Context) error {
 		generated = password
 	}
 
+	if tooLong(strings.TrimSpace(username), auth.MaxUsernameLength) {
+		return h.renderUsers(c, http.StatusBadRequest, views.UsersPage{Error: tooLongMessage("username", auth.MaxUsernameLength),
+			Field: "username", FormUsername: shownAgain(h.Secrets, strings.TrimSpace(username), auth.MaxUsernameLength), FormRole: string(role)})
+	}
 	user, err := h.Auth.Service.CreateUser(c.Request().Context(), auth.NewUser{
 		Username: username, Role: role, Password: password, CreatedBy: actorName(c),
 	})
