@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"mime"
 	"net/http"
 	"net/url"
@@ -38,6 +39,11 @@ func rejectUnstorableText(next echo.HandlerFunc) echo.HandlerFunc {
 		switch mediaType {
 		case echo.MIMEApplicationForm:
 			if err := r.ParseForm(); err != nil {
+				// A body without Content-Length reaches the body limit only
+				// while it is read, here.
+				if overBodyLimit(err) {
+					return echo.ErrStatusRequestEntityTooLarge
+				}
 				return fieldError("form", "the form body is malformed (%v); send it URL-encoded, with %% escaped as %%25", err)
 			}
 			if err := checkValues(r.PostForm, "form field"); err != nil {
@@ -52,6 +58,18 @@ func rejectUnstorableText(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// overBodyLimit reports whether reading a body failed on the body limit:
+// echo's BodyLimit middleware returns a 413 *echo.HTTPError, and
+// http.MaxBytesReader a *http.MaxBytesError.
+func overBodyLimit(err error) bool {
+	var httpErr *echo.HTTPError
+	if errors.As(err, &httpErr) {
+		return httpErr.Code == http.StatusRequestEntityTooLarge
+	}
+	var maxBytes *http.MaxBytesError
+	return errors.As(err, &maxBytes)
 }
 
 // maxFormMemory is how much of a multipart form is held in memory; the

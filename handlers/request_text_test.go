@@ -2,8 +2,10 @@ package handlers
 
 import (
 	"bytes"
+	"io"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -164,5 +166,35 @@ func TestUnstorableMultipartFieldRejected(t *testing.T) {
 
 	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), `"field":"max_retry_attempts"`) {
 		t.Errorf("multipart form with a NUL: got %d %s, want a 400 naming max_retry_attempts", rec.Code, rec.Body.String())
+	}
+}
+
+// A form body over the limit gets the same 413 whether or not the client
+// sent its length first.
+func TestOversizedFormBodyWithoutLength(t *testing.T) {
+	s := newTestServer(t)
+	body := "notes=" + strings.Repeat("x", 11<<20)
+	for _, sendLength := range []bool{true, false} {
+		var reader io.Reader = strings.NewReader(body)
+		if !sendLength {
+			// httptest.NewRequest leaves the length unknown for a reader
+			// of a type it does not know, as for a chunked body.
+			reader = io.MultiReader(reader)
+		}
+		req := httptest.NewRequest(http.MethodPost, "/console/retry-health", reader)
+		req.Header.Set(echo.HeaderContentType, echo.MIMEApplicationForm)
+		req.Header.Set(echo.HeaderAccept, echo.MIMEApplicationJSON)
+		for name, value := range s.headers {
+			req.Header.Set(name, value)
+		}
+		rec := httptest.NewRecorder()
+		s.e.ServeHTTP(rec, req)
+
+		if rec.Code != http.StatusRequestEntityTooLarge {
+			t.Errorf("length sent %v: status %d, want 413: %.300s", sendLength, rec.Code, rec.Body.String())
+		}
+		if !strings.Contains(rec.Body.String(), CodeBodyTooLarge) || !strings.Contains(rec.Body.String(), "10 MiB") {
+			t.Errorf("length sent %v: got %.300s, want %s and the 10 MiB limit", sendLength, rec.Body.String(), CodeBodyTooLarge)
+		}
 	}
 }
