@@ -26,8 +26,15 @@ type DeliveryGroup struct {
 	LastFailureAt      *time.Time
 	LastErrorClass     string
 	LastStatusCode     int
-	LastRetryAfter     *time.Time
 	LastIdempotencyKey string
+	// LastRetryAfter is the latest Retry-After time among the open
+	// failures, or nil when none has one. It is not only the newest
+	// failure's, because a destination's request to wait still applies
+	// after a later failure without one. RetryAfterStatusCode and
+	// RetryAfterErrorClass are those of the failure that sent it.
+	LastRetryAfter       *time.Time
+	RetryAfterStatusCode int
+	RetryAfterErrorClass string
 	// InFlightSince is the start of the newest in-flight retry delivery
 	// after the latest success, or nil.
 	InFlightSince *time.Time
@@ -37,7 +44,8 @@ type DeliveryGroup struct {
 func (DeliveryGroup) TableName() string { return "audit_delivery_groups" }
 
 const deliveryGroupColumns = "subject_kind, subject_id, connector, subject_key, failure_count, last_failure_id, " +
-	"last_failure_at, last_error_class, last_status_code, last_retry_after, last_idempotency_key, in_flight_since"
+	"last_failure_at, last_error_class, last_status_code, last_retry_after, retry_after_status_code, retry_after_error_class, " +
+	"last_idempotency_key, in_flight_since"
 
 // OpenDeliveryGroups returns every open group of one subject kind, the one
 // whose latest failure is oldest first.

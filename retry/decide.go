@@ -45,6 +45,12 @@ type Group struct {
 	// FailureCount is the number of open failures; Latest is the newest.
 	FailureCount int
 	Latest       Failure
+	// RetryAfter is the open failure with the latest Retry-After time, or
+	// nil when none has one. It may be older than Latest, because a
+	// destination's request to wait still applies after a later failure
+	// without one. From stored state only its Retry-After time, class,
+	// status code and connector kind are known.
+	RetryAfter *Failure
 	// InFlightSince is the start of a retry delivery of this group that has
 	// not been recorded yet, or nil.
 	InFlightSince *time.Time
@@ -69,12 +75,16 @@ type Decision struct {
 // groupOf converts the stored state of an open group.
 func groupOf(g models.DeliveryGroup) Group {
 	latest := Failure{DeliveryID: g.LastFailureID, Class: g.LastErrorClass, StatusCode: g.LastStatusCode,
-		RetryAfter: g.LastRetryAfter, IdempotencyKey: g.LastIdempotencyKey}
+		IdempotencyKey: g.LastIdempotencyKey}
 	if g.LastFailureAt != nil {
 		latest.At = *g.LastFailureAt
 	}
-	return Group{SubjectKind: g.SubjectKind, SubjectID: g.SubjectID, SubjectKey: g.SubjectKey, Connector: g.Connector,
+	group := Group{SubjectKind: g.SubjectKind, SubjectID: g.SubjectID, SubjectKey: g.SubjectKey, Connector: g.Connector,
 		FailureCount: g.FailureCount, Latest: latest, InFlightSince: g.InFlightSince}
+	if g.LastRetryAfter != nil {
+		group.RetryAfter = &Failure{Class: g.RetryAfterErrorClass, StatusCode: g.RetryAfterStatusCode, RetryAfter: g.LastRetryAfter}
+	}
+	return group
 }
 
 // Decide applies the retry rules to one group with open failures. It is pure:
@@ -82,8 +92,9 @@ func groupOf(g models.DeliveryGroup) Group {
 //
 // The rules apply in order. A permanent failure class is suppressed, and so
 // are failures at or above max_retry_attempts. A group with a retry still in
-// flight waits, and so does one before latest failure + delay or before its
-// Retry-After time. Every other group is retried.
+// flight waits, and so does one before latest failure + delay or before the
+// latest Retry-After time of its open failures. Every other group is
+// retried.
 func Decide(policy Policy, group Group, now time.Time, inFlightTimeout time.Duration) Decision {
 	latest := group.Latest
 	lastAt := models.UTC(latest.At)
@@ -123,9 +134,9 @@ func Decide(policy Policy, group Group, now time.Time, inFlightTimeout time.Dura
 	}
 	reason := fmt.Sprintf("retry delay of %s%s after %s has not elapsed",
 		formatDelay(delay), capped, countNoun(decision.FailureCount, "failure", "failures"))
-	if latest.RetryAfter != nil && latest.RetryAfter.After(next) {
-		next = models.UTC(*latest.RetryAfter)
-		reason = retryAfterReason(latest)
+	if wait := group.RetryAfter; wait != nil && wait.RetryAfter != nil && wait.RetryAfter.After(next) {
+		next = models.UTC(*wait.RetryAfter)
+		reason = retryAfterReason(*wait)
 	}
 	if now.Before(next) {
 		decision.Action = ActionWait

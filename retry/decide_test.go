@@ -36,6 +36,7 @@ func decideTable() []decideCase {
 	immediate := Policy{MaxRetryAttempts: 3, RetryDelayMinutes: 0, AllowImmediateRetry: true, BackoffMultiplier: 2}
 	retryAfterFuture := decideNow.Add(10 * time.Minute)
 	retryAfterPast := decideNow.Add(-10 * time.Minute)
+	retryAfterDay := decideNow.Add(21 * time.Hour)
 	inFlight := decideNow.Add(-time.Minute)
 	stuck := decideNow.Add(-time.Hour)
 
@@ -55,6 +56,21 @@ func decideTable() []decideCase {
 		// Retry-After later than the delay moves next_retry_at to it.
 		{"429 with Retry-After in the future", base, withRetryAfter(failuresAt("rate_limited", 429, 2*time.Hour), retryAfterFuture), nil, ActionWait, "HTTP 429, Retry-After", &retryAfterFuture},
 		{"429 with Retry-After passed", base, withRetryAfter(failuresAt("rate_limited", 429, 2*time.Hour), retryAfterPast), nil, ActionRetry, "attempt 2 of 3", nil},
+		// An earlier 429's Retry-After still holds after a later failure
+		// without one, and the latest Retry-After among the open failures
+		// wins.
+		{"earlier 429 Retry-After outlasts a later timeout", base, withRetryAfterOf(numbered(
+			agedFailure("rate_limited", 429, 3*time.Hour),
+			agedFailure("timeout", 0, 3*time.Hour-5*time.Minute),
+		), 0, retryAfterDay), nil, ActionWait, "the destination asked to wait (HTTP 429, Retry-After)", &retryAfterDay},
+		{"latest Retry-After wins over a newer sooner one", base, withRetryAfterOf(withRetryAfterOf(numbered(
+			agedFailure("rate_limited", 429, 3*time.Hour),
+			agedFailure("server_error", 503, 2*time.Hour),
+		), 0, retryAfterDay), 1, retryAfterFuture), nil, ActionWait, "the destination asked to wait (HTTP 429, Retry-After)", &retryAfterDay},
+		{"earlier passed Retry-After leaves a later timeout due", base, withRetryAfterOf(numbered(
+			agedFailure("rate_limited", 429, 3*time.Hour),
+			agedFailure("timeout", 0, 2*time.Hour),
+		), 0, retryAfterPast), nil, ActionRetry, "attempt 3 of 3; the previous attempt failed (timeout)", nil},
 		// Retry-After sooner than the delay does not shorten it.
 		{"429 with Retry-After before the delay", base, withRetryAfter(failuresAt("rate_limited", 429, 5*time.Minute), decideNow.Add(time.Minute)), nil, ActionWait, "retry delay of 30 minutes", ptr(decideNow.Add(25 * time.Minute))},
 		{"400 is permanent", base, failuresAt("client_error", 400, 2*time.Hour), nil, ActionSuppress, "permanent failure: the destination rejected the request (HTTP 400)", nil},
@@ -100,15 +116,44 @@ func TestDecideTable(t *testing.T) {
 
 // groupOfFailures returns the group of one schedule run and destination
 // whose open failures are failures, oldest first.
+// The failure with the latest Retry-After time, the newest on a tie, is
+// the one the group waits for.
 func groupOfFailures(failures []Failure, inFlight *time.Time) Group {
-	return Group{SubjectKind: models.SubjectExecutiveReport, SubjectID: "run_1", SubjectKey: "rep_1", Connector: "webhook",
+	group := Group{SubjectKind: models.SubjectExecutiveReport, SubjectID: "run_1", SubjectKey: "rep_1", Connector: "webhook",
 		FailureCount: len(failures), Latest: failures[len(failures)-1], InFlightSince: inFlight}
+	for i := range failures {
+		at := failures[i].RetryAfter
+		if at != nil && (group.RetryAfter == nil || !at.Before(*group.RetryAfter.RetryAfter)) {
+			group.RetryAfter = &failures[i]
+		}
+	}
+	return group
 }
 
 func ptr(t time.Time) *time.Time { return &t }
 
 func withRetryAfter(failures []Failure, at time.Time) []Failure {
-	failures[len(failures)-1].RetryAfter = &at
+	return withRetryAfterOf(failures, len(failures)-1, at)
+}
+
+// withRetryAfterOf sets the Retry-After time of failures[i].
+func withRetryAfterOf(failures []Failure, i int, at time.Time) []Failure {
+	failures[i].RetryAfter = &at
+	return failures
+}
+
+// agedFailure returns a failure of class and status code that completed
+// age before decideNow.
+func agedFailure(class string, status int, age time.Duration) Failure {
+	return Failure{At: decideNow.Add(-age), Class: class, StatusCode: status, IdempotencyKey: "idem-1"}
+}
+
+// numbered gives failures, oldest first, the delivery IDs that failuresAt
+// gives.
+func numbered(failures ...Failure) []Failure {
+	for i := range failures {
+		failures[i].DeliveryID = "dlv_" + string(rune('a'+i))
+	}
 	return failures
 }
 

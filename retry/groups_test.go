@@ -305,9 +305,10 @@ func TestDatabaseRulesAgreeOnManyGroups(t *testing.T) {
 func checkGroupState(t *testing.T, db *gorm.DB, records []models.Delivery) {
 	t.Helper()
 	type state struct {
-		failures int
-		latest   *models.Delivery
-		inFlight *models.Delivery
+		failures   int
+		latest     *models.Delivery
+		inFlight   *models.Delivery
+		retryAfter *time.Time
 	}
 	after := func(a, b models.Delivery) bool {
 		return a.CreatedAt.After(b.CreatedAt) || a.CreatedAt.Equal(b.CreatedAt) && a.ID > b.ID
@@ -339,6 +340,9 @@ func checkGroupState(t *testing.T, db *gorm.DB, records []models.Delivery) {
 			if w.latest == nil || after(r, *w.latest) {
 				w.latest = &records[i]
 			}
+			if r.RetryAfter != nil && (w.retryAfter == nil || r.RetryAfter.After(*w.retryAfter)) {
+				w.retryAfter = r.RetryAfter
+			}
 		}
 	}
 	got := openGroupsByKey(t, db)
@@ -359,6 +363,9 @@ func checkGroupState(t *testing.T, db *gorm.DB, records []models.Delivery) {
 		}
 		if (g.InFlightSince == nil) != (w.inFlight == nil) || w.inFlight != nil && !g.InFlightSince.Equal(w.inFlight.StartedAt) {
 			t.Errorf("group %s: in flight since %v, want %v", key, g.InFlightSince, w.inFlight)
+		}
+		if (g.LastRetryAfter == nil) != (w.retryAfter == nil) || w.retryAfter != nil && !g.LastRetryAfter.Equal(*w.retryAfter) {
+			t.Errorf("group %s: Retry-After %v, want the latest of its open failures %v", key, g.LastRetryAfter, w.retryAfter)
 		}
 	}
 	if len(got) != open {

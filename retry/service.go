@@ -128,11 +128,13 @@ func (s *Service) decide(ctx context.Context, kind string, policy Policy, now ti
 	if err != nil {
 		return nil, err
 	}
-	// A reason that names the latest failure's reply code names its
-	// protocol, which the failed delivery's connector kind gives.
+	// A reason that names a failure's reply code names its protocol, which
+	// the connector kind of the group's latest failed delivery gives. The
+	// failure whose Retry-After a group waits for went to the same
+	// destination, so it takes the same kind.
 	var coded []string
 	for _, group := range groups {
-		if group.LastStatusCode != 0 {
+		if group.LastStatusCode != 0 || group.RetryAfterStatusCode != 0 {
 			coded = append(coded, group.LastFailureID)
 		}
 	}
@@ -144,6 +146,9 @@ func (s *Service) decide(ctx context.Context, kind string, policy Policy, now ti
 	for _, group := range groups {
 		open := groupOf(group)
 		open.Latest.ConnectorKind = kinds[group.LastFailureID]
+		if open.RetryAfter != nil {
+			open.RetryAfter.ConnectorKind = kinds[group.LastFailureID]
+		}
 		decision := Decide(policy, open, now, s.inFlightTimeout())
 		// A permanent failure that a later plan's send of the alert repaired
 		// needs no fix, so its reason names the delivery that closed it.
