@@ -196,7 +196,9 @@ func TestConfirmationNamesYoungInFlightRetry(t *testing.T) {
 	if !strings.Contains(inFlight, "Its group waits for it. If it is still in flight") {
 		t.Errorf("in-flight note: got %q, want the singular wording for one retry", inFlight)
 	}
-	interruptibleAt := views.FormatTimeSeconds(testNow.Add(-2*time.Minute+retry.DefaultInFlightTimeout), time.UTC)
+	// A retry counts as interrupted once it has been in flight for longer
+	// than the timeout: 1µs past it, shown rounded up to the second.
+	interruptibleAt := views.FormatTimeSeconds(testNow.Add(-2*time.Minute+retry.DefaultInFlightTimeout+time.Microsecond), time.UTC)
 	if !strings.Contains(inFlight, interruptibleAt) {
 		t.Errorf("in-flight note: got %q, want the time it can be recorded as interrupted, %s", inFlight, interruptibleAt)
 	}

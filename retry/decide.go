@@ -115,7 +115,7 @@ func Decide(policy Policy, group Group, now time.Time, inFlightTimeout time.Dura
 		return decision
 	}
 	if group.InFlightSince != nil {
-		until := models.UTC(group.InFlightSince.Add(inFlightTimeout))
+		until := interruptibleAt(*group.InFlightSince, inFlightTimeout)
 		decision.Action = ActionWait
 		decision.Reason = "a retry delivery of this destination is in flight; its outcome is not recorded yet"
 		if !now.Before(until) {
@@ -154,6 +154,14 @@ func Decide(policy Policy, group Group, now time.Time, inFlightTimeout time.Dura
 		decision.Reason += " (" + latest.Class + ")"
 	}
 	return decision
+}
+
+// interruptibleAt returns the first time at which a live run records a retry
+// started at started, and still in flight, as interrupted. The retry must
+// have been in flight for longer than timeout, as models.StaleRetryExecutions
+// selects it, and the databases keep microseconds.
+func interruptibleAt(started time.Time, timeout time.Duration) time.Time {
+	return models.UTC(started.Add(timeout)).Add(time.Microsecond)
 }
 
 // ceilMicrosecond rounds t up to the microsecond the databases keep, in UTC.

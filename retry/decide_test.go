@@ -39,6 +39,8 @@ func decideTable() []decideCase {
 	retryAfterDay := decideNow.Add(21 * time.Hour)
 	inFlight := decideNow.Add(-time.Minute)
 	stuck := decideNow.Add(-time.Hour)
+	atTimeout := decideNow.Add(-5 * time.Minute)
+	pastTimeout := atTimeout.Add(-time.Microsecond)
 
 	return []decideCase{
 		// One failure, 30 minutes elapsed: below the maximum and due.
@@ -79,9 +81,17 @@ func decideTable() []decideCase {
 		// Nothing was sent on a configuration error, so it is retried.
 		{"config error is retried", base, failuresAt("config_error", 0, 2*time.Hour), nil, ActionRetry, "attempt 2 of 3", nil},
 		{"interrupted is retried", base, failuresAt(ClassInterrupted, 0, 2*time.Hour), nil, ActionRetry, "attempt 2 of 3", nil},
-		{"retry in flight waits", base, failuresAt("server_error", 503, 2*time.Hour), &inFlight, ActionWait, "in flight", ptr(inFlight.Add(5 * time.Minute))},
+		// A retry counts as interrupted once it has been in flight for
+		// longer than the timeout of 5 minutes, which at microsecond
+		// precision is 1µs past it.
+		{"retry in flight waits", base, failuresAt("server_error", 503, 2*time.Hour), &inFlight, ActionWait, "in flight",
+			ptr(inFlight.Add(5*time.Minute + time.Microsecond))},
+		{"retry in flight for exactly the timeout", base, failuresAt("server_error", 503, 2*time.Hour), &atTimeout, ActionWait,
+			"in flight; its outcome is not recorded yet", ptr(decideNow.Add(time.Microsecond))},
+		{"retry in flight 1µs past the timeout", base, failuresAt("server_error", 503, 2*time.Hour), &pastTimeout, ActionWait,
+			"the next live run records it as interrupted", ptr(decideNow)},
 		{"retry in flight past the timeout waits for reconciling", base, failuresAt("server_error", 503, 2*time.Hour), &stuck, ActionWait,
-			"the next live run records it as interrupted", ptr(stuck.Add(5 * time.Minute))},
+			"the next live run records it as interrupted", ptr(stuck.Add(5*time.Minute + time.Microsecond))},
 	}
 }
 

@@ -3,6 +3,7 @@ package retry
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"testing"
 	"time"
 
@@ -249,5 +250,77 @@ func TestRejectedRunLeavesNoReconciledLink(t *testing.T) {
 	}
 	if settled.ReconciledByRunID != "" {
 		t.Errorf("reconciled_by_run_id: got %q, want empty for a run that was never stored", settled.ReconciledByRunID)
+	}
+}
+
+// A retry left in flight for exactly the in-flight timeout is not yet
+// interrupted: the plan, the preview and a live run all leave it in flight.
+// One microsecond later all three treat it as interrupted.
+func TestInFlightTimeoutBoundary(t *testing.T) {
+	db, databaseURL := dbtest.OpenURL(t, dbtest.Options{})
+	server := startReceiver(t)
+	clock := &testClock{now: serviceStart}
+	insertDelivery(t, db, "run_edge", "slack", false, "server_error", 503, serviceStart.Add(-2*time.Hour), nil)
+	left := leaveInFlight(t, databaseURL, server.URL, clock, "slack")
+	service := newTestService(db, webhookRegistry(t, server.URL, map[string]string{"slack": "/webhook/slack"}), clock.Now, &fakeSource{})
+	ctx := context.Background()
+	interruptible := left.StartedAt.Add(service.InFlightTimeout + time.Microsecond)
+
+	clock.Advance(service.InFlightTimeout)
+	plan, err := service.Plan(ctx, models.SubjectExecutiveReport, immediatePolicy(), "release.manager")
+	if err != nil {
+		t.Fatalf("Plan at the timeout: %v", err)
+	}
+	if len(plan.Decisions) != 1 {
+		t.Fatalf("plan decisions at the timeout: got %d, want 1", len(plan.Decisions))
+	}
+	if reason := plan.Decisions[0].Reason; !strings.Contains(reason, "its outcome is not recorded yet") {
+		t.Errorf("reason at the timeout: got %q, want the plain in-flight reason", reason)
+	}
+	if next := plan.Decisions[0].NextRetryAt; next == nil || !next.Equal(interruptible) {
+		t.Errorf("next_retry_at at the timeout: got %v, want %s", next, interruptible)
+	}
+	preview, err := service.Preview(ctx, models.SubjectExecutiveReport, immediatePolicy(), DefaultMaxRetryDeliveries, nil)
+	if err != nil {
+		t.Fatalf("Preview at the timeout: %v", err)
+	}
+	if preview.InFlightCount != 1 || preview.InterruptedCount != 0 {
+		t.Errorf("preview at the timeout: got %d in flight and %d interrupted, want 1 and 0", preview.InFlightCount, preview.InterruptedCount)
+	}
+	if at := preview.InterruptibleAt; at == nil || !at.Equal(interruptible) {
+		t.Errorf("preview interruptible_at: got %v, want %s", at, interruptible)
+	}
+	run, err := service.Run(ctx, models.SubjectExecutiveReport, liveRequest(immediatePolicy()))
+	if err != nil {
+		t.Fatalf("live Run at the timeout: %v", err)
+	}
+	if run.Counts.ReconciledCount != 0 {
+		t.Errorf("reconciled at the timeout: got %d, want 0", run.Counts.ReconciledCount)
+	}
+
+	clock.Advance(time.Microsecond)
+	plan, err = service.Plan(ctx, models.SubjectExecutiveReport, immediatePolicy(), "release.manager")
+	if err != nil {
+		t.Fatalf("Plan past the timeout: %v", err)
+	}
+	if len(plan.Decisions) != 1 {
+		t.Fatalf("plan decisions past the timeout: got %d, want 1", len(plan.Decisions))
+	}
+	if reason := plan.Decisions[0].Reason; !strings.Contains(reason, "the next live run records it as interrupted") {
+		t.Errorf("reason past the timeout: got %q, want the interrupted reason", reason)
+	}
+	preview, err = service.Preview(ctx, models.SubjectExecutiveReport, immediatePolicy(), DefaultMaxRetryDeliveries, nil)
+	if err != nil {
+		t.Fatalf("Preview past the timeout: %v", err)
+	}
+	if preview.InFlightCount != 0 || preview.InterruptedCount != 1 {
+		t.Errorf("preview past the timeout: got %d in flight and %d interrupted, want 0 and 1", preview.InFlightCount, preview.InterruptedCount)
+	}
+	run, err = service.Run(ctx, models.SubjectExecutiveReport, liveRequest(immediatePolicy()))
+	if err != nil {
+		t.Fatalf("live Run past the timeout: %v", err)
+	}
+	if run.Counts.ReconciledCount != 1 {
+		t.Errorf("reconciled past the timeout: got %d, want 1", run.Counts.ReconciledCount)
 	}
 }

@@ -304,7 +304,7 @@ func keyOf(group models.DeliveryGroup) models.DeliveryGroupKey {
 }
 
 // tallyOf adds up the buckets of TallyOpenGroups. The earliest next retry of
-// a waiting group is its retry under way plus the in-flight timeout, its
+// a waiting group is the time its retry under way counts as interrupted, its
 // Retry-After time, or its latest failure plus the delay after that many
 // failures, whichever applies.
 func (s *Service) tallyOf(policy Policy, buckets []models.GroupBucket) OpenFailures {
@@ -321,7 +321,7 @@ func (s *Service) tallyOf(policy Policy, buckets []models.GroupBucket) OpenFailu
 		open.WaitCount += b.Waiting
 		open.RetryCount += b.Groups - b.Suppressed - b.Waiting
 		if b.InFlightSince != nil {
-			earliest(b.InFlightSince.Add(s.inFlightTimeout()))
+			earliest(interruptibleAt(*b.InFlightSince, s.inFlightTimeout()))
 		}
 		if b.DelayFrom != nil {
 			earliest(b.DelayFrom.Add(policy.Delay(b.FailureCount)))
@@ -483,7 +483,7 @@ func (s *Service) Preview(ctx context.Context, kind string, policy Policy, maxDe
 		}
 		if preview.InFlightCount == 0 {
 			// Executions come oldest first.
-			at := execution.StartedAt.Add(s.inFlightTimeout())
+			at := interruptibleAt(execution.StartedAt, s.inFlightTimeout())
 			preview.InterruptibleAt = &at
 		}
 		preview.InFlightCount++
