@@ -92,8 +92,14 @@ func CreateDeliveries(tx *gorm.DB, deliveries []Delivery) error {
 	return nil
 }
 
+// ErrNotInFlight is wrapped by the error of CompleteDelivery when the
+// delivery is not in flight, because its outcome is already recorded or it
+// does not exist.
+var ErrNotInFlight = errors.New("not in flight")
+
 // CompleteDelivery records the outcome of an in-flight delivery. Only an
-// in-flight row is updated, so finishing twice is an error, not a change.
+// in-flight row is updated, so finishing twice is an error wrapping
+// ErrNotInFlight, not a change.
 func CompleteDelivery(ctx context.Context, db *gorm.DB, delivery *Delivery) error {
 	result := db.WithContext(ctx).Model(&Delivery{}).
 		Where("id = ? AND state = ?", delivery.ID, DeliveryInFlight).
@@ -109,7 +115,7 @@ func CompleteDelivery(ctx context.Context, db *gorm.DB, delivery *Delivery) erro
 		return fmt.Errorf("models: unable to complete delivery %s: %w", delivery.ID, result.Error)
 	}
 	if result.RowsAffected != 1 {
-		return fmt.Errorf("models: delivery %s is not in flight", delivery.ID)
+		return fmt.Errorf("models: delivery %s is %w", delivery.ID, ErrNotInFlight)
 	}
 	delivery.State = DeliveryCompleted
 	return nil

@@ -2,6 +2,7 @@ package models_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -188,5 +189,30 @@ func TestCompleteDeliveriesRejectsCompletedRow(t *testing.T) {
 	// The transaction rolled back, so the in-flight row is unchanged.
 	if got := readDelivery(t, db, second.ID); got.State != models.DeliveryInFlight || got.Success {
 		t.Errorf("in-flight delivery after the failed batch: got state %q success %v, want in flight and false", got.State, got.Success)
+	}
+}
+
+// Completing a delivery a second time fails with ErrNotInFlight, so a
+// caller can tell an outcome already recorded from a storage error.
+func TestCompleteDeliveryTwiceNotInFlight(t *testing.T) {
+	db := dbtest.Open(t)
+	record := inFlightDelivery("run_1")
+	if err := models.CreateDelivery(db, &record); err != nil {
+		t.Fatalf("CreateDelivery: %v", err)
+	}
+	completed := deliveryStart.Add(time.Second)
+	record.Success, record.StatusCode, record.CompletedAt = true, 200, &completed
+	if err := models.CompleteDelivery(context.Background(), db, &record); err != nil {
+		t.Fatalf("first CompleteDelivery: %v", err)
+	}
+
+	again := record
+	again.State = models.DeliveryInFlight
+	err := models.CompleteDelivery(context.Background(), db, &again)
+	if !errors.Is(err, models.ErrNotInFlight) {
+		t.Errorf("second CompleteDelivery: got %v, want an error wrapping ErrNotInFlight", err)
+	}
+	if err != nil && !strings.Contains(err.Error(), record.ID) {
+		t.Errorf("second CompleteDelivery: got %q, want the delivery ID %s in it", err, record.ID)
 	}
 }

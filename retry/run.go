@@ -442,7 +442,9 @@ const StaleSendAfter = models.StaleSendAfter
 // settleStaleSends records, as interrupted by worker run runID, the sends
 // of one subject kind that a stopped server left in flight, and returns
 // their IDs. Each then counts as a failed delivery of its group, which the
-// retry rules can retry.
+// retry rules can retry. A send whose outcome was recorded meanwhile is
+// left out. Any other error stops it, and it returns the sends settled
+// before it with that error.
 func (s *Service) settleStaleSends(ctx context.Context, kind, runID string, now time.Time) ([]string, error) {
 	stale, err := models.StaleSendDeliveries(ctx, s.DB, kind, now.Add(-StaleSendAfter))
 	if err != nil {
@@ -456,10 +458,14 @@ func (s *Service) settleStaleSends(ctx context.Context, kind, runID string, now 
 		if record.ConnectorKind == "" {
 			record.ConnectorKind = "unknown"
 		}
-		if err := models.CompleteDelivery(ctx, s.DB, record); err != nil {
+		err := models.CompleteDelivery(ctx, s.DB, record)
+		if errors.Is(err, models.ErrNotInFlight) {
 			// Another run, or the late sender itself, recorded it first.
-			s.logger().Info("stale send not settled", "delivery_id", record.ID, "error", err)
+			s.logger().Info("stale send already recorded by another writer", "delivery_id", record.ID, "worker_run_id", runID)
 			continue
+		}
+		if err != nil {
+			return settled, fmt.Errorf("record stale send %s as interrupted: %w", record.ID, err)
 		}
 		s.logger().Warn("in-flight send recorded as interrupted", "delivery_id", record.ID,
 			"subject_kind", kind, "subject_id", record.SubjectID, "connector", record.Connector, "worker_run_id", runID)

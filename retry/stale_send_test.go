@@ -1,0 +1,114 @@
+package retry
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/releaseops/evidence-console/models"
+	"github.com/releaseops/evidence-console/models/dbtest"
+)
+
+// storeStaleSend stores a plain send of schedule run subjectID to webhook
+// that has been in flight for longer than StaleSendAfter.
+func storeStaleSend(t *testing.T, db *gorm.DB, subjectID string) models.Delivery {
+	t.Helper()
+	at := serviceStart.Add(-StaleSendAfter - time.Second)
+	record := models.Delivery{
+		ID: models.NewID("dlv", at), SubjectKind: models.SubjectExecutiveReport, SubjectID: subjectID,
+		SubjectKey: "rep_" + subjectID, Connector: "webhook", State: models.DeliveryInFlight, Attempts: "[]",
+		RequestSummary: "{}", IdempotencyKey: "idem-" + subjectID, Origin: models.OriginSend,
+		Actor: "release.manager", StartedAt: at, CreatedAt: at,
+	}
+	if err := models.CreateDelivery(db, &record); err != nil {
+		t.Fatalf("CreateDelivery: %v", err)
+	}
+	return record
+}
+
+// A storage error while a live run records a stale send as interrupted
+// fails the run: it is not the case of a send recorded by another writer
+// first. The next run records the send.
+func TestStaleSendStoreErrorFailsRun(t *testing.T) {
+	db := dbtest.Open(t)
+	server := startReceiver(t)
+	clock := &testClock{now: serviceStart}
+	stale := storeStaleSend(t, db, "run_stale")
+	service := newTestService(db, webhookRegistry(t, server.URL, map[string]string{"webhook": "/webhook/webhook"}), clock.Now, &fakeSource{})
+	injected := errors.New("injected storage error")
+	armed := &atomic.Bool{}
+	armed.Store(true)
+	err := db.Callback().Update().Before("gorm:update").Register("test:fail_delivery_update", func(tx *gorm.DB) {
+		if tx.Statement.Table == "deliveries" && armed.CompareAndSwap(true, false) {
+			_ = tx.AddError(injected)
+		}
+	})
+	if err != nil {
+		t.Fatalf("register callback: %v", err)
+	}
+
+	_, err = service.Run(context.Background(), models.SubjectExecutiveReport, liveRequest(immediatePolicy()))
+	if !errors.Is(err, injected) {
+		t.Fatalf("live Run: got error %v, want the injected storage error", err)
+	}
+	if got := deliveryOf(t, service, models.RetryExecution{DeliveryID: stale.ID}).State; got != models.DeliveryInFlight {
+		t.Errorf("stale send after the failed run: got state %q, want %q", got, models.DeliveryInFlight)
+	}
+	if runs, err := service.WorkerRunCount(context.Background(), models.SubjectExecutiveReport); err != nil || runs != 0 {
+		t.Errorf("worker runs after the failed run: got %d (error %v), want 0", runs, err)
+	}
+
+	run, err := service.Run(context.Background(), models.SubjectExecutiveReport, liveRequest(immediatePolicy()))
+	if err != nil {
+		t.Fatalf("next live Run: %v", err)
+	}
+	if len(run.ReconciledSendIDs) != 1 || run.ReconciledSendIDs[0] != stale.ID {
+		t.Errorf("reconciled sends of the next run: got %v, want [%s]", run.ReconciledSendIDs, stale.ID)
+	}
+}
+
+// A stale send that its late sender records after the live run read it is
+// left out of the run, which still succeeds.
+func TestStaleSendRecordedMeanwhileSkipped(t *testing.T) {
+	db := dbtest.Open(t)
+	server := startReceiver(t)
+	clock := &testClock{now: serviceStart}
+	stale := storeStaleSend(t, db, "run_late")
+	service := newTestService(db, webhookRegistry(t, server.URL, map[string]string{"webhook": "/webhook/webhook"}), clock.Now, &fakeSource{})
+	completed := serviceStart.Add(-time.Second)
+	late := stale
+	late.Success, late.StatusCode, late.ConnectorKind, late.CompletedAt = true, 200, "webhook", &completed
+	armed := &atomic.Bool{}
+	armed.Store(true)
+	// The late sender records its outcome right after the run has read the
+	// stale sends.
+	err := db.Callback().Query().After("gorm:query").Register("test:record_after_stale_read", func(tx *gorm.DB) {
+		if strings.Contains(tx.Statement.SQL.String(), "origin = ") && armed.CompareAndSwap(true, false) {
+			if err := models.CompleteDelivery(context.Background(), db, &late); err != nil {
+				t.Errorf("late sender's CompleteDelivery: %v", err)
+			}
+		}
+	})
+	if err != nil {
+		t.Fatalf("register callback: %v", err)
+	}
+
+	run, err := service.Run(context.Background(), models.SubjectExecutiveReport, liveRequest(immediatePolicy()))
+	if err != nil {
+		t.Fatalf("live Run: %v", err)
+	}
+	if armed.Load() {
+		t.Fatal("the late sender never recorded its outcome: no stale send query matched")
+	}
+	if len(run.ReconciledSendIDs) != 0 {
+		t.Errorf("reconciled sends: got %v, want none, because the sender recorded its own outcome", run.ReconciledSendIDs)
+	}
+	if got := deliveryOf(t, service, models.RetryExecution{DeliveryID: stale.ID}); !got.Success {
+		t.Errorf("late send: got success %v (class %q), want the sender's success kept", got.Success, got.ErrorClass)
+	}
+}
