@@ -12,14 +12,14 @@ type Class string
 // retried later. A permanent class needs an operator to change something first.
 const (
 	ClassOK              Class = "ok"
-	ClassTimeout         Class = "timeout"
-	ClassConnectionError Class = "connection_error"
-	ClassRateLimited     Class = "rate_limited" // HTTP 429
-	ClassServerError     Class = "server_error" // HTTP 5xx
-	ClassAuthError       Class = "auth_error"   // HTTP 401 and 403
-	ClassClientError     Class = "client_error" // any other HTTP 4xx
-	ClassGone            Class = "gone"         // HTTP 410: the destination was deleted
-	ClassConfigError     Class = "config_error" // nothing was sent, for example a secret is missing
+	ClassTimeout         Class = "timeout"          // no response in time, or HTTP 408
+	ClassConnectionError Class = "connection_error" // no usable connection, or HTTP 425
+	ClassRateLimited     Class = "rate_limited"     // HTTP 429
+	ClassServerError     Class = "server_error"     // HTTP 5xx
+	ClassAuthError       Class = "auth_error"       // HTTP 401 and 403
+	ClassClientError     Class = "client_error"     // any other HTTP 4xx
+	ClassGone            Class = "gone"             // HTTP 410: the destination was deleted
+	ClassConfigError     Class = "config_error"     // nothing was sent, for example a secret is missing
 )
 
 // Transient reports whether a later retry of the same request may succeed:

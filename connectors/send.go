@@ -290,6 +290,15 @@ func classifyStatus(_ *outboundRequest, statusCode int, _ []byte) (Class, string
 		return ClassOK, ""
 	case statusCode == http.StatusTooManyRequests:
 		class = ClassRateLimited
+	case statusCode == http.StatusRequestTimeout:
+		// The server timed out waiting for the request (RFC 9110, 15.5.9),
+		// so the same request may arrive in time when sent again.
+		class = ClassTimeout
+	case statusCode == http.StatusTooEarly:
+		// The server would not process a request sent in TLS early data,
+		// before the handshake completed (RFC 8470, 5.2). The same request
+		// on a completed connection can succeed.
+		class = ClassConnectionError
 	case statusCode == http.StatusUnauthorized || statusCode == http.StatusForbidden:
 		class = ClassAuthError
 	case statusCode == http.StatusGone:
