@@ -58,7 +58,7 @@ func aggregateDashboard(t *testing.T, db *gorm.DB) Dashboard {
 	kind := models.SubjectExecutiveReport
 	retries := RetryCounts{
 		PlanCount:              count("SELECT COUNT(*) FROM retry_plans WHERE subject_kind = ?", kind),
-		RetryableDecisionCount: count("SELECT COUNT(*) FROM retry_decisions WHERE subject_kind = ? AND action = 'retry'", kind),
+		RetryableDecisionCount: count("SELECT COALESCE(SUM(retry_count), 0) FROM retry_plans WHERE subject_kind = ?", kind),
 		WorkerRunCount:         count("SELECT COUNT(*) FROM retry_worker_runs WHERE subject_kind = ?", kind),
 		DryWorkerRunCount:      count("SELECT COUNT(*) FROM retry_worker_runs WHERE subject_kind = ? AND dry_run = ?", kind, true),
 		LiveWorkerRunCount:     count("SELECT COUNT(*) FROM retry_worker_runs WHERE subject_kind = ? AND dry_run = ?", kind, false),
@@ -295,13 +295,18 @@ func TestMigrationSeedsExistingRows(t *testing.T) {
 	if len(alertDestinations) != 2 {
 		t.Fatalf("seeding statements of the alert destination migration: got %d, want 2", len(alertDestinations))
 	}
+	retryable := seedingStatements(t, db, "00064_retryable_decision_count.sql", "-- The total of the plans that exist when this migration runs.",
+		"-- +goose Down")
+	if len(retryable) != 1 {
+		t.Fatalf("seeding statements of the retryable decision migration: got %d, want 1", len(retryable))
+	}
 
 	for _, table := range []string{"audit_counts", "audit_count_deltas", "audit_delivery_groups", "audit_alert_destinations"} {
 		if err := db.Exec("DELETE FROM " + table).Error; err != nil {
 			t.Fatalf("empty %s: %v", table, err)
 		}
 	}
-	for _, statement := range append(counts, alertDestinations...) {
+	for _, statement := range append(append(counts, alertDestinations...), retryable...) {
 		if err := db.Exec(statement).Error; err != nil {
 			t.Fatalf("seeding statement %q: %v", statement, err)
 		}

@@ -70,7 +70,9 @@ type ExecutiveCounts struct {
 // RetryCounts are the executive delivery retry records. Executions are
 // counted by outcome: delivered, failed, skipped and in_flight.
 type RetryCounts struct {
-	PlanCount                int64            `json:"plan_count"`
+	PlanCount int64 `json:"plan_count"`
+	// RetryableDecisionCount sums the retry counts of every plan, including
+	// the due groups that a worker run did not select, as retry health does.
 	RetryableDecisionCount   int64            `json:"retryable_decision_count"`
 	WorkerRunCount           int64            `json:"worker_run_count"`
 	DryWorkerRunCount        int64            `json:"dry_worker_run_count"`
@@ -118,7 +120,7 @@ func (s *Service) Dashboard(ctx context.Context) (Dashboard, error) {
 	kind := models.SubjectExecutiveReport
 	retries := RetryCounts{
 		PlanCount:                counts["retry_plan:"+kind],
-		RetryableDecisionCount:   counts["retry_decision:"+kind+":retry"],
+		RetryableDecisionCount:   counts[models.RetryableDecisionCounter(kind)],
 		DryWorkerRunCount:        counts["retry_worker_run:"+kind+":dry"],
 		LiveWorkerRunCount:       counts["retry_worker_run:"+kind+":live"],
 		ExecutionsByOutcome:      map[string]int64{},

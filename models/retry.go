@@ -160,6 +160,13 @@ func CreateRetryWorkerRun(tx *gorm.DB, run *RetryWorkerRun) error {
 	return nil
 }
 
+// RetryableDecisionCounter returns the name of the running total of the
+// retry counts of every plan of subjectKind, which triggers on retry_plans
+// keep. The total equals RetryCounts.RetryableDecisions.
+func RetryableDecisionCounter(subjectKind string) string {
+	return "retryable_decision:" + subjectKind
+}
+
 // OpenAlertDestinationCounter names the running total of (health alert,
 // destination) pairs with an open failure, which triggers keep in
 // audit_alert_destinations.
@@ -536,7 +543,9 @@ type RetryCounts struct {
 	DryWorkerRuns  int64
 	LiveWorkerRuns int64
 	RetryPlans     int64
-	// RetryableDecisions sums the retry decisions of every plan.
+	// RetryableDecisions sums the retry counts of every plan: the groups
+	// each plan found due, including those a worker run found due but did
+	// not select, whose decisions its plan does not store.
 	RetryableDecisions int64
 	Executions         int64
 	Delivered          int64

@@ -33,10 +33,12 @@ const (
 
 // HealthCounts are the exact totals behind the findings.
 type HealthCounts struct {
-	WorkerRunCount             int64 `json:"worker_run_count"`
-	DryRunCount                int64 `json:"dry_run_count"`
-	LiveRunCount               int64 `json:"live_run_count"`
-	RetryPlanCount             int64 `json:"retry_plan_count"`
+	WorkerRunCount int64 `json:"worker_run_count"`
+	DryRunCount    int64 `json:"dry_run_count"`
+	LiveRunCount   int64 `json:"live_run_count"`
+	RetryPlanCount int64 `json:"retry_plan_count"`
+	// RetryableDecisionCount sums the retry counts of every plan, including
+	// the due groups that a worker run did not select, as the dashboard does.
 	RetryableDecisionCount     int64 `json:"retryable_decision_count"`
 	ExecutionRecordCount       int64 `json:"execution_record_count"`
 	DeliveredExecutionCount    int64 `json:"delivered_execution_count"`

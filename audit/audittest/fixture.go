@@ -138,16 +138,18 @@ func Seed(t testing.TB, db *gorm.DB) {
 		delivery("e2", executive, "s2", "slack", 19, false, false, models.OriginSend, ""),
 		delivery("e3", executive, "s3", "slack", 20, false, true, models.OriginSend, ""))
 
-	retryPlan := func(id, kind string, minute int) *models.RetryPlan {
+	// A plan's counts tally its decisions below.
+	retryPlan := func(id, kind string, minute, retries, waits, suppressions int) *models.RetryPlan {
 		return &models.RetryPlan{ID: id, SubjectKind: kind, MaxRetryAttempts: 3, RetryDelayMinutes: 30,
-			BackoffMultiplier: 2, Actor: "dave", CreatedAt: At(minute)}
+			BackoffMultiplier: 2, DecisionCount: retries + waits + suppressions, RetryCount: retries,
+			WaitCount: waits, SuppressCount: suppressions, Actor: "dave", CreatedAt: At(minute)}
 	}
 	decision := func(id, planID, kind, subjectID, connector, action string, position int) *models.RetryDecision {
 		return &models.RetryDecision{ID: id, PlanID: planID, Position: position, SubjectKind: kind, SubjectID: subjectID,
 			SubjectKey: "key-" + subjectID, Connector: connector, Action: action, FailureCount: 1,
 			LastErrorClass: "server_error", State: models.DecisionNone}
 	}
-	create(t, db, retryPlan("rp1", executive, 21), retryPlan("rp2", executive, 22), retryPlan("rp3", alert, 23),
+	create(t, db, retryPlan("rp1", executive, 21, 3, 0, 0), retryPlan("rp2", executive, 22, 0, 1, 1), retryPlan("rp3", alert, 23, 1, 0, 0),
 		decision("dec1", "rp1", executive, "s1", "webhook", "retry", 0),
 		decision("dec2", "rp1", executive, "s2", "slack", "retry", 1),
 		decision("dec6", "rp1", executive, "s3", "slack", "retry", 2),
