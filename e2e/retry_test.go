@@ -125,8 +125,8 @@ func TestExecutiveRetryPlanDryAndLiveRun(t *testing.T) {
 }
 
 // TestRetryFormErrorMarksField requests a live run whose sends could outlast
-// the in-flight timeout. The error names the API field, so the page marks
-// the input and names its label.
+// the in-flight timeout. The page marks the input the error names, and the
+// message uses the input's label.
 func TestRetryFormErrorMarksField(t *testing.T) {
 	a := startApp(t, appOptions{SampleData: true})
 	failedExecutiveDelivery(t, a)
@@ -166,11 +166,47 @@ func TestRetryFormErrorMarksField(t *testing.T) {
 	if describedBy == "" {
 		t.Fatal("timeout input aria-describedby is empty, want the id of the error box")
 	}
-	if got := textOf(t, ctx, "#"+describedBy); !strings.Contains(got, "timeout_seconds") {
-		t.Errorf("text the timeout input refers to = %q, want the message naming timeout_seconds", got)
+	if got := textOf(t, ctx, "#"+describedBy); !strings.Contains(got, "\u2018Timeout per attempt (s)\u2019") || strings.Contains(got, "HTTP") {
+		t.Errorf("text the timeout input refers to = %q, want the message naming the timeout's label without an HTTP status", got)
 	}
 	if got := len(a.Receiver.Requests()); got != 0 {
 		t.Errorf("receiver requests = %d, want 0", got)
+	}
+}
+
+// TestRetryZeroDelayFocusesCheckbox prepares a live run with a delay of 0
+// and immediate retries not allowed. The usual fix is the checkbox, so it
+// takes the focus.
+func TestRetryZeroDelayFocusesCheckbox(t *testing.T) {
+	a := startApp(t, appOptions{SampleData: true})
+	failedExecutiveDelivery(t, a)
+	ctx := newBrowser(t)
+	signIn(t, ctx, a, "release_manager")
+
+	form := `[data-testid="retry-run-form"] `
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(a.BaseURL+"/console"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="prepare-live-retry"]`)),
+		chromedp.SetValue(chromedp.CSS(form+`input[name="retry_delay_minutes"]`), "0"),
+		chromedp.Click(chromedp.CSS(`[data-testid="prepare-live-retry"]`)),
+		chromedp.WaitVisible(chromedp.CSS(form+`[data-testid="error-fragment"]`)),
+	)
+	if err != nil {
+		t.Fatalf("prepare a live run with a delay of 0: %v", err)
+	}
+	want := "Not done: Tick \u2018Allow immediate retry (delay 0)\u2019, or set \u2018Retry delay (minutes)\u2019 to at least 1."
+	if got := textOf(t, ctx, form+`[data-testid="error-fragment"]`); !strings.HasPrefix(got, want) {
+		t.Errorf("message = %q, want it to start with %q", got, want)
+	}
+	focused, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.name || document.activeElement.tagName`))
+	if err != nil {
+		t.Fatalf("read the focused element: %v", err)
+	}
+	if focused != "allow_immediate_retry" {
+		t.Errorf("focused element = %q, want the allow_immediate_retry checkbox", focused)
+	}
+	if got := attributeOf(t, ctx, form+`input[name="allow_immediate_retry"]`, "aria-invalid"); got != "true" {
+		t.Errorf("checkbox aria-invalid = %q, want true", got)
 	}
 }
 

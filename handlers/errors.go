@@ -27,6 +27,12 @@ type APIError struct {
 	// Field names the request field that is wrong, when one is.
 	Field   string `json:"field,omitempty"`
 	Details any    `json:"details,omitempty"`
+	// FormMessage, when set, replaces Message in a console form and names
+	// the inputs by their on-screen labels. FormField, when set, is the
+	// input that the form marks instead of Field, because changing it is
+	// the usual fix. formMessage derives both for other errors.
+	FormMessage string `json:"-"`
+	FormField   string `json:"-"`
 }
 
 func (e *APIError) Error() string { return e.Message }
@@ -215,9 +221,11 @@ func errorHandler(logger *slog.Logger, stopping <-chan struct{}, redactor *conne
 		case wantsJSON(c):
 			writeErr = c.JSON(apiErr.Status, map[string]any{"error": apiErr})
 		case isHTMX(c):
-			writeErr = render(c, apiErr.Status, views.ErrorFragment(apiErr.Status, apiErr.Message, apiErr.Field))
+			message, field := formMessage(c.Path(), apiErr)
+			writeErr = render(c, apiErr.Status, views.ErrorFragment(apiErr.Status, message, field))
 		default:
-			writeErr = render(c, apiErr.Status, views.ErrorPage(pageContext(c), apiErr.Status, http.StatusText(apiErr.Status), apiErr.Message))
+			message, _ := formMessage(c.Path(), apiErr)
+			writeErr = render(c, apiErr.Status, views.ErrorPage(pageContext(c), apiErr.Status, http.StatusText(apiErr.Status), message))
 		}
 		if writeErr != nil {
 			logger.Error("unable to write error response", "error", writeErr)

@@ -74,6 +74,15 @@ func mayRunLiveRetries(c echo.Context) bool {
 func retryError(err error) error {
 	var validation *retry.ValidationError
 	if errors.As(err, &validation) {
+		if validation.Unprocessable && validation.Field == "retry_policy.retry_delay_minutes" {
+			// A delay of 0 is rejected only while immediate retries are
+			// not allowed. Whoever enters 0 usually wants them, so the
+			// form marks the checkbox and names it first.
+			apiErr := unprocessable(validation.Field, "%s", validation.Message)
+			apiErr.FormField = "retry_policy.allow_immediate_retry"
+			apiErr.FormMessage = "Tick ‘Allow immediate retry (delay 0)’, or set ‘Retry delay (minutes)’ to at least 1."
+			return apiErr
+		}
 		if validation.Unprocessable {
 			return unprocessable(validation.Field, "%s", validation.Message)
 		}

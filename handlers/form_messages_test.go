@@ -1,0 +1,129 @@
+package handlers
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// formError posts body to a console form as htmx does and returns the
+// error fragment's field and text.
+func formError(t *testing.T, s *testServer, path, body string, status int) (field, text string) {
+	t.Helper()
+	rec := s.postForm(path, body, "HX-Request", "true")
+	if rec.Code != status {
+		t.Fatalf("POST %s: status %d, want %d; body %s", path, rec.Code, status, rec.Body.String())
+	}
+	fragment := byTestID(document(t, rec), "error-fragment")
+	if fragment.Length() != 1 {
+		t.Fatalf("POST %s: %d error fragments, want 1; body %s", path, fragment.Length(), rec.Body.String())
+	}
+	field, _ = fragment.Attr("data-field")
+	return field, strings.Join(strings.Fields(fragment.Text()), " ")
+}
+
+func TestFormZeroDelayNamesCheckbox(t *testing.T) {
+	s := newRetryTestServer(t, map[string]string{"webhook": "/webhook/a"})
+	policy := "max_retry_attempts=3&retry_delay_minutes=0&backoff_multiplier=2"
+	bodies := map[string]string{
+		"/console/executive-retry/plan":    policy,
+		"/console/executive-retry/run":     policy + "&dry_run=true&max_retry_deliveries=5",
+		"/console/executive-retry/confirm": policy + "&max_retry_deliveries=5",
+	}
+
+	for path, body := range bodies {
+		field, text := formError(t, s.testServer, path, body, http.StatusUnprocessableEntity)
+		if field != "retry_policy.allow_immediate_retry" {
+			t.Errorf("%s: data-field = %q, want the checkbox retry_policy.allow_immediate_retry", path, field)
+		}
+		want := "Not done: Tick ‘Allow immediate retry (delay 0)’, or set ‘Retry delay (minutes)’ to at least 1."
+		if text != want {
+			t.Errorf("%s: fragment = %q, want %q", path, text, want)
+		}
+	}
+
+	rec := s.postJSON(executiveRetryPath+"/delivery-retry-plan", `{"retry_policy":{"retry_delay_minutes":0}}`)
+	apiErr := errorOf(t, rec.Body.String())
+	if apiErr.Field != "retry_policy.retry_delay_minutes" {
+		t.Errorf("JSON field = %q, want retry_policy.retry_delay_minutes", apiErr.Field)
+	}
+	if !strings.HasPrefix(apiErr.Message, "retry_policy.retry_delay_minutes is 0 but allow_immediate_retry is false") {
+		t.Errorf("JSON message = %q, want the field paths", apiErr.Message)
+	}
+}
+
+func TestFormRangeErrorNamesLabel(t *testing.T) {
+	s := newRetryTestServer(t, map[string]string{"webhook": "/webhook/a"})
+
+	field, text := formError(t, s.testServer, "/console/executive-retry/run",
+		"dry_run=true&retry_delay_minutes=30&max_retry_deliveries=99", http.StatusBadRequest)
+	if field != "max_retry_deliveries" {
+		t.Errorf("data-field = %q, want max_retry_deliveries", field)
+	}
+	if want := "Not done: ‘Max retry deliveries’ must be a whole number from 1 to 25; got 99"; text != want {
+		t.Errorf("fragment = %q, want %q", text, want)
+	}
+	if strings.Contains(text, "HTTP") {
+		t.Errorf("fragment = %q, want no HTTP status", text)
+	}
+
+	// An error about a field that the form does not have keeps its
+	// message.
+	_, text = formError(t, s.testServer, "/console/executive-retry/plan", "max_retry_deliveries=5", http.StatusBadRequest)
+	if !strings.Contains(text, "max_retry_deliveries is not a field of this form; remove it, or use one of max_retry_attempts") {
+		t.Errorf("unknown field: fragment = %q, want the API message", text)
+	}
+
+	// A typed value that happens to look like a field path is quoted back
+	// as typed.
+	_, text = formError(t, s.testServer, "/console/executive-retry/plan", "retry_delay_minutes=max_retry_attempts", http.StatusBadRequest)
+	if want := `Not done: ‘Retry delay (minutes)’ must be a whole number from 0 to 10080; got "max_retry_attempts"`; text != want {
+		t.Errorf("fragment = %q, want %q", text, want)
+	}
+}
+
+func TestFormExecutiveErrorsNameLabels(t *testing.T) {
+	s := newExecutiveServer(t)
+	s.seedRecovery()
+
+	field, text := formError(t, s.testServer, "/console/executive-report/schedule",
+		"interval_minutes=3&recovery_slo_minutes=240&period_days=7", http.StatusBadRequest)
+	if field != "schedule.interval_minutes" {
+		t.Errorf("schedule: data-field = %q, want schedule.interval_minutes", field)
+	}
+	if !strings.HasPrefix(text, "Not done: ‘Interval (minutes)’ must be") || strings.Contains(text, "schedule.") {
+		t.Errorf("schedule: fragment = %q, want it to name ‘Interval (minutes)’", text)
+	}
+
+	s.schedule()
+	field, text = formError(t, s.testServer, "/console/executive-report/deliver", "run_id=latest&retries=0&timeout_seconds=2",
+		http.StatusBadRequest)
+	if field != "provider" {
+		t.Errorf("deliver: data-field = %q, want provider", field)
+	}
+	if !strings.HasPrefix(text, "Not done: ‘Destinations’ is required") {
+		t.Errorf("deliver: fragment = %q, want it to name ‘Destinations’", text)
+	}
+
+	rec := s.postJSON(executiveReportPath+"/schedule-run", `{"schedule":{"interval_minutes":3}}`)
+	if apiErr := errorOf(t, rec.Body.String()); !strings.HasPrefix(apiErr.Message, "schedule.interval_minutes") {
+		t.Errorf("JSON schedule message = %q, want it to start with the field path", apiErr.Message)
+	}
+}
+
+func TestFormAcknowledgementNamesLabel(t *testing.T) {
+	s := newAlertServer(t, twoWebhooks())
+	_, result := s.deliver(`{"retries": 0}`)
+	action := "/console/retry-health-alerts/" + result.Health.HealthID + "/acknowledgements"
+
+	body := url.Values{"provider": {"alpha"}, "acknowledgement_state": {"acknowledged"},
+		"external_ref": {"https://user:pass@tickets.example/T-1"}}.Encode()
+	field, text := formError(t, s.testServer, action, body, http.StatusBadRequest)
+	if field != "external_ref" {
+		t.Errorf("data-field = %q, want external_ref", field)
+	}
+	if !strings.HasPrefix(text, "Not done: ‘External reference’ contains a link with a user name or password") {
+		t.Errorf("fragment = %q, want it to name ‘External reference’", text)
+	}
+}
