@@ -181,23 +181,36 @@ type NewUser struct {
 	FirstUser bool
 }
 
-// CreateUser validates and stores a new user.
+// ValidateNewUser checks every field of a new user and returns one error
+// per invalid field, in the order username, role, password, so a form can
+// show them all at once. It does not check whether the username is taken.
+func (s *Service) ValidateNewUser(input NewUser) []*ValidationError {
+	var problems []*ValidationError
+	var invalid *ValidationError
+	if err := ValidateNewUsername(input.Username, s.Secrets); errors.As(err, &invalid) {
+		problems = append(problems, invalid)
+	}
+	if !input.Role.Valid() {
+		problems = append(problems, &ValidationError{Field: "role", Message: fmt.Sprintf("%q is not a role; use one of %s", input.Role, RoleList())})
+	}
+	switch {
+	case input.Password == "" && input.OIDCSubject == "":
+		problems = append(problems, &ValidationError{Field: "password", Message: "is required"})
+	case input.Password != "" && len([]rune(input.Password)) < MinPasswordLength:
+		problems = append(problems, &ValidationError{Field: "password", Message: fmt.Sprintf("must have at least %d characters", MinPasswordLength)})
+	}
+	return problems
+}
+
+// CreateUser validates and stores a new user. An invalid field fails with
+// the first *ValidationError of ValidateNewUser.
 func (s *Service) CreateUser(ctx context.Context, input NewUser) (User, error) {
-	if err := ValidateNewUsername(input.Username, s.Secrets); err != nil {
-		return User{}, err
+	if problems := s.ValidateNewUser(input); len(problems) > 0 {
+		return User{}, problems[0]
 	}
 	username := NormalizeUsername(input.Username)
-	if !input.Role.Valid() {
-		return User{}, &ValidationError{Field: "role", Message: fmt.Sprintf("%q is not a role; use one of %s", input.Role, RoleList())}
-	}
-	if input.Password == "" && input.OIDCSubject == "" {
-		return User{}, &ValidationError{Field: "password", Message: "is required"}
-	}
 	hash := ""
 	if input.Password != "" {
-		if len([]rune(input.Password)) < MinPasswordLength {
-			return User{}, &ValidationError{Field: "password", Message: fmt.Sprintf("must have at least %d characters", MinPasswordLength)}
-		}
 		var err error
 		if hash, err = HashPassword(input.Password); err != nil {
 			return User{}, err

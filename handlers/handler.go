@@ -33,6 +33,7 @@ type EvidenceService interface {
 type AuthService interface {
 	CountUsers(ctx context.Context) (int64, error)
 	CreateUser(ctx context.Context, input auth.NewUser) (auth.User, error)
+	ValidateNewUser(input auth.NewUser) []*auth.ValidationError
 	ListUsers(ctx context.Context) ([]auth.User, error)
 	SetRole(ctx context.Context, userID string, role auth.Role, actor string) error
 	SetDisabled(ctx context.Context, userID string, disabled bool, actor string) error

@@ -130,25 +130,25 @@ func (h *Handler) createUser(c echo.Context) error {
 	}
 
 	if tooLong(strings.TrimSpace(username), auth.MaxUsernameLength) {
-		return h.renderUsers(c, http.StatusBadRequest, views.UsersPage{Error: tooLongMessage("username", auth.MaxUsernameLength),
-			Field: "username", FormUsername: shownAgain(h.Secrets, strings.TrimSpace(username), auth.MaxUsernameLength), FormRole: string(role)})
+		page := views.UsersPage{FormUsername: shownAgain(h.Secrets, strings.TrimSpace(username), auth.MaxUsernameLength), FormRole: string(role),
+			Errors: []views.FieldError{{Field: "username", Message: tooLongMessage("username", auth.MaxUsernameLength)}}}
+		return h.renderUsers(c, http.StatusBadRequest, page)
 	}
-	user, err := h.Auth.Service.CreateUser(c.Request().Context(), auth.NewUser{
-		Username: username, Role: role, Password: password, CreatedBy: actorName(c),
-	})
+	input := auth.NewUser{Username: username, Role: role, Password: password, CreatedBy: actorName(c)}
+	// Every invalid field is reported at once, so the admin fixes them in
+	// one go.
+	if problems := h.Auth.Service.ValidateNewUser(input); len(problems) > 0 {
+		return h.renderUsers(c, http.StatusBadRequest, rejectedUserPage(problems, username, role))
+	}
+	user, err := h.Auth.Service.CreateUser(c.Request().Context(), input)
 	var invalid *auth.ValidationError
 	switch {
 	case errors.As(err, &invalid):
-		page := views.UsersPage{Error: "The " + invalid.Field + " is invalid: " + invalid.Message + ".",
-			Field: invalid.Field, FormRole: string(role)}
-		// A username that looks like a credential is not shown again.
-		if !invalid.Credential {
-			page.FormUsername = username
-		}
-		return h.renderUsers(c, http.StatusBadRequest, page)
+		return h.renderUsers(c, http.StatusBadRequest, rejectedUserPage([]*auth.ValidationError{invalid}, username, role))
 	case errors.Is(err, auth.ErrUserExists):
 		message := "A user named " + auth.NormalizeUsername(username) + " already exists. Choose another username."
-		return h.renderUsers(c, http.StatusConflict, views.UsersPage{Error: message, Field: "username", FormUsername: username, FormRole: string(role)})
+		return h.renderUsers(c, http.StatusConflict, views.UsersPage{Errors: []views.FieldError{{Field: "username", Message: message}},
+			FormUsername: username, FormRole: string(role)})
 	case err != nil:
 		return err
 	}
@@ -175,6 +175,21 @@ func (h *Handler) createUser(c echo.Context) error {
 		return h.renderUsers(c, http.StatusCreated, views.UsersPage{Created: []views.CreatedUser{created.view()}})
 	}
 	return redirectAfterPost(c, "/users")
+}
+
+// rejectedUserPage returns the users page for a create form with invalid
+// fields. It refills the username and role, except a username that looks
+// like a credential, and never the password.
+func rejectedUserPage(problems []*auth.ValidationError, username string, role auth.Role) views.UsersPage {
+	page := views.UsersPage{FormUsername: username, FormRole: string(role)}
+	for _, problem := range problems {
+		page.Errors = append(page.Errors, views.FieldError{Field: problem.Field,
+			Message: "The " + problem.Field + " is invalid: " + problem.Message + "."})
+		if problem.Credential {
+			page.FormUsername = ""
+		}
+	}
+	return page
 }
 
 // takeCreatedUsers returns the users createUser held for this page view,

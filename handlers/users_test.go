@@ -305,13 +305,63 @@ func TestRejectedCreateUserKeepsTheForm(t *testing.T) {
 	if got := password.AttrOr("aria-invalid", ""); got != "true" {
 		t.Errorf("password aria-invalid: got %q, want true", got)
 	}
-	if got := password.AttrOr("aria-describedby", ""); got != "users-error" {
-		t.Errorf("password aria-describedby: got %q, want users-error", got)
+	if got := password.AttrOr("aria-describedby", ""); got != "users-error-password" {
+		t.Errorf("password aria-describedby: got %q, want users-error-password", got)
 	}
 	if _, focused := password.Attr("autofocus"); !focused {
 		t.Error("password: not focused, want the field at fault focused")
 	}
 	if _, marked := byTestID(doc, "new-username").Attr("aria-invalid"); marked {
 		t.Error("username: marked invalid, want only the field at fault marked")
+	}
+}
+
+func TestCreateUserReportsEveryField(t *testing.T) {
+	s := newTestServer(t)
+	b, csrf := signedInAdmin(s)
+	before := dbtest.CountRows(t, s.db)["users"]
+
+	rec := b.do(http.MethodPost, "/users", url.Values{"username": {"Bad Name!"}, "role": {"viewer"}, "password": {"short"}, "_csrf": {csrf}})
+
+	if rec.Code != http.StatusBadRequest {
+		t.Fatalf("create user: status = %d, want 400", rec.Code)
+	}
+	doc := document(t, rec)
+	messages := byTestID(doc, "users-field-error")
+	if messages.Length() != 2 {
+		t.Fatalf("field messages = %d, want 2 (username and password); body %s", messages.Length(), rec.Body.String())
+	}
+	if got := messages.Eq(0).AttrOr("data-field", ""); got != "username" {
+		t.Errorf("first message field = %q, want username", got)
+	}
+	if got := messages.Eq(1).AttrOr("data-field", ""); got != "password" {
+		t.Errorf("second message field = %q, want password", got)
+	}
+	if got := messages.Eq(1).Text(); !strings.HasPrefix(got, "The password is invalid: must have at least") {
+		t.Errorf("password message = %q, want the minimum length", got)
+	}
+
+	username := byTestID(doc, "new-username")
+	if got := username.AttrOr("value", ""); got != "Bad Name!" {
+		t.Errorf("username kept: got %q, want the typed value", got)
+	}
+	if got := username.AttrOr("aria-describedby", ""); got != "users-error-username" {
+		t.Errorf("username aria-describedby: got %q, want users-error-username", got)
+	}
+	if _, focused := username.Attr("autofocus"); !focused {
+		t.Error("username: not focused, want the first field in error focused")
+	}
+	password := byTestID(doc, "new-password")
+	if got := password.AttrOr("aria-invalid", ""); got != "true" {
+		t.Errorf("password aria-invalid: got %q, want true", got)
+	}
+	if got := password.AttrOr("aria-describedby", ""); got != "users-error-password" {
+		t.Errorf("password aria-describedby: got %q, want users-error-password", got)
+	}
+	if _, focused := password.Attr("autofocus"); focused {
+		t.Error("password: focused, want only the first field in error focused")
+	}
+	if after := dbtest.CountRows(t, s.db)["users"]; after != before {
+		t.Errorf("users rows = %d, want %d", after, before)
 	}
 }

@@ -62,21 +62,49 @@ type UsersPage struct {
 	Roles []string
 	// Created lists the users created since the page was last shown.
 	Created []CreatedUser
-	Error   string
-	Field   string
+	// Errors are the create form's rejected fields, in form order, each
+	// shown at once.
+	Errors []FieldError
 	// FormUsername and FormRole refill the create form after a rejected
 	// submission; the password is never sent back.
 	FormUsername string
 	FormRole     string
 }
 
-// FieldAttributes marks the create form's input named name as invalid,
-// links it to the error message and focuses it, when the error names it.
+// FieldError is a message about one form field.
+type FieldError struct {
+	Field   string
+	Message string
+}
+
+// ErrorID returns the element id of the message about field.
+func (e FieldError) ErrorID() string {
+	return "users-error-" + e.Field
+}
+
+// FieldAttributes marks the create form's input named name as invalid and
+// links it to its message, when an error names it. The first field in
+// error is focused.
 func (v UsersPage) FieldAttributes(name string) templ.Attributes {
-	if v.Error == "" || v.Field != name {
-		return templ.Attributes{}
+	for i, problem := range v.Errors {
+		if problem.Field != name {
+			continue
+		}
+		attributes := templ.Attributes{"aria-invalid": "true", "aria-describedby": problem.ErrorID()}
+		if i == 0 {
+			attributes["autofocus"] = true
+		}
+		return attributes
 	}
-	return templ.Attributes{"aria-invalid": "true", "aria-describedby": "users-error", "autofocus": true}
+	return templ.Attributes{}
+}
+
+// ErrorField returns the field of the first error, or "".
+func (v UsersPage) ErrorField() string {
+	if len(v.Errors) == 0 {
+		return ""
+	}
+	return v.Errors[0].Field
 }
 
 // CreatedUser is a user just created on the users page.
