@@ -33,6 +33,9 @@ type APIError struct {
 	// the usual fix. formMessage derives both for other errors.
 	FormMessage string `json:"-"`
 	FormField   string `json:"-"`
+	// FormLink, when set, is a local page that the form links to below
+	// the message, such as the worker run that the message names.
+	FormLink string `json:"-"`
 }
 
 func (e *APIError) Error() string { return e.Message }
@@ -222,7 +225,7 @@ func errorHandler(logger *slog.Logger, stopping <-chan struct{}, redactor *conne
 			writeErr = c.JSON(apiErr.Status, map[string]any{"error": apiErr})
 		case isHTMX(c):
 			message, field := formMessage(c.Path(), apiErr)
-			writeErr = render(c, apiErr.Status, views.ErrorFragment(apiErr.Status, message, field))
+			writeErr = render(c, apiErr.Status, views.ErrorFragment(apiErr.Status, message, field, apiErr.FormLink))
 		default:
 			message, _ := formMessage(c.Path(), apiErr)
 			writeErr = render(c, apiErr.Status, views.ErrorPage(pageContext(c), apiErr.Status, http.StatusText(apiErr.Status), message))

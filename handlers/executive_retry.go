@@ -83,6 +83,11 @@ func retryError(err error) error {
 			apiErr.FormMessage = "Tick ‘Allow immediate retry (delay 0)’, or set ‘Retry delay (minutes)’ to at least 1."
 			return apiErr
 		}
+		if validation.Unprocessable && validation.WorkerRunID != "" {
+			apiErr := unprocessable(validation.Field, "%s", validation.Message)
+			apiErr.FormLink = "/retries/runs/" + validation.WorkerRunID
+			return apiErr
+		}
 		if validation.Unprocessable {
 			return unprocessable(validation.Field, "%s", validation.Message)
 		}

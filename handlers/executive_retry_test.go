@@ -977,3 +977,38 @@ func TestLeaveOutOfferedOnlyWithRetriesDue(t *testing.T) {
 		t.Errorf("run page destinations: got %q, want %q", got, "only alpha")
 	}
 }
+
+// TestConsoleLiveRunNamesEarlierRun confirms the same retry twice, as two
+// people may at once. The second run sends nothing and links to the run
+// that sent the retry.
+func TestConsoleLiveRunNamesEarlierRun(t *testing.T) {
+	s := newRetryTestServer(t, map[string]string{"alpha": "/webhook/alpha"})
+	s.failDelivery("run_1", "alpha", testNow.Add(-2*time.Hour))
+	live := "max_retry_attempts=3&retry_delay_minutes=30&backoff_multiplier=2&max_retry_deliveries=5" +
+		"&execute=true&confirm=true&confirmed_destinations=alpha&confirmed_count=1"
+
+	rec := s.postForm("/console/executive-retry/run", live, "HX-Request", "true")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("first live run: got %d, want 200 (%s)", rec.Code, rec.Body.String())
+	}
+	var runID string
+	if err := s.db.Table("retry_worker_runs").Where("dry_run = ?", false).Select("id").Scan(&runID).Error; err != nil || runID == "" {
+		t.Fatalf("read the first live run's id: %q, %v", runID, err)
+	}
+
+	rec = s.postForm("/console/executive-retry/run", live, "HX-Request", "true")
+	if rec.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("second live run: got %d, want 422 (%s)", rec.Code, rec.Body.String())
+	}
+	doc := document(t, rec)
+	if text := byTestID(doc, "error-fragment").Text(); !strings.Contains(text, "live worker run "+runID+", started by test-admin") {
+		t.Errorf("fragment = %q, want it to name run %s and who started it", text, runID)
+	}
+	if got := byTestID(doc, "error-link").AttrOr("href", ""); got != "/retries/runs/"+runID {
+		t.Errorf("link = %q, want /retries/runs/%s", got, runID)
+	}
+
+	if got := len(s.receiver.Requests()); got != 1 {
+		t.Errorf("receiver requests = %d, want 1 (the first run's)", got)
+	}
+}

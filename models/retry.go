@@ -500,6 +500,23 @@ func RetryExecutionsOf(ctx context.Context, db *gorm.DB, runID string) ([]RetryE
 	return executions, nil
 }
 
+// NewestRetryExecutionTo returns the newest retry execution of one subject
+// kind to one of connectors that started at or after since and was not
+// yielded to another sender, or nil when there is none.
+func NewestRetryExecutionTo(ctx context.Context, db *gorm.DB, subjectKind string, connectors []string, since time.Time) (*RetryExecution, error) {
+	var executions []RetryExecution
+	err := db.WithContext(ctx).
+		Where("subject_kind = ? AND connector IN ? AND started_at >= ? AND yielded = ?", subjectKind, connectors, since, false).
+		Order("started_at DESC, id DESC").Limit(1).Find(&executions).Error
+	if err != nil {
+		return nil, fmt.Errorf("models: unable to read the newest retry execution to %s: %w", strings.Join(connectors, ", "), err)
+	}
+	if len(executions) == 0 {
+		return nil, nil
+	}
+	return &executions[0], nil
+}
+
 // LatestDeliveryRetryWorkerRun returns the newest worker run of one subject kind, or nil.
 func LatestDeliveryRetryWorkerRun(ctx context.Context, db *gorm.DB, subjectKind string) (*RetryWorkerRun, error) {
 	runs, err := RetryWorkerRuns(ctx, db, subjectKind, 1, 0)

@@ -75,6 +75,53 @@ func TestConfirmationWhenNothingDueRejected(t *testing.T) {
 	}
 }
 
+func TestConfirmationNamesRunThatSentFirst(t *testing.T) {
+	db := dbtest.Open(t)
+	server := startReceiver(t)
+	clock := &testClock{now: serviceStart}
+	service := newTestService(db, webhookRegistry(t, server.URL, map[string]string{"webhook": "/webhook/exec"}), clock.Now, &fakeSource{})
+	insertDelivery(t, db, "run_1", "webhook", false, "server_error", 503, serviceStart.Add(-2*time.Hour), nil)
+
+	// Two people confirmed the same retry, and pat's run sent it first.
+	first := liveRequest(immediatePolicy())
+	first.Actor = "pat"
+	first.Confirmed = &Confirmation{Destinations: []string{"webhook"}, Count: 1}
+	sent, err := service.Run(context.Background(), models.SubjectExecutiveReport, first)
+	if err != nil {
+		t.Fatalf("first live run: %v", err)
+	}
+	clock.Advance(3 * time.Second)
+
+	second := liveRequest(immediatePolicy())
+	second.Actor = "rita"
+	second.Confirmed = &Confirmation{Destinations: []string{"webhook"}, Count: 1}
+	_, err = service.Run(context.Background(), models.SubjectExecutiveReport, second)
+
+	var invalid *ValidationError
+	if !errors.As(err, &invalid) || invalid.Field != "confirmed_count" || !invalid.Unprocessable {
+		t.Fatalf("second live run: got %v, want a 422 naming confirmed_count", err)
+	}
+	if invalid.WorkerRunID != sent.WorkerRunID {
+		t.Errorf("WorkerRunID = %q, want the first run %q", invalid.WorkerRunID, sent.WorkerRunID)
+	}
+	for _, part := range []string{"live worker run " + sent.WorkerRunID, "started by pat", "already retried to webhook", "nothing was sent"} {
+		if !strings.Contains(invalid.Message, part) {
+			t.Errorf("message = %q, want it to contain %q", invalid.Message, part)
+		}
+	}
+	if got := len(server.Requests()); got != 1 {
+		t.Errorf("requests sent: got %d, want 1 (the first run's)", got)
+	}
+
+	// Past the in-flight timeout the earlier run is no longer the likely
+	// cause, so the message stays general.
+	clock.Advance(DefaultInFlightTimeout)
+	_, err = service.Run(context.Background(), models.SubjectExecutiveReport, second)
+	if !errors.As(err, &invalid) || invalid.WorkerRunID != "" || !strings.HasPrefix(invalid.Message, "no retry is due now") {
+		t.Errorf("live run after the in-flight timeout: got %v, want the general message", err)
+	}
+}
+
 func TestConfirmationOfNoDeliveriesRecordsOnly(t *testing.T) {
 	db := dbtest.Open(t)
 	server := startReceiver(t)

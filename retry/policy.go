@@ -74,6 +74,9 @@ type ValidationError struct {
 	Field         string
 	Message       string
 	Unprocessable bool
+	// WorkerRunID, when set, is the other worker run that the message
+	// names, such as the live run that sent the confirmed retries first.
+	WorkerRunID string
 }
 
 func (e *ValidationError) Error() string { return e.Message }

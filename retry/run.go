@@ -112,9 +112,7 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (view Ru
 			// Another run sent them, or they wait again after a failure.
 			// Recording an empty live run would read as if the confirmed
 			// retries had been dealt with.
-			return RunView{}, conflict("confirmed_count", "no retry is due now, but the confirmation covered %d to %s; "+
-				"nothing was sent; open the confirmation again to see what a live run would send",
-				req.Confirmed.Count, strings.Join(req.Confirmed.Destinations, ", "))
+			return RunView{}, s.nothingDueError(ctx, kind, req.Confirmed, now)
 		}
 		due = confirmed
 		if err := s.guardLive(kind, due, req.Destinations); err != nil {
@@ -211,6 +209,34 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (view Ru
 	}
 	view.ReconciledSendIDs = append(view.ReconciledSendIDs, reconciledSends...)
 	return view, nil
+}
+
+// nothingDueError is the error of a live run whose confirmed retries are no
+// longer due. When another live run retried to a confirmed destination
+// within the in-flight timeout, most likely while this person read the
+// confirmation, the error names that run, who started it and when.
+func (s *Service) nothingDueError(ctx context.Context, kind string, confirmed *Confirmation, now time.Time) error {
+	destinations := strings.Join(confirmed.Destinations, ", ")
+	generic := conflict("confirmed_count", "no retry is due now, but the confirmation covered %d to %s; "+
+		"nothing was sent; open the confirmation again to see what a live run would send", confirmed.Count, destinations)
+
+	execution, err := models.NewestRetryExecutionTo(ctx, s.DB, kind, confirmed.Destinations, now.Add(-s.inFlightTimeout()))
+	if err == nil && execution != nil {
+		var other *models.RetryWorkerRun
+		if other, err = models.RetryWorkerRunByID(ctx, s.DB, execution.WorkerRunID); err == nil {
+			handled := conflict("confirmed_count", "live worker run %s, started by %s at %s, already retried to %s, "+
+				"so no retry is due now; nothing was sent; open that run to see its outcome",
+				other.ID, other.Actor, other.CreatedAt.UTC().Format("2006-01-02 15:04:05 MST"), execution.Connector)
+			handled.WorkerRunID = other.ID
+			return handled
+		}
+	}
+	if err != nil {
+		// The generic error is still right, so the lookup failure is only
+		// logged.
+		s.logger().Warn("unable to find the live run that handled the confirmed retries", "subject_kind", kind, "error", err)
+	}
+	return generic
 }
 
 // dueDestinations lists the destinations of due decisions, each once.
