@@ -75,7 +75,8 @@ func (h *Handler) noRetryDueText(open retry.OpenFailures, limited bool) string {
 	case open.NextRetryAt != nil:
 		return text + "; none is due before " + h.retryTime(open.NextRetryAt) + "."
 	case open.SuppressCount == open.DecisionCount:
-		return text + "; none is due, because every one is suppressed."
+		return text + "; none is due, because every one is suppressed after a permanent failure or the maximum retry attempts. " +
+			"No retry run sends a suppressed delivery, so fix its cause and deliver it again by hand; a new plan shows the reason of each."
 	}
 	return text + "; none could be selected now."
 }

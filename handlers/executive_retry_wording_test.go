@@ -34,7 +34,9 @@ func TestRetryViewsCountSingular(t *testing.T) {
 	}
 
 	open := retry.OpenFailures{PlanCounts: retry.PlanCounts{DecisionCount: 1, SuppressCount: 1}}
-	if got, want := h.noRetryDueText(open, false), "1 failed delivery is open (0 waiting, 1 suppressed); none is due, because every one is suppressed."; got != want {
+	if got, want := h.noRetryDueText(open, false), "1 failed delivery is open (0 waiting, 1 suppressed); none is due, because every one is suppressed after a permanent failure "+
+		"or the maximum retry attempts. No retry run sends a suppressed delivery, so fix its cause and deliver it again by hand; "+
+		"a new plan shows the reason of each."; got != want {
 		t.Errorf("nothing due text: got %q, want %q", got, want)
 	}
 	// A run limited to some destinations counts the open failures of every
