@@ -151,6 +151,50 @@
       swappedId: target && target.id ? target.id : ""
     });
   });
+  // While a request runs, htmx disables the button that sent it, and the
+  // browser then drops the focus to the page body, so the next Tab would
+  // start from the top. The focus moves instead to the request's progress
+  // message (a status element with tabindex=-1), which screen readers read
+  // and which scrolls into view on a small screen. The message is the
+  // element hx-indicator names, or else the indicator inside the form.
+  function findProgressMessage(elt) {
+    var owner = elt.closest("[hx-indicator]");
+    var selector = owner ? owner.getAttribute("hx-indicator") : "";
+    var progress = null;
+    if (selector) {
+      try {
+        progress = document.querySelector(selector);
+      } catch (error) {
+        // An htmx extended selector such as "closest form" is not CSS.
+        progress = null;
+      }
+    }
+    if (!progress) {
+      var form = elt.closest("form");
+      progress = form ? form.querySelector(".htmx-indicator") : null;
+    }
+    return progress;
+  }
+  document.addEventListener("htmx:beforeSend", function (event) {
+    var elt = event.detail.requestConfig ? event.detail.requestConfig.elt : event.detail.elt;
+    var active = document.activeElement;
+    var lost = !active || active === document.body || active.matches(":disabled");
+    if (!elt || !elt.closest || !lost) {
+      return;
+    }
+    var progress = findProgressMessage(elt);
+    // htmx shows the indicator before this event, so a hidden one belongs
+    // to another request.
+    if (!progress || progress.getClientRects().length === 0) {
+      return;
+    }
+    if (!progress.hasAttribute("tabindex")) {
+      progress.setAttribute("tabindex", "-1");
+    }
+    progress.focus({ preventScroll: true });
+    progress.scrollIntoView({ block: "nearest" });
+  });
+
   function restoreFocus(noted, swappedNew) {
     // A new result that needs the next user action, such as a
     // confirmation, takes the focus wherever it was. After a rejected
@@ -164,8 +208,15 @@
       next.focus();
       return;
     }
+    // A focused progress message counts as lost focus, because it hides
+    // when the request ends. That includes the copy of it that a swap
+    // brings: htmx focuses the new element with the focused element's id,
+    // and keeps the old classes on it until it settles, so it still looks
+    // shown here.
     var active = document.activeElement;
-    if (!noted || (active && active !== document.body && document.contains(active))) {
+    var lost = !active || active === document.body || !document.contains(active) ||
+      active.classList.contains("htmx-indicator");
+    if (!noted || !lost) {
       return;
     }
     if (noted.element && noted.element !== document.body && document.contains(noted.element) && !noted.element.disabled) {
