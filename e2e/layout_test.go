@@ -155,3 +155,45 @@ func TestPagesFitPhoneWidth(t *testing.T) {
 		t.Errorf("outstanding row at 1366 px: display %q, want table-row", display)
 	}
 }
+
+// splitWordsScript returns the dashboard card labels that have a word
+// broken across two lines, each as "label: word".
+const splitWordsScript = `(() => {
+	const split = [];
+	document.querySelectorAll('[data-testid^="dashboard-count-"] > span:first-child').forEach(label => {
+		const text = label.firstChild;
+		for (const match of text.textContent.matchAll(/\S+/g)) {
+			const range = document.createRange();
+			range.setStart(text, match.index);
+			range.setEnd(text, match.index + match[0].length);
+			const lines = new Set([...range.getClientRects()].map(box => Math.round(box.top)));
+			if (lines.size > 1) {
+				split.push(label.textContent.trim() + ": " + match[0]);
+			}
+		}
+	});
+	return split;
+})()`
+
+// TestDashboardLabelsKeepWholeWords opens the console's dashboard at
+// phone, tablet and desktop widths and checks that no card label, such as
+// "Acknowledgements", breaks inside a word.
+func TestDashboardLabelsKeepWholeWords(t *testing.T) {
+	a := startApp(t, appOptions{})
+	ctx := newBrowser(t)
+	signIn(t, ctx, a, "viewer")
+
+	for _, width := range []int64{360, phoneWidth, 640, 768, 1366} {
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, 900)); err != nil {
+			t.Fatalf("set a %d px viewport: %v", width, err)
+		}
+		pageWidth(t, ctx, a.BaseURL+"/console", `[data-testid="dashboard-count-acknowledgements"]`)
+		split, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](splitWordsScript))
+		if err != nil {
+			t.Fatalf("read the dashboard labels at %d px: %v", width, err)
+		}
+		if len(split) > 0 {
+			t.Errorf("dashboard at %d px: words broken across lines %q, want whole words", width, split)
+		}
+	}
+}
