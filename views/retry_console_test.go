@@ -1,0 +1,68 @@
+package views
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+)
+
+// TestRetryFormsNamedApart renders the executive retry section and checks
+// that the plan and the run form, which repeat the same policy fields,
+// each put them in a group named by its own visible heading.
+func TestRetryFormsNamedApart(t *testing.T) {
+	view := RetryConsoleView{
+		Policy:             RetryPolicyForm{MaxRetryAttempts: 3, RetryDelayMinutes: 30, BackoffMultiplier: "2"},
+		MaxRetryDeliveries: 25,
+		Send:               RetrySendForm{Retries: 1, TimeoutSeconds: "5"},
+	}
+	var b strings.Builder
+	if err := RetryConsole(view).Render(context.Background(), &b); err != nil {
+		t.Fatalf("render: %v", err)
+	}
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(b.String()))
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+
+	cases := []struct {
+		form, name string
+	}{
+		{"retry-plan-form", "Plan"},
+		{"retry-run-form", "Run"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.form, func(t *testing.T) {
+			form := doc.Find(`[data-testid="` + tc.form + `"]`)
+			group := form.ChildrenFiltered("fieldset")
+			if group.Length() != 1 {
+				t.Fatalf("field groups: got %d, want 1", group.Length())
+			}
+			labelID := group.AttrOr("aria-labelledby", "")
+			if labelID == "" {
+				t.Fatal("field group has no aria-labelledby, want it named by a heading")
+			}
+			heading := form.Find("#" + labelID)
+			if heading.Length() != 1 {
+				t.Fatalf("elements with id %q in the form: got %d, want 1", labelID, heading.Length())
+			}
+			if !heading.Is("h3") {
+				t.Errorf("group name element: got <%s>, want a visible h3 heading", goquery.NodeName(heading))
+			}
+			if got := strings.TrimSpace(heading.Text()); got != tc.name {
+				t.Errorf("group name: got %q, want %q", got, tc.name)
+			}
+			for _, name := range []string{"max_retry_attempts", "retry_delay_minutes", "backoff_multiplier", "allow_immediate_retry"} {
+				if got := group.Find(`[name="` + name + `"]`).Length(); got != 1 {
+					t.Errorf("%s inputs in the group: got %d, want 1", name, got)
+				}
+			}
+			// A legend would name the immediate-retry checkbox in the
+			// page script's error notes instead of the checkbox's label.
+			if got := group.Find("legend").Length(); got != 0 {
+				t.Errorf("legends in the group: got %d, want 0", got)
+			}
+		})
+	}
+}
