@@ -68,3 +68,22 @@ func TestScheduleIntervalHelpVisible(t *testing.T) {
 		t.Errorf("interval placeholder %q: want none, because the hint shows the rule", placeholder)
 	}
 }
+
+// TestPreviewButtonSaysWhatItDoes checks that the button that shows the
+// report inside the console says so, rather than repeating the heading
+// above it next to the "Open report" link.
+func TestPreviewButtonSaysWhatItDoes(t *testing.T) {
+	doc := renderExecutiveConsole(t)
+	panel := doc.Find(`[data-testid="executive-preview-panel"]`)
+
+	button := strings.TrimSpace(panel.Find(`[data-testid="executive-preview"]`).Text())
+	if button != "Preview report here" {
+		t.Errorf("preview button: got %q, want %q", button, "Preview report here")
+	}
+	if heading := strings.TrimSpace(panel.Find("h3").Text()); button == heading {
+		t.Errorf("preview button repeats the heading %q", heading)
+	}
+	if link := strings.TrimSpace(panel.Find(`[data-testid="executive-preview-link"]`).Text()); link != "Open report" {
+		t.Errorf("preview link: got %q, want %q", link, "Open report")
+	}
+}
