@@ -463,6 +463,58 @@ func TestSignOutFromSignInPage(t *testing.T) {
 	}
 }
 
+// TestSignInPageNamesCurrentUser opens the sign-in page with and without a
+// session. With one, the page names the signed-in user, says that signing
+// in again ends that session, and links to the next page.
+func TestSignInPageNamesCurrentUser(t *testing.T) {
+	s := newTestServer(t)
+	b, _ := signedInAdmin(s)
+
+	cases := []struct {
+		path, continueHref string
+	}{
+		{"/sign-in", "/console"},
+		{"/sign-in?next=%2Fhistory%3Flimit%3D5", "/history?limit=5"},
+		{"/sign-in?next=%2F%2Fexample.test%2F", "/console"},
+	}
+	for _, tc := range cases {
+		rec := b.do(http.MethodGet, tc.path, nil)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("GET %s signed in: status %d, want 200", tc.path, rec.Code)
+		}
+		doc := document(t, rec)
+		note := byTestID(doc, "sign-in-current")
+		if note.Length() != 1 {
+			t.Fatalf("GET %s signed in: %d current-user notes, want 1", tc.path, note.Length())
+		}
+		text := visibleText(note)
+		if !strings.Contains(text, "You are signed in as root.") {
+			t.Errorf("GET %s: note %q, want it to name root", tc.path, text)
+		}
+		if !strings.Contains(text, "Signing in as another user ends that session.") {
+			t.Errorf("GET %s: note %q, want it to say the session ends", tc.path, text)
+		}
+		link := byTestID(doc, "sign-in-continue")
+		if got := link.AttrOr("href", ""); got != tc.continueHref {
+			t.Errorf("GET %s: continue link %q, want %q", tc.path, got, tc.continueHref)
+		}
+		if got := visibleText(link); got != "Continue as root" {
+			t.Errorf("GET %s: continue link text %q, want %q", tc.path, got, "Continue as root")
+		}
+		if byTestID(doc, "sign-in-form").Length() != 1 {
+			t.Errorf("GET %s signed in: sign-in form missing, want it kept for another user", tc.path)
+		}
+	}
+
+	anonymous := newBrowser(s).do(http.MethodGet, "/sign-in", nil)
+	if anonymous.Code != http.StatusOK {
+		t.Fatalf("GET /sign-in without a session: status %d, want 200", anonymous.Code)
+	}
+	if got := byTestID(document(t, anonymous), "sign-in-current").Length(); got != 0 {
+		t.Errorf("GET /sign-in without a session: %d current-user notes, want 0", got)
+	}
+}
+
 // A user whose name contains a configured secret, which a command run
 // without the connector configuration can create, is refused at sign-in
 // and with its token, so its actions never store the secret as actor.

@@ -11,6 +11,8 @@ import (
 
 // SignInPage is the sign-in form's view model.
 type SignInPage struct {
+	// Next is the local path opened after signing in. The handler checks
+	// it and sets /console when it is missing or points elsewhere.
 	Next     string
 	Username string
 	// Error is shown above the form after a failed attempt.
