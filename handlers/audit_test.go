@@ -503,6 +503,20 @@ func TestDashboardSaysWhenNoHealthIsBuilt(t *testing.T) {
 	if got := byTestID(empty, "dashboard-level-scope").Length(); got != 1 {
 		t.Errorf("level scope without a health evaluation: got %d, want 1", got)
 	}
+	if got := visibleText(byTestID(empty, "dashboard-level-scope")); got != "(recovery retry health not built yet)" {
+		t.Errorf("level scope text: got %q, want %q", got, "(recovery retry health not built yet)")
+	}
+	// The health panel below shows an unsaved preview with its own level,
+	// which can be worse, so the note states that and names the button that
+	// builds a snapshot.
+	note := visibleText(byTestID(empty, "dashboard-no-health"))
+	if !strings.Contains(note, "unsaved preview") {
+		t.Errorf("note without a health evaluation: %q, want it to say the health panel shows an unsaved preview", note)
+	}
+	build := visibleText(byTestID(empty, "build-health"))
+	if build == "" || !strings.Contains(note, "Press “"+build+"”") {
+		t.Errorf("note without a health evaluation: %q, want it to name the %q button", note, build)
+	}
 
 	audittest.Seed(t, s.db)
 	seeded := document(t, s.getJSON("/console"))

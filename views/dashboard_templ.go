@@ -60,7 +60,7 @@ func Dashboard(v DashboardView) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		if v.NoHealthEvaluation {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<span class=\"text-xs text-slate-500\" data-testid=\"dashboard-level-scope\">without recovery retry health</span>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<span class=\"text-xs text-slate-500\" data-testid=\"dashboard-level-scope\">(recovery retry health not built yet)</span>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -70,7 +70,7 @@ func Dashboard(v DashboardView) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		if v.NoHealthEvaluation {
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<p class=\"mt-3 text-sm text-slate-600\" data-testid=\"dashboard-no-health\">No recovery retry health has been built yet, so the overall level covers deliveries, retries and acknowledgements only. Build it below to include the workers' health.</p>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<p class=\"mt-3 text-sm text-slate-600\" data-testid=\"dashboard-no-health\">No recovery retry health has been built yet, so this overall level covers deliveries, retries and acknowledgements only. The level under “Recovery retry health” below is an unsaved preview of the workers' health and can be worse. Press “Build recovery retry health” to include it here.</p>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
