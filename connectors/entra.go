@@ -313,6 +313,11 @@ func classifyTokenError(d *destination, host string, statusCode int, body []byte
 		return ClassRateLimited, problem
 	case statusCode >= 500:
 		return ClassServerError, problem
+	case statusCode == http.StatusRequestTimeout || statusCode == http.StatusTooEarly:
+		// A proxy in front of the token endpoint may answer so; the same
+		// request can succeed later, as for the destination itself.
+		class, _ := classifyStatus(nil, statusCode, nil)
+		return class, problem
 	case hasCode(entraTenantNotFound, entraTenantInvalid):
 		return ClassConfigError, problem + fmt.Sprintf("; check tenant_id %q", d.config.TenantID)
 	case hasCode(entraApplicationNotFound) || parsed.Error == "unauthorized_client":

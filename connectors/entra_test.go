@@ -461,3 +461,28 @@ func TestSentinelAuthorityHostInFile(t *testing.T) {
 		t.Errorf("ParseConfig with a URL in stream_name: got %v, want the literal URL rejected", err)
 	}
 }
+
+// A 408 or 425 from the token endpoint, or a proxy in front of it, is
+// retried like the same status from the destination itself.
+func TestTokenEndpointTransientStatus(t *testing.T) {
+	tests := []struct {
+		status int
+		want   Class
+	}{
+		{http.StatusRequestTimeout, ClassTimeout},
+		{http.StatusTooEarly, ClassConnectionError},
+	}
+	for _, test := range tests {
+		t.Run(http.StatusText(test.status), func(t *testing.T) {
+			status := test.status
+			servers := newEntraServers(t, func(*entraServers) http.HandlerFunc {
+				return func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(status) }
+			}, acceptIngestion)
+
+			result := servers.send(t)
+
+			checkEqual(t, "Class", result.Class, test.want)
+			checkEqual(t, "Transient", result.Class.Transient(), true)
+		})
+	}
+}
