@@ -35,13 +35,12 @@ func (h *Handler) takeHeldSecrets(c echo.Context, flashKey string) ([]string, er
 	if len(flashes) == 0 {
 		return nil, nil
 	}
-	if err := session.Save(c.Request(), c.Response()); err != nil {
-		return nil, fmt.Errorf("remove the flash %s from the session cookie: %w", flashKey, err)
-	}
 	user, ok := currentUser(c)
 	if !ok {
 		return nil, nil
 	}
+	// The secrets are taken before the cookie drops their references, so
+	// when the database fails part-way a reload still finds the rest.
 	var values []string
 	for _, flash := range flashes {
 		reference, _ := flash.(string)
@@ -52,6 +51,9 @@ func (h *Handler) takeHeldSecrets(c echo.Context, flashKey string) ([]string, er
 		if found {
 			values = append(values, value)
 		}
+	}
+	if err := session.Save(c.Request(), c.Response()); err != nil {
+		return nil, fmt.Errorf("remove the flash %s from the session cookie: %w", flashKey, err)
 	}
 	return values, nil
 }

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"github.com/releaseops/evidence-console/auth"
 	"github.com/releaseops/evidence-console/auth/authtest"
 	"github.com/releaseops/evidence-console/models"
+	"gorm.io/gorm"
 )
 
 // replayCookies returns a copy of the browser's cookies, to send again
@@ -110,5 +112,39 @@ func TestCreatedUserNotShownOnReplayedCookie(t *testing.T) {
 	}
 	if got := byTestID(document(t, replayed), "user-created").Length(); got != 0 {
 		t.Errorf("replay: created notices = %d, want 0", got)
+	}
+}
+
+// A page view whose database fails while it takes the new token keeps the
+// token's reference in the cookie, so a reload shows the token.
+func TestNewTokenShownAfterFailedView(t *testing.T) {
+	s := newTestServer(t)
+	authtest.CreateUser(t, s.db, "viewer", auth.RoleViewer)
+	b := newBrowser(s)
+	b.mustSignIn("viewer")
+	rec := b.do(http.MethodPost, "/profile/tokens", url.Values{"name": {"ci"}, "_csrf": {b.sessionCSRF()}})
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("create token: status = %d, want 303; body: %s", rec.Code, rec.Body.String())
+	}
+
+	failing := true
+	err := s.db.Callback().Delete().Before("gorm:delete").Register("test:fail_one_time_secret_delete", func(tx *gorm.DB) {
+		if failing && tx.Statement.Table == "one_time_secrets" {
+			_ = tx.AddError(errors.New("simulated storage failure"))
+		}
+	})
+	if err != nil {
+		t.Fatalf("register the failing callback: %v", err)
+	}
+	failed := b.do(http.MethodGet, "/profile", nil)
+	if failed.Code != http.StatusInternalServerError {
+		t.Fatalf("view with a failing database: status = %d, want 500", failed.Code)
+	}
+
+	failing = false
+	shown := b.do(http.MethodGet, "/profile", nil)
+	secret := strings.TrimSpace(byTestID(document(t, shown), "new-token").Text())
+	if !strings.HasPrefix(secret, "ecp_") {
+		t.Errorf("new token on the reload = %q, want the ecp_ token", secret)
 	}
 }
