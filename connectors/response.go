@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 )
 
@@ -18,6 +19,9 @@ type ResponseScrubber struct {
 	// forms is built for one state of the redactor and rebuilt when a
 	// secret is registered.
 	forms atomic.Pointer[scrubberForms]
+	// build lets one request rebuild the patterns after a change while
+	// the others wait for it, rather than each compiling the same ones.
+	build sync.Mutex
 }
 
 // scrubberForms contains the patterns of one redactor state.
@@ -56,10 +60,19 @@ func (s *ResponseScrubber) current() *scrubberForms {
 	if forms := s.forms.Load(); forms != nil && forms.state == state {
 		return forms
 	}
-	forms := newScrubberForms(state)
+	s.build.Lock()
+	defer s.build.Unlock()
+	state = s.redactor.current()
+	if forms := s.forms.Load(); forms != nil && forms.state == state {
+		return forms
+	}
+	forms := buildScrubberForms(state)
 	s.forms.Store(forms)
 	return forms
 }
+
+// buildScrubberForms is newScrubberForms; tests count its calls.
+var buildScrubberForms = newScrubberForms
 
 func newScrubberForms(state *redactorState) *scrubberForms {
 	if len(state.typed) == 0 {
