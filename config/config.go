@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strconv"
+	"regexp"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -178,6 +179,43 @@ func (f settingFlag) Set(value string) error {
 	return nil
 }
 
+// postgresKeywordForm finds the key=value form of a PostgreSQL connection
+// string, such as "host=db user=app dbname=evidence".
+var postgresKeywordForm = regexp.MustCompile(`(^|\s)(host|hostaddr|port|dbname|user|password|sslmode)\s*=`)
+
+// validateDatabaseURL checks DATABASE_URL and returns it with a lower-case
+// scheme, which the PostgreSQL driver needs. A PostgreSQL URL must name its
+// host and database: the driver would otherwise connect to a default
+// database, such as one named after the user, and migrate it. Messages
+// never quote the value, which may contain a password.
+func validateDatabaseURL(value string) (string, error) {
+	const example = "use postgres://user@host:5432/dbname, or the path of an SQLite file, or leave it empty for the embedded SQLite file"
+	scheme, rest, isURL := strings.Cut(value, "://")
+	if !isURL {
+		if postgresKeywordForm.MatchString(value) {
+			return "", errors.New("DATABASE_URL: the key=value form of a PostgreSQL connection string is not supported; " + example)
+		}
+		return value, nil
+	}
+	scheme = strings.ToLower(scheme)
+	if scheme != "postgres" && scheme != "postgresql" {
+		return "", errors.New("DATABASE_URL: unsupported scheme; " + example)
+	}
+	value = scheme + "://" + rest
+	parsed, err := url.Parse(value)
+	if err != nil {
+		return "", errors.New("DATABASE_URL: invalid URL; " + example + ", with special characters in the password percent-encoded")
+	}
+	query := parsed.Query()
+	if parsed.Hostname() == "" && query.Get("host") == "" {
+		return "", errors.New("DATABASE_URL: missing host; " + example)
+	}
+	if strings.Trim(parsed.Path, "/") == "" && query.Get("dbname") == "" {
+		return "", errors.New("DATABASE_URL: missing database name; " + example)
+	}
+	return value, nil
+}
+
 func validate(values map[string]string) (Config, error) {
 	cfg := Config{
 		DatabaseURL:     strings.TrimSpace(values["DATABASE_URL"]),
@@ -186,10 +224,11 @@ func validate(values map[string]string) (Config, error) {
 		LocalReceiver:   strings.TrimSpace(values["LOCAL_RECEIVER"]),
 	}
 
-	if cfg.DatabaseURL != "" && strings.Contains(cfg.DatabaseURL, "://") &&
-		!strings.HasPrefix(cfg.DatabaseURL, "postgres://") && !strings.HasPrefix(cfg.DatabaseURL, "postgresql://") {
-		return cfg, errors.New("DATABASE_URL: unsupported scheme; use postgres://user@host:5432/db or leave it empty for embedded SQLite")
+	databaseURL, err := validateDatabaseURL(cfg.DatabaseURL)
+	if err != nil {
+		return cfg, err
 	}
+	cfg.DatabaseURL = databaseURL
 	if err := validateListenAddr("LISTEN_ADDR", cfg.ListenAddr, "127.0.0.1:8080"); err != nil {
 		return cfg, err
 	}

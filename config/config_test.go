@@ -78,6 +78,12 @@ func TestLoadRejectsInvalidSettings(t *testing.T) {
 		setting string
 	}{
 		{map[string]string{"DATABASE_URL": "mysql://root@localhost/db"}, "DATABASE_URL"},
+		{map[string]string{"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/?sslmode=disable"}, "DATABASE_URL"},
+		{map[string]string{"DATABASE_URL": "postgres://"}, "DATABASE_URL"},
+		{map[string]string{"DATABASE_URL": "postgresql:///evidence"}, "DATABASE_URL"},
+		{map[string]string{"DATABASE_URL": "postgres://app:planted-secret@db.example.invalid"}, "DATABASE_URL"},
+		{map[string]string{"DATABASE_URL": "postgres://app:planted%zzsecret@db.example.invalid/evidence"}, "DATABASE_URL"},
+		{map[string]string{"DATABASE_URL": "host=127.0.0.1 user=postgres dbname=evidence password=planted-secret"}, "DATABASE_URL"},
 		{map[string]string{"LISTEN_ADDR": "8080"}, "LISTEN_ADDR"},
 		{map[string]string{"PUBLIC_URL": "ftp://example.invalid"}, "PUBLIC_URL"},
 		{map[string]string{"PUBLIC_URL": "https://ops:planted-secret@console.example.invalid"}, "PUBLIC_URL"},
@@ -117,9 +123,23 @@ func TestLoadRejectsInvalidSettings(t *testing.T) {
 }
 
 func TestLoadAcceptsPostgresURL(t *testing.T) {
-	env := map[string]string{"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/evidence?sslmode=disable"}
-	if _, _, err := load(nil, env); err != nil {
-		t.Errorf("Load with a postgres URL: %v", err)
+	cases := map[string]string{
+		"postgres://postgres@127.0.0.1:5432/evidence?sslmode=disable": "postgres://postgres@127.0.0.1:5432/evidence?sslmode=disable",
+		"Postgres://postgres@127.0.0.1:5432/evidence":                 "postgres://postgres@127.0.0.1:5432/evidence",
+		"POSTGRESQL://postgres@db.example.invalid/evidence":           "postgresql://postgres@db.example.invalid/evidence",
+		"postgres:///evidence?host=/var/run/postgresql":               "postgres:///evidence?host=/var/run/postgresql",
+		"postgres://postgres@127.0.0.1:5432?dbname=evidence":          "postgres://postgres@127.0.0.1:5432?dbname=evidence",
+		"data/other.db": "data/other.db",
+	}
+	for value, want := range cases {
+		cfg, _, err := load(nil, map[string]string{"DATABASE_URL": value})
+		if err != nil {
+			t.Errorf("Load with DATABASE_URL %s: %v", value, err)
+			continue
+		}
+		if cfg.DatabaseURL != want {
+			t.Errorf("DatabaseURL for %s: got %s, want %s", value, cfg.DatabaseURL, want)
+		}
 	}
 }
 
