@@ -2,6 +2,7 @@ package models_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,5 +62,57 @@ func TestOpenFailureCountMatchesRetryRules(t *testing.T) {
 	if open != 0 {
 		t.Errorf("open failure groups: got %d, want 0, because alpha received the alert at %s, after the failure at %s",
 			open, success.CompletedAt.Format(time.TimeOnly), failure.CompletedAt.Format(time.TimeOnly))
+	}
+}
+
+// Plans a and b of one alert failed at alpha, and b's failure is newer, so
+// the health alert rules suppress a's group and select only b's. The rules
+// of executive reports do not compare groups that share a subject key.
+func TestRulesSuppressOlderFailureOfAlert(t *testing.T) {
+	db := dbtest.Open(t)
+	ctx := context.Background()
+	start := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	older := completedAlertDelivery("dlv_failure_a", "plan_a", false, start, start.Add(10*time.Second))
+	newer := completedAlertDelivery("dlv_failure_b", "plan_b", false, start.Add(time.Minute), start.Add(time.Minute+10*time.Second))
+	if err := models.CreateDeliveries(db, []models.Delivery{older, newer}); err != nil {
+		t.Fatalf("CreateDeliveries: %v", err)
+	}
+
+	rules := models.GroupRules{Now: start.Add(time.Hour), MaxAttempts: 3, Delays: []time.Duration{time.Minute, 2 * time.Minute}}
+	for _, tc := range []struct {
+		name           string
+		deliveredKey   bool
+		wantSuppressed int
+		wantDue        string
+	}{
+		{name: "health alert rules", deliveredKey: true, wantSuppressed: 1, wantDue: "plan_b"},
+		{name: "rules without subject keys", deliveredKey: false, wantSuppressed: 0, wantDue: "plan_a,plan_b"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rules.SuppressDeliveredKey = tc.deliveredKey
+			buckets, err := models.TallyOpenGroups(ctx, db, models.SubjectHealthAlert, rules)
+			if err != nil {
+				t.Fatalf("TallyOpenGroups: %v", err)
+			}
+			suppressed := 0
+			for _, bucket := range buckets {
+				suppressed += bucket.Suppressed
+			}
+			if suppressed != tc.wantSuppressed {
+				t.Errorf("suppressed groups: got %d, want %d", suppressed, tc.wantSuppressed)
+			}
+
+			due, err := models.DueDeliveryGroups(ctx, db, models.SubjectHealthAlert, rules, 10)
+			if err != nil {
+				t.Fatalf("DueDeliveryGroups: %v", err)
+			}
+			var plans []string
+			for _, group := range due {
+				plans = append(plans, group.SubjectID)
+			}
+			if got := strings.Join(plans, ","); got != tc.wantDue {
+				t.Errorf("due groups: got %q, want %q", got, tc.wantDue)
+			}
+		})
 	}
 }

@@ -75,8 +75,11 @@ type GroupRules struct {
 	Delays []time.Duration
 	// SuppressDeliveredKey suppresses a group when a delivery of the same
 	// subject key to the same destination succeeded at or after its latest
-	// failure. Health alerts set it, because a later alert plan of the same
-	// fingerprint is another subject with the same key.
+	// failure, or when another open group of that key and destination failed
+	// later (at a later last_failure_at, or at the same time with a greater
+	// last_failure_id). Health alerts set it, because a later alert plan of
+	// the same fingerprint is another subject with the same key, and only
+	// the newest failure of an alert at a destination is retried.
 	SuppressDeliveredKey bool
 	// Connectors, when set, limits DueDeliveryGroups to the groups of these
 	// destinations. The tally counts every group.
@@ -115,10 +118,16 @@ func (r GroupRules) sql(db *gorm.DB) ruleSQL {
 	out.suppress = "(last_error_class IN ? OR failure_count >= ?)"
 	out.suppressArgs = []any{classes, r.MaxAttempts}
 	if r.SuppressDeliveredKey {
+		// The second EXISTS reads the index audit_delivery_groups_open_key.
 		out.suppress = "(last_error_class IN ? OR failure_count >= ? OR EXISTS (SELECT 1 FROM deliveries later " +
 			"WHERE later.subject_kind = audit_delivery_groups.subject_kind AND later.subject_key = audit_delivery_groups.subject_key " +
 			"AND later.connector = audit_delivery_groups.connector AND later.success = ? " +
-			"AND later.completed_at >= audit_delivery_groups.last_failure_at))"
+			"AND later.completed_at >= audit_delivery_groups.last_failure_at) " +
+			"OR EXISTS (SELECT 1 FROM audit_delivery_groups newer " +
+			"WHERE newer.subject_kind = audit_delivery_groups.subject_kind AND newer.subject_key = audit_delivery_groups.subject_key " +
+			"AND newer.connector = audit_delivery_groups.connector AND newer.failure_count > 0 " +
+			"AND (newer.last_failure_at > audit_delivery_groups.last_failure_at OR (newer.last_failure_at = audit_delivery_groups.last_failure_at " +
+			"AND newer.last_failure_id > audit_delivery_groups.last_failure_id))))"
 		out.suppressArgs = append(out.suppressArgs, true)
 	}
 
@@ -261,6 +270,29 @@ func timeValue(value any) (*time.Time, error) {
 	}
 	return nil, fmt.Errorf("unexpected time value of type %T", value)
 }
+
+// OpenDeliveryGroupsOfKeys returns every open group of one subject kind
+// whose subject key is one of subjectKeys, in no particular order.
+func OpenDeliveryGroupsOfKeys(ctx context.Context, db *gorm.DB, subjectKind string, subjectKeys []string) ([]DeliveryGroup, error) {
+	var groups []DeliveryGroup
+	// Keys are read in batches, so a large selection stays under the
+	// databases' limits on bound parameters.
+	for start := 0; start < len(subjectKeys); start += subjectKeyBatchSize {
+		batch := subjectKeys[start:min(start+subjectKeyBatchSize, len(subjectKeys))]
+		var found []DeliveryGroup
+		err := db.WithContext(ctx).Select(deliveryGroupColumns).
+			Where("subject_kind = ? AND subject_key IN ? AND failure_count > 0", subjectKind, batch).Find(&found).Error
+		if err != nil {
+			return nil, fmt.Errorf("models: unable to read the open %s delivery groups of %d subject keys: %w", subjectKind, len(batch), err)
+		}
+		groups = append(groups, found...)
+	}
+	return groups, nil
+}
+
+// subjectKeyBatchSize is how many subject keys one query of
+// OpenDeliveryGroupsOfKeys binds.
+const subjectKeyBatchSize = 500
 
 // DeliveryGroupsByKey returns the stored state of the given groups of one
 // subject kind, open or closed. A key without a stored group is left out.

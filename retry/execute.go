@@ -109,9 +109,10 @@ const closedGroupReason = "a delivery to this destination succeeded after this r
 // yieldToChangedGroups marks as yielded skips the prepared retries whose
 // group changed after decideDue selected it: a delivery succeeded and closed
 // the group, a newer failure was recorded, or, for a health alert, another
-// plan delivered the same fingerprint there. The caller holds the group
-// locks of yieldToSendsUnderWay, so a delivery that a report send or a
-// manual re-delivery recorded before those locks is seen here.
+// plan delivered the same fingerprint there or failed to deliver it there
+// later. The caller holds the group locks of yieldToSendsUnderWay, so a
+// delivery that a report send or a manual re-delivery recorded before those
+// locks is seen here.
 func (s *Service) yieldToChangedGroups(tx *gorm.DB, run *models.RetryWorkerRun, prepared []preparedRetry) error {
 	var keys []models.DeliveryGroupKey
 	for _, item := range prepared {
@@ -122,6 +123,18 @@ func (s *Service) yieldToChangedGroups(tx *gorm.DB, run *models.RetryWorkerRun, 
 	groups, err := models.DeliveryGroupsByKey(tx.Statement.Context, tx, run.SubjectKind, keys)
 	if err != nil {
 		return err
+	}
+	var newest map[alertDestination]models.DeliveryGroup
+	if run.SubjectKind == models.SubjectHealthAlert {
+		var subjectKeys []string
+		for _, item := range prepared {
+			if item.skipReason == "" {
+				subjectKeys = append(subjectKeys, item.decision.SubjectKey)
+			}
+		}
+		if newest, err = newestAlertGroups(tx.Statement.Context, tx, subjectKeys); err != nil {
+			return err
+		}
 	}
 	for i := range prepared {
 		item := &prepared[i]
@@ -143,10 +156,19 @@ func (s *Service) yieldToChangedGroups(tx *gorm.DB, run *models.RetryWorkerRun, 
 			if err != nil {
 				return err
 			}
-			if later == nil {
+			if later != nil {
+				reason = deliveredLaterReason(decisionOf(item.decision), *later)
+				break
+			}
+			// Another plan's send of the alert that failed there after the
+			// selection supersedes this group, so that failure governs the
+			// next retry.
+			newer := supersedingGroup(group, newest)
+			if newer == nil {
 				continue
 			}
-			reason = deliveredLaterReason(decisionOf(item.decision), *later)
+			reason = fmt.Sprintf("alert %s failed later at this destination (delivery %s of plan %s) after this run selected the retry; "+
+				"a later run decides again", item.decision.SubjectKey, newer.LastFailureID, newer.SubjectID)
 		default:
 			continue
 		}

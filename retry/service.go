@@ -143,6 +143,7 @@ func (s *Service) decide(ctx context.Context, kind string, policy Policy, now ti
 		return nil, err
 	}
 	decisions := make([]Decision, 0, len(groups))
+	deliveredLater := make([]bool, 0, len(groups))
 	for _, group := range groups {
 		open := groupOf(group)
 		open.Latest.ConnectorKind = kinds[group.LastFailureID]
@@ -152,9 +153,9 @@ func (s *Service) decide(ctx context.Context, kind string, policy Policy, now ti
 		decision := Decide(policy, open, now, s.inFlightTimeout())
 		// A permanent failure that a later plan's send of the alert repaired
 		// needs no fix, so its reason names the delivery that closed it.
+		var later *models.Delivery
 		if kind == models.SubjectHealthAlert {
-			later, err := laterDelivery(ctx, s.DB, decision)
-			if err != nil {
+			if later, err = laterDelivery(ctx, s.DB, decision); err != nil {
 				return nil, err
 			}
 			if later != nil {
@@ -162,8 +163,34 @@ func (s *Service) decide(ctx context.Context, kind string, policy Policy, now ti
 			}
 		}
 		decisions = append(decisions, decision)
+		deliveredLater = append(deliveredLater, later != nil)
+	}
+	if kind == models.SubjectHealthAlert {
+		suppressSuperseded(groups, decisions, deliveredLater)
 	}
 	return decisions, nil
+}
+
+// suppressSuperseded suppresses the decision of every health alert group
+// that another open group of the same alert and destination supersedes,
+// unless the alert was delivered there after its failure, because that
+// reason is already stated. decisions[i] and deliveredLater[i] belong to
+// groups[i].
+func suppressSuperseded(groups []models.DeliveryGroup, decisions []Decision, deliveredLater []bool) {
+	newest := newestOpenGroups(groups)
+	actions := make(map[models.DeliveryGroupKey]string, len(groups))
+	for i, group := range groups {
+		actions[keyOf(group)] = decisions[i].Action
+	}
+	for i, group := range groups {
+		newer := supersedingGroup(group, newest)
+		if newer == nil || deliveredLater[i] {
+			continue
+		}
+		decision := &decisions[i]
+		decision.Action, decision.NextRetryAt = ActionSuppress, nil
+		decision.Reason = supersededReason(group.SubjectKey, *newer, actions[keyOf(*newer)])
+	}
 }
 
 // laterDelivery returns a successful delivery of the decision's subject
@@ -199,6 +226,7 @@ func (s *Service) decideDue(ctx context.Context, kind string, policy Policy, now
 	var open OpenFailures
 	var groups []models.DeliveryGroup
 	var skipped map[models.DeliveryGroupKey]bool
+	var newest map[alertDestination]models.DeliveryGroup
 
 	// Both reads see one snapshot, so the groups selected are among those
 	// counted as due even while another run claims some of them.
@@ -224,9 +252,22 @@ func (s *Service) decideDue(ctx context.Context, kind string, policy Policy, now
 				return err
 			}
 			if len(groups) < fetch || sendableGroups(kind, groups, skipped) >= limit {
-				return nil
+				break
 			}
 		}
+		// The newest open group of each alert and destination, read in the
+		// same snapshot, lets the check below confirm that the database
+		// selected no group that a newer failure of the alert supersedes.
+		if kind == models.SubjectHealthAlert {
+			keys := make([]string, 0, len(groups))
+			for _, group := range groups {
+				keys = append(keys, group.SubjectKey)
+			}
+			if newest, err = newestAlertGroups(ctx, tx, keys); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, OpenFailures{}, err
@@ -250,8 +291,9 @@ func (s *Service) decideDue(ctx context.Context, kind string, policy Policy, now
 	decisions := make([]Decision, 0, len(groups))
 	// Two alert plans of one fingerprint that both failed to a destination
 	// are two groups with the same subject key, and retrying both would send
-	// the alert there twice. Only the first is retried. Once it is
-	// delivered, the rules suppress the other.
+	// the alert there twice. The rules suppress every group but the one with
+	// the newest failure, and this guard keeps a run from sending the alert
+	// there twice should the selection still hold two of them.
 	sameKeyTaken := map[[2]string]bool{}
 	for _, group := range groups {
 		if len(decisions) == limit {
@@ -265,6 +307,12 @@ func (s *Service) decideDue(ctx context.Context, kind string, policy Policy, now
 			sameKeyTaken[key] = true
 		}
 		decision := Decide(policy, groupOf(group), now, s.inFlightTimeout())
+		if kind == models.SubjectHealthAlert {
+			if newer := supersedingGroup(group, newest); newer != nil {
+				decision.Action, decision.NextRetryAt = ActionSuppress, nil
+				decision.Reason = supersededReason(group.SubjectKey, *newer, "")
+			}
+		}
 		if decision.Action != ActionRetry {
 			// The database and Decide apply the same rules, so a difference
 			// is a defect. The group is left for the next run.
