@@ -213,13 +213,13 @@ func (h *Handler) historyWithExportError(c echo.Context, fieldErr *APIError) err
 func exportDaysQuery(c echo.Context, zone *time.Location) (audit.ExportQuery, error) {
 	accepted := []string{"from_date", "to_date", "kinds"}
 	values := c.QueryParams()
-	for name, list := range values {
-		if !slices.Contains(accepted, name) {
-			name = escapedName(name)
-			return audit.ExportQuery{}, fieldError(name, "%s is not a field of the export form; remove it, or use one of %s", name, strings.Join(accepted, ", "))
-		}
-		if name != "kinds" && len(list) > 1 {
-			return audit.ExportQuery{}, fieldError(name, "%s is given %d times; send it once", name, len(list))
+	if names := unknownNames(values, accepted); len(names) > 0 {
+		return audit.ExportQuery{}, fieldError(names[0], "%s %s of the export form; remove %s, or use one of %s",
+			joinNames(names), pluralOf(names, "is not a field", "are not fields"), pluralOf(names, "it", "them"), strings.Join(accepted, ", "))
+	}
+	for _, name := range accepted[:2] {
+		if count := len(values[name]); count > 1 {
+			return audit.ExportQuery{}, fieldError(name, "%s is given %d times; send it once", name, count)
 		}
 	}
 

@@ -86,18 +86,21 @@ func unsupportedFormType(mediaType string) *APIError {
 		Details: map[string]any{"accepted_content_types": formContentTypes}}
 }
 
-// rejectUnknownFormFields returns a 400 naming the first field, in sorted
-// order, that is neither one of accepted nor the CSRF field. The error
-// lists the accepted fields in its message and in details.accepted_fields.
+// rejectUnknownFormFields returns a 400 naming every field, in sorted
+// order, that is neither one of accepted nor the CSRF field. The error's
+// field is the first of them. The error lists the accepted fields in its
+// message and in details.accepted_fields.
 func rejectUnknownFormFields(form url.Values, accepted []string) error {
-	name := firstUnknownName(form, append([]string{csrfFormField}, accepted...))
-	if name == "" {
+	names := unknownNames(form, append([]string{csrfFormField}, accepted...))
+	if len(names) == 0 {
 		return nil
 	}
-	name = escapedName(name)
-	apiErr := fieldError(name, "%s is not a field of this form; remove it, or use one of %s", name, strings.Join(accepted, ", "))
+	listed := joinNames(names)
+	apiErr := fieldError(names[0], "%s %s of this form; remove %s, or use one of %s",
+		listed, pluralOf(names, "is not a field", "are not fields"), pluralOf(names, "it", "them"), strings.Join(accepted, ", "))
 	if len(accepted) == 0 {
-		apiErr.Message = fmt.Sprintf("%s is not a field of this form, which takes none; remove it", name)
+		apiErr.Message = fmt.Sprintf("%s %s of this form, which takes none; remove %s",
+			listed, pluralOf(names, "is not a field", "are not fields"), pluralOf(names, "it", "them"))
 	}
 	apiErr.Details = map[string]any{"accepted_fields": append([]string{}, accepted...)}
 	return apiErr

@@ -87,40 +87,59 @@ func formNumber(raw string) (float64, bool) {
 // htmlNumberSyntax matches a valid floating-point number as HTML defines it.
 var htmlNumberSyntax = regexp.MustCompile(`^-?([0-9]+(\.[0-9]+)?|\.[0-9]+)([eE][+-]?[0-9]+)?$`)
 
-// rejectUnknownQuery returns a 400 naming the first query parameter, in
-// sorted order, that is not one of accepted, so a misspelt parameter is not
-// silently ignored. The error lists the accepted parameters in its message
-// and in details.accepted_parameters. Every parameter takes one value, so a
-// parameter given more than once is rejected too rather than read as its
-// first value.
+// rejectUnknownQuery returns a 400 naming every query parameter that is not
+// one of accepted, in sorted order, so a misspelt parameter is not silently
+// ignored. The error's field is the first of them. The error lists the
+// accepted parameters in its message and in details.accepted_parameters.
+// Every parameter takes one value, so a parameter given more than once is
+// rejected too rather than read as its first value.
 func rejectUnknownQuery(c echo.Context, accepted ...string) error {
 	values := c.QueryParams()
-	name := firstUnknownName(values, accepted)
-	if name == "" {
+	names := unknownNames(values, accepted)
+	if len(names) == 0 {
 		return rejectRepeatedQuery(values)
 	}
-	name = escapedName(name)
-	apiErr := fieldError(name, "%s is not a query parameter of this endpoint; remove it, or use one of %s", name, strings.Join(accepted, ", "))
+	listed := joinNames(names)
+	apiErr := fieldError(names[0], "%s %s of this endpoint; remove %s, or use one of %s",
+		listed, pluralOf(names, "is not a query parameter", "are not query parameters"), pluralOf(names, "it", "them"), strings.Join(accepted, ", "))
 	if len(accepted) == 0 {
-		apiErr.Message = fmt.Sprintf("%s is not a query parameter of this endpoint, which takes none; remove it", name)
+		apiErr.Message = fmt.Sprintf("%s %s of this endpoint, which takes none; remove %s",
+			listed, pluralOf(names, "is not a query parameter", "are not query parameters"), pluralOf(names, "it", "them"))
 	}
 	apiErr.Details = map[string]any{"accepted_parameters": append([]string{}, accepted...)}
 	return apiErr
 }
 
-// firstUnknownName returns the first name of values, in sorted order, that
-// is not one of accepted, or "" when there is none.
-func firstUnknownName(values url.Values, accepted []string) string {
+// unknownNames returns the names of values that are not one of accepted,
+// sorted and escaped with escapedName, or nil when there is none.
+func unknownNames(values url.Values, accepted []string) []string {
 	var unknown []string
 	for name := range values {
 		if !slices.Contains(accepted, name) {
 			unknown = append(unknown, name)
 		}
 	}
-	if len(unknown) == 0 {
-		return ""
+	slices.Sort(unknown)
+	for i, name := range unknown {
+		unknown[i] = escapedName(name)
 	}
-	return slices.Min(unknown)
+	return unknown
+}
+
+// joinNames lists names as "a", "a and b" or "a, b and c".
+func joinNames(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
+
+// pluralOf returns one when names has a single element and many otherwise.
+func pluralOf(names []string, one, many string) string {
+	if len(names) == 1 {
+		return one
+	}
+	return many
 }
 
 // rejectRepeatedQuery returns a 400 naming the first query parameter, in
