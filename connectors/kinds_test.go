@@ -470,6 +470,35 @@ func TestSentinelFullIngestionURLNotReady(t *testing.T) {
 	}
 }
 
+// The not-ready message about the ingestion path reads the same after
+// redaction, although the URL's path segments are secrets.
+func TestSentinelIngestionPathMessageSurvivesRedaction(t *testing.T) {
+	const full = "https://my-dce-a1b2.eastus-1.ingest.monitor.azure.com/dataCollectionRules/dcr-0123456789abcdef0123456789abcdef/streams/Custom-Evidence_CL?api-version=2023-01-01"
+	config := ConnectorConfig{
+		URLEnv: "SENTINEL_URL", TokenEnv: "ENTRA_TOKEN",
+		DCRImmutableID: "dcr-0123456789abcdef0123456789abcdef", StreamName: "Custom-Evidence_CL",
+	}
+	registry := newTestRegistry(t, oneConnector("sentinel", config),
+		map[string]string{"SENTINEL_URL": full, "ENTRA_TOKEN": "entra-0001"}, nil)
+	status, _ := registry.Status("sentinel")
+	if !strings.Contains(status.Problem, "Logs Ingestion API path, which ends in /streams/ and the stream name") {
+		t.Errorf("Problem: got %q, want it to describe the ingestion path", status.Problem)
+	}
+
+	redactor := registry.Redactor()
+	checkEqual(t, "Redact", redactor.Redact(status.Problem), status.Problem)
+	checkEqual(t, "Sanitize", redactor.Sanitize(status.Problem, 1000), status.Problem)
+	scrubbed, changed, complete := redactor.ResponseScrubber().Scrub(status.Problem)
+	checkEqual(t, "Scrub", scrubbed, status.Problem)
+	checkEqual(t, "Scrub changed", changed, false)
+	checkEqual(t, "Scrub complete", complete, true)
+
+	result := registry.Send(context.Background(), "sentinel", sampleMessage(), SendOptions{})
+	if !strings.Contains(result.Error, "Logs Ingestion API path") || strings.Contains(result.Error, Redacted) {
+		t.Errorf("Error: got %q, want the message without %s", result.Error, Redacted)
+	}
+}
+
 func TestSentinelEndpointWithPathPrefix(t *testing.T) {
 	result, request := sendToServer(t, KindSentinel,
 		ConnectorConfig{TokenEnv: "ENTRA_TOKEN", DCRImmutableID: "dcr-0123456789abcdef0123456789abcdef", StreamName: "Custom-Evidence_CL"},

@@ -57,14 +57,17 @@ const sentinelIngestionPath = "/dataCollectionRules/"
 // checkSentinelEndpoint rejects a URL that already contains the ingestion
 // path, such as the full URL copied from a request example. The connector
 // appends that path itself, and the doubled path would fail every send with
-// HTTP 404.
+// HTTP 404. The message describes the path without quoting its first
+// segment: the URL is a secret as a whole, so the redactor replaces each of
+// its path segments of 8 or more characters wherever the message is logged,
+// stored or shown, and would turn that word into [redacted].
 func checkSentinelEndpoint(endpoint *url.URL) string {
 	if !strings.Contains(strings.ToLower(endpoint.Path), strings.ToLower(sentinelIngestionPath)) {
 		return ""
 	}
-	return "contains the ingestion path " + sentinelIngestionPath + "…/streams/…, but " +
+	return "contains the Logs Ingestion API path, which ends in /streams/ and the stream name, but " +
 		"url must be the data collection endpoint without a path, such as https://my-dce-a1b2.eastus-1.ingest.monitor.azure.com, " +
-		"because the connector appends the path from dcr_immutable_id and stream_name"
+		"because the connector appends that path from dcr_immutable_id and stream_name"
 }
 
 // sentinelRecord is one row; its columns must match the stream declaration
