@@ -90,7 +90,7 @@ var settings = []setting{
 	{"LOG_FORMAT", "log-format", "text", "log format: text or json"},
 	{"CONNECTOR_CONFIG", "connector-config", "", "path of the connector configuration file (JSON or YAML); secrets and URLs come only from the environment variables or files it names, and a literal one in the file is rejected"},
 	{"SAMPLE_DATA", "sample-data", "true", "load sample evidence when the database holds none: true or false"},
-	{"AUTO_MIGRATE", "auto-migrate", "true", "apply pending database migrations when the server starts: true or false"},
+	{"AUTO_MIGRATE", "auto-migrate", "true", "apply pending database migrations when a command opens the database: true or false. With false, a command stops while migrations are pending; apply them with evidence-console migrate"},
 	{"LOCAL_RECEIVER", "local-receiver", "", "host:port of a local test receiver to start beside the server, for trying deliveries without real destinations"},
 	{"SESSION_KEYS", "session-keys", "", "comma-separated secrets of at least 32 characters that sign and encrypt session cookies; the first protects new cookies, later ones still open older cookies (rotation). Empty: a key generated once and kept in session.key beside the SQLite file, or in " + SessionKeyFile + ". Set the same value on every instance that shares a database"},
 	{"SESSION_COOKIE_SECURE", "session-cookie-secure", "false", "always mark the session cookie Secure (HTTPS only), for TLS ended at a proxy; it is marked Secure anyway for TLS requests and an https PUBLIC_URL: true or false"},

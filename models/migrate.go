@@ -66,34 +66,9 @@ func renderedMigrations(dialect Dialect) (fs.FS, error) {
 // Migrate applies every pending migration. On PostgreSQL a session advisory
 // lock makes concurrent instances wait for each other instead of racing.
 func Migrate(ctx context.Context, db *gorm.DB, log *slog.Logger) error {
-	dialect := DialectOf(db)
-	files, err := renderedMigrations(dialect)
+	provider, err := newMigrationProvider(db, true)
 	if err != nil {
 		return err
-	}
-	sqlDB, err := db.DB()
-	if err != nil {
-		return fmt.Errorf("models: unable to reach the connection pool: %w", err)
-	}
-
-	// Features own separate version ranges and may land in any order, so a
-	// database can be at version 30 when version 10 arrives. Every migration
-	// only adds tables and indexes of its own feature, which makes applying a
-	// lower version late safe.
-	options := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true), goose.WithAllowOutofOrder(true)}
-	gooseDialect := goose.DialectSQLite3
-	if dialect == DialectPostgres {
-		gooseDialect = goose.DialectPostgres
-		locker, err := lock.NewPostgresSessionLocker()
-		if err != nil {
-			return fmt.Errorf("models: unable to create the migration lock: %w", err)
-		}
-		options = append(options, goose.WithSessionLocker(locker))
-	}
-
-	provider, err := goose.NewProvider(gooseDialect, sqlDB, files, options...)
-	if err != nil {
-		return fmt.Errorf("models: unable to prepare migrations: %w", err)
 	}
 	results, err := provider.Up(ctx)
 	if err != nil {
@@ -105,4 +80,66 @@ func Migrate(ctx context.Context, db *gorm.DB, log *slog.Logger) error {
 		}
 	}
 	return nil
+}
+
+// PendingMigrations returns the number of migrations that db has not
+// applied. It only reads: a database without goose's version table, such
+// as a new one, has every migration pending, and the table is not created.
+func PendingMigrations(ctx context.Context, db *gorm.DB) (int, error) {
+	provider, err := newMigrationProvider(db, false)
+	if err != nil {
+		return 0, err
+	}
+	if !db.WithContext(ctx).Migrator().HasTable(goose.DefaultTablename) {
+		return len(provider.ListSources()), nil
+	}
+	statuses, err := provider.Status(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("models: unable to read the applied migrations: %w", err)
+	}
+	pending := 0
+	for _, status := range statuses {
+		if status.State == goose.StatePending {
+			pending++
+		}
+	}
+	return pending, nil
+}
+
+// newMigrationProvider returns a goose provider over the migrations rendered
+// for db's dialect. With locked, a PostgreSQL provider takes a session
+// advisory lock around the migrations it applies.
+func newMigrationProvider(db *gorm.DB, locked bool) (*goose.Provider, error) {
+	dialect := DialectOf(db)
+	files, err := renderedMigrations(dialect)
+	if err != nil {
+		return nil, err
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, fmt.Errorf("models: unable to reach the connection pool: %w", err)
+	}
+
+	// Features own separate version ranges and may land in any order, so a
+	// database can be at version 30 when version 10 arrives. Every migration
+	// only adds tables and indexes of its own feature, which makes applying a
+	// lower version late safe.
+	options := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true), goose.WithAllowOutofOrder(true)}
+	gooseDialect := goose.DialectSQLite3
+	if dialect == DialectPostgres {
+		gooseDialect = goose.DialectPostgres
+		if locked {
+			locker, err := lock.NewPostgresSessionLocker()
+			if err != nil {
+				return nil, fmt.Errorf("models: unable to create the migration lock: %w", err)
+			}
+			options = append(options, goose.WithSessionLocker(locker))
+		}
+	}
+
+	provider, err := goose.NewProvider(gooseDialect, sqlDB, files, options...)
+	if err != nil {
+		return nil, fmt.Errorf("models: unable to prepare migrations: %w", err)
+	}
+	return provider, nil
 }

@@ -2,6 +2,7 @@ package models_test
 
 import (
 	"context"
+	"io/fs"
 	"testing"
 
 	"github.com/pressly/goose/v3"
@@ -51,5 +52,57 @@ func TestMigrationsRollBackAndReapply(t *testing.T) {
 
 	if _, err := provider.DownTo(ctx, 0); err != nil {
 		t.Fatalf("down to nothing: %v", err)
+	}
+}
+
+// TestPendingMigrationsCounted counts the migrations a database lacks
+// without creating goose's version table in an empty database.
+func TestPendingMigrationsCounted(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.OpenExisting(t, dbtest.EmptyURL(t), dbtest.Options{})
+	files, err := models.RenderedMigrations(models.DialectOf(db))
+	if err != nil {
+		t.Fatalf("render migrations: %v", err)
+	}
+	entries, err := fs.ReadDir(files, ".")
+	if err != nil {
+		t.Fatalf("list migrations: %v", err)
+	}
+
+	pending, err := models.PendingMigrations(ctx, db)
+	if err != nil {
+		t.Fatalf("PendingMigrations on an empty database: %v", err)
+	}
+	if pending != len(entries) {
+		t.Errorf("pending on an empty database: got %d, want every migration (%d)", pending, len(entries))
+	}
+	if db.Migrator().HasTable(goose.DefaultTablename) {
+		t.Errorf("%s: created by PendingMigrations, want the database left empty", goose.DefaultTablename)
+	}
+
+	if err := models.Migrate(ctx, db, nil); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	if pending, err = models.PendingMigrations(ctx, db); err != nil || pending != 0 {
+		t.Errorf("pending after migrating: got %d (error %v), want 0", pending, err)
+	}
+
+	sqlDB, err := db.DB()
+	if err != nil {
+		t.Fatalf("connection pool: %v", err)
+	}
+	dialect := goose.DialectSQLite3
+	if models.DialectOf(db) == models.DialectPostgres {
+		dialect = goose.DialectPostgres
+	}
+	provider, err := goose.NewProvider(dialect, sqlDB, files, goose.WithDisableGlobalRegistry(true), goose.WithAllowOutofOrder(true))
+	if err != nil {
+		t.Fatalf("NewProvider: %v", err)
+	}
+	if _, err := provider.Down(ctx); err != nil {
+		t.Fatalf("roll back the newest migration: %v", err)
+	}
+	if pending, err = models.PendingMigrations(ctx, db); err != nil || pending != 1 {
+		t.Errorf("pending after rolling back one: got %d (error %v), want 1", pending, err)
 	}
 }

@@ -178,6 +178,24 @@ func (a *app) openDatabase(ctx context.Context, migrate bool) (*gorm.DB, func(),
 			closeDB()
 			return nil, nil, err
 		}
+		return db, closeDB, nil
+	}
+
+	// Without AUTO_MIGRATE, a database that lacks migrations would fail
+	// later on a missing table or column, so stop with the fix instead.
+	pending, err := models.PendingMigrations(ctx, db)
+	if err != nil {
+		closeDB()
+		return nil, nil, err
+	}
+	if pending > 0 {
+		closeDB()
+		noun := "migrations"
+		if pending == 1 {
+			noun = "migration"
+		}
+		return nil, nil, fmt.Errorf("database %s has %d pending %s and AUTO_MIGRATE is false; "+
+			"run evidence-console migrate first, or set AUTO_MIGRATE=true", dialect, pending, noun)
 	}
 	return db, closeDB, nil
 }

@@ -138,3 +138,41 @@ func TestMissingPostgresDatabaseNamed(t *testing.T) {
 		t.Errorf("stderr %q: want no claim that the server is unreachable", stderr)
 	}
 }
+
+// With AUTO_MIGRATE=false a command on a database that lacks migrations
+// stops with the fix, before it reads or writes a table.
+func TestAutoMigrateOffStopsOnPendingMigrations(t *testing.T) {
+	databaseURL := dbtest.EmptyURL(t)
+	for _, args := range [][]string{
+		{"serve", "--auto-migrate", "false"},
+		{"token", "create", "--username", "ada", "--auto-migrate", "false"},
+	} {
+		code, _, stderr, _ := runOn(t, databaseURL, "", args...)
+		if code != 1 {
+			t.Errorf("%v: exit code: got %d, want 1", args, code)
+		}
+		for _, want := range []string{"pending migrations and AUTO_MIGRATE is false", "run evidence-console migrate first"} {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("%v: stderr %q: want it to contain %q", args, stderr, want)
+			}
+		}
+		if strings.Contains(stderr, "no such table") || strings.Contains(stderr, "does not exist") {
+			t.Errorf("%v: stderr %q: want no missing-table error", args, stderr)
+		}
+	}
+
+	db := dbtest.OpenExisting(t, databaseURL, dbtest.Options{})
+	if tables, err := db.Migrator().GetTables(); err != nil || len(tables) != 0 {
+		t.Errorf("tables after the rejected commands: got %v (error %v), want none", tables, err)
+	}
+
+	// Once migrated, the check passes: migrate, then a command without
+	// AUTO_MIGRATE gets past it to its own work.
+	if code, _, stderr, _ := runOn(t, databaseURL, "", "migrate"); code != 0 {
+		t.Fatalf("migrate: exit code %d, stderr %q", code, stderr)
+	}
+	code, _, stderr, _ := runOn(t, databaseURL, "", "token", "create", "--username", "ada", "--auto-migrate", "false")
+	if strings.Contains(stderr, "pending migration") {
+		t.Errorf("token create after migrate: exit %d, stderr %q; want no pending migrations", code, stderr)
+	}
+}

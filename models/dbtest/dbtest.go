@@ -63,6 +63,17 @@ func OpenURL(t testing.TB, opts Options) (*gorm.DB, string) {
 	return db, databaseURL
 }
 
+// EmptyURL returns the URL of a database without tables for t: an SQLite
+// file that does not exist yet, or a new PostgreSQL schema that is dropped
+// when t ends. Nothing migrates it.
+func EmptyURL(t testing.TB) string {
+	t.Helper()
+	if Driver() == "postgres" {
+		return postgresSchemaURL(t)
+	}
+	return filepath.Join(t.TempDir(), "empty.db")
+}
+
 // OpenExisting opens a further connection pool on a database that OpenURL
 // created, without migrating it.
 func OpenExisting(t testing.TB, databaseURL string, opts Options) *gorm.DB {
