@@ -41,8 +41,10 @@ import: build
 # set. In CI (CI=true) PostgreSQL and the browser are required.
 test: browser test-sqlite test-postgres
 
+# Sets the driver, so a TEST_DATABASE_DRIVER=postgres exported in the shell
+# does not turn this pass into a second PostgreSQL pass.
 test-sqlite:
-	$(GO) test -count=1 ./...
+	TEST_DATABASE_DRIVER=sqlite $(GO) test -count=1 ./...
 
 test-postgres:
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
@@ -56,14 +58,18 @@ test-postgres:
 
 # Installs Debian's Chromium for the browser tests when it is missing and
 # this user may install packages; otherwise the browser tests skip (but not
-# in CI, where they fail).
+# in CI, where they fail). It looks where the browser tests look
+# (chromiumPath in e2e/harness_test.go): CHROMIUM_PATH, then
+# /usr/bin/chromium and /usr/bin/chromium-browser.
 browser:
-	@if command -v chromium >/dev/null 2>&1; then exit 0; fi; \
+	@for candidate in "$$CHROMIUM_PATH" /usr/bin/chromium /usr/bin/chromium-browser; do \
+		if [ -n "$$candidate" ] && [ -e "$$candidate" ]; then exit 0; fi; \
+	done; \
 	if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
 		echo "installing Debian's chromium for the browser tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	else \
-		echo "chromium is not installed: browser tests will be skipped (install the chromium package to run them)"; \
+		echo "Chromium is not at CHROMIUM_PATH, /usr/bin/chromium or /usr/bin/chromium-browser: browser tests will be skipped (install the chromium package, or set CHROMIUM_PATH, to run them)"; \
 	fi
 
 build:
@@ -83,9 +89,11 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-# Every benchmark on PostgreSQL, with the options docs/BENCHMARKS.md
-# records. Needs TEST_DATABASE_URL.
+# Every benchmark, with the options docs/BENCHMARKS.md records: those that
+# use a database on PostgreSQL, and the response scrubber, which uses none.
+# Needs TEST_DATABASE_URL.
 bench:
 	TEST_DATABASE_DRIVER=postgres $(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./health/ ./executive/
 	TEST_DATABASE_DRIVER=postgres $(GO) test -run '^$$' -bench . -benchtime 20x -benchmem -timeout 60m ./audit/
 	TEST_DATABASE_DRIVER=postgres $(GO) test -run '^$$' -bench LiveRetry2000 -benchtime 1x -count 3 -timeout 60m ./retry/
+	$(GO) test -run '^$$' -bench ResponseScrub -benchmem -count 3 ./connectors/
