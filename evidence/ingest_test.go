@@ -377,6 +377,24 @@ func TestIngestRedactsConfiguredSecretsInRaw(t *testing.T) {
 	}
 }
 
+// When another server stored the sample between the check for stored
+// evidence and the insert, every record is a duplicate and nothing is
+// reported as loaded. Emptying the running totals makes the check pass
+// again over stored records.
+func TestSampleLoadedByAnotherServer(t *testing.T) {
+	service := newService(t)
+	if loaded, err := service.LoadSampleIfEmpty(context.Background()); err != nil || !loaded {
+		t.Fatalf("first load = %v, %v; want true, nil", loaded, err)
+	}
+	if err := service.DB.Exec("DELETE FROM evidence_counts").Error; err != nil {
+		t.Fatalf("empty evidence_counts: %v", err)
+	}
+	loaded, err := service.LoadSampleIfEmpty(context.Background())
+	if err != nil || loaded {
+		t.Errorf("load over stored records = %v, %v; want false, nil", loaded, err)
+	}
+}
+
 func TestSampleLoadsOnlyIntoEmptyDatabase(t *testing.T) {
 	service := newService(t)
 	loaded, err := service.LoadSampleIfEmpty(context.Background())

@@ -144,7 +144,8 @@ func SampleItems(now time.Time) []map[string]any {
 }
 
 // LoadSampleIfEmpty ingests SampleItems when no evidence is stored yet and
-// reports whether it did.
+// reports whether it stored any. A server that started at the same moment
+// may have stored them first, and then every record is a duplicate.
 func (s *Service) LoadSampleIfEmpty(ctx context.Context) (bool, error) {
 	var stored int64
 	if err := s.DB.WithContext(ctx).Table("evidence_counts").Count(&stored).Error; err != nil {
@@ -169,5 +170,5 @@ func (s *Service) LoadSampleIfEmpty(ctx context.Context) (bool, error) {
 	if len(result.Rejected) > 0 {
 		return false, fmt.Errorf("evidence: sample record %d rejected: %s", result.Rejected[0].Index, result.Rejected[0].Error)
 	}
-	return true, nil
+	return result.Inserted > 0, nil
 }
