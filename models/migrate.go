@@ -65,21 +65,21 @@ func renderedMigrations(dialect Dialect) (fs.FS, error) {
 
 // Migrate applies every pending migration. On PostgreSQL a session advisory
 // lock makes concurrent instances wait for each other instead of racing.
-func Migrate(ctx context.Context, db *gorm.DB, log *slog.Logger) error {
+func Migrate(ctx context.Context, db *gorm.DB, log *slog.Logger) (int, error) {
 	provider, err := newMigrationProvider(db, true)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	results, err := provider.Up(ctx)
 	if err != nil {
-		return fmt.Errorf("models: migration failed: %w", err)
+		return 0, fmt.Errorf("models: migration failed: %w", err)
 	}
 	for _, result := range results {
 		if log != nil {
 			log.Info("migration applied", "version", result.Source.Version, "file", result.Source.Path, "elapsed_ms", result.Duration.Milliseconds())
 		}
 	}
-	return nil
+	return len(results), nil
 }
 
 // PendingMigrations returns the number of migrations that db has not

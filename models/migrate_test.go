@@ -80,7 +80,7 @@ func TestPendingMigrationsCounted(t *testing.T) {
 		t.Errorf("%s: created by PendingMigrations, want the database left empty", goose.DefaultTablename)
 	}
 
-	if err := models.Migrate(ctx, db, nil); err != nil {
+	if _, err := models.Migrate(ctx, db, nil); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
 	if pending, err = models.PendingMigrations(ctx, db); err != nil || pending != 0 {

@@ -146,6 +146,8 @@ type app struct {
 	stdin    io.Reader
 	stdout   io.Writer
 	stderr   io.Writer
+	// migrationsApplied is the number of migrations openDatabase applied.
+	migrationsApplied int
 }
 
 // undefinedDatabase is PostgreSQL's error code for a connection to a
@@ -174,10 +176,12 @@ func (a *app) openDatabase(ctx context.Context, migrate bool) (*gorm.DB, func(),
 		return nil, nil, fmt.Errorf("database %s is unreachable: %w; check DATABASE_URL", dialect, err)
 	}
 	if migrate {
-		if err := models.Migrate(ctx, db, a.logger); err != nil {
+		applied, err := models.Migrate(ctx, db, a.logger)
+		if err != nil {
 			closeDB()
 			return nil, nil, err
 		}
+		a.migrationsApplied = applied
 		return db, closeDB, nil
 	}
 
@@ -206,6 +210,13 @@ func (a *app) migrate(ctx context.Context) error {
 		return err
 	}
 	defer closeDB()
-	fmt.Fprintln(a.stdout, "migrations applied")
+	switch a.migrationsApplied {
+	case 0:
+		fmt.Fprintln(a.stdout, "no migration pending; the database is up to date")
+	case 1:
+		fmt.Fprintln(a.stdout, "1 migration applied")
+	default:
+		fmt.Fprintf(a.stdout, "%d migrations applied\n", a.migrationsApplied)
+	}
 	return nil
 }

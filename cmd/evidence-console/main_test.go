@@ -109,8 +109,28 @@ func TestMigrateSucceeds(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("migrate exit code = %d, stderr:\n%s", code, stderr)
 	}
-	if !strings.Contains(stdout, "migrations applied") {
+	if !strings.Contains(stdout, "migrations applied") && !strings.Contains(stdout, "no migration pending") {
 		t.Errorf("stdout = %q, want a confirmation", stdout)
+	}
+}
+
+// migrate says how many migrations it applied, and that none was pending
+// when it runs again.
+func TestMigrateReportsApplied(t *testing.T) {
+	databaseURL := dbtest.EmptyURL(t)
+	code, first, stderr, _ := runOn(t, databaseURL, "", "migrate")
+	if code != 0 {
+		t.Fatalf("first migrate exit code = %d, stderr:\n%s", code, stderr)
+	}
+	if !strings.HasSuffix(strings.TrimSpace(first), "migrations applied") || strings.HasPrefix(first, "0 ") {
+		t.Errorf("first migrate stdout = %q, want the number of migrations applied", first)
+	}
+	code, second, stderr, _ := runOn(t, databaseURL, "", "migrate")
+	if code != 0 {
+		t.Fatalf("second migrate exit code = %d, stderr:\n%s", code, stderr)
+	}
+	if want := "no migration pending; the database is up to date\n"; second != want {
+		t.Errorf("second migrate stdout = %q, want %q", second, want)
 	}
 }
 

@@ -57,7 +57,7 @@ func OpenURL(t testing.TB, opts Options) (*gorm.DB, string) {
 	}
 
 	db := OpenExisting(t, databaseURL, opts)
-	if err := models.Migrate(context.Background(), db, nil); err != nil {
+	if _, err := models.Migrate(context.Background(), db, nil); err != nil {
 		t.Fatalf("migrate test database: %v", err)
 	}
 	return db, databaseURL
