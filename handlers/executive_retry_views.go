@@ -191,7 +191,7 @@ func (h *Handler) retryConfirmView(preview retry.Preview, options connectors.Sen
 		view.LeaveOut = &views.RetryLeaveOutView{Unready: unready, Ready: preview.ReadyDestinations}
 	}
 	if view.Count == 0 && view.Interrupted+view.StaleSends > 0 {
-		view.NoRetryDue = "No retry is due before the interrupted executions are recorded."
+		view.NoRetryDue = "No retry is due before the interrupted " + interruptedNoun(view.Interrupted, view.StaleSends) + " recorded."
 	}
 	if preview.InFlightCount > 0 {
 		waits := "Its group waits for it. If it is"
@@ -347,4 +347,20 @@ func sendForm(retries int, timeoutSeconds float64) views.RetrySendForm {
 func sendText(retries int, timeoutSeconds float64) string {
 	timeout := time.Duration(timeoutSeconds * float64(time.Second)).Round(time.Millisecond)
 	return "each delivery up to " + views.CountNoun(retries+1, "attempt", "attempts") + " of " + timeout.String()
+}
+
+// interruptedNoun names what a live run records as interrupted before it
+// can retry, with its verb: retry executions, plain sends, or both.
+func interruptedNoun(executions, sends int) string {
+	switch {
+	case sends == 0 && executions == 1:
+		return "execution is"
+	case sends == 0:
+		return "executions are"
+	case executions == 0 && sends == 1:
+		return "send is"
+	case executions == 0:
+		return "sends are"
+	}
+	return "executions and sends are"
 }

@@ -76,7 +76,7 @@ func TestConsoleLiveRunRecordsInterruptedRetries(t *testing.T) {
 	if got := byTestID(doc, "retry-confirm-interrupted").Text(); !strings.Contains(got, "1 execution") {
 		t.Errorf("confirmation: got %q, want it to name 1 interrupted execution", got)
 	}
-	if got := byTestID(doc, "retry-confirm-decisions-empty").Text(); got != "No retry is due before the interrupted executions are recorded." {
+	if got := byTestID(doc, "retry-confirm-decisions-empty").Text(); got != "No retry is due before the interrupted execution is recorded." {
 		t.Errorf("confirmation decisions: got %q, want that retries wait for the record", got)
 	}
 	if _, disabled := byTestID(doc, "run-live-retry").Attr("disabled"); disabled {
@@ -226,6 +226,12 @@ func TestConsoleLiveRunRecordsStaleSend(t *testing.T) {
 	doc := document(t, confirm)
 	if got := byTestID(doc, "retry-confirm-stale-sends").Text(); !strings.Contains(got, "1 send") {
 		t.Errorf("confirmation: got %q, want it to name 1 stale send", got)
+	}
+	if got := byTestID(doc, "retry-confirm-stale-sends").Text(); !strings.Contains(got, "so its destination can be retried") {
+		t.Errorf("confirmation: got %q, want one destination for the one stale send", got)
+	}
+	if got := byTestID(doc, "retry-confirm-decisions-empty").Text(); got != "No retry is due before the interrupted send is recorded." {
+		t.Errorf("confirmation decisions: got %q, want that the retry waits for the send's record", got)
 	}
 	if _, disabled := byTestID(doc, "run-live-retry").Attr("disabled"); disabled {
 		t.Fatalf("live run button: disabled (%s), want it enabled", byTestID(doc, "retry-confirm-blocked").Text())
