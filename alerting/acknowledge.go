@@ -41,9 +41,13 @@ type AcknowledgeRequest struct {
 	HealthID string
 	Provider string
 	// State is empty for the default, acknowledged.
-	State       string
-	ExternalRef string
-	Notes       string
+	State string
+	// ExternalRef replaces the current ticket reference when it is not
+	// empty. An empty one keeps the current reference unless
+	// ClearExternalRef is set, which removes it.
+	ExternalRef      string
+	ClearExternalRef bool
+	Notes            string
 	// PlanID optionally names the plan acted on; it must be a plan of the
 	// health snapshot.
 	PlanID string
@@ -58,6 +62,9 @@ func (r *AcknowledgeRequest) Validate() error {
 	r.State = strings.TrimSpace(r.State)
 	if r.Provider == "" {
 		return fieldErrorf("provider", "provider is missing; send the destination name the alert was sent to")
+	}
+	if r.ClearExternalRef && r.ExternalRef != "" {
+		return fieldErrorf("external_ref", "external_ref %q cannot be cleared and set at once; send an empty external_ref to clear the reference", r.ExternalRef)
 	}
 	if r.State == "" {
 		r.State = models.AcknowledgementAcknowledged
@@ -212,10 +219,12 @@ type AcknowledgeResult struct {
 //
 // Every action is appended to the history. The current state changes only
 // when the action's state differs from it, so sending the same state again is
-// idempotent, except that a repeat with an external_ref replaces the current
-// reference: that is how a ticket is attached after the fact. Concurrent actions on one destination are serialised by a row
-// lock (PostgreSQL) or the single SQLite writer, and the unique
-// (occurrence, destination, sequence) index rejects a lost race.
+// idempotent. The current ticket reference is separate from the state: an
+// action with an external_ref replaces it, one with ClearExternalRef removes
+// it, and any other action keeps it, also when it changes the state.
+// Concurrent actions on one destination are serialised by a row lock
+// (PostgreSQL) or the single SQLite writer, and the unique (occurrence,
+// destination, sequence) index rejects a lost race.
 func (s *Service) Acknowledge(ctx context.Context, req AcknowledgeRequest) (AcknowledgeResult, error) {
 	if err := req.Validate(); err != nil {
 		return AcknowledgeResult{}, err
@@ -241,17 +250,18 @@ func (s *Service) Acknowledge(ctx context.Context, req AcknowledgeRequest) (Ackn
 			AcknowledgementState: req.State, Repeat: state.AcknowledgementState == req.State,
 			ExternalRef: req.ExternalRef, Notes: req.Notes, Actor: req.Actor, CreatedAt: now,
 		}
-		if err := models.AppendAcknowledgement(tx, &ack, state.Sequence); err != nil {
+		externalRef := state.ExternalRef
+		if req.ExternalRef != "" || req.ClearExternalRef {
+			externalRef = req.ExternalRef
+		}
+		if err := models.AppendAcknowledgement(tx, &ack, state.Sequence, externalRef); err != nil {
 			return err
 		}
 
-		state.Sequence = ack.Sequence
-		if ack.Repeat && ack.ExternalRef != "" {
-			state.ExternalRef = ack.ExternalRef
-		}
+		state.Sequence, state.ExternalRef = ack.Sequence, externalRef
 		if !ack.Repeat {
 			state.AcknowledgementState, state.AcknowledgementID, state.HealthID = ack.AcknowledgementState, ack.ID, ack.HealthID
-			state.ExternalRef, state.Actor, state.UpdatedAt = ack.ExternalRef, ack.Actor, ack.CreatedAt
+			state.Actor, state.UpdatedAt = ack.Actor, ack.CreatedAt
 		}
 		result = AcknowledgeResult{Acknowledgement: acknowledgementView(ack), Current: currentState(*state), Repeat: ack.Repeat}
 		return nil

@@ -402,3 +402,55 @@ func TestAcknowledgementPageNamesOtherOutstanding(t *testing.T) {
 		t.Errorf("other outstanding on the newer page: got %+v, want none", page.OtherOutstanding)
 	}
 }
+
+// A state change keeps the current ticket reference unless the action
+// sends a new one or clears it.
+func TestStateChangeKeepsTicketReference(t *testing.T) {
+	f := newFixture(t, map[string]string{"alpha": "/webhook/alpha"})
+	healthID := f.deliver(t, nil).Health.HealthID
+	act := func(req alerting.AcknowledgeRequest) alerting.AcknowledgeResult {
+		t.Helper()
+		req.HealthID, req.Provider, req.Actor = healthID, "alpha", "owner"
+		result, err := f.service.Acknowledge(context.Background(), req)
+		if err != nil {
+			t.Fatalf("Acknowledge %+v: %v", req, err)
+		}
+		return result
+	}
+
+	act(alerting.AcknowledgeRequest{State: "escalated", ExternalRef: "INC-500"})
+	resolved := act(alerting.AcknowledgeRequest{State: "resolved", Notes: "fixed"})
+	if resolved.Current.ExternalRef != "INC-500" {
+		t.Errorf("state change without a reference: got current reference %q, want INC-500 kept", resolved.Current.ExternalRef)
+	}
+	if resolved.Acknowledgement.ExternalRef != "" {
+		t.Errorf("action without a reference: got %q stored on the action, want it empty", resolved.Acknowledgement.ExternalRef)
+	}
+
+	replaced := act(alerting.AcknowledgeRequest{State: "escalated", ExternalRef: "INC-501"})
+	if replaced.Current.ExternalRef != "INC-501" {
+		t.Errorf("state change with a reference: got current reference %q, want INC-501", replaced.Current.ExternalRef)
+	}
+
+	cleared := act(alerting.AcknowledgeRequest{State: "resolved", ClearExternalRef: true})
+	if cleared.Current.ExternalRef != "" {
+		t.Errorf("state change that clears the reference: got %q, want it empty", cleared.Current.ExternalRef)
+	}
+
+	page, err := f.service.AcknowledgementPage(context.Background(), healthID, "alpha")
+	if err != nil {
+		t.Fatalf("AcknowledgementPage: %v", err)
+	}
+	if page.Current.ExternalRef != "" || page.Current.AcknowledgementState != "resolved" {
+		t.Errorf("stored state: got %q with reference %q, want resolved without a reference",
+			page.Current.AcknowledgementState, page.Current.ExternalRef)
+	}
+}
+
+func TestClearAndSetReferenceRejected(t *testing.T) {
+	req := alerting.AcknowledgeRequest{Provider: "a", ExternalRef: "OPS-1", ClearExternalRef: true}
+	var fieldErr *alerting.FieldError
+	if err := req.Validate(); !errors.As(err, &fieldErr) || fieldErr.Field != "external_ref" {
+		t.Errorf("got %v, want a field error naming external_ref", err)
+	}
+}

@@ -195,6 +195,8 @@ type OutstandingItem struct {
 	AlertLevel           string `json:"alert_level"`
 	Fingerprint          string `json:"fingerprint"`
 	AcknowledgementState string `json:"acknowledgement_state"`
+	// ExternalRef is the current ticket reference, or empty.
+	ExternalRef string `json:"external_ref"`
 	// Since is when the newest plan that required the destination was built.
 	Since              time.Time `json:"since"`
 	AcknowledgementURL string    `json:"acknowledgement_url"`
@@ -249,7 +251,7 @@ func (s *Service) Dashboard(ctx context.Context) (Dashboard, error) {
 		d.OutstandingAcknowledgements = append(d.OutstandingAcknowledgements, OutstandingItem{
 			HealthID: o.HealthID, OccurrenceID: o.OccurrenceID, PlanID: o.PlanID, Provider: o.Provider,
 			AlertLevel: o.AlertLevel, Fingerprint: o.Fingerprint, AcknowledgementState: o.AcknowledgementState,
-			Since: o.Since, AcknowledgementURL: AcknowledgementLink("", o.HealthID, o.Provider),
+			ExternalRef: o.ExternalRef, Since: o.Since, AcknowledgementURL: AcknowledgementLink("", o.HealthID, o.Provider),
 		})
 	}
 	return d, nil
@@ -389,7 +391,7 @@ func (s *Service) AcknowledgementPage(ctx context.Context, healthID, provider st
 		page.OtherOutstanding = &OutstandingItem{
 			HealthID: other.HealthID, OccurrenceID: other.OccurrenceID, PlanID: other.PlanID, Provider: other.Provider,
 			AlertLevel: other.AlertLevel, Fingerprint: other.Fingerprint, AcknowledgementState: other.AcknowledgementState,
-			Since: other.Since, AcknowledgementURL: AcknowledgementLink("", other.HealthID, other.Provider),
+			ExternalRef: other.ExternalRef, Since: other.Since, AcknowledgementURL: AcknowledgementLink("", other.HealthID, other.Provider),
 		}
 	}
 	for _, a := range actions {

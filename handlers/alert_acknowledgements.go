@@ -50,6 +50,9 @@ func (h *Handler) acknowledgeRetryHealthAlert(c echo.Context) error {
 	setIfPresent(&req.Provider, body.Provider)
 	setIfPresent(&req.State, body.AcknowledgementState)
 	setIfPresent(&req.ExternalRef, body.ExternalRef)
+	// An absent external_ref keeps the current reference, and an empty one
+	// clears it.
+	req.ClearExternalRef = body.ExternalRef != nil && strings.TrimSpace(*body.ExternalRef) == ""
 	setIfPresent(&req.Notes, body.Notes)
 	setIfPresent(&req.PlanID, body.PlanID)
 
@@ -88,6 +91,9 @@ func (h *Handler) acknowledgeRetryHealthAlertForm(c echo.Context) error {
 		ExternalRef: form.Get("external_ref"), Notes: form.Get("notes"), PlanID: form.Get("plan_id"),
 		Actor: actorName(c),
 	}
+	// The forms show the current reference in external_ref, so a field
+	// emptied by the user clears it. A post without the field keeps it.
+	req.ClearExternalRef = form.Has("external_ref") && strings.TrimSpace(req.ExternalRef) == ""
 	returnTo := h.localPath(form.Get("return_to"), alerting.AcknowledgementLink("", healthID, strings.ToLower(strings.TrimSpace(req.Provider))))
 
 	result, err := h.Alerts.Acknowledge(c.Request().Context(), req)

@@ -86,7 +86,8 @@ func (h *Handler) alertsSectionView(c echo.Context, data alerting.ConsoleData, q
 		v.Outstanding = append(v.Outstanding, views.OutstandingAckView{
 			HealthID: o.HealthID, Provider: o.Provider, State: o.AcknowledgementState, AlertLevel: o.AlertLevel,
 			Since: views.FormatTime(o.Since, h.TimeZone), AckURL: o.AcknowledgementURL,
-			FormAction: "/console/retry-health-alerts/" + url.PathEscape(o.HealthID) + "/acknowledgements",
+			FormAction:  "/console/retry-health-alerts/" + url.PathEscape(o.HealthID) + "/acknowledgements",
+			ExternalRef: o.ExternalRef,
 		})
 	}
 	v.History = h.alertHistoryView(data.History, q)

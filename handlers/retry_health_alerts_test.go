@@ -553,3 +553,53 @@ func TestAcknowledgeConcurrentRequests(t *testing.T) {
 		t.Errorf("alpha state: got %q, want the newest change %q", state, newestChange)
 	}
 }
+
+// A state change without external_ref keeps the current reference, and the
+// forms show it so a save from the browser keeps it too. An empty
+// external_ref clears it.
+func TestAcknowledgeKeepsReferenceOnStateChange(t *testing.T) {
+	s := newAlertServer(t, twoWebhooks())
+	_, result := s.deliver(`{"retries": 0}`)
+	healthID := result.Health.HealthID
+	path := alertsPath + "/" + healthID + "/acknowledgements"
+	currentRef := func(rec *httptest.ResponseRecorder) string {
+		t.Helper()
+		var ack alerting.AcknowledgeResult
+		if err := json.Unmarshal(rec.Body.Bytes(), &ack); err != nil {
+			t.Fatalf("decode %q: %v", rec.Body.String(), err)
+		}
+		return ack.Current.ExternalRef
+	}
+
+	s.postJSON(path, `{"provider": "alpha", "acknowledgement_state": "escalated", "external_ref": "INC-500"}`)
+	resolved := s.postJSON(path, `{"provider": "alpha", "acknowledgement_state": "resolved", "notes": "fixed"}`)
+	if resolved.Code != http.StatusCreated || currentRef(resolved) != "INC-500" {
+		t.Errorf("state change without external_ref: status %d, reference %q; want 201 and INC-500 kept", resolved.Code, currentRef(resolved))
+	}
+
+	s.postJSON(path, `{"provider": "beta", "acknowledgement_state": "escalated", "external_ref": "INC-600"}`)
+	doc := document(t, s.do(http.MethodGet, "/console", "", "", "Accept", "text/html"))
+	field := byTestID(doc, "outstanding-row").Filter(`[data-provider="beta"]`).Find(`input[name="external_ref"]`)
+	if got := field.AttrOr("value", ""); got != "INC-600" {
+		t.Errorf("console form reference: got %q, want INC-600 prefilled", got)
+	}
+	page := document(t, s.do(http.MethodGet, "/alerts/"+healthID+"/acknowledge/alpha", "", "", "Accept", "text/html"))
+	if got := byTestID(page, "acknowledge-form").Find(`input[name="external_ref"]`).AttrOr("value", ""); got != "INC-500" {
+		t.Errorf("acknowledgement page form reference: got %q, want INC-500 prefilled", got)
+	}
+
+	cleared := s.postJSON(path, `{"provider": "alpha", "acknowledgement_state": "escalated", "external_ref": ""}`)
+	if cleared.Code != http.StatusCreated || currentRef(cleared) != "" {
+		t.Errorf("empty external_ref: status %d, reference %q; want 201 and the reference cleared", cleared.Code, currentRef(cleared))
+	}
+
+	form := "/console/retry-health-alerts/" + healthID + "/acknowledgements"
+	withoutField := s.postForm(form, "provider=beta&acknowledgement_state=resolved", "Accept", "application/json")
+	if currentRef(withoutField) != "INC-600" {
+		t.Errorf("form without external_ref: reference %q, want INC-600 kept", currentRef(withoutField))
+	}
+	emptied := s.postForm(form, "provider=beta&acknowledgement_state=escalated&external_ref=", "Accept", "application/json")
+	if currentRef(emptied) != "" {
+		t.Errorf("form with an emptied external_ref: reference %q, want it cleared", currentRef(emptied))
+	}
+}

@@ -229,24 +229,19 @@ func LockAcknowledgementState(tx *gorm.DB, occurrenceID, provider string) (*Aler
 }
 
 // AppendAcknowledgement stores an action inside tx and, unless it repeats
-// the current state, makes it the current state. The update is conditional on
-// the sequence read under the lock, so a lost race fails instead of
-// overwriting a newer state.
-func AppendAcknowledgement(tx *gorm.DB, ack *AlertAcknowledgement, previousSequence int) error {
+// the current state, makes it the current state. externalRef is the ticket
+// reference the state keeps after the action, whether or not the action
+// changes the state. The update is conditional on the sequence read under the
+// lock, so a lost race fails instead of overwriting a newer state.
+func AppendAcknowledgement(tx *gorm.DB, ack *AlertAcknowledgement, previousSequence int, externalRef string) error {
 	if err := tx.Create(ack).Error; err != nil {
 		return fmt.Errorf("models: unable to store acknowledgement %s: %w", ack.ID, err)
 	}
-	updates := map[string]any{"sequence": ack.Sequence}
-	// A repeat leaves the state as it is but may add or change its ticket
-	// reference, since that is the only way to attach one afterwards.
-	if ack.Repeat && ack.ExternalRef != "" {
-		updates["external_ref"] = ack.ExternalRef
-	}
+	updates := map[string]any{"sequence": ack.Sequence, "external_ref": externalRef}
 	if !ack.Repeat {
 		updates["acknowledgement_state"] = ack.AcknowledgementState
 		updates["acknowledgement_id"] = ack.ID
 		updates["health_id"] = ack.HealthID
-		updates["external_ref"] = ack.ExternalRef
 		updates["actor"] = ack.Actor
 		updates["updated_at"] = ack.CreatedAt
 	}
@@ -330,6 +325,7 @@ type OutstandingAcknowledgement struct {
 	PlanID               string
 	AlertLevel           string
 	Fingerprint          string
+	ExternalRef          string
 	Since                time.Time
 	UpdatedAt            time.Time
 }
@@ -337,7 +333,7 @@ type OutstandingAcknowledgement struct {
 // outstandingSelect reads outstanding items with the plan destination
 // that required each; callers add the conditions.
 const outstandingSelect = `
-SELECT s.occurrence_id, s.provider, s.acknowledgement_state, s.updated_at,
+SELECT s.occurrence_id, s.provider, s.acknowledgement_state, s.external_ref, s.updated_at,
        d.health_id, d.plan_id, p.alert_level, d.fingerprint, d.created_at AS since
 FROM alert_acknowledgement_states s
 JOIN alert_plan_destinations d ON d.occurrence_id = s.occurrence_id AND d.provider = s.provider

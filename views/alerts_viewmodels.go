@@ -99,6 +99,9 @@ type OutstandingAckView struct {
 	Since      string
 	AckURL     string
 	FormAction string
+	// ExternalRef is the current ticket reference, which the form shows so
+	// that saving a new state keeps it.
+	ExternalRef string
 }
 
 // AlertHistoryView is one page of the alert history with its filters.
