@@ -27,7 +27,7 @@ func (f *fixture) acknowledge(t *testing.T, healthID, provider, state string) al
 
 func (f *fixture) outstanding(t *testing.T) map[string]string {
 	t.Helper()
-	dashboard, err := f.service.Dashboard(context.Background())
+	dashboard, err := f.service.Dashboard(context.Background(), alerting.DefaultOutstandingQuery())
 	if err != nil {
 		t.Fatalf("Dashboard: %v", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/releaseops/evidence-console/alerting"
 	"github.com/releaseops/evidence-console/audit"
 )
 
@@ -31,7 +32,7 @@ func TestCombinedDashboardLaterPlanClosesFailure(t *testing.T) {
 			second.Health.Fingerprint, first.Health.Fingerprint, second.Success)
 	}
 
-	alertDashboard, err := f.service.Dashboard(context.Background())
+	alertDashboard, err := f.service.Dashboard(context.Background(), alerting.DefaultOutstandingQuery())
 	if err != nil {
 		t.Fatalf("alert Dashboard: %v", err)
 	}

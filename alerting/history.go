@@ -36,11 +36,34 @@ func MetadataKinds() []string {
 const (
 	DefaultHistoryLimit = 50
 	MaxHistoryLimit     = 500
-	// OutstandingListLimit caps the outstanding items the dashboard lists;
-	// the count beside it is exact.
-	OutstandingListLimit = 20
-	LatestListLimit      = 10
+	// DefaultOutstandingLimit is the page size of the outstanding items the
+	// dashboard lists; the count beside them is exact.
+	DefaultOutstandingLimit = 20
+	LatestListLimit         = 10
 )
+
+// OutstandingQuery selects one page of the outstanding acknowledgements.
+type OutstandingQuery struct {
+	Limit  int
+	Offset int
+}
+
+// DefaultOutstandingQuery is the first page of the outstanding items.
+func DefaultOutstandingQuery() OutstandingQuery {
+	return OutstandingQuery{Limit: DefaultOutstandingLimit}
+}
+
+// Validate returns a *FieldError naming outstanding_limit or
+// outstanding_offset when the page is out of range.
+func (q OutstandingQuery) Validate() error {
+	if q.Limit < 1 || q.Limit > MaxHistoryLimit {
+		return fieldErrorf("outstanding_limit", "outstanding_limit must be a whole number from 1 to %d; got %d", MaxHistoryLimit, q.Limit)
+	}
+	if q.Offset < 0 {
+		return fieldErrorf("outstanding_offset", "outstanding_offset must be a whole number of 0 or more; got %d", q.Offset)
+	}
+	return nil
+}
 
 // HistoryQuery selects history items. See models.AlertHistoryFilter for
 // how acknowledgement_state and suppressed combine with the item kinds.
@@ -202,7 +225,8 @@ type OutstandingItem struct {
 	AcknowledgementURL string    `json:"acknowledgement_url"`
 }
 
-// Dashboard contains the exact alert counts and the newest items.
+// Dashboard contains the exact alert counts, one page of the outstanding
+// acknowledgements and the newest history items.
 type Dashboard struct {
 	PlanCount                       int64             `json:"plan_count"`
 	DeliveryCount                   int64             `json:"delivery_count"`
@@ -212,19 +236,27 @@ type Dashboard struct {
 	AcknowledgementCount            int64             `json:"acknowledgement_count"`
 	OutstandingAcknowledgementCount int64             `json:"outstanding_acknowledgement_count"`
 	OutstandingAcknowledgements     []OutstandingItem `json:"outstanding_acknowledgements"`
+	// OutstandingLimit and OutstandingOffset select the page of
+	// OutstandingAcknowledgements among OutstandingAcknowledgementCount.
+	OutstandingLimit  int `json:"outstanding_limit"`
+	OutstandingOffset int `json:"outstanding_offset"`
 	// AlertLevel is the level of the newest alert plan, or "none" before the
 	// first alert.
 	AlertLevel string        `json:"alert_level"`
 	Latest     []HistoryItem `json:"latest"`
 }
 
-// Dashboard counts every alert record with SQL aggregates.
-func (s *Service) Dashboard(ctx context.Context) (Dashboard, error) {
+// Dashboard counts every alert record with SQL aggregates and lists the
+// page q of the outstanding acknowledgements.
+func (s *Service) Dashboard(ctx context.Context, q OutstandingQuery) (Dashboard, error) {
+	if err := q.Validate(); err != nil {
+		return Dashboard{}, err
+	}
 	counts, err := models.CountAlerts(ctx, s.DB)
 	if err != nil {
 		return Dashboard{}, err
 	}
-	outstanding, outstandingCount, err := models.OutstandingAcknowledgements(ctx, s.DB, OutstandingListLimit)
+	outstanding, outstandingCount, err := models.OutstandingAcknowledgements(ctx, s.DB, q.Limit, q.Offset)
 	if err != nil {
 		return Dashboard{}, err
 	}
@@ -245,7 +277,8 @@ func (s *Service) Dashboard(ctx context.Context) (Dashboard, error) {
 		PlanCount: counts.PlanCount, DeliveryCount: counts.DeliveryCount, DeliveredCount: counts.DeliveredCount,
 		FailedDeliveryCount: counts.FailedDeliveryCount, SuppressedProviderCount: counts.SuppressedProviderCount,
 		AcknowledgementCount: counts.AcknowledgementCount, OutstandingAcknowledgementCount: outstandingCount,
-		OutstandingAcknowledgements: []OutstandingItem{}, AlertLevel: level, Latest: latest.Items,
+		OutstandingAcknowledgements: []OutstandingItem{}, OutstandingLimit: q.Limit, OutstandingOffset: q.Offset,
+		AlertLevel: level, Latest: latest.Items,
 	}
 	for _, o := range outstanding {
 		d.OutstandingAcknowledgements = append(d.OutstandingAcknowledgements, OutstandingItem{
@@ -276,13 +309,14 @@ type ConsoleData struct {
 }
 
 // Console reads the alert section of the console: configured destinations,
-// dashboard, one history page and, when planID is set, that plan's result.
-func (s *Service) Console(ctx context.Context, q HistoryQuery, planID string) (ConsoleData, error) {
+// the dashboard with the outstanding page outstanding, one history page and,
+// when planID is set, that plan's result.
+func (s *Service) Console(ctx context.Context, q HistoryQuery, outstanding OutstandingQuery, planID string) (ConsoleData, error) {
 	history, err := s.History(ctx, q)
 	if err != nil {
 		return ConsoleData{}, err
 	}
-	dashboard, err := s.Dashboard(ctx)
+	dashboard, err := s.Dashboard(ctx, outstanding)
 	if err != nil {
 		return ConsoleData{}, err
 	}

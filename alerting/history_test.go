@@ -2,6 +2,7 @@ package alerting_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -42,7 +43,7 @@ func TestDashboardCounts(t *testing.T) {
 		t.Fatalf("plan 3: got %+v, want one successful delivery to beta", results[2].Delivery)
 	}
 
-	d, err := f.service.Dashboard(context.Background())
+	d, err := f.service.Dashboard(context.Background(), alerting.DefaultOutstandingQuery())
 	if err != nil {
 		t.Fatalf("Dashboard: %v", err)
 	}
@@ -95,7 +96,7 @@ func TestDashboardListsFirst20Outstanding(t *testing.T) {
 		t.Fatalf("deliveries: got %d, want 23", len(result.Delivery))
 	}
 
-	d, err := f.service.Dashboard(context.Background())
+	d, err := f.service.Dashboard(context.Background(), alerting.DefaultOutstandingQuery())
 	if err != nil {
 		t.Fatalf("Dashboard: %v", err)
 	}
@@ -174,5 +175,36 @@ func TestHistoryFiltersAndPaging(t *testing.T) {
 	}
 	if newest := all.Items[0]; newest.MetadataKind != alerting.KindAlertAcknowledgement || newest.Acknowledgement == nil || !newest.Acknowledgement.Repeat {
 		t.Errorf("newest item: got %+v, want the repeated gamma acknowledgement", newest)
+	}
+}
+
+func TestDashboardPagesOutstanding(t *testing.T) {
+	f, _ := historyFixture(t)
+	all, err := f.service.Dashboard(context.Background(), alerting.DefaultOutstandingQuery())
+	if err != nil {
+		t.Fatalf("Dashboard: %v", err)
+	}
+	if len(all.OutstandingAcknowledgements) != 2 {
+		t.Fatalf("first page: got %d items, want both outstanding items", len(all.OutstandingAcknowledgements))
+	}
+
+	for offset, want := range all.OutstandingAcknowledgements {
+		page, err := f.service.Dashboard(context.Background(), alerting.OutstandingQuery{Limit: 1, Offset: offset})
+		if err != nil {
+			t.Fatalf("Dashboard at offset %d: %v", offset, err)
+		}
+		if page.OutstandingAcknowledgementCount != 2 {
+			t.Errorf("offset %d: count %d, want 2 whatever the page", offset, page.OutstandingAcknowledgementCount)
+		}
+		if len(page.OutstandingAcknowledgements) != 1 || page.OutstandingAcknowledgements[0] != want {
+			t.Errorf("offset %d: got %+v, want %+v", offset, page.OutstandingAcknowledgements, want)
+		}
+	}
+
+	for _, q := range []alerting.OutstandingQuery{{Limit: 0}, {Limit: alerting.MaxHistoryLimit + 1}, {Limit: 1, Offset: -1}} {
+		var fieldErr *alerting.FieldError
+		if _, err := f.service.Dashboard(context.Background(), q); !errors.As(err, &fieldErr) {
+			t.Errorf("%+v: got %v, want a field error", q, err)
+		}
 	}
 }

@@ -118,7 +118,7 @@ func (h *Handler) acknowledgeRetryHealthAlertForm(c echo.Context) error {
 			recorded = fmt.Sprintf("Recorded %s for %s again (action %d); the state was already %s.",
 				action.AcknowledgementState, action.Provider, action.Sequence, action.AcknowledgementState)
 		}
-		return h.renderAlertsSectionRecorded(c, alerting.HistoryQuery{Limit: alerting.DefaultHistoryLimit}, "", recorded)
+		return h.renderAlertsSectionRecorded(c, alertsStateFromReturnTo(returnTo), "", recorded)
 	}
 	return redirectAfterPost(c, returnTo)
 }

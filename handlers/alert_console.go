@@ -16,26 +16,46 @@ import (
 	"github.com/releaseops/evidence-console/views"
 )
 
-// alertsSection reads the console's alert section for the history filters q
-// (kept in the URL) and the request's plan_id.
-func (h *Handler) alertsSection(c echo.Context, q alerting.HistoryQuery) (*views.AlertsSectionView, error) {
-	data, err := h.Alerts.Console(c.Request().Context(), q, c.QueryParam("plan_id"))
+// alertsState is the console state the alert section shows and its links
+// keep: the history filters and page, the outstanding page, and the
+// console's query parameters.
+type alertsState struct {
+	History     alerting.HistoryQuery
+	Outstanding alerting.OutstandingQuery
+	// Query contains only console parameters, which the outstanding page
+	// links and the acknowledgement forms' return_to keep.
+	Query url.Values
+}
+
+// defaultAlertsState is the alert section without filters, on the first
+// page of both lists.
+func defaultAlertsState() alertsState {
+	return alertsState{
+		History:     alerting.HistoryQuery{Limit: alerting.DefaultHistoryLimit},
+		Outstanding: alerting.DefaultOutstandingQuery(), Query: url.Values{},
+	}
+}
+
+// alertsSection reads the console's alert section for state (kept in the
+// URL) and the request's plan_id.
+func (h *Handler) alertsSection(c echo.Context, state alertsState) (*views.AlertsSectionView, error) {
+	data, err := h.Alerts.Console(c.Request().Context(), state.History, state.Outstanding, c.QueryParam("plan_id"))
 	if err != nil {
 		return nil, alertError(err)
 	}
-	v := h.alertsSectionView(c, data, q)
+	v := h.alertsSectionView(c, data, state)
 	return &v, nil
 }
 
 // renderAlertsSection renders the alert section as an htmx fragment.
-func (h *Handler) renderAlertsSection(c echo.Context, q alerting.HistoryQuery, planID string) error {
-	return h.renderAlertsSectionRecorded(c, q, planID, "")
+func (h *Handler) renderAlertsSection(c echo.Context, state alertsState, planID string) error {
+	return h.renderAlertsSectionRecorded(c, state, planID, "")
 }
 
 // renderAlertsSectionRecorded renders the alert section with a note on the
 // acknowledgement action just saved.
-func (h *Handler) renderAlertsSectionRecorded(c echo.Context, q alerting.HistoryQuery, planID, recorded string) error {
-	view, err := h.loadAlertsSection(c, q, planID)
+func (h *Handler) renderAlertsSectionRecorded(c echo.Context, state alertsState, planID, recorded string) error {
+	view, err := h.loadAlertsSection(c, state, planID)
 	if err != nil {
 		return err
 	}
@@ -45,17 +65,17 @@ func (h *Handler) renderAlertsSectionRecorded(c echo.Context, q alerting.History
 
 // loadAlertsSection reads the alert section's data, with the result of
 // plan planID when it is set, and maps it to its view model.
-func (h *Handler) loadAlertsSection(c echo.Context, q alerting.HistoryQuery, planID string) (views.AlertsSectionView, error) {
-	data, err := h.Alerts.Console(c.Request().Context(), q, planID)
+func (h *Handler) loadAlertsSection(c echo.Context, state alertsState, planID string) (views.AlertsSectionView, error) {
+	data, err := h.Alerts.Console(c.Request().Context(), state.History, state.Outstanding, planID)
 	if err != nil {
 		return views.AlertsSectionView{}, alertError(err)
 	}
-	return h.alertsSectionView(c, data, q), nil
+	return h.alertsSectionView(c, data, state), nil
 }
 
 // alertsSectionView maps the alert section's data to its view model, with
 // the send and acknowledge forms disabled for roles that may not use them.
-func (h *Handler) alertsSectionView(c echo.Context, data alerting.ConsoleData, q alerting.HistoryQuery) views.AlertsSectionView {
+func (h *Handler) alertsSectionView(c echo.Context, data alerting.ConsoleData, state alertsState) views.AlertsSectionView {
 	d := data.Dashboard
 	v := views.AlertsSectionView{
 		Send: views.AlertSendFormView{
@@ -82,6 +102,7 @@ func (h *Handler) alertsSectionView(c echo.Context, data alerting.ConsoleData, q
 		result := h.alertResultView(*data.Result)
 		v.Result = &result
 	}
+	v.OutstandingPage = outstandingPageView(d, state)
 	for _, o := range d.OutstandingAcknowledgements {
 		v.Outstanding = append(v.Outstanding, views.OutstandingAckView{
 			HealthID: o.HealthID, Provider: o.Provider, State: o.AcknowledgementState, AlertLevel: o.AlertLevel,
@@ -90,7 +111,7 @@ func (h *Handler) alertsSectionView(c echo.Context, data alerting.ConsoleData, q
 			ExternalRef: o.ExternalRef,
 		})
 	}
-	v.History = h.alertHistoryView(data.History, q)
+	v.History = h.alertHistoryView(data.History, state)
 	return v
 }
 
@@ -136,7 +157,8 @@ func (h *Handler) destinationView(d delivery.View, healthID string) views.AlertD
 	return v
 }
 
-func (h *Handler) alertHistoryView(page alerting.HistoryPage, q alerting.HistoryQuery) views.AlertHistoryView {
+func (h *Handler) alertHistoryView(page alerting.HistoryPage, state alertsState) views.AlertHistoryView {
+	q := state.History
 	v := views.AlertHistoryView{
 		Total: page.Total, Limit: page.Limit, Offset: page.Offset,
 		Filter: views.AlertHistoryFilterView{
@@ -151,7 +173,8 @@ func (h *Handler) alertHistoryView(page alerting.HistoryPage, q alerting.History
 	if q.Suppressed != nil {
 		v.Filter.Suppressed = strconv.FormatBool(*q.Suppressed)
 	}
-	v.PageLinks = pageLinks(page.Total, page.Offset, page.Limit, func(offset int) string { return historyURL(q, offset) })
+	v.PageLinks = pageLinks(page.Total, page.Offset, page.Limit, func(offset int) string { return historyURL(state, offset) })
+	v.OutstandingLimit, v.OutstandingOffset = outstandingPageParams(state.Outstanding)
 	first, last := page.Offset+1, page.Offset+len(page.Items)
 	switch {
 	case v.PastEnd:
@@ -193,8 +216,10 @@ func (h *Handler) alertHistoryView(page alerting.HistoryPage, q alerting.History
 	return v
 }
 
-// historyURL is the console address of a history page, keeping the filters.
-func historyURL(q alerting.HistoryQuery, offset int) string {
+// historyURL is the console address of a history page, keeping the filters
+// and the page of the outstanding list.
+func historyURL(state alertsState, offset int) string {
+	q := state.History
 	values := url.Values{}
 	for name, value := range map[string]string{
 		"health_id": q.HealthID, "provider": q.Provider, "metadata_kind": q.MetadataKind,
@@ -209,5 +234,6 @@ func historyURL(q alerting.HistoryQuery, offset int) string {
 	}
 	values.Set("limit", strconv.Itoa(q.Limit))
 	values.Set("offset", strconv.Itoa(offset))
+	setOutstandingPage(values, state.Outstanding)
 	return "/console?" + values.Encode() + "#alert-history"
 }

@@ -3,6 +3,7 @@ package handlers
 import (
 	"errors"
 	"net/http"
+	"slices"
 
 	"github.com/labstack/echo/v4"
 
@@ -19,25 +20,36 @@ func (h *Handler) registerConsoleRoutes(e *echo.Echo) {
 }
 
 // consoleParams are the query parameters of the console: the records it
-// shows (health_id, plan_id, retry_plan_id) and the alert history filters,
-// which include health_id.
-var consoleParams = append([]string{"plan_id", "retry_plan_id"}, alertHistoryParams...)
+// shows (health_id, plan_id, retry_plan_id), the alert history filters,
+// which include health_id, and the page of the outstanding acknowledgements.
+var consoleParams = slices.Concat([]string{"plan_id", "retry_plan_id"}, alertHistoryParams, outstandingParams)
 
-// consoleQuery reads the console's alert history filters strictly. An
-// unknown or repeated parameter and an invalid filter are rejected with the
-// parameter named.
-func consoleQuery(c echo.Context) (alerting.HistoryQuery, error) {
+// consoleQuery reads the console's alert history filters and outstanding
+// page strictly. An unknown or repeated parameter and an invalid filter are
+// rejected with the parameter named.
+func consoleQuery(c echo.Context) (alertsState, error) {
+	state := defaultAlertsState()
 	if err := rejectUnknownQuery(c, consoleParams...); err != nil {
-		return alerting.HistoryQuery{}, err
+		return state, err
 	}
 	q, err := historyQuery(c)
 	if err != nil {
-		return q, err
+		return state, err
 	}
 	if err := q.Validate(); err != nil {
-		return q, alertError(err)
+		return state, alertError(err)
 	}
-	return q, nil
+	outstanding, err := outstandingQuery(c)
+	if err != nil {
+		return state, err
+	}
+	state.History, state.Outstanding = q, outstanding
+	for name, list := range c.QueryParams() {
+		if list[0] != "" {
+			state.Query.Set(name, list[0])
+		}
+	}
+	return state, nil
 }
 
 // console shows the requested health snapshot (health_id), else the newest
@@ -50,12 +62,12 @@ func consoleQuery(c echo.Context) (alerting.HistoryQuery, error) {
 func (h *Handler) console(c echo.Context) error {
 	ctx := c.Request().Context()
 
-	historyFilters, err := consoleQuery(c)
+	state, err := consoleQuery(c)
 	var rejected *APIError
 	if errors.As(err, &rejected) && rejected.Status == http.StatusBadRequest && h.Alerts != nil && !wantsJSON(c) && !isHTMX(c) {
 		rejected = shortened(rejected, h.Secrets)
 		logRejected(h.Logger, h.Secrets, c, rejected)
-		historyFilters = alerting.HistoryQuery{Limit: alerting.DefaultHistoryLimit}
+		state = defaultAlertsState()
 	} else if err != nil {
 		return err
 	}
@@ -93,7 +105,7 @@ func (h *Handler) console(c echo.Context) error {
 	}
 	page := views.ConsolePage{Health: h.healthPanelView(c, report), Executive: executiveView}
 	if h.Alerts != nil {
-		if page.Alerts, err = h.alertsSection(c, historyFilters); err != nil {
+		if page.Alerts, err = h.alertsSection(c, state); err != nil {
 			return err
 		}
 		if rejected != nil {

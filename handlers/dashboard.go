@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/releaseops/evidence-console/alerting"
 	"github.com/releaseops/evidence-console/audit"
 	"github.com/releaseops/evidence-console/auth"
 	"github.com/releaseops/evidence-console/views"
@@ -98,14 +96,10 @@ func announceChanges(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // outstandingCard links the outstanding acknowledgements to the console's
-// list of them, which shows the newest alerting.OutstandingListLimit.
+// list of them, whose page links reach every one.
 func outstandingCard(count int64) views.DashboardCard {
-	c := views.DashboardCard{Key: "outstanding_acknowledgements", Label: "Outstanding acknowledgements",
+	return views.DashboardCard{Key: "outstanding_acknowledgements", Label: "Outstanding acknowledgements",
 		Value: strconv.FormatInt(count, 10), Href: "/console#outstanding-acknowledgements"}
-	if count > alerting.OutstandingListLimit {
-		c.Note = fmt.Sprintf("opens the newest %d", alerting.OutstandingListLimit)
-	}
-	return c
 }
 
 // dashboardView maps the dashboard to its console cards. Each card links to

@@ -26,8 +26,8 @@ type AlertService interface {
 	Deliver(ctx context.Context, req alerting.DeliverRequest) (alerting.DeliverResult, error)
 	Acknowledge(ctx context.Context, req alerting.AcknowledgeRequest) (alerting.AcknowledgeResult, error)
 	History(ctx context.Context, q alerting.HistoryQuery) (alerting.HistoryPage, error)
-	Dashboard(ctx context.Context) (alerting.Dashboard, error)
-	Console(ctx context.Context, q alerting.HistoryQuery, planID string) (alerting.ConsoleData, error)
+	Dashboard(ctx context.Context, q alerting.OutstandingQuery) (alerting.Dashboard, error)
+	Console(ctx context.Context, q alerting.HistoryQuery, outstanding alerting.OutstandingQuery, planID string) (alerting.ConsoleData, error)
 	AcknowledgementPage(ctx context.Context, healthID, provider string) (alerting.AcknowledgementPage, error)
 	Connectors(ctx context.Context) ([]alerting.ConnectorStatus, error)
 }
@@ -117,7 +117,7 @@ func (h *Handler) sendRetryHealthAlertForm(c echo.Context) error {
 		return c.JSON(http.StatusCreated, result)
 	}
 	if isHTMX(c) {
-		query := alerting.HistoryQuery{Limit: alerting.DefaultHistoryLimit}
+		query := defaultAlertsState()
 		if result.Health.HealthID == "" {
 			return h.renderAlertsSection(c, query, result.Plan.PlanID)
 		}
@@ -205,14 +205,19 @@ func (h *Handler) retryHealthAlertHistory(c echo.Context) error {
 	return c.JSON(http.StatusOK, page)
 }
 
-// retryHealthAlertDashboard returns the exact alert counts.
+// retryHealthAlertDashboard returns the exact alert counts and one page of
+// the outstanding acknowledgements.
 func (h *Handler) retryHealthAlertDashboard(c echo.Context) error {
-	if err := rejectUnknownQuery(c); err != nil {
+	if err := rejectUnknownQuery(c, outstandingParams...); err != nil {
 		return err
 	}
-	dashboard, err := h.Alerts.Dashboard(c.Request().Context())
+	q, err := outstandingQuery(c)
 	if err != nil {
 		return err
+	}
+	dashboard, err := h.Alerts.Dashboard(c.Request().Context(), q)
+	if err != nil {
+		return alertError(err)
 	}
 	return c.JSON(http.StatusOK, dashboard)
 }

@@ -342,9 +342,10 @@ JOIN alert_plans p ON p.id = d.plan_id`
 // outstandingWhere selects states that keep an item outstanding.
 const outstandingWhere = "s.acknowledgement_state NOT IN ('acknowledged', 'resolved')"
 
-// OutstandingAcknowledgements returns the outstanding items, newest plan
-// first, at most limit of them, and the exact number of outstanding items.
-func OutstandingAcknowledgements(ctx context.Context, db *gorm.DB, limit int) ([]OutstandingAcknowledgement, int64, error) {
+// OutstandingAcknowledgements returns one page of the outstanding items,
+// newest plan first, at most limit of them after skipping offset, and the
+// exact number of outstanding items.
+func OutstandingAcknowledgements(ctx context.Context, db *gorm.DB, limit, offset int) ([]OutstandingAcknowledgement, int64, error) {
 	db = db.WithContext(ctx)
 	var total int64
 	if err := db.Raw("SELECT COUNT(*) FROM alert_acknowledgement_states s WHERE " + outstandingWhere).Scan(&total).Error; err != nil {
@@ -361,8 +362,8 @@ WHERE `+outstandingWhere+` AND d.acknowledgement_required = ?
     WHERE newer.occurrence_id = d.occurrence_id AND newer.provider = d.provider
       AND newer.acknowledgement_required = ?
       AND (newer.created_at > d.created_at OR (newer.created_at = d.created_at AND newer.plan_id > d.plan_id)))
-ORDER BY d.created_at DESC, s.provider
-LIMIT ?`, true, true, limit).Scan(&items).Error
+ORDER BY d.created_at DESC, s.provider, s.occurrence_id
+LIMIT ? OFFSET ?`, true, true, limit, offset).Scan(&items).Error
 	if err != nil {
 		return nil, 0, fmt.Errorf("models: unable to read outstanding acknowledgements: %w", err)
 	}

@@ -14,8 +14,9 @@ type AlertsSectionView struct {
 	Dashboard   []CountView
 	AlertLevel  string
 	Outstanding []OutstandingAckView
-	// OutstandingTotal is the exact count; Outstanding lists the first ones.
+	// OutstandingTotal is the exact count; Outstanding lists one page.
 	OutstandingTotal int64
+	OutstandingPage  OutstandingPageView
 	History          AlertHistoryView
 	States           []string
 	// AcknowledgeBlockedReason is the reason the user's role may not
@@ -104,6 +105,18 @@ type OutstandingAckView struct {
 	ExternalRef string
 }
 
+// OutstandingPageView places one page of the outstanding acknowledgements
+// in the whole list.
+type OutstandingPageView struct {
+	// Showing describes which items the page lists, such as "Items 21–34 of
+	// 34, newest first.", or is empty when the page lists every item.
+	Showing string
+	PageLinks
+	// ReturnTo is the console address of this page, where an
+	// acknowledgement form returns after saving.
+	ReturnTo string
+}
+
 // AlertHistoryView is one page of the alert history with its filters.
 type AlertHistoryView struct {
 	Rows    []AlertHistoryRowView
@@ -114,6 +127,11 @@ type AlertHistoryView struct {
 	Kinds   []OptionView
 	Showing string
 	PageLinks
+	// OutstandingLimit and OutstandingOffset keep the page of the
+	// outstanding list when the filters are applied; each is empty for its
+	// default.
+	OutstandingLimit  string
+	OutstandingOffset string
 	// Error is the message that rejected the console's query, and
 	// ErrorField the query parameter it names. Both are empty when the
 	// filters were applied.
