@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -195,5 +196,84 @@ func TestDashboardLabelsKeepWholeWords(t *testing.T) {
 		if len(split) > 0 {
 			t.Errorf("dashboard at %d px: words broken across lines %q, want whole words", width, split)
 		}
+	}
+}
+
+// brokenWordsScript returns, for the cells that %q selects, each word
+// (text between spaces and hyphens) that is broken across two lines, as
+// "cell label: word".
+const brokenWordsScript = `(() => {
+	const broken = [];
+	document.querySelectorAll(%q).forEach(cell => {
+		const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+		for (let text = walker.nextNode(); text; text = walker.nextNode()) {
+			for (const match of text.textContent.matchAll(/[^\s-]+/g)) {
+				const range = document.createRange();
+				range.setStart(text, match.index);
+				range.setEnd(text, match.index + match[0].length);
+				const lines = new Set([...range.getClientRects()].map(box => Math.round(box.top)));
+				if (lines.size > 1) {
+					broken.push(cell.dataset.label + ": " + match[0]);
+				}
+			}
+		}
+	});
+	return broken;
+})()`
+
+// TestLongAcknowledgementTextWraps saves an acknowledgement with the
+// longest external reference and notes, each without a space. The text must
+// wrap inside its own cell, so the console's alert history keeps its width
+// and the acknowledgement page's short columns keep whole words.
+func TestLongAcknowledgementTextWraps(t *testing.T) {
+	a := startApp(t, appOptions{SampleData: true})
+	ctx := newBrowser(t)
+	signIn(t, ctx, a, "release_manager")
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1366, 768)); err != nil {
+		t.Fatalf("set a desktop viewport: %v", err)
+	}
+
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(a.BaseURL+"/console"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="send-alert"]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid="send-alert"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="alert-result"]`)),
+	)
+	if err != nil {
+		t.Fatalf("send an alert from the console: %v", err)
+	}
+	ackPage := attributeOf(t, ctx, `[data-testid="alert-destination"][data-provider="teams"] [data-testid="alert-ack-link"]`, "href")
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(a.BaseURL+ackPage),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="acknowledgement-panel"]`)),
+		chromedp.SetValue(chromedp.CSS(`#acknowledgement-panel [data-testid="ack-external-ref"]`), strings.Repeat("x", 200)),
+		chromedp.SetValue(chromedp.CSS(`#acknowledgement-panel [data-testid="ack-notes"]`), strings.Repeat("é", 2000)),
+		chromedp.Click(chromedp.CSS(`#acknowledgement-panel [data-testid="ack-submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="ack-action"]`)),
+	)
+	if err != nil {
+		t.Fatalf("acknowledge with long text: %v", err)
+	}
+
+	if got := pageWidth(t, ctx, a.BaseURL+ackPage, `[data-testid="ack-action"]`); got > 1366 {
+		t.Errorf("acknowledgement page at 1366 px: %d px wide", got)
+	}
+	cells := `[data-testid="ack-action"] > td:not([data-label="Reference"]):not([data-label="Notes"])`
+	broken, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](fmt.Sprintf(brokenWordsScript, cells)))
+	if err != nil {
+		t.Fatalf("read the action cells: %v", err)
+	}
+	if len(broken) > 0 {
+		t.Errorf("acknowledgement actions at 1366 px: words broken across lines %q, want whole words beside long notes", broken)
+	}
+
+	pageWidth(t, ctx, a.BaseURL+"/console", `[data-testid="alert-history"]`)
+	overflow, err := chromedp.Run(ctx, chromedp.Evaluate[int](
+		`(() => { const box = document.querySelector('[data-testid="alert-history"]').parentElement; return box.scrollWidth - box.clientWidth; })()`))
+	if err != nil {
+		t.Fatalf("read the alert history's overflow: %v", err)
+	}
+	if overflow > 0 {
+		t.Errorf("console alert history at 1366 px: %d px hidden to the right, want long text wrapped in its cell", overflow)
 	}
 }
