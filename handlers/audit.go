@@ -117,7 +117,8 @@ func (h *Handler) auditChainPage(c echo.Context) error {
 }
 
 // exportQuery reads from, to (RFC 3339, required) and kinds (optional,
-// comma-separated; absent means every kind) strictly.
+// comma-separated) strictly. An absent or empty kinds means every kind, as
+// an empty query parameter counts as absent everywhere.
 func exportQuery(c echo.Context) (audit.ExportQuery, error) {
 	if err := rejectUnknownQuery(c, "from", "to", "kinds"); err != nil {
 		return audit.ExportQuery{}, err
@@ -143,8 +144,7 @@ func exportQuery(c echo.Context) (audit.ExportQuery, error) {
 		}
 		*field.target = parsed
 	}
-	if values.Has("kinds") {
-		raw := values.Get("kinds")
+	if raw := values.Get("kinds"); strings.TrimSpace(raw) != "" {
 		for _, kind := range strings.Split(raw, ",") {
 			kind = strings.TrimSpace(kind)
 			if kind == "" {

@@ -315,7 +315,7 @@ func exportOperation() schema {
 		"parameters": []schema{
 			requiredQuery("from", "Start of the range, inclusive (RFC 3339).", schema{"type": "string", "format": "date-time"}),
 			requiredQuery("to", "End of the range, exclusive (RFC 3339), at most 366 days after from.", schema{"type": "string", "format": "date-time"}),
-			query("kinds", "Comma-separated export kinds; every kind when absent: "+joinKinds(), str),
+			query("kinds", "Comma-separated export kinds; every kind when absent or empty: "+joinKinds(), str),
 		},
 		"responses": schema{
 			"200": schema{"description": "The zip archive.", "content": schema{"application/zip": schema{"schema": schema{"type": "string", "format": "binary"}}}},
