@@ -101,8 +101,11 @@ type HistoryItem struct {
 	ConnectorDeliverySource string    `json:"connector_delivery_source"`
 	DeliverySuccess         *bool     `json:"delivery_success"`
 	Status                  string    `json:"status"`
-	Actor                   string    `json:"actor"`
-	ParentID                string    `json:"parent_id"`
+	// Repeat is true for an acknowledgement action that sent the state that
+	// was already current, which changed nothing but its reference.
+	Repeat   bool   `json:"repeat"`
+	Actor    string `json:"actor"`
+	ParentID string `json:"parent_id"`
 	// AuditKind is the audit chain kind of this record, or "" when the
 	// record has no audit chain page of its own.
 	AuditKind string `json:"audit_kind"`
@@ -141,7 +144,7 @@ func (s *Service) History(ctx context.Context, q HistoryQuery) (HistoryPage, err
 		page.Items = append(page.Items, HistoryItem{
 			MetadataKind: row.Kind, ID: row.ID, CreatedAt: row.CreatedAt, Provider: row.Provider,
 			AlertLevel: row.AlertLevel, AcknowledgementState: row.AcknowledgementState,
-			ConnectorDeliverySource: row.Source, DeliverySuccess: row.Success, Status: row.Status,
+			ConnectorDeliverySource: row.Source, DeliverySuccess: row.Success, Status: row.Status, Repeat: row.Repeat,
 			Actor: row.Actor, ParentID: row.ParentID, AuditKind: auditKindOf(row.Kind),
 		})
 	}

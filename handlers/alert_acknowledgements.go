@@ -112,15 +112,30 @@ func (h *Handler) acknowledgeRetryHealthAlertForm(c echo.Context) error {
 			}
 			return render(c, http.StatusOK, views.AcknowledgementPanel(h.acknowledgementPageView(c, page)))
 		}
-		action := result.Acknowledgement
-		recorded := fmt.Sprintf("Recorded %s for %s (action %d).", action.AcknowledgementState, action.Provider, action.Sequence)
-		if result.Repeat {
-			recorded = fmt.Sprintf("Recorded %s for %s again (action %d); the state was already %s.",
-				action.AcknowledgementState, action.Provider, action.Sequence, action.AcknowledgementState)
+		recorded, err := h.recordedNote(c, result)
+		if err != nil {
+			return err
 		}
 		return h.renderAlertsSectionRecorded(c, alertsStateFromReturnTo(returnTo), "", recorded)
 	}
 	return redirectAfterPost(c, returnTo)
+}
+
+// recordedNote describes a saved action for the console. It names the alert
+// by level and health id, as the outstanding rows do, because a destination
+// can have several outstanding alerts.
+func (h *Handler) recordedNote(c echo.Context, result alerting.AcknowledgeResult) (string, error) {
+	action := result.Acknowledgement
+	report, err := h.Health.Snapshot(c.Request().Context(), action.HealthID)
+	if err != nil {
+		return "", err
+	}
+	alert := fmt.Sprintf("the %s alert %s", report.AlertLevel, action.HealthID)
+	if result.Repeat {
+		return fmt.Sprintf("Recorded %s for %s on %s again (action %d); the state was already %s.",
+			action.AcknowledgementState, action.Provider, alert, action.Sequence, action.AcknowledgementState), nil
+	}
+	return fmt.Sprintf("Recorded %s for %s on %s (action %d).", action.AcknowledgementState, action.Provider, alert, action.Sequence), nil
 }
 
 // acknowledgementPage shows one destination's view of an alert. Unlike the

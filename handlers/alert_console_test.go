@@ -416,11 +416,12 @@ func TestConsoleAcknowledgementSaysWhatItRecorded(t *testing.T) {
 	if first.Code != http.StatusOK || again.Code != http.StatusOK {
 		t.Fatalf("status: got %d and %d, want 200 and 200", first.Code, again.Code)
 	}
-	if got := byTestID(document(t, first), "ack-recorded").Text(); got != "Recorded escalated for alpha (action 1)." {
-		t.Errorf("first note: got %q, want it to name the state, destination and action", got)
+	alert := "the " + result.Health.AlertLevel + " alert " + result.Health.HealthID
+	if got, want := byTestID(document(t, first), "ack-recorded").Text(), "Recorded escalated for alpha on "+alert+" (action 1)."; got != want {
+		t.Errorf("first note: got %q, want %q, naming the state, destination, alert and action", got, want)
 	}
-	if got := byTestID(document(t, again), "ack-recorded").Text(); !strings.Contains(got, "again (action 2); the state was already escalated") {
-		t.Errorf("repeat note: got %q, want it to say the state was already escalated", got)
+	if got, want := byTestID(document(t, again), "ack-recorded").Text(), "on "+alert+" again (action 2); the state was already escalated"; !strings.Contains(got, want) {
+		t.Errorf("repeat note: got %q, want it to contain %q", got, want)
 	}
 }
 

@@ -155,7 +155,7 @@ func (h *Handler) historyView(q audit.HistoryQuery, page audit.HistoryPage) view
 		row := views.HistoryRow{
 			Kind: item.MetadataKind, ID: item.ID, CreatedAt: views.FormatTime(item.CreatedAt, h.TimeZone),
 			Provider: strings.ReplaceAll(item.Provider, ",", ", "), Level: item.AlertLevel, Source: item.ConnectorDeliverySource,
-			Status: item.Status, Actor: item.Actor, ParentID: item.ParentID,
+			Status: item.Status, Repeat: item.Repeat, Actor: item.Actor, ParentID: item.ParentID,
 		}
 		if item.DeliverySuccess != nil {
 			row.Success = strconv.FormatBool(*item.DeliverySuccess)

@@ -199,3 +199,39 @@ func TestHistoryPageOffsetWithoutMatches(t *testing.T) {
 		t.Errorf("JSON: got %d items, total %d, offset %d; want 0, 0, 10", len(page.Items), page.Total, page.Offset)
 	}
 }
+
+// The combined history marks a repeated acknowledgement action, as the
+// console's alert history does, so it does not read as a second change.
+func TestHistoryMarksRepeatedAcknowledgement(t *testing.T) {
+	s := newAuditServer(t)
+	repeat := models.AlertAcknowledgement{ID: "a-repeat", HealthID: "h2", OccurrenceID: "h2", Provider: "slack", Sequence: 2,
+		AcknowledgementState: models.AcknowledgementAcknowledged, Repeat: true, Actor: "owner", CreatedAt: audittest.At(13)}
+	if err := s.db.Create(&repeat).Error; err != nil {
+		t.Fatalf("store the repeated action: %v", err)
+	}
+
+	page := decodeHistoryPage(t, s, runtimePrefix+"?metadata_kind=acknowledgement&provider=slack")
+	repeats := map[string]bool{}
+	for _, item := range page.Items {
+		repeats[item.ID] = item.Repeat
+	}
+	if len(repeats) != 2 || !repeats["a-repeat"] || repeats["a1"] {
+		t.Errorf("JSON repeat flags: got %v, want a1 false and a-repeat true", repeats)
+	}
+
+	doc := document(t, s.getJSON("/history?metadata_kind=acknowledgement&provider=slack"))
+	if got := byTestID(doc, "history-row").Length(); got != 2 {
+		t.Fatalf("rows: got %d, want 2", got)
+	}
+	marked := byTestID(doc, "history-repeat")
+	if marked.Length() != 1 {
+		t.Fatalf("rows marked as repeats: got %d, want 1", marked.Length())
+	}
+	if id := marked.Closest(`[data-testid="history-row"]`).AttrOr("data-id", ""); id != "a-repeat" {
+		t.Errorf("marked row: got %q, want a-repeat", id)
+	}
+	status := strings.Join(strings.Fields(marked.Closest("td").Text()), " ")
+	if status != "acknowledged (repeat)" {
+		t.Errorf("status cell: got %q, want \"acknowledged (repeat)\"", status)
+	}
+}

@@ -68,8 +68,11 @@ type HistoryRow struct {
 	Source               string
 	Success              *bool
 	Status               string
-	Actor                string
-	ParentID             string
+	// Repeat marks an acknowledgement action that sent the state that was
+	// already current; it is false for every other kind.
+	Repeat   bool
+	Actor    string
+	ParentID string
 }
 
 // historyBranch describes how one table maps onto the history columns. An
@@ -79,6 +82,8 @@ type historyBranch struct {
 	id, createdAt, provider, level, state string
 	source, success, status, actor        string
 	parent                                string
+	// repeat is the expression of HistoryRow.Repeat, or empty for false.
+	repeat string
 	// providerExists matches a provider through a child table, with one ?.
 	// HistoryPage reads such a row's provider from that table after the
 	// page (fillPlanDestinations), so the union aggregates nothing.
@@ -96,7 +101,7 @@ var historyBranches = []historyBranch{
 		status: "CASE WHEN d.state = 'completed' THEN d.error_class ELSE d.state END", actor: "d.actor", parent: "d.subject_id"},
 	{kind: HistoryAcknowledgement, from: "alert_acknowledgements a", id: "a.id", createdAt: "a.created_at",
 		provider: "a.provider", state: "a.acknowledgement_state", source: "'" + SubjectHealthAlert + "'",
-		status: "a.acknowledgement_state", actor: "a.actor", parent: "a.health_id"},
+		status: "a.acknowledgement_state", repeat: "a.repeat", actor: "a.actor", parent: "a.health_id"},
 	// A report's status is its level: critical, warning or healthy.
 	{kind: HistoryExecutiveReport, from: "executive_reports r", id: "r.id", createdAt: "r.generated_at",
 		level: "r.status", source: "'" + SubjectExecutiveReport + "'", status: "r.status", actor: "r.actor"},
@@ -235,9 +240,9 @@ func historyUnion(f HistoryFilter) (string, []any) {
 		}
 
 		sql := fmt.Sprintf("SELECT '%s' AS kind, %s AS id, %s AS created_at, %s AS provider, %s AS alert_level, "+
-			"%s AS acknowledgement_state, %s AS source, %s AS success, %s AS status, %s AS actor, %s AS parent_id FROM %s",
+			"%s AS acknowledgement_state, %s AS source, %s AS success, %s AS status, %s AS repeat, %s AS actor, %s AS parent_id FROM %s",
 			b.kind, b.id, b.createdAt, orEmpty(b.provider), orEmpty(b.level), orEmpty(b.state), orEmpty(b.source),
-			orNullBool(b.success), orEmpty(b.status), orEmpty(b.actor), orEmpty(b.parent), b.from)
+			orNullBool(b.success), orEmpty(b.status), orFalse(b.repeat), orEmpty(b.actor), orEmpty(b.parent), b.from)
 		if len(where) > 0 {
 			sql += " WHERE " + strings.Join(where, " AND ")
 		}
@@ -265,6 +270,13 @@ func addCondition(where *[]string, args *[]any, expr, value string) bool {
 func orEmpty(expr string) string {
 	if expr == "" {
 		return "''"
+	}
+	return expr
+}
+
+func orFalse(expr string) string {
+	if expr == "" {
+		return "FALSE"
 	}
 	return expr
 }

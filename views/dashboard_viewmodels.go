@@ -118,6 +118,8 @@ type HistoryRow struct {
 	Source    string
 	Success   string
 	Status    string
+	// Repeat marks a repeated acknowledgement action.
+	Repeat    bool
 	Actor     string
 	ParentID  string
 	AuditHref string
