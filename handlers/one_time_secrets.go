@@ -39,21 +39,29 @@ func (h *Handler) takeHeldSecrets(c echo.Context, flashKey string) ([]string, er
 	if !ok {
 		return nil, nil
 	}
-	// The secrets are taken before the cookie drops their references, so
-	// when the database fails part-way a reload still finds the rest.
+	// Taking a secret deletes it, so every value taken is shown. When the
+	// database fails part-way, the references not taken yet stay in the
+	// cookie and a reload shows their secrets.
 	var values []string
-	for _, flash := range flashes {
+	for i, flash := range flashes {
 		reference, _ := flash.(string)
 		value, found, err := h.Auth.Service.TakeSecret(c.Request().Context(), user.ID, reference)
 		if err != nil {
-			return nil, err
+			h.Logger.Error("one-time secret not read; a reload of the page reads it again", "error", err,
+				"user_id", user.ID, "flash", flashKey, "left", len(flashes)-i)
+			for _, rest := range flashes[i:] {
+				session.AddFlash(rest, flashKey)
+			}
+			break
 		}
 		if found {
 			values = append(values, value)
 		}
 	}
 	if err := session.Save(c.Request(), c.Response()); err != nil {
-		return nil, fmt.Errorf("remove the flash %s from the session cookie: %w", flashKey, err)
+		// The values are deleted already, so this page still shows them.
+		h.Logger.Error("one-time secrets shown, but their references were not removed from the session cookie",
+			"error", err, "user_id", user.ID, "flash", flashKey)
 	}
 	return values, nil
 }
