@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strconv"
 	"regexp"
@@ -207,11 +208,16 @@ func validateDatabaseURL(value string) (string, error) {
 		return "", errors.New("DATABASE_URL: invalid URL; " + example + ", with special characters in the password percent-encoded")
 	}
 	query := parsed.Query()
-	if parsed.Hostname() == "" && query.Get("host") == "" {
-		return "", errors.New("DATABASE_URL: missing host; " + example)
+	// A connection service (service= or PGSERVICE) and the PGHOST and
+	// PGDATABASE environment variables can give what the URL leaves out.
+	if query.Get("service") != "" || os.Getenv("PGSERVICE") != "" {
+		return value, nil
 	}
-	if strings.Trim(parsed.Path, "/") == "" && query.Get("dbname") == "" {
-		return "", errors.New("DATABASE_URL: missing database name; " + example)
+	if parsed.Hostname() == "" && query.Get("host") == "" && os.Getenv("PGHOST") == "" {
+		return "", errors.New("DATABASE_URL: missing host; " + example + ", or set PGHOST")
+	}
+	if strings.Trim(parsed.Path, "/") == "" && query.Get("dbname") == "" && query.Get("database") == "" && os.Getenv("PGDATABASE") == "" {
+		return "", errors.New("DATABASE_URL: missing database name; " + example + ", or set PGDATABASE")
 	}
 	return value, nil
 }

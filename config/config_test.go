@@ -73,6 +73,10 @@ func TestLoadFlagOverridesEnvironment(t *testing.T) {
 }
 
 func TestLoadRejectsInvalidSettings(t *testing.T) {
+	// These would complete a PostgreSQL URL that lacks a host or database.
+	for _, name := range []string{"PGSERVICE", "PGHOST", "PGDATABASE"} {
+		t.Setenv(name, "")
+	}
 	cases := []struct {
 		env     map[string]string
 		setting string
@@ -140,6 +144,21 @@ func TestLoadAcceptsPostgresURL(t *testing.T) {
 		if cfg.DatabaseURL != want {
 			t.Errorf("DatabaseURL for %s: got %s, want %s", value, cfg.DatabaseURL, want)
 		}
+	}
+}
+
+// A connection service or the PGHOST and PGDATABASE environment variables
+// can give the host and database a URL leaves out.
+func TestLoadAcceptsPostgresURLCompletedElsewhere(t *testing.T) {
+	for _, value := range []string{"postgres:///?service=evidence", "postgresql://?service=evidence", "postgres://h/?database=evidence"} {
+		if _, _, err := load(nil, map[string]string{"DATABASE_URL": value}); err != nil {
+			t.Errorf("Load with DATABASE_URL %s: %v", value, err)
+		}
+	}
+	t.Setenv("PGHOST", "127.0.0.1")
+	t.Setenv("PGDATABASE", "evidence")
+	if _, _, err := load(nil, map[string]string{"DATABASE_URL": "postgres://"}); err != nil {
+		t.Errorf("Load with DATABASE_URL postgres:// and PGHOST and PGDATABASE set: %v", err)
 	}
 }
 
