@@ -126,8 +126,17 @@ func unknownNames(values url.Values, accepted []string) []string {
 	return unknown
 }
 
-// joinNames lists names as "a", "a and b" or "a, b and c".
+// maxListedNames is how many names joinNames lists before it counts the
+// rest, so a message about many names keeps its fix within the length
+// limit of error messages.
+const maxListedNames = 10
+
+// joinNames lists names as "a", "a and b" or "a, b and c", and after
+// maxListedNames names as "a, b, … and 5 more".
 func joinNames(names []string) string {
+	if len(names) > maxListedNames {
+		return strings.Join(names[:maxListedNames], ", ") + fmt.Sprintf(" and %d more", len(names)-maxListedNames)
+	}
 	if len(names) < 2 {
 		return strings.Join(names, "")
 	}
