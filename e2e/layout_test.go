@@ -3,10 +3,15 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/releaseops/evidence-console/evidence"
 )
 
 // phoneWidth and phoneHeight are the viewport of a common phone in CSS
@@ -275,5 +280,46 @@ func TestLongAcknowledgementTextWraps(t *testing.T) {
 	}
 	if overflow > 0 {
 		t.Errorf("console alert history at 1366 px: %d px hidden to the right, want long text wrapped in its cell", overflow)
+	}
+}
+
+// TestLongFindingIDWraps builds recovery retry health over a worker run with
+// a 190-character id and checks that the finding naming it wraps inside
+// the console at a phone's width.
+func TestLongFindingIDWraps(t *testing.T) {
+	a := startApp(t, appOptions{})
+	runID := "run-" + strings.Repeat("longworkerrunidentifier", 8)
+	export := fmt.Sprintf(`{"items":[{"metadata_kind":%q,"session_id":"layout","run_id":%q,"dry_run":false,"created_at":%q,`+
+		`"recovery_escalation_retry_worker_run":{"summary":{"selected_retry_count":0,"acknowledgement_pending_count":0},"schedule":{"enabled":false,"interval_minutes":30}}}]}`,
+		evidence.KindEscalationWorkerRun, runID, time.Now().UTC().Add(-10*time.Minute).Format(time.RFC3339))
+	file := filepath.Join(t.TempDir(), "long-id.json")
+	if err := os.WriteFile(file, []byte(export), 0o600); err != nil {
+		t.Fatalf("write the evidence file: %v", err)
+	}
+	a.runCLI(t, "", "import", file)
+
+	ctx := newBrowser(t)
+	signIn(t, ctx, a, "release_manager")
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(phoneWidth, phoneHeight)); err != nil {
+		t.Fatalf("set a phone viewport: %v", err)
+	}
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(a.BaseURL+"/console"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="build-health"]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid="build-health"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="finding"]`)),
+	)
+	if err != nil {
+		t.Fatalf("build recovery retry health: %v", err)
+	}
+	if !strings.Contains(textOf(t, ctx, `[data-testid="findings"]`), runID) {
+		t.Fatalf("findings do not name the worker run %s", runID)
+	}
+	width, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+	if err != nil {
+		t.Fatalf("read the console width: %v", err)
+	}
+	if width > phoneWidth {
+		t.Errorf("console at %d px with a long finding: page is %d px wide, want at most %d", phoneWidth, width, phoneWidth)
 	}
 }

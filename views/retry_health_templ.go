@@ -220,7 +220,7 @@ func HealthPanel(v HealthPanelView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "<div data-role=\"errors\" class=\"w-full\"></div></fieldset></form><div class=\"mt-5 grid grid-cols-1 gap-5 lg:grid-cols-2\"><div><h3 class=\"text-sm font-semibold text-slate-700\">Findings</h3>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "<div data-role=\"errors\" class=\"w-full\"></div></fieldset></form><div class=\"mt-5 grid grid-cols-1 gap-5 lg:grid-cols-2 [overflow-wrap:anywhere]\"><div class=\"min-w-0\"><h3 class=\"text-sm font-semibold text-slate-700\">Findings</h3>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
@@ -328,7 +328,7 @@ func HealthPanel(v HealthPanelView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 		}
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 35, "</ul></div><div><h3 class=\"text-sm font-semibold text-slate-700\">Newest records</h3><dl class=\"mt-2 grid grid-cols-1 gap-2 text-sm\">")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 35, "</ul></div><div class=\"min-w-0\"><h3 class=\"text-sm font-semibold text-slate-700\">Newest records</h3><dl class=\"mt-2 grid grid-cols-1 gap-2 text-sm\">")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
