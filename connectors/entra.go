@@ -270,7 +270,7 @@ func (r *Registry) requestAccessToken(ctx context.Context, d *destination) (stri
 	}
 
 	outcome.body = data
-	outcome.class, outcome.problem = classifyTokenError(d, host, response.StatusCode, data)
+	outcome.class, outcome.problem = classifyTokenError(d, r.redactor, host, response.StatusCode, data)
 	if response.StatusCode == http.StatusTooManyRequests || response.StatusCode == http.StatusServiceUnavailable {
 		outcome.retryAfter = parseRetryAfter(response.Header.Get("Retry-After"), r.now())
 	}
@@ -289,7 +289,7 @@ const (
 // classifyTokenError maps a failed token response to a class and a
 // description that names the fix. Rejected client credentials are
 // auth_error and wrong settings config_error, and neither is retried.
-func classifyTokenError(d *destination, host string, statusCode int, body []byte) (Class, string) {
+func classifyTokenError(d *destination, redactor *Redactor, host string, statusCode int, body []byte) (Class, string) {
 	var parsed tokenResponse
 	_ = json.Unmarshal(body, &parsed)
 	problem := fmt.Sprintf("the token endpoint %s returned HTTP %d", host, statusCode)
@@ -298,7 +298,7 @@ func classifyTokenError(d *destination, host string, statusCode int, body []byte
 	}
 	if parsed.Error != "" {
 		problem += " (" + parsed.Error
-		if summary := firstSentence(parsed.ErrorDescription); summary != "" {
+		if summary := summarizeErrorDescription(redactor, parsed.ErrorDescription); summary != "" {
 			problem += ": " + summary
 		}
 		problem += ")"
@@ -346,15 +346,28 @@ func describeSources(sources []secretSource) string {
 // a problem, in characters.
 const maxErrorSummaryLength = 160
 
+// summarizeErrorDescription returns the first sentence of an error
+// description, redacted and at most maxErrorSummaryLength characters long.
+// The whole description is checked first, because the cut at a line break or
+// at the end of a sentence could keep part of a split secret that the
+// redactor recognizes only whole.
+func summarizeErrorDescription(redactor *Redactor, description string) string {
+	if redactor.Sanitize(description, len(description)) == Redacted {
+		return Redacted
+	}
+	return redactor.Sanitize(firstSentence(description), maxErrorSummaryLength)
+}
+
 // firstSentence returns the first line of text up to the end of its first
 // sentence, such as "AADSTS7000215: Invalid client secret provided.". The
-// rest of an Entra error description is a trace ID and a timestamp.
+// rest of an Entra error description is a trace ID and a timestamp. It does
+// not shorten the sentence, so that it can be redacted before it is cut.
 func firstSentence(text string) string {
 	text, _, _ = strings.Cut(strings.TrimSpace(text), "\n")
 	if end := strings.Index(text, ". "); end >= 0 {
 		text = text[:end+1]
 	}
-	return truncateText(strings.TrimSpace(text), maxErrorSummaryLength, ellipsis)
+	return strings.TrimSpace(text)
 }
 
 // tokenRequestError is a failed token request without a response. It names

@@ -369,6 +369,46 @@ func TestSentinelTokensKeptSecret(t *testing.T) {
 	checkEqual(t, "pasted token", cleaned, "pasted "+Redacted)
 }
 
+func TestSentinelLongErrorDescriptionRedacted(t *testing.T) {
+	// The secret starts near the end of the part of the description that a
+	// problem quotes, so shortening it first would keep part of the secret.
+	filler := strings.Repeat("x", 125)
+	half := len(testClientSecret) / 2
+	descriptions := map[string]string{
+		"whole secret": filler + " value: " + testClientSecret,
+		"split secret": filler + " value: " + testClientSecret[:half] + " " + testClientSecret[half:],
+	}
+	for name, description := range descriptions {
+		t.Run(name, func(t *testing.T) {
+			servers := newEntraServers(t, func(*entraServers) http.HandlerFunc {
+				return func(w http.ResponseWriter, _ *http.Request) {
+					body, _ := json.Marshal(map[string]any{"error": "invalid_client", "error_description": description, "error_codes": []int{7000215}})
+					w.WriteHeader(http.StatusUnauthorized)
+					_, _ = w.Write(body)
+				}
+			}, acceptIngestion)
+
+			result := servers.send(t)
+
+			checkEqual(t, "Class", result.Class, ClassAuthError)
+			encoded, err := json.Marshal(result)
+			if err != nil {
+				t.Fatalf("encode result: %v", err)
+			}
+			secretStart := testClientSecret[:8]
+			if strings.Contains(string(encoded), secretStart) {
+				t.Errorf("result %s: contains the start of the client secret %q", encoded, secretStart)
+			}
+			if strings.Contains(servers.logs.String(), secretStart) {
+				t.Errorf("logs %s: contain the start of the client secret %q", servers.logs.String(), secretStart)
+			}
+			if !strings.Contains(result.Error, "invalid_client") {
+				t.Errorf("Error: got %q, want it to name invalid_client", result.Error)
+			}
+		})
+	}
+}
+
 func TestSentinelClientSecretMissingNotReady(t *testing.T) {
 	config := oneConnector("sentinel", ConnectorConfig{
 		URLEnv: "SENTINEL_URL", ClientSecretFile: "/nonexistent/sentinel-client-secret",

@@ -376,6 +376,7 @@ func TestPagerDutyReplyClasses(t *testing.T) {
 		{"accepted", http.StatusAccepted, `{"status":"success","message":"Event processed","dedup_key":"alert-2026-01-02-critical"}`, ClassOK, "", true},
 		{"other dedup key", http.StatusAccepted, `{"status":"success","message":"Event processed","dedup_key":"other-key"}`, ClassOK, `returned dedup_key "other-key" instead of the one sent`, false},
 		{"no dedup key", http.StatusAccepted, `{"status":"success","message":"Event processed"}`, ClassOK, "returned no dedup_key", false},
+		{"long dedup key with routing key", http.StatusAccepted, `{"status":"success","dedup_key":"` + strings.Repeat("k", 40) + routingKey + `"}`, ClassOK, "returned a dedup_key of 73 characters instead", false},
 		{"proxy page", http.StatusOK, `<html>maintenance</html>`, ClassClientError, "without the HTTP 202 reply", false},
 		{"202 without status", http.StatusAccepted, `{"message":"queued"}`, ClassClientError, "Events API v2 endpoint", false},
 		{"200 with success", http.StatusOK, `{"status":"success","dedup_key":"alert-2026-01-02-critical"}`, ClassClientError, "HTTP 200", false},
@@ -407,6 +408,9 @@ func TestPagerDutyReplyClasses(t *testing.T) {
 			}
 			if strings.Contains(string(encoded), routingKey) || strings.Contains(logs.String(), routingKey) {
 				t.Errorf("routing key found in the result or the logs")
+			}
+			if keyStart := routingKey[:12]; strings.Contains(string(encoded), keyStart) || strings.Contains(logs.String(), keyStart) {
+				t.Errorf("start of the routing key %q found in the result or the logs", keyStart)
 			}
 		})
 	}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // pagerDutySpec triggers incidents through the PagerDuty Events API v2.
@@ -99,6 +100,10 @@ type pagerDutyReply struct {
 	DedupKey string `json:"dedup_key"`
 }
 
+// maxQuotedDedupKeyLength is the longest dedup_key of a reply that a
+// problem quotes, in characters.
+const maxQuotedDedupKeyLength = 64
+
 // classifyPagerDutyResponse accepts only HTTP 202 with "status":"success",
 // the reply of the Events API v2 to an accepted event. Another 2xx reply,
 // such as a proxy's page, does not confirm the event and fails as a client
@@ -119,9 +124,14 @@ func classifyPagerDutyResponse(sent *outboundRequest, statusCode int, body []byt
 		DedupKey string `json:"dedup_key"`
 	}
 	if json.Unmarshal(sent.body, &event) == nil && reply.DedupKey != event.DedupKey {
+		// A long key is described, not cut, because the redaction of the
+		// problem happens later and cannot recognize part of a secret.
 		returned := "no dedup_key"
-		if reply.DedupKey != "" {
-			returned = fmt.Sprintf("dedup_key %q", truncateText(reply.DedupKey, 64, ellipsis))
+		switch length := utf8.RuneCountInString(reply.DedupKey); {
+		case length > maxQuotedDedupKeyLength:
+			returned = fmt.Sprintf("a dedup_key of %d characters", length)
+		case length > 0:
+			returned = fmt.Sprintf("dedup_key %q", reply.DedupKey)
 		}
 		return ClassOK, fmt.Sprintf("PagerDuty accepted the event but returned %s instead of the one sent, "+
 			"so a repeated delivery of this message may open a second incident", returned)
