@@ -120,6 +120,12 @@ func accessTokenOwner(d *destination) string {
 	return "access-token:" + d.name
 }
 
+// receivedTokenOwner names, in the redactor, the last access token the
+// destination's token endpoint returned, which may be one that was not used.
+func receivedTokenOwner(d *destination) string {
+	return "received-access-token:" + d.name
+}
+
 // exchangeWithAccessToken sends rendered with the destination's access
 // token. When the destination rejects a cached token with HTTP 401, which
 // happens when the token was revoked or expired early, it requests a new
@@ -253,16 +259,22 @@ func (r *Registry) requestAccessToken(ctx context.Context, d *destination) (stri
 		// The body of a successful response contains a token, so it is
 		// never kept as the response excerpt.
 		var parsed tokenResponse
+		parseErr := json.Unmarshal(data, &parsed)
+		if parseErr == nil && parsed.AccessToken != "" {
+			// The token is registered before any problem is described,
+			// because a response that is rejected below may still quote it.
+			r.redactor.setRuntimeSecrets(receivedTokenOwner(d), parsed.AccessToken)
+		}
 		switch {
 		case readErr != nil:
 			outcome.class = classifyTransportError(readErr)
 			outcome.err = &tokenRequestError{host: host, err: readErr}
-		case json.Unmarshal(data, &parsed) != nil || parsed.AccessToken == "":
+		case parseErr != nil || parsed.AccessToken == "":
 			outcome.class = ClassConfigError
 			outcome.problem = fmt.Sprintf("the token endpoint %s returned HTTP 200 without an access token; check authority_host", host)
 		case parsed.TokenType != "" && !strings.EqualFold(parsed.TokenType, "Bearer"):
 			outcome.class = ClassConfigError
-			outcome.problem = fmt.Sprintf("the token endpoint %s returned a token of type %q instead of Bearer; check authority_host", host, parsed.TokenType)
+			outcome.problem = fmt.Sprintf("the token endpoint %s returned a token of %s instead of Bearer; check authority_host", host, describeTokenType(parsed.TokenType))
 		default:
 			return parsed.AccessToken, time.Duration(max(parsed.ExpiresIn, 0)) * time.Second, nil
 		}
@@ -275,6 +287,19 @@ func (r *Registry) requestAccessToken(ctx context.Context, d *destination) (stri
 		outcome.retryAfter = parseRetryAfter(response.Header.Get("Retry-After"), r.now())
 	}
 	return "", 0, &outcome
+}
+
+// tokenTypePattern matches a token_type that a problem may quote: a short
+// word such as Bearer, DPoP or N_A. Another value may be the token itself.
+var tokenTypePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z_]{0,15}$`)
+
+// describeTokenType names a token_type for a problem, quoting only a short
+// word.
+func describeTokenType(tokenType string) string {
+	if tokenTypePattern.MatchString(tokenType) {
+		return fmt.Sprintf("type %q", tokenType)
+	}
+	return "another type"
 }
 
 // Microsoft Entra error codes (AADSTS numbers) that name a setting to fix.

@@ -409,6 +409,47 @@ func TestSentinelLongErrorDescriptionRedacted(t *testing.T) {
 	}
 }
 
+func TestSentinelNonBearerTokenKeptSecret(t *testing.T) {
+	const token = "opaqueAT-0001-Zq8vN3kP7wR2mX5t"
+	tests := []struct {
+		name      string
+		tokenType string
+		wantText  string
+	}{
+		{"token as type", token, "returned a token of another type instead of Bearer"},
+		{"short word type", "MAC", `returned a token of type "MAC" instead of Bearer`},
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			servers := newEntraServers(t, func(*entraServers) http.HandlerFunc {
+				return func(w http.ResponseWriter, _ *http.Request) {
+					body, _ := json.Marshal(map[string]any{"access_token": token, "token_type": test.tokenType, "expires_in": 3599})
+					_, _ = w.Write(body)
+				}
+			}, acceptIngestion)
+
+			result := servers.send(t)
+
+			checkEqual(t, "Class", result.Class, ClassConfigError)
+			if !strings.Contains(result.Error, test.wantText) {
+				t.Errorf("Error: got %q, want it to contain %q", result.Error, test.wantText)
+			}
+			encoded, err := json.Marshal(result)
+			if err != nil {
+				t.Fatalf("encode result: %v", err)
+			}
+			if strings.Contains(string(encoded), token) {
+				t.Errorf("result %s: contains the access token", encoded)
+			}
+			if strings.Contains(servers.logs.String(), token) {
+				t.Errorf("logs %s: contain the access token", servers.logs.String())
+			}
+			cleaned, _ := servers.registry.Redactor().RemoveConfiguredSecrets("pasted " + token)
+			checkEqual(t, "pasted token", cleaned, "pasted "+Redacted)
+		})
+	}
+}
+
 func TestSentinelClientSecretMissingNotReady(t *testing.T) {
 	config := oneConnector("sentinel", ConnectorConfig{
 		URLEnv: "SENTINEL_URL", ClientSecretFile: "/nonexistent/sentinel-client-secret",
