@@ -764,6 +764,35 @@ func TestKindSecretSegmentsOfWords(t *testing.T) {
 	}
 }
 
+// Words of a Slack or Teams URL that is not in the kind's usual shape are
+// prose, while its credential-like segments stay secret.
+func TestKindSecretSegmentsOtherShapes(t *testing.T) {
+	cfg := FileConfig{Connectors: map[string]ConnectorConfig{
+		"slack":    {URLEnv: "SLACK_URL"},
+		"workflow": {Kind: KindSlack, URLEnv: "WORKFLOW_URL"},
+		"trigger":  {Kind: KindSlack, URLEnv: "TRIGGER_URL"},
+		"teams":    {URLEnv: "TEAMS_URL"},
+	}}
+	env := map[string]string{
+		"SLACK_URL":    "http://127.0.0.1:8090/services/notifications/T000/B000/Lr7dQ2vX9kM4pT8wN3bZ6cHj",
+		"WORKFLOW_URL": "http://127.0.0.1:8090/workflows/escalation/triggers/handover",
+		"TRIGGER_URL":  "https://hooks.slack.com/triggers/T0123ABCD/7123456789012/triggertoken",
+		"TEAMS_URL":    "http://127.0.0.1:8090/teams/workflows/deployments/incoming",
+	}
+	redactor := newTestRegistry(t, cfg, env, nil).Redactor()
+
+	for _, text := range []string{"notifications", "escalation", "triggers", "handover", "deployments"} {
+		if got := redactor.FindCredential("note about " + text); got != "" {
+			t.Errorf("FindCredential(%q): got %q, want nothing", text, got)
+		}
+	}
+	for _, text := range []string{"Lr7dQ2vX9kM4pT8wN3bZ6cHj", "triggertoken", "7123456789012"} {
+		if got := redactor.FindCredential("note about " + text); got == "" {
+			t.Errorf("FindCredential(%q): got nothing, want a configured secret", text)
+		}
+	}
+}
+
 func TestRedactorWithSecretURLOfWords(t *testing.T) {
 	redactor := NewRedactor("https://hooks.example.test/alerts/release/incoming")
 	for _, text := range []string{"https://hooks.example.test/alerts/release/incoming", "/alerts/release/incoming"} {

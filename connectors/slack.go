@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,14 +20,33 @@ var slackSpec = kindSpec{
 	classify:       classifySlackResponse,
 }
 
-// slackSecretSegments returns every path segment after the first
-// "services", "triggers" or "workflows" segment: the team ID, the channel
-// or workflow ID and the token of hooks.slack.com/services/T…/B…/<token>
-// and of Slack's workflow webhooks. A token of letters alone is still a
-// credential, though isCredentialSegment takes it for a word.
+// slackSecretSegments returns the segments of a Slack webhook path that
+// follow a team ID: the channel ID and token of an incoming webhook
+// (/services/T…/B…/<token>) and the IDs and token of a workflow webhook
+// (/triggers/T…/… or /workflows/T…/…). These are credentials even when they
+// are words, though isCredentialSegment takes such a word for prose. A path
+// without a team ID after those markers, such as /services/notifications,
+// has none, so its words stay usable in notes and its credential-like
+// segments are still found by their shape.
 func slackSecretSegments(u *url.URL) []string {
-	return segmentsAfter(u, "services", "triggers", "workflows")
+	segments := slices.DeleteFunc(strings.Split(u.Path, "/"), func(segment string) bool { return segment == "" })
+	for i := 0; i+1 < len(segments); i++ {
+		if !slackTeamIDPattern.MatchString(segments[i+1]) {
+			continue
+		}
+		switch strings.ToLower(segments[i]) {
+		case "services":
+			return slices.Clone(segments[i+1 : min(i+4, len(segments))])
+		case "triggers", "workflows":
+			return slices.Clone(segments[i+1:])
+		}
+	}
+	return nil
 }
+
+// slackTeamIDPattern matches a Slack team (workspace) ID, such as T0123ABCD,
+// and the placeholders T000 and T0 of sample URLs.
+var slackTeamIDPattern = regexp.MustCompile(`^T[A-Z0-9]*$`)
 
 // Block Kit limits, in characters, from the Slack Block Kit reference.
 const (

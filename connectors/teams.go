@@ -15,16 +15,17 @@ var teamsSpec = kindSpec{
 	build:          buildTeamsRequest,
 }
 
-// teamsSecretSegments returns the workflow ID after "workflows" in a
-// Workflows webhook URL (…/workflows/<id>/triggers/manual/paths/invoke),
-// and the segments after "webhookb2" of a retired Office 365 connector URL
+// teamsSecretSegments returns the workflow ID between "workflows" and
+// "triggers" in a Workflows webhook URL
+// (…/workflows/<id>/triggers/manual/paths/invoke), so a word after another
+// "workflows" segment stays prose, and the segments after "webhookb2" of a retired Office 365 connector URL
 // except the literal "IncomingWebhook". The sig query value, the other
 // credential of a Workflows URL, is found by its parameter name.
 func teamsSecretSegments(u *url.URL) []string {
 	var secrets []string
 	segments := strings.Split(u.Path, "/")
 	for i, segment := range segments {
-		if strings.EqualFold(segment, "workflows") && i+1 < len(segments) {
+		if strings.EqualFold(segment, "workflows") && i+2 < len(segments) && strings.EqualFold(segments[i+2], "triggers") {
 			secrets = append(secrets, segments[i+1])
 		}
 	}
