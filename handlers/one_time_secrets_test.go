@@ -3,9 +3,13 @@ package handlers
 import (
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/labstack/echo/v4"
 
 	"github.com/releaseops/evidence-console/auth"
 	"github.com/releaseops/evidence-console/auth/authtest"
@@ -190,5 +194,79 @@ func TestCreatedUsersKeptAfterPartlyFailedView(t *testing.T) {
 	}
 	if got := len(heldSecretRows(t, s)); got != 0 {
 		t.Errorf("held secret rows after the reload = %d, want 0", got)
+	}
+}
+
+func TestNewTokensTwiceBeforeLoading(t *testing.T) {
+	s := newTestServer(t)
+	authtest.CreateUser(t, s.db, "viewer", auth.RoleViewer)
+	b := newBrowser(s)
+	b.mustSignIn("viewer")
+	// sessionCSRF loads /profile, so it runs before the tokens are created.
+	csrf := b.sessionCSRF()
+
+	for _, name := range []string{"twoA", "twoB"} {
+		rec := b.do(http.MethodPost, "/profile/tokens", url.Values{"name": {name}, "_csrf": {csrf}})
+		if rec.Code != http.StatusSeeOther {
+			t.Fatalf("create %s: status = %d, want 303", name, rec.Code)
+		}
+	}
+
+	shown := byTestID(document(t, b.do(http.MethodGet, "/profile", nil)), "new-token")
+	if shown.Length() != 2 {
+		t.Fatalf("new-token elements = %d, want 2", shown.Length())
+	}
+	for i := range 2 {
+		secret := strings.TrimSpace(shown.Eq(i).Text())
+		if !strings.HasPrefix(secret, "ecp_") {
+			t.Errorf("token %d = %q, want an ecp_ token", i, secret)
+			continue
+		}
+		if api := s.do(http.MethodGet, "/profile", "", "", echo.HeaderAuthorization, "Bearer "+secret); api.Code != http.StatusOK {
+			t.Errorf("token %d: GET /profile status = %d, want 200", i, api.Code)
+		}
+	}
+	if held := heldSecretRows(t, s); len(held) != 0 {
+		t.Errorf("one-time secret rows after the view = %d, want 0", len(held))
+	}
+}
+
+func TestNewTokenFullCookieShown(t *testing.T) {
+	s := newTestServer(t)
+	authtest.CreateUser(t, s.db, "viewer", auth.RoleViewer)
+	b := newBrowser(s)
+	b.mustSignIn("viewer")
+	csrf := b.sessionCSRF()
+
+	// Each token waiting in the flash makes the session cookie longer,
+	// until it passes the 4096-byte limit of gorilla/securecookie.
+	const maxPosts = 80
+	redirected := 0
+	var rec *httptest.ResponseRecorder
+	for i := range maxPosts {
+		rec = b.do(http.MethodPost, "/profile/tokens", url.Values{"name": {"token" + strconv.Itoa(i)}, "_csrf": {csrf}})
+		if rec.Code != http.StatusSeeOther {
+			break
+		}
+		redirected++
+	}
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("status after %d redirects = %d, want 201 once the cookie is full", redirected, rec.Code)
+	}
+	if redirected == 0 {
+		t.Fatal("first post was not redirected, want the cookie full only after several")
+	}
+	if got := rec.Header().Get("Cache-Control"); got != "no-store" {
+		t.Errorf("Cache-Control = %q, want no-store", got)
+	}
+	secret := strings.TrimSpace(byTestID(document(t, rec), "new-token").Text())
+	if !strings.HasPrefix(secret, "ecp_") {
+		t.Errorf("token in the form response = %q, want an ecp_ token", secret)
+	}
+
+	// The tokens created before are still in the cookie, for the next load.
+	waiting := byTestID(document(t, b.do(http.MethodGet, "/profile", nil)), "new-token")
+	if waiting.Length() != redirected {
+		t.Errorf("new-token elements on the next load = %d, want %d", waiting.Length(), redirected)
 	}
 }

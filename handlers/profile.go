@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -36,17 +35,17 @@ func (h *Handler) renderProfile(c echo.Context, status int, page views.ProfilePa
 // The token itself is held by holdForNextPage on the server.
 const newTokenFlashKey = "new_api_token"
 
-// profilePage shows the user's tokens and, once, a token that
-// createOwnToken just created.
+// profilePage shows the user's tokens and, once, the tokens that
+// createOwnToken created since the page was last loaded.
 func (h *Handler) profilePage(c echo.Context) error {
-	token, err := h.takeNewToken(c)
+	tokens, err := h.takeHeldSecrets(c, newTokenFlashKey)
 	if err != nil {
 		return err
 	}
-	if token != "" {
+	if len(tokens) > 0 {
 		c.Response().Header().Set("Cache-Control", "no-store")
 	}
-	return h.renderProfile(c, http.StatusOK, views.ProfilePage{NewToken: token})
+	return h.renderProfile(c, http.StatusOK, views.ProfilePage{NewTokens: tokens})
 }
 
 // createOwnToken creates a personal API token for a browser session and
@@ -91,23 +90,19 @@ func (h *Handler) createOwnToken(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "no-store")
 
 	session := h.sessionCookie(c)
-	if err := h.holdForNextPage(c, session, newTokenFlashKey, secret); err != nil {
-		return err
+	err = h.holdForNextPage(c, session, newTokenFlashKey, secret)
+	if err == nil {
+		err = session.Save(c.Request(), c.Response())
 	}
-	if err := session.Save(c.Request(), c.Response()); err != nil {
-		return fmt.Errorf("save the new token's reference in the session cookie: %w", err)
+	if err != nil {
+		// The token exists now, so show it in this response rather than
+		// lose it. Save fails when the cookie would pass its size limit
+		// because many new tokens are waiting in the flash.
+		h.Logger.Warn("new API token could not be held for the profile page, so the form response shows it",
+			"user_id", user.ID, "error", err)
+		return h.renderProfile(c, http.StatusCreated, views.ProfilePage{NewTokens: []string{secret}})
 	}
 	return redirectAfterPost(c, "/profile")
-}
-
-// takeNewToken returns the token createOwnToken held for this page view
-// and deletes it, or "" when there is none.
-func (h *Handler) takeNewToken(c echo.Context) (string, error) {
-	tokens, err := h.takeHeldSecrets(c, newTokenFlashKey)
-	if err != nil || len(tokens) == 0 {
-		return "", err
-	}
-	return tokens[len(tokens)-1], nil
 }
 
 // revokeOwnToken revokes one of the signed-in user's own tokens; another

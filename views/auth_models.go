@@ -122,9 +122,10 @@ type ProfilePage struct {
 	Username string
 	Role     string
 	Tokens   []TokenRow
-	// NewToken is a token just created, shown once.
-	NewToken string
-	Error    string
+	// NewTokens are the tokens created since the page was last loaded,
+	// oldest first, each shown once.
+	NewTokens []string
+	Error     string
 	// TokenName is the rejected name, shown again for correction.
 	TokenName string
 }
