@@ -191,7 +191,7 @@ func (s *Service) ValidateNewUser(input NewUser) []*ValidationError {
 		problems = append(problems, invalid)
 	}
 	if !input.Role.Valid() {
-		problems = append(problems, &ValidationError{Field: "role", Message: fmt.Sprintf("%q is not a role; use one of %s", input.Role, RoleList())})
+		problems = append(problems, invalidRole(input.Role))
 	}
 	switch {
 	case input.Password == "" && input.OIDCSubject == "":
@@ -246,6 +246,19 @@ func (s *Service) CreateUser(ctx context.Context, input NewUser) (User, error) {
 	}
 	s.logger().Info("user created", "user_id", record.ID, "username", username, "role", input.Role, "created_by", input.CreatedBy)
 	return userOf(record), nil
+}
+
+// MaxRoleLength is the length in characters of the longest value that a
+// role error quotes. Every role name is shorter, so a longer value is
+// described by the maximum instead of being repeated.
+const MaxRoleLength = 32
+
+// invalidRole returns the validation error for a value that is not a role.
+func invalidRole(role Role) *ValidationError {
+	if utf8.RuneCountInString(string(role)) > MaxRoleLength {
+		return &ValidationError{Field: "role", Message: fmt.Sprintf("must have at most %d characters; use one of %s", MaxRoleLength, RoleList())}
+	}
+	return &ValidationError{Field: "role", Message: fmt.Sprintf("%q is not a role; use one of %s", role, RoleList())}
 }
 
 // RoleList returns the roles as a comma-separated list for messages.
@@ -310,7 +323,7 @@ func (s *Service) UserByUsername(ctx context.Context, username string) (User, er
 // SetRole changes the role of one user.
 func (s *Service) SetRole(ctx context.Context, userID string, role Role, actor string) error {
 	if !role.Valid() {
-		return &ValidationError{Field: "role", Message: fmt.Sprintf("%q is not a role; use one of %s", role, RoleList())}
+		return invalidRole(role)
 	}
 	err := models.UpdateUser(ctx, s.DB, userID, map[string]any{"role": string(role), "updated_at": s.now()})
 	if errors.Is(err, models.ErrNotFound) {

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -363,5 +364,39 @@ func TestCreateUserReportsEveryField(t *testing.T) {
 	}
 	if after := dbtest.CountRows(t, s.db)["users"]; after != before {
 		t.Errorf("users rows = %d, want %d", after, before)
+	}
+}
+
+func TestOversizedRoleNotRepeated(t *testing.T) {
+	s := newTestServer(t)
+	b, csrf := signedInAdmin(s)
+	erin, _ := authtest.CreateUser(t, s.db, "erin", auth.RoleViewer)
+	role := strings.Repeat("R", 1<<20)
+
+	requests := map[string]struct {
+		path string
+		form url.Values
+	}{
+		"create user": {"/users", url.Values{"username": {"frank"}, "role": {role}, "_csrf": {csrf}}},
+		"change role": {"/users/" + erin.ID + "/role", url.Values{"role": {role}, "_csrf": {csrf}}},
+	}
+	for name, request := range requests {
+		t.Run(name, func(t *testing.T) {
+			rec := b.do(http.MethodPost, request.path, request.form)
+
+			if rec.Code != http.StatusBadRequest {
+				t.Errorf("status = %d, want 400", rec.Code)
+			}
+			if size := rec.Body.Len(); size > 64<<10 {
+				t.Errorf("response size = %d bytes, want a short page without the role", size)
+			}
+			if strings.Contains(rec.Body.String(), role[:100]) {
+				t.Error("response repeats the posted role, want it left out")
+			}
+			want := fmt.Sprintf("at most %d characters", auth.MaxRoleLength)
+			if !strings.Contains(rec.Body.String(), want) {
+				t.Errorf("response does not contain %q", want)
+			}
+		})
 	}
 }
