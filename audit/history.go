@@ -16,6 +16,12 @@ const (
 	MaxHistoryLimit     = 500
 )
 
+// MaxFilterLength is the maximum length in characters of a text filter's
+// value, such as provider or health_id, on the combined history and the
+// alert history. Stored ids, names and states have at most 200 characters,
+// so a longer value would match nothing.
+const MaxFilterLength = 200
+
 // Delivery sources: the subject kind of the deliveries a record belongs to.
 var deliverySources = []string{models.SubjectHealthAlert, models.SubjectExecutiveReport}
 

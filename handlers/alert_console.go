@@ -39,7 +39,7 @@ func defaultAlertsState() alertsState {
 // alertsSection reads the console's alert section for state (kept in the
 // URL) and the request's plan_id.
 func (h *Handler) alertsSection(c echo.Context, state alertsState) (*views.AlertsSectionView, error) {
-	data, err := h.Alerts.Console(c.Request().Context(), state.History, state.Outstanding, c.QueryParam("plan_id"))
+	data, err := h.Alerts.Console(c.Request().Context(), state.History, state.Outstanding, consoleID(c, "plan_id"))
 	if err != nil {
 		return nil, alertError(err)
 	}

@@ -32,6 +32,9 @@ func consoleQuery(c echo.Context) (alertsState, error) {
 	if err := rejectUnknownQuery(c, consoleParams...); err != nil {
 		return state, err
 	}
+	if err := rejectLongFilters(c, "plan_id", "retry_plan_id"); err != nil {
+		return state, err
+	}
 	q, err := historyQuery(c)
 	if err != nil {
 		return state, err
@@ -73,7 +76,7 @@ func (h *Handler) console(c echo.Context) error {
 	}
 
 	var report *health.Report
-	if id := c.QueryParam("health_id"); id != "" {
+	if id := consoleID(c, "health_id"); id != "" {
 		snapshot, err := h.Health.Snapshot(ctx, id)
 		if errors.Is(err, models.ErrNotFound) {
 			apiErr := notFound("no health snapshot has health_id %s; check the id, or clear the Health id filter to see the newest snapshot", id)
@@ -131,7 +134,7 @@ func (h *Handler) console(c echo.Context) error {
 }
 
 // rejectedAlertHistoryView keeps the alert history filters as they were
-// typed, with the error, so a rejected filter can be corrected in place. It
+// typed, up to maxFilterLength characters each, with the error, so a rejected filter can be corrected in place. It
 // shows no rows. The hidden limit field carries the default, so submitting
 // the form does not send a rejected limit again.
 func rejectedAlertHistoryView(c echo.Context, kinds []views.OptionView, invalid *APIError) views.AlertHistoryView {
@@ -139,8 +142,8 @@ func rejectedAlertHistoryView(c echo.Context, kinds []views.OptionView, invalid 
 	return views.AlertHistoryView{
 		Limit: alerting.DefaultHistoryLimit, Kinds: kinds,
 		Filter: views.AlertHistoryFilterView{
-			HealthID: values.Get("health_id"), Provider: values.Get("provider"), MetadataKind: values.Get("metadata_kind"),
-			AcknowledgementState: values.Get("acknowledgement_state"), Suppressed: values.Get("suppressed"),
+			HealthID: typedFilter(values, "health_id"), Provider: typedFilter(values, "provider"), MetadataKind: typedFilter(values, "metadata_kind"),
+			AcknowledgementState: typedFilter(values, "acknowledgement_state"), Suppressed: typedFilter(values, "suppressed"),
 		},
 		Error: invalid.Message, ErrorField: invalid.Field,
 	}

@@ -288,7 +288,7 @@ func (h *Handler) retryConsoleView(ctx context.Context, c echo.Context) (*views.
 	}
 
 	var plan *retry.PlanView
-	if id := c.QueryParam("retry_plan_id"); id != "" {
+	if id := consoleID(c, "retry_plan_id"); id != "" {
 		found, err := h.Retry.PlanByID(ctx, id)
 		if err != nil {
 			return nil, err

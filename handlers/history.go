@@ -28,6 +28,9 @@ func combinedHistoryQuery(c echo.Context) (audit.HistoryQuery, error) {
 	if err := rejectUnknownQuery(c, historyParams...); err != nil {
 		return audit.HistoryQuery{}, err
 	}
+	if err := rejectLongFilters(c, "provider", "metadata_kind", "acknowledgement_state", "connector_delivery_source", "alert_level"); err != nil {
+		return audit.HistoryQuery{}, err
+	}
 	values := c.QueryParams()
 	q := audit.HistoryQuery{
 		Provider: values.Get("provider"), MetadataKind: values.Get("metadata_kind"),
@@ -95,15 +98,15 @@ func (h *Handler) historyPage(c echo.Context) error {
 	return render(c, http.StatusOK, views.HistoryPage(pageContext(c), view))
 }
 
-// rejectedHistoryView keeps the filters as they were typed, with the
-// error, so a rejected filter can be corrected in place. It shows no rows.
+// rejectedHistoryView keeps the filters as they were typed, up to
+// maxFilterLength characters each, with the error, so a rejected filter can be corrected in place. It shows no rows.
 func (h *Handler) rejectedHistoryView(c echo.Context, invalid *APIError) views.HistoryView {
 	values := c.QueryParams()
 	view := views.HistoryView{
-		Provider: values.Get("provider"), MetadataKind: values.Get("metadata_kind"),
-		AcknowledgementState: values.Get("acknowledgement_state"), ConnectorDeliverySource: values.Get("connector_delivery_source"),
-		DeliverySuccess: values.Get("delivery_success"), AlertLevel: values.Get("alert_level"),
-		Limit: audit.DefaultHistoryLimit, LimitText: values.Get("limit"),
+		Provider: typedFilter(values, "provider"), MetadataKind: typedFilter(values, "metadata_kind"),
+		AcknowledgementState: typedFilter(values, "acknowledgement_state"), ConnectorDeliverySource: typedFilter(values, "connector_delivery_source"),
+		DeliverySuccess: typedFilter(values, "delivery_success"), AlertLevel: typedFilter(values, "alert_level"),
+		Limit: audit.DefaultHistoryLimit, LimitText: typedFilter(values, "limit"),
 		MetadataKinds: audit.MetadataKinds(), Export: h.exportFormView(c),
 		Error: invalid.Message, ErrorField: invalid.Field,
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/releaseops/evidence-console/audit"
 	"github.com/releaseops/evidence-console/evidence"
 )
 
@@ -47,6 +48,40 @@ func queryInt(c echo.Context, name string, def, min, max int) (int, error) {
 		return 0, fieldError(name, "%s must be a whole number from %d to %d; got %q", name, min, max, raw)
 	}
 	return n, nil
+}
+
+// maxFilterLength is the maximum length in characters of a list filter's
+// value, as the API document states.
+const maxFilterLength = audit.MaxFilterLength
+
+// rejectLongFilters returns a 400 naming the first of names whose query
+// value is longer than maxFilterLength. The message gives the length, not
+// the value, so a long value is not sent back.
+func rejectLongFilters(c echo.Context, names ...string) error {
+	values := c.QueryParams()
+	for _, name := range names {
+		if value := values.Get(name); tooLong(value, maxFilterLength) {
+			return fieldError(name, "%s must have at most %d characters; got %d", name, maxFilterLength, utf8.RuneCountInString(value))
+		}
+	}
+	return nil
+}
+
+// consoleID returns the id that a console section reads from the query, or
+// "" when it is longer than maxFilterLength. The console rejects such a
+// query with a 400 but still shows its sections, so they show the newest
+// record, as without the id.
+func consoleID(c echo.Context, name string) string {
+	if id := c.QueryParam(name); !tooLong(id, maxFilterLength) {
+		return id
+	}
+	return ""
+}
+
+// typedFilter returns a filter's query value for a rejected page to show
+// again, cut to maxFilterLength characters, the maxlength of its input.
+func typedFilter(values url.Values, name string) string {
+	return cutRunes(values.Get(name), maxFilterLength)
 }
 
 // rejectEmptyString returns a 400 naming field when value, an optional

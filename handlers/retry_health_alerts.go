@@ -229,6 +229,9 @@ var alertHistoryParams = []string{"health_id", "provider", "metadata_kind", "ack
 // The console's alert section reads them too, next to parameters of its own,
 // so each caller rejects unknown parameters with its own list.
 func historyQuery(c echo.Context) (alerting.HistoryQuery, error) {
+	if err := rejectLongFilters(c, "health_id", "provider", "metadata_kind", "acknowledgement_state"); err != nil {
+		return alerting.HistoryQuery{}, err
+	}
 	q := alerting.HistoryQuery{
 		HealthID: strings.TrimSpace(c.QueryParam("health_id")), Provider: c.QueryParam("provider"),
 		MetadataKind: strings.TrimSpace(c.QueryParam("metadata_kind")), AcknowledgementState: strings.TrimSpace(c.QueryParam("acknowledgement_state")),

@@ -122,6 +122,8 @@ func object(properties schema, required ...string) schema {
 var (
 	str     = schema{"type": "string"}
 	boolean = schema{"type": "boolean"}
+	// filterText is a list filter's text value. A longer one is a 400.
+	filterText = schema{"type": "string", "maxLength": audit.MaxFilterLength}
 
 	destinations = schema{
 		"description": "One or more configured destination names, comma-separated or as a list, or \"all\" for every enabled destination.",
@@ -193,10 +195,10 @@ func operations() []operation {
 		{method: "get", path: alerts, id: "listRetryHealthAlerts", permission: "console.read",
 			summary: "List alert plans, deliveries and acknowledgements, newest first.",
 			parameters: []schema{
-				query("health_id", "Only records of this health snapshot.", str),
-				query("provider", "Only deliveries and acknowledgement actions of this destination, and plans that include it.", str),
+				query("health_id", "Only records of this health snapshot.", filterText),
+				query("provider", "Only deliveries and acknowledgement actions of this destination, and plans that include it.", filterText),
 				query("metadata_kind", "Only records of this kind; plan, delivery and acknowledgement are accepted for the full names.", enum(append(alerting.MetadataKinds(), "plan", "delivery", "acknowledgement")...)),
-				query("acknowledgement_state", "Only acknowledgement actions in this state.", str),
+				query("acknowledgement_state", "Only acknowledgement actions in this state.", filterText),
 				query("suppressed", "Only plans that suppressed a destination (true) or did not (false); deliveries and acknowledgement actions are left out either way.", enum("true", "false")),
 				pageLimit, pageOffset("Records to skip."),
 			},
@@ -287,7 +289,7 @@ func operations() []operation {
 		{method: "get", path: runtimePrefix, id: "listHistory", permission: "console.read",
 			summary: "List the combined history of every record kind, newest first (created time, then id).",
 			parameters: []schema{
-				query("provider", "Only deliveries, acknowledgements and retry executions of this destination, and alert and retry plans that include it; a plan's provider lists its destinations, comma-separated.", str),
+				query("provider", "Only deliveries, acknowledgements and retry executions of this destination, and alert and retry plans that include it; a plan's provider lists its destinations, comma-separated.", filterText),
 				query("metadata_kind", "Only records of this kind.", enum(audit.MetadataKinds()...)),
 				query("acknowledgement_state", "Only acknowledgement actions in this state.", enum("acknowledged", "dismissed", "escalated", "resolved")),
 				query("connector_delivery_source", "Only records of this delivery subject kind.", enum("health_alert", "executive_report")),
@@ -336,12 +338,13 @@ func joinKinds() string {
 
 // apiDescription introduces the API and the input checks every operation
 // shares.
-const apiDescription = "JSON API of the Evidence Console. Authenticate with a personal API token (Authorization: Bearer) or a session cookie. " +
+var apiDescription = "JSON API of the Evidence Console. Authenticate with a personal API token (Authorization: Bearer) or a session cookie. " +
 	"With a session cookie, a POST also needs the X-CSRF-Token header, whose value is the csrf-token meta tag of any console page. " +
 	"A request body is read as UTF-8 JSON when it has no Content-Type or application/json; a form, any other declared type, a malformed Content-Type or a charset other than utf-8 is a 415. " +
 	"A query parameter that an operation does not list, a body field that its schema does not list and a number outside a field's range " +
 	"are rejected with a 400 whose field names the parameter or the field's full path, such as retry_policy.max_retry_attempts. " +
 	"A query parameter with an empty value, such as provider= or limit=, is treated as absent, as the console's GET forms send one for a blank field. " +
+	"A list filter's text value, such as provider or health_id, has at most " + strconv.Itoa(audit.MaxFilterLength) + " characters; a longer one is a 400 naming the parameter. " +
 	"In a body, an optional field that names an id, a destination or a state (plan_id, run_id, acknowledgement_state) is a 400 when sent as an empty string; leave it out to get its default. " +
 	"Free-text fields such as notes and external_ref may be empty."
 
