@@ -169,12 +169,14 @@ func TestCreatedUsersKeptAfterPartlyFailedView(t *testing.T) {
 		}
 	}
 
-	deletes := 0
+	// Each take reads its row once, so the second read is the second
+	// password's.
+	reads := 0
 	failSecond := true
-	err := s.db.Callback().Delete().Before("gorm:delete").Register("test:fail_second_secret_delete", func(tx *gorm.DB) {
+	err := s.db.Callback().Query().Before("gorm:query").Register("test:fail_second_secret_read", func(tx *gorm.DB) {
 		if failSecond && tx.Statement.Table == "one_time_secrets" {
-			deletes++
-			if deletes == 2 {
+			reads++
+			if reads == 2 {
 				_ = tx.AddError(errors.New("simulated storage failure"))
 			}
 		}

@@ -286,10 +286,14 @@ func StoreOneTimeSecret(ctx context.Context, db *gorm.DB, secret *OneTimeSecret,
 
 // TakeOneTimeSecret deletes the row with id that belongs to userID and
 // returns it, or nil when there is none, it has expired, or another request
-// took it first. Only the request whose delete removed the row gets it.
+// took it first. Only the request whose delete removed the row gets it. It
+// also deletes the rows that expired before now, as StoreOneTimeSecret does.
 func TakeOneTimeSecret(ctx context.Context, db *gorm.DB, id, userID string, now time.Time) (*OneTimeSecret, error) {
 	var taken *OneTimeSecret
 	err := db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Where("expires_at < ?", UTC(now)).Delete(&OneTimeSecret{}).Error; err != nil {
+			return err
+		}
 		var row OneTimeSecret
 		err := tx.Where("id = ? AND user_id = ?", id, userID).Take(&row).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {

@@ -3,7 +3,8 @@
 -- generated password. The session cookie carries only a random reference:
 -- id is the SHA-256 of it, and sealed is the secret encrypted with a key
 -- derived from it, so the table alone reveals no secret. A row is deleted
--- when its page shows it, or after expires_at.
+-- when its page shows it. A row past expires_at is deleted when any secret
+-- is next stored or taken.
 CREATE TABLE one_time_secrets (
     id         TEXT PRIMARY KEY,
     user_id    TEXT NOT NULL REFERENCES users (id),
