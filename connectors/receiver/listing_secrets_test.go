@@ -44,6 +44,34 @@ func TestListingsRedactConfiguredSecrets(t *testing.T) {
 	}
 }
 
+// A client can send a secret as a header name, so the listings clean
+// header names as they clean values.
+func TestListingsRedactSecretHeaderNames(t *testing.T) {
+	// The name has none of the words that mark a credential header, so
+	// its value is listed.
+	const secret = "q7w9-receiver-canary"
+	rc := New(WithSecrets(connectors.NewRedactor(secret)))
+
+	request := httptest.NewRequest(http.MethodPost, "/webhook/hooks/local", strings.NewReader("{}"))
+	request.Header.Set("X-"+secret, "value-of-named-header")
+	request.Header.Set("X-Trace", "value-of-trace-header")
+	rc.ServeHTTP(httptest.NewRecorder(), request)
+
+	for _, listing := range []string{"/", "/requests.json"} {
+		recorder := httptest.NewRecorder()
+		rc.ServeHTTP(recorder, httptest.NewRequest(http.MethodGet, listing, nil))
+		body := recorder.Body.String()
+		if strings.Contains(strings.ToLower(body), secret) {
+			t.Errorf("GET %s: the listing contains %q", listing, secret)
+		}
+		for _, want := range []string{"X-" + connectors.Redacted, "value-of-named-header", "X-Trace", "value-of-trace-header"} {
+			if !strings.Contains(body, want) {
+				t.Errorf("GET %s: got %s, want it to contain %q", listing, body, want)
+			}
+		}
+	}
+}
+
 // Every response carries the console's security headers, and the policy
 // allows the page's own style.
 func TestReceiverSecurityHeaders(t *testing.T) {

@@ -34,6 +34,7 @@ import (
 	"html/template"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"slices"
@@ -451,19 +452,33 @@ func (rc *Receiver) recentRequests() []listedRequest {
 	listed := make([]listedRequest, 0, min(len(requests), pageRequests))
 	for i := len(requests) - 1; i >= 0 && len(listed) < pageRequests; i-- {
 		request := requests[i]
-		headers := connectors.RedactHeaders(request.Headers)
-		for name, value := range headers {
-			headers[name] = rc.withoutSecrets(value)
-		}
 		listed = append(listed, listedRequest{
 			Time:       request.Time,
 			Method:     request.Method,
 			Path:       rc.withoutSecrets(request.Path),
 			Query:      rc.withoutSecrets(request.Query),
 			StatusCode: request.StatusCode,
-			Headers:    headers,
+			Headers:    rc.listedHeaders(request.Headers),
 			Body:       rc.withoutSecrets(prettyBody(request.Body)),
 		})
+	}
+	return listed
+}
+
+// listedHeaders returns the first value of each header with credential
+// headers redacted and the configured secrets removed from names and values,
+// because a client can send a secret as a header name too. Names that are
+// equal once cleaned are listed once, with their values joined by ", " in
+// the order of the original names.
+func (rc *Receiver) listedHeaders(header http.Header) map[string]string {
+	redacted := connectors.RedactHeaders(header)
+	listed := make(map[string]string, len(redacted))
+	for _, original := range slices.Sorted(maps.Keys(redacted)) {
+		name, value := rc.withoutSecrets(original), rc.withoutSecrets(redacted[original])
+		if earlier, ok := listed[name]; ok {
+			value = earlier + ", " + value
+		}
+		listed[name] = value
 	}
 	return listed
 }
