@@ -25,10 +25,19 @@ var retryRunLabels = withLabels(retryPolicyLabels, map[string]string{
 	"timeout_seconds":      "Timeout per attempt (s)",
 })
 
+// healthThresholdLabels are the labels of the threshold inputs that the
+// build, send and executive retry health forms share.
+var healthThresholdLabels = map[string]string{
+	"expected_interval_minutes": "Expected interval (minutes)",
+	"stale_metadata_minutes":    "Stale after (minutes)",
+}
+
 // consoleFormLabels maps the route of each console form to the labels of
 // its inputs, keyed by the field paths that the API's errors name. The
 // labels must match the templates in views.
 var consoleFormLabels = map[string]map[string]string{
+	"/console/retry-health":            healthThresholdLabels,
+	"/console/executive-retry/health":  healthThresholdLabels,
 	"/console/executive-retry/plan":    retryPolicyLabels,
 	"/console/executive-retry/run":     retryRunLabels,
 	"/console/executive-retry/confirm": retryRunLabels,
@@ -44,6 +53,14 @@ var consoleFormLabels = map[string]map[string]string{
 		"retries":         "Quick retries",
 		"timeout_seconds": "Timeout (seconds)",
 	},
+	"/console/retry-health-alerts": withLabels(healthThresholdLabels, map[string]string{
+		"provider":                   "Destination",
+		"force":                      "Force",
+		"suppression_window_minutes": "Suppression window (minutes)",
+		"max_alerts":                 "Findings in the message",
+		"retries":                    "Quick retries",
+		"timeout_seconds":            "Timeout per attempt (seconds)",
+	}),
 	"/console/retry-health-alerts/:health_id/acknowledgements": {
 		"acknowledgement_state": "State",
 		"external_ref":          "External reference",

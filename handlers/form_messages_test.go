@@ -127,3 +127,43 @@ func TestFormAcknowledgementNamesLabel(t *testing.T) {
 		t.Errorf("fragment = %q, want it to name ‘External reference’", text)
 	}
 }
+
+func TestFormHealthThresholdsNameLabels(t *testing.T) {
+	s := newAlertServer(t, twoWebhooks())
+
+	posts := []struct {
+		path, body, field, label string
+	}{
+		{"/console/retry-health", "expected_interval_minutes=0", "expected_interval_minutes", "Expected interval (minutes)"},
+		{"/console/retry-health", "stale_metadata_minutes=0", "stale_metadata_minutes", "Stale after (minutes)"},
+		{"/console/retry-health-alerts", "provider=all&expected_interval_minutes=0", "expected_interval_minutes", "Expected interval (minutes)"},
+		{"/console/retry-health-alerts", "provider=all&suppression_window_minutes=0", "suppression_window_minutes", "Suppression window (minutes)"},
+		{"/console/retry-health-alerts", "provider=all&max_alerts=0", "max_alerts", "Findings in the message"},
+		{"/console/retry-health-alerts", "provider=all&retries=9", "retries", "Quick retries"},
+		{"/console/retry-health-alerts", "provider=all&timeout_seconds=x", "timeout_seconds", "Timeout per attempt (seconds)"},
+	}
+	for _, post := range posts {
+		field, text := formError(t, s.testServer, post.path, post.body, http.StatusBadRequest)
+		if field != post.field {
+			t.Errorf("%s %s: data-field = %q, want %q", post.path, post.body, field, post.field)
+		}
+		if want := "Not done: ‘" + post.label + "’"; !strings.HasPrefix(text, want) {
+			t.Errorf("%s %s: fragment = %q, want it to start with %q", post.path, post.body, text, want)
+		}
+	}
+
+	rec := s.do(http.MethodGet, "/console/executive-retry/health?expected_interval_minutes=0&stale_metadata_minutes=180", "", "",
+		"HX-Request", "true")
+	if rec.Code != http.StatusBadRequest {
+		t.Fatalf("executive retry health: status %d, want 400; body %s", rec.Code, rec.Body.String())
+	}
+	fragment := byTestID(document(t, rec), "error-fragment")
+	if text := strings.Join(strings.Fields(fragment.Text()), " "); !strings.HasPrefix(text, "Not done: ‘Expected interval (minutes)’") {
+		t.Errorf("executive retry health: fragment = %q, want it to name ‘Expected interval (minutes)’", text)
+	}
+
+	rec = s.postJSON(auditDelivery+"/recovery-escalations/retry-health-alerts/deliver", `{"max_alerts":0}`)
+	if apiErr := errorOf(t, rec.Body.String()); !strings.HasPrefix(apiErr.Message, "max_alerts") {
+		t.Errorf("JSON message = %q, want it to start with the field path", apiErr.Message)
+	}
+}
