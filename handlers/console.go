@@ -59,15 +59,16 @@ func consoleQuery(c echo.Context) (alertsState, error) {
 // one, else a preview of the current evaluation that writes nothing.
 //
 // A browser whose query is rejected gets the console back with a 400, as
-// with /history. The alert history keeps the filters as typed and shows the
+// with /history, and with a 404 for an unknown health_id. The alert history keeps the filters as typed and shows the
 // message instead of rows, and the other sections are shown as usual. JSON
 // and htmx clients get the usual error response.
 func (h *Handler) console(c echo.Context) error {
 	ctx := c.Request().Context()
 
+	showsRejection := h.Alerts != nil && !wantsJSON(c) && !isHTMX(c)
 	state, err := consoleQuery(c)
 	var rejected *APIError
-	if errors.As(err, &rejected) && rejected.Status == http.StatusBadRequest && h.Alerts != nil && !wantsJSON(c) && !isHTMX(c) {
+	if errors.As(err, &rejected) && rejected.Status == http.StatusBadRequest && showsRejection {
 		rejected = shortened(rejected, h.Secrets)
 		logRejected(h.Logger, h.Secrets, c, rejected)
 		state = defaultAlertsState()
@@ -78,16 +79,27 @@ func (h *Handler) console(c echo.Context) error {
 	var report *health.Report
 	if id := consoleID(c, "health_id"); id != "" {
 		snapshot, err := h.Health.Snapshot(ctx, id)
-		if errors.Is(err, models.ErrNotFound) {
-			apiErr := notFound("no health snapshot has health_id %s; check the id, or clear the Health id filter to see the newest snapshot", id)
+		switch {
+		case errors.Is(err, models.ErrNotFound):
+			apiErr := notFound("no health snapshot has health_id %q; check the id, or clear the Health id filter to see the newest snapshot", id)
 			apiErr.Field = "health_id"
-			return apiErr
-		}
-		if err != nil {
+			if !showsRejection {
+				return apiErr
+			}
+			// A browser gets the console with the newest snapshot and the
+			// message at the filters, as with a rejected filter.
+			if rejected == nil {
+				rejected = shortened(apiErr, h.Secrets)
+				logRejected(h.Logger, h.Secrets, c, rejected)
+				state = defaultAlertsState()
+			}
+		case err != nil:
 			return err
+		default:
+			report = &snapshot
 		}
-		report = &snapshot
-	} else {
+	}
+	if report == nil {
 		latest, err := h.Health.Latest(ctx)
 		if err != nil {
 			return err
@@ -128,7 +140,7 @@ func (h *Handler) console(c echo.Context) error {
 	}
 	status := http.StatusOK
 	if rejected != nil {
-		status = http.StatusBadRequest
+		status = rejected.Status
 	}
 	return render(c, status, views.Console(pageContext(c), page))
 }

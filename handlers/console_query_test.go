@@ -125,3 +125,44 @@ func TestPageFormsHaveNames(t *testing.T) {
 		})
 	}
 }
+
+// An unknown health_id is reported at the alert history filters, quoted
+// so that control and bidirectional characters stay visible.
+func TestConsoleUnknownHealthIDInPlace(t *testing.T) {
+	s := newAlertServer(t, twoWebhooks())
+	s.deliver(`{"retries": 0}`)
+
+	rec := s.do(http.MethodGet, "/console?health_id=%E2%80%AEabc-def", "", "", "Accept", "text/html")
+	if rec.Code != http.StatusNotFound {
+		t.Fatalf("status: got %d, want 404", rec.Code)
+	}
+	doc := document(t, rec)
+	if byTestID(doc, "error-page").Length() != 0 {
+		t.Fatal("page: got the error page, want the console with the message")
+	}
+	if byTestID(doc, "retry-health-panel").Length() != 1 {
+		t.Error("health panel: missing, want the newest snapshot shown")
+	}
+	message := byTestID(doc, "alert-history-error").Text()
+	if !strings.Contains(message, `no health snapshot has health_id "\u202eabc-def"`) {
+		t.Errorf("message: got %q, want the id quoted with the override character escaped", message)
+	}
+	if strings.Contains(message, "\u202e") {
+		t.Errorf("message: got %q, want no raw override character", message)
+	}
+	if got := byTestID(doc, "console-query-error").Length(); got != 1 {
+		t.Errorf("notice at the top: got %d, want 1", got)
+	}
+	input := doc.Find(`[data-testid="history-filters"] input[name=health_id]`)
+	if value, _ := input.Attr("value"); value != "\u202eabc-def" {
+		t.Errorf("health_id filter: got %q, want the value as typed", value)
+	}
+
+	rec = s.do(http.MethodGet, "/console?health_id=hlth_typo", "", "", "Accept", "application/json")
+	if rec.Code != http.StatusNotFound {
+		t.Fatalf("JSON status: got %d, want 404", rec.Code)
+	}
+	if apiErr := apiErrorOf(t, rec.Body.Bytes()); apiErr.Field != "health_id" || !strings.Contains(apiErr.Message, `"hlth_typo"`) {
+		t.Errorf("JSON error: got field %q message %q, want health_id and the quoted id", apiErr.Field, apiErr.Message)
+	}
+}
