@@ -71,6 +71,27 @@ func mayRunLiveRetries(c echo.Context) bool {
 }
 
 // retryError maps the retry service's errors to the error model.
+// runLengthFormMessage words a run that is too long for the run form,
+// with the form's labels and in short sentences.
+func runLengthFormMessage(length retry.RunLength) string {
+	deliveries := fmt.Sprintf("%d deliveries, sent %d at a time,", length.Deliveries, length.Concurrency)
+	if length.Deliveries == 1 {
+		deliveries = "1 delivery"
+	}
+	message := fmt.Sprintf("With ‘%s’ %d and ‘%s’ %g, one retry delivery can take up to %s. "+
+		"So %s can take up to %s. "+
+		"A run may send for at most %s, four fifths of the %s after which an unrecorded retry counts as interrupted. "+
+		"Lower ‘%s’, ‘%s’ or ‘%s’.",
+		retryRunLabels["retries"], length.Retries, retryRunLabels["timeout_seconds"], length.TimeoutSeconds, length.PerDelivery,
+		deliveries, length.Longest,
+		length.Limit, length.InFlightTimeout,
+		retryRunLabels["timeout_seconds"], retryRunLabels["retries"], retryRunLabels["max_retry_deliveries"])
+	if length.DryRun {
+		message += " A dry run checks the same limit, because it shows what a live run would do."
+	}
+	return message
+}
+
 func retryError(err error) error {
 	var validation *retry.ValidationError
 	if errors.As(err, &validation) {
@@ -86,6 +107,11 @@ func retryError(err error) error {
 		if validation.Unprocessable && validation.WorkerRunID != "" {
 			apiErr := unprocessable(validation.Field, "%s", validation.Message)
 			apiErr.FormLink = "/retries/runs/" + validation.WorkerRunID
+			return apiErr
+		}
+		if validation.Unprocessable && validation.RunLength != nil {
+			apiErr := unprocessable(validation.Field, "%s", validation.Message)
+			apiErr.FormMessage = runLengthFormMessage(*validation.RunLength)
 			return apiErr
 		}
 		if validation.Unprocessable {

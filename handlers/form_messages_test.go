@@ -167,3 +167,33 @@ func TestFormHealthThresholdsNameLabels(t *testing.T) {
 		t.Errorf("JSON message = %q, want it to start with the field path", apiErr.Message)
 	}
 }
+
+func TestFormRunLengthNamesLabels(t *testing.T) {
+	s := newRetryTestServer(t, map[string]string{"webhook": "/webhook/a"})
+	body := "dry_run=true&retry_delay_minutes=30&max_retry_deliveries=25&retries=5&timeout_seconds=60"
+
+	field, text := formError(t, s.testServer, "/console/executive-retry/run", body, http.StatusUnprocessableEntity)
+	if field != "timeout_seconds" {
+		t.Errorf("data-field = %q, want timeout_seconds", field)
+	}
+	if !strings.HasPrefix(text, "Not done: With ‘Quick retries per delivery’ 5 and ‘Timeout per attempt (s)’ 60, one retry delivery can take up to") {
+		t.Errorf("fragment = %q, want it to start with the labels and values", text)
+	}
+	if !strings.Contains(text, "Lower ‘Timeout per attempt (s)’, ‘Quick retries per delivery’ or ‘Max retry deliveries’.") {
+		t.Errorf("fragment = %q, want it to name the three inputs to lower", text)
+	}
+	if !strings.HasSuffix(text, "A dry run checks the same limit, because it shows what a live run would do.") {
+		t.Errorf("fragment = %q, want it to end with why a dry run is checked", text)
+	}
+	for _, sentence := range strings.Split(text, ". ") {
+		if words := len(strings.Fields(sentence)); words > 30 {
+			t.Errorf("sentence %q has %d words, want at most 30", sentence, words)
+		}
+	}
+
+	rec := s.postJSON(executiveRetryPath+"/delivery-retry-worker-run",
+		`{"dry_run":true,"max_retry_deliveries":25,"retries":5,"timeout_seconds":60}`)
+	if apiErr := errorOf(t, rec.Body.String()); !strings.HasPrefix(apiErr.Message, "with retries 5 and timeout_seconds 60") {
+		t.Errorf("JSON message = %q, want the field paths", apiErr.Message)
+	}
+}

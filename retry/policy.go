@@ -77,9 +77,26 @@ type ValidationError struct {
 	// WorkerRunID, when set, is the other worker run that the message
 	// names, such as the live run that sent the confirmed retries first.
 	WorkerRunID string
+	// RunLength, when set, holds the figures of a run rejected because its
+	// sends could outlast the in-flight timeout, so a form can word the
+	// error with its own labels.
+	RunLength *RunLength
 }
 
 func (e *ValidationError) Error() string { return e.Message }
+
+// RunLength is the send time of a rejected run and the limit it exceeds.
+type RunLength struct {
+	Retries        int
+	TimeoutSeconds float64
+	// PerDelivery is the longest one retry delivery can take, and Longest
+	// the longest the run's sends can take.
+	PerDelivery, Longest    time.Duration
+	Deliveries, Concurrency int
+	// Limit is four fifths of InFlightTimeout.
+	Limit, InFlightTimeout time.Duration
+	DryRun                 bool
+}
 
 func invalid(field, format string, args ...any) *ValidationError {
 	return &ValidationError{Field: field, Message: fmt.Sprintf(format, args...)}

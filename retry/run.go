@@ -260,6 +260,9 @@ func (s *Service) ResolveSendOptions(req RunRequest) (connectors.SendOptions, er
 	var validation *ValidationError
 	if err != nil && !req.Live() && errors.As(err, &validation) {
 		validation.Message += "; a dry run checks the same limits as a live run, because it shows what a live run with these options would do"
+		if validation.RunLength != nil {
+			validation.RunLength.DryRun = true
+		}
 	}
 	return options, err
 }
@@ -288,10 +291,17 @@ func (s *Service) checkRunLength(maxDeliveries int, options connectors.SendOptio
 	if maxDeliveries == 1 {
 		deliveries = "1 delivery"
 	}
-	return conflict("timeout_seconds", "with retries %d and timeout_seconds %g one retry delivery can take up to %s, so %s can take up to %s: "+
+	err := conflict("timeout_seconds", "with retries %d and timeout_seconds %g one retry delivery can take up to %s, so %s can take up to %s: "+
 		"more than %s, four fifths of the %s after which an unrecorded retry counts as interrupted; lower timeout_seconds, retries or max_retry_deliveries",
 		options.Retries, options.Timeout.Seconds(), options.MaxDuration(), deliveries, longest,
 		s.inFlightTimeout()-s.inFlightTimeout()/5, s.inFlightTimeout())
+	err.RunLength = &RunLength{
+		Retries: options.Retries, TimeoutSeconds: options.Timeout.Seconds(),
+		PerDelivery: options.MaxDuration(), Longest: longest,
+		Deliveries: maxDeliveries, Concurrency: concurrency,
+		Limit: s.inFlightTimeout() - s.inFlightTimeout()/5, InFlightTimeout: s.inFlightTimeout(),
+	}
+	return err
 }
 
 // MaxSendTime returns the longest a live run takes to send the given
