@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -60,5 +61,36 @@ func TestExportButtonLooksDisabled(t *testing.T) {
 	}
 	if opacity != "0.5" {
 		t.Errorf("export button opacity for a role that may not export = %s, want 0.5", opacity)
+	}
+}
+
+// TestExportErrorFocusesDay submits the export form with the days in the
+// wrong order and checks that the reloaded history page puts the focus on
+// the rejected day, named by its label in the message.
+func TestExportErrorFocusesDay(t *testing.T) {
+	a := startApp(t, appOptions{})
+	ctx := newBrowser(t)
+	signIn(t, ctx, a, "auditor")
+
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(a.BaseURL+"/history"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="export-submit"]`)),
+		chromedp.SetValue(chromedp.CSS(`[data-testid="export-from"]`), "2026-12-05"),
+		chromedp.SetValue(chromedp.CSS(`[data-testid="export-to"]`), "2026-12-01"),
+		chromedp.Click(chromedp.CSS(`[data-testid="export-submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="export-error"]`)),
+	)
+	if err != nil {
+		t.Fatalf("submit the export form: %v", err)
+	}
+	focused, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.getAttribute("name") || document.activeElement.tagName`))
+	if err != nil {
+		t.Fatalf("read the focused element: %v", err)
+	}
+	if focused != "to_date" {
+		t.Errorf("focus after the rejected export: %s, want the to_date input", focused)
+	}
+	if got := textOf(t, ctx, `[data-testid="export-error"]`); !strings.HasPrefix(got, "‘To day, included’ 2026-12-01 is before ‘From day’ 2026-12-05") {
+		t.Errorf("export error: got %q, want it to name the days by their labels", got)
 	}
 }

@@ -205,7 +205,7 @@ func (h *Handler) historyWithExportError(c echo.Context, fieldErr *APIError) err
 		view.Export.FromDate, view.Export.ToDate = values.Get("from_date"), values.Get("to_date")
 	}
 	view.Export.Checked = values["kinds"]
-	view.Export.Error, view.Export.ErrorField = fieldErr.Message, fieldErr.Field
+	view.Export.Error, view.Export.ErrorField = formMessage("/history/export", fieldErr)
 	return render(c, fieldErr.Status, views.HistoryPage(pageContext(c), view))
 }
 

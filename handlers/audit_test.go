@@ -281,8 +281,15 @@ func TestHistoryPageKeepsFiltersInLinks(t *testing.T) {
 		t.Fatalf("invalid limit in a browser: got status %d, want 400", rejected.Code)
 	}
 	page := document(t, rejected)
-	if got := byTestID(page, "history-error").Text(); !strings.Contains(got, "limit") || !strings.Contains(got, "Check \u201cPer page\u201d.") {
-		t.Errorf("error on the page: got %q, want it to name limit and its label Per page", got)
+	message := strings.Join(strings.Fields(byTestID(page, "history-error").Text()), " ")
+	if want := "The filters were not applied: ‘Per page’ must be a whole number from 1 to 500"; !strings.HasPrefix(message, want) {
+		t.Errorf("error on the page: got %q, want it to start with %q", message, want)
+	}
+	if strings.Contains(message, "limit") || strings.Contains(message, "Check") {
+		t.Errorf("error on the page: got %q, want the label once and no parameter name", message)
+	}
+	if rec := s.do(http.MethodGet, "/history?limit=0", "", "", "Accept", "application/json"); !strings.HasPrefix(apiErrorOf(t, rec.Body.Bytes()).Message, "limit must be") {
+		t.Errorf("JSON message: got %q, want it to name the parameter limit", rec.Body.String())
 	}
 	if byTestID(page, "history-empty").Length() != 0 {
 		t.Error("rejected filters: the page says no records match, want only the error")

@@ -113,14 +113,24 @@ func TestExportFormErrorShownOnHistoryPage(t *testing.T) {
 	if field, _ := errorText.Attr("data-field"); field != "to_date" {
 		t.Errorf("error field: got %q, want to_date", field)
 	}
-	if !strings.Contains(errorText.Text(), "before from_date") {
-		t.Errorf("error: got %q, want it to say to_date is before from_date", errorText.Text())
+	if want := "‘To day, included’ 2026-05-01 is before ‘From day’ 2026-05-02; pick a later day"; errorText.Text() != want {
+		t.Errorf("error: got %q, want %q", errorText.Text(), want)
 	}
 	if got, _ := byTestID(doc, "export-from").Attr("value"); got != "2026-05-02" {
 		t.Errorf("from day kept: got %q, want 2026-05-02", got)
 	}
-	if got, _ := byTestID(doc, "export-to").Attr("aria-invalid"); got != "true" {
+	to := byTestID(doc, "export-to")
+	if got, _ := to.Attr("aria-invalid"); got != "true" {
 		t.Errorf("to day aria-invalid: got %q, want true", got)
+	}
+	if got, _ := to.Attr("aria-describedby"); got != "export-error" {
+		t.Errorf("to day aria-describedby: got %q, want export-error", got)
+	}
+	if _, focused := to.Attr("autofocus"); !focused {
+		t.Error("to day autofocus: missing, want the rejected field to take the focus")
+	}
+	if got := doc.Find("[autofocus]").Length(); got != 1 {
+		t.Errorf("autofocus: got %d elements, want only the to day", got)
 	}
 	checked := doc.Find(`[data-testid="export-kind"][checked]`)
 	if value, _ := checked.Attr("value"); checked.Length() != 1 || value != "deliveries" {

@@ -3,6 +3,8 @@ package handlers
 import (
 	"regexp"
 	"strings"
+
+	"github.com/releaseops/evidence-console/views"
 )
 
 // retryPolicyLabels are the on-screen labels of the retry policy inputs,
@@ -32,9 +34,10 @@ var healthThresholdLabels = map[string]string{
 	"stale_metadata_minutes":    "Stale after (minutes)",
 }
 
-// consoleFormLabels maps the route of each console form to the labels of
-// its inputs, keyed by the field paths that the API's errors name. The
-// labels must match the templates in views.
+// consoleFormLabels maps the route of each console form, and of the
+// history page's filter and export forms, to the labels of its inputs,
+// keyed by the field paths that the API's errors name. The labels must
+// match the templates in views.
 var consoleFormLabels = map[string]map[string]string{
 	"/console/retry-health":            healthThresholdLabels,
 	"/console/executive-retry/health":  healthThresholdLabels,
@@ -61,6 +64,8 @@ var consoleFormLabels = map[string]map[string]string{
 		"retries":                    "Quick retries",
 		"timeout_seconds":            "Timeout per attempt (seconds)",
 	}),
+	"/history":        views.HistoryFilterLabels,
+	"/history/export": views.ExportFormLabels,
 	"/console/retry-health-alerts/:health_id/acknowledgements": {
 		"acknowledgement_state": "State",
 		"external_ref":          "External reference",

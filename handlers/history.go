@@ -108,8 +108,9 @@ func (h *Handler) rejectedHistoryView(c echo.Context, invalid *APIError) views.H
 		DeliverySuccess: typedFilter(values, "delivery_success"), AlertLevel: typedFilter(values, "alert_level"),
 		Limit: audit.DefaultHistoryLimit, LimitText: typedFilter(values, "limit"),
 		MetadataKinds: audit.MetadataKinds(), Export: h.exportFormView(c),
-		Error: invalid.Message, ErrorField: invalid.Field,
+		ErrorField: invalid.Field,
 	}
+	view.Error, _ = formMessage("/history", invalid)
 	return view
 }
 

@@ -2,6 +2,7 @@ package views
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/a-h/templ"
 )
@@ -63,9 +64,10 @@ func (v HistoryView) PastEndMessage() string {
 	return PastEndText(v.Total, v.Offset, "matching record", "matching records", "record")
 }
 
-// historyFilterLabels names the history filters' query parameters as the
-// filter form labels them.
-var historyFilterLabels = map[string]string{
+// HistoryFilterLabels names the history filters' query parameters as the
+// filter form labels them. The offset parameter has no input, so it is
+// named as the address has it.
+var HistoryFilterLabels = map[string]string{
 	"metadata_kind": "Record kind", "provider": "Destination", "connector_delivery_source": "Delivery source",
 	"delivery_success": "Delivery outcome", "alert_level": "Alert level", "acknowledgement_state": "Acknowledgement",
 	"limit": "Per page",
@@ -80,6 +82,16 @@ func (v HistoryView) FilterAttributes(name string) templ.Attributes {
 	// The field takes the focus when the page loads, so a keyboard user
 	// starts at the value to correct.
 	return templ.Attributes{"aria-invalid": "true", "aria-describedby": "history-error", "autofocus": true}
+}
+
+// CheckLabel is the label of the filter to check, or empty when the error
+// names no filter or already names it by its label.
+func (v HistoryView) CheckLabel() string {
+	label := HistoryFilterLabels[v.ErrorField]
+	if label == "" || strings.Contains(v.Error, "‘"+label+"’") {
+		return ""
+	}
+	return label
 }
 
 // LimitValue is the per-page value the filter form shows.
@@ -105,6 +117,22 @@ type ExportFormView struct {
 	// field it names, or both are empty.
 	Error      string
 	ErrorField string
+}
+
+// ExportFormLabels names the export form's fields as the form labels them.
+var ExportFormLabels = map[string]string{
+	"from_date": "From day", "to_date": "To day, included", "kinds": "Kinds",
+}
+
+// FieldAttributes marks the export input named name as invalid and links
+// it to the error message when the error names it. The input takes the
+// focus when the page loads, so a keyboard user starts at the value to
+// correct.
+func (v ExportFormView) FieldAttributes(name string) templ.Attributes {
+	if v.Error == "" || v.ErrorField != name {
+		return templ.Attributes{}
+	}
+	return templ.Attributes{"aria-invalid": "true", "aria-describedby": "export-error", "autofocus": true}
 }
 
 // HistoryRow is one record of the combined history. AuditHref is empty for
