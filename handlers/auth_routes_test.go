@@ -108,9 +108,17 @@ func TestRoutePermissionsEveryRouteAndRole(t *testing.T) {
 				if rec.Code != http.StatusForbidden {
 					t.Fatalf("%s may not %s: status = %d, want 403", role, permission, rec.Code)
 				}
-				// The message states in words what the role may not do.
-				if want := "may not " + permissionActions[permission] + " (permission"; permissionActions[permission] == "" || !strings.Contains(rec.Body.String(), want) {
+				// The message states in words what the role may not do. Only
+				// JSON clients get the permission id as well.
+				want := "may not " + permissionActions[permission]
+				if jsonPath {
+					want += " (permission " + string(permission) + ")"
+				}
+				if permissionActions[permission] == "" || !strings.Contains(rec.Body.String(), want) {
 					t.Errorf("403 message for %s: got %s, want it to contain %q", permission, rec.Body.String(), want)
+				}
+				if !jsonPath && strings.Contains(rec.Body.String(), "(permission ") {
+					t.Errorf("403 page for %s: got %s, want no permission id", permission, rec.Body.String())
 				}
 				if jsonPath {
 					assertErrorCode(t, rec, CodeForbidden)

@@ -5,6 +5,10 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/releaseops/evidence-console/auth"
 )
 
 // formError posts body to a console form as htmx does and returns the
@@ -195,5 +199,25 @@ func TestFormRunLengthNamesLabels(t *testing.T) {
 		`{"dry_run":true,"max_retry_deliveries":25,"retries":5,"timeout_seconds":60}`)
 	if apiErr := errorOf(t, rec.Body.String()); !strings.HasPrefix(apiErr.Message, "with retries 5 and timeout_seconds 60") {
 		t.Errorf("JSON message = %q, want the field paths", apiErr.Message)
+	}
+}
+
+func TestFormForbiddenHidesPermissionID(t *testing.T) {
+	s := newAlertServer(t, twoWebhooks())
+	s.actAs("viewer-1", auth.RoleViewer)
+
+	_, text := formError(t, s.testServer, "/console/retry-health-alerts", "provider=all", http.StatusForbidden)
+	want := "Not done: Your role (viewer) may not build health, send alerts, or schedule and deliver executive reports; "
+	if !strings.HasPrefix(text, want) {
+		t.Errorf("fragment = %q, want it to start with %q", text, want)
+	}
+	if strings.Contains(text, "permission") {
+		t.Errorf("fragment = %q, want no permission id", text)
+	}
+
+	rec := s.do(http.MethodPost, "/console/retry-health-alerts", echo.MIMEApplicationForm, "provider=all",
+		echo.HeaderAccept, echo.MIMEApplicationJSON)
+	if apiErr := errorOf(t, rec.Body.String()); !strings.Contains(apiErr.Message, "(permission alert.send)") {
+		t.Errorf("JSON message = %q, want the permission id", apiErr.Message)
 	}
 }

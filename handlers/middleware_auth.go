@@ -122,9 +122,13 @@ func (h *Handler) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			return errSecretUsername
 		}
 		if !user.Role.Can(permission) {
+			// The permission id helps API clients and administrators, but
+			// the browser shows the plain words only.
 			return &APIError{Status: http.StatusForbidden, Code: CodeForbidden,
 				Message: fmt.Sprintf("the role %s may not %s (permission %s); %s can, so ask an administrator for such a role",
-					user.Role, permissionActions[permission], permission, rolesGranting(permission))}
+					user.Role, permissionActions[permission], permission, rolesGranting(permission)),
+				FormMessage: fmt.Sprintf("Your role (%s) may not %s; %s can, so ask an administrator for such a role.",
+					user.Role, permissionActions[permission], rolesGranting(permission))}
 		}
 		return next(c)
 	}
