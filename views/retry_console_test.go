@@ -9,8 +9,9 @@ import (
 )
 
 // TestRetryFormsNamedApart renders the executive retry section and checks
-// that the plan and the run form, which repeat the same policy fields,
-// each put them in a group named by its own visible heading.
+// that the plan, run and health forms, which repeat the same policy or
+// threshold fields, each put them in a group named by its own visible
+// heading.
 func TestRetryFormsNamedApart(t *testing.T) {
 	view := RetryConsoleView{
 		Policy:             RetryPolicyForm{MaxRetryAttempts: 3, RetryDelayMinutes: 30, BackoffMultiplier: "2"},
@@ -26,11 +27,14 @@ func TestRetryFormsNamedApart(t *testing.T) {
 		t.Fatalf("parse: %v", err)
 	}
 
+	policy := []string{"max_retry_attempts", "retry_delay_minutes", "backoff_multiplier", "allow_immediate_retry"}
 	cases := []struct {
 		form, name string
+		fields     []string
 	}{
-		{"retry-plan-form", "Plan"},
-		{"retry-run-form", "Run"},
+		{"retry-plan-form", "Plan", policy},
+		{"retry-run-form", "Run", policy},
+		{"retry-health-form", "Health", []string{"expected_interval_minutes", "stale_metadata_minutes"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.form, func(t *testing.T) {
@@ -53,7 +57,7 @@ func TestRetryFormsNamedApart(t *testing.T) {
 			if got := strings.TrimSpace(heading.Text()); got != tc.name {
 				t.Errorf("group name: got %q, want %q", got, tc.name)
 			}
-			for _, name := range []string{"max_retry_attempts", "retry_delay_minutes", "backoff_multiplier", "allow_immediate_retry"} {
+			for _, name := range tc.fields {
 				if got := group.Find(`[name="` + name + `"]`).Length(); got != 1 {
 					t.Errorf("%s inputs in the group: got %d, want 1", name, got)
 				}
