@@ -323,3 +323,40 @@ func TestLongFindingIDWraps(t *testing.T) {
 		t.Errorf("console at %d px with a long finding: page is %d px wide, want at most %d", phoneWidth, width, phoneWidth)
 	}
 }
+
+// TestLongTokenNameWrapsOnPhone creates a token with a name of the maximum
+// length and checks that, at a phone's width, the Name column keeps a
+// readable width instead of one word per line.
+func TestLongTokenNameWrapsOnPhone(t *testing.T) {
+	a := startApp(t, appOptions{})
+	ctx := newBrowser(t)
+	signIn(t, ctx, a, "viewer")
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(phoneWidth, phoneHeight)); err != nil {
+		t.Fatalf("set a phone viewport: %v", err)
+	}
+
+	name := strings.TrimSpace(strings.Repeat("release pipeline ", 6))[:100]
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(a.BaseURL+"/profile"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="token-name"]`)),
+		chromedp.SetValue(chromedp.CSS(`[data-testid="token-name"]`), name),
+		chromedp.Click(chromedp.CSS(`[data-testid="create-token"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="new-token-box"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="token-name-cell"]`)),
+	)
+	if err != nil {
+		t.Fatalf("create a token with a long name: %v", err)
+	}
+
+	width, err := chromedp.Run(ctx, chromedp.Evaluate[float64](
+		`document.querySelector('[data-testid="token-name-cell"]').getBoundingClientRect().width`))
+	if err != nil {
+		t.Fatalf("read the name cell's width: %v", err)
+	}
+	if width < 150 {
+		t.Errorf("token name cell at %d px: %.0f px wide, want at least 150 px so lines hold several words", phoneWidth, width)
+	}
+	if got := pageWidth(t, ctx, a.BaseURL+"/profile", `[data-testid="token-name-cell"]`); got > phoneWidth {
+		t.Errorf("profile at %d px: page is %d px wide, want at most %d", phoneWidth, got, phoneWidth)
+	}
+}
