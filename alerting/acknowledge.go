@@ -142,6 +142,54 @@ func linkProblem(text string) string {
 	return ""
 }
 
+// checkAcknowledgement validates req, which it normalises, and rejects
+// credentials in its text fields.
+func (s *Service) checkAcknowledgement(req *AcknowledgeRequest) error {
+	if err := req.Validate(); err != nil {
+		return err
+	}
+	return s.rejectCredentials(*req)
+}
+
+// withOtherProblems adds to a *FieldError the errors of the other fields
+// that a form can correct, found by checking req again with each invalid
+// field left empty. Other errors are returned unchanged.
+func (s *Service) withOtherProblems(req AcknowledgeRequest, err error) error {
+	var first *FieldError
+	if !errors.As(err, &first) {
+		return err
+	}
+	reported := map[string]bool{first.Field: true}
+	current := first
+	for clearField(&req, current.Field) {
+		var next *FieldError
+		if !errors.As(s.checkAcknowledgement(&req), &next) || reported[next.Field] {
+			break
+		}
+		reported[next.Field] = true
+		first.Others = append(first.Others, next)
+		current = next
+	}
+	return first
+}
+
+// clearField empties the named field of req, so the next check goes on to
+// the fields after it. It returns false for a field that cannot be skipped,
+// such as a missing provider.
+func clearField(req *AcknowledgeRequest, field string) bool {
+	switch field {
+	case "acknowledgement_state":
+		req.State = ""
+	case "external_ref":
+		req.ExternalRef, req.ClearExternalRef = "", false
+	case "notes":
+		req.Notes = ""
+	default:
+		return false
+	}
+	return true
+}
+
 // rejectCredentials returns a *FieldError when external_ref or notes
 // contain a secret of a configured destination or text that looks like a
 // credential, because both fields are stored, shown and exported as sent.
@@ -226,11 +274,8 @@ type AcknowledgeResult struct {
 // (PostgreSQL) or the single SQLite writer, and the unique (occurrence,
 // destination, sequence) index rejects a lost race.
 func (s *Service) Acknowledge(ctx context.Context, req AcknowledgeRequest) (AcknowledgeResult, error) {
-	if err := req.Validate(); err != nil {
-		return AcknowledgeResult{}, err
-	}
-	if err := s.rejectCredentials(req); err != nil {
-		return AcknowledgeResult{}, err
+	if err := s.checkAcknowledgement(&req); err != nil {
+		return AcknowledgeResult{}, s.withOtherProblems(req, err)
 	}
 	target, err := s.acknowledgementTarget(ctx, req.HealthID, req.Provider, req.PlanID)
 	if err != nil {

@@ -65,6 +65,9 @@ type Service struct {
 type FieldError struct {
 	Field   string
 	Message string
+	// Others are the errors of other invalid fields of the same request,
+	// one per field, so a form can report them all at once.
+	Others []*FieldError
 }
 
 func (e *FieldError) Error() string { return e.Message }

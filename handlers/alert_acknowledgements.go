@@ -98,7 +98,7 @@ func (h *Handler) acknowledgeRetryHealthAlertForm(c echo.Context) error {
 
 	result, err := h.Alerts.Acknowledge(c.Request().Context(), req)
 	if err != nil {
-		return alertError(err)
+		return h.acknowledgementFormError(c, err)
 	}
 
 	if wantsJSON(c) {
@@ -119,6 +119,25 @@ func (h *Handler) acknowledgeRetryHealthAlertForm(c echo.Context) error {
 		return h.renderAlertsSectionRecorded(c, alertsStateFromReturnTo(returnTo), "", recorded)
 	}
 	return redirectAfterPost(c, returnTo)
+}
+
+// acknowledgementFormError converts err as alertError does. When other
+// fields of the form are invalid too, the form's message names every one
+// by its label, so a single correction fixes them all. JSON clients keep
+// the first field's message.
+func (h *Handler) acknowledgementFormError(c echo.Context, err error) error {
+	var fieldErr *alerting.FieldError
+	if !errors.As(err, &fieldErr) || len(fieldErr.Others) == 0 {
+		return alertError(err)
+	}
+	apiErr := fieldError(fieldErr.Field, "%s", fieldErr.Message)
+	var messages []string
+	for _, problem := range append([]*alerting.FieldError{fieldErr}, fieldErr.Others...) {
+		message, _ := formMessage(c.Path(), shortened(fieldError(problem.Field, "%s", problem.Message), h.Secrets))
+		messages = append(messages, strings.TrimSuffix(message, ".")+".")
+	}
+	apiErr.FormMessage = strings.Join(messages, " ")
+	return apiErr
 }
 
 // recordedNote describes a saved action for the console. It names the alert

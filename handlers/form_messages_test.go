@@ -221,3 +221,38 @@ func TestFormForbiddenHidesPermissionID(t *testing.T) {
 		t.Errorf("JSON message = %q, want the permission id", apiErr.Message)
 	}
 }
+
+func TestFormAcknowledgementReportsEveryField(t *testing.T) {
+	s := newAlertServer(t, twoWebhooks())
+	_, result := s.deliver(`{"retries": 0}`)
+	action := "/console/retry-health-alerts/" + result.Health.HealthID + "/acknowledgements"
+	values := url.Values{"provider": {"alpha"}, "acknowledgement_state": {"acknowledged"},
+		"external_ref": {"https://user:pass@tickets.example/T-1"}, "notes": {"see https://tickets.example/T-1?token=abc"}}
+
+	field, text := formError(t, s.testServer, action, values.Encode(), http.StatusBadRequest)
+	if field != "external_ref" {
+		t.Errorf("data-field = %q, want the first invalid field external_ref", field)
+	}
+	if !strings.HasPrefix(text, "Not done: ‘External reference’ contains a link with a user name or password") {
+		t.Errorf("fragment = %q, want it to start with the ‘External reference’ error", text)
+	}
+	if !strings.Contains(text, ". ‘Notes’ contains a link with a query string") {
+		t.Errorf("fragment = %q, want the ‘Notes’ error as its own sentence", text)
+	}
+	if strings.Contains(text, "user:pass") || strings.Contains(text, "token=abc") {
+		t.Errorf("fragment = %q, want no credential repeated", text)
+	}
+
+	values.Set("notes", "paged the on-call engineer")
+	_, text = formError(t, s.testServer, action, values.Encode(), http.StatusBadRequest)
+	if strings.Contains(text, "Notes") {
+		t.Errorf("fragment = %q, want only the ‘External reference’ error when the notes are valid", text)
+	}
+
+	rec := s.postJSON(auditDelivery+"/recovery-escalations/retry-health-alerts/"+result.Health.HealthID+"/acknowledgements",
+		`{"provider":"alpha","external_ref":"https://user:pass@tickets.example/T-1","notes":"see https://tickets.example/T-1?token=abc"}`)
+	apiErr := errorOf(t, rec.Body.String())
+	if apiErr.Field != "external_ref" || !strings.HasPrefix(apiErr.Message, "external_ref contains") {
+		t.Errorf("JSON error = %q %q, want the first field external_ref named by its path", apiErr.Field, apiErr.Message)
+	}
+}
