@@ -771,12 +771,14 @@ func TestKindSecretSegmentsOtherShapes(t *testing.T) {
 		"slack":    {URLEnv: "SLACK_URL"},
 		"workflow": {Kind: KindSlack, URLEnv: "WORKFLOW_URL"},
 		"trigger":  {Kind: KindSlack, URLEnv: "TRIGGER_URL"},
+		"grid":     {Kind: KindSlack, URLEnv: "GRID_URL"},
 		"teams":    {URLEnv: "TEAMS_URL"},
 	}}
 	env := map[string]string{
 		"SLACK_URL":    "http://127.0.0.1:8090/services/notifications/T000/B000/Lr7dQ2vX9kM4pT8wN3bZ6cHj",
 		"WORKFLOW_URL": "http://127.0.0.1:8090/workflows/escalation/triggers/handover",
 		"TRIGGER_URL":  "https://hooks.slack.com/triggers/T0123ABCD/7123456789012/triggertoken",
+		"GRID_URL":     "https://hooks.slack.com/triggers/E0123ABCD/7123456789013/gridtoken",
 		"TEAMS_URL":    "http://127.0.0.1:8090/teams/workflows/deployments/incoming",
 	}
 	redactor := newTestRegistry(t, cfg, env, nil).Redactor()
@@ -786,7 +788,7 @@ func TestKindSecretSegmentsOtherShapes(t *testing.T) {
 			t.Errorf("FindCredential(%q): got %q, want nothing", text, got)
 		}
 	}
-	for _, text := range []string{"Lr7dQ2vX9kM4pT8wN3bZ6cHj", "triggertoken", "7123456789012"} {
+	for _, text := range []string{"Lr7dQ2vX9kM4pT8wN3bZ6cHj", "triggertoken", "7123456789012", "gridtoken"} {
 		if got := redactor.FindCredential("note about " + text); got == "" {
 			t.Errorf("FindCredential(%q): got nothing, want a configured secret", text)
 		}

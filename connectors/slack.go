@@ -23,7 +23,7 @@ var slackSpec = kindSpec{
 // slackSecretSegments returns the segments of a Slack webhook path that
 // follow a team ID: the channel ID and token of an incoming webhook
 // (/services/T…/B…/<token>) and the IDs and token of a workflow webhook
-// (/triggers/T…/… or /workflows/T…/…). These are credentials even when they
+// (/triggers/T…/… or /workflows/T…/…, or E… for an Enterprise Grid). These are credentials even when they
 // are words, though isCredentialSegment takes such a word for prose. A path
 // without a team ID after those markers, such as /services/notifications,
 // has none, so its words stay usable in notes and its credential-like
@@ -45,8 +45,9 @@ func slackSecretSegments(u *url.URL) []string {
 }
 
 // slackTeamIDPattern matches a Slack team (workspace) ID, such as T0123ABCD,
-// and the placeholders T000 and T0 of sample URLs.
-var slackTeamIDPattern = regexp.MustCompile(`^T[A-Z0-9]*$`)
+// an Enterprise Grid organisation ID, such as E0123ABCD, and the
+// placeholders T000 and T0 of sample URLs.
+var slackTeamIDPattern = regexp.MustCompile(`^[TE][A-Z0-9]*$`)
 
 // Block Kit limits, in characters, from the Slack Block Kit reference.
 const (
