@@ -28,17 +28,19 @@ func (h *Handler) holdForNextPage(c echo.Context, session *sessions.Session, fla
 // takeHeldSecrets removes the flash under flashKey from the session cookie
 // and returns, oldest first, the values that holdForNextPage stored for its
 // references and that no earlier page has shown. A flash value that is not
-// a reference is dropped unread.
-func (h *Handler) takeHeldSecrets(c echo.Context, flashKey string) ([]string, error) {
+// a reference is dropped unread. A database or cookie failure is logged,
+// not returned, so the page still shows every value it took.
+func (h *Handler) takeHeldSecrets(c echo.Context, flashKey string) []string {
 	session := h.sessionCookie(c)
 	flashes := session.Flashes(flashKey)
 	if len(flashes) == 0 {
-		return nil, nil
+		return nil
 	}
 	user, ok := currentUser(c)
 	if !ok {
-		return nil, nil
+		return nil
 	}
+
 	// Taking a secret deletes it, so every value taken is shown. When the
 	// database fails part-way, the references not taken yet stay in the
 	// cookie and a reload shows their secrets.
@@ -58,10 +60,11 @@ func (h *Handler) takeHeldSecrets(c echo.Context, flashKey string) ([]string, er
 			values = append(values, value)
 		}
 	}
+
 	if err := session.Save(c.Request(), c.Response()); err != nil {
 		// The values are deleted already, so this page still shows them.
 		h.Logger.Error("one-time secrets shown, but their references were not removed from the session cookie",
 			"error", err, "user_id", user.ID, "flash", flashKey)
 	}
-	return values, nil
+	return values
 }
