@@ -198,15 +198,18 @@ func validateDatabaseURL(value string) (string, error) {
 		}
 		return value, nil
 	}
+
 	scheme = strings.ToLower(scheme)
 	if scheme != "postgres" && scheme != "postgresql" {
 		return "", errors.New("DATABASE_URL: unsupported scheme; " + example)
 	}
+
 	value = scheme + "://" + rest
 	parsed, err := url.Parse(value)
 	if err != nil {
 		return "", errors.New("DATABASE_URL: invalid URL; " + example + ", with special characters in the password percent-encoded")
 	}
+
 	query := parsed.Query()
 	// A connection service (service= or PGSERVICE) and the PGHOST and
 	// PGDATABASE environment variables can give what the URL leaves out.

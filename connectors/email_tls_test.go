@@ -211,8 +211,8 @@ func TestEmailImplicitTLSFailures(t *testing.T) {
 		want      string
 		wantClass Class
 	}{
-		// A plain server answers the TLS handshake with its greeting. That
-		// lasts until the server or the settings change.
+		// A plain server responds to the TLS handshake with its greeting.
+		// That lasts until the server or the settings change.
 		{"server without implicit TLS", nil, "set implicit_tls: false", ClassConfigError},
 		{
 			"certificate of an unknown authority",

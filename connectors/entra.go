@@ -339,8 +339,8 @@ func classifyTokenError(d *destination, redactor *Redactor, host string, statusC
 	case statusCode >= 500:
 		return ClassServerError, problem
 	case statusCode == http.StatusRequestTimeout || statusCode == http.StatusTooEarly:
-		// A proxy in front of the token endpoint may answer so; the same
-		// request can succeed later, as for the destination itself.
+		// A proxy in front of the token endpoint may return these statuses.
+		// The same request can succeed later, as for the destination itself.
 		class, _ := classifyStatus(nil, statusCode, nil)
 		return class, problem
 	case hasCode(entraTenantNotFound, entraTenantInvalid):

@@ -464,8 +464,8 @@ func TestSignOutFromSignInPage(t *testing.T) {
 }
 
 // TestSignInPageNamesCurrentUser opens the sign-in page with and without a
-// session. With one, the page names the signed-in user, says that signing
-// in again ends that session, and links to the next page.
+// session. With one, the page names the signed-in user, states that
+// signing in again ends that session, and links to the next page.
 func TestSignInPageNamesCurrentUser(t *testing.T) {
 	s := newTestServer(t)
 	b, _ := signedInAdmin(s)

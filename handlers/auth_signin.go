@@ -41,7 +41,7 @@ func (h *Handler) renderSignIn(c echo.Context, status int, page views.SignInPage
 }
 
 // signInPage shows the form, also to a signed-in user, who may sign in as
-// someone else. The page then names that user, says that signing in ends
+// someone else. The page then names that user, states that signing in ends
 // the current session, and links to the next page as that user.
 func (h *Handler) signInPage(c echo.Context) error {
 	return h.renderSignIn(c, http.StatusOK, views.SignInPage{Next: c.QueryParam("next"), Unsaved: c.QueryParam("unsaved") == "true"})

@@ -97,8 +97,8 @@ func retryError(err error) error {
 	if errors.As(err, &validation) {
 		if validation.Unprocessable && validation.Field == "retry_policy.retry_delay_minutes" {
 			// A delay of 0 is rejected only while immediate retries are
-			// not allowed. Whoever enters 0 usually wants them, so the
-			// form marks the checkbox and names it first.
+			// not allowed. A user who enters 0 usually means to allow them,
+			// so the form marks the checkbox and names it first.
 			apiErr := unprocessable(validation.Field, "%s", validation.Message)
 			apiErr.FormField = "retry_policy.allow_immediate_retry"
 			apiErr.FormMessage = "Tick ‘Allow immediate retry (delay 0)’, or set ‘Retry delay (minutes)’ to at least 1."

@@ -59,9 +59,9 @@ func (p jsonPath) String() string {
 }
 
 // escapedName returns a field or parameter name from the request with each
-// character that strconv.IsPrint rejects, such as a control character or a
-// bidirectional override (U+202E), written as a \u escape, so an error
-// that repeats the name shows what was sent, as %q does for values.
+// character that strconv.IsPrint rejects written as a \u escape. Such a
+// character is a control character or a bidirectional override (U+202E),
+// so an error that repeats the name shows what was sent, as %q does.
 func escapedName(name string) string {
 	var out strings.Builder
 	for _, r := range name {

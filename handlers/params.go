@@ -178,12 +178,13 @@ func joinNames(names []string) string {
 	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
-// pluralOf returns one when names has a single element and many otherwise.
-func pluralOf(names []string, one, many string) string {
+// pluralOf returns singular when names has a single element and plural
+// otherwise.
+func pluralOf(names []string, singular, plural string) string {
 	if len(names) == 1 {
-		return one
+		return singular
 	}
-	return many
+	return plural
 }
 
 // rejectRepeatedQuery returns a 400 naming the first query parameter, in

@@ -9,7 +9,7 @@ import (
 	"github.com/releaseops/evidence-console/models/dbtest"
 )
 
-// A destination answered 429 with a Retry-After a day ahead, and a later
+// A destination responded 429 with a Retry-After a day ahead, and a later
 // delivery of the same report there timed out without one. The plan and a
 // worker run both wait for the 429's Retry-After time.
 func TestEarlierRetryAfterHoldsAfterTimeout(t *testing.T) {

@@ -95,8 +95,8 @@ func ErrorPage(pc PageContext, status int, title string, message string) templ.C
 }
 
 // ErrorFragment replaces an htmx target with the error, naming the field.
-// A rejected request (4xx) shows no status code, because the message says
-// what to change; a failure (5xx) keeps it for a report to the operators.
+// A rejected request (4xx) shows no status code, because the message states
+// what to change. A failure (5xx) keeps it for a report to the operators.
 // A non-empty link is a local page that the message refers to.
 func ErrorFragment(status int, message string, field string, link string) templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {

@@ -70,8 +70,8 @@ func TestScheduleIntervalHelpVisible(t *testing.T) {
 }
 
 // TestPreviewButtonSaysWhatItDoes checks that the button that shows the
-// report inside the console says so, rather than repeating the heading
-// above it next to the "Open report" link.
+// report inside the console names that action, rather than repeating the
+// heading above it next to the "Open report" link.
 func TestPreviewButtonSaysWhatItDoes(t *testing.T) {
 	doc := renderExecutiveConsole(t)
 	panel := doc.Find(`[data-testid="executive-preview-panel"]`)

@@ -114,8 +114,8 @@ func TestMigrateSucceeds(t *testing.T) {
 	}
 }
 
-// migrate says how many migrations it applied, and that none was pending
-// when it runs again.
+// migrate reports how many migrations it applied, and that none was
+// pending when it runs again.
 func TestMigrateReportsApplied(t *testing.T) {
 	databaseURL := dbtest.EmptyURL(t)
 	code, first, stderr, _ := runOn(t, databaseURL, "", "migrate")
