@@ -220,12 +220,18 @@ func statusSuffix(failure Failure) string {
 }
 
 // retryAfterReason names the status or error class of the failure whose
-// Retry-After time a group waits for.
+// Retry-After time a group waits for, and the header that may have set it.
 func retryAfterReason(failure Failure) string {
-	if failure.StatusCode != 0 {
-		return fmt.Sprintf("the destination asked to wait (%s, Retry-After)", connectors.ReplyCode(failure.ConnectorKind, failure.StatusCode))
+	// A Datadog 429 without Retry-After takes its wait from
+	// X-RateLimit-Reset, and the stored failure does not record which one.
+	header := "Retry-After"
+	if failure.ConnectorKind == string(connectors.KindDatadog) {
+		header = "Retry-After or X-RateLimit-Reset"
 	}
-	return fmt.Sprintf("the destination asked to wait (%s, Retry-After)", classText(failure.Class))
+	if failure.StatusCode != 0 {
+		return fmt.Sprintf("the destination asked to wait (%s, %s)", connectors.ReplyCode(failure.ConnectorKind, failure.StatusCode), header)
+	}
+	return fmt.Sprintf("the destination asked to wait (%s, %s)", classText(failure.Class), header)
 }
 
 func classText(class string) string {

@@ -12,17 +12,19 @@ func TestDecideRetryAfterReasonNamesStatus(t *testing.T) {
 	cases := []struct {
 		name       string
 		statusCode int
+		kind       string
 		class      string
 		want       string
 	}{
-		{"429", 429, "rate_limited", "the destination asked to wait (HTTP 429, Retry-After)"},
-		{"503", 503, "server_error", "the destination asked to wait (HTTP 503, Retry-After)"},
-		{"no status", 0, "timeout", "the destination asked to wait (timeout, Retry-After)"},
+		{"429", 429, "webhook", "rate_limited", "the destination asked to wait (HTTP 429, Retry-After)"},
+		{"503", 503, "webhook", "server_error", "the destination asked to wait (HTTP 503, Retry-After)"},
+		{"no status", 0, "webhook", "timeout", "the destination asked to wait (timeout, Retry-After)"},
+		{"datadog 429", 429, "datadog", "rate_limited", "the destination asked to wait (HTTP 429, Retry-After or X-RateLimit-Reset)"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			group := groupOfFailures([]Failure{{
-				DeliveryID: "dlv_1", At: now.Add(-time.Minute), Class: tc.class, StatusCode: tc.statusCode, RetryAfter: &retryAfter,
+				DeliveryID: "dlv_1", At: now.Add(-time.Minute), ConnectorKind: tc.kind, Class: tc.class, StatusCode: tc.statusCode, RetryAfter: &retryAfter,
 			}}, nil)
 			decision := Decide(policy, group, now, 5*time.Minute)
 			if decision.Action != ActionWait {
