@@ -59,9 +59,39 @@ func TestAlertSendAndAcknowledge(t *testing.T) {
 		t.Fatalf("no Slack message with an acknowledgement link among %d received requests", len(a.Receiver.Requests()))
 	}
 
+	// Two invalid fields are both marked, and the first takes the focus.
+	externalRef := `#acknowledgement-panel [data-testid="ack-external-ref"]`
+	notes := `#acknowledgement-panel [data-testid="ack-notes"]`
 	err = chromedp.Do(ctx,
 		chromedp.Navigate(link),
 		chromedp.WaitVisible(chromedp.CSS(`[data-testid="acknowledgement-panel"]`)),
+		chromedp.SendKeys(chromedp.CSS(externalRef), "https://user:pass@tickets.example/CHG-1"),
+		chromedp.SendKeys(chromedp.CSS(notes), "see https://tickets.example/CHG-1?token=abc"),
+		chromedp.Click(chromedp.CSS(`#acknowledgement-panel [data-testid="ack-submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#acknowledgement-panel [data-testid="error-fragment"]`)),
+	)
+	if err != nil {
+		t.Fatalf("submit two invalid fields: %v", err)
+	}
+	if got := attributeOf(t, ctx, externalRef, "aria-invalid"); got != "true" {
+		t.Errorf("external reference aria-invalid = %q, want true", got)
+	}
+	if got := attributeOf(t, ctx, notes, "aria-invalid"); got != "true" {
+		t.Errorf("notes aria-invalid = %q, want true", got)
+	}
+	focusedName, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.name`))
+	if err != nil {
+		t.Fatalf("read the focused element: %v", err)
+	}
+	if focusedName != "external_ref" {
+		t.Errorf("focused input after two invalid fields = %q, want external_ref", focusedName)
+	}
+
+	_, err = chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelectorAll('#acknowledgement-panel textarea, #acknowledgement-panel input[type="text"]').forEach(function (input) { input.value = ""; }) === undefined`))
+	if err != nil {
+		t.Fatalf("clear the acknowledgement fields: %v", err)
+	}
+	err = chromedp.Do(ctx,
 		chromedp.SendKeys(chromedp.CSS(`#acknowledgement-panel [data-testid="ack-external-ref"]`), "https://tickets.example/CHG-1"),
 		chromedp.SendKeys(chromedp.CSS(`#acknowledgement-panel [data-testid="ack-notes"]`), "restarted the worker"),
 		chromedp.Click(chromedp.CSS(`#acknowledgement-panel [data-testid="ack-submit"]`)),

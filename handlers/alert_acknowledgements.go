@@ -123,8 +123,8 @@ func (h *Handler) acknowledgeRetryHealthAlertForm(c echo.Context) error {
 
 // acknowledgementFormError converts err as alertError does. When other
 // fields of the form are invalid too, the form's message names every one
-// by its label, so a single correction fixes them all. JSON clients keep
-// the first field's message.
+// by its label and the form marks each, so a single correction fixes them
+// all. JSON clients keep the first field's message.
 func (h *Handler) acknowledgementFormError(c echo.Context, err error) error {
 	var fieldErr *alerting.FieldError
 	if !errors.As(err, &fieldErr) || len(fieldErr.Others) == 0 {
@@ -135,6 +135,9 @@ func (h *Handler) acknowledgementFormError(c echo.Context, err error) error {
 	for _, problem := range append([]*alerting.FieldError{fieldErr}, fieldErr.Others...) {
 		message, _ := formMessage(c.Path(), shortened(fieldError(problem.Field, "%s", problem.Message), h.Secrets))
 		messages = append(messages, strings.TrimSuffix(message, ".")+".")
+	}
+	for _, problem := range fieldErr.Others {
+		apiErr.FormOtherFields = append(apiErr.FormOtherFields, problem.Field)
 	}
 	apiErr.FormMessage = strings.Join(messages, " ")
 	return apiErr

@@ -33,6 +33,9 @@ type APIError struct {
 	// the usual fix. formMessage derives both for other errors.
 	FormMessage string `json:"-"`
 	FormField   string `json:"-"`
+	// FormOtherFields are further inputs that the form marks as invalid,
+	// when FormMessage names several fields.
+	FormOtherFields []string `json:"-"`
 	// FormLink, when set, is a local page that the form links to below
 	// the message, such as the worker run that the message names.
 	FormLink string `json:"-"`
@@ -225,7 +228,7 @@ func errorHandler(logger *slog.Logger, stopping <-chan struct{}, redactor *conne
 			writeErr = c.JSON(apiErr.Status, map[string]any{"error": apiErr})
 		case isHTMX(c):
 			message, field := formMessage(c.Path(), apiErr)
-			writeErr = render(c, apiErr.Status, views.ErrorFragment(apiErr.Status, message, field, apiErr.FormLink))
+			writeErr = render(c, apiErr.Status, views.ErrorFragment(apiErr.Status, message, field, strings.Join(apiErr.FormOtherFields, " "), apiErr.FormLink))
 		default:
 			message, _ := formMessage(c.Path(), apiErr)
 			writeErr = render(c, apiErr.Status, views.ErrorPage(pageContext(c), apiErr.Status, http.StatusText(apiErr.Status), message))

@@ -229,6 +229,11 @@ func TestFormAcknowledgementReportsEveryField(t *testing.T) {
 	values := url.Values{"provider": {"alpha"}, "acknowledgement_state": {"acknowledged"},
 		"external_ref": {"https://user:pass@tickets.example/T-1"}, "notes": {"see https://tickets.example/T-1?token=abc"}}
 
+	rec := s.postForm(action, values.Encode(), "HX-Request", "true")
+	others, _ := byTestID(document(t, rec), "error-fragment").Attr("data-other-fields")
+	if others != "notes" {
+		t.Errorf("data-other-fields = %q, want notes, the second invalid field", others)
+	}
 	field, text := formError(t, s.testServer, action, values.Encode(), http.StatusBadRequest)
 	if field != "external_ref" {
 		t.Errorf("data-field = %q, want the first invalid field external_ref", field)
@@ -248,8 +253,12 @@ func TestFormAcknowledgementReportsEveryField(t *testing.T) {
 	if strings.Contains(text, "Notes") {
 		t.Errorf("fragment = %q, want only the ‘External reference’ error when the notes are valid", text)
 	}
+	rec = s.postForm(action, values.Encode(), "HX-Request", "true")
+	if _, marked := byTestID(document(t, rec), "error-fragment").Attr("data-other-fields"); marked {
+		t.Error("fragment has data-other-fields, want none when only one field is invalid")
+	}
 
-	rec := s.postJSON(auditDelivery+"/recovery-escalations/retry-health-alerts/"+result.Health.HealthID+"/acknowledgements",
+	rec = s.postJSON(auditDelivery+"/recovery-escalations/retry-health-alerts/"+result.Health.HealthID+"/acknowledgements",
 		`{"provider":"alpha","external_ref":"https://user:pass@tickets.example/T-1","notes":"see https://tickets.example/T-1?token=abc"}`)
 	apiErr := errorOf(t, rec.Body.String())
 	if apiErr.Field != "external_ref" || !strings.HasPrefix(apiErr.Message, "external_ref contains") {

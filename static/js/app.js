@@ -81,12 +81,25 @@
     if (section && !section.open) {
       section.open = true;
     }
-    input.setAttribute("aria-invalid", "true");
     if (!box.id) {
       errorBoxCount += 1;
       box.id = "form-errors-" + errorBoxCount;
     }
+    input.setAttribute("aria-invalid", "true");
     addDescription(input, box.id);
+    // A message that names several fields marks each of them, while the
+    // focus goes to the first.
+    var others = (fragment.getAttribute("data-other-fields") || "").split(" ");
+    others.forEach(function (other) {
+      if (!other) {
+        return;
+      }
+      var otherInput = form.querySelector('[name="' + CSS.escape(other.split(".").pop()) + '"]');
+      if (otherInput && otherInput.type !== "hidden") {
+        otherInput.setAttribute("aria-invalid", "true");
+        addDescription(otherInput, box.id);
+      }
+    });
     // A group of check boxes is named by its legend, not by the label of
     // its first box.
     var group = input.type === "checkbox" || input.type === "radio" ? input.closest("fieldset") : null;
