@@ -337,27 +337,46 @@ func classifyTransportError(err error) Class {
 	return ClassConnectionError
 }
 
-// parseRetryAfter reads a Retry-After value in seconds or as an HTTP date.
-// It returns the zero time for a missing or invalid value.
+// maxRetryAfter bounds the wait a Retry-After value can set, so that a
+// mistaken or hostile header cannot hold a destination's retries back
+// for years.
+const maxRetryAfter = 7 * 24 * time.Hour
+
+// parseRetryAfter reads a Retry-After value in seconds or as an HTTP date,
+// at most maxRetryAfter from now. It returns the zero time for a missing or
+// invalid value.
 func parseRetryAfter(value string, now time.Time) time.Time {
 	value = strings.TrimSpace(value)
 	if value == "" {
 		return time.Time{}
 	}
-	if seconds, err := strconv.ParseInt(value, 10, 64); err == nil {
+	seconds, err := strconv.ParseInt(value, 10, 64)
+	if errors.Is(err, strconv.ErrRange) && !strings.HasPrefix(value, "-") {
+		// A count of seconds too large for int64 gets the longest wait.
+		return now.Add(maxRetryAfter)
+	}
+	if err == nil {
 		if seconds < 0 {
 			return time.Time{}
 		}
-		seconds = min(seconds, int64(7*24*time.Hour/time.Second))
+		seconds = min(seconds, int64(maxRetryAfter/time.Second))
 		return now.Add(time.Duration(seconds) * time.Second)
 	}
 	if date, err := http.ParseTime(value); err == nil {
 		if date.Before(now) {
 			return now
 		}
-		return date
+		return minTime(date, now.Add(maxRetryAfter))
 	}
 	return time.Time{}
+}
+
+// minTime returns the earlier of a and b.
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // nextRetryDelay decides whether a failed attempt gets a quick retry and

@@ -469,6 +469,10 @@ func TestParseRetryAfter(t *testing.T) {
 		{value: "soon", want: time.Time{}},
 		{value: "Fri, 02 Jan 2026 03:10:00 GMT", want: time.Date(2026, 1, 2, 3, 10, 0, 0, time.UTC)},
 		{value: "Thu, 01 Jan 2026 00:00:00 GMT", want: fixedTime},
+		{value: "604801", want: fixedTime.Add(7 * 24 * time.Hour)},
+		{value: "99999999999999999999", want: fixedTime.Add(7 * 24 * time.Hour)},
+		{value: "-99999999999999999999", want: time.Time{}},
+		{value: "Fri, 31 Dec 9999 23:59:59 GMT", want: fixedTime.Add(7 * 24 * time.Hour)},
 	}
 	for _, test := range tests {
 		if got := parseRetryAfter(test.value, fixedTime); !got.Equal(test.want) {
