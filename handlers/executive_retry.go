@@ -328,7 +328,13 @@ func formPolicy(c echo.Context) (*retryPolicyInput, error) {
 // policyFieldError rejects the retry policy form field name, which should
 // hold want.
 func policyFieldError(name, want string, c echo.Context) error {
-	field := "retry_policy." + name
+	return numberFieldError("retry_policy."+name, name, want, c)
+}
+
+// numberFieldError rejects the form input name, which should contain want, and
+// names it as field, its path in the JSON API. The message states the
+// accepted range, so that one correction fixes the value.
+func numberFieldError(field, name, want string, c echo.Context) error {
 	raw := c.FormValue(name)
 	if strings.TrimSpace(raw) == "" {
 		return fieldError(field, "%s is empty; enter %s", field, want)
@@ -384,13 +390,15 @@ func parseRetryRun(c echo.Context) (retryRunInput, error) {
 		return in, err
 	}
 	if in.MaxRetryDeliveries, err = formInt(c, "max_retry_deliveries"); err != nil {
-		return in, err
+		return in, numberFieldError("max_retry_deliveries", "max_retry_deliveries",
+			fmt.Sprintf("a whole number from 1 to %d", retry.MaxRetryDeliveriesLimit), c)
 	}
 	if in.Retries, err = formInt(c, "retries"); err != nil {
-		return in, err
+		return in, numberFieldError("retries", "retries", fmt.Sprintf("a whole number from 0 to %d", connectors.MaxRetries), c)
 	}
 	if in.TimeoutSeconds, err = formFloat(c, "timeout_seconds"); err != nil {
-		return in, err
+		return in, numberFieldError("timeout_seconds", "timeout_seconds",
+			fmt.Sprintf("a number from %g to %g", retry.MinSendTimeoutSeconds, retry.MaxSendTimeoutSeconds), c)
 	}
 	if formHas(c, "destinations") {
 		in.Destinations = strings.Split(c.FormValue("destinations"), ",")

@@ -832,6 +832,41 @@ func TestExecutiveRetryPlanFormNamesPolicyField(t *testing.T) {
 	}
 }
 
+// A run option that is not a number is rejected with the range it takes,
+// as an out-of-range number is, so one correction fixes it.
+func TestExecutiveRetryRunFormNamesOptionRange(t *testing.T) {
+	s := newRetryTestServer(t, nil)
+	cases := []struct {
+		form, field, message string
+	}{
+		{"max_retry_deliveries=abc", "max_retry_deliveries", `must be a whole number from 1 to 25; got "abc"`},
+		{"max_retry_deliveries=", "max_retry_deliveries", "is empty; enter a whole number from 1 to 25"},
+		{"retries=1.5", "retries", `must be a whole number from 0 to 5; got "1.5"`},
+		{"timeout_seconds=soon", "timeout_seconds", `must be a number from 0.1 to 60; got "soon"`},
+	}
+	before := dbtest.CountRows(t, s.db)
+	for _, tc := range cases {
+		rec := s.postForm("/console/executive-retry/run", "dry_run=true&"+tc.form, "HX-Request", "true")
+		if rec.Code != http.StatusBadRequest {
+			t.Errorf("%s: got %d, want 400", tc.form, rec.Code)
+			continue
+		}
+		fragment := byTestID(document(t, rec), "error-fragment")
+		if got := fragment.AttrOr("data-field", ""); got != tc.field {
+			t.Errorf("%s: field %q, want %q", tc.form, got, tc.field)
+		}
+		if got := fragment.Text(); !strings.Contains(got, tc.message) {
+			t.Errorf("%s: message %q, want it to contain %q", tc.form, got, tc.message)
+		}
+	}
+	after := dbtest.CountRows(t, s.db)
+	for table, n := range after {
+		if n != before[table] {
+			t.Errorf("table %s: %d rows before the rejected forms, %d after", table, before[table], n)
+		}
+	}
+}
+
 // A limit that names a destination that cannot send blocks the
 // confirmation even when no retry to it is due, because the live run would
 // be rejected, and the confirmation names it.
