@@ -348,7 +348,7 @@ var retryPolicyFormFields = []string{"max_retry_attempts", "retry_delay_minutes"
 // retryRunFormFields are the fields of the console's run form and of its
 // live run confirmation.
 var retryRunFormFields = append(slices.Clone(retryPolicyFormFields), "dry_run", "execute", "max_retry_deliveries",
-	"retries", "timeout_seconds", "confirm", "confirmed_count", "confirmed_destinations", "destinations")
+	"retries", "timeout_seconds", "confirm", "confirmed_count", "confirmed_destinations", "confirmed_retries", "destinations")
 
 // parseRetryPlan reads a plan request from JSON or a form.
 func parseRetryPlan(c echo.Context) (retry.Policy, error) {
@@ -431,8 +431,33 @@ func parseRetryRun(c echo.Context) (retryRunInput, error) {
 		if destinations != "" {
 			in.Confirmed.Destinations = strings.Split(destinations, ",")
 		}
+		if in.Confirmed.Retries, err = formConfirmedRetries(c, *count); err != nil {
+			return in, err
+		}
 	}
 	return in, nil
+}
+
+// formConfirmedRetries reads the failed delivery ids that a live run
+// confirmation lists, one for each of its count retries. A form without
+// them confirms by destination and count alone.
+func formConfirmedRetries(c echo.Context, count int) ([]string, error) {
+	raw := strings.TrimSpace(c.FormValue("confirmed_retries"))
+	if raw == "" {
+		return nil, nil
+	}
+	ids := strings.Split(raw, ",")
+	if len(ids) != count {
+		return nil, fieldError("confirmed_retries", "confirmed_retries lists %d retries but confirmed_count is %d; open the live run confirmation again",
+			len(ids), count)
+	}
+	for _, id := range ids {
+		if id == "" || len(id) > maxFilterLength {
+			return nil, fieldError("confirmed_retries", "confirmed_retries must list delivery ids of at most %d characters, separated by commas; "+
+				"open the live run confirmation again", maxFilterLength)
+		}
+	}
+	return ids, nil
 }
 
 // planExecutiveRetry persists a retry plan of failed executive deliveries.

@@ -285,6 +285,14 @@ func TestExecutiveRetryConsoleLiveRunNeedsConfirmation(t *testing.T) {
 	if _, disabled := byTestID(doc, "run-live-retry").Attr("disabled"); disabled {
 		t.Error("live run button: disabled, want enabled")
 	}
+	var failedID string
+	if err := s.db.Table("deliveries").Where("subject_id = ?", "run_1").Pluck("id", &failedID).Error; err != nil {
+		t.Fatal(err)
+	}
+	confirmedRetries, _ := byTestID(doc, "retry-confirm-form").Find(`input[name="confirmed_retries"]`).Attr("value")
+	if confirmedRetries != failedID {
+		t.Errorf("confirmed_retries: got %q, want the failed delivery %q", confirmedRetries, failedID)
+	}
 	after := dbtest.CountRows(t, s.db)
 	for table, n := range before {
 		if after[table] != n {
@@ -308,7 +316,8 @@ func TestExecutiveRetryConsoleLiveRunNeedsConfirmation(t *testing.T) {
 		t.Fatalf("receiver requests after a confirmation that names nothing: got %d, want 0", got)
 	}
 
-	rec = s.postForm("/console/executive-retry/run", policy+"&execute=true&confirm=true&confirmed_destinations=webhook&confirmed_count=1")
+	rec = s.postForm("/console/executive-retry/run",
+		policy+"&execute=true&confirm=true&confirmed_destinations=webhook&confirmed_count=1&confirmed_retries="+confirmedRetries)
 	if rec.Code != http.StatusSeeOther {
 		t.Fatalf("confirmed live run: got %d, want 303 (%s)", rec.Code, rec.Body.String())
 	}
@@ -353,6 +362,20 @@ func TestConsoleLiveRunSendsOnlyConfirmed(t *testing.T) {
 		if bad.Code != http.StatusBadRequest || !strings.Contains(bad.Body.String(), "confirmed_count") {
 			t.Errorf("confirmed_count %s: got %d %s, want 400 naming confirmed_count", count, bad.Code, bad.Body.String())
 		}
+	}
+	for _, retries := range []string{"dlv_a,dlv_b", ",", strings.Repeat("d", 201)} {
+		bad := s.postForm("/console/executive-retry/run",
+			policy+"&execute=true&confirm=true&confirmed_destinations=alpha&confirmed_count=1&confirmed_retries="+retries)
+		if bad.Code != http.StatusBadRequest || !strings.Contains(bad.Body.String(), "confirmed_retries") {
+			t.Errorf("confirmed_retries %.20s: got %d %s, want 400 naming confirmed_retries", retries, bad.Code, bad.Body.String())
+		}
+	}
+	// A confirmed retry that is no longer the due one, because its group
+	// failed again since, is not sent.
+	changed := s.postForm("/console/executive-retry/run",
+		policy+"&execute=true&confirm=true&confirmed_destinations=alpha&confirmed_count=1&confirmed_retries=dlv_retried_since")
+	if changed.Code != http.StatusUnprocessableEntity || !strings.Contains(changed.Body.String(), "changed since the confirmation") {
+		t.Errorf("changed retry: got %d %s, want 422 saying the due retries changed", changed.Code, changed.Body.String())
 	}
 	if got := len(s.receiver.Requests()); got != 0 {
 		t.Fatalf("receiver requests after invalid confirmations: got %d, want 0", got)

@@ -180,6 +180,7 @@ func (h *Handler) retryConfirmView(preview retry.Preview, options connectors.Sen
 	}
 	for _, d := range preview.SelectedDecisions {
 		view.Decisions = append(view.Decisions, h.decisionRow(d))
+		view.Retries = append(view.Retries, d.LastDeliveryID)
 	}
 	// NotReady names the selected destinations that cannot send and those
 	// the limit names, because a live run rejects either.

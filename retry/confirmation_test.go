@@ -200,3 +200,80 @@ func TestConfirmationSendsAtMostCount(t *testing.T) {
 		t.Errorf("receiver requests: got %d, want 2", got)
 	}
 }
+
+// A confirmation lists the failed deliveries its retries re-send. When
+// another run retried the group since and failed again, the next attempt is
+// due at once under an immediate policy, but it was not confirmed, so
+// nothing is sent.
+func TestConfirmationOfChangedRetryRejected(t *testing.T) {
+	db := dbtest.Open(t)
+	server := startReceiver(t)
+	clock := &testClock{now: serviceStart}
+	service := newTestService(db, webhookRegistry(t, server.URL, map[string]string{"webhook": "/fail/500/webhook"}), clock.Now, &fakeSource{})
+	failed := insertDelivery(t, db, "run_1", "webhook", false, "server_error", 500, serviceStart.Add(-2*time.Hour), nil)
+	policy := immediatePolicy()
+	policy.MaxRetryAttempts = 10
+
+	preview, err := service.Preview(context.Background(), models.SubjectExecutiveReport, policy, 5, nil)
+	if err != nil {
+		t.Fatalf("Preview: %v", err)
+	}
+	if len(preview.SelectedDecisions) != 1 || preview.SelectedDecisions[0].LastDeliveryID != failed.ID {
+		t.Fatalf("preview decisions: got %+v, want one retry of %s", preview.SelectedDecisions, failed.ID)
+	}
+	confirmation := &Confirmation{Destinations: []string{"webhook"}, Count: 1, Retries: []string{failed.ID}}
+
+	// Another person's run retries the group first, and the retry fails.
+	other := liveRequest(policy)
+	other.Actor = "pat"
+	sent, err := service.Run(context.Background(), models.SubjectExecutiveReport, other)
+	if err != nil || sent.Counts.FailedCount != 1 {
+		t.Fatalf("other live run: got %+v, %v; want one failed retry", sent.Counts, err)
+	}
+	clock.Advance(3 * time.Second)
+	requestsBefore := len(server.Requests())
+	runsBefore := countTable(t, db, "retry_worker_runs")
+
+	request := liveRequest(policy)
+	request.Confirmed = confirmation
+	_, err = service.Run(context.Background(), models.SubjectExecutiveReport, request)
+
+	var invalid *ValidationError
+	if !errors.As(err, &invalid) || invalid.Field != "confirmed_count" || !invalid.Unprocessable {
+		t.Fatalf("confirmed live run: got %v, want a 422 naming confirmed_count", err)
+	}
+	if invalid.WorkerRunID != sent.WorkerRunID {
+		t.Errorf("WorkerRunID = %q, want the other run %q", invalid.WorkerRunID, sent.WorkerRunID)
+	}
+	if !strings.Contains(invalid.Message, "not the ones confirmed") {
+		t.Errorf("message = %q, want it to say the due retries are not the confirmed ones", invalid.Message)
+	}
+	if got := len(server.Requests()); got != requestsBefore {
+		t.Errorf("requests sent: got %d, want %d (none by the confirmed run)", got, requestsBefore)
+	}
+	if got := countTable(t, db, "retry_worker_runs"); got != runsBefore {
+		t.Errorf("worker runs: got %d, want %d (nothing recorded)", got, runsBefore)
+	}
+
+	// Past the in-flight timeout the message stays general.
+	clock.Advance(DefaultInFlightTimeout)
+	_, err = service.Run(context.Background(), models.SubjectExecutiveReport, request)
+	if !errors.As(err, &invalid) || invalid.WorkerRunID != "" || !strings.Contains(invalid.Message, "changed since the confirmation") {
+		t.Errorf("live run after the in-flight timeout: got %v, want the general message", err)
+	}
+}
+
+func TestConfirmationOfListedRetrySends(t *testing.T) {
+	db := dbtest.Open(t)
+	server := startReceiver(t)
+	clock := &testClock{now: serviceStart}
+	service := newTestService(db, webhookRegistry(t, server.URL, map[string]string{"webhook": "/webhook/exec"}), clock.Now, &fakeSource{})
+	failed := insertDelivery(t, db, "run_1", "webhook", false, "server_error", 503, serviceStart.Add(-2*time.Hour), nil)
+
+	request := liveRequest(immediatePolicy())
+	request.Confirmed = &Confirmation{Destinations: []string{"webhook"}, Count: 1, Retries: []string{failed.ID}}
+	run, err := service.Run(context.Background(), models.SubjectExecutiveReport, request)
+	if err != nil || run.Counts.DeliveredCount != 1 {
+		t.Errorf("confirmed run: got %+v, %v; want the listed retry delivered", run.Counts, err)
+	}
+}

@@ -225,22 +225,34 @@ type RunRequest struct {
 type Confirmation struct {
 	Destinations []string
 	Count        int
+	// Retries, when set, are the ids of the failed deliveries that the
+	// confirmed retries re-send. A group that another run retried since,
+	// and whose retry failed again, then has a newer failed delivery, so
+	// its next attempt is not sent without being seen.
+	Retries []string
 }
 
 // limit keeps the due decisions the confirmation covers: those to its
-// destinations, up to its count. Retries that became due since stay due
-// for a later run.
+// destinations and, when it lists retries, of those failed deliveries, up
+// to its count. Retries that became due since stay due for a later run.
 func (c *Confirmation) limit(due []Decision) []Decision {
 	if c == nil {
 		return due
 	}
 	var confirmed []Decision
 	for _, d := range due {
-		if len(confirmed) < c.Count && slices.Contains(c.Destinations, d.Connector) {
+		if len(confirmed) < c.Count && c.covers(d) {
 			confirmed = append(confirmed, d)
 		}
 	}
 	return confirmed
+}
+
+func (c *Confirmation) covers(d Decision) bool {
+	if !slices.Contains(c.Destinations, d.Connector) {
+		return false
+	}
+	return len(c.Retries) == 0 || slices.Contains(c.Retries, d.LastDeliveryID)
 }
 
 // NormalizeDestinations returns the destination names of a run's limit

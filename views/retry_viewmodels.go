@@ -191,6 +191,9 @@ type RetryConfirmView struct {
 	Send               RetrySendForm
 	Count              int
 	Destinations       []string
+	// Retries are the ids of the failed deliveries that the confirmed
+	// retries re-send, so the live run sends only what was shown.
+	Retries []string
 	// DestinationCounts names each destination with its number of retry
 	// deliveries, such as "alpha (2), beta (1)".
 	DestinationCounts string
