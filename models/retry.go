@@ -315,15 +315,16 @@ func CompleteRetryExecutions(ctx context.Context, db *gorm.DB, outcomes []Execut
 	}
 
 	var builder strings.Builder
-	var args []any
-	builder.WriteString("UPDATE retry_executions SET ")
-	writeCaseByID(&builder, &args, "outcome", "?", ids, func(i int) any { return sorted[i].Outcome })
-	builder.WriteString(", ")
-	writeCaseByID(&builder, &args, "reason", "?", ids, func(i int) any { return sorted[i].Reason })
-	builder.WriteString(", ")
-	writeCaseByID(&builder, &args, "completed_at", typedParam(db, "TIMESTAMPTZ"), ids, func(i int) any { return UTC(sorted[i].CompletedAt) })
-	builder.WriteString(" WHERE id IN ? AND outcome = ?")
-	args = append(args, ids, ExecutionInFlight)
+	args := make([]any, 0, 4*len(sorted)+1)
+	writeUpdateFromValues(&builder, &args, "retry_executions", "", nil, ids, []rowColumn{
+		{"outcome", "?", func(i int) any { return sorted[i].Outcome }},
+		{"reason", "?", func(i int) any { return sorted[i].Reason }},
+		{"completed_at", typedParam(db, "TIMESTAMPTZ"), func(i int) any { return UTC(sorted[i].CompletedAt) }},
+	})
+	// The VALUES list names an outcome column too, so this one names its
+	// table.
+	builder.WriteString(" AND retry_executions.outcome = ?")
+	args = append(args, ExecutionInFlight)
 	query := builder.String()
 	result := db.WithContext(ctx).Exec(query, args...)
 	if result.Error != nil {
