@@ -93,6 +93,39 @@ func TestCompleteDeliveriesBindsEachIDOnce(t *testing.T) {
 	}
 }
 
+// The in-flight condition of the batched update is a literal, because
+// SQLite built with STAT4 prepares a statement again at its first step when a
+// bound value meets an indexed column, and this statement compiles the
+// deliveries triggers each time.
+func TestCompleteDeliveriesStateIsLiteral(t *testing.T) {
+	db := dbtest.Open(t)
+	batch := []models.Delivery{inFlightDelivery("run_1"), inFlightDelivery("run_2")}
+	if err := models.CreateDeliveries(db, batch); err != nil {
+		t.Fatalf("CreateDeliveries: %v", err)
+	}
+	completed := deliveryStart.Add(time.Second)
+	for i := range batch {
+		batch[i].CompletedAt = &completed
+	}
+
+	captured := captureRawStatements(t, db)
+	if err := models.CompleteDeliveries(context.Background(), db, batch); err != nil {
+		t.Fatalf("CompleteDeliveries: %v", err)
+	}
+	count, matched := countBound(*captured, "UPDATE deliveries", models.DeliveryInFlight)
+	if matched != 1 {
+		t.Fatalf("UPDATE deliveries statements: got %d, want 1", matched)
+	}
+	if count != 0 {
+		t.Errorf("bindings of the state %q: got %d, want 0", models.DeliveryInFlight, count)
+	}
+	for _, record := range batch {
+		if got := readDelivery(t, db, record.ID); got.State != models.DeliveryCompleted {
+			t.Errorf("state of %s: got %q, want completed", record.ID, got.State)
+		}
+	}
+}
+
 // A batch of execution outcomes binds each execution ID once, sets each
 // execution's own outcome, reason and completion time and leaves a
 // completed execution alone.

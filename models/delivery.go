@@ -122,7 +122,7 @@ func CompleteDelivery(ctx context.Context, db *gorm.DB, delivery *Delivery) erro
 }
 
 // completeBatchSize is the number of deliveries CompleteDeliveries updates
-// per statement. Each row binds 14 parameters, so a batch binds 7,002,
+// per statement. Each row binds 14 parameters, so a batch binds 7,001,
 // within the limits given at createBatchSize.
 const completeBatchSize = 500
 
@@ -175,10 +175,14 @@ func completeDeliveryBatch(ctx context.Context, db *gorm.DB, deliveries []Delive
 	}
 
 	var query strings.Builder
-	args := make([]any, 0, (len(columns)+1)*len(sorted)+2)
+	args := make([]any, 0, (len(columns)+1)*len(sorted)+1)
 	writeUpdateFromValues(&query, &args, "deliveries", "state = ?", []any{DeliveryCompleted}, ids, columns)
-	query.WriteString(" AND deliveries.state = ?")
-	args = append(args, DeliveryInFlight)
+	// The state is a literal, not a bound parameter. modernc.org/sqlite
+	// v1.62.0 is built with SQLITE_ENABLE_STAT4, so after ANALYZE SQLite
+	// prepares a statement again at its first step when a bound value
+	// compared with an indexed column could change the plan. Preparing this
+	// statement compiles the deliveries triggers, which costs most.
+	query.WriteString(" AND deliveries.state = '" + DeliveryInFlight + "'")
 
 	result := db.WithContext(ctx).Exec(query.String(), args...)
 	if result.Error != nil {
