@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -92,5 +93,59 @@ func TestExportErrorFocusesDay(t *testing.T) {
 	}
 	if got := textOf(t, ctx, `[data-testid="export-error"]`); !strings.HasPrefix(got, "‘To day, included’ 2026-12-01 is before ‘From day’ 2026-12-05") {
 		t.Errorf("export error: got %q, want it to name the days by their labels", got)
+	}
+}
+
+// TestAlertHistoryErrorFocusesField submits the console's alert history
+// filter with a health id one character over the limit. The form's action
+// ends in #alert-history, and Chromium skips autofocus when the address
+// names an element, so this checks that the rejected field still takes the
+// focus, in view, and that the page stays at the alert history.
+func TestAlertHistoryErrorFocusesField(t *testing.T) {
+	a := startApp(t, appOptions{SampleData: true})
+	ctx := newBrowser(t)
+	signIn(t, ctx, a, "viewer")
+
+	field := `#alert-history input[name="health_id"]`
+	err := chromedp.Do(ctx,
+		chromedp.EmulateViewport(1024, 700),
+		chromedp.Navigate(a.BaseURL+"/console"),
+		chromedp.WaitVisible(chromedp.CSS(field)),
+		// Setting the value property passes the input's maxlength of 200,
+		// as a script or a browser tool can.
+		chromedp.SetValue(chromedp.CSS(field), strings.Repeat("h", 201)),
+		chromedp.Submit(chromedp.CSS(field)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="alert-history-error"]`)),
+	)
+	if err != nil {
+		t.Fatalf("submit the alert history filter: %v", err)
+	}
+	// Autofocus runs on a later animation frame, so wait for it before
+	// reading where the focus is.
+	_, _ = chromedp.Run(ctx, chromedp.Poll[bool](`document.activeElement !== document.body`, chromedp.WithPollingTimeout(3*time.Second)))
+
+	focused, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.closest("#alert-history") ? document.activeElement.name : document.activeElement.tagName`))
+	if err != nil {
+		t.Fatalf("read the focused element: %v", err)
+	}
+	if focused != "health_id" {
+		t.Errorf("focus after the rejected filter: %s, want the health_id input of the alert history", focused)
+	}
+	hash, err := chromedp.Run(ctx, chromedp.Evaluate[string](`window.location.hash`))
+	if err != nil {
+		t.Fatalf("read the address: %v", err)
+	}
+	if hash != "#alert-history" {
+		t.Errorf("address fragment after the rejected filter: %q, want #alert-history", hash)
+	}
+	for _, css := range []string{field, `[data-testid="alert-history-error"]`} {
+		script := fmt.Sprintf(`(() => { const box = document.querySelector(%q).getBoundingClientRect(); return box.top >= 0 && box.bottom <= window.innerHeight; })()`, css)
+		inView, err := chromedp.Run(ctx, chromedp.Evaluate[bool](script))
+		if err != nil {
+			t.Fatalf("read the position of %s: %v", css, err)
+		}
+		if !inView {
+			t.Errorf("%s after the rejected filter: outside the window, want it in view", css)
+		}
 	}
 }

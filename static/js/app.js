@@ -155,6 +155,20 @@
     window.history.replaceState(null, "", replaceURL.getAttribute("data-replace-url"));
   }
 
+  // The HTML standard skips autofocus when the address's fragment names an
+  // element, so a rejected GET form whose action ends in a fragment, such
+  // as /console#alert-history, would leave the focus on the page body.
+  // The invalid field takes the focus once the page has loaded, because in
+  // Chromium a focus moved before then is lost again.
+  // The page stays at the fragment's section, which contains the field.
+  window.addEventListener("load", function () {
+    var autofocus = document.querySelector("[autofocus]");
+    if (autofocus && window.location.hash && document.activeElement === document.body) {
+      autofocus.focus({ preventScroll: true });
+      autofocus.scrollIntoView({ block: "nearest" });
+    }
+  });
+
   var focusBeforeRequest = new WeakMap();
   document.addEventListener("htmx:beforeRequest", function (event) {
     var target = event.detail.target;
