@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 
@@ -40,7 +41,14 @@ func consoleQuery(c echo.Context) (alertsState, error) {
 		return state, err
 	}
 	if err := q.Validate(); err != nil {
-		return state, alertError(err)
+		apiErr := alertError(err)
+		var invalid *APIError
+		if errors.As(apiErr, &invalid) && invalid.Field == "metadata_kind" {
+			// The JSON message lists the stored kind names as well, which
+			// the form's select does not show.
+			invalid.FormMessage = fmt.Sprintf("‘Kind’ %q is not a history kind; choose %s", q.MetadataKind, alertHistoryKindChoices)
+		}
+		return state, apiErr
 	}
 	outstanding, err := outstandingQuery(c)
 	if err != nil {
@@ -54,6 +62,10 @@ func consoleQuery(c echo.Context) (alertsState, error) {
 	}
 	return state, nil
 }
+
+// alertHistoryKindChoices are the options of the alert history's Kind
+// select, as it shows them.
+const alertHistoryKindChoices = "any, plan, delivery or acknowledgement"
 
 // console shows the requested health snapshot (health_id), else the newest
 // one, else a preview of the current evaluation that writes nothing.
@@ -157,8 +169,20 @@ func rejectedAlertHistoryView(c echo.Context, kinds []views.OptionView, invalid 
 			HealthID: typedFilter(values, "health_id"), Provider: typedFilter(values, "provider"), MetadataKind: typedFilter(values, "metadata_kind"),
 			AcknowledgementState: typedFilter(values, "acknowledgement_state"), Suppressed: typedFilter(values, "suppressed"),
 		},
-		Error: invalid.Message, ErrorField: invalid.Field,
+		Error: rejectedFilterMessage(invalid), ErrorField: invalid.Field,
 	}
+}
+
+// rejectedFilterMessage returns the message that the alert history shows
+// for invalid. A rejected filter is named by its label, as /history names
+// its filters. Other errors, such as an unknown health_id, keep their text,
+// which already names the filter to clear.
+func rejectedFilterMessage(invalid *APIError) string {
+	if invalid.Status != http.StatusBadRequest {
+		return invalid.Message
+	}
+	message, _ := formMessage("/console", invalid)
+	return message
 }
 
 // healthPanelView maps an evaluation to its view model. The build form is

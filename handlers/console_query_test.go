@@ -43,13 +43,15 @@ func TestConsoleShowsRejectedFiltersInPlace(t *testing.T) {
 	s := newAlertServer(t, twoWebhooks())
 	s.deliver(`{"retries": 0}`)
 
+	// A filter of the form is named by its label, the hidden limit and an
+	// unknown parameter by their names in the address.
 	tests := []struct {
 		query, field, mention string
 	}{
 		{"?limit=0&provider=alpha", "limit", "from 1 to 500"},
 		{"?foo=1&provider=alpha", "foo", "not a query parameter"},
-		{"?suppressed=maybe&provider=alpha", "suppressed", "true or false"},
-		{"?metadata_kind=plans&provider=alpha", "metadata_kind", "plan, delivery or acknowledgement"},
+		{"?suppressed=maybe&provider=alpha", "‘Suppressed’", "true or false"},
+		{"?metadata_kind=plans&provider=alpha", "‘Kind’", "plan, delivery or acknowledgement"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.query, func(t *testing.T) {
@@ -164,5 +166,54 @@ func TestConsoleUnknownHealthIDInPlace(t *testing.T) {
 	}
 	if apiErr := apiErrorOf(t, rec.Body.Bytes()); apiErr.Field != "health_id" || !strings.Contains(apiErr.Message, `"hlth_typo"`) {
 		t.Errorf("JSON error: got field %q message %q, want health_id and the quoted id", apiErr.Field, apiErr.Message)
+	}
+}
+
+// The alert history's message names a rejected filter by its label, ends
+// its sentence before "Check", and lists the Kind choices the select shows.
+func TestConsoleFilterMessageWording(t *testing.T) {
+	s := newAlertServer(t, twoWebhooks())
+
+	tests := []struct {
+		name, query, want string
+	}{
+		{"long health id", "?health_id=" + strings.Repeat("h", 201),
+			"The filters were not applied: ‘Health id’ must have at most 200 characters; got 201."},
+		{"long destination", "?provider=" + strings.Repeat("p", 201),
+			"The filters were not applied: ‘Destination’ must have at most 200 characters; got 201."},
+		{"unknown kind", "?metadata_kind=plans",
+			`The filters were not applied: ‘Kind’ "plans" is not a history kind; choose any, plan, delivery or acknowledgement.`},
+		{"invalid suppressed", "?suppressed=maybe",
+			`The filters were not applied: ‘Suppressed’ must be true or false; got "maybe".`},
+		{"unknown state", "?acknowledgement_state=closed",
+			`The filters were not applied: ‘Acknowledgement state’ "closed" is not valid; send one of acknowledged, dismissed, escalated, resolved.`},
+		{"hidden limit", "?limit=0",
+			`The filters were not applied: limit must be a whole number from 1 to 500; got "0".`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := s.do(http.MethodGet, "/console"+tc.query, "", "", "Accept", "text/html")
+			if rec.Code != http.StatusBadRequest {
+				t.Fatalf("status: got %d, want 400", rec.Code)
+			}
+			message := strings.Join(strings.Fields(byTestID(document(t, rec), "alert-history-error").Text()), " ")
+			if message != tc.want {
+				t.Errorf("message:\n got %q\nwant %q", message, tc.want)
+			}
+		})
+	}
+
+	// A typed kind that contains a password is redacted in the form's message
+	// as in the JSON one.
+	secretKind := s.do(http.MethodGet, "/console?metadata_kind=https://user:pa55word@example.test/x", "", "", "Accept", "text/html")
+	if message := byTestID(document(t, secretKind), "alert-history-error").Text(); strings.Contains(message, "pa55word") {
+		t.Errorf("message: got %q, want the password redacted", message)
+	}
+
+	// The JSON API keeps naming the parameter and the stored kind names.
+	rec := s.do(http.MethodGet, "/console?metadata_kind=plans", "", "", "Accept", "application/json")
+	apiErr := apiErrorOf(t, rec.Body.Bytes())
+	if !strings.HasPrefix(apiErr.Message, `metadata_kind "plans" is not a history kind; send one of `) {
+		t.Errorf("JSON message: got %q, want the parameter named", apiErr.Message)
 	}
 }

@@ -142,7 +142,7 @@ var quotedText = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
 // shortened returns a copy of e whose field, quoted values and message are
 // cut to their limits, each cut marked with "…", and whose quoted values are
 // redacted with redactor, which may be nil. The field is cut in the message
-// too.
+// too. The form message gets the same treatment as the message.
 func shortened(e *APIError, redactor *connectors.Redactor) *APIError {
 	out := *e
 	if field := cutRunes(out.Field, maxFieldLength); field != out.Field {
@@ -152,7 +152,7 @@ func shortened(e *APIError, redactor *connectors.Redactor) *APIError {
 	// Request input may be a pasted secret. The redactor replaces configured
 	// secrets, reduces links in quoted values to scheme and host and replaces
 	// credential-like text anywhere, such as in an unknown field's name.
-	out.Message = quotedText.ReplaceAllStringFunc(out.Message, func(quoted string) string {
+	cleanQuoted := func(quoted string) string {
 		// The value is redacted unquoted and quoted again, so control and
 		// bidirectional characters stay escaped. A value that repeats a
 		// configured secret in another letter case, as a lower-cased
@@ -168,10 +168,15 @@ func shortened(e *APIError, redactor *connectors.Redactor) *APIError {
 			return quoted
 		}
 		return string([]rune(quoted)[:maxQuotedLength-2]) + `…"`
-	})
+	}
+	out.Message = quotedText.ReplaceAllStringFunc(out.Message, cleanQuoted)
 	out.Message = redactor.RedactCredentials(out.Message)
 	out.Field = redactor.RedactCredentials(out.Field)
 	out.Message = cutRunes(out.Message, maxMessageLength)
+	if out.FormMessage != "" {
+		out.FormMessage = quotedText.ReplaceAllStringFunc(out.FormMessage, cleanQuoted)
+		out.FormMessage = cutRunes(redactor.RedactCredentials(out.FormMessage), maxMessageLength)
+	}
 	return &out
 }
 

@@ -64,6 +64,7 @@ var consoleFormLabels = map[string]map[string]string{
 		"retries":                    "Quick retries",
 		"timeout_seconds":            "Timeout per attempt (seconds)",
 	}),
+	"/console":        views.AlertHistoryFilterLabels,
 	"/history":        views.HistoryFilterLabels,
 	"/history/export": views.ExportFormLabels,
 	"/console/retry-health-alerts/:health_id/acknowledgements": {

@@ -139,9 +139,9 @@ type AlertHistoryView struct {
 	ErrorField string
 }
 
-// alertHistoryFilterLabels names the alert history filters' query
+// AlertHistoryFilterLabels names the alert history filters' query
 // parameters as the filter form labels them.
-var alertHistoryFilterLabels = map[string]string{
+var AlertHistoryFilterLabels = map[string]string{
 	"health_id": "Health id", "provider": "Destination", "metadata_kind": "Kind",
 	"acknowledgement_state": "Acknowledgement state", "suppressed": "Suppressed",
 }
@@ -155,6 +155,25 @@ func (v AlertHistoryView) FilterAttributes(name string) templ.Attributes {
 	// The field takes the focus when the page loads, so a keyboard user
 	// starts at the value to correct.
 	return templ.Attributes{"aria-invalid": "true", "aria-describedby": "alert-history-error", "autofocus": true}
+}
+
+// ErrorSentence is Error ending in a full stop, so that a "Check" sentence
+// can follow it.
+func (v AlertHistoryView) ErrorSentence() string {
+	if strings.HasSuffix(v.Error, ".") {
+		return v.Error
+	}
+	return v.Error + "."
+}
+
+// CheckLabel is the label of the filter to check, or empty when the error
+// names no filter or already names it by its label.
+func (v AlertHistoryView) CheckLabel() string {
+	label := AlertHistoryFilterLabels[v.ErrorField]
+	if label == "" || strings.Contains(v.Error, "‘"+label+"’") {
+		return ""
+	}
+	return label
 }
 
 // AlertHistoryFilterView is the filter state, kept in the URL.
