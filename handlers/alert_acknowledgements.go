@@ -38,10 +38,8 @@ func (h *Handler) acknowledgeRetryHealthAlert(c echo.Context) error {
 	if err := decodeStrictJSON(c, &body); err != nil {
 		return err
 	}
-	// An absent state means acknowledged; an empty one is a mistake.
-	if body.AcknowledgementState != nil && strings.TrimSpace(*body.AcknowledgementState) == "" {
-		return fieldError("acknowledgement_state", "acknowledgement_state is empty; send one of %s, or leave the field out for %s",
-			strings.Join(alerting.AcknowledgementStates(), ", "), models.AcknowledgementAcknowledged)
+	if err := rejectEmptyAcknowledgementState(body.AcknowledgementState); err != nil {
+		return err
 	}
 	if err := rejectEmptyString("plan_id", body.PlanID); err != nil {
 		return err
@@ -61,6 +59,22 @@ func (h *Handler) acknowledgeRetryHealthAlert(c echo.Context) error {
 		return alertError(err)
 	}
 	return c.JSON(acknowledgementStatus(result), result)
+}
+
+// rejectEmptyAcknowledgementState returns a 400 when state is present but
+// empty or blank. An absent state means acknowledged, in the JSON body and
+// in the form, but an empty one is most likely a mistake. The form's
+// message offers the states its select shows rather than leaving the field
+// out.
+func rejectEmptyAcknowledgementState(state *string) error {
+	if state == nil || strings.TrimSpace(*state) != "" {
+		return nil
+	}
+	states := strings.Join(alerting.AcknowledgementStates(), ", ")
+	apiErr := fieldError("acknowledgement_state", "acknowledgement_state is empty; send one of %s, or leave the field out for %s",
+		states, models.AcknowledgementAcknowledged)
+	apiErr.FormMessage = "‘State’ is empty; choose one of " + states + "."
+	return apiErr
 }
 
 // acknowledgementStatus returns the status of a recorded action for JSON
@@ -84,6 +98,11 @@ func (h *Handler) acknowledgeRetryHealthAlertForm(c echo.Context) error {
 	form, err := readForm(c, acknowledgeFormFields)
 	if err != nil {
 		return err
+	}
+	if form.Has("acknowledgement_state") {
+		if err := rejectEmptyAcknowledgementState(new(form.Get("acknowledgement_state"))); err != nil {
+			return err
+		}
 	}
 	healthID := c.Param("health_id")
 	req := alerting.AcknowledgeRequest{

@@ -13,6 +13,7 @@ import (
 	"github.com/releaseops/evidence-console/alerting"
 	"github.com/releaseops/evidence-console/connectors"
 	"github.com/releaseops/evidence-console/evidence"
+	"github.com/releaseops/evidence-console/models"
 	"github.com/releaseops/evidence-console/models/dbtest"
 )
 
@@ -544,4 +545,49 @@ func TestConsoleHistoryPagePastTheEnd(t *testing.T) {
 	}
 	assertNoElements(t, empty, "history-prev", "history-next", "history-last")
 	assertPageLink(t, empty, "history-first", "/console", map[string]string{"acknowledgement_state": "resolved", "limit": "4", "offset": "0"})
+}
+
+// The acknowledgement form rejects an empty state, as the JSON endpoint
+// does, and stores nothing. A post without the field records acknowledged,
+// as a JSON body without it does.
+func TestAcknowledgementFormRejectsEmptyState(t *testing.T) {
+	s := newAlertServer(t, twoWebhooks())
+	_, result := s.deliver(`{"provider": "alpha", "retries": 0}`)
+	path := "/console/retry-health-alerts/" + result.Health.HealthID + "/acknowledgements"
+
+	for _, state := range []string{"", "%20"} {
+		rec := s.postForm(path, "provider=alpha&acknowledgement_state="+state+"&return_to=/console", "HX-Request", "true")
+		if rec.Code != http.StatusBadRequest {
+			t.Fatalf("state %q: status %d, want 400 (body %.300s)", state, rec.Code, rec.Body.String())
+		}
+		fragment := document(t, rec)
+		if got := fragment.Find("[data-field]").AttrOr("data-field", ""); got != "acknowledgement_state" {
+			t.Errorf("state %q: error field %q, want acknowledgement_state", state, got)
+		}
+		if got := fragment.Text(); !strings.Contains(got, "‘State’ is empty; choose one of acknowledged,") {
+			t.Errorf("state %q: message %q, want it to name ‘State’ and the choices", state, got)
+		}
+	}
+	jsonRec := s.postForm(path, "provider=alpha&acknowledgement_state=", "Accept", "application/json")
+	if jsonRec.Code != http.StatusBadRequest {
+		t.Fatalf("JSON client: status %d, want 400", jsonRec.Code)
+	}
+	if apiErr := apiErrorOf(t, jsonRec.Body.Bytes()); !strings.HasPrefix(apiErr.Message, "acknowledgement_state is empty") {
+		t.Errorf("JSON client: message %q, want the JSON endpoint's message", apiErr.Message)
+	}
+	var stored int64
+	if err := s.db.Model(&models.AlertAcknowledgement{}).Count(&stored).Error; err != nil {
+		t.Fatalf("count acknowledgements: %v", err)
+	}
+	if stored != 0 {
+		t.Errorf("stored acknowledgements after rejected posts: %d, want 0", stored)
+	}
+
+	absent := s.postForm(path, "provider=alpha", "Accept", "application/json")
+	if absent.Code != http.StatusCreated {
+		t.Fatalf("post without a state: status %d, want 201 (body %.300s)", absent.Code, absent.Body.String())
+	}
+	if !strings.Contains(absent.Body.String(), `"acknowledgement_state":"acknowledged"`) {
+		t.Errorf("post without a state: body %.300s, want acknowledged recorded", absent.Body.String())
+	}
 }
