@@ -70,3 +70,41 @@ func TestRetryFormsNamedApart(t *testing.T) {
 		})
 	}
 }
+
+// TestMaxRetryAttemptsHint checks that both policy forms say that "Max
+// retry attempts" counts the original send, and link the hint to the input.
+func TestMaxRetryAttemptsHint(t *testing.T) {
+	view := RetryConsoleView{
+		Policy:             RetryPolicyForm{MaxRetryAttempts: 3, RetryDelayMinutes: 30, BackoffMultiplier: "2"},
+		MaxRetryDeliveries: 25,
+		Send:               RetrySendForm{Retries: 1, TimeoutSeconds: "5"},
+	}
+	var b strings.Builder
+	if err := RetryConsole(view).Render(context.Background(), &b); err != nil {
+		t.Fatalf("render: %v", err)
+	}
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(b.String()))
+	if err != nil {
+		t.Fatalf("parse: %v", err)
+	}
+
+	for _, form := range []string{"retry-plan-form", "retry-run-form"} {
+		input := doc.Find(`[data-testid="` + form + `"] input[name="max_retry_attempts"]`)
+		hintID := input.AttrOr("aria-describedby", "")
+		if hintID == "" {
+			t.Errorf("%s: max_retry_attempts has no aria-describedby, want it linked to its hint", form)
+			continue
+		}
+		hint := doc.Find("#" + hintID)
+		if hint.Length() != 1 {
+			t.Errorf("%s: elements with id %q: got %d, want 1", form, hintID, hint.Length())
+			continue
+		}
+		if got := strings.TrimSpace(hint.Text()); !strings.Contains(got, "original send") {
+			t.Errorf("%s: hint %q, want it to say the original send counts", form, got)
+		}
+		if !input.Parent().Is("label") || input.Parent().Find("#"+hintID).Length() != 1 {
+			t.Errorf("%s: hint outside the input's label, want it shown with the field", form)
+		}
+	}
+}

@@ -40,6 +40,10 @@ type RetryPolicyForm struct {
 	BackoffMultiplier   string
 }
 
+// MaxRetryAttemptsHint is the help text of the "Max retry attempts" input.
+// The policy counts the original send as an attempt, so 1 allows no retry.
+const MaxRetryAttemptsHint = "Includes the original send: 3 allows 2 retries."
+
 // RetryPlanView is a persisted retry plan ready to show.
 type RetryPlanView struct {
 	PlanID        string
