@@ -164,7 +164,11 @@ func parseScheduleRun(c echo.Context) (executive.Params, executive.ScheduleInput
 		case "false":
 			input.Enabled = boolPointer(false)
 		default:
-			return params, input, fieldError("schedule.enabled", "schedule.enabled must be true or false; got %q", form.Get("enabled"))
+			// The select shows the values true and false as enabled and
+			// disabled, so the form's message names those.
+			apiErr := fieldError("schedule.enabled", "schedule.enabled must be true or false; got %q", form.Get("enabled"))
+			apiErr.FormMessage = fmt.Sprintf("‘Schedule’ must be enabled or disabled; got %q", form.Get("enabled"))
+			return params, input, apiErr
 		}
 	}
 	if form.Has("cadence") && strings.TrimSpace(form.Get("cadence")) != "" {

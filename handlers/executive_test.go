@@ -910,3 +910,23 @@ func TestExecutiveRunsPagePastTheEnd(t *testing.T) {
 			len(list.Items), list.Total, list.Offset, list.Limit)
 	}
 }
+
+// The schedule form's message names the choices its Schedule select shows,
+// while a JSON client keeps the values it sends.
+func TestScheduleFormNamesSelectChoices(t *testing.T) {
+	s := newExecutiveServer(t)
+	s.seedRecovery()
+
+	rec := s.postForm("/console/executive-report/schedule", "enabled=maybe", "HX-Request", "true")
+	if rec.Code != http.StatusBadRequest {
+		t.Fatalf("status: got %d, want 400; body %s", rec.Code, rec.Body.String())
+	}
+	if got, want := strings.TrimSpace(byTestID(document(t, rec), "error-fragment").Text()), `‘Schedule’ must be enabled or disabled; got "maybe"`; !strings.Contains(got, want) {
+		t.Errorf("form message: got %q, want it to contain %q", got, want)
+	}
+
+	jsonRec := s.postForm("/console/executive-report/schedule", "enabled=maybe", "Accept", "application/json")
+	if apiErr := apiErrorOf(t, jsonRec.Body.Bytes()); apiErr.Message != `schedule.enabled must be true or false; got "maybe"` {
+		t.Errorf("JSON message: got %q, want the values true and false named", apiErr.Message)
+	}
+}
