@@ -1070,3 +1070,26 @@ func TestConsoleLiveRunNamesEarlierRun(t *testing.T) {
 		t.Errorf("receiver requests = %d, want 1 (the first run's)", got)
 	}
 }
+
+// The executive retry health panel states the thresholds it used, so
+// fields left empty show the defaults they got.
+func TestRetryHealthPanelStatesThresholds(t *testing.T) {
+	s := newRetryTestServer(t, map[string]string{"webhook": "/webhook/a"})
+
+	cases := []struct {
+		query, want string
+	}{
+		{"expected_interval_minutes=&stale_metadata_minutes=", "Evaluated with an expected interval of 60 minutes and stale after 180 minutes."},
+		{"expected_interval_minutes=15&stale_metadata_minutes=45", "Evaluated with an expected interval of 15 minutes and stale after 45 minutes."},
+	}
+	for _, tc := range cases {
+		rec := s.do(http.MethodGet, "/console/executive-retry/health?"+tc.query, "", "", "HX-Request", "true")
+		if rec.Code != http.StatusOK {
+			t.Fatalf("%s: status %d, want 200; body %.300s", tc.query, rec.Code, rec.Body.String())
+		}
+		got := strings.Join(strings.Fields(byTestID(document(t, rec), "retry-health-thresholds").Text()), " ")
+		if got != tc.want {
+			t.Errorf("%s: thresholds %q, want %q", tc.query, got, tc.want)
+		}
+	}
+}
