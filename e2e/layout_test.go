@@ -102,6 +102,7 @@ func TestPagesFitPhoneWidth(t *testing.T) {
 		{"history", "/history", `[data-testid="history-table"]`},
 		{"connectors", "/connectors", `[data-testid="connectors"]`},
 		{"outstanding acknowledgements", "/console", `[data-testid="outstanding-acknowledgements"]`},
+		{"alert history", "/console", `[data-testid="alert-history"]`},
 	}
 	for _, page := range tables {
 		pageWidth(t, ctx, a.BaseURL+page.path, page.table)
@@ -112,6 +113,22 @@ func TestPagesFitPhoneWidth(t *testing.T) {
 		}
 		if overflow > 0 {
 			t.Errorf("%s table at %d px: %d px hidden to the right, want each row stacked", page.name, phoneWidth, overflow)
+		}
+	}
+
+	// The alert history's detail spans the card instead of a narrow column.
+	pageWidth(t, ctx, a.BaseURL+"/console", `[data-testid="history-detail"]`)
+	detailWidths, err := chromedp.Run(ctx, chromedp.Evaluate[[]float64](
+		`[...document.querySelectorAll('[data-testid="history-detail"]')].map((cell) => cell.getBoundingClientRect().width)`))
+	if err != nil {
+		t.Fatalf("read the alert history's detail widths: %v", err)
+	}
+	if len(detailWidths) == 0 {
+		t.Fatal("alert history at a phone's width: no detail cells, want the rows of the alert sent above")
+	}
+	for _, width := range detailWidths {
+		if width < phoneWidth/2 {
+			t.Errorf("alert history detail at %d px: %.0f px wide, want at least half the page", phoneWidth, width)
 		}
 	}
 

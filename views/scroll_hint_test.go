@@ -17,12 +17,6 @@ func TestWideTablesHaveScrollHint(t *testing.T) {
 		table  string
 		render func(*strings.Builder) error
 	}{
-		{"alert-history", func(b *strings.Builder) error {
-			history := AlertHistoryView{Total: 1, Limit: 20, Rows: []AlertHistoryRowView{
-				{Kind: "delivery", ID: "dlv_1", HealthID: "hlth_1", At: "2026-05-01 12:00 UTC", Provider: "slack", Outcome: "sent"},
-			}}
-			return AlertsSection(AlertsSectionView{History: history}).Render(context.Background(), b)
-		}},
 		{"executive-runs", func(b *strings.Builder) error {
 			page := ExecutiveRunsPage{Total: 1, Limit: 50, Runs: []ExecutiveRunView{
 				{RunID: "xrun_1", ReportID: "xrpt_1", Status: "delivered", Cadence: "daily", CreatedAt: "2026-05-01 12:00 UTC"},
