@@ -17,6 +17,7 @@ func (h *Handler) registerAlertRetryRoutes(e *echo.Echo) {
 	h.route(e, http.MethodPost, alertRetryPath+"/retry-worker-run", h.runAlertRetry, auth.PermissionPlanRetries)
 	h.route(e, http.MethodGet, alertRetryPath+"/retry-worker-runs", h.listAlertRetryRuns, auth.PermissionReadConsole)
 	h.route(e, http.MethodGet, alertRetryPath+"/retry-worker-runs/:run_id", h.getAlertRetryRun, auth.PermissionReadConsole)
+	h.route(e, http.MethodGet, alertRetryPath+"/retry-health", h.getAlertRetryHealth, auth.PermissionReadConsole)
 }
 
 // listAlertRetryRuns lists the newest health alert delivery retry worker
@@ -28,6 +29,12 @@ func (h *Handler) listAlertRetryRuns(c echo.Context) error {
 // getAlertRetryRun returns one health alert delivery retry worker run.
 func (h *Handler) getAlertRetryRun(c echo.Context) error {
 	return h.getRetryRunOf(c, models.SubjectHealthAlert)
+}
+
+// getAlertRetryHealth evaluates health alert delivery retry health and
+// writes nothing.
+func (h *Handler) getAlertRetryHealth(c echo.Context) error {
+	return h.getRetryHealthOf(c, models.SubjectHealthAlert)
 }
 
 // planAlertRetry persists a retry plan of failed health alert deliveries.

@@ -291,6 +291,7 @@ func TestRoutePermissionsMatchTable(t *testing.T) {
 		"GET " + ad + "/recovery-escalations/retry-health": auth.PermissionReadConsole,
 		"GET " + ad + "/recovery-escalations/retry-health-alert-dashboard":                     auth.PermissionReadConsole,
 		"GET " + ad + "/recovery-escalations/retry-health-alerts":                              auth.PermissionReadConsole,
+		"GET " + ad + "/recovery-escalations/retry-health-alerts/retry-health":                 auth.PermissionReadConsole,
 		"GET " + ad + "/recovery-escalations/retry-health-alerts/retry-worker-runs":            auth.PermissionReadConsole,
 		"GET " + ad + "/recovery-escalations/retry-health-alerts/retry-worker-runs/:run_id":    auth.PermissionReadConsole,
 		"GET " + ad + "/recovery-executive-report":                                             auth.PermissionReadExecutive,

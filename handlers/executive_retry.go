@@ -671,11 +671,17 @@ func retryHealthParams(c echo.Context) (health.Params, error) {
 // getExecutiveRetryHealth evaluates executive delivery retry health and
 // writes nothing.
 func (h *Handler) getExecutiveRetryHealth(c echo.Context) error {
+	return h.getRetryHealthOf(c, models.SubjectExecutiveReport)
+}
+
+// getRetryHealthOf evaluates the delivery retry health of one subject kind
+// with the thresholds of the query, and writes nothing.
+func (h *Handler) getRetryHealthOf(c echo.Context, kind string) error {
 	params, err := retryHealthParams(c)
 	if err != nil {
 		return err
 	}
-	report, err := h.Retry.Health(c.Request().Context(), models.SubjectExecutiveReport, params)
+	report, err := h.Retry.Health(c.Request().Context(), kind, params)
 	if err != nil {
 		return retryError(err)
 	}

@@ -196,6 +196,8 @@ func TestOpenAPIResponsesMatch(t *testing.T) {
 		{method: "GET", path: alertRetryPath + "/retry-worker-runs", status: 200},
 		{method: "GET", path: alertRetryPath + "/retry-worker-runs/{alertworker}", status: 200},
 		{method: "GET", path: base + "/delivery-retry-worker-runs/{alertworker}", status: 404},
+		{method: "GET", path: alertRetryPath + "/retry-health", status: 200},
+		{method: "GET", path: alertRetryPath + "/retry-health?stale_metadata_minutes=0", status: 400},
 		{method: "GET", path: runtimePrefix + "/dashboard", status: 200},
 		{method: "GET", path: runtimePrefix + "?limit=500", status: 200},
 		{method: "GET", path: runtimePrefix + "?delivery_success=maybe", status: 400},

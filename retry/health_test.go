@@ -134,3 +134,42 @@ func TestEvaluateHealthSaysOverWhenRounded(t *testing.T) {
 		}
 	}
 }
+
+// Health alert retries use the same rules under their own categories. A
+// worker run records the schedule it ran under, so a disabled schedule is
+// reported only from a run that recorded one, never when no run exists.
+func TestEvaluateHealthOfHealthAlerts(t *testing.T) {
+	now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	params := DefaultHealthParams()
+
+	report := EvaluateHealth(models.SubjectHealthAlert, params, HealthInputs{Now: now})
+	if report.SubjectKind != models.SubjectHealthAlert {
+		t.Errorf("subject_kind: got %q, want %q", report.SubjectKind, models.SubjectHealthAlert)
+	}
+	if len(report.Findings) != 2 || !hasFinding(report, "missed_health_alert_delivery_retry_worker") ||
+		!hasFinding(report, "stale_health_alert_delivery_retry_plan") {
+		t.Errorf("nothing recorded: got %+v, want the missed worker and the stale plan only", report.Findings)
+	}
+	for _, finding := range report.Findings {
+		if !strings.Contains(finding.Message, "health alert delivery retry") {
+			t.Errorf("finding %s: message %q does not name health alert delivery retries", finding.Category, finding.Message)
+		}
+	}
+
+	report = EvaluateHealth(models.SubjectHealthAlert, params, HealthInputs{
+		Now:        now,
+		LatestRun:  &models.RetryWorkerRun{ID: "rwr_1", CreatedAt: now.Add(-time.Minute), ScheduleEnabled: false},
+		LatestPlan: &models.RetryPlan{ID: "rtp_1", CreatedAt: now.Add(-time.Minute)},
+		Counts:     models.RetryCounts{FailedDeliveries: 1, OpenFailedExecutions: 1},
+	})
+	for _, category := range []string{
+		"disabled_health_alert_delivery_retry_schedule", "failed_health_alert_delivery", "failed_health_alert_delivery_retry_execution",
+	} {
+		if !hasFinding(report, category) {
+			t.Errorf("finding %q: missing from %+v", category, report.Findings)
+		}
+	}
+	if len(report.RecommendedActions) != len(report.Findings) {
+		t.Errorf("recommended_actions: got %d, want one per finding (%d)", len(report.RecommendedActions), len(report.Findings))
+	}
+}
