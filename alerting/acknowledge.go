@@ -151,6 +151,16 @@ func (s *Service) checkAcknowledgement(req *AcknowledgeRequest) error {
 	return s.rejectCredentials(*req)
 }
 
+// CheckAcknowledgement validates req as Acknowledge does, and stores
+// nothing. It returns nil, or a *FieldError whose Others are the other
+// invalid fields.
+func (s *Service) CheckAcknowledgement(req AcknowledgeRequest) error {
+	if err := s.checkAcknowledgement(&req); err != nil {
+		return s.withOtherProblems(req, err)
+	}
+	return nil
+}
+
 // withOtherProblems adds to a *FieldError the errors of the other fields
 // that a form can correct, found by checking req again with each invalid
 // field left empty. Other errors are returned unchanged.

@@ -38,12 +38,6 @@ func (h *Handler) acknowledgeRetryHealthAlert(c echo.Context) error {
 	if err := decodeStrictJSON(c, &body); err != nil {
 		return err
 	}
-	if err := rejectEmptyAcknowledgementState(body.AcknowledgementState); err != nil {
-		return err
-	}
-	if err := rejectEmptyString("plan_id", body.PlanID); err != nil {
-		return err
-	}
 	req := alerting.AcknowledgeRequest{HealthID: c.Param("health_id"), Actor: actorName(c)}
 	setIfPresent(&req.Provider, body.Provider)
 	setIfPresent(&req.State, body.AcknowledgementState)
@@ -54,27 +48,101 @@ func (h *Handler) acknowledgeRetryHealthAlert(c echo.Context) error {
 	setIfPresent(&req.Notes, body.Notes)
 	setIfPresent(&req.PlanID, body.PlanID)
 
+	// An absent state means acknowledged, but an empty one is a mistake, and
+	// so is an empty plan_id. The service takes both empty values as absent,
+	// so it checks the other fields, and the error lists them all.
+	var emptyFields []*alerting.FieldError
+	if body.AcknowledgementState != nil && strings.TrimSpace(*body.AcknowledgementState) == "" {
+		emptyFields = append(emptyFields, &alerting.FieldError{Field: "acknowledgement_state", Message: emptyStateMessage()})
+	}
+	if body.PlanID != nil && strings.TrimSpace(*body.PlanID) == "" {
+		emptyFields = append(emptyFields, &alerting.FieldError{Field: "plan_id", Message: "plan_id is empty; send a value, or leave the field out"})
+	}
+	if len(emptyFields) > 0 {
+		// Without an alert service, as in handler tests of other features,
+		// only the empty fields are listed.
+		var others error
+		if h.Alerts != nil {
+			others = h.Alerts.CheckAcknowledgement(req)
+		}
+		return h.acknowledgementError(withFieldErrors(emptyFields, others))
+	}
+
 	result, err := h.Alerts.Acknowledge(c.Request().Context(), req)
 	if err != nil {
-		return alertError(err)
+		return h.acknowledgementError(err)
 	}
 	return c.JSON(acknowledgementStatus(result), result)
 }
 
-// rejectEmptyAcknowledgementState returns a 400 when state is present but
-// empty or blank. An absent state means acknowledged, in the JSON body and
-// in the form, but an empty one is most likely a mistake. The form's
-// message offers the states its select shows rather than leaving the field
-// out.
+// emptyStateMessage is the error message for a present but empty
+// acknowledgement_state. An absent state means acknowledged, in the JSON
+// body and in the form, but an empty one is most likely a mistake.
+func emptyStateMessage() string {
+	return fmt.Sprintf("acknowledgement_state is empty; send one of %s, or leave the field out for %s",
+		strings.Join(alerting.AcknowledgementStates(), ", "), models.AcknowledgementAcknowledged)
+}
+
+// rejectEmptyAcknowledgementState returns the form's 400 when state is
+// present but empty or blank. Its form message offers the states the
+// select shows rather than leaving the field out.
 func rejectEmptyAcknowledgementState(state *string) error {
 	if state == nil || strings.TrimSpace(*state) != "" {
 		return nil
 	}
-	states := strings.Join(alerting.AcknowledgementStates(), ", ")
-	apiErr := fieldError("acknowledgement_state", "acknowledgement_state is empty; send one of %s, or leave the field out for %s",
-		states, models.AcknowledgementAcknowledged)
-	apiErr.FormMessage = "‘State’ is empty; choose one of " + states + "."
+	apiErr := fieldError("acknowledgement_state", "%s", emptyStateMessage())
+	apiErr.FormMessage = "‘State’ is empty; choose one of " + strings.Join(alerting.AcknowledgementStates(), ", ") + "."
 	return apiErr
+}
+
+// withFieldErrors returns the first of problems with the rest, and the
+// fields that err names, as its Others. An err that is not a *FieldError
+// is returned instead, because it is not about the request's fields.
+func withFieldErrors(problems []*alerting.FieldError, err error) error {
+	var serviceErr *alerting.FieldError
+	if err != nil && !errors.As(err, &serviceErr) {
+		return err
+	}
+	if serviceErr != nil {
+		problems = append(problems, serviceErr)
+		problems = append(problems, serviceErr.Others...)
+	}
+	first := *problems[0]
+	first.Others = problems[1:]
+	return &first
+}
+
+// invalidField is one invalid request field, as an error's details list it.
+type invalidField struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// acknowledgementError converts err as alertError does. A *FieldError keeps
+// its first field in field and message, for clients that read only those,
+// and lists every invalid field, the first included, in
+// details.invalid_fields. details is an object, as in the endpoint's other
+// errors (accepted_fields for an unknown body field). Each entry is
+// redacted and shortened as the error handler treats the first message,
+// because a message can quote what the client sent.
+func (h *Handler) acknowledgementError(err error) error {
+	converted := alertError(err)
+	var fieldErr *alerting.FieldError
+	var apiErr *APIError
+	if errors.As(err, &fieldErr) && errors.As(converted, &apiErr) {
+		apiErr.Details = map[string]any{"invalid_fields": h.invalidFields(fieldErr)}
+	}
+	return converted
+}
+
+// invalidFields lists first and its Others for an error's details.
+func (h *Handler) invalidFields(first *alerting.FieldError) []invalidField {
+	fields := []invalidField{}
+	for _, problem := range append([]*alerting.FieldError{first}, first.Others...) {
+		redacted := shortened(fieldError(problem.Field, "%s", problem.Message), h.Secrets)
+		fields = append(fields, invalidField{Field: redacted.Field, Message: redacted.Message})
+	}
+	return fields
 }
 
 // acknowledgementStatus returns the status of a recorded action for JSON
@@ -143,13 +211,15 @@ func (h *Handler) acknowledgeRetryHealthAlertForm(c echo.Context) error {
 // acknowledgementFormError converts err as alertError does. When other
 // fields of the form are invalid too, the form's message names every one
 // by its label and the form marks each, so a single correction fixes them
-// all. JSON clients keep the first field's message.
+// all. JSON clients keep the first field's message, and the error's
+// details list every invalid field, as acknowledgementError does.
 func (h *Handler) acknowledgementFormError(c echo.Context, err error) error {
 	var fieldErr *alerting.FieldError
 	if !errors.As(err, &fieldErr) || len(fieldErr.Others) == 0 {
-		return alertError(err)
+		return h.acknowledgementError(err)
 	}
 	apiErr := fieldError(fieldErr.Field, "%s", fieldErr.Message)
+	apiErr.Details = map[string]any{"invalid_fields": h.invalidFields(fieldErr)}
 	var messages []string
 	for _, problem := range append([]*alerting.FieldError{fieldErr}, fieldErr.Others...) {
 		message, _ := formMessage(c.Path(), shortened(fieldError(problem.Field, "%s", problem.Message), h.Secrets))

@@ -25,6 +25,7 @@ import (
 type AlertService interface {
 	Deliver(ctx context.Context, req alerting.DeliverRequest) (alerting.DeliverResult, error)
 	Acknowledge(ctx context.Context, req alerting.AcknowledgeRequest) (alerting.AcknowledgeResult, error)
+	CheckAcknowledgement(req alerting.AcknowledgeRequest) error
 	History(ctx context.Context, q alerting.HistoryQuery) (alerting.HistoryPage, error)
 	Dashboard(ctx context.Context, q alerting.OutstandingQuery) (alerting.Dashboard, error)
 	Console(ctx context.Context, q alerting.HistoryQuery, outstanding alerting.OutstandingQuery, planID string) (alerting.ConsoleData, error)

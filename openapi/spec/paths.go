@@ -35,6 +35,11 @@ type operation struct {
 	errors []string
 	// liveRun marks a worker run, whose live runs need a second permission.
 	liveRun bool
+	// errorBodies maps an error status to the Go value encoded in place of
+	// errorResponse, and errorDescriptions to its description, for an
+	// error whose body says more than the common one.
+	errorBodies       map[string]any
+	errorDescriptions map[string]string
 }
 
 // Response wrappers the handlers build with a map literal.
@@ -65,6 +70,31 @@ type (
 	}
 	errorResponse struct {
 		Error apiError `json:"error"`
+	}
+	// invalidField is one entry of the details of an error that lists
+	// every invalid request field.
+	invalidField struct {
+		Field   string `json:"field"`
+		Message string `json:"message"`
+	}
+	// invalidFieldsDetails are the details of a 400 of an endpoint that
+	// lists every invalid field: invalid_fields, or for an unknown body
+	// field or query parameter the names it accepts.
+	invalidFieldsDetails struct {
+		InvalidFields      []invalidField `json:"invalid_fields,omitempty"`
+		AcceptedFields     []string       `json:"accepted_fields,omitempty"`
+		AcceptedParameters []string       `json:"accepted_parameters,omitempty"`
+	}
+	// invalidFieldsError is apiError with invalidFieldsDetails.
+	invalidFieldsError struct {
+		Status  int                   `json:"status"`
+		Code    string                `json:"code"`
+		Message string                `json:"message"`
+		Field   string                `json:"field,omitempty"`
+		Details *invalidFieldsDetails `json:"details,omitempty"`
+	}
+	invalidFieldsResponse struct {
+		Error invalidFieldsError `json:"error"`
 	}
 )
 
@@ -224,8 +254,13 @@ func operations() []operation {
 				"notes":   schema{"type": "string", "maxLength": 2000},
 				"plan_id": str,
 			}, "provider"),
-			responses: map[string]any{"201": alerting.AcknowledgeResult{}, "200": alerting.AcknowledgeResult{}},
-			errors:    []string{"400", "404", "422"}},
+			responses:   map[string]any{"201": alerting.AcknowledgeResult{}, "200": alerting.AcknowledgeResult{}},
+			errors:      []string{"400", "404", "422"},
+			errorBodies: map[string]any{"400": invalidFieldsResponse{}},
+			errorDescriptions: map[string]string{"400": "Invalid request (code invalid_field when a field is invalid); nothing was stored. " +
+				"field and message describe the first invalid field. details.invalid_fields lists every invalid field, the first included, " +
+				"each as an object with field and message, so one correction can fix them all. " +
+				"An unknown body field or query parameter gives details.accepted_fields or details.accepted_parameters instead."}},
 		{method: "post", path: alerts + "/retry-plan", id: "planAlertRetry", permission: "retry.plan",
 			summary: "Plan retries of failed health alert deliveries.", body: retryPlanBody,
 			responses: map[string]any{"201": retry.PlanView{}}, errors: []string{"400", "422"}},
@@ -388,9 +423,16 @@ func Build() ([]byte, error) {
 			if !ok {
 				description = "Error; the body names the failed check and, when one field is at fault, the field."
 			}
+			if text, ok := op.errorDescriptions[status]; ok {
+				description = text
+			}
+			body := errorRef
+			if value, ok := op.errorBodies[status]; ok {
+				body = c.ref(reflect.TypeOf(value))
+			}
 			responses[status] = schema{
 				"description": description,
-				"content":     schema{"application/json": schema{"schema": errorRef}},
+				"content":     schema{"application/json": schema{"schema": body}},
 			}
 		}
 		description := "Needs permission " + op.permission + "."
