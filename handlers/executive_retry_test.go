@@ -374,7 +374,7 @@ func TestConsoleLiveRunSendsOnlyConfirmed(t *testing.T) {
 	// failed again since, is not sent.
 	changed := s.postForm("/console/executive-retry/run",
 		policy+"&execute=true&confirm=true&confirmed_destinations=alpha&confirmed_count=1&confirmed_retries=dlv_retried_since")
-	if changed.Code != http.StatusUnprocessableEntity || !strings.Contains(changed.Body.String(), "changed since the confirmation") {
+	if changed.Code != http.StatusUnprocessableEntity || !strings.Contains(changed.Body.String(), "not the ones the confirmation listed") {
 		t.Errorf("changed retry: got %d %s, want 422 saying the due retries changed", changed.Code, changed.Body.String())
 	}
 	if got := len(s.receiver.Requests()); got != 0 {

@@ -146,9 +146,10 @@ func CompleteDeliveries(ctx context.Context, db *gorm.DB, deliveries []Delivery)
 }
 
 // completeDeliveryBatch updates one batch of CompleteDeliveries from a
-// VALUES list with one row per delivery. The rows are sorted by ID. For such
-// a list PostgreSQL 15 plans a nested loop in list order, so two batches
-// lock the rows they share in the same order.
+// VALUES list with one row per delivery, sorted by ID. The sort does not fix
+// the order in which PostgreSQL locks the rows. A nested loop locks them in
+// list order, but a hash join locks them in storage order, as PostgreSQL 15
+// planned it for lists of under 5,000 rows.
 func completeDeliveryBatch(ctx context.Context, db *gorm.DB, deliveries []Delivery) error {
 	sorted := append([]Delivery(nil), deliveries...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].ID < sorted[j].ID })

@@ -518,6 +518,25 @@ func NewestRetryExecutionTo(ctx context.Context, db *gorm.DB, subjectKind string
 	return &executions[0], nil
 }
 
+// NewestRetryExecutionOf returns the newest execution, not yielded, started
+// at or after since, that retried one of the failed deliveries
+// failedDeliveryIDs, or nil.
+func NewestRetryExecutionOf(ctx context.Context, db *gorm.DB, subjectKind string, failedDeliveryIDs []string, since time.Time) (*RetryExecution, error) {
+	var executions []RetryExecution
+	err := db.WithContext(ctx).Table("retry_executions").Select("retry_executions.*").
+		Joins("JOIN retry_decisions ON retry_decisions.id = retry_executions.decision_id").
+		Where("retry_executions.subject_kind = ? AND retry_decisions.last_delivery_id IN ? AND retry_executions.started_at >= ? AND retry_executions.yielded = ?",
+			subjectKind, failedDeliveryIDs, since, false).
+		Order("retry_executions.started_at DESC, retry_executions.id DESC").Limit(1).Find(&executions).Error
+	if err != nil {
+		return nil, fmt.Errorf("models: unable to read the newest retry execution of %d failed deliveries: %w", len(failedDeliveryIDs), err)
+	}
+	if len(executions) == 0 {
+		return nil, nil
+	}
+	return &executions[0], nil
+}
+
 // LatestDeliveryRetryWorkerRun returns the newest worker run of one subject kind, or nil.
 func LatestDeliveryRetryWorkerRun(ctx context.Context, db *gorm.DB, subjectKind string) (*RetryWorkerRun, error) {
 	runs, err := RetryWorkerRuns(ctx, db, subjectKind, 1, 0)

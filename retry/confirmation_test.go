@@ -258,7 +258,7 @@ func TestConfirmationOfChangedRetryRejected(t *testing.T) {
 	// Past the in-flight timeout the message stays general.
 	clock.Advance(DefaultInFlightTimeout)
 	_, err = service.Run(context.Background(), models.SubjectExecutiveReport, request)
-	if !errors.As(err, &invalid) || invalid.WorkerRunID != "" || !strings.Contains(invalid.Message, "changed since the confirmation") {
+	if !errors.As(err, &invalid) || invalid.WorkerRunID != "" || !strings.Contains(invalid.Message, "not the ones the confirmation listed") {
 		t.Errorf("live run after the in-flight timeout: got %v, want the general message", err)
 	}
 }
@@ -275,5 +275,89 @@ func TestConfirmationOfListedRetrySends(t *testing.T) {
 	run, err := service.Run(context.Background(), models.SubjectExecutiveReport, request)
 	if err != nil || run.Counts.DeliveredCount != 1 {
 		t.Errorf("confirmed run: got %+v, %v; want the listed retry delivered", run.Counts, err)
+	}
+}
+
+// A group that waited at the confirmation becomes due and takes the only
+// place before the confirmed retry. No run retried anything, so the error
+// names no run, and nothing is sent.
+func TestConfirmationPushedOutByNewlyDueGroup(t *testing.T) {
+	db := dbtest.Open(t)
+	server := startReceiver(t)
+	clock := &testClock{now: serviceStart}
+	service := newTestService(db, webhookRegistry(t, server.URL, map[string]string{"webhook": "/webhook/exec"}), clock.Now, &fakeSource{})
+	until := serviceStart.Add(time.Minute)
+	insertDelivery(t, db, "run_x", "webhook", false, "rate_limited", 429, serviceStart.Add(-2*time.Hour), &until)
+	confirmedFailure := insertDelivery(t, db, "run_a", "webhook", false, "server_error", 503, serviceStart.Add(-time.Hour), nil)
+
+	preview, err := service.Preview(context.Background(), models.SubjectExecutiveReport, immediatePolicy(), 1, nil)
+	if err != nil {
+		t.Fatalf("Preview: %v", err)
+	}
+	if len(preview.SelectedDecisions) != 1 || preview.SelectedDecisions[0].LastDeliveryID != confirmedFailure.ID {
+		t.Fatalf("preview decisions: got %+v, want the retry of run_a", preview.SelectedDecisions)
+	}
+	clock.Advance(2 * time.Minute)
+
+	request := liveRequest(immediatePolicy())
+	request.MaxRetryDeliveries = 1
+	request.Confirmed = &Confirmation{Destinations: []string{"webhook"}, Count: 1, Retries: []string{confirmedFailure.ID}}
+	_, err = service.Run(context.Background(), models.SubjectExecutiveReport, request)
+
+	var invalid *ValidationError
+	if !errors.As(err, &invalid) || invalid.Field != "confirmed_count" {
+		t.Fatalf("Run: got %v, want an error naming confirmed_count", err)
+	}
+	if !strings.Contains(invalid.Message, "not the ones the confirmation listed") {
+		t.Errorf("message = %q, want it to say the due retries are not the listed ones", invalid.Message)
+	}
+	if invalid.WorkerRunID != "" {
+		t.Errorf("WorkerRunID = %q, want none, because no run retried the listed retry", invalid.WorkerRunID)
+	}
+	if got := countTable(t, db, "retry_executions"); got != 0 {
+		t.Errorf("executions: got %d, want 0", got)
+	}
+	if got := len(server.Requests()); got != 0 {
+		t.Errorf("requests sent: got %d, want none", got)
+	}
+}
+
+// A live run that retried another group to the same destination shortly
+// before is not named as the cause when the confirmed retry is pushed out.
+func TestConfirmationPushedOutNamesNoUnrelatedRun(t *testing.T) {
+	db := dbtest.Open(t)
+	server := startReceiver(t)
+	clock := &testClock{now: serviceStart}
+	service := newTestService(db, webhookRegistry(t, server.URL, map[string]string{"webhook": "/webhook/exec"}), clock.Now, &fakeSource{})
+	until := serviceStart.Add(20 * time.Second)
+	insertDelivery(t, db, "run_x", "webhook", false, "rate_limited", 429, serviceStart.Add(-2*time.Hour), &until)
+	insertDelivery(t, db, "run_z", "webhook", false, "server_error", 503, serviceStart.Add(-3*time.Hour), nil)
+
+	earlier := liveRequest(immediatePolicy())
+	earlier.MaxRetryDeliveries = 1
+	earlier.Actor = "pat"
+	first, err := service.Run(context.Background(), models.SubjectExecutiveReport, earlier)
+	if err != nil || first.Counts.DeliveredCount != 1 {
+		t.Fatalf("earlier live run: got %+v, %v; want one delivered retry", first.Counts, err)
+	}
+	confirmedFailure := insertDelivery(t, db, "run_a", "webhook", false, "server_error", 503, serviceStart.Add(-time.Hour), nil)
+	clock.Advance(time.Second)
+	preview, err := service.Preview(context.Background(), models.SubjectExecutiveReport, immediatePolicy(), 1, nil)
+	if err != nil || len(preview.SelectedDecisions) != 1 || preview.SelectedDecisions[0].LastDeliveryID != confirmedFailure.ID {
+		t.Fatalf("preview decisions: got %+v, %v; want the retry of run_a", preview.SelectedDecisions, err)
+	}
+	clock.Advance(30 * time.Second)
+
+	request := liveRequest(immediatePolicy())
+	request.MaxRetryDeliveries = 1
+	request.Confirmed = &Confirmation{Destinations: []string{"webhook"}, Count: 1, Retries: []string{confirmedFailure.ID}}
+	_, err = service.Run(context.Background(), models.SubjectExecutiveReport, request)
+
+	var invalid *ValidationError
+	if !errors.As(err, &invalid) {
+		t.Fatalf("Run: got %v, want a ValidationError", err)
+	}
+	if invalid.WorkerRunID != "" {
+		t.Errorf("WorkerRunID = %q, want none: run %s retried run_z, not the confirmed retry", invalid.WorkerRunID, first.WorkerRunID)
 	}
 }

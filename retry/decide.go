@@ -2,6 +2,7 @@ package retry
 
 import (
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/releaseops/evidence-console/connectors"
@@ -225,7 +226,7 @@ func retryAfterReason(failure Failure) string {
 	// A Datadog 429 without Retry-After takes its wait from
 	// X-RateLimit-Reset, and the stored failure does not record which one.
 	header := "Retry-After"
-	if failure.ConnectorKind == string(connectors.KindDatadog) {
+	if failure.ConnectorKind == string(connectors.KindDatadog) && failure.StatusCode == http.StatusTooManyRequests {
 		header = "Retry-After or X-RateLimit-Reset"
 	}
 	if failure.StatusCode != 0 {

@@ -20,6 +20,7 @@ func TestDecideRetryAfterReasonNamesStatus(t *testing.T) {
 		{"503", 503, "webhook", "server_error", "the destination asked to wait (HTTP 503, Retry-After)"},
 		{"no status", 0, "webhook", "timeout", "the destination asked to wait (timeout, Retry-After)"},
 		{"datadog 429", 429, "datadog", "rate_limited", "the destination asked to wait (HTTP 429, Retry-After or X-RateLimit-Reset)"},
+		{"datadog 503", 503, "datadog", "server_error", "the destination asked to wait (HTTP 503, Retry-After)"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -106,9 +106,11 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (view Ru
 			// Running on would record a live run that sends nothing while
 			// retries are due, which reads as if none were.
 			if dueTo(due, req.Confirmed.Destinations) {
-				// Another run retried the confirmed groups since, and
-				// their next attempts are due already.
-				return RunView{}, s.confirmedRetriesGoneError(ctx, kind, req.Confirmed, now, true)
+				// Retries to the confirmed destinations are due, but not
+				// the listed ones: another run retried them and their next
+				// attempts are due already, or other groups became due
+				// first and took the places.
+				return RunView{}, s.confirmedRetriesChangedError(ctx, kind, req.Confirmed, now)
 			}
 			return RunView{}, conflict("confirmed_destinations", "no retry is due to the confirmed destinations (%s); retries are due to %s; "+
 				"open the confirmation again to see what a live run would send", strings.Join(req.Confirmed.Destinations, ", "), dueDestinations(due))
@@ -117,7 +119,7 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (view Ru
 			// Another run sent them, or they wait again after a failure.
 			// Recording an empty live run would read as if the confirmed
 			// retries had been dealt with.
-			return RunView{}, s.confirmedRetriesGoneError(ctx, kind, req.Confirmed, now, false)
+			return RunView{}, s.nothingDueError(ctx, kind, req.Confirmed, now)
 		}
 		due = confirmed
 		if err := s.guardLive(kind, due, req.Destinations); err != nil {
@@ -216,32 +218,22 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (view Ru
 	return view, nil
 }
 
-// confirmedRetriesGoneError is the error of a live run whose confirmed
-// retries are no longer due. stillDue is whether those groups have newer
-// retries due, after another run's retry failed again. When another live
-// run retried to a confirmed destination within the in-flight timeout,
-// most likely while this person read the confirmation, the error names
-// that run, who started it and when.
-func (s *Service) confirmedRetriesGoneError(ctx context.Context, kind string, confirmed *Confirmation, now time.Time, stillDue bool) error {
+// nothingDueError is the error of a live run whose confirmed retries are no
+// longer due. When another live run retried to a confirmed destination
+// within the in-flight timeout, most likely while this person read the
+// confirmation, the error names that run, who started it and when.
+func (s *Service) nothingDueError(ctx context.Context, kind string, confirmed *Confirmation, now time.Time) error {
 	destinations := strings.Join(confirmed.Destinations, ", ")
 	generic := conflict("confirmed_count", "no retry is due now, but the confirmation covered %d to %s; "+
 		"nothing was sent; open the confirmation again to see what a live run would send", confirmed.Count, destinations)
-	if stillDue {
-		generic = conflict("confirmed_count", "the retries due to %s changed since the confirmation, because another run retried them; "+
-			"nothing was sent; open the confirmation again to see what a live run would send", destinations)
-	}
 
 	execution, err := models.NewestRetryExecutionTo(ctx, s.DB, kind, confirmed.Destinations, now.Add(-s.inFlightTimeout()))
 	if err == nil && execution != nil {
 		var other *models.RetryWorkerRun
 		if other, err = models.RetryWorkerRunByID(ctx, s.DB, execution.WorkerRunID); err == nil {
-			outcome := "so no retry is due now; nothing was sent; open that run to see its outcome"
-			if stillDue {
-				outcome = "so the retries due now are not the ones confirmed; nothing was sent; " +
-					"open that run to see its outcome, and open the confirmation again to see what a live run would send"
-			}
-			handled := conflict("confirmed_count", "live worker run %s, started by %s at %s, already retried to %s, %s",
-				other.ID, other.Actor, other.CreatedAt.UTC().Format("2006-01-02 15:04:05 MST"), execution.Connector, outcome)
+			handled := conflict("confirmed_count", "live worker run %s, started by %s at %s, already retried to %s, "+
+				"so no retry is due now; nothing was sent; open that run to see its outcome",
+				other.ID, other.Actor, other.CreatedAt.UTC().Format("2006-01-02 15:04:05 MST"), execution.Connector)
 			handled.WorkerRunID = other.ID
 			return handled
 		}
@@ -250,6 +242,38 @@ func (s *Service) confirmedRetriesGoneError(ctx context.Context, kind string, co
 		// The generic error is still right, so the lookup failure is only
 		// logged.
 		s.logger().Warn("unable to find the live run that handled the confirmed retries", "subject_kind", kind, "error", err)
+	}
+	return generic
+}
+
+// confirmedRetriesChangedError is the error of a live run whose confirmed
+// retries are not among the due ones, while other retries to the confirmed
+// destinations are. When another live run retried one of the listed
+// failed deliveries within the in-flight timeout, the error names that
+// run, because its retry failed again and the next attempt was not shown.
+func (s *Service) confirmedRetriesChangedError(ctx context.Context, kind string, confirmed *Confirmation, now time.Time) error {
+	generic := conflict("confirmed_count", "the retries due to %s now are not the ones the confirmation listed, "+
+		"because other retries became due first or another run retried the listed ones; nothing was sent; "+
+		"open the confirmation again to see what a live run would send", strings.Join(confirmed.Destinations, ", "))
+	if len(confirmed.Retries) == 0 {
+		return generic
+	}
+	execution, err := models.NewestRetryExecutionOf(ctx, s.DB, kind, confirmed.Retries, now.Add(-s.inFlightTimeout()))
+	if err == nil && execution != nil {
+		var other *models.RetryWorkerRun
+		if other, err = models.RetryWorkerRunByID(ctx, s.DB, execution.WorkerRunID); err == nil {
+			handled := conflict("confirmed_count", "live worker run %s, started by %s at %s, already retried a listed retry to %s, "+
+				"so the retries due now are not the ones confirmed; nothing was sent; "+
+				"open that run to see its outcome, and open the confirmation again to see what a live run would send",
+				other.ID, other.Actor, other.CreatedAt.UTC().Format("2006-01-02 15:04:05 MST"), execution.Connector)
+			handled.WorkerRunID = other.ID
+			return handled
+		}
+	}
+	if err != nil {
+		// The generic error is still right, so the lookup failure is only
+		// logged.
+		s.logger().Warn("unable to find the live run that retried the confirmed retries", "subject_kind", kind, "error", err)
 	}
 	return generic
 }
