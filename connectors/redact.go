@@ -70,6 +70,9 @@ type redactorState struct {
 	// secrets from stored text.
 	caseless *regexp.Regexp
 	replacer *strings.Replacer
+	// runs finds parts of random-looking secrets, and is nil when there
+	// are none (see secretRunLength).
+	runs *secretRunIndex
 }
 
 // emptyRedactorState is the state of a nil or zero Redactor.
@@ -134,6 +137,7 @@ func newRedactorState(secrets, ignored []string) *redactorState {
 	state.typed = typedForms(values)
 	state.typedLower = lowerAll(state.typed)
 	state.splitLower = withoutWordPaths(state.typedLower)
+	state.runs = newSecretRunIndex(secrets, ignored)
 	return state
 }
 
@@ -275,13 +279,29 @@ func (r *Redactor) HasConfiguredSecret(text string) bool {
 
 // HasConfiguredSecretIgnoringCase reports whether text contains a
 // configured secret as HasConfiguredSecret does, with letters of either
-// case. Checks of input use it, because a copy of a secret in other
-// letters, such as a lower-cased username, gives most of it away.
+// case, or a run of one as secretRunLength defines it. Checks of input use
+// it, because a copy of a secret in other letters, such as a lower-cased
+// username, or most of a secret gives it away.
 func (r *Redactor) HasConfiguredSecretIgnoringCase(text string) bool {
 	if r == nil {
 		return false
 	}
-	return containsForm(text, r.current().typedLower, true)
+	return containsForm(text, r.current().typedLower, true) || r.hasSecretRun(text)
+}
+
+// hasSecretRun reports whether text, decoded as containsForm decodes it,
+// contains a run of a configured secret in any letter case.
+func (r *Redactor) hasSecretRun(text string) bool {
+	runs := r.current().runs
+	if runs == nil {
+		return false
+	}
+	typed := removeFormatCharacters(decodeJSONEscapes(text))
+	if runs.found(typed) {
+		return true
+	}
+	decoded := decodeHTMLAndPercent(typed)
+	return decoded != typed && runs.found(decoded)
 }
 
 // HasSplitConfiguredSecret reports whether text contains a configured
@@ -457,7 +477,7 @@ func isHexDigit(c byte) bool {
 // keeps links and does not decode escapes, for messages that quote an
 // example link or escape control characters on purpose.
 func (r *Redactor) RedactCredentials(text string) string {
-	return redactCredentialText(r.replaceSecrets(text))
+	return redactCredentialText(r.current().runs.replace(r.replaceSecrets(text)))
 }
 
 // replaceSecrets replaces every configured secret value in text.
@@ -661,11 +681,21 @@ var jsonEscapePattern = regexp.MustCompile(`\\u[0-9A-Fa-f]{4}`)
 // password=… assignment redacted. JSON escapes (\uXXXX and \/) are decoded
 // first, so an escaped secret is found too.
 func (r *Redactor) Redact(text string) string {
+	return r.redact(text, true)
+}
+
+// redact is Redact, which replaces runs of secrets (see secretRunLength)
+// only withRuns. Whole secrets, encoded ones included, are replaced first,
+// so a run never takes part of a whole secret and leaves the rest.
+func (r *Redactor) redact(text string, withRuns bool) string {
 	if text == "" {
 		return ""
 	}
 	text = r.replaceSecrets(decodeJSONEscapes(text))
 	text = r.replaceEncodedSecrets(text)
+	if withRuns {
+		text = r.current().runs.replace(text)
+	}
 	text = urlPattern.ReplaceAllStringFunc(text, redactURL)
 	text = webhookPattern.ReplaceAllString(text, "${1}/"+Redacted)
 	return redactCredentialText(text)
@@ -686,7 +716,7 @@ func (r *Redactor) replaceEncodedSecrets(text string) string {
 		return text
 	}
 	decoded := decodeHTMLAndPercent(removeFormatCharacters(text))
-	if decoded == text || !r.Contains(decoded) {
+	if decoded == text || !r.Contains(decoded) && !r.current().runs.found(decoded) {
 		return text
 	}
 	return r.replaceSecrets(decoded)
@@ -764,8 +794,11 @@ func decodeJSONEscapes(text string) string {
 // well-known format or a link of a well-known incoming webhook. A nil
 // *Redactor finds the patterns only.
 func (r *Redactor) FindCredential(text string) string {
-	if r.HasConfiguredSecretIgnoringCase(text) {
+	if r != nil && containsForm(text, r.current().typedLower, true) {
 		return "a secret of a configured destination"
+	}
+	if r.hasSecretRun(text) {
+		return "part of a secret of a configured destination"
 	}
 	// Spaces or line breaks inside a secret still give it away.
 	if r.HasSplitConfiguredSecret(text) {
@@ -839,14 +872,15 @@ func redactURL(raw string) string {
 
 // Sanitize redacts text, replaces control characters and runs of white space
 // with one space, and truncates the result to maxLength characters, ending
-// with "…" when it was cut. Its result is stored, so configured secrets are
-// replaced in any letter case. A text that contains a secret split by white
-// space, as a server that wraps long lines sends it, is replaced whole.
-// The parts of such a secret cannot be distinguished from the words around
-// them.
+// with "…" when it was cut. Its result is stored, so configured secrets and
+// runs of them are replaced in any letter case. A text that contains a
+// secret split by white space, as a server that wraps long lines sends it,
+// is replaced whole. The parts of such a secret cannot be distinguished
+// from the words around them. Runs are replaced only after that check, so
+// a run that ends at a space does not hide the rest of a split secret.
 func (r *Redactor) Sanitize(text string, maxLength int) string {
-	text = r.Redact(text)
-	text, _ = r.RemoveConfiguredSecrets(text)
+	text = r.redact(text, false)
+	text, _ = r.removeWholeSecrets(text)
 	text = strings.Map(func(c rune) rune {
 		if c == utf8.RuneError || unicode.IsControl(c) {
 			return ' '
@@ -856,6 +890,7 @@ func (r *Redactor) Sanitize(text string, maxLength int) string {
 	if r.HasSplitConfiguredSecret(text) {
 		return Redacted
 	}
+	text, _ = r.removeSecretRuns(text)
 	return truncateText(strings.Join(strings.Fields(text), " "), maxLength, ellipsis)
 }
 

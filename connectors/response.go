@@ -43,7 +43,9 @@ type scrubberForms struct {
 // ordinary word on a page. Each value is replaced in the forms typed text
 // is checked for (raw, URL-, base64- and hex-encoded) and in those forms as
 // HTML and JSON write them, in any letter case, as stored text may contain a
-// secret in other letters than the configuration.
+// secret in other letters than the configuration. Runs of random-looking
+// secrets, credential-like path segments included, are replaced as Redact
+// replaces them (see secretRunLength).
 func (r *Redactor) ResponseScrubber() *ResponseScrubber {
 	if len(r.current().typed) == 0 && !r.mayAddSecrets() {
 		return nil
@@ -130,10 +132,26 @@ func (s *ResponseScrubber) Scrub(body string) (cleaned string, changed, complete
 	cleaned = body
 	if forms.written.foundIn(body) {
 		cleaned = forms.replacer.ReplaceAllLiteralString(body, Redacted)
-		changed = cleaned != body
 	}
-	decoded := decodeHTMLAndPercent(removeFormatCharacters(decodeJSONEscapes(cleaned)))
-	return cleaned, changed, !forms.typed.foundIn(decoded)
+	// Whole secrets are looked for before runs are replaced, because a
+	// run can take one side of a split secret and hide the other.
+	decoded := decodeForScrub(cleaned)
+	complete = !forms.typed.foundIn(decoded)
+	if withoutRuns := forms.state.runs.replace(cleaned); withoutRuns != cleaned {
+		cleaned = withoutRuns
+		decoded = decodeForScrub(cleaned)
+	}
+	changed = cleaned != body
+	// Every run in cleaned is replaced, so only decoding can show one.
+	if complete && decoded != cleaned {
+		complete = !forms.state.runs.found(decoded)
+	}
+	return cleaned, changed, complete
+}
+
+// decodeForScrub undoes the escapes and encodings that can hide a secret.
+func decodeForScrub(text string) string {
+	return decodeHTMLAndPercent(removeFormatCharacters(decodeJSONEscapes(text)))
 }
 
 // formIndex finds any of a set of strings of at least formKeyLength bytes,

@@ -36,24 +36,49 @@ func (r *Redactor) withoutSecrets(msg Message) (Message, bool) {
 	return msg, changed
 }
 
-// RemoveConfiguredSecrets returns text with every configured secret, in any
-// letter case, replaced by "[redacted]", and whether it held one. When a
-// secret is spelled in a way the replacer does not know, such as split by
-// invisible characters, the whole text becomes "[redacted]".
+// RemoveConfiguredSecrets returns text with every configured secret and
+// every run of one (see secretRunLength), in any letter case, replaced by
+// "[redacted]", and whether it held one. When a secret or run is spelled in
+// a way the replacer does not know, such as split by invisible characters,
+// the whole text becomes "[redacted]".
 func (r *Redactor) RemoveConfiguredSecrets(text string) (string, bool) {
-	if !r.HasConfiguredSecretIgnoringCase(text) {
+	text, foundWhole := r.removeWholeSecrets(text)
+	text, foundRun := r.removeSecretRuns(text)
+	return text, foundWhole || foundRun
+}
+
+// removeWholeSecrets is RemoveConfiguredSecrets for whole secrets only.
+func (r *Redactor) removeWholeSecrets(text string) (string, bool) {
+	forms := r.current().typedLower
+	if !containsForm(text, forms, true) {
 		return text, false
 	}
-	replaced := r.replaceSecretsIgnoringCase(text)
-	if r.HasConfiguredSecretIgnoringCase(replaced) {
+	replaced := r.replaceWholeSecretsIgnoringCase(text)
+	if containsForm(replaced, forms, true) {
 		return Redacted, true
 	}
 	return replaced, true
 }
 
-// replaceSecretsIgnoringCase replaces every configured secret, in any
-// letter case, by "[redacted]".
+// removeSecretRuns is RemoveConfiguredSecrets for runs of secrets only.
+func (r *Redactor) removeSecretRuns(text string) (string, bool) {
+	if !r.hasSecretRun(text) {
+		return text, false
+	}
+	replaced := r.current().runs.replace(text)
+	if r.hasSecretRun(replaced) {
+		return Redacted, true
+	}
+	return replaced, true
+}
+
+// replaceSecretsIgnoringCase replaces every configured secret and every
+// run of one, in any letter case, by "[redacted]".
 func (r *Redactor) replaceSecretsIgnoringCase(text string) string {
+	return r.current().runs.replace(r.replaceWholeSecretsIgnoringCase(text))
+}
+
+func (r *Redactor) replaceWholeSecretsIgnoringCase(text string) string {
 	text = r.replaceSecrets(text)
 	caseless := r.current().caseless
 	if caseless == nil {
