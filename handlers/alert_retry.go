@@ -18,6 +18,12 @@ func (h *Handler) registerAlertRetryRoutes(e *echo.Echo) {
 	h.route(e, http.MethodGet, alertRetryPath+"/retry-worker-runs", h.listAlertRetryRuns, auth.PermissionReadConsole)
 	h.route(e, http.MethodGet, alertRetryPath+"/retry-worker-runs/:run_id", h.getAlertRetryRun, auth.PermissionReadConsole)
 	h.route(e, http.MethodGet, alertRetryPath+"/retry-health", h.getAlertRetryHealth, auth.PermissionReadConsole)
+
+	// The console forms need the permissions of the JSON endpoints above.
+	h.route(e, http.MethodPost, "/console/alert-retry/plan", h.planAlertRetry, auth.PermissionPlanRetries)
+	h.route(e, http.MethodPost, "/console/alert-retry/run", h.runAlertRetry, auth.PermissionPlanRetries)
+	h.route(e, http.MethodPost, "/console/alert-retry/confirm", h.confirmAlertRetry, auth.PermissionPlanRetries)
+	h.route(e, http.MethodGet, "/console/alert-retry/health", h.alertRetryHealthFragment, auth.PermissionReadConsole)
 }
 
 // listAlertRetryRuns lists the newest health alert delivery retry worker
@@ -46,4 +52,16 @@ func (h *Handler) planAlertRetry(c echo.Context) error {
 // same rules as the executive report worker.
 func (h *Handler) runAlertRetry(c echo.Context) error {
 	return h.runRetry(c, models.SubjectHealthAlert)
+}
+
+// confirmAlertRetry shows what a live run of health alert retries would
+// send and requests explicit confirmation. It writes nothing.
+func (h *Handler) confirmAlertRetry(c echo.Context) error {
+	return h.confirmRetry(c, models.SubjectHealthAlert)
+}
+
+// alertRetryHealthFragment renders the console's health alert retry health
+// panel. It writes nothing.
+func (h *Handler) alertRetryHealthFragment(c echo.Context) error {
+	return h.retryHealthFragment(c, models.SubjectHealthAlert)
 }

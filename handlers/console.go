@@ -139,7 +139,10 @@ func (h *Handler) console(c echo.Context) error {
 			page.Alerts.History = rejectedAlertHistoryView(c, page.Alerts.History.Kinds, rejected)
 		}
 	}
-	if page.Retry, err = h.retryConsoleView(ctx, c); err != nil {
+	if page.Retry, err = h.retryConsoleView(ctx, c, models.SubjectExecutiveReport); err != nil {
+		return err
+	}
+	if page.AlertRetry, err = h.retryConsoleView(ctx, c, models.SubjectHealthAlert); err != nil {
 		return err
 	}
 	if h.Audit != nil {

@@ -38,10 +38,6 @@ type RetryService interface {
 	Health(ctx context.Context, kind string, params health.Params) (retry.HealthReport, error)
 }
 
-// retryChangedEvent is the htmx event sent after a plan or run, so the
-// console's retry health panel reloads itself.
-const retryChangedEvent = "retry-changed"
-
 // executiveRetryPath is the JSON prefix of executive delivery retries.
 const executiveRetryPath = auditDelivery + "/recovery-executive-report"
 
@@ -479,14 +475,15 @@ func (h *Handler) planRetry(c echo.Context, kind string) error {
 		return retryError(err)
 	}
 
+	section := retryKindView(kind)
 	switch {
 	case wantsJSON(c):
 		return c.JSON(http.StatusCreated, plan)
 	case isHTMX(c):
-		c.Response().Header().Set("HX-Trigger", retryChangedEvent)
-		return render(c, http.StatusOK, views.RetryPlanPanel(h.retryPlanView(&plan)))
+		c.Response().Header().Set("HX-Trigger", section.ChangedEvent)
+		return render(c, http.StatusOK, views.RetryPlanPanel(section, h.retryPlanView(&plan)))
 	}
-	return redirectAfterPost(c, "/console?retry_plan_id="+plan.RetryPlanID+"#executive-retry")
+	return redirectAfterPost(c, "/console?retry_plan_id="+plan.RetryPlanID+"#"+section.Section)
 }
 
 // runExecutiveRetry runs the executive delivery retry worker once: a dry
@@ -525,15 +522,22 @@ func (h *Handler) runRetry(c echo.Context, kind string) error {
 	case wantsJSON(c):
 		return c.JSON(http.StatusCreated, run)
 	case isHTMX(c):
-		c.Response().Header().Set("HX-Trigger", retryChangedEvent)
-		return render(c, http.StatusOK, views.RetryRunResponse(h.retryRunView(run)))
+		section := retryKindView(kind)
+		c.Response().Header().Set("HX-Trigger", section.ChangedEvent)
+		return render(c, http.StatusOK, views.RetryRunResponse(section, h.retryRunView(run)))
 	}
 	return redirectAfterPost(c, "/retries/runs/"+run.WorkerRunID)
 }
 
-// confirmExecutiveRetry shows what a live run would send and requests
-// explicit confirmation. It writes nothing.
+// confirmExecutiveRetry shows what a live run of executive report retries
+// would send and requests explicit confirmation. It writes nothing.
 func (h *Handler) confirmExecutiveRetry(c echo.Context) error {
+	return h.confirmRetry(c, models.SubjectExecutiveReport)
+}
+
+// confirmRetry shows what a live run of the subject kind's retries would
+// send and requests explicit confirmation. It writes nothing.
+func (h *Handler) confirmRetry(c echo.Context, kind string) error {
 	in, err := parseRetryRun(c)
 	if err != nil {
 		return err
@@ -550,7 +554,7 @@ func (h *Handler) confirmExecutiveRetry(c echo.Context) error {
 		return retryError(err)
 	}
 
-	preview, err := h.Retry.Preview(c.Request().Context(), models.SubjectExecutiveReport, request.Policy, request.MaxRetryDeliveries, request.Destinations)
+	preview, err := h.Retry.Preview(c.Request().Context(), kind, request.Policy, request.MaxRetryDeliveries, request.Destinations)
 	if err != nil {
 		return retryError(err)
 	}
@@ -559,7 +563,7 @@ func (h *Handler) confirmExecutiveRetry(c echo.Context) error {
 	if view.LeaveOut != nil {
 		// Leaving the destinations out is offered only when the others
 		// have a retry due, so it never leads to a run that sends nothing.
-		limited, err := h.Retry.Preview(c.Request().Context(), models.SubjectExecutiveReport, request.Policy, request.MaxRetryDeliveries, view.LeaveOut.Ready)
+		limited, err := h.Retry.Preview(c.Request().Context(), kind, request.Policy, request.MaxRetryDeliveries, view.LeaveOut.Ready)
 		if err != nil {
 			return retryError(err)
 		}
@@ -572,10 +576,11 @@ func (h *Handler) confirmExecutiveRetry(c echo.Context) error {
 	if view.Count > 0 {
 		view.MaxDuration = "up to " + h.Retry.MaxSendTime(view.Count, options).String()
 	}
+	section := retryKindView(kind)
 	if isHTMX(c) {
-		return render(c, http.StatusOK, views.RetryConfirm(view))
+		return render(c, http.StatusOK, views.RetryConfirm(section, view))
 	}
-	return render(c, http.StatusOK, views.RetryConfirmPage(pageContext(c), view))
+	return render(c, http.StatusOK, views.RetryConfirmPage(pageContext(c), section, view))
 }
 
 func (h *Handler) getRetryPlan(c echo.Context) error {
@@ -689,19 +694,26 @@ func (h *Handler) getRetryHealthOf(c echo.Context, kind string) error {
 }
 
 func (h *Handler) executiveRetryHealthFragment(c echo.Context) error {
+	return h.retryHealthFragment(c, models.SubjectExecutiveReport)
+}
+
+// retryHealthFragment renders the retry health panel of the subject kind's
+// console section, or a page for a browser without htmx. It writes nothing.
+func (h *Handler) retryHealthFragment(c echo.Context, kind string) error {
 	params, err := retryHealthParams(c)
 	if err != nil {
 		return err
 	}
-	report, err := h.Retry.Health(c.Request().Context(), models.SubjectExecutiveReport, params)
+	report, err := h.Retry.Health(c.Request().Context(), kind, params)
 	if err != nil {
 		return retryError(err)
 	}
 	view := h.retryHealthView(report)
+	section := retryKindView(kind)
 	if isHTMX(c) {
-		return render(c, http.StatusOK, views.RetryHealthPanel(view))
+		return render(c, http.StatusOK, views.RetryHealthPanel(section, view))
 	}
-	return render(c, http.StatusOK, views.RetryHealthPage(pageContext(c), view))
+	return render(c, http.StatusOK, views.RetryHealthPage(pageContext(c), section, view))
 }
 
 func (h *Handler) retryRunsPage(c echo.Context) error {

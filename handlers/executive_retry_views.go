@@ -273,10 +273,20 @@ func (h *Handler) retryHealthView(r retry.HealthReport) views.RetryHealthView {
 	return view
 }
 
-// retryConsoleView gathers the executive retry section of the console: the
-// requested plan (retry_plan_id) or the newest, the newest worker run and
-// the current health. It writes nothing.
-func (h *Handler) retryConsoleView(ctx context.Context, c echo.Context) (*views.RetryConsoleView, error) {
+// retryKindView returns the names of the console section that retries
+// deliveries of the subject kind.
+func retryKindView(kind string) views.RetryKind {
+	if kind == models.SubjectHealthAlert {
+		return views.AlertRetry
+	}
+	return views.ExecutiveRetry
+}
+
+// retryConsoleView gathers the console section of the subject kind's
+// delivery retries: the requested plan (retry_plan_id) when it is of that
+// kind, else the newest, the newest worker run and the current health. It
+// writes nothing.
+func (h *Handler) retryConsoleView(ctx context.Context, c echo.Context, kind string) (*views.RetryConsoleView, error) {
 	if h.Retry == nil {
 		return nil, nil
 	}
@@ -294,9 +304,14 @@ func (h *Handler) retryConsoleView(ctx context.Context, c echo.Context) (*views.
 		if err != nil {
 			return nil, err
 		}
-		plan = &found
-	} else {
-		latest, err := h.Retry.LatestPlan(ctx, models.SubjectExecutiveReport)
+		// A plan of the other kind is shown in that kind's section, so this
+		// section shows its own newest plan instead.
+		if found.SubjectKind == kind {
+			plan = &found
+		}
+	}
+	if plan == nil {
+		latest, err := h.Retry.LatestPlan(ctx, kind)
 		if err != nil {
 			return nil, err
 		}
@@ -304,7 +319,7 @@ func (h *Handler) retryConsoleView(ctx context.Context, c echo.Context) (*views.
 	}
 	view.Plan = h.retryPlanView(plan)
 
-	runs, err := h.Retry.WorkerRuns(ctx, models.SubjectExecutiveReport, 1, 0)
+	runs, err := h.Retry.WorkerRuns(ctx, kind, 1, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -319,7 +334,7 @@ func (h *Handler) retryConsoleView(ctx context.Context, c echo.Context) (*views.
 	// Only a live run changes what a plan decided, so the newest live run
 	// counts, even when a dry run came after it.
 	if plan != nil {
-		live, err := h.Retry.NewestLiveRun(ctx, models.SubjectExecutiveReport)
+		live, err := h.Retry.NewestLiveRun(ctx, kind)
 		if err != nil {
 			return nil, err
 		}
@@ -328,7 +343,7 @@ func (h *Handler) retryConsoleView(ctx context.Context, c echo.Context) (*views.
 		}
 	}
 
-	report, err := h.Retry.Health(ctx, models.SubjectExecutiveReport, retry.DefaultHealthParams())
+	report, err := h.Retry.Health(ctx, kind, retry.DefaultHealthParams())
 	if err != nil {
 		return nil, err
 	}

@@ -51,14 +51,17 @@ func TestConsoleFormsByRole(t *testing.T) {
 	// buttons maps each console form's submit button to its blocked note;
 	// the live run button has no note of its own.
 	buttons := map[string]string{
-		"build-health":         "build-health-blocked",
-		sendAlertButton:        "send-alert-blocked",
-		"ack-submit":           "acknowledge-blocked",
-		"executive-schedule":   "executive-schedule-blocked",
-		"executive-deliver":    "executive-deliver-blocked",
-		"plan-executive-retry": "retry-plan-blocked",
-		"run-executive-retry":  "retry-run-blocked",
-		"prepare-live-retry":   "",
+		"build-health":             "build-health-blocked",
+		sendAlertButton:            "send-alert-blocked",
+		"ack-submit":               "acknowledge-blocked",
+		"executive-schedule":       "executive-schedule-blocked",
+		"executive-deliver":        "executive-deliver-blocked",
+		"plan-executive-retry":     "retry-plan-blocked",
+		"run-executive-retry":      "retry-run-blocked",
+		"prepare-live-retry":       "",
+		"plan-alert-retry":         "alert-retry-plan-blocked",
+		"run-alert-retry":          "alert-retry-run-blocked",
+		"alert-prepare-live-retry": "",
 	}
 	cases := []struct {
 		role auth.Role
@@ -71,12 +74,15 @@ func TestConsoleFormsByRole(t *testing.T) {
 		{
 			role: auth.RoleViewer,
 			disabled: map[string]string{
-				"build-health":         "Your role (viewer) may not build health snapshots; " + managersCan,
-				sendAlertButton:        "Your role (viewer) may not send alerts; " + managersCan,
-				"ack-submit":           "Your role (viewer) may not acknowledge alerts; " + acknowledgersCan,
-				"plan-executive-retry": "Your role (viewer) may not plan delivery retries; " + managersCan,
-				"run-executive-retry":  "Your role (viewer) may not run delivery retries; " + managersCan,
-				"prepare-live-retry":   "",
+				"build-health":             "Your role (viewer) may not build health snapshots; " + managersCan,
+				sendAlertButton:            "Your role (viewer) may not send alerts; " + managersCan,
+				"ack-submit":               "Your role (viewer) may not acknowledge alerts; " + acknowledgersCan,
+				"plan-executive-retry":     "Your role (viewer) may not plan delivery retries; " + managersCan,
+				"run-executive-retry":      "Your role (viewer) may not run delivery retries; " + managersCan,
+				"prepare-live-retry":       "",
+				"plan-alert-retry":         "Your role (viewer) may not plan delivery retries; " + managersCan,
+				"run-alert-retry":          "Your role (viewer) may not run delivery retries; " + managersCan,
+				"alert-prepare-live-retry": "",
 			},
 			// A viewer may not read executive reports, so the section shows
 			// a note in place of its forms.
@@ -85,13 +91,16 @@ func TestConsoleFormsByRole(t *testing.T) {
 		{
 			role: auth.RolePlatformOwner,
 			disabled: map[string]string{
-				"build-health":         "Your role (platform_owner) may not build health snapshots; " + managersCan,
-				sendAlertButton:        "Your role (platform_owner) may not send alerts; " + managersCan,
-				"executive-schedule":   "Your role (platform_owner) may not schedule executive reports; " + managersCan,
-				"executive-deliver":    "Your role (platform_owner) may not deliver executive reports; " + managersCan,
-				"plan-executive-retry": "Your role (platform_owner) may not plan delivery retries; " + managersCan,
-				"run-executive-retry":  "Your role (platform_owner) may not run delivery retries; " + managersCan,
-				"prepare-live-retry":   "",
+				"build-health":             "Your role (platform_owner) may not build health snapshots; " + managersCan,
+				sendAlertButton:            "Your role (platform_owner) may not send alerts; " + managersCan,
+				"executive-schedule":       "Your role (platform_owner) may not schedule executive reports; " + managersCan,
+				"executive-deliver":        "Your role (platform_owner) may not deliver executive reports; " + managersCan,
+				"plan-executive-retry":     "Your role (platform_owner) may not plan delivery retries; " + managersCan,
+				"run-executive-retry":      "Your role (platform_owner) may not run delivery retries; " + managersCan,
+				"prepare-live-retry":       "",
+				"plan-alert-retry":         "Your role (platform_owner) may not plan delivery retries; " + managersCan,
+				"run-alert-retry":          "Your role (platform_owner) may not run delivery retries; " + managersCan,
+				"alert-prepare-live-retry": "",
 			},
 		},
 		{role: auth.RoleReleaseManager, disabled: map[string]string{}},
@@ -185,6 +194,9 @@ func TestBlockedFormsStillRejectPosts(t *testing.T) {
 		{auth.RolePlatformOwner, "/console/executive-report/deliver", "run_id=latest&provider=webhook"},
 		{auth.RolePlatformOwner, "/console/executive-retry/plan", "max_retry_attempts=3"},
 		{auth.RolePlatformOwner, "/console/executive-retry/confirm", "max_retry_deliveries=1"},
+		{auth.RoleViewer, "/console/alert-retry/run", "dry_run=true"},
+		{auth.RolePlatformOwner, "/console/alert-retry/plan", "max_retry_attempts=3"},
+		{auth.RolePlatformOwner, "/console/alert-retry/confirm", "max_retry_deliveries=1"},
 	}
 	for i, tc := range cases {
 		s.actAs(fmt.Sprintf("poster-%d", i), tc.role)

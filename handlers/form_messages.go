@@ -19,7 +19,7 @@ var retryPolicyLabels = map[string]string{
 	"allow_immediate_retry":              "Allow immediate retry (delay 0)",
 }
 
-// retryRunLabels are the labels of the executive retry run form, whose
+// retryRunLabels are the labels of the retry run forms, whose
 // "Prepare live run…" button posts the same fields to the confirmation.
 var retryRunLabels = withLabels(retryPolicyLabels, map[string]string{
 	"max_retry_deliveries": "Max retry deliveries",
@@ -28,7 +28,7 @@ var retryRunLabels = withLabels(retryPolicyLabels, map[string]string{
 })
 
 // healthThresholdLabels are the labels of the threshold inputs that the
-// build, send and executive retry health forms share.
+// build, send and delivery retry health forms share.
 var healthThresholdLabels = map[string]string{
 	"expected_interval_minutes": "Expected interval (minutes)",
 	"stale_metadata_minutes":    "Stale after (minutes)",
@@ -44,6 +44,10 @@ var consoleFormLabels = map[string]map[string]string{
 	"/console/executive-retry/plan":    retryPolicyLabels,
 	"/console/executive-retry/run":     retryRunLabels,
 	"/console/executive-retry/confirm": retryRunLabels,
+	"/console/alert-retry/health":      healthThresholdLabels,
+	"/console/alert-retry/plan":        retryPolicyLabels,
+	"/console/alert-retry/run":         retryRunLabels,
+	"/console/alert-retry/confirm":     retryRunLabels,
 	"/console/executive-report/schedule": {
 		"schedule.interval_minutes": "Interval (minutes)",
 		"schedule.cadence":          "Cadence label",

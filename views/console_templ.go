@@ -70,6 +70,12 @@ func Console(pc PageContext, page ConsolePage) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
+			if page.AlertRetry != nil {
+				templ_7745c5c3_Err = RetryConsoleOf(AlertRetry, *page.AlertRetry).Render(ctx, templ_7745c5c3_Buffer)
+				if templ_7745c5c3_Err != nil {
+					return templ_7745c5c3_Err
+				}
+			}
 			templ_7745c5c3_Err = ExecutiveConsole(page.Executive).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err

@@ -6,7 +6,8 @@ import (
 	"github.com/a-h/templ"
 )
 
-// RetryConsoleView is the executive delivery retry section of the console.
+// RetryConsoleView is the content of a delivery retry section of the
+// console, for either subject kind.
 type RetryConsoleView struct {
 	Policy             RetryPolicyForm
 	MaxRetryDeliveries int

@@ -48,8 +48,11 @@ type ConsolePage struct {
 	Executive ExecutiveConsoleView
 	// Alerts is nil when no alert service is configured.
 	Alerts *AlertsSectionView
-	// Retry is nil when no retry service is configured.
-	Retry *RetryConsoleView
+	// Retry, the executive report delivery retries, and AlertRetry, the
+	// health alert delivery retries, are nil when no retry service is
+	// configured.
+	Retry      *RetryConsoleView
+	AlertRetry *RetryConsoleView
 	// Dashboard is nil when no audit service is configured.
 	Dashboard *DashboardView
 }
