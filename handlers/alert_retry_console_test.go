@@ -394,3 +394,36 @@ func TestAlertRetryConsoleHealth(t *testing.T) {
 		t.Errorf("message: got %q, want it to name the Expected interval input", got)
 	}
 }
+
+// A browser without htmx gets the confirmation and the retry health as
+// whole pages that name the health alert kind.
+func TestAlertRetryConsolePagesWithoutHTMX(t *testing.T) {
+	s, failedID := newAlertRetryConsoleServer(t, map[string]string{"webhook": "/webhook/alert"}, "webhook")
+
+	rec := s.postForm("/console/alert-retry/confirm", alertRetryPolicyForm)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("confirm page: got %d, want 200 (%s)", rec.Code, rec.Body.String())
+	}
+	doc := document(t, rec)
+	if got := strings.TrimSpace(doc.Find("h1").Text()); got != "Confirm the live health alert retry" {
+		t.Errorf("confirm page heading: got %q, want Confirm the live health alert retry", got)
+	}
+	form := byTestID(doc, "alert-retry-confirm-form")
+	if got := form.AttrOr("action", ""); got != "/console/alert-retry/run" {
+		t.Errorf("confirm form action: got %q, want /console/alert-retry/run", got)
+	}
+	if got := form.Find(`input[name="confirmed_retries"]`).AttrOr("value", ""); got != failedID {
+		t.Errorf("confirmed_retries: got %q, want %q", got, failedID)
+	}
+	if got := byTestID(doc, "alert-retry-confirm-cancel").AttrOr("href", ""); got != "/console#alert-retry" {
+		t.Errorf("cancel link: got %q, want /console#alert-retry", got)
+	}
+
+	rec = s.do(http.MethodGet, "/console/alert-retry/health", "", "")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("health page: got %d, want 200 (%s)", rec.Code, rec.Body.String())
+	}
+	if got := strings.TrimSpace(document(t, rec).Find("h1").Text()); got != "Health alert delivery retry health" {
+		t.Errorf("health page heading: got %q, want Health alert delivery retry health", got)
+	}
+}
