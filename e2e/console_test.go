@@ -148,4 +148,27 @@ func TestConsoleRequestFailureShown(t *testing.T) {
 	if got := textOf(t, ctx, `[data-testid="request-failure"]`); !strings.Contains(got, "nothing is confirmed") {
 		t.Errorf("failure message = %q, want it to say that nothing is confirmed", got)
 	}
+
+	// A panel that refreshes itself after another action notes the failure
+	// in place, without a dialog that would block the page.
+	_, err = chromedp.Run(ctx, chromedp.Evaluate[bool](`window.alertMessages = [];
+		window.alert = function (message) { window.alertMessages.push(message); };
+		htmx.trigger(document.body, "records-changed"); true`))
+	if err != nil {
+		t.Fatalf("refresh the panels while requests fail: %v", err)
+	}
+	err = chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(`#dashboard [data-testid="refresh-failure"]`)))
+	if err != nil {
+		t.Fatalf("dashboard refresh failure note: %v", err)
+	}
+	if got := textOf(t, ctx, `#dashboard [data-testid="refresh-failure"]`); !strings.Contains(got, "could not be refreshed") {
+		t.Errorf("refresh failure note = %q, want it to say the panel could not be refreshed", got)
+	}
+	alerts, err := chromedp.Run(ctx, chromedp.Evaluate[int](`window.alertMessages.length`))
+	if err != nil {
+		t.Fatalf("read the dialogs: %v", err)
+	}
+	if alerts != 0 {
+		t.Errorf("dialogs after a failed panel refresh: got %d, want none", alerts)
+	}
 }

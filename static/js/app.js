@@ -316,6 +316,23 @@
     var elt = event.detail.requestConfig ? event.detail.requestConfig.elt : event.detail.elt;
     var form = elt && elt.closest ? elt.closest("form") : null;
     var box = form ? form.querySelector('[data-role="errors"]') : null;
+    var verb = event.detail.requestConfig ? event.detail.requestConfig.verb : "";
+    if (!box && verb === "get" && elt && elt.prepend) {
+      // A panel that refreshes itself after another action only reads.
+      // A dialog would block the page after an action that did complete,
+      // so the panel keeps its old content with a note above it.
+      var stale = elt.querySelector('[data-testid="refresh-failure"]');
+      if (!stale) {
+        stale = document.createElement("p");
+        stale.setAttribute("role", "status");
+        stale.setAttribute("data-testid", "refresh-failure");
+        stale.className = "mb-2 rounded border border-amber-200 bg-amber-50 p-2 text-sm text-amber-900";
+        elt.prepend(stale);
+      }
+      stale.textContent = "This part of the page could not be refreshed, because the server could not be reached. " +
+        "It shows what was true before; reload the page when the server is back.";
+      return;
+    }
     if (!box) {
       // Only forms record anything, so a link or button outside one only
       // reads, and nothing can be half done.
