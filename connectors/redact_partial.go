@@ -96,8 +96,16 @@ func (x *secretRunIndex) add(secret string) {
 	for offset := 0; offset+minFragmentLength <= len(secret); offset++ {
 		setBit(&x.partBits, keyAt(secret, offset))
 	}
+	// A secret that mixes letters with digits or symbols, such as
+	// Evidence2026!, often contains a word, and a run of letters alone
+	// would then match that word in ordinary text. So its runs need a
+	// character other than a letter. A secret of letters alone keeps them.
+	mixed := strings.ContainsFunc(secret, func(c rune) bool { return !isASCIILetter(c) })
 	for offset := 0; offset+length <= len(secret); offset++ {
 		window := secret[offset : offset+length]
+		if mixed && !strings.ContainsFunc(window, func(c rune) bool { return !isASCIILetter(c) }) {
+			continue
+		}
 		x.windows[window] = append(x.windows[window], secretWindow{secret: secret, offset: offset})
 		key := keyAt(window, 0)
 		x.starts[key] = true
@@ -106,16 +114,18 @@ func (x *secretRunIndex) add(secret string) {
 }
 
 // randomSecretParts returns the parts of a secret that runs are taken
-// from. A URL's are its path, its credential-like path segments, credential
-// query values and password, because its scheme and host are public. Another value's are its fields between white space, so the
-// scheme of "Bearer <token>" is not one. Parts shorter than
-// minFragmentLength, paths of words and values made of words are left out.
+// from. A URL's are its credential-like path segments, credential query
+// values and password, because its scheme and host are public. Another
+// value's are its fields between white space, so the scheme of
+// "Bearer <token>" is not one. Parts shorter than minFragmentLength, paths
+// of words and values made of words are left out.
 func randomSecretParts(secret string) []string {
 	secret = strings.TrimSpace(secret)
 	var parts []string
 	if u, err := url.Parse(secret); err == nil && u.Scheme != "" && u.Host != "" {
+		// The whole path is left out, because its first half is often a
+		// public route, such as /slack/services/T000/B000.
 		parts = append(secretPathSegments(u), secretQueryValues(u)...)
-		parts = append(parts, strings.TrimSuffix(u.Path, "/"))
 		if password, ok := u.User.Password(); ok {
 			parts = append(parts, password)
 		}
@@ -136,6 +146,10 @@ func isMadeOfWords(value string) bool {
 		return c == '/' || c == '-' || c == '.' || c == '_' || unicode.IsSpace(c)
 	})
 	return !slices.ContainsFunc(words, func(word string) bool { return !isWord(word) })
+}
+
+func isASCIILetter(c rune) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
 }
 
 // isWord reports whether word consists of letters only, in words shorter

@@ -15,7 +15,7 @@ import (
 
 const (
 	runBearerToken  = "HookBearerTok3n_4f9a8b7c6d5e"
-	runClientSecret = "EntraClientSecret~Q8v.xyzABC123"
+	runClientSecret = "Q8v7Q~xy2AB.c3D_e4F-g5H6i7J8k9L0"
 	runSMTPPassword = "smtp-Pa55word!Zk7-rotated"
 	runFileToken    = "fileTok_9Qw2Er4Ty6Ui8Op0As"
 	runPathSegment  = "Whk9PathSecret0123456789ab"
@@ -71,13 +71,15 @@ func secretRuns(secret string) map[string]string {
 	}
 }
 
+// runSecrets leaves out a whole secret URL path, because its halves are
+// not matched: the first half of /hook/<segment> is mostly the public
+// route, and the segment is matched in part on its own.
 var runSecrets = map[string]string{
 	"webhook bearer token":   runBearerToken,
 	"sentinel client secret": runClientSecret,
 	"SMTP password":          runSMTPPassword,
 	"token from a file":      runFileToken,
 	"secret path segment":    runPathSegment,
-	"secret webhook path":    "/hook/" + runPathSegment,
 	"Slack token":            runSlackToken,
 }
 
@@ -288,7 +290,8 @@ func TestSecretRunsKeepOrdinaryText(t *testing.T) {
 // in part.
 func TestSecretRunsOfMakeRunConfig(t *testing.T) {
 	redactor := localReceiverRegistry(t).Redactor()
-	for _, text := range []string{"local-receiver", "receiver-token", "teams/workflows", "webhook/hooks", "services/T000/B000"} {
+	for _, text := range []string{"local-receiver", "receiver-token", "teams/workflows", "webhook/hooks", "services/T000/B000",
+		"/slack/services/T000/B000", "http://127.0.0.1:8090/slack/services/T000/B000/"} {
 		if got := redactor.FindCredential("note " + text); got != "" {
 			t.Errorf("FindCredential(%q): got %q, want nothing", text, got)
 		}
@@ -343,5 +346,36 @@ func TestLowerASCIIBytes(t *testing.T) {
 				t.Fatalf("lowerASCIIBytes(%#x): got %#x, want %#x", key, got, want)
 			}
 		}
+	}
+}
+
+// A password made of a word and digits, such as Evidence2026!, does not
+// make the word a secret: a run of letters alone is not matched for a
+// secret that also has digits or symbols.
+func TestSecretRunsSkipWordsOfPasswords(t *testing.T) {
+	cases := []struct{ secret, text string }{
+		{"Evidence2026!", "The Evidence Console shows the alert"},
+		{"Password1!", "rotated the password today"},
+		{"Operations2026!", "operations.lead"},
+	}
+	for _, tc := range cases {
+		redactor := NewRedactor(tc.secret)
+		if got := redactor.FindCredential(tc.text); got != "" {
+			t.Errorf("FindCredential(%q) with secret %q: got %q, want nothing", tc.text, tc.secret, got)
+		}
+		if got := redactor.Redact(tc.text); got != tc.text {
+			t.Errorf("Redact(%q) with secret %q: got %q, want it unchanged", tc.text, tc.secret, got)
+		}
+		if redactor.HasConfiguredSecretIgnoringCase(tc.text) {
+			t.Errorf("HasConfiguredSecretIgnoringCase(%q) with secret %q: got true, want false", tc.text, tc.secret)
+		}
+		if got := redactor.FindCredential("note " + tc.secret[1:]); got == "" {
+			t.Errorf("FindCredential of %q without its first character: got nothing, want it found", tc.secret)
+		}
+	}
+	changed := false
+	payload := NewRedactor("Evidence2026!").payloadWithoutSecrets(map[string]any{"evidence_url": "https://console.example.test/x"}, &changed)
+	if _, kept := payload["evidence_url"]; !kept || changed {
+		t.Errorf("payloadWithoutSecrets: got %v, changed %v; want the key kept", payload, changed)
 	}
 }
