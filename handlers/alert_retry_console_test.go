@@ -427,3 +427,32 @@ func TestAlertRetryConsolePagesWithoutHTMX(t *testing.T) {
 		t.Errorf("health page heading: got %q, want Health alert delivery retry health", got)
 	}
 }
+
+// The run and plan pages of a health alert run head their columns with the
+// alert plan, not the schedule run of an executive report.
+func TestAlertRetryDetailPagesNameAlertPlans(t *testing.T) {
+	s, _ := newAlertRetryConsoleServer(t, map[string]string{"webhook": "/webhook/alert"}, "webhook")
+	rec := s.postForm("/console/alert-retry/run", "dry_run=true&"+alertRetryPolicyForm)
+	location := rec.Header().Get("Location")
+	if !strings.HasPrefix(location, "/retries/runs/") {
+		t.Fatalf("dry run: got %d with Location %q, want a redirect to the run page", rec.Code, location)
+	}
+	page := s.do(http.MethodGet, location, "", "")
+	if strings.Contains(page.Body.String(), "Schedule run / plan") {
+		t.Error("alert run page: names schedule runs in its headings, want alert plans")
+	}
+	if !strings.Contains(page.Body.String(), "Alert plan") {
+		t.Error("alert run page: no Alert plan heading")
+	}
+	planLink := document(t, page).Find(`a[href^="/retries/plans/"]`).First().AttrOr("href", "")
+	if planLink == "" {
+		t.Fatal("alert run page: no link to its plan")
+	}
+	plan := s.do(http.MethodGet, planLink, "", "")
+	if strings.Contains(plan.Body.String(), "Schedule run / plan") {
+		t.Error("alert plan page: names schedule runs in its headings, want alert plans")
+	}
+	if !strings.Contains(plan.Body.String(), "Alert plan") {
+		t.Error("alert plan page: no Alert plan heading")
+	}
+}

@@ -4878,7 +4878,7 @@ func RetryRunPage(pc PageContext, r RetryRunView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = RetryRunPanel(r).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = RetryRunPanelOf(detailPageKind(r.SubjectKind), r).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -4991,7 +4991,7 @@ func RetryPlanPage(pc PageContext, subjectKind, workerRunID string, p *RetryPlan
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = RetryPlanPanel(ExecutiveRetry, p).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = RetryPlanPanel(detailPageKind(subjectKind), p).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

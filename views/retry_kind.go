@@ -88,3 +88,21 @@ func (k RetryKind) ButtonID(verb string) string {
 func (k RetryKind) HealthHeading() string {
 	return strings.TrimSuffix(k.Heading, "retries") + "retry health"
 }
+
+// detailPageKind returns the names that the run and plan detail pages use
+// for runs of subjectKind. The pages keep the executive section's ids and
+// data-testids for every kind, and take the column headings and noun of
+// the health alert section for its runs.
+func detailPageKind(subjectKind string) RetryKind {
+	kind := ExecutiveRetry
+	if subjectKind == healthAlertSubject {
+		kind.Noun = AlertRetry.Noun
+		kind.SubjectHeading = AlertRetry.SubjectHeading
+		kind.ExecutionSubjectHeading = AlertRetry.ExecutionSubjectHeading
+	}
+	return kind
+}
+
+// healthAlertSubject is the subject kind of health alert deliveries, as
+// the models package stores it.
+const healthAlertSubject = "health_alert"
