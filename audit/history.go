@@ -96,7 +96,8 @@ func (q *HistoryQuery) Validate() error {
 // an alert or retry plan lists the destinations it includes,
 // comma-separated in name order, which the provider filter matches one of. ParentID is the
 // record one step up the chain (the health snapshot of an alert plan, the
-// subject of a delivery, the worker run of an execution).
+// subject of a delivery, the worker run of an execution). The Status of a
+// worker run is its mode and state, such as "live running".
 type HistoryItem struct {
 	MetadataKind            string    `json:"metadata_kind"`
 	ID                      string    `json:"id"`

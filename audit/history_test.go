@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/releaseops/evidence-console/audit/audittest"
+	"github.com/releaseops/evidence-console/models"
 	"github.com/releaseops/evidence-console/models/dbtest"
 )
 
@@ -164,5 +166,56 @@ func TestHistoryQueryRejectsInvalid(t *testing.T) {
 				t.Errorf("field: got %s, want %s", fieldErr.Field, tc.field)
 			}
 		})
+	}
+}
+
+func TestHistoryWorkerRunStatus(t *testing.T) {
+	db, service := openFixture(t)
+	ctx := context.Background()
+	started := audittest.At(40)
+	for _, run := range []*models.RetryWorkerRun{
+		{ID: "w5", SubjectKind: models.SubjectExecutiveReport, PlanID: "rp1", Actor: "dave", ScheduleCadence: "hourly",
+			WindowStart: started, WindowEnd: started.Add(time.Hour), State: models.WorkerRunRunning, CreatedAt: started},
+		{ID: "w6", SubjectKind: models.SubjectExecutiveReport, PlanID: "rp1", Actor: "dave", ScheduleCadence: "hourly",
+			WindowStart: started, WindowEnd: started.Add(time.Hour), State: models.WorkerRunInterrupted, CreatedAt: started},
+	} {
+		if err := db.Create(run).Error; err != nil {
+			t.Fatalf("create worker run %s: %v", run.ID, err)
+		}
+	}
+
+	page, err := service.History(ctx, HistoryQuery{MetadataKind: models.HistoryRetryWorkerRun, Limit: MaxHistoryLimit})
+	if err != nil {
+		t.Fatalf("History: %v", err)
+	}
+	statuses := map[string]string{}
+	for _, item := range page.Items {
+		statuses[item.ID] = item.Status
+	}
+	want := map[string]string{
+		"w1": "dry completed", "w2": "dry completed", "w3": "live completed", "w4": "live completed",
+		"w5": "live running", "w6": "live interrupted",
+	}
+	for id, status := range want {
+		if statuses[id] != status {
+			t.Errorf("worker run %s (%s): got status %q, want %q", id, dbtest.Describe(), statuses[id], status)
+		}
+	}
+
+	// A filter on an attribute worker runs do not carry still leaves them out.
+	outcome, err := service.History(ctx, HistoryQuery{MetadataKind: models.HistoryRetryWorkerRun, DeliverySuccess: boolPtr(true), Limit: MaxHistoryLimit})
+	if err != nil {
+		t.Fatalf("History with delivery_success: %v", err)
+	}
+	if outcome.Total != 0 {
+		t.Errorf("worker runs with delivery_success=true: got %d, want 0", outcome.Total)
+	}
+	source, err := service.History(ctx, HistoryQuery{MetadataKind: models.HistoryRetryWorkerRun,
+		ConnectorDeliverySource: models.SubjectExecutiveReport, Limit: MaxHistoryLimit})
+	if err != nil {
+		t.Fatalf("History with connector_delivery_source: %v", err)
+	}
+	if source.Total != 5 {
+		t.Errorf("executive worker runs: got %d, want 5 (w1, w2, w3, w5, w6)", source.Total)
 	}
 }

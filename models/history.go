@@ -111,7 +111,9 @@ var historyBranches = []historyBranch{
 		status: "'planned'", actor: "rp.actor",
 		providerExists: "EXISTS (SELECT 1 FROM retry_decisions rd WHERE rd.plan_id = rp.id AND rd.connector = ?)"},
 	{kind: HistoryRetryWorkerRun, from: "retry_worker_runs w", id: "w.id", createdAt: "w.created_at", source: "w.subject_kind",
-		status: "CASE WHEN w.dry_run THEN 'dry' ELSE 'live' END", actor: "w.actor", parent: "w.plan_id"},
+		// A worker run's status is its mode and state, such as "live running"
+		// or "dry completed", so a running run differs from an interrupted one.
+		status: "CASE WHEN w.dry_run THEN 'dry ' ELSE 'live ' END || w.state", actor: "w.actor", parent: "w.plan_id"},
 	{kind: HistoryRetryExecution, from: "retry_executions x", id: "x.id", createdAt: "x.started_at", provider: "x.connector",
 		source: "x.subject_kind", success: "CASE x.outcome WHEN 'delivered' THEN TRUE WHEN 'failed' THEN FALSE END",
 		status: "x.outcome", actor: "COALESCE((SELECT w2.actor FROM retry_worker_runs w2 WHERE w2.id = x.worker_run_id), '')",
