@@ -256,16 +256,12 @@ func deliveryLink(d models.Delivery, relation string) ChainLink {
 			status = "sent"
 		}
 	}
-	response := fmt.Sprintf("status %d", d.StatusCode)
-	if d.StatusCode == 0 {
-		response = "no response status"
+	var detail string
+	if d.State == models.DeliveryInFlight {
+		detail = inFlightDetail(d)
+	} else {
+		detail = completedDetail(d)
 	}
-	destination := d.Host
-	if destination == "" {
-		// A send that a stopped server left in flight has no recorded attempt.
-		destination = d.Connector + " (no attempt recorded)"
-	}
-	detail := fmt.Sprintf("%s to %s, %s, class %s, %s", d.Origin, destination, response, d.ErrorClass, countWords(d.AttemptCount, "attempt", "attempts"))
 	if d.RetryExecutionID != "" {
 		detail += ", retry execution " + d.RetryExecutionID
 	}
@@ -274,6 +270,39 @@ func deliveryLink(d models.Delivery, relation string) ChainLink {
 	}
 	return ChainLink{Kind: models.HistoryDelivery, ID: d.ID, Relation: relation, At: d.CreatedAt, Actor: d.Actor,
 		Provider: d.Connector, Status: status, Detail: detail}
+}
+
+// inFlightDetail describes a send still under way, or one that a stopped
+// server left in flight. Its attempts, reply and class are recorded only
+// when it completes.
+func inFlightDetail(d models.Delivery) string {
+	destination := d.Host
+	if destination == "" {
+		destination = d.Connector
+	}
+	since := d.StartedAt
+	if since.IsZero() {
+		since = d.CreatedAt
+	}
+	return fmt.Sprintf("%s to %s, in flight since %s", d.Origin, destination, since.UTC().Format(time.RFC3339))
+}
+
+func completedDetail(d models.Delivery) string {
+	response := fmt.Sprintf("status %d", d.StatusCode)
+	if d.StatusCode == 0 {
+		response = "no response status"
+	}
+	destination := d.Host
+	if destination == "" {
+		// A send that a stopped server left in flight, and a later worker run
+		// recorded as interrupted, has no recorded attempt.
+		destination = d.Connector + " (no attempt recorded)"
+	}
+	detail := fmt.Sprintf("%s to %s, %s", d.Origin, destination, response)
+	if d.ErrorClass != "" {
+		detail += ", class " + d.ErrorClass
+	}
+	return detail + ", " + countWords(d.AttemptCount, "attempt", "attempts")
 }
 
 // delivery adds one delivery; a retry delivery continues with its execution,

@@ -291,6 +291,39 @@ func TestChainOfAlertRecords(t *testing.T) {
 	}
 }
 
+func TestChainOfInFlightDelivery(t *testing.T) {
+	db, service := openFixture(t)
+	// A send under way has no host, reply or class recorded yet.
+	if err := db.Exec("UPDATE deliveries SET host = '', attempt_count = 0 WHERE id = 'e3'").Error; err != nil {
+		t.Fatalf("clear the attempt of e3: %v", err)
+	}
+	chain, err := service.Chain(context.Background(), ChainDelivery, "e3")
+	if err != nil {
+		t.Fatalf("Chain: %v", err)
+	}
+	link := chain.Links[0]
+	if link.ID != "e3" || link.Status != models.DeliveryInFlight {
+		t.Fatalf("first link: got %s with status %q, want e3 in flight", link.ID, link.Status)
+	}
+	want := "send to slack, in flight since " + at(20).UTC().Format(time.RFC3339)
+	if link.Detail != want {
+		t.Errorf("detail (%s): got %q, want %q", dbtest.Describe(), link.Detail, want)
+	}
+	for _, stale := range []string{"class", "attempt", "no attempt recorded"} {
+		if strings.Contains(link.Detail, stale) {
+			t.Errorf("detail: got %q, want no %q while the send is in flight", link.Detail, stale)
+		}
+	}
+
+	completed, err := service.Chain(context.Background(), ChainDelivery, "e2")
+	if err != nil {
+		t.Fatalf("Chain of e2: %v", err)
+	}
+	if got := completed.Links[0].Detail; got != "send to 127.0.0.1, status 503, class server_error, 1 attempt" {
+		t.Errorf("completed detail: got %q, want the host, reply, class and attempts", got)
+	}
+}
+
 // readArchive returns every file of a zip archive by name.
 func readArchive(t *testing.T, data []byte) map[string][]byte {
 	t.Helper()
