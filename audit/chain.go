@@ -50,6 +50,10 @@ type ChainLink struct {
 	Provider string    `json:"provider,omitempty"`
 	Status   string    `json:"status"`
 	Detail   string    `json:"detail,omitempty"`
+	// IdempotencyKey is the key a retry execution or delivery sends with its
+	// message. A retry carries the key of the delivery it repeats, so equal
+	// keys mark sends of one message.
+	IdempotencyKey string `json:"idempotency_key,omitempty"`
 	// AuditKind is set when the linked record has an audit chain of its own.
 	AuditKind string `json:"audit_kind,omitempty"`
 }
@@ -123,7 +127,7 @@ func (b *chainBuilder) execution(ctx context.Context, id, relation string) error
 		return err
 	}
 	executionLink := ChainLink{Kind: models.HistoryRetryExecution, ID: x.ID, Relation: relation, At: x.StartedAt,
-		Provider: x.Connector, Status: x.Outcome, Detail: x.Reason}
+		Provider: x.Connector, Status: x.Outcome, Detail: x.Reason, IdempotencyKey: x.IdempotencyKey}
 
 	run, err := models.RecordByID[models.RetryWorkerRun](ctx, db, x.WorkerRunID)
 	runFound, err := b.optional(err, "worker run "+x.WorkerRunID)
@@ -269,7 +273,7 @@ func deliveryLink(d models.Delivery, relation string) ChainLink {
 		detail += ", recorded as interrupted by worker run " + d.ReconciledByRunID
 	}
 	return ChainLink{Kind: models.HistoryDelivery, ID: d.ID, Relation: relation, At: d.CreatedAt, Actor: d.Actor,
-		Provider: d.Connector, Status: status, Detail: detail}
+		Provider: d.Connector, Status: status, Detail: detail, IdempotencyKey: d.IdempotencyKey}
 }
 
 // inFlightDetail describes a send still under way, or one that a stopped

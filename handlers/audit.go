@@ -99,6 +99,7 @@ func (h *Handler) auditChainPage(c echo.Context) error {
 		row := views.AuditLinkView{
 			Kind: link.Kind, ID: link.ID, Relation: link.Relation, At: views.FormatTime(link.At, h.TimeZone),
 			Actor: link.Actor, Provider: link.Provider, Status: link.Status, Detail: link.Detail,
+			IdempotencyKey: link.IdempotencyKey,
 		}
 		switch {
 		case link.Kind == chain.Kind && link.ID == chain.ID:

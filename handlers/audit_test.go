@@ -325,10 +325,28 @@ func TestAuditChainEndpoints(t *testing.T) {
 	if len(chain.Links) != 8 || len(chain.Missing) != 0 {
 		t.Errorf("chain: got %d links and missing %q, want 8 and none", len(chain.Links), chain.Missing)
 	}
+	keys := map[string]string{}
+	for _, link := range chain.Links {
+		keys[link.Kind+"/"+link.ID] = link.IdempotencyKey
+	}
+	for record, want := range map[string]string{
+		"retry_execution/x2": "idem-dec2", "delivery/e2": "idem-e2", "delivery/e5": "idem-e5", "retry_plan/rp1": "",
+	} {
+		if keys[record] != want {
+			t.Errorf("idempotency key of %s: got %q, want %q", record, keys[record], want)
+		}
+	}
 
 	page := document(t, s.getJSON("/audit/retry_execution/x2"))
 	if got := byTestID(page, "audit-link").Length(); got != 8 {
 		t.Errorf("page links: got %d, want 8", got)
+	}
+	executionKey := page.Find(`[data-testid="audit-link"][data-kind="retry_execution"] [data-testid="audit-idempotency-key"]`)
+	if got := strings.Join(strings.Fields(executionKey.Text()), " "); got != "idempotency key idem-dec2" {
+		t.Errorf("page execution idempotency key: got %q, want \"idempotency key idem-dec2\"", got)
+	}
+	if got := byTestID(page, "audit-idempotency-key").Length(); got != 3 {
+		t.Errorf("page idempotency keys: got %d, want 3 (x2, e2 and e5)", got)
 	}
 	hrefs := map[string]bool{}
 	byTestID(page, "audit-link-href").Each(func(_ int, link *goquery.Selection) {

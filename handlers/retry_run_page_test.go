@@ -1,12 +1,14 @@
 package handlers
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/releaseops/evidence-console/models"
 	"github.com/releaseops/evidence-console/retry"
 )
 
@@ -72,6 +74,13 @@ func TestRetryPlanPageShowsDecisions(t *testing.T) {
 	decision := byTestID(doc, "retry-decision")
 	if decision.Length() != 1 {
 		t.Fatalf("decision rows: got %d, want 1", decision.Length())
+	}
+	decisions, err := models.RetryDecisionsOf(context.Background(), s.db, run.RetryPlanID)
+	if err != nil || len(decisions) != 1 {
+		t.Fatalf("stored decisions of plan %s: got %d (%v), want 1", run.RetryPlanID, len(decisions), err)
+	}
+	if got := strings.TrimSpace(decision.Find(`[data-testid="decision-id"]`).Text()); got != decisions[0].ID {
+		t.Errorf("decision id: got %q, want %q", got, decisions[0].ID)
 	}
 	if action, _ := decision.Attr("data-action"); action != "retry" {
 		t.Errorf("decision action: got %q, want retry", action)

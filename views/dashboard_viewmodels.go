@@ -173,5 +173,7 @@ type AuditLinkView struct {
 	Provider string
 	Status   string
 	Detail   string
-	Href     string
+	// IdempotencyKey is empty for records that send no message.
+	IdempotencyKey string
+	Href           string
 }
