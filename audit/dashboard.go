@@ -15,8 +15,10 @@ const (
 	LevelCritical = "critical"
 )
 
-// Dashboard contains exact counts of every record kind the console produces,
-// computed with SQL aggregates over all stored rows (no sampling window).
+// Dashboard contains exact counts, over all stored rows (no sampling
+// window), of health evaluations, retry health alerts, executive reports and
+// executive delivery retries. It does not count health alert delivery
+// retries or ingested evidence.
 type Dashboard struct {
 	AlertLevel string `json:"alert_level"`
 	// AlertLevelReasons names each condition that raised AlertLevel above
@@ -82,7 +84,8 @@ type RetryCounts struct {
 	OpenFailedExecutionCount int64            `json:"open_failed_execution_count"`
 }
 
-// Dashboard counts every record kind and derives the overall alert level.
+// Dashboard counts the record kinds it covers and derives the overall alert
+// level.
 // The totals come from the running counts the database triggers maintain
 // (see models.AuditCounts), so the cost does not grow with the number of
 // stored records. The newest health snapshot is read through its index.

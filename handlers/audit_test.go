@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -121,6 +122,51 @@ func TestConsoleShowsDashboardCards(t *testing.T) {
 	note := byTestID(doc, "dashboard-count-alert_open_failed").Find(`[data-testid="note"]`).Text()
 	if !strings.Contains(note, "repaired ones too") {
 		t.Errorf("card alert_open_failed note: got %q, want it to say the link opens repaired failures too", note)
+	}
+}
+
+func TestDashboardCardsAddUpDeliveries(t *testing.T) {
+	s := newAuditServer(t)
+	var d audit.Dashboard
+	if err := json.Unmarshal(s.getJSON(runtimePrefix+"/dashboard").Body.Bytes(), &d); err != nil {
+		t.Fatalf("decode dashboard: %v", err)
+	}
+	doc := document(t, s.getJSON("/console"))
+	cardValue := func(key string) string {
+		return strings.TrimSpace(byTestID(doc, "dashboard-count-"+key).Find(`[data-testid="value"]`).Text())
+	}
+
+	// The fixture has one executive delivery in flight, e3, and none of alerts.
+	for _, group := range []struct {
+		prefix     string
+		deliveries audit.DeliveryCounts
+		inFlight   int64
+	}{
+		{"alert", d.Alerts.Deliveries, 0},
+		{"executive", d.Executive.Deliveries, 1},
+	} {
+		if group.deliveries.InFlightCount != group.inFlight {
+			t.Errorf("%s in_flight_count: got %d, want %d", group.prefix, group.deliveries.InFlightCount, group.inFlight)
+		}
+		if got := cardValue(group.prefix + "_in_flight"); got != strconv.FormatInt(group.inFlight, 10) {
+			t.Errorf("card %s_in_flight: got %q, want %d", group.prefix, got, group.inFlight)
+		}
+		sum := group.deliveries.SentCount + group.deliveries.FailedCount + group.deliveries.InFlightCount
+		if sum != group.deliveries.DeliveryCount {
+			t.Errorf("%s deliveries: sent, failed and in flight add up to %d, want delivery_count %d", group.prefix, sum, group.deliveries.DeliveryCount)
+		}
+		href, _ := byTestID(doc, "dashboard-count-"+group.prefix+"_in_flight").Attr("href")
+		if parsed, err := url.Parse(href); err != nil || parsed.Query().Get("metadata_kind") != "delivery" {
+			t.Errorf("card %s_in_flight link: got %q, want /history filtered to deliveries", group.prefix, href)
+		}
+	}
+
+	coverage := strings.Join(strings.Fields(byTestID(doc, "dashboard-coverage").Text()), " ")
+	if strings.Contains(coverage, "every stored record") {
+		t.Errorf("coverage: got %q, want no claim to count every stored record", coverage)
+	}
+	if !strings.Contains(coverage, "Health alert delivery retries (plans, worker runs and executions) and ingested evidence are not counted here.") {
+		t.Errorf("coverage: got %q, want it to name the records it does not count", coverage)
 	}
 }
 

@@ -45,7 +45,8 @@ func auditError(err error) error {
 	return err
 }
 
-// getDashboard returns the exact counts of every record kind.
+// getDashboard returns the exact counts of the record kinds the dashboard
+// covers (see audit.Dashboard).
 func (h *Handler) getDashboard(c echo.Context) error {
 	if err := rejectUnknownQuery(c); err != nil {
 		return err
@@ -137,6 +138,8 @@ func dashboardView(d audit.Dashboard) views.DashboardView {
 					history("metadata_kind", "delivery", "connector_delivery_source", alertSource, "delivery_success", "true")),
 				card("alert_failed", "Deliveries failed", d.Alerts.Deliveries.FailedCount,
 					history("metadata_kind", "delivery", "connector_delivery_source", alertSource, "delivery_success", "false")),
+				broader("alert_in_flight", "Deliveries in flight", d.Alerts.Deliveries.InFlightCount,
+					history("metadata_kind", "delivery", "connector_delivery_source", alertSource), "opens every delivery"),
 				broader("alert_open_failed", "Open delivery failures", d.Alerts.Deliveries.OpenFailedCount,
 					history("metadata_kind", "delivery", "connector_delivery_source", alertSource, "delivery_success", "false"),
 					"opens every failed delivery, repaired ones too"),
@@ -152,6 +155,8 @@ func dashboardView(d audit.Dashboard) views.DashboardView {
 					history("metadata_kind", "delivery", "connector_delivery_source", executiveSource, "delivery_success", "true")),
 				card("executive_failed", "Deliveries failed", d.Executive.Deliveries.FailedCount,
 					history("metadata_kind", "delivery", "connector_delivery_source", executiveSource, "delivery_success", "false")),
+				broader("executive_in_flight", "Deliveries in flight", d.Executive.Deliveries.InFlightCount,
+					history("metadata_kind", "delivery", "connector_delivery_source", executiveSource), "opens every delivery"),
 			}},
 			{Title: "Executive delivery retries", Cards: []views.DashboardCard{
 				card("retry_plans", "Retry plans", d.ExecutiveRetries.PlanCount,

@@ -322,7 +322,7 @@ func operations() []operation {
 			summary: "Evaluate executive delivery retry health now.", parameters: thresholdParams,
 			responses: map[string]any{"200": retry.HealthReport{}}, errors: []string{"400"}},
 		{method: "get", path: runtimePrefix + "/dashboard", id: "getDashboard", permission: "console.read",
-			summary:   "Count every stored record kind exactly and derive the overall alert level.",
+			summary:   "Count health evaluations, retry health alerts, executive reports and executive delivery retries exactly (not health alert delivery retries) and derive the overall alert level.",
 			responses: map[string]any{"200": audit.Dashboard{}}, errors: []string{"400"}},
 		{method: "get", path: runtimePrefix, id: "listHistory", permission: "console.read",
 			summary: "List the combined history of every record kind, newest first (created time, then id).",
