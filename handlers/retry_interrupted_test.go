@@ -254,6 +254,9 @@ func TestConsoleLiveRunRecordsStaleSend(t *testing.T) {
 	if href, _ := byTestID(runDoc, "retry-reconciled-send").Attr("href"); href != "/audit/delivery/"+send.ID {
 		t.Errorf("recorded send on the run: got %q, want the audit chain of %s", href, send.ID)
 	}
+	if got := byTestID(runDoc, "retry-run-counts").Text(); !strings.Contains(got, "1 interrupted send reconciled") {
+		t.Errorf("run counts: got %q, want 1 interrupted send reconciled", got)
+	}
 	runID := strings.TrimSpace(byTestID(runDoc, "retry-run-link").First().Text())
 	if stored.ReconciledByRunID != runID {
 		t.Errorf("stale send reconciled_by_run_id: got %q, want the run %s", stored.ReconciledByRunID, runID)
@@ -261,9 +264,15 @@ func TestConsoleLiveRunRecordsStaleSend(t *testing.T) {
 	detail := s.getJSON(executiveRetryRunsPath + "/" + runID)
 	var view struct {
 		ReconciledSendIDs []string `json:"reconciled_send_ids"`
+		Counts            struct {
+			ReconciledCount int `json:"reconciled_count"`
+		} `json:"counts"`
 	}
 	if err := json.Unmarshal(detail.Body.Bytes(), &view); err != nil {
 		t.Fatalf("worker run detail: %v (%s)", err, detail.Body.String())
+	}
+	if view.Counts.ReconciledCount != 1 {
+		t.Errorf("counts.reconciled_count: got %d, want 1 for the recorded send", view.Counts.ReconciledCount)
 	}
 	if len(view.ReconciledSendIDs) != 1 || view.ReconciledSendIDs[0] != send.ID {
 		t.Errorf("reconciled_send_ids: got %v, want [%s]", view.ReconciledSendIDs, send.ID)

@@ -133,7 +133,7 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (view Ru
 		MaxRetryDeliveries: req.MaxRetryDeliveries, ScheduleEnabled: req.Schedule.Enabled,
 		ScheduleIntervalMinutes: req.Schedule.IntervalMinutes, ScheduleCadence: req.Schedule.Cadence,
 		WindowStart: now.Add(-time.Duration(req.Schedule.IntervalMinutes) * time.Minute), WindowEnd: now,
-		RetryableCount: plan.RetryCount, SelectedCount: len(rows), ReconciledCount: len(reconciled),
+		RetryableCount: plan.RetryCount, SelectedCount: len(rows), ReconciledCount: len(reconciled) + len(reconciledSends),
 		SendRetries: options.Retries, SendTimeoutMS: options.Timeout.Milliseconds(), OnlyDestinations: strings.Join(req.Destinations, ","),
 		State: models.WorkerRunRunning, CreatedAt: now,
 	}

@@ -112,3 +112,39 @@ func TestStaleSendRecordedMeanwhileSkipped(t *testing.T) {
 		t.Errorf("late send: got success %v (class %q), want the sender's success kept", got.Success, got.ErrorClass)
 	}
 }
+
+// The reconciled count of a live run covers the plain sends it recorded as
+// interrupted, in its result and in its stored record.
+func TestStaleSendCountedAsReconciled(t *testing.T) {
+	db := dbtest.Open(t)
+	server := startReceiver(t)
+	clock := &testClock{now: serviceStart}
+	stale := storeStaleSend(t, db, "run_counted")
+	service := newTestService(db, webhookRegistry(t, server.URL, map[string]string{"webhook": "/webhook/webhook"}), clock.Now, &fakeSource{})
+
+	run, err := service.Run(context.Background(), models.SubjectExecutiveReport, liveRequest(immediatePolicy()))
+	if err != nil {
+		t.Fatalf("live Run: %v", err)
+	}
+	if len(run.ReconciledSendIDs) != 1 || run.ReconciledSendIDs[0] != stale.ID {
+		t.Fatalf("reconciled sends: got %v, want [%s]", run.ReconciledSendIDs, stale.ID)
+	}
+	if got := run.Counts.ReconciledCount; got != 1 {
+		t.Errorf("reconciled count of the result: got %d, want 1", got)
+	}
+	stored, err := models.RetryWorkerRunByID(context.Background(), db, run.WorkerRunID)
+	if err != nil {
+		t.Fatalf("RetryWorkerRunByID: %v", err)
+	}
+	if stored.ReconciledCount != 1 {
+		t.Errorf("stored reconciled count: got %d, want 1", stored.ReconciledCount)
+	}
+	read, err := service.WorkerRun(context.Background(), run.WorkerRunID)
+	if err != nil {
+		t.Fatalf("WorkerRun: %v", err)
+	}
+	if read.Counts.ReconciledCount != 1 || len(read.ReconciledExecutions) != 0 || len(read.ReconciledSendIDs) != 1 {
+		t.Errorf("run read back: got count %d, %d executions, sends %v; want 1, 0, [%s]",
+			read.Counts.ReconciledCount, len(read.ReconciledExecutions), read.ReconciledSendIDs, stale.ID)
+	}
+}

@@ -84,7 +84,9 @@ type ScheduleView struct {
 	WindowEnd   time.Time `json:"window_end"`
 }
 
-// RunCounts tallies a worker run.
+// RunCounts tallies a worker run. ReconciledCount is the number of
+// executions and plain sends, left in flight by a stopped worker or
+// server, whose outcome a live run recorded before it sent anything.
 type RunCounts struct {
 	RetryableCount  int `json:"retryable_count"`
 	SelectedCount   int `json:"selected_count"`

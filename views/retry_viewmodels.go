@@ -275,8 +275,16 @@ type RetryHealthView struct {
 // ended.
 func RunCountsText(r RetryRunView) string {
 	text := fmt.Sprintf("%d selected, %d delivered, %d failed, %d skipped", r.Selected, r.Delivered, r.Failed, r.Skipped)
-	if r.Reconciled > 0 {
-		text += ", " + CountNoun(r.Reconciled, "interrupted execution", "interrupted executions") + " reconciled"
+	// Reconciled counts both executions and plain sends. A run stored
+	// before plain sends were counted lists more of them than its count
+	// leaves room for, so the listed executions are the lower bound.
+	sends := len(r.ReconciledSendIDs)
+	executions := max(r.Reconciled-sends, len(r.ReconciledExecutions))
+	if executions > 0 {
+		text += ", " + CountNoun(executions, "interrupted execution", "interrupted executions") + " reconciled"
+	}
+	if sends > 0 {
+		text += ", " + CountNoun(sends, "interrupted send", "interrupted sends") + " reconciled"
 	}
 	return text
 }

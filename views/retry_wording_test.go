@@ -49,6 +49,13 @@ func TestRunCountsTextSpacesAndCounts(t *testing.T) {
 	}
 }
 
+func TestRunCountsTextNamesReconciledSends(t *testing.T) {
+	got := RunCountsText(RetryRunView{Selected: 0, Reconciled: 3, ReconciledSendIDs: []string{"dlv_1", "dlv_2"}})
+	if want := "0 selected, 0 delivered, 0 failed, 0 skipped, 1 interrupted execution reconciled, 2 interrupted sends reconciled"; got != want {
+		t.Errorf("counts: got %q, want %q", got, want)
+	}
+}
+
 func TestBadgeSpellsCodesAsWords(t *testing.T) {
 	var out strings.Builder
 	if err := Badge("dry_run").Render(context.Background(), &out); err != nil {
