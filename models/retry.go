@@ -537,6 +537,24 @@ func NewestRetryExecutionOf(ctx context.Context, db *gorm.DB, subjectKind string
 	return &executions[0], nil
 }
 
+// RetriedConnectorsOf returns, sorted and each once, the connectors of the
+// executions of worker run runID that were not yielded, went to one of
+// connectors and, when failedDeliveryIDs is not empty, retried one of those
+// failed deliveries.
+func RetriedConnectorsOf(ctx context.Context, db *gorm.DB, runID string, connectors, failedDeliveryIDs []string) ([]string, error) {
+	query := db.WithContext(ctx).Table("retry_executions").
+		Where("retry_executions.worker_run_id = ? AND retry_executions.connector IN ? AND retry_executions.yielded = ?", runID, connectors, false)
+	if len(failedDeliveryIDs) > 0 {
+		query = query.Joins("JOIN retry_decisions ON retry_decisions.id = retry_executions.decision_id").
+			Where("retry_decisions.last_delivery_id IN ?", failedDeliveryIDs)
+	}
+	var names []string
+	if err := query.Distinct("retry_executions.connector").Order("retry_executions.connector").Pluck("retry_executions.connector", &names).Error; err != nil {
+		return nil, fmt.Errorf("models: unable to read the destinations retried by worker run %s: %w", runID, err)
+	}
+	return names, nil
+}
+
 // LatestDeliveryRetryWorkerRun returns the newest worker run of one subject kind, or nil.
 func LatestDeliveryRetryWorkerRun(ctx context.Context, db *gorm.DB, subjectKind string) (*RetryWorkerRun, error) {
 	runs, err := RetryWorkerRuns(ctx, db, subjectKind, 1, 0)

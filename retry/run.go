@@ -221,7 +221,8 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (view Ru
 // nothingDueError is the error of a live run whose confirmed retries are no
 // longer due. When another live run retried to a confirmed destination
 // within the in-flight timeout, most likely while this person read the
-// confirmation, the error names that run, who started it and when.
+// confirmation, the error names that run, who started it and when, every
+// confirmed destination it retried to, and whether it is still sending.
 func (s *Service) nothingDueError(ctx context.Context, kind string, confirmed *Confirmation, now time.Time) error {
 	destinations := strings.Join(confirmed.Destinations, ", ")
 	generic := conflict("confirmed_count", "no retry is due now, but the confirmation covered %d to %s; "+
@@ -230,10 +231,18 @@ func (s *Service) nothingDueError(ctx context.Context, kind string, confirmed *C
 	execution, err := models.NewestRetryExecutionTo(ctx, s.DB, kind, confirmed.Destinations, now.Add(-s.inFlightTimeout()))
 	if err == nil && execution != nil {
 		var other *models.RetryWorkerRun
-		if other, err = models.RetryWorkerRunByID(ctx, s.DB, execution.WorkerRunID); err == nil {
-			handled := conflict("confirmed_count", "live worker run %s, started by %s at %s, already retried to %s, "+
-				"so no retry is due now; nothing was sent; open that run to see its outcome",
-				other.ID, other.Actor, other.CreatedAt.UTC().Format("2006-01-02 15:04:05 MST"), execution.Connector)
+		var retried []string
+		if other, retried, err = s.otherRun(ctx, execution, confirmed.Destinations, nil); err == nil {
+			var handled *ValidationError
+			if other.State == models.WorkerRunRunning {
+				handled = conflict("confirmed_count", "live worker run %s, started by %s at %s, is retrying to %s; "+
+					"nothing was sent; open that run to see its outcome when it finishes",
+					other.ID, other.Actor, other.CreatedAt.UTC().Format("2006-01-02 15:04:05 MST"), strings.Join(retried, ", "))
+			} else {
+				handled = conflict("confirmed_count", "live worker run %s, started by %s at %s, already retried to %s, "+
+					"so no retry is due now; nothing was sent; open that run to see its outcome",
+					other.ID, other.Actor, other.CreatedAt.UTC().Format("2006-01-02 15:04:05 MST"), strings.Join(retried, ", "))
+			}
 			handled.WorkerRunID = other.ID
 			return handled
 		}
@@ -250,7 +259,9 @@ func (s *Service) nothingDueError(ctx context.Context, kind string, confirmed *C
 // retries are not among the due ones, while other retries to the confirmed
 // destinations are. When another live run retried one of the listed
 // failed deliveries within the in-flight timeout, the error names that
-// run, because its retry failed again and the next attempt was not shown.
+// run, the destinations of the listed retries it retried, and whether it
+// is still sending. Its retry may fail again, and nobody saw the next
+// attempt.
 func (s *Service) confirmedRetriesChangedError(ctx context.Context, kind string, confirmed *Confirmation, now time.Time) error {
 	generic := conflict("confirmed_count", "the retries due to %s now are not the ones the confirmation listed, "+
 		"because other retries became due first or another run retried the listed ones; nothing was sent; "+
@@ -261,11 +272,16 @@ func (s *Service) confirmedRetriesChangedError(ctx context.Context, kind string,
 	execution, err := models.NewestRetryExecutionOf(ctx, s.DB, kind, confirmed.Retries, now.Add(-s.inFlightTimeout()))
 	if err == nil && execution != nil {
 		var other *models.RetryWorkerRun
-		if other, err = models.RetryWorkerRunByID(ctx, s.DB, execution.WorkerRunID); err == nil {
-			handled := conflict("confirmed_count", "live worker run %s, started by %s at %s, already retried a listed retry to %s, "+
+		var retried []string
+		if other, retried, err = s.otherRun(ctx, execution, confirmed.Destinations, confirmed.Retries); err == nil {
+			verb := "already retried"
+			if other.State == models.WorkerRunRunning {
+				verb = "is retrying"
+			}
+			handled := conflict("confirmed_count", "live worker run %s, started by %s at %s, %s listed retries to %s, "+
 				"so the retries due now are not the ones confirmed; nothing was sent; "+
 				"open that run to see its outcome, and open the confirmation again to see what a live run would send",
-				other.ID, other.Actor, other.CreatedAt.UTC().Format("2006-01-02 15:04:05 MST"), execution.Connector)
+				other.ID, other.Actor, other.CreatedAt.UTC().Format("2006-01-02 15:04:05 MST"), verb, strings.Join(retried, ", "))
 			handled.WorkerRunID = other.ID
 			return handled
 		}
@@ -276,6 +292,26 @@ func (s *Service) confirmedRetriesChangedError(ctx context.Context, kind string,
 		s.logger().Warn("unable to find the live run that retried the confirmed retries", "subject_kind", kind, "error", err)
 	}
 	return generic
+}
+
+// otherRun returns the worker run of execution and the destinations among
+// destinations that it retried to, limited to the failed deliveries
+// failedDeliveryIDs when that is not empty. The execution's own destination
+// is always among them.
+func (s *Service) otherRun(ctx context.Context, execution *models.RetryExecution, destinations, failedDeliveryIDs []string) (*models.RetryWorkerRun, []string, error) {
+	other, err := models.RetryWorkerRunByID(ctx, s.DB, execution.WorkerRunID)
+	if err != nil {
+		return nil, nil, err
+	}
+	retried, err := models.RetriedConnectorsOf(ctx, s.DB, other.ID, destinations, failedDeliveryIDs)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !slices.Contains(retried, execution.Connector) {
+		retried = append(retried, execution.Connector)
+		sort.Strings(retried)
+	}
+	return other, retried, nil
 }
 
 // dueTo reports whether any due decision goes to one of destinations.
