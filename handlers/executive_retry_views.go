@@ -122,6 +122,9 @@ func (h *Handler) retryRunView(run retry.RunView) views.RetryRunView {
 		Skipped: run.Counts.SkippedCount, Reconciled: run.Counts.ReconciledCount,
 		NoRetryDue: h.noRetryDueText(run.OpenFailures, len(run.OnlyDestinations) > 0),
 	}
+	if run.WouldReconcile != nil {
+		view.WouldInterrupt, view.WouldInterruptSends = run.WouldReconcile.InterruptedCount, run.WouldReconcile.StaleSendCount
+	}
 	for _, d := range run.SelectedDecisions {
 		view.Decisions = append(view.Decisions, h.decisionRow(d))
 	}

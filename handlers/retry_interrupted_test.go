@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
 	"gorm.io/gorm"
 
 	"github.com/releaseops/evidence-console/audit"
@@ -281,5 +282,65 @@ func TestConsoleLiveRunRecordsStaleSend(t *testing.T) {
 	chainRec := s.getJSON(runtimePrefix + "/audit/delivery/" + send.ID)
 	if !strings.Contains(chainRec.Body.String(), `"relation":"reconciled by"`) || !strings.Contains(chainRec.Body.String(), runID) {
 		t.Errorf("delivery audit chain: got %s, want a link to the run %s that recorded it", chainRec.Body.String(), runID)
+	}
+}
+
+// A dry run says what a live run would record as interrupted first, in its
+// JSON, on the console and on the run's page, and records none of it.
+func TestDryRunNamesWhatLiveRunWouldRecord(t *testing.T) {
+	s := newRetryTestServer(t, map[string]string{"webhook": "/webhook/exec"})
+	s.failDelivery("run_1", "webhook", testNow.Add(-3*time.Hour))
+	s.interruptRetry("run_1", "webhook", testNow.Add(-10*time.Minute))
+	startedAt := testNow.Add(-retry.StaleSendAfter - time.Minute)
+	send := models.Delivery{ID: models.NewID("dlv", startedAt), SubjectKind: models.SubjectExecutiveReport, SubjectID: "run_2",
+		SubjectKey: "rep_run_2", Connector: "webhook", State: models.DeliveryInFlight, Attempts: "[]", RequestSummary: "{}",
+		IdempotencyKey: "idem-run_2", Origin: models.OriginSend, Actor: "release.manager", StartedAt: startedAt, CreatedAt: startedAt}
+	if err := models.CreateDelivery(s.db, &send); err != nil {
+		t.Fatalf("CreateDelivery: %v", err)
+	}
+
+	rec := s.postJSON(executiveRetryRunPath, `{}`)
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("dry run: got %d, want 201 (%s)", rec.Code, rec.Body.String())
+	}
+	var view struct {
+		WorkerRunID    string `json:"worker_run_id"`
+		WouldReconcile *struct {
+			InterruptedCount int `json:"interrupted_count"`
+			StaleSendCount   int `json:"stale_send_count"`
+		} `json:"would_reconcile"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &view); err != nil {
+		t.Fatalf("dry run: %v (%s)", err, rec.Body.String())
+	}
+	if view.WouldReconcile == nil {
+		t.Fatalf("would_reconcile: missing from %s", rec.Body.String())
+	}
+	if view.WouldReconcile.InterruptedCount != 1 {
+		t.Errorf("would_reconcile.interrupted_count: got %d, want 1", view.WouldReconcile.InterruptedCount)
+	}
+	if view.WouldReconcile.StaleSendCount != 1 {
+		t.Errorf("would_reconcile.stale_send_count: got %d, want 1", view.WouldReconcile.StaleSendCount)
+	}
+	stored, err := models.DeliveryByID(context.Background(), s.db, send.ID)
+	if err != nil {
+		t.Fatalf("DeliveryByID: %v", err)
+	}
+	if stored.State != models.DeliveryInFlight || stored.ReconciledByRunID != "" {
+		t.Errorf("stale send after the dry run: got state %s, reconciled by %q; want it left in flight", stored.State, stored.ReconciledByRunID)
+	}
+
+	console := s.postForm("/console/executive-retry/run", "dry_run=true&max_retry_deliveries=5", "HX-Request", "true")
+	if console.Code != http.StatusOK {
+		t.Fatalf("console dry run: got %d, want 200 (%s)", console.Code, console.Body.String())
+	}
+	page := s.do(http.MethodGet, "/retries/runs/"+view.WorkerRunID, "", "", "Accept", "text/html")
+	for name, doc := range map[string]*goquery.Document{"console": document(t, console), "run page": document(t, page)} {
+		if got := byTestID(doc, "retry-run-would-stale-sends").Text(); !strings.Contains(got, "A live run would first record 1 send that a stopped server left in flight") {
+			t.Errorf("%s: stale send note: got %q, want it to name 1 send", name, got)
+		}
+		if got := byTestID(doc, "retry-run-would-interrupt").Text(); !strings.Contains(got, "A live run would first record 1 execution that a stopped worker left in flight") {
+			t.Errorf("%s: interrupted note: got %q, want it to name 1 execution", name, got)
+		}
 	}
 }

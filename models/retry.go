@@ -97,6 +97,11 @@ type RetryWorkerRun struct {
 	FailedCount             int
 	SkippedCount            int
 	ReconciledCount         int
+	// WouldInterruptCount and WouldInterruptSendCount are set on a dry run:
+	// the retry executions and plain sends left in flight that a live run
+	// started then would have recorded as interrupted first.
+	WouldInterruptCount     int
+	WouldInterruptSendCount int
 	// SendRetries and SendTimeoutMS are the quick retries and the
 	// per-attempt timeout, in milliseconds, of each live retry delivery.
 	SendRetries   int

@@ -140,6 +140,9 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (view Ru
 	if !live {
 		run.State = models.WorkerRunCompleted
 		run.CompletedAt = &now
+		if run.WouldInterruptCount, run.WouldInterruptSendCount, err = s.wouldReconcile(ctx, kind, now); err != nil {
+			return RunView{}, err
+		}
 	}
 	plan.WorkerRunID = run.ID
 
@@ -216,6 +219,22 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (view Ru
 	}
 	view.ReconciledSendIDs = append(view.ReconciledSendIDs, reconciledSends...)
 	return view, nil
+}
+
+// wouldReconcile counts the executions and plain sends of one subject kind
+// that a live run started at now would record as interrupted before it
+// sends anything. It reads the same records as reconcile and writes
+// nothing.
+func (s *Service) wouldReconcile(ctx context.Context, kind string, now time.Time) (executions, sends int, err error) {
+	stale, err := models.StaleRetryExecutions(ctx, s.DB, kind, now.Add(-s.inFlightTimeout()))
+	if err != nil {
+		return 0, 0, err
+	}
+	staleSends, err := models.StaleSendDeliveries(ctx, s.DB, kind, now.Add(-StaleSendAfter))
+	if err != nil {
+		return 0, 0, err
+	}
+	return len(stale), len(staleSends), nil
 }
 
 // nothingDueError is the error of a live run whose confirmed retries are no
@@ -704,6 +723,9 @@ func runView(run models.RetryWorkerRun, plan models.RetryPlan, rows []models.Ret
 		State: run.State, CreatedAt: run.CreatedAt, CompletedAt: run.CompletedAt, Counts: runCounts(run),
 		OpenFailures:      openFailuresOf(plan),
 		SelectedDecisions: []DecisionView{}, Executions: []ExecutionView{}, ReconciledExecutions: []ExecutionView{}, ReconciledSendIDs: []string{},
+	}
+	if run.DryRun {
+		view.WouldReconcile = &WouldReconcile{InterruptedCount: run.WouldInterruptCount, StaleSendCount: run.WouldInterruptSendCount}
 	}
 	for _, row := range rows {
 		view.SelectedDecisions = append(view.SelectedDecisions, decisionView(row))

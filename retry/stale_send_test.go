@@ -148,3 +148,45 @@ func TestStaleSendCountedAsReconciled(t *testing.T) {
 			read.Counts.ReconciledCount, len(read.ReconciledExecutions), read.ReconciledSendIDs, stale.ID)
 	}
 }
+
+// A dry run counts the stale sends and executions a live run would record
+// as interrupted first, stores that count with the run, and records none.
+func TestDryRunCountsWhatLiveRunWouldRecord(t *testing.T) {
+	db := dbtest.Open(t)
+	server := startReceiver(t)
+	clock := &testClock{now: serviceStart}
+	stale := storeStaleSend(t, db, "run_dry")
+	service := newTestService(db, webhookRegistry(t, server.URL, map[string]string{"webhook": "/webhook/webhook"}), clock.Now, &fakeSource{})
+
+	run, err := service.Run(context.Background(), models.SubjectExecutiveReport, RunRequest{MaxRetryDeliveries: 5, Policy: immediatePolicy(), Schedule: DefaultSchedule()})
+	if err != nil {
+		t.Fatalf("dry Run: %v", err)
+	}
+	if run.WouldReconcile == nil {
+		t.Fatal("would_reconcile of the dry run: got nil, want the counts")
+	}
+	if run.WouldReconcile.StaleSendCount != 1 || run.WouldReconcile.InterruptedCount != 0 {
+		t.Errorf("would_reconcile: got %+v, want 1 stale send and no execution", *run.WouldReconcile)
+	}
+	read, err := service.WorkerRun(context.Background(), run.WorkerRunID)
+	if err != nil {
+		t.Fatalf("WorkerRun: %v", err)
+	}
+	if read.WouldReconcile == nil || *read.WouldReconcile != *run.WouldReconcile {
+		t.Errorf("would_reconcile read back: got %+v, want %+v", read.WouldReconcile, *run.WouldReconcile)
+	}
+	if got := deliveryOf(t, service, models.RetryExecution{DeliveryID: stale.ID}).State; got != models.DeliveryInFlight {
+		t.Errorf("stale send after the dry run: got state %q, want %q", got, models.DeliveryInFlight)
+	}
+
+	live, err := service.Run(context.Background(), models.SubjectExecutiveReport, liveRequest(immediatePolicy()))
+	if err != nil {
+		t.Fatalf("live Run: %v", err)
+	}
+	if live.WouldReconcile != nil {
+		t.Errorf("would_reconcile of the live run: got %+v, want none", *live.WouldReconcile)
+	}
+	if len(live.ReconciledSendIDs) != 1 {
+		t.Errorf("reconciled sends of the live run: got %v, want the one the dry run counted", live.ReconciledSendIDs)
+	}
+}

@@ -131,11 +131,22 @@ type RunView struct {
 	// a stopped server left in flight and this live run recorded as
 	// interrupted.
 	ReconciledSendIDs []string `json:"reconciled_send_ids"`
+	// WouldReconcile is set on a dry run: what a live run started at the
+	// same moment would have recorded as interrupted before sending
+	// anything. The dry run recorded none of it. Live runs leave it out.
+	WouldReconcile *WouldReconcile `json:"would_reconcile,omitempty"`
 	// NotReady lists, for a dry run, the selected destinations and the
 	// destinations the limit names that a live run could not send to when
 	// the view was made, with the reason. It is absent when there are none
 	// and on live runs.
 	NotReady map[string]string `json:"not_ready,omitempty"`
+}
+
+// WouldReconcile counts what a live run would record as interrupted first,
+// with the meanings of the fields of the same names in Preview.
+type WouldReconcile struct {
+	InterruptedCount int `json:"interrupted_count"`
+	StaleSendCount   int `json:"stale_send_count"`
 }
 
 // ExecutionView is the JSON shape of one execution record, linking the

@@ -119,6 +119,11 @@ type RetryRunView struct {
 	Failed          int
 	Skipped         int
 	Reconciled      int
+	// WouldInterrupt and WouldInterruptSends are, on a dry run, the retry
+	// executions and plain sends that a live run would have recorded as
+	// interrupted first.
+	WouldInterrupt      int
+	WouldInterruptSends int
 	// NoRetryDue describes the open failures when the run selected nothing.
 	NoRetryDue string
 	// NotReady lists "destination: reason" for the destinations of a dry
