@@ -122,6 +122,9 @@ func (h *Handler) retryRunView(run retry.RunView) views.RetryRunView {
 		Skipped: run.Counts.SkippedCount, Reconciled: run.Counts.ReconciledCount,
 		NoRetryDue: h.noRetryDueText(run.OpenFailures, len(run.OnlyDestinations) > 0),
 	}
+	for _, item := range run.ConfirmedNotSent {
+		view.NotSent = append(view.NotSent, fmt.Sprintf("%s, %s (failed delivery %s): %s", item.Provider, item.SubjectID, item.FailedDeliveryID, item.Reason))
+	}
 	if run.WouldReconcile != nil {
 		view.WouldInterrupt, view.WouldInterruptSends = run.WouldReconcile.InterruptedCount, run.WouldReconcile.StaleSendCount
 	}

@@ -344,3 +344,48 @@ func TestDryRunNamesWhatLiveRunWouldRecord(t *testing.T) {
 		}
 	}
 }
+
+// A confirmed console run names the confirmed retry it did not send,
+// because a later delivery succeeded while the confirmation was open, in
+// its JSON and on its result.
+func TestConfirmedRunNamesRetryNotSent(t *testing.T) {
+	s := newRetryTestServer(t, map[string]string{"webhook": "/webhook/exec"})
+	s.failDelivery("run_1", "webhook", testNow.Add(-3*time.Hour))
+	s.failDelivery("run_2", "webhook", testNow.Add(-3*time.Hour+time.Second))
+	policy := "max_retry_attempts=3&retry_delay_minutes=30&backoff_multiplier=2&max_retry_deliveries=5"
+	confirm := document(t, s.postForm("/console/executive-retry/confirm", policy, "HX-Request", "true"))
+	retries := confirm.Find(`input[name="confirmed_retries"]`).AttrOr("value", "")
+	if strings.Count(retries, ",") != 1 {
+		t.Fatalf("confirmed_retries: got %q, want two failed deliveries", retries)
+	}
+
+	// run_1 is delivered while the confirmation is open.
+	at := testNow.Add(-time.Minute)
+	later := models.Delivery{ID: models.NewID("dlv", at), SubjectKind: models.SubjectExecutiveReport, SubjectID: "run_1", SubjectKey: "rep_run_1",
+		Connector: "webhook", State: models.DeliveryInFlight, Attempts: "[]", RequestSummary: "{}",
+		IdempotencyKey: "idem-run_1-later", Origin: models.OriginSend, Actor: "release.manager", StartedAt: at, CreatedAt: at}
+	if err := models.CreateDelivery(s.db, &later); err != nil {
+		t.Fatalf("CreateDelivery: %v", err)
+	}
+	later.Success, later.StatusCode, later.ConnectorKind, later.CompletedAt = true, 200, "webhook", &at
+	if err := models.CompleteDelivery(context.Background(), s.db, &later); err != nil {
+		t.Fatalf("CompleteDelivery: %v", err)
+	}
+
+	run := s.postForm("/console/executive-retry/run", policy+"&execute=true&confirm=true&confirmed_destinations=webhook&confirmed_count=2&confirmed_retries="+retries,
+		"HX-Request", "true")
+	if run.Code != http.StatusOK {
+		t.Fatalf("live run: got %d, want 200 (%s)", run.Code, run.Body.String())
+	}
+	doc := document(t, run)
+	if got := byTestID(doc, "retry-run-counts").Text(); !strings.Contains(got, "1 selected, 1 delivered") {
+		t.Errorf("run counts: got %q, want the one retry still due delivered", got)
+	}
+	items := byTestID(doc, "retry-run-not-sent-item")
+	if items.Length() != 1 {
+		t.Fatalf("retries not sent: got %d, want 1 (%s)", items.Length(), byTestID(doc, "retry-run").Text())
+	}
+	if got := items.Text(); !strings.Contains(got, "webhook, run_1") || !strings.Contains(got, "a later delivery to webhook succeeded") {
+		t.Errorf("retry not sent: got %q, want run_1 closed by a later success", got)
+	}
+}

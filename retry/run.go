@@ -98,6 +98,7 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (view Ru
 	if err != nil {
 		return RunView{}, err
 	}
+	var notSent []NotSentRetry
 	if live {
 		confirmed := req.Confirmed.limit(due)
 		// A confirmation of no deliveries only records interrupted
@@ -120,6 +121,9 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (view Ru
 			// Recording an empty live run would read as if the confirmed
 			// retries had been dealt with.
 			return RunView{}, s.nothingDueError(ctx, kind, req.Confirmed, now)
+		}
+		if notSent, err = s.confirmedNotSent(ctx, kind, req.Policy, req.Confirmed, confirmed, now); err != nil {
+			return RunView{}, err
 		}
 		due = confirmed
 		if err := s.guardLive(kind, due, req.Destinations); err != nil {
@@ -210,7 +214,9 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (view Ru
 	if !recorded {
 		// The outcomes were recorded one by one, and some may still be in
 		// flight, so the view comes from the database.
-		return s.WorkerRun(context.WithoutCancel(ctx), run.ID)
+		view, err = s.WorkerRun(context.WithoutCancel(ctx), run.ID)
+		view.ConfirmedNotSent = notSent
+		return view, err
 	}
 	view = writtenRunView(run, plan, rows, claims, skipped)
 	s.markNotReady(&view)
@@ -218,6 +224,7 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (view Ru
 		view.ReconciledExecutions = append(view.ReconciledExecutions, executionView(execution))
 	}
 	view.ReconciledSendIDs = append(view.ReconciledSendIDs, reconciledSends...)
+	view.ConfirmedNotSent = notSent
 	return view, nil
 }
 

@@ -135,6 +135,11 @@ type RunView struct {
 	// same moment would have recorded as interrupted before sending
 	// anything. The dry run recorded none of it. Live runs leave it out.
 	WouldReconcile *WouldReconcile `json:"would_reconcile,omitempty"`
+	// ConfirmedNotSent lists, on the result of a confirmed live run, the
+	// confirmed retries that the run did not send, with the reason. It is
+	// absent when the run sent every confirmed retry.
+	// NOTE: it is not stored, so a run read back later leaves it out.
+	ConfirmedNotSent []NotSentRetry `json:"confirmed_not_sent,omitempty"`
 	// NotReady lists, for a dry run, the selected destinations and the
 	// destinations the limit names that a live run could not send to when
 	// the view was made, with the reason. It is absent when there are none

@@ -124,6 +124,10 @@ type RetryRunView struct {
 	// interrupted first.
 	WouldInterrupt      int
 	WouldInterruptSends int
+	// NotSent lists, on a confirmed live run's result, each confirmed
+	// retry the run did not send as "destination, subject (failed delivery
+	// ID): reason".
+	NotSent []string
 	// NoRetryDue describes the open failures when the run selected nothing.
 	NoRetryDue string
 	// NotReady lists "destination: reason" for the destinations of a dry
