@@ -69,6 +69,13 @@ func (s *Service) confirmedNotSent(ctx context.Context, kind string, policy Poli
 			return nil, err
 		}
 		item.Provider, item.SubjectID = failed.Connector, failed.SubjectID
+		if failed.Success || failed.SubjectKind != kind {
+			// A listed id comes from a form, so it need not name a failed
+			// delivery of this kind.
+			item.Cause, item.Reason = NotSentUnknown, fmt.Sprintf("delivery %s is not a failed %s delivery", id, kindLabel(kind))
+			notSent = append(notSent, item)
+			continue
+		}
 		index := slices.IndexFunc(decisions, func(d Decision) bool {
 			return d.SubjectID == failed.SubjectID && d.Connector == failed.Connector
 		})

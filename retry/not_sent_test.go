@@ -113,3 +113,31 @@ func TestConfirmedRunNamesRetryInFlight(t *testing.T) {
 		t.Errorf("retry in flight reason: got %q, want it to say a retry is in flight", got.Reason)
 	}
 }
+
+// A listed id that names a successful delivery, as a hand-written form can,
+// is not reported as a closed failure.
+func TestConfirmedSuccessIDNotCalledClosed(t *testing.T) {
+	db := dbtest.Open(t)
+	server := startReceiver(t)
+	clock := &testClock{now: serviceStart}
+	service := newTestService(db, webhookRegistry(t, server.URL, map[string]string{"webhook": "/webhook/exec"}), clock.Now, &fakeSource{})
+	failed := insertDelivery(t, db, "run_1", "webhook", false, "server_error", 503, serviceStart.Add(-3*time.Hour), nil)
+	success := insertDelivery(t, db, "run_9", "webhook", true, "", 200, serviceStart.Add(-3*time.Hour), nil)
+
+	request := liveRequest(immediatePolicy())
+	request.Confirmed = &Confirmation{Destinations: []string{"webhook"}, Count: 2, Retries: []string{failed.ID, success.ID}}
+	run, err := service.Run(context.Background(), models.SubjectExecutiveReport, request)
+	if err != nil {
+		t.Fatalf("confirmed live Run: %v", err)
+	}
+	if len(run.ConfirmedNotSent) != 1 {
+		t.Fatalf("confirmed_not_sent: got %+v, want 1 entry", run.ConfirmedNotSent)
+	}
+	got := run.ConfirmedNotSent[0]
+	if got.Cause != NotSentUnknown {
+		t.Errorf("cause: got %q (%s), want %q", got.Cause, got.Reason, NotSentUnknown)
+	}
+	if !strings.Contains(got.Reason, "is not a failed") {
+		t.Errorf("reason: got %q, want it to say the delivery is not a failed one", got.Reason)
+	}
+}

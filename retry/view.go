@@ -136,8 +136,10 @@ type RunView struct {
 	// anything. The dry run recorded none of it. Live runs leave it out.
 	WouldReconcile *WouldReconcile `json:"would_reconcile,omitempty"`
 	// ConfirmedNotSent lists, on the result of a confirmed live run, the
-	// confirmed retries that the run did not send, with the reason. It is
-	// absent when the run sent every confirmed retry.
+	// confirmed retries that the run did not select, with the reason. It is
+	// absent when the run selected every confirmed retry. A selected retry
+	// that was skipped, for example because a send to its destination was
+	// under way, is an execution with outcome skipped and its reason.
 	// NOTE: it is not stored, so a run read back later leaves it out.
 	ConfirmedNotSent []NotSentRetry `json:"confirmed_not_sent,omitempty"`
 	// NotReady lists, for a dry run, the selected destinations and the
