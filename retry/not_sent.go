@@ -18,7 +18,8 @@ const (
 	// NotSentRetriedSince: another delivery to the destination failed
 	// after the confirmed one, so the retry that follows it was not shown.
 	NotSentRetriedSince = "retried_since"
-	// NotSentUnknown: the confirmed failed delivery was not found.
+	// NotSentUnknown: the confirmed id names no delivery, or no failed
+	// delivery of the run's kind.
 	NotSentUnknown = "unknown"
 )
 
