@@ -278,10 +278,9 @@ func TestConfirmationOfListedRetrySends(t *testing.T) {
 	}
 }
 
-// A group that waited at the confirmation becomes due and takes the only
-// place before the confirmed retry. No run retried anything, so the error
-// names no run, and nothing is sent.
-func TestConfirmationPushedOutByNewlyDueGroup(t *testing.T) {
+// A group that waited at the confirmation becomes due and comes before the
+// listed retry. The run still sends the listed retry, and only it.
+func TestConfirmationSendsListedRetryBehindNewlyDueGroup(t *testing.T) {
 	db := dbtest.Open(t)
 	server := startReceiver(t)
 	clock := &testClock{now: serviceStart}
@@ -302,29 +301,24 @@ func TestConfirmationPushedOutByNewlyDueGroup(t *testing.T) {
 	request := liveRequest(immediatePolicy())
 	request.MaxRetryDeliveries = 1
 	request.Confirmed = &Confirmation{Destinations: []string{"webhook"}, Count: 1, Retries: []string{confirmedFailure.ID}}
-	_, err = service.Run(context.Background(), models.SubjectExecutiveReport, request)
-
-	var invalid *ValidationError
-	if !errors.As(err, &invalid) || invalid.Field != "confirmed_count" {
-		t.Fatalf("Run: got %v, want an error naming confirmed_count", err)
+	run, err := service.Run(context.Background(), models.SubjectExecutiveReport, request)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
 	}
-	if !strings.Contains(invalid.Message, "not the ones the confirmation listed") {
-		t.Errorf("message = %q, want it to say the due retries are not the listed ones", invalid.Message)
+	if run.Counts.SelectedCount != 1 || run.Counts.DeliveredCount != 1 {
+		t.Fatalf("counts: got %+v, want the listed retry selected and delivered", run.Counts)
 	}
-	if invalid.WorkerRunID != "" {
-		t.Errorf("WorkerRunID = %q, want none, because no run retried the listed retry", invalid.WorkerRunID)
+	if got := run.Executions[0].SubjectID; got != "run_a" {
+		t.Errorf("retried subject: got %q, want run_a, the listed retry", got)
 	}
-	if got := countTable(t, db, "retry_executions"); got != 0 {
-		t.Errorf("executions: got %d, want 0", got)
-	}
-	if got := len(server.Requests()); got != 0 {
-		t.Errorf("requests sent: got %d, want none", got)
+	if got := len(server.Requests()); got != 1 {
+		t.Errorf("requests sent: got %d, want 1", got)
 	}
 }
 
 // A live run that retried another group to the same destination shortly
-// before is not named as the cause when the confirmed retry is pushed out.
-func TestConfirmationPushedOutNamesNoUnrelatedRun(t *testing.T) {
+// before does not keep the listed retry from being sent.
+func TestConfirmationSendsListedRetryAfterUnrelatedRun(t *testing.T) {
 	db := dbtest.Open(t)
 	server := startReceiver(t)
 	clock := &testClock{now: serviceStart}
@@ -351,113 +345,11 @@ func TestConfirmationPushedOutNamesNoUnrelatedRun(t *testing.T) {
 	request := liveRequest(immediatePolicy())
 	request.MaxRetryDeliveries = 1
 	request.Confirmed = &Confirmation{Destinations: []string{"webhook"}, Count: 1, Retries: []string{confirmedFailure.ID}}
-	_, err = service.Run(context.Background(), models.SubjectExecutiveReport, request)
-
-	var invalid *ValidationError
-	if !errors.As(err, &invalid) {
-		t.Fatalf("Run: got %v, want a ValidationError", err)
+	run, err := service.Run(context.Background(), models.SubjectExecutiveReport, request)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
 	}
-	if invalid.WorkerRunID != "" {
-		t.Errorf("WorkerRunID = %q, want none: run %s retried run_z, not the confirmed retry", invalid.WorkerRunID, first.WorkerRunID)
-	}
-}
-
-// setRunState stores state as the state of worker run runID, as if it were
-// still sending.
-func setRunState(t *testing.T, service *Service, runID, state string) {
-	t.Helper()
-	if err := service.DB.Model(&models.RetryWorkerRun{}).Where("id = ?", runID).Update("state", state).Error; err != nil {
-		t.Fatalf("set state of run %s: %v", runID, err)
-	}
-}
-
-// The conflict names every confirmed destination the other run retried to,
-// and says that run is retrying while it is still running.
-func TestConfirmationNamesEveryDestinationOfOtherRun(t *testing.T) {
-	db := dbtest.Open(t)
-	server := startReceiver(t)
-	clock := &testClock{now: serviceStart}
-	registry := webhookRegistry(t, server.URL, map[string]string{"webhook": "/webhook/exec", "slack": "/webhook/slack"})
-	service := newTestService(db, registry, clock.Now, &fakeSource{})
-	insertDelivery(t, db, "run_1", "webhook", false, "server_error", 503, serviceStart.Add(-2*time.Hour), nil)
-	insertDelivery(t, db, "run_2", "slack", false, "server_error", 503, serviceStart.Add(-2*time.Hour+time.Second), nil)
-	confirmation := &Confirmation{Destinations: []string{"slack", "webhook"}, Count: 2}
-
-	first := liveRequest(immediatePolicy())
-	first.Actor = "pat"
-	first.Confirmed = confirmation
-	sent, err := service.Run(context.Background(), models.SubjectExecutiveReport, first)
-	if err != nil || sent.Counts.DeliveredCount != 2 {
-		t.Fatalf("first live run: got %+v, %v; want 2 delivered", sent.Counts, err)
-	}
-	clock.Advance(3 * time.Second)
-
-	second := liveRequest(immediatePolicy())
-	second.Actor = "rita"
-	second.Confirmed = confirmation
-	_, err = service.Run(context.Background(), models.SubjectExecutiveReport, second)
-	var invalid *ValidationError
-	if !errors.As(err, &invalid) || invalid.WorkerRunID != sent.WorkerRunID {
-		t.Fatalf("second live run: got %v, want a 422 naming run %s", err, sent.WorkerRunID)
-	}
-	if !strings.Contains(invalid.Message, "already retried to slack, webhook, so no retry is due now") {
-		t.Errorf("message = %q, want it to name both destinations the first run retried", invalid.Message)
-	}
-
-	setRunState(t, service, sent.WorkerRunID, models.WorkerRunRunning)
-	_, err = service.Run(context.Background(), models.SubjectExecutiveReport, second)
-	if !errors.As(err, &invalid) || invalid.WorkerRunID != sent.WorkerRunID {
-		t.Fatalf("live run while the first runs: got %v, want a 422 naming run %s", err, sent.WorkerRunID)
-	}
-	if !strings.Contains(invalid.Message, "is retrying to slack, webhook") {
-		t.Errorf("message = %q, want it to say the first run is retrying to both destinations", invalid.Message)
-	}
-	for _, stale := range []string{"already retried", "no retry is due now"} {
-		if strings.Contains(invalid.Message, stale) {
-			t.Errorf("message = %q, want no %q while the first run is running", invalid.Message, stale)
-		}
-	}
-}
-
-// A changed confirmation names every destination of the listed retries
-// that the other run retried, and says that run is retrying while it runs.
-func TestConfirmationOfChangedRetriesNamesEveryDestination(t *testing.T) {
-	db := dbtest.Open(t)
-	server := startReceiver(t)
-	clock := &testClock{now: serviceStart}
-	registry := webhookRegistry(t, server.URL, map[string]string{"webhook": "/fail/500/webhook", "slack": "/fail/500/slack"})
-	service := newTestService(db, registry, clock.Now, &fakeSource{})
-	failedWebhook := insertDelivery(t, db, "run_1", "webhook", false, "server_error", 500, serviceStart.Add(-2*time.Hour), nil)
-	failedSlack := insertDelivery(t, db, "run_2", "slack", false, "server_error", 500, serviceStart.Add(-2*time.Hour+time.Second), nil)
-	policy := immediatePolicy()
-	policy.MaxRetryAttempts = 10
-	confirmation := &Confirmation{Destinations: []string{"slack", "webhook"}, Count: 2, Retries: []string{failedWebhook.ID, failedSlack.ID}}
-
-	other := liveRequest(policy)
-	other.Actor = "pat"
-	sent, err := service.Run(context.Background(), models.SubjectExecutiveReport, other)
-	if err != nil || sent.Counts.FailedCount != 2 {
-		t.Fatalf("other live run: got %+v, %v; want 2 failed retries", sent.Counts, err)
-	}
-	clock.Advance(3 * time.Second)
-
-	request := liveRequest(policy)
-	request.Confirmed = confirmation
-	_, err = service.Run(context.Background(), models.SubjectExecutiveReport, request)
-	var invalid *ValidationError
-	if !errors.As(err, &invalid) || invalid.WorkerRunID != sent.WorkerRunID {
-		t.Fatalf("confirmed live run: got %v, want a 422 naming run %s", err, sent.WorkerRunID)
-	}
-	if !strings.Contains(invalid.Message, "already retried listed retries to slack, webhook") {
-		t.Errorf("message = %q, want it to name both destinations the other run retried", invalid.Message)
-	}
-
-	setRunState(t, service, sent.WorkerRunID, models.WorkerRunRunning)
-	_, err = service.Run(context.Background(), models.SubjectExecutiveReport, request)
-	if !errors.As(err, &invalid) || invalid.WorkerRunID != sent.WorkerRunID {
-		t.Fatalf("live run while the other runs: got %v, want a 422 naming run %s", err, sent.WorkerRunID)
-	}
-	if !strings.Contains(invalid.Message, "is retrying listed retries to slack, webhook") {
-		t.Errorf("message = %q, want it to say the other run is retrying", invalid.Message)
+	if run.Counts.DeliveredCount != 1 || run.Executions[0].SubjectID != "run_a" {
+		t.Errorf("run: got %+v with executions %+v, want the listed retry of run_a delivered", run.Counts, run.Executions)
 	}
 }

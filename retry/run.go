@@ -94,7 +94,15 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (view Ru
 		defer release()
 		releaseSelection = release
 	}
-	due, open, err := s.decideDue(ctx, kind, req.Policy, now, req.MaxRetryDeliveries, req.Destinations)
+	selectLimit := req.MaxRetryDeliveries
+	if live && req.Confirmed != nil && len(req.Confirmed.Retries) > 0 {
+		// Groups that waited at the confirmation may have become due since
+		// and come first. Reading up to the largest run lets the listed
+		// retries still be found, and the confirmation then keeps only them,
+		// at most its count.
+		selectLimit = MaxRetryDeliveriesLimit
+	}
+	due, open, err := s.decideDue(ctx, kind, req.Policy, now, selectLimit, req.Destinations)
 	if err != nil {
 		return RunView{}, err
 	}
