@@ -508,33 +508,20 @@ func RetryExecutionsOf(ctx context.Context, db *gorm.DB, runID string) ([]RetryE
 
 // NewestRetryExecutionTo returns the newest retry execution of one subject
 // kind to one of connectors that started at or after since and was not
-// yielded to another sender, or nil when there is none.
-func NewestRetryExecutionTo(ctx context.Context, db *gorm.DB, subjectKind string, connectors []string, since time.Time) (*RetryExecution, error) {
+// yielded, or nil. When failedDeliveryIDs is not empty, only executions
+// that retried one of those failed deliveries count.
+func NewestRetryExecutionTo(ctx context.Context, db *gorm.DB, subjectKind string, connectors, failedDeliveryIDs []string, since time.Time) (*RetryExecution, error) {
+	query := db.WithContext(ctx).Table("retry_executions").Select("retry_executions.*").
+		Where("retry_executions.subject_kind = ? AND retry_executions.connector IN ? AND retry_executions.started_at >= ? AND retry_executions.yielded = ?",
+			subjectKind, connectors, since, false)
+	if len(failedDeliveryIDs) > 0 {
+		query = query.Joins("JOIN retry_decisions ON retry_decisions.id = retry_executions.decision_id").
+			Where("retry_decisions.last_delivery_id IN ?", failedDeliveryIDs)
+	}
 	var executions []RetryExecution
-	err := db.WithContext(ctx).
-		Where("subject_kind = ? AND connector IN ? AND started_at >= ? AND yielded = ?", subjectKind, connectors, since, false).
-		Order("started_at DESC, id DESC").Limit(1).Find(&executions).Error
+	err := query.Order("retry_executions.started_at DESC, retry_executions.id DESC").Limit(1).Find(&executions).Error
 	if err != nil {
 		return nil, fmt.Errorf("models: unable to read the newest retry execution to %s: %w", strings.Join(connectors, ", "), err)
-	}
-	if len(executions) == 0 {
-		return nil, nil
-	}
-	return &executions[0], nil
-}
-
-// NewestRetryExecutionOf returns the newest execution, not yielded, started
-// at or after since, that retried one of the failed deliveries
-// failedDeliveryIDs, or nil.
-func NewestRetryExecutionOf(ctx context.Context, db *gorm.DB, subjectKind string, failedDeliveryIDs []string, since time.Time) (*RetryExecution, error) {
-	var executions []RetryExecution
-	err := db.WithContext(ctx).Table("retry_executions").Select("retry_executions.*").
-		Joins("JOIN retry_decisions ON retry_decisions.id = retry_executions.decision_id").
-		Where("retry_executions.subject_kind = ? AND retry_decisions.last_delivery_id IN ? AND retry_executions.started_at >= ? AND retry_executions.yielded = ?",
-			subjectKind, failedDeliveryIDs, since, false).
-		Order("retry_executions.started_at DESC, retry_executions.id DESC").Limit(1).Find(&executions).Error
-	if err != nil {
-		return nil, fmt.Errorf("models: unable to read the newest retry execution of %d failed deliveries: %w", len(failedDeliveryIDs), err)
 	}
 	if len(executions) == 0 {
 		return nil, nil

@@ -258,35 +258,22 @@ func (s *Service) wouldReconcile(ctx context.Context, kind string, now time.Time
 // confirmation, the error names that run, who started it and when, every
 // confirmed destination it retried to, and whether it is still sending.
 func (s *Service) nothingDueError(ctx context.Context, kind string, confirmed *Confirmation, now time.Time) error {
-	destinations := strings.Join(confirmed.Destinations, ", ")
-	generic := conflict("confirmed_count", "no retry is due now, but the confirmation covered %d to %s; "+
-		"nothing was sent; open the confirmation again to see what a live run would send", confirmed.Count, destinations)
-
-	execution, err := models.NewestRetryExecutionTo(ctx, s.DB, kind, confirmed.Destinations, now.Add(-s.inFlightTimeout()))
-	if err == nil && execution != nil {
-		var other *models.RetryWorkerRun
-		var retried []string
-		if other, retried, err = s.otherRun(ctx, execution, confirmed.Destinations, nil); err == nil {
-			var handled *ValidationError
-			if other.State == models.WorkerRunRunning {
-				handled = conflict("confirmed_count", "live worker run %s, started by %s at %s, is retrying to %s; "+
-					"nothing was sent; open that run to see its outcome when it finishes",
-					other.ID, other.Actor, other.CreatedAt.UTC().Format("2006-01-02 15:04:05 MST"), strings.Join(retried, ", "))
-			} else {
-				handled = conflict("confirmed_count", "live worker run %s, started by %s at %s, already retried to %s, "+
-					"so no retry is due now; nothing was sent; open that run to see its outcome",
-					other.ID, other.Actor, other.CreatedAt.UTC().Format("2006-01-02 15:04:05 MST"), strings.Join(retried, ", "))
-			}
-			handled.WorkerRunID = other.ID
-			return handled
-		}
+	other, retried := s.runThatRetried(ctx, kind, confirmed.Destinations, nil, now)
+	if other == nil {
+		return conflict("confirmed_count", "no retry is due now, but the confirmation covered %d to %s; "+
+			"nothing was sent; open the confirmation again to see what a live run would send",
+			confirmed.Count, strings.Join(confirmed.Destinations, ", "))
 	}
-	if err != nil {
-		// The generic error is still right, so the lookup failure is only
-		// logged.
-		s.logger().Warn("unable to find the live run that handled the confirmed retries", "subject_kind", kind, "error", err)
+	var handled *ValidationError
+	if other.State == models.WorkerRunRunning {
+		handled = conflict("confirmed_count", "%s is retrying to %s; nothing was sent; open that run to see its outcome when it finishes",
+			describeRun(other), strings.Join(retried, ", "))
+	} else {
+		handled = conflict("confirmed_count", "%s already retried to %s, so no retry is due now; nothing was sent; open that run to see its outcome",
+			describeRun(other), strings.Join(retried, ", "))
 	}
-	return generic
+	handled.WorkerRunID = other.ID
+	return handled
 }
 
 // confirmedRetriesChangedError is the error of a live run whose confirmed
@@ -294,58 +281,64 @@ func (s *Service) nothingDueError(ctx context.Context, kind string, confirmed *C
 // destinations are. When another live run retried one of the listed
 // failed deliveries within the in-flight timeout, the error names that
 // run, the destinations of the listed retries it retried, and whether it
-// is still sending. Its retry may fail again, and nobody saw the next
-// attempt.
+// is still sending, because that retry may fail again and its next
+// attempt was not shown.
 func (s *Service) confirmedRetriesChangedError(ctx context.Context, kind string, confirmed *Confirmation, now time.Time) error {
-	generic := conflict("confirmed_count", "the retries due to %s now are not the ones the confirmation listed, "+
-		"because other retries became due first or another run retried the listed ones; nothing was sent; "+
-		"open the confirmation again to see what a live run would send", strings.Join(confirmed.Destinations, ", "))
-	if len(confirmed.Retries) == 0 {
-		return generic
+	var other *models.RetryWorkerRun
+	var retried []string
+	if len(confirmed.Retries) > 0 {
+		other, retried = s.runThatRetried(ctx, kind, confirmed.Destinations, confirmed.Retries, now)
 	}
-	execution, err := models.NewestRetryExecutionOf(ctx, s.DB, kind, confirmed.Retries, now.Add(-s.inFlightTimeout()))
-	if err == nil && execution != nil {
-		var other *models.RetryWorkerRun
-		var retried []string
-		if other, retried, err = s.otherRun(ctx, execution, confirmed.Destinations, confirmed.Retries); err == nil {
-			verb := "already retried"
-			if other.State == models.WorkerRunRunning {
-				verb = "is retrying"
-			}
-			handled := conflict("confirmed_count", "live worker run %s, started by %s at %s, %s listed retries to %s, "+
-				"so the retries due now are not the ones confirmed; nothing was sent; "+
-				"open that run to see its outcome, and open the confirmation again to see what a live run would send",
-				other.ID, other.Actor, other.CreatedAt.UTC().Format("2006-01-02 15:04:05 MST"), verb, strings.Join(retried, ", "))
-			handled.WorkerRunID = other.ID
-			return handled
-		}
+	if other == nil {
+		return conflict("confirmed_count", "the retries due to %s now are not the ones the confirmation listed, "+
+			"because other retries became due first or another run retried the listed ones; nothing was sent; "+
+			"open the confirmation again to see what a live run would send", strings.Join(confirmed.Destinations, ", "))
 	}
-	if err != nil {
-		// The generic error is still right, so the lookup failure is only
-		// logged.
-		s.logger().Warn("unable to find the live run that retried the confirmed retries", "subject_kind", kind, "error", err)
+	verb := "already retried"
+	if other.State == models.WorkerRunRunning {
+		verb = "is retrying"
 	}
-	return generic
+	handled := conflict("confirmed_count", "%s %s listed retries to %s, so the retries due now are not the ones confirmed; nothing was sent; "+
+		"open that run to see its outcome, and open the confirmation again to see what a live run would send",
+		describeRun(other), verb, strings.Join(retried, ", "))
+	handled.WorkerRunID = other.ID
+	return handled
 }
 
-// otherRun returns the worker run of execution and the destinations among
-// destinations that it retried to, limited to the failed deliveries
-// failedDeliveryIDs when that is not empty. The execution's own destination
-// is always among them.
-func (s *Service) otherRun(ctx context.Context, execution *models.RetryExecution, destinations, failedDeliveryIDs []string) (*models.RetryWorkerRun, []string, error) {
+// runThatRetried returns the live worker run that made the newest retry to
+// one of destinations within the in-flight timeout, limited to the failed
+// deliveries failedDeliveryIDs when that is not empty, and the destinations
+// among destinations that it retried to. It returns nil when there is no
+// such run, or when the lookup failed, which it logs, because the caller's
+// general error is still right then.
+func (s *Service) runThatRetried(ctx context.Context, kind string, destinations, failedDeliveryIDs []string, now time.Time) (*models.RetryWorkerRun, []string) {
+	execution, err := models.NewestRetryExecutionTo(ctx, s.DB, kind, destinations, failedDeliveryIDs, now.Add(-s.inFlightTimeout()))
+	if err != nil || execution == nil {
+		if err != nil {
+			s.logger().Warn("unable to find the live run that retried the confirmed retries", "subject_kind", kind, "error", err)
+		}
+		return nil, nil
+	}
 	other, err := models.RetryWorkerRunByID(ctx, s.DB, execution.WorkerRunID)
 	if err != nil {
-		return nil, nil, err
+		s.logger().Warn("unable to read the live run that retried the confirmed retries", "worker_run_id", execution.WorkerRunID, "error", err)
+		return nil, nil
 	}
 	retried, err := models.RetriedConnectorsOf(ctx, s.DB, other.ID, destinations, failedDeliveryIDs)
 	if err != nil {
-		return nil, nil, err
+		s.logger().Warn("unable to read the destinations of the live run that retried the confirmed retries", "worker_run_id", other.ID, "error", err)
+		return nil, nil
 	}
 	if !slices.Contains(retried, execution.Connector) {
 		retried = append(retried, execution.Connector)
 		sort.Strings(retried)
 	}
-	return other, retried, nil
+	return other, retried
+}
+
+// describeRun names a live worker run, who started it and when.
+func describeRun(run *models.RetryWorkerRun) string {
+	return fmt.Sprintf("live worker run %s, started by %s at %s,", run.ID, run.Actor, run.CreatedAt.UTC().Format("2006-01-02 15:04:05 MST"))
 }
 
 // dueTo reports whether any due decision goes to one of destinations.
