@@ -285,7 +285,7 @@ func TestConsoleLiveRunRecordsStaleSend(t *testing.T) {
 	}
 }
 
-// A dry run says what a live run would record as interrupted first, in its
+// A dry run states what a live run would record as interrupted first, in its
 // JSON, on the console and on the run's page, and records none of it.
 func TestDryRunNamesWhatLiveRunWouldRecord(t *testing.T) {
 	s := newRetryTestServer(t, map[string]string{"webhook": "/webhook/exec"})

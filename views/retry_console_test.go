@@ -71,7 +71,7 @@ func TestRetryFormsNamedApart(t *testing.T) {
 	}
 }
 
-// TestMaxRetryAttemptsHint checks that both policy forms say that "Max
+// TestMaxRetryAttemptsHint checks that both policy forms state that "Max
 // retry attempts" counts the original send, and link the hint to the input.
 func TestMaxRetryAttemptsHint(t *testing.T) {
 	view := RetryConsoleView{

@@ -37,7 +37,7 @@ type operation struct {
 	liveRun bool
 	// errorBodies maps an error status to the Go value encoded in place of
 	// errorResponse, and errorDescriptions to its description, for an
-	// error whose body says more than the common one.
+	// error whose body contains more than the common one.
 	errorBodies       map[string]any
 	errorDescriptions map[string]string
 }
