@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // Registry holds the collectors below plus the Go runtime and process
@@ -45,6 +46,13 @@ var (
 		Help:      "Delivery retry worker runs, by mode (dry or live).",
 	}, []string{"mode"})
 
+	workerPhaseDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Namespace: "evidence_console",
+		Name:      "retry_worker_phase_duration_seconds",
+		Help:      "Time a live delivery retry worker run spent in one phase, in seconds, by subject kind and phase (reconcile, select, claim, send or record).",
+		Buckets:   []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60},
+	}, []string{"kind", "phase"})
+
 	evaluationDuration = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Namespace: "evidence_console",
 		Name:      "health_evaluation_duration_seconds",
@@ -57,7 +65,7 @@ func init() {
 	Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		httpRequests, httpDuration, deliveries, workerRuns, evaluationDuration,
+		httpRequests, httpDuration, deliveries, workerRuns, workerPhaseDuration, evaluationDuration,
 	)
 }
 
@@ -102,6 +110,41 @@ const (
 // ModeLive.
 func ObserveWorkerRun(mode string) {
 	workerRuns.WithLabelValues(mode).Inc()
+}
+
+// Phases of a live worker run, in the order a run takes them. A run that is
+// rejected part-way is observed only in the phases it finished.
+const (
+	// PhaseReconcile is the recording of stale in-flight retries and sends
+	// as interrupted.
+	PhaseReconcile = "reconcile"
+	// PhaseSelect is the wait for the selection lock, the choice of due
+	// groups, the reading of their messages and, for health alerts, the
+	// wait for their send leases.
+	PhaseSelect = "select"
+	// PhaseClaim is the transaction that stores the plan, the run and the
+	// in-flight claims.
+	PhaseClaim = "claim"
+	// PhaseSend is the sending of the claimed retries.
+	PhaseSend = "send"
+	// PhaseRecord is the recording of their outcomes.
+	PhaseRecord = "record"
+)
+
+// ObserveWorkerPhase records how long one live worker run of subject kind
+// kind spent in phase, one of the Phase constants.
+func ObserveWorkerPhase(kind, phase string, elapsed time.Duration) {
+	workerPhaseDuration.WithLabelValues(kind, phase).Observe(elapsed.Seconds())
+}
+
+// WorkerPhaseSeconds returns the total seconds that live worker runs of
+// subject kind kind have spent in phase since the process started.
+func WorkerPhaseSeconds(kind, phase string) float64 {
+	var sample dto.Metric
+	if err := workerPhaseDuration.WithLabelValues(kind, phase).(prometheus.Histogram).Write(&sample); err != nil {
+		return 0
+	}
+	return sample.GetHistogram().GetSampleSum()
 }
 
 // ObserveEvaluation records the duration of one health evaluation.

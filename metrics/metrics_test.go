@@ -58,6 +58,8 @@ func TestCountersIncrement(t *testing.T) {
 			"evidence_console_http_requests_total", map[string]string{"method": "GET", "route": UnmatchedRoute, "status": "404"}},
 		{"live worker run", func() { ObserveWorkerRun(ModeLive) },
 			"evidence_console_retry_worker_runs_total", map[string]string{"mode": "live"}},
+		{"worker phase", func() { ObserveWorkerPhase("executive_report", PhaseClaim, 4*time.Millisecond) },
+			"evidence_console_retry_worker_phase_duration_seconds", map[string]string{"kind": "executive_report", "phase": "claim"}},
 		{"evaluation", func() { ObserveEvaluation(3 * time.Millisecond) },
 			"evidence_console_health_evaluation_duration_seconds", map[string]string{}},
 	}
@@ -69,5 +71,17 @@ func TestCountersIncrement(t *testing.T) {
 				t.Errorf("%s %v: got %v, want %v", tc.family, tc.labels, got, before+1)
 			}
 		})
+	}
+}
+
+func TestWorkerPhaseSecondsSums(t *testing.T) {
+	before := WorkerPhaseSeconds("health_alert", PhaseSend)
+	ObserveWorkerPhase("health_alert", PhaseSend, 250*time.Millisecond)
+	ObserveWorkerPhase("health_alert", PhaseSend, 500*time.Millisecond)
+	if got := WorkerPhaseSeconds("health_alert", PhaseSend) - before; got != 0.75 {
+		t.Errorf("send seconds: got %v, want 0.75", got)
+	}
+	if got := WorkerPhaseSeconds("health_alert", PhaseRecord); got != 0 {
+		t.Errorf("record seconds without observations: got %v, want 0", got)
 	}
 }

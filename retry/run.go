@@ -51,6 +51,7 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (view Ru
 	var reconciledSends []string
 	runStored := false
 	releaseSelection := func() {}
+	phases := phaseClock{kind: kind, started: time.Now(), live: live}
 	if live {
 		// The outcomes recorded stand, but a run that fails or is rejected
 		// below is never stored, so its reconciled executions must not
@@ -67,6 +68,7 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (view Ru
 		if reconciled, reconciledSends, err = s.reconcile(context.WithoutCancel(ctx), kind, runID, now); err != nil {
 			return RunView{}, err
 		}
+		phases.end(metrics.PhaseReconcile)
 	}
 
 	if live {
@@ -170,6 +172,7 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (view Ru
 			return RunView{}, err
 		}
 		defer releaseLeases()
+		phases.end(metrics.PhaseSelect)
 	}
 	// The database keeps microseconds, and the view built below from these
 	// records must equal what WorkerRun reads back.
@@ -203,6 +206,7 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (view Ru
 	}
 	// The claims are committed, so other runs may select now.
 	releaseSelection()
+	phases.end(metrics.PhaseClaim)
 	runStored = true
 	metrics.ObserveWorkerRun(metricsMode(run.DryRun))
 	s.logger().Info("delivery retry worker run started", "worker_run_id", run.ID, "subject_kind", kind,
@@ -215,7 +219,9 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (view Ru
 		// so no claimed decision is left half-sent by a closed browser tab.
 		ctx = context.WithoutCancel(ctx)
 		s.sendClaimed(ctx, claims, options)
+		phases.end(metrics.PhaseSend)
 		recorded = s.recordOutcomes(ctx, &run, claims)
+		phases.end(metrics.PhaseRecord)
 	}
 	s.logger().Info("delivery retry worker run finished", "worker_run_id", run.ID, "mode", modeOf(run.DryRun),
 		"delivered", run.DeliveredCount, "failed", run.FailedCount, "skipped", run.SkippedCount, "reconciled", run.ReconciledCount)
@@ -234,6 +240,24 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (view Ru
 	view.ReconciledSendIDs = append(view.ReconciledSendIDs, reconciledSends...)
 	view.ConfirmedNotSent = notSent
 	return view, nil
+}
+
+// phaseClock measures the phases of one worker run for the phase duration
+// metric. Only live runs are observed, because a dry run has no claim, send
+// or record phase.
+type phaseClock struct {
+	kind    string
+	started time.Time
+	live    bool
+}
+
+// end observes the time since the previous phase ended as phase.
+func (c *phaseClock) end(phase string) {
+	now := time.Now()
+	if c.live {
+		metrics.ObserveWorkerPhase(c.kind, phase, now.Sub(c.started))
+	}
+	c.started = now
 }
 
 // wouldReconcile counts the executions and plain sends of one subject kind
