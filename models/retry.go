@@ -109,6 +109,9 @@ type RetryWorkerRun struct {
 	// OnlyDestinations is the comma-separated destination limit of the
 	// run, or empty for a run over every destination.
 	OnlyDestinations string
+	// ConfirmedNotSent is the JSON array of the confirmed retries that a
+	// live run left out, with their causes, or empty when it left none out.
+	ConfirmedNotSent string
 	State            string
 	CreatedAt        time.Time
 	CompletedAt      *time.Time

@@ -66,6 +66,17 @@ func TestConfirmedRunNamesRetriesNotSent(t *testing.T) {
 	if !strings.Contains(string(encoded), `"confirmed_not_sent":[{"failed_delivery_id":"`) {
 		t.Errorf("run JSON: got %s, want confirmed_not_sent", encoded)
 	}
+
+	// The run stores the list, so reading the run back shows it too.
+	stored, err := service.WorkerRun(context.Background(), run.WorkerRunID)
+	if err != nil {
+		t.Fatalf("WorkerRun: %v", err)
+	}
+	want, _ := json.Marshal(run.ConfirmedNotSent)
+	got, _ := json.Marshal(stored.ConfirmedNotSent)
+	if string(got) != string(want) {
+		t.Errorf("stored confirmed_not_sent: got %s, want %s", got, want)
+	}
 }
 
 // A confirmed retry whose group has a retry in flight elsewhere is named

@@ -2,6 +2,7 @@ package retry
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -158,6 +159,15 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (view Ru
 			return RunView{}, err
 		}
 	}
+	if len(notSent) > 0 {
+		// The list is stored with the run, so its page shows later which
+		// confirmed retries the run left out and why.
+		encoded, err := json.Marshal(notSent)
+		if err != nil {
+			return RunView{}, err
+		}
+		run.ConfirmedNotSent = string(encoded)
+	}
 	plan.WorkerRunID = run.ID
 
 	// A live run looks up every message before it writes anything, so a
@@ -228,9 +238,7 @@ func (s *Service) Run(ctx context.Context, kind string, req RunRequest) (view Ru
 	if !recorded {
 		// The outcomes were recorded one by one, and some may still be in
 		// flight, so the view comes from the database.
-		view, err = s.WorkerRun(context.WithoutCancel(ctx), run.ID)
-		view.ConfirmedNotSent = notSent
-		return view, err
+		return s.WorkerRun(context.WithoutCancel(ctx), run.ID)
 	}
 	view = writtenRunView(run, plan, rows, claims, skipped)
 	s.markNotReady(&view)
@@ -715,6 +723,11 @@ func (s *Service) WorkerRun(ctx context.Context, runID string) (RunView, error) 
 	}
 	view := runView(*run, *plan, rows, executions, records)
 	s.markNotReady(&view)
+	if run.ConfirmedNotSent != "" {
+		if err := json.Unmarshal([]byte(run.ConfirmedNotSent), &view.ConfirmedNotSent); err != nil {
+			return RunView{}, fmt.Errorf("invalid confirmed_not_sent stored with worker run %s: %w", run.ID, err)
+		}
+	}
 	if view.ReconciledSendIDs, err = models.SendsReconciledBy(ctx, s.DB, run.ID); err != nil {
 		return RunView{}, err
 	}

@@ -135,12 +135,11 @@ type RunView struct {
 	// same moment would have recorded as interrupted before sending
 	// anything. The dry run recorded none of it. Live runs leave it out.
 	WouldReconcile *WouldReconcile `json:"would_reconcile,omitempty"`
-	// ConfirmedNotSent lists, on the result of a confirmed live run, the
-	// confirmed retries that the run did not select, with the reason. It is
-	// absent when the run selected every confirmed retry. A selected retry
-	// that was skipped, for example because a send to its destination was
-	// under way, is an execution with outcome skipped and its reason.
-	// NOTE: it is not stored, so a run read back later leaves it out.
+	// ConfirmedNotSent lists, for a confirmed live run, the confirmed
+	// retries that the run did not select, with the reason. It is absent
+	// when the run selected every confirmed retry. A selected retry that
+	// was skipped, for example because a send to its destination was under
+	// way, is an execution with outcome skipped and its reason.
 	ConfirmedNotSent []NotSentRetry `json:"confirmed_not_sent,omitempty"`
 	// NotReady lists, for a dry run, the selected destinations and the
 	// destinations the limit names that a live run could not send to when
