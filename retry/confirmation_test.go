@@ -353,3 +353,38 @@ func TestConfirmationSendsListedRetryAfterUnrelatedRun(t *testing.T) {
 		t.Errorf("run: got %+v with executions %+v, want the listed retry of run_a delivered", run.Counts, run.Executions)
 	}
 }
+
+// A confirmation that lists more retries than the run's
+// max_retry_deliveries is rejected and sends nothing, because the listed
+// retries are looked for among every due one.
+func TestConfirmationOverMaxRejected(t *testing.T) {
+	db := dbtest.Open(t)
+	server := startReceiver(t)
+	clock := &testClock{now: serviceStart}
+	service := newTestService(db, webhookRegistry(t, server.URL, map[string]string{"webhook": "/webhook/exec"}), clock.Now, &fakeSource{})
+	var listed []string
+	for i, subject := range []string{"run_1", "run_2", "run_3"} {
+		failed := insertDelivery(t, db, subject, "webhook", false, "server_error", 503, serviceStart.Add(-3*time.Hour+time.Duration(i)*time.Second), nil)
+		listed = append(listed, failed.ID)
+	}
+	runsBefore := countTable(t, db, "retry_worker_runs")
+
+	request := liveRequest(immediatePolicy())
+	request.MaxRetryDeliveries = 1
+	request.Confirmed = &Confirmation{Destinations: []string{"webhook"}, Count: 3, Retries: listed}
+	_, err := service.Run(context.Background(), models.SubjectExecutiveReport, request)
+
+	var invalid *ValidationError
+	if !errors.As(err, &invalid) || invalid.Field != "confirmed_count" {
+		t.Fatalf("Run: got %v, want an error naming confirmed_count", err)
+	}
+	if !strings.Contains(invalid.Message, "max_retry_deliveries is 1") {
+		t.Errorf("message: got %q, want it to name max_retry_deliveries", invalid.Message)
+	}
+	if got := len(server.Requests()); got != 0 {
+		t.Errorf("requests sent: got %d, want none", got)
+	}
+	if got := countTable(t, db, "retry_worker_runs"); got != runsBefore {
+		t.Errorf("worker runs: got %d, want %d (nothing recorded)", got, runsBefore)
+	}
+}

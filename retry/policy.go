@@ -295,6 +295,12 @@ func (r RunRequest) Validate() error {
 		return invalid("max_retry_deliveries", "max_retry_deliveries must be a whole number from 1 to %d; got %d",
 			MaxRetryDeliveriesLimit, r.MaxRetryDeliveries)
 	}
+	// A confirmation that lists its retries is looked for among every due
+	// retry, so its count, not the selection, bounds what the run sends.
+	if r.Confirmed != nil && r.Confirmed.Count > r.MaxRetryDeliveries {
+		return conflict("confirmed_count", "confirmed_count is %d but max_retry_deliveries is %d, and a run sends at most max_retry_deliveries; "+
+			"open the live run confirmation again", r.Confirmed.Count, r.MaxRetryDeliveries)
+	}
 	if r.Retries != nil && (*r.Retries < 0 || *r.Retries > connectors.MaxRetries) {
 		return invalid("retries", "retries must be a whole number from 0 to %d; got %d", connectors.MaxRetries, *r.Retries)
 	}
