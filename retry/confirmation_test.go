@@ -388,3 +388,39 @@ func TestConfirmationOverMaxRejected(t *testing.T) {
 		t.Errorf("worker runs: got %d, want %d (nothing recorded)", got, runsBefore)
 	}
 }
+
+// When a listed retry is closed by a later success and another run retried
+// a different group to the same destination, the error does not name that
+// run as the reason.
+func TestConfirmationNothingDueNamesNoUnrelatedRun(t *testing.T) {
+	db := dbtest.Open(t)
+	server := startReceiver(t)
+	clock := &testClock{now: serviceStart}
+	service := newTestService(db, webhookRegistry(t, server.URL, map[string]string{"webhook": "/webhook/exec"}), clock.Now, &fakeSource{})
+	listed := insertDelivery(t, db, "run_1", "webhook", false, "server_error", 503, serviceStart.Add(-3*time.Hour), nil)
+	unrelated := insertDelivery(t, db, "run_2", "webhook", false, "server_error", 503, serviceStart.Add(-3*time.Hour+time.Second), nil)
+
+	first := liveRequest(immediatePolicy())
+	first.Actor = "pat"
+	first.Confirmed = &Confirmation{Destinations: []string{"webhook"}, Count: 1, Retries: []string{unrelated.ID}}
+	if _, err := service.Run(context.Background(), models.SubjectExecutiveReport, first); err != nil {
+		t.Fatalf("first live run: %v", err)
+	}
+	insertDelivery(t, db, "run_1", "webhook", true, "", 200, serviceStart.Add(-time.Minute), nil)
+	clock.Advance(3 * time.Second)
+
+	second := liveRequest(immediatePolicy())
+	second.Confirmed = &Confirmation{Destinations: []string{"webhook"}, Count: 1, Retries: []string{listed.ID}}
+	_, err := service.Run(context.Background(), models.SubjectExecutiveReport, second)
+
+	var invalid *ValidationError
+	if !errors.As(err, &invalid) || invalid.Field != "confirmed_count" {
+		t.Fatalf("second live run: got %v, want an error naming confirmed_count", err)
+	}
+	if invalid.WorkerRunID != "" {
+		t.Errorf("WorkerRunID = %q, want none, because that run did not retry the listed retry", invalid.WorkerRunID)
+	}
+	if !strings.HasPrefix(invalid.Message, "no retry is due now") {
+		t.Errorf("message = %q, want the general message", invalid.Message)
+	}
+}

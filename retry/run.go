@@ -287,10 +287,14 @@ func (s *Service) wouldReconcile(ctx context.Context, kind string, now time.Time
 // nothingDueError is the error of a live run whose confirmed retries are no
 // longer due. When another live run retried to a confirmed destination
 // within the in-flight timeout, most likely while this person read the
-// confirmation, the error names that run, who started it and when, every
+// confirmation, and retried one of the listed retries if the confirmation
+// lists them, the error names that run, who started it and when, every
 // confirmed destination it retried to, and whether it is still sending.
 func (s *Service) nothingDueError(ctx context.Context, kind string, confirmed *Confirmation, now time.Time) error {
-	other, retried := s.runThatRetried(ctx, kind, confirmed.Destinations, nil, now)
+	// A confirmation that lists its retries names only a run that retried
+	// one of them, because a run that retried another group to the same
+	// destination is not why the listed ones are no longer due.
+	other, retried := s.runThatRetried(ctx, kind, confirmed.Destinations, confirmed.Retries, now)
 	if other == nil {
 		return conflict("confirmed_count", "no retry is due now, but the confirmation covered %d to %s; "+
 			"nothing was sent; open the confirmation again to see what a live run would send",
