@@ -75,7 +75,7 @@ func newSecretRunIndex(secrets, ignored []string) *secretRunIndex {
 				continue
 			}
 			seen[part] = true
-			index.add(lowerASCIIText(part))
+			index.add(part)
 		}
 	}
 	if len(index.windows) == 0 {
@@ -85,7 +85,10 @@ func newSecretRunIndex(secrets, ignored []string) *secretRunIndex {
 	return index
 }
 
-func (x *secretRunIndex) add(secret string) {
+// add indexes the windows of secret, which keeps its letter case so that
+// wordRunAround can tell words from random letters.
+func (x *secretRunIndex) add(original string) {
+	secret := lowerASCIIText(original)
 	length := secretRunLength(len(secret))
 	if !slices.Contains(x.lengths, length) {
 		x.lengths = append(x.lengths, length)
@@ -98,12 +101,16 @@ func (x *secretRunIndex) add(secret string) {
 	}
 	// A secret that mixes letters with digits or symbols, such as
 	// Evidence2026!, often contains a word, and a run of letters alone
-	// would then match that word in ordinary text. So its runs need a
-	// character other than a letter. A secret of letters alone keeps them.
+	// would then match that word in ordinary text. So a window of letters
+	// alone is left out when the letters around it are words. Random
+	// letters, such as the tail of sk_live_QmZpRtXwKvNbLcYdHsJgFeTa, stay
+	// a window, so that half of such a secret is still found. A secret of
+	// letters alone keeps every window.
 	mixed := strings.ContainsFunc(secret, func(c rune) bool { return !isASCIILetter(c) })
 	for offset := 0; offset+length <= len(secret); offset++ {
 		window := secret[offset : offset+length]
-		if mixed && !strings.ContainsFunc(window, func(c rune) bool { return !isASCIILetter(c) }) {
+		if mixed && !strings.ContainsFunc(window, func(c rune) bool { return !isASCIILetter(c) }) &&
+			isWord(wordRunAround(original, offset, offset+length)) {
 			continue
 		}
 		x.windows[window] = append(x.windows[window], secretWindow{secret: secret, offset: offset})
@@ -111,6 +118,18 @@ func (x *secretRunIndex) add(secret string) {
 		x.starts[key] = true
 		setBit(&x.startBits, key)
 	}
+}
+
+// wordRunAround returns the longest run of ASCII letters of text that
+// contains text[start:end], which must be letters.
+func wordRunAround(text string, start, end int) string {
+	for start > 0 && isASCIILetter(rune(text[start-1])) {
+		start--
+	}
+	for end < len(text) && isASCIILetter(rune(text[end])) {
+		end++
+	}
+	return text[start:end]
 }
 
 // randomSecretParts returns the parts of a secret that runs are taken

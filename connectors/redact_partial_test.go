@@ -379,3 +379,20 @@ func TestSecretRunsSkipWordsOfPasswords(t *testing.T) {
 		t.Errorf("payloadWithoutSecrets: got %v, changed %v; want the key kept", payload, changed)
 	}
 }
+
+// A secret whose random part is letters alone, after a prefix with symbols,
+// is found from either half, because those letters are no words.
+func TestSecretRunsOfRandomLetterTail(t *testing.T) {
+	for _, secret := range []string{"sk_live_QmZpRtXwKvNbLcYdHsJgFeTa", "9f_qmzprtxwkvnblcydhsjgfetauoiwe"} {
+		redactor := NewRedactor(secret)
+		for runName, run := range secretRuns(secret) {
+			note := "note " + run + " here"
+			if got := redactor.FindCredential(note); got == "" {
+				t.Errorf("%s, %s: FindCredential(%q): got nothing, want it rejected", secret, runName, note)
+			}
+			if got := redactor.Redact(note); strings.Contains(got, run) {
+				t.Errorf("%s, %s: Redact(%q): got %q, want the run replaced", secret, runName, note, got)
+			}
+		}
+	}
+}
