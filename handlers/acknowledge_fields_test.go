@@ -227,3 +227,53 @@ func TestInvalidFieldsRedactsEachMessage(t *testing.T) {
 		t.Errorf("external_ref: got %q, want the secret redacted and the value cut with …", fields[1].Message)
 	}
 }
+
+// An empty State in the console form is reported with the other invalid
+// fields: the form marks each and a JSON client gets every one in
+// details.invalid_fields, as for any other invalid state.
+func TestAcknowledgeFormEmptyStateListsOtherFields(t *testing.T) {
+	s, path := newAcknowledgeFieldServer(t)
+	healthID := strings.TrimSuffix(strings.TrimPrefix(path, alertsPath+"/"), "/acknowledgements")
+	action := "/console/retry-health-alerts/" + healthID + "/acknowledgements"
+	before := dbtest.CountRows(t, s.db)
+	form := url.Values{"provider": {"hook-b"}, "acknowledgement_state": {""}, "external_ref": {"a\tb"}}
+
+	rec := s.postForm(action, form.Encode(), echo.HeaderAccept, "application/json")
+	if rec.Code != http.StatusBadRequest {
+		t.Fatalf("status: got %d, want 400 (%s)", rec.Code, rec.Body.String())
+	}
+	got := decodeFieldListError(t, rec.Body.String())
+	if got.Field != "acknowledgement_state" {
+		t.Errorf("field: got %q, want acknowledgement_state first", got.Field)
+	}
+	want := []string{"acknowledgement_state", "external_ref"}
+	if fields := detailFields(got.Details.InvalidFields); strings.Join(fields, ",") != strings.Join(want, ",") {
+		t.Errorf("details fields: got %v, want %v", fields, want)
+	}
+
+	rec = s.postForm(action, form.Encode(), "HX-Request", "true")
+	fragment := byTestID(document(t, rec), "error-fragment")
+	if others, _ := fragment.Attr("data-other-fields"); others != "external_ref" {
+		t.Errorf("data-other-fields = %q, want external_ref", others)
+	}
+	text := fragment.Text()
+	if !strings.Contains(text, "‘State’ is empty; choose one of") {
+		t.Errorf("fragment = %q, want the ‘State’ message of the form", text)
+	}
+	if !strings.Contains(text, "External reference") {
+		t.Errorf("fragment = %q, want the ‘External reference’ error too", text)
+	}
+	assertNothingStored(t, before, dbtest.CountRows(t, s.db))
+
+	// An empty State alone keeps the form's message and lists itself.
+	form.Del("external_ref")
+	rec = s.postForm(action, form.Encode(), echo.HeaderAccept, "application/json")
+	got = decodeFieldListError(t, rec.Body.String())
+	if fields := detailFields(got.Details.InvalidFields); rec.Code != http.StatusBadRequest || strings.Join(fields, ",") != "acknowledgement_state" {
+		t.Errorf("empty State alone: got %d with details %v, want 400 listing acknowledgement_state", rec.Code, fields)
+	}
+	rec = s.postForm(action, form.Encode(), "HX-Request", "true")
+	if text := byTestID(document(t, rec), "error-fragment").Text(); !strings.Contains(text, "‘State’ is empty; choose one of") {
+		t.Errorf("fragment = %q, want the ‘State’ message of the form", text)
+	}
+}

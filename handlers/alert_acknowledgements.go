@@ -83,16 +83,23 @@ func emptyStateMessage() string {
 		strings.Join(alerting.AcknowledgementStates(), ", "), models.AcknowledgementAcknowledged)
 }
 
-// rejectEmptyAcknowledgementState returns the form's 400 when state is
-// present but empty or blank. Its form message offers the states the
-// select shows rather than leaving the field out.
-func rejectEmptyAcknowledgementState(state *string) error {
-	if state == nil || strings.TrimSpace(*state) != "" {
-		return nil
+// emptyStateFormError is the form's 400 for a present but empty or blank
+// state. Its form message offers the states the select shows rather than
+// leaving the field out. The other fields of req are still checked, so the
+// form marks every invalid one and details.invalid_fields lists them all.
+func (h *Handler) emptyStateFormError(c echo.Context, req alerting.AcknowledgeRequest) error {
+	empty := &alerting.FieldError{Field: "acknowledgement_state", Message: emptyStateMessage()}
+	var others error
+	if h.Alerts != nil {
+		others = h.Alerts.CheckAcknowledgement(req)
 	}
-	apiErr := fieldError("acknowledgement_state", "%s", emptyStateMessage())
-	apiErr.FormMessage = "‘State’ is empty; choose one of " + strings.Join(alerting.AcknowledgementStates(), ", ") + "."
-	return apiErr
+	combined := withFieldErrors([]*alerting.FieldError{empty}, others)
+	var fieldErr *alerting.FieldError
+	if !errors.As(combined, &fieldErr) {
+		return h.acknowledgementError(combined)
+	}
+	stateMessage := "‘State’ is empty; choose one of " + strings.Join(alerting.AcknowledgementStates(), ", ") + "."
+	return h.fieldListFormError(c, fieldErr, stateMessage)
 }
 
 // withFieldErrors returns the first of problems with the rest, and the
@@ -167,11 +174,6 @@ func (h *Handler) acknowledgeRetryHealthAlertForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if form.Has("acknowledgement_state") {
-		if err := rejectEmptyAcknowledgementState(new(form.Get("acknowledgement_state"))); err != nil {
-			return err
-		}
-	}
 	healthID := c.Param("health_id")
 	req := alerting.AcknowledgeRequest{
 		HealthID: healthID, Provider: form.Get("provider"), State: form.Get("acknowledgement_state"),
@@ -181,6 +183,9 @@ func (h *Handler) acknowledgeRetryHealthAlertForm(c echo.Context) error {
 	// The forms show the current reference in external_ref, so a field
 	// emptied by the user clears it. A post without the field keeps it.
 	req.ClearExternalRef = form.Has("external_ref") && strings.TrimSpace(req.ExternalRef) == ""
+	if form.Has("acknowledgement_state") && strings.TrimSpace(req.State) == "" {
+		return h.emptyStateFormError(c, req)
+	}
 	returnTo := h.localPath(form.Get("return_to"), alerting.AcknowledgementLink("", healthID, strings.ToLower(strings.TrimSpace(req.Provider))))
 
 	result, err := h.Alerts.Acknowledge(c.Request().Context(), req)
@@ -218,14 +223,25 @@ func (h *Handler) acknowledgementFormError(c echo.Context, err error) error {
 	if !errors.As(err, &fieldErr) || len(fieldErr.Others) == 0 {
 		return h.acknowledgementError(err)
 	}
-	apiErr := fieldError(fieldErr.Field, "%s", fieldErr.Message)
-	apiErr.Details = map[string]any{"invalid_fields": h.invalidFields(fieldErr)}
+	return h.fieldListFormError(c, fieldErr, "")
+}
+
+// fieldListFormError is the form's 400 for first and its Others: the form
+// message names each by its label and the form marks each, and
+// details.invalid_fields lists them all. firstFormMessage, when set,
+// replaces the form message that first would get.
+func (h *Handler) fieldListFormError(c echo.Context, first *alerting.FieldError, firstFormMessage string) *APIError {
+	apiErr := fieldError(first.Field, "%s", first.Message)
+	apiErr.Details = map[string]any{"invalid_fields": h.invalidFields(first)}
 	var messages []string
-	for _, problem := range append([]*alerting.FieldError{fieldErr}, fieldErr.Others...) {
+	for i, problem := range append([]*alerting.FieldError{first}, first.Others...) {
 		message, _ := formMessage(c.Path(), shortened(fieldError(problem.Field, "%s", problem.Message), h.Secrets))
+		if i == 0 && firstFormMessage != "" {
+			message = firstFormMessage
+		}
 		messages = append(messages, strings.TrimSuffix(message, ".")+".")
 	}
-	for _, problem := range fieldErr.Others {
+	for _, problem := range first.Others {
 		apiErr.FormOtherFields = append(apiErr.FormOtherFields, problem.Field)
 	}
 	apiErr.FormMessage = strings.Join(messages, " ")
