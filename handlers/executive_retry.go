@@ -447,7 +447,11 @@ func formConfirmedRetries(c echo.Context, count int) ([]string, error) {
 		return nil, fieldError("confirmed_retries", "confirmed_retries lists %d retries but confirmed_count is %d; open the live run confirmation again",
 			len(ids), count)
 	}
-	for _, id := range ids {
+	for i, id := range ids {
+		// Spaces after the commas, as a person may type them, are not part
+		// of an id.
+		id = strings.TrimSpace(id)
+		ids[i] = id
 		if id == "" || len(id) > maxFilterLength {
 			return nil, fieldError("confirmed_retries", "confirmed_retries must list delivery ids of at most %d characters, separated by commas; "+
 				"open the live run confirmation again", maxFilterLength)

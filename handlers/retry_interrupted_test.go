@@ -372,7 +372,10 @@ func TestConfirmedRunNamesRetryNotSent(t *testing.T) {
 		t.Fatalf("CompleteDelivery: %v", err)
 	}
 
-	run := s.postForm("/console/executive-retry/run", policy+"&execute=true&confirm=true&confirmed_destinations=webhook&confirmed_count=2&confirmed_retries="+retries,
+	// A space after the comma, as a person may type it, is not part of an
+	// id.
+	typed := strings.Replace(retries, ",", ",%20", 1)
+	run := s.postForm("/console/executive-retry/run", policy+"&execute=true&confirm=true&confirmed_destinations=webhook&confirmed_count=2&confirmed_retries="+typed,
 		"HX-Request", "true")
 	if run.Code != http.StatusOK {
 		t.Fatalf("live run: got %d, want 200 (%s)", run.Code, run.Body.String())
@@ -387,5 +390,45 @@ func TestConfirmedRunNamesRetryNotSent(t *testing.T) {
 	}
 	if got := items.Text(); !strings.Contains(got, "webhook, run_1") || !strings.Contains(got, "a later delivery to webhook succeeded") {
 		t.Errorf("retry not sent: got %q, want run_1 closed by a later success", got)
+	}
+
+	// The run's page, read later, still names it.
+	link := byTestID(doc, "retry-run-link").AttrOr("href", "")
+	if link == "" {
+		t.Fatalf("run link: none on the result (%s)", byTestID(doc, "retry-run").Text())
+	}
+	page := document(t, s.do(http.MethodGet, link, "", "", "Accept", "text/html"))
+	if got := byTestID(page, "retry-run-not-sent-item").Text(); !strings.Contains(got, "webhook, run_1") {
+		t.Errorf("run page retry not sent: got %q, want run_1", got)
+	}
+}
+
+// A confirmed id that names no failed delivery is listed by its id alone,
+// without an empty destination and subject.
+func TestConfirmedRunNamesUnknownRetryById(t *testing.T) {
+	s := newRetryTestServer(t, map[string]string{"webhook": "/webhook/exec"})
+	s.failDelivery("run_1", "webhook", testNow.Add(-3*time.Hour))
+	policy := "max_retry_attempts=3&retry_delay_minutes=30&backoff_multiplier=2&max_retry_deliveries=5"
+	confirm := document(t, s.postForm("/console/executive-retry/confirm", policy, "HX-Request", "true"))
+	failedID := confirm.Find(`input[name="confirmed_retries"]`).AttrOr("value", "")
+	if failedID == "" {
+		t.Fatal("confirmed_retries: empty, want the failed delivery")
+	}
+
+	run := s.postForm("/console/executive-retry/run", policy+"&execute=true&confirm=true&confirmed_destinations=webhook&confirmed_count=2&confirmed_retries=dlv_unknown,"+failedID,
+		"HX-Request", "true")
+	if run.Code != http.StatusOK {
+		t.Fatalf("live run: got %d, want 200 (%s)", run.Code, run.Body.String())
+	}
+	items := byTestID(document(t, run), "retry-run-not-sent-item")
+	if items.Length() != 1 {
+		t.Fatalf("retries not sent: got %d, want 1", items.Length())
+	}
+	got := strings.TrimSpace(items.Text())
+	if !strings.HasPrefix(got, "failed delivery dlv_unknown:") {
+		t.Errorf("unknown retry: got %q, want it to start with the id", got)
+	}
+	if strings.Contains(got, ", (") {
+		t.Errorf("unknown retry: got %q, want no empty destination or subject", got)
 	}
 }
