@@ -76,7 +76,11 @@ type HealthRetryPlan struct {
 // HealthReport is one delivery retry health evaluation. It has the shape
 // of the recovery retry health report.
 type HealthReport struct {
-	SubjectKind             string           `json:"subject_kind"`
+	SubjectKind string `json:"subject_kind"`
+	// Fingerprint is a hash of the findings' categories and severities, as in
+	// recovery retry health, so it stays the same while the same problems
+	// persist.
+	Fingerprint             string           `json:"fingerprint"`
 	AlertLevel              string           `json:"alert_level"`
 	EvaluatedAt             time.Time        `json:"evaluated_at"`
 	ExpectedIntervalMinutes int              `json:"expected_interval_minutes"`
@@ -176,6 +180,7 @@ func EvaluateHealth(kind string, params health.Params, in HealthInputs) HealthRe
 	}
 
 	report.AlertLevel = levelOf(report.Findings)
+	report.Fingerprint = health.Fingerprint(report.Findings)
 	report.RecommendedActions = healthActions(report.Findings, word)
 	return report
 }

@@ -2,6 +2,7 @@ package retry
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -171,5 +172,44 @@ func TestEvaluateHealthOfHealthAlerts(t *testing.T) {
 	}
 	if len(report.RecommendedActions) != len(report.Findings) {
 		t.Errorf("recommended_actions: got %d, want one per finding (%d)", len(report.RecommendedActions), len(report.Findings))
+	}
+}
+
+// The fingerprint depends on the findings' categories and severities only,
+// as the recovery retry health fingerprint does, so ages and counts that
+// move leave it unchanged and a new finding changes it.
+func TestEvaluateHealthFingerprint(t *testing.T) {
+	now := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	params := DefaultHealthParams()
+	evaluate := func(runAge time.Duration, failed int64) HealthReport {
+		return EvaluateHealth(models.SubjectExecutiveReport, params, HealthInputs{
+			Now:        now,
+			LatestRun:  &models.RetryWorkerRun{ID: "rwr_1", CreatedAt: now.Add(-runAge), ScheduleEnabled: true},
+			LatestPlan: &models.RetryPlan{ID: "rtp_1", CreatedAt: now.Add(-time.Minute)},
+			Counts:     models.RetryCounts{FailedDeliveries: failed},
+		})
+	}
+
+	first := evaluate(3*time.Hour, 1)
+	if first.Fingerprint != health.Fingerprint(first.Findings) {
+		t.Errorf("fingerprint: got %q, want %q, the fingerprint of the findings", first.Fingerprint, health.Fingerprint(first.Findings))
+	}
+	if later := evaluate(5*time.Hour, 4); later.Fingerprint != first.Fingerprint {
+		t.Errorf("fingerprint with older run and more failures: got %q, want %q", later.Fingerprint, first.Fingerprint)
+	}
+	if fewer := evaluate(time.Minute, 1); fewer.Fingerprint == first.Fingerprint {
+		t.Errorf("fingerprint without the missed worker: got %q, the same as with it", fewer.Fingerprint)
+	}
+
+	encoded, err := json.Marshal(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fields map[string]any
+	if err := json.Unmarshal(encoded, &fields); err != nil {
+		t.Fatal(err)
+	}
+	if fields["fingerprint"] != first.Fingerprint {
+		t.Errorf("JSON fingerprint: got %v, want %q", fields["fingerprint"], first.Fingerprint)
 	}
 }
