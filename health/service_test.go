@@ -103,6 +103,45 @@ func TestBuildStartsNewOccurrenceWhenFindingsChange(t *testing.T) {
 	}
 }
 
+// An evaluation with other thresholds can find other problems without the
+// problems seen at the usual thresholds having gone away, so it must not
+// end their occurrence and reopen its acknowledgements.
+func TestBuildKeepsOccurrenceAcrossOtherThresholds(t *testing.T) {
+	service, ingest := newServices(t)
+	if _, err := ingest.LoadSampleIfEmpty(context.Background()); err != nil {
+		t.Fatalf("load sample: %v", err)
+	}
+
+	first, err := service.Build(context.Background(), DefaultParams(), "alice")
+	if err != nil {
+		t.Fatalf("build: %v", err)
+	}
+	// The sample's newest retry plan is older than 10 minutes, so this
+	// threshold adds a stale plan finding.
+	strict := Params{ExpectedIntervalMinutes: DefaultExpectedIntervalMinutes, StaleMetadataMinutes: 10}
+	other, err := service.Build(context.Background(), strict, "bob")
+	if err != nil {
+		t.Fatalf("build with a 10-minute stale threshold: %v", err)
+	}
+	if other.Fingerprint == first.Fingerprint {
+		t.Fatalf("fingerprint %s did not change with a 10-minute stale threshold", other.Fingerprint)
+	}
+	if other.OccurrenceID == first.OccurrenceID {
+		t.Errorf("occurrence = %s for other findings, want a new occurrence", other.OccurrenceID)
+	}
+
+	again, err := service.Build(context.Background(), DefaultParams(), "alice")
+	if err != nil {
+		t.Fatalf("third build: %v", err)
+	}
+	if again.Fingerprint != first.Fingerprint {
+		t.Fatalf("fingerprint = %s at the default thresholds, want %s", again.Fingerprint, first.Fingerprint)
+	}
+	if again.OccurrenceID != first.OccurrenceID {
+		t.Errorf("occurrence = %s at the default thresholds, want the first build's %s", again.OccurrenceID, first.OccurrenceID)
+	}
+}
+
 // A record imported without the connector configuration can hold a
 // configured secret, here in other letters. Neither the report nor the
 // stored snapshot may carry it.

@@ -25,10 +25,13 @@ type HealthSnapshot struct {
 }
 
 // CreateHealthSnapshot stores snapshot. Its OccurrenceID continues the
-// previous snapshot's occurrence when the fingerprint is unchanged, and is the
-// snapshot's own id otherwise, so one occurrence spans an unbroken run of
-// evaluations with the same findings. encodeReport receives the occurrence id
-// and returns the Report text to store.
+// occurrence of the previous snapshot when the fingerprints match, and is
+// the snapshot's own id otherwise, so one occurrence spans an unbroken run of
+// evaluations with the same findings. The previous snapshot is the newest
+// one, or else the newest one evaluated with the same thresholds, because an
+// evaluation with other thresholds can find other problems while these
+// persist. encodeReport receives the occurrence id and returns the Report
+// text to store.
 func CreateHealthSnapshot(ctx context.Context, db *gorm.DB, snapshot *HealthSnapshot, encodeReport func(occurrenceID string) (string, error)) error {
 	return db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		if DialectOf(tx) == DialectPostgres {
@@ -36,18 +39,14 @@ func CreateHealthSnapshot(ctx context.Context, db *gorm.DB, snapshot *HealthSnap
 				return fmt.Errorf("models: unable to lock health snapshots: %w", err)
 			}
 		}
-		var previous HealthSnapshot
-		err := tx.Order("evaluated_at DESC, id DESC").Limit(1).Take(&previous).Error
-		switch {
-		case errors.Is(err, gorm.ErrRecordNotFound):
-			snapshot.OccurrenceID = snapshot.ID
-		case err != nil:
-			return fmt.Errorf("models: unable to read the previous health snapshot: %w", err)
-		case previous.Fingerprint == snapshot.Fingerprint:
-			snapshot.OccurrenceID = previous.OccurrenceID
-		default:
-			snapshot.OccurrenceID = snapshot.ID
+		occurrenceID, err := continuedOccurrence(tx, snapshot)
+		if err != nil {
+			return err
 		}
+		if occurrenceID == "" {
+			occurrenceID = snapshot.ID
+		}
+		snapshot.OccurrenceID = occurrenceID
 
 		report, err := encodeReport(snapshot.OccurrenceID)
 		if err != nil {
@@ -59,6 +58,41 @@ func CreateHealthSnapshot(ctx context.Context, db *gorm.DB, snapshot *HealthSnap
 		}
 		return nil
 	})
+}
+
+// continuedOccurrence returns the occurrence that snapshot continues, or ""
+// when it starts a new one. It reads the newest snapshot and, when that one
+// has another fingerprint, the newest snapshot with snapshot's thresholds.
+func continuedOccurrence(tx *gorm.DB, snapshot *HealthSnapshot) (string, error) {
+	var newest HealthSnapshot
+	err := tx.Order("evaluated_at DESC, id DESC").Limit(1).Take(&newest).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("models: unable to read the previous health snapshot: %w", err)
+	}
+	if newest.Fingerprint == snapshot.Fingerprint {
+		return newest.OccurrenceID, nil
+	}
+	if newest.ExpectedIntervalMinutes == snapshot.ExpectedIntervalMinutes && newest.StaleMetadataMinutes == snapshot.StaleMetadataMinutes {
+		return "", nil
+	}
+
+	var sameThresholds HealthSnapshot
+	err = tx.Where("expected_interval_minutes = ? AND stale_metadata_minutes = ?",
+		snapshot.ExpectedIntervalMinutes, snapshot.StaleMetadataMinutes).
+		Order("evaluated_at DESC, id DESC").Limit(1).Take(&sameThresholds).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("models: unable to read the previous health snapshot with the same thresholds: %w", err)
+	}
+	if sameThresholds.Fingerprint == snapshot.Fingerprint {
+		return sameThresholds.OccurrenceID, nil
+	}
+	return "", nil
 }
 
 // ErrNotFound is returned by lookups of a single record that does not exist.
