@@ -277,3 +277,36 @@ func TestAcknowledgeFormEmptyStateListsOtherFields(t *testing.T) {
 		t.Errorf("fragment = %q, want the ‘State’ message of the form", text)
 	}
 }
+
+// A browser submits a textarea's line breaks as CRLF but counts each as one
+// character against maxlength, so a note at the limit in the browser is
+// accepted and stored with LF line breaks.
+func TestAcknowledgeFormCountsLineBreakOnce(t *testing.T) {
+	s, path := newAcknowledgeFieldServer(t)
+	healthID := strings.TrimSuffix(strings.TrimPrefix(path, alertsPath+"/"), "/acknowledgements")
+	action := "/console/retry-health-alerts/" + healthID + "/acknowledgements"
+	lines := make([]string, 10)
+	for i := range lines {
+		lines[i] = strings.Repeat("n", 199)
+	}
+	// 10 lines of 199 characters and 9 line breaks: 1,999 characters as
+	// the browser counts them, 2,008 with CRLF.
+	form := url.Values{"provider": {"hook-b"}, "acknowledgement_state": {"acknowledged"}, "notes": {strings.Join(lines, "\r\n")}}
+
+	rec := s.postForm(action, form.Encode(), echo.HeaderAccept, "application/json")
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("status: got %d, want 201 (%s)", rec.Code, rec.Body.String())
+	}
+	var result struct {
+		Acknowledgement struct {
+			Notes string `json:"notes"`
+		} `json:"acknowledgement"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &result); err != nil {
+		t.Fatalf("decode %s: %v", rec.Body.String(), err)
+	}
+	if want := strings.Join(lines, "\n"); result.Acknowledgement.Notes != want {
+		t.Errorf("stored notes: got %d characters with CR %v, want the lines joined by LF",
+			len(result.Acknowledgement.Notes), strings.Contains(result.Acknowledgement.Notes, "\r"))
+	}
+}

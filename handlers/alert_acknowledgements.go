@@ -162,6 +162,14 @@ func acknowledgementStatus(result alerting.AcknowledgeResult) int {
 	return http.StatusCreated
 }
 
+// formTextarea returns a textarea's submitted value with each CRLF line
+// break as LF. Browsers submit line breaks as CRLF but count them as one
+// character against maxlength, so a note the browser allowed would
+// otherwise be over the server's limit.
+func formTextarea(value string) string {
+	return strings.ReplaceAll(value, "\r\n", "\n")
+}
+
 // acknowledgeFormFields are the fields of the acknowledgement form.
 var acknowledgeFormFields = []string{"provider", "acknowledgement_state", "external_ref", "notes", "plan_id", "return_to"}
 
@@ -177,7 +185,7 @@ func (h *Handler) acknowledgeRetryHealthAlertForm(c echo.Context) error {
 	healthID := c.Param("health_id")
 	req := alerting.AcknowledgeRequest{
 		HealthID: healthID, Provider: form.Get("provider"), State: form.Get("acknowledgement_state"),
-		ExternalRef: form.Get("external_ref"), Notes: form.Get("notes"), PlanID: form.Get("plan_id"),
+		ExternalRef: form.Get("external_ref"), Notes: formTextarea(form.Get("notes")), PlanID: form.Get("plan_id"),
 		Actor: actorName(c),
 	}
 	// The forms show the current reference in external_ref, so a field
