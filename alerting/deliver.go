@@ -430,17 +430,21 @@ func (s *Service) planAlert(ctx context.Context, req DeliverRequest, report heal
 		SuppressionWindowMinutes: req.SuppressionWindowMinutes, MaxAlerts: req.MaxAlerts, Force: req.Force,
 		Actor: req.Actor, CreatedAt: now,
 	}
+	enabled := s.Destinations.EnabledNames()
+	var eligible []string
+	for _, provider := range requested {
+		if slices.Contains(enabled, provider) {
+			eligible = append(eligible, provider)
+		}
+	}
+	plan.EligibleProviders = strings.Join(eligible, ",")
 	if report.AlertLevel == health.LevelHealthy {
 		return plan, nil, nil
 	}
 
-	enabled := s.Destinations.EnabledNames()
 	since := now.Add(-time.Duration(req.SuppressionWindowMinutes) * time.Minute)
 	var destinations []models.AlertPlanDestination
-	for _, provider := range requested {
-		if !slices.Contains(enabled, provider) {
-			continue
-		}
+	for _, provider := range eligible {
 		d := models.AlertPlanDestination{
 			PlanID: plan.ID, Provider: provider, HealthID: plan.HealthID, OccurrenceID: plan.OccurrenceID,
 			Fingerprint: plan.Fingerprint, Decision: models.DecisionSelected, AcknowledgementRequired: true, CreatedAt: now,
@@ -476,8 +480,15 @@ func planView(plan models.AlertPlan, destinations []models.AlertPlanDestination)
 	if plan.Force {
 		v.ForceReason = ReasonForced
 	}
+	if plan.EligibleProviders != "" {
+		v.EligibleProviders = strings.Split(plan.EligibleProviders, ",")
+	}
 	for _, d := range destinations {
-		v.EligibleProviders = append(v.EligibleProviders, d.Provider)
+		if plan.EligibleProviders == "" {
+			// A plan stored before the column lists its eligible
+			// destinations only as rows.
+			v.EligibleProviders = append(v.EligibleProviders, d.Provider)
+		}
 		if d.Decision == models.DecisionSuppressed {
 			v.SuppressedProviders = append(v.SuppressedProviders, SuppressedProvider{
 				Provider: d.Provider, Reason: d.Reason, LastDeliveryAt: d.LastDeliveryAt, DeliveryID: d.SuppressedByDelivery,

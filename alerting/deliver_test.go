@@ -86,6 +86,19 @@ func TestDeliverHealthySelectsNothing(t *testing.T) {
 	if got := len(f.receiver.Requests()); got != 0 {
 		t.Errorf("receiver requests: got %d, want 0", got)
 	}
+	// The requested destination is configured and enabled, so it is
+	// eligible even though nothing is selected, in the result and when the
+	// plan is read back.
+	if got := strings.Join(result.Plan.EligibleProviders, ","); got != "alpha" {
+		t.Errorf("eligible providers: got %q, want alpha", got)
+	}
+	stored, err := f.service.PlanResult(context.Background(), result.Plan.PlanID)
+	if err != nil {
+		t.Fatalf("PlanResult: %v", err)
+	}
+	if got := strings.Join(stored.Plan.EligibleProviders, ","); got != "alpha" {
+		t.Errorf("stored plan eligible providers: got %q, want alpha", got)
+	}
 }
 
 func TestSuppression(t *testing.T) {

@@ -33,12 +33,16 @@ var ClosedAcknowledgementStates = []string{AcknowledgementAcknowledged, Acknowle
 // AlertPlan is one "Send Retry Health Alert" decision. RequestedProviders is
 // the request's provider list as given, for the audit trail.
 type AlertPlan struct {
-	ID                       string `gorm:"primaryKey"`
-	HealthID                 string
-	OccurrenceID             string
-	Fingerprint              string
-	AlertLevel               string
-	RequestedProviders       string
+	ID                 string `gorm:"primaryKey"`
+	HealthID           string
+	OccurrenceID       string
+	Fingerprint        string
+	AlertLevel         string
+	RequestedProviders string
+	// EligibleProviders is the comma-separated requested destinations that
+	// were configured and enabled, also for a healthy evaluation, which
+	// selects none. It is empty on plans stored before it existed.
+	EligibleProviders        string
 	SuppressionWindowMinutes int
 	MaxAlerts                int
 	Force                    bool
