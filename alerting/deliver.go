@@ -38,6 +38,13 @@ const (
 const (
 	ReasonDuplicate = "duplicate_within_window"
 	ReasonForced    = "forced"
+	// ReasonInFlight suppresses a destination that an earlier delivery of
+	// the alert is still recorded as sending to. Under the send lease that
+	// means its server stopped before recording the outcome, so the
+	// destination may have received it. A later live retry run records it
+	// as interrupted, and the retry worker then re-sends it with its own
+	// idempotency key.
+	ReasonInFlight = "delivery_in_flight"
 )
 
 // DeliverRequest is one "Send Retry Health Alert".
@@ -461,11 +468,41 @@ func (s *Service) planAlert(ctx context.Context, req DeliverRequest, report heal
 				d.Reason = ReasonDuplicate
 				d.SuppressedByDelivery = last.ID
 				d.LastDeliveryAt = last.CompletedAt
+			} else if err := s.suppressInFlight(ctx, &d, now, since); err != nil {
+				return plan, nil, err
 			}
 		}
 		destinations = append(destinations, d)
 	}
 	return plan, destinations, nil
+}
+
+// suppressInFlight suppresses destination d when an earlier delivery of the
+// alert to it is still in flight, started inside the suppression window and
+// less than models.StaleSendAfter ago. Sending again could deliver the alert
+// twice, under two idempotency keys, because that delivery's outcome is
+// unknown. Its start time is the suppression's delivery time.
+func (s *Service) suppressInFlight(ctx context.Context, d *models.AlertPlanDestination, now, since time.Time) error {
+	since = later(since, now.Add(-models.StaleSendAfter))
+	earlier, err := models.EarliestInFlightDelivery(ctx, s.DB, models.SubjectHealthAlert, d.Fingerprint, d.Provider, since)
+	if err != nil || earlier == nil {
+		return err
+	}
+	started := models.UTC(earlier.StartedAt)
+	d.Decision = models.DecisionSuppressed
+	d.Reason = ReasonInFlight
+	d.SuppressedByDelivery = earlier.ID
+	d.LastDeliveryAt = &started
+	s.logger().Warn("alert destination suppressed: an earlier delivery is still in flight", "plan_id", d.PlanID,
+		"connector", d.Provider, "delivery_id", earlier.ID, "delivery_started_at", started)
+	return nil
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // planView converts a stored plan and its destinations to JSON.

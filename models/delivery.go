@@ -245,6 +245,25 @@ func LastSuccessfulDelivery(ctx context.Context, db *gorm.DB, subjectKind, subje
 	return &delivery, nil
 }
 
+// EarliestInFlightDelivery returns the earliest delivery of subjectKey to
+// connector that is still in flight and started at or after since, or nil.
+// An alert send that holds the alert's send lease finds such a delivery only
+// when the server that started it stopped before recording its outcome.
+func EarliestInFlightDelivery(ctx context.Context, db *gorm.DB, subjectKind, subjectKey, connector string, since time.Time) (*Delivery, error) {
+	var delivery Delivery
+	err := db.WithContext(ctx).
+		Where("subject_kind = ? AND subject_key = ? AND connector = ? AND state = ? AND started_at >= ?",
+			subjectKind, subjectKey, connector, DeliveryInFlight, UTC(since)).
+		Order("started_at, id").Limit(1).Take(&delivery).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("models: unable to read the deliveries of %s to %s still in flight: %w", subjectKey, connector, err)
+	}
+	return &delivery, nil
+}
+
 // DeliveryConnectorKinds returns the connector kind of each delivery in
 // ids that exists, by delivery id.
 func DeliveryConnectorKinds(ctx context.Context, db *gorm.DB, ids []string) (map[string]string, error) {

@@ -264,6 +264,9 @@ func SuppressionText(reason string) string {
 	if reason == "duplicate_within_window" {
 		return "sent successfully inside the suppression window"
 	}
+	if reason == "delivery_in_flight" {
+		return "an earlier delivery is still in flight, its outcome unknown"
+	}
 	return strings.ReplaceAll(reason, "_", " ")
 }
 
