@@ -1,6 +1,8 @@
 package alerting_test
 
 import (
+	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,5 +77,43 @@ func TestForcedSendIgnoresDeliveryLeftInFlight(t *testing.T) {
 	forced := f.deliver(t, func(req *alerting.DeliverRequest) { req.Force = true })
 	if len(forced.Delivery) != 1 {
 		t.Errorf("forced send: got %d deliveries, want 1", len(forced.Delivery))
+	}
+}
+
+// A live retry of an alert's failed delivery is skipped while a delivery of
+// the same alert to that destination from another plan, left by a stopped
+// server, is still in flight, because that delivery may have arrived.
+func TestRetryYieldsToAlertDeliveryLeftInFlight(t *testing.T) {
+	f := newFixture(t, map[string]string{"alpha": "/fail/500/alpha"})
+	failed := f.deliver(t, nil)
+	if failed.Success {
+		t.Fatalf("first send: got success, want a failure from the failing destination")
+	}
+	f.clock.Advance(time.Minute)
+	stopped := f.deliver(t, nil)
+	if len(stopped.Delivery) != 1 {
+		t.Fatalf("second send: got %d deliveries, want 1", len(stopped.Delivery))
+	}
+	markInFlight(t, f, stopped.Delivery[0].DeliveryID)
+	f.configure(t, map[string]string{"alpha": "/webhook/alpha"})
+	f.clock.Advance(time.Minute)
+	received := len(f.receiver.Requests())
+
+	worker := alertRetryWorker(f, f.registry)
+	run, err := worker.Run(context.Background(), models.SubjectHealthAlert, liveAlertRetry())
+	if err != nil {
+		t.Fatalf("retry Run: %v", err)
+	}
+	if run.Counts.DeliveredCount != 0 {
+		t.Errorf("delivered retries: got %d, want 0", run.Counts.DeliveredCount)
+	}
+	if run.Counts.SkippedCount != 1 {
+		t.Errorf("skipped retries: got %d, want 1", run.Counts.SkippedCount)
+	}
+	if len(run.Executions) == 1 && !strings.Contains(run.Executions[0].Reason, "is still in flight") {
+		t.Errorf("skip reason: got %q, want it to name the delivery in flight", run.Executions[0].Reason)
+	}
+	if got := len(f.receiver.Requests()) - received; got != 0 {
+		t.Errorf("requests during the delivery in flight: got %d, want 0", got)
 	}
 }

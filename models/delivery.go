@@ -336,6 +336,42 @@ func InFlightSends(ctx context.Context, db *gorm.DB, subjectKind string, subject
 	return out, nil
 }
 
+// DeliveryKey is one subject key, such as an alert fingerprint, and one
+// destination, across every subject with that key.
+type DeliveryKey struct {
+	SubjectKey string
+	Connector  string
+}
+
+// InFlightDeliveriesByKey returns, per subject key among subjectKeys and
+// destination, when the earliest delivery still in flight there started,
+// among the deliveries of any subject and origin started at or after since.
+func InFlightDeliveriesByKey(ctx context.Context, db *gorm.DB, subjectKind string, subjectKeys []string, since time.Time) (map[DeliveryKey]time.Time, error) {
+	out := map[DeliveryKey]time.Time{}
+	if len(subjectKeys) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		SubjectKey string
+		Connector  string
+		StartedAt  time.Time
+	}
+	err := db.WithContext(ctx).Model(&Delivery{}).Select("subject_key, connector, started_at").
+		Where("subject_kind = ? AND subject_key IN ? AND state = ? AND started_at >= ?",
+			subjectKind, subjectKeys, DeliveryInFlight, UTC(since)).
+		Order("started_at").Scan(&rows).Error
+	if err != nil {
+		return nil, fmt.Errorf("models: unable to read the %s deliveries in flight by subject key: %w", subjectKind, err)
+	}
+	for _, row := range rows {
+		key := DeliveryKey{SubjectKey: row.SubjectKey, Connector: row.Connector}
+		if _, seen := out[key]; !seen {
+			out[key] = UTC(row.StartedAt)
+		}
+	}
+	return out, nil
+}
+
 // StaleSendDeliveries returns the in-flight deliveries of one subject kind
 // that a send made, not a retry, created before the given time, oldest
 // first. They are the sends of a server that stopped before recording.

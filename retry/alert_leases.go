@@ -3,8 +3,11 @@ package retry
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
+
+	"gorm.io/gorm"
 
 	"github.com/releaseops/evidence-console/models"
 )
@@ -80,4 +83,40 @@ func (s *Service) yieldReason(ctx context.Context, fingerprint string) string {
 			"a later run retries this one if that run does not deliver the alert here", holder, fingerprint)
 	}
 	return fmt.Sprintf("a send of alert %s is under way; a later run retries if it does not reach this destination", fingerprint)
+}
+
+// yieldToAlertDeliveriesInFlight marks as yielded skips the prepared health
+// alert retries whose alert has a delivery to the same destination still in
+// flight, from any plan. The run holds the alert's send lease, so such a
+// delivery was left by a stopped server and may have arrived. Sending the
+// retry beside it could deliver the alert twice. A later run retries once
+// that delivery is recorded as interrupted.
+func (s *Service) yieldToAlertDeliveriesInFlight(tx *gorm.DB, run *models.RetryWorkerRun, prepared []preparedRetry) error {
+	if run.SubjectKind != models.SubjectHealthAlert {
+		return nil
+	}
+	var fingerprints []string
+	for _, item := range prepared {
+		if item.skipReason == "" && !slices.Contains(fingerprints, item.decision.SubjectKey) {
+			fingerprints = append(fingerprints, item.decision.SubjectKey)
+		}
+	}
+	since := models.UTC(s.Now()).Add(-max(s.inFlightTimeout(), StaleSendAfter))
+	busy, err := models.InFlightDeliveriesByKey(tx.Statement.Context, tx, run.SubjectKind, fingerprints, since)
+	if err != nil {
+		return err
+	}
+	for i := range prepared {
+		item := &prepared[i]
+		started, ok := busy[models.DeliveryKey{SubjectKey: item.decision.SubjectKey, Connector: item.decision.Connector}]
+		if item.skipReason != "" || !ok {
+			continue
+		}
+		s.logger().Info("retry skipped while another delivery of its alert is in flight", "worker_run_id", run.ID,
+			"decision_id", item.decision.ID, "fingerprint", item.decision.SubjectKey, "connector", item.decision.Connector,
+			"delivery_started_at", started)
+		item.yield(fmt.Sprintf("a delivery of alert %s to this destination started at %s is still in flight; a later run retries after its outcome",
+			item.decision.SubjectKey, started.Format(time.RFC3339)))
+	}
+	return nil
 }

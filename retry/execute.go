@@ -99,7 +99,7 @@ func (s *Service) yieldToSendsUnderWay(tx *gorm.DB, run *models.RetryWorkerRun, 
 		item.yield(fmt.Sprintf("a delivery to this destination started at %s is still under way; a later run retries after its outcome",
 			started.UTC().Format(time.RFC3339)))
 	}
-	return nil
+	return s.yieldToAlertDeliveriesInFlight(tx, run, prepared)
 }
 
 // closedGroupReason is the reason of a retry skipped because a delivery to
