@@ -378,6 +378,11 @@ func truncateForMessage(text string) string {
 // deliverExecutiveReport delivers a schedule run's report. The run "latest"
 // is the newest run; an unknown run is a 404 and an unknown destination a 422.
 func (h *Handler) deliverExecutiveReport(c echo.Context) error {
+	if strings.Contains(c.Path(), ":run_id") && c.Param("run_id") == "" {
+		// The console's form route has no run id in its path, but an
+		// empty one in this path must not fall back to the newest run.
+		return notFound("the schedule run id in the path is empty; use a run id from the schedule runs list, or latest for the newest run")
+	}
 	req, err := parseDeliver(c)
 	if err != nil {
 		return executiveError(err)

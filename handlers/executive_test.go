@@ -310,6 +310,11 @@ func TestExecutiveDeliverEndpoint(t *testing.T) {
 	if rec.Code != http.StatusNotFound {
 		t.Errorf("unknown run: got status %d, want 404", rec.Code)
 	}
+	// An empty run id in the path names no run, not the newest one.
+	rec = s.postJSON(executiveReportPath+"/schedule-runs//deliver", `{"provider": "webhook"}`)
+	if rec.Code != http.StatusNotFound || len(s.receiver.Requests()) != 0 {
+		t.Errorf("empty run id: got status %d and %d requests, want 404 and none (%s)", rec.Code, len(s.receiver.Requests()), rec.Body.String())
+	}
 
 	// Every element of a provider list names a destination.
 	for _, body := range []string{`{"provider": ["webhook", null]}`, `{"provider": ["webhook", " "]}`} {
