@@ -395,3 +395,48 @@ func TestLiveRetryCancelKeepsTypedFields(t *testing.T) {
 		t.Fatalf("cancel a confirmation after a dry run: %v", err)
 	}
 }
+
+// TestLiveRetryCancelByEnterKey presses Enter on a live run
+// confirmation's Cancel link, as a keyboard user does. Chromium follows a
+// link on the key's keydown and presses a button on its keypress, so the
+// Cancel link must not move the focus to "Prepare live run…" before the
+// key is released, or that keypress opens the confirmation again.
+func TestLiveRetryCancelByEnterKey(t *testing.T) {
+	a := startApp(t, appOptions{SampleData: true})
+	failedExecutiveDelivery(t, a)
+	ctx := newBrowser(t)
+	signIn(t, ctx, a, "release_manager")
+
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(a.BaseURL+"/console"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="prepare-live-retry"]`)),
+		chromedp.Focus(chromedp.CSS(`[data-testid="prepare-live-retry"]`)),
+		chromedp.KeyEvent("\r"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="retry-confirm-cancel"]`)),
+		chromedp.Focus(chromedp.CSS(`[data-testid="retry-confirm-cancel"]`)),
+		chromedp.KeyEvent("\r"),
+		// A confirmation opened again by the keypress would arrive within
+		// this wait, because the server responds on loopback.
+		chromedp.Sleep(1500*time.Millisecond),
+	)
+	if err != nil {
+		t.Fatalf("prepare a live run and cancel it with Enter: %v", err)
+	}
+	open, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('[data-testid="retry-confirm"]') !== null`))
+	if err != nil {
+		t.Fatalf("look for the confirmation: %v", err)
+	}
+	if open {
+		t.Error("confirmation is open again after Enter on Cancel, want it closed")
+	}
+	focused, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.getAttribute("data-testid") || document.activeElement.tagName`))
+	if err != nil {
+		t.Fatalf("read the focused element: %v", err)
+	}
+	if focused != "prepare-live-retry" {
+		t.Errorf("focused element after Enter on Cancel = %q, want the Prepare live run button", focused)
+	}
+	if got := textOf(t, ctx, `[data-testid="announcer"]`); got != "Live run cancelled; nothing was sent." {
+		t.Errorf("announcement after Enter on Cancel = %q, want that nothing was sent", got)
+	}
+}

@@ -452,8 +452,29 @@
       announcer.textContent = text;
     }
     var next = focusSelector ? document.querySelector(focusSelector) : null;
-    if (next) {
+    if (next && event.detail > 0) {
       next.focus();
+    } else if (next) {
+      focusAfterKey(next);
     }
   });
+
+  // Chromium follows a link on the keydown of Enter and presses a button on
+  // its keypress. A link that focused a button at once would therefore
+  // press it too, so after a click without a pointer (detail 0) the focus
+  // moves when the key is released. A click made by a screen reader sends
+  // no key, so the focus then moves after a short wait.
+  function focusAfterKey(element) {
+    var moved = false;
+    function move() {
+      if (moved) {
+        return;
+      }
+      moved = true;
+      document.removeEventListener("keyup", move, true);
+      element.focus();
+    }
+    document.addEventListener("keyup", move, true);
+    window.setTimeout(move, 300);
+  }
 })();
