@@ -440,3 +440,57 @@ func TestLiveRetryCancelByEnterKey(t *testing.T) {
 		t.Errorf("announcement after Enter on Cancel = %q, want that nothing was sent", got)
 	}
 }
+
+// TestPrepareLiveRetryProgressMessage presses "Prepare live run…" with the
+// keyboard and reads the progress message that takes the focus while the
+// confirmation loads. Preparing sends nothing, so the message a screen
+// reader reads must not say that a run is under way.
+func TestPrepareLiveRetryProgressMessage(t *testing.T) {
+	a := startApp(t, appOptions{SampleData: true})
+	failedExecutiveDelivery(t, a)
+	ctx := newBrowser(t)
+	signIn(t, ctx, a, "release_manager")
+
+	// The listener runs after the one in app.js that moves the focus to
+	// the progress message, so it records the focused message, and
+	// whether the dry run's "Running…" message is shown beside it.
+	record := `document.addEventListener("htmx:beforeSend", () => {
+		window.progressMessages = (window.progressMessages || []).concat(document.activeElement.textContent.trim());
+		window.runningShown = document.getElementById("retry-run-progress").getClientRects().length > 0;
+	}); true`
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(a.BaseURL+"/console"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="prepare-live-retry"]`)),
+	)
+	if err != nil {
+		t.Fatalf("open the console: %v", err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](record)); err != nil {
+		t.Fatalf("record the progress messages: %v", err)
+	}
+	err = chromedp.Do(ctx,
+		chromedp.Focus(chromedp.CSS(`[data-testid="prepare-live-retry"]`)),
+		chromedp.KeyEvent("\r"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="retry-confirm"]`)),
+	)
+	if err != nil {
+		t.Fatalf("prepare a live run with the keyboard: %v", err)
+	}
+	messages, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`window.progressMessages || []`))
+	if err != nil {
+		t.Fatalf("read the progress messages: %v", err)
+	}
+	if len(messages) == 0 {
+		t.Fatal("no request started after Enter on Prepare live run, want one")
+	}
+	if messages[0] != "Preparing the confirmation…" {
+		t.Errorf("focused progress message while preparing = %q, want %q", messages[0], "Preparing the confirmation…")
+	}
+	runningShown, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.runningShown === true`))
+	if err != nil {
+		t.Fatalf("read whether Running… was shown: %v", err)
+	}
+	if runningShown {
+		t.Error("Running… shown while preparing the confirmation, want it hidden")
+	}
+}
