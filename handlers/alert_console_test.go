@@ -591,3 +591,27 @@ func TestAcknowledgementFormRejectsEmptyState(t *testing.T) {
 		t.Errorf("post without a state: body %.300s, want acknowledged recorded", absent.Body.String())
 	}
 }
+
+// TestAlertAckLinksNameDestination checks that each delivery row's link to
+// the acknowledgement page names its destination in its text, because a
+// screen reader's list of links shows the link text without its row.
+func TestAlertAckLinksNameDestination(t *testing.T) {
+	s := newAlertServer(t, twoWebhooks())
+
+	rec := s.postForm("/console/retry-health-alerts", "provider=all&retries=0", "HX-Request", "true")
+
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status: got %d, want 200: %s", rec.Code, rec.Body.String())
+	}
+	rows := byTestID(document(t, rec), "alert-destination")
+	if rows.Length() != 2 {
+		t.Fatalf("result rows: got %d, want 2", rows.Length())
+	}
+	rows.Each(func(_ int, row *goquery.Selection) {
+		provider, _ := row.Attr("data-provider")
+		text := strings.Join(strings.Fields(row.Find(`[data-testid="alert-ack-link"]`).Text()), " ")
+		if text != "acknowledgement page for "+provider {
+			t.Errorf("link text in the %s row: got %q, want %q", provider, text, "acknowledgement page for "+provider)
+		}
+	})
+}
