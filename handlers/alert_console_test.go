@@ -615,3 +615,37 @@ func TestAlertAckLinksNameDestination(t *testing.T) {
 		}
 	})
 }
+
+// TestRejectedPlainPostLinksBackToForm posts an invalid acknowledgement
+// without JavaScript from the acknowledgement page and checks that the
+// error page links back to that page. A Referer of another host gets no
+// such link.
+func TestRejectedPlainPostLinksBackToForm(t *testing.T) {
+	s := newAlertServer(t, twoWebhooks())
+	_, result := s.deliver(`{"provider": "alpha", "retries": 0}`)
+	ackPage := "/alerts/" + result.Health.HealthID + "/acknowledge/alpha"
+	action := "/console/retry-health-alerts/" + result.Health.HealthID + "/acknowledgements"
+	body := "provider=alpha&acknowledgement_state=later&return_to=" + url.QueryEscape(ackPage)
+
+	rec := s.postForm(action, body, "Accept", "text/html", "Referer", "http://example.com"+ackPage)
+
+	if rec.Code != http.StatusBadRequest {
+		t.Fatalf("status: got %d, want 400: %.300s", rec.Code, rec.Body.String())
+	}
+	doc := document(t, rec)
+	if byTestID(doc, "error-page").Length() != 1 {
+		t.Fatal("rejected plain post is not shown as the error page")
+	}
+	if got, _ := byTestID(doc, "error-back-to-form").Attr("href"); got != ackPage {
+		t.Errorf("link back to the form: got %q, want %q", got, ackPage)
+	}
+
+	rec = s.postForm(action, body, "Accept", "text/html", "Referer", "http://other.example"+ackPage)
+
+	if rec.Code != http.StatusBadRequest {
+		t.Fatalf("status with another host's Referer: got %d, want 400", rec.Code)
+	}
+	if got := byTestID(document(t, rec), "error-back-to-form").Length(); got != 0 {
+		t.Errorf("links back to another host's page: got %d, want 0", got)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -236,12 +237,35 @@ func errorHandler(logger *slog.Logger, stopping <-chan struct{}, redactor *conne
 			writeErr = render(c, apiErr.Status, views.ErrorFragment(apiErr.Status, message, field, strings.Join(apiErr.FormOtherFields, " "), apiErr.FormLink))
 		default:
 			message, _ := formMessage(c.Path(), apiErr)
-			writeErr = render(c, apiErr.Status, views.ErrorPage(pageContext(c), apiErr.Status, http.StatusText(apiErr.Status), message))
+			writeErr = render(c, apiErr.Status, views.ErrorPage(pageContext(c), apiErr.Status, http.StatusText(apiErr.Status), message, formPageOf(c, redactor)))
 		}
 		if writeErr != nil {
 			logger.Error("unable to write error response", "error", writeErr)
 		}
 	}
+}
+
+// formPageOf returns the path and query of the page whose form sent the
+// POST c, from its Referer, so the error page of a post without JavaScript
+// links back to the form. It returns "" for other requests, for a page on
+// another host and for an address that contains a configured secret.
+func formPageOf(c echo.Context, redactor *connectors.Redactor) string {
+	req := c.Request()
+	if req.Method != http.MethodPost {
+		return ""
+	}
+	referer, err := url.Parse(req.Header.Get("Referer"))
+	if err != nil || referer.Host != req.Host || !strings.HasPrefix(referer.Path, "/") || strings.HasPrefix(referer.Path, "//") {
+		return ""
+	}
+	page := referer.EscapedPath()
+	if referer.RawQuery != "" {
+		page += "?" + referer.RawQuery
+	}
+	if redactor.HasConfiguredSecretIgnoringCase(page) {
+		return ""
+	}
+	return page
 }
 
 // logRejected logs a 4xx response at warn level, with the request id and
