@@ -218,7 +218,50 @@ func (h *Handler) acknowledgeRetryHealthAlertForm(c echo.Context) error {
 		}
 		return h.renderAlertsSectionRecorded(c, alertsStateFromReturnTo(returnTo), "", recorded)
 	}
+	// The acknowledgement page shows the new state itself. The console
+	// shows the note that an htmx response shows, after the redirect.
+	if !strings.HasPrefix(returnTo, "/alerts/") {
+		h.keepRecordedNote(c, result)
+	}
 	return redirectAfterPost(c, returnTo)
+}
+
+// recordedFlashKey is the session flash that carries the recorded note of
+// an acknowledgement saved by a plain post to the console page after the
+// redirect.
+const recordedFlashKey = "acknowledgement-recorded"
+
+// keepRecordedNote adds the note describing result to the session flash.
+// The action is recorded already, so a failure is logged and the redirect
+// goes ahead without the note.
+func (h *Handler) keepRecordedNote(c echo.Context, result alerting.AcknowledgeResult) {
+	note, err := h.recordedNote(c, result)
+	if err != nil {
+		h.Logger.Error("acknowledgement recorded, but its note for the console was not built", "error", err,
+			"health_id", result.Acknowledgement.HealthID, "provider", result.Acknowledgement.Provider)
+		return
+	}
+	session := h.sessionCookie(c)
+	session.AddFlash(note, recordedFlashKey)
+	if err := session.Save(c.Request(), c.Response()); err != nil {
+		h.Logger.Error("acknowledgement recorded, but its note for the console was not saved in the session cookie",
+			"error", err, "health_id", result.Acknowledgement.HealthID, "provider", result.Acknowledgement.Provider)
+	}
+}
+
+// takeRecordedNote removes the notes that keepRecordedNote added from the
+// session cookie and returns the newest, or "" when there is none.
+func (h *Handler) takeRecordedNote(c echo.Context) string {
+	session := h.sessionCookie(c)
+	flashes := session.Flashes(recordedFlashKey)
+	if len(flashes) == 0 {
+		return ""
+	}
+	if err := session.Save(c.Request(), c.Response()); err != nil {
+		h.Logger.Error("recorded note shown, but not removed from the session cookie", "error", err)
+	}
+	note, _ := flashes[len(flashes)-1].(string)
+	return note
 }
 
 // acknowledgementFormError converts err as alertError does. When other

@@ -11,6 +11,8 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/releaseops/evidence-console/alerting"
+	"github.com/releaseops/evidence-console/auth"
+	"github.com/releaseops/evidence-console/auth/authtest"
 	"github.com/releaseops/evidence-console/connectors"
 	"github.com/releaseops/evidence-console/evidence"
 	"github.com/releaseops/evidence-console/models"
@@ -647,5 +649,39 @@ func TestRejectedPlainPostLinksBackToForm(t *testing.T) {
 	}
 	if got := byTestID(document(t, rec), "error-back-to-form").Length(); got != 0 {
 		t.Errorf("links back to another host's page: got %d, want 0", got)
+	}
+}
+
+// TestPlainAckPostShowsRecordedNote saves an acknowledgement without
+// JavaScript from the console and follows the redirect, as a browser does.
+// The console then states what was recorded, as the htmx response does,
+// and a reload no longer shows it.
+func TestPlainAckPostShowsRecordedNote(t *testing.T) {
+	s := newAlertServer(t, twoWebhooks())
+	_, result := s.deliver(`{"provider": "alpha", "retries": 0}`)
+	authtest.CreateUser(t, s.db, "ack-plain", auth.RoleAdmin)
+	b := newBrowser(s.testServer)
+	b.mustSignIn("ack-plain")
+
+	rec := b.do(http.MethodPost, "/console/retry-health-alerts/"+result.Health.HealthID+"/acknowledgements", url.Values{
+		"_csrf": {b.sessionCSRF()}, "provider": {"alpha"}, "acknowledgement_state": {"acknowledged"},
+		"return_to": {"/console#outstanding-acknowledgements"},
+	})
+
+	if rec.Code != http.StatusSeeOther {
+		t.Fatalf("status: got %d, want 303: %.300s", rec.Code, rec.Body.String())
+	}
+	location, _, _ := strings.Cut(rec.Header().Get("Location"), "#")
+	page := b.do(http.MethodGet, location, nil)
+	if page.Code != http.StatusOK {
+		t.Fatalf("console after the redirect: status %d, want 200", page.Code)
+	}
+	want := "Recorded acknowledged for alpha on the critical alert " + result.Health.HealthID + " (action 1)."
+	if got := strings.TrimSpace(byTestID(document(t, page), "ack-recorded").Text()); got != want {
+		t.Errorf("recorded note after the redirect: got %q, want %q", got, want)
+	}
+	reload := b.do(http.MethodGet, location, nil)
+	if got := byTestID(document(t, reload), "ack-recorded").Length(); got != 0 {
+		t.Errorf("recorded notes after a reload: got %d, want 0", got)
 	}
 }

@@ -138,6 +138,9 @@ func (h *Handler) console(c echo.Context) error {
 		if rejected != nil {
 			page.Alerts.History = rejectedAlertHistoryView(c, page.Alerts.History.Kinds, rejected)
 		}
+		if showsRejection {
+			page.Alerts.Recorded = h.takeRecordedNote(c)
+		}
 	}
 	if page.Retry, err = h.retryConsoleView(ctx, c, models.SubjectExecutiveReport); err != nil {
 		return err
