@@ -32,6 +32,12 @@ func (s closingSender) Send(ctx context.Context, name string, msg connectors.Mes
 // of one hour keeps it from reconciling the executions of earlier calls.
 func leaveInFlight(t *testing.T, databaseURL, serverURL string, clock *testClock, connector string) models.RetryExecution {
 	t.Helper()
+	return leaveInFlightOf(t, models.SubjectExecutiveReport, databaseURL, serverURL, clock, connector)
+}
+
+// leaveInFlightOf is leaveInFlight for the retries of subject kind kind.
+func leaveInFlightOf(t *testing.T, kind, databaseURL, serverURL string, clock *testClock, connector string) models.RetryExecution {
+	t.Helper()
 	pool := dbtest.OpenExisting(t, databaseURL, dbtest.Options{})
 	sqlDB, err := pool.DB()
 	if err != nil {
@@ -43,7 +49,7 @@ func leaveInFlight(t *testing.T, databaseURL, serverURL string, clock *testClock
 
 	request := liveRequest(immediatePolicy())
 	request.Confirmed = &Confirmation{Destinations: []string{connector}, Count: 1}
-	if _, err := worker.Run(context.Background(), models.SubjectExecutiveReport, request); err == nil {
+	if _, err := worker.Run(context.Background(), kind, request); err == nil {
 		t.Fatalf("Run of the stopping worker: got nil error, want one from the closed connection pool")
 	}
 
