@@ -205,13 +205,17 @@ func (h *Handler) healthPanelView(c echo.Context, r *health.Report) views.Health
 		v.Findings = append(v.Findings, views.FindingView{Category: f.Category, Severity: f.Severity, Message: f.Message})
 	}
 	counts := r.Counts
+	// Most counts cover every stored record. The labels of the others name
+	// their scope, so a reader does not compare them with their neighbours.
+	// The retryable retries add up every retry plan, and the selected
+	// retries and pending acknowledgements are the newest worker run's.
 	v.Counts = []views.CountView{
 		{Key: "worker_run_count", Label: "Worker runs", Value: counts.WorkerRunCount},
 		{Key: "retry_plan_count", Label: "Retry plans", Value: counts.RetryPlanCount},
 		{Key: "execution_record_count", Label: "Execution records", Value: counts.ExecutionRecordCount},
-		{Key: "retryable_retry_count", Label: "Retryable retries", Value: counts.RetryableRetryCount},
-		{Key: "selected_retry_count", Label: "Selected retries", Value: counts.SelectedRetryCount},
-		{Key: "acknowledgement_pending_count", Label: "Pending acknowledgements", Value: counts.AcknowledgementPendingCount},
+		{Key: "retryable_retry_count", Label: "Retryable retries, all plans", Value: counts.RetryableRetryCount},
+		{Key: "selected_retry_count", Label: "Selected retries, newest run", Value: counts.SelectedRetryCount},
+		{Key: "acknowledgement_pending_count", Label: "Pending acknowledgements, newest run", Value: counts.AcknowledgementPendingCount},
 		{Key: "failed_execution_count", Label: "Open failed executions", Value: counts.FailedExecutionCount},
 		{Key: "delivered_execution_count", Label: "Delivered executions", Value: counts.DeliveredExecutionCount},
 		{Key: "failed_escalation_delivery_count", Label: "Failed escalation deliveries", Value: counts.FailedEscalationDeliveryCount},

@@ -101,3 +101,29 @@ func TestPublicRoutesIgnoreBadToken(t *testing.T) {
 		t.Errorf("GET /console with an unknown token: status %d, want 401", rec.Code)
 	}
 }
+
+// TestHealthCountsNameTheirScope checks that the labels of the health
+// panel's counts that do not cover every record name their scope. The
+// selected retries and pending acknowledgements come from the newest worker
+// run only, and the retryable retries add up every retry plan.
+func TestHealthCountsNameTheirScope(t *testing.T) {
+	s := newTestServer(t)
+	s.loadSample()
+
+	rec := s.do(http.MethodGet, "/console", "", "", "Accept", "text/html")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status = %d, want 200", rec.Code)
+	}
+	doc := document(t, rec)
+
+	labels := map[string]string{
+		"count-retryable_retry_count":         "Retryable retries, all plans",
+		"count-selected_retry_count":          "Selected retries, newest run",
+		"count-acknowledgement_pending_count": "Pending acknowledgements, newest run",
+	}
+	for testID, want := range labels {
+		if got := strings.TrimSpace(byTestID(doc, testID).Find("dt").Text()); got != want {
+			t.Errorf("label of %s = %q, want %q", testID, got, want)
+		}
+	}
+}
