@@ -191,7 +191,11 @@ func (h *Handler) retryConfirmView(preview retry.Preview, options connectors.Sen
 		NoRetryDue: h.noRetryDueText(preview.OpenFailures, len(preview.OnlyDestinations) > 0),
 	}
 	for _, d := range preview.SelectedDecisions {
-		view.Decisions = append(view.Decisions, h.decisionRow(d))
+		row := h.decisionRow(d)
+		// A preview stores nothing, so its decision ids would name no
+		// record; the live run stores decisions with ids of its own.
+		row.DecisionID = ""
+		view.Decisions = append(view.Decisions, row)
 		view.Retries = append(view.Retries, d.LastDeliveryID)
 	}
 	// NotReady names the selected destinations that cannot send and those

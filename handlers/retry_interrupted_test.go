@@ -358,6 +358,15 @@ func TestConfirmedRunNamesRetryNotSent(t *testing.T) {
 	if strings.Count(retries, ",") != 1 {
 		t.Fatalf("confirmed_retries: got %q, want two failed deliveries", retries)
 	}
+	// The confirmation stores no decision, so it shows no decision id.
+	confirm.Find(`[data-testid="retry-decision"] [data-testid="decision-id"]`).Each(func(_ int, cell *goquery.Selection) {
+		if got := strings.TrimSpace(cell.Text()); got != "—" {
+			t.Errorf("confirmation decision id: got %q, want —", got)
+		}
+	})
+	if n := confirm.Find(`[data-testid="decision-id"]`).Length(); n != 2 {
+		t.Errorf("confirmation decision id cells: got %d, want 2", n)
+	}
 
 	// run_1 is delivered while the confirmation is open.
 	at := testNow.Add(-time.Minute)
