@@ -536,6 +536,12 @@ func TestExecutiveReportPage(t *testing.T) {
 	if after := dbtest.CountRows(t, s.db); !sameRowCounts(before, after) {
 		t.Errorf("preview wrote rows: got %v, want %v", after, before)
 	}
+
+	// A period of one day is named in the singular.
+	oneDay := s.do(http.MethodGet, "/executive/report?period_days=1", "", "")
+	if body := oneDay.Body.String(); !strings.Contains(body, "(1 day)") || strings.Contains(body, "(1 days)") {
+		t.Errorf("one-day period: got status %d, want the period named as (1 day)", oneDay.Code)
+	}
 }
 
 func TestExecutiveConsoleControls(t *testing.T) {
