@@ -388,6 +388,15 @@ func (s *Service) holdSendLease(ctx context.Context, req DeliverRequest, report 
 		if time.Now().After(waitUntil) {
 			message := fmt.Sprintf("another send of alert %s has been under way for over %s; try again when it has finished",
 				report.Fingerprint, wait)
+			holder, err := models.AlertSendLeaseHolder(ctx, s.DB, report.Fingerprint)
+			if err != nil {
+				return nil, err
+			}
+			if strings.HasPrefix(holder, "rwr_") {
+				// The retry worker takes the lease under its run id.
+				message = fmt.Sprintf("live retry worker run %s has been sending alert %s for over %s; try again when it has finished",
+					holder, report.Fingerprint, wait)
+			}
 			expires, ok, err := models.AlertSendLeaseExpiry(ctx, s.DB, report.Fingerprint)
 			if err != nil {
 				return nil, err

@@ -503,6 +503,9 @@ func TestDeliverBusyNamesLeaseEnd(t *testing.T) {
 	if want := "its hold on this alert ends at " + expires.UTC().Format(time.RFC3339); !strings.Contains(busy.Message, want) {
 		t.Errorf("busy message: got %q, want it to contain %q", busy.Message, want)
 	}
+	if !strings.Contains(busy.Message, "another send of alert "+fingerprint) {
+		t.Errorf("busy message: got %q, want it to name another send", busy.Message)
+	}
 	// The rejected send stores no health snapshot, which would otherwise
 	// become the dashboard's newest evaluation.
 	after := dbtest.CountRows(t, f.db)
@@ -510,6 +513,30 @@ func TestDeliverBusyNamesLeaseEnd(t *testing.T) {
 		if n != before[table] {
 			t.Errorf("table %s: %d rows before the rejected send, %d after", table, before[table], n)
 		}
+	}
+}
+
+// A send that finds a live retry worker run holding its alert's lease names
+// that run, not another send.
+func TestDeliverBusyNamesWorkerRun(t *testing.T) {
+	f := newFixture(t, map[string]string{"alpha": "/fail/503/alpha"})
+	first := f.deliver(t, nil)
+	fingerprint := first.Health.Fingerprint
+	if _, err := models.AcquireAlertSendLease(context.Background(), f.db, fingerprint, "rwr_other", f.clock.Now(), startTime.Add(7*time.Minute)); err != nil {
+		t.Fatalf("take the lease: %v", err)
+	}
+	f.service.LeaseWait = 50 * time.Millisecond
+	req := alerting.DefaultDeliverRequest()
+	req.Actor, req.TimeoutSeconds, req.Retries = "tester", 2, 0
+
+	_, err := f.service.Deliver(context.Background(), req)
+
+	var busy *alerting.BusyError
+	if !errors.As(err, &busy) {
+		t.Fatalf("Deliver while a worker run holds the lease: got %v, want a BusyError", err)
+	}
+	if want := "live retry worker run rwr_other has been sending alert " + fingerprint; !strings.Contains(busy.Message, want) {
+		t.Errorf("busy message: got %q, want it to contain %q", busy.Message, want)
 	}
 }
 
