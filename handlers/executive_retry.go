@@ -460,6 +460,22 @@ func formConfirmedRetries(c echo.Context, count int) ([]string, error) {
 	return ids, nil
 }
 
+// rejectCredentialRetries rejects a confirmation whose listed retries hold
+// a credential or a link. A listed id that names no failed delivery is
+// stored with the run and shown on its page, so it must not carry one.
+func (h *Handler) rejectCredentialRetries(confirmed *retry.Confirmation) error {
+	if confirmed == nil {
+		return nil
+	}
+	for _, id := range confirmed.Retries {
+		if strings.Contains(id, "://") || h.Secrets.FindCredential(id) != "" {
+			return fieldError("confirmed_retries", "confirmed_retries must list delivery ids, and one of them looks like a credential or a link; "+
+				"open the live run confirmation again")
+		}
+	}
+	return nil
+}
+
 // planExecutiveRetry persists a retry plan of failed executive deliveries.
 func (h *Handler) planExecutiveRetry(c echo.Context) error {
 	return h.planRetry(c, models.SubjectExecutiveReport)
@@ -513,6 +529,9 @@ func (h *Handler) runRetry(c echo.Context, kind string) error {
 		return unprocessable("confirm", "a live run from the browser needs the confirmation box ticked; review the destinations and confirm")
 	}
 	request.Confirmed = in.Confirmed
+	if err := h.rejectCredentialRetries(in.Confirmed); err != nil {
+		return err
+	}
 	if request.Live() {
 		h.allowSlowResponse(c, h.Retry.MaxRunDuration())
 	}
