@@ -116,3 +116,43 @@ func TestRulesSuppressOlderFailureOfAlert(t *testing.T) {
 		})
 	}
 }
+
+// A send of plan_a that a stopped server left in flight is recorded as
+// interrupted long after plan_b delivered the same alert to alpha. The
+// alert reached alpha after that send started, so the retry rules suppress
+// plan_a's group and the dashboard counts no open failure.
+func TestInterruptedSendClosedByLaterSuccess(t *testing.T) {
+	db := dbtest.Open(t)
+	ctx := context.Background()
+	start := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+	interrupted := completedAlertDelivery("dlv_interrupted_a", "plan_a", false, start, start.Add(15*time.Minute))
+	interrupted.ErrorClass, interrupted.StatusCode = "interrupted", 0
+	success := completedAlertDelivery("dlv_success_b", "plan_b", true, start.Add(time.Minute), start.Add(time.Minute+10*time.Second))
+	if err := models.CreateDeliveries(db, []models.Delivery{interrupted, success}); err != nil {
+		t.Fatalf("CreateDeliveries: %v", err)
+	}
+
+	rules := models.GroupRules{
+		Now: start.Add(time.Hour), MaxAttempts: 3, Delays: []time.Duration{time.Minute, 2 * time.Minute},
+		SuppressDeliveredKey: true,
+	}
+	buckets, err := models.TallyOpenGroups(ctx, db, models.SubjectHealthAlert, rules)
+	if err != nil {
+		t.Fatalf("TallyOpenGroups: %v", err)
+	}
+	suppressed := 0
+	for _, bucket := range buckets {
+		suppressed += bucket.Suppressed
+	}
+	if suppressed != 1 {
+		t.Errorf("retry rules: got %d suppressed groups, want plan_a's group suppressed", suppressed)
+	}
+
+	open, err := models.CountOpenFailureGroups(ctx, db, models.SubjectHealthAlert)
+	if err != nil {
+		t.Fatalf("CountOpenFailureGroups: %v", err)
+	}
+	if open != 0 {
+		t.Errorf("open failure groups: got %d, want 0", open)
+	}
+}

@@ -74,8 +74,8 @@ type GroupRules struct {
 	// MaxAttempts-1.
 	Delays []time.Duration
 	// SuppressDeliveredKey suppresses a group when a delivery of the same
-	// subject key to the same destination succeeded at or after its latest
-	// failure, or when another open group of that key and destination failed
+	// subject key to the same destination succeeded at or after the start
+	// of its latest failure, or when another open group of that key and destination failed
 	// later (at a later last_failure_at, or at the same time with a greater
 	// last_failure_id). Health alerts set it, because a later alert plan of
 	// the same fingerprint is another subject with the same key, and only
@@ -122,7 +122,8 @@ func (r GroupRules) sql(db *gorm.DB) ruleSQL {
 		out.suppress = "(last_error_class IN ? OR failure_count >= ? OR EXISTS (SELECT 1 FROM deliveries later " +
 			"WHERE later.subject_kind = audit_delivery_groups.subject_kind AND later.subject_key = audit_delivery_groups.subject_key " +
 			"AND later.connector = audit_delivery_groups.connector AND later.success = ? " +
-			"AND later.completed_at >= audit_delivery_groups.last_failure_at) " +
+			"AND later.completed_at >= COALESCE((SELECT failed.started_at FROM deliveries failed WHERE failed.id = audit_delivery_groups.last_failure_id), " +
+			"audit_delivery_groups.last_failure_at)) " +
 			"OR EXISTS (SELECT 1 FROM audit_delivery_groups newer " +
 			"WHERE newer.subject_kind = audit_delivery_groups.subject_kind AND newer.subject_key = audit_delivery_groups.subject_key " +
 			"AND newer.connector = audit_delivery_groups.connector AND newer.failure_count > 0 " +

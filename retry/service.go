@@ -2,6 +2,7 @@ package retry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -194,13 +195,27 @@ func suppressSuperseded(groups []models.DeliveryGroup, decisions []Decision, del
 }
 
 // laterDelivery returns a successful delivery of the decision's subject
-// key to its destination completed at or after its latest failure, or nil.
-// For a health alert that is the same fingerprint sent by a later plan.
+// key to its destination completed at or after its latest failure started,
+// or nil. For a health alert that is the same fingerprint sent by a later
+// plan. The start counts, not the completion. A send that a stopped server
+// left in flight completes as interrupted only when a later live run
+// records it, and a success in between still delivered the alert after that
+// send began.
 func laterDelivery(ctx context.Context, db *gorm.DB, decision Decision) (*models.Delivery, error) {
 	if decision.LastFailureAt == nil {
 		return nil, nil
 	}
-	return models.LastSuccessfulDelivery(ctx, db, decision.SubjectKind, decision.SubjectKey, decision.Connector, *decision.LastFailureAt)
+	since := *decision.LastFailureAt
+	if decision.LastDeliveryID != "" {
+		failed, err := models.DeliveryByID(ctx, db, decision.LastDeliveryID)
+		if err != nil && !errors.Is(err, models.ErrNotFound) {
+			return nil, err
+		}
+		if failed != nil && failed.StartedAt.Before(since) {
+			since = failed.StartedAt
+		}
+	}
+	return models.LastSuccessfulDelivery(ctx, db, decision.SubjectKind, decision.SubjectKey, decision.Connector, since)
 }
 
 // deliveredLaterReason is the reason of a health alert retry left out
