@@ -43,7 +43,8 @@ const (
 	// means its server stopped before recording the outcome, so the
 	// destination may have received it. A later live retry run records it
 	// as interrupted, and the retry worker then re-sends it with its own
-	// idempotency key.
+	// idempotency key, unless a send delivered the alert there after that
+	// delivery started.
 	ReasonInFlight = "delivery_in_flight"
 )
 

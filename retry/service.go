@@ -196,6 +196,7 @@ func suppressSuperseded(groups []models.DeliveryGroup, decisions []Decision, del
 
 // laterDelivery returns a successful delivery of the decision's subject
 // key to its destination completed at or after its latest failure started,
+// or after that failure completed when the decision has no LastDeliveryID,
 // or nil. For a health alert that is the same fingerprint sent by a later
 // plan. The start counts, not the completion. A send that a stopped server
 // left in flight completes as interrupted only when a later live run
