@@ -125,8 +125,8 @@ func (h *Handler) retryRunView(run retry.RunView) views.RetryRunView {
 	for _, item := range run.ConfirmedNotSent {
 		if item.Provider == "" {
 			// An id that names no failed delivery of this kind has no
-			// destination or subject to show.
-			view.NotSent = append(view.NotSent, fmt.Sprintf("failed delivery %s: %s", item.FailedDeliveryID, item.Reason))
+			// destination or subject to show, and its reason names the id.
+			view.NotSent = append(view.NotSent, item.Reason)
 			continue
 		}
 		view.NotSent = append(view.NotSent, fmt.Sprintf("%s, %s (failed delivery %s): %s", item.Provider, item.SubjectID, item.FailedDeliveryID, item.Reason))

@@ -12,7 +12,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	dto "github.com/prometheus/client_model/go"
 )
 
 // Registry holds the collectors below plus the Go runtime and process
@@ -135,16 +134,6 @@ const (
 // kind spent in phase, one of the Phase constants.
 func ObserveWorkerPhase(kind, phase string, elapsed time.Duration) {
 	workerPhaseDuration.WithLabelValues(kind, phase).Observe(elapsed.Seconds())
-}
-
-// WorkerPhaseSeconds returns the total seconds that live worker runs of
-// subject kind kind have spent in phase since the process started.
-func WorkerPhaseSeconds(kind, phase string) float64 {
-	var sample dto.Metric
-	if err := workerPhaseDuration.WithLabelValues(kind, phase).(prometheus.Histogram).Write(&sample); err != nil {
-		return 0
-	}
-	return sample.GetHistogram().GetSampleSum()
 }
 
 // ObserveEvaluation records the duration of one health evaluation.

@@ -5,13 +5,41 @@ import (
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 )
 
 // scrape serves Registry once and returns the value of the sample of family
-// name whose labels equal labels, or 0 when there is none.
+// name whose labels equal labels, or 0 when there is none. A histogram's
+// value is its sample count.
 func scrape(t *testing.T, name string, labels map[string]string) float64 {
+	t.Helper()
+	metric := scrapeMetric(t, name, labels)
+	switch {
+	case metric == nil:
+		return 0
+	case metric.GetCounter() != nil:
+		return metric.GetCounter().GetValue()
+	default:
+		return float64(metric.GetHistogram().GetSampleCount())
+	}
+}
+
+// scrapeSum returns the sum of the histogram sample of family name whose
+// labels equal labels, or 0 when there is none.
+func scrapeSum(t *testing.T, name string, labels map[string]string) float64 {
+	t.Helper()
+	metric := scrapeMetric(t, name, labels)
+	if metric == nil {
+		return 0
+	}
+	return metric.GetHistogram().GetSampleSum()
+}
+
+// scrapeMetric serves Registry once and returns the sample of family name
+// whose labels equal labels, or nil.
+func scrapeMetric(t *testing.T, name string, labels map[string]string) *dto.Metric {
 	t.Helper()
 	rec := httptest.NewRecorder()
 	Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
@@ -22,7 +50,7 @@ func scrape(t *testing.T, name string, labels map[string]string) float64 {
 	}
 	family, ok := families[name]
 	if !ok {
-		return 0
+		return nil
 	}
 	for _, metric := range family.GetMetric() {
 		matched := 0
@@ -32,13 +60,10 @@ func scrape(t *testing.T, name string, labels map[string]string) float64 {
 			}
 		}
 		if matched == len(labels) && len(metric.GetLabel()) == len(labels) {
-			if metric.GetCounter() != nil {
-				return metric.GetCounter().GetValue()
-			}
-			return float64(metric.GetHistogram().GetSampleCount())
+			return metric
 		}
 	}
-	return 0
+	return nil
 }
 
 func TestCountersIncrement(t *testing.T) {
@@ -74,14 +99,12 @@ func TestCountersIncrement(t *testing.T) {
 	}
 }
 
-func TestWorkerPhaseSecondsSums(t *testing.T) {
-	before := WorkerPhaseSeconds("health_alert", PhaseSend)
+func TestWorkerPhaseSums(t *testing.T) {
+	labels := map[string]string{"kind": "health_alert", "phase": PhaseSend}
+	before := scrapeSum(t, "evidence_console_retry_worker_phase_duration_seconds", labels)
 	ObserveWorkerPhase("health_alert", PhaseSend, 250*time.Millisecond)
 	ObserveWorkerPhase("health_alert", PhaseSend, 500*time.Millisecond)
-	if got := WorkerPhaseSeconds("health_alert", PhaseSend) - before; got != 0.75 {
+	if got := scrapeSum(t, "evidence_console_retry_worker_phase_duration_seconds", labels) - before; got != 0.75 {
 		t.Errorf("send seconds: got %v, want 0.75", got)
-	}
-	if got := WorkerPhaseSeconds("health_alert", PhaseRecord); got != 0 {
-		t.Errorf("record seconds without observations: got %v, want 0", got)
 	}
 }

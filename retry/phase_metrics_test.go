@@ -13,15 +13,21 @@ import (
 // runPhases lists the phases of a live run in order.
 var runPhases = []string{metrics.PhaseReconcile, metrics.PhaseSelect, metrics.PhaseClaim, metrics.PhaseSend, metrics.PhaseRecord}
 
-// phaseCounts returns how many observations the phase duration metric holds
-// for each phase of executive report runs.
-func phaseCounts(t *testing.T) map[string]uint64 {
-	t.Helper()
+// phaseSample is the sample count and the sum of seconds of one phase.
+type phaseSample struct {
+	count   uint64
+	seconds float64
+}
+
+// phaseSamples returns the phase duration metric's samples of executive
+// report runs by phase.
+func phaseSamples(tb testing.TB) map[string]phaseSample {
+	tb.Helper()
 	families, err := metrics.Registry.Gather()
 	if err != nil {
-		t.Fatalf("gather metrics: %v", err)
+		tb.Fatalf("gather metrics: %v", err)
 	}
-	counts := map[string]uint64{}
+	samples := map[string]phaseSample{}
 	for _, family := range families {
 		if family.GetName() != "evidence_console_retry_worker_phase_duration_seconds" {
 			continue
@@ -32,11 +38,11 @@ func phaseCounts(t *testing.T) map[string]uint64 {
 				labels[pair.GetName()] = pair.GetValue()
 			}
 			if labels["kind"] == models.SubjectExecutiveReport {
-				counts[labels["phase"]] = metric.GetHistogram().GetSampleCount()
+				samples[labels["phase"]] = phaseSample{count: metric.GetHistogram().GetSampleCount(), seconds: metric.GetHistogram().GetSampleSum()}
 			}
 		}
 	}
-	return counts
+	return samples
 }
 
 func TestLiveRunObservesEachPhase(t *testing.T) {
@@ -46,7 +52,7 @@ func TestLiveRunObservesEachPhase(t *testing.T) {
 	service := newTestService(db, webhookRegistry(t, server.URL, map[string]string{"webhook": "/webhook/exec"}), clock.Now, &fakeSource{})
 	insertDelivery(t, db, "run_1", "webhook", false, "server_error", 503, serviceStart.Add(-2*time.Hour), nil)
 
-	before := phaseCounts(t)
+	before := phaseSamples(t)
 	dry, err := service.Run(context.Background(), models.SubjectExecutiveReport, RunRequest{MaxRetryDeliveries: DefaultMaxRetryDeliveries, Policy: DefaultPolicy(), Schedule: DefaultSchedule(), Actor: "release.manager"})
 	if err != nil {
 		t.Fatalf("dry Run: %v", err)
@@ -54,10 +60,10 @@ func TestLiveRunObservesEachPhase(t *testing.T) {
 	if dry.Mode != ModeDryRun || dry.Counts.SelectedCount != 1 {
 		t.Fatalf("dry run: got mode %q with %d selected, want dry with 1", dry.Mode, dry.Counts.SelectedCount)
 	}
-	afterDry := phaseCounts(t)
+	afterDry := phaseSamples(t)
 	for _, phase := range runPhases {
-		if afterDry[phase] != before[phase] {
-			t.Errorf("%s observations after a dry run: got %d, want %d", phase, afterDry[phase], before[phase])
+		if afterDry[phase].count != before[phase].count {
+			t.Errorf("%s observations after a dry run: got %d, want %d", phase, afterDry[phase].count, before[phase].count)
 		}
 	}
 
@@ -68,10 +74,10 @@ func TestLiveRunObservesEachPhase(t *testing.T) {
 	if live.Counts.DeliveredCount != 1 {
 		t.Fatalf("live run: got %d delivered, want 1", live.Counts.DeliveredCount)
 	}
-	afterLive := phaseCounts(t)
+	afterLive := phaseSamples(t)
 	for _, phase := range runPhases {
-		if afterLive[phase] != afterDry[phase]+1 {
-			t.Errorf("%s observations after a live run: got %d, want %d", phase, afterLive[phase], afterDry[phase]+1)
+		if afterLive[phase].count != afterDry[phase].count+1 {
+			t.Errorf("%s observations after a live run: got %d, want %d", phase, afterLive[phase].count, afterDry[phase].count+1)
 		}
 	}
 }
