@@ -70,6 +70,15 @@ func outOfBand(oob bool) templ.Attributes {
 	return templ.Attributes{"hx-swap-oob": "true"}
 }
 
+// runDecisionsLabel names the scroll region of a worker run's decision
+// table after the heading above it, which differs for a dry and a live run.
+func runDecisionsLabel(k RetryKind, mode string) string {
+	if mode == "live" {
+		return k.Word + " retries selected by the live run"
+	}
+	return k.Word + " retries the dry run would send"
+}
+
 // EmptyText explains a plan without stored decisions. A worker run's plan
 // stores only the decisions the run selected, while its counts cover every
 // open group, so such a plan can count groups it does not list.
