@@ -439,7 +439,8 @@ func TestSendFormDisablesUnreadyDestination(t *testing.T) {
 	if rec.Code != http.StatusOK {
 		t.Fatalf("GET /console: status %d", rec.Code)
 	}
-	selectField := byTestID(document(t, rec), "send-provider")
+	doc := document(t, rec)
+	selectField := byTestID(doc, "send-provider")
 	options := selectField.Find("option")
 
 	if _, required := selectField.Attr("required"); !required {
@@ -465,9 +466,14 @@ func TestSendFormDisablesUnreadyDestination(t *testing.T) {
 	if text := options.Text(); !strings.Contains(text, "broken (not ready)") {
 		t.Errorf("options %q: want the unready destination labelled not ready", text)
 	}
-	broken := options.FilterFunction(func(_ int, option *goquery.Selection) bool { return option.AttrOr("value", "") == "broken" })
-	if title := broken.AttrOr("title", ""); !strings.Contains(title, "URL_BROKEN") {
-		t.Errorf("title of the unready option: got %q, want the reason naming its URL variable", title)
+	// An option shows only its name, so the select's description names the
+	// unready destinations with their reasons.
+	reasons := describedText(t, doc, selectField)
+	if !strings.Contains(reasons, "broken: ") || !strings.Contains(reasons, "URL_BROKEN") {
+		t.Errorf("select description: got %q, want the unready destination with the reason naming its URL variable", reasons)
+	}
+	if !strings.Contains(reasons, "Sending to all is not available") {
+		t.Errorf("select description: got %q, want it to say why all is not available", reasons)
 	}
 }
 

@@ -127,8 +127,8 @@ func TestRetryConfirmBlockedWhenNothingDue(t *testing.T) {
 	if _, disabled := button.Attr("disabled"); !disabled {
 		t.Error("live run button: enabled, want disabled")
 	}
-	if got := button.AttrOr("title", ""); got != blocked {
-		t.Errorf("live run button title: got %q, want the blocked reason %q", got, blocked)
+	if got := describedText(t, doc, button); got != blocked {
+		t.Errorf("live run button description: got %q, want the blocked reason %q", got, blocked)
 	}
 	if got := byTestID(doc, "retry-confirm-checkbox").Length(); got != 0 {
 		t.Errorf("confirmation checkboxes: got %d, want 0", got)

@@ -847,7 +847,7 @@ func TestExecutiveScheduleFormIntervalFromCadence(t *testing.T) {
 }
 
 // The deliver form offers a destination that cannot receive a report now
-// disabled, with the reason as its title.
+// disabled, with the reason shown beside it and named in aria-describedby.
 func TestExecutiveDeliverFormDisablesUnreadyDestination(t *testing.T) {
 	s := newExecutiveServer(t, true)
 	doc := document(t, s.do(http.MethodGet, "/console", "", ""))
@@ -860,8 +860,8 @@ func TestExecutiveDeliverFormDisablesUnreadyDestination(t *testing.T) {
 			if !disabled {
 				t.Error("failing-webhook, whose URL variable is empty: enabled, want disabled")
 			}
-			if title := option.Parent().AttrOr("title", ""); !strings.Contains(title, "FAILING_URL") {
-				t.Errorf("failing-webhook title: got %q, want the reason naming FAILING_URL", title)
+			if reason := describedText(t, doc, option); !strings.Contains(reason, "FAILING_URL") {
+				t.Errorf("failing-webhook description: got %q, want the reason naming FAILING_URL", reason)
 			}
 		} else if disabled {
 			t.Errorf("%s: disabled, want enabled", name)

@@ -48,8 +48,9 @@ const (
 )
 
 func TestConsoleFormsByRole(t *testing.T) {
-	// buttons maps each console form's submit button to its blocked note;
-	// the live run button has no note of its own.
+	// buttons maps each console form's submit button to its blocked note.
+	// The live run button has no note of its own, and its description is
+	// the run form's note.
 	buttons := map[string]string{
 		"build-health":             "build-health-blocked",
 		sendAlertButton:            "send-alert-blocked",
@@ -79,10 +80,10 @@ func TestConsoleFormsByRole(t *testing.T) {
 				"ack-submit":               "Your role (viewer) may not acknowledge alerts; " + acknowledgersCan,
 				"plan-executive-retry":     "Your role (viewer) may not plan delivery retries; " + managersCan,
 				"run-executive-retry":      "Your role (viewer) may not run delivery retries; " + managersCan,
-				"prepare-live-retry":       "",
+				"prepare-live-retry":       "Your role (viewer) may not run delivery retries; " + managersCan,
 				"plan-alert-retry":         "Your role (viewer) may not plan delivery retries; " + managersCan,
 				"run-alert-retry":          "Your role (viewer) may not run delivery retries; " + managersCan,
-				"alert-prepare-live-retry": "",
+				"alert-prepare-live-retry": "Your role (viewer) may not run delivery retries; " + managersCan,
 			},
 			// A viewer may not read executive reports, so the section shows
 			// a note in place of its forms.
@@ -97,10 +98,10 @@ func TestConsoleFormsByRole(t *testing.T) {
 				"executive-deliver":        "Your role (platform_owner) may not deliver executive reports; " + managersCan,
 				"plan-executive-retry":     "Your role (platform_owner) may not plan delivery retries; " + managersCan,
 				"run-executive-retry":      "Your role (platform_owner) may not run delivery retries; " + managersCan,
-				"prepare-live-retry":       "",
+				"prepare-live-retry":       "Your role (platform_owner) may not run delivery retries; " + managersCan,
 				"plan-alert-retry":         "Your role (platform_owner) may not plan delivery retries; " + managersCan,
 				"run-alert-retry":          "Your role (platform_owner) may not run delivery retries; " + managersCan,
-				"alert-prepare-live-retry": "",
+				"alert-prepare-live-retry": "Your role (platform_owner) may not run delivery retries; " + managersCan,
 			},
 		},
 		{role: auth.RoleReleaseManager, disabled: map[string]string{}},
@@ -138,8 +139,14 @@ func TestConsoleFormsByRole(t *testing.T) {
 					if got := formControlDisabled(control); got != wantDisabled {
 						t.Errorf("%s #%d disabled: got %t, want %t", button, i, got, wantDisabled)
 					}
-					if wantNote != "" && control.AttrOr("title", "") != wantNote {
-						t.Errorf("%s #%d title: got %q, want the note %q", button, i, control.AttrOr("title", ""), wantNote)
+					if wantNote == "" {
+						return
+					}
+					if got := describedText(t, doc, control); got != wantNote {
+						t.Errorf("%s #%d description: got %q, want the note %q", button, i, got, wantNote)
+					}
+					if got := control.AttrOr("title", ""); got != "" {
+						t.Errorf("%s #%d title: got %q, want none beside the shown note", button, i, got)
 					}
 				})
 				if noteID == "" {

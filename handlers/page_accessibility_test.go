@@ -12,6 +12,30 @@ import (
 	"github.com/releaseops/evidence-console/retry"
 )
 
+// describedText returns the text of the elements that control's
+// aria-describedby names, joined by spaces. It fails the test when an id
+// matches no element or several. A description hidden from sight is an
+// error too, because keyboard and touch users must read it.
+func describedText(t *testing.T, doc *goquery.Document, control *goquery.Selection) string {
+	t.Helper()
+	var texts []string
+	for _, id := range strings.Fields(control.AttrOr("aria-describedby", "")) {
+		described := doc.Find(`[id="` + id + `"]`)
+		if described.Length() != 1 {
+			t.Fatalf("aria-describedby %q: got %d elements with that id, want 1", id, described.Length())
+		}
+		hidden := described.AddSelection(described.Parents()).FilterFunction(func(_ int, element *goquery.Selection) bool {
+			_, hiddenAttribute := element.Attr("hidden")
+			return hiddenAttribute || element.HasClass("sr-only") || element.HasClass("hidden")
+		})
+		if hidden.Length() > 0 {
+			t.Errorf("aria-describedby %q: the description is hidden from sight, want it shown", id)
+		}
+		texts = append(texts, strings.TrimSpace(described.Text()))
+	}
+	return strings.Join(texts, " ")
+}
+
 // assertScrollRegions checks that every sideways scroll box on the page is
 // a named region that the keyboard can reach. Each table in tableIDs must
 // sit directly in such a box, so the check fails on a page that lost them.
@@ -124,5 +148,44 @@ func TestConsoleScrollRegionNamesAreDistinct(t *testing.T) {
 	decisions := byTestID(doc, "retry-run-decisions").Parent()
 	if got := decisions.AttrOr("aria-label", ""); got != "Executive retries selected by the live run" {
 		t.Errorf("decision region name: got %q, want the section and the heading above it", got)
+	}
+}
+
+// A column heading whose meaning needs a sentence points at that sentence,
+// shown above the table, rather than hiding it in a tooltip.
+func TestColumnNotesAreShown(t *testing.T) {
+	executiveServer := newExecutiveServer(t)
+	schedule := executiveServer.postForm("/console/executive-report/schedule", "interval_minutes=60&enabled=true&recovery_slo_minutes=240&period_days=7")
+	if schedule.Code >= 400 {
+		t.Fatalf("schedule a report: status %d, want success", schedule.Code)
+	}
+	alertServer, _ := newFormAccessServer(t)
+
+	cases := []struct {
+		name    string
+		server  *testServer
+		path    string
+		heading string
+		want    string
+	}{
+		{"executive runs", executiveServer.testServer, "/executive/runs", "Deliveries, retries included", "counts more than once"},
+		{"outstanding acknowledgements", alertServer, "/console", "Last requested", "suppressed it as a duplicate"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			doc := htmlPage(t, tc.server, tc.path)
+			heading := doc.Find("th").FilterFunction(func(_ int, th *goquery.Selection) bool {
+				return strings.TrimSpace(th.Text()) == tc.heading
+			})
+			if heading.Length() != 1 {
+				t.Fatalf("column %q: got %d headings, want 1", tc.heading, heading.Length())
+			}
+			if got := describedText(t, doc, heading); !strings.Contains(got, tc.want) {
+				t.Errorf("column %q description: got %q, want it to contain %q", tc.heading, got, tc.want)
+			}
+			if got := heading.AttrOr("title", ""); got != "" {
+				t.Errorf("column %q title: got %q, want none", tc.heading, got)
+			}
+		})
 	}
 }

@@ -70,6 +70,16 @@ func outOfBand(oob bool) templ.Attributes {
 	return templ.Attributes{"hx-swap-oob": "true"}
 }
 
+// describedByNote returns the aria-describedby attribute that points a
+// control at the note with id noteID, or no attribute when reason is empty
+// and so no note is shown.
+func describedByNote(noteID, reason string) templ.Attributes {
+	if reason == "" {
+		return nil
+	}
+	return templ.Attributes{"aria-describedby": noteID}
+}
+
 // runDecisionsLabel names the scroll region of a worker run's decision
 // table after the heading above it, which differs for a dry and a live run.
 func runDecisionsLabel(k RetryKind, mode string) string {
