@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/releaseops/evidence-console/auth"
+	"github.com/releaseops/evidence-console/connectors"
 	"github.com/releaseops/evidence-console/models"
 	"github.com/releaseops/evidence-console/models/dbtest"
 	"github.com/releaseops/evidence-console/retry"
@@ -454,5 +456,44 @@ func TestAlertRetryDetailPagesNameAlertPlans(t *testing.T) {
 	}
 	if !strings.Contains(plan.Body.String(), "Alert plan") {
 		t.Error("alert plan page: no Alert plan heading")
+	}
+}
+
+// A live run stores the confirmed retries it left out as listed, so a
+// listed id with markup, a credential or a configured secret is rejected
+// before anything is sent or stored.
+func TestAlertRetryConfirmedRetriesRejectUnstorableIDs(t *testing.T) {
+	const secretSegment = "Qm7ZpRtXwKvNbLcYdHsJ"
+	s, failedID := newAlertRetryConsoleServer(t, map[string]string{"webhook": "/webhook/" + secretSegment}, "webhook")
+	s.handler.Secrets = s.handler.Retry.(*retry.Service).Connectors.(*connectors.Registry).Redactor()
+	cases := []struct{ name, id, message string }{
+		{"configured secret", secretSegment, "contains a credential or a secret"},
+		{"half of a configured secret", secretSegment[:12], "contains a credential or a secret"},
+		{"markup", "dlv_<b>x</b>", "made of letters, digits"},
+		{"bidirectional character", "dlv_\u202ex", "made of letters, digits"},
+	}
+	before := dbtest.CountRows(t, s.db)
+	for _, tc := range cases {
+		form := alertRetryPolicyForm + "&execute=true&confirm=true&confirmed_destinations=webhook&confirmed_count=2&confirmed_retries=" +
+			failedID + "," + url.QueryEscape(tc.id)
+		rec := s.postForm("/console/alert-retry/run", form, "HX-Request", "true")
+		if rec.Code != http.StatusBadRequest {
+			t.Errorf("%s: got %d, want 400", tc.name, rec.Code)
+			continue
+		}
+		fragment := byTestID(document(t, rec), "error-fragment")
+		if got := fragment.AttrOr("data-field", ""); got != "confirmed_retries" {
+			t.Errorf("%s: field %q, want confirmed_retries", tc.name, got)
+		}
+		if got := fragment.Text(); !strings.Contains(got, tc.message) {
+			t.Errorf("%s: message %q, want it to contain %q", tc.name, got, tc.message)
+		}
+		if strings.Contains(rec.Body.String(), secretSegment[:12]) {
+			t.Errorf("%s: the response repeats the secret", tc.name)
+		}
+	}
+	assertRowsUnchanged(t, s, before, "the rejected confirmations")
+	if got := len(s.receiver.Requests()); got != 0 {
+		t.Errorf("receiver requests: got %d, want 0", got)
 	}
 }

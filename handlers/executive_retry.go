@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -365,8 +366,9 @@ func parseRetryPlan(c echo.Context) (retry.Policy, error) {
 	return policy.policy(), nil
 }
 
-// parseRetryRun reads a worker run request from JSON or a form.
-func parseRetryRun(c echo.Context) (retryRunInput, error) {
+// parseRetryRun reads a worker run request from JSON or a form. secrets
+// are the configured secrets that a listed confirmed retry must not contain.
+func parseRetryRun(c echo.Context, secrets *connectors.Redactor) (retryRunInput, error) {
 	var in retryRunInput
 	if hasJSONBody(c) {
 		err := decodeJSONBody(c, &in)
@@ -427,7 +429,7 @@ func parseRetryRun(c echo.Context) (retryRunInput, error) {
 		if destinations != "" {
 			in.Confirmed.Destinations = strings.Split(destinations, ",")
 		}
-		if in.Confirmed.Retries, err = formConfirmedRetries(c, *count); err != nil {
+		if in.Confirmed.Retries, err = formConfirmedRetries(c, *count, secrets); err != nil {
 			return in, err
 		}
 	}
@@ -436,8 +438,9 @@ func parseRetryRun(c echo.Context) (retryRunInput, error) {
 
 // formConfirmedRetries reads the failed delivery ids that a live run
 // confirmation lists, one for each of its count retries. A form without
-// them confirms by destination and count alone.
-func formConfirmedRetries(c echo.Context, count int) ([]string, error) {
+// them confirms by destination and count alone. An id that contains a
+// credential or a secret of secrets is rejected.
+func formConfirmedRetries(c echo.Context, count int, secrets *connectors.Redactor) ([]string, error) {
 	raw := strings.TrimSpace(c.FormValue("confirmed_retries"))
 	if raw == "" {
 		return nil, nil
@@ -456,25 +459,23 @@ func formConfirmedRetries(c echo.Context, count int) ([]string, error) {
 			return nil, fieldError("confirmed_retries", "confirmed_retries must list delivery ids of at most %d characters, separated by commas; "+
 				"open the live run confirmation again", maxFilterLength)
 		}
+		// The run stores an id that names no delivery as typed, with its
+		// reason, so the id must be plain and free of credentials.
+		if !deliveryIDPattern.MatchString(id) {
+			return nil, fieldError("confirmed_retries", "confirmed_retries must list delivery ids made of letters, digits, "+
+				"'_' and '-', separated by commas; open the live run confirmation again")
+		}
+		if secrets.FindCredential(id) != "" {
+			return nil, fieldError("confirmed_retries", "confirmed_retries contains a credential or a secret of a configured "+
+				"destination, which the run would store; open the live run confirmation again")
+		}
 	}
 	return ids, nil
 }
 
-// rejectCredentialRetries rejects a confirmation whose listed retries hold
-// a credential or a link. A listed id that names no failed delivery is
-// stored with the run and shown on its page, so it must not carry one.
-func (h *Handler) rejectCredentialRetries(confirmed *retry.Confirmation) error {
-	if confirmed == nil {
-		return nil
-	}
-	for _, id := range confirmed.Retries {
-		if strings.Contains(id, "://") || h.Secrets.FindCredential(id) != "" {
-			return fieldError("confirmed_retries", "confirmed_retries must list delivery ids, and one of them looks like a credential or a link; "+
-				"open the live run confirmation again")
-		}
-	}
-	return nil
-}
+// deliveryIDPattern matches the characters of a delivery id, such as
+// dlv_01m94hvk01rk9v00rqfgs1t2ek.
+var deliveryIDPattern = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 
 // planExecutiveRetry persists a retry plan of failed executive deliveries.
 func (h *Handler) planExecutiveRetry(c echo.Context) error {
@@ -514,7 +515,7 @@ func (h *Handler) runExecutiveRetry(c echo.Context) error {
 }
 
 func (h *Handler) runRetry(c echo.Context, kind string) error {
-	in, err := parseRetryRun(c)
+	in, err := parseRetryRun(c, h.Secrets)
 	if err != nil {
 		return err
 	}
@@ -529,9 +530,6 @@ func (h *Handler) runRetry(c echo.Context, kind string) error {
 		return unprocessable("confirm", "a live run from the browser needs the confirmation box ticked; review the destinations and confirm")
 	}
 	request.Confirmed = in.Confirmed
-	if err := h.rejectCredentialRetries(in.Confirmed); err != nil {
-		return err
-	}
 	if request.Live() {
 		h.allowSlowResponse(c, h.Retry.MaxRunDuration())
 	}
@@ -561,7 +559,7 @@ func (h *Handler) confirmExecutiveRetry(c echo.Context) error {
 // confirmRetry shows what a live run of the subject kind's retries would
 // send and requests explicit confirmation. It writes nothing.
 func (h *Handler) confirmRetry(c echo.Context, kind string) error {
-	in, err := parseRetryRun(c)
+	in, err := parseRetryRun(c, h.Secrets)
 	if err != nil {
 		return err
 	}
