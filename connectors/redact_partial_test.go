@@ -396,3 +396,27 @@ func TestSecretRunsOfRandomLetterTail(t *testing.T) {
 		}
 	}
 }
+
+// Random letters of one case shorter than minWordSegmentLength, after a
+// prefix with digits or symbols, are no words either, so either half of the
+// secret is found, while a password's words are still not matched.
+func TestSecretRunsOfShortRandomLetterTail(t *testing.T) {
+	for _, secret := range []string{"9f_qmzprtxwkvnblcy", "tok_9_QMZPRTXWKVNBLC"} {
+		redactor := NewRedactor(secret)
+		for runName, run := range secretRuns(secret) {
+			note := "note " + run + " here"
+			if got := redactor.FindCredential(note); got == "" {
+				t.Errorf("%s, %s: FindCredential(%q): got nothing, want it rejected", secret, runName, note)
+			}
+			if got := redactor.Redact(note); strings.Contains(got, run) {
+				t.Errorf("%s, %s: Redact(%q): got %q, want the run replaced", secret, runName, note, got)
+			}
+		}
+	}
+	words := NewRedactor("Release2026!Operations")
+	for _, text := range []string{"Release operations: releaseoperations", "OPERATIONS"} {
+		if got := words.Redact(text); got != text {
+			t.Errorf("Redact(%q) with a password of words: got %q, want it unchanged", text, got)
+		}
+	}
+}
