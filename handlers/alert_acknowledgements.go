@@ -231,9 +231,11 @@ func (h *Handler) acknowledgeRetryHealthAlertForm(c echo.Context) error {
 // redirect.
 const recordedFlashKey = "acknowledgement-recorded"
 
-// keepRecordedNote adds the note describing result to the session flash.
-// The action is recorded already, so a failure is logged and the redirect
-// goes ahead without the note.
+// keepRecordedNote replaces the note in the session flash with the one
+// describing result. Only the console takes the note, so posts that return
+// elsewhere would otherwise add notes until the cookie is over its size
+// limit and no longer saved. The action is recorded already, so a failure
+// is logged and the redirect goes ahead without the note.
 func (h *Handler) keepRecordedNote(c echo.Context, result alerting.AcknowledgeResult) {
 	note, err := h.recordedNote(c, result)
 	if err != nil {
@@ -242,6 +244,7 @@ func (h *Handler) keepRecordedNote(c echo.Context, result alerting.AcknowledgeRe
 		return
 	}
 	session := h.sessionCookie(c)
+	session.Flashes(recordedFlashKey)
 	session.AddFlash(note, recordedFlashKey)
 	if err := session.Save(c.Request(), c.Response()); err != nil {
 		h.Logger.Error("acknowledgement recorded, but its note for the console was not saved in the session cookie",
@@ -249,8 +252,8 @@ func (h *Handler) keepRecordedNote(c echo.Context, result alerting.AcknowledgeRe
 	}
 }
 
-// takeRecordedNote removes the notes that keepRecordedNote added from the
-// session cookie and returns the newest, or "" when there is none.
+// takeRecordedNote removes the note that keepRecordedNote added from the
+// session cookie and returns it, or "" when there is none.
 func (h *Handler) takeRecordedNote(c echo.Context) string {
 	session := h.sessionCookie(c)
 	flashes := session.Flashes(recordedFlashKey)

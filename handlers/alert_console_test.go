@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -689,5 +690,44 @@ func TestPlainAckPostShowsRecordedNote(t *testing.T) {
 	reload := b.do(http.MethodGet, location, nil)
 	if got := byTestID(document(t, reload), "ack-recorded").Length(); got != 0 {
 		t.Errorf("recorded notes after a reload: got %d, want 0", got)
+	}
+}
+
+// Plain acknowledgement posts that return to a page other than the console
+// keep only the newest recorded note, so the session cookie stays under its
+// size limit and the console shows the note of the last action.
+func TestPlainAckPostsKeepNewestNoteOnly(t *testing.T) {
+	s := newAlertServer(t, twoWebhooks())
+	_, result := s.deliver(`{"provider": "alpha", "retries": 0}`)
+	authtest.CreateUser(t, s.db, "ack-plain", auth.RoleAdmin)
+	b := newBrowser(s.testServer)
+	b.mustSignIn("ack-plain")
+
+	const posts = 40
+	for i := range posts {
+		state := models.AcknowledgementAcknowledged
+		if i%2 == 1 {
+			state = models.AcknowledgementEscalated
+		}
+		rec := b.do(http.MethodPost, "/console/retry-health-alerts/"+result.Health.HealthID+"/acknowledgements", url.Values{
+			"_csrf": {b.sessionCSRF()}, "provider": {"alpha"}, "acknowledgement_state": {state}, "return_to": {"/profile"},
+		})
+		if rec.Code != http.StatusSeeOther {
+			t.Fatalf("post %d: status %d, want 303: %.300s", i+1, rec.Code, rec.Body.String())
+		}
+	}
+
+	page := b.do(http.MethodGet, "/console", nil)
+	if page.Code != http.StatusOK {
+		t.Fatalf("console: status %d, want 200", page.Code)
+	}
+	notes := byTestID(document(t, page), "ack-recorded")
+	if notes.Length() != 1 {
+		t.Fatalf("recorded notes: got %d, want 1", notes.Length())
+	}
+	want := fmt.Sprintf("Recorded %s for alpha on the critical alert %s (action %d).",
+		models.AcknowledgementEscalated, result.Health.HealthID, posts)
+	if got := strings.TrimSpace(notes.Text()); got != want {
+		t.Errorf("recorded note: got %q, want %q", got, want)
 	}
 }
