@@ -731,3 +731,34 @@ func TestPlainAckPostsKeepNewestNoteOnly(t *testing.T) {
 		t.Errorf("recorded note: got %q, want %q", got, want)
 	}
 }
+
+// The error page of a rejected plain post links back only to a local path
+// of bounded length, whatever the Referer holds.
+func TestRejectedPlainPostLinkStaysLocal(t *testing.T) {
+	s := newAlertServer(t, twoWebhooks())
+	_, result := s.deliver(`{"provider": "alpha", "retries": 0}`)
+	action := "/console/retry-health-alerts/" + result.Health.HealthID + "/acknowledgements"
+	body := "provider=alpha&acknowledgement_state=later"
+	longest := "/console?q=" + strings.Repeat("a", maxFormPageLength-len("/console?q="))
+	cases := []struct{ name, referer, want string }{
+		{"backslash", `http://example.com/\evil.example/x`, "/%5Cevil.example/x"},
+		{"encoded slash", "http://example.com/%2F/evil.example", ""},
+		{"javascript scheme", "javascript://example.com/%0aalert(1)", "/%0aalert(1)"},
+		{"javascript path", "javascript:alert(1)", ""},
+		{"data URL", "data:text/html,<b>x</b>", ""},
+		{"user info", "http://user:pass@example.com/console", "/console"},
+		{"longest", "http://example.com" + longest, longest},
+		{"overlong", "http://example.com" + longest + "a", ""},
+	}
+	for _, tc := range cases {
+		rec := s.postForm(action, body, "Accept", "text/html", "Referer", tc.referer)
+		if rec.Code != http.StatusBadRequest {
+			t.Errorf("%s: status %d, want 400", tc.name, rec.Code)
+			continue
+		}
+		got, _ := byTestID(document(t, rec), "error-back-to-form").Attr("href")
+		if got != tc.want {
+			t.Errorf("%s: link back to the form %.80q, want %.80q", tc.name, got, tc.want)
+		}
+	}
+}

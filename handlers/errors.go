@@ -248,7 +248,8 @@ func errorHandler(logger *slog.Logger, stopping <-chan struct{}, redactor *conne
 // formPageOf returns the path and query of the page whose form sent the
 // POST c, from its Referer, so the error page of a post without JavaScript
 // links back to the form. It returns "" for other requests, for a page on
-// another host and for an address that contains a configured secret.
+// another host, for an address longer than maxFormPageLength and for an
+// address that contains a configured secret.
 func formPageOf(c echo.Context, redactor *connectors.Redactor) string {
 	req := c.Request()
 	if req.Method != http.MethodPost {
@@ -262,11 +263,16 @@ func formPageOf(c echo.Context, redactor *connectors.Redactor) string {
 	if referer.RawQuery != "" {
 		page += "?" + referer.RawQuery
 	}
-	if redactor.HasConfiguredSecretIgnoringCase(page) {
+	if len(page) > maxFormPageLength || redactor.HasConfiguredSecretIgnoringCase(page) {
 		return ""
 	}
 	return page
 }
+
+// maxFormPageLength is the longest form page address that an error page
+// links back to, in bytes. A longer Referer would be copied into every
+// error page, up to net/http's default header size limit of 1 MB.
+const maxFormPageLength = 2048
 
 // logRejected logs a 4xx response at warn level, with the request id and
 // the path, field and message redacted.
