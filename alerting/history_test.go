@@ -208,3 +208,46 @@ func TestDashboardPagesOutstanding(t *testing.T) {
 		}
 	}
 }
+
+// A healthy evaluation's plan stores no destination row, but it includes
+// its eligible destinations, so the provider filter keeps it for them and
+// only for them.
+func TestHistoryProviderKeepsHealthyPlan(t *testing.T) {
+	f := newFixture(t, map[string]string{"alpha": "/webhook/alpha", "a_pha": "/webhook/a_pha"})
+	f.ingestFreshRetryPlan(t, "plan-1")
+	ingestFreshWorkerRun(t, f, "run-1")
+	result := f.deliver(t, func(r *alerting.DeliverRequest) { r.Provider = "alpha" })
+	if result.Health.AlertLevel != "healthy" {
+		t.Fatalf("alert level: got %q, want healthy", result.Health.AlertLevel)
+	}
+
+	cases := []struct {
+		provider string
+		want     int64
+	}{
+		{"alpha", 1},
+		// An underscore is a LIKE wildcard, so it must match only itself.
+		{"a_pha", 0},
+		{"alph", 0},
+	}
+	for _, tc := range cases {
+		page, err := f.service.History(context.Background(), alerting.HistoryQuery{Provider: tc.provider, Limit: 50})
+		if err != nil {
+			t.Fatalf("History for %s: %v", tc.provider, err)
+		}
+		if page.Total != tc.want {
+			t.Errorf("provider %s: got %d items, want %d", tc.provider, page.Total, tc.want)
+		}
+		if tc.want == 1 && (len(page.Items) != 1 || page.Items[0].ID != result.Plan.PlanID) {
+			t.Errorf("provider %s: got %+v, want the healthy plan %s", tc.provider, page.Items, result.Plan.PlanID)
+		}
+	}
+	no := false
+	page, err := f.service.History(context.Background(), alerting.HistoryQuery{Provider: "alpha", Suppressed: &no, Limit: 50})
+	if err != nil {
+		t.Fatalf("History not suppressed: %v", err)
+	}
+	if page.Total != 1 {
+		t.Errorf("not suppressed for alpha: got %d items, want the healthy plan", page.Total)
+	}
+}

@@ -65,6 +65,21 @@ func AlertHistory(ctx context.Context, db *gorm.DB, filter AlertHistoryFilter) (
 	return rows, total, nil
 }
 
+// planIncludesProvider matches a plan p that has a destination row for a
+// provider or lists it as eligible. A healthy evaluation's plan stores no
+// destination row, so only its eligible_providers name the destinations.
+// Its arguments are the provider and eligiblePattern of it.
+const planIncludesProvider = "(EXISTS (SELECT 1 FROM alert_plan_destinations d WHERE d.plan_id = p.id AND d.provider = ?) " +
+	"OR ',' || p.eligible_providers || ',' LIKE ? ESCAPE '\\')"
+
+// eligiblePattern returns the LIKE pattern that finds provider as one name
+// of a comma-separated eligible_providers list, with LIKE's wildcards in
+// the name escaped.
+func eligiblePattern(provider string) string {
+	escaped := strings.NewReplacer("\\", "\\\\", "%", "\\%", "_", "\\_").Replace(provider)
+	return "%," + escaped + ",%"
+}
+
 // alertHistoryUnion builds the UNION ALL of the row kinds the filter can
 // match, with its arguments. It returns "" when no kind can match.
 func alertHistoryUnion(f AlertHistoryFilter) (string, []any) {
@@ -79,8 +94,8 @@ func alertHistoryUnion(f AlertHistoryFilter) (string, []any) {
 			args = append(args, f.HealthID)
 		}
 		if f.Provider != "" && f.Suppressed == nil {
-			sql += " AND EXISTS (SELECT 1 FROM alert_plan_destinations d WHERE d.plan_id = p.id AND d.provider = ?)"
-			args = append(args, f.Provider)
+			sql += " AND " + planIncludesProvider
+			args = append(args, f.Provider, eligiblePattern(f.Provider))
 		}
 		if f.Suppressed != nil {
 			suppressed := "SELECT 1 FROM alert_plan_destinations d WHERE d.plan_id = p.id AND d.decision = ?"
@@ -94,8 +109,8 @@ func alertHistoryUnion(f AlertHistoryFilter) (string, []any) {
 			} else {
 				sql += " AND NOT EXISTS (" + suppressed + ")"
 				if f.Provider != "" {
-					sql += " AND EXISTS (SELECT 1 FROM alert_plan_destinations d WHERE d.plan_id = p.id AND d.provider = ?)"
-					args = append(args, f.Provider)
+					sql += " AND " + planIncludesProvider
+					args = append(args, f.Provider, eligiblePattern(f.Provider))
 				}
 			}
 		}
