@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 
 	"github.com/releaseops/evidence-console/executive"
@@ -438,6 +440,61 @@ func TestLiveRetryCancelByEnterKey(t *testing.T) {
 	}
 	if got := textOf(t, ctx, `[data-testid="announcer"]`); got != "Live run cancelled; nothing was sent." {
 		t.Errorf("announcement after Enter on Cancel = %q, want that nothing was sent", got)
+	}
+}
+
+// TestLiveRetryCancelByHeldEnterKey holds Enter on Cancel past the wait
+// after which the focus moves to "Prepare live run…". The key's repeats
+// must not press that button and open the confirmation again.
+func TestLiveRetryCancelByHeldEnterKey(t *testing.T) {
+	a := startApp(t, appOptions{SampleData: true})
+	failedExecutiveDelivery(t, a)
+	ctx := newBrowser(t)
+	signIn(t, ctx, a, "release_manager")
+
+	// enter sends one Enter key event, as a keyboard does while the key is
+	// held: a first keyDown, repeated keyDowns, then one keyUp.
+	enter := func(kind input.DispatchKeyEventType, repeat bool) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, target *chromedp.Target) error {
+			event := input.DispatchKeyEventParams{Type: kind, Key: "Enter", Code: "Enter", WindowsVirtualKeyCode: 13, AutoRepeat: &repeat}
+			if kind == input.DispatchKeyEventTypeKeyDown {
+				event.Text, event.UnmodifiedText = "\r", "\r"
+			}
+			_, err := cdp.Call(ctx, target, input.DispatchKeyEvent, event)
+			return err
+		})
+	}
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(a.BaseURL+"/console"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="prepare-live-retry"]`)),
+		chromedp.Focus(chromedp.CSS(`[data-testid="prepare-live-retry"]`)),
+		chromedp.KeyEvent("\r"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="retry-confirm-cancel"]`)),
+		chromedp.Focus(chromedp.CSS(`[data-testid="retry-confirm-cancel"]`)),
+		enter(input.DispatchKeyEventTypeKeyDown, false),
+		// The focus moves after 300 ms while the key is still down.
+		chromedp.Sleep(600*time.Millisecond),
+		enter(input.DispatchKeyEventTypeKeyDown, true),
+		enter(input.DispatchKeyEventTypeKeyDown, true),
+		enter(input.DispatchKeyEventTypeKeyUp, false),
+		chromedp.Sleep(1500*time.Millisecond),
+	)
+	if err != nil {
+		t.Fatalf("prepare a live run and cancel it with a held Enter: %v", err)
+	}
+	open, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('[data-testid="retry-confirm"]') !== null`))
+	if err != nil {
+		t.Fatalf("look for the confirmation: %v", err)
+	}
+	if open {
+		t.Error("confirmation is open again after a held Enter on Cancel, want it closed")
+	}
+	focused, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.getAttribute("data-testid") || document.activeElement.tagName`))
+	if err != nil {
+		t.Fatalf("read the focused element: %v", err)
+	}
+	if focused != "prepare-live-retry" {
+		t.Errorf("focused element after a held Enter on Cancel = %q, want the Prepare live run button", focused)
 	}
 }
 

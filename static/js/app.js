@@ -463,7 +463,9 @@
   // its keypress. A link that focused a button at once would therefore
   // press it too, so after a click without a pointer (detail 0) the focus
   // moves when the key is released. A click made by a screen reader sends
-  // no key, so the focus then moves after a short wait.
+  // no key, so the focus then moves after a short wait. A key still held
+  // after that wait repeats, and its repeats are ignored until it is
+  // released, so they cannot press the newly focused button either.
   function focusAfterKey(element) {
     var moved = false;
     function move() {
@@ -471,10 +473,23 @@
         return;
       }
       moved = true;
-      document.removeEventListener("keyup", move, true);
       element.focus();
     }
-    document.addEventListener("keyup", move, true);
+    function ignoreRepeat(event) {
+      if (event.repeat) {
+        event.preventDefault();
+        event.stopPropagation();
+      }
+    }
+    function release() {
+      move();
+      document.removeEventListener("keydown", ignoreRepeat, true);
+      document.removeEventListener("keyup", release, true);
+    }
+    document.addEventListener("keydown", ignoreRepeat, true);
+    document.addEventListener("keyup", release, true);
     window.setTimeout(move, 300);
+    // A screen reader's click is followed by no key release.
+    window.setTimeout(release, 10000);
   }
 })();
