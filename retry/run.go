@@ -638,7 +638,7 @@ func (s *Service) settleStaleSends(ctx context.Context, kind, runID string, now 
 	for i := range stale {
 		record := &stale[i]
 		record.Success, record.ErrorClass, record.Error = false, ClassInterrupted, InterruptedReason
-		record.CompletedAt = interruptedAt(record)
+		record.CompletedAt = &now
 		record.ReconciledByRunID = runID
 		if record.ConnectorKind == "" {
 			record.ConnectorKind = "unknown"
@@ -657,18 +657,6 @@ func (s *Service) settleStaleSends(ctx context.Context, kind, runID string, now 
 		settled = append(settled, record.ID)
 	}
 	return settled, nil
-}
-
-// interruptedAt returns the failure time recorded for a delivery whose
-// outcome is unknown: the time its send started, not the time a live run
-// found it. The send ended somewhere in between, so a success of the same
-// message at the destination after the start, such as a later plan's send
-// of the alert, still counts as later and keeps the failure closed. Dated
-// when it was found, the failure would reopen the destination, show on the
-// dashboard as open and be retried, sending the message again.
-func interruptedAt(record *models.Delivery) *time.Time {
-	startedAt := record.StartedAt
-	return &startedAt
 }
 
 // settle records the outcome of one stale in-flight execution and of its
@@ -699,7 +687,7 @@ func (s *Service) settle(ctx context.Context, execution models.RetryExecution, r
 		record.Success = false
 		record.ErrorClass = ClassInterrupted
 		record.Error = InterruptedReason
-		record.CompletedAt = interruptedAt(record)
+		record.CompletedAt = &now
 		record.ReconciledByRunID = runID
 		if record.ConnectorKind == "" {
 			record.ConnectorKind = "unknown"

@@ -190,3 +190,36 @@ func TestDryRunCountsWhatLiveRunWouldRecord(t *testing.T) {
 		t.Errorf("reconciled sends of the live run: got %v, want the one the dry run counted", live.ReconciledSendIDs)
 	}
 }
+
+// A send recorded as interrupted fails now, when the live run finds it, so
+// the retry rules wait the delay before its retry instead of letting the
+// same run send the message again right after the unknown outcome.
+func TestInterruptedSendWaitsDelayBeforeRetry(t *testing.T) {
+	db := dbtest.Open(t)
+	server := startReceiver(t)
+	clock := &testClock{now: serviceStart}
+	stale := storeStaleSend(t, db, "run_stale")
+	service := newTestService(db, webhookRegistry(t, server.URL, map[string]string{"webhook": "/webhook/webhook"}), clock.Now, &fakeSource{})
+	// The send has been in flight for longer than the one-minute delay.
+	policy := Policy{MaxRetryAttempts: 3, RetryDelayMinutes: 1, BackoffMultiplier: 2}
+
+	run, err := service.Run(context.Background(), models.SubjectExecutiveReport, liveRequest(policy))
+	if err != nil {
+		t.Fatalf("live Run: %v", err)
+	}
+	if len(run.ReconciledSendIDs) != 1 || run.ReconciledSendIDs[0] != stale.ID {
+		t.Fatalf("reconciled sends: got %v, want [%s]", run.ReconciledSendIDs, stale.ID)
+	}
+	if run.Counts.SelectedCount != 0 || len(server.Requests()) != 0 {
+		t.Errorf("run that recorded the send: got %d selected and %d requests, want none", run.Counts.SelectedCount, len(server.Requests()))
+	}
+
+	clock.Advance(time.Minute + time.Second)
+	later, err := service.Run(context.Background(), models.SubjectExecutiveReport, liveRequest(policy))
+	if err != nil {
+		t.Fatalf("later live Run: %v", err)
+	}
+	if later.Counts.DeliveredCount != 1 || len(server.Requests()) != 1 {
+		t.Errorf("run after the delay: got %d delivered and %d requests, want the retry sent once", later.Counts.DeliveredCount, len(server.Requests()))
+	}
+}
