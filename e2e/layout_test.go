@@ -86,6 +86,25 @@ func TestPagesFitPhoneWidth(t *testing.T) {
 		}
 	}
 
+	// The alert result's table holds text for screen readers only, which
+	// must stay inside its scroll box.
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(a.BaseURL+"/console"),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="send-alert"]`)),
+		chromedp.Click(chromedp.CSS(`[data-testid="send-alert"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`[data-testid="alert-result"]`)),
+	)
+	if err != nil {
+		t.Fatalf("send an alert at a phone's width: %v", err)
+	}
+	sentWidth, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+	if err != nil {
+		t.Fatalf("read the console width after the send: %v", err)
+	}
+	if sentWidth > phoneWidth {
+		t.Errorf("console after sending an alert at %d px: page is %d px wide, want at most %d", phoneWidth, sentWidth, phoneWidth)
+	}
+
 	menuWidth, err := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.querySelector('nav[aria-label="Main"] ul').getBoundingClientRect().width`))
 	if err != nil {
 		t.Fatalf("read the menu width: %v", err)
