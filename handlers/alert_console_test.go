@@ -762,3 +762,41 @@ func TestRejectedPlainPostLinkStaysLocal(t *testing.T) {
 		}
 	}
 }
+
+// The State field of the acknowledgement form starts at the current state,
+// so saving again without changing it repeats that state instead of
+// replacing it with the first choice.
+func TestAcknowledgeFormStartsAtCurrentState(t *testing.T) {
+	s := newAlertServer(t, twoWebhooks())
+	_, result := s.deliver(`{"retries": 0}`)
+	path := "/alerts/" + result.Health.HealthID + "/acknowledge/alpha"
+	action := "/console/retry-health-alerts/" + result.Health.HealthID + "/acknowledgements"
+
+	doc := document(t, s.do(http.MethodGet, path, "", "", "Accept", "text/html"))
+	if got := byTestID(doc, "ack-state").Find("option[selected]").Length(); got != 0 {
+		t.Errorf("State field while pending: %d options selected, want none (the first choice)", got)
+	}
+	for _, state := range []string{"resolved", "escalated"} {
+		rec := s.postForm(action, url.Values{"provider": {"alpha"}, "acknowledgement_state": {state}, "return_to": {path}}.Encode(), "HX-Request", "true")
+		if rec.Code != http.StatusOK {
+			t.Fatalf("save %s: status %d, want 200", state, rec.Code)
+		}
+		if got := byTestID(document(t, rec), "ack-state").Find("option[selected]").AttrOr("value", ""); got != state {
+			t.Errorf("State field after saving %s: got %q selected, want %s", state, got, state)
+		}
+		page := document(t, s.do(http.MethodGet, path, "", "", "Accept", "text/html"))
+		if got := byTestID(page, "ack-state").Find("option[selected]").AttrOr("value", ""); got != state {
+			t.Errorf("State field on the page after saving %s: got %q selected, want %s", state, got, state)
+		}
+	}
+
+	// The console's outstanding list starts each form at its row's state.
+	console := document(t, s.do(http.MethodGet, "/console", "", "", "Accept", "text/html"))
+	form := console.Find(`[data-testid="acknowledge-form"][data-provider="alpha"]`)
+	if form.Length() == 0 {
+		t.Fatal("console: no acknowledgement form for alpha, want the escalated alert outstanding")
+	}
+	if got := form.Find(`[data-testid="ack-state"] option[selected]`).AttrOr("value", ""); got != "escalated" {
+		t.Errorf("console State field: got %q selected, want escalated", got)
+	}
+}

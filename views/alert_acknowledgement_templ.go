@@ -536,7 +536,7 @@ func AcknowledgementPanel(v AcknowledgementPageView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = AcknowledgeForm(v.FormAction, v.HealthID, v.Provider, v.ExternalRef, v.ReturnTo, "#acknowledgement-panel", v.States, v.AcknowledgeBlockedReason).Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = AcknowledgeForm(v.FormAction, v.HealthID, v.Provider, v.ExternalRef, v.ReturnTo, "#acknowledgement-panel", v.States, v.State, v.AcknowledgeBlockedReason).Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
