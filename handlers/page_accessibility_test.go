@@ -189,3 +189,32 @@ func TestColumnNotesAreShown(t *testing.T) {
 		})
 	}
 }
+
+// The two retry sections of the console have the same buttons, so each
+// button's name says which kind of retry it prepares or runs.
+func TestRetryButtonNamesNameTheirKind(t *testing.T) {
+	s := newRetryTestServer(t, map[string]string{"webhook": "/webhook/exec"})
+	s.failDelivery("run_1", "webhook", testNow.Add(-2*time.Hour))
+	doc := htmlPage(t, s.testServer, "/console")
+
+	names := map[string]string{
+		"prepare-live-retry":       "Prepare live run… for executive retries",
+		"alert-prepare-live-retry": "Prepare live run… for health alert retries",
+	}
+	for testID, want := range names {
+		buttons := byTestID(doc, testID)
+		if buttons.Length() != 1 {
+			t.Errorf("%s: got %d buttons, want 1", testID, buttons.Length())
+			continue
+		}
+		if got := strings.Join(strings.Fields(buttons.Text()), " "); got != want {
+			t.Errorf("%s name: got %q, want %q", testID, got, want)
+		}
+	}
+
+	policy := "max_retry_attempts=3&retry_delay_minutes=30&backoff_multiplier=2&max_retry_deliveries=5"
+	confirm := document(t, s.postForm("/console/executive-retry/confirm", policy, "HX-Request", "true"))
+	if got, want := strings.Join(strings.Fields(byTestID(confirm, "run-live-retry").Text()), " "), "Run live retry for executive deliveries"; got != want {
+		t.Errorf("confirmation button name: got %q, want %q", got, want)
+	}
+}
