@@ -3,6 +3,8 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -394,5 +396,36 @@ func TestLongTokenNameWrapsOnPhone(t *testing.T) {
 	}
 	if got := pageWidth(t, ctx, a.BaseURL+"/profile", `[data-testid="token-name-cell"]`); got > phoneWidth {
 		t.Errorf("profile at %d px: page is %d px wide, want at most %d", phoneWidth, got, phoneWidth)
+	}
+}
+
+// TestReceiverPageFitsPhoneWidth opens the local receiver's listing at a
+// phone's width after a Jira lookup with a long query and a request with
+// long header values, which must wrap instead of widening the page.
+func TestReceiverPageFitsPhoneWidth(t *testing.T) {
+	a := startApp(t, appOptions{})
+	query := url.Values{"fields": {"key"}, "jql": {`project = OPS AND labels = "evidence-console" AND "Idempotency key" ~ "` + strings.Repeat("idempotency", 12) + `"`}}
+	lookup, err := http.Get(a.Receiver.URL + "/jira/rest/api/2/search/jql?" + query.Encode())
+	if err != nil {
+		t.Fatalf("Jira lookup: %v", err)
+	}
+	_ = lookup.Body.Close()
+	request, err := http.NewRequest(http.MethodPost, a.Receiver.URL+"/webhook/layout", strings.NewReader(`{"text":"layout"}`))
+	if err != nil {
+		t.Fatalf("build the request: %v", err)
+	}
+	request.Header.Set("Idempotency-Key", strings.Repeat("xrun_01kqhphxg0p2gvpr9vn73v25jh", 4))
+	posted, err := http.DefaultClient.Do(request)
+	if err != nil {
+		t.Fatalf("post to the receiver: %v", err)
+	}
+	_ = posted.Body.Close()
+
+	ctx := newBrowser(t)
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(phoneWidth, phoneHeight)); err != nil {
+		t.Fatalf("set a phone viewport: %v", err)
+	}
+	if got := pageWidth(t, ctx, a.Receiver.URL+"/", "h1"); got > phoneWidth {
+		t.Errorf("receiver listing at %d px: page is %d px wide, want at most %d", phoneWidth, got, phoneWidth)
 	}
 }

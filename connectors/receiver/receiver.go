@@ -523,9 +523,10 @@ func (rc *Receiver) withoutSecrets(text string) string {
 // receiver serves one file, and the Content-Security-Policy allows it by
 // its hash.
 const pageStyle = `
-body { font-family: sans-serif; margin: 2em; }
+body { font-family: sans-serif; margin: 2em 1em; }
 pre { background: #f6f8fa; padding: 8px; overflow-x: auto; }
 td, th { text-align: left; padding: 2px 12px 2px 0; vertical-align: top; }
+td, th, h2 { overflow-wrap: anywhere; }
 `
 
 // contentSecurityPolicy allows no script, frame, form or remote resource,
@@ -551,7 +552,7 @@ func (rc *Receiver) serveJSON(w http.ResponseWriter) {
 }
 
 var pageTemplate = template.Must(template.New("page").Parse(`<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>Connector receiver</title>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Connector receiver</title>
 <style>{{.Style}}</style></head>
 <body>
 <h1>Connector receiver</h1>
