@@ -439,7 +439,7 @@ func parseRetryRun(c echo.Context, secrets *connectors.Redactor) (retryRunInput,
 // formConfirmedRetries reads the failed delivery ids that a live run
 // confirmation lists, one for each of its count retries. A form without
 // them confirms by destination and count alone. An id that contains a
-// credential or a secret of secrets is rejected.
+// credential or a configured secret is rejected.
 func formConfirmedRetries(c echo.Context, count int, secrets *connectors.Redactor) ([]string, error) {
 	raw := strings.TrimSpace(c.FormValue("confirmed_retries"))
 	if raw == "" {
